@@ -1,0 +1,58 @@
+#include "common/cpu.h"
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <thread>
+
+#include <torch/torch.h>
+
+namespace ll {
+
+namespace {
+
+int cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+// LibTorch reaches BLAS through libblas.so.3, which Debian's alternatives point at OpenBLAS or
+// the reference BLAS: look the OpenBLAS entry points up at run time instead of linking them.
+using SetThreads = void (*)(int);
+using GetConfig = char* (*)();
+
+SetThreads openblasSetThreads() {
+    return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+}
+
+}  // namespace
+
+void applyAllocatorSettings() {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    // Tensors above 32 MiB would still be mapped fresh every time; keep them in the heap too.
+    mallopt(M_MMAP_MAX, 0);
+}
+
+void applyThreadSettings(Workload workload) {
+    const int n = cores();
+    // Two pools on the same cores fight: one gets them all, the other runs single-threaded.
+    if (workload == Workload::Conv) {
+        torch::set_num_threads(n);
+        if (auto set = openblasSetThreads()) set(1);
+    } else {
+        torch::set_num_threads(1);
+        if (auto set = openblasSetThreads()) set(n);
+    }
+}
+
+void applyCpuSettings() {
+    applyAllocatorSettings();
+    applyThreadSettings(Workload::Mlp);
+}
+
+std::string cpuSummary() {
+    auto config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+    std::string blas = config ? std::string("OpenBLAS ") + config() : "reference BLAS (slow: install libopenblas0-pthread)";
+    if (auto sp = blas.find(' ', 9); sp != std::string::npos && config) blas.resize(sp);
+    return "CPU, " + std::to_string(cores()) + " cores, " + std::to_string(torch::get_num_threads()) +
+           " intra-op threads, " + blas;
+}
+
+}  // namespace ll

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "data/datasetspec.h"
+
+namespace ll {
+
+/// A dataset in memory. Images are float32 N x C x H x W in [0, 1]; tabular rows are float32
+/// N x D, standardised with the mean and std kept here so generated rows can be mapped back.
+struct Dataset {
+    std::string name;
+    std::string source;
+    Modality modality = Modality::Image;
+    torch::Tensor x;
+    torch::Tensor y;  // int64, N, values in [0, classNames.size())
+    std::vector<std::string> classNames;
+    std::vector<std::string> featureNames;  // tabular only
+    torch::Tensor mean;                     // tabular only, D
+    torch::Tensor std;                      // tabular only, D
+
+    std::int64_t size() const { return x.defined() ? x.size(0) : 0; }
+    int numClasses() const { return static_cast<int>(classNames.size()); }
+    std::vector<std::int64_t> classCounts() const;
+    DatasetSummary summary() const;
+    /// The rows at `indices` (int64), sharing names and statistics.
+    Dataset subset(const torch::Tensor& indices) const;
+};
+
+}  // namespace ll

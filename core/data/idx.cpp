@@ -1,0 +1,233 @@
+#include "data/idx.h"
+
+#include <array>
+#include <cstring>
+#include <limits>
+
+#include <torch/torch.h>
+#include <zlib.h>
+
+namespace ll {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Anything past this is refused before allocation: no real IDX dataset comes near it, and a
+// hostile header must not make us reserve terabytes.
+constexpr std::uint64_t kMaxPayloadBytes = 8ull << 30;
+
+// Reads through zlib, which passes uncompressed files through unchanged.
+class GzReader {
+public:
+    explicit GzReader(const fs::path& path) : m_file(gzopen(path.c_str(), "rb")) {}
+    ~GzReader() {
+        if (m_file) gzclose(m_file);
+    }
+    GzReader(const GzReader&) = delete;
+    GzReader& operator=(const GzReader&) = delete;
+
+    bool ok() const { return m_file != nullptr; }
+    // Returns the bytes read; fewer than asked means end of data (or an error: see error()).
+    std::size_t read(void* out, std::size_t bytes) {
+        std::size_t total = 0;
+        auto* dst = static_cast<char*>(out);
+        while (total < bytes) {
+            const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(bytes - total, 1u << 30));
+            int n = gzread(m_file, dst + total, chunk);
+            if (n <= 0) break;
+            total += static_cast<std::size_t>(n);
+        }
+        return total;
+    }
+    std::string error() {
+        int code = 0;
+        const char* msg = gzerror(m_file, &code);
+        return code < 0 && msg ? std::string(msg) : std::string();
+    }
+
+private:
+    gzFile m_file;
+};
+
+struct ElementType {
+    std::uint8_t code;
+    int bytes;
+    const char* name;
+};
+constexpr std::array<ElementType, 6> kTypes{{{0x08, 1, "unsigned byte"},
+                                             {0x09, 1, "signed byte"},
+                                             {0x0B, 2, "short"},
+                                             {0x0C, 4, "int"},
+                                             {0x0D, 4, "float"},
+                                             {0x0E, 8, "double"}}};
+
+std::uint32_t bigEndian32(const unsigned char* p) {
+    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
+           std::uint32_t(p[3]);
+}
+
+// IDX stores multi-byte values big-endian.
+void swapToHost(std::vector<unsigned char>& data, int bytes) {
+    if (bytes == 1) return;
+    for (std::size_t i = 0; i + bytes <= data.size(); i += bytes)
+        std::reverse(data.begin() + static_cast<std::ptrdiff_t>(i),
+                     data.begin() + static_cast<std::ptrdiff_t>(i + bytes));
+}
+
+torch::Tensor toTensor(std::vector<unsigned char>& raw, const ElementType& type,
+                       std::int64_t count) {
+    swapToHost(raw, type.bytes);
+    auto fromBlob = [&](torch::ScalarType st) {
+        return torch::from_blob(raw.data(), {count}, st).clone();
+    };
+    switch (type.code) {
+        case 0x08: return fromBlob(torch::kUInt8);
+        case 0x09: return fromBlob(torch::kInt8);
+        case 0x0B: return fromBlob(torch::kInt16);
+        case 0x0C: return fromBlob(torch::kInt32);
+        case 0x0D: return fromBlob(torch::kFloat32);
+        default: return fromBlob(torch::kFloat64);
+    }
+}
+
+}  // namespace
+
+const std::vector<std::string>& fashionMnistClassNames() {
+    static const std::vector<std::string> names{"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                                "Coat",        "Sandal",  "Shirt",    "Sneaker",
+                                                "Bag",         "Ankle boot"};
+    return names;
+}
+
+Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
+    const std::string file = path.string();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return fail(file + ": no such file");
+    GzReader in(path);
+    if (!in.ok()) return fail(file + ": cannot open file");
+
+    unsigned char magic[4];
+    if (in.read(magic, 4) != 4) return fail(file + ": not an IDX file (shorter than its 4-byte magic number)");
+    const ElementType* type = nullptr;
+    for (const auto& t : kTypes)
+        if (t.code == magic[2]) type = &t;
+    if (magic[0] != 0 || magic[1] != 0 || type == nullptr || magic[3] == 0 || magic[3] > 4) {
+        char hex[16];
+        std::snprintf(hex, sizeof hex, "0x%02X%02X%02X%02X", magic[0], magic[1], magic[2], magic[3]);
+        return fail(file + ": wrong magic number " + hex +
+                    " (an IDX file starts with 0x0000, a type code 08-0E and 1 to 4 dimensions)");
+    }
+    const int ndims = magic[3];
+    std::vector<unsigned char> header(static_cast<std::size_t>(ndims) * 4);
+    if (in.read(header.data(), header.size()) != header.size())
+        return fail(file + ": truncated header (expected " + std::to_string(ndims) + " dimensions)");
+
+    IdxArray array;
+    std::uint64_t count = 1;
+    for (int i = 0; i < ndims; ++i) {
+        const std::uint32_t d = bigEndian32(header.data() + 4 * i);
+        if (d == 0) return fail(file + ": dimension " + std::to_string(i) + " is zero");
+        array.dims.push_back(d);
+        if (count > kMaxPayloadBytes / d) count = kMaxPayloadBytes + 1;  // saturate, refused below
+        else count *= d;
+    }
+    const std::uint64_t bytes = count * static_cast<std::uint64_t>(type->bytes);
+    if (count > kMaxPayloadBytes || bytes > kMaxPayloadBytes) {
+        std::string shape;
+        for (auto d : array.dims) shape += (shape.empty() ? "" : " x ") + std::to_string(d);
+        return fail(file + ": header declares " + shape + " " + type->name +
+                    " values, more than the 8 GiB this reader accepts (hostile or corrupt header)");
+    }
+    if (asLabels && ndims != 1)
+        return fail(file + ": a labels file must have 1 dimension, this one has " + std::to_string(ndims));
+
+    // Grow the buffer only as data actually arrives, so a header that lies about its size
+    // costs no more memory than the file holds.
+    std::vector<unsigned char> raw;
+    raw.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(bytes, 64ull << 20)));
+    constexpr std::size_t kChunk = 4u << 20;
+    while (raw.size() < bytes) {
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes - raw.size()));
+        const std::size_t old = raw.size();
+        raw.resize(old + want);
+        const std::size_t got = in.read(raw.data() + old, want);
+        raw.resize(old + got);
+        if (got < want) break;
+    }
+    if (raw.size() < bytes) {
+        const std::string zerr = in.error();
+        return fail(file + ": truncated data (header promises " + std::to_string(bytes) +
+                    " bytes, file holds " + std::to_string(raw.size()) + ")" +
+                    (zerr.empty() ? "" : " [" + zerr + "]"));
+    }
+    torch::Tensor values = toTensor(raw, *type, static_cast<std::int64_t>(count));
+    if (asLabels) {
+        if (values.is_floating_point() && !torch::equal(values, values.round()))
+            return fail(file + ": labels must be whole numbers");
+        values = values.to(torch::kInt64);
+    } else if (type->code == 0x08) {
+        values = values.to(torch::kFloat32).div_(255.0);
+    } else {
+        // Other element types have no fixed range: scale what is there to [0, 1].
+        values = values.to(torch::kFloat32);
+        if (!torch::isfinite(values).all().item<bool>())
+            return fail(file + ": contains NaN or infinite values");
+        const float lo = values.min().item<float>(), hi = values.max().item<float>();
+        values = hi > lo ? (values - lo) / (hi - lo) : torch::zeros_like(values);
+    }
+    array.values = values;
+    return array;
+}
+
+fs::path idxLabelsBeside(const fs::path& images) {
+    std::string name = images.filename().string();
+    for (auto [from, to] : {std::pair{"images-idx3", "labels-idx1"}, std::pair{"images-idx4", "labels-idx1"},
+                            std::pair{"images", "labels"}}) {
+        auto pos = name.find(from);
+        if (pos == std::string::npos) continue;
+        std::string candidate = name;
+        candidate.replace(pos, std::strlen(from), to);
+        for (const std::string& variant : {candidate, candidate + ".gz",
+                                           candidate.ends_with(".gz") ? candidate.substr(0, candidate.size() - 3) : candidate}) {
+            std::error_code ec;
+            if (fs::is_regular_file(images.parent_path() / variant, ec)) return images.parent_path() / variant;
+        }
+    }
+    return {};
+}
+
+Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, bool fashionNames) {
+    auto x = readIdx(images);
+    if (!x) return tl::unexpected(x.error());
+    auto y = readIdx(labels, true);
+    if (!y) return tl::unexpected(y.error());
+    const auto& dims = x->dims;
+    if (dims.size() < 3)
+        return fail(images.string() + ": an images file needs 3 dimensions (count x height x width), this one has " +
+                    std::to_string(dims.size()));
+    if (dims[0] != y->dims[0])
+        return fail(images.string() + ": " + std::to_string(dims[0]) + " images but " + labels.string() +
+                    " holds " + std::to_string(y->dims[0]) + " labels");
+    const std::int64_t n = dims[0], h = dims[1], w = dims[2], c = dims.size() == 4 ? dims[3] : 1;
+    if (c != 1 && c != 3)
+        return fail(images.string() + ": images must have 1 or 3 channels, not " + std::to_string(c));
+    const std::int64_t minLabel = y->values.min().item<std::int64_t>();
+    const std::int64_t maxLabel = y->values.max().item<std::int64_t>();
+    if (minLabel < 0 || maxLabel > 9999)
+        return fail(labels.string() + ": label values must lie in 0..9999, found " +
+                    std::to_string(minLabel) + ".." + std::to_string(maxLabel));
+
+    Dataset d;
+    d.modality = Modality::Image;
+    d.source = images.string();
+    d.x = x->values.view({n, h, w, c}).permute({0, 3, 1, 2}).contiguous();
+    d.y = y->values;
+    if (fashionNames && maxLabel < 10) {
+        d.classNames = fashionMnistClassNames();
+    } else {
+        for (std::int64_t k = 0; k <= maxLabel; ++k) d.classNames.push_back(std::to_string(k));
+    }
+    return d;
+}
+
+}  // namespace ll

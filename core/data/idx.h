@@ -1,0 +1,36 @@
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "common/error.h"
+#include "data/dataset.h"
+
+namespace ll {
+
+/// An IDX array (LeCun's format): dims and the values as float32 (ubyte scaled to [0, 1]
+/// when `scaleBytes`), or int64 for label files.
+struct IdxArray {
+    std::vector<std::int64_t> dims;
+    torch::Tensor values;
+};
+
+/// Reads an IDX file, raw or gzip-compressed (detected by content, not by name). Refuses bad
+/// magic numbers, hostile dimensions (before allocating) and truncated data, naming the file.
+Result<IdxArray> readIdx(const std::filesystem::path& path, bool asLabels = false);
+
+/// Reads an images file (N x H x W, or N x H x W x C) and its labels file into a Dataset.
+/// Class names are Fashion-MNIST's when `fashionNames`, else the label values.
+Result<Dataset> readIdxDataset(const std::filesystem::path& images,
+                               const std::filesystem::path& labels, bool fashionNames);
+
+/// The labels file that lies beside an images file under the standard name
+/// (train-images-idx3-ubyte[.gz] -> train-labels-idx1-ubyte[.gz]); empty if none exists.
+std::filesystem::path idxLabelsBeside(const std::filesystem::path& images);
+
+/// Fashion-MNIST's ten class names, in label order.
+const std::vector<std::string>& fashionMnistClassNames();
+
+}  // namespace ll

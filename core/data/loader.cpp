@@ -1,0 +1,104 @@
+#include "data/loader.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <torch/torch.h>
+
+#include "data/csv.h"
+#include "data/idx.h"
+#include "data/imagefolder.h"
+#include "data/transforms.h"
+
+namespace ll {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+// Picks the images file of the wanted split in a folder of IDX files.
+fs::path findIdxImages(const fs::path& dir, const std::string& split) {
+    std::vector<fs::path> candidates;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = lower(e.path().filename().string());
+        if (e.is_regular_file() && name.find("images") != std::string::npos &&
+            (name.find("idx") != std::string::npos || name.find("ubyte") != std::string::npos))
+            candidates.push_back(e.path());
+    }
+    std::sort(candidates.begin(), candidates.end());
+    const std::string want = split == "test" ? "t10k" : "train";
+    for (const auto& c : candidates)
+        if (lower(c.filename().string()).find(want) != std::string::npos ||
+            (split == "test" && lower(c.filename().string()).find("test") != std::string::npos))
+            return c;
+    return candidates.empty() || split == "test" ? fs::path{} : candidates.front();
+}
+
+Result<Dataset> loadIdxImages(const fs::path& images, bool fashion) {
+    const fs::path labels = idxLabelsBeside(images);
+    if (labels.empty())
+        return fail(images.string() + ": no labels file beside it (expected " +
+                    images.parent_path().string() + "/...-labels-idx1-ubyte[.gz])");
+    return readIdxDataset(images, labels, fashion);
+}
+
+Result<Dataset> resolve(const DatasetSpec& spec) {
+    const std::string& src = spec.source;
+    if (src.empty()) return fail("no dataset given");
+    if (lower(src) == "fashion-mnist" || lower(src) == "fashion_mnist") {
+        const fs::path dir = fashionMnistDir();
+        const fs::path images = findIdxImages(dir, spec.split);
+        if (images.empty())
+            return fail(dir.string() + ": Fashion-MNIST not found (install the dataset-fashion-mnist package)");
+        auto d = loadIdxImages(images, true);
+        if (d) d->name = "fashion-mnist";
+        return d;
+    }
+    const fs::path path(src);
+    std::error_code ec;
+    if (!fs::exists(path, ec)) return fail(src + ": no such file or folder");
+    const std::string name = lower(path.filename().string());
+    if (fs::is_regular_file(path, ec)) {
+        if (name.ends_with(".csv") || name.ends_with(".tsv") || name.ends_with(".txt")) return readCsv(path, spec.labelColumn);
+        auto d = loadIdxImages(path, name.find("fashion") != std::string::npos);
+        if (d) d->name = path.stem().string();
+        return d;
+    }
+    if (const fs::path images = findIdxImages(path, spec.split); !images.empty()) {
+        const bool fashion = lower(fs::absolute(path).string()).find("fashion") != std::string::npos;
+        auto d = loadIdxImages(images, fashion);
+        if (d) d->name = path.filename().empty() ? path.parent_path().filename().string() : path.filename().string();
+        return d;
+    }
+    return readImageFolder(path, spec.imageSize, spec.grayscale);
+}
+
+}  // namespace
+
+fs::path fashionMnistDir() {
+    if (const char* env = std::getenv("LATENTLAB_FASHION_MNIST_DIR"); env && *env) return env;
+    return "/usr/share/datasets/fashion-mnist";
+}
+
+Result<Dataset> loadDataset(const DatasetSpec& spec) {
+    auto d = resolve(spec);
+    if (!d) return d;
+    if (d->size() == 0) return fail(spec.source + ": holds no samples");
+    if (!spec.keepClasses.empty()) {
+        d = keepClasses(*d, spec.keepClasses);
+        if (!d) return d;
+    }
+    if (spec.longTailRatio > 1.0) {
+        d = longTail(*d, spec.longTailRatio, spec.seed);
+        if (!d) return d;
+    }
+    if (spec.limit > 0) *d = randomSubset(*d, spec.limit, spec.seed);
+    return d;
+}
+
+}  // namespace ll

@@ -1,0 +1,30 @@
+#include "data/preview.h"
+
+#include <torch/torch.h>
+
+#include "data/loader.h"
+#include "image/grid.h"
+
+namespace ll {
+
+Result<DatasetPreview> previewDataset(const DatasetSpec& spec, int perClass, int maxRows) {
+    auto d = loadDataset(spec);
+    if (!d) return tl::unexpected(d.error());
+    DatasetPreview preview{.summary = d->summary()};
+    if (d->modality != Modality::Image) return preview;
+    const int rows = std::min(d->numClasses(), maxRows);
+    std::vector<torch::Tensor> tiles;
+    std::vector<std::string> labels;
+    const auto blank = torch::zeros({1, d->x.size(1), d->x.size(2), d->x.size(3)});
+    for (int c = 0; c < rows; ++c) {
+        auto members = (d->y == c).nonzero().squeeze(1).slice(0, 0, perClass);
+        auto images = d->x.index_select(0, members);
+        tiles.push_back(images);
+        for (auto k = images.size(0); k < perClass; ++k) tiles.push_back(blank);
+        labels.push_back(d->classNames[static_cast<std::size_t>(c)]);
+    }
+    preview.grid = makeGrid(torch::cat(tiles), perClass, std::move(labels));
+    return preview;
+}
+
+}  // namespace ll

@@ -1,0 +1,81 @@
+#include "data/transforms.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <torch/torch.h>
+
+namespace ll {
+
+namespace {
+
+torch::Tensor seededPermutation(std::int64_t n, std::uint64_t seed) {
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
+    return torch::randperm(n, gen, torch::kInt64);
+}
+
+}  // namespace
+
+Result<Dataset> keepClasses(const Dataset& d, const std::vector<int>& classes) {
+    if (classes.empty()) return d;
+    torch::Tensor mapping = torch::full({d.numClasses()}, -1, torch::kInt64);
+    Dataset out = d;
+    out.classNames.clear();
+    for (std::size_t i = 0; i < classes.size(); ++i) {
+        const int k = classes[i];
+        if (k < 0 || k >= d.numClasses())
+            return fail(d.source + ": no class " + std::to_string(k) + " (the dataset has " +
+                        std::to_string(d.numClasses()) + " classes, numbered from 0)");
+        if (mapping[k].item<std::int64_t>() >= 0) return fail("class " + std::to_string(k) + " is listed twice");
+        mapping[k] = static_cast<std::int64_t>(i);
+        out.classNames.push_back(d.classNames[static_cast<std::size_t>(k)]);
+    }
+    torch::Tensor newLabels = mapping.index_select(0, d.y);
+    torch::Tensor keep = (newLabels >= 0).nonzero().squeeze(1);
+    out.x = d.x.index_select(0, keep).contiguous();
+    out.y = newLabels.index_select(0, keep).contiguous();
+    return out;
+}
+
+Result<Dataset> longTail(const Dataset& d, double ratio, std::uint64_t seed) {
+    if (ratio <= 1.0) return d;
+    const auto counts = d.classCounts();
+    std::vector<int> order(counts.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return counts[a] > counts[b]; });
+    const double nMax = static_cast<double>(counts[static_cast<std::size_t>(order[0])]);
+    const double k = std::max<double>(1.0, static_cast<double>(order.size()) - 1.0);
+    torch::Tensor perm = seededPermutation(d.size(), seed);
+    torch::Tensor shuffledY = d.y.index_select(0, perm);
+    std::vector<torch::Tensor> kept;
+    for (std::size_t rank = 0; rank < order.size(); ++rank) {
+        const int c = order[rank];
+        const auto want = static_cast<std::int64_t>(
+            std::max(1.0, std::floor(nMax * std::pow(ratio, -static_cast<double>(rank) / k))));
+        torch::Tensor members = perm.index_select(0, (shuffledY == c).nonzero().squeeze(1));
+        kept.push_back(members.slice(0, 0, std::min<std::int64_t>(want, members.size(0))));
+    }
+    torch::Tensor indices = std::get<0>(torch::cat(kept).sort());
+    return d.subset(indices);
+}
+
+Dataset randomSubset(const Dataset& d, std::int64_t count, std::uint64_t seed) {
+    if (count <= 0 || count >= d.size()) return d;
+    torch::Tensor indices = std::get<0>(seededPermutation(d.size(), seed).slice(0, 0, count).sort());
+    return d.subset(indices);
+}
+
+Result<std::pair<Dataset, Dataset>> trainValidationSplit(const Dataset& d, double validationFraction,
+                                                         std::uint64_t seed) {
+    if (!(validationFraction > 0.0 && validationFraction < 1.0))
+        return fail("the validation fraction must lie strictly between 0 and 1");
+    const auto nVal = static_cast<std::int64_t>(std::round(static_cast<double>(d.size()) * validationFraction));
+    if (nVal < 1 || nVal >= d.size())
+        return fail("the dataset has too few samples (" + std::to_string(d.size()) + ") for this split");
+    torch::Tensor perm = seededPermutation(d.size(), seed);
+    return std::pair{d.subset(std::get<0>(perm.slice(0, nVal).sort())),
+                     d.subset(std::get<0>(perm.slice(0, 0, nVal).sort()))};
+}
+
+}  // namespace ll

@@ -1,0 +1,121 @@
+#include "models/model.h"
+
+#include <charconv>
+#include <sstream>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+#include "common/atomicfile.h"
+
+namespace ll {
+namespace fs = std::filesystem;
+
+namespace {
+
+torch::Tensor shapeTensor(const ModelShape& s) {
+    return torch::tensor({s.channels, s.height, s.width, s.features, s.numClasses}, torch::kInt64);
+}
+
+std::string describe(const ModelShape& s) {
+    std::ostringstream out;
+    if (s.tabular()) out << s.features << " features";
+    else out << s.channels << "x" << s.height << "x" << s.width << " images";
+    out << ", " << s.numClasses << " classes";
+    return out.str();
+}
+
+}  // namespace
+
+Result<void> GenerativeModel::save(const fs::path& path) {
+    return writeAtomicWith(path, [&](const fs::path& tmp) -> Result<void> {
+        torch::serialize::OutputArchive archive;
+        archive.write("latentlab_model", torch::IValue(name()));
+        archive.write("latentlab_shape", shapeTensor(shape()));
+        for (auto& [key, module] : modules()) {
+            torch::serialize::OutputArchive part;
+            module->save(part);
+            archive.write(key, part);
+        }
+        for (auto& [key, optimizer] : optimizers()) {
+            torch::serialize::OutputArchive part;
+            optimizer->save(part);
+            archive.write(key, part);
+        }
+        archive.save_to(tmp.string());
+        return {};
+    });
+}
+
+Result<void> GenerativeModel::load(const fs::path& path) {
+    const std::string file = path.string();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return fail(file + ": no such checkpoint");
+    torch::serialize::InputArchive archive;
+    try {
+        archive.load_from(file);
+    } catch (const std::exception&) {
+        return fail(file + ": not a LatentLab checkpoint (corrupt or truncated file)");
+    }
+    torch::IValue storedName;
+    if (!archive.try_read("latentlab_model", storedName) || !storedName.isString())
+        return fail(file + ": not a LatentLab checkpoint (no model name inside)");
+    if (storedName.toStringRef() != name())
+        return fail(file + ": checkpoint of a '" + storedName.toStringRef() + "' model, not '" + name() + "'");
+    torch::Tensor storedShape;
+    if (!archive.try_read("latentlab_shape", storedShape) || storedShape.numel() != 5)
+        return fail(file + ": not a LatentLab checkpoint (no data shape inside)");
+    const auto v = storedShape.to(torch::kInt64);
+    ModelShape theirs{static_cast<int>(v[0].item<std::int64_t>()), static_cast<int>(v[1].item<std::int64_t>()),
+                      static_cast<int>(v[2].item<std::int64_t>()), static_cast<int>(v[3].item<std::int64_t>()),
+                      static_cast<int>(v[4].item<std::int64_t>())};
+    if (!(theirs == shape()))
+        return fail(file + ": checkpoint is for " + describe(theirs) + ", this model takes " + describe(shape()));
+    try {
+        for (auto& [key, module] : modules()) {
+            torch::serialize::InputArchive part;
+            if (!archive.try_read(key, part)) return fail(file + ": checkpoint lacks '" + key + "'");
+            module->load(part);
+        }
+        for (auto& [key, optimizer] : optimizers()) {
+            torch::serialize::InputArchive part;
+            if (!archive.try_read(key, part)) return fail(file + ": checkpoint lacks '" + key + "'");
+            optimizer->load(part);
+        }
+    } catch (const std::exception& e) {
+        // Same name and shape but other layer sizes (settings differ), or damaged tensors.
+        std::string what = e.what();
+        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        return fail(file + ": weights do not fit this model's settings (" + what + ")");
+    }
+    return {};
+}
+
+double settingNumber(const Settings& s, const std::string& key, double fallback) {
+    auto it = s.find(key);
+    if (it == s.end() || it->second.empty()) return fallback;
+    double v = 0;
+    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    if (ec != std::errc() || ptr != it->second.data() + it->second.size())
+        throw std::invalid_argument("setting '" + key + "': '" + it->second + "' is not a number");
+    return v;
+}
+
+std::vector<int> settingInts(const Settings& s, const std::string& key, std::vector<int> fallback) {
+    auto it = s.find(key);
+    if (it == s.end() || it->second.empty()) return fallback;
+    std::vector<int> out;
+    std::stringstream in(it->second);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        int v = 0;
+        auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+        if (ec != std::errc() || ptr != item.data() + item.size() || v <= 0)
+            throw std::invalid_argument("setting '" + key + "': '" + it->second +
+                                        "' is not a list of positive whole numbers");
+        out.push_back(v);
+    }
+    return out;
+}
+
+}  // namespace ll

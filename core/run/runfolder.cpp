@@ -1,0 +1,234 @@
+#include "run/runfolder.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/atomicfile.h"
+
+namespace ll {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace runfiles {
+namespace {
+std::string numbered(const char* prefix, std::int64_t step, const char* ext) {
+    char name[64];
+    std::snprintf(name, sizeof name, "%s-%06lld%s", prefix, static_cast<long long>(step), ext);
+    return name;
+}
+}  // namespace
+fs::path checkpoint(const fs::path& run, std::int64_t step) { return run / "checkpoints" / numbered("step", step, ".pt"); }
+fs::path samples(const fs::path& run, std::int64_t step) { return run / "samples" / numbered("step", step, ".png"); }
+}  // namespace runfiles
+
+namespace {
+
+json toJson(const DatasetSpec& d) {
+    return {{"source", d.source}, {"split", d.split}, {"label_column", d.labelColumn}, {"image_size", d.imageSize},
+            {"grayscale", d.grayscale}, {"keep_classes", d.keepClasses}, {"long_tail_ratio", d.longTailRatio},
+            {"limit", d.limit}, {"seed", d.seed}};
+}
+
+DatasetSpec datasetFromJson(const json& j) {
+    DatasetSpec d;
+    d.source = j.value("source", d.source);
+    d.split = j.value("split", d.split);
+    d.labelColumn = j.value("label_column", d.labelColumn);
+    d.imageSize = j.value("image_size", d.imageSize);
+    d.grayscale = j.value("grayscale", d.grayscale);
+    d.keepClasses = j.value("keep_classes", d.keepClasses);
+    d.longTailRatio = j.value("long_tail_ratio", d.longTailRatio);
+    d.limit = j.value("limit", d.limit);
+    d.seed = j.value("seed", d.seed);
+    return d;
+}
+
+Result<json> readJson(const fs::path& path) {
+    auto text = readFile(path);
+    if (!text) return tl::unexpected(text.error());
+    json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) return fail(path.string() + ": not valid JSON");
+    return j;
+}
+
+}  // namespace
+
+fs::path defaultWorkspace() {
+    if (const char* env = std::getenv("LATENTLAB_WORKSPACE"); env && *env) return env;
+    if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / "LatentLab";
+    return fs::current_path() / "LatentLab";
+}
+
+fs::path newRunFolder(const fs::path& workspace, const std::string& model, const std::string& dataset) {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    std::string safe;
+    for (char c : dataset) safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+    const std::string base = std::string(stamp) + "-" + model + "-" + (safe.empty() ? "data" : safe);
+    fs::path dir = workspace / "runs" / base;
+    for (int i = 2; fs::exists(dir); ++i) dir = workspace / "runs" / (base + "-" + std::to_string(i));
+    return dir;
+}
+
+Result<void> writeRunConfig(const fs::path& run, const TrainConfig& c, const std::string& status,
+                            const std::string& datasetName, std::int64_t step) {
+    json j = {{"format", "latentlab-run-1"},
+              {"model", c.model},
+              {"preset", c.preset},
+              {"settings", c.settings},
+              {"dataset", toJson(c.dataset)},
+              {"dataset_name", datasetName},
+              {"steps", c.steps},
+              {"learning_rate", c.learningRate},
+              {"batch_size", c.batchSize},
+              {"seed", c.seed},
+              {"log_every", c.logEvery},
+              {"sample_every", c.sampleEvery},
+              {"checkpoint_every", c.checkpointEvery},
+              {"samples_per_class", c.samplesPerClass},
+              {"max_grid_rows", c.maxGridRows},
+              {"status", status},
+              {"step", step}};
+    return writeFileAtomic(run / runfiles::kConfig, j.dump(2) + "\n");
+}
+
+Result<void> writeRunData(const fs::path& run, const RunData& d) {
+    json j = {{"dataset_name", d.datasetName},
+              {"class_names", d.classNames},
+              {"shape",
+               {{"channels", d.shape.channels}, {"height", d.shape.height}, {"width", d.shape.width},
+                {"features", d.shape.features}, {"classes", d.shape.numClasses}}}};
+    return writeFileAtomic(run / "data.json", j.dump(2) + "\n");
+}
+
+Result<RunData> readRunData(const fs::path& run) {
+    auto j = readJson(run / "data.json");
+    if (!j) return tl::unexpected(j.error());
+    try {
+        RunData d;
+        d.datasetName = j->value("dataset_name", "");
+        d.classNames = j->at("class_names").get<std::vector<std::string>>();
+        const auto& s = j->at("shape");
+        d.shape = ModelShape{s.at("channels").get<int>(), s.at("height").get<int>(), s.at("width").get<int>(),
+                             s.at("features").get<int>(), s.at("classes").get<int>()};
+        if (d.shape.numClasses != static_cast<int>(d.classNames.size()) || d.shape.numClasses < 1)
+            return fail((run / "data.json").string() + ": class names and class count disagree");
+        return d;
+    } catch (const json::exception& e) {
+        return fail((run / "data.json").string() + ": malformed (" + e.what() + ")");
+    }
+}
+
+Result<TrainConfig> readRunConfig(const fs::path& run) {
+    auto j = readJson(run / runfiles::kConfig);
+    if (!j) return tl::unexpected(j.error());
+    try {
+        TrainConfig c;
+        c.model = j->at("model").get<std::string>();
+        c.preset = j->value("preset", "");
+        c.settings = j->value("settings", Settings{});
+        c.dataset = datasetFromJson(j->value("dataset", json::object()));
+        c.steps = j->value("steps", c.steps);
+        c.learningRate = j->value("learning_rate", c.learningRate);
+        c.batchSize = j->value("batch_size", c.batchSize);
+        c.seed = j->value("seed", c.seed);
+        c.logEvery = j->value("log_every", c.logEvery);
+        c.sampleEvery = j->value("sample_every", c.sampleEvery);
+        c.checkpointEvery = j->value("checkpoint_every", c.checkpointEvery);
+        c.samplesPerClass = j->value("samples_per_class", c.samplesPerClass);
+        c.maxGridRows = j->value("max_grid_rows", c.maxGridRows);
+        c.runDir = run;
+        return c;
+    } catch (const json::exception& e) {
+        return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() + ")");
+    }
+}
+
+Result<RunInfo> readRunInfo(const fs::path& run) {
+    auto j = readJson(run / runfiles::kConfig);
+    if (!j) return tl::unexpected(j.error());
+    RunInfo info;
+    info.dir = run;
+    info.model = j->value("model", "?");
+    info.dataset = j->value("dataset_name", "?");
+    info.status = j->value("status", "?");
+    info.step = j->value("step", std::int64_t{0});
+    info.totalSteps = j->value("steps", std::int64_t{0});
+    auto log = readLossLog(run);
+    if (!log.empty()) {
+        info.lastLosses = log.back().second;
+        info.step = std::max(info.step, log.back().first);
+    }
+    return info;
+}
+
+std::vector<RunInfo> listRuns(const fs::path& workspace) {
+    std::vector<RunInfo> runs;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(workspace / "runs", ec))
+        if (e.is_directory())
+            if (auto info = readRunInfo(e.path())) runs.push_back(std::move(*info));
+    std::sort(runs.begin(), runs.end(), [](const RunInfo& a, const RunInfo& b) { return a.dir.filename() > b.dir.filename(); });
+    return runs;
+}
+
+Result<std::pair<std::int64_t, fs::path>> latestCheckpoint(const fs::path& run) {
+    auto j = readJson(run / runfiles::kLatest);
+    if (!j) return fail(run.string() + ": no checkpoint to resume from");
+    const auto step = j->value("step", std::int64_t{-1});
+    if (step < 0) return fail((run / runfiles::kLatest).string() + ": no step recorded");
+    return std::pair{step, runfiles::checkpoint(run, step)};
+}
+
+Result<void> writeLatest(const fs::path& run, std::int64_t step) {
+    json j = {{"step", step}, {"checkpoint", runfiles::checkpoint(run, step).lexically_relative(run).string()}};
+    return writeFileAtomic(run / runfiles::kLatest, j.dump() + "\n");
+}
+
+Result<void> appendLogLine(const fs::path& run, const std::string& jsonLine) {
+    std::ofstream out(run / runfiles::kLog, std::ios::app | std::ios::binary);
+    const std::string line = jsonLine + "\n";
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
+    out.flush();
+    if (!out) return fail((run / runfiles::kLog).string() + ": cannot append");
+    return {};
+}
+
+Result<void> truncateLog(const fs::path& run, std::int64_t step) {
+    auto text = readFile(run / runfiles::kLog);
+    if (!text) return {};  // no log yet
+    std::istringstream in(*text);
+    std::string line, kept;
+    while (std::getline(in, line)) {
+        json j = json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) continue;
+        if (j.value("step", std::int64_t{0}) <= step) kept += line + "\n";
+    }
+    return writeFileAtomic(run / runfiles::kLog, kept);
+}
+
+std::vector<std::pair<std::int64_t, LossValues>> readLossLog(const fs::path& run) {
+    std::vector<std::pair<std::int64_t, LossValues>> out;
+    std::ifstream in(run / runfiles::kLog);
+    std::string line;
+    while (std::getline(in, line)) {
+        json j = json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("losses")) continue;
+        try {
+            out.emplace_back(j.value("step", std::int64_t{0}), j.at("losses").get<LossValues>());
+        } catch (const json::exception&) {
+        }
+    }
+    return out;
+}
+
+}  // namespace ll

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "models/catalog.h"
+#include "train/trainconfig.h"
+
+namespace ll {
+
+/// The on-disk layout of a run (design.md): config.json, log.jsonl, checkpoints/, samples/.
+namespace runfiles {
+inline constexpr const char* kConfig = "config.json";
+inline constexpr const char* kLog = "log.jsonl";
+inline constexpr const char* kLatest = "checkpoints/latest.json";
+std::filesystem::path checkpoint(const std::filesystem::path& run, std::int64_t step);
+std::filesystem::path samples(const std::filesystem::path& run, std::int64_t step);
+}  // namespace runfiles
+
+/// `<workspace>/runs/<yyyymmdd-hhmmss>-<model>-<dataset>`, made unique if it exists.
+std::filesystem::path newRunFolder(const std::filesystem::path& workspace, const std::string& model,
+                                   const std::string& dataset);
+
+/// The default workspace: $LATENTLAB_WORKSPACE, else ~/LatentLab.
+std::filesystem::path defaultWorkspace();
+
+/// What the runs browser shows of a run.
+struct RunInfo {
+    std::filesystem::path dir;
+    std::string model;
+    std::string dataset;
+    std::string status;  // running, paused, completed, cancelled, failed
+    std::int64_t step = 0;
+    std::int64_t totalSteps = 0;
+    LossValues lastLosses;
+};
+
+Result<void> writeRunConfig(const std::filesystem::path& run, const TrainConfig& config, const std::string& status,
+                            const std::string& datasetName, std::int64_t step);
+/// data.json: what the model was trained on (its shape and class names), so a run can be
+/// sampled without loading its dataset.
+struct RunData {
+    std::string datasetName;
+    ModelShape shape;
+    std::vector<std::string> classNames;
+};
+Result<void> writeRunData(const std::filesystem::path& run, const RunData& data);
+Result<RunData> readRunData(const std::filesystem::path& run);
+Result<TrainConfig> readRunConfig(const std::filesystem::path& run);
+Result<RunInfo> readRunInfo(const std::filesystem::path& run);
+/// Every run under workspace/runs, newest first; unreadable folders are skipped.
+std::vector<RunInfo> listRuns(const std::filesystem::path& workspace);
+
+/// The step and path of the run's last checkpoint (from checkpoints/latest.json).
+Result<std::pair<std::int64_t, std::filesystem::path>> latestCheckpoint(const std::filesystem::path& run);
+Result<void> writeLatest(const std::filesystem::path& run, std::int64_t step);
+
+/// Appends one JSON line (a whole line per write: a crash can cut only the last line, which
+/// readers skip).
+Result<void> appendLogLine(const std::filesystem::path& run, const std::string& jsonLine);
+/// Drops logged lines past `step` (on resume, to forget steps after the last checkpoint).
+Result<void> truncateLog(const std::filesystem::path& run, std::int64_t step);
+/// Every parsable line of log.jsonl as (step, losses).
+std::vector<std::pair<std::int64_t, LossValues>> readLossLog(const std::filesystem::path& run);
+
+}  // namespace ll

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <variant>
+
+#include "common/samplegrid.h"
+#include "data/datasetspec.h"
+#include "models/catalog.h"
+
+namespace ll {
+
+/// Everything a training run needs; saved as the run's config.json. Plain value: the GUI and
+/// the CLI build it with designated initialisers.
+struct TrainConfig {
+    DatasetSpec dataset;
+    std::string model = "cvae";
+    std::string preset;
+    Settings settings;
+    std::int64_t steps = 5000;
+    double learningRate = 1e-3;
+    int batchSize = 128;
+    std::uint64_t seed = 1;
+    int logEvery = 10;
+    int sampleEvery = 250;
+    int checkpointEvery = 1000;
+    /// Sample grid: one row per class (at most maxGridRows), this many columns.
+    int samplesPerClass = 8;
+    int maxGridRows = 10;
+    /// The run folder. Empty: a new folder under workspace/runs named by time, model, dataset.
+    std::filesystem::path runDir;
+    std::filesystem::path workspace;
+    /// Continue the run in runDir from its last checkpoint.
+    bool resume = false;
+};
+
+using LossValues = std::map<std::string, double>;
+
+struct TrainStarted {
+    std::string runDir;
+    std::int64_t startStep = 0;
+    std::int64_t totalSteps = 0;
+    DatasetSummary dataset;
+    std::string device;
+};
+struct TrainProgress {
+    std::int64_t step = 0;
+    std::int64_t totalSteps = 0;
+    LossValues losses;
+    double learningRate = 0;
+    double stepsPerSecond = 0;
+    double secondsLeft = 0;
+};
+struct TrainSamples {
+    SampleGrid grid;
+};
+struct TrainCheckpoint {
+    std::int64_t step = 0;
+    std::string path;
+};
+struct TrainPaused {
+    bool paused = false;
+    std::int64_t step = 0;
+};
+struct TrainFinished {
+    enum class Outcome { Completed, Cancelled, Failed };
+    Outcome outcome = Outcome::Completed;
+    std::int64_t step = 0;
+    std::string message;
+    std::string runDir;
+};
+using TrainEvent = std::variant<TrainStarted, TrainProgress, TrainSamples, TrainCheckpoint, TrainPaused, TrainFinished>;
+
+}  // namespace ll

@@ -1,0 +1,283 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "data/loader.h"
+#include "image/grid.h"
+#include "models/model.h"
+#include "run/runfolder.h"
+
+namespace ll {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Trainer::Impl {
+    TrainConfig config;
+    Observer observer;
+
+    mutable std::mutex mutex;
+    std::condition_variable_any wake;
+    bool paused = false;
+    double pendingLearningRate = 0;  // 0: no change asked
+
+    std::unique_ptr<GenerativeModel> model;
+    Dataset data;
+    fs::path run;
+    std::int64_t step = 0;
+
+    void emit(const TrainEvent& e) {
+        if (observer) observer(e);
+    }
+    Result<void> prepare();
+    Result<void> checkpoint();
+    void publishSamples();
+    TrainFinished loop(std::stop_token stop);
+    // Blocks while paused; false if a stop came meanwhile.
+    bool waitWhilePaused(std::stop_token stop);
+};
+
+Result<void> Trainer::Impl::prepare() {
+    if (config.resume) {
+        if (config.runDir.empty()) return fail("resume needs a run folder");
+        auto saved = readRunConfig(config.runDir);
+        if (!saved) return tl::unexpected(saved.error());
+        // The run's own config wins, except for a longer step budget the caller asks for.
+        const auto steps = std::max(config.steps, saved->steps);
+        config = *saved;
+        config.steps = steps;
+        config.resume = true;
+    }
+    if (config.steps < 1) return fail("steps must be at least 1");
+    if (config.batchSize < 1 || config.batchSize > 65536) return fail("batch size must lie in 1..65536");
+    if (!(config.learningRate > 0 && config.learningRate < 10)) return fail("learning rate must lie in (0, 10)");
+    config.logEvery = std::max(1, config.logEvery);
+    config.sampleEvery = std::max(1, config.sampleEvery);
+    config.checkpointEvery = std::max(1, config.checkpointEvery);
+
+    auto loaded = loadDataset(config.dataset);
+    if (!loaded) return tl::unexpected(loaded.error());
+    data = std::move(*loaded);
+    if (data.numClasses() < 1) return fail(config.dataset.source + ": the dataset has no classes");
+
+    ModelShape shape{.numClasses = data.numClasses()};
+    if (data.modality == Modality::Tabular) {
+        shape.features = static_cast<int>(data.x.size(1));
+    } else {
+        shape.channels = static_cast<int>(data.x.size(1));
+        shape.height = static_cast<int>(data.x.size(2));
+        shape.width = static_cast<int>(data.x.size(3));
+    }
+    torch::manual_seed(config.seed);
+    Settings settings = config.settings;
+    settings["lr"] = std::to_string(config.learningRate);
+    auto built = createModel(config.model, shape, settings);
+    if (!built) return tl::unexpected(built.error());
+    model = std::move(*built);
+    config.settings = model->settings();
+
+    if (config.resume) {
+        run = config.runDir;
+        auto latest = latestCheckpoint(run);
+        if (!latest) return tl::unexpected(latest.error());
+        if (auto ok = model->load(latest->second); !ok) return ok;
+        step = latest->first;
+        if (auto ok = truncateLog(run, step); !ok) return ok;
+        // Fresh noise after a resume, but reproducible for the same checkpoint.
+        torch::manual_seed(config.seed + static_cast<std::uint64_t>(step));
+    } else {
+        run = config.runDir.empty() ? newRunFolder(config.workspace.empty() ? defaultWorkspace() : config.workspace,
+                                                   config.model, data.name)
+                                    : config.runDir;
+        std::error_code ec;
+        if (fs::exists(run / runfiles::kConfig, ec))
+            return fail(run.string() + ": already holds a run (resume it, or choose another folder)");
+        fs::create_directories(run / "checkpoints", ec);
+        fs::create_directories(run / "samples", ec);
+        if (ec) return fail(run.string() + ": cannot create the run folder (" + ec.message() + ")");
+    }
+    config.runDir = run;
+    if (auto ok = writeRunData(run, RunData{data.name, shape, data.classNames}); !ok) return ok;
+    model->setLearningRate(config.learningRate);
+    return writeRunConfig(run, config, "running", data.name, step);
+}
+
+Result<void> Trainer::Impl::checkpoint() {
+    const fs::path path = runfiles::checkpoint(run, step);
+    if (auto ok = model->save(path); !ok) return ok;
+    if (auto ok = writeLatest(run, step); !ok) return ok;
+    // Keep the last three checkpoints: enough to step back, not enough to fill a disk.
+    std::vector<fs::path> all;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(run / "checkpoints", ec))
+        if (e.path().extension() == ".pt") all.push_back(e.path());
+    std::sort(all.begin(), all.end());
+    for (std::size_t i = 0; i + 3 < all.size(); ++i) fs::remove(all[i], ec);
+    emit(TrainCheckpoint{.step = step, .path = path.string()});
+    return {};
+}
+
+void Trainer::Impl::publishSamples() {
+    if (data.modality != Modality::Image) return;
+    const int rows = std::min(data.numClasses(), std::max(1, config.maxGridRows));
+    const int cols = std::max(1, config.samplesPerClass);
+    SampleRequest request{.count = std::int64_t(rows) * cols, .seed = config.seed + 7919};
+    std::vector<std::string> labels;
+    for (int r = 0; r < rows; ++r) {
+        labels.push_back(data.classNames[static_cast<std::size_t>(r)]);
+        for (int c = 0; c < cols; ++c) request.labels.push_back(r);
+    }
+    SampleGrid grid = makeGrid(model->sample(request), cols, std::move(labels));
+    grid.step = step;
+    (void)writePng(grid, runfiles::samples(run, step));  // a full disk must not stop training
+    emit(TrainSamples{std::move(grid)});
+}
+
+bool Trainer::Impl::waitWhilePaused(std::stop_token stop) {
+    std::unique_lock lock(mutex);
+    if (!paused) return !stop.stop_requested();
+    lock.unlock();
+    emit(TrainPaused{.paused = true, .step = step});
+    (void)writeRunConfig(run, config, "paused", data.name, step);
+    lock.lock();
+    wake.wait(lock, stop, [&] { return !paused; });
+    lock.unlock();
+    if (stop.stop_requested()) return false;
+    emit(TrainPaused{.paused = false, .step = step});
+    (void)writeRunConfig(run, config, "running", data.name, step);
+    return true;
+}
+
+TrainFinished Trainer::Impl::loop(std::stop_token stop) {
+    emit(TrainStarted{.runDir = run.string(), .startStep = step, .totalSteps = config.steps,
+                      .dataset = data.summary(), .device = "CPU"});
+    const std::int64_t n = data.size();
+    const std::int64_t batch = std::min<std::int64_t>(config.batchSize, n);
+    const std::int64_t perEpoch = n / batch;
+    torch::Tensor order;
+    std::int64_t orderEpoch = -1;
+    auto lastLog = Clock::now();
+    std::int64_t lastLogStep = step;
+    double stepsPerSecond = 0;
+    publishSamples();
+
+    auto finish = [&](TrainFinished::Outcome outcome, std::string message) {
+        const char* status = outcome == TrainFinished::Outcome::Completed   ? "completed"
+                             : outcome == TrainFinished::Outcome::Cancelled ? "cancelled"
+                                                                            : "failed";
+        (void)writeRunConfig(run, config, status, data.name, step);
+        return TrainFinished{.outcome = outcome, .step = step, .message = std::move(message), .runDir = run.string()};
+    };
+
+    while (step < config.steps) {
+        if (!waitWhilePaused(stop)) break;
+        {
+            std::lock_guard lock(mutex);
+            if (pendingLearningRate > 0) {
+                config.learningRate = pendingLearningRate;
+                model->setLearningRate(pendingLearningRate);
+                pendingLearningRate = 0;
+                (void)appendLogLine(run, nlohmann::json{{"step", step}, {"event", "learning_rate"},
+                                                        {"value", config.learningRate}}.dump());
+            }
+        }
+        // The data order is a function of (seed, epoch): a resumed run sees the same batches.
+        const std::int64_t epoch = step / perEpoch;
+        if (epoch != orderEpoch) {
+            auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.seed * 1000003 + static_cast<std::uint64_t>(epoch));
+            order = torch::randperm(n, gen, torch::kInt64);
+            orderEpoch = epoch;
+        }
+        const auto idx = order.slice(0, (step % perEpoch) * batch, (step % perEpoch + 1) * batch);
+        const LossMap losses = model->trainStep(data.x.index_select(0, idx), data.y.index_select(0, idx));
+        ++step;
+
+        for (const auto& [name, value] : losses)
+            if (!std::isfinite(value))
+                return finish(TrainFinished::Outcome::Failed,
+                              "the " + name + " loss became " + std::to_string(value) + " at step " + std::to_string(step) +
+                                  ": training is unstable. Try a lower learning rate (now " +
+                                  std::to_string(config.learningRate) + ") and continue from the last checkpoint.");
+
+        if (step % config.logEvery == 0 || step == config.steps) {
+            const auto now = Clock::now();
+            const double seconds = std::chrono::duration<double>(now - lastLog).count();
+            const double rate = seconds > 0 ? double(step - lastLogStep) / seconds : 0;
+            stepsPerSecond = stepsPerSecond == 0 ? rate : 0.7 * stepsPerSecond + 0.3 * rate;
+            lastLog = now;
+            lastLogStep = step;
+            (void)appendLogLine(run, nlohmann::json{{"step", step}, {"losses", losses}, {"lr", config.learningRate},
+                                                    {"steps_per_s", stepsPerSecond}}.dump());
+            emit(TrainProgress{.step = step, .totalSteps = config.steps, .losses = losses,
+                               .learningRate = config.learningRate, .stepsPerSecond = stepsPerSecond,
+                               .secondsLeft = stepsPerSecond > 0 ? double(config.steps - step) / stepsPerSecond : 0});
+        }
+        if (step % config.sampleEvery == 0) publishSamples();
+        if (step % config.checkpointEvery == 0)
+            if (auto ok = checkpoint(); !ok) return finish(TrainFinished::Outcome::Failed, ok.error().message);
+    }
+    const bool done = step >= config.steps;
+    if (done && step % config.sampleEvery != 0) publishSamples();
+    if (step % config.checkpointEvery != 0)
+        if (auto ok = checkpoint(); !ok) return finish(TrainFinished::Outcome::Failed, ok.error().message);
+    return done ? finish(TrainFinished::Outcome::Completed, "trained " + std::to_string(step) + " steps")
+                : finish(TrainFinished::Outcome::Cancelled, "stopped at step " + std::to_string(step));
+}
+
+Trainer::Trainer(TrainConfig config, Observer observer) : m_impl(std::make_unique<Impl>()) {
+    m_impl->config = std::move(config);
+    m_impl->observer = std::move(observer);
+}
+
+Trainer::~Trainer() = default;
+
+TrainFinished Trainer::run(std::stop_token stop) {
+    TrainFinished result;
+    // Catch at the thread boundary: nothing escapes into the caller's thread loop.
+    try {
+        if (auto ok = m_impl->prepare(); !ok) {
+            result = TrainFinished{.outcome = TrainFinished::Outcome::Failed, .message = ok.error().message,
+                                   .runDir = m_impl->run.string()};
+        } else {
+            result = m_impl->loop(stop);
+        }
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        result = TrainFinished{.outcome = TrainFinished::Outcome::Failed, .step = m_impl->step,
+                               .message = "training failed: " + what, .runDir = m_impl->run.string()};
+    }
+    m_impl->emit(result);
+    return result;
+}
+
+void Trainer::pause() {
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->paused = true;
+}
+
+void Trainer::resume() {
+    {
+        std::lock_guard lock(m_impl->mutex);
+        m_impl->paused = false;
+    }
+    m_impl->wake.notify_all();
+}
+
+bool Trainer::isPaused() const {
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->paused;
+}
+
+void Trainer::setLearningRate(double lr) {
+    if (!(lr > 0 && lr < 10)) return;
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->pendingLearningRate = lr;
+}
+
+}  // namespace ll

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <stop_token>
+
+#include "train/trainconfig.h"
+
+namespace ll {
+
+/// Trains one model on one dataset. run() blocks the calling thread (a worker) until the run
+/// completes, is cancelled through the stop token (checked every step) or fails; every event
+/// goes to the observer on that same thread. pause(), resume() and setLearningRate() may be
+/// called from any thread. Torch-free header: widgets hold a Trainer through it.
+class Trainer {
+public:
+    using Observer = std::function<void(const TrainEvent&)>;
+
+    Trainer(TrainConfig config, Observer observer);
+    ~Trainer();
+    Trainer(const Trainer&) = delete;
+    Trainer& operator=(const Trainer&) = delete;
+
+    TrainFinished run(std::stop_token stop);
+
+    void pause();
+    void resume();
+    bool isPaused() const;
+    /// Takes effect at the next step.
+    void setLearningRate(double lr);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace ll

@@ -1,0 +1,493 @@
+// Tests for the sample grid view: the shared layout maths, the QPainter renderer, interaction,
+// and the Vulkan renderer compared pixel by pixel with the QPainter one (Xvfb + lavapipe).
+
+#include <cmath>
+#include <memory>
+
+#include <QSignalSpy>
+#include <QTest>
+#include <QVulkanInstance>
+#include <QVulkanWindow>
+#include <QWheelEvent>
+
+#include "common/samplegrid.h"
+#include "gridview/gridlayout.h"
+#include "gridview/gridview.h"
+
+using ll::widgets::GridLayout;
+using ll::widgets::GridView;
+using ll::widgets::makeGridLayout;
+using ll::widgets::TileRect;
+
+namespace {
+
+constexpr int kRows = 3;
+constexpr int kCols = 4;
+constexpr int kTile = 8;
+constexpr int kCheckerTile = 5;
+const QSize kViewSize(400, 300);
+const QColor kBackground(0x20, 0x21, 0x24);
+const QColor kCheckerA(10, 90, 240);
+const QColor kCheckerB(250, 30, 120);
+
+// Every solid colour has red != blue so that a BGRA/RGBA mix-up cannot go unnoticed.
+QColor tileColor(int index, int variant = 0)
+{
+    return QColor(40 + 17 * index, 200 - 13 * index - 50 * variant, 150 + 9 * index % 100);
+}
+
+QColor checkerColor(int tx, int ty) { return (tx + ty) % 2 ? kCheckerB : kCheckerA; }
+
+// 3 x 4 tiles of 8 x 8: solid colours, except tile 5, a one-texel checker board.
+ll::SampleGrid knownGrid(int variant = 0)
+{
+    ll::SampleGrid grid;
+    grid.rows = kRows;
+    grid.cols = kCols;
+    grid.tileWidth = kTile;
+    grid.tileHeight = kTile;
+    grid.rgba.resize(std::size_t(grid.atlasWidth()) * grid.atlasHeight() * 4);
+    for (int y = 0; y < grid.atlasHeight(); ++y) {
+        for (int x = 0; x < grid.atlasWidth(); ++x) {
+            const int index = (y / kTile) * kCols + x / kTile;
+            const QColor c = index == kCheckerTile ? checkerColor(x % kTile, y % kTile)
+                                                   : tileColor(index, variant);
+            std::uint8_t* p = grid.rgba.data() + (std::size_t(y) * grid.atlasWidth() + x) * 4;
+            p[0] = std::uint8_t(c.red());
+            p[1] = std::uint8_t(c.green());
+            p[2] = std::uint8_t(c.blue());
+            p[3] = 255;
+        }
+    }
+    grid.step = variant;
+    return grid;
+}
+
+GridLayout viewLayout(const GridView& view, QSize size)
+{
+    const ll::SampleGrid& g = view.grid();
+    return makeGridLayout(size.width(), size.height(), g.rows, g.cols, g.tileWidth, g.tileHeight,
+                          view.zoom(), float(view.pan().x()), float(view.pan().y()));
+}
+
+QPoint centre(const TileRect& r) { return QPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2); }
+
+QColor pixelAt(const QImage& image, QPoint p) { return QColor(image.pixel(p)); }
+
+}  // namespace
+
+class TestGridView : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void tileRects_data();
+    void tileRects();
+    void tileIndexAt_data();
+    void tileIndexAt();
+    void texelForPixel();
+    void zoomAroundKeepsPointFixed();
+
+    void painterDrawsTiles_data();
+    void painterDrawsTiles();
+    void painterRowLabelsTakeASideStrip();
+    void malformedGridIsIgnored();
+    void hoverAndClick();
+    void dragPansWithoutClicking();
+    void wheelZoomsAroundCursor();
+
+    void vulkanMatchesPainter_data();
+    void vulkanMatchesPainter();
+    void vulkanKeepsOnlyNewestGrid();
+    void vulkanWindowForwardsMouse();
+
+private:
+    QVulkanInstance* vulkanInstance();
+    std::unique_ptr<QVulkanInstance> m_instance;  // outlives every view, as in the app
+};
+
+QVulkanInstance* TestGridView::vulkanInstance()
+{
+    if (!m_instance) {
+        m_instance = std::make_unique<QVulkanInstance>();
+        m_instance->create();
+    }
+    return m_instance.get();
+}
+
+// --- layout maths -------------------------------------------------------------------------
+
+void TestGridView::tileRects_data()
+{
+    QTest::addColumn<QSize>("view");
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<int>("tile");
+    QTest::addColumn<float>("zoom");
+    QTest::addColumn<QPointF>("pan");
+    QTest::addColumn<int>("index");
+    QTest::addColumn<QRect>("expected");  // left, top, right (exclusive), bottom as x2, y2
+
+    // 3x4 of 8x8 in 400x300: content 42x32 atlas units, fit 9.375, origin (3.125, 0).
+    QTest::newRow("fit first") << kViewSize << 3 << 4 << 8 << 1.0f << QPointF() << 0
+                               << QRect(QPoint(22, 19), QPoint(97, 94));
+    QTest::newRow("fit last") << kViewSize << 3 << 4 << 8 << 1.0f << QPointF() << 11
+                              << QRect(QPoint(303, 206), QPoint(378, 281));
+    // Zoom 2: scale 18.75, origin (-183.75, -170) with the pan.
+    QTest::newRow("zoom2 pan") << kViewSize << 3 << 4 << 8 << 2.0f << QPointF(10, -20) << 6
+                               << QRect(QPoint(229, 55), QPoint(379, 205));
+    QTest::newRow("zoom2 offscreen") << kViewSize << 3 << 4 << 8 << 2.0f << QPointF(10, -20) << 0
+                                     << QRect(QPoint(-146, -133), QPoint(-71, 17));
+    // 2x2 of 10x10 in 200x100 at zoom 0.5: scale 1.923, origin (75, 25).
+    QTest::newRow("zoom out") << QSize(200, 100) << 2 << 2 << 10 << 0.5f << QPointF() << 3
+                              << QRect(QPoint(102, 52), QPoint(121, 71));
+}
+
+void TestGridView::tileRects()
+{
+    QFETCH(QSize, view);
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    QFETCH(int, tile);
+    QFETCH(float, zoom);
+    QFETCH(QPointF, pan);
+    QFETCH(int, index);
+    QFETCH(QRect, expected);
+    const GridLayout layout = makeGridLayout(view.width(), view.height(), rows, cols, tile, tile,
+                                             zoom, float(pan.x()), float(pan.y()));
+    const TileRect r = layout.tileRect(index);
+    QCOMPARE(QRect(QPoint(r.left, r.top), QPoint(r.right, r.bottom)), expected);
+}
+
+void TestGridView::tileIndexAt_data()
+{
+    QTest::addColumn<float>("zoom");
+    QTest::addColumn<QPointF>("pan");
+    QTest::addColumn<QPoint>("pixel");
+    QTest::addColumn<int>("expected");
+
+    QTest::newRow("first tile corner") << 1.0f << QPointF() << QPoint(22, 19) << 0;
+    QTest::newRow("left of first") << 1.0f << QPointF() << QPoint(21, 19) << -1;
+    QTest::newRow("last pixel of first") << 1.0f << QPointF() << QPoint(96, 93) << 0;
+    QTest::newRow("gap after first") << 1.0f << QPointF() << QPoint(97, 50) << -1;
+    QTest::newRow("second tile") << 1.0f << QPointF() << QPoint(116, 19) << 1;
+    QTest::newRow("middle") << 1.0f << QPointF() << QPoint(150, 150) << 5;
+    QTest::newRow("outside") << 1.0f << QPointF() << QPoint(-5, 10) << -1;
+    QTest::newRow("corner background") << 1.0f << QPointF() << QPoint(399, 299) << -1;
+    QTest::newRow("zoom2 tile6 corner") << 2.0f << QPointF(10, -20) << QPoint(229, 55) << 6;
+    QTest::newRow("zoom2 before tile6") << 2.0f << QPointF(10, -20) << QPoint(228, 55) << -1;
+    QTest::newRow("zoom2 gap") << 2.0f << QPointF(10, -20) << QPoint(0, 0) << -1;
+    QTest::newRow("zoom2 tile1") << 2.0f << QPointF(10, -20) << QPoint(50, 0) << 1;
+}
+
+void TestGridView::tileIndexAt()
+{
+    QFETCH(float, zoom);
+    QFETCH(QPointF, pan);
+    QFETCH(QPoint, pixel);
+    QFETCH(int, expected);
+    const GridLayout layout = makeGridLayout(400, 300, kRows, kCols, kTile, kTile, zoom,
+                                             float(pan.x()), float(pan.y()));
+    QCOMPARE(layout.tileIndexAt(pixel.x(), pixel.y()), expected);
+}
+
+void TestGridView::texelForPixel()
+{
+    using ll::widgets::texelForPixel;
+    QCOMPARE(texelForPixel(0, 0, 16, 8), 0);
+    QCOMPARE(texelForPixel(1, 0, 16, 8), 0);
+    QCOMPARE(texelForPixel(2, 0, 16, 8), 1);
+    QCOMPARE(texelForPixel(15, 0, 16, 8), 7);
+    // 8 texels over 75 pixels starting at 22.
+    QCOMPARE(texelForPixel(22, 22, 97, 8), 0);
+    QCOMPARE(texelForPixel(30, 22, 97, 8), 0);
+    QCOMPARE(texelForPixel(31, 22, 97, 8), 1);
+    QCOMPARE(texelForPixel(96, 22, 97, 8), 7);
+    // Minification picks every other texel's left neighbour's successor, never out of range.
+    QCOMPARE(texelForPixel(0, 0, 4, 8), 1);
+    QCOMPARE(texelForPixel(3, 0, 4, 8), 7);
+}
+
+void TestGridView::zoomAroundKeepsPointFixed()
+{
+    const GridLayout before = makeGridLayout(400, 300, kRows, kCols, kTile, kTile, 1.0f, 0, 0);
+    float panX = 0;
+    float panY = 0;
+    before.panForZoomAround(1.0f, 2.5f, 150.0f, 150.0f, panX, panY);
+    const GridLayout after = makeGridLayout(400, 300, kRows, kCols, kTile, kTile, 2.5f, panX, panY);
+    QVERIFY(std::abs((150.0f - before.originX) / before.scale -
+                     (150.0f - after.originX) / after.scale) < 1e-3f);
+    QVERIFY(std::abs((150.0f - before.originY) / before.scale -
+                     (150.0f - after.originY) / after.scale) < 1e-3f);
+    QCOMPARE(after.tileIndexAt(150, 150), before.tileIndexAt(150, 150));
+}
+
+// --- QPainter renderer --------------------------------------------------------------------
+
+void TestGridView::painterDrawsTiles_data()
+{
+    QTest::addColumn<float>("zoom");
+    QTest::addColumn<QPointF>("pan");
+    QTest::newRow("fit") << 1.0f << QPointF();
+    QTest::newRow("zoom2 pan") << 2.0f << QPointF(37.3, -21.6);
+}
+
+void TestGridView::painterDrawsTiles()
+{
+    QFETCH(float, zoom);
+    QFETCH(QPointF, pan);
+    GridView view(nullptr);
+    QCOMPARE(view.renderer(), GridView::Renderer::Painter);
+    QCOMPARE(view.rendererName(), QStringLiteral("QPainter (no Vulkan instance)"));
+    view.resize(kViewSize);
+    view.setGrid(knownGrid());
+    view.setZoom(zoom);
+    view.setPan(pan);
+    const QImage image = view.grabFrame();
+    QCOMPARE(image.size(), kViewSize);
+
+    const GridLayout layout = viewLayout(view, kViewSize);
+    for (int index = 0; index < kRows * kCols; ++index) {
+        const TileRect r = layout.tileRect(index);
+        const QPoint c = centre(r);
+        if (!image.rect().contains(c)) continue;
+        if (index == kCheckerTile) {
+            // Every texel of the checker board lands where texelForPixel says.
+            for (int y = std::max(r.top, 0); y < std::min(r.bottom, image.height()); y += 3) {
+                for (int x = std::max(r.left, 0); x < std::min(r.right, image.width()); x += 3) {
+                    const int tx = ll::widgets::texelForPixel(x, r.left, r.right, kTile);
+                    const int ty = ll::widgets::texelForPixel(y, r.top, r.bottom, kTile);
+                    QCOMPARE(pixelAt(image, QPoint(x, y)), checkerColor(tx, ty));
+                }
+            }
+        } else {
+            QCOMPARE(pixelAt(image, c), tileColor(index));
+            QCOMPARE(pixelAt(image, QPoint(r.left, r.top)).name(),
+                     image.rect().contains(r.left, r.top) ? tileColor(index).name()
+                                                          : pixelAt(image, QPoint(r.left, r.top)).name());
+        }
+    }
+    // The gap right of tile 0 and its row, and the margin, show the background.
+    const TileRect first = layout.tileRect(0);
+    if (image.rect().contains(first.right, centre(first).y()))
+        QCOMPARE(pixelAt(image, QPoint(first.right, centre(first).y())), kBackground);
+    if (zoom == 1.0f) QCOMPARE(pixelAt(image, QPoint(5, 150)), kBackground);
+}
+
+void TestGridView::painterRowLabelsTakeASideStrip()
+{
+    GridView view(nullptr);
+    view.resize(kViewSize);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    ll::SampleGrid grid = knownGrid();
+    grid.rowLabels = {"T-shirt", "Trouser", "Pullover"};
+    view.setGrid(grid);
+    const QImage withLabels = view.grabFrame();
+    QVERIFY2(withLabels.width() < kViewSize.width() && withLabels.width() > 200,
+             qPrintable(QString::number(withLabels.width())));
+    view.setGrid(knownGrid());
+    QCOMPARE(view.grabFrame().size(), kViewSize);
+}
+
+void TestGridView::malformedGridIsIgnored()
+{
+    GridView view(nullptr);
+    ll::SampleGrid grid = knownGrid();
+    grid.rgba.resize(10);
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("malformed grid")));
+    view.setGrid(grid);
+    QVERIFY(view.grid().empty());
+}
+
+void TestGridView::hoverAndClick()
+{
+    GridView view(nullptr);
+    view.resize(kViewSize);
+    view.setGrid(knownGrid());
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy hovered(&view, &GridView::tileHovered);
+    QSignalSpy clicked(&view, &GridView::tileClicked);
+    const GridLayout layout = viewLayout(view, kViewSize);
+
+    QTest::mouseMove(&view, centre(layout.tileRect(6)));
+    QTRY_VERIFY(!hovered.isEmpty());
+    QCOMPARE(hovered.last().at(0).toInt(), 6);
+    QTest::mouseMove(&view, QPoint(5, 150));  // margin
+    QTRY_COMPARE(hovered.last().at(0).toInt(), -1);
+
+    QTest::mouseClick(&view, Qt::LeftButton, {}, centre(layout.tileRect(9)));
+    QCOMPARE(clicked.size(), 1);
+    QCOMPARE(clicked.last().at(0).toInt(), 9);
+    QTest::mouseClick(&view, Qt::LeftButton, {}, QPoint(5, 150));
+    QCOMPARE(clicked.size(), 1);  // background clicks are not tile clicks
+}
+
+void TestGridView::dragPansWithoutClicking()
+{
+    GridView view(nullptr);
+    view.resize(kViewSize);
+    view.setGrid(knownGrid());
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy clicked(&view, &GridView::tileClicked);
+    const QPoint start = centre(viewLayout(view, kViewSize).tileRect(0));
+    QTest::mousePress(&view, Qt::LeftButton, {}, start);
+    QTest::mouseMove(&view, start + QPoint(20, 10));
+    QTest::mouseMove(&view, start + QPoint(50, 30));
+    QTest::mouseRelease(&view, Qt::LeftButton, {}, start + QPoint(50, 30));
+    QCOMPARE(view.pan(), QPointF(50, 30));
+    QCOMPARE(clicked.size(), 0);
+    view.resetView();
+    QCOMPARE(view.pan(), QPointF());
+    QCOMPARE(view.zoom(), 1.0f);
+}
+
+void TestGridView::wheelZoomsAroundCursor()
+{
+    GridView view(nullptr);
+    view.resize(kViewSize);
+    view.setGrid(knownGrid());
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const QPointF cursor(140.0, 130.0);
+    const GridLayout before = viewLayout(view, kViewSize);
+    QWheelEvent wheel(cursor, view.mapToGlobal(cursor), QPoint(), QPoint(0, 120), Qt::NoButton,
+                      Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(&view, &wheel);
+    QVERIFY(std::abs(view.zoom() - 1.25f) < 1e-5f);
+    const GridLayout after = viewLayout(view, kViewSize);
+    QVERIFY(std::abs((140.0f - before.originX) / before.scale -
+                     (140.0f - after.originX) / after.scale) < 1e-3f);
+    QCOMPARE(after.tileIndexAt(140, 130), before.tileIndexAt(140, 130));
+}
+
+// --- Vulkan renderer ----------------------------------------------------------------------
+
+void TestGridView::vulkanMatchesPainter_data()
+{
+    QTest::addColumn<float>("zoom");
+    QTest::addColumn<QPointF>("pan");
+    QTest::newRow("fit") << 1.0f << QPointF();
+    QTest::newRow("zoom2 pan") << 2.0f << QPointF(37.3, -21.6);
+    QTest::newRow("zoom out") << 0.6f << QPointF(12.5, 8.25);
+    QTest::newRow("zoom7 checker") << 7.0f << QPointF(-40.0, 10.0);
+}
+
+void TestGridView::vulkanMatchesPainter()
+{
+    QFETCH(float, zoom);
+    QFETCH(QPointF, pan);
+    QVERIFY2(vulkanInstance()->isValid(), "no Vulkan instance: install mesa-vulkan-drivers");
+
+    GridView vulkan(vulkanInstance());
+    QVERIFY2(vulkan.renderer() == GridView::Renderer::Vulkan, qPrintable(vulkan.rendererName()));
+    QVERIFY(vulkan.rendererName().startsWith(QStringLiteral("Vulkan (")));
+    QSignalSpy frames(&vulkan, &GridView::frameRendered);
+    vulkan.resize(kViewSize);
+    vulkan.setGrid(knownGrid());
+    vulkan.setZoom(zoom);
+    vulkan.setPan(pan);
+    vulkan.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&vulkan));
+    QTRY_VERIFY(!frames.isEmpty());
+    QCOMPARE(vulkan.renderer(), GridView::Renderer::Vulkan);  // no fallback happened
+
+    GridView painter(nullptr);
+    painter.resize(kViewSize);
+    painter.setGrid(knownGrid());
+    painter.setZoom(zoom);
+    painter.setPan(pan);
+    painter.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&painter));
+
+    const QImage a = vulkan.grabFrame();
+    const QImage b = painter.grabFrame().convertToFormat(QImage::Format_RGB32);
+    QCOMPARE(a.size(), kViewSize);
+    QCOMPARE(b.size(), kViewSize);
+    QCOMPARE(a.format(), QImage::Format_RGB32);
+
+    // Channel order: a solid tile's centre must read back with red and blue in place.
+    const GridLayout layout = viewLayout(vulkan, kViewSize);
+    for (int index = 0; index < kRows * kCols; ++index) {
+        const QPoint c = centre(layout.tileRect(index));
+        if (index != kCheckerTile && a.rect().contains(c))
+            QCOMPARE(pixelAt(a, c), tileColor(index));
+    }
+
+    double sum[3] = {0, 0, 0};
+    int differing = 0;
+    for (int y = 0; y < a.height(); ++y) {
+        const auto* pa = reinterpret_cast<const QRgb*>(a.constScanLine(y));
+        const auto* pb = reinterpret_cast<const QRgb*>(b.constScanLine(y));
+        for (int x = 0; x < a.width(); ++x) {
+            const int d[3] = {std::abs(qRed(pa[x]) - qRed(pb[x])),
+                              std::abs(qGreen(pa[x]) - qGreen(pb[x])),
+                              std::abs(qBlue(pa[x]) - qBlue(pb[x]))};
+            for (int ch = 0; ch < 3; ++ch) sum[ch] += d[ch];
+            if (std::max({d[0], d[1], d[2]}) > 16) ++differing;
+        }
+    }
+    const double pixels = double(a.width()) * a.height();
+    qInfo("%s: mean abs diff R %.3f G %.3f B %.3f, %d differing pixels of %.0f (%s)",
+          QTest::currentDataTag(), sum[0] / pixels, sum[1] / pixels, sum[2] / pixels, differing,
+          pixels, qPrintable(vulkan.rendererName()));
+    for (double s : sum) QVERIFY(s / pixels < 2.0);
+    QVERIFY(differing < pixels / 100);
+}
+
+void TestGridView::vulkanKeepsOnlyNewestGrid()
+{
+    QVERIFY(vulkanInstance()->isValid());
+    GridView view(vulkanInstance());
+    QCOMPARE(view.renderer(), GridView::Renderer::Vulkan);
+    view.resize(kViewSize);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy frames(&view, &GridView::frameRendered);
+    // Both arrive before the next frame: only the second may ever be shown.
+    view.setGrid(knownGrid(0));
+    view.setGrid(knownGrid(1));
+    QCOMPARE(view.grid().step, 1);
+    QTRY_VERIFY(!frames.isEmpty());
+    const QImage image = view.grabFrame();
+    const GridLayout layout = viewLayout(view, kViewSize);
+    QCOMPARE(pixelAt(image, centre(layout.tileRect(0))), tileColor(0, 1));
+    QCOMPARE(pixelAt(image, centre(layout.tileRect(11))), tileColor(11, 1));
+
+    // A grid of another size recreates the texture.
+    ll::SampleGrid small;
+    small.rows = small.cols = 1;
+    small.tileWidth = small.tileHeight = 2;
+    small.rgba = {255, 0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 255};
+    frames.clear();
+    view.setGrid(small);
+    QTRY_VERIFY(!frames.isEmpty());
+    QCOMPARE(pixelAt(view.grabFrame(), QPoint(200, 150)), QColor(255, 0, 0));
+}
+
+void TestGridView::vulkanWindowForwardsMouse()
+{
+    QVERIFY(vulkanInstance()->isValid());
+    GridView view(vulkanInstance());
+    QCOMPARE(view.renderer(), GridView::Renderer::Vulkan);
+    view.resize(kViewSize);
+    view.setGrid(knownGrid());
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVulkanWindow* window = view.window()->windowHandle()->findChild<QVulkanWindow*>();
+    QVERIFY(window);
+    QVERIFY(QTest::qWaitForWindowExposed(window));
+    QSignalSpy hovered(&view, &GridView::tileHovered);
+    QSignalSpy clicked(&view, &GridView::tileClicked);
+    const GridLayout layout = viewLayout(view, kViewSize);
+    QTest::mouseMove(window, centre(layout.tileRect(7)));
+    QTRY_VERIFY(!hovered.isEmpty());
+    QCOMPARE(hovered.last().at(0).toInt(), 7);
+    QTest::mouseClick(window, Qt::LeftButton, {}, centre(layout.tileRect(2)));
+    QTRY_COMPARE(clicked.size(), 1);
+    QCOMPARE(clicked.last().at(0).toInt(), 2);
+}
+
+QTEST_MAIN(TestGridView)
+#include "test_gridview.moc"

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <vector>
+
+#include <QString>
+#include <QVulkanWindowRenderer>
+
+namespace ll::widgets {
+
+class VulkanGridWindow;
+
+/// Draws VulkanGridWindow's grid: the atlas as one R8G8B8A8 texture with nearest filtering,
+/// uploaded lazily through a staging buffer recorded into the frame's own command buffer (as
+/// in Qt's hellovulkantexture), and one instanced draw of rows * cols quads whose placement the
+/// vertex shader derives from push constants. Failures after instance setup are reported
+/// through VulkanGridWindow::renderingFailed and the renderer then only clears.
+class GridRenderer final : public QVulkanWindowRenderer {
+public:
+    explicit GridRenderer(VulkanGridWindow* window);
+
+    void initResources() override;
+    void initSwapChainResources() override;
+    void releaseSwapChainResources() override;
+    void releaseResources() override;
+    void startNextFrame() override;
+
+private:
+    struct Staging {
+        VkBuffer buffer = VK_NULL_HANDLE;
+        VkDeviceMemory memory = VK_NULL_HANDLE;
+        VkDeviceSize size = 0;
+    };
+
+    bool createPipeline();
+    VkShaderModule loadShader(const QString& path);
+    bool ensureTexture(int width, int height);
+    bool ensureStaging(Staging& staging, VkDeviceSize size);
+    bool recordUpload(VkCommandBuffer cb);
+    void recordDraw(VkCommandBuffer cb);
+    uint32_t memoryTypeIndex(uint32_t allowedBits, VkMemoryPropertyFlags wanted,
+                             uint32_t preferred) const;
+    void destroyTexture();
+    void destroyStaging();
+    void fail(const QString& reason);
+
+    VulkanGridWindow* m_window;
+    QVulkanDeviceFunctions* m_df = nullptr;
+    VkDevice m_dev = VK_NULL_HANDLE;
+
+    VkSampler m_sampler = VK_NULL_HANDLE;
+    VkDescriptorSetLayout m_setLayout = VK_NULL_HANDLE;
+    VkDescriptorPool m_descriptorPool = VK_NULL_HANDLE;
+    VkDescriptorSet m_descriptorSet = VK_NULL_HANDLE;
+    VkPipelineLayout m_pipelineLayout = VK_NULL_HANDLE;
+    VkPipeline m_pipeline = VK_NULL_HANDLE;
+
+    VkImage m_image = VK_NULL_HANDLE;
+    VkDeviceMemory m_imageMemory = VK_NULL_HANDLE;
+    VkImageView m_imageView = VK_NULL_HANDLE;
+    int m_imageWidth = 0;
+    int m_imageHeight = 0;
+    // One staging buffer per swapchain image: QVulkanWindow waits for the previous command
+    // buffer of the same image before startNextFrame(), so that buffer is free to overwrite.
+    std::vector<Staging> m_staging;
+
+    // Dimensions of the grid now in the texture (zero rows when nothing is shown).
+    int m_rows = 0;
+    int m_cols = 0;
+    int m_tileWidth = 0;
+    int m_tileHeight = 0;
+
+    bool m_ready = false;
+    bool m_linearOutput = false;  // sRGB swapchain: the shader outputs linear values
+};
+
+}  // namespace ll::widgets
