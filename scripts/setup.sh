@@ -12,7 +12,7 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
   nlohmann-json3-dev libcli11-dev libexpected-dev zlib1g-dev libbenchmark-dev
   # GUI
-  qt6-base-dev qt6-base-dev-tools libqt6charts6-dev libqt6svg6
+  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6svg6
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
   # headless display for GUI and Vulkan tests, screenshots
   xvfb xauth imagemagick libxkbcommon-x11-0 libxcb-cursor0 fonts-dejavu-core

@@ -7,24 +7,23 @@ namespace ll::widgets {
 
 namespace {
 
-float contentExtent(int count, int tileSize)
-{
+float contentExtent(int count, int tileSize) {
     return static_cast<float>(count * tileSize) + static_cast<float>(count + 1) * kTileGap;
 }
 
 // Centring offset of the padded content for a given scale; pan is added on top.
-float centringOffset(int viewExtent, float content, float scale)
-{
+float centringOffset(int viewExtent, float content, float scale) {
     return (static_cast<float>(viewExtent) - content * scale) * 0.5f;
 }
 
-int snapEdge(float x) { return static_cast<int>(std::ceil(x - 0.5f)); }
+int snapEdge(float x) {
+    return static_cast<int>(std::ceil(x - 0.5f));
+}
 
 }  // namespace
 
 GridLayout makeGridLayout(int viewWidth, int viewHeight, int rows, int cols, int tileWidth,
-                          int tileHeight, float zoom, float panX, float panY)
-{
+                          int tileHeight, float zoom, float panX, float panY) {
     GridLayout layout;
     layout.viewWidth = viewWidth;
     layout.viewHeight = viewHeight;
@@ -44,8 +43,7 @@ GridLayout makeGridLayout(int viewWidth, int viewHeight, int rows, int cols, int
     return layout;
 }
 
-TileRect GridLayout::tileRect(int row, int col) const
-{
+TileRect GridLayout::tileRect(int row, int col) const {
     // Keep the expression shape identical to grid.vert: p0 = origin + (gap + cell * (tile +
     // gap)) * scale, p1 = p0 + tile * scale.
     const float stepX = static_cast<float>(tileWidth) + kTileGap;
@@ -57,8 +55,7 @@ TileRect GridLayout::tileRect(int row, int col) const
     return TileRect{snapEdge(x0), snapEdge(y0), snapEdge(x1), snapEdge(y1)};
 }
 
-int GridLayout::tileIndexAt(int x, int y) const
-{
+int GridLayout::tileIndexAt(int x, int y) const {
     if (empty() || scale <= 0.0f) return -1;
     // Invert the float placement to find the candidate cell, then confirm with the snapped
     // rectangle so hit-testing agrees with what is drawn even at rounding boundaries.
@@ -78,8 +75,7 @@ int GridLayout::tileIndexAt(int x, int y) const
 }
 
 void GridLayout::panForZoomAround(float zoom, float newZoom, float x, float y, float& panX,
-                                  float& panY) const
-{
+                                  float& panY) const {
     if (empty() || zoom <= 0.0f || scale <= 0.0f) return;
     const float newScale = scale / zoom * newZoom;
     // The content point under (x, y) in atlas units must stay under (x, y).

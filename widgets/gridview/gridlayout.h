@@ -63,8 +63,7 @@ GridLayout makeGridLayout(int viewWidth, int viewHeight, int rows, int cols, int
 /// The texel column (or row) inside a tile that screen pixel `pixel` shows, for a tile of
 /// `tileSize` texels drawn over [start, end). Integer arithmetic, mirrored in grid.frag, so
 /// nearest-neighbour sampling picks identical texels in both renderers.
-inline int texelForPixel(int pixel, int start, int end, int tileSize)
-{
+inline int texelForPixel(int pixel, int start, int end, int tileSize) {
     const int extent = end - start;
     if (extent <= 0) return 0;
     const int t = ((2 * (pixel - start) + 1) * tileSize) / (2 * extent);

@@ -7,6 +7,7 @@
 #include <QMouseEvent>
 #include <QVulkanInstance>
 #include <QWheelEvent>
+#include <QtMath>
 
 #include "gridview/gridlayout.h"
 #include "gridview/paintergridwidget.h"
@@ -17,8 +18,7 @@ namespace ll::widgets {
 
 namespace {
 
-bool isValidGrid(const ll::SampleGrid& grid)
-{
+bool isValidGrid(const ll::SampleGrid& grid) {
     if (grid.rows < 0 || grid.cols < 0 || grid.tileWidth < 0 || grid.tileHeight < 0) return false;
     const auto needed = static_cast<std::size_t>(grid.atlasWidth()) *
                         static_cast<std::size_t>(grid.atlasHeight()) * 4;
@@ -28,8 +28,7 @@ bool isValidGrid(const ll::SampleGrid& grid)
 }  // namespace
 
 GridView::GridView(QVulkanInstance* instance, QWidget* parent)
-    : QWidget(parent), m_grid(std::make_shared<const ll::SampleGrid>())
-{
+    : QWidget(parent), m_grid(std::make_shared<const ll::SampleGrid>()) {
     setMouseTracking(true);
     setMinimumSize(64, 64);
     m_labels = new RowLabelStrip(this);
@@ -64,8 +63,7 @@ GridView::GridView(QVulkanInstance* instance, QWidget* parent)
 
 GridView::~GridView() = default;
 
-void GridView::usePainter(const QString& reason)
-{
+void GridView::usePainter(const QString& reason) {
     if (m_container) {
         m_vulkanWindow->removeEventFilter(this);
         m_vulkanWindow->disconnect(this);
@@ -84,13 +82,11 @@ void GridView::usePainter(const QString& reason)
     m_painter->show();
 }
 
-QWidget* GridView::canvas() const
-{
+QWidget* GridView::canvas() const {
     return m_container ? m_container : static_cast<QWidget*>(m_painter);
 }
 
-void GridView::setGrid(const ll::SampleGrid& grid)
-{
+void GridView::setGrid(const ll::SampleGrid& grid) {
     if (isValidGrid(grid)) {
         m_grid = std::make_shared<const ll::SampleGrid>(grid);
     } else {
@@ -110,41 +106,37 @@ void GridView::setGrid(const ll::SampleGrid& grid)
     applyView();
 }
 
-void GridView::setZoom(float zoom)
-{
+void GridView::setZoom(float zoom) {
     m_zoom = std::clamp(zoom, kMinZoom, kMaxZoom);
     applyView();
 }
 
-void GridView::setPan(QPointF pan)
-{
+void GridView::setPan(QPointF pan) {
     m_pan = pan;
     applyView();
 }
 
-void GridView::resetView()
-{
+void GridView::resetView() {
     m_zoom = 1.0f;
     m_pan = QPointF();
     applyView();
 }
 
-QImage GridView::grabFrame()
-{
+QImage GridView::grabFrame() {
     if (m_vulkanWindow) return m_vulkanWindow->grabFrame();
+    // A hidden view has not had its resize event yet; lay out the canvas before grabbing.
+    if (!isVisible()) updateGeometries();
     return m_painter->grabFrame();
 }
 
-void GridView::updateGeometries()
-{
+void GridView::updateGeometries() {
     const int labelWidth = m_labels->isVisibleTo(this) ? m_labels->preferredWidth() : 0;
     m_labels->setGeometry(0, 0, labelWidth, height());
     if (QWidget* c = canvas()) c->setGeometry(labelWidth, 0, width() - labelWidth, height());
     applyView();
 }
 
-GridLayout GridView::canvasLayout() const
-{
+GridLayout GridView::canvasLayout() const {
     const QWidget* c = canvas();
     const qreal dpr = c->devicePixelRatioF();
     return makeGridLayout(qRound(c->width() * dpr), qRound(c->height() * dpr), m_grid->rows,
@@ -152,8 +144,7 @@ GridLayout GridView::canvasLayout() const
                           float(m_pan.x() * dpr), float(m_pan.y() * dpr));
 }
 
-void GridView::applyView()
-{
+void GridView::applyView() {
     const QWidget* c = canvas();
     if (!c) return;  // still constructing
     const QPointF devicePan = m_pan * c->devicePixelRatioF();
@@ -171,22 +162,19 @@ void GridView::applyView()
     }
 }
 
-int GridView::tileAt(QPointF canvasPos) const
-{
+int GridView::tileAt(QPointF canvasPos) const {
     const qreal dpr = canvas()->devicePixelRatioF();
     return canvasLayout().tileIndexAt(int(std::floor(canvasPos.x() * dpr)),
                                       int(std::floor(canvasPos.y() * dpr)));
 }
 
-void GridView::setHovered(int index)
-{
+void GridView::setHovered(int index) {
     if (index == m_hovered) return;
     m_hovered = index;
     Q_EMIT tileHovered(index);
 }
 
-void GridView::pressAt(QPointF pos, Qt::MouseButton button)
-{
+void GridView::pressAt(QPointF pos, Qt::MouseButton button) {
     if (button != Qt::LeftButton) return;
     m_pressed = true;
     m_dragging = false;
@@ -194,8 +182,7 @@ void GridView::pressAt(QPointF pos, Qt::MouseButton button)
     m_panAtPress = m_pan;
 }
 
-void GridView::moveTo(QPointF pos, Qt::MouseButtons buttons)
-{
+void GridView::moveTo(QPointF pos, Qt::MouseButtons buttons) {
     if (m_pressed && (buttons & Qt::LeftButton)) {
         // A small wobble during a click must not pan.
         if (!m_dragging &&
@@ -206,8 +193,7 @@ void GridView::moveTo(QPointF pos, Qt::MouseButtons buttons)
     setHovered(tileAt(pos));
 }
 
-void GridView::releaseAt(QPointF pos, Qt::MouseButton button)
-{
+void GridView::releaseAt(QPointF pos, Qt::MouseButton button) {
     if (button != Qt::LeftButton || !m_pressed) return;
     m_pressed = false;
     if (m_dragging) {
@@ -218,12 +204,11 @@ void GridView::releaseAt(QPointF pos, Qt::MouseButton button)
     if (index >= 0) Q_EMIT tileClicked(index);
 }
 
-void GridView::wheelAt(QPointF pos, QPoint angleDelta)
-{
+void GridView::wheelAt(QPointF pos, QPoint angleDelta) {
     if (angleDelta.y() == 0 || m_grid->empty()) return;
     // 120 units (one notch) zoom by 1.25; smooth-scrolling devices send fractions of that.
-    const float newZoom = std::clamp(m_zoom * std::pow(1.25f, angleDelta.y() / 120.0f),
-                                     kMinZoom, kMaxZoom);
+    const float newZoom =
+        std::clamp(m_zoom * std::pow(1.25f, angleDelta.y() / 120.0f), kMinZoom, kMaxZoom);
     const qreal dpr = canvas()->devicePixelRatioF();
     float panX = 0.0f;
     float panY = 0.0f;
@@ -235,44 +220,37 @@ void GridView::wheelAt(QPointF pos, QPoint angleDelta)
     setHovered(tileAt(pos));
 }
 
-void GridView::resizeEvent(QResizeEvent* event)
-{
+void GridView::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
     updateGeometries();
 }
 
-void GridView::mousePressEvent(QMouseEvent* event)
-{
+void GridView::mousePressEvent(QMouseEvent* event) {
     pressAt(event->position() - canvas()->pos(), event->button());
     event->accept();
 }
 
-void GridView::mouseMoveEvent(QMouseEvent* event)
-{
+void GridView::mouseMoveEvent(QMouseEvent* event) {
     moveTo(event->position() - canvas()->pos(), event->buttons());
     event->accept();
 }
 
-void GridView::mouseReleaseEvent(QMouseEvent* event)
-{
+void GridView::mouseReleaseEvent(QMouseEvent* event) {
     releaseAt(event->position() - canvas()->pos(), event->button());
     event->accept();
 }
 
-void GridView::wheelEvent(QWheelEvent* event)
-{
+void GridView::wheelEvent(QWheelEvent* event) {
     wheelAt(event->position() - canvas()->pos(), event->angleDelta());
     event->accept();
 }
 
-void GridView::leaveEvent(QEvent* event)
-{
+void GridView::leaveEvent(QEvent* event) {
     QWidget::leaveEvent(event);
     if (!m_pressed) setHovered(-1);
 }
 
-bool GridView::eventFilter(QObject* watched, QEvent* event)
-{
+bool GridView::eventFilter(QObject* watched, QEvent* event) {
     if (watched != m_vulkanWindow) return QWidget::eventFilter(watched, event);
     // The Vulkan window's coordinates are already canvas-local.
     switch (event->type()) {

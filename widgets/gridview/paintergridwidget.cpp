@@ -10,38 +10,34 @@
 
 namespace ll::widgets {
 
-PainterGridWidget::PainterGridWidget(QWidget* parent) : QWidget(parent)
-{
+PainterGridWidget::PainterGridWidget(QWidget* parent) : QWidget(parent) {
     // Every pixel is painted from m_frame, so Qt need not clear first.
     setAttribute(Qt::WA_OpaquePaintEvent);
     setMouseTracking(true);
 }
 
-void PainterGridWidget::setGrid(std::shared_ptr<const ll::SampleGrid> grid)
-{
+void PainterGridWidget::setGrid(std::shared_ptr<const ll::SampleGrid> grid) {
     m_grid = std::move(grid);
+    ++m_gridGeneration;
     m_dirty = true;
     update();
 }
 
-void PainterGridWidget::setView(float zoom, QPointF pan)
-{
+void PainterGridWidget::setView(float zoom, QPointF pan) {
     m_zoom = zoom;
     m_pan = pan;
     m_dirty = true;
     update();
 }
 
-QImage PainterGridWidget::grabFrame()
-{
+QImage PainterGridWidget::grabFrame() {
     m_grabbing = true;
     QImage image = grab().toImage();
     m_grabbing = false;
     return image;
 }
 
-QImage PainterGridWidget::renderGrid(const ll::SampleGrid& grid, const GridLayout& layout)
-{
+QImage PainterGridWidget::renderGrid(const ll::SampleGrid& grid, const GridLayout& layout) {
     QImage image(std::max(layout.viewWidth, 1), std::max(layout.viewHeight, 1),
                  QImage::Format_RGB32);
     image.fill(kBackgroundColor);
@@ -78,17 +74,16 @@ QImage PainterGridWidget::renderGrid(const ll::SampleGrid& grid, const GridLayou
     return image;
 }
 
-void PainterGridWidget::paintEvent(QPaintEvent* event)
-{
+void PainterGridWidget::paintEvent(QPaintEvent* event) {
     const qreal dpr = devicePixelRatioF();
     if (m_dirty || m_frame.isNull()) {
         const int w = qRound(width() * dpr);
         const int h = qRound(height() * dpr);
         static const ll::SampleGrid kNoGrid;
         const ll::SampleGrid& grid = m_grid ? *m_grid : kNoGrid;
-        const GridLayout layout = makeGridLayout(w, h, grid.rows, grid.cols, grid.tileWidth,
-                                                 grid.tileHeight, m_zoom, float(m_pan.x()),
-                                                 float(m_pan.y()));
+        const GridLayout layout =
+            makeGridLayout(w, h, grid.rows, grid.cols, grid.tileWidth, grid.tileHeight, m_zoom,
+                           float(m_pan.x()), float(m_pan.y()));
         m_frame = renderGrid(grid, layout);
         m_frame.setDevicePixelRatio(dpr);
         m_dirty = false;
@@ -97,11 +92,14 @@ void PainterGridWidget::paintEvent(QPaintEvent* event)
     painter.drawImage(QPointF(0, 0), m_frame);
     painter.end();
     // Queued so that a receiver may grab or change the view without re-entering paintEvent.
-    if (!m_grabbing) QTimer::singleShot(0, this, [this] { Q_EMIT frameRendered(); });
+    if (!m_grabbing) {
+        QTimer::singleShot(0, this, [this, generation = m_gridGeneration] {
+            if (generation == m_gridGeneration) Q_EMIT frameRendered();
+        });
+    }
 }
 
-void PainterGridWidget::resizeEvent(QResizeEvent* event)
-{
+void PainterGridWidget::resizeEvent(QResizeEvent* event) {
     m_dirty = true;
     QWidget::resizeEvent(event);
 }

@@ -41,6 +41,7 @@ private:
     QPointF m_pan;
     QImage m_frame;  // cached until the grid, view or size changes
     bool m_dirty = true;
+    quint64 m_gridGeneration = 0;  // see VulkanGridWindow: frames of an older grid stay silent
     bool m_grabbing = false;
 };
 

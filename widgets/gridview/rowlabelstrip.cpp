@@ -14,28 +14,24 @@ constexpr int kPadding = 8;
 constexpr int kMaxWidth = 180;
 }  // namespace
 
-RowLabelStrip::RowLabelStrip(QWidget* parent) : QWidget(parent)
-{
+RowLabelStrip::RowLabelStrip(QWidget* parent) : QWidget(parent) {
     setAttribute(Qt::WA_OpaquePaintEvent);
     // Hover and drag over the strip belong to the view, which clears the hovered tile.
     setMouseTracking(true);
 }
 
-bool RowLabelStrip::setLabels(const QStringList& labels)
-{
+bool RowLabelStrip::setLabels(const QStringList& labels) {
     m_labels = labels;
     update();
     return std::any_of(labels.begin(), labels.end(), [](const QString& s) { return !s.isEmpty(); });
 }
 
-void RowLabelStrip::setRowSpans(std::vector<std::pair<int, int>> spans)
-{
+void RowLabelStrip::setRowSpans(std::vector<std::pair<int, int>> spans) {
     m_spans = std::move(spans);
     update();
 }
 
-int RowLabelStrip::preferredWidth() const
-{
+int RowLabelStrip::preferredWidth() const {
     const QFontMetrics metrics(font());
     int widest = 0;
     for (const QString& label : m_labels)
@@ -43,8 +39,7 @@ int RowLabelStrip::preferredWidth() const
     return std::min(widest + 2 * kPadding, kMaxWidth);
 }
 
-void RowLabelStrip::paintEvent(QPaintEvent*)
-{
+void RowLabelStrip::paintEvent(QPaintEvent*) {
     QPainter painter(this);
     painter.fillRect(rect(), kBackgroundColor);
     painter.setPen(kLabelColor);

@@ -28,14 +28,12 @@ struct PushConstants {
 };
 static_assert(sizeof(PushConstants) == 40);
 
-bool isSrgb(VkFormat format)
-{
+bool isSrgb(VkFormat format) {
     return format == VK_FORMAT_B8G8R8A8_SRGB || format == VK_FORMAT_R8G8B8A8_SRGB ||
            format == VK_FORMAT_A8B8G8R8_SRGB_PACK32;
 }
 
-float srgbToLinear(float c)
-{
+float srgbToLinear(float c) {
     return c <= 0.04045f ? c / 12.92f : std::pow((c + 0.055f) / 1.055f, 2.4f);
 }
 
@@ -43,16 +41,14 @@ float srgbToLinear(float c)
 
 GridRenderer::GridRenderer(VulkanGridWindow* window) : m_window(window) {}
 
-void GridRenderer::fail(const QString& reason)
-{
+void GridRenderer::fail(const QString& reason) {
     qWarning("GridView: Vulkan rendering failed: %s", qPrintable(reason));
     m_ready = false;
     // Queued: the owner replaces this window, which must not happen inside a frame.
     QTimer::singleShot(0, m_window, [w = m_window, reason] { Q_EMIT w->renderingFailed(reason); });
 }
 
-void GridRenderer::initResources()
-{
+void GridRenderer::initResources() {
     m_dev = m_window->device();
     m_df = m_window->vulkanInstance()->deviceFunctions(m_dev);
     const VkFormat format = m_window->colorFormat();
@@ -112,8 +108,7 @@ void GridRenderer::initResources()
     m_ready = true;
 }
 
-VkShaderModule GridRenderer::loadShader(const QString& path)
-{
+VkShaderModule GridRenderer::loadShader(const QString& path) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) return VK_NULL_HANDLE;
     const QByteArray code = file.readAll();
@@ -128,8 +123,7 @@ VkShaderModule GridRenderer::loadShader(const QString& path)
     return module;
 }
 
-bool GridRenderer::createPipeline()
-{
+bool GridRenderer::createPipeline() {
     const VkPushConstantRange pushRange{VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(PushConstants)};
     const VkPipelineLayoutCreateInfo layoutInfo{
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
@@ -225,19 +219,16 @@ bool GridRenderer::createPipeline()
     return true;
 }
 
-void GridRenderer::initSwapChainResources()
-{
+void GridRenderer::initSwapChainResources() {
     m_staging.resize(static_cast<std::size_t>(m_window->swapChainImageCount()));
 }
 
-void GridRenderer::releaseSwapChainResources()
-{
+void GridRenderer::releaseSwapChainResources() {
     // QVulkanWindow has waited for the device to go idle, so no buffer is in use.
     destroyStaging();
 }
 
-void GridRenderer::releaseResources()
-{
+void GridRenderer::releaseResources() {
     destroyStaging();
     destroyTexture();
     if (m_pipeline) m_df->vkDestroyPipeline(m_dev, m_pipeline, nullptr);
@@ -255,12 +246,14 @@ void GridRenderer::releaseResources()
     m_ready = false;
 }
 
-void GridRenderer::startNextFrame()
-{
+void GridRenderer::startNextFrame() {
     const VkCommandBuffer cb = m_window->currentCommandBuffer();
     if (m_ready && m_window->m_uploadPending) {
         m_window->m_uploadPending = false;
-        if (!recordUpload(cb)) fail(QStringLiteral("cannot upload the grid texture"));
+        if (recordUpload(cb))
+            m_window->m_shownGeneration = m_window->m_gridGeneration;
+        else
+            fail(QStringLiteral("cannot upload the grid texture"));
     }
 
     const QSize size = m_window->swapChainImageSize();
@@ -284,13 +277,16 @@ void GridRenderer::startNextFrame()
 
     m_window->frameReady();
     // Grabs render an extra frame of the same content; they are not new frames for listeners.
-    // Queued so that a receiver may grab or change the view outside startNextFrame().
-    if (!m_window->m_grabbing)
-        QTimer::singleShot(0, m_window, [w = m_window] { Q_EMIT w->frameRendered(); });
+    // Queued so that a receiver may grab or change the view outside startNextFrame(); by then
+    // a newer grid may have arrived, whose own frame will announce itself.
+    if (!m_window->m_grabbing && m_ready) {
+        QTimer::singleShot(0, m_window, [w = m_window] {
+            if (w->m_shownGeneration == w->m_gridGeneration) Q_EMIT w->frameRendered();
+        });
+    }
 }
 
-void GridRenderer::recordDraw(VkCommandBuffer cb)
-{
+void GridRenderer::recordDraw(VkCommandBuffer cb) {
     const QSize size = m_window->swapChainImageSize();
     const GridLayout layout =
         makeGridLayout(size.width(), size.height(), m_rows, m_cols, m_tileWidth, m_tileHeight,

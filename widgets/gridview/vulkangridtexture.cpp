@@ -10,8 +10,7 @@
 namespace ll::widgets {
 
 uint32_t GridRenderer::memoryTypeIndex(uint32_t allowedBits, VkMemoryPropertyFlags wanted,
-                                       uint32_t preferred) const
-{
+                                       uint32_t preferred) const {
     // QVulkanWindow's suggested index is usually right; the requirements have the last word.
     if (allowedBits & (1u << preferred)) return preferred;
     VkPhysicalDeviceMemoryProperties props;
@@ -24,8 +23,7 @@ uint32_t GridRenderer::memoryTypeIndex(uint32_t allowedBits, VkMemoryPropertyFla
     return UINT32_MAX;
 }
 
-bool GridRenderer::ensureTexture(int width, int height)
-{
+bool GridRenderer::ensureTexture(int width, int height) {
     if (m_image && width == m_imageWidth && height == m_imageHeight) return true;
     // Earlier frames may still sample the old image and the descriptor set points at it;
     // size changes are rare (a new dataset or grid shape), so simply wait for the device.
@@ -99,8 +97,7 @@ bool GridRenderer::ensureTexture(int width, int height)
     return true;
 }
 
-bool GridRenderer::ensureStaging(Staging& staging, VkDeviceSize size)
-{
+bool GridRenderer::ensureStaging(Staging& staging, VkDeviceSize size) {
     if (staging.buffer && staging.size >= size) return true;
     if (staging.buffer) m_df->vkDestroyBuffer(m_dev, staging.buffer, nullptr);
     if (staging.memory) m_df->vkFreeMemory(m_dev, staging.memory, nullptr);
@@ -119,9 +116,10 @@ bool GridRenderer::ensureStaging(Staging& staging, VkDeviceSize size)
     VkMemoryRequirements req;
     m_df->vkGetBufferMemoryRequirements(m_dev, staging.buffer, &req);
     // hostVisibleMemoryIndex() is also host coherent, so no flush is needed after memcpy.
-    const uint32_t type = memoryTypeIndex(
-        req.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-        m_window->hostVisibleMemoryIndex());
+    const uint32_t type =
+        memoryTypeIndex(req.memoryTypeBits,
+                        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                        m_window->hostVisibleMemoryIndex());
     const VkMemoryAllocateInfo allocInfo{
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
         .allocationSize = req.size,
@@ -139,8 +137,7 @@ bool GridRenderer::ensureStaging(Staging& staging, VkDeviceSize size)
     return true;
 }
 
-bool GridRenderer::recordUpload(VkCommandBuffer cb)
-{
+bool GridRenderer::recordUpload(VkCommandBuffer cb) {
     const ll::SampleGrid* grid = m_window->m_grid.get();
     m_rows = m_cols = 0;
     if (!grid || grid->empty()) return true;  // nothing to show: clear only
@@ -196,8 +193,7 @@ bool GridRenderer::recordUpload(VkCommandBuffer cb)
     return true;
 }
 
-void GridRenderer::destroyTexture()
-{
+void GridRenderer::destroyTexture() {
     if (m_imageView) m_df->vkDestroyImageView(m_dev, m_imageView, nullptr);
     if (m_image) m_df->vkDestroyImage(m_dev, m_image, nullptr);
     if (m_imageMemory) m_df->vkFreeMemory(m_dev, m_imageMemory, nullptr);
@@ -207,8 +203,7 @@ void GridRenderer::destroyTexture()
     m_imageWidth = m_imageHeight = 0;
 }
 
-void GridRenderer::destroyStaging()
-{
+void GridRenderer::destroyStaging() {
     for (Staging& staging : m_staging) {
         if (staging.buffer) m_df->vkDestroyBuffer(m_dev, staging.buffer, nullptr);
         if (staging.memory) m_df->vkFreeMemory(m_dev, staging.memory, nullptr);

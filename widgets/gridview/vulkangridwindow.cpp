@@ -6,21 +6,18 @@
 
 namespace ll::widgets {
 
-VulkanGridWindow::VulkanGridWindow(QVulkanInstance* instance)
-{
+VulkanGridWindow::VulkanGridWindow(QVulkanInstance* instance) {
     setVulkanInstance(instance);
     // With an sRGB swapchain the hardware would encode our output and the pixels would no
     // longer match the QPainter fallback; prefer UNORM (the shader compensates otherwise).
     setPreferredColorFormats({VK_FORMAT_B8G8R8A8_UNORM, VK_FORMAT_R8G8B8A8_UNORM});
 }
 
-bool VulkanGridWindow::hasPhysicalDevice()
-{
+bool VulkanGridWindow::hasPhysicalDevice() {
     return vulkanInstance() && vulkanInstance()->isValid() && !availablePhysicalDevices().isEmpty();
 }
 
-QString VulkanGridWindow::deviceName()
-{
+QString VulkanGridWindow::deviceName() {
     const QList<VkPhysicalDeviceProperties> devices = availablePhysicalDevices();
     if (devices.isEmpty()) return {};
     const int index = qEnvironmentVariableIntValue("QT_VK_PHYSICAL_DEVICE_INDEX");
@@ -28,26 +25,26 @@ QString VulkanGridWindow::deviceName()
     return QString::fromUtf8(props.deviceName);
 }
 
-QVulkanWindowRenderer* VulkanGridWindow::createRenderer() { return new GridRenderer(this); }
+QVulkanWindowRenderer* VulkanGridWindow::createRenderer() {
+    return new GridRenderer(this);
+}
 
-void VulkanGridWindow::setGrid(std::shared_ptr<const ll::SampleGrid> grid)
-{
+void VulkanGridWindow::setGrid(std::shared_ptr<const ll::SampleGrid> grid) {
     // The upload itself is recorded by the next startNextFrame(); until then a newer grid
     // simply replaces this one, so stale grids are dropped rather than queued.
     m_grid = std::move(grid);
     m_uploadPending = true;
+    ++m_gridGeneration;
     requestUpdate();
 }
 
-void VulkanGridWindow::setView(float zoom, QPointF pan)
-{
+void VulkanGridWindow::setView(float zoom, QPointF pan) {
     m_zoom = zoom;
     m_pan = pan;
     requestUpdate();
 }
 
-QImage VulkanGridWindow::grabFrame()
-{
+QImage VulkanGridWindow::grabFrame() {
     if (!isExposed()) return {};
     m_grabbing = true;
     QImage image = grab();  // renders synchronously: GridRenderer calls frameReady() at once

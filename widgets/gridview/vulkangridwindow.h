@@ -46,6 +46,9 @@ private:
 
     std::shared_ptr<const ll::SampleGrid> m_grid;
     bool m_uploadPending = false;
+    // frameRendered() promises the current grid: a frame of an older one stays silent.
+    quint64 m_gridGeneration = 0;
+    quint64 m_shownGeneration = 0;
     float m_zoom = 1.0f;
     QPointF m_pan;
     bool m_grabbing = false;
