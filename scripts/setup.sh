@@ -6,13 +6,13 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config
+  build-essential cmake ninja-build ccache pkg-config libgtest-dev
   # compute core
   libtorch-dev libopenblas0-pthread
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
   nlohmann-json3-dev libcli11-dev libexpected-dev zlib1g-dev libbenchmark-dev
   # GUI
-  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6svg6
+  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libqt6svg6
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
   # headless display for GUI and Vulkan tests, screenshots
   xvfb xauth imagemagick libxkbcommon-x11-0 libxcb-cursor0 fonts-dejavu-core

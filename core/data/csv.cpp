@@ -111,9 +111,11 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     std::size_t first = 0;
     const auto& head = rows[0].second;
     double n0 = 0, n1 = 0;
-    if (rows.size() > 1 && head.size() >= 2 && head.size() != rows[1].second.size() &&
-        parseNumber(head[0], n0) && parseNumber(head[1], n1) &&
-        static_cast<std::size_t>(n1) + 1 == rows[1].second.size()) {
+    // The first line may have as many cells as a data row (iris: "150,4,setosa,versicolor,
+    // virginica" over rows of 4 features and a target); then its count must match the rows.
+    if (rows.size() > 1 && head.size() >= 2 && parseNumber(head[0], n0) &&
+        parseNumber(head[1], n1) && static_cast<std::size_t>(n1) + 1 == rows[1].second.size() &&
+        (head.size() != rows[1].second.size() || n0 == static_cast<double>(rows.size() - 1))) {
         // sklearn's bundled files: "569,30,malignant,benign", then features and an int target.
         sklearnClasses.assign(head.begin() + 2, head.end());
         first = 1;

@@ -19,7 +19,8 @@ constexpr std::uint64_t kMaxPayloadBytes = 8ull << 30;
 // Reads through zlib, which passes uncompressed files through unchanged.
 class GzReader {
 public:
-    explicit GzReader(const fs::path& path) : m_file(gzopen(path.c_str(), "rb")) {}
+    explicit GzReader(const fs::path& path)
+        : m_file(gzopen(path.c_str(), "rb")), m_prefix(path.string() + ": ") {}
     ~GzReader() {
         if (m_file) gzclose(m_file);
     }
@@ -39,14 +40,18 @@ public:
         }
         return total;
     }
+    // zlib's message, without the "path: " zlib puts before it (our messages name the file).
     std::string error() {
         int code = 0;
         const char* msg = gzerror(m_file, &code);
-        return code < 0 && msg ? std::string(msg) : std::string();
+        std::string text = code < 0 && msg ? std::string(msg) : std::string();
+        if (text.starts_with(m_prefix)) text.erase(0, m_prefix.size());
+        return text;
     }
 
 private:
     gzFile m_file;
+    std::string m_prefix;
 };
 
 struct ElementType {
@@ -107,7 +112,12 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
     if (!in.ok()) return fail(file + ": cannot open file");
 
     unsigned char magic[4];
-    if (in.read(magic, 4) != 4) return fail(file + ": not an IDX file (shorter than its 4-byte magic number)");
+    if (in.read(magic, 4) != 4) {
+        // A broken gzip stream yields no bytes either; say so rather than call the file short.
+        if (const std::string zerr = in.error(); !zerr.empty())
+            return fail(file + ": corrupt gzip data (" + zerr + ")");
+        return fail(file + ": not an IDX file (shorter than its 4-byte magic number)");
+    }
     const ElementType* type = nullptr;
     for (const auto& t : kTypes)
         if (t.code == magic[2]) type = &t;

@@ -41,9 +41,12 @@ fs::path findIdxImages(const fs::path& dir, const std::string& split) {
 
 Result<Dataset> loadIdxImages(const fs::path& images, bool fashion) {
     const fs::path labels = idxLabelsBeside(images);
-    if (labels.empty())
+    if (labels.empty()) {
+        // A broken images file is the more useful message than a missing labels file.
+        if (auto x = readIdx(images); !x) return tl::unexpected(x.error());
         return fail(images.string() + ": no labels file beside it (expected " +
                     images.parent_path().string() + "/...-labels-idx1-ubyte[.gz])");
+    }
     return readIdxDataset(images, labels, fashion);
 }
 

@@ -1,0 +1,1037 @@
+// Tests for the data layer: IDX, CSV and image-folder readers, the loader and the transforms.
+// Fixtures and reference values come from make_fixtures.py (numpy); the real-data tests read
+// Debian's Fashion-MNIST and sklearn's bundled CSV files.
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "data/csv.h"
+#include "data/dataset.h"
+#include "data/idx.h"
+#include "data/imagefolder.h"
+#include "data/loader.h"
+#include "data/transforms.h"
+
+namespace fs = std::filesystem;
+using ll::Dataset;
+
+namespace {
+
+const fs::path kFixtures = fs::path(LATENTLAB_TEST_DATA) / "data" / "fixtures";
+const fs::path kSklearn = "/usr/lib/python3/dist-packages/sklearn/datasets/data";
+
+fs::path fixture(const std::string& relative) {
+    return kFixtures / relative;
+}
+
+// make_fixtures.py writes reference values as lines of `key v v v`.
+using Reference = std::map<std::string, std::vector<double>>;
+
+Reference readReference(const fs::path& path) {
+    Reference ref;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string key;
+        fields >> key;
+        double v;
+        while (fields >> v) ref[key].push_back(v);
+    }
+    EXPECT_FALSE(ref.empty()) << path << " holds no reference values";
+    return ref;
+}
+
+// The failure message of a result that must fail; an empty string (and a test failure) if not.
+template <class T>
+std::string errorOf(const ll::Result<T>& r) {
+    if (r) {
+        ADD_FAILURE() << "expected a failure";
+        return {};
+    }
+    return r.error().message;
+}
+
+std::vector<std::int64_t> toVector(const torch::Tensor& t) {
+    torch::Tensor c = t.to(torch::kInt64).contiguous();
+    return {c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel()};
+}
+
+std::vector<float> toFloats(const torch::Tensor& t) {
+    torch::Tensor c = t.to(torch::kFloat32).contiguous();
+    return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
+}
+
+float at(const torch::Tensor& t, std::initializer_list<std::int64_t> index) {
+    std::vector<torch::indexing::TensorIndex> idx(index.begin(), index.end());
+    return t.index(idx).item<float>();
+}
+
+// Whether `message` holds the parts of `pattern` between its '*'s, in order.
+bool matches(const std::string& message, const std::string& pattern) {
+    std::size_t from = 0, start = 0;
+    while (true) {
+        const std::size_t star = pattern.find('*', start);
+        const std::string part = pattern.substr(start, star - start);
+        const std::size_t found = message.find(part, from);
+        if (found == std::string::npos) return false;
+        if (star == std::string::npos) return true;
+        from = found + part.size();
+        start = star + 1;
+    }
+}
+
+// Test names from fixture names: letters and digits only.
+std::string testName(std::string s) {
+    std::string out;
+    for (char c : s)
+        if (std::isalnum(static_cast<unsigned char>(c))) out += c;
+    return out;
+}
+
+// Sets an environment variable for one scope and restores it.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const std::string& value) : m_name(name) {
+        if (const char* old = std::getenv(name)) m_old = old;
+        ::setenv(name, value.c_str(), 1);
+    }
+    ~ScopedEnv() {
+        if (m_old)
+            ::setenv(m_name, m_old->c_str(), 1);
+        else
+            ::unsetenv(m_name);
+    }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    const char* m_name;
+    std::optional<std::string> m_old;
+};
+
+// ---- IDX ---------------------------------------------------------------------------------------
+
+// The pixel make_fixtures.py writes into the tiny images file.
+int tinyPixel(int i, int r, int c) {
+    return (43 * i + 11 * r + 3 * c) % 256;
+}
+
+TEST(Idx, ReadsRawImagesWithExactPixels) {
+    auto a = ll::readIdx(fixture("idx/tiny-images-idx3-ubyte"));
+    ASSERT_TRUE(a) << a.error().message;
+    EXPECT_EQ(a->dims, (std::vector<std::int64_t>{6, 4, 5}));
+    ASSERT_EQ(a->values.scalar_type(), torch::kFloat32);
+    const auto v = toFloats(a->values);
+    ASSERT_EQ(v.size(), 120u);
+    for (int i = 0; i < 6; ++i)
+        for (int r = 0; r < 4; ++r)
+            for (int c = 0; c < 5; ++c)
+                EXPECT_FLOAT_EQ(v[static_cast<std::size_t>(i * 20 + r * 5 + c)],
+                                static_cast<float>(tinyPixel(i, r, c)) / 255.0f);
+}
+
+TEST(Idx, GzipReadsLikeRaw) {
+    auto raw = ll::readIdx(fixture("idx/tiny-images-idx3-ubyte"));
+    auto packed = ll::readIdx(fixture("idx/gz/train-images-idx3-ubyte.gz"));
+    ASSERT_TRUE(raw && packed);
+    EXPECT_EQ(packed->dims, raw->dims);
+    EXPECT_TRUE(torch::equal(packed->values, raw->values));
+}
+
+TEST(Idx, LabelsReadAsInt64) {
+    for (const char* name : {"idx/tiny-labels-idx1-ubyte", "idx/gz/train-labels-idx1-ubyte.gz"}) {
+        auto a = ll::readIdx(fixture(name), true);
+        ASSERT_TRUE(a) << a.error().message;
+        EXPECT_EQ(a->dims, (std::vector<std::int64_t>{6}));
+        EXPECT_EQ(a->values.scalar_type(), torch::kInt64);
+        EXPECT_EQ(toVector(a->values), (std::vector<std::int64_t>{3, 1, 0, 2, 1, 3})) << name;
+    }
+}
+
+TEST(Idx, WideLabelTypesKeepTheirValues) {
+    const std::vector<std::pair<const char*, std::vector<std::int64_t>>> cases{
+        {"idx/typed/int-labels.idx", {0, 7, 65536, 258}},
+        {"idx/typed/float-labels.idx", {0, 2, 1}},
+        {"idx/typed/short-labels.idx", {2, 0, 1}}};
+    for (const auto& [name, want] : cases) {
+        auto a = ll::readIdx(fixture(name), true);
+        ASSERT_TRUE(a) << a.error().message;
+        EXPECT_EQ(a->values.scalar_type(), torch::kInt64);
+        EXPECT_EQ(toVector(a->values), want) << name;
+    }
+}
+
+// Element types other than bytes scale by their own min and max; every file holds
+// lo, lo + s, lo + 2s, lo + 4s.
+class IdxTyped : public testing::TestWithParam<const char*> {};
+
+TEST_P(IdxTyped, ScalesByMinAndMax) {
+    auto a = ll::readIdx(fixture(std::string("idx/typed/") + GetParam()));
+    ASSERT_TRUE(a) << a.error().message;
+    EXPECT_EQ(a->dims, (std::vector<std::int64_t>{2, 2}));
+    EXPECT_EQ(a->values.scalar_type(), torch::kFloat32);
+    const auto v = toFloats(a->values);
+    ASSERT_EQ(v.size(), 4u);
+    EXPECT_FLOAT_EQ(v[0], 0.0f);
+    EXPECT_FLOAT_EQ(v[1], 0.25f);
+    EXPECT_FLOAT_EQ(v[2], 0.5f);
+    EXPECT_FLOAT_EQ(v[3], 1.0f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, IdxTyped,
+                         testing::Values("sbyte.idx", "short.idx", "int.idx", "float.idx",
+                                         "double.idx"),
+                         [](const auto& info) { return testName(info.param); });
+
+TEST(Idx, ConstantArrayReadsAsZeros) {
+    auto a = ll::readIdx(fixture("idx/typed/constant.idx"));
+    ASSERT_TRUE(a) << a.error().message;
+    EXPECT_TRUE(torch::equal(a->values, torch::zeros({4})));
+}
+
+struct BrokenIdx {
+    const char* file;
+    bool asLabels;
+    const char* message;
+};
+
+void PrintTo(const BrokenIdx& p, std::ostream* os) {
+    *os << p.file;
+}
+
+class IdxBroken : public testing::TestWithParam<BrokenIdx> {};
+
+TEST_P(IdxBroken, IsRefusedNamingFileAndFault) {
+    const fs::path path = fixture(std::string("idx/broken/") + GetParam().file);
+    const std::string message = errorOf(ll::readIdx(path, GetParam().asLabels));
+    RecordProperty("message", message);  // shown by --gtest_output=xml
+    EXPECT_EQ(message.rfind(path.string(), 0), 0u) << "does not start with the file: " << message;
+    EXPECT_TRUE(matches(message, GetParam().message)) << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, IdxBroken,
+    testing::Values(
+        BrokenIdx{"missing-images-idx3-ubyte", false, "no such file"},
+        BrokenIdx{"empty-images-idx3-ubyte", false,
+                  "not an IDX file (shorter than its 4-byte magic number)"},
+        BrokenIdx{"three-bytes-images-idx3-ubyte", false, "shorter than its 4-byte magic number"},
+        BrokenIdx{"bad-magic-images-idx3-ubyte", false, "wrong magic number 0x12345678"},
+        BrokenIdx{"bad-type-images-idx3-ubyte", false, "wrong magic number 0x00000703"},
+        BrokenIdx{"five-dims-images-idx3-ubyte", false, "wrong magic number 0x00000805"},
+        BrokenIdx{"zero-dims-images-idx3-ubyte", false, "wrong magic number 0x00000800"},
+        BrokenIdx{"truncated-header-images-idx3-ubyte", false,
+                  "truncated header (expected 3 dimensions)"},
+        BrokenIdx{"truncated-data-images-idx3-ubyte", false,
+                  "truncated data (header promises 120 bytes, file holds 50)"},
+        BrokenIdx{"zero-dim-images-idx3-ubyte", false, "dimension 1 is zero"},
+        // Refused from the header alone: 6e14 bytes are never reserved.
+        BrokenIdx{"hostile-images-idx3-ubyte", false,
+                  "header declares 60000 x 100000 x 100000 unsigned byte values, more than the "
+                  "8 GiB this reader accepts"},
+        BrokenIdx{"hostile-images-idx3-ubyte.gz", false,
+                  "header declares 60000 x 100000 x 100000 unsigned byte values, more than the "
+                  "8 GiB this reader accepts"},
+        // 2^31 elements pass the count limit; their 16 GiB of doubles do not.
+        BrokenIdx{"hostile-double.idx", false,
+                  "header declares 1073741824 x 2 double values, more than the 8 GiB"},
+        // Under the limit, but the file holds 10 of the 1e9 bytes it promises.
+        BrokenIdx{"lying-images-idx3-ubyte.gz", false,
+                  "truncated data (header promises 1000000000 bytes, file holds 10)"},
+        BrokenIdx{
+            "cut-images-idx3-ubyte.gz", false,
+            "truncated data (header promises 2560 bytes, file holds *) [unexpected end of file]"},
+        BrokenIdx{"bad-gzip-extra-images-idx3-ubyte.gz", false,
+                  "corrupt gzip data (unexpected end of file)"},
+        BrokenIdx{"bad-gzip-method-images-idx3-ubyte.gz", false,
+                  "corrupt gzip data (unknown compression method)"},
+        BrokenIdx{"labels-2d.idx", true, "a labels file must have 1 dimension, this one has 2"},
+        BrokenIdx{"labels-fraction.idx", true, "labels must be whole numbers"},
+        BrokenIdx{"nan-images.idx", false, "contains NaN or infinite values"}),
+    [](const auto& info) { return testName(info.param.file); });
+
+TEST(IdxDataset, TinyImagesAndLabels) {
+    auto d = ll::readIdxDataset(fixture("idx/tiny-images-idx3-ubyte"),
+                                fixture("idx/tiny-labels-idx1-ubyte"), false);
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->modality, ll::Modality::Image);
+    EXPECT_EQ(d->x.sizes(), (std::vector<std::int64_t>{6, 1, 4, 5}));
+    EXPECT_EQ(d->x.scalar_type(), torch::kFloat32);
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{3, 1, 0, 2, 1, 3}));
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"0", "1", "2", "3"}));
+    EXPECT_EQ(d->classCounts(), (std::vector<std::int64_t>{1, 2, 1, 2}));
+    for (int i = 0; i < 6; ++i)
+        for (int r = 0; r < 4; ++r)
+            for (int c = 0; c < 5; ++c)
+                EXPECT_FLOAT_EQ(at(d->x, {i, 0, r, c}),
+                                static_cast<float>(tinyPixel(i, r, c)) / 255.0f);
+    const ll::DatasetSummary s = d->summary();
+    EXPECT_EQ(s.count, 6);
+    EXPECT_EQ(s.channels, 1);
+    EXPECT_EQ(s.height, 4);
+    EXPECT_EQ(s.width, 5);
+    EXPECT_EQ(s.classCounts, (std::vector<std::int64_t>{1, 2, 1, 2}));
+
+    auto named = ll::readIdxDataset(fixture("idx/tiny-images-idx3-ubyte"),
+                                    fixture("idx/tiny-labels-idx1-ubyte"), true);
+    ASSERT_TRUE(named);
+    EXPECT_EQ(named->classNames, ll::fashionMnistClassNames());
+}
+
+TEST(IdxDataset, FourDimensionalImagesBecomeChannelsFirst) {
+    auto d = ll::readIdxDataset(fixture("idx/rgb-images-idx4-ubyte"),
+                                fixture("idx/rgb-labels-idx1-ubyte"), false);
+    ASSERT_TRUE(d) << d.error().message;
+    ASSERT_EQ(d->x.sizes(), (std::vector<std::int64_t>{2, 3, 2, 3}));
+    for (int i = 0; i < 2; ++i)
+        for (int ch = 0; ch < 3; ++ch)
+            for (int r = 0; r < 2; ++r)
+                for (int c = 0; c < 3; ++c)
+                    EXPECT_FLOAT_EQ(at(d->x, {i, ch, r, c}),
+                                    static_cast<float>(100 * i + 30 * r + 10 * c + ch) / 255.0f);
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{0, 1}));
+}
+
+TEST(IdxDataset, LabelsBesideUnderStandardNames) {
+    EXPECT_EQ(ll::idxLabelsBeside(fixture("idx/tiny-images-idx3-ubyte")),
+              fixture("idx/tiny-labels-idx1-ubyte"));
+    EXPECT_EQ(ll::idxLabelsBeside(fixture("idx/gz/train-images-idx3-ubyte.gz")),
+              fixture("idx/gz/train-labels-idx1-ubyte.gz"));
+    EXPECT_EQ(ll::idxLabelsBeside(fixture("idx/gz/t10k-images-idx3-ubyte.gz")),
+              fixture("idx/gz/t10k-labels-idx1-ubyte.gz"));
+    EXPECT_EQ(ll::idxLabelsBeside(fixture("idx/mixed/tiny-images-idx3-ubyte.gz")),
+              fixture("idx/mixed/tiny-labels-idx1-ubyte"));
+    EXPECT_EQ(ll::idxLabelsBeside(fixture("idx/rgb-images-idx4-ubyte")),
+              fixture("idx/rgb-labels-idx1-ubyte"));
+    EXPECT_TRUE(ll::idxLabelsBeside(fixture("idx/orphan/orphan-images-idx3-ubyte")).empty());
+}
+
+struct BrokenPair {
+    const char* images;
+    const char* labels;
+    const char* message;
+};
+
+void PrintTo(const BrokenPair& p, std::ostream* os) {
+    *os << p.images << " + " << p.labels;
+}
+
+class IdxDatasetBroken : public testing::TestWithParam<BrokenPair> {};
+
+TEST_P(IdxDatasetBroken, IsRefused) {
+    const std::string message =
+        errorOf(ll::readIdxDataset(fixture(GetParam().images), fixture(GetParam().labels), false));
+    RecordProperty("message", message);  // shown by --gtest_output=xml
+    EXPECT_TRUE(matches(message, GetParam().message)) << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Pairs, IdxDatasetBroken,
+    testing::Values(
+        BrokenPair{"idx/broken/mismatch-images-idx3-ubyte", "idx/broken/mismatch-labels-idx1-ubyte",
+                   "mismatch-images-idx3-ubyte: 6 images but"},
+        BrokenPair{"idx/broken/mismatch-images-idx3-ubyte", "idx/broken/mismatch-labels-idx1-ubyte",
+                   "mismatch-labels-idx1-ubyte holds 5 labels"},
+        BrokenPair{"idx/broken/twochannel-images-idx4-ubyte",
+                   "idx/broken/twochannel-labels-idx1-ubyte",
+                   "images must have 1 or 3 channels, not 2"},
+        BrokenPair{"idx/typed/int.idx", "idx/broken/two-labels-idx1-ubyte",
+                   "int.idx: an images file needs 3 dimensions (count x height x width), this one "
+                   "has 2"},
+        BrokenPair{"idx/rgb-images-idx4-ubyte", "idx/broken/big-labels.idx",
+                   "big-labels.idx: label values must lie in 0..9999, found 0..12345"},
+        BrokenPair{"idx/rgb-images-idx4-ubyte", "idx/broken/negative-labels.idx", "found -1..1"},
+        BrokenPair{"idx/tiny-images-idx3-ubyte", "idx/broken/labels-2d.idx",
+                   "labels-2d.idx: a labels file must have 1 dimension"},
+        BrokenPair{"idx/broken/truncated-data-images-idx3-ubyte", "idx/tiny-labels-idx1-ubyte",
+                   "truncated-data-images-idx3-ubyte: truncated data"}),
+    [](const auto& info) { return "Row" + std::to_string(info.index); });
+
+TEST(IdxLoader, FolderPicksTheSplit) {
+    auto train = ll::loadDataset({.source = fixture("idx/gz").string()});
+    ASSERT_TRUE(train) << train.error().message;
+    EXPECT_EQ(train->name, "gz");
+    EXPECT_EQ(train->size(), 6);
+    EXPECT_EQ(toVector(train->y), (std::vector<std::int64_t>{3, 1, 0, 2, 1, 3}));
+
+    auto test = ll::loadDataset({.source = fixture("idx/gz").string(), .split = "test"});
+    ASSERT_TRUE(test) << test.error().message;
+    ASSERT_EQ(test->x.sizes(), (std::vector<std::int64_t>{2, 1, 4, 5}));
+    EXPECT_EQ(toVector(test->y), (std::vector<std::int64_t>{1, 0}));
+    EXPECT_EQ(test->classNames, (std::vector<std::string>{"0", "1"}));
+    for (int i = 0; i < 2; ++i)
+        for (int r = 0; r < 4; ++r)
+            for (int c = 0; c < 5; ++c)
+                EXPECT_FLOAT_EQ(at(test->x, {i, 0, r, c}),
+                                static_cast<float>(255 - tinyPixel(i, r, c)) / 255.0f);
+}
+
+TEST(IdxLoader, ImagesFileFindsItsLabels) {
+    for (const char* name : {"idx/tiny-images-idx3-ubyte", "idx/mixed/tiny-images-idx3-ubyte.gz"}) {
+        auto d = ll::loadDataset({.source = fixture(name).string()});
+        ASSERT_TRUE(d) << d.error().message;
+        EXPECT_EQ(d->size(), 6) << name;
+        EXPECT_EQ(d->classNames.size(), 4u) << name;
+    }
+    const std::string orphan = fixture("idx/orphan/orphan-images-idx3-ubyte").string();
+    EXPECT_NE(
+        errorOf(ll::loadDataset({.source = orphan})).find(orphan + ": no labels file beside it"),
+        std::string::npos);
+    EXPECT_NE(errorOf(ll::loadDataset(
+                          {.source = fixture("idx/broken/mismatch-images-idx3-ubyte").string()}))
+                  .find("6 images but"),
+              std::string::npos);
+}
+
+TEST(IdxLoader, FashionMnistDirCanBeOverridden) {
+    {
+        ScopedEnv env("LATENTLAB_FASHION_MNIST_DIR", fixture("idx/gz").string());
+        EXPECT_EQ(ll::fashionMnistDir(), fixture("idx/gz"));
+        auto d = ll::loadDataset({.source = "fashion-mnist"});
+        ASSERT_TRUE(d) << d.error().message;
+        EXPECT_EQ(d->name, "fashion-mnist");
+        EXPECT_EQ(d->size(), 6);
+        EXPECT_EQ(d->classNames, ll::fashionMnistClassNames());
+    }
+    {
+        ScopedEnv env("LATENTLAB_FASHION_MNIST_DIR", fixture("no-such-folder").string());
+        EXPECT_NE(
+            errorOf(ll::loadDataset({.source = "fashion-mnist"})).find("Fashion-MNIST not found"),
+            std::string::npos);
+    }
+}
+
+TEST(Loader, RefusesMissingSources) {
+    EXPECT_EQ(errorOf(ll::loadDataset({.source = ""})), "no dataset given");
+    const std::string missing = fixture("nothing-here.csv").string();
+    EXPECT_EQ(errorOf(ll::loadDataset({.source = missing})), missing + ": no such file or folder");
+}
+
+// ---- CSV ---------------------------------------------------------------------------------------
+
+// The kept mean and std equal numpy's (a constant column keeps std 1), the rows equal numpy's
+// standardised rows, and every column has mean 0 and std 1 (or is all zeros).
+void expectStandardised(const Dataset& d, const std::string& referenceName) {
+    const Reference ref = readReference(kFixtures / "csv" / "reference" / (referenceName + ".txt"));
+    const auto& mean = ref.at("mean");
+    const auto& std = ref.at("std");
+    const auto features = static_cast<std::int64_t>(mean.size());
+    ASSERT_EQ(d.x.dim(), 2);
+    ASSERT_EQ(d.x.size(1), features);
+    EXPECT_EQ(d.x.scalar_type(), torch::kFloat32);
+    const auto keptMean = toFloats(d.mean), keptStd = toFloats(d.std);
+    ASSERT_EQ(keptMean.size(), mean.size());
+    for (std::size_t j = 0; j < mean.size(); ++j) {
+        EXPECT_NEAR(keptMean[j], mean[j], 1e-6 * std::max(1.0, std::abs(mean[j])))
+            << "column " << j;
+        const double wantStd = std[j] > 1e-12 ? std[j] : 1.0;
+        EXPECT_NEAR(keptStd[j], wantStd, 1e-6 * std::max(1.0, wantStd)) << "column " << j;
+    }
+    for (std::int64_t r = 0; r < d.size(); ++r) {
+        auto row = ref.find("z" + std::to_string(r));
+        if (row == ref.end()) break;
+        for (std::int64_t j = 0; j < features; ++j)
+            EXPECT_NEAR(at(d.x, {r, j}), row->second[static_cast<std::size_t>(j)], 1e-5)
+                << "row " << r << " column " << j;
+    }
+    EXPECT_TRUE(torch::isfinite(d.x).all().item<bool>());
+    const torch::Tensor x = d.x.to(torch::kFloat64);
+    const auto colMean = toFloats(x.mean(0)), colStd = toFloats(x.std(0, /*unbiased=*/false));
+    for (std::size_t j = 0; j < mean.size(); ++j) {
+        EXPECT_NEAR(colMean[j], 0.0, 1e-5) << "column " << j;
+        EXPECT_NEAR(colStd[j], std[j] > 1e-12 ? 1.0 : 0.0, 1e-5) << "column " << j;
+    }
+}
+
+ll::Result<Dataset> csv(const std::string& name, const std::string& label = "") {
+    return ll::readCsv(kFixtures / "csv" / name, label);
+}
+
+TEST(Csv, HeaderAndNumericLabels) {
+    auto d = csv("header-numeric.csv");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->modality, ll::Modality::Tabular);
+    EXPECT_EQ(d->name, "header-numeric");
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"length", "width", "height"}));
+    // Numeric labels sort by value, not as text.
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"2", "7", "10"}));
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{2, 0, 1, 2, 0, 1}));
+    EXPECT_EQ(d->y.scalar_type(), torch::kInt64);
+    expectStandardised(*d, "header-numeric");
+    const ll::DatasetSummary s = d->summary();
+    EXPECT_EQ(s.features, 3);
+    EXPECT_EQ(s.count, 6);
+    EXPECT_EQ(s.classCounts, (std::vector<std::int64_t>{2, 2, 2}));
+}
+
+TEST(Csv, TextLabelChosenByNameOrNumber) {
+    auto byName = csv("header-text.csv", "species");
+    auto byNumber = csv("header-text.csv", "1");
+    for (auto* d : {&byName, &byNumber}) {
+        ASSERT_TRUE(*d) << (*d).error().message;
+        EXPECT_EQ((*d)->featureNames, (std::vector<std::string>{"petal", "sepal"}));
+        EXPECT_EQ((*d)->classNames, (std::vector<std::string>{"ant", "bee", "cat"}));
+        EXPECT_EQ(toVector((*d)->y), (std::vector<std::int64_t>{2, 0, 1, 2, 0}));
+        expectStandardised(**d, "header-text");
+    }
+    EXPECT_TRUE(torch::equal(byName->x, byNumber->x));
+}
+
+TEST(Csv, NoHeaderNumbersTheColumns) {
+    for (const std::string label : {"", "2"}) {
+        auto d = csv("no-header.csv", label);
+        ASSERT_TRUE(d) << d.error().message;
+        EXPECT_EQ(d->featureNames, (std::vector<std::string>{"0", "1"}));
+        EXPECT_EQ(d->classNames, (std::vector<std::string>{"0", "1"}));
+        EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{1, 0, 1, 0}));
+        expectStandardised(*d, "no-header");
+    }
+}
+
+class CsvDialect : public testing::TestWithParam<const char*> {};
+
+TEST_P(CsvDialect, ReadsTheSameTable) {
+    auto d = csv(GetParam());
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"x", "y"}));
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{0, 1, 0}));
+    expectStandardised(*d, "semicolon");
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, CsvDialect,
+                         testing::Values("semicolon.csv", "tabs.tsv", "bom.csv", "crlf.csv"),
+                         [](const auto& info) { return testName(info.param); });
+
+TEST(Csv, QuotedFields) {
+    auto d = csv("quoted.csv");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"width, cm", "height"}));
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"big, red", "say \"hi\""}));
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{0, 1, 0}));
+    expectStandardised(*d, "quoted");
+}
+
+TEST(Csv, SklearnLayoutNamesTheClasses) {
+    auto d = csv("sklearn.csv");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->x.sizes(), (std::vector<std::int64_t>{5, 3}));
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"classa", "classb"}));
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"0", "1", "2"}));
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{0, 1, 1, 0, 1}));
+    expectStandardised(*d, "sklearn");
+}
+
+TEST(Csv, ConstantColumnStandardisesToZeros) {
+    auto d = csv("constant.csv");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_FALSE(torch::isnan(d->x).any().item<bool>());
+    EXPECT_TRUE(torch::equal(d->x.select(1, 1), torch::zeros({3})));
+    EXPECT_FLOAT_EQ(toFloats(d->mean)[1], 5.0f);
+    EXPECT_FLOAT_EQ(toFloats(d->std)[1], 1.0f);
+    expectStandardised(*d, "constant");
+}
+
+struct BrokenCsv {
+    const char* file;
+    const char* label;
+    const char* message;
+};
+
+void PrintTo(const BrokenCsv& p, std::ostream* os) {
+    *os << p.file << " label '" << p.label << "'";
+}
+
+class CsvBroken : public testing::TestWithParam<BrokenCsv> {};
+
+TEST_P(CsvBroken, IsRefusedNamingFileAndFault) {
+    const fs::path path = kFixtures / "csv" / GetParam().file;
+    const std::string message = errorOf(ll::readCsv(path, GetParam().label));
+    RecordProperty("message", message);  // shown by --gtest_output=xml
+    EXPECT_EQ(message.rfind(path.string() + ": ", 0), 0u)
+        << "does not start with the file: " << message;
+    EXPECT_TRUE(matches(message, GetParam().message)) << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, CsvBroken,
+    testing::Values(
+        BrokenCsv{"broken/missing.csv", "", "no such file"},
+        BrokenCsv{"broken/non-numeric.csv", "", "line 4, column 'b': 'abc' is not a number"},
+        BrokenCsv{"broken/infinite.csv", "", "line 2, column 'b': 'inf' is not a number"},
+        BrokenCsv{"broken/ragged.csv", "", "line 3 has 2 columns, expected 3"},
+        BrokenCsv{"broken/long-row.csv", "", "line 4 has 4 columns, expected 3"},
+        BrokenCsv{"broken/header-mismatch.csv", "", "the header has 2 columns but line 2 has 3"},
+        BrokenCsv{"broken/empty.csv", "", "the file is empty"},
+        BrokenCsv{"broken/blank-lines.csv", "", "the file is empty"},
+        BrokenCsv{"broken/header-only.csv", "", "has a header but no data rows"},
+        BrokenCsv{"broken/unbalanced-quote.csv", "", "line 2 has an unbalanced quote"},
+        BrokenCsv{"broken/missing-label.csv", "", "line 3, column 'label': missing label"},
+        BrokenCsv{"broken/one-column.csv", "",
+                  "needs at least one feature column and a label column"},
+        BrokenCsv{"broken/binary.csv", "", "line 2 holds binary data"},
+        BrokenCsv{"broken/regression.csv", "",
+                  "label column 'y' has more than 1000 distinct values"},
+        BrokenCsv{"header-numeric.csv", "nope",
+                  "no label column 'nope' (columns: length, width, height, label)"},
+        BrokenCsv{"header-numeric.csv", "4", "no label column '4'"},
+        BrokenCsv{"header-numeric.csv", "1.5", "no label column '1.5'"},
+        // The last column is the label by default; the text column then is a feature.
+        BrokenCsv{"header-text.csv", "", "line 2, column 'species': 'cat' is not a number"}),
+    [](const auto& info) {
+        return testName(info.param.file) +
+               (*info.param.label ? "Label" + testName(info.param.label) : "");
+    });
+
+TEST(CsvReal, SklearnBreastCancer) {
+    auto d = ll::readCsv(kSklearn / "breast_cancer.csv", "");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->x.sizes(), (std::vector<std::int64_t>{569, 30}));
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"malignant", "benign"}));
+    EXPECT_EQ(d->featureNames.size(), 30u);
+    EXPECT_EQ(d->featureNames.front(), "0");
+    EXPECT_EQ(d->featureNames.back(), "29");
+    const Reference ref = readReference(kFixtures / "csv" / "reference" / "breast_cancer.txt");
+    EXPECT_EQ(d->classCounts(), (std::vector<std::int64_t>{212, 357}));
+    EXPECT_EQ(d->classCounts(), toVector(torch::tensor(ref.at("counts"))));
+    expectStandardised(*d, "breast_cancer");
+}
+
+TEST(CsvReal, SklearnIris) {
+    auto d = ll::loadDataset({.source = (kSklearn / "iris.csv").string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->name, "iris");
+    EXPECT_EQ(d->x.sizes(), (std::vector<std::int64_t>{150, 4}));
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"0", "1", "2", "3"}));
+    EXPECT_EQ(d->classCounts(), (std::vector<std::int64_t>{50, 50, 50}));
+    expectStandardised(*d, "iris");
+}
+
+TEST(CsvLoader, SpecPicksLabelAndKeepsClasses) {
+    auto d = ll::loadDataset({.source = (kFixtures / "csv" / "header-text.csv").string(),
+                              .labelColumn = "species",
+                              .keepClasses = {2, 0}});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"cat", "ant"}));
+    // Rows cat, ant, cat, ant of cat, ant, bee, cat, ant.
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{0, 1, 0, 1}));
+    EXPECT_EQ(d->x.size(0), 4);
+}
+
+// ---- Image folders -----------------------------------------------------------------------------
+
+// The colours make_fixtures.py writes: per class a.png solid RGB, b.png gray quadrants (top-left,
+// top-right, bottom-left, bottom-right), c.jpg solid RGB; green also has d.PNG, solid gray 128.
+struct ClassImages {
+    int first;  // index of a.png in the dataset
+    std::array<int, 3> solid;
+    std::array<int, 4> quadrants;
+    std::array<int, 3> jpeg;
+};
+const std::array<ClassImages, 3> kColors{{{0, {20, 40, 220}, {10, 60, 110, 160}, {30, 60, 200}},
+                                          {3, {30, 200, 50}, {20, 70, 120, 170}, {40, 180, 60}},
+                                          {7, {220, 30, 40}, {30, 80, 130, 180}, {200, 50, 50}}}};
+constexpr float kByte = 1.0f / 255.0f;
+
+double gray(const std::array<int, 3>& rgb) {
+    return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
+}
+
+// Every value of `t` equals byte / 255 (within `tolerance` bytes).
+void expectFilled(const torch::Tensor& t, double byte, double tolerance = 0) {
+    EXPECT_NEAR(t.min().item<float>(), byte / 255.0, tolerance / 255.0 + 1e-6);
+    EXPECT_NEAR(t.max().item<float>(), byte / 255.0, tolerance / 255.0 + 1e-6);
+}
+
+// Image i, channel ch, is flat at byte / 255.
+void expectSolid(const torch::Tensor& x, std::int64_t i, std::int64_t ch, double byte,
+                 double tolerance = 0) {
+    SCOPED_TRACE("image " + std::to_string(i) + " channel " + std::to_string(ch));
+    expectFilled(x[i][ch], byte, tolerance);
+}
+
+void expectCommonLayout(const Dataset& d, int channels, int size) {
+    EXPECT_EQ(d.modality, ll::Modality::Image);
+    EXPECT_EQ(d.x.sizes(), (std::vector<std::int64_t>{10, channels, size, size}));
+    EXPECT_EQ(d.x.scalar_type(), torch::kFloat32);
+    EXPECT_GE(d.x.min().item<float>(), 0.0f);
+    EXPECT_LE(d.x.max().item<float>(), 1.0f);
+    // Sorted folder names; README.txt, red/notes.txt and misc/ (no images) are ignored.
+    EXPECT_EQ(d.classNames, (std::vector<std::string>{"blue", "green", "red"}));
+    EXPECT_EQ(toVector(d.y), (std::vector<std::int64_t>{0, 0, 0, 1, 1, 1, 1, 2, 2, 2}));
+    EXPECT_EQ(d.classCounts(), (std::vector<std::int64_t>{3, 4, 3}));
+}
+
+TEST(ImageFolder, RgbAtNativeSize) {
+    auto d = ll::readImageFolder(fixture("images/colors"), 8, false);
+    ASSERT_TRUE(d) << d.error().message;
+    expectCommonLayout(*d, 3, 8);
+    EXPECT_EQ(d->name, "colors");
+    for (const auto& k : kColors) {
+        for (int ch = 0; ch < 3; ++ch) {
+            expectSolid(d->x, k.first, ch, k.solid[static_cast<std::size_t>(ch)]);
+            // A gray PNG read as RGB has three equal channels.
+            const torch::Tensor quad = d->x[k.first + 1][ch];
+            expectFilled(quad.slice(0, 0, 4).slice(1, 0, 4), k.quadrants[0]);
+            expectFilled(quad.slice(0, 0, 4).slice(1, 4, 8), k.quadrants[1]);
+            expectFilled(quad.slice(0, 4, 8).slice(1, 0, 4), k.quadrants[2]);
+            expectFilled(quad.slice(0, 4, 8).slice(1, 4, 8), k.quadrants[3]);
+            // JPEG is lossy; a flat colour comes back within a few levels.
+            expectSolid(d->x, k.first + 2, ch, k.jpeg[static_cast<std::size_t>(ch)], 3);
+        }
+    }
+    for (int ch = 0; ch < 3; ++ch) expectSolid(d->x, 6, ch, 128);
+}
+
+TEST(ImageFolder, GrayscaleAtNativeSize) {
+    auto d = ll::readImageFolder(fixture("images/colors"), 8, true);
+    ASSERT_TRUE(d) << d.error().message;
+    expectCommonLayout(*d, 1, 8);
+    for (const auto& k : kColors) {
+        // Colour files are converted with 0.299 R + 0.587 G + 0.114 B (rounded by the decoder).
+        expectSolid(d->x, k.first, 0, gray(k.solid), 1);
+        const torch::Tensor quad = d->x[k.first + 1][0];
+        EXPECT_FLOAT_EQ(at(quad, {0, 0}), k.quadrants[0] * kByte);
+        EXPECT_FLOAT_EQ(at(quad, {0, 7}), k.quadrants[1] * kByte);
+        EXPECT_FLOAT_EQ(at(quad, {7, 0}), k.quadrants[2] * kByte);
+        EXPECT_FLOAT_EQ(at(quad, {7, 7}), k.quadrants[3] * kByte);
+        expectSolid(d->x, k.first + 2, 0, gray(k.jpeg), 3);
+    }
+    expectSolid(d->x, 6, 0, 128);
+}
+
+class ImageFolderSize : public testing::TestWithParam<int> {};
+
+TEST_P(ImageFolderSize, ResizesEveryImage) {
+    const int size = GetParam();
+    for (bool grayscale : {true, false}) {
+        auto d = ll::readImageFolder(fixture("images/colors"), size, grayscale);
+        ASSERT_TRUE(d) << d.error().message;
+        const int channels = grayscale ? 1 : 3;
+        expectCommonLayout(*d, channels, size);
+        // Flat images stay flat, and the corners of the quadrant images keep their values.
+        expectSolid(d->x, 6, 0, 128);
+        const std::int64_t e = size - 1;
+        for (const auto& k : kColors) {
+            if (!grayscale)
+                for (int ch = 0; ch < 3; ++ch)
+                    expectSolid(d->x, k.first, ch, k.solid[static_cast<std::size_t>(ch)]);
+            for (int ch = 0; ch < channels; ++ch) {
+                const torch::Tensor quad = d->x[k.first + 1][ch];
+                EXPECT_FLOAT_EQ(at(quad, {0, 0}), k.quadrants[0] * kByte);
+                EXPECT_FLOAT_EQ(at(quad, {0, e}), k.quadrants[1] * kByte);
+                EXPECT_FLOAT_EQ(at(quad, {e, 0}), k.quadrants[2] * kByte);
+                EXPECT_FLOAT_EQ(at(quad, {e, e}), k.quadrants[3] * kByte);
+            }
+        }
+        if (size == 4) {
+            // Halving by area averages 2 x 2 blocks of one value: the quadrants stay exact.
+            const torch::Tensor quad = d->x[kColors[0].first + 1][0];
+            const auto& q = kColors[0].quadrants;
+            const torch::Tensor want =
+                torch::tensor({q[0], q[0], q[1], q[1], q[0], q[0], q[1], q[1], q[2], q[2], q[3],
+                               q[3], q[2], q[2], q[3], q[3]},
+                              torch::kFloat32)
+                    .view({4, 4})
+                    .div(255.0);
+            EXPECT_TRUE(torch::allclose(quad, want, 0, 1e-6)) << quad;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, ImageFolderSize, testing::Values(4, 16, 28));
+
+struct BrokenFolder {
+    const char* folder;
+    int size;
+    const char* message;
+};
+
+void PrintTo(const BrokenFolder& p, std::ostream* os) {
+    *os << p.folder << " at " << p.size;
+}
+
+class ImageFolderBroken : public testing::TestWithParam<BrokenFolder> {};
+
+TEST_P(ImageFolderBroken, IsRefusedNamingTheFault) {
+    const std::string message =
+        errorOf(ll::readImageFolder(fixture(GetParam().folder), GetParam().size, true));
+    RecordProperty("message", message);  // shown by --gtest_output=xml
+    EXPECT_TRUE(matches(message, GetParam().message)) << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Folders, ImageFolderBroken,
+    testing::Values(
+        BrokenFolder{"images/broken-png", 8,
+                     "broken-png/dogs/corrupt.png: unreadable image (corrupt, or not a PNG/JPEG)"},
+        BrokenFolder{"images/broken-jpg", 8, "broken-jpg/cats/fake.jpg: unreadable image"},
+        BrokenFolder{"images/flat", 8, "flat: no class sub-folders"},
+        BrokenFolder{"images/no-images", 8, "no-images: no PNG or JPEG images in its sub-folders"},
+        BrokenFolder{"images/colors", 2, "colors: image size must lie in 4..512, not 2"},
+        BrokenFolder{"images/colors", 513, "colors: image size must lie in 4..512, not 513"},
+        BrokenFolder{"images/missing", 8, "missing: no such folder"}),
+    [](const auto& info) { return testName(info.param.folder) + std::to_string(info.param.size); });
+
+TEST(ImageFolderLoader, SpecChoosesSizeAndColour) {
+    auto rgb = ll::loadDataset(
+        {.source = fixture("images/colors").string(), .imageSize = 8, .grayscale = false});
+    auto direct = ll::readImageFolder(fixture("images/colors"), 8, false);
+    ASSERT_TRUE(rgb && direct);
+    EXPECT_TRUE(torch::equal(rgb->x, direct->x));
+    EXPECT_EQ(rgb->classNames, direct->classNames);
+
+    // Defaults: 28 x 28 grayscale.
+    auto red = ll::loadDataset({.source = fixture("images/colors").string(), .keepClasses = {2}});
+    ASSERT_TRUE(red) << red.error().message;
+    EXPECT_EQ(red->x.sizes(), (std::vector<std::int64_t>{3, 1, 28, 28}));
+    EXPECT_EQ(red->classNames, (std::vector<std::string>{"red"}));
+}
+
+// ---- Fashion-MNIST -----------------------------------------------------------------------------
+
+const Reference& fashionReference() {
+    static const Reference ref = readReference(kFixtures / "reference" / "fashion-mnist.txt");
+    return ref;
+}
+
+// Loaded once: the train split is 188 MB of floats.
+const Dataset& fashionTrain() {
+    static const Dataset d = [] {
+        auto r = ll::loadDataset({.source = "fashion-mnist"});
+        if (!r) {
+            ADD_FAILURE() << r.error().message;
+            return Dataset{};
+        }
+        return *r;
+    }();
+    return d;
+}
+
+void expectFashionSplit(const Dataset& d, const std::string& split, std::int64_t count) {
+    const Reference& ref = fashionReference();
+    EXPECT_EQ(d.name, "fashion-mnist");
+    ASSERT_EQ(d.x.sizes(), (std::vector<std::int64_t>{count, 1, 28, 28}));
+    EXPECT_EQ(d.x.scalar_type(), torch::kFloat32);
+    EXPECT_EQ(d.classNames,
+              (std::vector<std::string>{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}));
+    EXPECT_EQ(d.classCounts(), std::vector<std::int64_t>(10, count / 10));
+    EXPECT_EQ(d.classCounts(), toVector(torch::tensor(ref.at(split + "_counts"))));
+    EXPECT_EQ(toVector(d.y.slice(0, 0, 20)),
+              toVector(torch::tensor(ref.at(split + "_labels_head"))));
+    // Pixels are bytes / 255: scaled back they are whole and match numpy's.
+    const torch::Tensor bytes0 = (d.x[0][0] * 255.0).round().to(torch::kInt64);
+    EXPECT_TRUE(torch::allclose(d.x[0][0] * 255.0, bytes0.to(torch::kFloat32), 0, 1e-3));
+    EXPECT_EQ(bytes0.sum().item<std::int64_t>(),
+              static_cast<std::int64_t>(ref.at(split + "_image0_bytesum").at(0)));
+    EXPECT_EQ(toVector(bytes0[14]), toVector(torch::tensor(ref.at(split + "_image0_row14"))));
+    EXPECT_EQ(d.x.min().item<float>(), 0.0f);
+    EXPECT_EQ(d.x.max().item<float>(), 1.0f);
+    EXPECT_NEAR(d.x.to(torch::kFloat64).mean().item<double>(), ref.at(split + "_pixel_mean").at(0),
+                1e-6);
+}
+
+TEST(FashionMnist, TrainSplit) {
+    expectFashionSplit(fashionTrain(), "train", 60000);
+}
+
+TEST(FashionMnist, TestSplit) {
+    auto d = ll::loadDataset({.source = "fashion-mnist", .split = "test"});
+    ASSERT_TRUE(d) << d.error().message;
+    expectFashionSplit(*d, "test", 10000);
+}
+
+TEST(FashionMnist, LongTailRatio10) {
+    const Dataset& train = fashionTrain();
+    ASSERT_EQ(train.size(), 60000);
+    auto a = ll::longTail(train, 10.0, 1);
+    ASSERT_TRUE(a) << a.error().message;
+    // All classes hold 6000, so size order is label order: class i keeps 6000 * 10^(-i/9).
+    std::vector<std::int64_t> want;
+    for (int i = 0; i < 10; ++i)
+        want.push_back(static_cast<std::int64_t>(std::floor(6000.0 * std::pow(10.0, -i / 9.0))));
+    const auto counts = a->classCounts();
+    EXPECT_EQ(counts, want);
+    EXPECT_EQ(counts.front(), 6000);
+    EXPECT_EQ(counts.back(), 600);
+    EXPECT_EQ(*std::max_element(counts.begin(), counts.end()),
+              10 * *std::min_element(counts.begin(), counts.end()));
+    EXPECT_EQ(a->classNames, train.classNames);
+
+    // Seeded: the same seed keeps the same samples, the spec gives the same, another seed others.
+    auto again = ll::longTail(train, 10.0, 1);
+    auto viaSpec = ll::loadDataset({.source = "fashion-mnist", .longTailRatio = 10.0, .seed = 1});
+    auto other = ll::longTail(train, 10.0, 2);
+    ASSERT_TRUE(again && viaSpec && other);
+    EXPECT_TRUE(torch::equal(a->x, again->x));
+    EXPECT_TRUE(torch::equal(a->x, viaSpec->x));
+    EXPECT_TRUE(torch::equal(a->y, viaSpec->y));
+    EXPECT_EQ(other->classCounts(), want);
+    EXPECT_FALSE(torch::equal(a->x, other->x));
+}
+
+TEST(FashionMnist, SpecKeepsClassesAndLimits) {
+    auto kept = ll::loadDataset({.source = "fashion-mnist", .keepClasses = {9, 0}});
+    ASSERT_TRUE(kept) << kept.error().message;
+    EXPECT_EQ(kept->classNames, (std::vector<std::string>{"Ankle boot", "T-shirt/top"}));
+    EXPECT_EQ(kept->classCounts(), (std::vector<std::int64_t>{6000, 6000}));
+    // The first train image is an ankle boot, the second a T-shirt.
+    EXPECT_EQ(toVector(kept->y.slice(0, 0, 3)), (std::vector<std::int64_t>{0, 1, 1}));
+    EXPECT_TRUE(torch::equal(kept->x[0], fashionTrain().x[0]));
+
+    auto limited = ll::loadDataset({.source = "fashion-mnist", .limit = 1000, .seed = 5});
+    auto same = ll::loadDataset({.source = "fashion-mnist", .limit = 1000, .seed = 5});
+    auto other = ll::loadDataset({.source = "fashion-mnist", .limit = 1000, .seed = 6});
+    ASSERT_TRUE(limited && same && other);
+    EXPECT_EQ(limited->size(), 1000);
+    EXPECT_TRUE(torch::equal(limited->x, same->x));
+    EXPECT_FALSE(torch::equal(limited->x, other->x));
+}
+
+// ---- Transforms on small synthetic data ---------------------------------------------------------
+
+// x[i] holds i, so every transform's choice of rows can be read back from x.
+Dataset synthetic(const std::vector<std::int64_t>& labels, int classes) {
+    Dataset d;
+    d.source = "synthetic";
+    const auto n = static_cast<std::int64_t>(labels.size());
+    d.x = torch::arange(n, torch::kFloat32).view({n, 1, 1, 1});
+    d.y = torch::tensor(labels, torch::kInt64);
+    // Appended rather than "c" + to_string(k): GCC 12 warns falsely on the latter (PR 105329).
+    for (int k = 0; k < classes; ++k)
+        d.classNames.push_back(std::string("c").append(std::to_string(k)));
+    return d;
+}
+
+std::vector<std::int64_t> rowsOf(const Dataset& d) {
+    return toVector(d.x.flatten());
+}
+
+// The rows are distinct, ascending, and carry their original labels.
+void expectRowsFrom(const Dataset& part, const Dataset& whole) {
+    const auto rows = rowsOf(part);
+    EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
+    EXPECT_EQ(std::set<std::int64_t>(rows.begin(), rows.end()).size(), rows.size());
+    const auto all = toVector(whole.y), labels = toVector(part.y);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        EXPECT_EQ(labels[i], all[static_cast<std::size_t>(rows[i])]) << "row " << rows[i];
+}
+
+TEST(KeepClasses, RenumbersInListedOrder) {
+    const Dataset d = synthetic({0, 1, 2, 0, 2, 1, 2}, 3);
+    auto k = ll::keepClasses(d, {2, 0});
+    ASSERT_TRUE(k) << k.error().message;
+    EXPECT_EQ(k->classNames, (std::vector<std::string>{"c2", "c0"}));
+    EXPECT_EQ(rowsOf(*k), (std::vector<std::int64_t>{0, 2, 3, 4, 6}));
+    EXPECT_EQ(toVector(k->y), (std::vector<std::int64_t>{1, 0, 1, 0, 0}));
+    EXPECT_EQ(k->classCounts(), (std::vector<std::int64_t>{3, 2}));
+
+    auto all = ll::keepClasses(d, {});
+    ASSERT_TRUE(all);
+    EXPECT_TRUE(torch::equal(all->y, d.y));
+}
+
+TEST(KeepClasses, RefusesUnknownAndRepeatedClasses) {
+    const Dataset d = synthetic({0, 1, 2}, 3);
+    EXPECT_EQ(errorOf(ll::keepClasses(d, {0, 3})),
+              "synthetic: no class 3 (the dataset has 3 classes, numbered from 0)");
+    EXPECT_NE(errorOf(ll::keepClasses(d, {-1})).find("no class -1"), std::string::npos);
+    EXPECT_EQ(errorOf(ll::keepClasses(d, {1, 1})), "class 1 is listed twice");
+}
+
+TEST(LongTail, FollowsSizeOrderGeometrically) {
+    // Class sizes 5, 20, 10: by size the order is 1, 2, 0.
+    std::vector<std::int64_t> labels;
+    for (int i = 0; i < 35; ++i) labels.push_back(i % 7 == 0 ? 0 : (i % 7 < 5 ? 1 : 2));
+    const Dataset d = synthetic(labels, 3);
+    ASSERT_EQ(d.classCounts(), (std::vector<std::int64_t>{5, 20, 10}));
+    auto t = ll::longTail(d, 8.0, 3);
+    ASSERT_TRUE(t) << t.error().message;
+    // Ranks 0, 1, 2 keep floor(20 * 8^(-r/2)): 20, 7, 2.
+    EXPECT_EQ(t->classCounts(), (std::vector<std::int64_t>{2, 20, 7}));
+    expectRowsFrom(*t, d);
+
+    auto same = ll::longTail(d, 8.0, 3);
+    ASSERT_TRUE(same);
+    EXPECT_EQ(rowsOf(*same), rowsOf(*t));
+
+    auto none = ll::longTail(d, 1.0, 3);
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->size(), 35);
+}
+
+TEST(RandomSubset, IsSeeded) {
+    std::vector<std::int64_t> labels(100);
+    for (int i = 0; i < 100; ++i) labels[static_cast<std::size_t>(i)] = i % 4;
+    const Dataset d = synthetic(labels, 4);
+    const Dataset a = ll::randomSubset(d, 10, 3);
+    EXPECT_EQ(a.size(), 10);
+    expectRowsFrom(a, d);
+    EXPECT_EQ(rowsOf(ll::randomSubset(d, 10, 3)), rowsOf(a));
+    EXPECT_NE(rowsOf(ll::randomSubset(d, 10, 4)), rowsOf(a));
+    EXPECT_EQ(a.classNames, d.classNames);
+    EXPECT_EQ(ll::randomSubset(d, 0, 3).size(), 100);
+    EXPECT_EQ(ll::randomSubset(d, 100, 3).size(), 100);
+    EXPECT_EQ(ll::randomSubset(d, 1000, 3).size(), 100);
+}
+
+TEST(TrainValidationSplit, SizesDisjointAndSeeded) {
+    std::vector<std::int64_t> labels(100);
+    for (int i = 0; i < 100; ++i) labels[static_cast<std::size_t>(i)] = i % 3;
+    const Dataset d = synthetic(labels, 3);
+    auto s = ll::trainValidationSplit(d, 0.2, 7);
+    ASSERT_TRUE(s) << s.error().message;
+    const auto& [train, validation] = *s;
+    EXPECT_EQ(train.size(), 80);
+    EXPECT_EQ(validation.size(), 20);
+    expectRowsFrom(train, d);
+    expectRowsFrom(validation, d);
+    std::set<std::int64_t> all;
+    for (auto r : rowsOf(train)) all.insert(r);
+    for (auto r : rowsOf(validation))
+        EXPECT_TRUE(all.insert(r).second) << "row " << r << " in both";
+    EXPECT_EQ(all.size(), 100u);
+    EXPECT_EQ(train.classNames, d.classNames);
+
+    auto same = ll::trainValidationSplit(d, 0.2, 7);
+    auto other = ll::trainValidationSplit(d, 0.2, 8);
+    ASSERT_TRUE(same && other);
+    EXPECT_EQ(rowsOf(same->second), rowsOf(validation));
+    EXPECT_NE(rowsOf(other->second), rowsOf(validation));
+
+    auto rounded = ll::trainValidationSplit(d, 0.125, 7);  // 12.5 rounds to 13
+    ASSERT_TRUE(rounded);
+    EXPECT_EQ(rounded->second.size(), 13);
+    EXPECT_EQ(rounded->first.size(), 87);
+}
+
+TEST(TrainValidationSplit, RefusesBadFractionsAndTinyData) {
+    const Dataset d = synthetic({0, 1, 0, 1}, 2);
+    for (double f : {0.0, 1.0, -0.5, 1.5, std::nan("")})
+        EXPECT_EQ(errorOf(ll::trainValidationSplit(d, f, 1)),
+                  "the validation fraction must lie strictly between 0 and 1")
+            << f;
+    EXPECT_EQ(errorOf(ll::trainValidationSplit(synthetic({0}, 1), 0.5, 1)),
+              "the dataset has too few samples (1) for this split");
+    EXPECT_EQ(errorOf(ll::trainValidationSplit(d, 0.05, 1)),
+              "the dataset has too few samples (4) for this split");
+}
+
+}  // namespace

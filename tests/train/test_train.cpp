@@ -1,0 +1,236 @@
+// The trainer on real data: the CVAE learns, pause holds, cancel is prompt, runs resume.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "common/cpu.h"
+#include "models/model.h"
+#include "run/runfolder.h"
+#include "run/runloader.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+fs::path freshDir(const std::string& name) {
+    fs::path dir = fs::temp_directory_path() / ("latentlab-test-train-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    return dir;
+}
+
+ll::TrainConfig smallRun(const fs::path& dir, std::int64_t steps) {
+    return ll::TrainConfig{.dataset = {.source = "fashion-mnist", .limit = 3000, .seed = 3},
+                           .model = "cvae",
+                           .steps = steps,
+                           .learningRate = 1e-3,
+                           .batchSize = 64,
+                           .seed = 5,
+                           .logEvery = 5,
+                           .sampleEvery = 100,
+                           .checkpointEvery = 50,
+                           .samplesPerClass = 4,
+                           .runDir = dir};
+}
+
+// Collects events from the worker thread.
+struct Recorder {
+    std::atomic<std::int64_t> step{0};
+    std::atomic<int> grids{0};
+    std::atomic<int> paused{0};
+    std::vector<double> losses;  // only read after the run
+    ll::Trainer::Observer observer() {
+        return [this](const ll::TrainEvent& e) {
+            if (auto* p = std::get_if<ll::TrainProgress>(&e)) {
+                step = p->step;
+                losses.push_back(p->losses.at("loss"));
+            }
+            if (std::holds_alternative<ll::TrainSamples>(e)) ++grids;
+            if (auto* p = std::get_if<ll::TrainPaused>(&e); p && p->paused) ++paused;
+        };
+    }
+};
+
+double mean(const std::vector<double>& v, std::size_t from, std::size_t to) {
+    double s = 0;
+    for (std::size_t i = from; i < to; ++i) s += v[i];
+    return s / double(to - from);
+}
+
+bool waitFor(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+    const auto end = Clock::now() + limit;
+    while (Clock::now() < end) {
+        if (condition()) return true;
+        std::this_thread::sleep_for(5ms);
+    }
+    return condition();
+}
+
+class TrainerTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { ll::applyCpuSettings(); }
+};
+
+}  // namespace
+
+TEST_F(TrainerTest, CvaeLearnsOnFashionMnistSubset) {
+    const fs::path dir = freshDir("learn");
+    Recorder rec;
+    ll::Trainer trainer(smallRun(dir, 400), rec.observer());
+    const auto result = trainer.run(std::stop_token{});
+    ASSERT_EQ(result.outcome, ll::TrainFinished::Outcome::Completed) << result.message;
+    ASSERT_EQ(rec.losses.size(), 80u);
+    // A negative ELBO starts near 784 ln 2 = 543 nats per image and must fall well below it.
+    const double first = mean(rec.losses, 0, 4), last = mean(rec.losses, 70, 80);
+    EXPECT_GT(first, 350.0);
+    EXPECT_LT(last, 0.65 * first) << "first " << first << ", last " << last;
+    EXPECT_LT(last, 300.0);
+
+    // The run folder of design.md, and samples that depend on the class asked for.
+    EXPECT_TRUE(fs::exists(dir / "config.json"));
+    EXPECT_TRUE(fs::exists(dir / "log.jsonl"));
+    EXPECT_TRUE(fs::exists(dir / "checkpoints" / "step-000400.pt"));
+    EXPECT_TRUE(fs::exists(dir / "samples" / "step-000400.png"));
+    EXPECT_EQ(ll::readLossLog(dir).size(), 80u);
+    auto opened = ll::openRun(dir);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto trousers = opened->model->sample({.count = 64, .seed = 9, .labels = {1}});
+    auto bags = opened->model->sample({.count = 64, .seed = 9, .labels = {8}});
+    EXPECT_EQ(trousers.sizes(), (std::vector<std::int64_t>{64, 1, 28, 28}));
+    // Same seeds, other class: the class must change the images, not just the noise.
+    EXPECT_GT((trousers - bags).abs().mean().item<double>(), 0.05);
+    // Same request twice: identical pixels.
+    EXPECT_TRUE(torch::equal(trousers, opened->model->sample({.count = 64, .seed = 9, .labels = {1}})));
+    fs::remove_all(dir);
+}
+
+TEST_F(TrainerTest, PauseHoldsAndResumeContinues) {
+    const fs::path dir = freshDir("pause");
+    Recorder rec;
+    ll::Trainer trainer(smallRun(dir, 100000), rec.observer());
+    std::jthread worker([&](std::stop_token stop) { trainer.run(stop); });
+    ASSERT_TRUE(waitFor([&] { return rec.step >= 20; }, 60s));
+    trainer.pause();
+    ASSERT_TRUE(waitFor([&] { return rec.paused > 0; }, 5s));
+    const std::int64_t held = rec.step;
+    std::this_thread::sleep_for(400ms);
+    EXPECT_EQ(rec.step, held) << "steps were taken while paused";
+    EXPECT_TRUE(trainer.isPaused());
+    trainer.resume();
+    EXPECT_TRUE(waitFor([&] { return rec.step > held + 20; }, 60s));
+    worker.request_stop();
+    worker.join();
+    fs::remove_all(dir);
+}
+
+TEST_F(TrainerTest, CancelReturnsPromptlyAndKeepsACheckpoint) {
+    for (bool whilePaused : {false, true}) {
+        const fs::path dir = freshDir(whilePaused ? "cancel-paused" : "cancel");
+        Recorder rec;
+        ll::Trainer trainer(smallRun(dir, 100000), rec.observer());
+        std::atomic<bool> done{false};
+        ll::TrainFinished result;
+        std::stop_source stop;
+        std::thread worker([&] {
+            result = trainer.run(stop.get_token());
+            done = true;
+        });
+        ASSERT_TRUE(waitFor([&] { return rec.step >= 30; }, 60s));
+        if (whilePaused) {
+            trainer.pause();
+            ASSERT_TRUE(waitFor([&] { return rec.paused > 0; }, 5s));
+        }
+        const auto asked = Clock::now();
+        stop.request_stop();
+        ASSERT_TRUE(waitFor([&] { return done.load(); }, 5s));
+        const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked);
+        worker.join();
+        std::printf("cancel latency%s: %lld ms\n", whilePaused ? " (paused)" : "", static_cast<long long>(latency.count()));
+        EXPECT_LT(latency.count(), 200);
+        EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Cancelled);
+        auto latest = ll::latestCheckpoint(dir);
+        ASSERT_TRUE(latest) << latest.error().message;
+        EXPECT_EQ(latest->first, result.step);
+        EXPECT_TRUE(fs::exists(latest->second));
+        fs::remove_all(dir);
+    }
+}
+
+TEST_F(TrainerTest, ResumesFromLastCheckpoint) {
+    const fs::path dir = freshDir("resume");
+    {
+        Recorder rec;
+        ll::Trainer first(smallRun(dir, 120), rec.observer());
+        ASSERT_EQ(first.run(std::stop_token{}).outcome, ll::TrainFinished::Outcome::Completed);
+    }
+    // Continue the same folder to 200 steps: it starts where the checkpoint left off.
+    std::int64_t startStep = -1;
+    ll::TrainConfig more{.steps = 200, .runDir = dir, .resume = true};
+    ll::Trainer second(more, [&](const ll::TrainEvent& e) {
+        if (auto* s = std::get_if<ll::TrainStarted>(&e)) startStep = s->startStep;
+    });
+    const auto result = second.run(std::stop_token{});
+    ASSERT_EQ(result.outcome, ll::TrainFinished::Outcome::Completed) << result.message;
+    EXPECT_EQ(startStep, 120);
+    EXPECT_EQ(result.step, 200);
+    const auto log = ll::readLossLog(dir);
+    ASSERT_FALSE(log.empty());
+    EXPECT_EQ(log.back().first, 200);
+    // No step is logged twice after the resume.
+    for (std::size_t i = 1; i < log.size(); ++i) EXPECT_LT(log[i - 1].first, log[i].first);
+    auto config = ll::readRunConfig(dir);
+    ASSERT_TRUE(config);
+    EXPECT_EQ(config->steps, 200);
+    EXPECT_EQ(config->batchSize, 64);  // the run's own settings, not the defaults
+    fs::remove_all(dir);
+}
+
+TEST_F(TrainerTest, ResumeWithoutCheckpointFails) {
+    const fs::path dir = freshDir("nocheckpoint");
+    ll::Trainer trainer({.runDir = dir, .resume = true}, {});
+    const auto result = trainer.run(std::stop_token{});
+    EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Failed);
+    EXPECT_NE(result.message.find("config.json"), std::string::npos) << result.message;
+}
+
+TEST_F(TrainerTest, BadConfigurationsFailWithAMessage) {
+    const fs::path dir = freshDir("bad");
+    auto config = smallRun(dir, 10);
+    config.model = "no-such-model";
+    EXPECT_NE(ll::Trainer(config, {}).run({}).message.find("unknown model 'no-such-model'"), std::string::npos);
+    config = smallRun(dir, 10);
+    config.settings["latent"] = "many";
+    EXPECT_NE(ll::Trainer(config, {}).run({}).message.find("'many' is not a number"), std::string::npos);
+    config = smallRun(dir, 10);
+    config.dataset.source = "/no/such/file.csv";
+    EXPECT_NE(ll::Trainer(config, {}).run({}).message.find("/no/such/file.csv"), std::string::npos);
+    fs::remove_all(dir);
+}
+
+TEST_F(TrainerTest, CheckpointOfAnotherShapeIsRefused) {
+    const fs::path dir = freshDir("shape");
+    fs::create_directories(dir);
+    auto mnist = ll::createModel("cvae", ll::ModelShape{}, {});
+    ASSERT_TRUE(mnist);
+    ASSERT_TRUE((*mnist)->save(dir / "a.pt"));
+    auto rgb = ll::createModel("cvae", ll::ModelShape{.channels = 3, .height = 32, .width = 32}, {});
+    auto loaded = (*rgb)->load(dir / "a.pt");
+    ASSERT_FALSE(loaded);
+    EXPECT_NE(loaded.error().message.find("1x28x28"), std::string::npos) << loaded.error().message;
+    auto wider = ll::createModel("cvae", ll::ModelShape{}, {{"hidden", "64"}});
+    loaded = (*wider)->load(dir / "a.pt");
+    ASSERT_FALSE(loaded);
+    EXPECT_NE(loaded.error().message.find("do not fit"), std::string::npos) << loaded.error().message;
+    // A damaged file is refused, not a crash.
+    { std::ofstream(dir / "broken.pt") << "not a checkpoint"; }
+    loaded = (*mnist)->load(dir / "broken.pt");
+    ASSERT_FALSE(loaded);
+    EXPECT_NE(loaded.error().message.find("not a LatentLab checkpoint"), std::string::npos);
+    fs::remove_all(dir);
+}

@@ -1,0 +1,248 @@
+#include "mainwindow.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QImage>
+#include <QLabel>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include "common/cpu.h"
+#include "datapanel.h"
+#include "gridview/gridview.h"
+#include "losschart.h"
+#include "run/runfolder.h"
+#include "runsbrowser.h"
+#include "trainingjob.h"
+#include "trainpanel.h"
+
+namespace ll::widgets {
+
+namespace {
+
+// A run's saved sample PNG back into tiles: its rows and columns come from the run's config.
+ll::SampleGrid gridFromImage(const QImage& image, int rows, int cols, std::vector<std::string> labels) {
+    ll::SampleGrid grid;
+    if (image.isNull() || rows < 1 || cols < 1 || image.width() % cols || image.height() % rows) return grid;
+    const QImage rgba = image.convertToFormat(QImage::Format_RGBA8888);
+    grid.rows = rows;
+    grid.cols = cols;
+    grid.tileWidth = rgba.width() / cols;
+    grid.tileHeight = rgba.height() / rows;
+    grid.rowLabels = std::move(labels);
+    grid.rgba.resize(static_cast<std::size_t>(rgba.width()) * rgba.height() * 4);
+    for (int y = 0; y < rgba.height(); ++y)
+        std::memcpy(grid.rgba.data() + std::size_t(y) * rgba.width() * 4, rgba.constScanLine(y), rgba.width() * 4);
+    return grid;
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace, QWidget* parent)
+    : QMainWindow(parent), m_workspace(std::move(workspace)) {
+    setWindowTitle(tr("LatentLab"));
+    setObjectName(QStringLiteral("mainWindow"));
+
+    // Centre: the samples, always there.
+    m_grid = new GridView(vulkan);
+    m_gridCaption = new QLabel(tr("Load a dataset in the Data mode to see its samples here."));
+    m_gridCaption->setObjectName(QStringLiteral("gridCaption"));
+    m_gridCaption->setContentsMargins(8, 4, 8, 4);
+    auto* centre = new QWidget;
+    auto* centreLayout = new QVBoxLayout(centre);
+    centreLayout->setContentsMargins(0, 0, 0, 0);
+    centreLayout->setSpacing(0);
+    centreLayout->addWidget(m_gridCaption);
+    centreLayout->addWidget(m_grid, 1);
+    setCentralWidget(centre);
+
+    // Right: the active mode's panel.
+    m_dataPanel = new DataPanel;
+    m_trainPanel = new TrainPanel;
+    m_panels = new QStackedWidget;
+    m_panels->addWidget(m_dataPanel);
+    m_panels->addWidget(m_trainPanel);
+    auto* panelDock = new QDockWidget(tr("Data"), this);
+    panelDock->setObjectName(QStringLiteral("panelDock"));
+    panelDock->setFeatures(QDockWidget::DockWidgetMovable);
+    panelDock->setWidget(m_panels);
+    panelDock->setMinimumWidth(320);
+    addDockWidget(Qt::RightDockWidgetArea, panelDock);
+
+    // Left: the runs browser.
+    m_runs = new RunsBrowser;
+    auto* runsDock = new QDockWidget(tr("Runs"), this);
+    runsDock->setObjectName(QStringLiteral("runsDock"));
+    runsDock->setWidget(m_runs);
+    addDockWidget(Qt::LeftDockWidgetArea, runsDock);
+
+    // Bottom: charts.
+    m_lossChart = new LossChart;
+    auto* chartDock = new QDockWidget(tr("Charts"), this);
+    chartDock->setObjectName(QStringLiteral("chartDock"));
+    chartDock->setWidget(m_lossChart);
+    addDockWidget(Qt::BottomDockWidgetArea, chartDock);
+
+    m_rendererLabel = new QLabel(m_grid->rendererName());
+    m_rendererLabel->setObjectName(QStringLiteral("rendererLabel"));
+    m_runLabel = new QLabel;
+    statusBar()->addPermanentWidget(m_runLabel);
+    statusBar()->addPermanentWidget(new QLabel(QString::fromStdString(ll::cpuSummary())));
+    statusBar()->addPermanentWidget(m_rendererLabel);
+
+    m_job = new TrainingJob(this);
+    buildModeBar();
+
+    connect(m_dataPanel, &DataPanel::previewReady, this, [this](const ll::DatasetPreview& preview) {
+        const auto& s = preview.summary;
+        m_realGrid = preview.grid;
+        m_realCaption = tr("Real samples of %1: one row per class").arg(QString::fromStdString(s.name));
+        m_trainPanel->setDatasetDescription(
+            tr("Dataset: <b>%1</b>, %2 samples, %3 classes").arg(QString::fromStdString(s.name).toHtmlEscaped())
+                .arg(s.count).arg(s.classNames.size()));
+        if (m_mode == Mode::Data || m_trainGrid.empty()) showGrid(m_realGrid, m_realCaption);
+        statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(s.source)), 5000);
+    });
+    connect(m_dataPanel, &DataPanel::loadFailed, this,
+            [this](const QString& message) { statusBar()->showMessage(message, 15000); });
+
+    connect(m_trainPanel, &TrainPanel::trainRequested, this, &MainWindow::startTraining);
+    connect(m_trainPanel, &TrainPanel::pauseRequested, m_job, &TrainingJob::pause);
+    connect(m_trainPanel, &TrainPanel::resumeRequested, m_job, &TrainingJob::resume);
+    connect(m_trainPanel, &TrainPanel::stopRequested, m_job, &TrainingJob::stop);
+    connect(m_trainPanel, &TrainPanel::learningRateChanged, m_job, &TrainingJob::setLearningRate);
+
+    connect(m_job, &TrainingJob::started, m_trainPanel, &TrainPanel::onStarted);
+    connect(m_job, &TrainingJob::progress, m_trainPanel, &TrainPanel::onProgress);
+    connect(m_job, &TrainingJob::pausedChanged, m_trainPanel, &TrainPanel::onPausedChanged);
+    connect(m_job, &TrainingJob::finished, m_trainPanel, &TrainPanel::onFinished);
+    connect(m_job, &TrainingJob::started, this, [this](const ll::TrainStarted& info) {
+        if (info.startStep == 0) m_lossChart->clear();
+        m_runLabel->setText(tr("Training: %1").arg(QString::fromStdString(info.runDir)));
+        m_runs->refresh();
+    });
+    connect(m_job, &TrainingJob::progress, this,
+            [this](const ll::TrainProgress& p) { m_lossChart->append(p.step, p.losses); });
+    connect(m_job, &TrainingJob::samples, this, [this](const ll::SampleGrid& grid) {
+        m_trainGrid = grid;
+        m_trainCaption = tr("Model samples at step %1: one row per class, fixed seeds").arg(grid.step);
+        if (m_mode == Mode::Train) showGrid(m_trainGrid, m_trainCaption);
+    });
+    connect(m_job, &TrainingJob::finished, this, [this](const ll::TrainFinished& result) {
+        m_runLabel->setText(QString::fromStdString(result.message));
+        statusBar()->showMessage(QString::fromStdString(result.message), 15000);
+        m_runs->refresh();
+    });
+    connect(m_runs, &RunsBrowser::runSelected, this, &MainWindow::openRun);
+    connect(m_grid, &GridView::tileHovered, this, [this](int index) {
+        const auto& g = m_grid->grid();
+        if (index < 0 || g.empty()) return statusBar()->clearMessage();
+        const int row = index / g.cols;
+        const QString label = row < static_cast<int>(g.rowLabels.size()) ? QString::fromStdString(g.rowLabels[row]) : QString();
+        statusBar()->showMessage(tr("Tile %1 (row %2, column %3) %4").arg(index).arg(row).arg(index % g.cols).arg(label));
+    });
+
+    m_runs->setWorkspace(m_workspace);
+    restoreSettings();
+    setMode(Mode::Data);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildModeBar() {
+    auto* bar = new QToolBar(tr("Modes"), this);
+    bar->setObjectName(QStringLiteral("modeBar"));
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    addToolBar(Qt::TopToolBarArea, bar);
+    m_modes = new QActionGroup(this);
+    const struct {
+        Mode mode;
+        QString name;
+        bool available;
+    } modes[] = {{Mode::Data, tr("Data"), true},
+                 {Mode::Train, tr("Train"), true},
+                 {Mode::Steer, tr("Steer"), false},
+                 {Mode::Inspect, tr("Inspect"), false},
+                 {Mode::Export, tr("Export"), false}};
+    for (const auto& m : modes) {
+        QAction* action = bar->addAction(m.name);
+        action->setObjectName(QStringLiteral("mode") + m.name);
+        action->setCheckable(true);
+        action->setEnabled(m.available);
+        if (!m.available) action->setToolTip(tr("%1: not available in this version yet").arg(m.name));
+        action->setData(static_cast<int>(m.mode));
+        m_modes->addAction(action);
+        connect(action, &QAction::triggered, this, [this, mode = m.mode] { setMode(mode); });
+    }
+}
+
+void MainWindow::setMode(Mode mode) {
+    m_mode = mode;
+    for (QAction* a : m_modes->actions()) a->setChecked(a->data().toInt() == static_cast<int>(mode));
+    auto* dock = findChild<QDockWidget*>(QStringLiteral("panelDock"));
+    if (mode == Mode::Train) {
+        m_panels->setCurrentWidget(m_trainPanel);
+        if (dock) dock->setWindowTitle(tr("Train"));
+        if (!m_trainGrid.empty()) showGrid(m_trainGrid, m_trainCaption);
+        else if (!m_realGrid.empty()) showGrid(m_realGrid, m_realCaption + tr(" (no model samples yet)"));
+    } else {
+        m_panels->setCurrentWidget(m_dataPanel);
+        if (dock) dock->setWindowTitle(tr("Data"));
+        if (!m_realGrid.empty()) showGrid(m_realGrid, m_realCaption);
+    }
+}
+
+void MainWindow::showGrid(const ll::SampleGrid& grid, const QString& caption) {
+    m_grid->setGrid(grid);
+    m_gridCaption->setText(caption);
+}
+
+void MainWindow::startTraining() {
+    if (m_job->isRunning()) return;
+    ll::TrainConfig config = m_trainPanel->config();
+    config.dataset = m_dataPanel->spec();
+    config.workspace = m_workspace;
+    m_trainGrid = {};
+    setMode(Mode::Train);
+    m_job->start(config);
+}
+
+void MainWindow::openRun(const QString& runDir) {
+    if (m_job->isRunning()) return;  // the live run owns the chart and the grid
+    const std::filesystem::path run = runDir.toStdString();
+    m_lossChart->setHistory(ll::readLossLog(run));
+    auto config = ll::readRunConfig(run);
+    auto data = ll::readRunData(run);
+    if (!config || !data) return;
+    QDir samples(runDir + QStringLiteral("/samples"));
+    const QStringList pngs = samples.entryList({QStringLiteral("step-*.png")}, QDir::Files, QDir::Name);
+    if (pngs.isEmpty()) return;
+    const int rows = std::min(data->shape.numClasses, config->maxGridRows);
+    std::vector<std::string> labels(data->classNames.begin(), data->classNames.begin() + rows);
+    m_trainGrid = gridFromImage(QImage(samples.filePath(pngs.last())), rows, config->samplesPerClass, std::move(labels));
+    m_trainCaption = tr("%1: samples at %2").arg(QString::fromStdString(run.filename().string()), pngs.last());
+    setMode(Mode::Train);
+}
+
+void MainWindow::restoreSettings() {
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    m_job->stop();  // the job's destructor joins the thread; its checkpoint is written first
+    event->accept();
+}
+
+}  // namespace ll::widgets

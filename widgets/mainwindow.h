@@ -1,0 +1,75 @@
+#pragma once
+
+#include <filesystem>
+
+#include <QMainWindow>
+
+#include "common/samplegrid.h"
+
+class QActionGroup;
+class QLabel;
+class QStackedWidget;
+class QVulkanInstance;
+
+namespace ll::widgets {
+
+class DataPanel;
+class GridView;
+class LossChart;
+class RunsBrowser;
+class TrainPanel;
+class TrainingJob;
+
+/// Layout and wiring only (design.md, "The window"): the mode bar, the runs browser on the
+/// left, the sample grid in the centre, the mode's panel on the right, charts at the bottom.
+/// The panels own their behaviour; training runs in a TrainingJob.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    enum class Mode { Data, Train, Steer, Inspect, Export };
+
+    MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void setMode(Mode mode);
+    Mode mode() const { return m_mode; }
+    DataPanel* dataPanel() const { return m_dataPanel; }
+    TrainPanel* trainPanel() const { return m_trainPanel; }
+    GridView* gridView() const { return m_grid; }
+    LossChart* lossChart() const { return m_lossChart; }
+    RunsBrowser* runsBrowser() const { return m_runs; }
+    TrainingJob* trainingJob() const { return m_job; }
+
+public Q_SLOTS:
+    void startTraining();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildModeBar();
+    void showGrid(const ll::SampleGrid& grid, const QString& caption);
+    void openRun(const QString& runDir);
+    void restoreSettings();
+
+    Mode m_mode = Mode::Data;
+    std::filesystem::path m_workspace;
+    GridView* m_grid;
+    QLabel* m_gridCaption;
+    QStackedWidget* m_panels;
+    DataPanel* m_dataPanel;
+    TrainPanel* m_trainPanel;
+    LossChart* m_lossChart;
+    RunsBrowser* m_runs;
+    TrainingJob* m_job;
+    QActionGroup* m_modes = nullptr;
+    QLabel* m_rendererLabel;
+    QLabel* m_runLabel;
+
+    ll::SampleGrid m_realGrid;
+    ll::SampleGrid m_trainGrid;
+    QString m_realCaption;
+    QString m_trainCaption;
+};
+
+}  // namespace ll::widgets
