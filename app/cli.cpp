@@ -216,6 +216,10 @@ int main(int argc, char** argv) {
     CLI::App app{"LatentLab: train, sample and inspect generative models, headless"};
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Help for every command");
+    // One line on a usage error too, like every other failure.
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return std::string("latentlab-cli: ") + e.what() + " (see --help)\n";
+    });
 
     TrainArgs train;
     auto* trainCmd = app.add_subcommand("train", "Train a model; writes a run folder");
@@ -224,8 +228,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     trainCmd->add_option("--model", train.model, "Model name (latentlab-cli models lists them)");
     trainCmd->add_option("--preset", train.preset, "Preset name; defaults to the model's CPU preset");
-    trainCmd->add_option("--out", train.out, "Run folder to create");
-    trainCmd->add_option("--resume", train.resume, "Continue this run folder from its last checkpoint");
+    auto* outOption = trainCmd->add_option("--out", train.out, "Run folder to create");
+    trainCmd->add_option("--resume", train.resume, "Continue this run folder from its last checkpoint")
+        ->excludes(outOption);
     trainCmd->add_option("--steps", train.steps, "Training steps (default: the preset's)");
     trainCmd->add_option("--lr", train.lr, "Learning rate (default: the preset's)");
     trainCmd->add_option("--batch", train.batch, "Batch size (default: the preset's)");
@@ -241,7 +246,6 @@ int main(int argc, char** argv) {
     trainCmd->add_option("--sample-every", train.sampleEvery, "Steps between sample grids")->capture_default_str();
     trainCmd->add_option("--checkpoint-every", train.checkpointEvery, "Steps between checkpoints")->capture_default_str();
     trainCmd->add_option("--log-every", train.logEvery, "Steps between log lines")->capture_default_str();
-    trainCmd->excludes(trainCmd->get_option("--resume"));
 
     SampleArgs sample;
     auto* sampleCmd = app.add_subcommand("sample", "Sample a trained run into a PNG grid");

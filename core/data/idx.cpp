@@ -192,6 +192,7 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
 fs::path idxLabelsBeside(const fs::path& images) {
     std::string name = images.filename().string();
     for (auto [from, to] : {std::pair{"images-idx3", "labels-idx1"}, std::pair{"images-idx4", "labels-idx1"},
+                            std::pair{"images.idx3", "labels.idx1"}, std::pair{"images.idx4", "labels.idx1"},
                             std::pair{"images", "labels"}}) {
         auto pos = name.find(from);
         if (pos == std::string::npos) continue;

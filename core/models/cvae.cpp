@@ -15,11 +15,29 @@ MlpImpl::MlpImpl(std::int64_t in, const std::vector<int>& hidden, std::int64_t o
 
 torch::Tensor MlpImpl::forward(torch::Tensor x) { return layers->forward(x); }
 
+ConditionalMlpImpl::ConditionalMlpImpl(std::int64_t in, std::int64_t condition, const std::vector<int>& hidden,
+                                       std::int64_t out) {
+    std::int64_t width = in;
+    for (int h : hidden) {
+        layers.push_back(register_module("fc" + std::to_string(layers.size()), torch::nn::Linear(width + condition, h)));
+        width = h;
+    }
+    layers.push_back(register_module("fc" + std::to_string(layers.size()), torch::nn::Linear(width + condition, out)));
+}
+
+torch::Tensor ConditionalMlpImpl::forward(torch::Tensor x, const torch::Tensor& condition) {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        x = layers[i]->forward(torch::cat({x, condition}, 1));
+        if (i + 1 < layers.size()) x = torch::relu(x);
+    }
+    return x;
+}
+
 CvaeNetImpl::CvaeNetImpl(std::int64_t dataDim, int numClasses, int latent, const std::vector<int>& hidden)
     : latent(latent) {
     std::vector<int> reversed(hidden.rbegin(), hidden.rend());
     encoder = register_module("encoder", Mlp(dataDim + numClasses, hidden, 2 * latent));
-    decoder = register_module("decoder", Mlp(latent + numClasses, reversed, dataDim));
+    decoder = register_module("decoder", ConditionalMlp(latent, numClasses, reversed, dataDim));
 }
 
 std::pair<torch::Tensor, torch::Tensor> CvaeNetImpl::encode(const torch::Tensor& x, const torch::Tensor& onehot) {
@@ -29,7 +47,7 @@ std::pair<torch::Tensor, torch::Tensor> CvaeNetImpl::encode(const torch::Tensor&
 }
 
 torch::Tensor CvaeNetImpl::decode(const torch::Tensor& z, const torch::Tensor& onehot) {
-    return decoder->forward(torch::cat({z, onehot}, 1));
+    return decoder->forward(z, onehot);
 }
 
 Cvae::Cvae(const ModelShape& shape, const Settings& settings) : m_shape(shape), m_settings(settings) {

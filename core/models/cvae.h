@@ -16,7 +16,17 @@ struct MlpImpl : torch::nn::Module {
 };
 TORCH_MODULE(Mlp);
 
-/// Encoder and decoder of a conditional VAE: both see the one-hot class beside their input.
+/// An MLP that sees the condition (a one-hot class) beside the input of every layer, so that
+/// no layer can lose it: with the class only at the first layer, a VAE decoder learns to
+/// ignore it and reads the class from the latent instead.
+struct ConditionalMlpImpl : torch::nn::Module {
+    ConditionalMlpImpl(std::int64_t in, std::int64_t condition, const std::vector<int>& hidden, std::int64_t out);
+    torch::Tensor forward(torch::Tensor x, const torch::Tensor& condition);
+    std::vector<torch::nn::Linear> layers;
+};
+TORCH_MODULE(ConditionalMlp);
+
+/// Encoder and decoder of a conditional VAE: both see the one-hot class.
 struct CvaeNetImpl : torch::nn::Module {
     CvaeNetImpl(std::int64_t dataDim, int numClasses, int latent, const std::vector<int>& hidden);
     /// Returns (mu, logvar).
@@ -25,7 +35,7 @@ struct CvaeNetImpl : torch::nn::Module {
     torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& onehot);
 
     Mlp encoder{nullptr};
-    Mlp decoder{nullptr};
+    ConditionalMlp decoder{nullptr};
     int latent;
 };
 TORCH_MODULE(CvaeNet);

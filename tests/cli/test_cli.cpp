@@ -135,7 +135,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadInput{"missing_file", "train --dataset /no/such/data.csv --steps 5 --out " + (scratch() / "x1").string(),
                  "/no/such/data.csv: no such file or folder"},
-        BadInput{"bad_magic", "train --dataset " LATENTLAB_TEST_DATA "/data/fixtures/idx/bad-magic-images-idx3-ubyte --steps 5 --out " +
+        BadInput{"bad_magic", "train --dataset " LATENTLAB_TEST_DATA "/data/fixtures/idx/broken/bad-magic-images-idx3-ubyte --steps 5 --out " +
                                   (scratch() / "x2").string(),
                  "wrong magic number"},
         BadInput{"unknown_model", "train --model nope --steps 5 --out " + (scratch() / "x3").string(), "unknown model 'nope'"},
