@@ -6,8 +6,8 @@
 #include <iostream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include "common/cpu.h"
 #include "image/grid.h"
@@ -19,13 +19,17 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-void onSignal(int) { g_interrupted = true; }
+void onSignal(int) {
+    g_interrupted = true;
+}
 
 std::string formatDuration(double seconds) {
     const auto s = static_cast<long long>(seconds + 0.5);
     char out[32];
-    if (s >= 3600) std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-    else std::snprintf(out, sizeof out, "%lld:%02lld", s / 60, s % 60);
+    if (s >= 3600)
+        std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    else
+        std::snprintf(out, sizeof out, "%lld:%02lld", s / 60, s % 60);
     return out;
 }
 
@@ -42,11 +46,12 @@ public:
         std::string bar(static_cast<std::size_t>(filled), '#');
         bar.resize(kWidth, '.');
         const double loss = p.losses.contains("loss") ? p.losses.at("loss")
-                            : p.losses.empty()          ? 0.0
-                                                        : p.losses.begin()->second;
+                            : p.losses.empty()        ? 0.0
+                                                      : p.losses.begin()->second;
         char line[256];
-        std::snprintf(line, sizeof line, "[%s] %lld/%lld  loss %.4g  %.1f steps/s  %s left", bar.c_str(),
-                      static_cast<long long>(p.step), static_cast<long long>(p.totalSteps), loss, p.stepsPerSecond,
+        std::snprintf(line, sizeof line, "[%s] %lld/%lld  loss %.4g  %.1f steps/s  %s left",
+                      bar.c_str(), static_cast<long long>(p.step),
+                      static_cast<long long>(p.totalSteps), loss, p.stepsPerSecond,
                       formatDuration(p.secondsLeft).c_str());
         std::fprintf(stderr, m_tty ? "\r%s\x1b[K" : "%s\n", line);
         m_drawn = m_tty;
@@ -110,17 +115,30 @@ int runTrain(const TrainArgs& a) {
                     break;
                 }
         if (preset && preset->model != model)
-            return fail("train: preset '" + preset->name + "' is for model '" + preset->model + "', not '" + model + "'");
+            return fail("train: preset '" + preset->name + "' is for model '" + preset->model +
+                        "', not '" + model + "'");
         config = ll::TrainConfig{
-            .dataset = {.source = a.dataset, .split = a.split, .labelColumn = a.labelColumn, .imageSize = a.imageSize,
-                        .grayscale = !a.rgb, .keepClasses = a.classes, .longTailRatio = a.longTail, .limit = a.limit,
+            .dataset = {.source = a.dataset,
+                        .split = a.split,
+                        .labelColumn = a.labelColumn,
+                        .imageSize = a.imageSize,
+                        .grayscale = !a.rgb,
+                        .keepClasses = a.classes,
+                        .longTailRatio = a.longTail,
+                        .limit = a.limit,
                         .seed = a.seed},
             .model = model,
             .preset = preset ? preset->name : "",
             .settings = preset ? preset->settings : ll::Settings{},
-            .steps = a.steps > 0 ? a.steps : preset ? preset->steps : 5000,
-            .learningRate = a.lr > 0 ? a.lr : preset ? preset->learningRate : 1e-3,
-            .batchSize = a.batch > 0 ? a.batch : preset ? preset->batchSize : 128,
+            .steps = a.steps > 0 ? a.steps
+                     : preset    ? preset->steps
+                                 : 5000,
+            .learningRate = a.lr > 0 ? a.lr
+                            : preset ? preset->learningRate
+                                     : 1e-3,
+            .batchSize = a.batch > 0 ? a.batch
+                         : preset    ? preset->batchSize
+                                     : 128,
             .seed = a.seed,
             .logEvery = a.logEvery,
             .sampleEvery = a.sampleEvery,
@@ -129,7 +147,8 @@ int runTrain(const TrainArgs& a) {
         };
         for (const auto& s : a.sets) {
             const auto eq = s.find('=');
-            if (eq == std::string::npos || eq == 0) return fail("train: --set expects name=value, got '" + s + "'");
+            if (eq == std::string::npos || eq == 0)
+                return fail("train: --set expects name=value, got '" + s + "'");
             config.settings[s.substr(0, eq)] = s.substr(eq + 1);
         }
     }
@@ -138,8 +157,9 @@ int runTrain(const TrainArgs& a) {
     ll::Trainer trainer(config, [&](const ll::TrainEvent& event) {
         if (auto* p = std::get_if<ll::TrainProgress>(&event)) bar.update(*p);
         if (auto* s = std::get_if<ll::TrainStarted>(&event)) {
-            std::fprintf(stderr, "run %s: %s, %lld samples, %zu classes, from step %lld on %s\n", s->runDir.c_str(),
-                         s->dataset.name.c_str(), static_cast<long long>(s->dataset.count), s->dataset.classNames.size(),
+            std::fprintf(stderr, "run %s: %s, %lld samples, %zu classes, from step %lld on %s\n",
+                         s->runDir.c_str(), s->dataset.name.c_str(),
+                         static_cast<long long>(s->dataset.count), s->dataset.classNames.size(),
                          static_cast<long long>(s->startStep), ll::cpuSummary().c_str());
         }
     });
@@ -174,12 +194,15 @@ struct SampleArgs {
 };
 
 int runSample(const SampleArgs& a) {
-    if (!a.out.ends_with(".png")) return fail("sample: --out must name a .png file, got '" + a.out + "'");
+    if (!a.out.ends_with(".png"))
+        return fail("sample: --out must name a .png file, got '" + a.out + "'");
     if (a.count < 1 || a.count > 100000) return fail("sample: --count must lie in 1..100000");
-    auto opened = ll::openRun(a.run, a.checkpoint >= 0 ? std::optional(a.checkpoint) : std::nullopt);
+    auto opened =
+        ll::openRun(a.run, a.checkpoint >= 0 ? std::optional(a.checkpoint) : std::nullopt);
     if (!opened) return fail(opened.error().message);
     const auto& shape = opened->model->shape();
-    if (shape.tabular()) return fail("sample: " + a.run + " generates tabular rows, which a .png cannot hold");
+    if (shape.tabular())
+        return fail("sample: " + a.run + " generates tabular rows, which a .png cannot hold");
     ll::SampleRequest request{.count = a.count, .seed = a.seed, .temperature = a.temperature};
     for (int k : a.classes) {
         if (k < 0 || k >= shape.numClasses)
@@ -189,9 +212,11 @@ int runSample(const SampleArgs& a) {
     }
     auto images = opened->model->sample(request);
     const int cols = a.cols > 0 ? a.cols : static_cast<int>(std::ceil(std::sqrt(double(a.count))));
-    if (auto ok = ll::writePng(ll::makeGrid(images, cols), a.out); !ok) return fail(ok.error().message);
-    std::fprintf(stderr, "wrote %lld samples of %s (step %lld) to %s\n", static_cast<long long>(a.count),
-                 a.run.c_str(), static_cast<long long>(opened->step), a.out.c_str());
+    if (auto ok = ll::writePng(ll::makeGrid(images, cols), a.out); !ok)
+        return fail(ok.error().message);
+    std::fprintf(stderr, "wrote %lld samples of %s (step %lld) to %s\n",
+                 static_cast<long long>(a.count), a.run.c_str(),
+                 static_cast<long long>(opened->step), a.out.c_str());
     return 0;
 }
 
@@ -203,8 +228,9 @@ int runModels() {
         std::printf("%-18s settings:%s\n", "", settings.c_str());
         for (const auto& p : ll::modelPresets())
             if (p.model == m.name)
-                std::printf("%-18s preset %s: %lld steps, lr %g, batch %d. %s\n", "", p.name.c_str(),
-                            static_cast<long long>(p.steps), p.learningRate, p.batchSize, p.description.c_str());
+                std::printf("%-18s preset %s: %lld steps, lr %g, batch %d. %s\n", "",
+                            p.name.c_str(), static_cast<long long>(p.steps), p.learningRate,
+                            p.batchSize, p.description.c_str());
     }
     return 0;
 }
@@ -223,40 +249,58 @@ int main(int argc, char** argv) {
 
     TrainArgs train;
     auto* trainCmd = app.add_subcommand("train", "Train a model; writes a run folder");
-    trainCmd->add_option("--dataset", train.dataset,
-                         "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a .csv")
+    trainCmd
+        ->add_option(
+            "--dataset", train.dataset,
+            "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a .csv")
         ->capture_default_str();
     trainCmd->add_option("--model", train.model, "Model name (latentlab-cli models lists them)");
-    trainCmd->add_option("--preset", train.preset, "Preset name; defaults to the model's CPU preset");
+    trainCmd->add_option("--preset", train.preset,
+                         "Preset name; defaults to the model's CPU preset");
     auto* outOption = trainCmd->add_option("--out", train.out, "Run folder to create");
-    trainCmd->add_option("--resume", train.resume, "Continue this run folder from its last checkpoint")
+    trainCmd
+        ->add_option("--resume", train.resume, "Continue this run folder from its last checkpoint")
         ->excludes(outOption);
     trainCmd->add_option("--steps", train.steps, "Training steps (default: the preset's)");
     trainCmd->add_option("--lr", train.lr, "Learning rate (default: the preset's)");
     trainCmd->add_option("--batch", train.batch, "Batch size (default: the preset's)");
-    trainCmd->add_option("--seed", train.seed, "Seed for weights, data order and samples")->capture_default_str();
-    trainCmd->add_option("--label-column", train.labelColumn, "CSV: label column by name or 0-based number (default: last)");
-    trainCmd->add_option("--split", train.split, "IDX data: train or test")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
-    trainCmd->add_option("--image-size", train.imageSize, "Image folders: resize to this size")->capture_default_str();
+    trainCmd->add_option("--seed", train.seed, "Seed for weights, data order and samples")
+        ->capture_default_str();
+    trainCmd->add_option("--label-column", train.labelColumn,
+                         "CSV: label column by name or 0-based number (default: last)");
+    trainCmd->add_option("--split", train.split, "IDX data: train or test")
+        ->check(CLI::IsMember({"train", "test"}))
+        ->capture_default_str();
+    trainCmd->add_option("--image-size", train.imageSize, "Image folders: resize to this size")
+        ->capture_default_str();
     trainCmd->add_flag("--rgb", train.rgb, "Image folders: keep colour (default grayscale)");
-    trainCmd->add_option("--classes", train.classes, "Keep only these classes (0-based)")->delimiter(',');
-    trainCmd->add_option("--long-tail", train.longTail, "Long-tail subset with this imbalance ratio");
+    trainCmd->add_option("--classes", train.classes, "Keep only these classes (0-based)")
+        ->delimiter(',');
+    trainCmd->add_option("--long-tail", train.longTail,
+                         "Long-tail subset with this imbalance ratio");
     trainCmd->add_option("--limit", train.limit, "Use at most this many samples (seeded subset)");
     trainCmd->add_option("--set", train.sets, "Model setting name=value (repeatable)");
-    trainCmd->add_option("--sample-every", train.sampleEvery, "Steps between sample grids")->capture_default_str();
-    trainCmd->add_option("--checkpoint-every", train.checkpointEvery, "Steps between checkpoints")->capture_default_str();
-    trainCmd->add_option("--log-every", train.logEvery, "Steps between log lines")->capture_default_str();
+    trainCmd->add_option("--sample-every", train.sampleEvery, "Steps between sample grids")
+        ->capture_default_str();
+    trainCmd->add_option("--checkpoint-every", train.checkpointEvery, "Steps between checkpoints")
+        ->capture_default_str();
+    trainCmd->add_option("--log-every", train.logEvery, "Steps between log lines")
+        ->capture_default_str();
 
     SampleArgs sample;
     auto* sampleCmd = app.add_subcommand("sample", "Sample a trained run into a PNG grid");
     sampleCmd->add_option("--run", sample.run, "Run folder")->required();
     sampleCmd->add_option("--out", sample.out, "Output .png")->required();
     sampleCmd->add_option("--count", sample.count, "Number of samples")->capture_default_str();
-    sampleCmd->add_option("--class", sample.classes, "Class of every sample, or a comma list to cycle (default: all classes in turn)")
+    sampleCmd
+        ->add_option(
+            "--class", sample.classes,
+            "Class of every sample, or a comma list to cycle (default: all classes in turn)")
         ->delimiter(',');
     sampleCmd->add_option("--seed", sample.seed, "Sampling seed")->capture_default_str();
     sampleCmd->add_option("--checkpoint", sample.checkpoint, "Checkpoint step (default: latest)");
-    sampleCmd->add_option("--temperature", sample.temperature, "Prior scale (VAE family)")->capture_default_str();
+    sampleCmd->add_option("--temperature", sample.temperature, "Prior scale (VAE family)")
+        ->capture_default_str();
     sampleCmd->add_option("--cols", sample.cols, "Grid columns (default: square)");
 
     app.add_subcommand("models", "List models, their settings and presets");

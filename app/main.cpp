@@ -18,16 +18,21 @@ int main(int argc, char** argv) {
     QApplication::setApplicationVersion(QStringLiteral("0.1"));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("LatentLab: a workbench for generative models"));
+    parser.setApplicationDescription(
+        QStringLiteral("LatentLab: a workbench for generative models"));
     parser.addHelpOption();
     parser.addVersionOption();
-    QCommandLineOption dataset(QStringLiteral("dataset"),
-                               QStringLiteral("Dataset to load at start: fashion-mnist, a .csv file, an IDX file or folder, "
-                                              "an image folder."),
-                               QStringLiteral("source"));
-    QCommandLineOption workspace(QStringLiteral("workspace"), QStringLiteral("Folder that holds runs/ (default ~/LatentLab)."),
+    QCommandLineOption dataset(
+        QStringLiteral("dataset"),
+        QStringLiteral(
+            "Dataset to load at start: fashion-mnist, a .csv file, an IDX file or folder, "
+            "an image folder."),
+        QStringLiteral("source"));
+    QCommandLineOption workspace(QStringLiteral("workspace"),
+                                 QStringLiteral("Folder that holds runs/ (default ~/LatentLab)."),
                                  QStringLiteral("dir"));
-    QCommandLineOption train(QStringLiteral("train"), QStringLiteral("Start training the first preset at once."));
+    QCommandLineOption train(QStringLiteral("train"),
+                             QStringLiteral("Start training the first preset at once."));
     parser.addOptions({dataset, workspace, train});
     parser.process(app);
 
@@ -36,8 +41,9 @@ int main(int argc, char** argv) {
     vulkan.setApiVersion(QVersionNumber(1, 0));
     const bool haveVulkan = vulkan.create();
 
-    const std::filesystem::path ws = parser.isSet(workspace) ? std::filesystem::path(parser.value(workspace).toStdString())
-                                                             : ll::defaultWorkspace();
+    const std::filesystem::path ws =
+        parser.isSet(workspace) ? std::filesystem::path(parser.value(workspace).toStdString())
+                                : ll::defaultWorkspace();
     ll::widgets::MainWindow window(haveVulkan ? &vulkan : nullptr, ws);
     window.resize(1400, 900);
     window.show();
@@ -48,6 +54,7 @@ int main(int argc, char** argv) {
         window.dataPanel()->setSpec(spec);
         window.dataPanel()->load();
     }
-    if (parser.isSet(train)) QTimer::singleShot(0, &window, &ll::widgets::MainWindow::startTraining);
+    if (parser.isSet(train))
+        QTimer::singleShot(0, &window, &ll::widgets::MainWindow::startTraining);
     return app.exec();
 }

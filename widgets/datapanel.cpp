@@ -15,8 +15,8 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
-#include <QValueAxis>
 #include <QVBoxLayout>
+#include <QValueAxis>
 
 #include "backgroundtask.h"
 
@@ -29,7 +29,8 @@ enum Kind { FashionMnist = 0, CsvFile = 1, ImageFolder = 2, IdxFiles = 3 };
 DataPanel::DataPanel(QWidget* parent) : QWidget(parent) {
     m_kind = new QComboBox;
     m_kind->setObjectName(QStringLiteral("datasetKind"));
-    m_kind->addItems({tr("Fashion-MNIST (built in)"), tr("CSV file"), tr("Image folder"), tr("IDX files")});
+    m_kind->addItems(
+        {tr("Fashion-MNIST (built in)"), tr("CSV file"), tr("Image folder"), tr("IDX files")});
     m_path = new QLineEdit;
     m_path->setObjectName(QStringLiteral("datasetPath"));
     m_path->setPlaceholderText(tr("File or folder"));
@@ -104,7 +105,8 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent) {
 
 ll::DatasetSpec DataPanel::spec() const {
     ll::DatasetSpec s;
-    s.source = m_kind->currentIndex() == FashionMnist ? std::string("fashion-mnist") : m_path->text().trimmed().toStdString();
+    s.source = m_kind->currentIndex() == FashionMnist ? std::string("fashion-mnist")
+                                                      : m_path->text().trimmed().toStdString();
     s.labelColumn = m_labelColumn->text().trimmed().toStdString();
     s.imageSize = m_imageSize->value();
     s.grayscale = !m_rgb->isChecked();
@@ -132,16 +134,18 @@ void DataPanel::browse() {
     QString chosen;
     switch (m_kind->currentIndex()) {
         case CsvFile:
-            chosen = QFileDialog::getOpenFileName(this, tr("Open a CSV file"), m_path->text(),
-                                                  tr("CSV files (*.csv *.tsv *.txt);;All files (*)"));
+            chosen =
+                QFileDialog::getOpenFileName(this, tr("Open a CSV file"), m_path->text(),
+                                             tr("CSV files (*.csv *.tsv *.txt);;All files (*)"));
             break;
         case IdxFiles:
-            chosen = QFileDialog::getOpenFileName(this, tr("Open an IDX images file"), m_path->text(),
-                                                  tr("IDX files (*idx* *ubyte*);;All files (*)"));
+            chosen =
+                QFileDialog::getOpenFileName(this, tr("Open an IDX images file"), m_path->text(),
+                                             tr("IDX files (*idx* *ubyte*);;All files (*)"));
             break;
         default:
-            chosen = QFileDialog::getExistingDirectory(this, tr("Open an image folder (one sub-folder per class)"),
-                                                       m_path->text());
+            chosen = QFileDialog::getExistingDirectory(
+                this, tr("Open an image folder (one sub-folder per class)"), m_path->text());
     }
     if (!chosen.isEmpty()) m_path->setText(chosen);
 }
@@ -165,7 +169,8 @@ void DataPanel::load() {
             Q_EMIT busyChanged(false);
             if (!result) {
                 const QString message = QString::fromStdString(result.error().message);
-                m_status->setText(QStringLiteral("<span style='color:#e06c60'>%1</span>").arg(message.toHtmlEscaped()));
+                m_status->setText(QStringLiteral("<span style='color:#e06c60'>%1</span>")
+                                      .arg(message.toHtmlEscaped()));
                 Q_EMIT loadFailed(message);
                 return;
             }
@@ -178,10 +183,12 @@ void DataPanel::load() {
 }
 
 void DataPanel::showSummary(const ll::DatasetSummary& s) {
-    QString shape = s.modality == ll::Modality::Image
-                        ? tr("%1 images of %2x%3x%4").arg(s.count).arg(s.channels).arg(s.height).arg(s.width)
-                        : tr("%1 rows of %2 features").arg(s.count).arg(s.features);
-    m_status->setText(tr("<b>%1</b><br>%2, %3 classes").arg(QString::fromStdString(s.name).toHtmlEscaped(), shape)
+    QString shape =
+        s.modality == ll::Modality::Image
+            ? tr("%1 images of %2x%3x%4").arg(s.count).arg(s.channels).arg(s.height).arg(s.width)
+            : tr("%1 rows of %2 features").arg(s.count).arg(s.features);
+    m_status->setText(tr("<b>%1</b><br>%2, %3 classes")
+                          .arg(QString::fromStdString(s.name).toHtmlEscaped(), shape)
                           .arg(s.classNames.size()));
 }
 

@@ -27,9 +27,11 @@ namespace ll::widgets {
 namespace {
 
 // A run's saved sample PNG back into tiles: its rows and columns come from the run's config.
-ll::SampleGrid gridFromImage(const QImage& image, int rows, int cols, std::vector<std::string> labels) {
+ll::SampleGrid gridFromImage(const QImage& image, int rows, int cols,
+                             std::vector<std::string> labels) {
     ll::SampleGrid grid;
-    if (image.isNull() || rows < 1 || cols < 1 || image.width() % cols || image.height() % rows) return grid;
+    if (image.isNull() || rows < 1 || cols < 1 || image.width() % cols || image.height() % rows)
+        return grid;
     const QImage rgba = image.convertToFormat(QImage::Format_RGBA8888);
     grid.rows = rows;
     grid.cols = cols;
@@ -38,7 +40,8 @@ ll::SampleGrid gridFromImage(const QImage& image, int rows, int cols, std::vecto
     grid.rowLabels = std::move(labels);
     grid.rgba.resize(static_cast<std::size_t>(rgba.width()) * rgba.height() * 4);
     for (int y = 0; y < rgba.height(); ++y)
-        std::memcpy(grid.rgba.data() + std::size_t(y) * rgba.width() * 4, rgba.constScanLine(y), rgba.width() * 4);
+        std::memcpy(grid.rgba.data() + std::size_t(y) * rgba.width() * 4, rgba.constScanLine(y),
+                    rgba.width() * 4);
     return grid;
 }
 
@@ -102,10 +105,12 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     connect(m_dataPanel, &DataPanel::previewReady, this, [this](const ll::DatasetPreview& preview) {
         const auto& s = preview.summary;
         m_realGrid = preview.grid;
-        m_realCaption = tr("Real samples of %1: one row per class").arg(QString::fromStdString(s.name));
-        m_trainPanel->setDatasetDescription(
-            tr("Dataset: <b>%1</b>, %2 samples, %3 classes").arg(QString::fromStdString(s.name).toHtmlEscaped())
-                .arg(s.count).arg(s.classNames.size()));
+        m_realCaption =
+            tr("Real samples of %1: one row per class").arg(QString::fromStdString(s.name));
+        m_trainPanel->setDatasetDescription(tr("Dataset: <b>%1</b>, %2 samples, %3 classes")
+                                                .arg(QString::fromStdString(s.name).toHtmlEscaped())
+                                                .arg(s.count)
+                                                .arg(s.classNames.size()));
         if (m_mode == Mode::Data || m_trainGrid.empty()) showGrid(m_realGrid, m_realCaption);
         statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(s.source)), 5000);
     });
@@ -131,7 +136,8 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
             [this](const ll::TrainProgress& p) { m_lossChart->append(p.step, p.losses); });
     connect(m_job, &TrainingJob::samples, this, [this](const ll::SampleGrid& grid) {
         m_trainGrid = grid;
-        m_trainCaption = tr("Model samples at step %1: one row per class, fixed seeds").arg(grid.step);
+        m_trainCaption =
+            tr("Model samples at step %1: one row per class, fixed seeds").arg(grid.step);
         if (m_mode == Mode::Train) showGrid(m_trainGrid, m_trainCaption);
     });
     connect(m_job, &TrainingJob::finished, this, [this](const ll::TrainFinished& result) {
@@ -144,8 +150,14 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
         const auto& g = m_grid->grid();
         if (index < 0 || g.empty()) return statusBar()->clearMessage();
         const int row = index / g.cols;
-        const QString label = row < static_cast<int>(g.rowLabels.size()) ? QString::fromStdString(g.rowLabels[row]) : QString();
-        statusBar()->showMessage(tr("Tile %1 (row %2, column %3) %4").arg(index).arg(row).arg(index % g.cols).arg(label));
+        const QString label = row < static_cast<int>(g.rowLabels.size())
+                                  ? QString::fromStdString(g.rowLabels[row])
+                                  : QString();
+        statusBar()->showMessage(tr("Tile %1 (row %2, column %3) %4")
+                                     .arg(index)
+                                     .arg(row)
+                                     .arg(index % g.cols)
+                                     .arg(label));
     });
 
     m_runs->setWorkspace(m_workspace);
@@ -176,7 +188,8 @@ void MainWindow::buildModeBar() {
         action->setObjectName(QStringLiteral("mode") + m.name);
         action->setCheckable(true);
         action->setEnabled(m.available);
-        if (!m.available) action->setToolTip(tr("%1: not available in this version yet").arg(m.name));
+        if (!m.available)
+            action->setToolTip(tr("%1: not available in this version yet").arg(m.name));
         action->setData(static_cast<int>(m.mode));
         m_modes->addAction(action);
         connect(action, &QAction::triggered, this, [this, mode = m.mode] { setMode(mode); });
@@ -185,13 +198,16 @@ void MainWindow::buildModeBar() {
 
 void MainWindow::setMode(Mode mode) {
     m_mode = mode;
-    for (QAction* a : m_modes->actions()) a->setChecked(a->data().toInt() == static_cast<int>(mode));
+    for (QAction* a : m_modes->actions())
+        a->setChecked(a->data().toInt() == static_cast<int>(mode));
     auto* dock = findChild<QDockWidget*>(QStringLiteral("panelDock"));
     if (mode == Mode::Train) {
         m_panels->setCurrentWidget(m_trainPanel);
         if (dock) dock->setWindowTitle(tr("Train"));
-        if (!m_trainGrid.empty()) showGrid(m_trainGrid, m_trainCaption);
-        else if (!m_realGrid.empty()) showGrid(m_realGrid, m_realCaption + tr(" (no model samples yet)"));
+        if (!m_trainGrid.empty())
+            showGrid(m_trainGrid, m_trainCaption);
+        else if (!m_realGrid.empty())
+            showGrid(m_realGrid, m_realCaption + tr(" (no model samples yet)"));
     } else {
         m_panels->setCurrentWidget(m_dataPanel);
         if (dock) dock->setWindowTitle(tr("Data"));
@@ -222,12 +238,15 @@ void MainWindow::openRun(const QString& runDir) {
     auto data = ll::readRunData(run);
     if (!config || !data) return;
     QDir samples(runDir + QStringLiteral("/samples"));
-    const QStringList pngs = samples.entryList({QStringLiteral("step-*.png")}, QDir::Files, QDir::Name);
+    const QStringList pngs =
+        samples.entryList({QStringLiteral("step-*.png")}, QDir::Files, QDir::Name);
     if (pngs.isEmpty()) return;
     const int rows = std::min(data->shape.numClasses, config->maxGridRows);
     std::vector<std::string> labels(data->classNames.begin(), data->classNames.begin() + rows);
-    m_trainGrid = gridFromImage(QImage(samples.filePath(pngs.last())), rows, config->samplesPerClass, std::move(labels));
-    m_trainCaption = tr("%1: samples at %2").arg(QString::fromStdString(run.filename().string()), pngs.last());
+    m_trainGrid = gridFromImage(QImage(samples.filePath(pngs.last())), rows,
+                                config->samplesPerClass, std::move(labels));
+    m_trainCaption =
+        tr("%1: samples at %2").arg(QString::fromStdString(run.filename().string()), pngs.last());
     setMode(Mode::Train);
 }
 

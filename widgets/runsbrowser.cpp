@@ -13,7 +13,8 @@ namespace ll::widgets {
 RunsBrowser::RunsBrowser(QWidget* parent) : QWidget(parent) {
     m_tree = new QTreeWidget;
     m_tree->setObjectName(QStringLiteral("runsTree"));
-    m_tree->setHeaderLabels({tr("Run"), tr("Model"), tr("Dataset"), tr("Steps"), tr("Status"), tr("Loss")});
+    m_tree->setHeaderLabels(
+        {tr("Run"), tr("Model"), tr("Dataset"), tr("Steps"), tr("Status"), tr("Loss")});
     m_tree->setRootIsDecorated(false);
     m_tree->setAlternatingRowColors(true);
     m_tree->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
@@ -33,10 +34,13 @@ void RunsBrowser::setWorkspace(const std::filesystem::path& workspace) {
     refresh();
 }
 
-int RunsBrowser::runCount() const { return m_tree->topLevelItemCount(); }
+int RunsBrowser::runCount() const {
+    return m_tree->topLevelItemCount();
+}
 
 void RunsBrowser::refresh() {
-    const QString current = m_tree->currentItem() ? m_tree->currentItem()->data(0, Qt::UserRole).toString() : QString();
+    const QString current =
+        m_tree->currentItem() ? m_tree->currentItem()->data(0, Qt::UserRole).toString() : QString();
     QSignalBlocker block(m_tree);
     m_tree->clear();
     for (const auto& run : ll::listRuns(m_workspace)) {

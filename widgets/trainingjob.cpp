@@ -20,10 +20,12 @@ TrainingJob::~TrainingJob() {
 bool TrainingJob::start(const ll::TrainConfig& config) {
     if (m_running) return false;
     if (m_thread.joinable()) m_thread.join();  // the previous run has finished; reap it
-    m_trainer = std::make_unique<ll::Trainer>(config, [this](const ll::TrainEvent& e) { onEvent(e); });
+    m_trainer =
+        std::make_unique<ll::Trainer>(config, [this](const ll::TrainEvent& e) { onEvent(e); });
     m_running = true;
     m_paused = false;
-    m_thread = std::jthread([trainer = m_trainer.get()](std::stop_token stop) { trainer->run(stop); });
+    m_thread =
+        std::jthread([trainer = m_trainer.get()](std::stop_token stop) { trainer->run(stop); });
     return true;
 }
 

@@ -16,7 +16,10 @@ namespace {
 
 QString formatDuration(double seconds) {
     const auto s = static_cast<qint64>(seconds + 0.5);
-    return s >= 3600 ? QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10, QLatin1Char('0'))
+    return s >= 3600 ? QStringLiteral("%1:%2:%3")
+                           .arg(s / 3600)
+                           .arg(s / 60 % 60, 2, 10, QLatin1Char('0'))
+                           .arg(s % 60, 2, 10, QLatin1Char('0'))
                      : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
 }
 
@@ -88,9 +91,8 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
 
     connect(m_preset, &QComboBox::currentIndexChanged, this, &TrainPanel::applyPreset);
     connect(m_train, &QPushButton::clicked, this, &TrainPanel::trainRequested);
-    connect(m_pause, &QPushButton::clicked, this, [this] {
-        Q_EMIT(m_paused ? resumeRequested() : pauseRequested());
-    });
+    connect(m_pause, &QPushButton::clicked, this,
+            [this] { Q_EMIT(m_paused ? resumeRequested() : pauseRequested()); });
     connect(m_stop, &QPushButton::clicked, this, &TrainPanel::stopRequested);
     connect(m_learningRate, &QDoubleSpinBox::valueChanged, this, [this](double lr) {
         if (m_running) Q_EMIT learningRateChanged(lr);
@@ -109,7 +111,8 @@ void TrainPanel::applyPreset(int index) {
 }
 
 ll::TrainConfig TrainPanel::config() const {
-    const auto& p = ll::modelPresets()[static_cast<std::size_t>(std::max(0, m_preset->currentIndex()))];
+    const auto& p =
+        ll::modelPresets()[static_cast<std::size_t>(std::max(0, m_preset->currentIndex()))];
     return ll::TrainConfig{.model = p.model,
                            .preset = p.name,
                            .settings = p.settings,
@@ -119,7 +122,9 @@ ll::TrainConfig TrainPanel::config() const {
                            .seed = static_cast<std::uint64_t>(m_seed->value())};
 }
 
-void TrainPanel::setDatasetDescription(const QString& text) { m_dataset->setText(text); }
+void TrainPanel::setDatasetDescription(const QString& text) {
+    m_dataset->setText(text);
+}
 
 void TrainPanel::setRunning(bool running) {
     m_running = running;
@@ -136,14 +141,18 @@ void TrainPanel::setRunning(bool running) {
 void TrainPanel::onStarted(const ll::TrainStarted& info) {
     setRunning(true);
     m_message->setText(tr("Run folder: %1").arg(QString::fromStdString(info.runDir)));
-    m_progress->setValue(static_cast<int>(1000.0 * double(info.startStep) / double(std::max<std::int64_t>(1, info.totalSteps))));
+    m_progress->setValue(static_cast<int>(1000.0 * double(info.startStep) /
+                                          double(std::max<std::int64_t>(1, info.totalSteps))));
     m_rate->setText(tr("Starting at step %1...").arg(info.startStep));
 }
 
 void TrainPanel::onProgress(const ll::TrainProgress& p) {
-    m_progress->setValue(static_cast<int>(1000.0 * double(p.step) / double(std::max<std::int64_t>(1, p.totalSteps))));
+    m_progress->setValue(static_cast<int>(1000.0 * double(p.step) /
+                                          double(std::max<std::int64_t>(1, p.totalSteps))));
     m_progress->setFormat(QStringLiteral("%1 / %2").arg(p.step).arg(p.totalSteps));
-    m_rate->setText(tr("%1 steps/s · %2 left").arg(p.stepsPerSecond, 0, 'f', 1).arg(formatDuration(p.secondsLeft)));
+    m_rate->setText(tr("%1 steps/s · %2 left")
+                        .arg(p.stepsPerSecond, 0, 'f', 1)
+                        .arg(formatDuration(p.secondsLeft)));
 }
 
 void TrainPanel::onPausedChanged(bool paused) {
@@ -159,6 +168,5 @@ void TrainPanel::onFinished(const ll::TrainFinished& result) {
                            : text);
     if (result.outcome == ll::TrainFinished::Outcome::Completed) m_rate->setText(tr("Done."));
 }
-
 
 }  // namespace ll::widgets

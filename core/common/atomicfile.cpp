@@ -15,7 +15,8 @@ namespace {
 
 fs::path temporaryBeside(const fs::path& path) {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
-    return path.parent_path() / ("." + path.filename().string() + "." + std::to_string(rng()) + ".tmp");
+    return path.parent_path() /
+           ("." + path.filename().string() + "." + std::to_string(rng()) + ".tmp");
 }
 
 // The data must reach the disk before the rename makes it visible, or a power cut could

@@ -14,8 +14,9 @@ Result<void> writeFileAtomic(const std::filesystem::path& path, std::string_view
 
 /// Lets `writer` produce the file at a temporary path (for libraries that write files
 /// themselves), then renames it into place. A writer that throws or fails leaves nothing.
-Result<void> writeAtomicWith(const std::filesystem::path& path,
-                             const std::function<Result<void>(const std::filesystem::path&)>& writer);
+Result<void> writeAtomicWith(
+    const std::filesystem::path& path,
+    const std::function<Result<void>(const std::filesystem::path&)>& writer);
 
 /// Reads a whole file; the error names the file.
 Result<std::string> readFile(const std::filesystem::path& path);

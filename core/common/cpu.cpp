@@ -10,7 +10,9 @@ namespace ll {
 
 namespace {
 
-int cores() { return std::max(1u, std::thread::hardware_concurrency()); }
+int cores() {
+    return std::max(1u, std::thread::hardware_concurrency());
+}
 
 // LibTorch reaches BLAS through libblas.so.3, which Debian's alternatives point at OpenBLAS or
 // the reference BLAS: look the OpenBLAS entry points up at run time instead of linking them.
@@ -49,10 +51,11 @@ void applyCpuSettings() {
 
 std::string cpuSummary() {
     auto config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
-    std::string blas = config ? std::string("OpenBLAS ") + config() : "reference BLAS (slow: install libopenblas0-pthread)";
+    std::string blas = config ? std::string("OpenBLAS ") + config()
+                              : "reference BLAS (slow: install libopenblas0-pthread)";
     if (auto sp = blas.find(' ', 9); sp != std::string::npos && config) blas.resize(sp);
-    return "CPU, " + std::to_string(cores()) + " cores, " + std::to_string(torch::get_num_threads()) +
-           " intra-op threads, " + blas;
+    return "CPU, " + std::to_string(cores()) + " cores, " +
+           std::to_string(torch::get_num_threads()) + " intra-op threads, " + blas;
 }
 
 }  // namespace ll

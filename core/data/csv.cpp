@@ -91,7 +91,8 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
         if (lineNo == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // UTF-8 BOM
         if (trim(line).empty()) continue;
         if (line.find('\0') != std::string::npos)
-            return fail(file + ": line " + std::to_string(lineNo) + " holds binary data (not a CSV file?)");
+            return fail(file + ": line " + std::to_string(lineNo) +
+                        " holds binary data (not a CSV file?)");
         if (!delimiter) delimiter = detectDelimiter(line);
         std::vector<std::string> fields;
         if (!splitLine(line, delimiter, fields))
@@ -104,7 +105,8 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
 
     auto numericRow = [](const std::vector<std::string>& r) {
         double v;
-        return std::all_of(r.begin(), r.end(), [&](const std::string& c) { return parseNumber(c, v); });
+        return std::all_of(r.begin(), r.end(),
+                           [&](const std::string& c) { return parseNumber(c, v); });
     };
     std::vector<std::string> names;
     std::vector<std::string> sklearnClasses;
@@ -128,8 +130,9 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     if (names.empty())
         for (std::size_t c = 0; c < columns; ++c) names.push_back(std::to_string(c));
     if (names.size() != columns)
-        return fail(file + ": the header has " + std::to_string(names.size()) + " columns but line " +
-                    std::to_string(rows[first].first) + " has " + std::to_string(columns));
+        return fail(file + ": the header has " + std::to_string(names.size()) +
+                    " columns but line " + std::to_string(rows[first].first) + " has " +
+                    std::to_string(columns));
     if (columns < 2) return fail(file + ": needs at least one feature column and a label column");
 
     // Resolve the label column: a name first, then a number.
@@ -159,20 +162,22 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     for (std::int64_t r = 0; r < n; ++r) {
         const auto& [no, fields] = rows[first + static_cast<std::size_t>(r)];
         if (fields.size() != columns)
-            return fail(file + ": line " + std::to_string(no) + " has " + std::to_string(fields.size()) +
-                        " columns, expected " + std::to_string(columns));
+            return fail(file + ": line " + std::to_string(no) + " has " +
+                        std::to_string(fields.size()) + " columns, expected " +
+                        std::to_string(columns));
         std::int64_t j = 0;
         for (std::size_t c = 0; c < columns; ++c) {
             if (c == label) {
                 if (fields[c].empty())
-                    return fail(file + ": line " + std::to_string(no) + ", column '" + names[c] + "': missing label");
+                    return fail(file + ": line " + std::to_string(no) + ", column '" + names[c] +
+                                "': missing label");
                 labelCells.push_back(fields[c]);
                 continue;
             }
             double v;
             if (!parseNumber(fields[c], v))
-                return fail(file + ": line " + std::to_string(no) + ", column '" + names[c] + "': '" +
-                            fields[c].substr(0, 40) + "' is not a number");
+                return fail(file + ": line " + std::to_string(no) + ", column '" + names[c] +
+                            "': '" + fields[c].substr(0, 40) + "' is not a number");
             xa[r][j++] = v;
         }
     }
@@ -180,29 +185,37 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     // Labels: numbers sort numerically, text alphabetically; sklearn files bring names.
     Dataset ds;
     double tmp;
-    const bool numericLabels = std::all_of(labelCells.begin(), labelCells.end(),
-                                           [&](const std::string& c) { return parseNumber(c, tmp); });
+    const bool numericLabels =
+        std::all_of(labelCells.begin(), labelCells.end(),
+                    [&](const std::string& c) { return parseNumber(c, tmp); });
     std::vector<std::string> classes;
     std::map<std::string, std::int64_t> index;
     if (numericLabels) {
         std::set<double> values;
         std::map<std::string, double> parsed;
         for (const auto& c : labelCells) parseNumber(c, parsed[c]), values.insert(parsed[c]);
-        if (values.size() > 1000) return fail(file + ": label column '" + names[label] + "' has more than 1000 distinct values (a regression target?)");
+        if (values.size() > 1000)
+            return fail(file + ": label column '" + names[label] +
+                        "' has more than 1000 distinct values (a regression target?)");
         std::map<double, std::int64_t> byValue;
         for (double v : values) {
             byValue[v] = static_cast<std::int64_t>(byValue.size());
-            std::string shown = v == std::floor(v) ? std::to_string(static_cast<long long>(v)) : std::to_string(v);
+            std::string shown =
+                v == std::floor(v) ? std::to_string(static_cast<long long>(v)) : std::to_string(v);
             const auto k = static_cast<std::size_t>(byValue[v]);
             const bool named = !sklearnClasses.empty() && v == std::floor(v) && v >= 0 &&
-                               static_cast<std::size_t>(v) < sklearnClasses.size() && k == static_cast<std::size_t>(v);
+                               static_cast<std::size_t>(v) < sklearnClasses.size() &&
+                               k == static_cast<std::size_t>(v);
             classes.push_back(named ? sklearnClasses[k] : shown);
         }
         for (const auto& [cell, v] : parsed) index[cell] = byValue[v];
     } else {
         std::set<std::string> values(labelCells.begin(), labelCells.end());
-        if (values.size() > 1000) return fail(file + ": label column '" + names[label] + "' has more than 1000 distinct values");
-        for (const auto& v : values) index[v] = static_cast<std::int64_t>(classes.size()), classes.push_back(v);
+        if (values.size() > 1000)
+            return fail(file + ": label column '" + names[label] +
+                        "' has more than 1000 distinct values");
+        for (const auto& v : values)
+            index[v] = static_cast<std::int64_t>(classes.size()), classes.push_back(v);
     }
     torch::Tensor y = torch::empty({n}, torch::kInt64);
     auto ya = y.accessor<std::int64_t, 1>();

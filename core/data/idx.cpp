@@ -33,7 +33,8 @@ public:
         std::size_t total = 0;
         auto* dst = static_cast<char*>(out);
         while (total < bytes) {
-            const unsigned chunk = static_cast<unsigned>(std::min<std::size_t>(bytes - total, 1u << 30));
+            const unsigned chunk =
+                static_cast<unsigned>(std::min<std::size_t>(bytes - total, 1u << 30));
             int n = gzread(m_file, dst + total, chunk);
             if (n <= 0) break;
             total += static_cast<std::size_t>(n);
@@ -86,20 +87,26 @@ torch::Tensor toTensor(std::vector<unsigned char>& raw, const ElementType& type,
         return torch::from_blob(raw.data(), {count}, st).clone();
     };
     switch (type.code) {
-        case 0x08: return fromBlob(torch::kUInt8);
-        case 0x09: return fromBlob(torch::kInt8);
-        case 0x0B: return fromBlob(torch::kInt16);
-        case 0x0C: return fromBlob(torch::kInt32);
-        case 0x0D: return fromBlob(torch::kFloat32);
-        default: return fromBlob(torch::kFloat64);
+        case 0x08:
+            return fromBlob(torch::kUInt8);
+        case 0x09:
+            return fromBlob(torch::kInt8);
+        case 0x0B:
+            return fromBlob(torch::kInt16);
+        case 0x0C:
+            return fromBlob(torch::kInt32);
+        case 0x0D:
+            return fromBlob(torch::kFloat32);
+        default:
+            return fromBlob(torch::kFloat64);
     }
 }
 
 }  // namespace
 
 const std::vector<std::string>& fashionMnistClassNames() {
-    static const std::vector<std::string> names{"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                "Coat",        "Sandal",  "Shirt",    "Sneaker",
+    static const std::vector<std::string> names{"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                 "Bag",         "Ankle boot"};
     return names;
 }
@@ -123,14 +130,16 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
         if (t.code == magic[2]) type = &t;
     if (magic[0] != 0 || magic[1] != 0 || type == nullptr || magic[3] == 0 || magic[3] > 4) {
         char hex[16];
-        std::snprintf(hex, sizeof hex, "0x%02X%02X%02X%02X", magic[0], magic[1], magic[2], magic[3]);
+        std::snprintf(hex, sizeof hex, "0x%02X%02X%02X%02X", magic[0], magic[1], magic[2],
+                      magic[3]);
         return fail(file + ": wrong magic number " + hex +
                     " (an IDX file starts with 0x0000, a type code 08-0E and 1 to 4 dimensions)");
     }
     const int ndims = magic[3];
     std::vector<unsigned char> header(static_cast<std::size_t>(ndims) * 4);
     if (in.read(header.data(), header.size()) != header.size())
-        return fail(file + ": truncated header (expected " + std::to_string(ndims) + " dimensions)");
+        return fail(file + ": truncated header (expected " + std::to_string(ndims) +
+                    " dimensions)");
 
     IdxArray array;
     std::uint64_t count = 1;
@@ -138,8 +147,10 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
         const std::uint32_t d = bigEndian32(header.data() + 4 * i);
         if (d == 0) return fail(file + ": dimension " + std::to_string(i) + " is zero");
         array.dims.push_back(d);
-        if (count > kMaxPayloadBytes / d) count = kMaxPayloadBytes + 1;  // saturate, refused below
-        else count *= d;
+        if (count > kMaxPayloadBytes / d)
+            count = kMaxPayloadBytes + 1;  // saturate, refused below
+        else
+            count *= d;
     }
     const std::uint64_t bytes = count * static_cast<std::uint64_t>(type->bytes);
     if (count > kMaxPayloadBytes || bytes > kMaxPayloadBytes) {
@@ -149,7 +160,8 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
                     " values, more than the 8 GiB this reader accepts (hostile or corrupt header)");
     }
     if (asLabels && ndims != 1)
-        return fail(file + ": a labels file must have 1 dimension, this one has " + std::to_string(ndims));
+        return fail(file + ": a labels file must have 1 dimension, this one has " +
+                    std::to_string(ndims));
 
     // Grow the buffer only as data actually arrives, so a header that lies about its size
     // costs no more memory than the file holds.
@@ -157,7 +169,8 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
     raw.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(bytes, 64ull << 20)));
     constexpr std::size_t kChunk = 4u << 20;
     while (raw.size() < bytes) {
-        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes - raw.size()));
+        const std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes - raw.size()));
         const std::size_t old = raw.size();
         raw.resize(old + want);
         const std::size_t got = in.read(raw.data() + old, want);
@@ -191,17 +204,20 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
 
 fs::path idxLabelsBeside(const fs::path& images) {
     std::string name = images.filename().string();
-    for (auto [from, to] : {std::pair{"images-idx3", "labels-idx1"}, std::pair{"images-idx4", "labels-idx1"},
-                            std::pair{"images.idx3", "labels.idx1"}, std::pair{"images.idx4", "labels.idx1"},
-                            std::pair{"images", "labels"}}) {
+    for (auto [from, to] :
+         {std::pair{"images-idx3", "labels-idx1"}, std::pair{"images-idx4", "labels-idx1"},
+          std::pair{"images.idx3", "labels.idx1"}, std::pair{"images.idx4", "labels.idx1"},
+          std::pair{"images", "labels"}}) {
         auto pos = name.find(from);
         if (pos == std::string::npos) continue;
         std::string candidate = name;
         candidate.replace(pos, std::strlen(from), to);
-        for (const std::string& variant : {candidate, candidate + ".gz",
-                                           candidate.ends_with(".gz") ? candidate.substr(0, candidate.size() - 3) : candidate}) {
+        for (const std::string& variant :
+             {candidate, candidate + ".gz",
+              candidate.ends_with(".gz") ? candidate.substr(0, candidate.size() - 3) : candidate}) {
             std::error_code ec;
-            if (fs::is_regular_file(images.parent_path() / variant, ec)) return images.parent_path() / variant;
+            if (fs::is_regular_file(images.parent_path() / variant, ec))
+                return images.parent_path() / variant;
         }
     }
     return {};
@@ -214,14 +230,16 @@ Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, b
     if (!y) return tl::unexpected(y.error());
     const auto& dims = x->dims;
     if (dims.size() < 3)
-        return fail(images.string() + ": an images file needs 3 dimensions (count x height x width), this one has " +
+        return fail(images.string() +
+                    ": an images file needs 3 dimensions (count x height x width), this one has " +
                     std::to_string(dims.size()));
     if (dims[0] != y->dims[0])
-        return fail(images.string() + ": " + std::to_string(dims[0]) + " images but " + labels.string() +
-                    " holds " + std::to_string(y->dims[0]) + " labels");
+        return fail(images.string() + ": " + std::to_string(dims[0]) + " images but " +
+                    labels.string() + " holds " + std::to_string(y->dims[0]) + " labels");
     const std::int64_t n = dims[0], h = dims[1], w = dims[2], c = dims.size() == 4 ? dims[3] : 1;
     if (c != 1 && c != 3)
-        return fail(images.string() + ": images must have 1 or 3 channels, not " + std::to_string(c));
+        return fail(images.string() + ": images must have 1 or 3 channels, not " +
+                    std::to_string(c));
     const std::int64_t minLabel = y->values.min().item<std::int64_t>();
     const std::int64_t maxLabel = y->values.max().item<std::int64_t>();
     if (minLabel < 0 || maxLabel > 9999)

@@ -16,7 +16,8 @@ namespace {
 
 bool isImageFile(const fs::path& p) {
     std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
@@ -26,27 +27,32 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, bool grayscale) 
     const std::string folder = root.string();
 #ifndef LATENTLAB_HAVE_OPENCV
     (void)size, (void)grayscale;
-    return fail(folder + ": image folders need OpenCV, and this build has none (LATENTLAB_WITH_OPENCV=OFF)");
+    return fail(folder +
+                ": image folders need OpenCV, and this build has none (LATENTLAB_WITH_OPENCV=OFF)");
 #else
     std::error_code ec;
     if (!fs::is_directory(root, ec)) return fail(folder + ": no such folder");
-    if (size < 4 || size > 512) return fail(folder + ": image size must lie in 4..512, not " + std::to_string(size));
+    if (size < 4 || size > 512)
+        return fail(folder + ": image size must lie in 4..512, not " + std::to_string(size));
 
     std::vector<fs::path> classDirs;
     for (const auto& entry : fs::directory_iterator(root, ec))
         if (entry.is_directory()) classDirs.push_back(entry.path());
     std::sort(classDirs.begin(), classDirs.end());
-    if (classDirs.empty()) return fail(folder + ": no class sub-folders (expected one folder of images per class)");
+    if (classDirs.empty())
+        return fail(folder + ": no class sub-folders (expected one folder of images per class)");
 
-    std::vector<std::pair<fs::path, std::int64_t>> files;
+    std::vector<std::pair<fs::path, std::int64_t> > files;
     Dataset d;
     for (const auto& dir : classDirs) {
         std::vector<fs::path> images;
         for (const auto& entry : fs::directory_iterator(dir, ec))
-            if (entry.is_regular_file() && isImageFile(entry.path())) images.push_back(entry.path());
+            if (entry.is_regular_file() && isImageFile(entry.path()))
+                images.push_back(entry.path());
         if (images.empty()) continue;  // a stray folder without images is not a class
         std::sort(images.begin(), images.end());
-        for (auto& p : images) files.emplace_back(p, static_cast<std::int64_t>(d.classNames.size()));
+        for (auto& p : images)
+            files.emplace_back(p, static_cast<std::int64_t>(d.classNames.size()));
         d.classNames.push_back(dir.filename().string());
     }
     if (files.empty()) return fail(folder + ": no PNG or JPEG images in its sub-folders");
@@ -64,18 +70,22 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, bool grayscale) 
         } catch (const cv::Exception&) {
             image.release();
         }
-        if (image.empty()) return fail(path.string() + ": unreadable image (corrupt, or not a PNG/JPEG)");
+        if (image.empty())
+            return fail(path.string() + ": unreadable image (corrupt, or not a PNG/JPEG)");
         if (!grayscale) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
         cv::Mat resized;
         const bool shrinking = image.cols > size || image.rows > size;
-        cv::resize(image, resized, cv::Size(size, size), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+        cv::resize(image, resized, cv::Size(size, size), 0, 0,
+                   shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
         if (!resized.isContinuous()) resized = resized.clone();
-        std::memcpy(x[i].data_ptr(), resized.data, static_cast<std::size_t>(size) * size * channels);
+        std::memcpy(x[i].data_ptr(), resized.data,
+                    static_cast<std::size_t>(size) * size * channels);
         y[i] = label;
     }
     d.modality = Modality::Image;
     d.source = folder;
-    d.name = root.filename().empty() ? root.parent_path().filename().string() : root.filename().string();
+    d.name =
+        root.filename().empty() ? root.parent_path().filename().string() : root.filename().string();
     d.x = x.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(255.0).contiguous();
     d.y = y;
     return d;

@@ -57,7 +57,8 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
         const fs::path dir = fashionMnistDir();
         const fs::path images = findIdxImages(dir, spec.split);
         if (images.empty())
-            return fail(dir.string() + ": Fashion-MNIST not found (install the dataset-fashion-mnist package)");
+            return fail(dir.string() +
+                        ": Fashion-MNIST not found (install the dataset-fashion-mnist package)");
         auto d = loadIdxImages(images, true);
         if (d) d->name = "fashion-mnist";
         return d;
@@ -67,15 +68,19 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
     if (!fs::exists(path, ec)) return fail(src + ": no such file or folder");
     const std::string name = lower(path.filename().string());
     if (fs::is_regular_file(path, ec)) {
-        if (name.ends_with(".csv") || name.ends_with(".tsv") || name.ends_with(".txt")) return readCsv(path, spec.labelColumn);
+        if (name.ends_with(".csv") || name.ends_with(".tsv") || name.ends_with(".txt"))
+            return readCsv(path, spec.labelColumn);
         auto d = loadIdxImages(path, name.find("fashion") != std::string::npos);
         if (d) d->name = path.stem().string();
         return d;
     }
     if (const fs::path images = findIdxImages(path, spec.split); !images.empty()) {
-        const bool fashion = lower(fs::absolute(path).string()).find("fashion") != std::string::npos;
+        const bool fashion =
+            lower(fs::absolute(path).string()).find("fashion") != std::string::npos;
         auto d = loadIdxImages(images, fashion);
-        if (d) d->name = path.filename().empty() ? path.parent_path().filename().string() : path.filename().string();
+        if (d)
+            d->name = path.filename().empty() ? path.parent_path().filename().string()
+                                              : path.filename().string();
         return d;
     }
     return readImageFolder(path, spec.imageSize, spec.grayscale);

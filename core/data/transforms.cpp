@@ -27,7 +27,8 @@ Result<Dataset> keepClasses(const Dataset& d, const std::vector<int>& classes) {
         if (k < 0 || k >= d.numClasses())
             return fail(d.source + ": no class " + std::to_string(k) + " (the dataset has " +
                         std::to_string(d.numClasses()) + " classes, numbered from 0)");
-        if (mapping[k].item<std::int64_t>() >= 0) return fail("class " + std::to_string(k) + " is listed twice");
+        if (mapping[k].item<std::int64_t>() >= 0)
+            return fail("class " + std::to_string(k) + " is listed twice");
         mapping[k] = static_cast<std::int64_t>(i);
         out.classNames.push_back(d.classNames[static_cast<std::size_t>(k)]);
     }
@@ -43,7 +44,8 @@ Result<Dataset> longTail(const Dataset& d, double ratio, std::uint64_t seed) {
     const auto counts = d.classCounts();
     std::vector<int> order(counts.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return counts[a] > counts[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return counts[a] > counts[b]; });
     const double nMax = static_cast<double>(counts[static_cast<std::size_t>(order[0])]);
     const double k = std::max<double>(1.0, static_cast<double>(order.size()) - 1.0);
     torch::Tensor perm = seededPermutation(d.size(), seed);
@@ -62,17 +64,21 @@ Result<Dataset> longTail(const Dataset& d, double ratio, std::uint64_t seed) {
 
 Dataset randomSubset(const Dataset& d, std::int64_t count, std::uint64_t seed) {
     if (count <= 0 || count >= d.size()) return d;
-    torch::Tensor indices = std::get<0>(seededPermutation(d.size(), seed).slice(0, 0, count).sort());
+    torch::Tensor indices =
+        std::get<0>(seededPermutation(d.size(), seed).slice(0, 0, count).sort());
     return d.subset(indices);
 }
 
-Result<std::pair<Dataset, Dataset>> trainValidationSplit(const Dataset& d, double validationFraction,
+Result<std::pair<Dataset, Dataset>> trainValidationSplit(const Dataset& d,
+                                                         double validationFraction,
                                                          std::uint64_t seed) {
     if (!(validationFraction > 0.0 && validationFraction < 1.0))
         return fail("the validation fraction must lie strictly between 0 and 1");
-    const auto nVal = static_cast<std::int64_t>(std::round(static_cast<double>(d.size()) * validationFraction));
+    const auto nVal =
+        static_cast<std::int64_t>(std::round(static_cast<double>(d.size()) * validationFraction));
     if (nVal < 1 || nVal >= d.size())
-        return fail("the dataset has too few samples (" + std::to_string(d.size()) + ") for this split");
+        return fail("the dataset has too few samples (" + std::to_string(d.size()) +
+                    ") for this split");
     torch::Tensor perm = seededPermutation(d.size(), seed);
     return std::pair{d.subset(std::get<0>(perm.slice(0, nVal).sort())),
                      d.subset(std::get<0>(perm.slice(0, 0, nVal).sort()))};

@@ -20,7 +20,8 @@ Result<Dataset> longTail(const Dataset& d, double ratio, std::uint64_t seed);
 Dataset randomSubset(const Dataset& d, std::int64_t count, std::uint64_t seed);
 
 /// A seeded split into (train, validation) with the given validation fraction.
-Result<std::pair<Dataset, Dataset>> trainValidationSplit(const Dataset& d, double validationFraction,
+Result<std::pair<Dataset, Dataset>> trainValidationSplit(const Dataset& d,
+                                                         double validationFraction,
                                                          std::uint64_t seed);
 
 }  // namespace ll

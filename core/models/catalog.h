@@ -19,14 +19,16 @@ struct ModelShape {
     int numClasses = 10;
 
     bool tabular() const { return features > 0; }
-    std::int64_t dataDim() const { return tabular() ? features : std::int64_t(channels) * height * width; }
+    std::int64_t dataDim() const {
+        return tabular() ? features : std::int64_t(channels) * height * width;
+    }
     bool operator==(const ModelShape&) const = default;
 };
 
 /// A named starting point for a model: training length and hyper-parameters that are known
 /// to work, and what a user should expect from them.
 struct ModelPreset {
-    std::string name;  // e.g. "cvae-cpu"
+    std::string name;   // e.g. "cvae-cpu"
     std::string model;  // registry name, e.g. "cvae"
     std::string description;
     std::int64_t steps = 0;

@@ -20,7 +20,8 @@ TORCH_MODULE(Mlp);
 /// no layer can lose it: with the class only at the first layer, a VAE decoder learns to
 /// ignore it and reads the class from the latent instead.
 struct ConditionalMlpImpl : torch::nn::Module {
-    ConditionalMlpImpl(std::int64_t in, std::int64_t condition, const std::vector<int>& hidden, std::int64_t out);
+    ConditionalMlpImpl(std::int64_t in, std::int64_t condition, const std::vector<int>& hidden,
+                       std::int64_t out);
     torch::Tensor forward(torch::Tensor x, const torch::Tensor& condition);
     std::vector<torch::nn::Linear> layers;
 };
@@ -30,7 +31,8 @@ TORCH_MODULE(ConditionalMlp);
 struct CvaeNetImpl : torch::nn::Module {
     CvaeNetImpl(std::int64_t dataDim, int numClasses, int latent, const std::vector<int>& hidden);
     /// Returns (mu, logvar).
-    std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x, const torch::Tensor& onehot);
+    std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x,
+                                                   const torch::Tensor& onehot);
     /// Returns decoder logits (images) or means (tabular), flat N x dataDim.
     torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& onehot);
 

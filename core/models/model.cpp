@@ -19,8 +19,10 @@ torch::Tensor shapeTensor(const ModelShape& s) {
 
 std::string describe(const ModelShape& s) {
     std::ostringstream out;
-    if (s.tabular()) out << s.features << " features";
-    else out << s.channels << "x" << s.height << "x" << s.width << " images";
+    if (s.tabular())
+        out << s.features << " features";
+    else
+        out << s.channels << "x" << s.height << "x" << s.width << " images";
     out << ", " << s.numClasses << " classes";
     return out.str();
 }
@@ -61,25 +63,30 @@ Result<void> GenerativeModel::load(const fs::path& path) {
     if (!archive.try_read("latentlab_model", storedName) || !storedName.isString())
         return fail(file + ": not a LatentLab checkpoint (no model name inside)");
     if (storedName.toStringRef() != name())
-        return fail(file + ": checkpoint of a '" + storedName.toStringRef() + "' model, not '" + name() + "'");
+        return fail(file + ": checkpoint of a '" + storedName.toStringRef() + "' model, not '" +
+                    name() + "'");
     torch::Tensor storedShape;
     if (!archive.try_read("latentlab_shape", storedShape) || storedShape.numel() != 5)
         return fail(file + ": not a LatentLab checkpoint (no data shape inside)");
     const auto v = storedShape.to(torch::kInt64);
-    ModelShape theirs{static_cast<int>(v[0].item<std::int64_t>()), static_cast<int>(v[1].item<std::int64_t>()),
-                      static_cast<int>(v[2].item<std::int64_t>()), static_cast<int>(v[3].item<std::int64_t>()),
-                      static_cast<int>(v[4].item<std::int64_t>())};
+    ModelShape theirs{
+        static_cast<int>(v[0].item<std::int64_t>()), static_cast<int>(v[1].item<std::int64_t>()),
+        static_cast<int>(v[2].item<std::int64_t>()), static_cast<int>(v[3].item<std::int64_t>()),
+        static_cast<int>(v[4].item<std::int64_t>())};
     if (!(theirs == shape()))
-        return fail(file + ": checkpoint is for " + describe(theirs) + ", this model takes " + describe(shape()));
+        return fail(file + ": checkpoint is for " + describe(theirs) + ", this model takes " +
+                    describe(shape()));
     try {
         for (auto& [key, module] : modules()) {
             torch::serialize::InputArchive part;
-            if (!archive.try_read(key, part)) return fail(file + ": checkpoint lacks '" + key + "'");
+            if (!archive.try_read(key, part))
+                return fail(file + ": checkpoint lacks '" + key + "'");
             module->load(part);
         }
         for (auto& [key, optimizer] : optimizers()) {
             torch::serialize::InputArchive part;
-            if (!archive.try_read(key, part)) return fail(file + ": checkpoint lacks '" + key + "'");
+            if (!archive.try_read(key, part))
+                return fail(file + ": checkpoint lacks '" + key + "'");
             optimizer->load(part);
         }
     } catch (const std::exception& e) {

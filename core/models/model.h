@@ -61,7 +61,8 @@ protected:
 };
 
 /// Builds a model by registry name; unknown names and bad settings are errors.
-Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name, const ModelShape& shape,
+Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
+                                                     const ModelShape& shape,
                                                      const Settings& settings);
 
 /// Reads a setting with a default; throws std::invalid_argument naming the setting if the

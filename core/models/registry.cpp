@@ -50,7 +50,8 @@ const ModelInfo* findModel(const std::string& name) {
     return nullptr;
 }
 
-Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name, const ModelShape& shape,
+Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
+                                                     const ModelShape& shape,
                                                      const Settings& settings) {
     const ModelInfo* info = findModel(name);
     if (!info) {
@@ -58,7 +59,8 @@ Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name, co
         for (const auto& m : modelCatalog()) known += (known.empty() ? "" : ", ") + m.name;
         return fail("unknown model '" + name + "' (known: " + known + ")");
     }
-    if (shape.tabular() && !info->tabular) return fail("model '" + name + "' does not take tabular data");
+    if (shape.tabular() && !info->tabular)
+        return fail("model '" + name + "' does not take tabular data");
     if (!shape.tabular() && !info->images) return fail("model '" + name + "' does not take images");
     if (shape.numClasses < 1) return fail("the dataset has no classes");
     for (const auto& [key, value] : settings)

@@ -23,16 +23,26 @@ std::string numbered(const char* prefix, std::int64_t step, const char* ext) {
     return name;
 }
 }  // namespace
-fs::path checkpoint(const fs::path& run, std::int64_t step) { return run / "checkpoints" / numbered("step", step, ".pt"); }
-fs::path samples(const fs::path& run, std::int64_t step) { return run / "samples" / numbered("step", step, ".png"); }
+fs::path checkpoint(const fs::path& run, std::int64_t step) {
+    return run / "checkpoints" / numbered("step", step, ".pt");
+}
+fs::path samples(const fs::path& run, std::int64_t step) {
+    return run / "samples" / numbered("step", step, ".png");
+}
 }  // namespace runfiles
 
 namespace {
 
 json toJson(const DatasetSpec& d) {
-    return {{"source", d.source}, {"split", d.split}, {"label_column", d.labelColumn}, {"image_size", d.imageSize},
-            {"grayscale", d.grayscale}, {"keep_classes", d.keepClasses}, {"long_tail_ratio", d.longTailRatio},
-            {"limit", d.limit}, {"seed", d.seed}};
+    return {{"source", d.source},
+            {"split", d.split},
+            {"label_column", d.labelColumn},
+            {"image_size", d.imageSize},
+            {"grayscale", d.grayscale},
+            {"keep_classes", d.keepClasses},
+            {"long_tail_ratio", d.longTailRatio},
+            {"limit", d.limit},
+            {"seed", d.seed}};
 }
 
 DatasetSpec datasetFromJson(const json& j) {
@@ -65,17 +75,21 @@ fs::path defaultWorkspace() {
     return fs::current_path() / "LatentLab";
 }
 
-fs::path newRunFolder(const fs::path& workspace, const std::string& model, const std::string& dataset) {
+fs::path newRunFolder(const fs::path& workspace, const std::string& model,
+                      const std::string& dataset) {
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
     localtime_r(&now, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
     std::string safe;
-    for (char c : dataset) safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
-    const std::string base = std::string(stamp) + "-" + model + "-" + (safe.empty() ? "data" : safe);
+    for (char c : dataset)
+        safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '_';
+    const std::string base =
+        std::string(stamp) + "-" + model + "-" + (safe.empty() ? "data" : safe);
     fs::path dir = workspace / "runs" / base;
-    for (int i = 2; fs::exists(dir); ++i) dir = workspace / "runs" / (base + "-" + std::to_string(i));
+    for (int i = 2; fs::exists(dir); ++i)
+        dir = workspace / "runs" / (base + "-" + std::to_string(i));
     return dir;
 }
 
@@ -105,8 +119,11 @@ Result<void> writeRunData(const fs::path& run, const RunData& d) {
     json j = {{"dataset_name", d.datasetName},
               {"class_names", d.classNames},
               {"shape",
-               {{"channels", d.shape.channels}, {"height", d.shape.height}, {"width", d.shape.width},
-                {"features", d.shape.features}, {"classes", d.shape.numClasses}}}};
+               {{"channels", d.shape.channels},
+                {"height", d.shape.height},
+                {"width", d.shape.width},
+                {"features", d.shape.features},
+                {"classes", d.shape.numClasses}}}};
     return writeFileAtomic(run / "data.json", j.dump(2) + "\n");
 }
 
@@ -118,8 +135,9 @@ Result<RunData> readRunData(const fs::path& run) {
         d.datasetName = j->value("dataset_name", "");
         d.classNames = j->at("class_names").get<std::vector<std::string>>();
         const auto& s = j->at("shape");
-        d.shape = ModelShape{s.at("channels").get<int>(), s.at("height").get<int>(), s.at("width").get<int>(),
-                             s.at("features").get<int>(), s.at("classes").get<int>()};
+        d.shape = ModelShape{s.at("channels").get<int>(), s.at("height").get<int>(),
+                             s.at("width").get<int>(), s.at("features").get<int>(),
+                             s.at("classes").get<int>()};
         if (d.shape.numClasses != static_cast<int>(d.classNames.size()) || d.shape.numClasses < 1)
             return fail((run / "data.json").string() + ": class names and class count disagree");
         return d;
@@ -149,7 +167,8 @@ Result<TrainConfig> readRunConfig(const fs::path& run) {
         c.runDir = run;
         return c;
     } catch (const json::exception& e) {
-        return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() + ")");
+        return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
+                    ")");
     }
 }
 
@@ -177,7 +196,9 @@ std::vector<RunInfo> listRuns(const fs::path& workspace) {
     for (const auto& e : fs::directory_iterator(workspace / "runs", ec))
         if (e.is_directory())
             if (auto info = readRunInfo(e.path())) runs.push_back(std::move(*info));
-    std::sort(runs.begin(), runs.end(), [](const RunInfo& a, const RunInfo& b) { return a.dir.filename() > b.dir.filename(); });
+    std::sort(runs.begin(), runs.end(), [](const RunInfo& a, const RunInfo& b) {
+        return a.dir.filename() > b.dir.filename();
+    });
     return runs;
 }
 
@@ -190,7 +211,8 @@ Result<std::pair<std::int64_t, fs::path>> latestCheckpoint(const fs::path& run) 
 }
 
 Result<void> writeLatest(const fs::path& run, std::int64_t step) {
-    json j = {{"step", step}, {"checkpoint", runfiles::checkpoint(run, step).lexically_relative(run).string()}};
+    json j = {{"step", step},
+              {"checkpoint", runfiles::checkpoint(run, step).lexically_relative(run).string()}};
     return writeFileAtomic(run / runfiles::kLatest, j.dump() + "\n");
 }
 

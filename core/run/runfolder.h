@@ -37,8 +37,9 @@ struct RunInfo {
     LossValues lastLosses;
 };
 
-Result<void> writeRunConfig(const std::filesystem::path& run, const TrainConfig& config, const std::string& status,
-                            const std::string& datasetName, std::int64_t step);
+Result<void> writeRunConfig(const std::filesystem::path& run, const TrainConfig& config,
+                            const std::string& status, const std::string& datasetName,
+                            std::int64_t step);
 /// data.json: what the model was trained on (its shape and class names), so a run can be
 /// sampled without loading its dataset.
 struct RunData {
@@ -54,7 +55,8 @@ Result<RunInfo> readRunInfo(const std::filesystem::path& run);
 std::vector<RunInfo> listRuns(const std::filesystem::path& workspace);
 
 /// The step and path of the run's last checkpoint (from checkpoints/latest.json).
-Result<std::pair<std::int64_t, std::filesystem::path>> latestCheckpoint(const std::filesystem::path& run);
+Result<std::pair<std::int64_t, std::filesystem::path>> latestCheckpoint(
+    const std::filesystem::path& run);
 Result<void> writeLatest(const std::filesystem::path& run, std::int64_t step);
 
 /// Appends one JSON line (a whole line per write: a crash can cut only the last line, which

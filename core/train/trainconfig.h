@@ -71,6 +71,7 @@ struct TrainFinished {
     std::string message;
     std::string runDir;
 };
-using TrainEvent = std::variant<TrainStarted, TrainProgress, TrainSamples, TrainCheckpoint, TrainPaused, TrainFinished>;
+using TrainEvent = std::variant<TrainStarted, TrainProgress, TrainSamples, TrainCheckpoint,
+                                TrainPaused, TrainFinished>;
 
 }  // namespace ll

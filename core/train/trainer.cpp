@@ -5,8 +5,8 @@
 #include <condition_variable>
 #include <mutex>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "data/loader.h"
 #include "image/grid.h"
@@ -54,8 +54,10 @@ Result<void> Trainer::Impl::prepare() {
         config.resume = true;
     }
     if (config.steps < 1) return fail("steps must be at least 1");
-    if (config.batchSize < 1 || config.batchSize > 65536) return fail("batch size must lie in 1..65536");
-    if (!(config.learningRate > 0 && config.learningRate < 10)) return fail("learning rate must lie in (0, 10)");
+    if (config.batchSize < 1 || config.batchSize > 65536)
+        return fail("batch size must lie in 1..65536");
+    if (!(config.learningRate > 0 && config.learningRate < 10))
+        return fail("learning rate must lie in (0, 10)");
     config.logEvery = std::max(1, config.logEvery);
     config.sampleEvery = std::max(1, config.sampleEvery);
     config.checkpointEvery = std::max(1, config.checkpointEvery);
@@ -91,12 +93,14 @@ Result<void> Trainer::Impl::prepare() {
         // Fresh noise after a resume, but reproducible for the same checkpoint.
         torch::manual_seed(config.seed + static_cast<std::uint64_t>(step));
     } else {
-        run = config.runDir.empty() ? newRunFolder(config.workspace.empty() ? defaultWorkspace() : config.workspace,
-                                                   config.model, data.name)
-                                    : config.runDir;
+        run = config.runDir.empty()
+                  ? newRunFolder(config.workspace.empty() ? defaultWorkspace() : config.workspace,
+                                 config.model, data.name)
+                  : config.runDir;
         std::error_code ec;
         if (fs::exists(run / runfiles::kConfig, ec))
-            return fail(run.string() + ": already holds a run (resume it, or choose another folder)");
+            return fail(run.string() +
+                        ": already holds a run (resume it, or choose another folder)");
         fs::create_directories(run / "checkpoints", ec);
         fs::create_directories(run / "samples", ec);
         if (ec) return fail(run.string() + ": cannot create the run folder (" + ec.message() + ")");
@@ -154,8 +158,11 @@ bool Trainer::Impl::waitWhilePaused(std::stop_token stop) {
 }
 
 TrainFinished Trainer::Impl::loop(std::stop_token stop) {
-    emit(TrainStarted{.runDir = run.string(), .startStep = step, .totalSteps = config.steps,
-                      .dataset = data.summary(), .device = "CPU"});
+    emit(TrainStarted{.runDir = run.string(),
+                      .startStep = step,
+                      .totalSteps = config.steps,
+                      .dataset = data.summary(),
+                      .device = "CPU"});
     const std::int64_t n = data.size();
     const std::int64_t batch = std::min<std::int64_t>(config.batchSize, n);
     const std::int64_t perEpoch = n / batch;
@@ -171,7 +178,10 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
                              : outcome == TrainFinished::Outcome::Cancelled ? "cancelled"
                                                                             : "failed";
         (void)writeRunConfig(run, config, status, data.name, step);
-        return TrainFinished{.outcome = outcome, .step = step, .message = std::move(message), .runDir = run.string()};
+        return TrainFinished{.outcome = outcome,
+                             .step = step,
+                             .message = std::move(message),
+                             .runDir = run.string()};
     };
 
     while (step < config.steps) {
@@ -182,27 +192,33 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
                 config.learningRate = pendingLearningRate;
                 model->setLearningRate(pendingLearningRate);
                 pendingLearningRate = 0;
-                (void)appendLogLine(run, nlohmann::json{{"step", step}, {"event", "learning_rate"},
-                                                        {"value", config.learningRate}}.dump());
+                (void)appendLogLine(run, nlohmann::json{{"step", step},
+                                                        {"event", "learning_rate"},
+                                                        {"value", config.learningRate}}
+                                             .dump());
             }
         }
         // The data order is a function of (seed, epoch): a resumed run sees the same batches.
         const std::int64_t epoch = step / perEpoch;
         if (epoch != orderEpoch) {
-            auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.seed * 1000003 + static_cast<std::uint64_t>(epoch));
+            auto gen = torch::make_generator<torch::CPUGeneratorImpl>(
+                config.seed * 1000003 + static_cast<std::uint64_t>(epoch));
             order = torch::randperm(n, gen, torch::kInt64);
             orderEpoch = epoch;
         }
         const auto idx = order.slice(0, (step % perEpoch) * batch, (step % perEpoch + 1) * batch);
-        const LossMap losses = model->trainStep(data.x.index_select(0, idx), data.y.index_select(0, idx));
+        const LossMap losses =
+            model->trainStep(data.x.index_select(0, idx), data.y.index_select(0, idx));
         ++step;
 
         for (const auto& [name, value] : losses)
             if (!std::isfinite(value))
                 return finish(TrainFinished::Outcome::Failed,
-                              "the " + name + " loss became " + std::to_string(value) + " at step " + std::to_string(step) +
+                              "the " + name + " loss became " + std::to_string(value) +
+                                  " at step " + std::to_string(step) +
                                   ": training is unstable. Try a lower learning rate (now " +
-                                  std::to_string(config.learningRate) + ") and continue from the last checkpoint.");
+                                  std::to_string(config.learningRate) +
+                                  ") and continue from the last checkpoint.");
 
         if (step % config.logEvery == 0 || step == config.steps) {
             const auto now = Clock::now();
@@ -211,22 +227,34 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
             stepsPerSecond = stepsPerSecond == 0 ? rate : 0.7 * stepsPerSecond + 0.3 * rate;
             lastLog = now;
             lastLogStep = step;
-            (void)appendLogLine(run, nlohmann::json{{"step", step}, {"losses", losses}, {"lr", config.learningRate},
-                                                    {"steps_per_s", stepsPerSecond}}.dump());
-            emit(TrainProgress{.step = step, .totalSteps = config.steps, .losses = losses,
-                               .learningRate = config.learningRate, .stepsPerSecond = stepsPerSecond,
-                               .secondsLeft = stepsPerSecond > 0 ? double(config.steps - step) / stepsPerSecond : 0});
+            (void)appendLogLine(run, nlohmann::json{{"step", step},
+                                                    {"losses", losses},
+                                                    {"lr", config.learningRate},
+                                                    {"steps_per_s", stepsPerSecond}}
+                                         .dump());
+            emit(TrainProgress{.step = step,
+                               .totalSteps = config.steps,
+                               .losses = losses,
+                               .learningRate = config.learningRate,
+                               .stepsPerSecond = stepsPerSecond,
+                               .secondsLeft = stepsPerSecond > 0
+                                                  ? double(config.steps - step) / stepsPerSecond
+                                                  : 0});
         }
         if (step % config.sampleEvery == 0) publishSamples();
         if (step % config.checkpointEvery == 0)
-            if (auto ok = checkpoint(); !ok) return finish(TrainFinished::Outcome::Failed, ok.error().message);
+            if (auto ok = checkpoint(); !ok)
+                return finish(TrainFinished::Outcome::Failed, ok.error().message);
     }
     const bool done = step >= config.steps;
     if (done && step % config.sampleEvery != 0) publishSamples();
     if (step % config.checkpointEvery != 0)
-        if (auto ok = checkpoint(); !ok) return finish(TrainFinished::Outcome::Failed, ok.error().message);
-    return done ? finish(TrainFinished::Outcome::Completed, "trained " + std::to_string(step) + " steps")
-                : finish(TrainFinished::Outcome::Cancelled, "stopped at step " + std::to_string(step));
+        if (auto ok = checkpoint(); !ok)
+            return finish(TrainFinished::Outcome::Failed, ok.error().message);
+    return done ? finish(TrainFinished::Outcome::Completed,
+                         "trained " + std::to_string(step) + " steps")
+                : finish(TrainFinished::Outcome::Cancelled,
+                         "stopped at step " + std::to_string(step));
 }
 
 Trainer::Trainer(TrainConfig config, Observer observer) : m_impl(std::make_unique<Impl>()) {
@@ -241,7 +269,8 @@ TrainFinished Trainer::run(std::stop_token stop) {
     // Catch at the thread boundary: nothing escapes into the caller's thread loop.
     try {
         if (auto ok = m_impl->prepare(); !ok) {
-            result = TrainFinished{.outcome = TrainFinished::Outcome::Failed, .message = ok.error().message,
+            result = TrainFinished{.outcome = TrainFinished::Outcome::Failed,
+                                   .message = ok.error().message,
                                    .runDir = m_impl->run.string()};
         } else {
             result = m_impl->loop(stop);
@@ -249,8 +278,10 @@ TrainFinished Trainer::run(std::stop_token stop) {
     } catch (const std::exception& e) {
         std::string what = e.what();
         if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-        result = TrainFinished{.outcome = TrainFinished::Outcome::Failed, .step = m_impl->step,
-                               .message = "training failed: " + what, .runDir = m_impl->run.string()};
+        result = TrainFinished{.outcome = TrainFinished::Outcome::Failed,
+                               .step = m_impl->step,
+                               .message = "training failed: " + what,
+                               .runDir = m_impl->run.string()};
     }
     m_impl->emit(result);
     return result;

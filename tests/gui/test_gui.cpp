@@ -29,7 +29,9 @@ private Q_SLOTS:
     void cleanupTestCase();
 
 private:
-    QPushButton* button(MainWindow& w, const char* name) { return w.findChild<QPushButton*>(QLatin1String(name)); }
+    QPushButton* button(MainWindow& w, const char* name) {
+        return w.findChild<QPushButton*>(QLatin1String(name));
+    }
     std::unique_ptr<MainWindow> makeWindow();
 
     QVulkanInstance m_vulkan;
@@ -72,7 +74,8 @@ void GuiTest::loadsFashionMnistIntoTheGrid() {
 
 void GuiTest::badDatasetShowsAMessage() {
     auto w = makeWindow();
-    w->dataPanel()->setSpec({.source = LATENTLAB_TEST_DATA "/data/fixtures/idx/broken/truncated-data-images-idx3-ubyte"});
+    w->dataPanel()->setSpec({.source = LATENTLAB_TEST_DATA
+                             "/data/fixtures/idx/broken/truncated-data-images-idx3-ubyte"});
     QSignalSpy failed(w->dataPanel(), &ll::widgets::DataPanel::loadFailed);
     w->dataPanel()->load();
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
@@ -121,7 +124,8 @@ void GuiTest::trainingFromThePanelUpdatesTheGrid() {
     QCOMPARE(result.outcome, ll::TrainFinished::Outcome::Cancelled);
     QVERIFY(button(*w, "trainButton")->isEnabled());
     QCOMPARE(w->runsBrowser()->runCount(), 1);
-    QVERIFY(std::filesystem::exists(std::filesystem::path(result.runDir) / "checkpoints" / "latest.json"));
+    QVERIFY(std::filesystem::exists(std::filesystem::path(result.runDir) / "checkpoints" /
+                                    "latest.json"));
 }
 
 QTEST_MAIN(GuiTest)

@@ -21,7 +21,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 fs::path freshDir(const std::string& name) {
-    fs::path dir = fs::temp_directory_path() / ("latentlab-test-train-" + name + "-" + std::to_string(::getpid()));
+    fs::path dir = fs::temp_directory_path() /
+                   ("latentlab-test-train-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     return dir;
 }
@@ -107,7 +108,8 @@ TEST_F(TrainerTest, CvaeLearnsOnFashionMnistSubset) {
     // Same seeds, other class: the class must change the images, not just the noise.
     EXPECT_GT((trousers - bags).abs().mean().item<double>(), 0.05);
     // Same request twice: identical pixels.
-    EXPECT_TRUE(torch::equal(trousers, opened->model->sample({.count = 64, .seed = 9, .labels = {1}})));
+    EXPECT_TRUE(
+        torch::equal(trousers, opened->model->sample({.count = 64, .seed = 9, .labels = {1}})));
     fs::remove_all(dir);
 }
 
@@ -150,9 +152,11 @@ TEST_F(TrainerTest, CancelReturnsPromptlyAndKeepsACheckpoint) {
         const auto asked = Clock::now();
         stop.request_stop();
         ASSERT_TRUE(waitFor([&] { return done.load(); }, 5s));
-        const auto latency = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked);
+        const auto latency =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - asked);
         worker.join();
-        std::printf("cancel latency%s: %lld ms\n", whilePaused ? " (paused)" : "", static_cast<long long>(latency.count()));
+        std::printf("cancel latency%s: %lld ms\n", whilePaused ? " (paused)" : "",
+                    static_cast<long long>(latency.count()));
         EXPECT_LT(latency.count(), 200);
         EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Cancelled);
         auto latest = ll::latestCheckpoint(dir);
@@ -204,10 +208,12 @@ TEST_F(TrainerTest, BadConfigurationsFailWithAMessage) {
     const fs::path dir = freshDir("bad");
     auto config = smallRun(dir, 10);
     config.model = "no-such-model";
-    EXPECT_NE(ll::Trainer(config, {}).run({}).message.find("unknown model 'no-such-model'"), std::string::npos);
+    EXPECT_NE(ll::Trainer(config, {}).run({}).message.find("unknown model 'no-such-model'"),
+              std::string::npos);
     config = smallRun(dir, 10);
     config.settings["latent"] = "many";
-    EXPECT_NE(ll::Trainer(config, {}).run({}).message.find("'many' is not a number"), std::string::npos);
+    EXPECT_NE(ll::Trainer(config, {}).run({}).message.find("'many' is not a number"),
+              std::string::npos);
     config = smallRun(dir, 10);
     config.dataset.source = "/no/such/file.csv";
     EXPECT_NE(ll::Trainer(config, {}).run({}).message.find("/no/such/file.csv"), std::string::npos);
@@ -220,14 +226,16 @@ TEST_F(TrainerTest, CheckpointOfAnotherShapeIsRefused) {
     auto mnist = ll::createModel("cvae", ll::ModelShape{}, {});
     ASSERT_TRUE(mnist);
     ASSERT_TRUE((*mnist)->save(dir / "a.pt"));
-    auto rgb = ll::createModel("cvae", ll::ModelShape{.channels = 3, .height = 32, .width = 32}, {});
+    auto rgb =
+        ll::createModel("cvae", ll::ModelShape{.channels = 3, .height = 32, .width = 32}, {});
     auto loaded = (*rgb)->load(dir / "a.pt");
     ASSERT_FALSE(loaded);
     EXPECT_NE(loaded.error().message.find("1x28x28"), std::string::npos) << loaded.error().message;
     auto wider = ll::createModel("cvae", ll::ModelShape{}, {{"hidden", "64"}});
     loaded = (*wider)->load(dir / "a.pt");
     ASSERT_FALSE(loaded);
-    EXPECT_NE(loaded.error().message.find("do not fit"), std::string::npos) << loaded.error().message;
+    EXPECT_NE(loaded.error().message.find("do not fit"), std::string::npos)
+        << loaded.error().message;
     // A damaged file is refused, not a crash.
     { std::ofstream(dir / "broken.pt") << "not a checkpoint"; }
     loaded = (*mnist)->load(dir / "broken.pt");
