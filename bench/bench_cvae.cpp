@@ -38,6 +38,9 @@ struct Options {
     int warmup = 30;
     int steps = 200;
     int batch = 128;
+    // Rounds of every row, interleaved; each row reports its fastest round. The host's speed
+    // drifts by a fifth over minutes, and noise only ever adds time.
+    int rounds = 3;
     // A split that makes the pools fight can run 20x slower: stop its timed loop after this long
     // (and its warm-up after a quarter of it) so that a full run stays within a few minutes.
     double maxSeconds = 20;
@@ -45,18 +48,33 @@ struct Options {
     std::string interpreter = "/usr/bin/python3";
 };
 
-struct Row {
-    std::string label;
-    int torchThreads = 0;
-    int blasThreads = 0;
-    double msPerStep = 0;
-    int steps = 0;
-    std::string note;
-};
-
+/// One timed run of a row.
 struct Timing {
     double msPerStep = 0;
     int steps = 0;
+    double loss = 0;  // the last timed step's: a check that both sides train the same model
+    int torchThreads = 0;
+    int blasThreads = 0;
+};
+
+/// A row of the table: its runs, one per round.
+struct Series {
+    std::string label;
+    std::vector<Timing> runs;
+    std::string note;
+
+    const Timing& best() const {
+        return *std::min_element(runs.begin(), runs.end(), [](const Timing& a, const Timing& b) {
+            return a.msPerStep < b.msPerStep;
+        });
+    }
+    double median() const {
+        std::vector<double> ms;
+        for (const auto& r : runs) ms.push_back(r.msPerStep);
+        std::sort(ms.begin(), ms.end());
+        const std::size_t n = ms.size();
+        return n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+    }
 };
 
 using SetThreads = void (*)(int);
@@ -67,11 +85,8 @@ using GetThreads = int (*)();
 SetThreads openblasSet() {
     return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
 }
-GetThreads openblasGet() {
-    return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-}
 int blasThreads() {
-    auto get = openblasGet();
+    auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
     return get ? get() : 1;
 }
 
@@ -83,11 +98,12 @@ Timing timeSteps(ll::GenerativeModel& model, const ll::Dataset& data, const Opti
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(1);
     torch::Tensor order;
     std::int64_t step = 0;
+    double loss = 0;
     auto runStep = [&] {
         const std::int64_t k = step % perEpoch;
         if (k == 0) order = torch::randperm(n, gen, torch::kInt64);
         const auto idx = order.slice(0, k * opt.batch, (k + 1) * opt.batch);
-        model.trainStep(data.x.index_select(0, idx), data.y.index_select(0, idx));
+        loss = model.trainStep(data.x.index_select(0, idx), data.y.index_select(0, idx)).at("loss");
         ++step;
     };
     using Clock = std::chrono::steady_clock;
@@ -102,7 +118,7 @@ Timing timeSteps(ll::GenerativeModel& model, const ll::Dataset& data, const Opti
         runStep();
         ++done;
     }
-    return {1000.0 * seconds(start) / done, done};
+    return {1000.0 * seconds(start) / done, done, loss, torch::get_num_threads(), blasThreads()};
 }
 
 // A fresh model per measurement, seeded as the Python reference seeds its own.
@@ -145,38 +161,35 @@ std::optional<nlohmann::json> runPython(const Options& opt, bool tuned) {
     return json;
 }
 
-Row makeRow(std::string label, int torchThreads, int blasThreads, Timing t, std::string note) {
-    return Row{std::move(label), torchThreads, blasThreads, t.msPerStep, t.steps, std::move(note)};
+Timing pythonTiming(const nlohmann::json& j) {
+    return {j.at("ms_per_step").get<double>(), j.at("steps").get<int>(), j.at("loss").get<double>(),
+            j.at("torch_threads").get<int>(), j.at("blas_threads").get<int>()};
 }
 
-Row pythonRow(const nlohmann::json& j, std::string label, std::string note) {
-    return makeRow(std::move(label), j.at("torch_threads").get<int>(),
-                   j.at("blas_threads").get<int>(),
-                   {j.at("ms_per_step").get<double>(), j.at("steps").get<int>()}, std::move(note));
+void printSeries(const Series& s) {
+    const Timing& b = s.best();
+    std::printf("  %-26s %5d %5d %6d %9.2f %9.2f %9.1f %8.2f  %s\n", s.label.c_str(),
+                b.torchThreads, b.blasThreads, b.steps, b.msPerStep, s.median(),
+                1000.0 / b.msPerStep, b.loss, s.note.c_str());
 }
 
-void printRow(const Row& r) {
-    std::printf("  %-26s %5d %5d %6d %9.2f %9.1f  %s\n", r.label.c_str(), r.torchThreads,
-                r.blasThreads, r.steps, r.msPerStep, 1000.0 / r.msPerStep, r.note.c_str());
-}
-
-void printRatio(const char* what, const Row& cpp, const std::optional<Row>& py, double target) {
-    if (!py) return;
-    const double ratio = py->msPerStep / cpp.msPerStep;
-    std::printf("  %-30s %5.2fx   (target >= %.2fx: %s)\n", what, ratio, target,
-                ratio >= target ? "met" : "MISSED");
+void printRatio(const char* what, const Series& cpp, const Series& py, double target) {
+    if (py.runs.empty()) return;
+    const double ratio = py.best().msPerStep / cpp.best().msPerStep;
+    std::printf("  %-30s %5.2fx  (medians %5.2fx)  target >= %.2fx: %s\n", what, ratio,
+                py.median() / cpp.median(), target, ratio >= target ? "met" : "MISSED");
 }
 
 int usage(const char* argv0) {
     std::fprintf(stderr,
-                 "usage: %s [--warmup N] [--steps N] [--batch N] [--max-seconds S] [--no-python]\n"
-                 "          [--python PATH]\n"
+                 "usage: %s [--warmup N] [--steps N] [--rounds N] [--batch N] [--max-seconds S]\n"
+                 "          [--no-python] [--python PATH]\n"
                  "CVAE training steps/s in LibTorch C++ against %s/cvae_reference.py.\n",
                  argv0, LATENTLAB_BENCH_DIR);
     return 2;
 }
 
-// Returns false on an unknown argument or a missing value.
+// Returns false on an unknown argument or a missing or bad value.
 bool parseArgs(int argc, char** argv, Options& opt) {
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -190,6 +203,8 @@ bool parseArgs(int argc, char** argv, Options& opt) {
             opt.warmup = std::atoi(v);
         else if (a == "--steps")
             opt.steps = std::atoi(v);
+        else if (a == "--rounds")
+            opt.rounds = std::atoi(v);
         else if (a == "--batch")
             opt.batch = std::atoi(v);
         else if (a == "--max-seconds")
@@ -199,24 +214,25 @@ bool parseArgs(int argc, char** argv, Options& opt) {
         else
             return false;
     }
-    return opt.warmup >= 0 && opt.steps >= 1 && opt.batch >= 1 && opt.maxSeconds > 0;
+    return opt.warmup >= 0 && opt.steps >= 1 && opt.rounds >= 1 && opt.batch >= 1 &&
+           opt.maxSeconds > 0;
 }
 
-// The Python reference, with library defaults and with design.md's CPU settings.
-void runPythonRows(const Options& opt, std::optional<Row>& plain, std::optional<Row>& tuned) {
-    std::printf("running the Python reference (library defaults, then CPU settings)...\n");
-    if (auto j = runPython(opt, false)) plain = pythonRow(*j, "Python, library defaults", "");
+// One round of the Python reference: library defaults, then design.md's CPU settings.
+void runPythonRound(const Options& opt, int round, Series& plain, Series& tuned) {
+    if (auto j = runPython(opt, false)) plain.runs.push_back(pythonTiming(*j));
     auto j = runPython(opt, true);
     if (!j) return;
-    tuned = pythonRow(*j, "Python, CPU settings", "malloc env, fastest split");
-    std::string probes = "  Python split probes, torch x BLAS threads (ms/step):";
+    tuned.runs.push_back(pythonTiming(*j));
+    std::string probes;
     for (const auto& p : j->value("probes", nlohmann::json::array())) {
         char cell[64];
-        std::snprintf(cell, sizeof cell, " %dx%d %.2f", p.at("torch_threads").get<int>(),
+        std::snprintf(cell, sizeof cell, "  %dx%d %.2f", p.at("torch_threads").get<int>(),
                       p.at("blas_threads").get<int>(), p.at("ms_per_step").get<double>());
         probes += cell;
     }
-    std::printf("%s\n", probes.c_str());
+    std::printf("  round %d, Python split probes (torch x BLAS threads, ms/step):%s\n", round,
+                probes.c_str());
 }
 
 }  // namespace
@@ -239,59 +255,66 @@ int main(int argc, char** argv) {
         "CVAE 784+10 -> 512 -> 256 -> 2x16 | 16+10 -> 256 -> 512 -> 784, Adam, batch %d, "
         "%s (%lld images)\n",
         opt.batch, data->name.c_str(), static_cast<long long>(data->size()));
-    std::printf("%d warm-up + %d timed steps per row (at most %.0f s); app start-up: %s\n",
-                opt.warmup, opt.steps, opt.maxSeconds, ll::cpuSummary().c_str());
+    std::printf("%d rounds of %d warm-up + %d timed steps per row (at most %.0f s each)\n",
+                opt.rounds, opt.warmup, opt.steps, opt.maxSeconds);
+    std::printf("app start-up: %s\n", ll::cpuSummary().c_str());
     if (!openblasSet()) std::printf("(BLAS is not OpenBLAS: only the torch thread count varies)\n");
 
-    // Python first: its runs must not share the cores with this process's idle thread pools.
-    std::optional<Row> pyPlain, pyTuned;
-    if (opt.python) runPythonRows(opt, pyPlain, pyTuned);
-
-    // Every split of the cores between LibTorch's OpenMP pool and OpenBLAS's pthreads.
+    // Every split of the cores between LibTorch's OpenMP pool and OpenBLAS's pthreads, and the
+    // app's own split if it is none of them (a core count other than 1 or all of them).
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<int> counts = {1};
     if (cores > 1) counts.push_back(cores);
     const std::vector<int> blasCounts = openblasSet() ? counts : std::vector<int>{appBlas};
-    std::vector<Row> cpp;
-    for (int t : counts) {
-        for (int b : blasCounts) {
-            torch::set_num_threads(t);
-            if (auto set = openblasSet()) set(b);
-            cpp.push_back(makeRow("C++ LibTorch", t, b, timeCpp(*data, opt), ""));
+    std::vector<std::pair<int, int>> splits;
+    for (int t : counts)
+        for (int b : blasCounts) splits.emplace_back(t, b);
+    const auto appSplit = std::make_pair(appTorch, appBlas);
+    if (std::find(splits.begin(), splits.end(), appSplit) == splits.end())
+        splits.push_back(appSplit);
+
+    std::vector<Series> cpp(splits.size(), Series{"C++ LibTorch", {}, ""});
+    Series pyPlain{"Python, library defaults", {}, ""};
+    Series pyTuned{"Python, CPU settings", {}, "malloc env, fastest split"};
+    for (int round = 1; round <= opt.rounds; ++round) {
+        std::printf("round %d of %d...\n", round, opt.rounds);
+        std::fflush(stdout);
+        // Python first: its runs must not share the cores with this process's thread pools.
+        if (opt.python) runPythonRound(opt, round, pyPlain, pyTuned);
+        for (std::size_t i = 0; i < splits.size(); ++i) {
+            torch::set_num_threads(splits[i].first);
+            if (auto set = openblasSet()) set(splits[i].second);
+            cpp[i].runs.push_back(timeCpp(*data, opt));
         }
     }
-    // The app's own split, timed again unless it is one of the above (a core count other than
-    // 1 or all of them).
     ll::applyThreadSettings(ll::Workload::Mlp);
-    auto app = std::find_if(cpp.begin(), cpp.end(), [&](const Row& r) {
-        return r.torchThreads == appTorch && r.blasThreads == appBlas;
-    });
-    if (app == cpp.end()) {
-        cpp.push_back(makeRow("C++ LibTorch", appTorch, appBlas, timeCpp(*data, opt), ""));
-        app = cpp.end() - 1;
-    }
+
+    const auto app =
+        cpp.begin() + (std::find(splits.begin(), splits.end(), appSplit) - splits.begin());
     app->note = "app (Workload::Mlp)";
-    auto best = std::min_element(cpp.begin(), cpp.end(), [](const Row& a, const Row& b) {
-        return a.msPerStep < b.msPerStep;
-    });
-    best->note += best->note.empty() ? "fastest" : ", fastest";
+    const auto fastest = std::min_element(
+        cpp.begin(), cpp.end(),
+        [](const Series& a, const Series& b) { return a.best().msPerStep < b.best().msPerStep; });
+    fastest->note += fastest->note.empty() ? "fastest" : ", fastest";
 
-    std::printf("\n  %-26s %5s %5s %6s %9s %9s\n", "", "torch", "BLAS", "steps", "ms/step",
-                "steps/s");
-    for (const auto& r : cpp) printRow(r);
-    if (pyPlain) printRow(*pyPlain);
-    if (pyTuned) printRow(*pyTuned);
+    std::printf("\n  %-26s %5s %5s %6s %9s %9s %9s %8s\n", "", "torch", "BLAS", "steps", "ms/step",
+                "median", "steps/s", "loss");
+    for (const auto& s : cpp) printSeries(s);
+    if (!pyPlain.runs.empty()) printSeries(pyPlain);
+    if (!pyTuned.runs.empty()) printSeries(pyTuned);
+    std::printf("  (ms/step and steps/s: the fastest of %d rounds; median: of the rounds)\n",
+                opt.rounds);
 
-    if (pyPlain || pyTuned) {
+    if (opt.python) {
         std::printf("\nC++ at the app's split against Python (Python ms/step / C++ ms/step):\n");
         printRatio("vs Python, library defaults", *app, pyPlain, 1.3);
         printRatio("vs Python, CPU settings", *app, pyTuned, 1.0);
     }
-    if (best->msPerStep < app->msPerStep * 0.97)
+    if (fastest->best().msPerStep < app->best().msPerStep * 0.97)
         std::printf(
             "\nnote: split %d x %d is %.0f%% faster than the app's %d x %d "
             "(core/common/cpu.cpp)\n",
-            best->torchThreads, best->blasThreads, 100.0 * (app->msPerStep / best->msPerStep - 1),
-            appTorch, appBlas);
+            fastest->best().torchThreads, fastest->best().blasThreads,
+            100.0 * (app->best().msPerStep / fastest->best().msPerStep - 1), appTorch, appBlas);
     return 0;
 }

@@ -159,7 +159,7 @@ def main():
                     help="stop a timed loop after this long (warm-up after a quarter of it)")
     ap.add_argument("--tuned", action="store_true",
                     help="pick the fastest split of the cores between torch and OpenBLAS threads")
-    ap.add_argument("--probe-steps", type=int, default=60,
+    ap.add_argument("--probe-steps", type=int, default=40,
                     help="--tuned: timed steps per split when choosing the split")
     ap.add_argument("--data", default=FASHION, help="folder with the Fashion-MNIST IDX .gz files")
     args = ap.parse_args()
@@ -205,7 +205,7 @@ def main():
         "steps": done,
         "ms_per_step": round(ms, 3),
         "steps_per_s": round(1000.0 / ms, 2),
-        "loss": round(losses["loss"], 3),
+        "loss": round(losses["loss"], 4),
     }
     if probes:
         result["probes"] = probes

@@ -254,12 +254,24 @@ void MainWindow::restoreSettings() {
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    // The last dataset comes back chosen (not loaded: the command line or the user loads it).
+    if (const QString source = settings.value(QStringLiteral("data/source")).toString(); !source.isEmpty()) {
+        ll::DatasetSpec spec;
+        spec.source = source.toStdString();
+        spec.labelColumn = settings.value(QStringLiteral("data/labelColumn")).toString().toStdString();
+        spec.limit = settings.value(QStringLiteral("data/limit"), 0).toLongLong();
+        m_dataPanel->setSpec(spec);
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
+    const ll::DatasetSpec spec = m_dataPanel->spec();
+    settings.setValue(QStringLiteral("data/source"), QString::fromStdString(spec.source));
+    settings.setValue(QStringLiteral("data/labelColumn"), QString::fromStdString(spec.labelColumn));
+    settings.setValue(QStringLiteral("data/limit"), static_cast<qlonglong>(spec.limit));
     m_job->stop();  // the job's destructor joins the thread; its checkpoint is written first
     event->accept();
 }
