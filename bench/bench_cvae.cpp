@@ -4,6 +4,7 @@
 // times of a long-lived model, side by side with the Python runs this program launches.
 
 #include <dlfcn.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -94,7 +95,8 @@ int blasThreads() {
 // it gathered with index_select, one trainStep per batch. Returns the mean time of a timed step.
 Timing timeSteps(ll::GenerativeModel& model, const ll::Dataset& data, const Options& opt) {
     const std::int64_t n = data.size();
-    const std::int64_t perEpoch = n / opt.batch;
+    const std::int64_t batch = std::min<std::int64_t>(opt.batch, n);
+    const std::int64_t perEpoch = n / batch;
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(1);
     torch::Tensor order;
     std::int64_t step = 0;
@@ -102,7 +104,7 @@ Timing timeSteps(ll::GenerativeModel& model, const ll::Dataset& data, const Opti
     auto runStep = [&] {
         const std::int64_t k = step % perEpoch;
         if (k == 0) order = torch::randperm(n, gen, torch::kInt64);
-        const auto idx = order.slice(0, k * opt.batch, (k + 1) * opt.batch);
+        const auto idx = order.slice(0, k * batch, (k + 1) * batch);
         loss = model.trainStep(data.x.index_select(0, idx), data.y.index_select(0, idx)).at("loss");
         ++step;
     };
@@ -131,12 +133,18 @@ Timing timeCpp(const ll::Dataset& data, const Options& opt) {
     return timeSteps(**model, data, opt);
 }
 
+std::string formatNumber(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
 // Runs the Python reference and reads its JSON line; nullopt (with a message) if it fails.
 std::optional<nlohmann::json> runPython(const Options& opt, bool tuned) {
     std::string cmd = tuned ? std::string(kMallocEnv) + " " : std::string();
     cmd += "'" + opt.interpreter + "' '" LATENTLAB_BENCH_DIR "/cvae_reference.py' --warmup " +
            std::to_string(opt.warmup) + " --steps " + std::to_string(opt.steps) + " --batch " +
-           std::to_string(opt.batch) + " --max-seconds " + std::to_string(opt.maxSeconds) +
+           std::to_string(opt.batch) + " --max-seconds " + formatNumber(opt.maxSeconds) +
            (tuned ? " --tuned" : "");
     std::fflush(stdout);
     FILE* pipe = popen(cmd.c_str(), "r");
@@ -148,14 +156,15 @@ std::optional<nlohmann::json> runPython(const Options& opt, bool tuned) {
     char buf[4096];
     while (std::size_t got = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, got);
     const int status = pclose(pipe);
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     // The JSON line is the last non-empty line of the output.
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     const std::string last =
         out.substr(out.find_last_of('\n') == std::string::npos ? 0 : out.find_last_of('\n') + 1);
     auto json = nlohmann::json::parse(last, nullptr, false);
-    if (status != 0 || json.is_discarded() || !json.contains("ms_per_step")) {
-        std::fprintf(stderr, "bench_cvae: the Python reference failed (status %d): %s\n%s\n",
-                     status, cmd.c_str(), out.c_str());
+    if (code != 0 || json.is_discarded() || !json.contains("ms_per_step")) {
+        std::fprintf(stderr, "bench_cvae: the Python reference failed (exit code %d): %s\n%s\n",
+                     code, cmd.c_str(), out.c_str());
         return std::nullopt;
     }
     return json;
@@ -168,9 +177,9 @@ Timing pythonTiming(const nlohmann::json& j) {
 
 void printSeries(const Series& s) {
     const Timing& b = s.best();
-    std::printf("  %-26s %5d %5d %6d %9.2f %9.2f %9.1f %8.2f  %s\n", s.label.c_str(),
+    std::printf("  %-26s %5d %5d %6d %9.2f %9.2f %9.1f %8.2f%s%s\n", s.label.c_str(),
                 b.torchThreads, b.blasThreads, b.steps, b.msPerStep, s.median(),
-                1000.0 / b.msPerStep, b.loss, s.note.c_str());
+                1000.0 / b.msPerStep, b.loss, s.note.empty() ? "" : "  ", s.note.c_str());
 }
 
 void printRatio(const char* what, const Series& cpp, const Series& py, double target) {
@@ -252,10 +261,10 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::printf(
-        "CVAE 784+10 -> 512 -> 256 -> 2x16 | 16+10 -> 256 -> 512 -> 784, Adam, batch %d, "
+        "CVAE 784+10 -> 512 -> 256 -> 2x16 | 16+10 -> 256+10 -> 512+10 -> 784, Adam, batch %d, "
         "%s (%lld images)\n",
         opt.batch, data->name.c_str(), static_cast<long long>(data->size()));
-    std::printf("%d rounds of %d warm-up + %d timed steps per row (at most %.0f s each)\n",
+    std::printf("%d rounds of %d warm-up + %d timed steps per row (at most %g s each)\n",
                 opt.rounds, opt.warmup, opt.steps, opt.maxSeconds);
     std::printf("app start-up: %s\n", ll::cpuSummary().c_str());
     if (!openblasSet()) std::printf("(BLAS is not OpenBLAS: only the torch thread count varies)\n");
@@ -280,7 +289,11 @@ int main(int argc, char** argv) {
         std::printf("round %d of %d...\n", round, opt.rounds);
         std::fflush(stdout);
         // Python first: its runs must not share the cores with this process's thread pools.
-        if (opt.python) runPythonRound(opt, round, pyPlain, pyTuned);
+        if (opt.python) {
+            runPythonRound(opt, round, pyPlain, pyTuned);
+            // It will not start working in the next round: keep the C++ rows.
+            if (pyPlain.runs.empty() && pyTuned.runs.empty()) opt.python = false;
+        }
         for (std::size_t i = 0; i < splits.size(); ++i) {
             torch::set_num_threads(splits[i].first);
             if (auto set = openblasSet()) set(splits[i].second);
@@ -305,7 +318,7 @@ int main(int argc, char** argv) {
     std::printf("  (ms/step and steps/s: the fastest of %d rounds; median: of the rounds)\n",
                 opt.rounds);
 
-    if (opt.python) {
+    if (!pyPlain.runs.empty() || !pyTuned.runs.empty()) {
         std::printf("\nC++ at the app's split against Python (Python ms/step / C++ ms/step):\n");
         printRatio("vs Python, library defaults", *app, pyPlain, 1.3);
         printRatio("vs Python, CPU settings", *app, pyTuned, 1.0);

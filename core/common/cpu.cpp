@@ -51,11 +51,14 @@ void applyCpuSettings() {
 
 std::string cpuSummary() {
     auto config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
-    std::string blas = config ? std::string("OpenBLAS ") + config()
-                              : "reference BLAS (slow: install libopenblas0-pthread)";
-    if (auto sp = blas.find(' ', 9); sp != std::string::npos && config) blas.resize(sp);
-    return "CPU, " + std::to_string(cores()) + " cores, " +
-           std::to_string(torch::get_num_threads()) + " intra-op threads, " + blas;
+    std::string blas = "reference BLAS (slow: install libopenblas0-pthread)";
+    if (config) {
+        // "OpenBLAS 0.3.21 NO_AFFINITY Haswell MAX_THREADS=64": keep name and version.
+        blas = config();
+        if (auto sp = blas.find(' ', blas.find(' ') + 1); sp != std::string::npos) blas.resize(sp);
+    }
+    return "CPU, " + std::to_string(cores()) + " cores, " + std::to_string(torch::get_num_threads()) +
+           " intra-op threads, " + blas;
 }
 
 }  // namespace ll
