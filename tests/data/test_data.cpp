@@ -635,6 +635,7 @@ TEST(CsvLoader, SpecPicksLabelAndKeepsClasses) {
 }
 
 // ---- Image folders -----------------------------------------------------------------------------
+#ifdef LATENTLAB_HAVE_OPENCV
 
 // The colours make_fixtures.py writes: per class a.png solid RGB, b.png gray quadrants (top-left,
 // top-right, bottom-left, bottom-right), c.jpg solid RGB; green also has d.PNG, solid gray 128.
@@ -803,6 +804,16 @@ TEST(ImageFolderLoader, SpecChoosesSizeAndColour) {
     EXPECT_EQ(red->x.sizes(), (std::vector<std::int64_t>{3, 1, 28, 28}));
     EXPECT_EQ(red->classNames, (std::vector<std::string>{"red"}));
 }
+
+#else
+
+// The GPU-server build has no OpenCV: image folders are refused with a message saying why.
+TEST(ImageFolder, RefusedWithoutOpenCV) {
+    auto d = ll::readImageFolder(fixture("images/colors"), 8, true);
+    ASSERT_FALSE(d);
+    EXPECT_NE(d.error().message.find("need OpenCV"), std::string::npos) << d.error().message;
+}
+#endif  // LATENTLAB_HAVE_OPENCV
 
 // ---- Fashion-MNIST -----------------------------------------------------------------------------
 
