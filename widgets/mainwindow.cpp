@@ -255,10 +255,12 @@ void MainWindow::restoreSettings() {
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     // The last dataset comes back chosen (not loaded: the command line or the user loads it).
-    if (const QString source = settings.value(QStringLiteral("data/source")).toString(); !source.isEmpty()) {
+    if (const QString source = settings.value(QStringLiteral("data/source")).toString();
+        !source.isEmpty()) {
         ll::DatasetSpec spec;
         spec.source = source.toStdString();
-        spec.labelColumn = settings.value(QStringLiteral("data/labelColumn")).toString().toStdString();
+        spec.labelColumn =
+            settings.value(QStringLiteral("data/labelColumn")).toString().toStdString();
         spec.limit = settings.value(QStringLiteral("data/limit"), 0).toLongLong();
         m_dataPanel->setSpec(spec);
     }

@@ -57,8 +57,8 @@ std::string cpuSummary() {
         blas = config();
         if (auto sp = blas.find(' ', blas.find(' ') + 1); sp != std::string::npos) blas.resize(sp);
     }
-    return "CPU, " + std::to_string(cores()) + " cores, " + std::to_string(torch::get_num_threads()) +
-           " intra-op threads, " + blas;
+    return "CPU, " + std::to_string(cores()) + " cores, " +
+           std::to_string(torch::get_num_threads()) + " intra-op threads, " + blas;
 }
 
 }  // namespace ll
