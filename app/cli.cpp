@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/cpu.h"
+#include "common/format.h"
 #include "image/grid.h"
 #include "models/catalog.h"
 #include "run/runloader.h"
@@ -21,16 +22,6 @@ std::atomic<bool> g_interrupted{false};
 
 void onSignal(int) {
     g_interrupted = true;
-}
-
-std::string formatDuration(double seconds) {
-    const auto s = static_cast<long long>(seconds + 0.5);
-    char out[32];
-    if (s >= 3600)
-        std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
-    else
-        std::snprintf(out, sizeof out, "%lld:%02lld", s / 60, s % 60);
-    return out;
 }
 
 // One line, redrawn in place on a terminal; on a pipe a line every 10% so logs stay short.
@@ -52,7 +43,7 @@ public:
         std::snprintf(line, sizeof line, "[%s] %lld/%lld  loss %.4g  %.1f steps/s  %s left",
                       bar.c_str(), static_cast<long long>(p.step),
                       static_cast<long long>(p.totalSteps), loss, p.stepsPerSecond,
-                      formatDuration(p.secondsLeft).c_str());
+                      ll::formatDuration(p.secondsLeft).c_str());
         std::fprintf(stderr, m_tty ? "\r%s\x1b[K" : "%s\n", line);
         m_drawn = m_tty;
     }

@@ -1,5 +1,7 @@
 #include "trainpanel.h"
 
+#include "common/format.h"
+
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -11,19 +13,6 @@
 #include <QVBoxLayout>
 
 namespace ll::widgets {
-
-namespace {
-
-QString formatDuration(double seconds) {
-    const auto s = static_cast<qint64>(seconds + 0.5);
-    return s >= 3600 ? QStringLiteral("%1:%2:%3")
-                           .arg(s / 3600)
-                           .arg(s / 60 % 60, 2, 10, QLatin1Char('0'))
-                           .arg(s % 60, 2, 10, QLatin1Char('0'))
-                     : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-}
-
-}  // namespace
 
 TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
     m_dataset = new QLabel(tr("No dataset loaded: the Data mode loads one."));
@@ -152,7 +141,7 @@ void TrainPanel::onProgress(const ll::TrainProgress& p) {
     m_progress->setFormat(QStringLiteral("%1 / %2").arg(p.step).arg(p.totalSteps));
     m_rate->setText(tr("%1 steps/s · %2 left")
                         .arg(p.stepsPerSecond, 0, 'f', 1)
-                        .arg(formatDuration(p.secondsLeft)));
+                        .arg(QString::fromStdString(ll::formatDuration(p.secondsLeft))));
 }
 
 void TrainPanel::onPausedChanged(bool paused) {

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+namespace ll {
+
+/// "m:ss", or "h:mm:ss" from an hour on: time left in progress bars (CLI and GUI alike).
+inline std::string formatDuration(double seconds) {
+    const auto s = static_cast<long long>(seconds > 0 ? seconds + 0.5 : 0);
+    char out[32];
+    if (s >= 3600)
+        std::snprintf(out, sizeof out, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+    else
+        std::snprintf(out, sizeof out, "%lld:%02lld", s / 60, s % 60);
+    return out;
+}
+
+}  // namespace ll
