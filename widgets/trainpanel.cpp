@@ -12,6 +12,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "common/format.h"
+
 namespace ll::widgets {
 
 TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
