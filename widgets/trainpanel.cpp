@@ -1,7 +1,5 @@
 #include "trainpanel.h"
 
-#include "common/format.h"
-
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
