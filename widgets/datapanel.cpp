@@ -1,7 +1,6 @@
 #include "datapanel.h"
 
 #include <QBarCategoryAxis>
-#include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
@@ -11,6 +10,7 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QHorizontalBarSeries>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -200,24 +200,27 @@ void DataPanel::updateChart(const ll::DatasetSummary& s) {
     set->setColor(QColor(0x4c, 0x8b, 0xf5));
     QStringList categories;
     qint64 most = 0;
-    for (std::size_t i = 0; i < s.classCounts.size(); ++i) {
+    // Horizontal bars fill from the bottom: add the classes last to first so the first is on top.
+    for (std::size_t i = s.classCounts.size(); i-- > 0;) {
         *set << static_cast<double>(s.classCounts[i]);
         most = std::max<qint64>(most, s.classCounts[i]);
         categories << QString::fromStdString(s.classNames[i]);
     }
-    auto* series = new QBarSeries;
+    // Class names read across, however long they are.
+    auto* series = new QHorizontalBarSeries;
     series->append(set);
     chart->addSeries(series);
-    auto* x = new QBarCategoryAxis;
-    x->append(categories);
-    x->setLabelsAngle(-60);
-    auto* y = new QValueAxis;
-    y->setRange(0, static_cast<double>(most) * 1.05 + 1);
-    y->setLabelFormat(QStringLiteral("%d"));
-    chart->addAxis(x, Qt::AlignBottom);
-    chart->addAxis(y, Qt::AlignLeft);
-    series->attachAxis(x);
-    series->attachAxis(y);
+    auto* classes = new QBarCategoryAxis;
+    classes->append(categories);
+    auto* counts = new QValueAxis;
+    counts->setRange(0, static_cast<double>(most) * 1.05 + 1);
+    counts->setLabelFormat(QStringLiteral("%d"));
+    counts->setTickCount(3);
+    chart->addAxis(classes, Qt::AlignLeft);
+    chart->addAxis(counts, Qt::AlignBottom);
+    series->attachAxis(classes);
+    series->attachAxis(counts);
+    m_chart->setMinimumHeight(std::max(240, 28 * static_cast<int>(categories.size()) + 80));
 }
 
 }  // namespace ll::widgets

@@ -38,8 +38,8 @@ void LossChart::clear() {
     m_series.clear();
     m_minY = 0;
     m_maxY = 1;
-    m_maxStep = 1;
-    m_x->setRange(0, 1);
+    m_maxStep = 10;
+    m_x->setRange(0, 10);
     m_y->setRange(0, 1);
 }
 
@@ -87,7 +87,9 @@ int LossChart::pointCount(const QString& name) const {
 }
 
 void LossChart::rescale() {
+    // Round the step axis to nice numbers so that its whole-number labels never repeat.
     m_x->setRange(0, static_cast<double>(m_maxStep));
+    m_x->applyNiceNumbers();
     const double pad = std::max(1e-9, (m_maxY - m_minY) * 0.05);
     m_y->setRange(m_minY - pad, m_maxY + pad);
 }

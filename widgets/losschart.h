@@ -37,7 +37,7 @@ private:
     QValueAxis* m_y;
     double m_minY = 0;
     double m_maxY = 1;
-    std::int64_t m_maxStep = 1;
+    std::int64_t m_maxStep = 10;
 };
 
 }  // namespace ll::widgets
