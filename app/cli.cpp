@@ -9,8 +9,13 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include "common/atomicfile.h"
 #include "common/cpu.h"
 #include "common/format.h"
+#include "common/table.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "eval/agreement.h"
 #include "image/grid.h"
 #include "models/catalog.h"
 #include "run/runloader.h"
@@ -93,6 +98,7 @@ int runTrain(const TrainArgs& a) {
         config.runDir = a.resume;
         config.resume = true;
         config.steps = a.steps;
+        config.resumeLearningRate = a.lr;  // 0 keeps the run's own
     } else {
         if (a.out.empty()) return fail("train: --out RUN is required (the run folder to create)");
         const ll::ModelPreset* preset = nullptr;
@@ -145,8 +151,15 @@ int runTrain(const TrainArgs& a) {
     }
 
     ProgressBar bar;
+    std::string guardMessage;
+    std::atomic<bool> guardTripped{false};
     ll::Trainer trainer(config, [&](const ll::TrainEvent& event) {
         if (auto* p = std::get_if<ll::TrainProgress>(&event)) bar.update(*p);
+        // Nobody can resume a paused run from here: the NaN guard's pause ends it instead.
+        if (auto* p = std::get_if<ll::TrainPaused>(&event); p && !p->message.empty()) {
+            guardMessage = p->message;
+            guardTripped = true;
+        }
         if (auto* s = std::get_if<ll::TrainStarted>(&event)) {
             std::fprintf(stderr, "run %s: %s, %lld samples, %zu classes, from step %lld on %s\n",
                          s->runDir.c_str(), s->dataset.name.c_str(),
@@ -163,60 +176,251 @@ int runTrain(const TrainArgs& a) {
         });
         // Ctrl-C stops the run cleanly: the trainer saves a checkpoint before it returns.
         while (!done) {
-            if (g_interrupted) worker.request_stop();
+            if (g_interrupted || guardTripped) worker.request_stop();
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
     }
     bar.endLine();
     if (result.outcome == ll::TrainFinished::Outcome::Failed) return fail(result.message);
+    if (guardTripped)
+        return fail(guardMessage + " Resume with: latentlab-cli train --resume " + result.runDir +
+                    " --lr <lower>");
     std::fprintf(stderr, "%s: %s\n", result.runDir.c_str(), result.message.c_str());
     return result.outcome == ll::TrainFinished::Outcome::Completed ? 0 : 130;
 }
+
+// Sampling settings shared by sample and evaluate.
+struct SteerArgs {
+    std::uint64_t seed = 0;
+    std::int64_t checkpoint = -1;
+    double temperature = 1.0;
+    double truncation = 0;
+    double guidance = 0;
+    int steps = 0;
+    std::string sampler = "ddim";
+
+    void add(CLI::App* cmd) {
+        cmd->add_option("--seed", seed, "Sampling seed")->capture_default_str();
+        cmd->add_option("--checkpoint", checkpoint, "Checkpoint step (default: latest)");
+        cmd->add_option("--temperature", temperature, "Prior scale (VAE family)")
+            ->capture_default_str();
+        cmd->add_option("--truncation", truncation, "Truncate latents to |z| <= T (GANs; 0 = off)")
+            ->capture_default_str();
+        cmd->add_option("--guidance", guidance, "Classifier-free guidance weight (diffusion)")
+            ->capture_default_str();
+        cmd->add_option("--steps", steps, "Sampling steps (diffusion; default: the model's)");
+        cmd->add_option("--sampler", sampler, "Diffusion sampler")
+            ->check(CLI::IsMember({"ddim", "ddpm"}))
+            ->capture_default_str();
+    }
+    ll::SampleRequest request() const {
+        return {.seed = seed,
+                .temperature = temperature,
+                .truncation = truncation,
+                .guidance = guidance,
+                .steps = steps,
+                .sampler = sampler == "ddpm" ? ll::Sampler::Ddpm : ll::Sampler::Ddim};
+    }
+    std::optional<std::int64_t> step() const {
+        return checkpoint >= 0 ? std::optional(checkpoint) : std::nullopt;
+    }
+};
 
 struct SampleArgs {
     std::string run;
     std::string out;
     std::int64_t count = 64;
     std::vector<int> classes;
-    std::uint64_t seed = 0;
-    std::int64_t checkpoint = -1;
-    double temperature = 1.0;
     int cols = 0;
+    SteerArgs steer;
 };
 
+// Model failures (a guidance setting a family cannot do) arrive as exceptions: one line each.
+std::string firstLine(const std::exception& e) {
+    std::string what = e.what();
+    if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+    return what;
+}
+
+std::string settingsColumns(const ll::SampleRequest& r) {
+    char text[128];
+    std::snprintf(text, sizeof text, "%g,%g,%g,%d,%s", r.temperature, r.truncation, r.guidance,
+                  r.steps, r.sampler == ll::Sampler::Ddim ? "ddim" : "ddpm");
+    return text;
+}
+
 int runSample(const SampleArgs& a) {
-    if (!a.out.ends_with(".png"))
-        return fail("sample: --out must name a .png file, got '" + a.out + "'");
+    namespace fs = std::filesystem;
     if (a.count < 1 || a.count > 100000) return fail("sample: --count must lie in 1..100000");
-    auto opened =
-        ll::openRun(a.run, a.checkpoint >= 0 ? std::optional(a.checkpoint) : std::nullopt);
+    {
+        const auto ext = std::filesystem::path(a.out).extension().string();
+        std::error_code ec;
+        if (!ext.empty() && ext != ".png" && ext != ".csv" &&
+            !std::filesystem::is_directory(a.out, ec))
+            return fail("sample: --out must name a .png file, a .csv file or a folder, not '" +
+                        a.out + "'");
+    }
+    auto opened = ll::openRun(a.run, a.steer.step());
     if (!opened) return fail(opened.error().message);
-    const auto& shape = opened->model->shape();
-    if (shape.tabular())
-        return fail("sample: " + a.run + " generates tabular rows, which a .png cannot hold");
-    ll::SampleRequest request{.count = a.count, .seed = a.seed, .temperature = a.temperature};
+    auto& model = *opened->model;
+    if (!model.generates())
+        return fail("sample: " + a.run + " is a " + model.name() + " run, which has nothing to sample");
+    const auto& shape = model.shape();
+    const bool png = a.out.ends_with(".png");
+    const bool csv = a.out.ends_with(".csv");
+    if (shape.tabular() && !csv)
+        return fail("sample: " + a.run + " generates tabular rows: give --out a .csv file");
+    if (!shape.tabular() && csv)
+        return fail("sample: " + a.run + " generates images: give --out a .png file or a folder");
+    ll::SampleRequest request = a.steer.request();
+    request.count = a.count;
     for (int k : a.classes) {
         if (k < 0 || k >= shape.numClasses)
             return fail("sample: no class " + std::to_string(k) + " (the run has classes 0.." +
                         std::to_string(shape.numClasses - 1) + ")");
         request.labels.push_back(k);
     }
-    auto images = opened->model->sample(request);
-    const int cols = a.cols > 0 ? a.cols : static_cast<int>(std::ceil(std::sqrt(double(a.count))));
-    if (auto ok = ll::writePng(ll::makeGrid(images, cols), a.out); !ok)
-        return fail(ok.error().message);
+    torch::Tensor samples;
+    try {
+        samples = model.sample(request);
+    } catch (const std::exception& e) {
+        return fail("sample: " + firstLine(e));
+    }
+    auto classOf = [&](std::int64_t i) {
+        return request.labels.empty()
+                   ? i % shape.numClasses
+                   : request.labels[static_cast<std::size_t>(i) % request.labels.size()];
+    };
+    if (csv) {
+        std::vector<std::int64_t> labels;
+        for (std::int64_t i = 0; i < a.count; ++i) labels.push_back(classOf(i));
+        const auto& d = opened->data;
+        auto table = ll::makeTable(samples, torch::tensor(labels), d.featureNames, d.mean, d.std,
+                                   d.classNames);
+        if (auto ok = ll::writeTableCsv(table, a.out); !ok) return fail(ok.error().message);
+    } else if (png) {
+        const int cols =
+            a.cols > 0 ? a.cols : static_cast<int>(std::ceil(std::sqrt(double(a.count))));
+        if (auto ok = ll::writePng(ll::makeGrid(samples, cols), a.out); !ok)
+            return fail(ok.error().message);
+    } else {
+        // A folder: one PNG per sample and a manifest that says how each was made.
+        const fs::path dir = a.out;
+        std::error_code ec;
+        if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+            return fail("sample: " + a.out + " exists and is not a folder (name a .png for a grid)");
+        fs::create_directories(dir, ec);
+        if (ec) return fail("sample: cannot create " + a.out + " (" + ec.message() + ")");
+        std::string manifest =
+            "file,class,class_name,seed,index,step,temperature,truncation,guidance,steps,sampler\n";
+        const auto& names = opened->data.classNames;
+        for (std::int64_t i = 0; i < a.count; ++i) {
+            char file[32];
+            std::snprintf(file, sizeof file, "sample-%06lld.png", static_cast<long long>(i));
+            if (auto ok = ll::writePng(ll::makeGrid(samples.slice(0, i, i + 1), 1), dir / file); !ok)
+                return fail(ok.error().message);
+            const auto k = classOf(i);
+            std::string name = names[static_cast<std::size_t>(k)];
+            if (name.find_first_of(",\"") != std::string::npos) {
+                std::string quoted = "\"";
+                for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+                name = quoted + "\"";
+            }
+            manifest += std::string(file) + "," + std::to_string(k) + "," + name + "," +
+                        std::to_string(a.steer.seed) + "," + std::to_string(i) + "," +
+                        std::to_string(opened->step) + "," + settingsColumns(request) + "\n";
+        }
+        if (auto ok = ll::writeFileAtomic(dir / "manifest.csv", manifest); !ok)
+            return fail(ok.error().message);
+    }
     std::fprintf(stderr, "wrote %lld samples of %s (step %lld) to %s\n",
                  static_cast<long long>(a.count), a.run.c_str(),
                  static_cast<long long>(opened->step), a.out.c_str());
     return 0;
 }
 
+struct EvaluateArgs {
+    std::string run;
+    std::string classifier;
+    std::int64_t count = 1000;
+    std::vector<std::string> metrics{"agreement"};
+    SteerArgs steer;
+};
+
+int runEvaluate(const EvaluateArgs& a) {
+    for (const auto& m : a.metrics)
+        if (m != "agreement")
+            return fail("evaluate: unknown metric '" + m + "' (available: agreement)");
+    if (a.count < 1 || a.count > 1000000) return fail("evaluate: --count must lie in 1..1000000");
+    auto generator = ll::openRun(a.run, a.steer.step());
+    if (!generator) return fail(generator.error().message);
+    auto judge = ll::openRun(a.classifier);
+    if (!judge) return fail("classifier: " + judge.error().message);
+    if (judge->model->generates() || judge->model->classifiesNoisy())
+        return fail("evaluate: " + a.classifier + " is a " + judge->model->name() +
+                    " run; --classifier needs a clean classifier run (model classifier)");
+    ll::SampleRequest request = a.steer.request();
+    ll::Result<ll::Agreement> result;
+    try {
+        result = ll::classifierAgreement(*generator->model, *judge->model, request, a.count);
+    } catch (const std::exception& e) {
+        return fail("evaluate: " + firstLine(e));
+    }
+    if (!result) return fail("evaluate: " + result.error().message);
+    auto saved = ll::saveAgreement(a.run, *result,
+                                   {.classifierRun = a.classifier,
+                                    .classifierStep = judge->step,
+                                    .step = generator->step,
+                                    .request = request});
+    if (!saved) return fail(saved.error().message);
+    const auto& names = generator->data.classNames;
+    std::printf("%s at step %lld, %lld samples, seed %llu, guidance %g\n", a.run.c_str(),
+                static_cast<long long>(generator->step), static_cast<long long>(a.count),
+                static_cast<unsigned long long>(a.steer.seed), a.steer.guidance);
+    std::printf("%-20s %10s %10s\n", "class", "agreement", "predicted");
+    for (std::size_t k = 0; k < names.size(); ++k)
+        std::printf("%-20.20s %10.3f %10lld\n", names[k].c_str(), result->perClass[k],
+                    static_cast<long long>(result->predicted[k]));
+    std::printf("%-20s %10.3f\n", "classifier agreement", result->agreement);
+    std::fprintf(stderr, "wrote %s\n", saved->string().c_str());
+    return 0;
+}
+
+struct ClassifyArgs {
+    std::string run;
+    std::string dataset = "fashion-mnist";
+    std::string split = "test";
+    std::string labelColumn;
+    std::int64_t limit = 0;
+};
+
+int runClassify(const ClassifyArgs& a) {
+    auto opened = ll::openRun(a.run);
+    if (!opened) return fail(opened.error().message);
+    auto data = ll::loadDataset({.source = a.dataset,
+                                 .split = a.split,
+                                 .labelColumn = a.labelColumn,
+                                 .limit = a.limit});
+    if (!data) return fail(data.error().message);
+    if (data->classNames != opened->data.classNames)
+        return fail("classify: " + a.dataset + " has other classes than the classifier's data");
+    auto accuracy = ll::classifierAccuracy(*opened->model, *data);
+    if (!accuracy) return fail("classify: " + accuracy.error().message);
+    for (std::size_t k = 0; k < data->classNames.size(); ++k)
+        std::printf("%-20.20s %8.4f\n", data->classNames[k].c_str(), accuracy->perClass[k]);
+    std::printf("accuracy %.4f on %lld samples of %s (%s)\n", accuracy->accuracy,
+                static_cast<long long>(accuracy->count), data->name.c_str(), a.split.c_str());
+    return 0;
+}
+
 int runModels() {
     for (const auto& m : ll::modelCatalog()) {
         std::printf("%-18s %s\n", m.name.c_str(), m.description.c_str());
-        std::string settings;
-        for (const auto& [k, v] : m.defaults) settings += " " + k + "=" + v;
-        std::printf("%-18s settings:%s\n", "", settings.c_str());
+        for (const auto& [k, v] : m.defaults) {
+            const auto help = m.help.find(k);
+            std::printf("%-18s   --set %s=%s%s%s\n", "", k.c_str(), v.c_str(),
+                        help == m.help.end() ? "" : "  ", help == m.help.end() ? "" : help->second.c_str());
+        }
         for (const auto& p : ll::modelPresets())
             if (p.model == m.name)
                 std::printf("%-18s preset %s: %lld steps, lr %g, batch %d. %s\n", "",
@@ -279,20 +483,46 @@ int main(int argc, char** argv) {
         ->capture_default_str();
 
     SampleArgs sample;
-    auto* sampleCmd = app.add_subcommand("sample", "Sample a trained run into a PNG grid");
+    auto* sampleCmd = app.add_subcommand(
+        "sample", "Sample a trained run: a .png grid, a folder of PNGs with manifest.csv, or a .csv");
     sampleCmd->add_option("--run", sample.run, "Run folder")->required();
-    sampleCmd->add_option("--out", sample.out, "Output .png")->required();
+    sampleCmd
+        ->add_option("--out", sample.out,
+                     "A .png grid, a folder (one PNG per sample plus manifest.csv) or, for "
+                     "tabular runs, a .csv")
+        ->required();
     sampleCmd->add_option("--count", sample.count, "Number of samples")->capture_default_str();
     sampleCmd
         ->add_option(
             "--class", sample.classes,
             "Class of every sample, or a comma list to cycle (default: all classes in turn)")
         ->delimiter(',');
-    sampleCmd->add_option("--seed", sample.seed, "Sampling seed")->capture_default_str();
-    sampleCmd->add_option("--checkpoint", sample.checkpoint, "Checkpoint step (default: latest)");
-    sampleCmd->add_option("--temperature", sample.temperature, "Prior scale (VAE family)")
-        ->capture_default_str();
     sampleCmd->add_option("--cols", sample.cols, "Grid columns (default: square)");
+    sample.steer.add(sampleCmd);
+
+    EvaluateArgs evaluate;
+    auto* evaluateCmd = app.add_subcommand(
+        "evaluate", "Score a run's samples; writes eval/*.json into the run and prints a table");
+    evaluateCmd->add_option("--run", evaluate.run, "Run folder")->required();
+    evaluateCmd->add_option("--classifier", evaluate.classifier, "A trained classifier run")
+        ->required();
+    evaluateCmd->add_option("--count", evaluate.count, "Samples to generate")
+        ->capture_default_str();
+    evaluateCmd->add_option("--metrics", evaluate.metrics, "Metrics (agreement)")
+        ->delimiter(',')
+        ->capture_default_str();
+    evaluate.steer.add(evaluateCmd);
+
+    ClassifyArgs classify;
+    auto* classifyCmd =
+        app.add_subcommand("classify", "Accuracy of a classifier run on a dataset");
+    classifyCmd->add_option("--run", classify.run, "Classifier run folder")->required();
+    classifyCmd->add_option("--dataset", classify.dataset, "Dataset")->capture_default_str();
+    classifyCmd->add_option("--split", classify.split, "IDX data: train or test")
+        ->check(CLI::IsMember({"train", "test"}))
+        ->capture_default_str();
+    classifyCmd->add_option("--label-column", classify.labelColumn, "CSV label column");
+    classifyCmd->add_option("--limit", classify.limit, "Use at most this many samples");
 
     app.add_subcommand("models", "List models, their settings and presets");
 
@@ -306,6 +536,8 @@ int main(int argc, char** argv) {
     try {
         if (trainCmd->parsed()) return runTrain(train);
         if (sampleCmd->parsed()) return runSample(sample);
+        if (evaluateCmd->parsed()) return runEvaluate(evaluate);
+        if (classifyCmd->parsed()) return runClassify(classify);
         return runModels();
     } catch (const std::exception& e) {
         return fail(e.what());

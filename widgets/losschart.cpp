@@ -34,10 +34,12 @@ LossChart::LossChart(QWidget* parent) : QChartView(parent) {
 }
 
 void LossChart::clear() {
+    chart()->setTitle(tr("Training losses"));
     chart()->removeAllSeries();
     m_series.clear();
     m_minY = 0;
     m_maxY = 1;
+    m_hasPoints = false;
     m_maxStep = 10;
     m_x->setRange(0, 10);
     m_y->setRange(0, 1);
@@ -55,25 +57,62 @@ QLineSeries* LossChart::seriesFor(const std::string& name) {
     return s;
 }
 
+void LossChart::addPoint(QLineSeries* s, std::int64_t step, double value) {
+    if (s->count() >= kMaxPoints) {
+        // Keep every other point: the curve's shape survives, the cost stays bounded.
+        QList<QPointF> points = s->points();
+        QList<QPointF> thinned;
+        for (qsizetype i = 0; i < points.size(); i += 2) thinned << points[i];
+        s->replace(thinned);
+    }
+    s->append(static_cast<double>(step), value);
+    if (!m_hasPoints) m_minY = m_maxY = value;
+    m_hasPoints = true;
+    m_minY = std::min(m_minY, value);
+    m_maxY = std::max(m_maxY, value);
+}
+
 void LossChart::append(std::int64_t step, const ll::LossValues& losses) {
-    const bool first = m_series.empty();
     for (const auto& [name, value] : losses) {
         if (!std::isfinite(value)) continue;
-        QLineSeries* s = seriesFor(name);
-        if (s->count() >= kMaxPoints) {
-            // Keep every other point: the curve's shape survives, the cost stays bounded.
-            QList<QPointF> points = s->points();
-            QList<QPointF> thinned;
-            for (qsizetype i = 0; i < points.size(); i += 2) thinned << points[i];
-            s->replace(thinned);
-        }
-        s->append(static_cast<double>(step), value);
-        if (first && s->count() == 1) m_minY = m_maxY = value;
-        m_minY = std::min(m_minY, value);
-        m_maxY = std::max(m_maxY, value);
+        addPoint(seriesFor(name), step, value);
     }
     m_maxStep = std::max(m_maxStep, step);
     rescale();
+}
+
+void LossChart::setComparison(
+    const std::vector<std::pair<QString, std::vector<std::pair<std::int64_t, ll::LossValues>>>>&
+        runs) {
+    clear();
+    chart()->setTitle(tr("Loss of %1 runs").arg(runs.size()));
+    for (const auto& [run, log] : runs) {
+        // The runs may be different models: compare their "loss", else their first value.
+        std::string metric;
+        for (const auto& [step, losses] : log) {
+            if (losses.contains("loss")) {
+                metric = "loss";
+                break;
+            }
+            if (metric.empty() && !losses.empty()) metric = losses.begin()->first;
+        }
+        std::string name = run.toStdString();
+        if (!metric.empty() && metric != "loss") name += " (" + metric + ")";
+        QLineSeries* s = seriesFor(name);
+        for (const auto& [step, losses] : log) {
+            auto it = losses.find(metric);
+            if (it == losses.end() || !std::isfinite(it->second)) continue;
+            addPoint(s, step, it->second);
+            m_maxStep = std::max(m_maxStep, step);
+        }
+    }
+    rescale();
+}
+
+QStringList LossChart::seriesNames() const {
+    QStringList names;
+    for (const auto* s : chart()->series()) names << s->name();
+    return names;
 }
 
 void LossChart::setHistory(const std::vector<std::pair<std::int64_t, ll::LossValues>>& log) {

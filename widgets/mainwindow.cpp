@@ -5,8 +5,10 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QImage>
 #include <QLabel>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -18,7 +20,9 @@
 #include "gridview/gridview.h"
 #include "losschart.h"
 #include "run/runfolder.h"
+#include "runsamplebar.h"
 #include "runsbrowser.h"
+#include "tabularview.h"
 #include "trainingjob.h"
 #include "trainpanel.h"
 
@@ -52,8 +56,13 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     setWindowTitle(tr("LatentLab"));
     setObjectName(QStringLiteral("mainWindow"));
 
-    // Centre: the samples, always there.
+    // Centre: the samples, always there: a tile grid for images, a table view for rows.
     m_grid = new GridView(vulkan);
+    m_tabular = new TabularView;
+    m_centre = new QStackedWidget;
+    m_centre->addWidget(m_grid);
+    m_centre->addWidget(m_tabular);
+    m_sampleBar = new RunSampleBar;
     m_gridCaption = new QLabel(tr("Load a dataset in the Data mode to see its samples here."));
     m_gridCaption->setObjectName(QStringLiteral("gridCaption"));
     m_gridCaption->setContentsMargins(8, 4, 8, 4);
@@ -62,7 +71,8 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     centreLayout->setContentsMargins(0, 0, 0, 0);
     centreLayout->setSpacing(0);
     centreLayout->addWidget(m_gridCaption);
-    centreLayout->addWidget(m_grid, 1);
+    centreLayout->addWidget(m_sampleBar);
+    centreLayout->addWidget(m_centre, 1);
     setCentralWidget(centre);
 
     // Right: the active mode's panel.
@@ -70,7 +80,13 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_trainPanel = new TrainPanel;
     m_panels = new QStackedWidget;
     m_panels->addWidget(m_dataPanel);
-    m_panels->addWidget(m_trainPanel);
+    // The train panel grows with the model's settings: it scrolls rather than squeezes.
+    auto* trainScroll = new QScrollArea;
+    trainScroll->setWidget(m_trainPanel);
+    trainScroll->setWidgetResizable(true);
+    trainScroll->setFrameShape(QFrame::NoFrame);
+    trainScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_panels->addWidget(trainScroll);
     auto* panelDock = new QDockWidget(tr("Data"), this);
     panelDock->setObjectName(QStringLiteral("panelDock"));
     panelDock->setFeatures(QDockWidget::DockWidgetMovable);
@@ -83,6 +99,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     auto* runsDock = new QDockWidget(tr("Runs"), this);
     runsDock->setObjectName(QStringLiteral("runsDock"));
     runsDock->setWidget(m_runs);
+    runsDock->setMinimumWidth(300);
     addDockWidget(Qt::LeftDockWidgetArea, runsDock);
 
     // Bottom: charts.
@@ -95,7 +112,10 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_rendererLabel = new QLabel(m_grid->rendererName());
     m_rendererLabel->setObjectName(QStringLiteral("rendererLabel"));
     m_runLabel = new QLabel;
+    m_deviceLabel = new QLabel;
+    m_deviceLabel->setObjectName(QStringLiteral("deviceStatus"));
     statusBar()->addPermanentWidget(m_runLabel);
+    statusBar()->addPermanentWidget(m_deviceLabel);
     statusBar()->addPermanentWidget(new QLabel(QString::fromStdString(ll::cpuSummary())));
     statusBar()->addPermanentWidget(m_rendererLabel);
 
@@ -105,13 +125,24 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     connect(m_dataPanel, &DataPanel::previewReady, this, [this](const ll::DatasetPreview& preview) {
         const auto& s = preview.summary;
         m_realGrid = preview.grid;
+        m_dataTabular = s.modality == ll::Modality::Tabular;
+        m_trainPanel->setTabularData(m_dataTabular);
         m_realCaption =
-            tr("Real samples of %1: one row per class").arg(QString::fromStdString(s.name));
+            m_dataTabular
+                ? tr("%1: %2 rows of %3 columns. Train a model to see generated rows beside real "
+                     "ones.")
+                      .arg(QString::fromStdString(s.name))
+                      .arg(s.count)
+                      .arg(s.features)
+                : tr("Real samples of %1: one row per class").arg(QString::fromStdString(s.name));
         m_trainPanel->setDatasetDescription(tr("Dataset: <b>%1</b>, %2 samples, %3 classes")
                                                 .arg(QString::fromStdString(s.name).toHtmlEscaped())
                                                 .arg(s.count)
                                                 .arg(s.classNames.size()));
-        if (m_mode == Mode::Data || m_trainGrid.empty()) showGrid(m_realGrid, m_realCaption);
+        if (m_dataTabular)
+            setMode(m_mode);
+        else if (m_mode == Mode::Data || m_trainGrid.empty())
+            showGrid(m_realGrid, m_realCaption);
         statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(s.source)), 5000);
     });
     connect(m_dataPanel, &DataPanel::loadFailed, this,
@@ -122,30 +153,78 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     connect(m_trainPanel, &TrainPanel::resumeRequested, m_job, &TrainingJob::resume);
     connect(m_trainPanel, &TrainPanel::stopRequested, m_job, &TrainingJob::stop);
     connect(m_trainPanel, &TrainPanel::learningRateChanged, m_job, &TrainingJob::setLearningRate);
+    connect(m_trainPanel, &TrainPanel::sampleEveryChanged, m_job, &TrainingJob::setSampleEvery);
+    connect(m_trainPanel, &TrainPanel::checkpointEveryChanged, m_job,
+            &TrainingJob::setCheckpointEvery);
+    connect(m_job, &TrainingJob::guardTripped, m_trainPanel, &TrainPanel::onGuardTripped);
+    connect(m_job, &TrainingJob::guardTripped, this,
+            [this](const QString& message) { statusBar()->showMessage(message, 30000); });
 
     connect(m_job, &TrainingJob::started, m_trainPanel, &TrainPanel::onStarted);
     connect(m_job, &TrainingJob::progress, m_trainPanel, &TrainPanel::onProgress);
     connect(m_job, &TrainingJob::pausedChanged, m_trainPanel, &TrainPanel::onPausedChanged);
     connect(m_job, &TrainingJob::finished, m_trainPanel, &TrainPanel::onFinished);
     connect(m_job, &TrainingJob::started, this, [this](const ll::TrainStarted& info) {
-        if (info.startStep == 0) m_lossChart->clear();
+        // A resumed run continues its curves; a new one starts a clean chart.
+        if (info.startStep == 0)
+            m_lossChart->clear();
+        else
+            m_lossChart->setHistory(ll::readLossLog(info.runDir));
+        if (auto config = ll::readRunConfig(info.runDir)) m_trainPanel->showRunConfig(*config);
         m_runLabel->setText(tr("Training: %1").arg(QString::fromStdString(info.runDir)));
+        m_deviceLabel->setText(tr("Device: %1").arg(QString::fromStdString(info.device)));
         m_runs->refresh();
     });
     connect(m_job, &TrainingJob::progress, this,
             [this](const ll::TrainProgress& p) { m_lossChart->append(p.step, p.losses); });
     connect(m_job, &TrainingJob::samples, this, [this](const ll::SampleGrid& grid) {
         m_trainGrid = grid;
+        m_trainIsTable = false;
         m_trainCaption =
             tr("Model samples at step %1: one row per class, fixed seeds").arg(grid.step);
         if (m_mode == Mode::Train) showGrid(m_trainGrid, m_trainCaption);
     });
+    connect(
+        m_job, &TrainingJob::tables, this,
+        [this](const ll::TableSamples& generated, const ll::TableSamples& real) {
+            m_tabular->setTables(generated, real);
+            m_trainIsTable = true;
+            m_trainCaption =
+                tr("Generated rows at step %1 beside real rows, fixed seed").arg(generated.step);
+            if (m_mode == Mode::Train) showTable(m_trainCaption);
+        });
     connect(m_job, &TrainingJob::finished, this, [this](const ll::TrainFinished& result) {
         m_runLabel->setText(QString::fromStdString(result.message));
         statusBar()->showMessage(QString::fromStdString(result.message), 15000);
         m_runs->refresh();
     });
     connect(m_runs, &RunsBrowser::runSelected, this, &MainWindow::openRun);
+    connect(m_runs, &RunsBrowser::compareRequested, this, &MainWindow::compareRuns);
+    connect(m_runs, &RunsBrowser::continueRequested, this, &MainWindow::continueRun);
+    connect(m_runs, &RunsBrowser::sampleRequested, m_sampleBar, &RunSampleBar::open);
+    connect(m_sampleBar, &RunSampleBar::gridReady, this,
+            [this](const ll::SampleGrid& grid, const QString& caption) {
+                if (m_job->isRunning()) return;  // the live run owns the centre
+                m_trainGrid = grid;
+                m_trainIsTable = false;
+                m_trainCaption = caption;
+                setMode(Mode::Train);
+            });
+    connect(m_sampleBar, &RunSampleBar::tableReady, this,
+            [this](const ll::TableSamples& table, const QString& caption) {
+                if (m_job->isRunning()) return;
+                m_tabular->setTables(table);
+                m_trainIsTable = true;
+                m_trainCaption = caption;
+                setMode(Mode::Train);
+            });
+    connect(m_sampleBar, &RunSampleBar::noSamples, this, [this](const QString& message) {
+        m_trainGrid = {};
+        m_trainIsTable = false;
+        showGrid({}, message);
+    });
+    connect(m_sampleBar, &RunSampleBar::failed, this,
+            [this](const QString& message) { statusBar()->showMessage(message, 15000); });
     connect(m_grid, &GridView::tileHovered, this, [this](int index) {
         const auto& g = m_grid->grid();
         if (index < 0 || g.empty()) return statusBar()->clearMessage();
@@ -202,22 +281,39 @@ void MainWindow::setMode(Mode mode) {
         a->setChecked(a->data().toInt() == static_cast<int>(mode));
     auto* dock = findChild<QDockWidget*>(QStringLiteral("panelDock"));
     if (mode == Mode::Train) {
-        m_panels->setCurrentWidget(m_trainPanel);
+        m_panels->setCurrentIndex(1);
         if (dock) dock->setWindowTitle(tr("Train"));
-        if (!m_trainGrid.empty())
+        if (m_trainIsTable && !m_tabular->generated().empty())
+            showTable(m_trainCaption);
+        else if (m_dataTabular)
+            showTable(m_realCaption);
+        else if (!m_trainGrid.empty())
             showGrid(m_trainGrid, m_trainCaption);
         else if (!m_realGrid.empty())
             showGrid(m_realGrid, m_realCaption + tr(" (no model samples yet)"));
     } else {
         m_panels->setCurrentWidget(m_dataPanel);
         if (dock) dock->setWindowTitle(tr("Data"));
-        if (!m_realGrid.empty()) showGrid(m_realGrid, m_realCaption);
+        if (m_dataTabular)
+            showTable(m_realCaption);
+        else if (!m_realGrid.empty())
+            showGrid(m_realGrid, m_realCaption);
     }
 }
 
 void MainWindow::showGrid(const ll::SampleGrid& grid, const QString& caption) {
+    m_centre->setCurrentWidget(m_grid);
     m_grid->setGrid(grid);
     m_gridCaption->setText(caption);
+}
+
+void MainWindow::showTable(const QString& caption) {
+    m_centre->setCurrentWidget(m_tabular);
+    m_gridCaption->setText(caption);
+}
+
+bool MainWindow::showsTable() const {
+    return m_centre->currentWidget() == m_tabular;
 }
 
 void MainWindow::startTraining() {
@@ -226,8 +322,45 @@ void MainWindow::startTraining() {
     config.dataset = m_dataPanel->spec();
     config.workspace = m_workspace;
     m_trainGrid = {};
+    m_trainIsTable = false;
+    m_tabular->clear();
+    m_sampleBar->close();
     setMode(Mode::Train);
     m_job->start(config);
+}
+
+void MainWindow::continueRun(const QString& runDir) {
+    if (m_job->isRunning()) {
+        statusBar()->showMessage(tr("A run is training: stop it before continuing another."),
+                                 10000);
+        return;
+    }
+    const std::filesystem::path run = runDir.toStdString();
+    auto info = ll::readRunInfo(run);
+    if (!info) {
+        statusBar()->showMessage(QString::fromStdString(info.error().message), 15000);
+        return;
+    }
+    // An unfinished run goes on to its own budget; a finished one gets the panel's steps more.
+    const std::int64_t steps = info->step < info->totalSteps
+                                   ? info->totalSteps
+                                   : info->step + m_trainPanel->config().steps;
+    m_trainGrid = {};
+    m_trainIsTable = false;
+    m_tabular->clear();
+    m_sampleBar->close();
+    setMode(Mode::Train);
+    m_job->start(
+        ll::TrainConfig{.steps = steps, .runDir = run, .workspace = m_workspace, .resume = true});
+}
+
+void MainWindow::compareRuns(const QStringList& runDirs) {
+    if (m_job->isRunning()) return;  // the live run owns the chart
+    std::vector<std::pair<QString, std::vector<std::pair<std::int64_t, ll::LossValues>>>> runs;
+    for (const QString& dir : runDirs)
+        runs.emplace_back(QFileInfo(dir).fileName(), ll::readLossLog(dir.toStdString()));
+    m_lossChart->setComparison(runs);
+    statusBar()->showMessage(tr("Comparing the loss curves of %1 runs").arg(runs.size()), 5000);
 }
 
 void MainWindow::openRun(const QString& runDir) {
@@ -237,6 +370,13 @@ void MainWindow::openRun(const QString& runDir) {
     auto config = ll::readRunConfig(run);
     auto data = ll::readRunData(run);
     if (!config || !data) return;
+    const ll::ModelInfo* model = ll::findModel(config->model);
+    if (data->shape.tabular() || (model && !model->generates)) {
+        // Rows are cheap to draw fresh; a classifier says that it has nothing to sample.
+        m_sampleBar->open(runDir);
+        return;
+    }
+    m_sampleBar->close();
     QDir samples(runDir + QStringLiteral("/samples"));
     const QStringList pngs =
         samples.entryList({QStringLiteral("step-*.png")}, QDir::Files, QDir::Name);

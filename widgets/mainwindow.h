@@ -5,6 +5,7 @@
 #include <QMainWindow>
 
 #include "common/samplegrid.h"
+#include "common/table.h"
 
 class QActionGroup;
 class QLabel;
@@ -16,7 +17,9 @@ namespace ll::widgets {
 class DataPanel;
 class GridView;
 class LossChart;
+class RunSampleBar;
 class RunsBrowser;
+class TabularView;
 class TrainPanel;
 class TrainingJob;
 
@@ -36,12 +39,19 @@ public:
     DataPanel* dataPanel() const { return m_dataPanel; }
     TrainPanel* trainPanel() const { return m_trainPanel; }
     GridView* gridView() const { return m_grid; }
+    TabularView* tabularView() const { return m_tabular; }
+    RunSampleBar* sampleBar() const { return m_sampleBar; }
+    /// True when the centre shows the tabular view, false for the image grid.
+    bool showsTable() const;
     LossChart* lossChart() const { return m_lossChart; }
     RunsBrowser* runsBrowser() const { return m_runs; }
     TrainingJob* trainingJob() const { return m_job; }
 
 public Q_SLOTS:
     void startTraining();
+    /// Resumes a run from its last checkpoint (to its own step budget; a completed run gets
+    /// the panel's steps more).
+    void continueRun(const QString& runDir);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -49,12 +59,17 @@ protected:
 private:
     void buildModeBar();
     void showGrid(const ll::SampleGrid& grid, const QString& caption);
+    void showTable(const QString& caption);
     void openRun(const QString& runDir);
+    void compareRuns(const QStringList& runDirs);
     void restoreSettings();
 
     Mode m_mode = Mode::Data;
     std::filesystem::path m_workspace;
     GridView* m_grid;
+    TabularView* m_tabular;
+    QStackedWidget* m_centre;
+    RunSampleBar* m_sampleBar;
     QLabel* m_gridCaption;
     QStackedWidget* m_panels;
     DataPanel* m_dataPanel;
@@ -65,11 +80,14 @@ private:
     QActionGroup* m_modes = nullptr;
     QLabel* m_rendererLabel;
     QLabel* m_runLabel;
+    QLabel* m_deviceLabel;
 
     ll::SampleGrid m_realGrid;
     ll::SampleGrid m_trainGrid;
     QString m_realCaption;
     QString m_trainCaption;
+    bool m_dataTabular = false;
+    bool m_trainIsTable = false;  // the latest training output is rows, not a grid
 };
 
 }  // namespace ll::widgets

@@ -2,14 +2,18 @@
 
 #include <filesystem>
 
+#include <QStringList>
 #include <QWidget>
 
+class QPushButton;
 class QTreeWidget;
 
 namespace ll::widgets {
 
 /// The runs browser on the left: every run in the workspace with its model, dataset, steps,
-/// status and last loss. Selecting a run emits runSelected with its folder.
+/// status and last metrics. One selected run emits runSelected; several emit
+/// compareRequested (their loss curves go on one chart). Continue and Sample act on the
+/// selected run, from the buttons or the context menu.
 class RunsBrowser : public QWidget {
     Q_OBJECT
 public:
@@ -18,16 +22,30 @@ public:
     void setWorkspace(const std::filesystem::path& workspace);
     const std::filesystem::path& workspace() const { return m_workspace; }
     int runCount() const;
+    /// Run folders, newest first, as listed.
+    QStringList runs() const;
+    QStringList selectedRuns() const;
+    /// Selects these run folders (as a user's click or ctrl-click would).
+    void selectRuns(const QStringList& runDirs);
 
 public Q_SLOTS:
     void refresh();
 
 Q_SIGNALS:
     void runSelected(const QString& runDir);
+    void compareRequested(const QStringList& runDirs);
+    void continueRequested(const QString& runDir);
+    void sampleRequested(const QString& runDir);
 
 private:
+    void onSelectionChanged();
+    void showContextMenu(const QPoint& pos);
+    QString singleSelection() const;
+
     std::filesystem::path m_workspace;
     QTreeWidget* m_tree;
+    QPushButton* m_continue;
+    QPushButton* m_sample;
 };
 
 }  // namespace ll::widgets

@@ -47,6 +47,14 @@ void TrainingJob::setLearningRate(double lr) {
     if (m_running && m_trainer) m_trainer->setLearningRate(lr);
 }
 
+void TrainingJob::setSampleEvery(int steps) {
+    if (m_running && m_trainer) m_trainer->setSampleEvery(steps);
+}
+
+void TrainingJob::setCheckpointEvery(int steps) {
+    if (m_running && m_trainer) m_trainer->setCheckpointEvery(steps);
+}
+
 // Runs on the worker thread: never touches a widget, only posts to the GUI thread.
 void TrainingJob::onEvent(const ll::TrainEvent& event) {
     if (const auto* grid = std::get_if<ll::TrainSamples>(&event)) {
@@ -57,6 +65,17 @@ void TrainingJob::onEvent(const ll::TrainEvent& event) {
             m_pendingGrid = grid->grid;
         }
         if (first) QMetaObject::invokeMethod(this, &TrainingJob::deliverGrid, Qt::QueuedConnection);
+        return;
+    }
+    if (const auto* table = std::get_if<ll::TrainTable>(&event)) {
+        bool first = false;
+        {
+            std::lock_guard lock(m_gridMutex);
+            first = !m_pendingTable.has_value();
+            m_pendingTable = *table;
+        }
+        if (first)
+            QMetaObject::invokeMethod(this, &TrainingJob::deliverTable, Qt::QueuedConnection);
         return;
     }
     QMetaObject::invokeMethod(
@@ -74,8 +93,11 @@ void TrainingJob::onEvent(const ll::TrainEvent& event) {
                     } else if constexpr (std::is_same_v<T, ll::TrainPaused>) {
                         m_paused = e.paused;
                         Q_EMIT pausedChanged(e.paused);
+                        if (e.paused && !e.message.empty())
+                            Q_EMIT guardTripped(QString::fromStdString(e.message));
                     } else if constexpr (std::is_same_v<T, ll::TrainFinished>) {
                         deliverGrid();  // the last grid before the end
+                        deliverTable();
                         m_running = false;
                         m_paused = false;
                         Q_EMIT finished(e);
@@ -93,6 +115,15 @@ void TrainingJob::deliverGrid() {
         grid.swap(m_pendingGrid);
     }
     if (grid) Q_EMIT samples(*grid);
+}
+
+void TrainingJob::deliverTable() {
+    std::optional<ll::TrainTable> table;
+    {
+        std::lock_guard lock(m_gridMutex);
+        table.swap(m_pendingTable);
+    }
+    if (table) Q_EMIT tables(table->generated, table->real);
 }
 
 }  // namespace ll::widgets

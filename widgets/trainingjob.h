@@ -35,18 +35,26 @@ public:
     /// Asks the run to stop; it saves a checkpoint and emits finished().
     void stop();
     void setLearningRate(double lr);
+    /// Sample and checkpoint intervals of the running job, from its next step on.
+    void setSampleEvery(int steps);
+    void setCheckpointEvery(int steps);
 
 Q_SIGNALS:
     void started(const ll::TrainStarted& info);
     void progress(const ll::TrainProgress& progress);
     void samples(const ll::SampleGrid& grid);
+    /// Tabular runs: generated rows beside real ones (latest wins, like grids).
+    void tables(const ll::TableSamples& generated, const ll::TableSamples& real);
     void checkpointSaved(qint64 step, const QString& path);
     void pausedChanged(bool paused);
+    /// The trainer paused by itself (the NaN guard restored a checkpoint); says why.
+    void guardTripped(const QString& message);
     void finished(const ll::TrainFinished& result);
 
 private:
     void onEvent(const ll::TrainEvent& event);
     void deliverGrid();
+    void deliverTable();
 
     std::unique_ptr<ll::Trainer> m_trainer;
     std::jthread m_thread;
@@ -55,6 +63,7 @@ private:
 
     std::mutex m_gridMutex;
     std::optional<ll::SampleGrid> m_pendingGrid;
+    std::optional<ll::TrainTable> m_pendingTable;
 };
 
 }  // namespace ll::widgets

@@ -38,4 +38,42 @@ Dataset Dataset::subset(const torch::Tensor& indices) const {
     return d;
 }
 
+std::vector<double> Dataset::meanVector() const {
+    if (!mean.defined()) return {};
+    auto m = mean.to(torch::kFloat64).contiguous();
+    return {m.data_ptr<double>(), m.data_ptr<double>() + m.numel()};
+}
+
+std::vector<double> Dataset::stdVector() const {
+    if (!std.defined()) return {};
+    auto s = std.to(torch::kFloat64).contiguous();
+    return {s.data_ptr<double>(), s.data_ptr<double>() + s.numel()};
+}
+
+TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
+                       const std::vector<std::string>& columns, const std::vector<double>& mean,
+                       const std::vector<double>& std,
+                       const std::vector<std::string>& classNames) {
+    TableSamples t;
+    t.columns = columns;
+    t.classNames = classNames;
+    t.rows = rows.size(0);
+    const auto d = static_cast<std::size_t>(rows.size(1));
+    auto v = rows.to(torch::kCPU, torch::kFloat64).contiguous();
+    const double* p = v.data_ptr<double>();
+    t.values.assign(p, p + v.numel());
+    for (std::size_t i = 0; i < t.values.size(); ++i) {
+        const std::size_t c = i % d;
+        t.values[i] = t.values[i] * (c < std.size() ? std[c] : 1.0) + (c < mean.size() ? mean[c] : 0.0);
+    }
+    auto l = labels.to(torch::kCPU, torch::kInt64).contiguous();
+    for (std::int64_t i = 0; i < l.numel(); ++i)
+        t.labels.push_back(static_cast<int>(l.data_ptr<std::int64_t>()[i]));
+    if (t.columns.size() != d) {
+        t.columns.clear();
+        for (std::size_t c = 0; c < d; ++c) t.columns.push_back("x" + std::to_string(c));
+    }
+    return t;
+}
+
 }  // namespace ll

@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include "common/table.h"
 #include "data/datasetspec.h"
 
 namespace ll {
@@ -28,6 +29,15 @@ struct Dataset {
     DatasetSummary summary() const;
     /// The rows at `indices` (int64), sharing names and statistics.
     Dataset subset(const torch::Tensor& indices) const;
+    /// Tabular only: the mean and std as plain vectors (for data.json and tables).
+    std::vector<double> meanVector() const;
+    std::vector<double> stdVector() const;
 };
+
+/// Standardised rows (N x D) and their labels as a table in original units.
+TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
+                       const std::vector<std::string>& columns, const std::vector<double>& mean,
+                       const std::vector<double>& std,
+                       const std::vector<std::string>& classNames);
 
 }  // namespace ll

@@ -44,7 +44,11 @@ struct ModelInfo {
     bool images = true;
     bool tabular = false;
     bool conditional = false;
+    /// False for classifiers: they are trained like the rest but have nothing to sample.
+    bool generates = true;
     Settings defaults;
+    /// One line per setting: what it does and its range.
+    std::map<std::string, std::string> help;
 };
 
 /// Every model the registry can build (std-only, so the GUI can list them).

@@ -98,6 +98,28 @@ Result<void> GenerativeModel::load(const fs::path& path) {
     return {};
 }
 
+torch::Tensor GenerativeModel::classify(const torch::Tensor&) {
+    throw std::logic_error("model '" + name() + "' is not a classifier");
+}
+
+torch::Tensor GenerativeModel::classifyNoisy(const torch::Tensor&, const torch::Tensor&) {
+    throw std::logic_error("model '" + name() + "' is not a noisy classifier");
+}
+
+torch::Device settingDevice(const Settings& s) {
+    auto it = s.find("device");
+    const std::string want = it == s.end() || it->second.empty() ? "auto" : it->second;
+    if (want == "cpu") return torch::kCPU;
+    if (want == "auto") return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+    if (want == "cuda") {
+        if (!torch::cuda::is_available())
+            throw std::invalid_argument(
+                "setting 'device' is cuda, but this LibTorch has no CUDA or sees no GPU");
+        return torch::kCUDA;
+    }
+    throw std::invalid_argument("setting 'device': '" + want + "' is not auto, cpu or cuda");
+}
+
 double settingNumber(const Settings& s, const std::string& key, double fallback) {
     auto it = s.find(key);
     if (it == s.end() || it->second.empty()) return fallback;

@@ -8,8 +8,10 @@
 
 #include <torch/types.h>
 
+#include "common/cpu.h"
 #include "common/error.h"
 #include "models/catalog.h"
+#include "models/request.h"
 
 namespace torch::nn {
 class Module;
@@ -20,31 +22,37 @@ class Optimizer;
 
 namespace ll {
 
-/// One sampling call: how many, from which seed, for which classes.
-struct SampleRequest {
-    std::int64_t count = 0;
-    std::uint64_t seed = 0;
-    /// One class per sample; empty cycles through the classes.
-    std::vector<std::int64_t> labels;
-    /// Scales the prior's standard deviation (VAE family).
-    double temperature = 1.0;
-};
-
 using LossMap = std::map<std::string, double>;
 
-/// The interface every generative family implements. Data tensors are float32 on the CPU:
-/// images N x C x H x W in [0, 1], tabular rows N x D standardised.
+/// The interface every model the workbench trains implements: the generative families and
+/// the classifiers that guide and judge them. Data tensors given to and returned by a model
+/// are float32 on the CPU: images N x C x H x W in [0, 1], tabular rows N x D standardised,
+/// labels int64. A model on CUDA moves them itself.
 class GenerativeModel {
 public:
     virtual ~GenerativeModel() = default;
     virtual std::string name() const = 0;
     virtual const ModelShape& shape() const = 0;
     virtual Settings settings() const = 0;
+    /// Which thread pool should own the cores while this model trains (common/cpu.h).
+    virtual Workload workload() const { return Workload::Mlp; }
+    /// Where the model computes ("cpu" or "cuda").
+    virtual std::string deviceName() const { return "cpu"; }
 
-    /// One optimisation step on a batch; returns the losses to log (the first is the total).
+    /// One optimisation step on a batch; returns the losses to log, "loss" the total.
     virtual LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) = 0;
+
+    /// False for classifiers, which have nothing to sample.
+    virtual bool generates() const { return true; }
     /// Samples in data space, deterministic for a given request.
     virtual torch::Tensor sample(const SampleRequest& request) = 0;
+
+    /// Classifiers: class logits (N x classes) for clean data.
+    virtual torch::Tensor classify(const torch::Tensor& x);
+    /// Noisy classifiers: class logits for x_t = sqrt(alphaBar) x + sqrt(1 - alphaBar) noise,
+    /// alphaBar (N) the cumulative signal level of each sample. Differentiable in x.
+    virtual bool classifiesNoisy() const { return false; }
+    virtual torch::Tensor classifyNoisy(const torch::Tensor& x, const torch::Tensor& alphaBar);
 
     virtual double learningRate() const = 0;
     virtual void setLearningRate(double lr) = 0;
@@ -60,7 +68,8 @@ protected:
     virtual std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() = 0;
 };
 
-/// Builds a model by registry name; unknown names and bad settings are errors.
+/// Builds a model by registry name; unknown names and bad settings are errors. Every model
+/// also takes the settings "lr" (initial learning rate) and "device" (auto, cpu or cuda).
 Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
                                                      const ModelShape& shape,
                                                      const Settings& settings);
@@ -69,5 +78,9 @@ Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
 /// value does not parse (createModel turns that into an error).
 double settingNumber(const Settings& s, const std::string& key, double fallback);
 std::vector<int> settingInts(const Settings& s, const std::string& key, std::vector<int> fallback);
+
+/// The device the "device" setting asks for: "auto" (default) is CUDA when this LibTorch has
+/// it and a GPU is present, else the CPU; "cuda" without CUDA throws std::invalid_argument.
+torch::Device settingDevice(const Settings& s);
 
 }  // namespace ll

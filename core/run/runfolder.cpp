@@ -29,6 +29,9 @@ fs::path checkpoint(const fs::path& run, std::int64_t step) {
 fs::path samples(const fs::path& run, std::int64_t step) {
     return run / "samples" / numbered("step", step, ".png");
 }
+fs::path sampleTable(const fs::path& run, std::int64_t step) {
+    return run / "samples" / numbered("step", step, ".csv");
+}
 }  // namespace runfiles
 
 namespace {
@@ -124,6 +127,11 @@ Result<void> writeRunData(const fs::path& run, const RunData& d) {
                 {"width", d.shape.width},
                 {"features", d.shape.features},
                 {"classes", d.shape.numClasses}}}};
+    if (d.shape.tabular()) {
+        j["feature_names"] = d.featureNames;
+        j["mean"] = d.mean;
+        j["std"] = d.std;
+    }
     return writeFileAtomic(run / "data.json", j.dump(2) + "\n");
 }
 
@@ -140,6 +148,18 @@ Result<RunData> readRunData(const fs::path& run) {
                              s.at("classes").get<int>()};
         if (d.shape.numClasses != static_cast<int>(d.classNames.size()) || d.shape.numClasses < 1)
             return fail((run / "data.json").string() + ": class names and class count disagree");
+        if (d.shape.tabular()) {
+            const auto n = static_cast<std::size_t>(d.shape.features);
+            d.featureNames = j->value("feature_names", std::vector<std::string>{});
+            d.mean = j->value("mean", std::vector<double>(n, 0.0));
+            d.std = j->value("std", std::vector<double>(n, 1.0));
+            if (d.featureNames.size() != n) {
+                d.featureNames.clear();
+                for (std::size_t i = 0; i < n; ++i) d.featureNames.push_back("x" + std::to_string(i));
+            }
+            if (d.mean.size() != n || d.std.size() != n)
+                return fail((run / "data.json").string() + ": standardisation has the wrong size");
+        }
         return d;
     } catch (const json::exception& e) {
         return fail((run / "data.json").string() + ": malformed (" + e.what() + ")");

@@ -17,6 +17,8 @@ inline constexpr const char* kLog = "log.jsonl";
 inline constexpr const char* kLatest = "checkpoints/latest.json";
 std::filesystem::path checkpoint(const std::filesystem::path& run, std::int64_t step);
 std::filesystem::path samples(const std::filesystem::path& run, std::int64_t step);
+/// Tabular runs: generated rows as CSV.
+std::filesystem::path sampleTable(const std::filesystem::path& run, std::int64_t step);
 }  // namespace runfiles
 
 /// `<workspace>/runs/<yyyymmdd-hhmmss>-<model>-<dataset>`, made unique if it exists.
@@ -46,6 +48,10 @@ struct RunData {
     std::string datasetName;
     ModelShape shape;
     std::vector<std::string> classNames;
+    /// Tabular data: column names and the standardisation (original = value * std + mean).
+    std::vector<std::string> featureNames;
+    std::vector<double> mean;
+    std::vector<double> std;
 };
 Result<void> writeRunData(const std::filesystem::path& run, const RunData& data);
 Result<RunData> readRunData(const std::filesystem::path& run);

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "common/samplegrid.h"
+#include "common/table.h"
 #include "data/datasetspec.h"
 #include "models/catalog.h"
 
@@ -34,6 +35,10 @@ struct TrainConfig {
     std::filesystem::path workspace;
     /// Continue the run in runDir from its last checkpoint.
     bool resume = false;
+    /// With resume: continue at this learning rate instead of the run's own (0: keep it).
+    double resumeLearningRate = 0;
+    /// Test hook, not saved: the loss of this step is treated as NaN (exercises the guard).
+    std::int64_t injectNanAtStep = 0;
 };
 
 using LossValues = std::map<std::string, double>;
@@ -56,6 +61,11 @@ struct TrainProgress {
 struct TrainSamples {
     SampleGrid grid;
 };
+/// Tabular runs: generated rows beside a fixed set of real rows, both in original units.
+struct TrainTable {
+    TableSamples generated;
+    TableSamples real;
+};
 struct TrainCheckpoint {
     std::int64_t step = 0;
     std::string path;
@@ -63,6 +73,8 @@ struct TrainCheckpoint {
 struct TrainPaused {
     bool paused = false;
     std::int64_t step = 0;
+    /// Why the trainer paused by itself (the NaN guard); empty when the user paused.
+    std::string message;
 };
 struct TrainFinished {
     enum class Outcome { Completed, Cancelled, Failed };
@@ -71,7 +83,7 @@ struct TrainFinished {
     std::string message;
     std::string runDir;
 };
-using TrainEvent = std::variant<TrainStarted, TrainProgress, TrainSamples, TrainCheckpoint,
-                                TrainPaused, TrainFinished>;
+using TrainEvent = std::variant<TrainStarted, TrainProgress, TrainSamples, TrainTable,
+                                TrainCheckpoint, TrainPaused, TrainFinished>;
 
 }  // namespace ll

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 
 #include <torch/torch.h>
@@ -24,7 +25,12 @@ struct Trainer::Impl {
     mutable std::mutex mutex;
     std::condition_variable_any wake;
     bool paused = false;
-    double pendingLearningRate = 0;  // 0: no change asked
+    std::string pauseMessage;
+    // Changes asked from other threads, applied at the next step; 0: none asked.
+    double pendingLearningRate = 0;
+    int pendingSampleEvery = 0;
+    int pendingCheckpointEvery = 0;
+    int restores = 0;
 
     std::unique_ptr<GenerativeModel> model;
     Dataset data;
@@ -37,20 +43,43 @@ struct Trainer::Impl {
     Result<void> prepare();
     Result<void> checkpoint();
     void publishSamples();
+    void applyPendingChanges();
+    // Restores the last checkpoint after a non-finite loss and pauses; false if that fails.
+    Result<void> restoreAfterNan(const std::string& what);
     TrainFinished loop(std::stop_token stop);
     // Blocks while paused; false if a stop came meanwhile.
     bool waitWhilePaused(std::stop_token stop);
 };
+
+namespace {
+
+// A process killed mid-write leaves its temporary (".name.NNN.tmp", never the real file):
+// clear them away before continuing the run.
+void removeStaleTemporaries(const fs::path& run) {
+    std::error_code ec;
+    for (const fs::path& dir : {run, run / "checkpoints", run / "samples", run / "eval"})
+        for (const auto& e : fs::directory_iterator(dir, ec)) {
+            const std::string name = e.path().filename().string();
+            if (name.starts_with(".") && name.ends_with(".tmp")) fs::remove(e.path(), ec);
+        }
+}
+
+}  // namespace
 
 Result<void> Trainer::Impl::prepare() {
     if (config.resume) {
         if (config.runDir.empty()) return fail("resume needs a run folder");
         auto saved = readRunConfig(config.runDir);
         if (!saved) return tl::unexpected(saved.error());
-        // The run's own config wins, except for a longer step budget the caller asks for.
+        // The run's own config wins, except for a longer step budget the caller asks for
+        // and a new learning rate (after the NaN guard, a lower one is the usual fix).
         const auto steps = std::max(config.steps, saved->steps);
+        const double lr = config.resumeLearningRate;
+        const auto injectNan = config.injectNanAtStep;
         config = *saved;
         config.steps = steps;
+        if (lr > 0) config.learningRate = lr;
+        config.injectNanAtStep = injectNan;
         config.resume = true;
     }
     if (config.steps < 1) return fail("steps must be at least 1");
@@ -82,9 +111,11 @@ Result<void> Trainer::Impl::prepare() {
     if (!built) return tl::unexpected(built.error());
     model = std::move(*built);
     config.settings = model->settings();
+    applyThreadSettings(model->workload());
 
     if (config.resume) {
         run = config.runDir;
+        removeStaleTemporaries(run);
         auto latest = latestCheckpoint(run);
         if (!latest) return tl::unexpected(latest.error());
         if (auto ok = model->load(latest->second); !ok) return ok;
@@ -106,9 +137,73 @@ Result<void> Trainer::Impl::prepare() {
         if (ec) return fail(run.string() + ": cannot create the run folder (" + ec.message() + ")");
     }
     config.runDir = run;
-    if (auto ok = writeRunData(run, RunData{data.name, shape, data.classNames}); !ok) return ok;
+    if (auto ok = writeRunData(run, RunData{data.name, shape, data.classNames, data.featureNames,
+                                            data.meanVector(), data.stdVector()});
+        !ok)
+        return ok;
     model->setLearningRate(config.learningRate);
-    return writeRunConfig(run, config, "running", data.name, step);
+    if (auto ok = writeRunConfig(run, config, "running", data.name, step); !ok) return ok;
+    // A fresh run keeps its initial weights, so the NaN guard always has something to restore.
+    if (!config.resume) return checkpoint();
+    return {};
+}
+
+void Trainer::Impl::applyPendingChanges() {
+    std::lock_guard lock(mutex);
+    auto record = [&](const char* event, double value) {
+        (void)appendLogLine(
+            run, nlohmann::json{{"step", step}, {"event", event}, {"value", value}}.dump());
+    };
+    bool changed = false;
+    if (pendingLearningRate > 0) {
+        config.learningRate = pendingLearningRate;
+        model->setLearningRate(pendingLearningRate);
+        pendingLearningRate = 0;
+        record("learning_rate", config.learningRate);
+        changed = true;
+    }
+    if (pendingSampleEvery > 0) {
+        config.sampleEvery = pendingSampleEvery;
+        pendingSampleEvery = 0;
+        record("sample_every", config.sampleEvery);
+        changed = true;
+    }
+    if (pendingCheckpointEvery > 0) {
+        config.checkpointEvery = pendingCheckpointEvery;
+        pendingCheckpointEvery = 0;
+        record("checkpoint_every", config.checkpointEvery);
+        changed = true;
+    }
+    // A resumed run continues with the settings it had when it stopped.
+    if (changed) (void)writeRunConfig(run, config, "running", data.name, step);
+}
+
+Result<void> Trainer::Impl::restoreAfterNan(const std::string& what) {
+    const std::int64_t badStep = step;
+    auto latest = latestCheckpoint(run);
+    if (!latest) return tl::unexpected(latest.error());
+    if (auto ok = model->load(latest->second); !ok) return ok;
+    step = latest->first;
+    model->setLearningRate(config.learningRate);
+    (void)truncateLog(run, step);
+    (void)appendLogLine(run, nlohmann::json{{"step", step},
+                                            {"event", "nan_guard"},
+                                            {"bad_step", badStep},
+                                            {"loss", what}}
+                                 .dump());
+    // Fresh noise for the retry: the same noise at the same rate would fail the same way.
+    torch::manual_seed(config.seed + static_cast<std::uint64_t>(step) + 7919u * ++restores);
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%.3g", config.learningRate);
+    char lower[32];
+    std::snprintf(lower, sizeof lower, "%.3g", config.learningRate / 3);
+    std::lock_guard lock(mutex);
+    paused = true;
+    pauseMessage = "The " + what + " at step " + std::to_string(badStep) +
+                   ": training diverged. Restored the checkpoint of step " +
+                   std::to_string(step) + " and paused. Lower the learning rate (now " + lr +
+                   ", try " + lower + ") and resume.";
+    return {};
 }
 
 Result<void> Trainer::Impl::checkpoint() {
@@ -127,7 +222,25 @@ Result<void> Trainer::Impl::checkpoint() {
 }
 
 void Trainer::Impl::publishSamples() {
-    if (data.modality != Modality::Image) return;
+    if (data.modality == Modality::Tabular) {
+        // A fixed set of real rows (the same every time) beside fresh generated ones.
+        const std::int64_t n = std::min<std::int64_t>(500, data.size());
+        auto gen = torch::make_generator<torch::CPUGeneratorImpl>(config.seed + 104729);
+        auto idx = torch::randperm(data.size(), gen, torch::kInt64).slice(0, 0, n);
+        auto realLabels = data.y.index_select(0, idx);
+        SampleRequest request{.count = n, .seed = config.seed + 7919};
+        for (std::int64_t i = 0; i < n; ++i)
+            request.labels.push_back(realLabels[i].item<std::int64_t>());
+        TrainTable table{
+            .generated = makeTable(model->sample(request), realLabels, data.featureNames,
+                                   data.meanVector(), data.stdVector(), data.classNames),
+            .real = makeTable(data.x.index_select(0, idx), realLabels, data.featureNames,
+                              data.meanVector(), data.stdVector(), data.classNames)};
+        table.generated.step = step;
+        (void)writeTableCsv(table.generated, runfiles::sampleTable(run, step));
+        emit(std::move(table));
+        return;
+    }
     const int rows = std::min(data.numClasses(), std::max(1, config.maxGridRows));
     const int cols = std::max(1, config.samplesPerClass);
     SampleRequest request{.count = std::int64_t(rows) * cols, .seed = config.seed + 7919};
@@ -145,8 +258,9 @@ void Trainer::Impl::publishSamples() {
 bool Trainer::Impl::waitWhilePaused(std::stop_token stop) {
     std::unique_lock lock(mutex);
     if (!paused) return !stop.stop_requested();
+    std::string message = std::exchange(pauseMessage, {});
     lock.unlock();
-    emit(TrainPaused{.paused = true, .step = step});
+    emit(TrainPaused{.paused = true, .step = step, .message = std::move(message)});
     (void)writeRunConfig(run, config, "paused", data.name, step);
     lock.lock();
     wake.wait(lock, stop, [&] { return !paused; });
@@ -162,7 +276,7 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
                       .startStep = step,
                       .totalSteps = config.steps,
                       .dataset = data.summary(),
-                      .device = "CPU"});
+                      .device = model->deviceName() == "cpu" ? "CPU" : model->deviceName()});
     const std::int64_t n = data.size();
     const std::int64_t batch = std::min<std::int64_t>(config.batchSize, n);
     const std::int64_t perEpoch = n / batch;
@@ -171,7 +285,7 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
     auto lastLog = Clock::now();
     std::int64_t lastLogStep = step;
     double stepsPerSecond = 0;
-    publishSamples();
+    if (model->generates()) publishSamples();
 
     auto finish = [&](TrainFinished::Outcome outcome, std::string message) {
         const char* status = outcome == TrainFinished::Outcome::Completed   ? "completed"
@@ -186,18 +300,7 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
 
     while (step < config.steps) {
         if (!waitWhilePaused(stop)) break;
-        {
-            std::lock_guard lock(mutex);
-            if (pendingLearningRate > 0) {
-                config.learningRate = pendingLearningRate;
-                model->setLearningRate(pendingLearningRate);
-                pendingLearningRate = 0;
-                (void)appendLogLine(run, nlohmann::json{{"step", step},
-                                                        {"event", "learning_rate"},
-                                                        {"value", config.learningRate}}
-                                             .dump());
-            }
-        }
+        applyPendingChanges();
         // The data order is a function of (seed, epoch): a resumed run sees the same batches.
         const std::int64_t epoch = step / perEpoch;
         if (epoch != orderEpoch) {
@@ -207,18 +310,26 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
             orderEpoch = epoch;
         }
         const auto idx = order.slice(0, (step % perEpoch) * batch, (step % perEpoch + 1) * batch);
-        const LossMap losses =
+        LossMap losses =
             model->trainStep(data.x.index_select(0, idx), data.y.index_select(0, idx));
         ++step;
+        if (step == config.injectNanAtStep) {
+            losses["loss"] = std::nan("");
+            config.injectNanAtStep = 0;  // once
+        }
 
+        std::string bad;
         for (const auto& [name, value] : losses)
-            if (!std::isfinite(value))
+            if (!std::isfinite(value) && bad.empty())
+                bad = name + " loss became " + (std::isnan(value) ? "NaN" : "infinite");
+        if (!bad.empty()) {
+            if (auto ok = restoreAfterNan(bad); !ok)
                 return finish(TrainFinished::Outcome::Failed,
-                              "the " + name + " loss became " + std::to_string(value) +
-                                  " at step " + std::to_string(step) +
-                                  ": training is unstable. Try a lower learning rate (now " +
-                                  std::to_string(config.learningRate) +
-                                  ") and continue from the last checkpoint.");
+                              "the " + bad + " at step " + std::to_string(step) +
+                                  " and the last checkpoint cannot be restored: " +
+                                  ok.error().message);
+            continue;
+        }
 
         if (step % config.logEvery == 0 || step == config.steps) {
             const auto now = Clock::now();
@@ -241,13 +352,13 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
                                                   ? double(config.steps - step) / stepsPerSecond
                                                   : 0});
         }
-        if (step % config.sampleEvery == 0) publishSamples();
+        if (step % config.sampleEvery == 0 && model->generates()) publishSamples();
         if (step % config.checkpointEvery == 0)
             if (auto ok = checkpoint(); !ok)
                 return finish(TrainFinished::Outcome::Failed, ok.error().message);
     }
     const bool done = step >= config.steps;
-    if (done && step % config.sampleEvery != 0) publishSamples();
+    if (done && step % config.sampleEvery != 0 && model->generates()) publishSamples();
     if (step % config.checkpointEvery != 0)
         if (auto ok = checkpoint(); !ok)
             return finish(TrainFinished::Outcome::Failed, ok.error().message);
@@ -309,6 +420,18 @@ void Trainer::setLearningRate(double lr) {
     if (!(lr > 0 && lr < 10)) return;
     std::lock_guard lock(m_impl->mutex);
     m_impl->pendingLearningRate = lr;
+}
+
+void Trainer::setSampleEvery(int steps) {
+    if (steps < 1) return;
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->pendingSampleEvery = steps;
+}
+
+void Trainer::setCheckpointEvery(int steps) {
+    if (steps < 1) return;
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->pendingCheckpointEvery = steps;
 }
 
 }  // namespace ll

@@ -10,8 +10,11 @@ namespace ll {
 
 /// Trains one model on one dataset. run() blocks the calling thread (a worker) until the run
 /// completes, is cancelled through the stop token (checked every step) or fails; every event
-/// goes to the observer on that same thread. pause(), resume() and setLearningRate() may be
-/// called from any thread. Torch-free header: widgets hold a Trainer through it.
+/// goes to the observer on that same thread. pause(), resume() and the setters may be called
+/// from any thread; changes take effect at the next step and are recorded in log.jsonl.
+/// A NaN or infinite loss restores the last good checkpoint and pauses the run with a
+/// message (TrainPaused::message) saying what happened and what to try.
+/// Torch-free header: widgets hold a Trainer through it.
 class Trainer {
 public:
     using Observer = std::function<void(const TrainEvent&)>;
@@ -26,8 +29,9 @@ public:
     void pause();
     void resume();
     bool isPaused() const;
-    /// Takes effect at the next step.
     void setLearningRate(double lr);
+    void setSampleEvery(int steps);
+    void setCheckpointEvery(int steps);
 
 private:
     struct Impl;

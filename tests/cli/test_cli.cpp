@@ -5,8 +5,13 @@
 #include <fstream>
 #include <string>
 
+#include <chrono>
+#include <csignal>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -68,7 +73,11 @@ TEST(Cli, HelpForEveryCommand) {
         EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;
     }
     EXPECT_NE(cli("train --help").output.find("--label-column"), std::string::npos);
-    EXPECT_NE(cli("models").output.find("cvae-cpu"), std::string::npos);
+    const auto models = cli("models").output;
+    for (const char* name : {"vae", "cvae", "chaotic-vae", "classifier"})
+        EXPECT_NE(models.find(std::string("\n") + name + " "), std::string::npos) << name;
+    EXPECT_NE(models.find("cvae-cpu"), std::string::npos);
+    EXPECT_NE(models.find("--set r=4"), std::string::npos) << "settings with their defaults";
 }
 
 TEST(Cli, TrainThenSample) {
@@ -133,6 +142,123 @@ TEST(Cli, TrainsOnCsvWithALabelColumn) {
                          (scratch() / "iris.png").string());
     EXPECT_NE(png.exitCode, 0);
     EXPECT_NE(png.output.find("tabular"), std::string::npos) << png.output;
+
+    // Tabular samples go to CSV, in the data's own units, with its column names.
+    const fs::path csv = scratch() / "iris-samples.csv";
+    const auto rows = cli("sample --run " + run.string() + " --count 30 --class 2 --out " +
+                          csv.string());
+    ASSERT_EQ(rows.exitCode, 0) << rows.output;
+    std::ifstream in(csv);
+    std::string header, line;
+    std::getline(in, header);
+    EXPECT_EQ(header, "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm),class");
+    int count = 0;
+    double petalLength = 0;
+    while (std::getline(in, line)) {
+        ++count;
+        EXPECT_TRUE(line.ends_with(",virginica")) << line;
+        petalLength += std::stod(line.substr(line.find(',', line.find(',') + 1) + 1));
+    }
+    EXPECT_EQ(count, 30);
+    // Original units: iris petals are centimetres long (standardised values would be near 0).
+    EXPECT_GT(petalLength / count, 2.0);
+}
+
+TEST(Cli, SampleToAFolderWritesOnePngPerSampleAndAManifest) {
+    const fs::path run = scratch() / "folder-run";
+    ASSERT_EQ(cli("train --limit 1000 --model cvae --steps 20 --batch 32 --out " + run.string())
+                  .exitCode,
+              0);
+    const fs::path out = scratch() / "samples";
+    const auto r = cli("sample --run " + run.string() + " --count 6 --class 3,5 --seed 8 " +
+                       "--temperature 0.7 --out " + out.string());
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    std::ifstream manifest(out / "manifest.csv");
+    std::string line;
+    std::getline(manifest, line);
+    EXPECT_TRUE(line.starts_with("file,class,class_name,seed,")) << line;
+    EXPECT_NE(line.find("temperature"), std::string::npos) << line;
+    int rows = 0;
+    while (std::getline(manifest, line)) {
+        const std::string file = line.substr(0, line.find(','));
+        EXPECT_EQ(pngSize(out / file), (std::pair{28, 28})) << file;
+        const std::string expectedClass = rows % 2 == 0 ? ",3,Dress,8," : ",5,Sandal,8,";
+        EXPECT_NE(line.find(expectedClass), std::string::npos) << line;
+        EXPECT_NE(line.find(",0.7,"), std::string::npos) << line;
+        ++rows;
+    }
+    EXPECT_EQ(rows, 6);
+}
+
+TEST(Cli, EvaluateMeasuresClassifierAgreement) {
+    const fs::path run = scratch() / "eval-run";
+    ASSERT_EQ(cli("train --limit 3000 --model cvae --steps 300 --batch 64 --out " + run.string())
+                  .exitCode,
+              0);
+    const auto r = cli("evaluate --run " + run.string() +
+                       " --classifier " LATENTLAB_FIXTURE_CLASSIFIER " --count 200 --seed 2");
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    const auto at = r.output.find("classifier agreement");
+    ASSERT_NE(at, std::string::npos) << r.output;
+    const double agreement = std::stod(r.output.substr(at + 20));
+    EXPECT_GT(agreement, 0.25) << "chance is 0.1";
+    EXPECT_LE(agreement, 1.0);
+    EXPECT_TRUE(fs::exists(run / "eval" / "agreement-step-000300-g0.json"));
+}
+
+// A run killed with SIGKILL mid-training resumes from its last checkpoint; nothing it left
+// behind is half-written.
+TEST(Cli, KilledRunResumesFromItsLastCheckpoint) {
+    const fs::path run = scratch() / "killed";
+    const std::string command = std::string(LATENTLAB_CLI) +
+                                " train --limit 3000 --model cvae --steps 100000 --batch 64 "
+                                "--checkpoint-every 40 --sample-every 20 --out " +
+                                run.string() + " >/dev/null 2>&1";
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    // Let it write a few checkpoints, then kill it without warning.
+    std::int64_t latest = -1;
+    for (int i = 0; i < 1200 && latest < 120; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::ifstream in(run / "checkpoints" / "latest.json");
+        std::string text{std::istreambuf_iterator<char>(in), {}};
+        if (auto at = text.find("\"step\""); at != std::string::npos)
+            latest = std::stoll(text.substr(text.find(':', at) + 1));
+    }
+    ASSERT_GE(latest, 120) << "no checkpoints written";
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status));
+
+    std::ifstream in(run / "checkpoints" / "latest.json");
+    const std::string text{std::istreambuf_iterator<char>(in), {}};
+    const std::int64_t last = std::stoll(text.substr(text.find(':', text.find("\"step\"")) + 1));
+    ASSERT_GE(last, 120);
+    EXPECT_TRUE(fs::exists(run / "checkpoints" / ("step-" + std::string(6 - std::to_string(last).size(), '0') + std::to_string(last) + ".pt")));
+    const auto resumed = cli("train --resume " + run.string() + " --steps " +
+                             std::to_string(last + 30));
+    ASSERT_EQ(resumed.exitCode, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("from step " + std::to_string(last)), std::string::npos)
+        << resumed.output;
+    // No temporary is left, and every log line is whole JSON.
+    for (const auto& e : fs::recursive_directory_iterator(run))
+        EXPECT_FALSE(e.path().filename().string().ends_with(".tmp")) << e.path();
+    std::ifstream log(run / "log.jsonl");
+    std::string line;
+    std::int64_t previous = -1;
+    while (std::getline(log, line)) {
+        ASSERT_TRUE(line.starts_with("{") && line.ends_with("}")) << line;
+        const auto step = std::stoll(line.substr(line.find(':', line.find("\"step\"")) + 1));
+        EXPECT_GE(step, previous) << "steps logged twice after the resume";
+        previous = step;
+    }
+    EXPECT_EQ(previous, last + 30);
 }
 
 struct BadInput {
@@ -176,6 +302,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"no_run", "sample --run /no/such/run --out " + (scratch() / "y.png").string(),
                  "/no/such/run: no such run folder"},
         BadInput{"not_png", "sample --run /no/such/run --out grid.jpg",
-                 "--out must name a .png file"},
+                 "--out must name a .png file, a .csv file or a folder"},
+        BadInput{"unknown_setting",
+                 "train --model vae --set latnet=4 --steps 5 --out " + (scratch() / "x6").string(),
+                 "model 'vae' has no setting 'latnet'"},
+        BadInput{"classifier_is_not_a_generator",
+                 "sample --run " LATENTLAB_FIXTURE_CLASSIFIER " --out " +
+                     (scratch() / "c.png").string(),
+                 "nothing to sample"},
+        BadInput{"evaluate_with_a_generator_as_judge",
+                 "evaluate --run " LATENTLAB_FIXTURE_CLASSIFIER
+                 " --classifier /no/such/classifier",
+                 "classifier: /no/such/classifier: no such run folder"},
         BadInput{"unknown_option", "train --stepz 5", "stepz"}),
     [](const auto& info) { return std::string(info.param.name); });

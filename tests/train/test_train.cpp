@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -241,5 +242,117 @@ TEST_F(TrainerTest, CheckpointOfAnotherShapeIsRefused) {
     loaded = (*mnist)->load(dir / "broken.pt");
     ASSERT_FALSE(loaded);
     EXPECT_NE(loaded.error().message.find("not a LatentLab checkpoint"), std::string::npos);
+    fs::remove_all(dir);
+}
+
+TEST_F(TrainerTest, CheckpointOfAnotherModelIsRefused) {
+    const fs::path dir = freshDir("othermodel");
+    fs::create_directories(dir);
+    auto cvae = ll::createModel("cvae", ll::ModelShape{}, {});
+    ASSERT_TRUE(cvae);
+    ASSERT_TRUE((*cvae)->save(dir / "cvae.pt"));
+    auto vae = ll::createModel("vae", ll::ModelShape{}, {});
+    ASSERT_TRUE(vae);
+    auto loaded = (*vae)->load(dir / "cvae.pt");
+    ASSERT_FALSE(loaded);
+    EXPECT_NE(loaded.error().message.find("checkpoint of a 'cvae' model, not 'vae'"),
+              std::string::npos)
+        << loaded.error().message;
+    // A truncated copy of a real checkpoint is refused too.
+    const auto size = fs::file_size(dir / "cvae.pt");
+    fs::copy_file(dir / "cvae.pt", dir / "cut.pt");
+    fs::resize_file(dir / "cut.pt", size / 2);
+    loaded = (*cvae)->load(dir / "cut.pt");
+    ASSERT_FALSE(loaded);
+    EXPECT_NE(loaded.error().message.find("not a LatentLab checkpoint"), std::string::npos)
+        << loaded.error().message;
+    fs::remove_all(dir);
+}
+
+TEST_F(TrainerTest, NanGuardRestoresTheLastCheckpointAndPauses) {
+    const fs::path dir = freshDir("nan");
+    auto config = smallRun(dir, 160);
+    config.injectNanAtStep = 75;  // checkpoints at 0, 50, 100, ...
+    std::string message;
+    std::atomic<std::int64_t> pausedAt{-1};
+    std::atomic<std::int64_t> step{0};
+    ll::Trainer trainer(config, [&](const ll::TrainEvent& e) {
+        if (auto* p = std::get_if<ll::TrainPaused>(&e); p && p->paused && !p->message.empty()) {
+            message = p->message;
+            pausedAt = p->step;
+        }
+        if (auto* p = std::get_if<ll::TrainProgress>(&e)) step = p->step;
+    });
+    ll::TrainFinished result;
+    std::thread worker([&] { result = trainer.run(std::stop_token{}); });
+    ASSERT_TRUE(waitFor([&] { return pausedAt >= 0; }, 120s));
+    EXPECT_EQ(pausedAt, 50);
+    EXPECT_TRUE(trainer.isPaused());
+    EXPECT_NE(message.find("NaN at step 75"), std::string::npos) << message;
+    EXPECT_NE(message.find("Restored the checkpoint of step 50"), std::string::npos) << message;
+    EXPECT_NE(message.find("learning rate"), std::string::npos) << message;
+    // The log forgot the steps after the restored checkpoint and recorded the event.
+    std::ifstream log(dir / "log.jsonl");
+    std::string line, last;
+    bool sawGuard = false;
+    while (std::getline(log, line)) {
+        if (line.find("\"nan_guard\"") != std::string::npos) sawGuard = true;
+        last = line;
+    }
+    EXPECT_TRUE(sawGuard);
+    EXPECT_NE(last.find("\"bad_step\":75"), std::string::npos) << last;
+    // The user lowers the learning rate and resumes: the run completes.
+    trainer.setLearningRate(3e-4);
+    trainer.resume();
+    worker.join();
+    EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Completed) << result.message;
+    EXPECT_EQ(result.step, 160);
+    const auto steps = ll::readLossLog(dir);
+    for (std::size_t i = 1; i < steps.size(); ++i) EXPECT_LT(steps[i - 1].first, steps[i].first);
+    fs::remove_all(dir);
+}
+
+TEST_F(TrainerTest, SampleAndCheckpointIntervalsChangeWhileTraining) {
+    const fs::path dir = freshDir("intervals");
+    auto config = smallRun(dir, 100000);
+    std::vector<std::int64_t> gridSteps;
+    std::mutex mutex;
+    std::atomic<std::int64_t> step{0};
+    ll::Trainer trainer(config, [&](const ll::TrainEvent& e) {
+        if (auto* s = std::get_if<ll::TrainSamples>(&e)) {
+            std::lock_guard lock(mutex);
+            gridSteps.push_back(s->grid.step);
+        }
+        if (auto* p = std::get_if<ll::TrainProgress>(&e)) step = p->step;
+    });
+    std::jthread worker([&](std::stop_token stop) { trainer.run(stop); });
+    ASSERT_TRUE(waitFor([&] { return step >= 10; }, 60s));
+    trainer.setSampleEvery(7);
+    trainer.setCheckpointEvery(13);
+    const std::int64_t changedAfter = step;
+    ASSERT_TRUE(waitFor([&] { return step >= changedAfter + 40; }, 60s));
+    worker.request_stop();
+    worker.join();
+    {
+        std::lock_guard lock(mutex);
+        int sevens = 0;
+        for (auto s : gridSteps)
+            if (s > changedAfter + 10) {
+                EXPECT_EQ(s % 7, 0) << "grid at step " << s;
+                ++sevens;
+            }
+        EXPECT_GE(sevens, 3);
+    }
+    std::ifstream log(dir / "log.jsonl");
+    const std::string text{std::istreambuf_iterator<char>(log), {}};
+    EXPECT_NE(text.find("\"event\":\"sample_every\",\"step\""), std::string::npos);
+    EXPECT_NE(text.find("\"value\":7"), std::string::npos);
+    EXPECT_NE(text.find("\"event\":\"checkpoint_every\""), std::string::npos);
+    auto latest = ll::latestCheckpoint(dir);
+    ASSERT_TRUE(latest);
+    auto saved = ll::readRunConfig(dir);
+    ASSERT_TRUE(saved);
+    EXPECT_EQ(saved->sampleEvery, 7);
+    EXPECT_EQ(saved->checkpointEvery, 13);
     fs::remove_all(dir);
 }

@@ -1,0 +1,9 @@
+#include "models/families.h"
+
+namespace ll {
+
+Family ganFamily() {
+    return {};
+}
+
+}  // namespace ll

@@ -1,0 +1,108 @@
+#include "models/layers.h"
+
+namespace ll {
+
+MlpImpl::MlpImpl(std::int64_t in, const std::vector<int>& hidden, std::int64_t out) {
+    std::int64_t width = in;
+    for (int h : hidden) {
+        layers->push_back(torch::nn::Linear(width, h));
+        layers->push_back(torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)));
+        width = h;
+    }
+    layers->push_back(torch::nn::Linear(width, out));
+    register_module("layers", layers);
+}
+
+torch::Tensor MlpImpl::forward(torch::Tensor x) {
+    return layers->forward(x);
+}
+
+ConditionalMlpImpl::ConditionalMlpImpl(std::int64_t in, std::int64_t condition,
+                                       const std::vector<int>& hidden, std::int64_t out) {
+    std::int64_t width = in;
+    for (int h : hidden) {
+        layers.push_back(register_module("fc" + std::to_string(layers.size()),
+                                         torch::nn::Linear(width + condition, h)));
+        width = h;
+    }
+    layers.push_back(register_module("fc" + std::to_string(layers.size()),
+                                     torch::nn::Linear(width + condition, out)));
+}
+
+torch::Tensor ConditionalMlpImpl::forward(torch::Tensor x, const torch::Tensor& condition) {
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        x = layers[i]->forward(torch::cat({x, condition}, 1));
+        if (i + 1 < layers.size()) x = torch::relu(x);
+    }
+    return x;
+}
+
+torch::Tensor requestLabels(const SampleRequest& request, int numClasses) {
+    const auto n = request.count;
+    torch::Tensor labels = torch::empty({n}, torch::kInt64);
+    auto* out = labels.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t k =
+            request.labels.empty()
+                ? i % numClasses
+                : request.labels[static_cast<std::size_t>(i) % request.labels.size()];
+        if (k < 0 || k >= numClasses)
+            throw std::invalid_argument("no class " + std::to_string(k) + " (the model has " +
+                                        std::to_string(numClasses) + ")");
+        out[i] = k;
+    }
+    return labels;
+}
+
+torch::Tensor seededNormal(at::IntArrayRef shape, std::uint64_t seed, torch::Device device) {
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
+    return torch::randn(shape, gen).to(device);
+}
+
+torch::Tensor truncatedNormal(at::IntArrayRef shape, std::uint64_t seed, double limit,
+                              torch::Device device) {
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
+    auto z = torch::randn(shape, gen);
+    if (limit > 0) {
+        // Redraw the entries outside the limit; each round keeps ~68% or more of them.
+        for (int round = 0; round < 1000; ++round) {
+            auto outside = z.abs() > limit;
+            const auto n = outside.sum().item<std::int64_t>();
+            if (n == 0) break;
+            z.masked_scatter_(outside, torch::randn({n}, gen));
+        }
+        z.clamp_(-limit, limit);  // only reached for absurdly small limits
+    }
+    return z.to(device);
+}
+
+double adamLearningRate(torch::optim::Adam& optimizer) {
+    return static_cast<torch::optim::AdamOptions&>(optimizer.param_groups().front().options()).lr();
+}
+
+void setAdamLearningRate(torch::optim::Adam& optimizer, double lr) {
+    for (auto& group : optimizer.param_groups())
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+void dropGradients(torch::nn::Module& module) {
+    for (auto& p : module.parameters()) p.mutable_grad().reset();
+}
+
+torch::Tensor toImages(const torch::Tensor& values, const ModelShape& shape) {
+    return values.reshape({values.size(0), shape.channels, shape.height, shape.width})
+        .clamp(0, 1)
+        .to(torch::kCPU, torch::kFloat32);
+}
+
+void updateEma(torch::nn::Module& target, torch::nn::Module& source, double decay) {
+    torch::NoGradGuard noGrad;
+    auto t = target.parameters();
+    auto s = source.parameters();
+    for (std::size_t i = 0; i < t.size(); ++i) t[i].mul_(decay).add_(s[i], 1 - decay);
+    auto tb = target.buffers();
+    auto sb = source.buffers();
+    for (std::size_t i = 0; i < tb.size(); ++i) tb[i].copy_(sb[i]);
+}
+
+}  // namespace ll

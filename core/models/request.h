@@ -1,0 +1,38 @@
+#pragma once
+
+// Torch-free, so the widgets can build sample requests.
+
+#include <cstdint>
+#include <vector>
+
+namespace ll {
+
+class GenerativeModel;
+
+/// Diffusion samplers: ancestral DDPM or deterministic DDIM.
+enum class Sampler { Ddim, Ddpm };
+
+/// One sampling call: how many, from which seed, for which classes, and how to steer them.
+/// Every family reads the fields it understands and ignores the rest.
+struct SampleRequest {
+    std::int64_t count = 0;
+    std::uint64_t seed = 0;
+    /// One class per sample; empty cycles through the classes.
+    std::vector<std::int64_t> labels;
+    /// VAE family: scales the prior's standard deviation.
+    double temperature = 1.0;
+    /// GAN family: latents resampled until every |z_i| <= truncation; 0 means no truncation.
+    double truncation = 0;
+    /// Diffusion: classifier-free guidance weight w (Ho & Salimans 2022):
+    /// eps = (1 + w) eps(x, class) - w eps(x, none). 0 is the plain conditional model.
+    double guidance = 0;
+    /// Diffusion: sampling steps (0: the model's default) and sampler.
+    int steps = 0;
+    Sampler sampler = Sampler::Ddim;
+    /// Diffusion: classifier guidance (Dhariwal & Nichol 2021) with a noisy classifier's
+    /// gradient of log p(class | x_t), scaled by classifierScale. Not owned.
+    GenerativeModel* classifier = nullptr;
+    double classifierScale = 0;
+};
+
+}  // namespace ll

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "models/layers.h"
+
+namespace ll {
+
+/// Encoder and decoder of a VAE. A conditional net gives both the one-hot class (the decoder
+/// at every layer); an unconditional one passes an empty condition.
+struct CvaeNetImpl : torch::nn::Module {
+    CvaeNetImpl(std::int64_t dataDim, int conditionDim, int latent, const std::vector<int>& hidden);
+    /// Returns (mu, logvar).
+    std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x,
+                                                   const torch::Tensor& condition);
+    /// Returns decoder logits (images) or means (tabular), flat N x dataDim.
+    torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& condition);
+
+    Mlp encoder{nullptr};
+    ConditionalMlp decoder{nullptr};
+    int latent;
+};
+TORCH_MODULE(CvaeNet);
+
+/// The logistic map x(n+1) = r x(n) (1 - x(n)) as a noise source: one seeded sequence per
+/// latent unit, standardised to zero mean and unit variance with the map's own statistics.
+/// Its state is a buffer, so a checkpoint resumes the sequences where they were.
+struct ChaoticNoiseImpl : torch::nn::Module {
+    ChaoticNoiseImpl(int units, double r, torch::Tensor initial);
+    /// The next `n` values of every sequence: n x units, float32, standardised.
+    torch::Tensor next(std::int64_t n);
+    /// Fresh sequences from a seed, not touching the training state (for sampling).
+    torch::Tensor fresh(std::int64_t n, std::uint64_t seed) const;
+
+    double r;
+    double mean = 0.5;
+    double stddev = 0.35355339059327373;  // the r = 4 invariant density: variance 1/8
+    torch::Tensor state;                  // float64, one value per unit
+};
+TORCH_MODULE(ChaoticNoise);
+
+/// The VAE family (Kingma & Welling 2014): plain, class-conditional (Sohn et al. 2015, with
+/// the class at every decoder layer), and chaotic, whose reparameterisation noise comes from
+/// the logistic map instead of a Gaussian ("Chaotic Variational Auto Encoder based One Class
+/// Classifier for Insurance Fraud Detection"). Images use a Bernoulli likelihood on [0, 1]
+/// pixels, tabular rows a unit-variance Gaussian.
+class Vae final : public GenerativeModel {
+public:
+    enum class Kind { Plain, Conditional, Chaotic };
+    Vae(Kind kind, const ModelShape& shape, const Settings& settings);
+
+    std::string name() const override;
+    const ModelShape& shape() const override { return m_shape; }
+    Settings settings() const override { return m_settings; }
+    std::string deviceName() const override { return m_device.str(); }
+    LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
+    torch::Tensor sample(const SampleRequest& request) override;
+    double learningRate() const override { return adamLearningRate(*m_optimizer); }
+    void setLearningRate(double lr) override { setAdamLearningRate(*m_optimizer, lr); }
+
+    /// Posterior means and log-variances of data x (N x latent each).
+    std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x, const torch::Tensor& y);
+    /// Data-space output for latents z (images in [0, 1] or tabular rows).
+    torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y);
+    int latentSize() const { return m_net->latent; }
+
+protected:
+    std::vector<std::pair<std::string, torch::nn::Module*>> modules() override;
+    std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
+
+private:
+    torch::Tensor condition(const torch::Tensor& y) const;
+
+    Kind m_kind;
+    ModelShape m_shape;
+    Settings m_settings;
+    torch::Device m_device;
+    double m_beta;
+    CvaeNet m_net{nullptr};
+    ChaoticNoise m_noise{nullptr};
+    std::unique_ptr<torch::optim::Adam> m_optimizer;
+};
+
+}  // namespace ll

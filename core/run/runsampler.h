@@ -1,0 +1,50 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "common/samplegrid.h"
+#include "common/table.h"
+#include "models/request.h"
+#include "run/runfolder.h"
+
+namespace ll {
+
+/// A trained run opened for sampling, behind a torch-free face so that widgets can hold one.
+/// Calls block while the model computes: call them from a worker thread.
+class RunSampler {
+public:
+    /// Opens the run at its latest checkpoint, or at `step` when given.
+    static Result<std::unique_ptr<RunSampler>> open(const std::filesystem::path& run,
+                                                    std::optional<std::int64_t> step = {});
+    ~RunSampler();
+    RunSampler(const RunSampler&) = delete;
+    RunSampler& operator=(const RunSampler&) = delete;
+
+    const RunData& data() const;
+    const TrainConfig& config() const;
+    std::int64_t step() const;
+    std::string modelName() const;
+    bool generates() const;
+    bool tabular() const;
+
+    /// Images as a grid of `cols` columns; `rowLabels` names the rows (may be empty).
+    Result<SampleGrid> grid(const SampleRequest& request, int cols,
+                            std::vector<std::string> rowLabels = {});
+    /// One row per class (at most maxRows classes), `cols` samples each, labelled by class.
+    Result<SampleGrid> classGrid(std::uint64_t seed, int cols, int maxRows = 10,
+                                 SampleRequest settings = {});
+    /// Tabular rows in original units.
+    Result<TableSamples> table(const SampleRequest& request);
+
+private:
+    RunSampler();
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace ll
