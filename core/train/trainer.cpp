@@ -71,9 +71,10 @@ Result<void> Trainer::Impl::prepare() {
         if (config.runDir.empty()) return fail("resume needs a run folder");
         auto saved = readRunConfig(config.runDir);
         if (!saved) return tl::unexpected(saved.error());
-        // The run's own config wins, except for a longer step budget the caller asks for
-        // and a new learning rate (after the NaN guard, a lower one is the usual fix).
-        const auto steps = std::max(config.steps, saved->steps);
+        // The run's own config wins, except for the step budget the caller asks for (0 keeps
+        // the run's own) and a new learning rate (after the NaN guard, a lower one is the
+        // usual fix).
+        const auto steps = config.steps > 0 ? config.steps : saved->steps;
         const double lr = config.resumeLearningRate;
         const auto injectNan = config.injectNanAtStep;
         config = *saved;
@@ -120,6 +121,9 @@ Result<void> Trainer::Impl::prepare() {
         if (!latest) return tl::unexpected(latest.error());
         if (auto ok = model->load(latest->second); !ok) return ok;
         step = latest->first;
+        if (step >= config.steps)
+            return fail("the run is at step " + std::to_string(step) +
+                        " already; ask for more steps than that to continue it");
         if (auto ok = truncateLog(run, step); !ok) return ok;
         // Fresh noise after a resume, but reproducible for the same checkpoint.
         torch::manual_seed(config.seed + static_cast<std::uint64_t>(step));

@@ -73,7 +73,7 @@ TEST(Cli, HelpForEveryCommand) {
         EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;
     }
     EXPECT_NE(cli("train --help").output.find("--label-column"), std::string::npos);
-    const auto models = cli("models").output;
+    const auto models = "\n" + cli("models").output;
     for (const char* name : {"vae", "cvae", "chaotic-vae", "classifier"})
         EXPECT_NE(models.find(std::string("\n") + name + " "), std::string::npos) << name;
     EXPECT_NE(models.find("cvae-cpu"), std::string::npos);
@@ -129,13 +129,26 @@ TEST(Cli, TrainThenSample) {
     EXPECT_NE(badClass.output.find("no class 12"), std::string::npos) << badClass.output;
 }
 
+// sklearn's iris.csv rewritten the way users keep data: named columns, text labels.
+fs::path namedIris() {
+    const fs::path out = scratch() / "iris-named.csv";
+    std::ifstream in("/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv");
+    std::ofstream csv(out);
+    csv << "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm),species\n";
+    const char* species[] = {"setosa", "versicolor", "virginica"};
+    std::string line;
+    std::getline(in, line);  // sklearn's "150,4,setosa,versicolor,virginica"
+    while (std::getline(in, line)) {
+        const auto cut = line.rfind(',');
+        csv << line.substr(0, cut) << ',' << species[std::stoi(line.substr(cut + 1))] << '\n';
+    }
+    return out;
+}
+
 TEST(Cli, TrainsOnCsvWithALabelColumn) {
     const fs::path run = scratch() / "iris";
-    const auto r =
-        cli("train --dataset /usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv "
-            "--label-column 4 "
-            "--steps 40 --batch 32 --out " +
-            run.string());
+    const auto r = cli("train --dataset " + namedIris().string() +
+                       " --label-column species --steps 40 --batch 32 --out " + run.string());
     ASSERT_EQ(r.exitCode, 0) << r.output;
     EXPECT_NE(r.output.find("150 samples, 3 classes"), std::string::npos) << r.output;
     const auto png = cli("sample --run " + run.string() + " --count 4 --out " +
@@ -214,12 +227,19 @@ TEST(Cli, KilledRunResumesFromItsLastCheckpoint) {
                                 " train --limit 3000 --model cvae --steps 100000 --batch 64 "
                                 "--checkpoint-every 40 --sample-every 20 --out " +
                                 run.string() + " >/dev/null 2>&1";
-    const pid_t child = fork();
+    pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
         execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
         _exit(127);
     }
+    // A failed assertion below must not leave a 100,000-step run behind.
+    struct Reaper {
+        pid_t& pid;
+        ~Reaper() {
+            if (pid > 0) kill(pid, SIGKILL), waitpid(pid, nullptr, 0);
+        }
+    } reaper{child};
     // Let it write a few checkpoints, then kill it without warning.
     std::int64_t latest = -1;
     for (int i = 0; i < 1200 && latest < 120; ++i) {
@@ -234,6 +254,7 @@ TEST(Cli, KilledRunResumesFromItsLastCheckpoint) {
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);
+    child = 0;
     ASSERT_TRUE(WIFSIGNALED(status));
 
     std::ifstream in(run / "checkpoints" / "latest.json");

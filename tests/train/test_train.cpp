@@ -150,6 +150,7 @@ TEST_F(TrainerTest, CancelReturnsPromptlyAndKeepsACheckpoint) {
             trainer.pause();
             ASSERT_TRUE(waitFor([&] { return rec.paused > 0; }, 5s));
         }
+        const std::int64_t stepAsked = rec.step;
         const auto asked = Clock::now();
         stop.request_stop();
         ASSERT_TRUE(waitFor([&] { return done.load(); }, 5s));
@@ -158,7 +159,10 @@ TEST_F(TrainerTest, CancelReturnsPromptlyAndKeepsACheckpoint) {
         worker.join();
         std::printf("cancel latency%s: %lld ms\n", whilePaused ? " (paused)" : "",
                     static_cast<long long>(latency.count()));
-        EXPECT_LT(latency.count(), 200);
+        // Prompt means: the step under way finishes, no further one starts (the latency, about
+        // 50 ms on a quiet machine, is printed; the bound only catches a stop that is ignored).
+        EXPECT_LE(result.step, stepAsked + 5);  // progress is logged every 5 steps
+        EXPECT_LT(latency.count(), 2000);
         EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Cancelled);
         auto latest = ll::latestCheckpoint(dir);
         ASSERT_TRUE(latest) << latest.error().message;

@@ -1,0 +1,114 @@
+#pragma once
+
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "models/layers.h"
+#include "models/unet.h"
+#include "sample/schedule.h"
+
+namespace ll {
+
+/// Training state a diffusion checkpoint carries besides weights: the step count (for the
+/// EMA warm-up) and, for latent models, the latent scale.
+struct DiffusionStateImpl : torch::nn::Module {
+    DiffusionStateImpl();
+    torch::Tensor step;   // int64 scalar
+    torch::Tensor scale;  // float32 scalar; 0 until measured
+};
+TORCH_MODULE(DiffusionState);
+
+/// Reads a string setting with a default (settings are strings; this one needs no parsing).
+std::string settingText(const Settings& s, const std::string& key, const std::string& fallback);
+
+/// The EMA decay after `step` updates: `decay`, warmed up as (1 + step) / (10 + step) so that
+/// a short run's average does not still remember the random initial weights.
+double emaDecay(double decay, std::int64_t step);
+
+/// The settings ddpm and latent-ddpm share: timesteps, schedule, label_dropout, ema and
+/// sample_steps. Throws std::invalid_argument naming a bad one; records the effective values.
+struct DiffusionSettings {
+    NoiseSchedule schedule;
+    double labelDropout;
+    double ema;
+    int sampleSteps;
+};
+DiffusionSettings readDiffusionSettings(const Settings& s, Settings& effective);
+
+/// The schedule's alphaBar as a float32 tensor (T) on `device`, for indexing by timestep.
+torch::Tensor alphaBarTensor(const NoiseSchedule& schedule, torch::Device device);
+
+/// Class-conditional DDPM (Ho et al. 2020) with a small U-Net predicting the noise. Labels are
+/// dropped at rate label_dropout so that the same network is also the unconditional model of
+/// classifier-free guidance (Ho & Salimans 2022). Samples come from an exponential moving
+/// average of the weights, by DDIM or ancestral DDPM (sample/sampler.h). Images are diffused
+/// in [-1, 1].
+class Ddpm final : public GenerativeModel {
+public:
+    Ddpm(const ModelShape& shape, const Settings& settings);
+
+    std::string name() const override { return "ddpm"; }
+    const ModelShape& shape() const override { return m_shape; }
+    Settings settings() const override { return m_settings; }
+    Workload workload() const override { return Workload::Conv; }
+    std::string deviceName() const override { return m_device.str(); }
+    LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
+    torch::Tensor sample(const SampleRequest& request) override;
+    double learningRate() const override { return adamLearningRate(*m_optimizer); }
+    void setLearningRate(double lr) override { setAdamLearningRate(*m_optimizer, lr); }
+
+    const NoiseSchedule& schedule() const { return m_diffusion.schedule; }
+
+protected:
+    std::vector<std::pair<std::string, torch::nn::Module*>> modules() override;
+    std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
+
+private:
+    ModelShape m_shape;
+    Settings m_settings;
+    torch::Device m_device;
+    DiffusionSettings m_diffusion;
+    UNet m_net{nullptr};
+    UNet m_emaNet{nullptr};
+    DiffusionState m_state{nullptr};
+    std::unique_ptr<torch::optim::Adam> m_optimizer;
+};
+
+/// A classifier of noisy images x_t = sqrt(alphaBar) x + sqrt(1 - alphaBar) noise, x the
+/// image scaled to [-1, 1], trained at noise levels drawn from a schedule; it sees the level
+/// as log-SNR, so it guides diffusion models with any schedule (classifier guidance).
+class NoisyClassifier final : public GenerativeModel {
+public:
+    NoisyClassifier(const ModelShape& shape, const Settings& settings);
+
+    std::string name() const override { return "noisy-classifier"; }
+    const ModelShape& shape() const override { return m_shape; }
+    Settings settings() const override { return m_settings; }
+    Workload workload() const override { return Workload::Conv; }
+    std::string deviceName() const override { return m_device.str(); }
+    LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
+    bool generates() const override { return false; }
+    torch::Tensor sample(const SampleRequest& request) override;
+    /// Clean images in [0, 1]: classifyNoisy at alphaBar = 1 - 1e-4.
+    torch::Tensor classify(const torch::Tensor& x) override;
+    bool classifiesNoisy() const override { return true; }
+    /// Logits on x's device; x_t in the diffusion space ([-1, 1] scale). Differentiable in x.
+    torch::Tensor classifyNoisy(const torch::Tensor& x, const torch::Tensor& alphaBar) override;
+    double learningRate() const override { return adamLearningRate(*m_optimizer); }
+    void setLearningRate(double lr) override { setAdamLearningRate(*m_optimizer, lr); }
+
+protected:
+    std::vector<std::pair<std::string, torch::nn::Module*>> modules() override;
+    std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
+
+private:
+    ModelShape m_shape;
+    Settings m_settings;
+    torch::Device m_device;
+    NoiseSchedule m_schedule;
+    NoisyClassifierNet m_net{nullptr};
+    std::unique_ptr<torch::optim::Adam> m_optimizer;
+};
+
+}  // namespace ll

@@ -1,0 +1,121 @@
+#pragma once
+
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "models/layers.h"
+
+namespace ll {
+
+/// The generator of every GAN in the family. Images: DCGAN-style (Radford et al. 2016), but
+/// each 2x step is a nearest upsample and a 3x3 convolution instead of a transposed
+/// convolution (no fast path for that in LibTorch 1.13), starting from H/4 x W/4 with batch
+/// norm. Tabular rows: an MLP that sees the one-hot class beside every layer's input.
+/// A conditional generator gets the class as an embedding beside z.
+struct GanGeneratorImpl : torch::nn::Module {
+    GanGeneratorImpl(const ModelShape& shape, int latent, int width, const std::vector<int>& hidden,
+                     bool conditional);
+    /// Images: logits N x C x H x W (sigmoid gives pixels); tabular: rows N x D.
+    torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels);
+
+    ModelShape shape;
+    int latent;
+    bool conditional;
+    std::int64_t top;  // channels at H/4 x W/4
+    torch::nn::Embedding embed{nullptr};
+    torch::nn::Linear project{nullptr};
+    torch::nn::BatchNorm2d norm{nullptr};
+    torch::nn::Sequential body{nullptr};
+    ConditionalMlp mlp{nullptr};
+};
+TORCH_MODULE(GanGenerator);
+
+/// What a discriminator says about a batch: the real/fake score (logit, or the critic's value)
+/// and, for AC-GAN, class logits.
+struct GanScores {
+    torch::Tensor adversarial;  // N
+    torch::Tensor classes;      // N x classes, undefined without an auxiliary head
+};
+
+/// How a discriminator uses the class.
+enum class GanCondition {
+    None,        // unconditional
+    Projection,  // score + <embed(y), features> (Miyato & Koyama 2018)
+    Auxiliary,   // an extra class head, trained with cross-entropy (AC-GAN, Odena et al. 2017)
+};
+
+/// The discriminator (or WGAN critic). Images: two stride-2 4x4 convolutions with
+/// LeakyReLU(0.2), batch norm on the second unless `normalise` is false (a WGAN-GP critic
+/// must not couple the samples of a batch); rows: an MLP with LeakyReLU. Then the heads.
+struct GanDiscriminatorImpl : torch::nn::Module {
+    GanDiscriminatorImpl(const ModelShape& shape, int width, const std::vector<int>& hidden,
+                         GanCondition condition, bool normalise);
+    GanScores forward(const torch::Tensor& x, const torch::Tensor& labels);
+
+    GanCondition condition;
+    torch::nn::Sequential body{nullptr};
+    torch::nn::Linear head{nullptr};
+    torch::nn::Embedding embed{nullptr};
+    torch::nn::Linear classHead{nullptr};
+};
+TORCH_MODULE(GanDiscriminator);
+
+/// The GAN family (Goodfellow et al. 2014): DCGAN (unconditional), cGAN (class in the
+/// generator, projection discriminator; images and tabular rows), AC-GAN (class in the
+/// generator, auxiliary classifier in the discriminator) and WGAN-GP (Gulrajani et al. 2017;
+/// unconditional). The non-saturating loss for all but WGAN-GP; two Adam optimisers, the
+/// discriminator's learning rate d_lr_ratio times the generator's.
+///
+/// trainStep's losses: "generator", "discriminator" (for WGAN-GP the critic loss including
+/// the penalty), "gp" and "wasserstein" (WGAN-GP), "aux" (AC-GAN: the discriminator's class
+/// cross-entropy on real data); "loss" is generator + discriminator. One WGAN-GP step is
+/// critic_steps critic updates on the batch (fresh fakes each time) and one generator update.
+class Gan final : public GenerativeModel {
+public:
+    enum class Kind { Dcgan, Cgan, Acgan, WganGp };
+    Gan(Kind kind, const ModelShape& shape, const Settings& settings);
+
+    std::string name() const override;
+    const ModelShape& shape() const override { return m_shape; }
+    Settings settings() const override { return m_settings; }
+    Workload workload() const override {
+        return m_shape.tabular() ? Workload::Mlp : Workload::Conv;
+    }
+    std::string deviceName() const override { return m_device.str(); }
+    LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
+    /// Reads count, seed, labels (conditional models) and truncation.
+    torch::Tensor sample(const SampleRequest& request) override;
+    /// The generator's learning rate; the discriminator's is d_lr_ratio times it.
+    double learningRate() const override { return adamLearningRate(*m_generatorOptimizer); }
+    void setLearningRate(double lr) override;
+
+    int latentSize() const { return m_latent; }
+    bool conditional() const { return m_kind == Kind::Cgan || m_kind == Kind::Acgan; }
+
+protected:
+    std::vector<std::pair<std::string, torch::nn::Module*>> modules() override;
+    std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
+
+private:
+    LossMap adversarialStep(const torch::Tensor& x, const torch::Tensor& y);
+    LossMap wassersteinStep(const torch::Tensor& x, const torch::Tensor& y);
+    torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& y);
+    void setDiscriminatorTrainable(bool trainable);
+
+    Kind m_kind;
+    ModelShape m_shape;
+    Settings m_settings;
+    torch::Device m_device;
+    int m_latent;
+    double m_lrRatio;
+    double m_auxWeight = 0;
+    double m_gp = 0;
+    int m_criticSteps = 1;
+    GanGenerator m_generator{nullptr};
+    GanDiscriminator m_discriminator{nullptr};
+    std::unique_ptr<torch::optim::Adam> m_generatorOptimizer;
+    std::unique_ptr<torch::optim::Adam> m_discriminatorOptimizer;
+};
+
+}  // namespace ll

@@ -1,0 +1,244 @@
+#include "models/latentdiffusion.h"
+
+#include <cmath>
+
+#include "run/runloader.h"
+#include "sample/sampler.h"
+
+namespace ll {
+
+namespace nn = torch::nn;
+
+ResidualMlpBlockImpl::ResidualMlpBlockImpl(int hidden, int embedding) {
+    norm = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({hidden})));
+    fc1 = register_module("fc1", nn::Linear(hidden, hidden));
+    project = register_module("project", nn::Linear(embedding, hidden));
+    fc2 = register_module("fc2", nn::Linear(hidden, hidden));
+}
+
+torch::Tensor ResidualMlpBlockImpl::forward(const torch::Tensor& x,
+                                            const torch::Tensor& embedding) {
+    auto h = fc1->forward(torch::silu(norm->forward(x))) + project->forward(embedding);
+    return x + fc2->forward(torch::silu(h));
+}
+
+LatentDenoiserImpl::LatentDenoiserImpl(int latent, int hidden, int depth, int numClasses)
+    : hidden(hidden) {
+    time1 = register_module("time1", nn::Linear(hidden, hidden));
+    time2 = register_module("time2", nn::Linear(hidden, hidden));
+    classes = register_module("classes", nn::Embedding(numClasses + 1, hidden));
+    stem = register_module("stem", nn::Linear(latent, hidden));
+    for (int i = 0; i < depth; ++i) blocks->push_back(ResidualMlpBlock(hidden, hidden));
+    register_module("blocks", blocks);
+    outNorm = register_module("out_norm", nn::LayerNorm(nn::LayerNormOptions({hidden})));
+    out = register_module("out", nn::Linear(hidden, latent));
+}
+
+torch::Tensor LatentDenoiserImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
+                                          const torch::Tensor& labels) {
+    auto emb = time2->forward(torch::silu(time1->forward(sinusoidalEmbedding(t, hidden))));
+    emb = torch::silu(emb + classes->forward(labels));
+    auto h = stem->forward(x);
+    for (const auto& block : *blocks) h = block->as<ResidualMlpBlock>()->forward(h, emb);
+    return out->forward(torch::silu(outNorm->forward(h)));
+}
+
+Settings LatentDdpm::defaults() {
+    return {{"latent", "16"},       {"vae_hidden", "512,256"},
+            {"vae_steps", "3000"},  {"hidden", "256"},
+            {"depth", "3"},         {"timesteps", "1000"},
+            {"schedule", "linear"}, {"label_dropout", "0.1"},
+            {"ema", "0.999"},       {"sample_steps", "50"},
+            {"autoencoder", ""}};
+}
+
+namespace {
+
+std::string describe(const ModelShape& s) {
+    return std::to_string(s.channels) + "x" + std::to_string(s.height) + "x" +
+           std::to_string(s.width) + " images with " + std::to_string(s.numClasses) + " classes";
+}
+
+int wholeSetting(const Settings& s, Settings& effective, const std::string& key, int fallback,
+                 int low, int high) {
+    const double v = settingNumber(s, key, fallback);
+    if (v != std::floor(v) || v < low || v > high)
+        throw std::invalid_argument("setting '" + key + "' must be a whole number in " +
+                                    std::to_string(low) + ".." + std::to_string(high));
+    effective[key] = std::to_string(static_cast<int>(v));
+    return static_cast<int>(v);
+}
+
+}  // namespace
+
+LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings)
+    : m_shape(shape),
+      m_settings(settings),
+      m_device(settingDevice(settings)),
+      m_diffusion(readDiffusionSettings(settings, m_settings)) {
+    if (shape.tabular())
+        throw std::invalid_argument("'latent-ddpm' models images, not tabular rows");
+    const int hidden = wholeSetting(settings, m_settings, "hidden", 256, 8, 8192);
+    const int depth = wholeSetting(settings, m_settings, "depth", 3, 1, 32);
+    const double lr = settingNumber(settings, "lr", 1e-3);
+    m_settings.erase("lr");
+    const std::string autoencoder = settingText(settings, "autoencoder", "");
+    m_settings["autoencoder"] = autoencoder;
+    if (autoencoder.empty()) {
+        m_latent = wholeSetting(settings, m_settings, "latent", 16, 2, 512);
+        m_vaeSteps = wholeSetting(settings, m_settings, "vae_steps", 3000, 1, 100000000);
+        const auto vaeHidden = settingInts(settings, "vae_hidden", {512, 256});
+        std::string h;
+        for (int v : vaeHidden) h += (h.empty() ? "" : ",") + std::to_string(v);
+        m_settings["vae_hidden"] = h;
+        m_vae = CvaeNet(shape.dataDim(), 0, m_latent, vaeHidden);
+        m_vae->to(m_device);
+        m_vaeOptimizer = std::make_unique<torch::optim::Adam>(m_vae->parameters(),
+                                                              torch::optim::AdamOptions(lr));
+    } else {
+        auto opened = openRun(autoencoder);
+        if (!opened)
+            throw std::invalid_argument("setting 'autoencoder': " + opened.error().message);
+        m_external = dynamic_cast<Vae*>(opened->model.get());
+        if (!m_external)
+            throw std::invalid_argument("setting 'autoencoder': " + autoencoder + " is a '" +
+                                        opened->model->name() +
+                                        "' run, not a VAE (train a vae or cvae run first)");
+        if (!(m_external->shape() == shape))
+            throw std::invalid_argument("setting 'autoencoder': " + autoencoder +
+                                        " was trained on " + describe(m_external->shape()) +
+                                        ", this data has " + describe(shape));
+        m_externalRun = std::move(opened->model);
+        m_latent = m_external->latentSize();
+        m_vaeSteps = 0;
+        m_settings["latent"] = std::to_string(m_latent);
+        m_settings["vae_steps"] = "0";
+        m_settings.erase("vae_hidden");
+    }
+    m_net = LatentDenoiser(m_latent, hidden, depth, shape.numClasses);
+    m_emaNet = LatentDenoiser(m_latent, hidden, depth, shape.numClasses);
+    m_state = DiffusionState();
+    m_net->to(m_device);
+    m_emaNet->to(m_device);
+    updateEma(*m_emaNet, *m_net, 0);
+    m_optimizer =
+        std::make_unique<torch::optim::Adam>(m_net->parameters(), torch::optim::AdamOptions(lr));
+}
+
+void LatentDdpm::setLearningRate(double lr) {
+    setAdamLearningRate(*m_optimizer, lr);
+    if (m_vaeOptimizer) setAdamLearningRate(*m_vaeOptimizer, lr);
+}
+
+torch::Tensor LatentDdpm::encodeMean(const torch::Tensor& x, const torch::Tensor& y) {
+    torch::NoGradGuard noGrad;
+    if (m_external) return m_external->encode(x, y).first.to(m_device);
+    m_vae->eval();
+    auto flat = x.reshape({x.size(0), -1}).to(m_device);
+    return m_vae->encode(flat, torch::empty({x.size(0), 0}, torch::TensorOptions(m_device))).first;
+}
+
+torch::Tensor LatentDdpm::decode(const torch::Tensor& z, const torch::Tensor& y) {
+    if (m_external) return m_external->decode(z, y);
+    m_vae->eval();
+    auto out = m_vae->decode(z.to(m_device), torch::empty({z.size(0), 0}, z.options()));
+    return toImages(torch::sigmoid(out), m_shape);
+}
+
+LossMap LatentDdpm::vaeStep(const torch::Tensor& x) {
+    m_vae->train();
+    const auto n = x.size(0);
+    auto flat = x.reshape({n, -1}).to(m_device);
+    auto none = torch::empty({n, 0}, torch::TensorOptions(m_device));
+    auto [mu, logvar] = m_vae->encode(flat, none);
+    auto z = mu + torch::randn_like(mu) * (0.5 * logvar).exp();
+    auto recon = torch::binary_cross_entropy_with_logits(m_vae->decode(z, none), flat, {}, {},
+                                                         at::Reduction::Sum) /
+                 n;
+    auto kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / n;
+    auto loss = recon + kl;
+    dropGradients(*m_vae);
+    loss.backward();
+    m_vaeOptimizer->step();
+    const double value = loss.item<double>();
+    return {{"loss", value}, {"vae_loss", value}};
+}
+
+LossMap LatentDdpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
+    const auto step = m_state->step.item<std::int64_t>();
+    m_state->step.fill_(step + 1);
+    if (ownsVae() && step < m_vaeSteps) return vaeStep(x);
+
+    auto mean = encodeMean(x, y);
+    if (m_state->scale.item<float>() == 0) {
+        // Measured once, on the first denoiser batch: the diffused latents get unit variance
+        // (Rombach et al. 2022), so the schedule's noise levels mean what they say.
+        m_state->scale.fill_(1.0 / std::max(1e-6, mean.std().item<double>()));
+    }
+    m_net->train();
+    const auto n = x.size(0);
+    auto z0 = mean * m_state->scale.item<float>();
+    auto labels = y.to(m_device);
+    if (m_diffusion.labelDropout > 0) {
+        auto drop = torch::rand({n}, torch::TensorOptions(m_device)) < m_diffusion.labelDropout;
+        labels = torch::where(drop, torch::full_like(labels, m_shape.numClasses), labels);
+    }
+    const auto& schedule = m_diffusion.schedule;
+    auto t = torch::randint(schedule.timesteps(), {n},
+                            torch::TensorOptions(m_device).dtype(torch::kInt64));
+    auto ab = alphaBarTensor(schedule, m_device).index_select(0, t).unsqueeze(1);
+    auto noise = torch::randn_like(z0);
+    auto zt = ab.sqrt() * z0 + (1 - ab).sqrt() * noise;
+    auto loss = torch::mse_loss(m_net->forward(zt, t, labels), noise);
+    dropGradients(*m_net);
+    loss.backward();
+    m_optimizer->step();
+    updateEma(*m_emaNet, *m_net, emaDecay(m_diffusion.ema, step - m_vaeSteps));
+    const double value = loss.item<double>();
+    return {{"loss", value}, {"denoiser", value}};
+}
+
+torch::Tensor LatentDdpm::sample(const SampleRequest& request) {
+    torch::NoGradGuard noGrad;
+    if (request.classifier && request.classifierScale != 0)
+        throw std::invalid_argument(
+            "latent-ddpm has no classifier guidance: a noisy classifier judges images, this "
+            "model diffuses VAE latents; use classifier-free guidance (the guidance weight)");
+    auto labels = requestLabels(request, m_shape.numClasses);
+    const float scale = m_state->scale.item<float>();
+    if (scale == 0) {
+        // Still training the VAE: show what it has learnt, samples from its prior.
+        return decode(seededNormal({request.count, m_latent}, request.seed, m_device), labels);
+    }
+    m_emaNet->eval();
+    DiffusionSampling s{.schedule = &m_diffusion.schedule,
+                        .shape = {request.count, m_latent},
+                        .labels = labels.to(m_device),
+                        .nullLabel = m_shape.numClasses,
+                        .guidance = request.guidance,
+                        .steps = request.steps > 0 ? request.steps : m_diffusion.sampleSteps,
+                        .sampler = request.sampler,
+                        .clip = 0,
+                        .seed = request.seed,
+                        .device = m_device};
+    auto eps = [this](const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& l) {
+        return m_emaNet->forward(x, t, l);
+    };
+    return decode(sampleDiffusion(eps, s) / scale, labels);
+}
+
+std::vector<std::pair<std::string, torch::nn::Module*>> LatentDdpm::modules() {
+    std::vector<std::pair<std::string, torch::nn::Module*>> out{
+        {"net", m_net.get()}, {"ema", m_emaNet.get()}, {"state", m_state.get()}};
+    if (m_vae) out.emplace_back("vae", m_vae.get());
+    return out;
+}
+
+std::vector<std::pair<std::string, torch::optim::Optimizer*>> LatentDdpm::optimizers() {
+    std::vector<std::pair<std::string, torch::optim::Optimizer*>> out{
+        {"optimizer", m_optimizer.get()}};
+    if (m_vaeOptimizer) out.emplace_back("vae_optimizer", m_vaeOptimizer.get());
+    return out;
+}
+
+}  // namespace ll

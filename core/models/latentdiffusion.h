@@ -1,0 +1,86 @@
+#pragma once
+
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "models/diffusion.h"
+#include "models/vae.h"
+
+namespace ll {
+
+/// One residual block of the latent denoiser: LayerNorm - SiLU - Linear, the embedding added,
+/// SiLU - Linear, back onto the residual stream.
+struct ResidualMlpBlockImpl : torch::nn::Module {
+    ResidualMlpBlockImpl(int hidden, int embedding);
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& embedding);
+
+    torch::nn::LayerNorm norm{nullptr};
+    torch::nn::Linear fc1{nullptr}, project{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(ResidualMlpBlock);
+
+/// Predicts the noise in a latent vector from t and the class (class `numClasses`: none).
+struct LatentDenoiserImpl : torch::nn::Module {
+    LatentDenoiserImpl(int latent, int hidden, int depth, int numClasses);
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t,
+                          const torch::Tensor& labels);
+
+    int hidden;
+    torch::nn::Linear time1{nullptr}, time2{nullptr}, stem{nullptr}, out{nullptr};
+    torch::nn::Embedding classes{nullptr};
+    torch::nn::ModuleList blocks;
+    torch::nn::LayerNorm outNorm{nullptr};
+};
+TORCH_MODULE(LatentDenoiser);
+
+/// Class-conditional diffusion over a VAE's latent space (a small latent diffusion model,
+/// Rombach et al. 2022): the VAE's posterior means, scaled to unit variance, are diffused
+/// and denoised by a residual MLP, then decoded. The first vae_steps training steps train a
+/// plain VAE of its own; the rest train the denoiser on the frozen encoder. With the setting
+/// autoencoder=RUN it uses a trained vae/cvae run instead (that run must stay where it is:
+/// its weights are read from there, not copied into this model's checkpoints). Sampling
+/// shares the schedule, samplers and classifier-free guidance of ddpm; classifier guidance
+/// is refused (a noisy classifier sees images, not latents).
+class LatentDdpm final : public GenerativeModel {
+public:
+    LatentDdpm(const ModelShape& shape, const Settings& settings);
+    static Settings defaults();
+
+    std::string name() const override { return "latent-ddpm"; }
+    const ModelShape& shape() const override { return m_shape; }
+    Settings settings() const override { return m_settings; }
+    std::string deviceName() const override { return m_device.str(); }
+    LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
+    torch::Tensor sample(const SampleRequest& request) override;
+    double learningRate() const override { return adamLearningRate(*m_optimizer); }
+    void setLearningRate(double lr) override;
+
+protected:
+    std::vector<std::pair<std::string, torch::nn::Module*>> modules() override;
+    std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
+
+private:
+    bool ownsVae() const { return !m_external; }
+    /// Posterior means (N x latent) on this model's device, without gradients.
+    torch::Tensor encodeMean(const torch::Tensor& x, const torch::Tensor& y);
+    torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y);
+    LossMap vaeStep(const torch::Tensor& x);
+
+    ModelShape m_shape;
+    Settings m_settings;
+    torch::Device m_device;
+    DiffusionSettings m_diffusion;
+    std::int64_t m_vaeSteps;
+    int m_latent;
+    CvaeNet m_vae{nullptr};
+    std::unique_ptr<GenerativeModel> m_externalRun;
+    Vae* m_external = nullptr;
+    LatentDenoiser m_net{nullptr};
+    LatentDenoiser m_emaNet{nullptr};
+    DiffusionState m_state{nullptr};
+    std::unique_ptr<torch::optim::Adam> m_vaeOptimizer;
+    std::unique_ptr<torch::optim::Adam> m_optimizer;
+};
+
+}  // namespace ll

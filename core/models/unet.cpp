@@ -1,0 +1,124 @@
+#include "models/unet.h"
+
+#include <cmath>
+
+namespace ll {
+
+namespace nn = torch::nn;
+namespace F = torch::nn::functional;
+
+namespace {
+
+nn::GroupNorm groupNorm(int channels) {
+    return nn::GroupNorm(nn::GroupNormOptions(channels % 8 == 0 ? 8 : 1, channels));
+}
+
+nn::Conv2d conv3(int in, int out, int stride = 1) {
+    return nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).stride(stride));
+}
+
+}  // namespace
+
+torch::Tensor sinusoidalEmbedding(const torch::Tensor& values, int dim) {
+    const int half = dim / 2;
+    auto options = torch::TensorOptions(values.device()).dtype(torch::kFloat32);
+    auto frequencies = torch::exp(torch::arange(half, options) * (-std::log(10000.0) / half));
+    auto angles = values.to(torch::kFloat32).unsqueeze(1) * frequencies.unsqueeze(0);
+    auto out = torch::cat({angles.sin(), angles.cos()}, 1);
+    if (dim % 2) out = F::pad(out, F::PadFuncOptions({0, 1}));
+    return out;
+}
+
+ResBlockImpl::ResBlockImpl(int in, int out, int embedding) {
+    norm1 = register_module("norm1", groupNorm(in));
+    conv1 = register_module("conv1", conv3(in, out));
+    project = register_module("project", nn::Linear(embedding, out));
+    norm2 = register_module("norm2", groupNorm(out));
+    conv2 = register_module("conv2", conv3(out, out));
+    if (in != out) skip = register_module("skip", nn::Conv2d(nn::Conv2dOptions(in, out, 1)));
+}
+
+torch::Tensor ResBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& embedding) {
+    auto h = conv1->forward(torch::silu(norm1->forward(x)));
+    h = h + project->forward(embedding).unsqueeze(-1).unsqueeze(-1);
+    h = conv2->forward(torch::silu(norm2->forward(h)));
+    return (skip ? skip->forward(x) : x) + h;
+}
+
+UNetImpl::UNetImpl(int channels, int width, int numClasses) : width(width) {
+    const int e = 4 * width;
+    time1 = register_module("time1", nn::Linear(width, e));
+    time2 = register_module("time2", nn::Linear(e, e));
+    classes = register_module("classes", nn::Embedding(numClasses + 1, e));
+    stem = register_module("stem", conv3(channels, width));
+    enc0 = register_module("enc0", ResBlock(width, width, e));
+    down1 = register_module("down1", conv3(width, width, 2));
+    enc1 = register_module("enc1", ResBlock(width, 2 * width, e));
+    down2 = register_module("down2", conv3(2 * width, 2 * width, 2));
+    enc2 = register_module("enc2", ResBlock(2 * width, 4 * width, e));
+    mid1 = register_module("mid1", ResBlock(4 * width, 4 * width, e));
+    mid2 = register_module("mid2", ResBlock(4 * width, 4 * width, e));
+    dec2 = register_module("dec2", ResBlock(8 * width, 4 * width, e));
+    up1 = register_module("up1", conv3(4 * width, 2 * width));
+    dec1 = register_module("dec1", ResBlock(4 * width, 2 * width, e));
+    up0 = register_module("up0", conv3(2 * width, width));
+    dec0 = register_module("dec0", ResBlock(2 * width, width, e));
+    outNorm = register_module("out_norm", groupNorm(width));
+    out = register_module("out", conv3(width, channels));
+    // Start as "predict no noise": the first steps then refine instead of undoing noise.
+    torch::NoGradGuard noGrad;
+    out->weight.zero_();
+    out->bias.zero_();
+}
+
+torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
+                                const torch::Tensor& labels) {
+    auto emb = time2->forward(torch::silu(time1->forward(sinusoidalEmbedding(t, width))));
+    emb = torch::silu(emb + classes->forward(labels));
+    auto up = [](const torch::Tensor& h) {
+        return F::interpolate(h, F::InterpolateFuncOptions()
+                                     .scale_factor(std::vector<double>{2, 2})
+                                     .mode(torch::kNearest));
+    };
+    auto h0 = enc0->forward(stem->forward(x), emb);
+    auto h1 = enc1->forward(down1->forward(h0), emb);
+    auto h2 = enc2->forward(down2->forward(h1), emb);
+    auto h = mid2->forward(mid1->forward(h2, emb), emb);
+    h = dec2->forward(torch::cat({h, h2}, 1), emb);
+    // Convolve before upsampling: a quarter of the cost of convolving after, same receptive
+    // field for what the nearest upsampling copies.
+    h = dec1->forward(torch::cat({up(up1->forward(h)), h1}, 1), emb);
+    h = dec0->forward(torch::cat({up(up0->forward(h)), h0}, 1), emb);
+    return out->forward(torch::silu(outNorm->forward(h)));
+}
+
+NoisyClassifierNetImpl::NoisyClassifierNetImpl(int channels, int width, int numClasses)
+    : width(width) {
+    const int e = 4 * width;
+    level1 = register_module("level1", nn::Linear(width, e));
+    level2 = register_module("level2", nn::Linear(e, e));
+    stem = register_module("stem", conv3(channels, width));
+    block0 = register_module("block0", ResBlock(width, width, e));
+    down1 = register_module("down1", conv3(width, width, 2));
+    block1 = register_module("block1", ResBlock(width, 2 * width, e));
+    down2 = register_module("down2", conv3(2 * width, 2 * width, 2));
+    block2 = register_module("block2", ResBlock(2 * width, 4 * width, e));
+    outNorm = register_module("out_norm", groupNorm(4 * width));
+    head = register_module("head", nn::Linear(4 * width, numClasses));
+}
+
+torch::Tensor NoisyClassifierNetImpl::forward(const torch::Tensor& x,
+                                              const torch::Tensor& alphaBar) {
+    // log-SNR in [-12, 12] mapped onto the 0..1000 range a timestep embedding expects.
+    auto ab = alphaBar.to(x.device(), torch::kFloat32).clamp(1e-6, 1 - 1e-6);
+    auto level = ((ab / (1 - ab)).log().clamp(-12, 12) + 12) * (1000.0 / 24);
+    auto emb = level2->forward(torch::silu(level1->forward(sinusoidalEmbedding(level, width))));
+    emb = torch::silu(emb);
+    auto h = block0->forward(stem->forward(x), emb);
+    h = block1->forward(down1->forward(h), emb);
+    h = block2->forward(down2->forward(h), emb);
+    h = torch::silu(outNorm->forward(h)).mean({2, 3});
+    return head->forward(h);
+}
+
+}  // namespace ll

@@ -1,0 +1,244 @@
+// The diffusion family: schedules, samplers and guidance, and short real training runs that
+// assert learning (loss falls, noisy accuracy above chance, agreement rises with guidance).
+
+#include <cmath>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "fixture.h"
+#include "sample/schedule.h"
+#include "train/trainer.h"
+
+namespace {
+
+using ll::NoiseSchedule;
+
+class Schedules : public ::testing::TestWithParam<NoiseSchedule::Kind> {};
+
+TEST_P(Schedules, AlphaBarFallsFromOneToNearZero) {
+    for (int timesteps : {10, 1000}) {
+        NoiseSchedule s(GetParam(), timesteps);
+        ASSERT_EQ(s.timesteps(), timesteps);
+        EXPECT_GT(s.alphaBar(0), 0.97) << timesteps;
+        EXPECT_LT(s.alphaBar(0), 1.0);
+        EXPECT_LT(s.alphaBar(timesteps - 1), 1e-2) << timesteps;
+        EXPECT_GT(s.alphaBar(timesteps - 1), 0.0);
+        for (int t = 1; t < timesteps; ++t) {
+            ASSERT_LT(s.alphaBar(t), s.alphaBar(t - 1)) << "t = " << t;
+            ASSERT_NEAR(s.alphaBar(t), s.alphaBar(t - 1) * (1 - s.beta(t)), 1e-12);
+        }
+    }
+}
+
+TEST_P(Schedules, RespacedStepsEndAtTheLastStep) {
+    NoiseSchedule s(GetParam(), 1000);
+    auto steps = s.respaced(50);
+    ASSERT_EQ(steps.size(), 50u);
+    EXPECT_EQ(steps.front(), 0);
+    EXPECT_EQ(steps.back(), 999);
+    for (std::size_t i = 1; i < steps.size(); ++i) EXPECT_LT(steps[i - 1], steps[i]);
+    EXPECT_EQ(s.respaced(1), std::vector<int>{999});
+    EXPECT_EQ(s.respaced(0).size(), 1000u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Diffusion, Schedules,
+                         ::testing::Values(NoiseSchedule::Kind::Linear,
+                                           NoiseSchedule::Kind::Cosine));
+
+TEST(Diffusion, LinearScheduleMatchesHoEtAl) {
+    NoiseSchedule s(NoiseSchedule::Kind::Linear, 1000);
+    EXPECT_NEAR(s.beta(0), 1e-4, 1e-12);
+    EXPECT_NEAR(s.beta(999), 0.02, 1e-12);
+    // prod(1 - beta) over the linear schedule: 4.036e-5 (numpy).
+    EXPECT_NEAR(s.alphaBar(999), 4.036e-5, 1e-7);
+}
+
+std::string buildError(const std::string& model, ll::Settings settings, ll::ModelShape shape = {}) {
+    auto made = ll::createModel(model, shape, settings);
+    return made ? std::string() : made.error().message;
+}
+
+TEST(Diffusion, BadSettingsNameTheSetting) {
+    EXPECT_NE(buildError("ddpm", {{"schedule", "quadratic"}}).find("schedule"), std::string::npos);
+    EXPECT_NE(buildError("ddpm", {{"timesteps", "1"}}).find("timesteps"), std::string::npos);
+    EXPECT_NE(buildError("ddpm", {{"width", "12"}}).find("width"), std::string::npos);
+    EXPECT_NE(buildError("ddpm", {{"label_dropout", "1.5"}}).find("label_dropout"),
+              std::string::npos);
+    EXPECT_NE(buildError("ddpm", {{"sample_steps", "2000"}}).find("sample_steps"),
+              std::string::npos);
+    EXPECT_NE(buildError("ddpm", {}, {.height = 30, .width = 30}).find("multiples of 4"),
+              std::string::npos);
+    EXPECT_NE(buildError("noisy-classifier", {{"schedule", "cubic"}}).find("schedule"),
+              std::string::npos);
+    EXPECT_NE(buildError("latent-ddpm", {{"depth", "0"}}).find("depth"), std::string::npos);
+}
+
+TEST(Diffusion, AutoencoderMustBeAVaeRunOfTheSameData) {
+    auto missing = buildError("latent-ddpm", {{"autoencoder", "/nonexistent/run"}});
+    EXPECT_NE(missing.find("autoencoder"), std::string::npos) << missing;
+    auto classifier = buildError("latent-ddpm", {{"autoencoder", LATENTLAB_FIXTURE_CLASSIFIER}});
+    EXPECT_NE(classifier.find("not a VAE"), std::string::npos) << classifier;
+
+    // A tiny real VAE run: accepted for its own data shape, refused for another.
+    auto dir = fixture::tempDir("diffusion-vae");
+    ll::Trainer trainer({.dataset = {.source = "fashion-mnist", .limit = 256},
+                         .model = "vae",
+                         .settings = {{"latent", "8"}, {"hidden", "64"}},
+                         .steps = 20,
+                         .batchSize = 32,
+                         .sampleEvery = 1000,
+                         .runDir = dir},
+                        [](const ll::TrainEvent&) {});
+    ASSERT_EQ(trainer.run({}).outcome, ll::TrainFinished::Outcome::Completed);
+    auto model = ll::createModel("latent-ddpm", {}, {{"autoencoder", dir.string()}});
+    ASSERT_TRUE(model) << model.error().message;
+    EXPECT_EQ((*model)->settings().at("latent"), "8");
+    auto other = buildError("latent-ddpm", {{"autoencoder", dir.string()}},
+                            {.channels = 3, .height = 32, .width = 32});
+    EXPECT_NE(other.find("trained on"), std::string::npos) << other;
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Diffusion, SamplingIsDeterministicPerSeedAndCheckpointed) {
+    auto data = fixture::fashion(256);
+    auto model = fixture::build("ddpm", data, {{"width", "8"}, {"sample_steps", "4"}});
+    ASSERT_TRUE(model);
+    fixture::train(*model, data, 3, 16);
+    for (auto sampler : {ll::Sampler::Ddim, ll::Sampler::Ddpm}) {
+        ll::SampleRequest r{.count = 6, .seed = 5, .guidance = 2, .sampler = sampler};
+        auto a = model->sample(r);
+        auto b = model->sample(r);
+        ASSERT_EQ(a.sizes(), (std::vector<std::int64_t>{6, 1, 28, 28}));
+        EXPECT_TRUE(torch::equal(a, b));
+        EXPECT_GE(a.min().item<float>(), 0.0f);
+        EXPECT_LE(a.max().item<float>(), 1.0f);
+        r.seed = 6;
+        EXPECT_FALSE(torch::equal(a, model->sample(r)));
+    }
+    // The EMA weights that sample are in the checkpoint.
+    auto dir = fixture::tempDir("diffusion-ckpt");
+    std::filesystem::create_directories(dir);
+    auto saved = model->save(dir / "m.pt");
+    ASSERT_TRUE(saved) << saved.error().message;
+    auto copy = fixture::build("ddpm", data, {{"width", "8"}, {"sample_steps", "4"}});
+    auto loaded = copy->load(dir / "m.pt");
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ll::SampleRequest r{.count = 4, .seed = 9};
+    EXPECT_TRUE(torch::equal(model->sample(r), copy->sample(r)));
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Diffusion, ColourImages32x32) {
+    ll::ModelShape shape{.channels = 3, .height = 32, .width = 32, .numClasses = 4};
+    auto model = ll::createModel("ddpm", shape, {{"width", "8"}, {"sample_steps", "3"}});
+    ASSERT_TRUE(model) << model.error().message;
+    auto x = torch::rand({8, 3, 32, 32});
+    auto y = torch::randint(4, {8}, torch::kInt64);
+    EXPECT_TRUE(std::isfinite((*model)->trainStep(x, y).at("loss")));
+    auto samples = (*model)->sample({.count = 5, .seed = 1, .guidance = 1});
+    EXPECT_EQ(samples.sizes(), (std::vector<std::int64_t>{5, 3, 32, 32}));
+}
+
+TEST(Diffusion, DdpmLossFalls) {
+    auto data = fixture::fashion(2000);
+    auto model = fixture::build("ddpm", data, {{"width", "16"}});
+    ASSERT_TRUE(model);
+    double first = 0, last = 0;
+    for (int i = 0; i < 10; ++i) first += fixture::train(*model, data, 1, 32, 100 + i).at("loss");
+    fixture::train(*model, data, 40, 32, 7);
+    for (int i = 0; i < 10; ++i) last += fixture::train(*model, data, 1, 32, 200 + i).at("loss");
+    EXPECT_LT(last, 0.5 * first) << "mean loss of 10 steps: first " << first / 10 << ", after "
+                                 << last / 10;
+}
+
+TEST(Diffusion, NoisyClassifierBeatsChanceAndGuides) {
+    auto data = fixture::fashion(3000);
+    auto model = fixture::build("noisy-classifier", data, {{"width", "16"}});
+    ASSERT_TRUE(model);
+    EXPECT_FALSE(model->generates());
+    EXPECT_TRUE(model->classifiesNoisy());
+    fixture::train(*model, data, 200, 64);
+
+    auto test = fixture::fashion(500, "test");
+    auto x0 = test.x * 2 - 1;
+    const double alphaBar = 0.5;  // moderate noise: signal and noise of equal power
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(3);
+    auto xt = std::sqrt(alphaBar) * x0 + std::sqrt(1 - alphaBar) * torch::randn(x0.sizes(), gen);
+    torch::Tensor logits;
+    {
+        torch::NoGradGuard noGrad;
+        logits = model->classifyNoisy(xt, torch::full({xt.size(0)}, alphaBar));
+    }
+    const double noisy = (logits.argmax(1) == test.y).to(torch::kFloat32).mean().item<double>();
+    EXPECT_GT(noisy, 0.4) << "chance is 0.1";
+    const double clean =
+        (model->classify(test.x).argmax(1) == test.y).to(torch::kFloat32).mean().item<double>();
+    EXPECT_GT(clean, 0.5);
+
+    // Differentiable in x: what classifier guidance needs.
+    auto input = xt.slice(0, 0, 8).clone().requires_grad_(true);
+    auto score = model->classifyNoisy(input, torch::full({8}, alphaBar)).select(1, 0).sum();
+    auto grad = torch::autograd::grad({score}, {input})[0];
+    EXPECT_GT(grad.abs().sum().item<double>(), 0);
+
+    // It guides a ddpm; a clean classifier cannot.
+    auto ddpm = fixture::build("ddpm", data, {{"width", "8"}, {"sample_steps", "3"}});
+    ASSERT_TRUE(ddpm);
+    for (auto sampler : {ll::Sampler::Ddim, ll::Sampler::Ddpm}) {
+        ll::SampleRequest r{.count = 4,
+                            .seed = 2,
+                            .sampler = sampler,
+                            .classifier = model.get(),
+                            .classifierScale = 5};
+        auto guided = ddpm->sample(r);
+        r.classifierScale = 0;
+        EXPECT_FALSE(torch::equal(guided, ddpm->sample(r)));
+    }
+    auto clf = fixture::classifier();
+    ASSERT_TRUE(clf);
+    ll::SampleRequest bad{.count = 2, .classifier = clf.get(), .classifierScale = 1};
+    try {
+        ddpm->sample(bad);
+        ADD_FAILURE() << "a clean classifier was accepted for classifier guidance";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("noisy classifier"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Diffusion, LatentDdpmLearnsAndGuidanceRaisesAgreement) {
+    auto clf = fixture::classifier();
+    ASSERT_TRUE(clf);
+    auto data = fixture::fashion(10000);
+    auto model = fixture::build("latent-ddpm", data, {{"vae_steps", "1500"}, {"latent", "16"}});
+    ASSERT_TRUE(model);
+    auto vae = fixture::train(*model, data, 1500, 128);
+    EXPECT_TRUE(vae.contains("vae_loss"));
+    auto early = fixture::train(*model, data, 20, 128, 2);
+    ASSERT_TRUE(early.contains("denoiser"));
+    auto late = fixture::train(*model, data, 3000, 128, 3);
+    EXPECT_LT(late.at("denoiser"), early.at("denoiser"));
+
+    const double plain = fixture::agreement(*model, *clf, {.guidance = 0, .steps = 25}, 500);
+    const double guided = fixture::agreement(*model, *clf, {.guidance = 3, .steps = 25}, 500);
+    EXPECT_GT(guided, 0.6) << "chance is 0.1";
+    EXPECT_GT(guided, plain);
+    std::printf("latent-ddpm agreement: guidance 0 %.3f, guidance 3 %.3f\n", plain, guided);
+
+    auto dir = fixture::tempDir("diffusion-latent");
+    std::filesystem::create_directories(dir);
+    auto saved = model->save(dir / "m.pt");
+    ASSERT_TRUE(saved) << saved.error().message;
+    auto copy = fixture::build("latent-ddpm", data, {{"vae_steps", "1500"}, {"latent", "16"}});
+    auto loaded = copy->load(dir / "m.pt");
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ll::SampleRequest r{.count = 8, .seed = 4, .guidance = 1};
+    EXPECT_TRUE(torch::equal(model->sample(r), copy->sample(r)));
+    std::filesystem::remove_all(dir);
+
+    ll::SampleRequest noisyGuided{.count = 2, .classifier = clf.get(), .classifierScale = 1};
+    EXPECT_THROW(model->sample(noisyGuided), std::invalid_argument);
+}
+
+}  // namespace
