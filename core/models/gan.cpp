@@ -148,6 +148,12 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         m_settings["hidden"] = joinInts(hidden);
     else
         m_settings["width"] = std::to_string(width);
+    if (!wasserstein) {
+        m_modeSeeking = settingNumber(settings, "mode_seeking", 1.0);
+        if (!(m_modeSeeking >= 0 && m_modeSeeking <= 100))
+            throw std::invalid_argument("setting 'mode_seeking' must lie in 0..100");
+        m_settings["mode_seeking"] = formatNumber(m_modeSeeking);
+    }
     if (kind == Kind::Acgan) {
         m_auxWeight = settingNumber(settings, "aux_weight", 1.0);
         if (!(m_auxWeight >= 0))
@@ -220,30 +226,54 @@ LossMap Gan::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
 LossMap Gan::adversarialStep(const torch::Tensor& x, const torch::Tensor& y) {
     namespace F = torch::nn::functional;
     const auto n = x.size(0);
-    // Fakes of the batch's own classes, so the discriminator sees both in the same mix.
-    auto fake = generate(torch::randn({n, m_latent}, x.options()), y);
+    const auto half = n / 2;
+    // Fakes of the batch's own classes, so the discriminator sees both in the same mix; with
+    // mode seeking, the second half repeats the first half's classes with other noise.
+    auto fakeLabels = y;
+    if (m_modeSeeking > 0 && half > 0)
+        fakeLabels = torch::cat({y.slice(0, 0, half), y.slice(0, 0, n - half)});
+    auto z = torch::randn({n, m_latent}, x.options());
+    auto fake = generate(z, fakeLabels);
 
     setDiscriminatorTrainable(true);
     auto real = m_discriminator->forward(x, y);
-    auto faked = m_discriminator->forward(fake.detach(), y);
+    auto faked = m_discriminator->forward(fake.detach(), fakeLabels);
     auto dLoss =
         F::binary_cross_entropy_with_logits(real.adversarial, torch::ones_like(real.adversarial)) +
         F::binary_cross_entropy_with_logits(faked.adversarial,
                                             torch::zeros_like(faked.adversarial));
     torch::Tensor aux;
     if (m_kind == Kind::Acgan) {
+        // The class head learns from real images only. Taught the fakes' labels too (as in
+        // Odena et al.), it agrees with the generator on any private code for a class, and
+        // the samples drift away from what the class looks like (agreement 0.30 after 2,000
+        // steps, against 0.79 for cgan).
         aux = F::cross_entropy(real.classes, y);
-        dLoss = dLoss + m_auxWeight * (aux + F::cross_entropy(faked.classes, y));
+        dLoss = dLoss + m_auxWeight * aux;
     }
     dropGradients(*m_discriminator);
     dLoss.backward();
     m_discriminatorOptimizer->step();
 
     setDiscriminatorTrainable(false);
-    auto judged = m_discriminator->forward(fake, y);
+    auto judged = m_discriminator->forward(fake, fakeLabels);
     auto gLoss = F::binary_cross_entropy_with_logits(judged.adversarial,
                                                      torch::ones_like(judged.adversarial));
-    if (m_kind == Kind::Acgan) gLoss = gLoss + m_auxWeight * F::cross_entropy(judged.classes, y);
+    if (m_kind == Kind::Acgan)
+        gLoss = gLoss + m_auxWeight * F::cross_entropy(judged.classes, fakeLabels);
+    torch::Tensor seeking;
+    if (m_modeSeeking > 0 && half > 0) {
+        // Mode seeking (Mao et al. 2019): two noise vectors of one class must give images as
+        // far apart as the vectors are, or the generator pays. Without it the generators
+        // drew one image per class whatever z (pixel spread within a class 0.03 against
+        // 0.26 across classes).
+        auto apart = [&](const torch::Tensor& t) {
+            auto a = t.slice(0, 0, half), b = t.slice(0, half, 2 * half);
+            return (a - b).abs().flatten(1).mean(1);
+        };
+        seeking = (apart(fake) / apart(z)).mean();
+        gLoss = gLoss + m_modeSeeking / (seeking + 1e-5);
+    }
     dropGradients(*m_generator);
     gLoss.backward();
     m_generatorOptimizer->step();
@@ -253,6 +283,7 @@ LossMap Gan::adversarialStep(const torch::Tensor& x, const torch::Tensor& y) {
     const double d = dLoss.item<double>();
     LossMap out{{"loss", g + d}, {"generator", g}, {"discriminator", d}};
     if (aux.defined()) out["aux"] = aux.item<double>();
+    if (seeking.defined()) out["spread"] = seeking.item<double>();
     return out;
 }
 
@@ -326,7 +357,8 @@ Family ganFamily() {
                           {"width", "64"},
                           {"beta1", "0.5"},
                           {"beta2", "0.999"},
-                          {"d_lr_ratio", "1"}};
+                          {"d_lr_ratio", "1"},
+                          {"mode_seeking", "1"}};
     const std::map<std::string, std::string> help{
         {"latent", "size of the noise vector z, 1..4096"},
         {"width",
@@ -336,7 +368,12 @@ Family ganFamily() {
         {"beta1", "Adam's first-moment decay for both networks, in [0, 1)"},
         {"beta2", "Adam's second-moment decay for both networks, in [0, 1)"},
         {"d_lr_ratio", "discriminator learning rate / generator learning rate (TTUR), in (0, 100]"},
-        {"aux_weight", "weight of the auxiliary class loss in both networks' losses, >= 0"},
+        {"aux_weight",
+         "weight of the auxiliary class loss (the discriminator's on real images, the "
+         "generator's on its fakes), >= 0"},
+        {"mode_seeking",
+         "weight of the mode-seeking term (Mao et al. 2019) that keeps samples of one class "
+         "apart, 0..100; 0 turns it off"},
         {"gp", "weight of the gradient penalty, >= 0"},
         {"critic_steps", "critic updates per generator update, 1..100"}};
     Settings conditional = common;
@@ -348,6 +385,7 @@ Family ganFamily() {
     wasserstein["beta2"] = "0.9";
     wasserstein["gp"] = "10";
     wasserstein["critic_steps"] = "5";
+    wasserstein.erase("mode_seeking");
     auto make = [](Gan::Kind kind) {
         return [kind](const ModelShape& shape, const Settings& s) {
             return std::make_unique<Gan>(kind, shape, s);
@@ -398,9 +436,10 @@ Family ganFamily() {
     f.presets = {
         {.name = "dcgan-cpu",
          .model = "dcgan",
-         .description = "DCGAN width 64, batch 64, 2,000 steps: about 4-5 steps/s on 2 free CPU "
-                        "cores, so about 8 minutes; garment shapes after a few hundred steps",
-         .steps = 2000,
+         .description = "DCGAN width 64 with mode seeking, batch 64, 4,000 steps: about 8 "
+                        "steps/s on 2 CPU cores, so about 8 minutes; garment shapes after a few "
+                        "hundred steps",
+         .steps = 4000,
          .learningRate = 2e-4,
          .batchSize = 64,
          .settings = {{"latent", "64"}, {"width", "64"}}},
@@ -413,10 +452,11 @@ Family ganFamily() {
          .settings = {{"latent", "128"}, {"width", "128"}}},
         {.name = "cgan-cpu",
          .model = "cgan",
-         .description = "cGAN width 64 with a projection discriminator, batch 64, 2,000 steps: "
-                        "about 4-5 steps/s on 2 free CPU cores, so about 8 minutes; most "
-                        "samples in their class after ~400 steps",
-         .steps = 2000,
+         .description = "cGAN width 64 with a projection discriminator and mode seeking, batch "
+                        "64, 4,000 steps: about 8 steps/s on 2 CPU cores, so about 8 minutes. "
+                        "Then classifier agreement 0.82 (0.79 after 2,000 steps); garments "
+                        "after a few hundred steps",
+         .steps = 4000,
          .learningRate = 2e-4,
          .batchSize = 64,
          .settings = {{"latent", "64"}, {"width", "64"}}},
@@ -429,9 +469,10 @@ Family ganFamily() {
          .settings = {{"latent", "128"}, {"width", "128"}}},
         {.name = "acgan-cpu",
          .model = "acgan",
-         .description = "AC-GAN width 64, batch 64, 2,000 steps: about 4-5 steps/s on 2 free CPU "
-                        "cores, so about 8 minutes; most samples in their class after ~400 steps",
-         .steps = 2000,
+         .description = "AC-GAN width 64 with mode seeking, batch 64, 4,000 steps: about 8.4 "
+                        "steps/s on 2 CPU cores, so about 8 minutes. Then classifier agreement "
+                        "0.84",
+         .steps = 4000,
          .learningRate = 2e-4,
          .batchSize = 64,
          .settings = {{"latent", "64"}, {"width", "64"}, {"aux_weight", "1"}}},

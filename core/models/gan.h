@@ -110,6 +110,7 @@ private:
     int m_latent;
     double m_lrRatio;
     double m_auxWeight = 0;
+    double m_modeSeeking = 0;
     double m_gp = 0;
     int m_criticSteps = 1;
     GanGenerator m_generator{nullptr};

@@ -276,9 +276,9 @@ Family vaeFamily() {
         {.name = "cvae-cpu",
          .model = "cvae",
          .description = "CVAE 794-512-256-16 with beta 2 (a tighter latent leaves the class to "
-                        "the label), batch 128. 50-70 steps/s on 2 CPU cores: garment shapes "
-                        "after ~500 steps (10 s), classifier agreement about 0.71 after 2,000 "
-                        "steps and 0.83 after the full 5,000 (about 1.5 minutes)",
+                        "the label), batch 128: about 90 steps/s on 2 CPU cores, so the 5,000 "
+                        "steps take a minute. Garment shapes after ~500 steps; classifier "
+                        "agreement about 0.7 after 2,000 steps and 0.82 after 5,000",
          .steps = 5000,
          .learningRate = 1e-3,
          .batchSize = 128,

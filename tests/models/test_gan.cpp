@@ -30,6 +30,14 @@ protected:
 ll::Dataset* GanTest::s_data = nullptr;
 ll::GenerativeModel* GanTest::s_judge = nullptr;
 
+// Pixel spread among samples of one class over the spread among all samples: a generator
+// that draws one image per class, whatever z, scores near 0 (0.13 before mode seeking).
+double withinClassSpread(ll::GenerativeModel& model, std::int64_t classes) {
+    auto x = model.sample({.count = 20 * classes, .seed = 5});  // labels cycle 0..classes-1
+    auto grouped = x.view({20, classes, -1});
+    return grouped.std(0).mean().item<double>() / x.flatten(1).std(0).mean().item<double>();
+}
+
 TEST_F(GanTest, ConditionalGansSampleTheAskedClass) {
     ASSERT_NE(s_judge, nullptr);
     for (const char* name : {"cgan", "acgan"}) {
@@ -40,7 +48,10 @@ TEST_F(GanTest, ConditionalGansSampleTheAskedClass) {
         const double before = fixture::agreement(*model, *s_judge);
         const auto losses = fixture::train(*model, *s_data, 400, 64);
         const double after = fixture::agreement(*model, *s_judge);
-        std::printf("%s: agreement %.3f -> %.3f\n", name, before, after);
+        const double spread = withinClassSpread(*model, s_data->numClasses());
+        std::printf("%s: agreement %.3f -> %.3f, within-class spread %.2f\n", name, before,
+                    after, spread);
+        EXPECT_GT(spread, 0.4) << "one image per class: mode collapse";
         EXPECT_TRUE(losses.contains("generator") && losses.contains("discriminator"));
         EXPECT_EQ(losses.contains("aux"), std::string(name) == "acgan");
         EXPECT_LT(before, 0.3);
@@ -162,6 +173,10 @@ TEST(GanSettings, BadSettingsAreRefusedByName) {
     EXPECT_NE(refusal("cgan", fashion, {{"width", "0"}}).find("'width'"), std::string::npos);
     EXPECT_NE(refusal("dcgan", fashion, {{"beta1", "1"}}).find("'beta1'"), std::string::npos);
     EXPECT_NE(refusal("dcgan", fashion, {{"gp", "10"}}).find("no setting 'gp'"), std::string::npos);
+    EXPECT_NE(refusal("cgan", fashion, {{"mode_seeking", "-1"}}).find("'mode_seeking'"),
+              std::string::npos);
+    EXPECT_NE(refusal("wgan-gp", fashion, {{"mode_seeking", "1"}}).find("no setting"),
+              std::string::npos);
     const ll::ModelShape rows{.features = 30, .numClasses = 2};
     EXPECT_EQ(refusal("cgan", rows), "");
     EXPECT_NE(refusal("acgan", rows).find("tabular"), std::string::npos);
