@@ -15,8 +15,13 @@ namespace {
 
 constexpr std::int64_t kBatch = 250;
 
-Result<void> checkClassifier(GenerativeModel& classifier, const ModelShape& data) {
-    if (classifier.generates() || classifier.classifiesNoisy())
+// The judge of samples must be a clean classifier; any classifier (a noisy one classifies
+// clean inputs too) may have its accuracy measured.
+Result<void> checkClassifier(GenerativeModel& classifier, const ModelShape& data,
+                             bool noisyAllowed) {
+    if (classifier.generates())
+        return fail("'" + classifier.name() + "' is a generator, not a classifier run");
+    if (classifier.classifiesNoisy() && !noisyAllowed)
         return fail("'" + classifier.name() + "' is not a clean classifier run");
     const ModelShape& c = classifier.shape();
     if (c.tabular() != data.tabular() || c.features != data.features ||
@@ -37,7 +42,8 @@ Result<Agreement> classifierAgreement(GenerativeModel& generator, GenerativeMode
     if (!generator.generates()) return fail("'" + generator.name() + "' does not generate");
     if (count < 1) return fail("agreement needs at least 1 sample");
     const ModelShape& shape = generator.shape();
-    if (auto ok = checkClassifier(classifier, shape); !ok) return tl::unexpected(ok.error());
+    if (auto ok = checkClassifier(classifier, shape, false); !ok)
+        return tl::unexpected(ok.error());
     const int k = shape.numClasses;
     std::vector<std::int64_t> wanted;
     for (std::int64_t i = 0; i < count; ++i)
@@ -88,7 +94,8 @@ Result<Accuracy> classifierAccuracy(GenerativeModel& classifier, const Dataset& 
         shape.height = static_cast<int>(data.x.size(2));
         shape.width = static_cast<int>(data.x.size(3));
     }
-    if (auto ok = checkClassifier(classifier, shape); !ok) return tl::unexpected(ok.error());
+    if (auto ok = checkClassifier(classifier, shape, true); !ok)
+        return tl::unexpected(ok.error());
     const int k = shape.numClasses;
     std::vector<std::int64_t> hits(static_cast<std::size_t>(k), 0), asked(hits);
     std::int64_t total = 0;

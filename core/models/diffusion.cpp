@@ -256,8 +256,9 @@ std::vector<ModelPreset> diffusionPresets() {
                       {"depth", "6"}}},
         {.name = "noisy-classifier-cpu",
          .model = "noisy-classifier",
-         .description = "Noisy CNN 32-64-128 (0.4M parameters), batch 128, 1,500 steps; width 16 "
-                        "and 200 steps already classify 40%+ of images at alphaBar 0.5",
+         .description = "Noisy CNN 32-64-128 (0.4M parameters), batch 128, 1,500 steps: about "
+                        "4.7 steps/s on 2 CPU cores, about 5.5 minutes; then 81% accuracy on "
+                        "clean test images",
          .steps = 1500,
          .learningRate = 1e-3,
          .batchSize = 128,

@@ -436,8 +436,8 @@ Family ganFamily() {
     f.presets = {
         {.name = "dcgan-cpu",
          .model = "dcgan",
-         .description = "DCGAN width 64 with mode seeking, batch 64, 4,000 steps: about 8 "
-                        "steps/s on 2 CPU cores, so about 8 minutes; garment shapes after a few "
+         .description = "DCGAN width 64 with mode seeking, batch 64, 4,000 steps: about 9.5 "
+                        "steps/s on 2 CPU cores, so about 7 minutes; garment shapes after a few "
                         "hundred steps",
          .steps = 4000,
          .learningRate = 2e-4,
@@ -485,10 +485,11 @@ Family ganFamily() {
          .settings = {{"latent", "128"}, {"width", "128"}, {"aux_weight", "1"}}},
         {.name = "wgan-gp-cpu",
          .model = "wgan-gp",
-         .description = "WGAN-GP width 64, 2 critic updates per step, batch 64, 800 steps: "
-                        "about 2 steps/s on 2 free CPU cores, so about 7 minutes; blurrier "
-                        "than DCGAN for the same time, but it does not collapse",
-         .steps = 800,
+         .description = "WGAN-GP width 64, 2 critic updates per step, batch 64, 2,000 steps: "
+                        "about 4 steps/s on 2 CPU cores, so about 8.5 minutes; blurrier than "
+                        "DCGAN for the same time (still blotchy after 800 steps), but it does "
+                        "not collapse",
+         .steps = 2000,
          .learningRate = 1e-4,
          .batchSize = 64,
          .settings = {{"latent", "64"}, {"width", "64"}, {"critic_steps", "2"}, {"gp", "10"}}},
