@@ -1,21 +1,26 @@
 // latentlab-cli: every computing feature of LatentLab, headless. Thin wiring over core.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <unistd.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
 #include "common/cpu.h"
 #include "common/format.h"
+#include "common/npy.h"
 #include "common/table.h"
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "eval/agreement.h"
+#include "eval/metrics.h"
 #include "image/grid.h"
 #include "models/catalog.h"
 #include "run/runloader.h"
@@ -413,6 +418,111 @@ int runClassify(const ClassifyArgs& a) {
     return 0;
 }
 
+struct MetricsArgs {
+    std::string real;
+    std::string fake;
+    std::string train;
+    std::string test;
+    std::string out;
+    int k = 3;
+    int kDensity = 5;
+    std::uint64_t seed = 0;
+    int kidSubsets = 100;
+    std::int64_t kidSize = 1000;
+    int cells = 10;
+};
+
+nlohmann::json cellsJson(const std::vector<ll::CopyingCell>& cells) {
+    auto out = nlohmann::json::array();
+    for (const auto& c : cells)
+        out.push_back({{"cell", c.id},
+                       {"train", c.train},
+                       {"test", c.test},
+                       {"generated", c.generated},
+                       {"z", c.z},
+                       {"kept", c.kept}});
+    return out;
+}
+
+// Every metric is computed before anything is written or printed, so a refusal leaves one line.
+int runMetrics(const MetricsArgs& a) {
+    if (a.train.empty() != a.test.empty())
+        return fail("metrics: the data-copying test needs both --train and --test");
+    auto real = ll::readNpy(a.real);
+    if (!real) return fail("metrics: " + real.error().message);
+    auto fake = ll::readNpy(a.fake);
+    if (!fake) return fail("metrics: " + fake.error().message);
+    const auto fid = ll::frechetDistance(*real, *fake);
+    if (!fid) return fail("metrics: " + fid.error().message);
+    const auto kid = ll::kernelInceptionDistance(
+        *real, *fake,
+        ll::KidConfig{.subsets = a.kidSubsets, .subsetSize = a.kidSize, .seed = a.seed});
+    if (!kid) return fail("metrics: " + kid.error().message);
+    const auto pr = ll::precisionRecall(*real, *fake, a.k);
+    if (!pr) return fail("metrics: " + pr.error().message);
+    const auto dc = ll::densityCoverage(*real, *fake, a.kDensity);
+    if (!dc) return fail("metrics: " + dc.error().message);
+
+    nlohmann::json protocol{{"real", a.real},
+                            {"fake", a.fake},
+                            {"real_count", real->size(0)},
+                            {"fake_count", fake->size(0)},
+                            {"features", real->size(1)},
+                            {"k_precision_recall", a.k},
+                            {"k_density_coverage", a.kDensity},
+                            {"seed", a.seed},
+                            {"kid_subsets", kid->subsets},
+                            {"kid_subset_size", kid->subsetSize}};
+    nlohmann::json result{{"fid", *fid},
+                          {"kid", kid->mean},
+                          {"kid_std", kid->std},
+                          {"precision", pr->precision},
+                          {"recall", pr->recall},
+                          {"density", dc->density},
+                          {"coverage", dc->coverage}};
+    std::optional<ll::DataCopying> copying;
+    if (!a.train.empty()) {
+        auto train = ll::readNpy(a.train);
+        if (!train) return fail("metrics: " + train.error().message);
+        auto test = ll::readNpy(a.test);
+        if (!test) return fail("metrics: " + test.error().message);
+        const ll::DataCopyingConfig config{.cells = a.cells};
+        auto ct = ll::dataCopying(*train, *test, *fake, config);
+        if (!ct) return fail("metrics: " + ct.error().message);
+        copying = std::move(*ct);
+        result["ct"] = copying->ct;
+        result["ct_cells"] = cellsJson(copying->cells);
+        protocol.update({{"train", a.train},
+                         {"test", a.test},
+                         {"train_count", train->size(0)},
+                         {"test_count", test->size(0)},
+                         {"cells", config.cells},
+                         {"min_generated", config.minGenerated}});
+    }
+    result["protocol"] = protocol;
+    if (auto ok = ll::writeFileAtomic(a.out, result.dump(2) + "\n"); !ok)
+        return fail(ok.error().message);
+
+    std::printf("%lld real, %lld fake samples of %lld features\n",
+                static_cast<long long>(real->size(0)), static_cast<long long>(fake->size(0)),
+                static_cast<long long>(real->size(1)));
+    std::printf("%-10s %12.6g\n", "FID", *fid);
+    std::printf("%-10s %12.6g +/- %.3g (%d subsets of %lld)\n", "KID", kid->mean, kid->std,
+                kid->subsets, static_cast<long long>(kid->subsetSize));
+    std::printf("%-10s %12.4f (k = %d)\n", "precision", pr->precision, a.k);
+    std::printf("%-10s %12.4f\n", "recall", pr->recall);
+    std::printf("%-10s %12.4f (k = %d)\n", "density", dc->density, a.kDensity);
+    std::printf("%-10s %12.4f\n", "coverage", dc->coverage);
+    if (copying) {
+        const auto kept = std::count_if(copying->cells.begin(), copying->cells.end(),
+                                        [](const auto& c) { return c.kept; });
+        std::printf("%-10s %12.4f (%lld of %zu cells; below 0: copies training data)\n", "C_T",
+                    copying->ct, static_cast<long long>(kept), copying->cells.size());
+    }
+    std::fprintf(stderr, "wrote %s\n", a.out.c_str());
+    return 0;
+}
+
 int runModels() {
     for (const auto& m : ll::modelCatalog()) {
         std::printf("%-18s %s\n", m.name.c_str(), m.description.c_str());
@@ -524,6 +634,33 @@ int main(int argc, char** argv) {
     classifyCmd->add_option("--label-column", classify.labelColumn, "CSV label column");
     classifyCmd->add_option("--limit", classify.limit, "Use at most this many samples");
 
+    MetricsArgs metrics;
+    auto* metricsCmd = app.add_subcommand(
+        "metrics",
+        "Feature-space metrics (FID, KID, precision/recall, density/coverage, data-copying C_T) "
+        "of two .npy feature arrays (samples x features, float32 or float64); writes JSON");
+    metricsCmd->add_option("--real", metrics.real, "Real features (.npy)")->required();
+    metricsCmd->add_option("--fake", metrics.fake, "Generated features (.npy)")->required();
+    metricsCmd->add_option("--train", metrics.train,
+                           "Training features (.npy), for the data-copying test C_T");
+    metricsCmd->add_option("--test", metrics.test,
+                           "Held-out features (.npy), for the data-copying test C_T");
+    metricsCmd->add_option("--out", metrics.out, "JSON file to write")->required();
+    metricsCmd->add_option("--k", metrics.k, "Neighbours for precision/recall")
+        ->capture_default_str();
+    metricsCmd->add_option("--k-density", metrics.kDensity, "Neighbours for density/coverage")
+        ->capture_default_str();
+    metricsCmd->add_option("--seed", metrics.seed, "Seed of the KID subsets")
+        ->capture_default_str();
+    metricsCmd->add_option("--kid-subsets", metrics.kidSubsets, "KID subsets")
+        ->capture_default_str();
+    metricsCmd
+        ->add_option("--kid-size", metrics.kidSize,
+                     "Samples per KID subset (capped at the smaller set)")
+        ->capture_default_str();
+    metricsCmd->add_option("--cells", metrics.cells, "k-means cells of the data-copying test")
+        ->capture_default_str();
+
     app.add_subcommand("models", "List models, their settings and presets");
 
     try {
@@ -538,6 +675,7 @@ int main(int argc, char** argv) {
         if (sampleCmd->parsed()) return runSample(sample);
         if (evaluateCmd->parsed()) return runEvaluate(evaluate);
         if (classifyCmd->parsed()) return runClassify(classify);
+        if (metricsCmd->parsed()) return runMetrics(metrics);
         return runModels();
     } catch (const std::exception& e) {
         return fail(e.what());

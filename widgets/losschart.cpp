@@ -42,6 +42,7 @@ void LossChart::clear() {
     m_hasPoints = false;
     m_maxStep = 10;
     m_x->setRange(0, 10);
+    m_x->applyNiceNumbers();
     m_y->setRange(0, 1);
 }
 
@@ -131,6 +132,7 @@ void LossChart::rescale() {
     m_x->applyNiceNumbers();
     const double pad = std::max(1e-9, (m_maxY - m_minY) * 0.05);
     m_y->setRange(m_minY - pad, m_maxY + pad);
+    m_y->applyNiceNumbers();
 }
 
 }  // namespace ll::widgets

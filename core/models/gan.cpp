@@ -271,19 +271,22 @@ LossMap Gan::adversarialStep(const torch::Tensor& x, const torch::Tensor& y) {
             auto a = t.slice(0, 0, half), b = t.slice(0, half, 2 * half);
             return (a - b).abs().flatten(1).mean(1);
         };
-        seeking = (apart(fake) / apart(z)).mean();
-        gLoss = gLoss + m_modeSeeking / (seeking + 1e-5);
+        seeking = m_modeSeeking / ((apart(fake) / apart(z)).mean() + 1e-5);
+        gLoss = gLoss + seeking;
     }
     dropGradients(*m_generator);
     gLoss.backward();
     m_generatorOptimizer->step();
     setDiscriminatorTrainable(true);
 
+    // "generator" is the adversarial (and class) part alone: the mode-seeking term, logged
+    // beside it, would otherwise hide how the two networks are doing.
     const double g = gLoss.item<double>();
     const double d = dLoss.item<double>();
-    LossMap out{{"loss", g + d}, {"generator", g}, {"discriminator", d}};
+    const double ms = seeking.defined() ? seeking.item<double>() : 0.0;
+    LossMap out{{"loss", g + d}, {"generator", g - ms}, {"discriminator", d}};
     if (aux.defined()) out["aux"] = aux.item<double>();
-    if (seeking.defined()) out["spread"] = seeking.item<double>();
+    if (seeking.defined()) out["mode_seeking"] = ms;
     return out;
 }
 

@@ -65,11 +65,13 @@ TORCH_MODULE(GanDiscriminator);
 /// generator, projection discriminator; images and tabular rows), AC-GAN (class in the
 /// generator, auxiliary classifier in the discriminator) and WGAN-GP (Gulrajani et al. 2017;
 /// unconditional). The non-saturating loss for all but WGAN-GP; two Adam optimisers, the
-/// discriminator's learning rate d_lr_ratio times the generator's.
+/// discriminator's learning rate d_lr_ratio times the generator's. All but WGAN-GP add the
+/// mode-seeking term of Mao et al. 2019 to the generator's loss.
 ///
-/// trainStep's losses: "generator", "discriminator" (for WGAN-GP the critic loss including
-/// the penalty), "gp" and "wasserstein" (WGAN-GP), "aux" (AC-GAN: the discriminator's class
-/// cross-entropy on real data); "loss" is generator + discriminator. One WGAN-GP step is
+/// trainStep's losses: "generator" (without the mode-seeking term), "mode_seeking",
+/// "discriminator" (for WGAN-GP the critic loss including the penalty), "gp" and
+/// "wasserstein" (WGAN-GP), "aux" (AC-GAN: the discriminator's class cross-entropy on real
+/// data); "loss" is everything the generator and discriminator minimise. One WGAN-GP step is
 /// critic_steps critic updates on the batch (fresh fakes each time) and one generator update.
 class Gan final : public GenerativeModel {
 public:

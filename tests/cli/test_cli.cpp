@@ -1,5 +1,6 @@
 // latentlab-cli end to end: exit codes, files written, one-line errors that name the fault.
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -282,6 +284,50 @@ TEST(Cli, KilledRunResumesFromItsLastCheckpoint) {
     EXPECT_EQ(previous, last + 30);
 }
 
+const fs::path kMetricFixtures = fs::path(LATENTLAB_TEST_DATA) / "eval" / "fixtures";
+
+// The metrics command on the arrays that tests/eval/reference/metrics_reference.py wrote, under
+// the reference's protocol, gives the reference's values.
+TEST(Cli, MetricsMatchTheReference) {
+    const auto want = nlohmann::json::parse(std::ifstream(kMetricFixtures / "expected.json"));
+    const auto& p = want["protocol"];
+    auto file = [](const std::string& option, const std::string& name) {
+        return " --" + option + " " + (kMetricFixtures / name).string();
+    };
+    const std::string features = file("real", "real.npy") + file("fake", "fake.npy");
+    const std::string protocol =
+        " --seed " + p["seed"].dump() + " --kid-subsets " + p["kid_subsets"].dump() +
+        " --kid-size " + p["kid_subset_size"].dump() + " --k " + p["k_precision_recall"].dump() +
+        " --k-density " + p["k_density_coverage"].dump() + " --cells " + p["cells"].dump();
+    const fs::path out = scratch() / "metrics.json";
+    const auto r = cli("metrics" + features + file("train", "train.npy") +
+                       file("test", "test.npy") + protocol + " --out " + out.string());
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    EXPECT_NE(r.output.find("precision"), std::string::npos) << "prints a table: " << r.output;
+    const auto got = nlohmann::json::parse(std::ifstream(out));
+    for (const char* key :
+         {"fid", "kid", "kid_std", "precision", "recall", "density", "coverage"}) {
+        const double expected = want[key];
+        EXPECT_NEAR(got[key].get<double>(), expected, 1e-4 * std::abs(expected)) << key;
+    }
+    const auto& ct = want["ct"]["fake"];  // --fake is the generated set of the test
+    EXPECT_NEAR(got["ct"].get<double>(), ct["ct"].get<double>(),
+                1e-4 * std::abs(ct["ct"].get<double>()));
+    ASSERT_EQ(got["ct_cells"].size(), ct["cells"].size());
+    for (std::size_t c = 0; c < ct["cells"].size(); ++c)
+        EXPECT_EQ(got["ct_cells"][c]["kept"], ct["cells"][c]["kept"]) << "cell " << c;
+    EXPECT_EQ(got["protocol"]["kid_subset_size"], p["kid_subset_size"]);
+    EXPECT_EQ(got["protocol"]["seed"], p["seed"]);
+    EXPECT_EQ(got["protocol"]["cells"], p["cells"]);
+
+    // Without training and test features there is no C_T.
+    const auto plain = cli("metrics" + features + protocol + " --out " + out.string());
+    ASSERT_EQ(plain.exitCode, 0) << plain.output;
+    const auto without = nlohmann::json::parse(std::ifstream(out));
+    EXPECT_FALSE(without.contains("ct"));
+    EXPECT_EQ(without["fid"], got["fid"]);
+}
+
 struct BadInput {
     const char* name;
     std::string args;
@@ -336,4 +382,29 @@ INSTANTIATE_TEST_SUITE_P(
                  " --classifier /no/such/classifier",
                  "classifier: /no/such/classifier: no such run folder"},
         BadInput{"unknown_option", "train --stepz 5", "stepz"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+INSTANTIATE_TEST_SUITE_P(
+    Metrics, CliBadInput,
+    ::testing::Values(
+        BadInput{"missing_features",
+                 "metrics --real /no/such/real.npy --fake /no/such/fake.npy --out " +
+                     (scratch() / "m1.json").string(),
+                 "/no/such/real.npy: no such file"},
+        BadInput{"mismatched_features",
+                 "metrics --real " + (kMetricFixtures / "real.npy").string() + " --fake " +
+                     (kMetricFixtures / "narrow.npy").string() + " --out " +
+                     (scratch() / "m2.json").string(),
+                 "real has 16 features per sample, fake has 8"},
+        BadInput{"too_few_for_k",
+                 "metrics --real " + (kMetricFixtures / "narrow.npy").string() + " --fake " +
+                     (kMetricFixtures / "narrow.npy").string() + " --k 40 --out " +
+                     (scratch() / "m3.json").string(),
+                 "precision/recall with k = 40 needs at least 41 real samples"},
+        BadInput{"train_without_test",
+                 "metrics --real " + (kMetricFixtures / "real.npy").string() + " --fake " +
+                     (kMetricFixtures / "fake.npy").string() + " --train " +
+                     (kMetricFixtures / "train.npy").string() + " --out " +
+                     (scratch() / "m4.json").string(),
+                 "needs both --train and --test"}),
     [](const auto& info) { return std::string(info.param.name); });
