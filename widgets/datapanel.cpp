@@ -1,5 +1,7 @@
 #include "datapanel.h"
 
+#include <cmath>
+
 #include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QChart>
@@ -213,9 +215,20 @@ void DataPanel::updateChart(const ll::DatasetSummary& s) {
     auto* classes = new QBarCategoryAxis;
     classes->append(categories);
     auto* counts = new QValueAxis;
-    counts->setRange(0, static_cast<double>(most) * 1.05 + 1);
+    // About three intervals of a round size (1, 2, 2.5 or 5 times a power of ten), so that
+    // 6,000 images a class read 0, 2000, 4000, 6000.
+    const double raw = std::max(1.0, static_cast<double>(most) / 3);
+    const double decade = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = decade;
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+        if (m * decade >= raw) {
+            step = m * decade;
+            break;
+        }
+    const double intervals = std::max(1.0, std::ceil(static_cast<double>(most) / step));
+    counts->setRange(0, intervals * step);
+    counts->setTickCount(static_cast<int>(intervals) + 1);
     counts->setLabelFormat(QStringLiteral("%d"));
-    counts->setTickCount(3);
     chart->addAxis(classes, Qt::AlignLeft);
     chart->addAxis(counts, Qt::AlignBottom);
     series->attachAxis(classes);
