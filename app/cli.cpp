@@ -269,7 +269,8 @@ int runSample(const SampleArgs& a) {
     if (!opened) return fail(opened.error().message);
     auto& model = *opened->model;
     if (!model.generates())
-        return fail("sample: " + a.run + " is a " + model.name() + " run, which has nothing to sample");
+        return fail("sample: " + a.run + " is a " + model.name() +
+                    " run, which has nothing to sample");
     const auto& shape = model.shape();
     const bool png = a.out.ends_with(".png");
     const bool csv = a.out.ends_with(".csv");
@@ -313,7 +314,8 @@ int runSample(const SampleArgs& a) {
         const fs::path dir = a.out;
         std::error_code ec;
         if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
-            return fail("sample: " + a.out + " exists and is not a folder (name a .png for a grid)");
+            return fail("sample: " + a.out +
+                        " exists and is not a folder (name a .png for a grid)");
         fs::create_directories(dir, ec);
         if (ec) return fail("sample: cannot create " + a.out + " (" + ec.message() + ")");
         std::string manifest =
@@ -322,7 +324,8 @@ int runSample(const SampleArgs& a) {
         for (std::int64_t i = 0; i < a.count; ++i) {
             char file[32];
             std::snprintf(file, sizeof file, "sample-%06lld.png", static_cast<long long>(i));
-            if (auto ok = ll::writePng(ll::makeGrid(samples.slice(0, i, i + 1), 1), dir / file); !ok)
+            if (auto ok = ll::writePng(ll::makeGrid(samples.slice(0, i, i + 1), 1), dir / file);
+                !ok)
                 return fail(ok.error().message);
             const auto k = classOf(i);
             std::string name = names[static_cast<std::size_t>(k)];
@@ -402,10 +405,8 @@ struct ClassifyArgs {
 int runClassify(const ClassifyArgs& a) {
     auto opened = ll::openRun(a.run);
     if (!opened) return fail(opened.error().message);
-    auto data = ll::loadDataset({.source = a.dataset,
-                                 .split = a.split,
-                                 .labelColumn = a.labelColumn,
-                                 .limit = a.limit});
+    auto data = ll::loadDataset(
+        {.source = a.dataset, .split = a.split, .labelColumn = a.labelColumn, .limit = a.limit});
     if (!data) return fail(data.error().message);
     if (data->classNames != opened->data.classNames)
         return fail("classify: " + a.dataset + " has other classes than the classifier's data");
@@ -529,7 +530,8 @@ int runModels() {
         for (const auto& [k, v] : m.defaults) {
             const auto help = m.help.find(k);
             std::printf("%-18s   --set %s=%s%s%s\n", "", k.c_str(), v.c_str(),
-                        help == m.help.end() ? "" : "  ", help == m.help.end() ? "" : help->second.c_str());
+                        help == m.help.end() ? "" : "  ",
+                        help == m.help.end() ? "" : help->second.c_str());
         }
         for (const auto& p : ll::modelPresets())
             if (p.model == m.name)
@@ -594,7 +596,8 @@ int main(int argc, char** argv) {
 
     SampleArgs sample;
     auto* sampleCmd = app.add_subcommand(
-        "sample", "Sample a trained run: a .png grid, a folder of PNGs with manifest.csv, or a .csv");
+        "sample",
+        "Sample a trained run: a .png grid, a folder of PNGs with manifest.csv, or a .csv");
     sampleCmd->add_option("--run", sample.run, "Run folder")->required();
     sampleCmd
         ->add_option("--out", sample.out,
@@ -624,8 +627,7 @@ int main(int argc, char** argv) {
     evaluate.steer.add(evaluateCmd);
 
     ClassifyArgs classify;
-    auto* classifyCmd =
-        app.add_subcommand("classify", "Accuracy of a classifier run on a dataset");
+    auto* classifyCmd = app.add_subcommand("classify", "Accuracy of a classifier run on a dataset");
     classifyCmd->add_option("--run", classify.run, "Classifier run folder")->required();
     classifyCmd->add_option("--dataset", classify.dataset, "Dataset")->capture_default_str();
     classifyCmd->add_option("--split", classify.split, "IDX data: train or test")

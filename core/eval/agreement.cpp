@@ -25,8 +25,8 @@ Result<void> checkClassifier(GenerativeModel& classifier, const ModelShape& data
         return fail("'" + classifier.name() + "' is not a clean classifier run");
     const ModelShape& c = classifier.shape();
     if (c.tabular() != data.tabular() || c.features != data.features ||
-        (!c.tabular() && (c.channels != data.channels || c.height != data.height ||
-                          c.width != data.width)))
+        (!c.tabular() &&
+         (c.channels != data.channels || c.height != data.height || c.width != data.width)))
         return fail("the classifier was trained on other data (its input shape differs)");
     if (c.numClasses != data.numClasses)
         return fail("the classifier knows " + std::to_string(c.numClasses) +
@@ -42,8 +42,7 @@ Result<Agreement> classifierAgreement(GenerativeModel& generator, GenerativeMode
     if (!generator.generates()) return fail("'" + generator.name() + "' does not generate");
     if (count < 1) return fail("agreement needs at least 1 sample");
     const ModelShape& shape = generator.shape();
-    if (auto ok = checkClassifier(classifier, shape, false); !ok)
-        return tl::unexpected(ok.error());
+    if (auto ok = checkClassifier(classifier, shape, false); !ok) return tl::unexpected(ok.error());
     const int k = shape.numClasses;
     std::vector<std::int64_t> wanted;
     for (std::int64_t i = 0; i < count; ++i)
@@ -94,8 +93,7 @@ Result<Accuracy> classifierAccuracy(GenerativeModel& classifier, const Dataset& 
         shape.height = static_cast<int>(data.x.size(2));
         shape.width = static_cast<int>(data.x.size(3));
     }
-    if (auto ok = checkClassifier(classifier, shape, true); !ok)
-        return tl::unexpected(ok.error());
+    if (auto ok = checkClassifier(classifier, shape, true); !ok) return tl::unexpected(ok.error());
     const int k = shape.numClasses;
     std::vector<std::int64_t> hits(static_cast<std::size_t>(k), 0), asked(hits);
     std::int64_t total = 0;
@@ -128,22 +126,21 @@ Result<std::filesystem::path> saveAgreement(const std::filesystem::path& run,
     char name[96];
     std::snprintf(name, sizeof name, "agreement-step-%06lld-g%g.json",
                   static_cast<long long>(protocol.step), r.guidance);
-    nlohmann::json j{
-        {"metric", "classifier_agreement"},
-        {"agreement", result.agreement},
-        {"count", result.count},
-        {"per_class", result.perClass},
-        {"predicted", result.predicted},
-        {"protocol",
-         {{"step", protocol.step},
-          {"classifier_run", protocol.classifierRun},
-          {"classifier_step", protocol.classifierStep},
-          {"seed", r.seed},
-          {"temperature", r.temperature},
-          {"truncation", r.truncation},
-          {"guidance", r.guidance},
-          {"steps", r.steps},
-          {"sampler", r.sampler == Sampler::Ddim ? "ddim" : "ddpm"}}}};
+    nlohmann::json j{{"metric", "classifier_agreement"},
+                     {"agreement", result.agreement},
+                     {"count", result.count},
+                     {"per_class", result.perClass},
+                     {"predicted", result.predicted},
+                     {"protocol",
+                      {{"step", protocol.step},
+                       {"classifier_run", protocol.classifierRun},
+                       {"classifier_step", protocol.classifierStep},
+                       {"seed", r.seed},
+                       {"temperature", r.temperature},
+                       {"truncation", r.truncation},
+                       {"guidance", r.guidance},
+                       {"steps", r.steps},
+                       {"sampler", r.sampler == Sampler::Ddim ? "ddim" : "ddpm"}}}};
     const auto path = run / "eval" / name;
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);

@@ -40,7 +40,8 @@ Classifier::Classifier(const ModelShape& shape, const Settings& settings)
     const int features = static_cast<int>(settingNumber(settings, "features", 128));
     const double dropout = settingNumber(settings, "dropout", 0.3);
     const double lr = settingNumber(settings, "lr", 1e-3);
-    if (width < 1 || width > 1024) throw std::invalid_argument("setting 'width' must lie in 1..1024");
+    if (width < 1 || width > 1024)
+        throw std::invalid_argument("setting 'width' must lie in 1..1024");
     if (features < 2 || features > 8192)
         throw std::invalid_argument("setting 'features' must lie in 2..8192");
     if (!(dropout >= 0 && dropout < 1))

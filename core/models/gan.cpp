@@ -356,12 +356,8 @@ std::vector<std::pair<std::string, torch::optim::Optimizer*>> Gan::optimizers() 
 }
 
 Family ganFamily() {
-    const Settings common{{"latent", "64"},
-                          {"width", "64"},
-                          {"beta1", "0.5"},
-                          {"beta2", "0.999"},
-                          {"d_lr_ratio", "1"},
-                          {"mode_seeking", "1"}};
+    const Settings common{{"latent", "64"},   {"width", "64"},     {"beta1", "0.5"},
+                          {"beta2", "0.999"}, {"d_lr_ratio", "1"}, {"mode_seeking", "1"}};
     const std::map<std::string, std::string> help{
         {"latent", "size of the noise vector z, 1..4096"},
         {"width",

@@ -55,8 +55,9 @@ std::vector<double> seededStarts(int units, double r, std::uint64_t seed) {
 
 ChaoticNoiseImpl::ChaoticNoiseImpl(int units, double r, torch::Tensor initial) : r(r) {
     if (!(r > 3.56995 && r <= 4))
-        throw std::invalid_argument("setting 'r' must lie in (3.57, 4]: below 3.57 the logistic "
-                                    "map is periodic, above 4 it leaves [0, 1]");
+        throw std::invalid_argument(
+            "setting 'r' must lie in (3.57, 4]: below 3.57 the logistic "
+            "map is periodic, above 4 it leaves [0, 1]");
     // The map's own mean and spread for this r, and a check that r is not in one of the
     // periodic windows inside the chaotic range (r = 3.83 has period 3).
     std::uint64_t kick = 12345;
@@ -82,7 +83,8 @@ ChaoticNoiseImpl::ChaoticNoiseImpl(int units, double r, torch::Tensor initial) :
     }
     mean = sum / kCount;
     stddev = std::sqrt(std::max(1e-12, sumSq / kCount - mean * mean));
-    state = register_buffer("state", initial.to(torch::kFloat64).clamp(1e-9, 1 - 1e-9).contiguous());
+    state =
+        register_buffer("state", initial.to(torch::kFloat64).clamp(1e-9, 1 - 1e-9).contiguous());
     if (state.numel() != units) throw std::invalid_argument("chaotic state has the wrong size");
 }
 
@@ -146,9 +148,12 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
 
 std::string Vae::name() const {
     switch (m_kind) {
-        case Kind::Plain: return "vae";
-        case Kind::Conditional: return "cvae";
-        case Kind::Chaotic: return "chaotic-vae";
+        case Kind::Plain:
+            return "vae";
+        case Kind::Conditional:
+            return "cvae";
+        case Kind::Chaotic:
+            return "chaotic-vae";
     }
     return "vae";
 }
@@ -159,7 +164,8 @@ torch::Tensor Vae::condition(const torch::Tensor& y) const {
     return torch::one_hot(y.to(m_device), m_shape.numClasses).to(torch::kFloat32);
 }
 
-std::pair<torch::Tensor, torch::Tensor> Vae::encode(const torch::Tensor& x, const torch::Tensor& y) {
+std::pair<torch::Tensor, torch::Tensor> Vae::encode(const torch::Tensor& x,
+                                                    const torch::Tensor& y) {
     auto flat = x.reshape({x.size(0), -1}).to(m_device);
     return m_net->encode(flat, condition(y));
 }
@@ -199,9 +205,8 @@ torch::Tensor Vae::sample(const SampleRequest& request) {
     m_net->eval();
     const auto n = request.count;
     auto labels = requestLabels(request, m_shape.numClasses);
-    auto z = m_kind == Kind::Chaotic
-                 ? m_noise->fresh(n, request.seed).to(m_device)
-                 : seededNormal({n, m_net->latent}, request.seed, m_device);
+    auto z = m_kind == Kind::Chaotic ? m_noise->fresh(n, request.seed).to(m_device)
+                                     : seededNormal({n, m_net->latent}, request.seed, m_device);
     return decode(z * request.temperature, labels);
 }
 

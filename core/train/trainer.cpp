@@ -190,11 +190,11 @@ Result<void> Trainer::Impl::restoreAfterNan(const std::string& what) {
     step = latest->first;
     model->setLearningRate(config.learningRate);
     (void)truncateLog(run, step);
-    (void)appendLogLine(run, nlohmann::json{{"step", step},
-                                            {"event", "nan_guard"},
-                                            {"bad_step", badStep},
-                                            {"loss", what}}
-                                 .dump());
+    (void)appendLogLine(
+        run,
+        nlohmann::json{
+            {"step", step}, {"event", "nan_guard"}, {"bad_step", badStep}, {"loss", what}}
+            .dump());
     // Fresh noise for the retry: the same noise at the same rate would fail the same way.
     torch::manual_seed(config.seed + static_cast<std::uint64_t>(step) + 7919u * ++restores);
     char lr[32];
@@ -204,9 +204,9 @@ Result<void> Trainer::Impl::restoreAfterNan(const std::string& what) {
     std::lock_guard lock(mutex);
     paused = true;
     pauseMessage = "The " + what + " at step " + std::to_string(badStep) +
-                   ": training diverged. Restored the checkpoint of step " +
-                   std::to_string(step) + " and paused. Lower the learning rate (now " + lr +
-                   ", try " + lower + ") and resume.";
+                   ": training diverged. Restored the checkpoint of step " + std::to_string(step) +
+                   " and paused. Lower the learning rate (now " + lr + ", try " + lower +
+                   ") and resume.";
     return {};
 }
 
@@ -314,8 +314,7 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
             orderEpoch = epoch;
         }
         const auto idx = order.slice(0, (step % perEpoch) * batch, (step % perEpoch + 1) * batch);
-        LossMap losses =
-            model->trainStep(data.x.index_select(0, idx), data.y.index_select(0, idx));
+        LossMap losses = model->trainStep(data.x.index_select(0, idx), data.y.index_select(0, idx));
         ++step;
         if (step == config.injectNanAtStep) {
             losses["loss"] = std::nan("");
@@ -328,10 +327,10 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
                 bad = name + " loss became " + (std::isnan(value) ? "NaN" : "infinite");
         if (!bad.empty()) {
             if (auto ok = restoreAfterNan(bad); !ok)
-                return finish(TrainFinished::Outcome::Failed,
-                              "the " + bad + " at step " + std::to_string(step) +
-                                  " and the last checkpoint cannot be restored: " +
-                                  ok.error().message);
+                return finish(
+                    TrainFinished::Outcome::Failed,
+                    "the " + bad + " at step " + std::to_string(step) +
+                        " and the last checkpoint cannot be restored: " + ok.error().message);
             continue;
         }
 

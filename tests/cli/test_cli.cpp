@@ -11,9 +11,9 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 
@@ -160,13 +160,14 @@ TEST(Cli, TrainsOnCsvWithALabelColumn) {
 
     // Tabular samples go to CSV, in the data's own units, with its column names.
     const fs::path csv = scratch() / "iris-samples.csv";
-    const auto rows = cli("sample --run " + run.string() + " --count 30 --class 2 --out " +
-                          csv.string());
+    const auto rows =
+        cli("sample --run " + run.string() + " --count 30 --class 2 --out " + csv.string());
     ASSERT_EQ(rows.exitCode, 0) << rows.output;
     std::ifstream in(csv);
     std::string header, line;
     std::getline(in, header);
-    EXPECT_EQ(header, "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm),class");
+    EXPECT_EQ(header,
+              "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm),class");
     int count = 0;
     double petalLength = 0;
     while (std::getline(in, line)) {
@@ -181,9 +182,9 @@ TEST(Cli, TrainsOnCsvWithALabelColumn) {
 
 TEST(Cli, SampleToAFolderWritesOnePngPerSampleAndAManifest) {
     const fs::path run = scratch() / "folder-run";
-    ASSERT_EQ(cli("train --limit 1000 --model cvae --steps 20 --batch 32 --out " + run.string())
-                  .exitCode,
-              0);
+    ASSERT_EQ(
+        cli("train --limit 1000 --model cvae --steps 20 --batch 32 --out " + run.string()).exitCode,
+        0);
     const fs::path out = scratch() / "samples";
     const auto r = cli("sample --run " + run.string() + " --count 6 --class 3,5 --seed 8 " +
                        "--temperature 0.7 --out " + out.string());
@@ -263,9 +264,11 @@ TEST(Cli, KilledRunResumesFromItsLastCheckpoint) {
     const std::string text{std::istreambuf_iterator<char>(in), {}};
     const std::int64_t last = std::stoll(text.substr(text.find(':', text.find("\"step\"")) + 1));
     ASSERT_GE(last, 120);
-    EXPECT_TRUE(fs::exists(run / "checkpoints" / ("step-" + std::string(6 - std::to_string(last).size(), '0') + std::to_string(last) + ".pt")));
-    const auto resumed = cli("train --resume " + run.string() + " --steps " +
-                             std::to_string(last + 30));
+    EXPECT_TRUE(fs::exists(run / "checkpoints" /
+                           ("step-" + std::string(6 - std::to_string(last).size(), '0') +
+                            std::to_string(last) + ".pt")));
+    const auto resumed =
+        cli("train --resume " + run.string() + " --steps " + std::to_string(last + 30));
     ASSERT_EQ(resumed.exitCode, 0) << resumed.output;
     EXPECT_NE(resumed.output.find("from step " + std::to_string(last)), std::string::npos)
         << resumed.output;
@@ -373,38 +376,36 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"unknown_setting",
                  "train --model vae --set latnet=4 --steps 5 --out " + (scratch() / "x6").string(),
                  "model 'vae' has no setting 'latnet'"},
-        BadInput{"classifier_is_not_a_generator",
-                 "sample --run " LATENTLAB_FIXTURE_CLASSIFIER " --out " +
-                     (scratch() / "c.png").string(),
-                 "nothing to sample"},
+        BadInput{
+            "classifier_is_not_a_generator",
+            "sample --run " LATENTLAB_FIXTURE_CLASSIFIER " --out " + (scratch() / "c.png").string(),
+            "nothing to sample"},
         BadInput{"evaluate_with_a_generator_as_judge",
-                 "evaluate --run " LATENTLAB_FIXTURE_CLASSIFIER
-                 " --classifier /no/such/classifier",
+                 "evaluate --run " LATENTLAB_FIXTURE_CLASSIFIER " --classifier /no/such/classifier",
                  "classifier: /no/such/classifier: no such run folder"},
         BadInput{"unknown_option", "train --stepz 5", "stepz"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
     Metrics, CliBadInput,
-    ::testing::Values(
-        BadInput{"missing_features",
-                 "metrics --real /no/such/real.npy --fake /no/such/fake.npy --out " +
-                     (scratch() / "m1.json").string(),
-                 "/no/such/real.npy: no such file"},
-        BadInput{"mismatched_features",
-                 "metrics --real " + (kMetricFixtures / "real.npy").string() + " --fake " +
-                     (kMetricFixtures / "narrow.npy").string() + " --out " +
-                     (scratch() / "m2.json").string(),
-                 "real has 16 features per sample, fake has 8"},
-        BadInput{"too_few_for_k",
-                 "metrics --real " + (kMetricFixtures / "narrow.npy").string() + " --fake " +
-                     (kMetricFixtures / "narrow.npy").string() + " --k 40 --out " +
-                     (scratch() / "m3.json").string(),
-                 "precision/recall with k = 40 needs at least 41 real samples"},
-        BadInput{"train_without_test",
-                 "metrics --real " + (kMetricFixtures / "real.npy").string() + " --fake " +
-                     (kMetricFixtures / "fake.npy").string() + " --train " +
-                     (kMetricFixtures / "train.npy").string() + " --out " +
-                     (scratch() / "m4.json").string(),
-                 "needs both --train and --test"}),
+    ::testing::Values(BadInput{"missing_features",
+                               "metrics --real /no/such/real.npy --fake /no/such/fake.npy --out " +
+                                   (scratch() / "m1.json").string(),
+                               "/no/such/real.npy: no such file"},
+                      BadInput{"mismatched_features",
+                               "metrics --real " + (kMetricFixtures / "real.npy").string() +
+                                   " --fake " + (kMetricFixtures / "narrow.npy").string() +
+                                   " --out " + (scratch() / "m2.json").string(),
+                               "real has 16 features per sample, fake has 8"},
+                      BadInput{"too_few_for_k",
+                               "metrics --real " + (kMetricFixtures / "narrow.npy").string() +
+                                   " --fake " + (kMetricFixtures / "narrow.npy").string() +
+                                   " --k 40 --out " + (scratch() / "m3.json").string(),
+                               "precision/recall with k = 40 needs at least 41 real samples"},
+                      BadInput{"train_without_test",
+                               "metrics --real " + (kMetricFixtures / "real.npy").string() +
+                                   " --fake " + (kMetricFixtures / "fake.npy").string() +
+                                   " --train " + (kMetricFixtures / "train.npy").string() +
+                                   " --out " + (scratch() / "m4.json").string(),
+                               "needs both --train and --test"}),
     [](const auto& info) { return std::string(info.param.name); });

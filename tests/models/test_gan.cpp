@@ -49,8 +49,8 @@ TEST_F(GanTest, ConditionalGansSampleTheAskedClass) {
         const auto losses = fixture::train(*model, *s_data, 400, 64);
         const double after = fixture::agreement(*model, *s_judge);
         const double spread = withinClassSpread(*model, s_data->numClasses());
-        std::printf("%s: agreement %.3f -> %.3f, within-class spread %.2f\n", name, before,
-                    after, spread);
+        std::printf("%s: agreement %.3f -> %.3f, within-class spread %.2f\n", name, before, after,
+                    spread);
         EXPECT_GT(spread, 0.4) << "one image per class: mode collapse";
         EXPECT_TRUE(losses.contains("generator") && losses.contains("discriminator"));
         EXPECT_EQ(losses.contains("aux"), std::string(name) == "acgan");
