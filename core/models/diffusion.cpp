@@ -80,6 +80,24 @@ torch::Tensor alphaBarTensor(const NoiseSchedule& schedule, torch::Device device
     return torch::tensor(schedule.alphaBars(), torch::kFloat64).to(device, torch::kFloat32);
 }
 
+NoisedBatch noiseBatch(const torch::Tensor& x0, const torch::Tensor& labels,
+                       const DiffusionSettings& diffusion, std::int64_t nullLabel) {
+    const auto n = x0.size(0);
+    const auto options = torch::TensorOptions(x0.device());
+    NoisedBatch b{.labels = labels};
+    if (diffusion.labelDropout > 0) {
+        auto drop = torch::rand({n}, options) < diffusion.labelDropout;
+        b.labels = torch::where(drop, torch::full_like(labels, nullLabel), labels);
+    }
+    b.t = torch::randint(diffusion.schedule.timesteps(), {n}, options.dtype(torch::kInt64));
+    std::vector<std::int64_t> perSample(static_cast<std::size_t>(x0.dim()), 1);
+    perSample[0] = n;
+    auto ab = alphaBarTensor(diffusion.schedule, x0.device()).index_select(0, b.t).view(perSample);
+    b.noise = torch::randn_like(x0);
+    b.xt = ab.sqrt() * x0 + (1 - ab).sqrt() * b.noise;
+    return b;
+}
+
 Ddpm::Ddpm(const ModelShape& shape, const Settings& settings)
     : m_shape(shape),
       m_settings(settings),
@@ -102,20 +120,8 @@ Ddpm::Ddpm(const ModelShape& shape, const Settings& settings)
 
 LossMap Ddpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
     m_net->train();
-    const auto n = x.size(0);
-    auto x0 = x.to(m_device) * 2 - 1;
-    auto labels = y.to(m_device);
-    if (m_diffusion.labelDropout > 0) {
-        auto drop = torch::rand({n}, torch::TensorOptions(m_device)) < m_diffusion.labelDropout;
-        labels = torch::where(drop, torch::full_like(labels, m_shape.numClasses), labels);
-    }
-    const auto& schedule = m_diffusion.schedule;
-    auto t = torch::randint(schedule.timesteps(), {n},
-                            torch::TensorOptions(m_device).dtype(torch::kInt64));
-    auto ab = alphaBarTensor(schedule, m_device).index_select(0, t).view({n, 1, 1, 1});
-    auto noise = torch::randn_like(x0);
-    auto xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise;
-    auto loss = torch::mse_loss(m_net->forward(xt, t, labels), noise);
+    auto b = noiseBatch(x.to(m_device) * 2 - 1, y.to(m_device), m_diffusion, m_shape.numClasses);
+    auto loss = torch::mse_loss(m_net->forward(b.xt, b.t, b.labels), b.noise);
     dropGradients(*m_net);
     loss.backward();
     m_optimizer->step();

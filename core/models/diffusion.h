@@ -39,6 +39,15 @@ DiffusionSettings readDiffusionSettings(const Settings& s, Settings& effective);
 /// The schedule's alphaBar as a float32 tensor (T) on `device`, for indexing by timestep.
 torch::Tensor alphaBarTensor(const NoiseSchedule& schedule, torch::Device device);
 
+/// One draw of the denoising objective (Ho et al. 2020) for clean data x0 (N x ...): random
+/// timesteps t, the noise to predict, x_t = sqrt(alphaBar_t) x0 + sqrt(1 - alphaBar_t) noise,
+/// and the labels with label_dropout of them replaced by `nullLabel` ("no class").
+struct NoisedBatch {
+    torch::Tensor xt, t, noise, labels;
+};
+NoisedBatch noiseBatch(const torch::Tensor& x0, const torch::Tensor& labels,
+                       const DiffusionSettings& diffusion, std::int64_t nullLabel);
+
 /// Class-conditional DDPM (Ho et al. 2020) with a small U-Net predicting the noise. Labels are
 /// dropped at rate label_dropout so that the same network is also the unconditional model of
 /// classifier-free guidance (Ho & Salimans 2022). Samples come from an exponential moving

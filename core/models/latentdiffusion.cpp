@@ -176,20 +176,9 @@ LossMap LatentDdpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
         m_state->scale.fill_(1.0 / std::max(1e-6, mean.std().item<double>()));
     }
     m_net->train();
-    const auto n = x.size(0);
-    auto z0 = mean * m_state->scale.item<float>();
-    auto labels = y.to(m_device);
-    if (m_diffusion.labelDropout > 0) {
-        auto drop = torch::rand({n}, torch::TensorOptions(m_device)) < m_diffusion.labelDropout;
-        labels = torch::where(drop, torch::full_like(labels, m_shape.numClasses), labels);
-    }
-    const auto& schedule = m_diffusion.schedule;
-    auto t = torch::randint(schedule.timesteps(), {n},
-                            torch::TensorOptions(m_device).dtype(torch::kInt64));
-    auto ab = alphaBarTensor(schedule, m_device).index_select(0, t).unsqueeze(1);
-    auto noise = torch::randn_like(z0);
-    auto zt = ab.sqrt() * z0 + (1 - ab).sqrt() * noise;
-    auto loss = torch::mse_loss(m_net->forward(zt, t, labels), noise);
+    auto b = noiseBatch(mean * m_state->scale.item<float>(), y.to(m_device), m_diffusion,
+                        m_shape.numClasses);
+    auto loss = torch::mse_loss(m_net->forward(b.xt, b.t, b.labels), b.noise);
     dropGradients(*m_net);
     loss.backward();
     m_optimizer->step();
