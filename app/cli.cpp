@@ -20,6 +20,7 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "eval/agreement.h"
+#include "eval/features.h"
 #include "eval/metrics.h"
 #include "image/grid.h"
 #include "models/catalog.h"
@@ -524,6 +525,60 @@ int runMetrics(const MetricsArgs& a) {
     return 0;
 }
 
+struct FeaturesArgs {
+    std::string dataset;
+    std::string split = "train";
+    std::string labelColumn;
+    std::int64_t limit = 0;
+    std::string run;
+    std::int64_t count = 1000;
+    std::vector<int> classes;
+    std::string extractor;
+    bool pixels = false;
+    std::string out;
+    SteerArgs steer;
+};
+
+// Features of real data (--dataset) or of a run's samples (--run) to a .npy file, so that any
+// tool can check a score: `metrics` takes two of them.
+int runFeatures(const FeaturesArgs& a) {
+    if (a.dataset.empty() == a.run.empty())
+        return fail("features: give either --dataset D (real data) or --run RUN (its samples)");
+    if (a.extractor.empty() == !a.pixels)
+        return fail("features: give either --extractor CLASSIFIER_RUN or --pixels");
+    if (!a.out.ends_with(".npy")) return fail("features: --out must name a .npy file");
+    std::optional<ll::OpenedRun> extractor;
+    if (!a.extractor.empty()) {
+        auto opened = ll::openRun(a.extractor);
+        if (!opened) return fail("extractor: " + opened.error().message);
+        extractor = std::move(*opened);
+    }
+    ll::GenerativeModel* model = extractor ? extractor->model.get() : nullptr;
+    ll::Result<torch::Tensor> features;
+    if (!a.dataset.empty()) {
+        auto data = ll::loadDataset({.source = a.dataset,
+                                     .split = a.split,
+                                     .labelColumn = a.labelColumn,
+                                     .limit = a.limit});
+        if (!data) return fail(data.error().message);
+        features = ll::extractFeatures(model, data->x);
+    } else {
+        if (a.count < 1 || a.count > 1000000)
+            return fail("features: --count must lie in 1..1000000");
+        auto generator = ll::openRun(a.run, a.steer.step());
+        if (!generator) return fail(generator.error().message);
+        ll::SampleRequest request = a.steer.request();
+        for (int k : a.classes) request.labels.push_back(k);
+        features = ll::sampleFeatures(*generator->model, model, request, a.count);
+    }
+    if (!features) return fail("features: " + features.error().message);
+    if (auto ok = ll::writeNpy(a.out, *features); !ok) return fail(ok.error().message);
+    std::fprintf(
+        stderr, "wrote %lld x %lld %s features to %s\n", static_cast<long long>(features->size(0)),
+        static_cast<long long>(features->size(1)), model ? "classifier" : "raw", a.out.c_str());
+    return 0;
+}
+
 int runModels() {
     for (const auto& m : ll::modelCatalog()) {
         std::printf("%-18s %s\n", m.name.c_str(), m.description.c_str());
@@ -663,6 +718,29 @@ int main(int argc, char** argv) {
     metricsCmd->add_option("--cells", metrics.cells, "k-means cells of the data-copying test")
         ->capture_default_str();
 
+    FeaturesArgs feats;
+    auto* featuresCmd = app.add_subcommand(
+        "features",
+        "Feature arrays (.npy, float32, one row per image) of real data or of a run's samples, "
+        "for metrics or any other tool");
+    featuresCmd->add_option("--dataset", feats.dataset, "Real data: a dataset");
+    featuresCmd->add_option("--split", feats.split, "IDX data: train or test")
+        ->capture_default_str();
+    featuresCmd->add_option("--label-column", feats.labelColumn, "CSV label column");
+    featuresCmd->add_option("--limit", feats.limit, "Use at most this many samples");
+    featuresCmd->add_option("--run", feats.run, "Generated data: a run folder");
+    featuresCmd->add_option("--count", feats.count, "Samples to draw from --run")
+        ->capture_default_str();
+    featuresCmd
+        ->add_option("--class", feats.classes,
+                     "Class of every sample, or a comma list to cycle (default: all in turn)")
+        ->delimiter(',');
+    featuresCmd->add_option("--extractor", feats.extractor,
+                            "Classifier run whose penultimate layer gives the features");
+    featuresCmd->add_flag("--pixels", feats.pixels, "Raw pixels (or rows) as the features");
+    featuresCmd->add_option("--out", feats.out, ".npy file to write")->required();
+    feats.steer.add(featuresCmd);
+
     app.add_subcommand("models", "List models, their settings and presets");
 
     try {
@@ -678,6 +756,7 @@ int main(int argc, char** argv) {
         if (evaluateCmd->parsed()) return runEvaluate(evaluate);
         if (classifyCmd->parsed()) return runClassify(classify);
         if (metricsCmd->parsed()) return runMetrics(metrics);
+        if (featuresCmd->parsed()) return runFeatures(feats);
         return runModels();
     } catch (const std::exception& e) {
         return fail(e.what());

@@ -80,6 +80,12 @@ torch::Tensor Classifier::classify(const torch::Tensor& x) {
     return m_net->forward(x.to(m_device)).to(torch::kCPU);
 }
 
+torch::Tensor Classifier::features(const torch::Tensor& x) {
+    torch::NoGradGuard noGrad;
+    m_net->eval();
+    return m_net->features(x.to(m_device)).to(torch::kCPU);
+}
+
 std::vector<std::pair<std::string, torch::nn::Module*>> Classifier::modules() {
     return {{"net", m_net.get()}};
 }

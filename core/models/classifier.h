@@ -39,6 +39,7 @@ public:
     bool generates() const override { return false; }
     torch::Tensor sample(const SampleRequest& request) override;
     torch::Tensor classify(const torch::Tensor& x) override;
+    torch::Tensor features(const torch::Tensor& x) override;
     double learningRate() const override { return adamLearningRate(*m_optimizer); }
     void setLearningRate(double lr) override { setAdamLearningRate(*m_optimizer, lr); }
 

@@ -102,6 +102,10 @@ torch::Tensor GenerativeModel::classify(const torch::Tensor&) {
     throw std::logic_error("model '" + name() + "' is not a classifier");
 }
 
+torch::Tensor GenerativeModel::features(const torch::Tensor&) {
+    throw std::logic_error("model '" + name() + "' has no feature layer (a classifier run has)");
+}
+
 torch::Tensor GenerativeModel::classifyNoisy(const torch::Tensor&, const torch::Tensor&) {
     throw std::logic_error("model '" + name() + "' is not a noisy classifier");
 }

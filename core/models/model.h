@@ -49,6 +49,9 @@ public:
 
     /// Classifiers: class logits (N x classes) for clean data.
     virtual torch::Tensor classify(const torch::Tensor& x);
+    /// Classifiers: their penultimate layer (N x F) for clean data, the feature space of the
+    /// evaluation metrics.
+    virtual torch::Tensor features(const torch::Tensor& x);
     /// Noisy classifiers: class logits for x_t = sqrt(alphaBar) x + sqrt(1 - alphaBar) noise,
     /// alphaBar (N) the cumulative signal level of each sample. Differentiable in x_t. For
     /// images x_t lives in the diffusion space: x is the image scaled to [-1, 1], not [0, 1].

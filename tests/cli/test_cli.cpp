@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "common/npy.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -331,6 +333,48 @@ TEST(Cli, MetricsMatchTheReference) {
     EXPECT_EQ(without["fid"], got["fid"]);
 }
 
+// `features` writes arrays that `metrics` reads: a classifier's feature space tells a barely
+// trained generator's samples from real images far better than it tells two real splits apart.
+TEST(Cli, FeaturesOfRealDataAndSamplesFeedTheMetrics) {
+    const fs::path run = scratch() / "features-run";
+    ASSERT_EQ(
+        cli("train --limit 1000 --model cvae --steps 20 --batch 32 --out " + run.string()).exitCode,
+        0);
+    const std::string extractor = " --extractor " LATENTLAB_FIXTURE_CLASSIFIER;
+    auto features = [&](const std::string& source, const std::string& name) {
+        const fs::path out = scratch() / name;
+        const auto r = cli("features " + source + " --out " + out.string());
+        EXPECT_EQ(r.exitCode, 0) << r.output;
+        return out;
+    };
+    const auto train = features("--dataset fashion-mnist --limit 400" + extractor, "train.npy");
+    const auto test =
+        features("--dataset fashion-mnist --split test --limit 400" + extractor, "test.npy");
+    const auto fake =
+        features("--run " + run.string() + " --count 400 --seed 2" + extractor, "fake.npy");
+    const auto pixels = features("--dataset fashion-mnist --limit 50 --pixels", "pixels.npy");
+    auto shape = [](const fs::path& file) {
+        auto a = ll::readNpy(file);
+        return a ? std::vector<std::int64_t>(a->sizes().begin(), a->sizes().end())
+                 : std::vector<std::int64_t>{};
+    };
+    EXPECT_EQ(shape(train), (std::vector<std::int64_t>{400, 128}));  // the classifier's width
+    EXPECT_EQ(shape(fake), (std::vector<std::int64_t>{400, 128}));
+    EXPECT_EQ(shape(pixels), (std::vector<std::int64_t>{50, 784}));
+
+    auto fid = [&](const fs::path& real, const fs::path& other) {
+        const fs::path out = scratch() / "features-metrics.json";
+        const auto r = cli("metrics --real " + real.string() + " --fake " + other.string() +
+                           " --kid-size 200 --out " + out.string());
+        EXPECT_EQ(r.exitCode, 0) << r.output;
+        return nlohmann::json::parse(std::ifstream(out))["fid"].get<double>();
+    };
+    const double floor = fid(test, train), generated = fid(test, fake);
+    std::printf("FID in classifier features: real test vs train %.2f, vs samples %.2f\n", floor,
+                generated);
+    EXPECT_GT(generated, 3 * floor);
+}
+
 struct BadInput {
     const char* name;
     std::string args;
@@ -384,6 +428,24 @@ INSTANTIATE_TEST_SUITE_P(
                  "evaluate --run " LATENTLAB_FIXTURE_CLASSIFIER " --classifier /no/such/classifier",
                  "classifier: /no/such/classifier: no such run folder"},
         BadInput{"unknown_option", "train --stepz 5", "stepz"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+INSTANTIATE_TEST_SUITE_P(
+    Features, CliBadInput,
+    ::testing::Values(
+        BadInput{"two_sources",
+                 "features --dataset fashion-mnist --run /no/run --pixels --out " +
+                     (scratch() / "f1.npy").string(),
+                 "either --dataset D (real data) or --run RUN"},
+        BadInput{"no_feature_space", "features --dataset fashion-mnist --out x.npy",
+                 "either --extractor CLASSIFIER_RUN or --pixels"},
+        BadInput{"not_npy", "features --dataset fashion-mnist --pixels --out x.csv",
+                 "--out must name a .npy file"},
+        BadInput{"extractor_of_other_data",
+                 "features --dataset /usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
+                 " --label-column 4 --extractor " LATENTLAB_FIXTURE_CLASSIFIER " --out " +
+                     (scratch() / "f2.npy").string(),
+                 "trained on other data"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(

@@ -1,0 +1,76 @@
+#include "eval/features.h"
+
+#include <torch/torch.h>
+
+namespace ll {
+
+namespace {
+
+constexpr std::int64_t kBatch = 500;
+
+Result<void> checkExtractor(GenerativeModel& extractor, const torch::Tensor& x) {
+    if (extractor.generates())
+        return fail("'" + extractor.name() + "' is a generator, not a classifier run");
+    const ModelShape& s = extractor.shape();
+    const bool tabular = x.dim() == 2;
+    const bool fits = tabular ? s.tabular() && x.size(1) == s.features
+                              : !s.tabular() && x.dim() == 4 && x.size(1) == s.channels &&
+                                    x.size(2) == s.height && x.size(3) == s.width;
+    if (!fits)
+        return fail("the feature extractor was trained on other data (its input shape differs)");
+    return {};
+}
+
+}  // namespace
+
+Result<torch::Tensor> extractFeatures(GenerativeModel* extractor, const torch::Tensor& x,
+                                      const ProgressFn& progress) {
+    if (x.size(0) < 1) return fail("no samples to take features of");
+    if (!extractor) return x.flatten(1).to(torch::kCPU, torch::kFloat32).contiguous();
+    if (auto ok = checkExtractor(*extractor, x); !ok) return tl::unexpected(ok.error());
+    std::vector<torch::Tensor> parts;
+    const auto n = x.size(0);
+    for (std::int64_t start = 0; start < n; start += kBatch) {
+        try {
+            parts.push_back(extractor->features(x.slice(0, start, std::min(n, start + kBatch))));
+        } catch (const std::exception& e) {
+            return fail(e.what());
+        }
+        if (progress && !progress(double(std::min(n, start + kBatch)) / double(n)))
+            return fail("cancelled");
+    }
+    return torch::cat(parts).to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+Result<torch::Tensor> sampleFeatures(GenerativeModel& generator, GenerativeModel* extractor,
+                                     SampleRequest request, std::int64_t count,
+                                     const ProgressFn& progress) {
+    if (!generator.generates()) return fail("'" + generator.name() + "' does not generate");
+    if (count < 1) return fail("features need at least 1 sample");
+    const int k = generator.shape().numClasses;
+    const auto labels = request.labels;
+    const std::uint64_t seed = request.seed;
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t start = 0, batch = 0; start < count; start += kBatch, ++batch) {
+        const auto n = std::min(kBatch, count - start);
+        request.count = n;
+        request.seed = seed + static_cast<std::uint64_t>(batch);
+        request.labels.clear();
+        for (std::int64_t i = start; i < start + n; ++i)
+            request.labels.push_back(
+                labels.empty() ? i % k : labels[static_cast<std::size_t>(i) % labels.size()]);
+        torch::Tensor samples;
+        try {
+            samples = generator.sample(request);
+        } catch (const std::exception& e) {  // a steering setting the family cannot do
+            return fail(e.what());
+        }
+        auto features = extractFeatures(extractor, samples);
+        if (!features) return features;
+        parts.push_back(*features);
+        if (progress && !progress(double(start + n) / double(count))) return fail("cancelled");
+    }
+    return torch::cat(parts);
+}
+
+}  // namespace ll

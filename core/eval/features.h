@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+
+#include <torch/types.h>
+
+#include "common/error.h"
+#include "eval/agreement.h"
+#include "models/model.h"
+
+namespace ll {
+
+/// The feature space of the metrics (eval/metrics.h), as float32 N x F on the CPU: a
+/// classifier's penultimate layer when `extractor` is given, else the data itself, flattened
+/// (raw pixels or standardised rows). The extractor must know data of x's shape.
+Result<torch::Tensor> extractFeatures(GenerativeModel* extractor, const torch::Tensor& x,
+                                      const ProgressFn& progress = {});
+
+/// Features of `count` samples of `generator`, drawn as classifierAgreement draws them:
+/// batches with seeds request.seed, request.seed + 1, ..., classes cycled unless
+/// request.labels says otherwise.
+Result<torch::Tensor> sampleFeatures(GenerativeModel& generator, GenerativeModel* extractor,
+                                     SampleRequest request, std::int64_t count,
+                                     const ProgressFn& progress = {});
+
+}  // namespace ll
