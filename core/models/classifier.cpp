@@ -61,13 +61,7 @@ Classifier::Classifier(const ModelShape& shape, const Settings& settings)
 LossMap Classifier::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
     m_net->train();
     auto target = y.to(m_device);
-    auto logits = m_net->forward(x.to(m_device));
-    auto loss = torch::nn::functional::cross_entropy(logits, target);
-    dropGradients(*m_net);
-    loss.backward();
-    m_optimizer->step();
-    const double accuracy = (logits.argmax(1) == target).to(torch::kFloat32).mean().item<double>();
-    return {{"loss", loss.item<double>()}, {"accuracy", accuracy}};
+    return classifierStep(*m_net, *m_optimizer, m_net->forward(x.to(m_device)), target);
 }
 
 torch::Tensor Classifier::sample(const SampleRequest&) {

@@ -185,13 +185,7 @@ LossMap NoisyClassifier::trainStep(const torch::Tensor& x, const torch::Tensor& 
     auto ab = alphaBarTensor(m_schedule, m_device).index_select(0, t);
     auto a = ab.view({n, 1, 1, 1});
     auto xt = a.sqrt() * x0 + (1 - a).sqrt() * torch::randn_like(x0);
-    auto logits = m_net->forward(xt, ab);
-    auto loss = torch::nn::functional::cross_entropy(logits, target);
-    dropGradients(*m_net);
-    loss.backward();
-    m_optimizer->step();
-    const double accuracy = (logits.argmax(1) == target).to(torch::kFloat32).mean().item<double>();
-    return {{"loss", loss.item<double>()}, {"accuracy", accuracy}};
+    return classifierStep(*m_net, *m_optimizer, m_net->forward(xt, ab), target);
 }
 
 torch::Tensor NoisyClassifier::sample(const SampleRequest&) {

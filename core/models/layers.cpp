@@ -89,6 +89,16 @@ void dropGradients(torch::nn::Module& module) {
     for (auto& p : module.parameters()) p.mutable_grad().reset();
 }
 
+LossMap classifierStep(torch::nn::Module& net, torch::optim::Optimizer& optimizer,
+                       const torch::Tensor& logits, const torch::Tensor& target) {
+    auto loss = torch::nn::functional::cross_entropy(logits, target);
+    dropGradients(net);
+    loss.backward();
+    optimizer.step();
+    const double accuracy = (logits.argmax(1) == target).to(torch::kFloat32).mean().item<double>();
+    return {{"loss", loss.item<double>()}, {"accuracy", accuracy}};
+}
+
 torch::Tensor toImages(const torch::Tensor& values, const ModelShape& shape) {
     return values.reshape({values.size(0), shape.channels, shape.height, shape.width})
         .clamp(0, 1)

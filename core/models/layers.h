@@ -49,6 +49,11 @@ void setAdamLearningRate(torch::optim::Adam& optimizer, double lr);
 /// then writes them fresh instead of accumulating into zeros.
 void dropGradients(torch::nn::Module& module);
 
+/// One cross-entropy step of a classifier whose `logits` came from `net`: backward, an
+/// optimiser step, and the losses to log ("loss" and the batch's "accuracy").
+LossMap classifierStep(torch::nn::Module& net, torch::optim::Optimizer& optimizer,
+                       const torch::Tensor& logits, const torch::Tensor& target);
+
 /// Images in [0, 1] from N x C x H x W or flat N x D logits/values, back on the CPU.
 torch::Tensor toImages(const torch::Tensor& values, const ModelShape& shape);
 
