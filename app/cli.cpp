@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -20,10 +21,13 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "eval/agreement.h"
+#include "eval/evaluate.h"
+#include "eval/extractor.h"
 #include "eval/features.h"
 #include "eval/metrics.h"
 #include "image/grid.h"
 #include "models/catalog.h"
+#include "run/runfolder.h"
 #include "run/runloader.h"
 #include "train/trainer.h"
 
@@ -350,48 +354,184 @@ int runSample(const SampleArgs& a) {
 
 struct EvaluateArgs {
     std::string run;
-    std::string classifier;
-    std::int64_t count = 1000;
-    std::vector<std::string> metrics{"agreement"};
+    std::string extractor;
+    bool pixels = false;
+    std::int64_t count = 2000;
+    std::string metrics;
+    std::string workspace;
+    bool allCheckpoints = false;
+    std::vector<double> sweep;
+    int k = 3;
+    int kDensity = 5;
+    int kidSubsets = 100;
+    std::int64_t kidSize = 1000;
+    int cells = 10;
+    std::int64_t tstrSteps = 600;
     SteerArgs steer;
 };
 
-int runEvaluate(const EvaluateArgs& a) {
-    for (const auto& m : a.metrics)
-        if (m != "agreement")
-            return fail("evaluate: unknown metric '" + m + "' (available: agreement)");
-    if (a.count < 1 || a.count > 1000000) return fail("evaluate: --count must lie in 1..1000000");
-    auto generator = ll::openRun(a.run, a.steer.step());
-    if (!generator) return fail(generator.error().message);
-    auto judge = ll::openRun(a.classifier);
-    if (!judge) return fail("classifier: " + judge.error().message);
-    if (judge->model->generates() || judge->model->classifiesNoisy())
-        return fail("evaluate: " + a.classifier + " is a " + judge->model->name() +
-                    " run; --classifier needs a clean classifier run (model classifier)");
-    ll::SampleRequest request = a.steer.request();
-    ll::Result<ll::Agreement> result;
-    try {
-        result = ll::classifierAgreement(*generator->model, *judge->model, request, a.count);
-    } catch (const std::exception& e) {
-        return fail("evaluate: " + firstLine(e));
+// Stage progress on stderr: redrawn in place on a terminal, a line per stage on a pipe.
+class StageProgress {
+public:
+    bool operator()(const std::string& stage, double fraction) {
+        if (g_interrupted) return false;
+        if (m_tty) {
+            std::fprintf(stderr, "\r%s %3.0f%%\x1b[K", stage.c_str(), 100 * fraction);
+        } else if (stage != m_stage) {
+            std::fprintf(stderr, "%s...\n", stage.c_str());
+        }
+        m_stage = stage;
+        return true;
     }
-    if (!result) return fail("evaluate: " + result.error().message);
-    auto saved = ll::saveAgreement(a.run, *result,
-                                   {.classifierRun = a.classifier,
-                                    .classifierStep = judge->step,
-                                    .step = generator->step,
-                                    .request = request});
-    if (!saved) return fail(saved.error().message);
-    const auto& names = generator->data.classNames;
-    std::printf("%s at step %lld, %lld samples, seed %llu, guidance %g\n", a.run.c_str(),
-                static_cast<long long>(generator->step), static_cast<long long>(a.count),
-                static_cast<unsigned long long>(a.steer.seed), a.steer.guidance);
-    std::printf("%-20s %10s %10s\n", "class", "agreement", "predicted");
-    for (std::size_t k = 0; k < names.size(); ++k)
-        std::printf("%-20.20s %10.3f %10lld\n", names[k].c_str(), result->perClass[k],
-                    static_cast<long long>(result->predicted[k]));
-    std::printf("%-20s %10.3f\n", "classifier agreement", result->agreement);
-    std::fprintf(stderr, "wrote %s\n", saved->string().c_str());
+    void endLine() {
+        if (m_tty && !m_stage.empty()) std::fputc('\n', stderr);
+        m_stage.clear();
+    }
+
+private:
+    bool m_tty = isatty(STDERR_FILENO) != 0;
+    std::string m_stage;
+};
+
+void printEvaluation(const ll::EvalRecord& r) {
+    std::printf("step %lld: %s\n", static_cast<long long>(r.step), r.protocol.c_str());
+    std::printf("%-28s %12s %12s\n", "metric", "value", "floor");
+    for (const auto& s : r.scores) {
+        char value[48];
+        if (std::isnan(s.std))
+            std::snprintf(value, sizeof value, "%.4g", s.value);
+        else
+            std::snprintf(value, sizeof value, "%.4g+-%.2g", s.value, s.std);
+        std::printf("%-28s %12s %12.4g\n", ll::scoreLabel(s.name).c_str(), value, s.floor);
+    }
+    if (!r.generatedClasses.empty()) {
+        std::printf("\n%-20s %10s %10s\n", "predicted class", "generated", "real");
+        for (std::size_t k = 0; k < r.classNames.size() && k < r.generatedClasses.size(); ++k)
+            std::printf("%-20.20s %10lld %10lld\n", r.classNames[k].c_str(),
+                        static_cast<long long>(r.generatedClasses[k]),
+                        static_cast<long long>(k < r.realClasses.size() ? r.realClasses[k] : 0));
+    }
+}
+
+int runEvaluate(const EvaluateArgs& a) {
+    auto metrics = ll::parseEvalMetrics(a.metrics);
+    if (!metrics) return fail("evaluate: " + metrics.error().message);
+    if (a.count < 2 || a.count > 1000000) return fail("evaluate: --count must lie in 2..1000000");
+    if (!a.extractor.empty() && a.pixels)
+        return fail("evaluate: give --extractor or --pixels, not both");
+    if (a.allCheckpoints && a.steer.step())
+        return fail("evaluate: give --checkpoint STEP or --all-checkpoints, not both");
+    ll::EvalOptions options{.metrics = *metrics,
+                            .count = a.count,
+                            .request = a.steer.request(),
+                            .extractor = a.extractor,
+                            .pixels = a.pixels,
+                            .workspace = a.workspace,
+                            .k = a.k,
+                            .kDensity = a.kDensity,
+                            .kidSubsets = a.kidSubsets,
+                            .kidSize = a.kidSize,
+                            .cells = a.cells,
+                            .tstrSteps = a.tstrSteps};
+    std::vector<std::optional<std::int64_t>> steps{a.steer.step()};
+    if (a.allCheckpoints) {
+        steps.clear();
+        for (auto s : ll::listCheckpoints(a.run)) steps.push_back(s);
+        if (steps.empty()) return fail("evaluate: " + a.run + " has no checkpoints");
+    }
+    const std::vector<double> guidances = a.sweep.empty() ? std::vector{a.steer.guidance} : a.sweep;
+    for (const auto& step : steps)
+        for (double g : guidances) {
+            options.request.guidance = g;
+            StageProgress progress;
+            ll::Result<std::filesystem::path> file;
+            try {
+                file = ll::evaluateRun(a.run, step, options, std::ref(progress));
+            } catch (const std::exception& e) {
+                progress.endLine();
+                return fail("evaluate: " + firstLine(e));
+            }
+            progress.endLine();
+            if (!file) return fail("evaluate: " + file.error().message);
+            auto record = ll::readEvaluation(*file);
+            if (!record) return fail(record.error().message);
+            printEvaluation(*record);
+            std::fprintf(stderr, "wrote %s\n", file->string().c_str());
+        }
+    if (guidances.size() > 1) {
+        // The sweep as one table: fidelity against diversity, weight by weight.
+        std::printf("\n%-10s", "guidance");
+        const auto records = ll::listEvaluations(a.run);
+        for (const char* m : {"fid", "precision", "recall", "agreement"}) std::printf(" %10s", m);
+        std::printf("\n");
+        for (const auto& r : records) {
+            if (std::find(guidances.begin(), guidances.end(), r.guidance) == guidances.end())
+                continue;
+            std::printf("%-10g", r.guidance);
+            for (const char* m : {"fid", "precision", "recall", "agreement"})
+                std::printf(" %10.4g", r.score(m) ? r.score(m)->value : ll::kNoValue);
+            std::printf("\n");
+        }
+    }
+    return 0;
+}
+
+struct TrainExtractorArgs {
+    std::string dataset = "fashion-mnist";
+    std::string split = "train";
+    std::string labelColumn;
+    int imageSize = 28;
+    bool rgb = false;
+    std::vector<int> classes;
+    std::uint64_t seed = 1;
+    std::int64_t steps = 3000;
+    int threads = 2;
+    std::string out;
+};
+
+int runTrainExtractor(const TrainExtractorArgs& a) {
+    const ll::ExtractorTraining t{.dataset = {.source = a.dataset,
+                                              .split = a.split,
+                                              .labelColumn = a.labelColumn,
+                                              .imageSize = a.imageSize,
+                                              .grayscale = !a.rgb,
+                                              .keepClasses = a.classes},
+                                  .out = a.out,
+                                  .seed = a.seed,
+                                  .steps = a.steps,
+                                  .threads = a.threads};
+    ProgressBar bar;
+    std::optional<ll::Result<ll::ExtractorInfo>> result;
+    std::atomic<bool> done{false};
+    {
+        std::jthread worker([&](std::stop_token stop) {
+            result = ll::trainExtractor(t, stop, [&](const ll::TrainEvent& event) {
+                if (auto* p = std::get_if<ll::TrainProgress>(&event)) bar.update(*p);
+            });
+            done = true;
+        });
+        while (!done) {
+            if (g_interrupted) worker.request_stop();
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+    const auto& info = *result;
+    bar.endLine();
+    if (!info) return fail(info.error().message);
+    std::printf("extractor %s: %s accuracy %.4f after %lld steps (seed %llu, %d threads)\n",
+                info->dir.c_str(), info->accuracySplit.c_str(), info->accuracy,
+                static_cast<long long>(info->steps), static_cast<unsigned long long>(info->seed),
+                info->threads);
+    std::printf("sha256 %s  %s\n", info->sha256.c_str(), info->weights.c_str());
+    // Against the shipped weights of the same data, if any: the bit-for-bit check.
+    const auto shipped = ll::shippedExtractorsDir() / info->dataset;
+    if (std::error_code ec; std::filesystem::exists(shipped / ll::kExtractorFile, ec) &&
+                            !std::filesystem::equivalent(shipped, info->dir, ec)) {
+        if (auto theirs = ll::readExtractor(shipped))
+            std::printf("%s the shipped weights (%s)\n",
+                        theirs->sha256 == info->sha256 ? "identical to" : "differ from",
+                        theirs->dir.c_str());
+    }
     return 0;
 }
 
@@ -544,38 +684,63 @@ struct FeaturesArgs {
 int runFeatures(const FeaturesArgs& a) {
     if (a.dataset.empty() == a.run.empty())
         return fail("features: give either --dataset D (real data) or --run RUN (its samples)");
-    if (a.extractor.empty() == !a.pixels)
-        return fail("features: give either --extractor CLASSIFIER_RUN or --pixels");
+    if (!a.extractor.empty() && a.pixels)
+        return fail("features: give --extractor or --pixels, not both");
     if (!a.out.ends_with(".npy")) return fail("features: --out must name a .npy file");
+    if (a.run.empty() && a.dataset.empty()) return fail("features: nothing to take features of");
+    if (!a.run.empty() && (a.count < 1 || a.count > 1000000))
+        return fail("features: --count must lie in 1..1000000");
+    // The data first: its name picks the default extractor.
+    std::optional<ll::Dataset> data;
+    std::optional<ll::OpenedRun> generator;
+    if (!a.dataset.empty()) {
+        auto loaded = ll::loadDataset({.source = a.dataset,
+                                       .split = a.split,
+                                       .labelColumn = a.labelColumn,
+                                       .limit = a.limit});
+        if (!loaded) return fail(loaded.error().message);
+        data = std::move(*loaded);
+    } else {
+        auto opened = ll::openRun(a.run, a.steer.step());
+        if (!opened) return fail(opened.error().message);
+        generator = std::move(*opened);
+    }
+    std::string extractorDir = a.extractor;
+    if (extractorDir.empty() && !a.pixels) {
+        const auto name = data ? data->name : generator->data.datasetName;
+        auto found = ll::findExtractor(name, ll::defaultWorkspace());
+        if (!found) return fail("features: " + found.error().message);
+        extractorDir = found->dir.string();
+    } else if (std::error_code ec;
+               !extractorDir.empty() &&
+               std::filesystem::exists(std::filesystem::path(extractorDir) / ll::kExtractorFile,
+                                       ec)) {
+        if (auto checked = ll::readExtractor(extractorDir); !checked)
+            return fail("extractor: " + checked.error().message);
+    }
     std::optional<ll::OpenedRun> extractor;
-    if (!a.extractor.empty()) {
-        auto opened = ll::openRun(a.extractor);
+    if (!extractorDir.empty()) {
+        auto opened = ll::openRun(extractorDir);
         if (!opened) return fail("extractor: " + opened.error().message);
         extractor = std::move(*opened);
+        ll::applyThreadSettings(extractor->model->workload());
     }
     ll::GenerativeModel* model = extractor ? extractor->model.get() : nullptr;
     ll::Result<torch::Tensor> features;
-    if (!a.dataset.empty()) {
-        auto data = ll::loadDataset({.source = a.dataset,
-                                     .split = a.split,
-                                     .labelColumn = a.labelColumn,
-                                     .limit = a.limit});
-        if (!data) return fail(data.error().message);
+    if (data) {
         features = ll::extractFeatures(model, data->x);
     } else {
-        if (a.count < 1 || a.count > 1000000)
-            return fail("features: --count must lie in 1..1000000");
-        auto generator = ll::openRun(a.run, a.steer.step());
-        if (!generator) return fail(generator.error().message);
+        ll::applyThreadSettings(generator->model->workload());
         ll::SampleRequest request = a.steer.request();
         for (int k : a.classes) request.labels.push_back(k);
         features = ll::sampleFeatures(*generator->model, model, request, a.count);
     }
     if (!features) return fail("features: " + features.error().message);
     if (auto ok = ll::writeNpy(a.out, *features); !ok) return fail(ok.error().message);
-    std::fprintf(
-        stderr, "wrote %lld x %lld %s features to %s\n", static_cast<long long>(features->size(0)),
-        static_cast<long long>(features->size(1)), model ? "classifier" : "raw", a.out.c_str());
+    std::fprintf(stderr, "wrote %lld x %lld %s features to %s\n",
+                 static_cast<long long>(features->size(0)),
+                 static_cast<long long>(features->size(1)),
+                 model ? ("classifier (" + extractorDir + ")").c_str() : "raw", a.out.c_str());
     return 0;
 }
 
@@ -670,16 +835,70 @@ int main(int argc, char** argv) {
 
     EvaluateArgs evaluate;
     auto* evaluateCmd = app.add_subcommand(
-        "evaluate", "Score a run's samples; writes eval/*.json into the run and prints a table");
+        "evaluate",
+        "Score a run's samples against real data, each score beside its real-vs-real floor; "
+        "writes eval/step-NNNNNN-gW.json (+ PNGs) into the run and prints a table");
     evaluateCmd->add_option("--run", evaluate.run, "Run folder")->required();
-    evaluateCmd->add_option("--classifier", evaluate.classifier, "A trained classifier run")
-        ->required();
     evaluateCmd->add_option("--count", evaluate.count, "Samples to generate")
         ->capture_default_str();
-    evaluateCmd->add_option("--metrics", evaluate.metrics, "Metrics (agreement)")
-        ->delimiter(',')
+    evaluateCmd->add_option(
+        "--metrics", evaluate.metrics,
+        "Comma list of fid, kid, precision, recall, density, coverage, is, "
+        "agreement, classes, neighbours, ct, tstr, or all (default: all but tstr)");
+    evaluateCmd->add_option(
+        "--extractor,--classifier", evaluate.extractor,
+        "Feature extractor folder or classifier run (default: the dataset's own, from the "
+        "workspace or shipped)");
+    evaluateCmd->add_flag("--pixels", evaluate.pixels,
+                          "Raw pixels (or standardised rows) as the feature space");
+    evaluateCmd->add_option("--workspace", evaluate.workspace,
+                            "Where to look for extractors (default: the run's workspace)");
+    evaluateCmd->add_flag("--all-checkpoints", evaluate.allCheckpoints,
+                          "Evaluate every saved checkpoint (metrics over training steps)");
+    evaluateCmd
+        ->add_option("--guidance-sweep", evaluate.sweep,
+                     "Evaluate at each of these guidance weights (comma list)")
+        ->delimiter(',');
+    evaluateCmd->add_option("--k", evaluate.k, "Neighbours for precision/recall")
+        ->capture_default_str();
+    evaluateCmd->add_option("--k-density", evaluate.kDensity, "Neighbours for density/coverage")
+        ->capture_default_str();
+    evaluateCmd->add_option("--kid-subsets", evaluate.kidSubsets, "KID subsets")
+        ->capture_default_str();
+    evaluateCmd->add_option("--kid-size", evaluate.kidSize, "Samples per KID subset")
+        ->capture_default_str();
+    evaluateCmd->add_option("--cells", evaluate.cells, "k-means cells of the data-copying test")
+        ->capture_default_str();
+    evaluateCmd
+        ->add_option("--tstr-steps", evaluate.tstrSteps,
+                     "Training steps of the train-on-synthetic classifiers")
         ->capture_default_str();
     evaluate.steer.add(evaluateCmd);
+
+    TrainExtractorArgs extractorArgs;
+    auto* extractorCmd = app.add_subcommand(
+        "train-extractor",
+        "Train the feature extractor of a dataset (a clean classifier), reproducibly: the same "
+        "options give the same weights, byte for byte, on the same build and CPU");
+    extractorCmd->add_option("--dataset", extractorArgs.dataset, "Dataset")->capture_default_str();
+    extractorCmd->add_option("--split", extractorArgs.split, "IDX data: train or test")
+        ->check(CLI::IsMember({"train", "test"}))
+        ->capture_default_str();
+    extractorCmd->add_option("--label-column", extractorArgs.labelColumn, "CSV label column");
+    extractorCmd
+        ->add_option("--image-size", extractorArgs.imageSize, "Image folders: resize to this size")
+        ->capture_default_str();
+    extractorCmd->add_flag("--rgb", extractorArgs.rgb, "Image folders: keep colour");
+    extractorCmd->add_option("--classes", extractorArgs.classes, "Keep only these classes")
+        ->delimiter(',');
+    extractorCmd->add_option("--seed", extractorArgs.seed, "Seed")->capture_default_str();
+    extractorCmd->add_option("--steps", extractorArgs.steps, "Training steps")
+        ->capture_default_str();
+    extractorCmd
+        ->add_option("--threads", extractorArgs.threads,
+                     "Intra-op threads (fixed, so that other machines repeat the bits)")
+        ->capture_default_str();
+    extractorCmd->add_option("--out", extractorArgs.out, "Folder to create")->required();
 
     ClassifyArgs classify;
     auto* classifyCmd = app.add_subcommand("classify", "Accuracy of a classifier run on a dataset");
@@ -754,6 +973,7 @@ int main(int argc, char** argv) {
         if (trainCmd->parsed()) return runTrain(train);
         if (sampleCmd->parsed()) return runSample(sample);
         if (evaluateCmd->parsed()) return runEvaluate(evaluate);
+        if (extractorCmd->parsed()) return runTrainExtractor(extractorArgs);
         if (classifyCmd->parsed()) return runClassify(classify);
         if (metricsCmd->parsed()) return runMetrics(metrics);
         if (featuresCmd->parsed()) return runFeatures(feats);

@@ -18,6 +18,8 @@
 #include "common/cpu.h"
 #include "datapanel.h"
 #include "gridview/gridview.h"
+#include "inspectpanel.h"
+#include "inspectview.h"
 #include "losschart.h"
 #include "run/runfolder.h"
 #include "runsamplebar.h"
@@ -62,6 +64,8 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_centre = new QStackedWidget;
     m_centre->addWidget(m_grid);
     m_centre->addWidget(m_tabular);
+    m_inspectView = new InspectView;
+    m_centre->addWidget(m_inspectView);
     m_sampleBar = new RunSampleBar;
     m_gridCaption = new QLabel(tr("Load a dataset in the Data mode to see its samples here."));
     m_gridCaption->setObjectName(QStringLiteral("gridCaption"));
@@ -87,6 +91,13 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     trainScroll->setFrameShape(QFrame::NoFrame);
     trainScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_panels->addWidget(trainScroll);
+    m_inspectPanel = new InspectPanel(m_workspace);
+    auto* inspectScroll = new QScrollArea;
+    inspectScroll->setWidget(m_inspectPanel);
+    inspectScroll->setWidgetResizable(true);
+    inspectScroll->setFrameShape(QFrame::NoFrame);
+    inspectScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_panels->addWidget(inspectScroll);
     auto* panelDock = new QDockWidget(tr("Data"), this);
     panelDock->setObjectName(QStringLiteral("panelDock"));
     panelDock->setFeatures(QDockWidget::DockWidgetMovable);
@@ -198,6 +209,13 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
         statusBar()->showMessage(QString::fromStdString(result.message), 15000);
         m_runs->refresh();
     });
+    connect(m_inspectPanel, &InspectPanel::recordsChanged, this,
+            [this](const QString& runDir, const QString& file) {
+                m_inspectView->setRun(runDir, file);
+                if (m_mode == Mode::Inspect) setMode(Mode::Inspect);  // the caption
+            });
+    connect(m_inspectPanel, &InspectPanel::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 15000); });
     connect(m_runs, &RunsBrowser::runSelected, this, &MainWindow::openRun);
     connect(m_runs, &RunsBrowser::compareRequested, this, &MainWindow::compareRuns);
     connect(m_runs, &RunsBrowser::continueRequested, this, &MainWindow::continueRun);
@@ -208,7 +226,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
                 m_trainGrid = grid;
                 m_trainIsTable = false;
                 m_trainCaption = caption;
-                setMode(Mode::Train);
+                if (m_mode != Mode::Inspect) setMode(Mode::Train);
             });
     connect(m_sampleBar, &RunSampleBar::tableReady, this,
             [this](const ll::TableSamples& table, const QString& caption) {
@@ -216,12 +234,12 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
                 m_tabular->setTables(table);
                 m_trainIsTable = true;
                 m_trainCaption = caption;
-                setMode(Mode::Train);
+                if (m_mode != Mode::Inspect) setMode(Mode::Train);
             });
     connect(m_sampleBar, &RunSampleBar::noSamples, this, [this](const QString& message) {
         m_trainGrid = {};
         m_trainIsTable = false;
-        showGrid({}, message);
+        if (m_mode != Mode::Inspect) showGrid({}, message);
     });
     connect(m_sampleBar, &RunSampleBar::failed, this,
             [this](const QString& message) { statusBar()->showMessage(message, 15000); });
@@ -260,7 +278,7 @@ void MainWindow::buildModeBar() {
     } modes[] = {{Mode::Data, tr("Data"), true},
                  {Mode::Train, tr("Train"), true},
                  {Mode::Steer, tr("Steer"), false},
-                 {Mode::Inspect, tr("Inspect"), false},
+                 {Mode::Inspect, tr("Inspect"), true},
                  {Mode::Export, tr("Export"), false}};
     for (const auto& m : modes) {
         QAction* action = bar->addAction(m.name);
@@ -280,7 +298,17 @@ void MainWindow::setMode(Mode mode) {
     for (QAction* a : m_modes->actions())
         a->setChecked(a->data().toInt() == static_cast<int>(mode));
     auto* dock = findChild<QDockWidget*>(QStringLiteral("panelDock"));
-    if (mode == Mode::Train) {
+    if (!m_sampleBar->runDir().isEmpty()) m_sampleBar->setVisible(mode != Mode::Inspect);
+    if (mode == Mode::Inspect) {
+        m_panels->setCurrentIndex(2);
+        if (dock) dock->setWindowTitle(tr("Inspect"));
+        m_centre->setCurrentWidget(m_inspectView);
+        const QString run = m_inspectPanel->runDir();
+        m_gridCaption->setText(
+            run.isEmpty() ? tr("Inspect: select a generator run in the runs browser.")
+                          : tr("Inspect %1: how faithful, diverse and novel its samples are")
+                                .arg(QFileInfo(run).fileName()));
+    } else if (mode == Mode::Train) {
         m_panels->setCurrentIndex(1);
         if (dock) dock->setWindowTitle(tr("Train"));
         if (m_trainIsTable && !m_tabular->generated().empty())
@@ -364,6 +392,8 @@ void MainWindow::compareRuns(const QStringList& runDirs) {
 }
 
 void MainWindow::openRun(const QString& runDir) {
+    m_inspectPanel->setRun(runDir);
+    if (m_mode == Mode::Inspect) setMode(Mode::Inspect);
     if (m_job->isRunning()) return;  // the live run owns the chart and the grid
     const std::filesystem::path run = runDir.toStdString();
     m_lossChart->setHistory(ll::readLossLog(run));
@@ -387,7 +417,7 @@ void MainWindow::openRun(const QString& runDir) {
                                 config->samplesPerClass, std::move(labels));
     m_trainCaption =
         tr("%1: samples at %2").arg(QString::fromStdString(run.filename().string()), pngs.last());
-    setMode(Mode::Train);
+    if (m_mode != Mode::Inspect) setMode(Mode::Train);
 }
 
 void MainWindow::restoreSettings() {

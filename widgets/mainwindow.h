@@ -15,6 +15,8 @@ class QVulkanInstance;
 namespace ll::widgets {
 
 class DataPanel;
+class InspectPanel;
+class InspectView;
 class GridView;
 class LossChart;
 class RunSampleBar;
@@ -46,6 +48,8 @@ public:
     LossChart* lossChart() const { return m_lossChart; }
     RunsBrowser* runsBrowser() const { return m_runs; }
     TrainingJob* trainingJob() const { return m_job; }
+    InspectPanel* inspectPanel() const { return m_inspectPanel; }
+    InspectView* inspectView() const { return m_inspectView; }
 
 public Q_SLOTS:
     void startTraining();
@@ -74,6 +78,8 @@ private:
     QStackedWidget* m_panels;
     DataPanel* m_dataPanel;
     TrainPanel* m_trainPanel;
+    InspectPanel* m_inspectPanel;
+    InspectView* m_inspectView;
     LossChart* m_lossChart;
     RunsBrowser* m_runs;
     TrainingJob* m_job;

@@ -109,4 +109,24 @@ Result<Dataset> loadDataset(const DatasetSpec& spec) {
     return d;
 }
 
+Result<Dataset> loadHeldOut(const DatasetSpec& spec) {
+    const std::string other = spec.split == "test" ? "train" : "test";
+    const bool fashion =
+        lower(spec.source) == "fashion-mnist" || lower(spec.source) == "fashion_mnist";
+    std::error_code ec;
+    const bool split =
+        fashion ||
+        (fs::is_directory(spec.source, ec) && !findIdxImages(spec.source, other).empty() &&
+         findIdxImages(spec.source, other) != findIdxImages(spec.source, spec.split));
+    if (!split)
+        return fail(spec.source +
+                    ": no held-out data (only IDX data with train and test files "
+                    "has a split that training did not see)");
+    DatasetSpec heldOut = spec;
+    heldOut.split = other;
+    heldOut.limit = 0;
+    heldOut.longTailRatio = 1.0;
+    return loadDataset(heldOut);
+}
+
 }  // namespace ll

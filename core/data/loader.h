@@ -17,4 +17,9 @@ std::filesystem::path fashionMnistDir();
 /// files; otherwise a folder of class sub-folders of images.
 Result<Dataset> loadDataset(const DatasetSpec& spec);
 
+/// The held-out split of the data a spec names: the other IDX split (test files for a model
+/// trained on the train files), with the spec's class selection but none of its subsetting.
+/// Data without one (CSV, image folders, a lone IDX file) is an error that says so.
+Result<Dataset> loadHeldOut(const DatasetSpec& spec);
+
 }  // namespace ll

@@ -2,8 +2,8 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <string>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "common/error.h"
@@ -15,7 +15,7 @@ struct Dataset;
 
 /// How often a classifier puts class-conditional samples in the class they were asked for.
 struct Agreement {
-    double agreement = 0;                 // share of all samples in their conditioned class
+    double agreement = 0;  // share of all samples in their conditioned class
     std::int64_t count = 0;
     std::vector<double> perClass;         // agreement for each conditioned class
     std::vector<std::int64_t> predicted;  // how many samples the classifier put in each class

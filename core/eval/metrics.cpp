@@ -408,6 +408,33 @@ Result<DataCopying> dataCopying(const Tensor& train, const Tensor& test, const T
     return out;
 }
 
+Result<Nearest> nearestNeighbours(const Tensor& queries, const Tensor& points, int k) {
+    if (auto ok = checkK(k, "nearest neighbours"); !ok) return tl::unexpected(ok.error());
+    auto pair = realAndFake(points, queries);
+    if (!pair) return tl::unexpected(pair.error());
+    const auto& [p, q] = *pair;
+    if (auto ok = needRows(p, "reference", k, "nearest neighbours", "k = " + std::to_string(k));
+        !ok)
+        return tl::unexpected(ok.error());
+    const auto norms = p.pow(2).sum(1);
+    const auto step = blockRows(p.size(0));
+    Nearest out{torch::empty({q.size(0), k}, torch::kFloat64),
+                torch::empty({q.size(0), k}, torch::kInt64)};
+    for (std::int64_t start = 0; start < q.size(0); start += step) {
+        const auto block = q.slice(0, start, start + step);
+        const auto nearest = std::get<1>(squaredDistances(block, p, norms).topk(k, 1, false));
+        // Exact distances from the differences, as kthNearestDistances does.
+        const auto exact =
+            (block.unsqueeze(1) -
+             p.index_select(0, nearest.flatten()).view({block.size(0), k, p.size(1)}))
+                .norm(2, 2);
+        const auto [sorted, order] = exact.sort(1);
+        out.distances.slice(0, start, start + step).copy_(sorted);
+        out.indices.slice(0, start, start + step).copy_(nearest.gather(1, order));
+    }
+    return out;
+}
+
 Result<double> inceptionScore(const Tensor& logits) {
     auto l = asFeatures(logits, "logits");
     if (!l) return tl::unexpected(l.error());

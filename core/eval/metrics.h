@@ -112,6 +112,14 @@ Result<DataCopying> dataCopying(const torch::Tensor& train, const torch::Tensor&
                                 const torch::Tensor& generated,
                                 const DataCopyingConfig& config = {});
 
+/// The k nearest rows of `points` to each query row, nearest first: distances (queries x k,
+/// float64, exact 0 for copies) and row indices (int64). Needs at least k points.
+struct Nearest {
+    torch::Tensor distances;
+    torch::Tensor indices;
+};
+Result<Nearest> nearestNeighbours(const torch::Tensor& queries, const torch::Tensor& points, int k);
+
 /// Inception Score (Salimans et al. 2016) from a classifier's logits (samples x classes):
 /// exp(E_x KL(p(y|x) || p(y))), over all samples as one split. Needs at least 2 samples and 2
 /// classes. Probabilities p > 0 work too, passed as log p.

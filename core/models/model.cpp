@@ -13,6 +13,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kWeightsOnly = "latentlab_weights_only";
+
 torch::Tensor shapeTensor(const ModelShape& s) {
     return torch::tensor({s.channels, s.height, s.width, s.features, s.numClasses}, torch::kInt64);
 }
@@ -29,24 +31,31 @@ std::string describe(const ModelShape& s) {
 
 }  // namespace
 
-Result<void> GenerativeModel::save(const fs::path& path) {
-    return writeAtomicWith(path, [&](const fs::path& tmp) -> Result<void> {
-        torch::serialize::OutputArchive archive;
-        archive.write("latentlab_model", torch::IValue(name()));
-        archive.write("latentlab_shape", shapeTensor(shape()));
-        for (auto& [key, module] : modules()) {
-            torch::serialize::OutputArchive part;
-            module->save(part);
-            archive.write(key, part);
-        }
+Result<void> GenerativeModel::save(const fs::path& path, bool weightsOnly) {
+    torch::serialize::OutputArchive archive;
+    archive.write("latentlab_model", torch::IValue(name()));
+    archive.write("latentlab_shape", shapeTensor(shape()));
+    if (weightsOnly) archive.write(kWeightsOnly, torch::IValue(true));
+    for (auto& [key, module] : modules()) {
+        torch::serialize::OutputArchive part;
+        module->save(part);
+        archive.write(key, part);
+    }
+    if (!weightsOnly)
         for (auto& [key, optimizer] : optimizers()) {
             torch::serialize::OutputArchive part;
             optimizer->save(part);
             archive.write(key, part);
         }
-        archive.save_to(tmp.string());
-        return {};
-    });
+    // Through memory, not a file: the zip records are named after the file written, and a
+    // temporary file's random name would make equal weights give different bytes.
+    std::ostringstream bytes;
+    try {
+        archive.save_to(bytes);
+    } catch (const std::exception& e) {
+        return fail(path.string() + ": " + e.what());
+    }
+    return writeFileAtomic(path, bytes.str());
 }
 
 Result<void> GenerativeModel::load(const fs::path& path) {
@@ -83,6 +92,10 @@ Result<void> GenerativeModel::load(const fs::path& path) {
                 return fail(file + ": checkpoint lacks '" + key + "'");
             module->load(part);
         }
+        torch::IValue weightsOnly;
+        if (archive.try_read(kWeightsOnly, weightsOnly) && weightsOnly.isBool() &&
+            weightsOnly.toBool())
+            return {};
         for (auto& [key, optimizer] : optimizers()) {
             torch::serialize::InputArchive part;
             if (!archive.try_read(key, part))

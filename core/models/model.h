@@ -61,9 +61,11 @@ public:
     virtual double learningRate() const = 0;
     virtual void setLearningRate(double lr) = 0;
 
-    /// Saves weights and optimiser state with the model's name and shape, so that loading
-    /// into another model or shape fails with a clear message.
-    Result<void> save(const std::filesystem::path& path);
+    /// Saves weights and (unless `weightsOnly`) optimiser state with the model's name and
+    /// shape, so that loading into another model or shape fails with a clear message. The
+    /// bytes depend on the tensors alone: the same weights give the same file.
+    Result<void> save(const std::filesystem::path& path, bool weightsOnly = false);
+    /// Loads a checkpoint; a weights-only one leaves the optimisers as they are.
     Result<void> load(const std::filesystem::path& path);
 
 protected:

@@ -1,5 +1,6 @@
 #include "run/runfolder.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -108,6 +109,7 @@ Result<void> writeRunConfig(const fs::path& run, const TrainConfig& c, const std
               {"learning_rate", c.learningRate},
               {"batch_size", c.batchSize},
               {"seed", c.seed},
+              {"threads", c.threads},
               {"log_every", c.logEvery},
               {"sample_every", c.sampleEvery},
               {"checkpoint_every", c.checkpointEvery},
@@ -155,7 +157,8 @@ Result<RunData> readRunData(const fs::path& run) {
             d.std = j->value("std", std::vector<double>(n, 1.0));
             if (d.featureNames.size() != n) {
                 d.featureNames.clear();
-                for (std::size_t i = 0; i < n; ++i) d.featureNames.push_back("x" + std::to_string(i));
+                for (std::size_t i = 0; i < n; ++i)
+                    d.featureNames.push_back("x" + std::to_string(i));
             }
             if (d.mean.size() != n || d.std.size() != n)
                 return fail((run / "data.json").string() + ": standardisation has the wrong size");
@@ -179,6 +182,7 @@ Result<TrainConfig> readRunConfig(const fs::path& run) {
         c.learningRate = j->value("learning_rate", c.learningRate);
         c.batchSize = j->value("batch_size", c.batchSize);
         c.seed = j->value("seed", c.seed);
+        c.threads = j->value("threads", c.threads);
         c.logEvery = j->value("log_every", c.logEvery);
         c.sampleEvery = j->value("sample_every", c.sampleEvery);
         c.checkpointEvery = j->value("checkpoint_every", c.checkpointEvery);
@@ -228,6 +232,21 @@ Result<std::pair<std::int64_t, fs::path>> latestCheckpoint(const fs::path& run) 
     const auto step = j->value("step", std::int64_t{-1});
     if (step < 0) return fail((run / runfiles::kLatest).string() + ": no step recorded");
     return std::pair{step, runfiles::checkpoint(run, step)};
+}
+
+std::vector<std::int64_t> listCheckpoints(const fs::path& run) {
+    std::vector<std::int64_t> steps;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(run / "checkpoints", ec)) {
+        const auto name = e.path().filename().string();
+        long long step = 0;
+        int used = 0;
+        if (std::sscanf(name.c_str(), "step-%lld.pt%n", &step, &used) == 1 &&
+            used == static_cast<int>(name.size()))
+            steps.push_back(step);
+    }
+    std::sort(steps.begin(), steps.end());
+    return steps;
 }
 
 Result<void> writeLatest(const fs::path& run, std::int64_t step) {

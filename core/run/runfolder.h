@@ -63,6 +63,8 @@ std::vector<RunInfo> listRuns(const std::filesystem::path& workspace);
 /// The step and path of the run's last checkpoint (from checkpoints/latest.json).
 Result<std::pair<std::int64_t, std::filesystem::path>> latestCheckpoint(
     const std::filesystem::path& run);
+/// The steps of every checkpoint file in the run, ascending.
+std::vector<std::int64_t> listCheckpoints(const std::filesystem::path& run);
 Result<void> writeLatest(const std::filesystem::path& run, std::int64_t step);
 
 /// Appends one JSON line (a whole line per write: a crash can cut only the last line, which

@@ -24,6 +24,9 @@ struct TrainConfig {
     double learningRate = 1e-3;
     int batchSize = 128;
     std::uint64_t seed = 1;
+    /// Intra-op threads; 0 gives every core to the workload's pool (common/cpu.h). A fixed
+    /// count makes CPU training reproducible bit for bit on machines with other core counts.
+    int threads = 0;
     int logEvery = 10;
     int sampleEvery = 250;
     int checkpointEvery = 1000;

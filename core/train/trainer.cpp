@@ -84,6 +84,7 @@ Result<void> Trainer::Impl::prepare() {
         config.resume = true;
     }
     if (config.steps < 1) return fail("steps must be at least 1");
+    if (config.threads < 0 || config.threads > 1024) return fail("threads must lie in 0..1024");
     if (config.batchSize < 1 || config.batchSize > 65536)
         return fail("batch size must lie in 1..65536");
     if (!(config.learningRate > 0 && config.learningRate < 10))
@@ -113,6 +114,7 @@ Result<void> Trainer::Impl::prepare() {
     model = std::move(*built);
     config.settings = model->settings();
     applyThreadSettings(model->workload());
+    if (config.threads > 0) torch::set_num_threads(config.threads);
 
     if (config.resume) {
         run = config.runDir;

@@ -208,20 +208,40 @@ TEST(Cli, SampleToAFolderWritesOnePngPerSampleAndAManifest) {
     EXPECT_EQ(rows, 6);
 }
 
-TEST(Cli, EvaluateMeasuresClassifierAgreement) {
+// evaluate prints every score beside its floor and writes the record the GUI reads; with
+// --all-checkpoints and --guidance-sweep one record per checkpoint and weight.
+TEST(Cli, EvaluatePrintsScoresBesideTheirFloors) {
     const fs::path run = scratch() / "eval-run";
-    ASSERT_EQ(cli("train --limit 3000 --model cvae --steps 300 --batch 64 --out " + run.string())
+    ASSERT_EQ(cli("train --limit 3000 --model cvae --steps 300 --batch 64 --checkpoint-every 150 "
+                  "--out " +
+                  run.string())
                   .exitCode,
               0);
     const auto r = cli("evaluate --run " + run.string() +
-                       " --classifier " LATENTLAB_FIXTURE_CLASSIFIER " --count 200 --seed 2");
+                       " --count 300 --seed 2 --metrics fid,precision,recall,agreement,classes");
     ASSERT_EQ(r.exitCode, 0) << r.output;
-    const auto at = r.output.find("classifier agreement");
-    ASSERT_NE(at, std::string::npos) << r.output;
-    const double agreement = std::stod(r.output.substr(at + 20));
+    auto valueAfter = [&](const std::string& label) {
+        const auto at = r.output.find(label);
+        EXPECT_NE(at, std::string::npos) << label << " in\n" << r.output;
+        return at == std::string::npos ? 0.0 : std::stod(r.output.substr(at + label.size()));
+    };
+    const double agreement = valueAfter("classifier agreement");
     EXPECT_GT(agreement, 0.25) << "chance is 0.1";
     EXPECT_LE(agreement, 1.0);
-    EXPECT_TRUE(fs::exists(run / "eval" / "agreement-step-000300-g0.json"));
+    EXPECT_GT(valueAfter("FID"), 0.0);
+    EXPECT_NE(r.output.find("floor"), std::string::npos);
+    EXPECT_NE(r.output.find("sha256"), std::string::npos) << "the protocol names the weights";
+    EXPECT_NE(r.output.find("Ankle boot"), std::string::npos) << "the class histogram";
+    EXPECT_TRUE(fs::exists(run / "eval" / "step-000300-g0.json"));
+
+    const auto all = cli("evaluate --run " + run.string() +
+                         " --count 200 --metrics fid --all-checkpoints --pixels");
+    ASSERT_EQ(all.exitCode, 0) << all.output;
+    for (const char* f : {"step-000000-g0.json", "step-000150-g0.json", "step-000300-g0.json"})
+        EXPECT_TRUE(fs::exists(run / "eval" / f)) << f;
+    const auto record = nlohmann::json::parse(std::ifstream(run / "eval" / "step-000150-g0.json"));
+    EXPECT_EQ(record["feature_space"], "pixels");
+    EXPECT_TRUE(record["extractor"].is_null());
 }
 
 // A run killed with SIGKILL mid-training resumes from its last checkpoint; nothing it left
@@ -424,9 +444,13 @@ INSTANTIATE_TEST_SUITE_P(
             "classifier_is_not_a_generator",
             "sample --run " LATENTLAB_FIXTURE_CLASSIFIER " --out " + (scratch() / "c.png").string(),
             "nothing to sample"},
-        BadInput{"evaluate_with_a_generator_as_judge",
-                 "evaluate --run " LATENTLAB_FIXTURE_CLASSIFIER " --classifier /no/such/classifier",
-                 "classifier: /no/such/classifier: no such run folder"},
+        BadInput{"evaluate_a_classifier", "evaluate --run " LATENTLAB_FIXTURE_CLASSIFIER,
+                 "evaluation scores the samples of a generator"},
+        BadInput{"evaluate_unknown_metric", "evaluate --run /no/run --metrics fid,sharpness",
+                 "unknown metric 'sharpness'"},
+        BadInput{"extractor_into_a_full_folder",
+                 "train-extractor --steps 5 --out " LATENTLAB_FIXTURE_CLASSIFIER,
+                 "exists and is not empty"},
         BadInput{"unknown_option", "train --stepz 5", "stepz"}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -437,8 +461,14 @@ INSTANTIATE_TEST_SUITE_P(
                  "features --dataset fashion-mnist --run /no/run --pixels --out " +
                      (scratch() / "f1.npy").string(),
                  "either --dataset D (real data) or --run RUN"},
-        BadInput{"no_feature_space", "features --dataset fashion-mnist --out x.npy",
-                 "either --extractor CLASSIFIER_RUN or --pixels"},
+        BadInput{"two_feature_spaces",
+                 "features --dataset fashion-mnist --pixels --extractor x --out x.npy",
+                 "give --extractor or --pixels, not both"},
+        BadInput{"no_extractor_for_the_data",
+                 "features --dataset /usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
+                 " --label-column 4 --out " +
+                     (scratch() / "f3.npy").string(),
+                 "no feature extractor for 'iris'"},
         BadInput{"not_npy", "features --dataset fashion-mnist --pixels --out x.csv",
                  "--out must name a .npy file"},
         BadInput{"extractor_of_other_data",

@@ -12,13 +12,19 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QVulkanInstance>
 
 #include "datapanel.h"
+#include "evaluationjob.h"
 #include "gridview/gridview.h"
+#include "inspectpanel.h"
+#include "inspectview.h"
 #include "losschart.h"
 #include "mainwindow.h"
 #include "models/catalog.h"
@@ -59,6 +65,7 @@ private Q_SLOTS:
     void nanGuardShowsABanner();
     void continueResumesACancelledRunFromItsCheckpoint();
     void compareAndSampleRunsFromTheBrowser();
+    void inspectEvaluatesARunOnAWorkerThread();
     void cleanupTestCase();
 
 private:
@@ -404,6 +411,87 @@ void GuiTest::compareAndSampleRunsFromTheBrowser() {
     QTRY_VERIFY_WITH_TIMEOUT(drawn.count() > before, 20000);
     QVERIFY(w->tabularView()->generated().values != first.values);
     QCOMPARE(w->tabularView()->generated().rows, first.rows);
+}
+
+// Inspect: evaluate a run from the panel while the event loop keeps running, read the scores,
+// the nearest neighbours and a data-copying cell, metrics over every checkpoint, and cancel.
+void GuiTest::inspectEvaluatesARunOnAWorkerThread() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    QSignalSpy ready(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
+    w->dataPanel()->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(2000);
+    QTest::mouseClick(button(*w, "loadButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+    QSignalSpy trained(w->trainingJob(), &TrainingJob::finished);
+    chooseSmallModel(*w, 60, 20, 30);
+    QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+
+    auto* runs = w->runsBrowser();
+    runs->refresh();
+    QCOMPARE(runs->runCount(), 1);
+    w->setMode(MainWindow::Mode::Inspect);
+    runs->selectRuns({runs->runs().front()});
+    auto* panel = w->inspectPanel();
+    QCOMPARE(panel->runDir(), runs->runs().front());
+    QVERIFY(!button(*w, "trainExtractorButton")->isVisible());  // Fashion-MNIST's is shipped
+    QVERIFY(w->findChild<QLabel*>(QStringLiteral("extractorStatus"))
+                ->text()
+                .contains(QStringLiteral("shipped")));
+    w->findChild<QSpinBox*>(QStringLiteral("evalCountSpin"))->setValue(300);
+
+    // The GUI thread keeps turning while the worker evaluates: a timer ticks meanwhile.
+    int ticks = 0;
+    QTimer ticker;
+    connect(&ticker, &QTimer::timeout, [&] { ++ticks; });
+    ticker.start(20);
+    QSignalSpy done(panel->job(), &ll::widgets::EvaluationJob::finished);
+    QSignalSpy progress(panel->job(), &ll::widgets::EvaluationJob::progress);
+    QTest::mouseClick(button(*w, "evaluateButton"), Qt::LeftButton);
+    QVERIFY(panel->isBusy());
+    QVERIFY(!button(*w, "evaluateButton")->isEnabled());
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 120000);
+    QVERIFY2(done.front().at(0).toBool(), qPrintable(done.front().at(1).toString()));
+    QVERIFY(progress.count() > 3);
+    QVERIFY(ticks > 5);
+
+    auto* view = w->inspectView();
+    QCOMPARE(int(view->records().size()), 1);
+    QCOMPARE(view->current()->step, 60);
+    QVERIFY(view->scoreTable()->rowCount() >= 9);
+    QCOMPARE(view->scoreTable()->item(0, 0)->text(), QStringLiteral("FID"));
+    QVERIFY(!view->scoreTable()->item(0, 2)->text().isEmpty());  // the floor beside it
+    QCOMPARE(view->neighbourTable()->rowCount(), 48);
+    const QPixmap first =
+        view->neighbourTable()->item(0, 0)->data(Qt::DecorationRole).value<QPixmap>();
+    QCOMPARE(first.width(), 28 * 3);
+    view->tabs()->setCurrentIndex(3);
+    auto* map = view->cellMap();
+    QTRY_VERIFY(map->isVisible());
+    const auto* record = view->current();
+    QVERIFY(!record->cells.empty());
+    int cell = -1;
+    for (const auto& c : record->cells)
+        if (!c.samples.empty()) cell = c.id;
+    QVERIFY(cell >= 0);
+    QTest::mouseClick(map, Qt::LeftButton, {}, map->cellPosition(cell).toPoint());
+    QCOMPARE(map->selectedCell(), cell);
+    QVERIFY(w->findChild<QTableWidget*>(QStringLiteral("cellPairs"))->rowCount() > 0);
+
+    // Every checkpoint: one record per step, a point per step in the chart.
+    QTest::mouseClick(button(*w, "evaluateAllButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, 180000);
+    QVERIFY(done.back().at(0).toBool());
+    QCOMPARE(int(view->records().size()), 3);
+    QCOMPARE(view->overStepsPointCount(), 3);
+
+    // Cancel stops the job and says so.
+    QTest::mouseClick(button(*w, "evaluateAllButton"), Qt::LeftButton);
+    QTest::mouseClick(button(*w, "evalCancelButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 3, 60000);
+    QVERIFY(!done.back().at(0).toBool());
+    QCOMPARE(done.back().at(1).toString(), QStringLiteral("cancelled"));
+    QVERIFY(button(*w, "evaluateButton")->isEnabled());
 }
 
 QTEST_MAIN(GuiTest)
