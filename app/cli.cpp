@@ -95,6 +95,8 @@ struct TrainArgs {
     int sampleEvery = 250;
     int checkpointEvery = 1000;
     int logEvery = 10;
+    int evalEvery = 0;
+    std::int64_t evalCount = 2000;
 };
 
 int fail(const std::string& message) {
@@ -150,6 +152,8 @@ int runTrain(const TrainArgs& a) {
             .logEvery = a.logEvery,
             .sampleEvery = a.sampleEvery,
             .checkpointEvery = a.checkpointEvery,
+            .evalEvery = a.evalEvery,
+            .evalCount = a.evalCount,
             .runDir = a.out,
         };
         for (const auto& s : a.sets) {
@@ -169,6 +173,20 @@ int runTrain(const TrainArgs& a) {
         if (auto* p = std::get_if<ll::TrainPaused>(&event); p && !p->message.empty()) {
             guardMessage = p->message;
             guardTripped = true;
+        }
+        if (auto* e = std::get_if<ll::TrainEvaluated>(&event)) {
+            bar.endLine();
+            if (!e->message.empty()) {
+                std::fprintf(stderr, "step %lld: %s\n", static_cast<long long>(e->step),
+                             e->message.c_str());
+            } else if (auto r = ll::readEvaluation(e->file)) {
+                std::string line;
+                for (const auto& s : r->scores)
+                    line += "  " + ll::scoreLabel(s.name) + " " + ll::formatNumber(s.value) +
+                            " (floor " + ll::formatNumber(s.floor) + ")";
+                std::fprintf(stderr, "step %lld:%s\n", static_cast<long long>(e->step),
+                             line.c_str());
+            }
         }
         if (auto* s = std::get_if<ll::TrainStarted>(&event)) {
             std::fprintf(stderr, "run %s: %s, %lld samples, %zu classes, from step %lld on %s\n",
@@ -404,6 +422,8 @@ void printEvaluation(const ll::EvalRecord& r) {
             std::snprintf(value, sizeof value, "%.4g+-%.2g", s.value, s.std);
         std::printf("%-28s %12s %12.4g\n", ll::scoreLabel(s.name).c_str(), value, s.floor);
     }
+    for (const auto& [name, why] : r.errors)
+        std::printf("%-28s %12s  (%s)\n", ll::scoreLabel(name).c_str(), "-", why.c_str());
     if (!r.generatedClasses.empty()) {
         std::printf("\n%-20s %10s %10s\n", "predicted class", "generated", "real");
         for (std::size_t k = 0; k < r.classNames.size() && k < r.generatedClasses.size(); ++k)
@@ -812,6 +832,13 @@ int main(int argc, char** argv) {
     trainCmd->add_option("--checkpoint-every", train.checkpointEvery, "Steps between checkpoints")
         ->capture_default_str();
     trainCmd->add_option("--log-every", train.logEvery, "Steps between log lines")
+        ->capture_default_str();
+    trainCmd
+        ->add_option("--eval-every", train.evalEvery,
+                     "Steps between metrics during training (FID, precision, recall, agreement "
+                     "into eval/; 0: none)")
+        ->capture_default_str();
+    trainCmd->add_option("--eval-count", train.evalCount, "Samples of each metrics run")
         ->capture_default_str();
 
     SampleArgs sample;

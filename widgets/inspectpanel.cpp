@@ -25,7 +25,7 @@ namespace {
 QLabel* noteLabel() {
     auto* label = new QLabel;
     label->setWordWrap(true);
-    label->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    label->setStyleSheet(QStringLiteral("color: palette(shadow);"));
     return label;
 }
 
@@ -42,7 +42,8 @@ InspectPanel::InspectPanel(std::filesystem::path workspace, QWidget* parent)
     m_run->setObjectName(QStringLiteral("inspectRun"));
 
     auto* extractorBox = new QGroupBox(tr("Feature space"));
-    m_extractor = noteLabel();
+    m_extractor = new QLabel;
+    m_extractor->setWordWrap(true);
     m_extractor->setObjectName(QStringLiteral("extractorStatus"));
     m_extractor->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_trainExtractor = new QPushButton(tr("Train feature extractor"));

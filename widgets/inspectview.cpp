@@ -44,8 +44,14 @@ QString number(double v, int digits = 4) {
 QPixmap tile(const QImage& image, int rows, int cols, int row, int col) {
     if (image.isNull() || rows < 1 || cols < 1) return {};
     const int w = image.width() / cols, h = image.height() / rows;
-    return QPixmap::fromImage(
-        image.copy(col * w, row * h, w, h).scaled(w * kTileScale, h * kTileScale));
+    const int side = std::min(128, w * kTileScale);
+    return QPixmap::fromImage(image.copy(col * w, row * h, w, h).scaled(side, side * h / w));
+}
+
+// The shown size of a tile: kTileScale times its pixels, at most 128 (large images).
+int tileSide(const QImage& image, int cols) {
+    const int w = image.isNull() || cols < 1 ? 28 : image.width() / cols;
+    return std::min(128, w * kTileScale);
 }
 
 QColor zColour(double z, bool kept) {
@@ -146,8 +152,7 @@ private:
         auto* chart = new QChart;
         chart->setMargins(QMargins(4, 4, 4, 4));
         const std::string metric = m_metric->currentData().toString().toStdString();
-        chart->setTitle(tr("%1 over training steps (guidance 0); the dashed line is the "
-                           "real-vs-real floor")
+        chart->setTitle(tr("%1 over training steps (dashed: its real-vs-real floor)")
                             .arg(m_metric->currentText()));
         auto* values = new QLineSeries;
         values->setName(m_metric->currentText());
@@ -226,7 +231,8 @@ public:
             auto* real = new QBarSet(tr("real"));
             QStringList names;
             double most = 1;
-            for (std::size_t k = 0; k < r->generatedClasses.size(); ++k) {
+            // Bars grow upwards: the last class first, so that the first reads at the top.
+            for (std::size_t k = r->generatedClasses.size(); k-- > 0;) {
                 *generated << double(r->generatedClasses[k]);
                 *real << (k < r->realClasses.size() ? double(r->realClasses[k]) : 0.0);
                 most = std::max({most, double(r->generatedClasses[k]),
@@ -312,6 +318,7 @@ public:
                 s->attachAxis(std::string(m) == "fid" ? fidAxis : unit);
             }
             wAxis->setRange(sweep.front()->guidance, sweep.back()->guidance);
+            wAxis->applyNiceNumbers();
             fidAxis->setRange(0, maxFid);
             fidAxis->applyNiceNumbers();
 
@@ -331,12 +338,22 @@ public:
             }
             right->addSeries(curve);
             right->addSeries(points);
+            // The data's own range, padded: the trade-off is often a few hundredths wide.
+            auto range = [](const QList<QPointF>& pts, bool x) {
+                double lo = 1, hi = 0;
+                for (const auto& p : pts)
+                    lo = std::min(lo, x ? p.x() : p.y()), hi = std::max(hi, x ? p.x() : p.y());
+                const double pad = std::max(0.01, 0.1 * (hi - lo));
+                return std::pair{std::max(0.0, lo - pad), std::min(1.0, hi + pad)};
+            };
             auto* recall = new QValueAxis;
             recall->setTitleText(tr("recall (diversity)"));
-            recall->setRange(0, 1);
+            const auto [r0, r1] = range(points->points(), true);
+            recall->setRange(r0, r1);
             auto* precision = new QValueAxis;
             precision->setTitleText(tr("precision (fidelity)"));
-            precision->setRange(0, 1);
+            const auto [p0, p1] = range(points->points(), false);
+            precision->setRange(p0, p1);
             right->addAxis(recall, Qt::AlignBottom);
             right->addAxis(precision, Qt::AlignLeft);
             for (auto* s : std::initializer_list<QXYSeries*>{curve, points}) {
@@ -398,7 +415,7 @@ QPointF CellMap::toWidget(double x, double y) const {
     const double w = std::max(1.0, width() - 2 * margin),
                  h = std::max(1.0, height() - 2 * margin - 20);
     return {margin + (x - m_minX) / (m_maxX - m_minX) * w,
-            margin + 20 + (1 - (y - m_minY) / (m_maxY - m_minY)) * h};
+            margin + 20 + (1 - (y - m_minY) / (m_maxY - m_minY)) * h};  // 20: the caption
 }
 
 QPointF CellMap::cellPosition(int cell) const {
@@ -452,9 +469,9 @@ void CellMap::paintEvent(QPaintEvent*) {
     }
     p.setFont(font());
     p.setPen(palette().text().color());
-    p.drawText(QRectF(8, 4, width() - 16, 18), Qt::AlignLeft | Qt::AlignVCenter,
-               tr("Training features, first two principal axes. Cell colour: Z of the cell "
-                  "(red < 0: copying, blue > 0: underfitting, grey: too few samples)."));
+    p.drawText(QRectF(8, 2, width() - 16, 36), Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap,
+               tr("Training features on their first two principal axes. Cell colour: Z of the "
+                  "cell (red < 0: copying, blue > 0: underfitting, grey: too few samples)."));
 }
 
 void CellMap::mousePressEvent(QMouseEvent* event) {
@@ -485,7 +502,7 @@ InspectView::InspectView(QWidget* parent) : QWidget(parent) {
     m_protocol = new QLabel;
     m_protocol->setWordWrap(true);
     m_protocol->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_protocol->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_protocol->setStyleSheet(QStringLiteral("color: palette(shadow);"));
 
     m_scores =
         makeTable({tr("Metric"), tr("Value"), tr("Floor (real vs real)"), tr("How to read it")});
@@ -510,8 +527,9 @@ InspectView::InspectView(QWidget* parent) : QWidget(parent) {
     auto* cells = new QSplitter;
     cells->addWidget(m_cellMap);
     cells->addWidget(cellSide);
-    cells->setStretchFactor(0, 3);
-    cells->setStretchFactor(1, 2);
+    cells->setStretchFactor(0, 1);
+    cells->setStretchFactor(1, 0);
+    cellSide->setMinimumWidth(2 * (28 * kTileScale + 20) + 90);
     m_classes = new ClassChart;
     m_sweep = new SweepCharts;
 
@@ -598,6 +616,18 @@ void InspectView::showRecord(int index) {
             help->setToolTip(help->text());
             m_scores->setItem(row, 3, help);
         }
+    if (r)
+        for (const auto& [name, why] : r->errors) {
+            const int row = m_scores->rowCount();
+            m_scores->insertRow(row);
+            m_scores->setItem(row, 0,
+                              new QTableWidgetItem(QString::fromStdString(ll::scoreLabel(name))));
+            m_scores->setItem(row, 1, new QTableWidgetItem(tr("not computed")));
+            m_scores->setItem(row, 2, new QTableWidgetItem);
+            auto* reason = new QTableWidgetItem(QString::fromStdString(why));
+            reason->setToolTip(reason->text());
+            m_scores->setItem(row, 3, reason);
+        }
     m_scores->resizeColumnsToContents();
     m_scores->horizontalHeader()->setStretchLastSection(true);
 
@@ -606,7 +636,8 @@ void InspectView::showRecord(int index) {
         const QImage image(QString::fromStdString(r->neighboursImage.string()));
         const int rows = int(r->neighbours.size());
         const int cols = 1 + int(r->neighbours.front().train.size());
-        m_neighbours->setIconSize(QSize(28 * kTileScale, 28 * kTileScale));
+        const int side = tileSide(image, cols);
+        m_neighbours->setIconSize(QSize(side, side));
         for (int i = 0; i < rows; ++i) {
             const auto& n = r->neighbours[std::size_t(i)];
             m_neighbours->insertRow(i);
@@ -626,9 +657,9 @@ void InspectView::showRecord(int index) {
             QStringList d;
             for (double v : n.distances) d << QString::number(v, 'f', 3);
             m_neighbours->setItem(i, 4, new QTableWidgetItem(d.join(QStringLiteral("  "))));
-            m_neighbours->setRowHeight(i, 28 * kTileScale + 6);
+            m_neighbours->setRowHeight(i, side + 6);
         }
-        for (int c = 0; c < 4; ++c) m_neighbours->setColumnWidth(c, 28 * kTileScale + 40);
+        for (int c = 0; c < 4; ++c) m_neighbours->setColumnWidth(c, side + 40);
     }
 
     m_cellMap->setRecord(r);
@@ -659,7 +690,8 @@ void InspectView::showCell(int cell) {
     const int rows = int(r->cells.size());
     const int pairs = 4;
     m_cellPairs->setRowCount(0);
-    m_cellPairs->setIconSize(QSize(28 * kTileScale, 28 * kTileScale));
+    const int side = tileSide(image, 2 * pairs);
+    m_cellPairs->setIconSize(QSize(side, side));
     for (std::size_t i = 0; i < it->samples.size(); ++i) {
         const int at = m_cellPairs->rowCount();
         m_cellPairs->insertRow(at);
@@ -670,9 +702,9 @@ void InspectView::showCell(int cell) {
         }
         m_cellPairs->setItem(at, 2,
                              new QTableWidgetItem(QString::number(it->distances[i], 'f', 3)));
-        m_cellPairs->setRowHeight(at, 28 * kTileScale + 6);
+        m_cellPairs->setRowHeight(at, side + 6);
     }
-    for (int c = 0; c < 2; ++c) m_cellPairs->setColumnWidth(c, 28 * kTileScale + 20);
+    for (int c = 0; c < 2; ++c) m_cellPairs->setColumnWidth(c, side + 20);
 }
 
 }  // namespace ll::widgets

@@ -216,6 +216,20 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
             });
     connect(m_inspectPanel, &InspectPanel::message, this,
             [this](const QString& text) { statusBar()->showMessage(text, 15000); });
+    connect(m_job, &TrainingJob::evaluated, this,
+            [this](qint64 step, const QString& file, const QString& message) {
+                if (!message.isEmpty()) return statusBar()->showMessage(message, 20000);
+                statusBar()->showMessage(tr("Metrics of step %1 written").arg(step), 5000);
+                const QString run = QFileInfo(file).dir().absolutePath().section(
+                    QLatin1Char('/'), 0, -2);  // <run>/eval/x.json -> <run>
+                if (QFileInfo(run) == QFileInfo(m_inspectPanel->runDir()))
+                    m_inspectView->setRun(m_inspectPanel->runDir(), file);
+            });
+    connect(m_job, &TrainingJob::started, this, [this](const ll::TrainStarted& info) {
+        // The running run is the one to inspect.
+        if (m_inspectPanel->runDir().isEmpty())
+            m_inspectPanel->setRun(QString::fromStdString(info.runDir));
+    });
     connect(m_runs, &RunsBrowser::runSelected, this, &MainWindow::openRun);
     connect(m_runs, &RunsBrowser::compareRequested, this, &MainWindow::compareRuns);
     connect(m_runs, &RunsBrowser::continueRequested, this, &MainWindow::continueRun);

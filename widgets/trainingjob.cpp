@@ -90,6 +90,9 @@ void TrainingJob::onEvent(const ll::TrainEvent& event) {
                         Q_EMIT progress(e);
                     } else if constexpr (std::is_same_v<T, ll::TrainCheckpoint>) {
                         Q_EMIT checkpointSaved(e.step, QString::fromStdString(e.path));
+                    } else if constexpr (std::is_same_v<T, ll::TrainEvaluated>) {
+                        Q_EMIT evaluated(e.step, QString::fromStdString(e.file),
+                                         QString::fromStdString(e.message));
                     } else if constexpr (std::is_same_v<T, ll::TrainPaused>) {
                         m_paused = e.paused;
                         Q_EMIT pausedChanged(e.paused);

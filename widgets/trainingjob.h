@@ -46,6 +46,8 @@ Q_SIGNALS:
     /// Tabular runs: generated rows beside real ones (latest wins, like grids).
     void tables(const ll::TableSamples& generated, const ll::TableSamples& real);
     void checkpointSaved(qint64 step, const QString& path);
+    /// Metrics during training: a record was written, or (message) they failed and are off.
+    void evaluated(qint64 step, const QString& file, const QString& message);
     void pausedChanged(bool paused);
     /// The trainer paused by itself (the NaN guard restored a checkpoint); says why.
     void guardTripped(const QString& message);

@@ -79,6 +79,17 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
     m_checkpointEvery->setToolTip(
         tr("Save a checkpoint every this many steps; can be changed while training"));
 
+    m_evalEvery = new QSpinBox;
+    m_evalEvery->setObjectName(QStringLiteral("evalEverySpin"));
+    m_evalEvery->setRange(0, 10'000'000);
+    m_evalEvery->setSingleStep(500);
+    m_evalEvery->setSpecialValueText(tr("off"));
+    m_evalEvery->setSuffix(tr(" steps"));
+    m_evalEvery->setToolTip(
+        tr("Every this many steps, score 2,000 samples (FID, precision, recall, agreement) "
+           "against real images; the Inspect mode charts them over steps. Off by default: "
+           "each takes seconds to minutes."));
+
     m_train = new QPushButton(tr("Train"));
     m_train->setObjectName(QStringLiteral("trainButton"));
     m_pause = new QPushButton(tr("Pause"));
@@ -123,6 +134,7 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
     runForm->addRow(tr("Seed"), m_seed);
     runForm->addRow(tr("Sample every"), m_sampleEvery);
     runForm->addRow(tr("Checkpoint every"), m_checkpointEvery);
+    runForm->addRow(tr("Metrics every"), m_evalEvery);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_dataset);
     layout->addLayout(form);
@@ -255,7 +267,8 @@ ll::TrainConfig TrainPanel::config() const {
                            .batchSize = m_batch->value(),
                            .seed = static_cast<std::uint64_t>(m_seed->value()),
                            .sampleEvery = m_sampleEvery->value(),
-                           .checkpointEvery = m_checkpointEvery->value()};
+                           .checkpointEvery = m_checkpointEvery->value(),
+                           .evalEvery = m_evalEvery->value()};
 }
 
 void TrainPanel::showRunConfig(const ll::TrainConfig& config) {

@@ -78,6 +78,7 @@ private:
     QSpinBox* m_seed;
     QSpinBox* m_sampleEvery;
     QSpinBox* m_checkpointEvery;
+    QSpinBox* m_evalEvery;
     QPushButton* m_train;
     QPushButton* m_pause;
     QPushButton* m_stop;

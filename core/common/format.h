@@ -16,4 +16,12 @@ inline std::string formatDuration(double seconds) {
     return out;
 }
 
+/// A score for a line of text: 4 significant digits, "-" for NaN (no value).
+inline std::string formatNumber(double value) {
+    if (value != value) return "-";
+    char out[32];
+    std::snprintf(out, sizeof out, "%.4g", value);
+    return out;
+}
+
 }  // namespace ll

@@ -19,6 +19,7 @@
 #include "eval/features.h"
 #include "eval/metrics.h"
 #include "image/grid.h"
+#include "models/catalog.h"
 #include "models/model.h"
 #include "run/runfolder.h"
 #include "run/runloader.h"
@@ -237,11 +238,20 @@ Result<std::vector<std::string>> parseEvalMetrics(const std::string& list) {
 
 Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t> step,
                              const EvalOptions& o, const EvalProgressFn& progress) {
-    const auto metrics = o.metrics.empty() ? defaultEvalMetrics() : o.metrics;
     if (o.count < 2 || o.count > 1000000) return fail("the sample count must lie in 2..1000000");
     auto run = openRun(runDir, step);
     if (!run) return tl::unexpected(run.error());
-    GenerativeModel& generator = *run->model;
+    return evaluateModel(*run->model, runDir, run->step, o, progress);
+}
+
+Result<fs::path> evaluateModel(GenerativeModel& generator, const fs::path& runDir,
+                               std::int64_t step, const EvalOptions& o,
+                               const EvalProgressFn& progress) {
+    const auto metrics = o.metrics.empty() ? defaultEvalMetrics() : o.metrics;
+    if (o.count < 2 || o.count > 1000000) return fail("the sample count must lie in 2..1000000");
+    auto runData = readRunData(runDir);
+    if (!runData) return tl::unexpected(runData.error());
+    const RunData& data = *runData;
     if (!generator.generates())
         return fail(runDir.string() + " is a " + generator.name() +
                     " run; evaluation scores the samples of a generator");
@@ -263,7 +273,7 @@ Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t>
                                        : runDir.parent_path().filename() == "runs"
                                            ? runDir.parent_path().parent_path()
                                            : defaultWorkspace();
-            auto found = findExtractor(run->data.datasetName, workspace);
+            auto found = findExtractor(data.datasetName, workspace);
             if (!found && !o.pixels) return tl::unexpected(found.error());
             if (found) dir = found->dir, sha = found->sha256;
         } else if (std::error_code ec; fs::exists(dir / kExtractorFile, ec)) {
@@ -280,7 +290,7 @@ Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t>
             if (!sameShape(opened->model->shape(), shape) ||
                 opened->model->shape().numClasses != shape.numClasses)
                 return fail("extractor: " + dir.string() + " was trained on other data (" +
-                            opened->data.datasetName + ") than the run's " + run->data.datasetName);
+                            opened->data.datasetName + ") than the run's " + data.datasetName);
             if (sha.empty()) {
                 auto latest = latestCheckpoint(dir);
                 if (!latest) return tl::unexpected(latest.error());
@@ -296,6 +306,10 @@ Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t>
         }
     }
     const bool withClassifier = classifier != nullptr;
+    // Agreement and TSTR ask whether samples are of the class they were drawn for: an
+    // unconditional model draws for no class.
+    const ModelInfo* info = findModel(generator.name());
+    const bool conditional = info && info->conditional;
     for (const char* m : {"is", "agreement", "classes", "tstr"})
         if (wants(metrics, m) && !withClassifier)
             return fail(std::string("metric '") + m + "' needs a classifier (an extractor)");
@@ -306,7 +320,7 @@ Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t>
     if (!config) return tl::unexpected(config.error());
     auto train = loadDataset(config->dataset);
     if (!train) return fail("evaluation: " + train.error().message);
-    if (train->classNames != run->data.classNames)
+    if (train->classNames != data.classNames)
         return fail("evaluation: " + config->dataset.source +
                     " now has other classes than when the run was trained");
     auto heldOut = loadHeldOut(config->dataset);
@@ -363,7 +377,7 @@ Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t>
     json out{{"format", "latentlab-eval-1"},
              {"run", fs::absolute(runDir).lexically_normal().string()},
              {"model", generator.name()},
-             {"step", run->step},
+             {"step", step},
              {"count", o.count},
              {"seed", seed},
              {"guidance", request.guidance},
@@ -447,7 +461,9 @@ Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t>
         else
             note("is", (!v ? v.error() : f.error()).message);
     }
-    if (wants(metrics, "agreement")) {
+    if (wants(metrics, "agreement") && !conditional) {
+        note("agreement", "an unconditional model draws samples for no class");
+    } else if (wants(metrics, "agreement")) {
         // The floor is the classifier's own accuracy on the real reference: the agreement a
         // perfect conditional generator would get.
         scores["agreement"] =
@@ -456,13 +472,13 @@ Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t>
     }
     if (wants(metrics, "classes"))
         out["classes"] = {
-            {"names", run->data.classNames},
+            {"names", data.classNames},
             {"generated", toInts(torch::bincount(lG.argmax(1), {}, shape.numClasses))},
             {"real", toInts(torch::bincount(lR.argmax(1), {}, shape.numClasses))},
             {"conditioned", toInts(torch::bincount(labels, {}, shape.numClasses))}};
     if (!metricStage(0.7)) return fail("cancelled");
 
-    const std::string stem = fileStem(run->step, request.guidance);
+    const std::string stem = fileStem(step, request.guidance);
     const fs::path evalDir = runDir / "eval";
     std::error_code ec;
     fs::create_directories(evalDir, ec);
@@ -573,7 +589,9 @@ Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t>
         }
     }
     if (!metricStage(1.0)) return fail("cancelled");
-    if (wants(metrics, "tstr")) {
+    if (wants(metrics, "tstr") && !conditional) {
+        note("tstr", "an unconditional model gives no labels to train a classifier on");
+    } else if (wants(metrics, "tstr")) {
         if (o.tstrSteps < 1) return fail("tstr: --tstr-steps must be at least 1");
         const Stage tstrStage{progress, "train-on-synthetic"};
         auto tstr = trainedAccuracy(shape, generated, labels, reference.x, reference.y, o.tstrSteps,
@@ -653,6 +671,9 @@ Result<EvalRecord> readEvaluation(const fs::path& file) {
             score.std = number(s, "std");
             r.scores.push_back(score);
         }
+        const json errors = j.value("errors", json::object());  // items() needs it alive
+        for (const auto& [name, message] : errors.items())
+            if (message.is_string()) r.errors.emplace_back(name, message.get<std::string>());
         if (const auto c = j.value("classes", json()); c.is_object()) {
             r.classNames = c.value("names", std::vector<std::string>{});
             r.generatedClasses = c.value("generated", std::vector<std::int64_t>{});

@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -59,6 +60,13 @@ Result<std::filesystem::path> evaluateRun(const std::filesystem::path& run,
                                           const EvalOptions& options,
                                           const EvalProgressFn& progress = {});
 
+/// The same for a model in memory (a training run's, between two steps), recorded as the
+/// run's `step`. Draws from torch's default generator: a trainer saves and restores it.
+Result<std::filesystem::path> evaluateModel(GenerativeModel& generator,
+                                            const std::filesystem::path& run, std::int64_t step,
+                                            const EvalOptions& options,
+                                            const EvalProgressFn& progress = {});
+
 // ---- Reading records back (the GUI and the CLI table) ----
 
 inline constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
@@ -104,6 +112,8 @@ struct EvalRecord {
     std::string reference;  // "held-out" or "train" (data without a held-out split)
     std::string protocol;   // one readable line
     std::vector<EvalScore> scores;
+    /// Metrics that were asked for but could not be computed, with the reason.
+    std::vector<std::pair<std::string, std::string>> errors;
     std::vector<std::string> classNames;
     std::vector<std::int64_t> generatedClasses, realClasses;  // predicted-class histograms
     std::vector<EvalNeighbour> neighbours;                    // nearest first

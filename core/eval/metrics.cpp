@@ -134,11 +134,20 @@ std::pair<Tensor, Tensor> moments(const Tensor& x) {
     return {mean, centred.t().matmul(centred) / double(x.size(0) - 1)};
 }
 
-// The square root of a symmetric positive semi-definite matrix; rounding can leave its
-// smallest eigenvalues a hair below 0, which count as 0.
+// Eigenvalues of a symmetric positive semi-definite matrix that rounding left near 0 (a
+// hair below, or a hair above: features that are constant, such as dead ReLU units, give
+// exactly singular covariances) count as 0, as a rank-revealing solver would count them;
+// their square roots would otherwise add noise of order sqrt(eps) to FID.
+Tensor psdEigenvalues(Tensor values) {
+    const double tolerance = values.abs().max().item<double>() * double(values.size(0)) *
+                             std::numeric_limits<double>::epsilon();
+    return values.masked_fill(values.lt(tolerance), 0);
+}
+
+// The square root of a symmetric positive semi-definite matrix.
 Tensor sqrtPsd(const Tensor& s) {
     const auto [values, vectors] = torch::linalg::eigh(s, "L");
-    return (vectors * values.clamp_min(0).sqrt()).matmul(vectors.t());
+    return (vectors * psdEigenvalues(values).sqrt()).matmul(vectors.t());
 }
 
 constexpr const char* kUnbiasedWhy = "an unbiased MMD leaves each sample's kernel with itself out";
@@ -287,7 +296,7 @@ Result<double> frechetDistance(const Tensor& real, const Tensor& fake) {
     const auto a = sqrtPsd(sR);
     const auto inner = a.matmul(sF).matmul(a);
     const auto traceSqrt =
-        torch::linalg::eigvalsh((inner + inner.t()) / 2, "L").clamp_min(0).sqrt().sum();
+        psdEigenvalues(torch::linalg::eigvalsh((inner + inner.t()) / 2, "L")).sqrt().sum();
     return ((muR - muF).pow(2).sum() + sR.trace() + sF.trace() - 2 * traceSqrt).item<double>();
 }
 

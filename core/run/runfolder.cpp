@@ -113,6 +113,8 @@ Result<void> writeRunConfig(const fs::path& run, const TrainConfig& c, const std
               {"log_every", c.logEvery},
               {"sample_every", c.sampleEvery},
               {"checkpoint_every", c.checkpointEvery},
+              {"eval_every", c.evalEvery},
+              {"eval_count", c.evalCount},
               {"samples_per_class", c.samplesPerClass},
               {"max_grid_rows", c.maxGridRows},
               {"status", status},
@@ -186,6 +188,8 @@ Result<TrainConfig> readRunConfig(const fs::path& run) {
         c.logEvery = j->value("log_every", c.logEvery);
         c.sampleEvery = j->value("sample_every", c.sampleEvery);
         c.checkpointEvery = j->value("checkpoint_every", c.checkpointEvery);
+        c.evalEvery = j->value("eval_every", c.evalEvery);
+        c.evalCount = j->value("eval_count", c.evalCount);
         c.samplesPerClass = j->value("samples_per_class", c.samplesPerClass);
         c.maxGridRows = j->value("max_grid_rows", c.maxGridRows);
         c.runDir = run;

@@ -30,6 +30,11 @@ struct TrainConfig {
     int logEvery = 10;
     int sampleEvery = 250;
     int checkpointEvery = 1000;
+    /// Metrics while training (eval/evaluate.h) every this many steps, 0 for none: FID,
+    /// precision, recall and (conditional models) agreement of evalCount samples, written
+    /// to eval/ like any evaluation. The steps they take are not training steps.
+    int evalEvery = 0;
+    std::int64_t evalCount = 2000;
     /// Sample grid: one row per class (at most maxGridRows), this many columns.
     int samplesPerClass = 8;
     int maxGridRows = 10;
@@ -73,6 +78,13 @@ struct TrainCheckpoint {
     std::int64_t step = 0;
     std::string path;
 };
+/// An evaluation during training was written to `file`; or, with a message, it failed and
+/// metrics during training are off for the rest of the run.
+struct TrainEvaluated {
+    std::int64_t step = 0;
+    std::string file;
+    std::string message;
+};
 struct TrainPaused {
     bool paused = false;
     std::int64_t step = 0;
@@ -87,6 +99,6 @@ struct TrainFinished {
     std::string runDir;
 };
 using TrainEvent = std::variant<TrainStarted, TrainProgress, TrainSamples, TrainTable,
-                                TrainCheckpoint, TrainPaused, TrainFinished>;
+                                TrainCheckpoint, TrainEvaluated, TrainPaused, TrainFinished>;
 
 }  // namespace ll

@@ -9,7 +9,9 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
+#include "common/cpu.h"
 #include "data/loader.h"
+#include "eval/evaluate.h"
 #include "image/grid.h"
 #include "models/model.h"
 #include "run/runfolder.h"
@@ -43,6 +45,8 @@ struct Trainer::Impl {
     Result<void> prepare();
     Result<void> checkpoint();
     void publishSamples();
+    // Metrics of the model as it is now (config.evalEvery); turns them off if they fail.
+    void evaluateNow();
     void applyPendingChanges();
     // Restores the last checkpoint after a non-finite loss and pauses; false if that fails.
     Result<void> restoreAfterNan(const std::string& what);
@@ -84,6 +88,10 @@ Result<void> Trainer::Impl::prepare() {
         config.resume = true;
     }
     if (config.steps < 1) return fail("steps must be at least 1");
+    if (config.evalEvery < 0 || (config.evalEvery > 0 && config.evalCount < 50))
+        return fail(
+            "metrics during training need an interval of at least 1 step and at least "
+            "50 samples");
     if (config.threads < 0 || config.threads > 1024) return fail("threads must lie in 0..1024");
     if (config.batchSize < 1 || config.batchSize > 65536)
         return fail("batch size must lie in 1..65536");
@@ -227,6 +235,42 @@ Result<void> Trainer::Impl::checkpoint() {
     return {};
 }
 
+void Trainer::Impl::evaluateNow() {
+    const ModelInfo* info = findModel(config.model);
+    EvalOptions options{.metrics = {"fid", "precision", "recall"},
+                        .count = config.evalCount,
+                        .request = {.seed = config.seed},
+                        .workspace = config.workspace};
+    if (info && info->conditional) options.metrics.push_back("agreement");
+    // Sampling must not change the noise the training draws next.
+    auto cpu = at::detail::getDefaultCPUGenerator();
+    const auto state = cpu.get_state();
+    Result<fs::path> file;
+    try {
+        file = evaluateModel(*model, run, step, options);
+    } catch (const std::exception& e) {
+        file = fail(e.what());
+    }
+    cpu.set_state(state);
+    applyThreadSettings(model->workload());
+    if (config.threads > 0) torch::set_num_threads(config.threads);
+    if (!file) {
+        config.evalEvery = 0;
+        const std::string message =
+            "metrics during training are off for this run: " + file.error().message;
+        (void)appendLogLine(
+            run,
+            nlohmann::json{{"step", step}, {"event", "eval_off"}, {"message", message}}.dump());
+        emit(TrainEvaluated{.step = step, .message = message});
+        return;
+    }
+    nlohmann::json scores = nlohmann::json::object();
+    if (auto record = readEvaluation(*file))
+        for (const auto& s : record->scores) scores[s.name] = s.value;
+    (void)appendLogLine(run, nlohmann::json{{"step", step}, {"eval", scores}}.dump());
+    emit(TrainEvaluated{.step = step, .file = file->string()});
+}
+
 void Trainer::Impl::publishSamples() {
     if (data.modality == Modality::Tabular) {
         // A fixed set of real rows (the same every time) beside fresh generated ones.
@@ -361,6 +405,8 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
         if (step % config.checkpointEvery == 0)
             if (auto ok = checkpoint(); !ok)
                 return finish(TrainFinished::Outcome::Failed, ok.error().message);
+        if (config.evalEvery > 0 && step % config.evalEvery == 0 && model->generates())
+            evaluateNow();
     }
     const bool done = step >= config.steps;
     if (done && step % config.sampleEvery != 0 && model->generates()) publishSamples();

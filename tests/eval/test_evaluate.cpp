@@ -235,6 +235,11 @@ TEST(Evaluate, BadRequestsGetClearMessages) {
     EXPECT_FALSE(j["scores"].contains("fid"));
     EXPECT_NE(j["errors"]["fid"].get<std::string>().find("needs at least"), std::string::npos);
     EXPECT_TRUE(j["scores"].contains("agreement"));
+    auto record = ll::readEvaluation(*file);
+    ASSERT_TRUE(record);
+    ASSERT_EQ(record->errors.size(), 1u);
+    EXPECT_EQ(record->errors[0].first, "fid");
+    EXPECT_EQ(record->score("fid"), nullptr);
     // A classifier has no samples; a missing run is named.
     auto classifier = ll::evaluateRun(kShipped, std::nullopt, {});
     ASSERT_FALSE(classifier);
@@ -251,4 +256,50 @@ TEST(Evaluate, BadRequestsGetClearMessages) {
     ASSERT_FALSE(cancelled);
     EXPECT_EQ(cancelled.error().message, "cancelled");
     EXPECT_EQ(ll::listEvaluations(run).size(), before);
+}
+
+// Metrics during training: records at each interval, a line in the log, and not a bit of
+// difference to the weights the training reaches.
+TEST(Evaluate, MetricsDuringTrainingLeaveTheTrainingAsItWas) {
+    auto train = [](const fs::path& dir, int evalEvery) {
+        std::vector<std::int64_t> evaluated;
+        ll::Trainer trainer({.dataset = {.source = "fashion-mnist", .limit = 2000},
+                             .model = "cvae",
+                             .steps = 100,
+                             .seed = 9,
+                             .sampleEvery = 50,
+                             .checkpointEvery = 100,
+                             .evalEvery = evalEvery,
+                             .evalCount = 200,
+                             .runDir = dir},
+                            [&](const ll::TrainEvent& e) {
+                                if (auto* v = std::get_if<ll::TrainEvaluated>(&e)) {
+                                    EXPECT_TRUE(v->message.empty()) << v->message;
+                                    evaluated.push_back(v->step);
+                                }
+                            });
+        std::stop_source never;
+        EXPECT_EQ(trainer.run(never.get_token()).outcome, ll::TrainFinished::Outcome::Completed);
+        return evaluated;
+    };
+    const auto plain = tempDir("plain"), measured = tempDir("measured");
+    EXPECT_TRUE(train(plain, 0).empty());
+    EXPECT_EQ(train(measured, 50), (std::vector<std::int64_t>{50, 100}));
+    const auto records = ll::listEvaluations(measured);
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].step, 50);
+    ASSERT_NE(records[1].score("agreement"), nullptr);
+    EXPECT_NE(records[1].score("fid"), nullptr);
+    EXPECT_NE(ll::readFile(measured / "log.jsonl")->find("\"eval\":{"), std::string::npos);
+    // Weights only: the optimiser state of a checkpoint is keyed by memory addresses.
+    auto weights = [](const fs::path& run) {
+        auto opened = ll::openRun(run);
+        EXPECT_TRUE(opened);
+        const auto file = run / "weights.pt";
+        EXPECT_TRUE(opened->model->save(file, /*weightsOnly=*/true));
+        return *ll::sha256File(file);
+    };
+    EXPECT_EQ(weights(measured), weights(plain));
+    fs::remove_all(plain);
+    fs::remove_all(measured);
 }

@@ -317,3 +317,17 @@ TEST(Metrics, KidSubsetsOutOfRangeAreRefused) {
     const auto error = errorOf(ll::kernelInceptionDistance(real, real, subsets));
     EXPECT_NE(error.find("row 9999 is out of range"), std::string::npos) << error;
 }
+
+// Constant features (dead ReLU units of an extractor) make both covariances singular: the
+// rounding noise in their zero eigenvalues must not reach the distance.
+TEST(Fid, SingularCovariancesOfIdenticalSetsGiveZero) {
+    torch::manual_seed(3);
+    const auto live = torch::randn({400, 12}, torch::kFloat64) * 30;
+    const auto features = torch::cat({live, torch::zeros({400, 20}, torch::kFloat64)}, 1);
+    auto same = ll::frechetDistance(features, features);
+    ASSERT_TRUE(same) << same.error().message;
+    EXPECT_LT(std::abs(*same), 1e-9);
+    auto shifted = ll::frechetDistance(features, features + 1.0);
+    ASSERT_TRUE(shifted) << shifted.error().message;
+    EXPECT_NEAR(*shifted, 32.0, 1e-8);  // |mean difference|^2 = 32 features x 1^2
+}
