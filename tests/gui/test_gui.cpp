@@ -66,6 +66,7 @@ private Q_SLOTS:
     void continueResumesACancelledRunFromItsCheckpoint();
     void compareAndSampleRunsFromTheBrowser();
     void inspectEvaluatesARunOnAWorkerThread();
+    void inspectTrainsAnExtractorForOtherData();
     void cleanupTestCase();
 
 private:
@@ -492,6 +493,56 @@ void GuiTest::inspectEvaluatesARunOnAWorkerThread() {
     QVERIFY(!done.back().at(0).toBool());
     QCOMPARE(done.back().at(1).toString(), QStringLiteral("cancelled"));
     QVERIFY(button(*w, "evaluateButton")->isEnabled());
+}
+
+// Data without a shipped extractor: the panel offers to train one, shows its progress, and
+// then scores in its feature space; the data-copying test says why it cannot run (no
+// held-out split) while the other scores are there.
+void GuiTest::inspectTrainsAnExtractorForOtherData() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    loadTabular(*w);
+    QSignalSpy trained(w->trainingJob(), &TrainingJob::finished);
+    chooseSmallModel(*w, 40, 20);
+    QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+    auto* runs = w->runsBrowser();
+    runs->refresh();
+    w->setMode(MainWindow::Mode::Inspect);
+    runs->selectRuns({runs->runs().front()});
+    auto* train = button(*w, "trainExtractorButton");
+    QVERIFY(train->isVisible());
+    QVERIFY(train->isEnabled());
+    auto* status = w->findChild<QLabel*>(QStringLiteral("extractorStatus"));
+    QVERIFY(status->text().contains(QStringLiteral("No feature extractor")));
+
+    auto* panel = w->inspectPanel();
+    QSignalSpy done(panel->job(), &ll::widgets::EvaluationJob::finished);
+    QSignalSpy progress(panel->job(), &ll::widgets::EvaluationJob::progress);
+    QTest::mouseClick(train, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 180000);
+    QVERIFY2(done.front().at(0).toBool(), qPrintable(done.front().at(1).toString()));
+    QVERIFY(progress.count() > 5);
+    QVERIFY(progress.back().at(0).toString().contains(QStringLiteral("feature extractor")));
+    QVERIFY(!train->isVisible());
+    QVERIFY(status->text().contains(QStringLiteral("your extractor")));
+    QVERIFY(
+        QFileInfo::exists(ws.path() + QStringLiteral("/extractors/breast_cancer/extractor.json")));
+
+    auto* space = w->findChild<QComboBox*>(QStringLiteral("featureSpaceCombo"));
+    space->setCurrentIndex(0);  // classifier features
+    w->findChild<QSpinBox*>(QStringLiteral("evalCountSpin"))->setValue(250);
+    QTest::mouseClick(button(*w, "evaluateButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, 120000);
+    QVERIFY2(done.back().at(0).toBool(), qPrintable(done.back().at(1).toString()));
+    const auto* record = w->inspectView()->current();
+    QVERIFY(record);
+    QCOMPARE(QString::fromStdString(record->featureSpace), QStringLiteral("classifier"));
+    QVERIFY(record->score("fid") && record->score("precision"));
+    bool ctExplained = false;
+    for (const auto& [name, why] : record->errors)
+        ctExplained = ctExplained || (name == "ct" && why.find("held-out") != std::string::npos);
+    QVERIFY(ctExplained);
 }
 
 QTEST_MAIN(GuiTest)
