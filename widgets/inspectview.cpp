@@ -509,15 +509,14 @@ InspectView::InspectView(QWidget* parent) : QWidget(parent) {
     m_scores->setObjectName(QStringLiteral("scoreTable"));
     m_scores->setWordWrap(true);
     m_overSteps = new MetricsOverSteps;
-    m_neighbours = makeTable(
-        {tr("Sample"), tr("Nearest training image"), tr("2nd"), tr("3rd"), tr("Distances")});
+    m_neighbours = makeTable({tr("Sample"), tr("Nearest"), tr("2nd"), tr("3rd"), tr("Distances")});
     m_neighbours->setObjectName(QStringLiteral("neighbourTable"));
     m_cellMap = new CellMap;
     m_cellInfo =
         new QLabel(tr("Click a cell to list its samples beside their nearest training "
                       "images."));
     m_cellInfo->setWordWrap(true);
-    m_cellPairs = makeTable({tr("Sample"), tr("Nearest training image"), tr("Distance")});
+    m_cellPairs = makeTable({tr("Sample"), tr("Nearest"), tr("Distance")});
     m_cellPairs->setObjectName(QStringLiteral("cellPairs"));
     auto* cellSide = new QWidget;
     auto* cellSideLayout = new QVBoxLayout(cellSide);
