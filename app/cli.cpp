@@ -6,7 +6,9 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -26,9 +28,12 @@
 #include "eval/features.h"
 #include "eval/metrics.h"
 #include "image/grid.h"
+#include "image/labelled.h"
 #include "models/catalog.h"
 #include "run/runfolder.h"
 #include "run/runloader.h"
+#include "sample/interpolate.h"
+#include "sample/sweep.h"
 #include "train/trainer.h"
 
 namespace {
@@ -226,6 +231,12 @@ struct SteerArgs {
     double guidance = 0;
     int steps = 0;
     std::string sampler = "ddim";
+    std::string classifier;
+    double classifierScale = 0;
+    std::string interval;
+    std::string mix;
+    // The guiding classifier, opened by request() and kept while its requests live.
+    mutable std::shared_ptr<ll::OpenedRun> classifierRun;
 
     void add(CLI::App* cmd) {
         cmd->add_option("--seed", seed, "Sampling seed")->capture_default_str();
@@ -240,14 +251,59 @@ struct SteerArgs {
         cmd->add_option("--sampler", sampler, "Diffusion sampler")
             ->check(CLI::IsMember({"ddim", "ddpm"}))
             ->capture_default_str();
+        cmd->add_option("--classifier", classifier,
+                        "Noisy-classifier run for classifier guidance (ddpm)");
+        cmd->add_option("--classifier-scale", classifierScale,
+                        "Classifier guidance scale (needs --classifier)")
+            ->capture_default_str();
+        cmd->add_option("--guidance-interval", interval,
+                        "LO:HI: guide only while the noise level t/T lies in [LO, HI] (diffusion)");
+        cmd->add_option("--mix", mix,
+                        "Condition every sample on a class mixture, e.g. 3:0.5,5:0.5");
     }
-    ll::SampleRequest request() const {
-        return {.seed = seed,
-                .temperature = temperature,
-                .truncation = truncation,
-                .guidance = guidance,
-                .steps = steps,
-                .sampler = sampler == "ddpm" ? ll::Sampler::Ddpm : ll::Sampler::Ddim};
+    /// The request these options ask for, or why they are wrong.
+    ll::Result<ll::SampleRequest> request() const {
+        ll::SampleRequest r{.seed = seed,
+                            .temperature = temperature,
+                            .truncation = truncation,
+                            .guidance = guidance,
+                            .steps = steps,
+                            .sampler = sampler == "ddpm" ? ll::Sampler::Ddpm : ll::Sampler::Ddim};
+        if (!interval.empty()) {
+            double lo = 0, hi = 0;
+            char colon = 0;
+            std::istringstream in(interval);
+            if (!(in >> lo >> colon >> hi) || colon != ':' || !(in >> std::ws).eof() || lo < 0 ||
+                hi > 1 || lo >= hi)
+                return ll::fail("--guidance-interval expects LO:HI with 0 <= LO < HI <= 1, got '" +
+                                interval + "'");
+            r.guidanceFrom = lo;
+            r.guidanceTo = hi;
+        }
+        if (!mix.empty()) {
+            std::istringstream in(mix);
+            for (std::string part; std::getline(in, part, ',');) {
+                int k = 0;
+                double w = 0;
+                char colon = 0;
+                std::istringstream item(part);
+                if (!(item >> k >> colon >> w) || colon != ':' || !(item >> std::ws).eof() ||
+                    !(w >= 0))
+                    return ll::fail("--mix expects CLASS:WEIGHT pairs such as 3:0.5,5:0.5, got '" +
+                                    part + "'");
+                r.mixture.emplace_back(k, w);
+            }
+        }
+        if (classifierScale != 0 && classifier.empty())
+            return ll::fail("--classifier-scale needs --classifier NOISY_CLASSIFIER_RUN");
+        if (!classifier.empty()) {
+            auto opened = ll::openRun(classifier);
+            if (!opened) return ll::fail("classifier: " + opened.error().message);
+            classifierRun = std::make_shared<ll::OpenedRun>(std::move(*opened));
+            r.classifier = classifierRun->model.get();
+            r.classifierScale = classifierScale;
+        }
+        return r;
     }
     std::optional<std::int64_t> step() const {
         return checkpoint >= 0 ? std::optional(checkpoint) : std::nullopt;
@@ -271,10 +327,15 @@ std::string firstLine(const std::exception& e) {
 }
 
 std::string settingsColumns(const ll::SampleRequest& r) {
-    char text[128];
-    std::snprintf(text, sizeof text, "%g,%g,%g,%d,%s", r.temperature, r.truncation, r.guidance,
-                  r.steps, r.sampler == ll::Sampler::Ddim ? "ddim" : "ddpm");
-    return text;
+    char text[192];
+    std::snprintf(text, sizeof text, "%g,%g,%g,%d,%s,%g,%g:%g,", r.temperature, r.truncation,
+                  r.guidance, r.steps, r.sampler == ll::Sampler::Ddim ? "ddim" : "ddpm",
+                  r.classifier ? r.classifierScale : 0.0, r.guidanceFrom, r.guidanceTo);
+    std::string out = text;
+    for (std::size_t i = 0; i < r.mixture.size(); ++i)  // "3:0.5 5:0.5": no commas in a cell
+        out += (i ? " " : "") + std::to_string(r.mixture[i].first) + ":" +
+               ll::formatNumber(r.mixture[i].second);
+    return out;
 }
 
 int runSample(const SampleArgs& a) {
@@ -288,6 +349,8 @@ int runSample(const SampleArgs& a) {
             return fail("sample: --out must name a .png file, a .csv file or a folder, not '" +
                         a.out + "'");
     }
+    auto steered = a.steer.request();
+    if (!steered) return fail("sample: " + steered.error().message);
     auto opened = ll::openRun(a.run, a.steer.step());
     if (!opened) return fail(opened.error().message);
     auto& model = *opened->model;
@@ -301,7 +364,7 @@ int runSample(const SampleArgs& a) {
         return fail("sample: " + a.run + " generates tabular rows: give --out a .csv file");
     if (!shape.tabular() && csv)
         return fail("sample: " + a.run + " generates images: give --out a .png file or a folder");
-    ll::SampleRequest request = a.steer.request();
+    ll::SampleRequest request = *steered;
     request.count = a.count;
     for (int k : a.classes) {
         if (k < 0 || k >= shape.numClasses)
@@ -342,7 +405,8 @@ int runSample(const SampleArgs& a) {
         fs::create_directories(dir, ec);
         if (ec) return fail("sample: cannot create " + a.out + " (" + ec.message() + ")");
         std::string manifest =
-            "file,class,class_name,seed,index,step,temperature,truncation,guidance,steps,sampler\n";
+            "file,class,class_name,seed,index,step,temperature,truncation,guidance,steps,sampler,"
+            "classifier_scale,guidance_interval,mixture\n";
         const auto& names = opened->data.classNames;
         for (std::int64_t i = 0; i < a.count; ++i) {
             char file[32];
@@ -443,7 +507,7 @@ int runEvaluate(const EvaluateArgs& a) {
         return fail("evaluate: give --checkpoint STEP or --all-checkpoints, not both");
     ll::EvalOptions options{.metrics = *metrics,
                             .count = a.count,
-                            .request = a.steer.request(),
+                            .request = {},
                             .extractor = a.extractor,
                             .pixels = a.pixels,
                             .workspace = a.workspace,
@@ -453,6 +517,9 @@ int runEvaluate(const EvaluateArgs& a) {
                             .kidSize = a.kidSize,
                             .cells = a.cells,
                             .tstrSteps = a.tstrSteps};
+    auto steered = a.steer.request();
+    if (!steered) return fail("evaluate: " + steered.error().message);
+    options.request = *steered;
     std::vector<std::optional<std::int64_t>> steps{a.steer.step()};
     if (a.allCheckpoints) {
         steps.clear();
@@ -492,6 +559,111 @@ int runEvaluate(const EvaluateArgs& a) {
                 std::printf(" %10.4g", r.score(m) ? r.score(m)->value : ll::kNoValue);
             std::printf("\n");
         }
+    }
+    return 0;
+}
+
+struct SweepArgs {
+    std::string run;
+    std::string x;
+    std::string y;
+    int defaultClass = 0;
+    std::string out;
+    SteerArgs steer;
+};
+
+int runSweep(const SweepArgs& a) {
+    auto x = ll::parseSweepAxis(a.x);
+    if (!x) return fail("sweep: --x: " + x.error().message);
+    auto y = ll::parseSweepAxis(a.y);
+    if (!y) return fail("sweep: --y: " + y.error().message);
+    auto base = a.steer.request();
+    if (!base) return fail("sweep: " + base.error().message);
+    if (auto opened = ll::openRun(a.run, a.steer.step()))
+        ll::applyThreadSettings(opened->model->workload());
+    const auto cells = x->values.size() * y->values.size();
+    std::size_t done = 0;
+    auto file = ll::runSweep({.run = a.run,
+                              .step = a.steer.step(),
+                              .x = *x,
+                              .y = *y,
+                              .base = *base,
+                              .defaultClass = a.defaultClass},
+                             a.out, [&](int, int, const ll::SampleGrid&) {
+                                 std::fprintf(stderr, "\rcell %zu of %zu", ++done, cells);
+                                 return !g_interrupted;
+                             });
+    std::fputc('\n', stderr);
+    if (!file) return fail("sweep: " + file.error().message);
+    std::printf("wrote %s and %s.json (%zu x %zu cells)\n", file->c_str(), file->c_str(),
+                y->values.size(), x->values.size());
+    return 0;
+}
+
+struct InterpolateArgs {
+    std::string run;
+    std::string from;
+    std::string to;
+    int steps = 10;
+    std::string mode = "slerp";
+    std::string out;
+    std::string video;
+    double fps = 12;
+    SteerArgs steer;
+};
+
+// "SEED" or "SEED:CLASS".
+ll::Result<ll::LatentEnd> parseEnd(const std::string& text, const char* option) {
+    ll::LatentEnd end;
+    unsigned long long seed = 0;
+    int label = -1;
+    char colon = 0;
+    std::istringstream in(text);
+    if (!(in >> seed) || ((in >> colon) && (colon != ':' || !(in >> label))) ||
+        !(in >> std::ws).eof() || text.empty() || text[0] == '-')
+        return ll::fail(std::string(option) + " expects SEED or SEED:CLASS, got '" + text + "'");
+    end.seed = seed;
+    end.label = label;
+    return end;
+}
+
+int runInterpolate(const InterpolateArgs& a) {
+    auto from = parseEnd(a.from, "--from");
+    if (!from) return fail("interpolate: " + from.error().message);
+    auto to = parseEnd(a.to, "--to");
+    if (!to) return fail("interpolate: " + to.error().message);
+    if (!a.out.ends_with(".png")) return fail("interpolate: --out must name a .png file");
+    auto base = a.steer.request();
+    if (!base) return fail("interpolate: " + base.error().message);
+    auto opened = ll::openRun(a.run, a.steer.step());
+    if (!opened) return fail(opened.error().message);
+    auto& model = *opened->model;
+    if (model.shape().tabular()) return fail("interpolate: the run generates rows, not images");
+    if (opened->data.shape.numClasses > 0 && ll::findModel(model.name()) &&
+        ll::findModel(model.name())->conditional) {
+        if (from->label < 0) from->label = 0;
+        if (to->label < 0) to->label = from->label;
+    }
+    ll::applyThreadSettings(model.workload());
+    auto frames = ll::interpolateSamples(
+        model, *from, *to, a.steps,
+        a.mode == "lerp" ? ll::Interpolation::Linear : ll::Interpolation::Spherical, *base);
+    if (!frames) return fail("interpolate: " + frames.error().message);
+    std::vector<std::string> labels;
+    for (int i = 0; i < a.steps; ++i) labels.push_back(ll::formatNumber(double(i) / (a.steps - 1)));
+    const auto& names = opened->data.classNames;
+    auto endName = [&](const ll::LatentEnd& e) {
+        return "seed " + std::to_string(e.seed) +
+               (e.label >= 0 && e.label < int(names.size()) ? " " + names[std::size_t(e.label)]
+                                                            : std::string());
+    };
+    const std::string title = a.mode + " from " + endName(*from) + " to " + endName(*to);
+    if (auto ok = ll::writeLabelledGrid(*frames, 1, a.steps, labels, {}, title, a.out); !ok)
+        return fail(ok.error().message);
+    std::printf("wrote %s (%d frames)\n", a.out.c_str(), a.steps);
+    if (!a.video.empty()) {
+        if (auto ok = ll::writeVideo(*frames, a.video, a.fps); !ok) return fail(ok.error().message);
+        std::printf("wrote %s\n", a.video.c_str());
     }
     return 0;
 }
@@ -751,7 +923,9 @@ int runFeatures(const FeaturesArgs& a) {
         features = ll::extractFeatures(model, data->x);
     } else {
         ll::applyThreadSettings(generator->model->workload());
-        ll::SampleRequest request = a.steer.request();
+        auto steered = a.steer.request();
+        if (!steered) return fail("features: " + steered.error().message);
+        ll::SampleRequest request = *steered;
         for (int k : a.classes) request.labels.push_back(k);
         features = ll::sampleFeatures(*generator->model, model, request, a.count);
     }
@@ -873,7 +1047,7 @@ int main(int argc, char** argv) {
         "Comma list of fid, kid, precision, recall, density, coverage, is, "
         "agreement, classes, neighbours, ct, tstr, or all (default: all but tstr)");
     evaluateCmd->add_option(
-        "--extractor,--classifier", evaluate.extractor,
+        "--extractor", evaluate.extractor,
         "Feature extractor folder or classifier run (default: the dataset's own, from the "
         "workspace or shipped)");
     evaluateCmd->add_flag("--pixels", evaluate.pixels,
@@ -901,6 +1075,40 @@ int main(int argc, char** argv) {
                      "Training steps of the train-on-synthetic classifiers")
         ->capture_default_str();
     evaluate.steer.add(evaluateCmd);
+
+    SweepArgs sweep;
+    auto* sweepCmd = app.add_subcommand(
+        "sweep",
+        "An X/Y grid of samples over two settings; writes a labelled PNG and a JSON "
+        "sidecar with every cell's settings");
+    sweepCmd->add_option("--run", sweep.run, "Run folder")->required();
+    sweepCmd
+        ->add_option("--x", sweep.x,
+                     "Columns: AXIS=V1,V2,... with AXIS one of guidance, classifier-scale, "
+                     "steps, class, seed, checkpoint, truncation, temperature")
+        ->required();
+    sweepCmd->add_option("--y", sweep.y, "Rows: AXIS=V1,V2,...")->required();
+    sweepCmd->add_option("--class", sweep.defaultClass, "Class of every cell unless an axis is")
+        ->capture_default_str();
+    sweepCmd->add_option("--out", sweep.out, ".png file to write")->required();
+    sweep.steer.add(sweepCmd);
+
+    InterpolateArgs interp;
+    auto* interpCmd = app.add_subcommand(
+        "interpolate", "Samples along a path between two latents: a PNG strip and a video");
+    interpCmd->add_option("--run", interp.run, "Run folder")->required();
+    interpCmd->add_option("--from", interp.from, "Start: SEED or SEED:CLASS")->required();
+    interpCmd->add_option("--to", interp.to, "End: SEED or SEED:CLASS")->required();
+    interpCmd->add_option("--frames", interp.steps, "Frames, both ends included")
+        ->check(CLI::Range(2, 1000))
+        ->capture_default_str();
+    interpCmd->add_option("--mode", interp.mode, "slerp (great circle) or lerp (straight line)")
+        ->check(CLI::IsMember({"slerp", "lerp"}))
+        ->capture_default_str();
+    interpCmd->add_option("--out", interp.out, ".png strip to write")->required();
+    interpCmd->add_option("--video", interp.video, "Also a video: .mp4 or .avi");
+    interpCmd->add_option("--fps", interp.fps, "Video frames per second")->capture_default_str();
+    interp.steer.add(interpCmd);
 
     TrainExtractorArgs extractorArgs;
     auto* extractorCmd = app.add_subcommand(
@@ -1001,6 +1209,8 @@ int main(int argc, char** argv) {
         if (sampleCmd->parsed()) return runSample(sample);
         if (evaluateCmd->parsed()) return runEvaluate(evaluate);
         if (extractorCmd->parsed()) return runTrainExtractor(extractorArgs);
+        if (sweepCmd->parsed()) return runSweep(sweep);
+        if (interpCmd->parsed()) return runInterpolate(interp);
         if (classifyCmd->parsed()) return runClassify(classify);
         if (metricsCmd->parsed()) return runMetrics(metrics);
         if (featuresCmd->parsed()) return runFeatures(feats);

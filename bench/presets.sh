@@ -24,7 +24,7 @@ if [ ${#presets[@]} -eq 0 ]; then
 fi
 
 agreement() {  # run guidance -> agreement, or "-"
-    "$cli" evaluate --run "$1" --classifier "$classifier" --count 1000 --seed 7 --metrics agreement \
+    "$cli" evaluate --run "$1" --extractor "$classifier" --count 1000 --seed 7 --metrics agreement \
         --guidance "$2" 2>/dev/null | awk '/classifier agreement/ {print $3}'
 }
 

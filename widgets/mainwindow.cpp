@@ -24,6 +24,7 @@
 #include "run/runfolder.h"
 #include "runsamplebar.h"
 #include "runsbrowser.h"
+#include "steerpanel.h"
 #include "tabularview.h"
 #include "trainingjob.h"
 #include "trainpanel.h"
@@ -98,6 +99,13 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     inspectScroll->setFrameShape(QFrame::NoFrame);
     inspectScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_panels->addWidget(inspectScroll);
+    m_steerPanel = new SteerPanel(m_workspace);
+    auto* steerScroll = new QScrollArea;
+    steerScroll->setWidget(m_steerPanel);
+    steerScroll->setWidgetResizable(true);
+    steerScroll->setFrameShape(QFrame::NoFrame);
+    steerScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_panels->addWidget(steerScroll);
     auto* panelDock = new QDockWidget(tr("Data"), this);
     panelDock->setObjectName(QStringLiteral("panelDock"));
     panelDock->setFeatures(QDockWidget::DockWidgetMovable);
@@ -214,6 +222,17 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
                 m_inspectView->setRun(runDir, file);
                 if (m_mode == Mode::Inspect) setMode(Mode::Inspect);  // the caption
             });
+    connect(m_steerPanel, &SteerPanel::gridReady, this,
+            [this](const ll::SampleGrid& grid, const QString& caption, bool) {
+                m_steerGrid = grid;
+                m_steerCaption = caption;
+                if (m_mode == Mode::Steer) showGrid(m_steerGrid, m_steerCaption);
+            });
+    connect(m_steerPanel, &SteerPanel::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 15000); });
+    connect(m_grid, &GridView::tileClicked, this, [this](int index) {
+        if (m_mode == Mode::Steer) m_steerPanel->describeTile(index);
+    });
     connect(m_inspectPanel, &InspectPanel::message, this,
             [this](const QString& text) { statusBar()->showMessage(text, 15000); });
     connect(m_job, &TrainingJob::evaluated, this,
@@ -240,7 +259,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
                 m_trainGrid = grid;
                 m_trainIsTable = false;
                 m_trainCaption = caption;
-                if (m_mode != Mode::Inspect) setMode(Mode::Train);
+                if (m_mode != Mode::Inspect && m_mode != Mode::Steer) setMode(Mode::Train);
             });
     connect(m_sampleBar, &RunSampleBar::tableReady, this,
             [this](const ll::TableSamples& table, const QString& caption) {
@@ -248,12 +267,12 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
                 m_tabular->setTables(table);
                 m_trainIsTable = true;
                 m_trainCaption = caption;
-                if (m_mode != Mode::Inspect) setMode(Mode::Train);
+                if (m_mode != Mode::Inspect && m_mode != Mode::Steer) setMode(Mode::Train);
             });
     connect(m_sampleBar, &RunSampleBar::noSamples, this, [this](const QString& message) {
         m_trainGrid = {};
         m_trainIsTable = false;
-        if (m_mode != Mode::Inspect) showGrid({}, message);
+        if (m_mode != Mode::Inspect && m_mode != Mode::Steer) showGrid({}, message);
     });
     connect(m_sampleBar, &RunSampleBar::failed, this,
             [this](const QString& message) { statusBar()->showMessage(message, 15000); });
@@ -291,7 +310,7 @@ void MainWindow::buildModeBar() {
         bool available;
     } modes[] = {{Mode::Data, tr("Data"), true},
                  {Mode::Train, tr("Train"), true},
-                 {Mode::Steer, tr("Steer"), false},
+                 {Mode::Steer, tr("Steer"), true},
                  {Mode::Inspect, tr("Inspect"), true},
                  {Mode::Export, tr("Export"), false}};
     for (const auto& m : modes) {
@@ -312,8 +331,20 @@ void MainWindow::setMode(Mode mode) {
     for (QAction* a : m_modes->actions())
         a->setChecked(a->data().toInt() == static_cast<int>(mode));
     auto* dock = findChild<QDockWidget*>(QStringLiteral("panelDock"));
-    if (!m_sampleBar->runDir().isEmpty()) m_sampleBar->setVisible(mode != Mode::Inspect);
-    if (mode == Mode::Inspect) {
+    if (!m_sampleBar->runDir().isEmpty())
+        m_sampleBar->setVisible(mode != Mode::Inspect && mode != Mode::Steer);
+    if (mode == Mode::Steer) {
+        m_panels->setCurrentIndex(3);
+        if (dock) dock->setWindowTitle(tr("Steer"));
+        if (m_steerPanel->runDir() != m_selectedRun || m_steerPanel->runDir().isEmpty())
+            m_steerPanel->setRun(m_selectedRun);  // draws; the grid arrives by gridReady
+        if (!m_steerGrid.empty() && !m_steerPanel->runDir().isEmpty())
+            showGrid(m_steerGrid, m_steerCaption);
+        else
+            showGrid({}, m_steerPanel->runDir().isEmpty()
+                             ? tr("Steer: select a generator run of images in the runs browser.")
+                             : tr("Drawing…"));
+    } else if (mode == Mode::Inspect) {
         m_panels->setCurrentIndex(2);
         if (dock) dock->setWindowTitle(tr("Inspect"));
         m_centre->setCurrentWidget(m_inspectView);
@@ -406,8 +437,12 @@ void MainWindow::compareRuns(const QStringList& runDirs) {
 }
 
 void MainWindow::openRun(const QString& runDir) {
+    m_selectedRun = runDir;
     m_inspectPanel->setRun(runDir);
-    if (m_mode == Mode::Inspect) setMode(Mode::Inspect);
+    if (m_mode == Mode::Inspect || m_mode == Mode::Steer) {
+        if (m_mode == Mode::Steer) m_steerGrid = {};
+        setMode(m_mode);
+    }
     if (m_job->isRunning()) return;  // the live run owns the chart and the grid
     const std::filesystem::path run = runDir.toStdString();
     m_lossChart->setHistory(ll::readLossLog(run));
@@ -431,7 +466,7 @@ void MainWindow::openRun(const QString& runDir) {
                                 config->samplesPerClass, std::move(labels));
     m_trainCaption =
         tr("%1: samples at %2").arg(QString::fromStdString(run.filename().string()), pngs.last());
-    if (m_mode != Mode::Inspect) setMode(Mode::Train);
+    if (m_mode != Mode::Inspect && m_mode != Mode::Steer) setMode(Mode::Train);
 }
 
 void MainWindow::restoreSettings() {

@@ -21,6 +21,7 @@ class GridView;
 class LossChart;
 class RunSampleBar;
 class RunsBrowser;
+class SteerPanel;
 class TabularView;
 class TrainPanel;
 class TrainingJob;
@@ -50,6 +51,7 @@ public:
     TrainingJob* trainingJob() const { return m_job; }
     InspectPanel* inspectPanel() const { return m_inspectPanel; }
     InspectView* inspectView() const { return m_inspectView; }
+    SteerPanel* steerPanel() const { return m_steerPanel; }
 
 public Q_SLOTS:
     void startTraining();
@@ -80,6 +82,10 @@ private:
     TrainPanel* m_trainPanel;
     InspectPanel* m_inspectPanel;
     InspectView* m_inspectView;
+    SteerPanel* m_steerPanel;
+    QString m_selectedRun;  // the runs browser's choice, for the modes that follow it
+    ll::SampleGrid m_steerGrid;
+    QString m_steerCaption;
     LossChart* m_lossChart;
     RunsBrowser* m_runs;
     TrainingJob* m_job;

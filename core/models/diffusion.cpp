@@ -132,20 +132,34 @@ LossMap Ddpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
 }
 
 torch::Tensor Ddpm::sample(const SampleRequest& request) {
+    return decodeLatents(latents(request), request);
+}
+
+torch::Tensor Ddpm::latents(const SampleRequest& request) {
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(request.seed);
+    return torch::randn({request.count, m_shape.channels * m_shape.height * m_shape.width}, gen);
+}
+
+torch::Tensor Ddpm::decodeLatents(const torch::Tensor& z, const SampleRequest& r) {
+    SampleRequest request = r;
+    request.count = z.size(0);
     torch::NoGradGuard noGrad;
     m_emaNet->eval();
-    auto labels = requestLabels(request, m_shape.numClasses).to(m_device);
+    auto labels = requestCondition(request, m_shape.numClasses).to(m_device);
     DiffusionSampling s{.schedule = &m_diffusion.schedule,
                         .shape = {request.count, m_shape.channels, m_shape.height, m_shape.width},
                         .labels = labels,
                         .nullLabel = m_shape.numClasses,
                         .guidance = request.guidance,
+                        .guidanceFrom = request.guidanceFrom,
+                        .guidanceTo = request.guidanceTo,
                         .steps = request.steps > 0 ? request.steps : m_diffusion.sampleSteps,
                         .sampler = request.sampler,
                         .clip = 1,
                         .seed = request.seed,
                         .device = m_device,
-                        .classifierGradient = classifierGuidance(request, m_shape, labels)};
+                        .classifierGradient = classifierGuidance(request, m_shape, labels),
+                        .initial = z};
     auto eps = [this](const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& l) {
         return m_emaNet->forward(x, t, l);
     };

@@ -38,11 +38,11 @@ GanGeneratorImpl::GanGeneratorImpl(const ModelShape& shape, int latent, int widt
 
 torch::Tensor GanGeneratorImpl::forward(const torch::Tensor& z, const torch::Tensor& labels) {
     if (shape.tabular()) {
-        auto condition = conditional ? torch::one_hot(labels, shape.numClasses).to(z.dtype())
+        auto condition = conditional ? classCodes(labels, shape.numClasses).to(z.dtype())
                                      : torch::empty({z.size(0), 0}, z.options());
         return mlp->forward(z, condition);
     }
-    auto h = conditional ? torch::cat({z, embed->forward(labels)}, 1) : z;
+    auto h = conditional ? torch::cat({z, embedClasses(embed, labels)}, 1) : z;
     h = project->forward(h).view({z.size(0), top, shape.height / 4, shape.width / 4});
     h = torch::relu(norm->forward(h));
     return body->forward(h);
@@ -335,13 +335,21 @@ LossMap Gan::wassersteinStep(const torch::Tensor& x, const torch::Tensor& y) {
 }
 
 torch::Tensor Gan::sample(const SampleRequest& request) {
+    return decodeLatents(latents(request), request);
+}
+
+torch::Tensor Gan::latents(const SampleRequest& request) {
+    return truncatedNormal({request.count, m_latent}, request.seed, request.truncation, m_device);
+}
+
+torch::Tensor Gan::decodeLatents(const torch::Tensor& z, const SampleRequest& request) {
     torch::NoGradGuard noGrad;
     m_generator->eval();
-    const auto n = request.count;
-    auto labels = conditional() ? requestLabels(request, m_shape.numClasses)
-                                : torch::zeros({n}, torch::kInt64);
-    auto z = truncatedNormal({n, m_latent}, request.seed, request.truncation, m_device);
-    auto out = generate(z, labels.to(m_device));
+    SampleRequest r = request;
+    r.count = z.size(0);
+    auto labels = conditional() ? requestCondition(r, m_shape.numClasses)
+                                : torch::zeros({r.count}, torch::kInt64);
+    auto out = generate(z.to(m_device), labels.to(m_device));
     if (m_shape.tabular()) return out.to(torch::kCPU, torch::kFloat32);
     return toImages(out, m_shape);
 }

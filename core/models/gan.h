@@ -88,6 +88,9 @@ public:
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     /// Reads count, seed, labels (conditional models) and truncation.
     torch::Tensor sample(const SampleRequest& request) override;
+    bool hasLatents() const override { return true; }
+    torch::Tensor latents(const SampleRequest& request) override;
+    torch::Tensor decodeLatents(const torch::Tensor& z, const SampleRequest& request) override;
     /// The generator's learning rate; the discriminator's is d_lr_ratio times it.
     double learningRate() const override { return adamLearningRate(*m_generatorOptimizer); }
     void setLearningRate(double lr) override;

@@ -37,7 +37,7 @@ LatentDenoiserImpl::LatentDenoiserImpl(int latent, int hidden, int depth, int nu
 torch::Tensor LatentDenoiserImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
                                           const torch::Tensor& labels) {
     auto emb = time2->forward(torch::silu(time1->forward(sinusoidalEmbedding(t, hidden))));
-    emb = torch::silu(emb + classes->forward(labels));
+    emb = torch::silu(emb + embedClasses(classes, labels));
     auto h = stem->forward(x);
     for (const auto& block : *blocks) h = block->as<ResidualMlpBlock>()->forward(h, emb);
     return out->forward(torch::silu(outNorm->forward(h)));
@@ -188,16 +188,26 @@ LossMap LatentDdpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
 }
 
 torch::Tensor LatentDdpm::sample(const SampleRequest& request) {
+    return decodeLatents(latents(request), request);
+}
+
+torch::Tensor LatentDdpm::latents(const SampleRequest& request) {
+    return seededNormal({request.count, m_latent}, request.seed, m_device);
+}
+
+torch::Tensor LatentDdpm::decodeLatents(const torch::Tensor& z, const SampleRequest& r) {
+    SampleRequest request = r;
+    request.count = z.size(0);
     torch::NoGradGuard noGrad;
     if (request.classifier && request.classifierScale != 0)
         throw std::invalid_argument(
             "latent-ddpm has no classifier guidance: a noisy classifier judges images, this "
             "model diffuses VAE latents; use classifier-free guidance (the guidance weight)");
-    auto labels = requestLabels(request, m_shape.numClasses);
+    auto labels = requestCondition(request, m_shape.numClasses);
     const float scale = m_state->scale.item<float>();
     if (scale == 0) {
         // Still training the VAE: show what it has learnt, samples from its prior.
-        return decode(seededNormal({request.count, m_latent}, request.seed, m_device), labels);
+        return decode(z.to(m_device), labels);
     }
     m_emaNet->eval();
     DiffusionSampling s{.schedule = &m_diffusion.schedule,
@@ -205,11 +215,14 @@ torch::Tensor LatentDdpm::sample(const SampleRequest& request) {
                         .labels = labels.to(m_device),
                         .nullLabel = m_shape.numClasses,
                         .guidance = request.guidance,
+                        .guidanceFrom = request.guidanceFrom,
+                        .guidanceTo = request.guidanceTo,
                         .steps = request.steps > 0 ? request.steps : m_diffusion.sampleSteps,
                         .sampler = request.sampler,
                         .clip = 0,
                         .seed = request.seed,
-                        .device = m_device};
+                        .device = m_device,
+                        .initial = z};
     auto eps = [this](const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& l) {
         return m_emaNet->forward(x, t, l);
     };

@@ -1,5 +1,7 @@
 #include "models/layers.h"
 
+#include <cmath>
+
 namespace ll {
 
 MlpImpl::MlpImpl(std::int64_t in, const std::vector<int>& hidden, std::int64_t out) {
@@ -52,6 +54,43 @@ torch::Tensor requestLabels(const SampleRequest& request, int numClasses) {
         out[i] = k;
     }
     return labels;
+}
+
+torch::Tensor requestCondition(const SampleRequest& request, int numClasses) {
+    if (request.mixture.empty()) return requestLabels(request, numClasses);
+    auto weights = torch::zeros({numClasses + 1}, torch::kFloat32);
+    double total = 0;
+    for (const auto& [k, w] : request.mixture) {
+        if (k < 0 || k >= numClasses)
+            throw std::invalid_argument("mixture: no class " + std::to_string(k) +
+                                        " (the model has " + std::to_string(numClasses) + ")");
+        if (!(w >= 0) || !std::isfinite(w))
+            throw std::invalid_argument("mixture: weights must be finite and not negative");
+        weights[k] += w;
+        total += w;
+    }
+    if (total <= 0) throw std::invalid_argument("mixture: the weights sum to 0");
+    return (weights / total).unsqueeze(0).expand({request.count, numClasses + 1}).contiguous();
+}
+
+torch::Tensor embedClasses(torch::nn::Embedding& classes, const torch::Tensor& condition) {
+    if (!condition.is_floating_point()) return classes->forward(condition);
+    // Tables without a "no class" row (GANs) take the first K columns.
+    return condition.slice(1, 0, classes->weight.size(0))
+        .to(classes->weight.dtype())
+        .mm(classes->weight);
+}
+
+torch::Tensor classCodes(const torch::Tensor& condition, int numClasses) {
+    if (condition.is_floating_point()) return condition.slice(1, 0, numClasses).to(torch::kFloat32);
+    return torch::one_hot(condition, numClasses).to(torch::kFloat32);
+}
+
+torch::Tensor nullCondition(const torch::Tensor& condition, std::int64_t nullLabel) {
+    if (!condition.is_floating_point()) return torch::full_like(condition, nullLabel);
+    auto none = torch::zeros_like(condition);
+    none.select(1, nullLabel).fill_(1);
+    return none;
 }
 
 torch::Tensor seededNormal(at::IntArrayRef shape, std::uint64_t seed, torch::Device device) {

@@ -32,6 +32,19 @@ TORCH_MODULE(ConditionalMlp);
 /// classes in turn. Throws std::invalid_argument for a class the model does not have.
 torch::Tensor requestLabels(const SampleRequest& request, int numClasses);
 
+// Conditions: int64 labels (N), or with a class mixture float weights (N x (K + 1), the last
+// column the "no class" slot of classifier-free guidance). The helpers below let every
+// model take either.
+
+/// The request's condition: labels, or the mixture's weights when it has one.
+torch::Tensor requestCondition(const SampleRequest& request, int numClasses);
+/// Class embeddings of a condition: a lookup for labels, the weighted sum for weights.
+torch::Tensor embedClasses(torch::nn::Embedding& classes, const torch::Tensor& condition);
+/// One-hot codes (N x K, float) of a condition; weights keep their mix.
+torch::Tensor classCodes(const torch::Tensor& condition, int numClasses);
+/// The "no class" condition of the same form and size.
+torch::Tensor nullCondition(const torch::Tensor& condition, std::int64_t nullLabel);
+
 /// Standard normal noise from the request's seed, drawn on the CPU so that a seed gives the
 /// same samples on every device, then moved to `device`.
 torch::Tensor seededNormal(at::IntArrayRef shape, std::uint64_t seed, torch::Device device);

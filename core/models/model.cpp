@@ -111,6 +111,14 @@ Result<void> GenerativeModel::load(const fs::path& path) {
     return {};
 }
 
+torch::Tensor GenerativeModel::latents(const SampleRequest&) {
+    throw std::logic_error("model '" + name() + "' has no latent space");
+}
+
+torch::Tensor GenerativeModel::decodeLatents(const torch::Tensor&, const SampleRequest&) {
+    throw std::logic_error("model '" + name() + "' has no latent space");
+}
+
 torch::Tensor GenerativeModel::classify(const torch::Tensor&) {
     throw std::logic_error("model '" + name() + "' is not a classifier");
 }

@@ -58,6 +58,14 @@ public:
     virtual bool classifiesNoisy() const { return false; }
     virtual torch::Tensor classifyNoisy(const torch::Tensor& x, const torch::Tensor& alphaBar);
 
+    /// Latent spaces: the VAE family's z, a GAN's z, a diffusion model's initial noise x_T
+    /// (flattened). latents() gives the latents `request` starts from (request.count rows,
+    /// from its seed); decodeLatents() draws from given latents under the request's
+    /// condition and steering, so that decodeLatents(latents(r), r) == sample(r).
+    virtual bool hasLatents() const { return false; }
+    virtual torch::Tensor latents(const SampleRequest& request);
+    virtual torch::Tensor decodeLatents(const torch::Tensor& z, const SampleRequest& request);
+
     virtual double learningRate() const = 0;
     virtual void setLearningRate(double lr) = 0;
 

@@ -3,6 +3,7 @@
 // Torch-free, so the widgets can build sample requests.
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace ll {
@@ -19,6 +20,10 @@ struct SampleRequest {
     std::uint64_t seed = 0;
     /// One class per sample; empty cycles through the classes.
     std::vector<std::int64_t> labels;
+    /// Conditional models: (class, weight) pairs; when given, every sample is conditioned on
+    /// their weighted mix (weights normalised to sum 1) instead of `labels`: the mix of the
+    /// classes' embeddings (diffusion, GANs) or of their one-hot codes (cvae).
+    std::vector<std::pair<int, double>> mixture;
     /// VAE family: scales the prior's standard deviation.
     double temperature = 1.0;
     /// GAN family: latents resampled until every |z_i| <= truncation; 0 means no truncation.
@@ -26,6 +31,10 @@ struct SampleRequest {
     /// Diffusion: classifier-free guidance weight w (Ho & Salimans 2022):
     /// eps = (1 + w) eps(x, class) - w eps(x, none). 0 is the plain conditional model.
     double guidance = 0;
+    /// Diffusion: guidance (both kinds) applies only while the noise level t / T lies in
+    /// [guidanceFrom, guidanceTo] (Kynkaanniemi et al. 2024); [0, 1] is everywhere.
+    double guidanceFrom = 0;
+    double guidanceTo = 1;
     /// Diffusion: sampling steps (0: the model's default) and sampler.
     int steps = 0;
     Sampler sampler = Sampler::Ddim;

@@ -1,5 +1,7 @@
 #include "models/unet.h"
 
+#include "models/layers.h"
+
 #include <cmath>
 
 namespace ll {
@@ -74,7 +76,7 @@ UNetImpl::UNetImpl(int channels, int width, int numClasses) : width(width) {
 torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
                                 const torch::Tensor& labels) {
     auto emb = time2->forward(torch::silu(time1->forward(sinusoidalEmbedding(t, width))));
-    emb = torch::silu(emb + classes->forward(labels));
+    emb = torch::silu(emb + embedClasses(classes, labels));
     auto up = [](const torch::Tensor& h) {
         return F::interpolate(h, F::InterpolateFuncOptions()
                                      .scale_factor(std::vector<double>{2, 2})

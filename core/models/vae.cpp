@@ -161,7 +161,7 @@ std::string Vae::name() const {
 torch::Tensor Vae::condition(const torch::Tensor& y) const {
     if (m_kind != Kind::Conditional)
         return torch::empty({y.size(0), 0}, torch::TensorOptions(m_device));
-    return torch::one_hot(y.to(m_device), m_shape.numClasses).to(torch::kFloat32);
+    return classCodes(y.to(m_device), m_shape.numClasses);
 }
 
 std::pair<torch::Tensor, torch::Tensor> Vae::encode(const torch::Tensor& x,
@@ -201,13 +201,22 @@ LossMap Vae::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
 }
 
 torch::Tensor Vae::sample(const SampleRequest& request) {
+    return decodeLatents(latents(request), request);
+}
+
+torch::Tensor Vae::latents(const SampleRequest& request) {
+    torch::NoGradGuard noGrad;
+    const auto n = request.count;
+    return m_kind == Kind::Chaotic ? m_noise->fresh(n, request.seed).to(m_device)
+                                   : seededNormal({n, m_net->latent}, request.seed, m_device);
+}
+
+torch::Tensor Vae::decodeLatents(const torch::Tensor& z, const SampleRequest& request) {
     torch::NoGradGuard noGrad;
     m_net->eval();
-    const auto n = request.count;
-    auto labels = requestLabels(request, m_shape.numClasses);
-    auto z = m_kind == Kind::Chaotic ? m_noise->fresh(n, request.seed).to(m_device)
-                                     : seededNormal({n, m_net->latent}, request.seed, m_device);
-    return decode(z * request.temperature, labels);
+    SampleRequest r = request;
+    r.count = z.size(0);
+    return decode(z.to(m_device) * request.temperature, requestCondition(r, m_shape.numClasses));
 }
 
 std::vector<std::pair<std::string, torch::nn::Module*>> Vae::modules() {

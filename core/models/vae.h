@@ -57,6 +57,9 @@ public:
     std::string deviceName() const override { return m_device.str(); }
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     torch::Tensor sample(const SampleRequest& request) override;
+    bool hasLatents() const override { return true; }
+    torch::Tensor latents(const SampleRequest& request) override;
+    torch::Tensor decodeLatents(const torch::Tensor& z, const SampleRequest& request) override;
     double learningRate() const override { return adamLearningRate(*m_optimizer); }
     void setLearningRate(double lr) override { setAdamLearningRate(*m_optimizer, lr); }
 

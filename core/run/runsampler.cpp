@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "common/cpu.h"
 #include "data/dataset.h"
 #include "image/grid.h"
 #include "run/runloader.h"
@@ -10,6 +11,13 @@ namespace ll {
 
 struct RunSampler::Impl {
     OpenedRun run;
+    std::optional<OpenedRun> classifier;
+    std::filesystem::path classifierDir;
+
+    SampleRequest withClassifier(SampleRequest r) const {
+        r.classifier = classifier && r.classifierScale != 0 ? classifier->model.get() : nullptr;
+        return r;
+    }
 };
 
 RunSampler::RunSampler() : m_impl(std::make_unique<Impl>()) {}
@@ -43,6 +51,27 @@ bool RunSampler::tabular() const {
     return m_impl->run.data.shape.tabular();
 }
 
+Result<void> RunSampler::setGuidingClassifier(const std::filesystem::path& run) {
+    if (run.empty()) {
+        m_impl->classifier.reset();
+        m_impl->classifierDir.clear();
+        return {};
+    }
+    if (m_impl->classifier && m_impl->classifierDir == run) return {};
+    auto opened = openRun(run);
+    if (!opened) return tl::unexpected(opened.error());
+    if (!opened->model->classifiesNoisy())
+        return fail(run.string() + " is a " + opened->model->name() +
+                    " run; classifier guidance needs a noisy-classifier run");
+    m_impl->classifier = std::move(*opened);
+    m_impl->classifierDir = run;
+    return {};
+}
+
+bool RunSampler::hasGuidingClassifier() const {
+    return m_impl->classifier.has_value();
+}
+
 namespace {
 
 // Model errors (a bad class, guidance a model cannot do) arrive as exceptions.
@@ -64,9 +93,12 @@ Result<SampleGrid> RunSampler::grid(const SampleRequest& request, int cols,
     if (!generates()) return fail(modelName() + " runs have nothing to sample");
     if (tabular()) return fail("this run generates table rows, not images");
     if (request.count < 1) return fail("nothing to sample (count is 0)");
+    // The cores go to the pool this model's work needs (a GAN's convolutions, a VAE's matrix
+    // products); process-wide, like every thread setting.
+    applyThreadSettings(m_impl->run.model->workload());
     return guarded([&]() -> Result<SampleGrid> {
-        return makeGrid(m_impl->run.model->sample(request), std::max(1, cols),
-                        std::move(rowLabels));
+        return makeGrid(m_impl->run.model->sample(m_impl->withClassifier(request)),
+                        std::max(1, cols), std::move(rowLabels));
     });
 }
 
@@ -93,13 +125,13 @@ Result<TableSamples> RunSampler::table(const SampleRequest& request) {
     if (request.count < 1) return fail("nothing to sample (count is 0)");
     return guarded([&]() -> Result<TableSamples> {
         const auto& d = data();
-        auto rows = m_impl->run.model->sample(request);
+        auto rows = m_impl->run.model->sample(m_impl->withClassifier(request));
         std::vector<std::int64_t> labels;
         for (std::int64_t i = 0; i < request.count; ++i)
-            labels.push_back(request.labels.empty()
-                                 ? i % d.shape.numClasses
-                                 : request.labels[static_cast<std::size_t>(i) %
-                                                  request.labels.size()]);
+            labels.push_back(
+                request.labels.empty()
+                    ? i % d.shape.numClasses
+                    : request.labels[static_cast<std::size_t>(i) % request.labels.size()]);
         auto t = makeTable(rows, torch::tensor(labels, torch::kInt64), d.featureNames, d.mean,
                            d.std, d.classNames);
         t.step = step();

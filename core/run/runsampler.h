@@ -32,6 +32,11 @@ public:
     bool generates() const;
     bool tabular() const;
 
+    /// The noisy classifier whose gradient guides diffusion samples (classifier guidance):
+    /// requests with a classifierScale use it. An empty path forgets it.
+    Result<void> setGuidingClassifier(const std::filesystem::path& run);
+    bool hasGuidingClassifier() const;
+
     /// Images as a grid of `cols` columns; `rowLabels` names the rows (may be empty).
     Result<SampleGrid> grid(const SampleRequest& request, int cols,
                             std::vector<std::string> rowLabels = {});

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "models/layers.h"
 #include "models/model.h"
 
 namespace ll {
@@ -11,9 +12,9 @@ namespace {
 
 // Classifier-free guidance: the conditional and unconditional predictions in one batch.
 torch::Tensor guidedEps(const EpsFn& eps, const torch::Tensor& x, const torch::Tensor& t,
-                        const DiffusionSampling& s) {
-    if (s.guidance == 0) return eps(x, t, s.labels);
-    auto none = torch::full_like(s.labels, s.nullLabel);
+                        const DiffusionSampling& s, bool guided) {
+    if (s.guidance == 0 || !guided) return eps(x, t, s.labels);
+    auto none = nullCondition(s.labels, s.nullLabel);
     auto both = eps(torch::cat({x, x}), torch::cat({t, t}), torch::cat({s.labels, none}));
     auto parts = both.chunk(2, 0);
     return (1 + s.guidance) * parts[0] - s.guidance * parts[1];
@@ -28,15 +29,18 @@ torch::Tensor sampleDiffusion(const EpsFn& eps, const DiffusionSampling& s) {
     const auto n = s.shape.front();
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(s.seed);
     auto x = torch::randn(s.shape, gen).to(s.device);
+    if (s.initial.defined()) x = s.initial.reshape(s.shape).to(s.device, x.scalar_type());
     for (std::size_t i = timesteps.size(); i-- > 0;) {
         const int step = timesteps[i];
         const double ab = schedule.alphaBar(step);
         const double abPrev = i > 0 ? schedule.alphaBar(timesteps[i - 1]) : 1.0;
         auto t = torch::full({n}, std::int64_t(step),
                              torch::TensorOptions(s.device).dtype(torch::kInt64));
-        auto e = guidedEps(eps, x, t, s);
+        const double level = double(step) / double(schedule.timesteps());
+        const bool guided = level >= s.guidanceFrom && level <= s.guidanceTo;
+        auto e = guidedEps(eps, x, t, s, guided);
         torch::Tensor gradient;
-        if (s.classifierGradient)
+        if (s.classifierGradient && guided)
             gradient =
                 s.classifierGradient(x, torch::full({n}, ab, torch::TensorOptions(s.device)));
         if (s.sampler == Sampler::Ddim) {
@@ -82,8 +86,11 @@ GradientFn classifierGuidance(const SampleRequest& request, const ModelShape& sh
         torch::AutoGradMode enable(true);
         auto input = x.detach().requires_grad_(true);
         auto logits = classifier->classifyNoisy(input, alphaBar);
-        auto chosen =
-            torch::log_softmax(logits, 1).gather(1, labels.to(logits.device()).unsqueeze(1)).sum();
+        auto logP = torch::log_softmax(logits, 1);
+        // A mixture pulls towards each class by its weight.
+        auto chosen = labels.is_floating_point()
+                          ? (logP * labels.to(logits.device()).slice(1, 0, logP.size(1))).sum()
+                          : logP.gather(1, labels.to(logits.device()).unsqueeze(1)).sum();
         auto gradient = torch::autograd::grad({chosen}, {input})[0];
         return (scale * gradient).detach();
     };

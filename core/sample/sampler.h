@@ -31,15 +31,17 @@ using GradientFn =
 struct DiffusionSampling {
     const NoiseSchedule* schedule = nullptr;
     std::vector<std::int64_t> shape;  // of the whole batch, N first
-    torch::Tensor labels;             // int64, N, on the model's device
+    torch::Tensor labels;             // int64 N, or mixture weights N x (K + 1); on the device
     std::int64_t nullLabel = 0;
-    double guidance = 0;  // classifier-free weight w
-    int steps = 50;       // respaced steps; >= T means every step
+    double guidance = 0;                      // classifier-free weight w
+    double guidanceFrom = 0, guidanceTo = 1;  // guidance only while t / T lies in here
+    int steps = 50;                           // respaced steps; >= T means every step
     Sampler sampler = Sampler::Ddim;
     double clip = 0;  // clamp predicted x_0 to [-clip, clip]; 0 leaves it
     std::uint64_t seed = 0;
     torch::Device device = torch::kCPU;
     GradientFn classifierGradient;  // empty: no classifier guidance
+    torch::Tensor initial;          // x_T, else drawn from the seed (which DDPM still uses)
 };
 
 /// Runs the reverse process from seeded noise (drawn on the CPU, so a seed gives the same

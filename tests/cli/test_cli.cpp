@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "common/atomicfile.h"
 #include "common/npy.h"
 
 namespace fs = std::filesystem;
@@ -244,6 +245,57 @@ TEST(Cli, EvaluatePrintsScoresBesideTheirFloors) {
     EXPECT_TRUE(record["extractor"].is_null());
 }
 
+// Steering from the command line: a class mixture and a guidance interval reach the model
+// (and the manifest); sweep writes its labelled grid and sidecar.
+TEST(Cli, SampleSteeringOptionsAndSweep) {
+    const fs::path run = scratch() / "steer-run";
+    ASSERT_EQ(cli("train --limit 1000 --model cvae --steps 30 --batch 32 --checkpoint-every 15 "
+                  "--out " +
+                  run.string())
+                  .exitCode,
+              0);
+    const fs::path plain = scratch() / "steer-plain.png", mixed = scratch() / "steer-mix.png",
+                   same = scratch() / "steer-same.png";
+    ASSERT_EQ(cli("sample --run " + run.string() + " --count 4 --class 3 --seed 2 --out " +
+                  plain.string())
+                  .exitCode,
+              0);
+    ASSERT_EQ(
+        cli("sample --run " + run.string() + " --count 4 --mix 3:1 --seed 2 --out " + same.string())
+            .exitCode,
+        0);
+    ASSERT_EQ(cli("sample --run " + run.string() + " --count 4 --mix 3:0.5,8:0.5 --seed 2 --out " +
+                  mixed.string())
+                  .exitCode,
+              0);
+    EXPECT_EQ(*ll::readFile(plain), *ll::readFile(same)) << "a mixture of one class is that class";
+    EXPECT_NE(*ll::readFile(plain), *ll::readFile(mixed));
+    const fs::path folder = scratch() / "steer-folder";
+    ASSERT_EQ(cli("sample --run " + run.string() + " --count 2 --mix 3:0.5,8:0.5 --out " +
+                  folder.string())
+                  .exitCode,
+              0);
+    EXPECT_NE(ll::readFile(folder / "manifest.csv")->find("3:0.5 8:0.5"), std::string::npos);
+
+    const fs::path grid = scratch() / "sweep.png";
+    const auto r =
+        cli("sweep --run " + run.string() +
+            " --x temperature=0.5,1 --y checkpoint=15,30 --class 7 --out " + grid.string());
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    EXPECT_TRUE(fs::exists(grid));
+    const auto sidecar = nlohmann::json::parse(std::ifstream(grid.string() + ".json"));
+    ASSERT_EQ(sidecar["cells"].size(), 4u);
+    EXPECT_EQ(sidecar["cells"][3]["step"], 30);
+    EXPECT_EQ(sidecar["cells"][3]["class"], 7);
+
+    const fs::path strip = scratch() / "strip.png", video = scratch() / "strip.avi";
+    const auto i = cli("interpolate --run " + run.string() + " --from 1:0 --to 2:9 --frames 6 " +
+                       "--out " + strip.string() + " --video " + video.string());
+    ASSERT_EQ(i.exitCode, 0) << i.output;
+    EXPECT_TRUE(fs::exists(strip));
+    EXPECT_GT(fs::file_size(video), 1000u);
+}
+
 // A run killed with SIGKILL mid-training resumes from its last checkpoint; nothing it left
 // behind is half-written.
 TEST(Cli, KilledRunResumesFromItsLastCheckpoint) {
@@ -444,6 +496,20 @@ INSTANTIATE_TEST_SUITE_P(
             "classifier_is_not_a_generator",
             "sample --run " LATENTLAB_FIXTURE_CLASSIFIER " --out " + (scratch() / "c.png").string(),
             "nothing to sample"},
+        BadInput{"bad_mixture", "sample --run /no/run --mix 3-0.5 --out x.png",
+                 "--mix expects CLASS:WEIGHT pairs"},
+        BadInput{"bad_interval",
+                 "sample --run " LATENTLAB_FIXTURE_CLASSIFIER
+                 " --guidance-interval 0.8:0.2 --out x.png",
+                 "--guidance-interval expects LO:HI with 0 <= LO < HI <= 1"},
+        BadInput{"scale_without_classifier",
+                 "sample --run /no/run --classifier-scale 2 --out x.png",
+                 "--classifier-scale needs --classifier"},
+        BadInput{"interpolate_bad_end", "interpolate --run /no/run --from 1:x --to 2 --out s.png",
+                 "--from expects SEED or SEED:CLASS"},
+        BadInput{"sweep_unknown_axis",
+                 "sweep --run /no/run --x sharpness=1,2 --y seed=1 --out s.png",
+                 "no sweep axis 'sharpness'"},
         BadInput{"evaluate_a_classifier", "evaluate --run " LATENTLAB_FIXTURE_CLASSIFIER,
                  "evaluation scores the samples of a generator"},
         BadInput{"evaluate_unknown_metric", "evaluate --run /no/run --metrics fid,sharpness",

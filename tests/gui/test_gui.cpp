@@ -11,6 +11,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSlider>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTableView>
@@ -31,6 +32,7 @@
 #include "run/runfolder.h"
 #include "runsamplebar.h"
 #include "runsbrowser.h"
+#include "steerpanel.h"
 #include "tabularview.h"
 #include "trainingjob.h"
 #include "trainpanel.h"
@@ -67,6 +69,7 @@ private Q_SLOTS:
     void compareAndSampleRunsFromTheBrowser();
     void inspectEvaluatesARunOnAWorkerThread();
     void inspectTrainsAnExtractorForOtherData();
+    void steerSliderRedrawsTheSameSeeds();
     void cleanupTestCase();
 
 private:
@@ -543,6 +546,56 @@ void GuiTest::inspectTrainsAnExtractorForOtherData() {
     for (const auto& [name, why] : record->errors)
         ctExplained = ctExplained || (name == "ct" && why.find("held-out") != std::string::npos);
     QVERIFY(ctExplained);
+}
+
+// Steer: moving a slider redraws the same seeds (a preview while held, the full grid on
+// release) while the event loop runs; moving it back gives the first pixels again.
+void GuiTest::steerSliderRedrawsTheSameSeeds() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    QSignalSpy ready(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
+    w->dataPanel()->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(2000);
+    QTest::mouseClick(button(*w, "loadButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+    QSignalSpy trained(w->trainingJob(), &TrainingJob::finished);
+    chooseSmallModel(*w, 200, 100);
+    QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+    auto* runs = w->runsBrowser();
+    runs->refresh();
+    runs->selectRuns({runs->runs().front()});
+    auto* steer = w->steerPanel();
+    QSignalSpy drawn(steer, &ll::widgets::SteerPanel::gridReady);
+    w->setMode(MainWindow::Mode::Steer);
+    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() >= 1 && !steer->isBusy(), 30000);
+    const auto first = w->gridView()->grid().rgba;
+    QCOMPARE(w->gridView()->grid().rows, 10);  // one row per class
+
+    int ticks = 0;
+    QTimer ticker;
+    connect(&ticker, &QTimer::timeout, [&] { ++ticks; });
+    ticker.start(10);
+    auto* temperature = steer->findChild<QSlider*>(QStringLiteral("temperatureSlider"));
+    QVERIFY(temperature && temperature->isVisible());
+    temperature->setSliderDown(true);
+    temperature->setValue(160);
+    temperature->setValue(200);         // while one draws, this one waits and the 160 is dropped
+    temperature->setSliderDown(false);  // released: the full-quality grid
+    QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy() && drawn.count() >= 2, 30000);
+    QVERIFY(drawn.back().at(2).toBool() == false);  // the last grid is not a preview
+    QCOMPARE(steer->request(false).temperature, 2.0);
+    QVERIFY(w->gridView()->grid().rgba != first);
+    QVERIFY(ticks > 0);
+
+    const int before = steer->drawCount();
+    temperature->setValue(100);
+    QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() > before && !steer->isBusy(), 30000);
+    QVERIFY(w->gridView()->grid().rgba == first);  // same seed, same settings, same pixels
+
+    steer->describeTile(9);
+    QVERIFY(steer->findChild<QLabel*>(QStringLiteral("steerTile"))
+                ->text()
+                .contains(QStringLiteral("seed 1")));
 }
 
 QTEST_MAIN(GuiTest)

@@ -1,0 +1,469 @@
+#include "steerpanel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "backgroundtask.h"
+#include "models/catalog.h"
+#include "rangeslider.h"
+#include "run/runfolder.h"
+#include "run/runsampler.h"
+
+namespace ll::widgets {
+
+namespace {
+
+constexpr int kCols = 8;
+constexpr int kRows = 10;
+constexpr int kSingleRows = 4;     // one class or a mixture: 4 x 8 tiles
+constexpr int kPreviewSteps = 10;  // diffusion steps while a slider is held
+
+bool isDiffusion(const std::string& m) {
+    return m == "ddpm" || m == "latent-ddpm";
+}
+bool isGan(const std::string& m) {
+    return m == "dcgan" || m == "cgan" || m == "acgan" || m == "wgan-gp";
+}
+bool isVae(const std::string& m) {
+    return m == "vae" || m == "cvae" || m == "chaotic-vae";
+}
+
+QSlider* slider(const char* name, int max, int value) {
+    auto* s = new QSlider(Qt::Horizontal);
+    s->setObjectName(QLatin1String(name));
+    s->setRange(0, max);
+    s->setValue(value);
+    return s;
+}
+
+// A slider with its value shown beside it.
+QWidget* withValue(QSlider* s, QLabel* value) {
+    auto* row = new QWidget;
+    auto* layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(s, 1);
+    value->setMinimumWidth(44);
+    layout->addWidget(value);
+    return row;
+}
+
+}  // namespace
+
+struct SteerPanel::Draw {
+    QString run;
+    QString classifierRun;
+    ll::SampleRequest request;
+    bool classRows = true;  // one row per class; else rows x cols of request's condition
+    std::vector<std::string> rowLabels;
+    bool preview = false;
+};
+
+struct SteerPanel::Outcome {
+    Draw draw;
+    std::shared_ptr<ll::RunSampler> sampler;
+    std::optional<ll::SampleGrid> grid;
+    QString error;
+};
+
+SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
+    : QWidget(parent), m_workspace(std::move(workspace)) {
+    m_title = new QLabel(tr("Select a generator run in the runs browser to steer its samples."));
+    m_title->setWordWrap(true);
+    m_title->setObjectName(QStringLiteral("steerRun"));
+
+    m_seed = new QSpinBox;
+    m_seed->setObjectName(QStringLiteral("steerSeed"));
+    m_seed->setRange(0, 2'000'000'000);
+    m_seed->setValue(1);
+    m_seed->setKeyboardTracking(false);
+    m_reseed = new QPushButton(tr("Reseed"));
+    m_reseed->setObjectName(QStringLiteral("steerReseed"));
+    auto* seedRow = new QHBoxLayout;
+    seedRow->addWidget(m_seed, 1);
+    seedRow->addWidget(m_reseed);
+    m_classMode = new QComboBox;
+    m_classMode->setObjectName(QStringLiteral("steerClass"));
+    auto* form = new QFormLayout;
+    form->addRow(tr("Seed"), seedRow);
+    form->addRow(tr("Classes"), m_classMode);
+
+    m_mixBox = new QGroupBox(tr("Class mixture"));
+    m_mixBox->setToolTip(tr("Every tile is conditioned on the weighted mix of these classes"));
+    new QFormLayout(m_mixBox);
+
+    m_diffusionBox = new QGroupBox(tr("Diffusion"));
+    m_guidance = slider("guidanceSlider", 100, 0);
+    m_guidance->setToolTip(tr("Classifier-free guidance weight w, 0 to 10"));
+    m_guidanceValue = new QLabel;
+    m_interval = new RangeSlider;
+    m_interval->setObjectName(QStringLiteral("guidanceInterval"));
+    m_interval->setToolTip(
+        tr("Guide only while the noise level t/T lies between the handles "
+           "(0: clean image, 1: pure noise)"));
+    m_intervalValue = new QLabel;
+    m_classifier = new QComboBox;
+    m_classifier->setObjectName(QStringLiteral("guidingClassifier"));
+    m_classifierScale = slider("classifierScaleSlider", 100, 0);
+    m_classifierScale->setToolTip(tr("Classifier guidance scale, 0 to 10"));
+    m_classifierScaleValue = new QLabel;
+    m_steps = new QSpinBox;
+    m_steps->setObjectName(QStringLiteral("steerSteps"));
+    m_steps->setRange(0, 1000);
+    m_steps->setSpecialValueText(tr("model's default"));
+    m_steps->setKeyboardTracking(false);
+    m_samplerKind = new QComboBox;
+    m_samplerKind->addItem(QStringLiteral("DDIM"), int(ll::Sampler::Ddim));
+    m_samplerKind->addItem(QStringLiteral("DDPM"), int(ll::Sampler::Ddpm));
+    auto* intervalRow = new QWidget;
+    auto* intervalLayout = new QHBoxLayout(intervalRow);
+    intervalLayout->setContentsMargins(0, 0, 0, 0);
+    intervalLayout->addWidget(m_interval, 1);
+    m_intervalValue->setMinimumWidth(70);
+    intervalLayout->addWidget(m_intervalValue);
+    auto* diffusionForm = new QFormLayout(m_diffusionBox);
+    diffusionForm->addRow(tr("Guidance"), withValue(m_guidance, m_guidanceValue));
+    diffusionForm->addRow(tr("Interval"), intervalRow);
+    diffusionForm->addRow(tr("Classifier"), m_classifier);
+    diffusionForm->addRow(tr("Scale"), withValue(m_classifierScale, m_classifierScaleValue));
+    diffusionForm->addRow(tr("Steps"), m_steps);
+    diffusionForm->addRow(tr("Sampler"), m_samplerKind);
+
+    m_ganBox = new QGroupBox(tr("GAN"));
+    m_truncation = slider("truncationSlider", 300, 0);
+    m_truncation->setToolTip(tr("Resample latents until every |z_i| <= T; 0 is off"));
+    m_truncationValue = new QLabel;
+    auto* ganForm = new QFormLayout(m_ganBox);
+    ganForm->addRow(tr("Truncation"), withValue(m_truncation, m_truncationValue));
+
+    m_vaeBox = new QGroupBox(tr("VAE"));
+    m_temperature = slider("temperatureSlider", 300, 100);
+    m_temperature->setToolTip(tr("Scale of the prior's standard deviation"));
+    m_temperatureValue = new QLabel;
+    auto* vaeForm = new QFormLayout(m_vaeBox);
+    vaeForm->addRow(tr("Temperature"), withValue(m_temperature, m_temperatureValue));
+
+    m_status = new QLabel;
+    m_status->setObjectName(QStringLiteral("steerStatus"));
+    m_status->setWordWrap(true);
+    m_tile = new QLabel(tr("Click a tile to see how it was made."));
+    m_tile->setObjectName(QStringLiteral("steerTile"));
+    m_tile->setWordWrap(true);
+    m_tile->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_title);
+    layout->addLayout(form);
+    layout->addWidget(m_mixBox);
+    layout->addWidget(m_diffusionBox);
+    layout->addWidget(m_ganBox);
+    layout->addWidget(m_vaeBox);
+    layout->addWidget(m_status);
+    layout->addWidget(m_tile);
+    layout->addStretch(1);
+
+    auto valueLabels = [this] {
+        m_guidanceValue->setText(QString::number(m_guidance->value() / 10.0, 'f', 1));
+        m_classifierScaleValue->setText(QString::number(m_classifierScale->value() / 10.0, 'f', 1));
+        m_truncationValue->setText(m_truncation->value() == 0
+                                       ? tr("off")
+                                       : QString::number(m_truncation->value() / 100.0, 'f', 2));
+        m_temperatureValue->setText(QString::number(m_temperature->value() / 100.0, 'f', 2));
+        m_intervalValue->setText(QStringLiteral("%1 – %2")
+                                     .arg(m_interval->lower(), 0, 'f', 2)
+                                     .arg(m_interval->upper(), 0, 'f', 2));
+    };
+    valueLabels();
+    for (QSlider* s : {m_guidance, m_classifierScale, m_truncation, m_temperature}) {
+        connect(s, &QSlider::valueChanged, this, valueLabels);
+        connect(s, &QSlider::valueChanged, this, &SteerPanel::redraw);
+        connect(s, &QSlider::sliderReleased, this, &SteerPanel::redraw);
+    }
+    connect(m_interval, &RangeSlider::rangeChanged, this, valueLabels);
+    connect(m_interval, &RangeSlider::rangeChanged, this, &SteerPanel::redraw);
+    connect(m_interval, &RangeSlider::released, this, &SteerPanel::redraw);
+    connect(m_seed, &QSpinBox::valueChanged, this, &SteerPanel::redraw);
+    connect(m_steps, &QSpinBox::valueChanged, this, &SteerPanel::redraw);
+    connect(m_samplerKind, &QComboBox::currentIndexChanged, this, &SteerPanel::redraw);
+    connect(m_classifier, &QComboBox::currentIndexChanged, this, &SteerPanel::redraw);
+    connect(m_classMode, &QComboBox::currentIndexChanged, this, [this] {
+        m_mixBox->setVisible(m_classMode->currentData().toInt() == -2);
+        redraw();
+    });
+    connect(m_reseed, &QPushButton::clicked, this, &SteerPanel::reseed);
+    setRun({});
+}
+
+SteerPanel::~SteerPanel() = default;
+
+void SteerPanel::setRun(const QString& runDir) {
+    m_runDir.clear();
+    m_model.clear();
+    m_classNames.clear();
+    m_dataset.clear();
+    m_numClasses = 0;
+    const std::filesystem::path run = runDir.toStdString();
+    auto config =
+        runDir.isEmpty() ? ll::Result<ll::TrainConfig>(ll::fail("no run")) : ll::readRunConfig(run);
+    auto data =
+        runDir.isEmpty() ? ll::Result<ll::RunData>(ll::fail("no run")) : ll::readRunData(run);
+    const ll::ModelInfo* info = config ? ll::findModel(config->model) : nullptr;
+    if (config && data && info && info->generates && !data->shape.tabular()) {
+        m_runDir = runDir;
+        m_model = config->model;
+        m_classNames = data->classNames;
+        m_numClasses = int(data->classNames.size());
+        m_dataset = data->datasetName;
+        m_title->setText(tr("<b>%1</b><br>%2 on %3: move a control and the same seeds redraw")
+                             .arg(QFileInfo(runDir).fileName().toHtmlEscaped(),
+                                  QString::fromStdString(m_model),
+                                  QString::fromStdString(data->datasetName).toHtmlEscaped()));
+    } else {
+        m_title->setText(
+            config && data && info && info->generates
+                ? tr("%1 generates table rows: the Steer mode steers images. Sample its rows "
+                     "from the runs browser.")
+                      .arg(QFileInfo(runDir).fileName())
+                : tr("Select a generator run in the runs browser to steer its samples."));
+    }
+    const bool conditional = info && info->conditional;
+    m_conditional = conditional;
+    {
+        QSignalBlocker block(m_classMode);
+        m_classMode->clear();
+        if (conditional) {
+            m_classMode->addItem(tr("One row per class"), -1);
+            for (int k = 0; k < m_numClasses; ++k)
+                m_classMode->addItem(QString::fromStdString(m_classNames[std::size_t(k)]), k);
+            m_classMode->addItem(tr("Mixture of classes"), -2);
+        } else {
+            m_classMode->addItem(tr("Unconditional"), -1);
+        }
+    }
+    // One slider per class for the mixture; the first two at half each.
+    auto* mixForm = static_cast<QFormLayout*>(m_mixBox->layout());
+    while (mixForm->rowCount() > 0) mixForm->removeRow(0);
+    m_mix.clear();
+    for (int k = 0; k < m_numClasses && conditional; ++k) {
+        auto* s = slider("mixSlider", 100, k < 2 ? 50 : 0);
+        s->setObjectName(QStringLiteral("mix_%1").arg(k));
+        connect(s, &QSlider::valueChanged, this, &SteerPanel::redraw);
+        connect(s, &QSlider::sliderReleased, this, &SteerPanel::redraw);
+        mixForm->addRow(QString::fromStdString(m_classNames[std::size_t(k)]), s);
+        m_mix.push_back(s);
+    }
+    fillClassifiers();
+    showControls();
+    if (!m_runDir.isEmpty()) redraw();
+}
+
+void SteerPanel::fillClassifiers() {
+    QSignalBlocker block(m_classifier);
+    m_classifier->clear();
+    m_classifier->addItem(tr("none"), QString());
+    if (m_model != "ddpm") return;  // latent-ddpm diffuses latents: no image classifier fits
+    for (const auto& r : ll::listRuns(m_workspace))
+        if (r.model == "noisy-classifier" && r.dataset == m_dataset)
+            m_classifier->addItem(QString::fromStdString(r.dir.filename().string()),
+                                  QString::fromStdString(r.dir.string()));
+}
+
+void SteerPanel::showControls() {
+    const bool any = !m_runDir.isEmpty();
+    m_seed->setEnabled(any);
+    m_reseed->setEnabled(any);
+    m_classMode->setEnabled(any);
+    m_mixBox->setVisible(any && m_classMode->currentData().toInt() == -2);
+    m_diffusionBox->setVisible(isDiffusion(m_model));
+    m_ganBox->setVisible(isGan(m_model));
+    m_vaeBox->setVisible(isVae(m_model));
+    const bool classifierGuidance = m_model == "ddpm";
+    m_classifier->setEnabled(classifierGuidance && m_classifier->count() > 1);
+    m_classifierScale->setEnabled(classifierGuidance && m_classifier->count() > 1);
+    m_classifier->setToolTip(classifierGuidance
+                                 ? (m_classifier->count() > 1
+                                        ? tr("A noisy-classifier run of this workspace")
+                                        : tr("Train a noisy-classifier run on the same data to "
+                                             "use classifier guidance"))
+                                 : tr("Classifier guidance needs a pixel-space ddpm run"));
+}
+
+bool SteerPanel::dragging() const {
+    for (QSlider* s : {m_guidance, m_classifierScale, m_truncation, m_temperature})
+        if (s->isSliderDown()) return true;
+    for (QSlider* s : m_mix)
+        if (s->isSliderDown()) return true;
+    return m_interval->isDragging();
+}
+
+ll::SampleRequest SteerPanel::request(bool preview) const {
+    ll::SampleRequest r{.seed = static_cast<std::uint64_t>(m_seed->value()),
+                        .temperature = m_temperature->value() / 100.0,
+                        .truncation = m_truncation->value() / 100.0,
+                        .guidance = m_guidance->value() / 10.0,
+                        .guidanceFrom = m_interval->lower(),
+                        .guidanceTo = m_interval->upper(),
+                        .steps = m_steps->value(),
+                        .sampler = ll::Sampler(m_samplerKind->currentData().toInt())};
+    if (!m_classifier->currentData().toString().isEmpty())
+        r.classifierScale = m_classifierScale->value() / 10.0;
+    const int mode = m_classMode->currentData().toInt();
+    if (mode >= 0) r.labels = {mode};
+    if (mode == -2)
+        for (std::size_t k = 0; k < m_mix.size(); ++k)
+            if (m_mix[k]->value() > 0) r.mixture.emplace_back(int(k), m_mix[k]->value() / 100.0);
+    if (preview && isDiffusion(m_model))
+        r.steps = r.steps > 0 ? std::min(r.steps, kPreviewSteps) : kPreviewSteps;
+    return r;
+}
+
+void SteerPanel::redraw() {
+    if (m_runDir.isEmpty()) return;
+    const int mode = m_classMode->currentData().toInt();
+    Draw draw{.run = m_runDir,
+              .classifierRun = m_classifier->currentData().toString(),
+              .request = request(dragging()),
+              .classRows = mode == -1 && m_conditional,
+              .preview = dragging()};
+    if (mode == -2 && draw.request.mixture.empty()) {
+        m_status->setText(tr("Give at least one class of the mixture a weight."));
+        return;
+    }
+    if (!draw.classRows && m_conditional) {
+        const QString what =
+            mode >= 0 ? QString::fromStdString(m_classNames[std::size_t(mode)]) : tr("mixture");
+        draw.rowLabels.assign(kSingleRows, what.toStdString());
+    }
+    if (m_busy) {
+        m_pending = std::make_unique<Draw>(std::move(draw));  // replaces an older wish
+        return;
+    }
+    start(std::move(draw));
+}
+
+void SteerPanel::reseed() {
+    m_seed->setValue(m_seed->value() + 1);
+}
+
+void SteerPanel::start(Draw draw) {
+    m_busy = true;
+    m_status->setText(draw.preview ? tr("Drawing a preview…") : tr("Drawing…"));
+    std::shared_ptr<ll::RunSampler> sampler = m_samplerRun == draw.run ? m_sampler : nullptr;
+    runInBackground<Outcome>(
+        this,
+        [sampler, draw]() mutable {
+            Outcome out{.draw = draw};
+            try {
+                if (!sampler) {
+                    auto opened = ll::RunSampler::open(draw.run.toStdString());
+                    if (!opened) {
+                        out.error = QString::fromStdString(opened.error().message);
+                        return out;
+                    }
+                    sampler = std::shared_ptr<ll::RunSampler>(std::move(*opened));
+                }
+                out.sampler = sampler;
+                if (auto ok = sampler->setGuidingClassifier(draw.classifierRun.toStdString());
+                    !ok) {
+                    out.error = QString::fromStdString(ok.error().message);
+                    return out;
+                }
+                auto request = draw.request;
+                ll::Result<ll::SampleGrid> grid =
+                    draw.classRows ? sampler->classGrid(request.seed, kCols, kRows, request)
+                                   : (request.count = std::int64_t(kSingleRows) * kCols,
+                                      sampler->grid(request, kCols, draw.rowLabels));
+                if (grid)
+                    out.grid = std::move(*grid);
+                else
+                    out.error = QString::fromStdString(grid.error().message);
+            } catch (const std::exception& e) {
+                out.error = QString::fromUtf8(e.what());
+            }
+            return out;
+        },
+        [this](Outcome out) { finish(std::move(out)); });
+}
+
+void SteerPanel::finish(Outcome out) {
+    m_busy = false;
+    if (out.sampler && out.draw.run == m_runDir) {
+        m_sampler = out.sampler;
+        m_samplerRun = out.draw.run;
+    }
+    // A newer request waits: this grid is already stale, draw that one instead. A preview
+    // that finished after its release still shows, the full grid follows at once.
+    std::unique_ptr<Draw> next = std::move(m_pending);
+    const bool current = out.draw.run == m_runDir;
+    if (current && !out.error.isEmpty()) {
+        m_status->setText(out.error);
+        Q_EMIT message(out.error);
+    } else if (current && out.grid && (!next || out.draw.preview)) {
+        ++m_draws;
+        m_shown = out.draw.request;
+        out.grid->step = out.sampler->step();
+        const QString caption =
+            tr("%1 at step %2, seed %3%4")
+                .arg(QFileInfo(out.draw.run).fileName())
+                .arg(out.sampler->step())
+                .arg(out.draw.request.seed)
+                .arg(out.draw.preview ? tr(" (preview: %1 steps; release for full quality)")
+                                            .arg(out.draw.request.steps)
+                                      : QString());
+        m_status->setText(out.draw.preview ? tr("Preview") : tr("Done."));
+        Q_EMIT gridReady(*out.grid, caption, out.draw.preview);
+    }
+    if (next && next->run == m_runDir) start(std::move(*next));
+}
+
+void SteerPanel::describeTile(int index) {
+    if (m_runDir.isEmpty() || index < 0) return;
+    const int row = index / kCols, col = index % kCols;
+    const auto& r = m_shown;
+    QString cls;
+    if (!r.mixture.empty()) {
+        QStringList parts;
+        for (const auto& [k, w] : r.mixture)
+            parts << QStringLiteral("%1 %2")
+                         .arg(QString::fromStdString(m_classNames[std::size_t(k)]))
+                         .arg(w);
+        cls = tr("mixture of %1").arg(parts.join(QStringLiteral(", ")));
+    } else if (!r.labels.empty()) {
+        cls = QString::fromStdString(m_classNames[std::size_t(r.labels.front())]);
+    } else if (row < m_numClasses) {
+        cls = QString::fromStdString(m_classNames[std::size_t(row)]);
+    }
+    QString settings;
+    if (isDiffusion(m_model))
+        settings = tr("guidance %1 between noise levels %2 and %3, classifier scale %4, %5 %6 "
+                      "steps")
+                       .arg(r.guidance)
+                       .arg(r.guidanceFrom)
+                       .arg(r.guidanceTo)
+                       .arg(r.classifierScale)
+                       .arg(r.sampler == ll::Sampler::Ddim ? QStringLiteral("DDIM")
+                                                           : QStringLiteral("DDPM"))
+                       .arg(r.steps > 0 ? QString::number(r.steps) : tr("default"));
+    else if (isGan(m_model))
+        settings = r.truncation > 0 ? tr("truncation %1").arg(r.truncation) : tr("no truncation");
+    else
+        settings = tr("temperature %1").arg(r.temperature);
+    m_tile->setText(tr("Tile row %1, column %2: %3; seed %4, sample %5 of its batch; %6. "
+                       "latentlab-cli sample --seed %4 reproduces it.")
+                        .arg(row)
+                        .arg(col)
+                        .arg(cls.isEmpty() ? tr("no class") : cls)
+                        .arg(r.seed)
+                        .arg(index)
+                        .arg(settings));
+}
+
+}  // namespace ll::widgets

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <QWidget>
+
+#include "common/samplegrid.h"
+#include "models/request.h"
+
+class QCheckBox;
+class QComboBox;
+class QGroupBox;
+class QLabel;
+class QPushButton;
+class QSlider;
+class QSpinBox;
+
+namespace ll {
+class RunSampler;
+}
+
+namespace ll::widgets {
+
+class RangeSlider;
+
+/// The Steer mode's panel (design.md): the controls of a trained run's sampling, and the
+/// worker that redraws the same seeds whenever one moves. Diffusion: classifier-free
+/// guidance weight, classifier guidance (a noisy-classifier run and its scale), the guidance
+/// interval, steps and sampler; GANs: truncation; the VAE family: temperature; conditional
+/// models: one class per row, one class, or a mixture of classes. While a slider is dragged a
+/// fast preview is drawn (diffusion at reduced steps); on release the full-quality grid
+/// replaces it. At most one draw runs; a newer request replaces a waiting one, so stale
+/// previews are dropped, never queued. The GUI thread never waits on sampling.
+class SteerPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SteerPanel(std::filesystem::path workspace, QWidget* parent = nullptr);
+    ~SteerPanel() override;
+
+    void setRun(const QString& runDir);
+    QString runDir() const { return m_runDir; }
+    bool isBusy() const { return m_busy; }
+    /// The request the controls say now (`preview`: the fast version).
+    ll::SampleRequest request(bool preview) const;
+    /// Grids delivered so far (tests and the status line).
+    int drawCount() const { return m_draws; }
+
+public Q_SLOTS:
+    /// Redraws with the controls' settings: a preview while a control is held down.
+    void redraw();
+    void reseed();
+    /// Tells what made a tile: its class, seed and the settings.
+    void describeTile(int index);
+
+Q_SIGNALS:
+    void gridReady(const ll::SampleGrid& grid, const QString& caption, bool preview);
+    void message(const QString& text);
+
+private:
+    struct Draw;
+    struct Outcome;
+    void start(Draw draw);
+    void finish(Outcome outcome);
+    bool dragging() const;
+    void showControls();
+    void fillClassifiers();
+
+    std::filesystem::path m_workspace;
+    QString m_runDir;
+    std::shared_ptr<ll::RunSampler> m_sampler;
+    QString m_samplerRun;
+    std::string m_model;
+    int m_numClasses = 0;
+    bool m_conditional = false;
+    std::string m_dataset;
+    std::vector<std::string> m_classNames;
+    bool m_busy = false;
+    std::unique_ptr<Draw> m_pending;  // the newest request made while busy
+    int m_draws = 0;
+    ll::SampleRequest m_shown;  // the request of the grid on screen
+    int m_shownCols = 8;
+
+    QLabel* m_title;
+    QSpinBox* m_seed;
+    QPushButton* m_reseed;
+    QComboBox* m_classMode;
+    QGroupBox* m_mixBox;
+    std::vector<QSlider*> m_mix;
+    QGroupBox* m_diffusionBox;
+    QSlider* m_guidance;
+    QLabel* m_guidanceValue;
+    RangeSlider* m_interval;
+    QLabel* m_intervalValue;
+    QComboBox* m_classifier;
+    QSlider* m_classifierScale;
+    QLabel* m_classifierScaleValue;
+    QSpinBox* m_steps;
+    QComboBox* m_samplerKind;
+    QGroupBox* m_ganBox;
+    QSlider* m_truncation;
+    QLabel* m_truncationValue;
+    QGroupBox* m_vaeBox;
+    QSlider* m_temperature;
+    QLabel* m_temperatureValue;
+    QLabel* m_status;
+    QLabel* m_tile;
+};
+
+}  // namespace ll::widgets
