@@ -508,6 +508,7 @@ InspectView::InspectView(QWidget* parent) : QWidget(parent) {
         makeTable({tr("Metric"), tr("Value"), tr("Floor (real vs real)"), tr("How to read it")});
     m_scores->setObjectName(QStringLiteral("scoreTable"));
     m_scores->setWordWrap(true);
+    m_scores->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_overSteps = new MetricsOverSteps;
     m_neighbours = makeTable({tr("Sample"), tr("Nearest"), tr("2nd"), tr("3rd"), tr("Distances")});
     m_neighbours->setObjectName(QStringLiteral("neighbourTable"));
