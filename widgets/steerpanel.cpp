@@ -1,5 +1,6 @@
 #include "steerpanel.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileInfo>
@@ -7,6 +8,7 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPointer>
 #include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
@@ -344,6 +346,7 @@ void SteerPanel::redraw() {
     }
     if (m_busy) {
         m_pending = std::make_unique<Draw>(std::move(draw));  // replaces an older wish
+        if (m_superseded) m_superseded->store(true);          // and stops a long draw
         return;
     }
     start(std::move(draw));
@@ -357,9 +360,30 @@ void SteerPanel::start(Draw draw) {
     m_busy = true;
     m_status->setText(draw.preview ? tr("Drawing a preview…") : tr("Drawing…"));
     std::shared_ptr<ll::RunSampler> sampler = m_samplerRun == draw.run ? m_sampler : nullptr;
+    m_superseded = std::make_shared<std::atomic<bool>>(false);
+    // Pixel-space diffusion takes seconds on a CPU: show the grid after every denoising step.
+    QPointer<SteerPanel> self(this);
+    const bool live = m_model == "ddpm";
+    const int id = ++m_drawId;
+    ll::RunSampler::StepFn onStep = [self, superseded = m_superseded, live, id](
+                                        const ll::SampleGrid& grid, int done, int total) {
+        if (superseded->load()) return false;
+        if (live)
+            QMetaObject::invokeMethod(
+                qApp,
+                [self, grid, done, total, id] {
+                    if (!self || !self->m_busy || self->m_drawId != id) return;
+                    ++self->m_steps_shown;
+                    self->m_status->setText(tr("Denoising: step %1 of %2").arg(done).arg(total));
+                    Q_EMIT self->gridReady(
+                        grid, tr("Denoising: step %1 of %2").arg(done).arg(total), true);
+                },
+                Qt::QueuedConnection);
+        return true;
+    };
     runInBackground<Outcome>(
         this,
-        [sampler, draw]() mutable {
+        [sampler, draw, onStep]() mutable {
             Outcome out{.draw = draw};
             try {
                 if (!sampler) {
@@ -378,9 +402,9 @@ void SteerPanel::start(Draw draw) {
                 }
                 auto request = draw.request;
                 ll::Result<ll::SampleGrid> grid =
-                    draw.classRows ? sampler->classGrid(request.seed, kCols, kRows, request)
+                    draw.classRows ? sampler->classGrid(request.seed, kCols, kRows, request, onStep)
                                    : (request.count = std::int64_t(kSingleRows) * kCols,
-                                      sampler->grid(request, kCols, draw.rowLabels));
+                                      sampler->grid(request, kCols, draw.rowLabels, onStep));
                 if (grid)
                     out.grid = std::move(*grid);
                 else
@@ -403,7 +427,8 @@ void SteerPanel::finish(Outcome out) {
     // that finished after its release still shows, the full grid follows at once.
     std::unique_ptr<Draw> next = std::move(m_pending);
     const bool current = out.draw.run == m_runDir;
-    if (current && !out.error.isEmpty()) {
+    const bool stopped = next && out.error == QStringLiteral("sampling stopped");
+    if (current && !out.error.isEmpty() && !stopped) {
         m_status->setText(out.error);
         Q_EMIT message(out.error);
     } else if (current && out.grid && (!next || out.draw.preview)) {

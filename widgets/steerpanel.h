@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -48,6 +49,8 @@ public:
     ll::SampleRequest request(bool preview) const;
     /// Grids delivered so far (tests and the status line).
     int drawCount() const { return m_draws; }
+    /// Denoising steps shown so far (pixel-space diffusion draws step by step).
+    int stepCount() const { return m_steps_shown; }
 
 public Q_SLOTS:
     /// Redraws with the controls' settings: a preview while a control is held down.
@@ -80,7 +83,11 @@ private:
     std::vector<std::string> m_classNames;
     bool m_busy = false;
     std::unique_ptr<Draw> m_pending;  // the newest request made while busy
+    // Set when a newer request arrives: a diffusion draw stops at its next step.
+    std::shared_ptr<std::atomic<bool>> m_superseded;
     int m_draws = 0;
+    int m_steps_shown = 0;
+    int m_drawId = 0;           // the draw running now: step grids of earlier ones are dropped
     ll::SampleRequest m_shown;  // the request of the grid on screen
     int m_shownCols = 8;
 

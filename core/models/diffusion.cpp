@@ -160,6 +160,10 @@ torch::Tensor Ddpm::decodeLatents(const torch::Tensor& z, const SampleRequest& r
                         .device = m_device,
                         .classifierGradient = classifierGuidance(request, m_shape, labels),
                         .initial = z};
+    if (request.onStep)
+        s.onStep = [&](int done, int total, const torch::Tensor& x0) {
+            return request.onStep(done, total, toImages((x0.clamp(-1, 1) + 1) / 2, m_shape));
+        };
     auto eps = [this](const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& l) {
         return m_emaNet->forward(x, t, l);
     };

@@ -223,6 +223,10 @@ torch::Tensor LatentDdpm::decodeLatents(const torch::Tensor& z, const SampleRequ
                         .seed = request.seed,
                         .device = m_device,
                         .initial = z};
+    if (request.onStep)
+        s.onStep = [&](int done, int total, const torch::Tensor& x0) {
+            return request.onStep(done, total, decode(x0 / scale, labels));
+        };
     auto eps = [this](const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& l) {
         return m_emaNet->forward(x, t, l);
     };

@@ -3,8 +3,13 @@
 // Torch-free, so the widgets can build sample requests.
 
 #include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
+
+namespace at {
+class Tensor;
+}
 
 namespace ll {
 
@@ -42,6 +47,10 @@ struct SampleRequest {
     /// gradient of log p(class | x_t), scaled by classifierScale. Not owned.
     GenerativeModel* classifier = nullptr;
     double classifierScale = 0;
+    /// Diffusion: called after each denoising step with the steps done, their number and
+    /// the current prediction of the clean samples (as sample() returns them); returning
+    /// false stops the sampling (sample() then throws SamplingStopped). For live previews.
+    std::function<bool(int done, int total, const at::Tensor& preview)> onStep;
 };
 
 }  // namespace ll

@@ -89,21 +89,30 @@ auto guarded(F&& f) -> decltype(f()) {
 }  // namespace
 
 Result<SampleGrid> RunSampler::grid(const SampleRequest& request, int cols,
-                                    std::vector<std::string> rowLabels) {
+                                    std::vector<std::string> rowLabels, const StepFn& onStep) {
     if (!generates()) return fail(modelName() + " runs have nothing to sample");
     if (tabular()) return fail("this run generates table rows, not images");
     if (request.count < 1) return fail("nothing to sample (count is 0)");
     // The cores go to the pool this model's work needs (a GAN's convolutions, a VAE's matrix
     // products); process-wide, like every thread setting.
     applyThreadSettings(m_impl->run.model->workload());
+    cols = std::max(1, cols);
+    SampleRequest r = m_impl->withClassifier(request);
+    if (onStep)
+        r.onStep = [&](int done, int total, const torch::Tensor& preview) {
+            auto g = makeGrid(preview, cols, rowLabels);
+            g.step = step();
+            return onStep(g, done, total);
+        };
     return guarded([&]() -> Result<SampleGrid> {
-        return makeGrid(m_impl->run.model->sample(m_impl->withClassifier(request)),
-                        std::max(1, cols), std::move(rowLabels));
+        // Samples first: the step callback reads rowLabels while they are drawn.
+        const auto samples = m_impl->run.model->sample(r);
+        return makeGrid(samples, cols, std::move(rowLabels));
     });
 }
 
 Result<SampleGrid> RunSampler::classGrid(std::uint64_t seed, int cols, int maxRows,
-                                         SampleRequest settings) {
+                                         SampleRequest settings, const StepFn& onStep) {
     const auto& names = data().classNames;
     const int rows = std::min<int>(static_cast<int>(names.size()), std::max(1, maxRows));
     settings.count = std::int64_t(rows) * std::max(1, cols);
@@ -114,7 +123,7 @@ Result<SampleGrid> RunSampler::classGrid(std::uint64_t seed, int cols, int maxRo
         labels.push_back(names[static_cast<std::size_t>(r)]);
         for (int c = 0; c < std::max(1, cols); ++c) settings.labels.push_back(r);
     }
-    auto out = grid(settings, cols, std::move(labels));
+    auto out = grid(settings, cols, std::move(labels), onStep);
     if (out) out->step = step();
     return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,12 +38,17 @@ public:
     Result<void> setGuidingClassifier(const std::filesystem::path& run);
     bool hasGuidingClassifier() const;
 
+    /// Diffusion draws step by step: the grid of the current predictions after each
+    /// denoising step, the steps done and their number; returning false stops the draw
+    /// (which then fails with "sampling stopped").
+    using StepFn = std::function<bool(const SampleGrid& grid, int done, int total)>;
+
     /// Images as a grid of `cols` columns; `rowLabels` names the rows (may be empty).
     Result<SampleGrid> grid(const SampleRequest& request, int cols,
-                            std::vector<std::string> rowLabels = {});
+                            std::vector<std::string> rowLabels = {}, const StepFn& onStep = {});
     /// One row per class (at most maxRows classes), `cols` samples each, labelled by class.
     Result<SampleGrid> classGrid(std::uint64_t seed, int cols, int maxRows = 10,
-                                 SampleRequest settings = {});
+                                 SampleRequest settings = {}, const StepFn& onStep = {});
     /// Tabular rows in original units.
     Result<TableSamples> table(const SampleRequest& request);
 

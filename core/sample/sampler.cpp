@@ -30,6 +30,10 @@ torch::Tensor sampleDiffusion(const EpsFn& eps, const DiffusionSampling& s) {
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(s.seed);
     auto x = torch::randn(s.shape, gen).to(s.device);
     if (s.initial.defined()) x = s.initial.reshape(s.shape).to(s.device, x.scalar_type());
+    const int total = static_cast<int>(timesteps.size());
+    auto report = [&](const torch::Tensor& x0, std::size_t i) {
+        if (s.onStep && !s.onStep(total - static_cast<int>(i), total, x0)) throw SamplingStopped();
+    };
     for (std::size_t i = timesteps.size(); i-- > 0;) {
         const int step = timesteps[i];
         const double ab = schedule.alphaBar(step);
@@ -52,6 +56,7 @@ torch::Tensor sampleDiffusion(const EpsFn& eps, const DiffusionSampling& s) {
                 e = (x - std::sqrt(ab) * x0) / std::sqrt(1 - ab);
             }
             x = std::sqrt(abPrev) * x0 + std::sqrt(1 - abPrev) * e;
+            report(x0, i);
             continue;
         }
         // Ancestral DDPM on the respaced chain: beta = 1 - abar_t / abar_prev, posterior
@@ -64,6 +69,7 @@ torch::Tensor sampleDiffusion(const EpsFn& eps, const DiffusionSampling& s) {
                     (std::sqrt(1 - beta) * (1 - abPrev) / (1 - ab)) * x;
         if (gradient.defined()) mean = mean + variance * gradient;
         x = i > 0 ? mean + std::sqrt(variance) * torch::randn(s.shape, gen).to(s.device) : mean;
+        report(x0, i);
     }
     return x;
 }

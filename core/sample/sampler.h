@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <vector>
 
 #include <torch/torch.h>
@@ -42,6 +43,13 @@ struct DiffusionSampling {
     torch::Device device = torch::kCPU;
     GradientFn classifierGradient;  // empty: no classifier guidance
     torch::Tensor initial;          // x_T, else drawn from the seed (which DDPM still uses)
+    /// After each step: steps done, total, the predicted x_0 (diffusion space); false stops.
+    std::function<bool(int, int, const torch::Tensor&)> onStep;
+};
+
+/// Thrown when an onStep callback stopped the sampling.
+struct SamplingStopped : std::runtime_error {
+    SamplingStopped() : std::runtime_error("sampling stopped") {}
 };
 
 /// Runs the reverse process from seeded noise (drawn on the CPU, so a seed gives the same

@@ -12,6 +12,7 @@
 #include "common/cpu.h"
 #include "models/catalog.h"
 #include "models/model.h"
+#include "run/runsampler.h"
 #include "sample/interpolate.h"
 #include "sample/sweep.h"
 #include "train/trainer.h"
@@ -251,4 +252,41 @@ TEST_F(Steering, VideosAreWrittenAsMp4OrAvi) {
     ASSERT_FALSE(bad);
     EXPECT_NE(bad.error().message.find(".mp4 or .avi"), std::string::npos);
     fs::remove_all(dir);
+}
+
+// A diffusion draw reports every denoising step (the Steer mode shows the grid converge) and
+// stops when asked to (a newer request supersedes it).
+TEST_F(Steering, DiffusionDrawsReportEachStepAndStopWhenAsked) {
+    const auto run = tempDir("ddpm-run");
+    ll::Trainer trainer({.dataset = {.source = "fashion-mnist", .limit = 200},
+                         .model = "ddpm",
+                         .settings = smallDdpm(),
+                         .steps = 2,
+                         .batchSize = 8,
+                         .sampleEvery = 100,
+                         .runDir = run},
+                        {});
+    std::stop_source never;
+    ASSERT_EQ(trainer.run(never.get_token()).outcome, ll::TrainFinished::Outcome::Completed);
+    auto sampler = ll::RunSampler::open(run);
+    ASSERT_TRUE(sampler) << sampler.error().message;
+    std::vector<int> seen;
+    auto grid = (*sampler)->classGrid(3, 4, 2, {.guidance = 1},
+                                      [&](const ll::SampleGrid& g, int done, int total) {
+                                          EXPECT_EQ(total, 10);
+                                          EXPECT_EQ(g.rows, 2);
+                                          EXPECT_EQ(g.cols, 4);
+                                          EXPECT_EQ(g.rowLabels.size(), 2u);
+                                          seen.push_back(done);
+                                          return true;
+                                      });
+    ASSERT_TRUE(grid) << grid.error().message;
+    EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+    int calls = 0;
+    auto stopped = (*sampler)->classGrid(
+        3, 4, 2, {}, [&](const ll::SampleGrid&, int, int) { return ++calls < 3; });
+    ASSERT_FALSE(stopped);
+    EXPECT_EQ(stopped.error().message, "sampling stopped");
+    EXPECT_EQ(calls, 3);
+    fs::remove_all(run);
 }
