@@ -3,11 +3,14 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDateTime>
+#include <QDir>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPointer>
 #include <QPushButton>
 #include <QSlider>
@@ -19,6 +22,7 @@
 #include "rangeslider.h"
 #include "run/runfolder.h"
 #include "run/runsampler.h"
+#include "sample/sweep.h"
 
 namespace ll::widgets {
 
@@ -153,6 +157,44 @@ SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
     auto* vaeForm = new QFormLayout(m_vaeBox);
     vaeForm->addRow(tr("Temperature"), withValue(m_temperature, m_temperatureValue));
 
+    auto* sweepBox = new QGroupBox(tr("Sweep"));
+    sweepBox->setToolTip(
+        tr("An X/Y grid over two settings, every other setting as above; "
+           "saved as a PNG with a JSON sidecar in the run's sweeps folder"));
+    m_sweepX = new QComboBox;
+    m_sweepY = new QComboBox;
+    m_sweepX->setObjectName(QStringLiteral("sweepX"));
+    m_sweepY->setObjectName(QStringLiteral("sweepY"));
+    for (const char* axis :
+         {"guidance", "steps", "class", "seed", "checkpoint", "truncation", "temperature"}) {
+        m_sweepX->addItem(QLatin1String(axis));
+        m_sweepY->addItem(QLatin1String(axis));
+    }
+    m_sweepXValues = new QLineEdit(QStringLiteral("0, 1, 2, 4"));
+    m_sweepYValues = new QLineEdit(QStringLiteral("0, 1, 2"));
+    m_sweepXValues->setObjectName(QStringLiteral("sweepXValues"));
+    m_sweepYValues->setObjectName(QStringLiteral("sweepYValues"));
+    m_sweepY->setCurrentText(QStringLiteral("class"));
+    m_sweepButton = new QPushButton(tr("Run sweep"));
+    m_sweepButton->setObjectName(QStringLiteral("sweepRunButton"));
+    m_sweepStop = new QPushButton(tr("Stop"));
+    m_sweepStop->setEnabled(false);
+    auto* sweepForm = new QFormLayout(sweepBox);
+    auto axisRow = [](QComboBox* axis, QLineEdit* values) {
+        auto* row = new QWidget;
+        auto* l = new QHBoxLayout(row);
+        l->setContentsMargins(0, 0, 0, 0);
+        l->addWidget(axis);
+        l->addWidget(values, 1);
+        return row;
+    };
+    sweepForm->addRow(tr("Columns"), axisRow(m_sweepX, m_sweepXValues));
+    sweepForm->addRow(tr("Rows"), axisRow(m_sweepY, m_sweepYValues));
+    auto* sweepButtons = new QHBoxLayout;
+    sweepButtons->addWidget(m_sweepButton);
+    sweepButtons->addWidget(m_sweepStop);
+    sweepForm->addRow(sweepButtons);
+
     m_status = new QLabel;
     m_status->setObjectName(QStringLiteral("steerStatus"));
     m_status->setWordWrap(true);
@@ -168,6 +210,7 @@ SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
     layout->addWidget(m_diffusionBox);
     layout->addWidget(m_ganBox);
     layout->addWidget(m_vaeBox);
+    layout->addWidget(sweepBox);
     layout->addWidget(m_status);
     layout->addWidget(m_tile);
     layout->addStretch(1);
@@ -201,6 +244,10 @@ SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
         redraw();
     });
     connect(m_reseed, &QPushButton::clicked, this, &SteerPanel::reseed);
+    connect(m_sweepButton, &QPushButton::clicked, this, &SteerPanel::runSweep);
+    connect(m_sweepStop, &QPushButton::clicked, this, [this] {
+        if (m_sweepStopFlag) m_sweepStopFlag->store(true);
+    });
     setRun({});
 }
 
@@ -447,6 +494,114 @@ void SteerPanel::finish(Outcome out) {
         Q_EMIT gridReady(*out.grid, caption, out.draw.preview);
     }
     if (next && next->run == m_runDir) start(std::move(*next));
+}
+
+void SteerPanel::runSweep() {
+    if (m_runDir.isEmpty() || m_busy) return;
+    auto axis = [](QComboBox* name, QLineEdit* values) {
+        QString text = values->text();
+        text.remove(QLatin1Char(' '));
+        return ll::parseSweepAxis((name->currentText() + QLatin1Char('=') + text).toStdString());
+    };
+    auto x = axis(m_sweepX, m_sweepXValues);
+    auto y = axis(m_sweepY, m_sweepYValues);
+    if (!x || !y) {
+        const QString why = QString::fromStdString((!x ? x : y).error().message);
+        m_status->setText(why);
+        Q_EMIT message(why);
+        return;
+    }
+    const QString dir = m_runDir + QStringLiteral("/sweeps");
+    QDir().mkpath(dir);
+    const QString out =
+        dir + QStringLiteral("/sweep-%1.png")
+                  .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss")));
+    ll::SweepRequest request{.run = m_runDir.toStdString(),
+                             .x = *x,
+                             .y = *y,
+                             .base = this->request(false),
+                             .defaultClass = std::max(0, m_classMode->currentData().toInt())};
+    request.base.labels.clear();
+    request.base.mixture.clear();
+    const int rows = int(y->values.size()), cols = int(x->values.size());
+    QStringList columns;
+    for (double v : x->values) columns << QString::number(v);
+    std::vector<std::string> rowLabels;
+    for (double v : y->values)
+        rowLabels.push_back(y->axis == ll::SweepAxis::Class && v < m_classNames.size()
+                                ? m_classNames[std::size_t(v)]
+                                : m_sweepY->currentText().toStdString() + " " +
+                                      QString::number(v).toStdString());
+    const QString caption = tr("Sweep: columns %1 = %2; saved to %3")
+                                .arg(m_sweepX->currentText(), columns.join(QStringLiteral(", ")),
+                                     QFileInfo(out).fileName());
+    m_busy = true;
+    m_sweepGrid = {};
+    m_sweepButton->setEnabled(false);
+    m_sweepStop->setEnabled(true);
+    m_sweepStopFlag = std::make_shared<std::atomic<bool>>(false);
+    m_status->setText(tr("Sweeping: 0 of %1 cells").arg(rows * cols));
+    QPointer<SteerPanel> self(this);
+    auto stop = m_sweepStopFlag;
+    auto onCell = [self, stop, rows, cols, rowLabels, caption](int r, int c,
+                                                               const ll::SampleGrid& tile) {
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, r, c, tile, rows, cols, rowLabels, caption] {
+                if (!self) return;
+                auto& g = self->m_sweepGrid;
+                if (g.empty()) {  // the first cell fixes the tile size
+                    g.rows = rows;
+                    g.cols = cols;
+                    g.tileWidth = tile.tileWidth;
+                    g.tileHeight = tile.tileHeight;
+                    g.rgba.assign(std::size_t(g.atlasWidth()) * g.atlasHeight() * 4, 0);
+                    g.rowLabels = rowLabels;
+                }
+                if (tile.tileWidth != g.tileWidth || tile.tileHeight != g.tileHeight) return;
+                for (int py = 0; py < g.tileHeight; ++py)
+                    std::copy_n(
+                        tile.rgba.begin() + std::ptrdiff_t(py) * g.tileWidth * 4, g.tileWidth * 4,
+                        g.rgba.begin() + (std::ptrdiff_t(r * g.tileHeight + py) * g.atlasWidth() +
+                                          std::ptrdiff_t(c) * g.tileWidth) *
+                                             4);
+                self->m_status->setText(
+                    tr("Sweeping: %1 of %2 cells").arg(r * cols + c + 1).arg(rows * cols));
+                Q_EMIT self->gridReady(g, caption, true);
+            },
+            Qt::QueuedConnection);
+        return !stop->load();
+    };
+    struct SweepOutcome {
+        QString error;
+    };
+    runInBackground<SweepOutcome>(
+        this,
+        [request, out, onCell]() {
+            try {
+                auto file = ll::runSweep(request, out.toStdString(), onCell);
+                return SweepOutcome{file ? QString()
+                                         : QString::fromStdString(file.error().message)};
+            } catch (const std::exception& e) {
+                return SweepOutcome{QString::fromUtf8(e.what())};
+            }
+        },
+        [this, out, caption](SweepOutcome result) {
+            m_busy = false;
+            m_sweepButton->setEnabled(true);
+            m_sweepStop->setEnabled(false);
+            if (!result.error.isEmpty()) {
+                m_status->setText(result.error);
+                Q_EMIT message(result.error);
+            } else {
+                m_status->setText(tr("Sweep saved: %1 (+ .json)").arg(out));
+                if (!m_sweepGrid.empty()) Q_EMIT gridReady(m_sweepGrid, caption, false);
+            }
+            if (m_pending) {  // a control moved meanwhile
+                auto next = std::move(m_pending);
+                start(std::move(*next));
+            }
+        });
 }
 
 void SteerPanel::describeTile(int index) {

@@ -16,6 +16,7 @@ class QCheckBox;
 class QComboBox;
 class QGroupBox;
 class QLabel;
+class QLineEdit;
 class QPushButton;
 class QSlider;
 class QSpinBox;
@@ -58,6 +59,8 @@ public Q_SLOTS:
     void reseed();
     /// Tells what made a tile: its class, seed and the settings.
     void describeTile(int index);
+    /// Draws the X/Y sweep the Sweep box asks for, cell by cell, into <run>/sweeps/.
+    void runSweep();
 
 Q_SIGNALS:
     void gridReady(const ll::SampleGrid& grid, const QString& caption, bool preview);
@@ -115,6 +118,14 @@ private:
     QLabel* m_temperatureValue;
     QLabel* m_status;
     QLabel* m_tile;
+    QComboBox* m_sweepX;
+    QComboBox* m_sweepY;
+    QLineEdit* m_sweepXValues;
+    QLineEdit* m_sweepYValues;
+    QPushButton* m_sweepButton;
+    QPushButton* m_sweepStop;
+    std::shared_ptr<std::atomic<bool>> m_sweepStopFlag;
+    ll::SampleGrid m_sweepGrid;
 };
 
 }  // namespace ll::widgets

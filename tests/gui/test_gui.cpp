@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileInfo>
@@ -596,6 +597,24 @@ void GuiTest::steerSliderRedrawsTheSameSeeds() {
     QVERIFY(steer->findChild<QLabel*>(QStringLiteral("steerTile"))
                 ->text()
                 .contains(QStringLiteral("seed 1")));
+
+    // A sweep streams its cells into the grid and saves the picture and its sidecar.
+    steer->findChild<QComboBox*>(QStringLiteral("sweepX"))
+        ->setCurrentText(QStringLiteral("temperature"));
+    steer->findChild<QLineEdit*>(QStringLiteral("sweepXValues"))
+        ->setText(QStringLiteral("0.5, 1.5, 2"));
+    steer->findChild<QComboBox*>(QStringLiteral("sweepY"))->setCurrentText(QStringLiteral("class"));
+    steer->findChild<QLineEdit*>(QStringLiteral("sweepYValues"))->setText(QStringLiteral("0, 9"));
+    const int cellsBefore = int(drawn.count());
+    QTest::mouseClick(steer->findChild<QPushButton*>(QStringLiteral("sweepRunButton")),
+                      Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy() && drawn.count() >= cellsBefore + 7, 60000);
+    QCOMPARE(w->gridView()->grid().rows, 2);
+    QCOMPARE(w->gridView()->grid().cols, 3);
+    QCOMPARE(w->gridView()->grid().rowLabels.front(), std::string("T-shirt/top"));
+    const QStringList sweeps = QDir(runs->runs().front() + QStringLiteral("/sweeps"))
+                                   .entryList({QStringLiteral("*.png*")});
+    QCOMPARE(sweeps.size(), 2);  // the PNG and its JSON sidecar
 }
 
 QTEST_MAIN(GuiTest)
