@@ -23,6 +23,7 @@
 #include "common/cpu.h"
 #include "data/loader.h"
 #include "models/model.h"
+#include "pythonrun.h"
 
 #ifndef LATENTLAB_BENCH_DIR
 #define LATENTLAB_BENCH_DIR "bench"
@@ -146,28 +147,7 @@ std::optional<nlohmann::json> runPython(const Options& opt, bool tuned) {
            std::to_string(opt.warmup) + " --steps " + std::to_string(opt.steps) + " --batch " +
            std::to_string(opt.batch) + " --max-seconds " + formatNumber(opt.maxSeconds) +
            (tuned ? " --tuned" : "");
-    std::fflush(stdout);
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (!pipe) {
-        std::fprintf(stderr, "bench_cvae: cannot start: %s\n", cmd.c_str());
-        return std::nullopt;
-    }
-    std::string out;
-    char buf[4096];
-    while (std::size_t got = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, got);
-    const int status = pclose(pipe);
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    // The JSON line is the last non-empty line of the output.
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    const std::string last =
-        out.substr(out.find_last_of('\n') == std::string::npos ? 0 : out.find_last_of('\n') + 1);
-    auto json = nlohmann::json::parse(last, nullptr, false);
-    if (code != 0 || json.is_discarded() || !json.contains("ms_per_step")) {
-        std::fprintf(stderr, "bench_cvae: the Python reference failed (exit code %d): %s\n%s\n",
-                     code, cmd.c_str(), out.c_str());
-        return std::nullopt;
-    }
-    return json;
+    return bench::runPythonJson(cmd, "bench_cvae", "ms_per_step");
 }
 
 Timing pythonTiming(const nlohmann::json& j) {

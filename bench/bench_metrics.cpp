@@ -27,6 +27,7 @@
 #include "eval/features.h"
 #include "eval/metrics.h"
 #include "models/model.h"
+#include "pythonrun.h"
 #include "run/runloader.h"
 
 #ifndef LATENTLAB_BENCH_DIR
@@ -140,28 +141,7 @@ std::optional<nlohmann::json> runPython(const Options& opt, const fs::path& real
                             std::to_string(kKidSubsets) + " --kid-size " +
                             std::to_string(kKidSize) + " --seed " + std::to_string(kKidSeed) +
                             " -k " + std::to_string(kNeighbours);
-    std::fflush(stdout);
-    FILE* pipe = popen(cmd.c_str(), "r");
-    if (!pipe) {
-        std::fprintf(stderr, "bench_metrics: cannot start: %s\n", cmd.c_str());
-        return std::nullopt;
-    }
-    std::string out;
-    char buf[4096];
-    while (std::size_t got = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, got);
-    const int status = pclose(pipe);
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    // The JSON line is the last non-empty line of the output.
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    const std::string last =
-        out.substr(out.find_last_of('\n') == std::string::npos ? 0 : out.find_last_of('\n') + 1);
-    auto json = nlohmann::json::parse(last, nullptr, false);
-    if (code != 0 || json.is_discarded() || !json.contains("ms")) {
-        std::fprintf(stderr, "bench_metrics: the Python reference failed (exit code %d): %s\n%s\n",
-                     code, cmd.c_str(), out.c_str());
-        return std::nullopt;
-    }
-    return json;
+    return bench::runPythonJson(cmd, "bench_metrics", "ms");
 }
 
 /// The medians of the C++ stages and the values of the last repeat.

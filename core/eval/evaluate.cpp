@@ -85,32 +85,17 @@ struct Stage {
     bool operator()(double fraction) const { return !progress || progress(name, fraction); }
 };
 
-/// `count` samples (classes cycled unless request.labels says otherwise) in batches with
-/// seeds seed, seed + 1, ..., as classifierAgreement and sampleFeatures draw them.
+/// `count` samples and their classes, drawn as every score draws them (drawSampleBatches).
 Result<std::pair<Tensor, Tensor>> drawSamples(GenerativeModel& generator, SampleRequest request,
                                               std::int64_t count, const Stage& stage) {
-    const int k = generator.shape().numClasses;
-    const auto labels = request.labels;
-    const std::uint64_t seed = request.seed;
     std::vector<Tensor> images, classes;
-    for (std::int64_t start = 0, batch = 0; start < count; start += kBatch, ++batch) {
-        const auto n = std::min(kBatch, count - start);
-        request.count = n;
-        request.seed = seed + static_cast<std::uint64_t>(batch);
-        request.labels.clear();
-        for (std::int64_t i = start; i < start + n; ++i)
-            request.labels.push_back(
-                labels.empty() ? i % k : labels[static_cast<std::size_t>(i) % labels.size()]);
-        for (auto l : request.labels)
-            if (l < 0 || l >= k) return fail("no class " + std::to_string(l));
-        try {
-            images.push_back(generator.sample(request).to(torch::kCPU, torch::kFloat32));
-        } catch (const std::exception& e) {
-            return fail(e.what());
-        }
-        classes.push_back(torch::tensor(request.labels, torch::kInt64));
-        if (!stage(double(start + n) / double(count))) return fail("cancelled");
-    }
+    auto done = drawSampleBatches(generator, std::move(request), count, kBatch,
+                                  [&](const Tensor& samples, const Tensor& labels, double f) {
+                                      images.push_back(samples);
+                                      classes.push_back(labels);
+                                      return Result<bool>(stage(f));
+                                  });
+    if (!done) return tl::unexpected(done.error());
     return std::pair{torch::cat(images), torch::cat(classes)};
 }
 

@@ -42,34 +42,51 @@ Result<torch::Tensor> extractFeatures(GenerativeModel* extractor, const torch::T
     return torch::cat(parts).to(torch::kCPU, torch::kFloat32).contiguous();
 }
 
-Result<torch::Tensor> sampleFeatures(GenerativeModel& generator, GenerativeModel* extractor,
-                                     SampleRequest request, std::int64_t count,
-                                     const ProgressFn& progress) {
+Result<void> drawSampleBatches(GenerativeModel& generator, SampleRequest request,
+                               std::int64_t count, std::int64_t batchSize,
+                               const SampleBatchFn& onBatch) {
     if (!generator.generates()) return fail("'" + generator.name() + "' does not generate");
-    if (count < 1) return fail("features need at least 1 sample");
+    if (count < 1) return fail("nothing to draw (count is 0)");
     const int k = generator.shape().numClasses;
     const auto labels = request.labels;
     const std::uint64_t seed = request.seed;
-    std::vector<torch::Tensor> parts;
-    for (std::int64_t start = 0, batch = 0; start < count; start += kBatch, ++batch) {
-        const auto n = std::min(kBatch, count - start);
+    for (std::int64_t start = 0, batch = 0; start < count; start += batchSize, ++batch) {
+        const auto n = std::min(batchSize, count - start);
         request.count = n;
         request.seed = seed + static_cast<std::uint64_t>(batch);
         request.labels.clear();
         for (std::int64_t i = start; i < start + n; ++i)
             request.labels.push_back(
                 labels.empty() ? i % k : labels[static_cast<std::size_t>(i) % labels.size()]);
+        for (auto l : request.labels)
+            if (l < 0 || l >= k) return fail("no class " + std::to_string(l));
         torch::Tensor samples;
         try {
-            samples = generator.sample(request);
+            samples = generator.sample(request).to(torch::kCPU, torch::kFloat32);
         } catch (const std::exception& e) {  // a steering setting the family cannot do
             return fail(e.what());
         }
-        auto features = extractFeatures(extractor, samples);
-        if (!features) return features;
-        parts.push_back(*features);
-        if (progress && !progress(double(start + n) / double(count))) return fail("cancelled");
+        auto go = onBatch(samples, torch::tensor(request.labels, torch::kInt64),
+                          double(start + n) / double(count));
+        if (!go) return tl::unexpected(go.error());
+        if (!*go) return fail("cancelled");
     }
+    return {};
+}
+
+Result<torch::Tensor> sampleFeatures(GenerativeModel& generator, GenerativeModel* extractor,
+                                     SampleRequest request, std::int64_t count,
+                                     const ProgressFn& progress) {
+    std::vector<torch::Tensor> parts;
+    auto done = drawSampleBatches(
+        generator, std::move(request), count, kBatch,
+        [&](const torch::Tensor& samples, const torch::Tensor&, double f) -> Result<bool> {
+            auto features = extractFeatures(extractor, samples);
+            if (!features) return tl::unexpected(features.error());
+            parts.push_back(*features);
+            return !progress || progress(f);
+        });
+    if (!done) return tl::unexpected(done.error());
     return torch::cat(parts);
 }
 

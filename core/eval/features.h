@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include <torch/types.h>
 
@@ -15,6 +16,16 @@ namespace ll {
 /// (raw pixels or standardised rows). The extractor must know data of x's shape.
 Result<torch::Tensor> extractFeatures(GenerativeModel* extractor, const torch::Tensor& x,
                                       const ProgressFn& progress = {});
+
+/// Draws `count` samples of `generator` in batches of `batchSize` with seeds request.seed,
+/// request.seed + 1, ..., classes cycled unless request.labels says otherwise (the order
+/// every score draws in), handing each batch (samples, their int64 classes, the fraction
+/// done) to `onBatch`; onBatch returning false cancels ("cancelled").
+using SampleBatchFn = std::function<Result<bool>(const torch::Tensor& samples,
+                                                 const torch::Tensor& labels, double done)>;
+Result<void> drawSampleBatches(GenerativeModel& generator, SampleRequest request,
+                               std::int64_t count, std::int64_t batchSize,
+                               const SampleBatchFn& onBatch);
 
 /// Features of `count` samples of `generator`, drawn as classifierAgreement draws them:
 /// batches with seeds request.seed, request.seed + 1, ..., classes cycled unless

@@ -83,6 +83,8 @@ private:
     // A small CVAE (fast on 2 cores) for `steps` steps, chosen through the panel's editors.
     void chooseSmallModel(MainWindow& w, int steps, int sampleEvery = 20,
                           int checkpointEvery = 1000);
+    // Loads 2,000 Fashion-MNIST images and trains the small CVAE on them to the end.
+    void trainOnFashion(MainWindow& w, int steps, int sampleEvery, int checkpointEvery = 1000);
 
     QVulkanInstance m_vulkan;
     QTemporaryDir m_workspace;
@@ -418,19 +420,23 @@ void GuiTest::compareAndSampleRunsFromTheBrowser() {
     QCOMPARE(w->tabularView()->generated().rows, first.rows);
 }
 
+void GuiTest::trainOnFashion(MainWindow& w, int steps, int sampleEvery, int checkpointEvery) {
+    QSignalSpy ready(w.dataPanel(), &ll::widgets::DataPanel::previewReady);
+    w.dataPanel()->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(2000);
+    QTest::mouseClick(button(w, "loadButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+    QSignalSpy trained(w.trainingJob(), &TrainingJob::finished);
+    chooseSmallModel(w, steps, sampleEvery, checkpointEvery);
+    QTest::mouseClick(button(w, "trainButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+}
+
 // Inspect: evaluate a run from the panel while the event loop keeps running, read the scores,
 // the nearest neighbours and a data-copying cell, metrics over every checkpoint, and cancel.
 void GuiTest::inspectEvaluatesARunOnAWorkerThread() {
     QTemporaryDir ws;
     auto w = makeWindow(ws.path());
-    QSignalSpy ready(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
-    w->dataPanel()->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(2000);
-    QTest::mouseClick(button(*w, "loadButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
-    QSignalSpy trained(w->trainingJob(), &TrainingJob::finished);
-    chooseSmallModel(*w, 60, 20, 30);
-    QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+    trainOnFashion(*w, 60, 20, 30);
 
     auto* runs = w->runsBrowser();
     runs->refresh();
@@ -554,14 +560,7 @@ void GuiTest::inspectTrainsAnExtractorForOtherData() {
 void GuiTest::steerSliderRedrawsTheSameSeeds() {
     QTemporaryDir ws;
     auto w = makeWindow(ws.path());
-    QSignalSpy ready(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
-    w->dataPanel()->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(2000);
-    QTest::mouseClick(button(*w, "loadButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
-    QSignalSpy trained(w->trainingJob(), &TrainingJob::finished);
-    chooseSmallModel(*w, 200, 100);
-    QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+    trainOnFashion(*w, 200, 100);
     auto* runs = w->runsBrowser();
     runs->refresh();
     runs->selectRuns({runs->runs().front()});
