@@ -33,6 +33,7 @@
 #include "run/runfolder.h"
 #include "run/runloader.h"
 #include "sample/interpolate.h"
+#include "sample/latentmap.h"
 #include "sample/sweep.h"
 #include "train/trainer.h"
 
@@ -668,6 +669,55 @@ int runInterpolate(const InterpolateArgs& a) {
     return 0;
 }
 
+struct LatentsArgs {
+    std::string run;
+    std::string dataset;
+    std::int64_t count = 2000;
+    std::uint64_t seed = 0;
+    int directions = 8;
+    std::string out;
+    std::string directionsOut;
+    std::int64_t checkpoint = -1;
+};
+
+int runLatents(const LatentsArgs& a) {
+    if (!a.out.ends_with(".csv")) return fail("latents: --out must name a .csv file");
+    if (!a.directionsOut.empty() && !a.directionsOut.ends_with(".npy"))
+        return fail("latents: --directions-out must name a .npy file");
+    auto opened =
+        ll::openRun(a.run, a.checkpoint >= 0 ? std::optional(a.checkpoint) : std::nullopt);
+    if (!opened) return fail(opened.error().message);
+    auto& model = *opened->model;
+    std::optional<ll::Dataset> data;
+    if (model.encodes()) {
+        ll::DatasetSpec spec = opened->config.dataset;
+        if (!a.dataset.empty()) spec = {.source = a.dataset};
+        auto loaded = ll::loadDataset(spec);
+        if (!loaded) return fail("latents: " + loaded.error().message);
+        if (loaded->classNames != opened->data.classNames)
+            return fail("latents: " + spec.source + " has other classes than the run's data");
+        data = std::move(*loaded);
+    }
+    ll::applyThreadSettings(model.workload());
+    auto map = ll::buildLatentMap(model, data ? &*data : nullptr, a.count, a.seed, a.directions);
+    if (!map) return fail("latents: " + map.error().message);
+    if (auto ok = ll::writeLatentMapCsv(*map, opened->data.classNames, a.out); !ok)
+        return fail(ok.error().message);
+    if (!a.directionsOut.empty()) {
+        std::vector<float> flat;
+        for (const auto& d : map->directions) flat.insert(flat.end(), d.begin(), d.end());
+        auto t = torch::tensor(flat).view({std::int64_t(map->directions.size()), map->dims});
+        if (auto ok = ll::writeNpy(a.directionsOut, t); !ok) return fail(ok.error().message);
+    }
+    std::printf(
+        "wrote %s: %zu points (%s) in a %d-dimensional latent space; spread along the "
+        "leading directions:",
+        a.out.c_str(), map->x.size(), data ? "drawn and encoded" : "drawn", map->dims);
+    for (float s : map->spread) std::printf(" %.3g", s);
+    std::printf("\n");
+    return 0;
+}
+
 struct TrainExtractorArgs {
     std::string dataset = "fashion-mnist";
     std::string split = "train";
@@ -1110,6 +1160,22 @@ int main(int argc, char** argv) {
     interpCmd->add_option("--fps", interp.fps, "Video frames per second")->capture_default_str();
     interp.steer.add(interpCmd);
 
+    LatentsArgs latents;
+    auto* latentsCmd = app.add_subcommand(
+        "latents",
+        "A run's latent space on its two leading principal axes: drawn latents and, "
+        "for the VAE family, encoded data; CSV, and the principal directions (.npy)");
+    latentsCmd->add_option("--run", latents.run, "Run folder")->required();
+    latentsCmd->add_option("--dataset", latents.dataset, "Data to encode (default: the run's)");
+    latentsCmd->add_option("--count", latents.count, "Points of each kind")->capture_default_str();
+    latentsCmd->add_option("--seed", latents.seed, "Seed")->capture_default_str();
+    latentsCmd->add_option("--checkpoint", latents.checkpoint, "Checkpoint step (default: latest)");
+    latentsCmd->add_option("--directions", latents.directions, "Principal directions to find")
+        ->capture_default_str();
+    latentsCmd->add_option("--out", latents.out, ".csv of the points")->required();
+    latentsCmd->add_option("--directions-out", latents.directionsOut,
+                           ".npy of the principal directions (one row each)");
+
     TrainExtractorArgs extractorArgs;
     auto* extractorCmd = app.add_subcommand(
         "train-extractor",
@@ -1211,6 +1277,7 @@ int main(int argc, char** argv) {
         if (extractorCmd->parsed()) return runTrainExtractor(extractorArgs);
         if (sweepCmd->parsed()) return runSweep(sweep);
         if (interpCmd->parsed()) return runInterpolate(interp);
+        if (latentsCmd->parsed()) return runLatents(latents);
         if (classifyCmd->parsed()) return runClassify(classify);
         if (metricsCmd->parsed()) return runMetrics(metrics);
         if (featuresCmd->parsed()) return runFeatures(feats);

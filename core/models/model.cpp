@@ -115,6 +115,10 @@ torch::Tensor GenerativeModel::latents(const SampleRequest&) {
     throw std::logic_error("model '" + name() + "' has no latent space");
 }
 
+torch::Tensor GenerativeModel::encodeLatents(const torch::Tensor&, const torch::Tensor&) {
+    throw std::logic_error("model '" + name() + "' has no encoder");
+}
+
 torch::Tensor GenerativeModel::decodeLatents(const torch::Tensor&, const SampleRequest&) {
     throw std::logic_error("model '" + name() + "' has no latent space");
 }

@@ -63,6 +63,10 @@ public:
     /// from its seed); decodeLatents() draws from given latents under the request's
     /// condition and steering, so that decodeLatents(latents(r), r) == sample(r).
     virtual bool hasLatents() const { return false; }
+    /// Models with an encoder (the VAE family): the posterior means of x (labels y), in the
+    /// space decodeLatents() takes.
+    virtual bool encodes() const { return false; }
+    virtual torch::Tensor encodeLatents(const torch::Tensor& x, const torch::Tensor& y);
     virtual torch::Tensor latents(const SampleRequest& request);
     virtual torch::Tensor decodeLatents(const torch::Tensor& z, const SampleRequest& request);
 

@@ -211,6 +211,12 @@ torch::Tensor Vae::latents(const SampleRequest& request) {
                                    : seededNormal({n, m_net->latent}, request.seed, m_device);
 }
 
+torch::Tensor Vae::encodeLatents(const torch::Tensor& x, const torch::Tensor& y) {
+    torch::NoGradGuard noGrad;
+    m_net->eval();
+    return encode(x, y).first.to(torch::kCPU);
+}
+
 torch::Tensor Vae::decodeLatents(const torch::Tensor& z, const SampleRequest& request) {
     torch::NoGradGuard noGrad;
     m_net->eval();

@@ -58,6 +58,8 @@ public:
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     torch::Tensor sample(const SampleRequest& request) override;
     bool hasLatents() const override { return true; }
+    bool encodes() const override { return true; }
+    torch::Tensor encodeLatents(const torch::Tensor& x, const torch::Tensor& y) override;
     torch::Tensor latents(const SampleRequest& request) override;
     torch::Tensor decodeLatents(const torch::Tensor& z, const SampleRequest& request) override;
     double learningRate() const override { return adamLearningRate(*m_optimizer); }

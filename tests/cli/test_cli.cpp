@@ -294,6 +294,23 @@ TEST(Cli, SampleSteeringOptionsAndSweep) {
     ASSERT_EQ(i.exitCode, 0) << i.output;
     EXPECT_TRUE(fs::exists(strip));
     EXPECT_GT(fs::file_size(video), 1000u);
+
+    const fs::path map = scratch() / "latents.csv", dirs = scratch() / "directions.npy";
+    const auto l = cli("latents --run " + run.string() + " --count 100 --directions 4 --out " +
+                       map.string() + " --directions-out " + dirs.string());
+    ASSERT_EQ(l.exitCode, 0) << l.output;
+    std::ifstream csv(map);
+    std::string line;
+    std::getline(csv, line);
+    EXPECT_EQ(line, "kind,index,class,class_name,pc1,pc2");
+    int drawn = 0, real = 0;
+    while (std::getline(csv, line)) (line.starts_with("real,") ? real : drawn)++;
+    EXPECT_EQ(drawn, 100);
+    EXPECT_EQ(real, 100);  // the cvae encodes its training data
+    auto directions = ll::readNpy(dirs);
+    ASSERT_TRUE(directions);
+    EXPECT_EQ(directions->size(0), 4);
+    EXPECT_EQ(directions->size(1), 16);  // the cvae's latent width
 }
 
 // A run killed with SIGKILL mid-training resumes from its last checkpoint; nothing it left

@@ -10,10 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/cpu.h"
+#include "data/loader.h"
 #include "models/catalog.h"
 #include "models/model.h"
 #include "run/runsampler.h"
 #include "sample/interpolate.h"
+#include "sample/latentmap.h"
 #include "sample/sweep.h"
 #include "train/trainer.h"
 
@@ -289,4 +291,45 @@ TEST_F(Steering, DiffusionDrawsReportEachStepAndStopWhenAsked) {
     EXPECT_EQ(stopped.error().message, "sampling stopped");
     EXPECT_EQ(calls, 3);
     fs::remove_all(run);
+}
+
+// The latent map: drawn and encoded points on the two leading principal axes, orthonormal
+// directions ordered by spread, and a step along the first direction changes the image.
+TEST_F(Steering, LatentMapsProjectOnThePrincipalAxes) {
+    auto data = ll::loadDataset({.source = "fashion-mnist", .limit = 600, .seed = 3});
+    ASSERT_TRUE(data) << data.error().message;
+    auto model = build("vae");
+    ASSERT_TRUE(model);
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(5);
+    for (int i = 0; i < 100; ++i) {
+        const auto rows = torch::randint(data->size(), {64}, gen, torch::kInt64);
+        model->trainStep(data->x.index_select(0, rows), data->y.index_select(0, rows));
+    }
+    auto map = ll::buildLatentMap(*model, &*data, 300, 1, 4);
+    ASSERT_TRUE(map) << map.error().message;
+    ASSERT_EQ(map->x.size(), 600u);  // 300 drawn, 300 encoded
+    EXPECT_EQ(std::count(map->real.begin(), map->real.end(), 1), 300);
+    ASSERT_EQ(map->directions.size(), 4u);
+    for (std::size_t i = 1; i < map->spread.size(); ++i)
+        EXPECT_GE(map->spread[i - 1], map->spread[i]);
+    const auto d0 = torch::tensor(map->directions[0]), d1 = torch::tensor(map->directions[1]);
+    EXPECT_NEAR(d0.norm().item<double>(), 1.0, 1e-5);
+    EXPECT_NEAR(d0.dot(d1).item<double>(), 0.0, 1e-5);
+    // The encoded rows carry their data's classes.
+    for (std::size_t i = 0; i < map->x.size(); ++i)
+        if (map->real[i]) {
+            EXPECT_EQ(map->label[i], data->y[map->index[i]].item<std::int64_t>());
+        }
+    const auto mean = torch::tensor(map->mean).unsqueeze(0);
+    const auto moved = mean + 3 * map->spread[0] * d0.unsqueeze(0);
+    const ll::SampleRequest r{.count = 1};
+    EXPECT_GT(
+        (model->decodeLatents(moved, r) - model->decodeLatents(mean, r)).abs().max().item<double>(),
+        0.05);
+    auto gan = build("dcgan");
+    auto drawnOnly = ll::buildLatentMap(*gan, &*data, 50, 1, 2);
+    ASSERT_TRUE(drawnOnly) << drawnOnly.error().message;
+    EXPECT_EQ(drawnOnly->x.size(), 50u);  // a GAN encodes nothing
+    auto classifier = ll::createModel("classifier", kGray28, {});
+    EXPECT_FALSE(ll::buildLatentMap(**classifier, nullptr, 50, 1));
 }

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace ll {
+
+class GenerativeModel;
+struct Dataset;
+
+/// A model's latent space seen from above: latents of real data (encoded, VAE family) and of
+/// the model's own draws (their seeds' latents), projected on the two leading principal axes
+/// of them all, with the leading principal directions for sliders (GANSpace, Haerkoenen et
+/// al. 2020). Torch-free: the window draws it.
+struct LatentMap {
+    int dims = 0;
+    std::vector<float> x, y;                     // each point on the map
+    std::vector<int> label;                      // its class (-1: none)
+    std::vector<std::uint8_t> real;              // 1: an encoded data row, 0: a drawn latent
+    std::vector<std::int64_t> index;             // the data row, or the draw's number
+    std::vector<float> mean;                     // dims
+    std::vector<std::vector<float>> directions;  // unit vectors, leading first
+    std::vector<float> spread;                   // standard deviation along each
+};
+
+/// `count` drawn latents (seed, classes in turn) and, when `data` is given and the model
+/// encodes, `count` encoded rows of it (a seeded subset); `directions` principal
+/// directions (at least 2).
+Result<LatentMap> buildLatentMap(GenerativeModel& model, const Dataset* data, std::int64_t count,
+                                 std::uint64_t seed, int directions = 8);
+
+/// Writes the map's points as CSV: kind (real / drawn), index, class, class_name, pc1, pc2.
+Result<void> writeLatentMapCsv(const LatentMap& map, const std::vector<std::string>& classNames,
+                               const std::string& path);
+
+}  // namespace ll
