@@ -16,18 +16,12 @@
 
 #include "eval/extractor.h"
 #include "evaluationjob.h"
+#include "notelabel.h"
 #include "run/runfolder.h"
 
 namespace ll::widgets {
 
 namespace {
-
-QLabel* noteLabel() {
-    auto* label = new QLabel;
-    label->setWordWrap(true);
-    label->setStyleSheet(QStringLiteral("color: palette(shadow);"));
-    return label;
-}
 
 bool isDiffusion(const std::string& model) {
     return model == "ddpm" || model == "latent-ddpm";

@@ -15,19 +15,9 @@
 
 #include "common/format.h"
 #include "models/catalog.h"
+#include "notelabel.h"
 
 namespace ll::widgets {
-
-namespace {
-
-QLabel* noteLabel() {
-    auto* label = new QLabel;
-    label->setWordWrap(true);
-    label->setStyleSheet(QStringLiteral("color: palette(mid);"));
-    return label;
-}
-
-}  // namespace
 
 TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
     m_dataset = new QLabel(tr("No dataset loaded: the Data mode loads one."));

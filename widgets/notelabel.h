@@ -1,0 +1,15 @@
+#pragma once
+
+#include <QLabel>
+
+namespace ll::widgets {
+
+/// A wrapping label in the quieter colour the panels use for explanations under a control.
+inline QLabel* noteLabel() {
+    auto* label = new QLabel;
+    label->setWordWrap(true);
+    label->setStyleSheet(QStringLiteral("color: palette(shadow);"));
+    return label;
+}
+
+}  // namespace ll::widgets
