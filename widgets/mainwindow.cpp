@@ -52,6 +52,16 @@ ll::SampleGrid gridFromImage(const QImage& image, int rows, int cols,
     return grid;
 }
 
+// A panel in a vertical scroll area without a frame.
+QScrollArea* scrolling(QWidget* panel) {
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(panel);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    return scroll;
+}
+
 }  // namespace
 
 MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace, QWidget* parent)
@@ -85,27 +95,12 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_trainPanel = new TrainPanel;
     m_panels = new QStackedWidget;
     m_panels->addWidget(m_dataPanel);
-    // The train panel grows with the model's settings: it scrolls rather than squeezes.
-    auto* trainScroll = new QScrollArea;
-    trainScroll->setWidget(m_trainPanel);
-    trainScroll->setWidgetResizable(true);
-    trainScroll->setFrameShape(QFrame::NoFrame);
-    trainScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    m_panels->addWidget(trainScroll);
+    // The panels grow with their settings (a model's, a run's): they scroll rather than squeeze.
+    m_panels->addWidget(scrolling(m_trainPanel));
     m_inspectPanel = new InspectPanel(m_workspace);
-    auto* inspectScroll = new QScrollArea;
-    inspectScroll->setWidget(m_inspectPanel);
-    inspectScroll->setWidgetResizable(true);
-    inspectScroll->setFrameShape(QFrame::NoFrame);
-    inspectScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    m_panels->addWidget(inspectScroll);
+    m_panels->addWidget(scrolling(m_inspectPanel));
     m_steerPanel = new SteerPanel(m_workspace);
-    auto* steerScroll = new QScrollArea;
-    steerScroll->setWidget(m_steerPanel);
-    steerScroll->setWidgetResizable(true);
-    steerScroll->setFrameShape(QFrame::NoFrame);
-    steerScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    m_panels->addWidget(steerScroll);
+    m_panels->addWidget(scrolling(m_steerPanel));
     auto* panelDock = new QDockWidget(tr("Data"), this);
     panelDock->setObjectName(QStringLiteral("panelDock"));
     panelDock->setFeatures(QDockWidget::DockWidgetMovable);
