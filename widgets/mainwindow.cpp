@@ -24,6 +24,8 @@
 #include "run/runfolder.h"
 #include "runsamplebar.h"
 #include "runsbrowser.h"
+#include "latentpanel.h"
+#include "latentview.h"
 #include "steerpanel.h"
 #include "tabularview.h"
 #include "trainingjob.h"
@@ -77,6 +79,8 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_centre->addWidget(m_tabular);
     m_inspectView = new InspectView;
     m_centre->addWidget(m_inspectView);
+    m_latentView = new LatentView;
+    m_centre->addWidget(m_latentView);
     m_sampleBar = new RunSampleBar;
     m_gridCaption = new QLabel(tr("Load a dataset in the Data mode to see its samples here."));
     m_gridCaption->setObjectName(QStringLiteral("gridCaption"));
@@ -101,6 +105,8 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_panels->addWidget(scrolling(m_inspectPanel));
     m_steerPanel = new SteerPanel(m_workspace);
     m_panels->addWidget(scrolling(m_steerPanel));
+    m_latentPanel = new LatentPanel(m_latentView);
+    m_panels->addWidget(scrolling(m_latentPanel));
     auto* panelDock = new QDockWidget(tr("Data"), this);
     panelDock->setObjectName(QStringLiteral("panelDock"));
     panelDock->setFeatures(QDockWidget::DockWidgetMovable);
@@ -225,6 +231,14 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
             });
     connect(m_steerPanel, &SteerPanel::message, this,
             [this](const QString& text) { statusBar()->showMessage(text, 15000); });
+    connect(m_latentPanel, &LatentPanel::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 15000); });
+    connect(m_steerPanel, &SteerPanel::tileSent, this,
+            [this](const QString& run, const ll::SampleRequest& request, qint64 index,
+                   int label) {
+                setMode(Mode::Latent);
+                m_latentPanel->showTile(run, request, index, label);
+            });
     connect(m_grid, &GridView::tileClicked, this, [this](int index) {
         if (m_mode == Mode::Steer) m_steerPanel->describeTile(index);
     });
@@ -254,7 +268,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
                 m_trainGrid = grid;
                 m_trainIsTable = false;
                 m_trainCaption = caption;
-                if (m_mode != Mode::Inspect && m_mode != Mode::Steer) setMode(Mode::Train);
+                if (!browsing()) setMode(Mode::Train);
             });
     connect(m_sampleBar, &RunSampleBar::tableReady, this,
             [this](const ll::TableSamples& table, const QString& caption) {
@@ -262,12 +276,12 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
                 m_tabular->setTables(table);
                 m_trainIsTable = true;
                 m_trainCaption = caption;
-                if (m_mode != Mode::Inspect && m_mode != Mode::Steer) setMode(Mode::Train);
+                if (!browsing()) setMode(Mode::Train);
             });
     connect(m_sampleBar, &RunSampleBar::noSamples, this, [this](const QString& message) {
         m_trainGrid = {};
         m_trainIsTable = false;
-        if (m_mode != Mode::Inspect && m_mode != Mode::Steer) showGrid({}, message);
+        if (!browsing()) showGrid({}, message);
     });
     connect(m_sampleBar, &RunSampleBar::failed, this,
             [this](const QString& message) { statusBar()->showMessage(message, 15000); });
@@ -306,6 +320,7 @@ void MainWindow::buildModeBar() {
     } modes[] = {{Mode::Data, tr("Data"), true},
                  {Mode::Train, tr("Train"), true},
                  {Mode::Steer, tr("Steer"), true},
+                 {Mode::Latent, tr("Latent"), true},
                  {Mode::Inspect, tr("Inspect"), true},
                  {Mode::Export, tr("Export"), false}};
     for (const auto& m : modes) {
@@ -327,8 +342,19 @@ void MainWindow::setMode(Mode mode) {
         a->setChecked(a->data().toInt() == static_cast<int>(mode));
     auto* dock = findChild<QDockWidget*>(QStringLiteral("panelDock"));
     if (!m_sampleBar->runDir().isEmpty())
-        m_sampleBar->setVisible(mode != Mode::Inspect && mode != Mode::Steer);
-    if (mode == Mode::Steer) {
+        m_sampleBar->setVisible(mode != Mode::Inspect && mode != Mode::Steer &&
+                                mode != Mode::Latent);
+    if (mode == Mode::Latent) {
+        m_panels->setCurrentIndex(4);
+        if (dock) dock->setWindowTitle(tr("Latent space"));
+        m_centre->setCurrentWidget(m_latentView);
+        m_latentPanel->setRun(m_selectedRun);  // builds the map when the run is new
+        m_gridCaption->setText(
+            m_latentPanel->runDir().isEmpty()
+                ? tr("Latent space: select a generator run of images in the runs browser.")
+                : tr("Latent space of %1: hover a point for its image, click to decode it")
+                      .arg(QFileInfo(m_latentPanel->runDir()).fileName()));
+    } else if (mode == Mode::Steer) {
         m_panels->setCurrentIndex(3);
         if (dock) dock->setWindowTitle(tr("Steer"));
         if (m_steerPanel->runDir() != m_selectedRun || m_steerPanel->runDir().isEmpty())
@@ -378,6 +404,10 @@ void MainWindow::showGrid(const ll::SampleGrid& grid, const QString& caption) {
 void MainWindow::showTable(const QString& caption) {
     m_centre->setCurrentWidget(m_tabular);
     m_gridCaption->setText(caption);
+}
+
+bool MainWindow::browsing() const {
+    return m_mode == Mode::Inspect || m_mode == Mode::Steer || m_mode == Mode::Latent;
 }
 
 bool MainWindow::showsTable() const {
@@ -434,7 +464,7 @@ void MainWindow::compareRuns(const QStringList& runDirs) {
 void MainWindow::openRun(const QString& runDir) {
     m_selectedRun = runDir;
     m_inspectPanel->setRun(runDir);
-    if (m_mode == Mode::Inspect || m_mode == Mode::Steer) {
+    if (browsing()) {
         if (m_mode == Mode::Steer) m_steerGrid = {};
         setMode(m_mode);
     }
@@ -461,7 +491,7 @@ void MainWindow::openRun(const QString& runDir) {
                                 config->samplesPerClass, std::move(labels));
     m_trainCaption =
         tr("%1: samples at %2").arg(QString::fromStdString(run.filename().string()), pngs.last());
-    if (m_mode != Mode::Inspect && m_mode != Mode::Steer) setMode(Mode::Train);
+    if (!browsing()) setMode(Mode::Train);
 }
 
 void MainWindow::restoreSettings() {

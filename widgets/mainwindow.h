@@ -17,6 +17,8 @@ namespace ll::widgets {
 class DataPanel;
 class InspectPanel;
 class InspectView;
+class LatentPanel;
+class LatentView;
 class GridView;
 class LossChart;
 class RunSampleBar;
@@ -32,7 +34,7 @@ class TrainingJob;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum class Mode { Data, Train, Steer, Inspect, Export };
+    enum class Mode { Data, Train, Steer, Inspect, Export, Latent };
 
     MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace, QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -52,6 +54,8 @@ public:
     InspectPanel* inspectPanel() const { return m_inspectPanel; }
     InspectView* inspectView() const { return m_inspectView; }
     SteerPanel* steerPanel() const { return m_steerPanel; }
+    LatentPanel* latentPanel() const { return m_latentPanel; }
+    LatentView* latentView() const { return m_latentView; }
 
 public Q_SLOTS:
     void startTraining();
@@ -64,6 +68,9 @@ protected:
 
 private:
     void buildModeBar();
+    /// The modes that show the runs browser's choice (Steer, Latent, Inspect): training
+    /// does not take the centre from them.
+    bool browsing() const;
     void showGrid(const ll::SampleGrid& grid, const QString& caption);
     void showTable(const QString& caption);
     void openRun(const QString& runDir);
@@ -83,6 +90,8 @@ private:
     InspectPanel* m_inspectPanel;
     InspectView* m_inspectView;
     SteerPanel* m_steerPanel;
+    LatentPanel* m_latentPanel;
+    LatentView* m_latentView;
     QString m_selectedRun;  // the runs browser's choice, for the modes that follow it
     ll::SampleGrid m_steerGrid;
     QString m_steerCaption;

@@ -1,5 +1,8 @@
 #include "steerpanel.h"
 
+#include <algorithm>
+#include <utility>
+
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -142,6 +145,13 @@ SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
     diffusionForm->addRow(tr("Scale"), withValue(m_classifierScale, m_classifierScaleValue));
     diffusionForm->addRow(tr("Steps"), m_steps);
     diffusionForm->addRow(tr("Sampler"), m_samplerKind);
+    m_continue = new QCheckBox(tr("A running draw follows the guidance"));
+    m_continue->setObjectName(QStringLiteral("steerContinue"));
+    m_continue->setChecked(true);
+    m_continue->setToolTip(
+        tr("Moving guidance, scale or interval while a full draw denoises continues it from "
+           "its current step with the new setting instead of starting over"));
+    diffusionForm->addRow(m_continue);
 
     m_ganBox = new QGroupBox(tr("GAN"));
     m_truncation = slider("truncationSlider", 300, 0);
@@ -165,8 +175,8 @@ SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
     m_sweepY = new QComboBox;
     m_sweepX->setObjectName(QStringLiteral("sweepX"));
     m_sweepY->setObjectName(QStringLiteral("sweepY"));
-    for (const char* axis :
-         {"guidance", "steps", "class", "seed", "checkpoint", "truncation", "temperature"}) {
+    for (const char* axis : {"guidance", "classifier-scale", "steps", "class", "seed", "checkpoint",
+                             "truncation", "temperature"}) {
         m_sweepX->addItem(QLatin1String(axis));
         m_sweepY->addItem(QLatin1String(axis));
     }
@@ -202,6 +212,19 @@ SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
     m_tile->setObjectName(QStringLiteral("steerTile"));
     m_tile->setWordWrap(true);
     m_tile->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_lockTile = new QPushButton(tr("Lock tile"));
+    m_lockTile->setObjectName(QStringLiteral("steerLockTile"));
+    m_lockTile->setToolTip(tr("A locked tile keeps its latent when the grid reseeds"));
+    m_unlockAll = new QPushButton(tr("Unlock all"));
+    m_unlockAll->setObjectName(QStringLiteral("steerUnlockAll"));
+    m_toBrowser = new QPushButton(tr("Open in latent browser"));
+    m_toBrowser->setObjectName(QStringLiteral("steerToBrowser"));
+    m_toBrowser->setToolTip(tr("The tile's latent in the Latent mode: its sliders, "
+                               "interpolation and arithmetic"));
+    auto* tileButtons = new QHBoxLayout;
+    tileButtons->addWidget(m_lockTile);
+    tileButtons->addWidget(m_unlockAll);
+    tileButtons->addWidget(m_toBrowser);
 
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_title);
@@ -213,6 +236,7 @@ SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
     layout->addWidget(sweepBox);
     layout->addWidget(m_status);
     layout->addWidget(m_tile);
+    layout->addLayout(tileButtons);
     layout->addStretch(1);
 
     auto valueLabels = [this] {
@@ -244,6 +268,9 @@ SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
         redraw();
     });
     connect(m_reseed, &QPushButton::clicked, this, &SteerPanel::reseed);
+    connect(m_lockTile, &QPushButton::clicked, this, &SteerPanel::toggleTileLock);
+    connect(m_unlockAll, &QPushButton::clicked, this, &SteerPanel::unlockAll);
+    connect(m_toBrowser, &QPushButton::clicked, this, &SteerPanel::sendTile);
     connect(m_sweepButton, &QPushButton::clicked, this, &SteerPanel::runSweep);
     connect(m_sweepStop, &QPushButton::clicked, this, [this] {
         if (m_sweepStopFlag) m_sweepStopFlag->store(true);
@@ -255,6 +282,8 @@ SteerPanel::~SteerPanel() = default;
 
 void SteerPanel::setRun(const QString& runDir) {
     m_runDir.clear();
+    m_pins.clear();
+    m_tileIndex = -1;
     m_model.clear();
     m_classNames.clear();
     m_dataset.clear();
@@ -311,6 +340,7 @@ void SteerPanel::setRun(const QString& runDir) {
     }
     fillClassifiers();
     showControls();
+    showLocks();
     if (!m_runDir.isEmpty()) redraw();
 }
 
@@ -371,7 +401,47 @@ ll::SampleRequest SteerPanel::request(bool preview) const {
             if (m_mix[k]->value() > 0) r.mixture.emplace_back(int(k), m_mix[k]->value() / 100.0);
     if (preview && isDiffusion(m_model))
         r.steps = r.steps > 0 ? std::min(r.steps, kPreviewSteps) : kPreviewSteps;
+    r.pinned = m_pins;
     return r;
+}
+
+int SteerPanel::tileCount(const ll::SampleRequest& r) const {
+    const bool classRows = r.labels.empty() && r.mixture.empty() && m_conditional;
+    return (classRows ? std::min(m_numClasses, kRows) : kSingleRows) * kCols;
+}
+
+bool SteerPanel::continueRunningDraw(const ll::SampleRequest& wish, const QString& classifierRun) {
+    if (!m_busy || !m_live || !m_continue->isChecked() || classifierRun != m_runningClassifier)
+        return false;
+    const auto& r = m_running;
+    const bool same = wish.seed == r.seed && wish.labels == r.labels && wish.mixture == r.mixture &&
+                      wish.steps == r.steps && wish.sampler == r.sampler &&
+                      wish.temperature == r.temperature && wish.truncation == r.truncation &&
+                      wish.pinned.size() == r.pinned.size();
+    if (!same) return false;
+    auto& live = *m_live;
+    if (live.guidance == wish.guidance && live.classifierScale == wish.classifierScale &&
+        live.guidanceFrom == wish.guidanceFrom && live.guidanceTo == wish.guidanceTo)
+        return true;  // nothing new
+    live.guidance = wish.guidance;
+    live.classifierScale = wish.classifierScale;
+    live.guidanceFrom = wish.guidanceFrom;
+    live.guidanceTo = wish.guidanceTo;
+    const int done = m_progress ? m_progress->load() : 0;
+    const QString change = tr("from step %1: guidance %2, scale %3, interval %4–%5")
+                               .arg(done + 1)
+                               .arg(wish.guidance)
+                               .arg(wish.classifierScale)
+                               .arg(wish.guidanceFrom, 0, 'f', 2)
+                               .arg(wish.guidanceTo, 0, 'f', 2);
+    // Changes before the next step replace each other.
+    if (!m_liveChanges.isEmpty() &&
+        m_liveChanges.back().startsWith(tr("from step %1:").arg(done + 1)))
+        m_liveChanges.back() = change;
+    else
+        m_liveChanges << change;
+    m_status->setText(tr("The running draw continues %1").arg(change));
+    return true;
 }
 
 void SteerPanel::redraw() {
@@ -384,6 +454,11 @@ void SteerPanel::redraw() {
               .preview = dragging()};
     if (mode == -2 && draw.request.mixture.empty()) {
         m_status->setText(tr("Give at least one class of the mixture a weight."));
+        return;
+    }
+    // A full diffusion draw under way takes a new guidance from its current step on.
+    if (continueRunningDraw(request(false), draw.classifierRun)) {
+        m_pending.reset();
         return;
     }
     if (!draw.classRows && m_conditional) {
@@ -408,13 +483,27 @@ void SteerPanel::start(Draw draw) {
     m_status->setText(draw.preview ? tr("Drawing a preview…") : tr("Drawing…"));
     std::shared_ptr<ll::RunSampler> sampler = m_samplerRun == draw.run ? m_sampler : nullptr;
     m_superseded = std::make_shared<std::atomic<bool>>(false);
+    m_progress = std::make_shared<std::atomic<int>>(0);
+    m_liveChanges.clear();
+    m_live.reset();
+    if (isDiffusion(m_model) && !draw.preview) {  // guidance sliders may steer it midway
+        m_live = std::make_shared<ll::LiveGuidance>();
+        m_live->guidance = draw.request.guidance;
+        m_live->classifierScale = draw.request.classifierScale;
+        m_live->guidanceFrom = draw.request.guidanceFrom;
+        m_live->guidanceTo = draw.request.guidanceTo;
+        draw.request.live = m_live;
+        m_running = draw.request;
+        m_runningClassifier = draw.classifierRun;
+    }
     // Pixel-space diffusion takes seconds on a CPU: show the grid after every denoising step.
     QPointer<SteerPanel> self(this);
     const bool live = m_model == "ddpm";
     const int id = ++m_drawId;
-    ll::RunSampler::StepFn onStep = [self, superseded = m_superseded, live, id](
-                                        const ll::SampleGrid& grid, int done, int total) {
+    ll::RunSampler::StepFn onStep = [self, superseded = m_superseded, progress = m_progress, live,
+                                     id](const ll::SampleGrid& grid, int done, int total) {
         if (superseded->load()) return false;
+        progress->store(done);
         if (live)
             QMetaObject::invokeMethod(
                 qApp,
@@ -466,6 +555,15 @@ void SteerPanel::start(Draw draw) {
 
 void SteerPanel::finish(Outcome out) {
     m_busy = false;
+    if (m_live) {  // the grid shows the guidance the draw ended with
+        out.draw.request.guidance = m_live->guidance;
+        out.draw.request.classifierScale = m_live->classifierScale;
+        out.draw.request.guidanceFrom = m_live->guidanceFrom;
+        out.draw.request.guidanceTo = m_live->guidanceTo;
+        m_live.reset();
+    }
+    out.draw.request.live.reset();
+    const QStringList changes = std::exchange(m_liveChanges, {});
     if (out.sampler && out.draw.run == m_runDir) {
         m_sampler = out.sampler;
         m_samplerRun = out.draw.run;
@@ -481,6 +579,7 @@ void SteerPanel::finish(Outcome out) {
     } else if (current && out.grid && (!next || out.draw.preview)) {
         ++m_draws;
         m_shown = out.draw.request;
+        m_shownClassRows = out.draw.classRows;
         out.grid->step = out.sampler->step();
         const QString caption =
             tr("%1 at step %2, seed %3%4")
@@ -489,8 +588,14 @@ void SteerPanel::finish(Outcome out) {
                 .arg(out.draw.request.seed)
                 .arg(out.draw.preview ? tr(" (preview: %1 steps; release for full quality)")
                                             .arg(out.draw.request.steps)
-                                      : QString());
-        m_status->setText(out.draw.preview ? tr("Preview") : tr("Done."));
+                                      : QString()) +
+            (changes.isEmpty() ? QString()
+                               : tr("; guidance changed mid-run, %1")
+                                     .arg(changes.join(QStringLiteral("; "))));
+        m_status->setText(out.draw.preview ? tr("Preview")
+                          : changes.isEmpty()
+                              ? tr("Done.")
+                              : tr("Done; continued %1").arg(changes.join(QStringLiteral("; "))));
         Q_EMIT gridReady(*out.grid, caption, out.draw.preview);
     }
     if (next && next->run == m_runDir) start(std::move(*next));
@@ -605,7 +710,8 @@ void SteerPanel::runSweep() {
 }
 
 void SteerPanel::describeTile(int index) {
-    if (m_runDir.isEmpty() || index < 0) return;
+    if (m_runDir.isEmpty() || index < 0 || index >= tileCount(m_shown)) return;
+    m_tileIndex = index;
     const int row = index / kCols, col = index % kCols;
     const auto& r = m_shown;
     QString cls;
@@ -643,7 +749,72 @@ void SteerPanel::describeTile(int index) {
                         .arg(cls.isEmpty() ? tr("no class") : cls)
                         .arg(r.seed)
                         .arg(index)
-                        .arg(settings));
+                        .arg(settings) +
+                    (std::any_of(m_pins.begin(), m_pins.end(),
+                                 [&](const ll::PinnedLatent& p) { return p.tile == index; })
+                         ? tr(" Locked: its latent stays when the grid reseeds.")
+                         : QString()));
+    showLocks();
+}
+
+void SteerPanel::showLocks() {
+    const bool tile = !m_runDir.isEmpty() && m_tileIndex >= 0;
+    const bool locked =
+        tile && std::any_of(m_pins.begin(), m_pins.end(),
+                            [&](const ll::PinnedLatent& p) { return p.tile == m_tileIndex; });
+    m_lockTile->setEnabled(tile);
+    m_lockTile->setText(locked ? tr("Unlock tile") : tr("Lock tile"));
+    m_unlockAll->setEnabled(!m_pins.empty());
+    m_unlockAll->setText(m_pins.empty() ? tr("Unlock all") : tr("Unlock all (%1)").arg(m_pins.size()));
+    m_toBrowser->setEnabled(tile);
+}
+
+void SteerPanel::toggleTileLock() {
+    if (m_runDir.isEmpty() || m_tileIndex < 0) return;
+    const auto at = std::find_if(m_pins.begin(), m_pins.end(), [&](const ll::PinnedLatent& p) {
+        return p.tile == m_tileIndex;
+    });
+    if (at != m_pins.end()) {
+        m_pins.erase(at);  // it follows the grid's seed again
+        m_status->setText(tr("Tile %1 unlocked.").arg(m_tileIndex));
+        describeTile(m_tileIndex);
+        redraw();
+        return;
+    }
+    // The latent the tile shows now: its own draw's, or the one it was locked to before.
+    m_pins.push_back({.tile = m_tileIndex,
+                      .seed = m_shown.seed,
+                      .count = tileCount(m_shown),
+                      .index = m_tileIndex});
+    m_status->setText(tr("Tile %1 locked: it keeps its latent when you reseed (%2 locked).")
+                          .arg(m_tileIndex)
+                          .arg(m_pins.size()));
+    describeTile(m_tileIndex);
+}
+
+void SteerPanel::unlockAll() {
+    if (m_pins.empty()) return;
+    m_pins.clear();
+    showLocks();
+    redraw();
+}
+
+void SteerPanel::sendTile() {
+    if (m_runDir.isEmpty() || m_tileIndex < 0) return;
+    ll::SampleRequest r = m_shown;
+    r.count = tileCount(m_shown);
+    r.onStep = {};
+    r.live.reset();
+    int label = -1;
+    if (!r.mixture.empty())
+        label = std::max_element(r.mixture.begin(), r.mixture.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; })
+                    ->first;
+    else if (!r.labels.empty())
+        label = int(r.labels.front());
+    else if (m_conditional)
+        label = m_tileIndex / kCols;
+    Q_EMIT tileSent(m_runDir, r, m_tileIndex, label);
 }
 
 }  // namespace ll::widgets

@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include <QStringList>
 #include <QWidget>
 
 #include "common/samplegrid.h"
@@ -61,10 +62,20 @@ public Q_SLOTS:
     void describeTile(int index);
     /// Draws the X/Y sweep the Sweep box asks for, cell by cell, into <run>/sweeps/.
     void runSweep();
+    /// Locks the clicked tile's latent (it keeps its sample when the rest reseeds), or
+    /// unlocks it (it follows the grid's seed again).
+    void toggleTileLock();
+    void unlockAll();
+    int lockedTiles() const { return int(m_pins.size()); }
+    /// Sends the clicked tile to the latent browser.
+    void sendTile();
 
 Q_SIGNALS:
     void gridReady(const ll::SampleGrid& grid, const QString& caption, bool preview);
     void message(const QString& text);
+    /// A tile for the latent browser: sample `index` of `request`, of class `label` (-1: none).
+    void tileSent(const QString& runDir, const ll::SampleRequest& request, qint64 index,
+                  int label);
 
 private:
     struct Draw;
@@ -74,6 +85,11 @@ private:
     bool dragging() const;
     void showControls();
     void fillClassifiers();
+    int tileCount(const ll::SampleRequest& r) const;
+    /// The running full-quality diffusion draw takes `wish`'s guidance from its current step
+    /// on, when nothing else differs; false when it cannot.
+    bool continueRunningDraw(const ll::SampleRequest& wish, const QString& classifierRun);
+    void showLocks();
 
     std::filesystem::path m_workspace;
     QString m_runDir;
@@ -93,6 +109,16 @@ private:
     int m_drawId = 0;           // the draw running now: step grids of earlier ones are dropped
     ll::SampleRequest m_shown;  // the request of the grid on screen
     int m_shownCols = 8;
+    bool m_shownClassRows = true;
+    std::vector<ll::PinnedLatent> m_pins;  // locked tiles
+    int m_tileIndex = -1;                  // the clicked tile
+    // The running full-quality diffusion draw: its request, its live guidance, the steps it
+    // has done, and the guidance changes made while it ran.
+    ll::SampleRequest m_running;
+    QString m_runningClassifier;
+    std::shared_ptr<ll::LiveGuidance> m_live;
+    std::shared_ptr<std::atomic<int>> m_progress;
+    QStringList m_liveChanges;
 
     QLabel* m_title;
     QSpinBox* m_seed;
@@ -118,6 +144,10 @@ private:
     QLabel* m_temperatureValue;
     QLabel* m_status;
     QLabel* m_tile;
+    QPushButton* m_lockTile;
+    QPushButton* m_unlockAll;
+    QPushButton* m_toBrowser;
+    QCheckBox* m_continue;
     QComboBox* m_sweepX;
     QComboBox* m_sweepY;
     QLineEdit* m_sweepXValues;

@@ -159,6 +159,8 @@ torch::Tensor Ddpm::decodeLatents(const torch::Tensor& z, const SampleRequest& r
                         .seed = request.seed,
                         .device = m_device,
                         .classifierGradient = classifierGuidance(request, m_shape, labels),
+                        .classifierScale = request.classifierScale,
+                        .live = request.live,
                         .initial = z};
     if (request.onStep)
         s.onStep = [&](int done, int total, const torch::Tensor& x0) {

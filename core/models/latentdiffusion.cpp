@@ -222,6 +222,7 @@ torch::Tensor LatentDdpm::decodeLatents(const torch::Tensor& z, const SampleRequ
                         .clip = 0,
                         .seed = request.seed,
                         .device = m_device,
+                        .live = request.live,
                         .initial = z};
     if (request.onStep)
         s.onStep = [&](int done, int total, const torch::Tensor& x0) {

@@ -2,8 +2,10 @@
 
 // Torch-free, so the widgets can build sample requests.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -17,6 +19,25 @@ class GenerativeModel;
 
 /// Diffusion samplers: ancestral DDPM or deterministic DDIM.
 enum class Sampler { Ddim, Ddpm };
+
+/// Diffusion guidance that may change while a draw runs: the sampler reads it before every
+/// denoising step, so a slider moved mid-run takes effect from the current step on, from the
+/// latents the draw has reached. Written by another thread (the GUI), hence atomics.
+struct LiveGuidance {
+    std::atomic<double> guidance{0};
+    std::atomic<double> classifierScale{0};
+    std::atomic<double> guidanceFrom{0};
+    std::atomic<double> guidanceTo{1};
+};
+
+/// A tile that keeps its latent when the rest of a grid reseeds: sample `tile` of a request
+/// starts from latent `index` of the draw (`seed`, `count`) instead of its own.
+struct PinnedLatent {
+    std::int64_t tile = 0;
+    std::uint64_t seed = 0;
+    std::int64_t count = 1;
+    std::int64_t index = 0;
+};
 
 /// One sampling call: how many, from which seed, for which classes, and how to steer them.
 /// Every family reads the fields it understands and ignores the rest.
@@ -51,6 +72,11 @@ struct SampleRequest {
     /// the current prediction of the clean samples (as sample() returns them); returning
     /// false stops the sampling (sample() then throws SamplingStopped). For live previews.
     std::function<bool(int done, int total, const at::Tensor& preview)> onStep;
+    /// Diffusion: when set, overrides guidance, classifierScale and the guidance interval at
+    /// every step with its current values.
+    std::shared_ptr<const LiveGuidance> live;
+    /// Locked tiles (RunSampler::grid): their latents come from other draws.
+    std::vector<PinnedLatent> pinned;
 };
 
 }  // namespace ll

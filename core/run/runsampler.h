@@ -12,6 +12,8 @@
 #include "common/table.h"
 #include "models/request.h"
 #include "run/runfolder.h"
+#include "sample/interpolation.h"
+#include "sample/latentmap.h"
 
 namespace ll {
 
@@ -51,6 +53,30 @@ public:
                                  SampleRequest settings = {}, const StepFn& onStep = {});
     /// Tabular rows in original units.
     Result<TableSamples> table(const SampleRequest& request);
+
+    // The latent browser. Latents are rows of latentDims() floats.
+
+    /// Whether the model has a latent space to browse, and its width.
+    bool hasLatents() const;
+    int latentDims() const;
+    /// The run's latent map (buildLatentMap): `count` drawn latents and, when the model
+    /// encodes, `count` rows of its training data encoded; `images` gets one tile per point
+    /// in the map's order, cols 64: real points as the data has them, drawn ones decoded
+    /// (pixel-space diffusion only when `decodeDrawn`: it takes minutes; else black tiles).
+    Result<LatentMap> latentMap(std::int64_t count, std::uint64_t seed, int directions,
+                                SampleGrid* images, bool decodeDrawn);
+    /// The latent sample `index` of `request` starts from (locked tiles included).
+    Result<std::vector<float>> latentOf(const SampleRequest& request, std::int64_t index);
+    /// Images drawn from the given latents (request.count of them, flattened) under the
+    /// request's condition and steering, `cols` to a row.
+    Result<SampleGrid> decode(const std::vector<float>& latents, const SampleRequest& request,
+                              int cols, const StepFn& onStep = {});
+    /// `steps` images along the path between two latents (one row), under `base`'s steering;
+    /// written as a PNG strip and a video (.mp4 or .avi) where the paths are not empty.
+    Result<SampleGrid> interpolate(const LatentEnd& from, const LatentEnd& to, int steps,
+                                   Interpolation mode, const SampleRequest& base,
+                                   const std::filesystem::path& png = {},
+                                   const std::filesystem::path& video = {});
 
 private:
     RunSampler();

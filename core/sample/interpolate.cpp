@@ -42,7 +42,18 @@ Result<torch::Tensor> interpolateSamples(GenerativeModel& model, const LatentEnd
     for (const auto& end : {from, to})
         if (end.label >= k) return fail("no class " + std::to_string(end.label));
     try {
+        const auto probe = model.latents(SampleRequest{.count = 1});
+        const std::int64_t dims = probe.numel();
+        for (const auto& end : {from, to})
+            if (!end.latent.empty() && std::int64_t(end.latent.size()) != dims)
+                throw std::invalid_argument("a latent of " + std::to_string(end.latent.size()) +
+                                            " numbers; this model's have " +
+                                            std::to_string(dims));
         auto latent = [&](const LatentEnd& end) {
+            if (!end.latent.empty())
+                return torch::tensor(end.latent, torch::kFloat32)
+                    .view({1, dims})
+                    .to(probe.device(), probe.scalar_type());
             SampleRequest r = base;
             r.count = 1;
             r.seed = end.seed;

@@ -9,25 +9,17 @@
 
 #include "common/error.h"
 #include "models/request.h"
+#include "sample/interpolation.h"
 
 namespace ll {
 
 class GenerativeModel;
-
-enum class Interpolation { Linear, Spherical };
 
 /// `steps` latents from a to b (rows of equal width), both included: lerp, or slerp along
 /// the great circle (Shoemake 1985; lerp where a and b are nearly parallel), which keeps
 /// Gaussian latents at a typical norm.
 torch::Tensor interpolateLatents(const torch::Tensor& a, const torch::Tensor& b, int steps,
                                  Interpolation mode);
-
-/// One end of an interpolation: a seed's latent, and a class (-1: none, for unconditional
-/// models).
-struct LatentEnd {
-    std::uint64_t seed = 0;
-    int label = -1;
-};
 
 /// The samples along the path between two ends (steps x C x H x W or steps x D): latents
 /// interpolated by `mode`, classes blended as a mixture (1 - t) a + t b. Frame 0 is the

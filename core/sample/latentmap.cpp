@@ -75,6 +75,7 @@ Result<LatentMap> buildLatentMap(GenerativeModel& model, const Dataset* data, st
         const auto variances = values.flip({0}).slice(0, 0, d).clamp_min(0);
         map.spread = toFloats(variances.sqrt());
         for (int i = 0; i < d; ++i) map.directions.push_back(toFloats(leading.select(1, i)));
+        map.latents = toFloats(z);
         map.label.assign(labels.begin(), labels.end());
         map.real = std::move(real);
         map.index = std::move(index);
@@ -84,6 +85,14 @@ Result<LatentMap> buildLatentMap(GenerativeModel& model, const Dataset* data, st
         if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
         return fail(what);
     }
+}
+
+std::pair<float, float> projectLatent(const LatentMap& map, const std::vector<float>& latent) {
+    float c[2] = {0, 0};
+    for (std::size_t k = 0; k < 2 && k < map.directions.size(); ++k)
+        for (std::size_t i = 0; i < latent.size() && i < map.mean.size(); ++i)
+            c[k] += (latent[i] - map.mean[i]) * map.directions[k][i];
+    return {c[0], c[1]};
 }
 
 Result<void> writeLatentMapCsv(const LatentMap& map, const std::vector<std::string>& classNames,

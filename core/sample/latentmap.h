@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -21,12 +22,17 @@ struct LatentMap {
     std::vector<int> label;                      // its class (-1: none)
     std::vector<std::uint8_t> real;              // 1: an encoded data row, 0: a drawn latent
     std::vector<std::int64_t> index;             // the data row, or the draw's number
+    std::vector<float> latents;                  // each point's latent: points x dims
     std::vector<float> mean;                     // dims
     std::vector<std::vector<float>> directions;  // unit vectors, leading first
     std::vector<float> spread;                   // standard deviation along each
 };
 
-/// `count` drawn latents (seed, classes in turn) and, when `data` is given and the model
+/// Where a latent lies on the map: its coordinates on the two leading directions.
+std::pair<float, float> projectLatent(const LatentMap& map, const std::vector<float>& latent);
+
+/// `count` drawn latents (draw i: latent i % 500 of seed + i / 500 in draws of 500, class
+/// i % classes) and, when `data` is given and the model
 /// encodes, `count` encoded rows of it (a seeded subset); `directions` principal
 /// directions (at least 2).
 Result<LatentMap> buildLatentMap(GenerativeModel& model, const Dataset* data, std::int64_t count,

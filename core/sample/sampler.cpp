@@ -12,12 +12,22 @@ namespace {
 
 // Classifier-free guidance: the conditional and unconditional predictions in one batch.
 torch::Tensor guidedEps(const EpsFn& eps, const torch::Tensor& x, const torch::Tensor& t,
-                        const DiffusionSampling& s, bool guided) {
-    if (s.guidance == 0 || !guided) return eps(x, t, s.labels);
+                        const DiffusionSampling& s, double guidance) {
+    if (guidance == 0) return eps(x, t, s.labels);
     auto none = nullCondition(s.labels, s.nullLabel);
     auto both = eps(torch::cat({x, x}), torch::cat({t, t}), torch::cat({s.labels, none}));
     auto parts = both.chunk(2, 0);
-    return (1 + s.guidance) * parts[0] - s.guidance * parts[1];
+    return (1 + guidance) * parts[0] - guidance * parts[1];
+}
+
+// The guidance of one step: the request's, or the live values where a draw follows a slider.
+struct StepGuidance {
+    double guidance, classifierScale, from, to;
+};
+StepGuidance stepGuidance(const DiffusionSampling& s) {
+    if (!s.live) return {s.guidance, s.classifierScale, s.guidanceFrom, s.guidanceTo};
+    return {s.live->guidance.load(), s.live->classifierScale.load(), s.live->guidanceFrom.load(),
+            s.live->guidanceTo.load()};
 }
 
 }  // namespace
@@ -41,12 +51,13 @@ torch::Tensor sampleDiffusion(const EpsFn& eps, const DiffusionSampling& s) {
         auto t = torch::full({n}, std::int64_t(step),
                              torch::TensorOptions(s.device).dtype(torch::kInt64));
         const double level = double(step) / double(schedule.timesteps());
-        const bool guided = level >= s.guidanceFrom && level <= s.guidanceTo;
-        auto e = guidedEps(eps, x, t, s, guided);
+        const StepGuidance g = stepGuidance(s);
+        const bool guided = level >= g.from && level <= g.to;
+        auto e = guidedEps(eps, x, t, s, guided ? g.guidance : 0.0);
         torch::Tensor gradient;
-        if (s.classifierGradient && guided)
-            gradient =
-                s.classifierGradient(x, torch::full({n}, ab, torch::TensorOptions(s.device)));
+        if (s.classifierGradient && guided && g.classifierScale != 0)
+            gradient = g.classifierScale * s.classifierGradient(
+                                               x, torch::full({n}, ab, torch::TensorOptions(s.device)));
         if (s.sampler == Sampler::Ddim) {
             // eta = 0 (Song et al. 2021); classifier guidance shifts the noise estimate.
             if (gradient.defined()) e = e - std::sqrt(1 - ab) * gradient;
@@ -76,7 +87,7 @@ torch::Tensor sampleDiffusion(const EpsFn& eps, const DiffusionSampling& s) {
 
 GradientFn classifierGuidance(const SampleRequest& request, const ModelShape& shape,
                               const torch::Tensor& labels) {
-    if (!request.classifier || request.classifierScale == 0) return {};
+    if (!request.classifier) return {};
     GenerativeModel* classifier = request.classifier;
     if (!classifier->classifiesNoisy())
         throw std::invalid_argument("classifier guidance needs a noisy classifier; '" +
@@ -87,8 +98,7 @@ GradientFn classifierGuidance(const SampleRequest& request, const ModelShape& sh
         c.numClasses != shape.numClasses)
         throw std::invalid_argument(
             "the guiding classifier was trained on other data (its input shape or classes differ)");
-    const double scale = request.classifierScale;
-    return [classifier, labels, scale](const torch::Tensor& x, const torch::Tensor& alphaBar) {
+    return [classifier, labels](const torch::Tensor& x, const torch::Tensor& alphaBar) {
         torch::AutoGradMode enable(true);
         auto input = x.detach().requires_grad_(true);
         auto logits = classifier->classifyNoisy(input, alphaBar);
@@ -98,7 +108,7 @@ GradientFn classifierGuidance(const SampleRequest& request, const ModelShape& sh
                           ? (logP * labels.to(logits.device()).slice(1, 0, logP.size(1))).sum()
                           : logP.gather(1, labels.to(logits.device()).unsqueeze(1)).sum();
         auto gradient = torch::autograd::grad({chosen}, {input})[0];
-        return (scale * gradient).detach();
+        return gradient.detach();
     };
 }
 

@@ -24,8 +24,8 @@ struct ModelShape;
 using EpsFn = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& t,
                                           const torch::Tensor& labels)>;
 
-/// The gradient of log p(labels | x_t) with respect to x_t, already times the guidance scale;
-/// alphaBar (N) is the signal level of x_t.
+/// The gradient of log p(labels | x_t) with respect to x_t (the sampler scales it); alphaBar
+/// (N) is the signal level of x_t.
 using GradientFn =
     std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& alphaBar)>;
 
@@ -42,6 +42,8 @@ struct DiffusionSampling {
     std::uint64_t seed = 0;
     torch::Device device = torch::kCPU;
     GradientFn classifierGradient;  // empty: no classifier guidance
+    double classifierScale = 0;     // times the gradient; 0: none
+    std::shared_ptr<const LiveGuidance> live;  // read before every step when set
     torch::Tensor initial;          // x_T, else drawn from the seed (which DDPM still uses)
     /// After each step: steps done, total, the predicted x_0 (diffusion space); false stops.
     std::function<bool(int, int, const torch::Tensor&)> onStep;
@@ -57,7 +59,7 @@ struct SamplingStopped : std::runtime_error {
 torch::Tensor sampleDiffusion(const EpsFn& eps, const DiffusionSampling& s);
 
 /// Classifier guidance (Dhariwal & Nichol 2021) from the request's noisy classifier for the
-/// given labels, or an empty function when the request asks for none. Throws
+/// given labels, unscaled, or an empty function when the request has no classifier. Throws
 /// std::invalid_argument when the classifier is not a noisy classifier or was trained on
 /// other data. The classifier sees x_t in the diffusion space (images scaled to [-1, 1]).
 GradientFn classifierGuidance(const SampleRequest& request, const ModelShape& shape,

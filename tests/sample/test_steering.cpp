@@ -11,6 +11,7 @@
 
 #include "common/cpu.h"
 #include "data/loader.h"
+#include "image/grid.h"
 #include "models/catalog.h"
 #include "models/model.h"
 #include "run/runsampler.h"
@@ -332,4 +333,177 @@ TEST_F(Steering, LatentMapsProjectOnThePrincipalAxes) {
     EXPECT_EQ(drawnOnly->x.size(), 50u);  // a GAN encodes nothing
     auto classifier = ll::createModel("classifier", kGray28, {});
     EXPECT_FALSE(ll::buildLatentMap(**classifier, nullptr, 50, 1));
+}
+
+namespace {
+
+// A short cvae run on 200 Fashion-MNIST images: enough to open and browse.
+fs::path tinyRun(const std::string& name) {
+    const auto run = tempDir(name);
+    ll::Trainer trainer({.dataset = {.source = "fashion-mnist", .limit = 200},
+                         .model = "cvae",
+                         .steps = 5,
+                         .batchSize = 16,
+                         .sampleEvery = 100,
+                         .runDir = run},
+                        {});
+    std::stop_source never;
+    EXPECT_EQ(trainer.run(never.get_token()).outcome, ll::TrainFinished::Outcome::Completed);
+    return run;
+}
+
+// Tile `i` of a grid as its RGBA bytes.
+std::vector<int> tilePixels(const ll::SampleGrid& g, int i) {
+    std::vector<int> out;
+    const int row = i / g.cols, col = i % g.cols;
+    for (int y = 0; y < g.tileHeight; ++y)
+        for (int x = 0; x < g.tileWidth * 4; ++x)
+            out.push_back(g.rgba[std::size_t((row * g.tileHeight + y) * g.atlasWidth() * 4 +
+                                             col * g.tileWidth * 4 + x)]);
+    return out;
+}
+
+// The largest difference of two tiles' bytes (a batch and a single decode may round apart).
+int tileDistance(const std::vector<int>& a, const std::vector<int>& b) {
+    if (a.size() != b.size()) return 256;
+    int worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+    return worst;
+}
+
+}  // namespace
+
+// A guidance slider moved while a draw denoises: the steps already taken stay as they were,
+// the rest follow the new weight, from the latents the draw has reached.
+TEST_F(Steering, GuidanceChangedMidRunTakesEffectFromTheCurrentStep) {
+    auto model = nudgedDdpm();
+    ASSERT_TRUE(model);
+    const ll::SampleRequest base{.count = 2, .seed = 5, .labels = {1, 3}};
+    auto draw = [&](ll::SampleRequest r, std::function<void(int)> after = {}) {
+        std::vector<torch::Tensor> seen;
+        r.onStep = [&](int done, int, const at::Tensor& x0) {
+            seen.push_back(x0.clone());
+            if (after) after(done);
+            return true;
+        };
+        seen.push_back(model->sample(r));
+        return seen;
+    };
+    const auto plain = draw(base);
+    auto strong = base;
+    strong.guidance = 3;
+    const auto guided = draw(strong);
+    ASSERT_FALSE(plain.back().equal(guided.back()));
+
+    auto live = std::make_shared<ll::LiveGuidance>();
+    auto r = base;
+    r.live = live;
+    const auto steered = draw(r, [&](int done) {
+        if (done == 4) live->guidance = 3;
+    });
+    ASSERT_EQ(steered.size(), plain.size());
+    for (int i = 0; i < 4; ++i) EXPECT_TRUE(steered[std::size_t(i)].equal(plain[std::size_t(i)]));
+    EXPECT_FALSE(steered[4].equal(plain[4]));
+    EXPECT_FALSE(steered.back().equal(plain.back()));
+    EXPECT_FALSE(steered.back().equal(guided.back()));
+
+    // Live values equal to the request's give the request's pixels.
+    auto same = std::make_shared<ll::LiveGuidance>();
+    same->guidance = 3;
+    auto fixed = strong;
+    fixed.live = same;
+    EXPECT_TRUE(model->sample(fixed).equal(guided.back()));
+}
+
+// Locked tiles keep their latents when the rest of the grid reseeds.
+TEST_F(Steering, LockedTilesKeepTheirLatentsWhenTheGridReseeds) {
+    const auto run = tinyRun("locks");
+    auto sampler = ll::RunSampler::open(run);
+    ASSERT_TRUE(sampler) << sampler.error().message;
+    const ll::SampleRequest first{.count = 8, .seed = 1, .labels = {2}};
+    auto second = first;
+    second.seed = 2;
+    const auto before = (*sampler)->grid(first, 4);
+    const auto plain = (*sampler)->grid(second, 4);
+    ASSERT_TRUE(before && plain);
+    auto locked = second;
+    locked.pinned = {{.tile = 5, .seed = 1, .count = 8, .index = 5}};
+    const auto after = (*sampler)->grid(locked, 4);
+    ASSERT_TRUE(after) << after.error().message;
+    EXPECT_EQ(tilePixels(*after, 5), tilePixels(*before, 5));
+    EXPECT_NE(tilePixels(*after, 5), tilePixels(*plain, 5));
+    for (int i : {0, 4, 6, 7}) EXPECT_EQ(tilePixels(*after, i), tilePixels(*plain, i)) << i;
+
+    // latentOf gives the latent a tile starts from: decoded alone, it is that tile.
+    const auto z = (*sampler)->latentOf(locked, 5);
+    ASSERT_TRUE(z) << z.error().message;
+    EXPECT_EQ(int(z->size()), (*sampler)->latentDims());
+    const auto alone = (*sampler)->decode(*z, {.count = 1, .labels = {2}}, 1);
+    ASSERT_TRUE(alone) << alone.error().message;
+    EXPECT_LE(tileDistance(tilePixels(*alone, 0), tilePixels(*after, 5)), 1);
+
+    auto bad = locked;
+    bad.pinned = {{.tile = 1, .seed = 1, .count = 8, .index = 9}};
+    EXPECT_FALSE((*sampler)->grid(bad, 4));
+    EXPECT_FALSE((*sampler)->decode(std::vector<float>(3), {.count = 1}, 1));
+    fs::remove_all(run);
+}
+
+// The latent browser's computations: the map's real points show their training images, its
+// drawn points their decoded latents, and an interpolation between two points starts and ends
+// at them, written as a PNG strip and a video.
+TEST_F(Steering, TheLatentBrowserMapsDecodesAndInterpolates) {
+    const auto run = tinyRun("browser");
+    auto sampler = ll::RunSampler::open(run);
+    ASSERT_TRUE(sampler) << sampler.error().message;
+    ll::SampleGrid images;
+    auto map = (*sampler)->latentMap(150, 1, 4, &images, false);
+    ASSERT_TRUE(map) << map.error().message;
+    ASSERT_EQ(map->x.size(), 300u);  // 150 drawn, 150 of the 200 training images encoded
+    const int dims = map->dims;
+    ASSERT_EQ(map->latents.size(), 300u * std::size_t(dims));
+    EXPECT_EQ(images.cols, 64);
+    EXPECT_EQ(images.rows, 5);
+
+    auto data = ll::loadDataset({.source = "fashion-mnist", .limit = 200});
+    ASSERT_TRUE(data) << data.error().message;
+    const auto real = std::size_t(std::find(map->real.begin(), map->real.end(), 1) -
+                                  map->real.begin());
+    ASSERT_EQ(real, 150u);
+    const auto row = map->index[real];
+    const auto expected = ll::makeGrid(data->x.slice(0, row, row + 1), 1);
+    EXPECT_EQ(tilePixels(images, int(real)), tilePixels(expected, 0));
+
+    auto latent = [&](std::size_t i) {
+        return std::vector<float>(map->latents.begin() + std::ptrdiff_t(i * std::size_t(dims)),
+                                  map->latents.begin() + std::ptrdiff_t((i + 1) * dims));
+    };
+    const auto drawn = (*sampler)->decode(latent(7), {.count = 1, .labels = {map->label[7]}}, 1);
+    ASSERT_TRUE(drawn) << drawn.error().message;
+    EXPECT_LE(tileDistance(tilePixels(*drawn, 0), tilePixels(images, 7)), 1);
+    // The map point projects where the map drew it.
+    const auto [x, y] = ll::projectLatent(*map, latent(7));
+    EXPECT_NEAR(x, map->x[7], 1e-3);
+    EXPECT_NEAR(y, map->y[7], 1e-3);
+
+    const auto dir = tempDir("browser-out");
+    fs::create_directories(dir);
+    const ll::LatentEnd a{.label = map->label[7], .latent = latent(7)};
+    const ll::LatentEnd b{.label = map->label[real], .latent = latent(real)};
+    auto strip = (*sampler)->interpolate(a, b, 5, ll::Interpolation::Spherical, {},
+                                         dir / "strip.png", dir / "strip.mp4");
+    ASSERT_TRUE(strip) << strip.error().message;
+    EXPECT_EQ(strip->cols, 5);
+    EXPECT_EQ(strip->rows, 1);
+    EXPECT_LE(tileDistance(tilePixels(*strip, 0), tilePixels(*drawn, 0)), 1);
+    const auto end = (*sampler)->decode(latent(real), {.count = 1, .labels = {map->label[real]}}, 1);
+    ASSERT_TRUE(end);
+    EXPECT_LE(tileDistance(tilePixels(*strip, 4), tilePixels(*end, 0)), 1);
+    EXPECT_NE(tilePixels(*strip, 2), tilePixels(*strip, 0));
+    EXPECT_GT(fs::file_size(dir / "strip.png"), 100u);
+    EXPECT_GT(fs::file_size(dir / "strip.mp4"), 1000u);
+    const ll::LatentEnd wrong{.latent = std::vector<float>(3)};
+    EXPECT_FALSE((*sampler)->interpolate(a, wrong, 5, ll::Interpolation::Linear, {}));
+    fs::remove_all(dir);
+    fs::remove_all(run);
 }

@@ -1,0 +1,655 @@
+#include "latentpanel.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPixmap>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "backgroundtask.h"
+#include "latentview.h"
+#include "models/catalog.h"
+#include "run/runfolder.h"
+#include "run/runsampler.h"
+
+namespace ll::widgets {
+
+namespace {
+
+constexpr int kDirections = 8;   // principal directions as sliders
+constexpr int kDimSliders = 12;  // dimension sliders shown at once
+constexpr double kDirectionRange = 3;  // +- standard deviations
+constexpr double kDimRange = 4;
+
+QSlider* centredSlider(const QString& name) {
+    auto* s = new QSlider(Qt::Horizontal);
+    s->setObjectName(name);
+    s->setRange(-300, 300);
+    s->setValue(0);
+    return s;
+}
+
+QString describeLatent(const std::vector<float>& z) {
+    double norm = 0;
+    for (float v : z) norm += double(v) * v;
+    return QObject::tr("|z| = %1").arg(std::sqrt(norm), 0, 'f', 2);
+}
+
+}  // namespace
+
+LatentPanel::LatentPanel(LatentView* view, QWidget* parent) : QWidget(parent), m_view(view) {
+    m_title = new QLabel;
+    m_title->setWordWrap(true);
+    m_title->setObjectName(QStringLiteral("latentRun"));
+
+    m_count = new QSpinBox;
+    m_count->setObjectName(QStringLiteral("latentCount"));
+    m_count->setRange(100, 20000);
+    m_count->setSingleStep(500);
+    m_count->setValue(2000);
+    m_count->setToolTip(tr("Drawn latents, and as many encoded training images (VAE family)"));
+    m_seed = new QSpinBox;
+    m_seed->setRange(0, 2'000'000'000);
+    m_seed->setObjectName(QStringLiteral("latentSeed"));
+    m_showReal = new QCheckBox(tr("encoded data"));
+    m_showDrawn = new QCheckBox(tr("drawn latents"));
+    m_showReal->setChecked(true);
+    m_showDrawn->setChecked(true);
+    m_build = new QPushButton(tr("Build map"));
+    m_build->setObjectName(QStringLiteral("latentBuild"));
+    auto* shown = new QHBoxLayout;
+    shown->addWidget(m_showReal);
+    shown->addWidget(m_showDrawn);
+    auto* form = new QFormLayout;
+    form->addRow(tr("Points"), m_count);
+    form->addRow(tr("Seed"), m_seed);
+    form->addRow(tr("Show"), shown);
+    form->addRow(m_build);
+
+    auto* currentBox = new QGroupBox(tr("Current latent"));
+    m_picture = new QLabel;
+    m_picture->setObjectName(QStringLiteral("latentPicture"));
+    m_picture->setFixedSize(140, 140);
+    m_picture->setAlignment(Qt::AlignCenter);
+    m_picture->setFrameShape(QFrame::StyledPanel);
+    m_description = new QLabel(tr("Click a point or a place of the map."));
+    m_description->setObjectName(QStringLiteral("latentDescription"));
+    m_description->setWordWrap(true);
+    m_class = new QComboBox;
+    m_class->setObjectName(QStringLiteral("latentClass"));
+    auto* pictureRow = new QHBoxLayout;
+    pictureRow->addWidget(m_picture);
+    pictureRow->addWidget(m_description, 1);
+    auto* pickRow = new QHBoxLayout;
+    const char* names[] = {"A", "B", "C"};
+    for (int k = 0; k < 3; ++k) {
+        m_pick[std::size_t(k)] = new QPushButton(tr("Set %1").arg(QLatin1String(names[k])));
+        m_pick[std::size_t(k)]->setObjectName(QStringLiteral("latentPick%1").arg(QLatin1String(names[k])));
+        m_pick[std::size_t(k)]->setToolTip(
+            tr("Keep the current latent as %1 (interpolation A to B, arithmetic A - B + C)")
+                .arg(QLatin1String(names[k])));
+        pickRow->addWidget(m_pick[std::size_t(k)]);
+        connect(m_pick[std::size_t(k)], &QPushButton::clicked, this, [this, k] { pickEnd(k); });
+    }
+    auto* currentLayout = new QVBoxLayout(currentBox);
+    currentLayout->addLayout(pictureRow);
+    auto* classForm = new QFormLayout;
+    classForm->addRow(tr("Class"), m_class);
+    currentLayout->addLayout(classForm);
+    currentLayout->addLayout(pickRow);
+
+    m_directionsBox = new QGroupBox(tr("Principal directions (±3 sd)"));
+    m_directionsBox->setToolTip(
+        tr("Move the current latent along the leading principal directions of the latent "
+           "cloud (GANSpace): the directions in which the latents vary most"));
+    auto* directionsForm = new QFormLayout(m_directionsBox);
+    for (int k = 0; k < kDirections; ++k) {
+        auto* s = centredSlider(QStringLiteral("direction_%1").arg(k));
+        auto* value = new QLabel(QStringLiteral("0.0"));
+        value->setMinimumWidth(36);
+        auto* row = new QHBoxLayout;
+        row->addWidget(s, 1);
+        row->addWidget(value);
+        directionsForm->addRow(tr("PC%1").arg(k + 1), row);
+        m_directions.push_back(s);
+        m_directionValues.push_back(value);
+        connect(s, &QSlider::valueChanged, this, [this, k](int v) {
+            if (std::size_t(k) < m_along.size()) m_along[std::size_t(k)] = v / 100.0;
+            m_directionValues[std::size_t(k)]->setText(QString::number(v / 100.0, 'f', 1));
+            decodeCurrent();
+        });
+    }
+
+    m_dimensionsBox = new QGroupBox(tr("Dimensions"));
+    m_dimensionsBox->setToolTip(tr("The chosen latent's coordinates, %1 at a time").arg(kDimSliders));
+    m_firstDim = new QSpinBox;
+    m_firstDim->setObjectName(QStringLiteral("latentFirstDim"));
+    m_firstDim->setPrefix(tr("from z"));
+    m_firstDim->setSingleStep(kDimSliders);
+    auto* dimsForm = new QFormLayout(m_dimensionsBox);
+    dimsForm->addRow(tr("Show"), m_firstDim);
+    for (int k = 0; k < kDimSliders; ++k) {
+        auto* s = centredSlider(QStringLiteral("dim_%1").arg(k));
+        s->setRange(int(-kDimRange * 100), int(kDimRange * 100));
+        auto* label = new QLabel;
+        label->setMinimumWidth(48);
+        dimsForm->addRow(label, s);
+        m_dims.push_back(s);
+        m_dimLabels.push_back(label);
+        connect(s, &QSlider::valueChanged, this, [this, k](int v) {
+            const std::size_t i = std::size_t(m_firstDim->value() + k);
+            if (i >= m_latent.size()) return;
+            m_latent[i] = float(v / 100.0);
+            m_dimLabels[std::size_t(k)]->setText(
+                QStringLiteral("z%1 %2").arg(i).arg(m_latent[i], 0, 'f', 2));
+            decodeCurrent();
+        });
+    }
+    connect(m_firstDim, &QSpinBox::valueChanged, this, [this] { syncSliders(); });
+
+    auto* interpolationBox = new QGroupBox(tr("Interpolation and arithmetic"));
+    m_endsLabel = new QLabel;
+    m_endsLabel->setObjectName(QStringLiteral("latentEnds"));
+    m_endsLabel->setWordWrap(true);
+    m_steps = new QSpinBox;
+    m_steps->setObjectName(QStringLiteral("latentSteps"));
+    m_steps->setRange(2, 200);
+    m_steps->setValue(10);
+    m_path = new QComboBox;
+    m_path->setObjectName(QStringLiteral("latentPath"));
+    m_path->addItem(tr("slerp (great circle)"), int(ll::Interpolation::Spherical));
+    m_path->addItem(tr("lerp (straight line)"), int(ll::Interpolation::Linear));
+    m_interpolate = new QPushButton(tr("Interpolate A → B"));
+    m_interpolate->setObjectName(QStringLiteral("latentInterpolate"));
+    m_export = new QPushButton(tr("Save strip and video"));
+    m_export->setObjectName(QStringLiteral("latentExport"));
+    m_export->setToolTip(tr("Writes <run>/latent/interpolation-<time>.png and .mp4"));
+    m_arithmetic = new QPushButton(tr("Decode A − B + C"));
+    m_arithmetic->setObjectName(QStringLiteral("latentArithmetic"));
+    m_arithmetic->setToolTip(
+        tr("Latent arithmetic: what A has and B lacks, added to C (decoded with C's class)"));
+    auto* interpolationForm = new QFormLayout(interpolationBox);
+    interpolationForm->addRow(m_endsLabel);
+    interpolationForm->addRow(tr("Steps"), m_steps);
+    interpolationForm->addRow(tr("Path"), m_path);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(m_interpolate);
+    buttons->addWidget(m_export);
+    interpolationForm->addRow(buttons);
+    interpolationForm->addRow(m_arithmetic);
+
+    m_status = new QLabel;
+    m_status->setObjectName(QStringLiteral("latentStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_title);
+    layout->addLayout(form);
+    layout->addWidget(currentBox);
+    layout->addWidget(m_directionsBox);
+    layout->addWidget(m_dimensionsBox);
+    layout->addWidget(interpolationBox);
+    layout->addWidget(m_status);
+    layout->addStretch(1);
+
+    connect(m_build, &QPushButton::clicked, this, &LatentPanel::buildMap);
+    connect(m_class, &QComboBox::currentIndexChanged, this, [this] { decodeCurrent(); });
+    connect(m_interpolate, &QPushButton::clicked, this, &LatentPanel::interpolate);
+    connect(m_export, &QPushButton::clicked, this, &LatentPanel::exportInterpolation);
+    connect(m_arithmetic, &QPushButton::clicked, this, &LatentPanel::arithmetic);
+    auto showKinds = [this] {
+        m_view->setShown(m_showReal->isChecked(), m_showDrawn->isChecked());
+    };
+    connect(m_showReal, &QCheckBox::toggled, this, showKinds);
+    connect(m_showDrawn, &QCheckBox::toggled, this, showKinds);
+    connect(m_view, &LatentView::pointClicked, this, &LatentPanel::choosePoint);
+    connect(m_view, &LatentView::placeClicked, this, &LatentPanel::choosePlace);
+    setRun({});
+}
+
+LatentPanel::~LatentPanel() = default;
+
+QString LatentPanel::className(int label) const {
+    return label >= 0 && std::size_t(label) < m_classNames.size()
+               ? QString::fromStdString(m_classNames[std::size_t(label)])
+               : tr("no class");
+}
+
+void LatentPanel::setRun(const QString& runDir) {
+    if (runDir == m_runDir && !runDir.isEmpty()) return;
+    m_runDir.clear();
+    m_model.clear();
+    m_classNames.clear();
+    m_map = {};
+    m_latent.clear();
+    m_along.assign(kDirections, 0.0);
+    m_ends = {};
+    m_image = {};
+    m_steering = {};
+    m_queue.clear();  // a running job finishes; its result is dropped (another run)
+    m_picture->clear();
+    m_description->setText(tr("Click a point or a place of the map."));
+    const std::filesystem::path run = runDir.toStdString();
+    auto config =
+        runDir.isEmpty() ? ll::Result<ll::TrainConfig>(ll::fail("no run")) : ll::readRunConfig(run);
+    auto data =
+        runDir.isEmpty() ? ll::Result<ll::RunData>(ll::fail("no run")) : ll::readRunData(run);
+    const ll::ModelInfo* info = config ? ll::findModel(config->model) : nullptr;
+    const bool ok = config && data && info && info->generates && !data->shape.tabular();
+    if (ok) {
+        m_runDir = runDir;
+        m_model = config->model;
+        m_classNames = data->classNames;
+        m_conditional = info->conditional;
+        const bool encodes = m_model == "vae" || m_model == "cvae" || m_model == "chaotic-vae";
+        m_title->setText(
+            tr("<b>%1</b><br>%2 on %3: %4")
+                .arg(QFileInfo(runDir).fileName().toHtmlEscaped(), QString::fromStdString(m_model),
+                     QString::fromStdString(data->datasetName).toHtmlEscaped(),
+                     encodes ? tr("its encoder maps the training images, its prior draws latents")
+                             : tr("latents drawn with their classes (nothing to encode)")));
+        m_view->clear(tr("Building the latent map…"));
+    } else {
+        m_title->setText(
+            config && data && info && info->generates
+                ? tr("%1 generates table rows: the latent browser shows images.")
+                      .arg(QFileInfo(runDir).fileName())
+                : tr("Select a generator run of images in the runs browser to browse its latent "
+                     "space."));
+        m_view->clear(m_title->text());
+    }
+    {
+        QSignalBlocker block(m_class);
+        m_class->clear();
+        if (m_conditional && ok)
+            for (std::size_t k = 0; k < m_classNames.size(); ++k)
+                m_class->addItem(QString::fromStdString(m_classNames[k]), int(k));
+        else
+            m_class->addItem(tr("unconditional"), -1);
+        m_class->setEnabled(m_conditional && ok);
+    }
+    for (QWidget* w : std::initializer_list<QWidget*>{m_build, m_count, m_seed, m_interpolate,
+                                                      m_export, m_arithmetic})
+        w->setEnabled(ok);
+    for (QPushButton* b : m_pick) b->setEnabled(false);
+    syncSliders();
+    showMarks();
+    showStatus({});
+    if (ok) buildMap();
+}
+
+void LatentPanel::showStatus(const QString& text, bool error) {
+    m_status->setText(text);
+    if (error && !text.isEmpty()) Q_EMIT message(text);
+}
+
+void LatentPanel::submit(Work work, bool droppable) {
+    if (m_runDir.isEmpty()) return;
+    if (droppable)
+        std::erase_if(m_queue, [](const Job& j) { return j.droppable; });  // stale: dropped
+    m_queue.push_back({std::move(work), droppable});
+    if (!m_busy) runNext();
+}
+
+void LatentPanel::runNext() {
+    if (m_queue.empty()) return;
+    Job job = std::move(m_queue.front());
+    m_queue.pop_front();
+    m_busy = true;
+    const QString run = m_runDir;
+    std::shared_ptr<ll::RunSampler> sampler = m_samplerRun == run ? m_sampler : nullptr;
+    runInBackground<Then>(
+        this,
+        [run, sampler, work = std::move(job.work)]() mutable -> Then {
+            try {
+                if (!sampler) {
+                    auto opened = ll::RunSampler::open(run.toStdString());
+                    if (!opened) {
+                        const QString why = QString::fromStdString(opened.error().message);
+                        return [why](LatentPanel& p) { p.showStatus(why, true); };
+                    }
+                    sampler = std::shared_ptr<ll::RunSampler>(std::move(*opened));
+                }
+                Then then = work(*sampler);
+                return [run, sampler, then](LatentPanel& p) {
+                    if (p.m_runDir != run) return;  // the user moved on to another run
+                    p.m_sampler = sampler;
+                    p.m_samplerRun = run;
+                    then(p);
+                };
+            } catch (const std::exception& e) {
+                const QString why = QString::fromUtf8(e.what());
+                return [why](LatentPanel& p) { p.showStatus(why, true); };
+            }
+        },
+        [this](Then then) {
+            m_busy = false;
+            then(*this);
+            runNext();
+        });
+}
+
+void LatentPanel::buildMap() {
+    if (m_runDir.isEmpty()) return;
+    const auto count = std::int64_t(m_count->value());
+    const auto seed = std::uint64_t(m_seed->value());
+    const bool pixelDiffusion = m_model == "ddpm";
+    showStatus(tr("Building the latent map: %1 points%2…")
+                   .arg(count)
+                   .arg(pixelDiffusion ? QString() : tr(" and their images")));
+    m_build->setEnabled(false);
+    submit(
+        [count, seed](ll::RunSampler& sampler) -> Then {
+            auto images = std::make_shared<ll::SampleGrid>();
+            auto map = sampler.latentMap(count, seed, kDirections, images.get(), false);
+            if (!map) {
+                const QString why = QString::fromStdString(map.error().message);
+                return [why](LatentPanel& p) {
+                    p.m_build->setEnabled(true);
+                    p.m_view->clear(why);
+                    p.showStatus(why, true);
+                };
+            }
+            auto shared = std::make_shared<ll::LatentMap>(std::move(*map));
+            return [shared, images](LatentPanel& p) {
+                p.m_build->setEnabled(true);
+                p.m_map = *shared;
+                p.m_view->setMap(*shared, *images, p.m_classNames, p.m_model != "ddpm");
+                p.m_view->setShown(p.m_showReal->isChecked(), p.m_showDrawn->isChecked());
+                p.m_along.assign(kDirections, 0.0);
+                for (std::size_t k = 0; k < p.m_directions.size(); ++k) {
+                    p.m_directions[k]->setEnabled(k < shared->directions.size());
+                    QSignalBlocker block(p.m_directions[k]);
+                    p.m_directions[k]->setValue(0);
+                    p.m_directionValues[k]->setText(QStringLiteral("0.0"));
+                }
+                {
+                    QSignalBlocker block(p.m_firstDim);
+                    p.m_firstDim->setRange(0, std::max(0, shared->dims - 1));
+                }
+                p.showStatus(tr("%1 points in a %2-dimensional latent space.")
+                                 .arg(shared->x.size())
+                                 .arg(shared->dims));
+                if (p.m_latent.empty() && !shared->x.empty())
+                    p.choosePoint(int(std::find(shared->real.begin(), shared->real.end(), 1) -
+                                      shared->real.begin()) %
+                                  int(shared->x.size()));
+                else
+                    p.showMarks();
+            };
+        },
+        false);
+}
+
+int LatentPanel::currentLabel() const {
+    return m_conditional ? m_class->currentData().toInt() : -1;
+}
+
+void LatentPanel::setLatent(std::vector<float> latent, int label, const QString& what) {
+    m_latent = std::move(latent);
+    m_along.assign(kDirections, 0.0);
+    for (std::size_t k = 0; k < m_directions.size(); ++k) {
+        QSignalBlocker block(m_directions[k]);
+        m_directions[k]->setValue(0);
+        m_directionValues[k]->setText(QStringLiteral("0.0"));
+    }
+    m_what = what;
+    if (m_conditional && label >= 0) {
+        QSignalBlocker block(m_class);
+        m_class->setCurrentIndex(m_class->findData(label));
+    }
+    for (QPushButton* b : m_pick) b->setEnabled(true);
+    syncSliders();
+    decodeCurrent();
+}
+
+void LatentPanel::choosePoint(int index) {
+    if (index < 0 || std::size_t(index) >= m_map.x.size()) return;
+    const auto i = std::size_t(index), dims = std::size_t(m_map.dims);
+    std::vector<float> z(m_map.latents.begin() + std::ptrdiff_t(i * dims),
+                         m_map.latents.begin() + std::ptrdiff_t((i + 1) * dims));
+    const int label = m_map.label[i];
+    m_steering = {};
+    setLatent(std::move(z), label,
+              m_map.real[i] ? tr("training image %1 (%2), encoded")
+                                  .arg(m_map.index[i])
+                                  .arg(className(label))
+                            : tr("draw %1 (%2)").arg(m_map.index[i]).arg(className(label)));
+}
+
+void LatentPanel::choosePlace(float x, float y) {
+    if (m_map.directions.size() < 2) return;
+    std::vector<float> z = m_map.mean;
+    for (std::size_t i = 0; i < z.size(); ++i)
+        z[i] += x * m_map.directions[0][i] + y * m_map.directions[1][i];
+    // The class of the nearest point, for conditional models.
+    int label = -1;
+    float best = 1e30f;
+    for (std::size_t i = 0; i < m_map.x.size(); ++i) {
+        const float d = (m_map.x[i] - x) * (m_map.x[i] - x) + (m_map.y[i] - y) * (m_map.y[i] - y);
+        if (d < best) best = d, label = m_map.label[i];
+    }
+    m_steering = {};
+    setLatent(std::move(z), label,
+              tr("the place (%1, %2) of the map").arg(x, 0, 'f', 2).arg(y, 0, 'f', 2));
+}
+
+std::vector<float> LatentPanel::currentLatent() const {
+    std::vector<float> z = m_latent;
+    for (std::size_t k = 0; k < m_along.size() && k < m_map.directions.size(); ++k) {
+        if (m_along[k] == 0 || m_map.directions[k].size() != z.size()) continue;
+        const double step = m_along[k] * m_map.spread[k];
+        for (std::size_t i = 0; i < z.size(); ++i)
+            z[i] += float(step * m_map.directions[k][i]);
+    }
+    return z;
+}
+
+ll::SampleRequest LatentPanel::decodeRequest(int label) const {
+    ll::SampleRequest r = m_steering;  // temperature, truncation, guidance of a Steer tile
+    r.count = 1;
+    r.labels.clear();
+    r.mixture.clear();
+    r.pinned.clear();
+    r.onStep = {};
+    r.live.reset();
+    if (label >= 0) r.labels = {label};
+    return r;
+}
+
+void LatentPanel::decodeCurrent() {
+    if (m_latent.empty()) return;
+    const std::vector<float> z = currentLatent();
+    const ll::SampleRequest request = decodeRequest(currentLabel());
+    const QString what = m_what;
+    showMarks();
+    submit(
+        [z, request, what](ll::RunSampler& sampler) -> Then {
+            auto grid = sampler.decode(z, request, 1);
+            if (!grid) {
+                const QString why = QString::fromStdString(grid.error().message);
+                return [why](LatentPanel& p) { p.showStatus(why, true); };
+            }
+            auto image = std::make_shared<ll::SampleGrid>(std::move(*grid));
+            return [image, what, z](LatentPanel& p) {
+                ++p.m_decodes;
+                p.m_image = *image;
+                p.m_picture->setPixmap(QPixmap::fromImage(gridImage(*image)).scaled(
+                    p.m_picture->size() - QSize(4, 4), Qt::KeepAspectRatio,
+                    Qt::FastTransformation));
+                QStringList moved;
+                for (std::size_t k = 0; k < p.m_along.size(); ++k)
+                    if (p.m_along[k] != 0)
+                        moved << tr("PC%1 %2 sd").arg(k + 1).arg(p.m_along[k], 0, 'f', 1);
+                p.m_description->setText(
+                    tr("%1; %2%3")
+                        .arg(what, describeLatent(z),
+                             moved.isEmpty() ? QString()
+                                             : tr("; moved along %1").arg(moved.join(QStringLiteral(", ")))));
+            };
+        },
+        true);
+}
+
+void LatentPanel::syncSliders() {
+    const int first = m_firstDim->value();
+    m_dimensionsBox->setTitle(m_latent.empty() ? tr("Dimensions")
+                                               : tr("Dimensions (%1 in all)").arg(m_latent.size()));
+    for (int k = 0; k < kDimSliders; ++k) {
+        const std::size_t i = std::size_t(first + k);
+        const bool has = i < m_latent.size();
+        auto* s = m_dims[std::size_t(k)];
+        QSignalBlocker block(s);
+        s->setEnabled(has);
+        s->setValue(has ? int(std::lround(std::clamp<double>(m_latent[i], -kDimRange, kDimRange) *
+                                          100))
+                        : 0);
+        m_dimLabels[std::size_t(k)]->setText(
+            has ? QStringLiteral("z%1 %2").arg(i).arg(m_latent[i], 0, 'f', 2) : QString());
+    }
+}
+
+void LatentPanel::showMarks() {
+    std::vector<LatentView::Mark> marks;
+    const QColor colours[] = {QColor(255, 120, 120), QColor(120, 170, 255), QColor(140, 220, 140)};
+    const char* names[] = {"A", "B", "C"};
+    QStringList ends;
+    for (std::size_t k = 0; k < 3; ++k) {
+        const End& e = m_ends[k];
+        if (e.latent.empty()) continue;
+        const auto [x, y] = ll::projectLatent(m_map, e.latent);
+        marks.push_back({QLatin1String(names[k]), x, y, colours[k]});
+        ends << QStringLiteral("%1: %2").arg(QLatin1String(names[k]), e.what);
+    }
+    if (!m_latent.empty()) {
+        const auto [x, y] = ll::projectLatent(m_map, currentLatent());
+        marks.push_back({QStringLiteral("•"), x, y, QColor(255, 220, 60)});
+    }
+    m_view->setMarks(std::move(marks));
+    m_endsLabel->setText(ends.isEmpty() ? tr("Pick A and B (and C) with the Set buttons above.")
+                                        : ends.join(QLatin1Char('\n')));
+    const bool ab = !m_ends[0].latent.empty() && !m_ends[1].latent.empty();
+    m_interpolate->setEnabled(ab);
+    m_export->setEnabled(ab);
+    m_arithmetic->setEnabled(ab && !m_ends[2].latent.empty());
+}
+
+void LatentPanel::pickEnd(int which) {
+    if (which < 0 || which > 2 || m_latent.empty()) return;
+    m_ends[std::size_t(which)] = {currentLatent(), currentLabel(), m_what};
+    showMarks();
+}
+
+void LatentPanel::interpolate() {
+    if (m_ends[0].latent.empty() || m_ends[1].latent.empty()) return;
+    const ll::LatentEnd from{.label = m_ends[0].label, .latent = m_ends[0].latent};
+    const ll::LatentEnd to{.label = m_ends[1].label, .latent = m_ends[1].latent};
+    const int steps = m_steps->value();
+    const auto mode = ll::Interpolation(m_path->currentData().toInt());
+    const ll::SampleRequest base = decodeRequest(-1);
+    const QString caption = tr("%1 from A to B in %2 steps")
+                                .arg(mode == ll::Interpolation::Spherical ? tr("slerp") : tr("lerp"))
+                                .arg(steps);
+    showStatus(tr("Interpolating…"));
+    submit(
+        [from, to, steps, mode, base, caption](ll::RunSampler& sampler) -> Then {
+            auto strip = sampler.interpolate(from, to, steps, mode, base);
+            if (!strip) {
+                const QString why = QString::fromStdString(strip.error().message);
+                return [why](LatentPanel& p) { p.showStatus(why, true); };
+            }
+            auto shared = std::make_shared<ll::SampleGrid>(std::move(*strip));
+            return [shared, caption](LatentPanel& p) {
+                p.m_view->setStrip(*shared, caption);
+                p.showStatus(tr("Interpolated: %1.").arg(caption));
+            };
+        },
+        false);
+}
+
+void LatentPanel::exportInterpolation() {
+    if (m_ends[0].latent.empty() || m_ends[1].latent.empty() || m_runDir.isEmpty()) return;
+    const QString dir = m_runDir + QStringLiteral("/latent");
+    if (!QDir().mkpath(dir)) {
+        showStatus(tr("Cannot create %1").arg(dir), true);
+        return;
+    }
+    const QString stem =
+        dir + QStringLiteral("/interpolation-%1")
+                  .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss-zzz")));
+    const ll::LatentEnd from{.label = m_ends[0].label, .latent = m_ends[0].latent};
+    const ll::LatentEnd to{.label = m_ends[1].label, .latent = m_ends[1].latent};
+    const int steps = m_steps->value();
+    const auto mode = ll::Interpolation(m_path->currentData().toInt());
+    const ll::SampleRequest base = decodeRequest(-1);
+    showStatus(tr("Writing the strip and the video…"));
+    submit(
+        [from, to, steps, mode, base, stem](ll::RunSampler& sampler) -> Then {
+            const std::string png = (stem + QStringLiteral(".png")).toStdString();
+            const std::string video = (stem + QStringLiteral(".mp4")).toStdString();
+            auto strip = sampler.interpolate(from, to, steps, mode, base, png, video);
+            if (!strip) {
+                const QString why = QString::fromStdString(strip.error().message);
+                return [why](LatentPanel& p) { p.showStatus(why, true); };
+            }
+            auto shared = std::make_shared<ll::SampleGrid>(std::move(*strip));
+            return [shared, stem](LatentPanel& p) {
+                p.m_view->setStrip(*shared, tr("Saved as %1.png and .mp4").arg(QFileInfo(stem).fileName()));
+                p.m_lastExport = stem;
+                p.showStatus(tr("Saved %1.png and %1.mp4").arg(stem));
+                Q_EMIT p.message(tr("Interpolation saved: %1.png and .mp4").arg(stem));
+            };
+        },
+        false);
+}
+
+void LatentPanel::arithmetic() {
+    const auto& a = m_ends[0].latent;
+    const auto& b = m_ends[1].latent;
+    const auto& c = m_ends[2].latent;
+    if (a.empty() || b.empty() || c.empty() || a.size() != b.size() || a.size() != c.size()) return;
+    std::vector<float> z(a.size());
+    for (std::size_t i = 0; i < z.size(); ++i) z[i] = a[i] - b[i] + c[i];
+    setLatent(std::move(z), m_ends[2].label, tr("A − B + C"));
+}
+
+void LatentPanel::showTile(const QString& runDir, const ll::SampleRequest& request, qint64 index,
+                           int label) {
+    setRun(runDir);
+    if (m_runDir.isEmpty()) return;
+    showStatus(tr("Fetching the tile's latent…"));
+    submit(
+        [request, index, label](ll::RunSampler& sampler) -> Then {
+            auto z = sampler.latentOf(request, index);
+            if (!z) {
+                const QString why = QString::fromStdString(z.error().message);
+                return [why](LatentPanel& p) { p.showStatus(why, true); };
+            }
+            auto shared = std::make_shared<std::vector<float>>(std::move(*z));
+            return [shared, request, index, label](LatentPanel& p) {
+                p.m_steering = request;
+                p.setLatent(*shared, label,
+                            tr("Steer tile %1 of seed %2 (%3)")
+                                .arg(index)
+                                .arg(request.seed)
+                                .arg(p.className(label)));
+                p.showStatus(tr("The tile's latent, decoded with its Steer settings."));
+            };
+        },
+        false);
+}
+
+}  // namespace ll::widgets
