@@ -613,26 +613,74 @@ struct InterpolateArgs {
     SteerArgs steer;
 };
 
-// "SEED" or "SEED:CLASS".
-ll::Result<ll::LatentEnd> parseEnd(const std::string& text, const char* option) {
+// Latents from a .npy file (N x dims, as `latents --latents-out` writes them), checked.
+ll::Result<torch::Tensor> readLatents(const std::string& path, std::int64_t dims) {
+    auto array = ll::readNpy(path);
+    if (!array) return tl::unexpected(array.error());
+    auto z = array->to(torch::kFloat32);
+    if (z.dim() == 1) z = z.unsqueeze(0);
+    if (z.dim() != 2 || z.size(0) < 1 || z.size(1) != dims) {
+        std::string shape;
+        for (auto n : z.sizes()) shape += (shape.empty() ? "" : " x ") + std::to_string(n);
+        return ll::fail(path + ": expected rows of " + std::to_string(dims) +
+                        " numbers (this run's latents), got an array of shape " + shape);
+    }
+    if (!torch::isfinite(z).all().item<bool>())
+        return ll::fail(path + ": the latents hold NaN or infinite numbers");
+    return z;
+}
+
+// "SEED", "SEED:CLASS", "FILE.npy@ROW" or "FILE.npy@ROW:CLASS" (a row of saved latents, read
+// by loadEnd once the run is open).
+struct EndSpec {
     ll::LatentEnd end;
-    unsigned long long seed = 0;
+    std::string path;
+    long long row = 0;
+};
+
+ll::Result<EndSpec> parseEnd(const std::string& text, const char* option) {
+    EndSpec spec;
+    std::string rest = text;
+    if (const auto npy = text.find(".npy@"); npy != std::string::npos) {
+        spec.path = text.substr(0, npy + 4);
+        rest = text.substr(npy + 5);
+    }
+    long long number = 0;
     int label = -1;
     char colon = 0;
-    std::istringstream in(text);
-    if (!(in >> seed) || ((in >> colon) && (colon != ':' || !(in >> label))) ||
-        !(in >> std::ws).eof() || text.empty() || text[0] == '-')
-        return ll::fail(std::string(option) + " expects SEED or SEED:CLASS, got '" + text + "'");
-    end.seed = seed;
-    end.label = label;
-    return end;
+    std::istringstream in(rest);
+    if (!(in >> number) || ((in >> colon) && (colon != ':' || !(in >> label))) ||
+        !(in >> std::ws).eof() || rest.empty() || rest[0] == '-')
+        return ll::fail(std::string(option) +
+                        " expects SEED or SEED:CLASS, or a row of saved latents "
+                        "FILE.npy@ROW[:CLASS], got '" +
+                        text + "'");
+    spec.end.label = label;
+    if (spec.path.empty())
+        spec.end.seed = static_cast<std::uint64_t>(number);
+    else
+        spec.row = number;
+    return spec;
+}
+
+ll::Result<ll::LatentEnd> loadEnd(EndSpec spec, const char* option, ll::GenerativeModel& model) {
+    if (spec.path.empty()) return spec.end;
+    const auto dims = model.latents(ll::SampleRequest{.count = 1}).numel();
+    auto z = readLatents(spec.path, dims);
+    if (!z) return ll::fail(std::string(option) + ": " + z.error().message);
+    if (spec.row >= z->size(0))
+        return ll::fail(std::string(option) + ": " + spec.path + " has rows 0 to " +
+                        std::to_string(z->size(0) - 1) + ", not " + std::to_string(spec.row));
+    const auto r = (*z)[spec.row].contiguous();
+    spec.end.latent.assign(r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
+    return spec.end;
 }
 
 int runInterpolate(const InterpolateArgs& a) {
-    auto from = parseEnd(a.from, "--from");
-    if (!from) return fail("interpolate: " + from.error().message);
-    auto to = parseEnd(a.to, "--to");
-    if (!to) return fail("interpolate: " + to.error().message);
+    auto fromSpec = parseEnd(a.from, "--from");
+    if (!fromSpec) return fail("interpolate: " + fromSpec.error().message);
+    auto toSpec = parseEnd(a.to, "--to");
+    if (!toSpec) return fail("interpolate: " + toSpec.error().message);
     if (!a.out.ends_with(".png")) return fail("interpolate: --out must name a .png file");
     auto base = a.steer.request();
     if (!base) return fail("interpolate: " + base.error().message);
@@ -640,6 +688,11 @@ int runInterpolate(const InterpolateArgs& a) {
     if (!opened) return fail(opened.error().message);
     auto& model = *opened->model;
     if (model.shape().tabular()) return fail("interpolate: the run generates rows, not images");
+    if (!model.hasLatents()) return fail("interpolate: " + model.name() + " has no latent space");
+    auto from = loadEnd(*fromSpec, "--from", model);
+    if (!from) return fail("interpolate: " + from.error().message);
+    auto to = loadEnd(*toSpec, "--to", model);
+    if (!to) return fail("interpolate: " + to.error().message);
     if (opened->data.shape.numClasses > 0 && ll::findModel(model.name()) &&
         ll::findModel(model.name())->conditional) {
         if (from->label < 0) from->label = 0;
@@ -654,7 +707,7 @@ int runInterpolate(const InterpolateArgs& a) {
     for (int i = 0; i < a.steps; ++i) labels.push_back(ll::formatNumber(double(i) / (a.steps - 1)));
     const auto& names = opened->data.classNames;
     auto endName = [&](const ll::LatentEnd& e) {
-        return "seed " + std::to_string(e.seed) +
+        return (e.latent.empty() ? "seed " + std::to_string(e.seed) : std::string("a given latent")) +
                (e.label >= 0 && e.label < int(names.size()) ? " " + names[std::size_t(e.label)]
                                                             : std::string());
     };
@@ -677,6 +730,7 @@ struct LatentsArgs {
     int directions = 8;
     std::string out;
     std::string directionsOut;
+    std::string latentsOut;
     std::int64_t checkpoint = -1;
 };
 
@@ -684,6 +738,8 @@ int runLatents(const LatentsArgs& a) {
     if (!a.out.ends_with(".csv")) return fail("latents: --out must name a .csv file");
     if (!a.directionsOut.empty() && !a.directionsOut.ends_with(".npy"))
         return fail("latents: --directions-out must name a .npy file");
+    if (!a.latentsOut.empty() && !a.latentsOut.ends_with(".npy"))
+        return fail("latents: --latents-out must name a .npy file");
     auto opened =
         ll::openRun(a.run, a.checkpoint >= 0 ? std::optional(a.checkpoint) : std::nullopt);
     if (!opened) return fail(opened.error().message);
@@ -709,12 +765,104 @@ int runLatents(const LatentsArgs& a) {
         auto t = torch::tensor(flat).view({std::int64_t(map->directions.size()), map->dims});
         if (auto ok = ll::writeNpy(a.directionsOut, t); !ok) return fail(ok.error().message);
     }
+    if (!a.latentsOut.empty()) {
+        auto t = torch::tensor(map->latents).view({std::int64_t(map->x.size()), map->dims});
+        if (auto ok = ll::writeNpy(a.latentsOut, t); !ok) return fail(ok.error().message);
+    }
     std::printf(
         "wrote %s: %zu points (%s) in a %d-dimensional latent space; spread along the "
         "leading directions:",
         a.out.c_str(), map->x.size(), data ? "drawn and encoded" : "drawn", map->dims);
     for (float s : map->spread) std::printf(" %.3g", s);
     std::printf("\n");
+    return 0;
+}
+
+struct DecodeArgs {
+    std::string run;
+    std::string latents;
+    std::vector<std::int64_t> rows;
+    std::vector<std::int64_t> arithmetic;
+    std::string directions;
+    std::string along;
+    int label = -1;
+    int cols = 0;
+    std::string out;
+    SteerArgs steer;
+};
+
+int runDecode(const DecodeArgs& a) {
+    if (!a.out.ends_with(".png")) return fail("decode: --out must name a .png file");
+    if (!a.arithmetic.empty() && a.arithmetic.size() != 3)
+        return fail("decode: --arithmetic expects three rows A,B,C");
+    if (!a.along.empty() && a.directions.empty())
+        return fail("decode: --along needs --directions");
+    auto base = a.steer.request();
+    if (!base) return fail("decode: " + base.error().message);
+    auto opened = ll::openRun(a.run, a.steer.step());
+    if (!opened) return fail(opened.error().message);
+    auto& model = *opened->model;
+    if (model.shape().tabular()) return fail("decode: the run generates rows, not images");
+    if (!model.hasLatents()) return fail("decode: " + model.name() + " has no latent space");
+    const auto dims = model.latents(ll::SampleRequest{.count = 1}).numel();
+    auto z = readLatents(a.latents, dims);
+    if (!z) return fail("decode: " + z.error().message);
+    auto row = [&](std::int64_t i) -> ll::Result<torch::Tensor> {
+        if (i < 0 || i >= z->size(0))
+            return ll::fail(a.latents + " has rows 0 to " + std::to_string(z->size(0) - 1) +
+                            ", not " + std::to_string(i));
+        return (*z)[i];
+    };
+    std::vector<torch::Tensor> chosen;
+    if (!a.arithmetic.empty()) {
+        std::vector<torch::Tensor> abc;
+        for (auto i : a.arithmetic) {
+            auto r = row(i);
+            if (!r) return fail("decode: " + r.error().message);
+            abc.push_back(*r);
+        }
+        chosen.push_back(abc[0] - abc[1] + abc[2]);
+    } else if (!a.rows.empty()) {
+        for (auto i : a.rows) {
+            auto r = row(i);
+            if (!r) return fail("decode: " + r.error().message);
+            chosen.push_back(*r);
+        }
+    } else {
+        for (std::int64_t i = 0; i < z->size(0); ++i) chosen.push_back((*z)[i]);
+    }
+    auto latents = torch::stack(chosen);
+    if (!a.along.empty()) {
+        int k = 0;
+        double amount = 0;
+        char colon = 0;
+        std::istringstream in(a.along);
+        if (!(in >> k >> colon >> amount) || colon != ':' || !(in >> std::ws).eof() || k < 0)
+            return fail("decode: --along expects K:S (direction K, S units), got '" + a.along + "'");
+        auto directions = readLatents(a.directions, dims);
+        if (!directions) return fail("decode: --directions: " + directions.error().message);
+        if (k >= directions->size(0))
+            return fail("decode: " + a.directions + " has " +
+                        std::to_string(directions->size(0)) + " directions, not " +
+                        std::to_string(k + 1));
+        latents = latents + amount * (*directions)[k];
+    }
+    auto request = *base;
+    request.count = latents.size(0);
+    const int classes = opened->data.shape.numClasses;
+    if (a.label >= classes) return fail("decode: no class " + std::to_string(a.label));
+    if (a.label >= 0) request.labels = {a.label};
+    ll::applyThreadSettings(model.workload());
+    try {
+        const auto images = model.decodeLatents(latents, request);
+        const int cols = a.cols > 0 ? a.cols
+                                    : static_cast<int>(std::ceil(std::sqrt(double(request.count))));
+        if (auto ok = ll::writePng(ll::makeGrid(images, cols), a.out); !ok)
+            return fail(ok.error().message);
+    } catch (const std::exception& e) {
+        return fail("decode: " + firstLine(e));
+    }
+    std::printf("wrote %s (%lld images)\n", a.out.c_str(), static_cast<long long>(request.count));
     return 0;
 }
 
@@ -1147,8 +1295,11 @@ int main(int argc, char** argv) {
     auto* interpCmd = app.add_subcommand(
         "interpolate", "Samples along a path between two latents: a PNG strip and a video");
     interpCmd->add_option("--run", interp.run, "Run folder")->required();
-    interpCmd->add_option("--from", interp.from, "Start: SEED or SEED:CLASS")->required();
-    interpCmd->add_option("--to", interp.to, "End: SEED or SEED:CLASS")->required();
+    interpCmd
+        ->add_option("--from", interp.from,
+                     "Start: SEED, SEED:CLASS, or a row of saved latents FILE.npy@ROW[:CLASS]")
+        ->required();
+    interpCmd->add_option("--to", interp.to, "End: as --from")->required();
     interpCmd->add_option("--frames", interp.steps, "Frames, both ends included")
         ->check(CLI::Range(2, 1000))
         ->capture_default_str();
@@ -1175,6 +1326,30 @@ int main(int argc, char** argv) {
     latentsCmd->add_option("--out", latents.out, ".csv of the points")->required();
     latentsCmd->add_option("--directions-out", latents.directionsOut,
                            ".npy of the principal directions (one row each)");
+    latentsCmd->add_option("--latents-out", latents.latentsOut,
+                           ".npy of every point's latent, rows in the CSV's order (for decode "
+                           "and interpolate)");
+
+    DecodeArgs decode;
+    auto* decodeCmd = app.add_subcommand(
+        "decode",
+        "Images from given latents (a .npy of rows, as latents --latents-out writes): chosen "
+        "rows, moved along principal directions, or the arithmetic A - B + C");
+    decodeCmd->add_option("--run", decode.run, "Run folder")->required();
+    decodeCmd->add_option("--latents", decode.latents, ".npy of latents, one row each")->required();
+    decodeCmd->add_option("--rows", decode.rows, "Rows to decode (default: all), e.g. 0,5,9")
+        ->delimiter(',');
+    decodeCmd
+        ->add_option("--arithmetic", decode.arithmetic, "A,B,C: decode row A - row B + row C instead")
+        ->delimiter(',');
+    decodeCmd->add_option("--directions", decode.directions,
+                          ".npy of principal directions (latents --directions-out)");
+    decodeCmd->add_option("--along", decode.along,
+                          "K:S: move every latent S units along direction K (needs --directions)");
+    decodeCmd->add_option("--class", decode.label, "Class of every image (conditional models)");
+    decodeCmd->add_option("--cols", decode.cols, "Grid columns (default: square)");
+    decodeCmd->add_option("--out", decode.out, ".png grid to write")->required();
+    decode.steer.add(decodeCmd);
 
     TrainExtractorArgs extractorArgs;
     auto* extractorCmd = app.add_subcommand(
@@ -1278,6 +1453,7 @@ int main(int argc, char** argv) {
         if (sweepCmd->parsed()) return runSweep(sweep);
         if (interpCmd->parsed()) return runInterpolate(interp);
         if (latentsCmd->parsed()) return runLatents(latents);
+        if (decodeCmd->parsed()) return runDecode(decode);
         if (classifyCmd->parsed()) return runClassify(classify);
         if (metricsCmd->parsed()) return runMetrics(metrics);
         if (featuresCmd->parsed()) return runFeatures(feats);

@@ -536,7 +536,7 @@ void LatentPanel::showMarks() {
     }
     if (!m_latent.empty()) {
         const auto [x, y] = ll::projectLatent(m_map, currentLatent());
-        marks.push_back({QStringLiteral("•"), x, y, QColor(255, 220, 60)});
+        marks.push_back({QString(), x, y, QColor(255, 220, 60)});  // a ring
     }
     m_view->setMarks(std::move(marks));
     m_endsLabel->setText(ends.isEmpty() ? tr("Pick A and B (and C) with the Set buttons above.")

@@ -81,7 +81,7 @@ void LatentView::setStrip(const ll::SampleGrid& strip, const QString& caption) {
 
 QRectF LatentView::plotArea() const {
     const double bottom = m_strip.isNull() ? 30 : 30 + kStripHeight + 24;
-    return QRectF(40, 34, std::max(10.0, width() - 60.0), std::max(10.0, height() - 34 - bottom));
+    return QRectF(40, 38, std::max(10.0, width() - 60.0), std::max(10.0, height() - 38 - bottom));
 }
 
 QPointF LatentView::toWidget(float x, float y) const {
@@ -183,12 +183,19 @@ void LatentView::paintEvent(QPaintEvent*) {
         QPointF at = toWidget(m.x, m.y);
         at.setX(std::clamp(at.x(), area.left(), area.right()));  // off the map: at its edge
         at.setY(std::clamp(at.y(), area.top(), area.bottom()));
+        if (m.name.isEmpty()) {  // the current latent: a ring around whatever is there
+            p.setBrush(Qt::NoBrush);
+            p.setPen(QPen(Qt::black, 4));
+            p.drawEllipse(at, 12, 12);
+            p.setPen(QPen(m.colour, 2.5));
+            p.drawEllipse(at, 12, 12);
+            continue;
+        }
         p.setPen(QPen(Qt::black, 1.5));
         p.setBrush(m.colour);
         p.drawEllipse(at, 8, 8);
         p.setPen(Qt::black);
-        p.drawText(QRectF(at.x() - 8, at.y() - 8, 16, 16), Qt::AlignCenter,
-                   m.name.left(1));
+        p.drawText(QRectF(at.x() - 8, at.y() - 8, 16, 16), Qt::AlignCenter, m.name.left(1));
     }
     p.setFont(font());
 
@@ -198,12 +205,11 @@ void LatentView::paintEvent(QPaintEvent*) {
         return k < m_map.spread.size() ? QString::number(m_map.spread[k], 'g', 3) : QString();
     };
     const auto realCount = std::count(m_map.real.begin(), m_map.real.end(), 1);
-    p.drawText(QRectF(8, 4, width() - 16, 28), Qt::AlignLeft | Qt::AlignVCenter,
-               tr("%1 drawn latents (rings)%2 on the leading principal axes of a %3-dimensional "
-                  "latent space: PC1 spread %4, PC2 spread %5. Hover for the image, click to "
-                  "decode.")
+    p.drawText(QRectF(8, 2, width() - 16, 32), Qt::AlignLeft | Qt::AlignVCenter | Qt::TextWordWrap,
+               tr("%1 drawn latents (rings)%2; the %3-dimensional latent space on its two "
+                  "leading principal axes (spread %4 and %5)")
                    .arg(m_map.x.size() - std::size_t(realCount))
-                   .arg(realCount ? tr(" and %1 encoded training images (dots)").arg(realCount)
+                   .arg(realCount ? tr(", %1 encoded training images (dots)").arg(realCount)
                                   : QString())
                    .arg(m_map.dims)
                    .arg(spread(0), spread(1)));

@@ -225,7 +225,7 @@ Result<LatentMap> RunSampler::latentMap(std::int64_t count, std::uint64_t seed, 
              start += 500) {
             const auto end = std::min(drawn, start + 500);
             SampleRequest r{.count = end - start, .seed = seed};
-            for (auto i = start; i < end && shape.numClasses > 0; ++i)
+            for (auto i = start; i < end && map->label[std::size_t(start)] >= 0; ++i)
                 r.labels.push_back(map->label[std::size_t(i)]);
             all.slice(0, start, end)
                 .copy_(model.decodeLatents(z.slice(0, start, end), r).to(torch::kCPU));

@@ -7,6 +7,7 @@
 #include "common/atomicfile.h"
 #include "data/dataset.h"
 #include "data/transforms.h"
+#include "models/catalog.h"
 #include "models/model.h"
 
 namespace ll {
@@ -26,7 +27,9 @@ Result<LatentMap> buildLatentMap(GenerativeModel& model, const Dataset* data, st
     if (count < 2 || count > 200000) return fail("a latent map needs 2 to 200,000 points");
     if (directions < 2) return fail("a latent map needs at least 2 principal directions");
     try {
-        const int k = model.shape().numClasses;
+        // Draws of a conditional model have their classes in turn; an unconditional one's none.
+        const ModelInfo* info = findModel(model.name());
+        const int k = info && info->conditional ? model.shape().numClasses : 0;
         std::vector<torch::Tensor> latents;
         std::vector<std::int64_t> labels, index;
         std::vector<std::uint8_t> real;

@@ -32,7 +32,7 @@ struct LatentMap {
 std::pair<float, float> projectLatent(const LatentMap& map, const std::vector<float>& latent);
 
 /// `count` drawn latents (draw i: latent i % 500 of seed + i / 500 in draws of 500, class
-/// i % classes) and, when `data` is given and the model
+/// i % classes for conditional models, else none) and, when `data` is given and the model
 /// encodes, `count` encoded rows of it (a seeded subset); `directions` principal
 /// directions (at least 2).
 Result<LatentMap> buildLatentMap(GenerativeModel& model, const Dataset* data, std::int64_t count,

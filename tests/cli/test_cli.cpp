@@ -72,7 +72,8 @@ int lineCount(const std::string& s) {
 }  // namespace
 
 TEST(Cli, HelpForEveryCommand) {
-    for (const char* cmd : {"--help", "train --help", "sample --help", "models --help"}) {
+    for (const char* cmd : {"--help", "train --help", "sample --help", "models --help",
+                            "decode --help", "latents --help", "interpolate --help"}) {
         const auto r = cli(cmd);
         EXPECT_EQ(r.exitCode, 0) << cmd;
         EXPECT_NE(r.output.find("Usage"), std::string::npos) << cmd << ": " << r.output;
@@ -311,6 +312,43 @@ TEST(Cli, SampleSteeringOptionsAndSweep) {
     ASSERT_TRUE(directions);
     EXPECT_EQ(directions->size(0), 4);
     EXPECT_EQ(directions->size(1), 16);  // the cvae's latent width
+
+    // Decoding saved latents: chosen rows, A - B + C, a step along a principal direction, and
+    // an interpolation between two saved rows.
+    const fs::path points = scratch() / "points.npy";
+    ASSERT_EQ(cli("latents --run " + run.string() + " --count 100 --directions 4 --out " +
+                  map.string() + " --directions-out " + dirs.string() + " --latents-out " +
+                  points.string())
+                  .exitCode,
+              0);
+    auto z = ll::readNpy(points);
+    ASSERT_TRUE(z);
+    EXPECT_EQ(z->size(0), 200);
+    EXPECT_EQ(z->size(1), 16);
+    const fs::path rows = scratch() / "rows.png", twice = scratch() / "rows-again.png",
+                   sum = scratch() / "sum.png", moved = scratch() / "moved.png",
+                   path = scratch() / "path.png";
+    const std::string decode = "decode --run " + run.string() + " --latents " + points.string();
+    ASSERT_EQ(cli(decode + " --rows 100,150 --class 2 --out " + rows.string()).exitCode, 0);
+    ASSERT_EQ(cli(decode + " --rows 100,150 --class 2 --out " + twice.string()).exitCode, 0);
+    EXPECT_EQ(*ll::readFile(rows), *ll::readFile(twice));
+    // A - A + C is C.
+    ASSERT_EQ(cli(decode + " --arithmetic 7,7,150 --class 2 --out " + sum.string()).exitCode, 0);
+    const fs::path alone = scratch() / "alone.png";
+    ASSERT_EQ(cli(decode + " --rows 150 --class 2 --out " + alone.string()).exitCode, 0);
+    EXPECT_EQ(*ll::readFile(sum), *ll::readFile(alone));
+    ASSERT_EQ(cli(decode + " --rows 150 --class 2 --directions " + dirs.string() +
+                  " --along 0:3 --out " + moved.string())
+                  .exitCode,
+              0);
+    EXPECT_NE(*ll::readFile(moved), *ll::readFile(alone));
+    const auto p = cli("interpolate --run " + run.string() + " --from " + points.string() +
+                       "@100:2 --to " + points.string() + "@150:2 --frames 4 --out " +
+                       path.string());
+    ASSERT_EQ(p.exitCode, 0) << p.output;
+    const auto far = cli(decode + " --rows 200 --out " + alone.string());
+    EXPECT_NE(far.exitCode, 0);
+    EXPECT_NE(far.output.find("has rows 0 to 199, not 200"), std::string::npos) << far.output;
 }
 
 // A run killed with SIGKILL mid-training resumes from its last checkpoint; nothing it left
@@ -524,6 +562,12 @@ INSTANTIATE_TEST_SUITE_P(
                  "--classifier-scale needs --classifier"},
         BadInput{"interpolate_bad_end", "interpolate --run /no/run --from 1:x --to 2 --out s.png",
                  "--from expects SEED or SEED:CLASS"},
+        BadInput{"decode_wrong_width",
+                 "decode --run " LATENTLAB_FIXTURE_CLASSIFIER " --latents x.npy --out d.png",
+                 "has no latent space"},
+        BadInput{"decode_bad_arithmetic",
+                 "decode --run /no/run --latents x.npy --arithmetic 1,2 --out d.png",
+                 "--arithmetic expects three rows A,B,C"},
         BadInput{"sweep_unknown_axis",
                  "sweep --run /no/run --x sharpness=1,2 --y seed=1 --out s.png",
                  "no sweep axis 'sharpness'"},

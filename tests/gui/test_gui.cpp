@@ -27,6 +27,8 @@
 #include "gridview/gridview.h"
 #include "inspectpanel.h"
 #include "inspectview.h"
+#include "latentpanel.h"
+#include "latentview.h"
 #include "losschart.h"
 #include "mainwindow.h"
 #include "models/catalog.h"
@@ -71,6 +73,8 @@ private Q_SLOTS:
     void inspectEvaluatesARunOnAWorkerThread();
     void inspectTrainsAnExtractorForOtherData();
     void steerSliderRedrawsTheSameSeeds();
+    void latentBrowserTakesPointsTilesAndPaths();
+    void steerContinuesARunningDrawWithNewGuidance();
     void cleanupTestCase();
 
 private:
@@ -614,6 +618,158 @@ void GuiTest::steerSliderRedrawsTheSameSeeds() {
     const QStringList sweeps = QDir(runs->runs().front() + QStringLiteral("/sweeps"))
                                    .entryList({QStringLiteral("*.png*")});
     QCOMPARE(sweeps.size(), 2);  // the PNG and its JSON sidecar
+}
+
+namespace {
+
+// Tile `i` of a grid as its RGBA bytes.
+std::vector<int> tileOf(const ll::SampleGrid& g, int i) {
+    std::vector<int> out;
+    const int row = i / g.cols, col = i % g.cols;
+    for (int y = 0; y < g.tileHeight; ++y)
+        for (int x = 0; x < g.tileWidth * 4; ++x)
+            out.push_back(g.rgba[std::size_t((row * g.tileHeight + y) * g.atlasWidth() * 4 +
+                                             col * g.tileWidth * 4 + x)]);
+    return out;
+}
+
+int largestDifference(const std::vector<int>& a, const std::vector<int>& b) {
+    if (a.size() != b.size()) return 256;
+    int worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+    return worst;
+}
+
+}  // namespace
+
+// Steer: a locked tile keeps its sample through a reseed, and a tile sent to the latent
+// browser decodes to the same image there. The browser: a click on the map decodes a point,
+// a principal-direction slider changes it, A and B give an interpolation strip (saved as a
+// PNG and a video) and A - B + C a new latent.
+void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    trainOnFashion(*w, 200, 100);
+    auto* runs = w->runsBrowser();
+    runs->refresh();
+    runs->selectRuns({runs->runs().front()});
+    const QString run = runs->runs().front();
+    auto* steer = w->steerPanel();
+    QSignalSpy drawn(steer, &ll::widgets::SteerPanel::gridReady);
+    w->setMode(MainWindow::Mode::Steer);
+    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() >= 1 && !steer->isBusy(), 30000);
+    const ll::SampleGrid first = w->gridView()->grid();
+
+    steer->describeTile(12);
+    QTest::mouseClick(steer->findChild<QPushButton*>(QStringLiteral("steerLockTile")),
+                      Qt::LeftButton);
+    QCOMPARE(steer->lockedTiles(), 1);
+    const int draws = steer->drawCount();
+    QTest::mouseClick(steer->findChild<QPushButton*>(QStringLiteral("steerReseed")),
+                      Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() > draws && !steer->isBusy(), 30000);
+    const ll::SampleGrid reseeded = w->gridView()->grid();
+    QCOMPARE(tileOf(reseeded, 12), tileOf(first, 12));  // locked
+    QVERIFY(tileOf(reseeded, 13) != tileOf(first, 13));  // reseeded
+
+    auto* browser = w->latentPanel();
+    auto* view = w->latentView();
+    steer->describeTile(12);
+    QTest::mouseClick(steer->findChild<QPushButton*>(QStringLiteral("steerToBrowser")),
+                      Qt::LeftButton);
+    QCOMPARE(w->mode(), MainWindow::Mode::Latent);
+    QTRY_VERIFY_WITH_TIMEOUT(view->hasMap() && !browser->isBusy() &&
+                                 browser->currentImage().rows == 1,
+                             60000);
+    QVERIFY(browser->findChild<QLabel*>(QStringLiteral("latentDescription"))
+                ->text()
+                .contains(QStringLiteral("Steer tile 12")));
+    QVERIFY(largestDifference(tileOf(browser->currentImage(), 0), tileOf(reseeded, 12)) <= 1);
+    QCOMPARE(view->map().x.size(), std::size_t(4000));  // 2,000 drawn and 2,000 encoded
+
+    // A click on a point decodes it.
+    const auto& map = view->map();
+    const std::size_t far = std::size_t(
+        std::max_element(map.x.begin(), map.x.end()) - map.x.begin());  // alone at the edge
+    int decodes = browser->decodeCount();
+    QTest::mouseClick(view, Qt::LeftButton, {}, view->toWidget(map.x[far], map.y[far]).toPoint());
+    QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), 30000);
+    const auto clicked = browser->currentImage();
+    QCOMPARE(browser->currentLatent().size(), std::size_t(map.dims));
+    QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentPickA")),
+                      Qt::LeftButton);
+
+    // The first principal direction moves it.
+    decodes = browser->decodeCount();
+    browser->findChild<QSlider*>(QStringLiteral("direction_0"))->setValue(-300);
+    QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), 30000);
+    QVERIFY(browser->currentImage().rgba != clicked.rgba);
+    QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentPickB")),
+                      Qt::LeftButton);
+    QVERIFY(browser->end(0) != browser->end(1));
+
+    // A to B: the strip, then saved as a PNG strip and a video.
+    QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentInterpolate")),
+                      Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(view->hasStrip() && !browser->isBusy(), 30000);
+    QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentExport")),
+                      Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!browser->lastExport().isEmpty() && !browser->isBusy(), 30000);
+    QVERIFY(QFileInfo(browser->lastExport() + QStringLiteral(".png")).size() > 100);
+    QVERIFY(QFileInfo(browser->lastExport() + QStringLiteral(".mp4")).size() > 1000);
+    QVERIFY(browser->lastExport().startsWith(run + QStringLiteral("/latent/")));
+
+    // A - B + C, with C = B here: the sum is A again, computed and decoded.
+    decodes = browser->decodeCount();
+    QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentPickC")),
+                      Qt::LeftButton);
+    QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentArithmetic")),
+                      Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), 30000);
+    const auto a = browser->end(0), b = browser->end(1), c = browser->end(2);
+    const auto sum = browser->currentLatent();
+    for (std::size_t i = 0; i < sum.size(); ++i) QVERIFY(std::abs(sum[i] - (a[i] - b[i] + c[i])) < 1e-5f);
+}
+
+// A guidance weight moved while a full diffusion draw denoises continues that draw from its
+// current step (no new draw starts), and the grid says so.
+void GuiTest::steerContinuesARunningDrawWithNewGuidance() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    QSignalSpy trained(w->trainingJob(), &TrainingJob::finished);
+    QVERIFY(w->trainingJob()->start(
+        {.dataset = {.source = "fashion-mnist", .limit = 200},
+         .model = "ddpm",
+         .settings = {{"width", "16"}, {"timesteps", "200"}, {"sample_steps", "10"}},
+         .steps = 2,
+         .batchSize = 8,
+         .sampleEvery = 100,
+         .workspace = ws.path().toStdString()}));
+    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+    auto* runs = w->runsBrowser();
+    runs->refresh();
+    runs->selectRuns({runs->runs().front()});
+    auto* steer = w->steerPanel();
+    w->setMode(MainWindow::Mode::Steer);
+    QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() >= 1 && !steer->isBusy(), 60000);
+
+    // A long draw: 200 steps.
+    const int draws = steer->drawCount();
+    const int steps = steer->stepCount();
+    steer->findChild<QSpinBox*>(QStringLiteral("steerSteps"))->setValue(200);
+    QTRY_VERIFY_WITH_TIMEOUT(steer->isBusy() && steer->stepCount() >= steps + 3, 60000);
+    auto* guidance = steer->findChild<QSlider*>(QStringLiteral("guidanceSlider"));
+    guidance->setValue(30);
+    QVERIFY(steer->findChild<QLabel*>(QStringLiteral("steerStatus"))
+                ->text()
+                .contains(QStringLiteral("continues")));
+    QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy(), 120000);
+    QCOMPARE(steer->drawCount(), draws + 1);                // one draw, not restarted
+    QCOMPARE(steer->stepCount(), steps + 200);             // every step of it shown once
+    QCOMPARE(steer->request(false).guidance, 3.0);
+    QVERIFY(w->findChild<QLabel*>(QStringLiteral("gridCaption"))
+                ->text()
+                .contains(QStringLiteral("guidance changed mid-run")));
 }
 
 QTEST_MAIN(GuiTest)
