@@ -706,12 +706,15 @@ int runInterpolate(const InterpolateArgs& a) {
     std::vector<std::string> labels;
     for (int i = 0; i < a.steps; ++i) labels.push_back(ll::formatNumber(double(i) / (a.steps - 1)));
     const auto& names = opened->data.classNames;
-    auto endName = [&](const ll::LatentEnd& e) {
-        return (e.latent.empty() ? "seed " + std::to_string(e.seed) : std::string("a given latent")) +
+    auto endName = [&](const EndSpec& spec, const ll::LatentEnd& e) {
+        return (spec.path.empty()
+                    ? "seed " + std::to_string(e.seed)
+                    : std::filesystem::path(spec.path).filename().string() + " row " + std::to_string(spec.row)) +
                (e.label >= 0 && e.label < int(names.size()) ? " " + names[std::size_t(e.label)]
                                                             : std::string());
     };
-    const std::string title = a.mode + " from " + endName(*from) + " to " + endName(*to);
+    const std::string title =
+        a.mode + " from " + endName(*fromSpec, *from) + " to " + endName(*toSpec, *to);
     if (auto ok = ll::writeLabelledGrid(*frames, 1, a.steps, labels, {}, title, a.out); !ok)
         return fail(ok.error().message);
     std::printf("wrote %s (%d frames)\n", a.out.c_str(), a.steps);

@@ -117,7 +117,7 @@ QColor LatentView::classColour(int label) const {
     static const QColor ten[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
                                  {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
                                  {188, 189, 34},  {23, 190, 207}};
-    if (label < 0) return QColor(120, 120, 120);
+    if (label < 0) return QColor(70, 70, 95);  // no class: a dark slate, unlike any class
     if (m_classNames.size() <= 10) return ten[label % 10];
     return QColor::fromHsv(int(360.0 * label / double(m_classNames.size())) % 360, 200, 210);
 }
@@ -158,7 +158,7 @@ void LatentView::paintEvent(QPaintEvent*) {
             p.setBrush(c);
             p.drawEllipse(at, 2.2, 2.2);
         } else {
-            c.setAlpha(190);
+            c.setAlpha(m_map.label[i] < 0 ? 110 : 190);
             p.setPen(QPen(c, 1.1));
             p.setBrush(Qt::NoBrush);
             p.drawEllipse(at, 2.6, 2.6);
@@ -245,9 +245,12 @@ void LatentView::paintEvent(QPaintEvent*) {
         const QString text = m_map.real[i] ? tr("%1, training image %2").arg(cls).arg(m_map.index[i])
                                            : tr("%1, draw %2").arg(cls).arg(m_map.index[i]);
         const QImage image = pointImage(m_hover);
+        const QString shown = image.isNull() ? text + tr("\nclick to decode") : text;
         const double side = image.isNull() ? 0 : 112;
-        const double w = std::max(side, double(fontMetrics().horizontalAdvance(text))) + 12;
-        const double h = side + 28 + (image.isNull() ? 16 : 0);
+        const QRect textSize =
+            fontMetrics().boundingRect(QRect(0, 0, 400, 200), Qt::AlignLeft, shown);
+        const double w = std::max(side, double(textSize.width())) + 16;
+        const double h = side + textSize.height() + (image.isNull() ? 12 : 16);
         QPointF at = m_cursor + QPointF(14, 14);
         if (at.x() + w > width()) at.setX(m_cursor.x() - w - 14);
         if (at.y() + h > height()) at.setY(m_cursor.y() - h - 14);
@@ -258,9 +261,9 @@ void LatentView::paintEvent(QPaintEvent*) {
         if (!image.isNull())
             p.drawImage(QRectF(box.left() + 6, box.top() + 6, side, side), image);
         p.setPen(palette().text().color());
-        p.drawText(QRectF(box.left() + 6, box.top() + side + 6, w - 12, h - side - 8),
-                   Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap,
-                   image.isNull() ? text + tr("\nclick to decode") : text);
+        p.drawText(QRectF(box.left() + 8, box.top() + side + (image.isNull() ? 6 : 10), w - 16,
+                          textSize.height()),
+                   Qt::AlignLeft | Qt::AlignTop, shown);
     }
 }
 
