@@ -6,7 +6,9 @@
 //   build/bench/bench_steer RUN...           e.g. the preset runs of bench/presets.sh
 //
 // Prints, per run: the preview and the full-quality grid (median of --repeats draws, after a
-// warm-up draw), and whether the preview meets the 300 ms target.
+// warm-up draw), whether the preview meets the 300 ms target, and for the latent browser
+// (the Latent mode) one latent decoded as a direction slider moves (median) and the map of
+// 2,000 drawn (and, for the VAE family, 2,000 encoded) points with their images.
 
 #include <algorithm>
 #include <chrono>
@@ -44,6 +46,31 @@ double medianMs(ll::RunSampler& sampler, const ll::SampleRequest& request, int r
     return ms[ms.size() / 2];
 }
 
+// The latent browser: a direction slider moved decodes one latent.
+double decodeMs(ll::RunSampler& sampler, int repeats) {
+    const int dims = sampler.latentDims();
+    if (dims == 0) return -1;
+    std::vector<double> ms;
+    for (int i = 0; i <= repeats; ++i) {
+        std::vector<float> z(std::size_t(dims), 0.1f * float(i));
+        const auto start = std::chrono::steady_clock::now();
+        auto grid = sampler.decode(z, {.count = 1, .guidance = 2.0}, 1);
+        const auto end = std::chrono::steady_clock::now();
+        if (!grid) return -1;
+        if (i > 0) ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+}
+
+double mapSeconds(ll::RunSampler& sampler) {
+    ll::SampleGrid images;
+    const auto start = std::chrono::steady_clock::now();
+    auto map = sampler.latentMap(2000, 0, 8, &images, false);
+    const auto end = std::chrono::steady_clock::now();
+    return map ? std::chrono::duration<double>(end - start).count() : -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,8 +88,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: bench_steer [--repeats N] RUN...\n");
         return 2;
     }
-    std::printf("%-28s %-12s %12s %12s  %s\n", "run", "model", "preview ms", "full ms",
-                "preview < 300 ms");
+    std::printf("%-28s %-12s %12s %12s  %-16s %12s %10s\n", "run", "model", "preview ms",
+                "full ms", "preview < 300 ms", "decode 1 ms", "map s");
     for (const auto& run : runs) {
         auto opened = ll::RunSampler::open(run);
         if (!opened) {
@@ -77,11 +104,14 @@ int main(int argc, char** argv) {
         if (model == "ddpm") preview.steps = kPreviewSteps;
         const double p = medianMs(sampler, preview, repeats);
         const double f = model == "ddpm" ? medianMs(sampler, full, 1) : p;
-        std::printf("%-28.28s %-12s %12.1f %12.1f  %s\n",
+        const double d = decodeMs(sampler, repeats);
+        const double m = mapSeconds(sampler);
+        std::printf("%-28.28s %-12s %12.1f %12.1f  %-16s %12.1f %10.2f\n",
                     std::filesystem::path(run).filename().c_str(), model.c_str(), p, f,
                     p < 0     ? "error"
                     : p < 300 ? "yes"
-                              : "no");
+                              : "no",
+                    d, m);
         std::fflush(stdout);
     }
     return 0;
