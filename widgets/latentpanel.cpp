@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QPixmap>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSlider>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -369,6 +370,11 @@ void LatentPanel::buildMap() {
                 p.m_map = *shared;
                 p.m_view->setMap(*shared, *images, p.m_classNames, p.m_model != "ddpm");
                 p.m_view->setShown(p.m_showReal->isChecked(), p.m_showDrawn->isChecked());
+                const bool encoded = std::count(shared->real.begin(), shared->real.end(), 1) > 0;
+                p.m_showReal->setEnabled(encoded);
+                p.m_showReal->setToolTip(encoded ? QString()
+                                                 : tr("This model has no encoder: only drawn "
+                                                      "latents"));
                 p.m_along.assign(kDirections, 0.0);
                 for (std::size_t k = 0; k < p.m_directions.size(); ++k) {
                     p.m_directions[k]->setEnabled(k < shared->directions.size());
@@ -647,6 +653,12 @@ void LatentPanel::showTile(const QString& runDir, const ll::SampleRequest& reque
                                 .arg(request.seed)
                                 .arg(p.className(label)));
                 p.showStatus(tr("The tile's latent, decoded with its Steer settings."));
+                // Bring the picture into view where the panel scrolls.
+                for (QWidget* w = p.parentWidget(); w; w = w->parentWidget())
+                    if (auto* scroll = qobject_cast<QScrollArea*>(w)) {
+                        scroll->ensureWidgetVisible(p.m_picture);
+                        break;
+                    }
             };
         },
         false);
