@@ -707,9 +707,9 @@ int runInterpolate(const InterpolateArgs& a) {
     for (int i = 0; i < a.steps; ++i) labels.push_back(ll::formatNumber(double(i) / (a.steps - 1)));
     const auto& names = opened->data.classNames;
     auto endName = [&](const EndSpec& spec, const ll::LatentEnd& e) {
-        return (spec.path.empty()
-                    ? "seed " + std::to_string(e.seed)
-                    : std::filesystem::path(spec.path).filename().string() + " row " + std::to_string(spec.row)) +
+        return (spec.path.empty() ? "seed " + std::to_string(e.seed)
+                                  : std::filesystem::path(spec.path).filename().string() + " row " +
+                                        std::to_string(spec.row)) +
                (e.label >= 0 && e.label < int(names.size()) ? " " + names[std::size_t(e.label)]
                                                             : std::string());
     };
@@ -798,8 +798,7 @@ int runDecode(const DecodeArgs& a) {
     if (!a.out.ends_with(".png")) return fail("decode: --out must name a .png file");
     if (!a.arithmetic.empty() && a.arithmetic.size() != 3)
         return fail("decode: --arithmetic expects three rows A,B,C");
-    if (!a.along.empty() && a.directions.empty())
-        return fail("decode: --along needs --directions");
+    if (!a.along.empty() && a.directions.empty()) return fail("decode: --along needs --directions");
     auto base = a.steer.request();
     if (!base) return fail("decode: " + base.error().message);
     auto opened = ll::openRun(a.run, a.steer.step());
@@ -841,13 +840,13 @@ int runDecode(const DecodeArgs& a) {
         char colon = 0;
         std::istringstream in(a.along);
         if (!(in >> k >> colon >> amount) || colon != ':' || !(in >> std::ws).eof() || k < 0)
-            return fail("decode: --along expects K:S (direction K, S units), got '" + a.along + "'");
+            return fail("decode: --along expects K:S (direction K, S units), got '" + a.along +
+                        "'");
         auto directions = readLatents(a.directions, dims);
         if (!directions) return fail("decode: --directions: " + directions.error().message);
         if (k >= directions->size(0))
-            return fail("decode: " + a.directions + " has " +
-                        std::to_string(directions->size(0)) + " directions, not " +
-                        std::to_string(k + 1));
+            return fail("decode: " + a.directions + " has " + std::to_string(directions->size(0)) +
+                        " directions, not " + std::to_string(k + 1));
         latents = latents + amount * (*directions)[k];
     }
     auto request = *base;
@@ -858,8 +857,8 @@ int runDecode(const DecodeArgs& a) {
     ll::applyThreadSettings(model.workload());
     try {
         const auto images = model.decodeLatents(latents, request);
-        const int cols = a.cols > 0 ? a.cols
-                                    : static_cast<int>(std::ceil(std::sqrt(double(request.count))));
+        const int cols =
+            a.cols > 0 ? a.cols : static_cast<int>(std::ceil(std::sqrt(double(request.count))));
         if (auto ok = ll::writePng(ll::makeGrid(images, cols), a.out); !ok)
             return fail(ok.error().message);
     } catch (const std::exception& e) {
@@ -1343,7 +1342,8 @@ int main(int argc, char** argv) {
     decodeCmd->add_option("--rows", decode.rows, "Rows to decode (default: all), e.g. 0,5,9")
         ->delimiter(',');
     decodeCmd
-        ->add_option("--arithmetic", decode.arithmetic, "A,B,C: decode row A - row B + row C instead")
+        ->add_option("--arithmetic", decode.arithmetic,
+                     "A,B,C: decode row A - row B + row C instead")
         ->delimiter(',');
     decodeCmd->add_option("--directions", decode.directions,
                           ".npy of principal directions (latents --directions-out)");

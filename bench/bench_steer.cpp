@@ -88,8 +88,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: bench_steer [--repeats N] RUN...\n");
         return 2;
     }
-    std::printf("%-28s %-12s %12s %12s  %-16s %12s %10s\n", "run", "model", "preview ms",
-                "full ms", "preview < 300 ms", "decode 1 ms", "map s");
+    std::printf("%-28s %-12s %12s %12s  %-16s %12s %10s\n", "run", "model", "preview ms", "full ms",
+                "preview < 300 ms", "decode 1 ms", "map s");
     for (const auto& run : runs) {
         auto opened = ll::RunSampler::open(run);
         if (!opened) {

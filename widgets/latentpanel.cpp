@@ -29,8 +29,8 @@ namespace ll::widgets {
 
 namespace {
 
-constexpr int kDirections = 8;   // principal directions as sliders
-constexpr int kDimSliders = 12;  // dimension sliders shown at once
+constexpr int kDirections = 8;         // principal directions as sliders
+constexpr int kDimSliders = 12;        // dimension sliders shown at once
 constexpr double kDirectionRange = 3;  // +- standard deviations
 constexpr double kDimRange = 4;
 
@@ -97,7 +97,8 @@ LatentPanel::LatentPanel(LatentView* view, QWidget* parent) : QWidget(parent), m
     const char* names[] = {"A", "B", "C"};
     for (int k = 0; k < 3; ++k) {
         m_pick[std::size_t(k)] = new QPushButton(tr("Set %1").arg(QLatin1String(names[k])));
-        m_pick[std::size_t(k)]->setObjectName(QStringLiteral("latentPick%1").arg(QLatin1String(names[k])));
+        m_pick[std::size_t(k)]->setObjectName(
+            QStringLiteral("latentPick%1").arg(QLatin1String(names[k])));
         m_pick[std::size_t(k)]->setToolTip(
             tr("Keep the current latent as %1 (interpolation A to B, arithmetic A - B + C)")
                 .arg(QLatin1String(names[k])));
@@ -134,7 +135,8 @@ LatentPanel::LatentPanel(LatentView* view, QWidget* parent) : QWidget(parent), m
     }
 
     m_dimensionsBox = new QGroupBox(tr("Dimensions"));
-    m_dimensionsBox->setToolTip(tr("The chosen latent's coordinates, %1 at a time").arg(kDimSliders));
+    m_dimensionsBox->setToolTip(
+        tr("The chosen latent's coordinates, %1 at a time").arg(kDimSliders));
     m_firstDim = new QSpinBox;
     m_firstDim->setObjectName(QStringLiteral("latentFirstDim"));
     m_firstDim->setPrefix(tr("from z"));
@@ -430,10 +432,9 @@ void LatentPanel::choosePoint(int index) {
     const int label = m_map.label[i];
     m_steering = {};
     setLatent(std::move(z), label,
-              m_map.real[i] ? tr("training image %1 (%2), encoded")
-                                  .arg(m_map.index[i])
-                                  .arg(className(label))
-                            : tr("draw %1 (%2)").arg(m_map.index[i]).arg(className(label)));
+              m_map.real[i]
+                  ? tr("training image %1 (%2), encoded").arg(m_map.index[i]).arg(className(label))
+                  : tr("draw %1 (%2)").arg(m_map.index[i]).arg(className(label)));
 }
 
 void LatentPanel::choosePlace(float x, float y) {
@@ -458,8 +459,7 @@ std::vector<float> LatentPanel::currentLatent() const {
     for (std::size_t k = 0; k < m_along.size() && k < m_map.directions.size(); ++k) {
         if (m_along[k] == 0 || m_map.directions[k].size() != z.size()) continue;
         const double step = m_along[k] * m_map.spread[k];
-        for (std::size_t i = 0; i < z.size(); ++i)
-            z[i] += float(step * m_map.directions[k][i]);
+        for (std::size_t i = 0; i < z.size(); ++i) z[i] += float(step * m_map.directions[k][i]);
     }
     return z;
 }
@@ -493,9 +493,9 @@ void LatentPanel::decodeCurrent() {
             return [image, what, z](LatentPanel& p) {
                 ++p.m_decodes;
                 p.m_image = *image;
-                p.m_picture->setPixmap(QPixmap::fromImage(gridImage(*image)).scaled(
-                    p.m_picture->size() - QSize(4, 4), Qt::KeepAspectRatio,
-                    Qt::FastTransformation));
+                p.m_picture->setPixmap(QPixmap::fromImage(gridImage(*image))
+                                           .scaled(p.m_picture->size() - QSize(4, 4),
+                                                   Qt::KeepAspectRatio, Qt::FastTransformation));
                 QStringList moved;
                 for (std::size_t k = 0; k < p.m_along.size(); ++k)
                     if (p.m_along[k] != 0)
@@ -503,8 +503,9 @@ void LatentPanel::decodeCurrent() {
                 p.m_description->setText(
                     tr("%1; %2%3")
                         .arg(what, describeLatent(z),
-                             moved.isEmpty() ? QString()
-                                             : tr("; moved along %1").arg(moved.join(QStringLiteral(", ")))));
+                             moved.isEmpty()
+                                 ? QString()
+                                 : tr("; moved along %1").arg(moved.join(QStringLiteral(", ")))));
             };
         },
         true);
@@ -520,9 +521,9 @@ void LatentPanel::syncSliders() {
         auto* s = m_dims[std::size_t(k)];
         QSignalBlocker block(s);
         s->setEnabled(has);
-        s->setValue(has ? int(std::lround(std::clamp<double>(m_latent[i], -kDimRange, kDimRange) *
-                                          100))
-                        : 0);
+        s->setValue(
+            has ? int(std::lround(std::clamp<double>(m_latent[i], -kDimRange, kDimRange) * 100))
+                : 0);
         m_dimLabels[std::size_t(k)]->setText(
             has ? QStringLiteral("z%1 %2").arg(i).arg(m_latent[i], 0, 'f', 2) : QString());
     }
@@ -566,9 +567,10 @@ void LatentPanel::interpolate() {
     const int steps = m_steps->value();
     const auto mode = ll::Interpolation(m_path->currentData().toInt());
     const ll::SampleRequest base = decodeRequest(-1);
-    const QString caption = tr("%1 from A to B in %2 steps")
-                                .arg(mode == ll::Interpolation::Spherical ? tr("slerp") : tr("lerp"))
-                                .arg(steps);
+    const QString caption =
+        tr("%1 from A to B in %2 steps")
+            .arg(mode == ll::Interpolation::Spherical ? tr("slerp") : tr("lerp"))
+            .arg(steps);
     showStatus(tr("Interpolating…"));
     submit(
         [from, to, steps, mode, base, caption](ll::RunSampler& sampler) -> Then {
@@ -594,8 +596,9 @@ void LatentPanel::exportInterpolation() {
         return;
     }
     const QString stem =
-        dir + QStringLiteral("/interpolation-%1")
-                  .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss-zzz")));
+        dir +
+        QStringLiteral("/interpolation-%1")
+            .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-hhmmss-zzz")));
     const ll::LatentEnd from{.label = m_ends[0].label, .latent = m_ends[0].latent};
     const ll::LatentEnd to{.label = m_ends[1].label, .latent = m_ends[1].latent};
     const int steps = m_steps->value();
@@ -613,7 +616,8 @@ void LatentPanel::exportInterpolation() {
             }
             auto shared = std::make_shared<ll::SampleGrid>(std::move(*strip));
             return [shared, stem](LatentPanel& p) {
-                p.m_view->setStrip(*shared, tr("Saved as %1.png and .mp4").arg(QFileInfo(stem).fileName()));
+                p.m_view->setStrip(*shared,
+                                   tr("Saved as %1.png and .mp4").arg(QFileInfo(stem).fileName()));
                 p.m_lastExport = stem;
                 p.showStatus(tr("Saved %1.png and %1.mp4").arg(stem));
                 Q_EMIT p.message(tr("Interpolation saved: %1.png and .mp4").arg(stem));

@@ -68,8 +68,7 @@ public Q_SLOTS:
     void arithmetic();
     /// A tile sent from the Steer mode: sample `index` of `request` becomes the current
     /// latent, decoded with the tile's class and steering.
-    void showTile(const QString& runDir, const ll::SampleRequest& request, qint64 index,
-                  int label);
+    void showTile(const QString& runDir, const ll::SampleRequest& request, qint64 index, int label);
 
 Q_SIGNALS:
     void message(const QString& text);
@@ -109,9 +108,9 @@ private:
     int m_decodes = 0;
 
     ll::LatentMap m_map;
-    ll::SampleRequest m_steering;    // a Steer tile's settings, else the defaults
-    std::vector<float> m_latent;     // the chosen latent, as the dimension sliders edit it
-    std::vector<double> m_along;     // the direction sliders, in standard deviations
+    ll::SampleRequest m_steering;  // a Steer tile's settings, else the defaults
+    std::vector<float> m_latent;   // the chosen latent, as the dimension sliders edit it
+    std::vector<double> m_along;   // the direction sliders, in standard deviations
     std::array<End, 3> m_ends;
     QString m_what;  // how the current latent came about
     ll::SampleGrid m_image;

@@ -18,8 +18,8 @@ constexpr double kStripHeight = 120;
 
 QImage gridImage(const ll::SampleGrid& grid) {
     if (grid.empty()) return {};
-    return QImage(grid.rgba.data(), grid.atlasWidth(), grid.atlasHeight(),
-                  grid.atlasWidth() * 4, QImage::Format_RGBA8888)
+    return QImage(grid.rgba.data(), grid.atlasWidth(), grid.atlasHeight(), grid.atlasWidth() * 4,
+                  QImage::Format_RGBA8888)
         .copy();
 }
 
@@ -114,8 +114,8 @@ int LatentView::pointAt(QPointF position) const {
 
 QColor LatentView::classColour(int label) const {
     // Tableau's ten: distinct on light and dark backgrounds.
-    static const QColor ten[] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
-                                 {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
+    static const QColor ten[] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
+                                 {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
                                  {188, 189, 34},  {23, 190, 207}};
     if (label < 0) return QColor(70, 70, 95);  // no class: a dark slate, unlike any class
     if (m_classNames.size() <= 10) return ten[label % 10];
@@ -205,14 +205,14 @@ void LatentView::paintEvent(QPaintEvent*) {
         return k < m_map.spread.size() ? QString::number(m_map.spread[k], 'g', 3) : QString();
     };
     const auto realCount = std::count(m_map.real.begin(), m_map.real.end(), 1);
-    p.drawText(QRectF(8, 2, width() - 16, 32), Qt::AlignLeft | Qt::AlignVCenter | Qt::TextWordWrap,
-               tr("%1 drawn latents (rings)%2; the %3-dimensional latent space on its two "
-                  "leading principal axes (spread %4 and %5)")
-                   .arg(m_map.x.size() - std::size_t(realCount))
-                   .arg(realCount ? tr(", %1 encoded training images (dots)").arg(realCount)
-                                  : QString())
-                   .arg(m_map.dims)
-                   .arg(spread(0), spread(1)));
+    p.drawText(
+        QRectF(8, 2, width() - 16, 32), Qt::AlignLeft | Qt::AlignVCenter | Qt::TextWordWrap,
+        tr("%1 drawn latents (rings)%2; the %3-dimensional latent space on its two "
+           "leading principal axes (spread %4 and %5)")
+            .arg(m_map.x.size() - std::size_t(realCount))
+            .arg(realCount ? tr(", %1 encoded training images (dots)").arg(realCount) : QString())
+            .arg(m_map.dims)
+            .arg(spread(0), spread(1)));
     double lx = area.left() + 6;
     const double ly = area.bottom() + 6;
     for (std::size_t k = 0; k < m_classNames.size() && k < 20; ++k) {
@@ -242,8 +242,9 @@ void LatentView::paintEvent(QPaintEvent*) {
         const QString cls = label >= 0 && std::size_t(label) < m_classNames.size()
                                 ? QString::fromStdString(m_classNames[std::size_t(label)])
                                 : tr("no class");
-        const QString text = m_map.real[i] ? tr("%1, training image %2").arg(cls).arg(m_map.index[i])
-                                           : tr("%1, draw %2").arg(cls).arg(m_map.index[i]);
+        const QString text = m_map.real[i]
+                                 ? tr("%1, training image %2").arg(cls).arg(m_map.index[i])
+                                 : tr("%1, draw %2").arg(cls).arg(m_map.index[i]);
         const QImage image = pointImage(m_hover);
         const QString shown = image.isNull() ? text + tr("\nclick to decode") : text;
         const double side = image.isNull() ? 0 : 112;
@@ -258,8 +259,7 @@ void LatentView::paintEvent(QPaintEvent*) {
         p.setPen(QPen(palette().dark().color(), 1));
         p.setBrush(palette().window());
         p.drawRoundedRect(box, 4, 4);
-        if (!image.isNull())
-            p.drawImage(QRectF(box.left() + 6, box.top() + 6, side, side), image);
+        if (!image.isNull()) p.drawImage(QRectF(box.left() + 6, box.top() + 6, side, side), image);
         p.setPen(palette().text().color());
         p.drawText(QRectF(box.left() + 8, box.top() + side + (image.isNull() ? 6 : 10), w - 16,
                           textSize.height()),

@@ -20,7 +20,7 @@ class LatentView : public QWidget {
     Q_OBJECT
 public:
     struct Mark {
-        QString name;  // A, B, C; empty: the current latent, drawn as a ring
+        QString name;        // A, B, C; empty: the current latent, drawn as a ring
         float x = 0, y = 0;  // map coordinates
         QColor colour;
     };

@@ -20,12 +20,12 @@
 #include "gridview/gridview.h"
 #include "inspectpanel.h"
 #include "inspectview.h"
+#include "latentpanel.h"
+#include "latentview.h"
 #include "losschart.h"
 #include "run/runfolder.h"
 #include "runsamplebar.h"
 #include "runsbrowser.h"
-#include "latentpanel.h"
-#include "latentview.h"
 #include "steerpanel.h"
 #include "tabularview.h"
 #include "trainingjob.h"
@@ -234,8 +234,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     connect(m_latentPanel, &LatentPanel::message, this,
             [this](const QString& text) { statusBar()->showMessage(text, 15000); });
     connect(m_steerPanel, &SteerPanel::tileSent, this,
-            [this](const QString& run, const ll::SampleRequest& request, qint64 index,
-                   int label) {
+            [this](const QString& run, const ll::SampleRequest& request, qint64 index, int label) {
                 setMode(Mode::Latent);
                 m_latentPanel->showTile(run, request, index, label);
             });
@@ -317,12 +316,9 @@ void MainWindow::buildModeBar() {
         Mode mode;
         QString name;
         bool available;
-    } modes[] = {{Mode::Data, tr("Data"), true},
-                 {Mode::Train, tr("Train"), true},
-                 {Mode::Steer, tr("Steer"), true},
-                 {Mode::Latent, tr("Latent"), true},
-                 {Mode::Inspect, tr("Inspect"), true},
-                 {Mode::Export, tr("Export"), false}};
+    } modes[] = {{Mode::Data, tr("Data"), true},       {Mode::Train, tr("Train"), true},
+                 {Mode::Steer, tr("Steer"), true},     {Mode::Latent, tr("Latent"), true},
+                 {Mode::Inspect, tr("Inspect"), true}, {Mode::Export, tr("Export"), false}};
     for (const auto& m : modes) {
         QAction* action = bar->addAction(m.name);
         action->setObjectName(QStringLiteral("mode") + m.name);

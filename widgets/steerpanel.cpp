@@ -219,8 +219,9 @@ SteerPanel::SteerPanel(std::filesystem::path workspace, QWidget* parent)
     m_unlockAll->setObjectName(QStringLiteral("steerUnlockAll"));
     m_toBrowser = new QPushButton(tr("Open in latent browser"));
     m_toBrowser->setObjectName(QStringLiteral("steerToBrowser"));
-    m_toBrowser->setToolTip(tr("The tile's latent in the Latent mode: its sliders, "
-                               "interpolation and arithmetic"));
+    m_toBrowser->setToolTip(
+        tr("The tile's latent in the Latent mode: its sliders, "
+           "interpolation and arithmetic"));
     auto* tileButtons = new QHBoxLayout;
     tileButtons->addWidget(m_lockTile);
     tileButtons->addWidget(m_unlockAll);
@@ -589,9 +590,9 @@ void SteerPanel::finish(Outcome out) {
                 .arg(out.draw.preview ? tr(" (preview: %1 steps; release for full quality)")
                                             .arg(out.draw.request.steps)
                                       : QString()) +
-            (changes.isEmpty() ? QString()
-                               : tr("; guidance changed mid-run, %1")
-                                     .arg(changes.join(QStringLiteral("; "))));
+            (changes.isEmpty()
+                 ? QString()
+                 : tr("; guidance changed mid-run, %1").arg(changes.join(QStringLiteral("; "))));
         m_status->setText(out.draw.preview ? tr("Preview")
                           : changes.isEmpty()
                               ? tr("Done.")
@@ -765,15 +766,15 @@ void SteerPanel::showLocks() {
     m_lockTile->setEnabled(tile);
     m_lockTile->setText(locked ? tr("Unlock tile") : tr("Lock tile"));
     m_unlockAll->setEnabled(!m_pins.empty());
-    m_unlockAll->setText(m_pins.empty() ? tr("Unlock all") : tr("Unlock all (%1)").arg(m_pins.size()));
+    m_unlockAll->setText(m_pins.empty() ? tr("Unlock all")
+                                        : tr("Unlock all (%1)").arg(m_pins.size()));
     m_toBrowser->setEnabled(tile);
 }
 
 void SteerPanel::toggleTileLock() {
     if (m_runDir.isEmpty() || m_tileIndex < 0) return;
-    const auto at = std::find_if(m_pins.begin(), m_pins.end(), [&](const ll::PinnedLatent& p) {
-        return p.tile == m_tileIndex;
-    });
+    const auto at = std::find_if(m_pins.begin(), m_pins.end(),
+                                 [&](const ll::PinnedLatent& p) { return p.tile == m_tileIndex; });
     if (at != m_pins.end()) {
         m_pins.erase(at);  // it follows the grid's seed again
         m_status->setText(tr("Tile %1 unlocked.").arg(m_tileIndex));
@@ -807,9 +808,10 @@ void SteerPanel::sendTile() {
     r.live.reset();
     int label = -1;
     if (!r.mixture.empty())
-        label = std::max_element(r.mixture.begin(), r.mixture.end(),
-                                 [](const auto& a, const auto& b) { return a.second < b.second; })
-                    ->first;
+        label =
+            std::max_element(r.mixture.begin(), r.mixture.end(), [](const auto& a, const auto& b) {
+                return a.second < b.second;
+            })->first;
     else if (!r.labels.empty())
         label = int(r.labels.front());
     else if (m_conditional)

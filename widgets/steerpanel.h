@@ -74,8 +74,7 @@ Q_SIGNALS:
     void gridReady(const ll::SampleGrid& grid, const QString& caption, bool preview);
     void message(const QString& text);
     /// A tile for the latent browser: sample `index` of `request`, of class `label` (-1: none).
-    void tileSent(const QString& runDir, const ll::SampleRequest& request, qint64 index,
-                  int label);
+    void tileSent(const QString& runDir, const ll::SampleRequest& request, qint64 index, int label);
 
 private:
     struct Draw;

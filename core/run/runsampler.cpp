@@ -21,8 +21,8 @@ struct RunSampler::Impl {
 
     SampleRequest withClassifier(SampleRequest r) const {
         // A live draw may turn classifier guidance on midway: it gets the classifier too.
-        r.classifier = classifier && (r.classifierScale != 0 || r.live) ? classifier->model.get()
-                                                                         : nullptr;
+        r.classifier =
+            classifier && (r.classifierScale != 0 || r.live) ? classifier->model.get() : nullptr;
         return r;
     }
 };
@@ -217,9 +217,9 @@ Result<LatentMap> RunSampler::latentMap(std::int64_t count, std::uint64_t seed, 
         const auto drawn = std::int64_t(std::count(map->real.begin(), map->real.end(), 0));
         if (drawn < n) {
             std::vector<std::int64_t> rows(map->index.begin() + drawn, map->index.end());
-            all.slice(0, drawn, n).copy_(
-                dataset->x.index_select(0, torch::tensor(rows))
-                    .view({n - drawn, shape.channels, shape.height, shape.width}));
+            all.slice(0, drawn, n)
+                .copy_(dataset->x.index_select(0, torch::tensor(rows))
+                           .view({n - drawn, shape.channels, shape.height, shape.width}));
         }
         for (std::int64_t start = 0; start < drawn && (decodeDrawn || model.name() != "ddpm");
              start += 500) {
@@ -239,8 +239,10 @@ Result<std::vector<float>> RunSampler::latentOf(const SampleRequest& request, st
     if (!hasLatents()) return fail(modelName() + " has no latent space");
     if (index < 0 || index >= request.count) return fail("no sample " + std::to_string(index));
     return guarded([&]() -> Result<std::vector<float>> {
-        const auto z = startLatents(*m_impl->run.model, request)[index].flatten().to(
-            torch::kCPU, torch::kFloat32).contiguous();
+        const auto z = startLatents(*m_impl->run.model, request)[index]
+                           .flatten()
+                           .to(torch::kCPU, torch::kFloat32)
+                           .contiguous();
         return std::vector<float>(z.data_ptr<float>(), z.data_ptr<float>() + z.numel());
     });
 }
@@ -273,8 +275,8 @@ Result<SampleGrid> RunSampler::interpolate(const LatentEnd& from, const LatentEn
                                            const std::filesystem::path& video) {
     if (tabular()) return fail("this run generates table rows, not images");
     applyThreadSettings(m_impl->run.model->workload());
-    auto frames = interpolateSamples(*m_impl->run.model, from, to, steps, mode,
-                                     m_impl->withClassifier(base));
+    auto frames =
+        interpolateSamples(*m_impl->run.model, from, to, steps, mode, m_impl->withClassifier(base));
     if (!frames) return tl::unexpected(frames.error());
     auto strip = makeGrid(*frames, steps);
     strip.step = step();

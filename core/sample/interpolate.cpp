@@ -47,8 +47,7 @@ Result<torch::Tensor> interpolateSamples(GenerativeModel& model, const LatentEnd
         for (const auto& end : {from, to})
             if (!end.latent.empty() && std::int64_t(end.latent.size()) != dims)
                 throw std::invalid_argument("a latent of " + std::to_string(end.latent.size()) +
-                                            " numbers; this model's have " +
-                                            std::to_string(dims));
+                                            " numbers; this model's have " + std::to_string(dims));
         auto latent = [&](const LatentEnd& end) {
             if (!end.latent.empty())
                 return torch::tensor(end.latent, torch::kFloat32)

@@ -56,8 +56,9 @@ torch::Tensor sampleDiffusion(const EpsFn& eps, const DiffusionSampling& s) {
         auto e = guidedEps(eps, x, t, s, guided ? g.guidance : 0.0);
         torch::Tensor gradient;
         if (s.classifierGradient && guided && g.classifierScale != 0)
-            gradient = g.classifierScale * s.classifierGradient(
-                                               x, torch::full({n}, ab, torch::TensorOptions(s.device)));
+            gradient =
+                g.classifierScale *
+                s.classifierGradient(x, torch::full({n}, ab, torch::TensorOptions(s.device)));
         if (s.sampler == Sampler::Ddim) {
             // eta = 0 (Song et al. 2021); classifier guidance shifts the noise estimate.
             if (gradient.defined()) e = e - std::sqrt(1 - ab) * gradient;

@@ -41,10 +41,10 @@ struct DiffusionSampling {
     double clip = 0;  // clamp predicted x_0 to [-clip, clip]; 0 leaves it
     std::uint64_t seed = 0;
     torch::Device device = torch::kCPU;
-    GradientFn classifierGradient;  // empty: no classifier guidance
-    double classifierScale = 0;     // times the gradient; 0: none
+    GradientFn classifierGradient;             // empty: no classifier guidance
+    double classifierScale = 0;                // times the gradient; 0: none
     std::shared_ptr<const LiveGuidance> live;  // read before every step when set
-    torch::Tensor initial;          // x_T, else drawn from the seed (which DDPM still uses)
+    torch::Tensor initial;  // x_T, else drawn from the seed (which DDPM still uses)
     /// After each step: steps done, total, the predicted x_0 (diffusion space); false stops.
     std::function<bool(int, int, const torch::Tensor&)> onStep;
 };

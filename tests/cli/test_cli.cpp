@@ -316,11 +316,11 @@ TEST(Cli, SampleSteeringOptionsAndSweep) {
     // Decoding saved latents: chosen rows, A - B + C, a step along a principal direction, and
     // an interpolation between two saved rows.
     const fs::path points = scratch() / "points.npy";
-    ASSERT_EQ(cli("latents --run " + run.string() + " --count 100 --directions 4 --out " +
-                  map.string() + " --directions-out " + dirs.string() + " --latents-out " +
-                  points.string())
-                  .exitCode,
-              0);
+    ASSERT_EQ(
+        cli("latents --run " + run.string() + " --count 100 --directions 4 --out " + map.string() +
+            " --directions-out " + dirs.string() + " --latents-out " + points.string())
+            .exitCode,
+        0);
     auto z = ll::readNpy(points);
     ASSERT_TRUE(z);
     EXPECT_EQ(z->size(0), 200);
@@ -342,9 +342,9 @@ TEST(Cli, SampleSteeringOptionsAndSweep) {
                   .exitCode,
               0);
     EXPECT_NE(*ll::readFile(moved), *ll::readFile(alone));
-    const auto p = cli("interpolate --run " + run.string() + " --from " + points.string() +
-                       "@100:2 --to " + points.string() + "@150:2 --frames 4 --out " +
-                       path.string());
+    const auto p =
+        cli("interpolate --run " + run.string() + " --from " + points.string() + "@100:2 --to " +
+            points.string() + "@150:2 --frames 4 --out " + path.string());
     ASSERT_EQ(p.exitCode, 0) << p.output;
     const auto far = cli(decode + " --rows 200 --out " + alone.string());
     EXPECT_NE(far.exitCode, 0);

@@ -669,7 +669,7 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
                       Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() > draws && !steer->isBusy(), 30000);
     const ll::SampleGrid reseeded = w->gridView()->grid();
-    QCOMPARE(tileOf(reseeded, 12), tileOf(first, 12));  // locked
+    QCOMPARE(tileOf(reseeded, 12), tileOf(first, 12));   // locked
     QVERIFY(tileOf(reseeded, 13) != tileOf(first, 13));  // reseeded
 
     auto* browser = w->latentPanel();
@@ -678,9 +678,8 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
     QTest::mouseClick(steer->findChild<QPushButton*>(QStringLiteral("steerToBrowser")),
                       Qt::LeftButton);
     QCOMPARE(w->mode(), MainWindow::Mode::Latent);
-    QTRY_VERIFY_WITH_TIMEOUT(view->hasMap() && !browser->isBusy() &&
-                                 browser->currentImage().rows == 1,
-                             60000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        view->hasMap() && !browser->isBusy() && browser->currentImage().rows == 1, 60000);
     QVERIFY(browser->findChild<QLabel*>(QStringLiteral("latentDescription"))
                 ->text()
                 .contains(QStringLiteral("Steer tile 12")));
@@ -689,8 +688,8 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
 
     // A click on a point decodes it.
     const auto& map = view->map();
-    const std::size_t far = std::size_t(
-        std::max_element(map.x.begin(), map.x.end()) - map.x.begin());  // alone at the edge
+    const std::size_t far = std::size_t(std::max_element(map.x.begin(), map.x.end()) -
+                                        map.x.begin());  // alone at the edge
     int decodes = browser->decodeCount();
     QTest::mouseClick(view, Qt::LeftButton, {}, view->toWidget(map.x[far], map.y[far]).toPoint());
     QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), 30000);
@@ -728,7 +727,8 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
     QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), 30000);
     const auto a = browser->end(0), b = browser->end(1), c = browser->end(2);
     const auto sum = browser->currentLatent();
-    for (std::size_t i = 0; i < sum.size(); ++i) QVERIFY(std::abs(sum[i] - (a[i] - b[i] + c[i])) < 1e-5f);
+    for (std::size_t i = 0; i < sum.size(); ++i)
+        QVERIFY(std::abs(sum[i] - (a[i] - b[i] + c[i])) < 1e-5f);
 }
 
 // A guidance weight moved while a full diffusion draw denoises continues that draw from its
@@ -764,8 +764,8 @@ void GuiTest::steerContinuesARunningDrawWithNewGuidance() {
                 ->text()
                 .contains(QStringLiteral("continues")));
     QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy(), 120000);
-    QCOMPARE(steer->drawCount(), draws + 1);                // one draw, not restarted
-    QCOMPARE(steer->stepCount(), steps + 200);             // every step of it shown once
+    QCOMPARE(steer->drawCount(), draws + 1);    // one draw, not restarted
+    QCOMPARE(steer->stepCount(), steps + 200);  // every step of it shown once
     QCOMPARE(steer->request(false).guidance, 3.0);
     QVERIFY(w->findChild<QLabel*>(QStringLiteral("gridCaption"))
                 ->text()

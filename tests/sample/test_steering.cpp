@@ -467,8 +467,8 @@ TEST_F(Steering, TheLatentBrowserMapsDecodesAndInterpolates) {
 
     auto data = ll::loadDataset({.source = "fashion-mnist", .limit = 200});
     ASSERT_TRUE(data) << data.error().message;
-    const auto real = std::size_t(std::find(map->real.begin(), map->real.end(), 1) -
-                                  map->real.begin());
+    const auto real =
+        std::size_t(std::find(map->real.begin(), map->real.end(), 1) - map->real.begin());
     ASSERT_EQ(real, 150u);
     const auto row = map->index[real];
     const auto expected = ll::makeGrid(data->x.slice(0, row, row + 1), 1);
@@ -496,7 +496,8 @@ TEST_F(Steering, TheLatentBrowserMapsDecodesAndInterpolates) {
     EXPECT_EQ(strip->cols, 5);
     EXPECT_EQ(strip->rows, 1);
     EXPECT_LE(tileDistance(tilePixels(*strip, 0), tilePixels(*drawn, 0)), 1);
-    const auto end = (*sampler)->decode(latent(real), {.count = 1, .labels = {map->label[real]}}, 1);
+    const auto end =
+        (*sampler)->decode(latent(real), {.count = 1, .labels = {map->label[real]}}, 1);
     ASSERT_TRUE(end);
     EXPECT_LE(tileDistance(tilePixels(*strip, 4), tilePixels(*end, 0)), 1);
     EXPECT_NE(tilePixels(*strip, 2), tilePixels(*strip, 0));
