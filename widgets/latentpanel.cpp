@@ -308,7 +308,8 @@ void LatentPanel::submit(Work work, bool droppable) {
 }
 
 void LatentPanel::runNext() {
-    if (m_queue.empty()) return;
+    // One job at a time: a continuation may have started the next one already.
+    if (m_busy || m_queue.empty()) return;
     Job job = std::move(m_queue.front());
     m_queue.pop_front();
     m_busy = true;
@@ -317,13 +318,19 @@ void LatentPanel::runNext() {
     runInBackground<Then>(
         this,
         [run, sampler, work = std::move(job.work)]() mutable -> Then {
+            // A failure is told only while its run is still the panel's.
+            auto failed = [run](const QString& why) -> Then {
+                return [run, why](LatentPanel& p) {
+                    if (p.m_runDir != run) return;
+                    p.m_build->setEnabled(true);
+                    if (!p.m_view->hasMap()) p.m_view->clear(why);
+                    p.showStatus(why, true);
+                };
+            };
             try {
                 if (!sampler) {
                     auto opened = ll::RunSampler::open(run.toStdString());
-                    if (!opened) {
-                        const QString why = QString::fromStdString(opened.error().message);
-                        return [why](LatentPanel& p) { p.showStatus(why, true); };
-                    }
+                    if (!opened) return failed(QString::fromStdString(opened.error().message));
                     sampler = std::shared_ptr<ll::RunSampler>(std::move(*opened));
                 }
                 Then then = work(*sampler);
@@ -334,8 +341,7 @@ void LatentPanel::runNext() {
                     then(p);
                 };
             } catch (const std::exception& e) {
-                const QString why = QString::fromUtf8(e.what());
-                return [why](LatentPanel& p) { p.showStatus(why, true); };
+                return failed(QString::fromUtf8(e.what()));
             }
         },
         [this](Then then) {
@@ -388,9 +394,14 @@ void LatentPanel::buildMap() {
                     QSignalBlocker block(p.m_firstDim);
                     p.m_firstDim->setRange(0, std::max(0, shared->dims - 1));
                 }
-                p.showStatus(tr("%1 points in a %2-dimensional latent space.")
-                                 .arg(shared->x.size())
-                                 .arg(shared->dims));
+                p.showStatus(
+                    tr("%1 points in a %2-dimensional latent space.%3")
+                        .arg(shared->x.size())
+                        .arg(shared->dims)
+                        .arg(shared->note.empty()
+                                 ? QString()
+                                 : QStringLiteral(" ") + QString::fromStdString(shared->note)),
+                    !shared->note.empty());
                 if (p.m_latent.empty() && !shared->x.empty())
                     p.choosePoint(int(std::find(shared->real.begin(), shared->real.end(), 1) -
                                       shared->real.begin()) %

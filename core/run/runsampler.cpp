@@ -198,15 +198,22 @@ Result<LatentMap> RunSampler::latentMap(std::int64_t count, std::uint64_t seed, 
     if (tabular()) return fail("the latent browser shows images; this run generates table rows");
     auto& model = *m_impl->run.model;
     applyThreadSettings(model.workload());
+    std::string note;
     if (model.encodes() && !m_impl->dataset) {
+        // Without its data (moved, say) the map still shows what the model draws.
         auto loaded = loadDataset(config().dataset);
-        if (!loaded) return fail("cannot load the run's data to encode: " + loaded.error().message);
-        if (loaded->classNames != data().classNames)
-            return fail(config().dataset.source + " has other classes than the run's data now");
-        m_impl->dataset = std::move(*loaded);
+        if (!loaded)
+            note = "The run's data could not be loaded (" + loaded.error().message +
+                   "): drawn latents only.";
+        else if (loaded->classNames != data().classNames)
+            note = config().dataset.source +
+                   " has other classes than the run's data now: drawn latents only.";
+        else
+            m_impl->dataset = std::move(*loaded);
     }
-    const Dataset* dataset = model.encodes() ? &*m_impl->dataset : nullptr;
+    const Dataset* dataset = model.encodes() && m_impl->dataset ? &*m_impl->dataset : nullptr;
     auto map = buildLatentMap(model, dataset, count, seed, directions);
+    if (map) map->note = note;
     if (!map || !images) return map;
     return guarded([&]() -> Result<LatentMap> {
         const auto& shape = data().shape;

@@ -26,6 +26,7 @@ struct LatentMap {
     std::vector<float> mean;                     // dims
     std::vector<std::vector<float>> directions;  // unit vectors, leading first
     std::vector<float> spread;                   // standard deviation along each
+    std::string note;                            // what is missing and why, if anything
 };
 
 /// Where a latent lies on the map: its coordinates on the two leading directions.

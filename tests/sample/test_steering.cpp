@@ -505,6 +505,17 @@ TEST_F(Steering, TheLatentBrowserMapsDecodesAndInterpolates) {
     EXPECT_GT(fs::file_size(dir / "strip.mp4"), 1000u);
     const ll::LatentEnd wrong{.latent = std::vector<float>(3)};
     EXPECT_FALSE((*sampler)->interpolate(a, wrong, 5, ll::Interpolation::Linear, {}));
+
+    // Its data gone, the run still maps what it draws, and says why the rest is missing.
+    auto config = nlohmann::json::parse(std::ifstream(run / "config.json"));
+    config["dataset"]["source"] = (dir / "moved-away.csv").string();
+    std::ofstream(run / "config.json") << config.dump(2);
+    auto reopened = ll::RunSampler::open(run);
+    ASSERT_TRUE(reopened) << reopened.error().message;
+    auto drawnOnly = (*reopened)->latentMap(150, 1, 4, &images, false);
+    ASSERT_TRUE(drawnOnly) << drawnOnly.error().message;
+    EXPECT_EQ(drawnOnly->x.size(), 150u);
+    EXPECT_NE(drawnOnly->note.find("moved-away.csv"), std::string::npos) << drawnOnly->note;
     fs::remove_all(dir);
     fs::remove_all(run);
 }
