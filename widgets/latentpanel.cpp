@@ -263,7 +263,8 @@ void LatentPanel::setRun(const QString& runDir) {
                 .arg(QFileInfo(runDir).fileName().toHtmlEscaped(), QString::fromStdString(m_model),
                      QString::fromStdString(data->datasetName).toHtmlEscaped(),
                      encodes ? tr("its encoder maps the training images, its prior draws latents")
-                             : tr("latents drawn with their classes (nothing to encode)")));
+                     : m_conditional ? tr("latents drawn with their classes (nothing to encode)")
+                                     : tr("latents drawn from its prior (nothing to encode)")));
         m_view->clear(tr("Building the latent map…"));
     } else {
         m_title->setText(
@@ -360,6 +361,7 @@ void LatentPanel::buildMap() {
                    .arg(count)
                    .arg(pixelDiffusion ? QString() : tr(" and their images")));
     m_build->setEnabled(false);
+    m_samplerRun.clear();  // reopened: the run may have trained on since
     submit(
         [count, seed](ll::RunSampler& sampler) -> Then {
             auto images = std::make_shared<ll::SampleGrid>();

@@ -580,7 +580,6 @@ void SteerPanel::finish(Outcome out) {
     } else if (current && out.grid && (!next || out.draw.preview)) {
         ++m_draws;
         m_shown = out.draw.request;
-        m_shownClassRows = out.draw.classRows;
         out.grid->step = out.sampler->step();
         const QString caption =
             tr("%1 at step %2, seed %3%4")

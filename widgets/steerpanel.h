@@ -108,7 +108,6 @@ private:
     int m_drawId = 0;           // the draw running now: step grids of earlier ones are dropped
     ll::SampleRequest m_shown;  // the request of the grid on screen
     int m_shownCols = 8;
-    bool m_shownClassRows = true;
     std::vector<ll::PinnedLatent> m_pins;  // locked tiles
     int m_tileIndex = -1;                  // the clicked tile
     // The running full-quality diffusion draw: its request, its live guidance, the steps it
