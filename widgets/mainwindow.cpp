@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QActionGroup>
+#include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
@@ -30,6 +31,7 @@
 #include "tabularview.h"
 #include "trainingjob.h"
 #include "trainpanel.h"
+#include "wheelguard.h"
 
 namespace ll::widgets {
 
@@ -57,6 +59,7 @@ ll::SampleGrid gridFromImage(const QImage& image, int rows, int cols,
 // A panel in a vertical scroll area without a frame.
 QScrollArea* scrolling(QWidget* panel) {
     auto* scroll = new QScrollArea;
+    markPanelScroll(scroll);
     scroll->setWidget(panel);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
@@ -70,6 +73,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     : QMainWindow(parent), m_workspace(std::move(workspace)) {
     setWindowTitle(tr("LatentLab"));
     setObjectName(QStringLiteral("mainWindow"));
+    qApp->installEventFilter(new PanelWheelGuard(this));
 
     // Centre: the samples, always there: a tile grid for images, a table view for rows.
     m_grid = new GridView(vulkan);

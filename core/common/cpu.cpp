@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#include <atomic>
 #include <thread>
 
 #include <torch/torch.h>
@@ -23,7 +24,20 @@ SetThreads openblasSetThreads() {
     return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
 }
 
+std::atomic<int> g_leases{0};   // threads holding a lease
+thread_local int t_leases = 0;  // leases this thread holds
+
 }  // namespace
+
+ThreadSettingsLease::ThreadSettingsLease() {
+    ++t_leases;
+    ++g_leases;
+}
+
+ThreadSettingsLease::~ThreadSettingsLease() {
+    --t_leases;
+    --g_leases;
+}
 
 void applyAllocatorSettings() {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
@@ -33,6 +47,7 @@ void applyAllocatorSettings() {
 }
 
 void applyThreadSettings(Workload workload) {
+    if (g_leases.load() > t_leases) return;  // another thread's training run holds the pools
     const int n = cores();
     // Two pools on the same cores fight: one gets them all, the other runs single-threaded.
     if (workload == Workload::Conv) {

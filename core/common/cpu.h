@@ -12,8 +12,20 @@ enum class Workload { Mlp, Conv };
 /// and page-faulted in again every step. Call once at start-up, before any tensor exists.
 void applyAllocatorSettings();
 
-/// Gives the cores to the thread pool that suits the workload.
+/// Gives the cores to the thread pool that suits the workload. The pools are process-wide:
+/// while another thread holds a ThreadSettingsLease, this leaves them as that thread set them.
 void applyThreadSettings(Workload workload);
+
+/// Held by a training run on its thread for as long as it trains: applyThreadSettings() from
+/// other threads (a draw in the window, an evaluation) is then a no-op, so they neither take
+/// the run's cores nor hand it the wrong pool. The holder's own calls still apply.
+class ThreadSettingsLease {
+public:
+    ThreadSettingsLease();
+    ~ThreadSettingsLease();
+    ThreadSettingsLease(const ThreadSettingsLease&) = delete;
+    ThreadSettingsLease& operator=(const ThreadSettingsLease&) = delete;
+};
 
 /// applyAllocatorSettings() plus applyThreadSettings(Workload::Mlp).
 void applyCpuSettings();

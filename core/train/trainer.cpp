@@ -428,6 +428,7 @@ Trainer::~Trainer() = default;
 
 TrainFinished Trainer::run(std::stop_token stop) {
     TrainFinished result;
+    const ThreadSettingsLease lease;  // draws and evaluations elsewhere leave the pools alone
     // Catch at the thread boundary: nothing escapes into the caller's thread loop.
     try {
         if (auto ok = m_impl->prepare(); !ok) {

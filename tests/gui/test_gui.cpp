@@ -3,6 +3,7 @@
 // and sample.
 #include <filesystem>
 
+#include <QApplication>
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -11,6 +12,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
@@ -21,6 +24,7 @@
 #include <QTest>
 #include <QTimer>
 #include <QVulkanInstance>
+#include <QWheelEvent>
 
 #include "datapanel.h"
 #include "evaluationjob.h"
@@ -729,6 +733,18 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
     const auto sum = browser->currentLatent();
     for (std::size_t i = 0; i < sum.size(); ++i)
         QVERIFY(std::abs(sum[i] - (a[i] - b[i] + c[i])) < 1e-5f);
+
+    // The wheel over a slider the panel scrolls past scrolls the panel; the value stays.
+    auto* pc2 = browser->findChild<QSlider*>(QStringLiteral("direction_1"));
+    auto* scroll = qobject_cast<QScrollArea*>(browser->parentWidget()->parentWidget());
+    QVERIFY(scroll && pc2 && !pc2->hasFocus());
+    scroll->verticalScrollBar()->setValue(0);
+    const QPointF at(pc2->width() / 2.0, pc2->height() / 2.0);
+    QWheelEvent wheel(at, pc2->mapToGlobal(at), {}, {0, -120}, Qt::NoButton, Qt::NoModifier,
+                      Qt::NoScrollPhase, false);
+    QApplication::sendEvent(pc2, &wheel);
+    QCOMPARE(pc2->value(), 0);
+    QVERIFY(scroll->verticalScrollBar()->value() > 0);
 }
 
 // A guidance weight moved while a full diffusion draw denoises continues that draw from its

@@ -360,3 +360,30 @@ TEST_F(TrainerTest, SampleAndCheckpointIntervalsChangeWhileTraining) {
     EXPECT_EQ(saved->checkpointEvery, 13);
     fs::remove_all(dir);
 }
+
+// The thread pools are process-wide: while a training run holds the lease, a draw on another
+// thread leaves them as the run set them; without a lease the last caller wins.
+TEST(ThreadSettings, ALeaseKeepsOtherThreadsOffThePools) {
+    if (std::thread::hardware_concurrency() < 2)
+        GTEST_SKIP() << "one core: both workloads get one thread";
+    // A new thread starts from the process-wide setting: it reads what the pools are now.
+    auto poolThreads = [] {
+        int n = 0;
+        std::thread([&] { n = torch::get_num_threads(); }).join();
+        return n;
+    };
+    auto elsewhere = [](ll::Workload w) {
+        std::thread([w] { ll::applyThreadSettings(w); }).join();
+    };
+    {
+        const ll::ThreadSettingsLease lease;
+        ll::applyThreadSettings(ll::Workload::Conv);  // the holder's own call applies
+        const int conv = poolThreads();
+        EXPECT_GT(conv, 1);
+        elsewhere(ll::Workload::Mlp);  // a draw of an MLP model meanwhile
+        EXPECT_EQ(poolThreads(), conv);
+    }
+    elsewhere(ll::Workload::Mlp);  // no run holds them now
+    EXPECT_EQ(poolThreads(), 1);
+    ll::applyThreadSettings(ll::Workload::Mlp);
+}
