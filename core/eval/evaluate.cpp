@@ -347,8 +347,10 @@ Result<fs::path> evaluateModel(GenerativeModel& generator, const fs::path& runDi
     if (!featureStage(0.3)) return fail("cancelled");
     Tensor fT;  // the whole training set, for neighbours and C_T
     if (wants(metrics, "neighbours") || ct) {
-        auto all = extractFeatures(featureModel, train->x,
-                                   [&](double f) { return featureStage(0.3 + 0.7 * f); });
+        const std::string extractorKey =
+            extractorJson.is_null() ? std::string() : extractorJson["sha256"].get<std::string>();
+        auto all = cachedFeatures(featureModel, extractorKey, train->x,
+                                  [&](double f) { return featureStage(0.3 + 0.7 * f); });
         if (!all) return tl::unexpected(all.error());
         fT = *all;
     }

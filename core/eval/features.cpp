@@ -1,5 +1,8 @@
 #include "eval/features.h"
 
+#include <mutex>
+#include <string_view>
+
 #include <torch/torch.h>
 
 namespace ll {
@@ -40,6 +43,33 @@ Result<torch::Tensor> extractFeatures(GenerativeModel* extractor, const torch::T
             return fail("cancelled");
     }
     return torch::cat(parts).to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+Result<torch::Tensor> cachedFeatures(GenerativeModel* extractor, const std::string& extractorKey,
+                                     const torch::Tensor& x, const ProgressFn& progress) {
+    static std::mutex mutex;
+    static std::string cachedKey;
+    static torch::Tensor cached;
+    const auto bytes = x.to(torch::kCPU).contiguous();
+    const std::string_view data(static_cast<const char*>(bytes.data_ptr()), bytes.nbytes());
+    std::string key = (extractor ? extractorKey : std::string("pixels")) + '|' +
+                      std::to_string(std::hash<std::string_view>{}(data)) + '|' +
+                      std::string(c10::toString(bytes.scalar_type()));
+    for (auto n : bytes.sizes()) key += '|' + std::to_string(n);
+    {
+        std::lock_guard lock(mutex);
+        if (key == cachedKey) {
+            if (progress) progress(1.0);
+            return cached;
+        }
+    }
+    auto features = extractFeatures(extractor, x, progress);
+    if (features && extractor && !extractorKey.empty()) {  // pixels cost nothing to take again
+        std::lock_guard lock(mutex);
+        cachedKey = std::move(key);
+        cached = *features;
+    }
+    return features;
 }
 
 Result<void> drawSampleBatches(GenerativeModel& generator, SampleRequest request,

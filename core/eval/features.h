@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include <torch/types.h>
 
@@ -16,6 +17,13 @@ namespace ll {
 /// (raw pixels or standardised rows). The extractor must know data of x's shape.
 Result<torch::Tensor> extractFeatures(GenerativeModel* extractor, const torch::Tensor& x,
                                       const ProgressFn& progress = {});
+
+/// extractFeatures(), remembered for the next call with the same extractor (named by
+/// `extractorKey`, the SHA-256 of its weights) and the same data (its bytes hashed): the
+/// training set's features, the longest part of an evaluation after sampling, are then taken
+/// once for every checkpoint of a run or every weight of a guidance sweep. One entry.
+Result<torch::Tensor> cachedFeatures(GenerativeModel* extractor, const std::string& extractorKey,
+                                     const torch::Tensor& x, const ProgressFn& progress = {});
 
 /// Draws `count` samples of `generator` in batches of `batchSize` with seeds request.seed,
 /// request.seed + 1, ..., classes cycled unless request.labels says otherwise (the order

@@ -19,6 +19,7 @@
 #include "eval/agreement.h"
 #include "eval/evaluate.h"
 #include "eval/extractor.h"
+#include "eval/features.h"
 #include "run/runloader.h"
 #include "train/trainer.h"
 
@@ -91,6 +92,35 @@ TEST(ShippedExtractor, MatchesItsChecksumAndReachesNinetyPercent) {
     auto found = ll::findExtractor("fashion-mnist", tempDir("empty-workspace"));
     ASSERT_TRUE(found) << found.error().message;
     EXPECT_TRUE(fs::equivalent(found->dir, kShipped));
+}
+
+// The cache of real features answers only for the same extractor and the same data.
+TEST(ShippedExtractor, CachedFeaturesAreThoseOfTheSameData) {
+    auto opened = ll::openRun(kShipped);
+    ASSERT_TRUE(opened) << opened.error().message;
+    auto* extractor = opened->model.get();
+    auto data = ll::loadDataset({.source = "fashion-mnist", .split = "test", .limit = 600});
+    ASSERT_TRUE(data) << data.error().message;
+    const auto a = data->x.slice(0, 0, 300), b = data->x.slice(0, 300, 600);
+    auto fa = ll::cachedFeatures(extractor, "shipped", a);
+    auto again = ll::cachedFeatures(extractor, "shipped", a);
+    ASSERT_TRUE(fa && again);
+    EXPECT_EQ(again->data_ptr(), fa->data_ptr());  // remembered, not taken again
+    EXPECT_TRUE(fa->equal(*ll::extractFeatures(extractor, a)));
+    auto fb = ll::cachedFeatures(extractor, "shipped", b);
+    ASSERT_TRUE(fb);
+    EXPECT_TRUE(fb->equal(*ll::extractFeatures(extractor, b)));
+    EXPECT_FALSE(fa->equal(*fb));
+    // One changed pixel is other data.
+    auto changed = a.clone();
+    changed[0][0][14][14] = 1 - changed[0][0][14][14].item<float>();
+    auto fc = ll::cachedFeatures(extractor, "shipped", changed);
+    ASSERT_TRUE(fc);
+    EXPECT_FALSE(fc->equal(*fa));
+    // Another extractor's key is another entry even for the same data.
+    auto fd = ll::cachedFeatures(extractor, "another", changed);
+    ASSERT_TRUE(fd);
+    EXPECT_NE(fd->data_ptr(), fc->data_ptr());
 }
 
 TEST(ShippedExtractor, ChangedWeightsAreRefused) {
