@@ -54,6 +54,22 @@ QSlider* slider(const char* name, int max, int value) {
     return s;
 }
 
+// Locked tiles get a yellow frame, two pixels inside their edge, so that the user sees which
+// keep their latent. Only the picture on screen: the samples themselves are unchanged.
+void frameTiles(ll::SampleGrid& grid, const std::vector<ll::PinnedLatent>& pins) {
+    const int w = grid.tileWidth, h = grid.tileHeight, stride = grid.atlasWidth() * 4;
+    for (const auto& pin : pins) {
+        if (pin.tile < 0 || pin.tile >= std::int64_t(grid.rows) * grid.cols) continue;
+        const int x0 = int(pin.tile % grid.cols) * w, y0 = int(pin.tile / grid.cols) * h;
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) {
+                if (x >= 2 && x < w - 2 && y >= 2 && y < h - 2) continue;
+                auto* px = grid.rgba.data() + std::ptrdiff_t(y0 + y) * stride + (x0 + x) * 4;
+                px[0] = 255, px[1] = 200, px[2] = 0, px[3] = 255;
+            }
+    }
+}
+
 // A slider with its value shown beside it.
 QWidget* withValue(QSlider* s, QLabel* value) {
     auto* row = new QWidget;
@@ -502,13 +518,15 @@ void SteerPanel::start(Draw draw) {
     const bool live = m_model == "ddpm";
     const int id = ++m_drawId;
     ll::RunSampler::StepFn onStep = [self, superseded = m_superseded, progress = m_progress, live,
-                                     id](const ll::SampleGrid& grid, int done, int total) {
+                                     id, pins = draw.request.pinned](const ll::SampleGrid& shown,
+                                                                     int done, int total) {
         if (superseded->load()) return false;
         progress->store(done);
         if (live)
             QMetaObject::invokeMethod(
                 qApp,
-                [self, grid, done, total, id] {
+                [self, grid = shown, done, total, id, pins]() mutable {
+                    frameTiles(grid, pins);
                     if (!self || !self->m_busy || self->m_drawId != id) return;
                     ++self->m_steps_shown;
                     self->m_status->setText(tr("Denoising: step %1 of %2").arg(done).arg(total));
@@ -596,7 +614,12 @@ void SteerPanel::finish(Outcome out) {
                           : changes.isEmpty()
                               ? tr("Done.")
                               : tr("Done; continued %1").arg(changes.join(QStringLiteral("; "))));
+        m_shownGrid = *out.grid;
+        m_shownCaption = caption;
+        m_shownPreview = out.draw.preview;
+        frameTiles(*out.grid, out.draw.request.pinned);
         Q_EMIT gridReady(*out.grid, caption, out.draw.preview);
+        if (m_tileIndex >= 0) describeTile(m_tileIndex);  // the clicked tile, as it is now
     }
     if (next && next->run == m_runDir) start(std::move(*next));
 }
@@ -742,18 +765,22 @@ void SteerPanel::describeTile(int index) {
         settings = r.truncation > 0 ? tr("truncation %1").arg(r.truncation) : tr("no truncation");
     else
         settings = tr("temperature %1").arg(r.temperature);
+    // A locked tile's latent is that of its own draw, not of the grid's seed.
+    const auto pin = std::find_if(m_shown.pinned.begin(), m_shown.pinned.end(),
+                                  [&](const ll::PinnedLatent& p) { return p.tile == index; });
+    const bool locked = std::any_of(m_pins.begin(), m_pins.end(),
+                                    [&](const ll::PinnedLatent& p) { return p.tile == index; });
+    const std::uint64_t seed = pin != m_shown.pinned.end() ? pin->seed : r.seed;
+    const std::int64_t sample = pin != m_shown.pinned.end() ? pin->index : index;
     m_tile->setText(tr("Tile row %1, column %2: %3; seed %4, sample %5 of its batch; %6. "
                        "latentlab-cli sample --seed %4 reproduces it.")
                         .arg(row)
                         .arg(col)
                         .arg(cls.isEmpty() ? tr("no class") : cls)
-                        .arg(r.seed)
-                        .arg(index)
+                        .arg(seed)
+                        .arg(sample)
                         .arg(settings) +
-                    (std::any_of(m_pins.begin(), m_pins.end(),
-                                 [&](const ll::PinnedLatent& p) { return p.tile == index; })
-                         ? tr(" Locked: its latent stays when the grid reseeds.")
-                         : QString()));
+                    (locked ? tr(" Locked: its latent stays when the grid reseeds.") : QString()));
     showLocks();
 }
 
@@ -790,6 +817,11 @@ void SteerPanel::toggleTileLock() {
                           .arg(m_tileIndex)
                           .arg(m_pins.size()));
     describeTile(m_tileIndex);
+    if (!m_shownGrid.empty()) {  // the same grid, its locked tiles framed
+        auto framed = m_shownGrid;
+        frameTiles(framed, m_pins);
+        Q_EMIT gridReady(framed, m_shownCaption, m_shownPreview);
+    }
 }
 
 void SteerPanel::unlockAll() {

@@ -108,6 +108,9 @@ private:
     int m_drawId = 0;           // the draw running now: step grids of earlier ones are dropped
     ll::SampleRequest m_shown;  // the request of the grid on screen
     int m_shownCols = 8;
+    ll::SampleGrid m_shownGrid;  // as drawn, before its locked tiles are framed
+    QString m_shownCaption;
+    bool m_shownPreview = false;
     std::vector<ll::PinnedLatent> m_pins;  // locked tiles
     int m_tileIndex = -1;                  // the clicked tile
     // The running full-quality diffusion draw: its request, its live guidance, the steps it
