@@ -598,6 +598,7 @@ void SteerPanel::finish(Outcome out) {
     } else if (current && out.grid && (!next || out.draw.preview)) {
         ++m_draws;
         m_shown = out.draw.request;
+        m_sweepShown = false;
         out.grid->step = out.sampler->step();
         const QString caption =
             tr("%1 at step %2, seed %3%4")
@@ -651,6 +652,7 @@ void SteerPanel::runSweep() {
                              .defaultClass = std::max(0, m_classMode->currentData().toInt())};
     request.base.labels.clear();
     request.base.mixture.clear();
+    request.base.pinned.clear();  // locks are the grid's: every cell has its own latent
     const int rows = int(y->values.size()), cols = int(x->values.size());
     QStringList columns;
     for (double v : x->values) columns << QString::number(v);
@@ -665,6 +667,10 @@ void SteerPanel::runSweep() {
                                      QFileInfo(out).fileName());
     m_busy = true;
     m_sweepGrid = {};
+    m_sweepShown = true;
+    m_sweepColumns = {m_sweepX->currentText(), columns};
+    m_sweepRows.clear();
+    for (const auto& label : rowLabels) m_sweepRows << QString::fromStdString(label);
     m_sweepButton->setEnabled(false);
     m_sweepStop->setEnabled(true);
     m_sweepStopFlag = std::make_shared<std::atomic<bool>>(false);
@@ -733,7 +739,20 @@ void SteerPanel::runSweep() {
 }
 
 void SteerPanel::describeTile(int index) {
-    if (m_runDir.isEmpty() || index < 0 || index >= tileCount(m_shown)) return;
+    if (m_runDir.isEmpty() || index < 0) return;
+    if (m_sweepShown) {  // a cell of the sweep on screen: its settings are the axes'
+        const int cols = int(m_sweepColumns.second.size());
+        const int row = index / std::max(1, cols), col = index % std::max(1, cols);
+        if (row >= m_sweepRows.size()) return;
+        m_tileIndex = -1;
+        m_tile->setText(
+            tr("Sweep cell: %1, %2 %3 (other settings as the controls say; the "
+               "sweep's JSON sidecar has them all).")
+                .arg(m_sweepRows[row], m_sweepColumns.first, m_sweepColumns.second.value(col)));
+        showLocks();
+        return;
+    }
+    if (index >= tileCount(m_shown)) return;
     m_tileIndex = index;
     const int row = index / kCols, col = index % kCols;
     const auto& r = m_shown;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include <QStringList>
@@ -157,6 +158,9 @@ private:
     QPushButton* m_sweepStop;
     std::shared_ptr<std::atomic<bool>> m_sweepStopFlag;
     ll::SampleGrid m_sweepGrid;
+    bool m_sweepShown = false;                       // the grid on screen is a sweep's
+    std::pair<QString, QStringList> m_sweepColumns;  // axis name, values
+    QStringList m_sweepRows;                         // row labels
 };
 
 }  // namespace ll::widgets

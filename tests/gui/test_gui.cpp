@@ -622,6 +622,10 @@ void GuiTest::steerSliderRedrawsTheSameSeeds() {
     const QStringList sweeps = QDir(runs->runs().front() + QStringLiteral("/sweeps"))
                                    .entryList({QStringLiteral("*.png*")});
     QCOMPARE(sweeps.size(), 2);  // the PNG and its JSON sidecar
+    steer->describeTile(4);      // row 1 (class 9), column 1 (temperature 1.5)
+    const QString cell = steer->findChild<QLabel*>(QStringLiteral("steerTile"))->text();
+    QVERIFY2(cell.contains(QStringLiteral("Sweep cell: Ankle boot, temperature 1.5")),
+             qPrintable(cell));
 }
 
 namespace {
