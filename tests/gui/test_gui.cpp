@@ -41,6 +41,7 @@
 #include "runsbrowser.h"
 #include "steerpanel.h"
 #include "tabularview.h"
+#include "tiles.h"
 #include "trainingjob.h"
 #include "trainpanel.h"
 
@@ -630,34 +631,16 @@ void GuiTest::steerSliderRedrawsTheSameSeeds() {
 
 namespace {
 
-// Tile `i` of a grid as its RGBA bytes.
 std::vector<int> tileOf(const ll::SampleGrid& g, int i) {
-    std::vector<int> out;
-    const int row = i / g.cols, col = i % g.cols;
-    for (int y = 0; y < g.tileHeight; ++y)
-        for (int x = 0; x < g.tileWidth * 4; ++x)
-            out.push_back(g.rgba[std::size_t((row * g.tileHeight + y) * g.atlasWidth() * 4 +
-                                             col * g.tileWidth * 4 + x)]);
-    return out;
+    return ll::testing::tilePixels(g, i);
 }
 
 // Tile `i` without its two-pixel edge (where the Steer grid frames locked tiles).
 std::vector<int> interiorOf(const ll::SampleGrid& g, int i) {
-    std::vector<int> out;
-    const int row = i / g.cols, col = i % g.cols;
-    for (int y = 2; y < g.tileHeight - 2; ++y)
-        for (int x = 2 * 4; x < (g.tileWidth - 2) * 4; ++x)
-            out.push_back(g.rgba[std::size_t((row * g.tileHeight + y) * g.atlasWidth() * 4 +
-                                             col * g.tileWidth * 4 + x)]);
-    return out;
+    return ll::testing::tilePixels(g, i, 2);
 }
 
-int largestDifference(const std::vector<int>& a, const std::vector<int>& b) {
-    if (a.size() != b.size()) return 256;
-    int worst = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
-    return worst;
-}
+using ll::testing::largestDifference;
 
 }  // namespace
 

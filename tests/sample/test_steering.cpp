@@ -18,6 +18,7 @@
 #include "sample/interpolate.h"
 #include "sample/latentmap.h"
 #include "sample/sweep.h"
+#include "tiles.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -352,24 +353,8 @@ fs::path tinyRun(const std::string& name) {
     return run;
 }
 
-// Tile `i` of a grid as its RGBA bytes.
-std::vector<int> tilePixels(const ll::SampleGrid& g, int i) {
-    std::vector<int> out;
-    const int row = i / g.cols, col = i % g.cols;
-    for (int y = 0; y < g.tileHeight; ++y)
-        for (int x = 0; x < g.tileWidth * 4; ++x)
-            out.push_back(g.rgba[std::size_t((row * g.tileHeight + y) * g.atlasWidth() * 4 +
-                                             col * g.tileWidth * 4 + x)]);
-    return out;
-}
-
-// The largest difference of two tiles' bytes (a batch and a single decode may round apart).
-int tileDistance(const std::vector<int>& a, const std::vector<int>& b) {
-    if (a.size() != b.size()) return 256;
-    int worst = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
-    return worst;
-}
+using ll::testing::largestDifference;
+using ll::testing::tilePixels;
 
 }  // namespace
 
@@ -440,7 +425,7 @@ TEST_F(Steering, LockedTilesKeepTheirLatentsWhenTheGridReseeds) {
     EXPECT_EQ(int(z->size()), (*sampler)->latentDims());
     const auto alone = (*sampler)->decode(*z, {.count = 1, .labels = {2}}, 1);
     ASSERT_TRUE(alone) << alone.error().message;
-    EXPECT_LE(tileDistance(tilePixels(*alone, 0), tilePixels(*after, 5)), 1);
+    EXPECT_LE(largestDifference(tilePixels(*alone, 0), tilePixels(*after, 5)), 1);
 
     auto bad = locked;
     bad.pinned = {{.tile = 1, .seed = 1, .count = 8, .index = 9}};
@@ -480,7 +465,7 @@ TEST_F(Steering, TheLatentBrowserMapsDecodesAndInterpolates) {
     };
     const auto drawn = (*sampler)->decode(latent(7), {.count = 1, .labels = {map->label[7]}}, 1);
     ASSERT_TRUE(drawn) << drawn.error().message;
-    EXPECT_LE(tileDistance(tilePixels(*drawn, 0), tilePixels(images, 7)), 1);
+    EXPECT_LE(largestDifference(tilePixels(*drawn, 0), tilePixels(images, 7)), 1);
     // The map point projects where the map drew it.
     const auto [x, y] = ll::projectLatent(*map, latent(7));
     EXPECT_NEAR(x, map->x[7], 1e-3);
@@ -495,11 +480,11 @@ TEST_F(Steering, TheLatentBrowserMapsDecodesAndInterpolates) {
     ASSERT_TRUE(strip) << strip.error().message;
     EXPECT_EQ(strip->cols, 5);
     EXPECT_EQ(strip->rows, 1);
-    EXPECT_LE(tileDistance(tilePixels(*strip, 0), tilePixels(*drawn, 0)), 1);
+    EXPECT_LE(largestDifference(tilePixels(*strip, 0), tilePixels(*drawn, 0)), 1);
     const auto end =
         (*sampler)->decode(latent(real), {.count = 1, .labels = {map->label[real]}}, 1);
     ASSERT_TRUE(end);
-    EXPECT_LE(tileDistance(tilePixels(*strip, 4), tilePixels(*end, 0)), 1);
+    EXPECT_LE(largestDifference(tilePixels(*strip, 4), tilePixels(*end, 0)), 1);
     EXPECT_NE(tilePixels(*strip, 2), tilePixels(*strip, 0));
     EXPECT_GT(fs::file_size(dir / "strip.png"), 100u);
     EXPECT_GT(fs::file_size(dir / "strip.mp4"), 1000u);
