@@ -94,6 +94,8 @@ private:
                           int checkpointEvery = 1000);
     // Loads 2,000 Fashion-MNIST images and trains the small CVAE on them to the end.
     void trainOnFashion(MainWindow& w, int steps, int sampleEvery, int checkpointEvery = 1000);
+    // trainOnFashion for 200 steps, then the run chosen in the runs browser; its folder.
+    QString trainAndSelectRun(MainWindow& w);
 
     QVulkanInstance m_vulkan;
     QTemporaryDir m_workspace;
@@ -440,6 +442,14 @@ void GuiTest::trainOnFashion(MainWindow& w, int steps, int sampleEvery, int chec
     QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
 }
 
+QString GuiTest::trainAndSelectRun(MainWindow& w) {
+    trainOnFashion(w, 200, 100);
+    auto* runs = w.runsBrowser();
+    runs->refresh();
+    runs->selectRuns({runs->runs().front()});
+    return runs->runs().front();
+}
+
 // Inspect: evaluate a run from the panel while the event loop keeps running, read the scores,
 // the nearest neighbours and a data-copying cell, metrics over every checkpoint, and cancel.
 void GuiTest::inspectEvaluatesARunOnAWorkerThread() {
@@ -569,10 +579,7 @@ void GuiTest::inspectTrainsAnExtractorForOtherData() {
 void GuiTest::steerSliderRedrawsTheSameSeeds() {
     QTemporaryDir ws;
     auto w = makeWindow(ws.path());
-    trainOnFashion(*w, 200, 100);
-    auto* runs = w->runsBrowser();
-    runs->refresh();
-    runs->selectRuns({runs->runs().front()});
+    const QString run = trainAndSelectRun(*w);
     auto* steer = w->steerPanel();
     QSignalSpy drawn(steer, &ll::widgets::SteerPanel::gridReady);
     w->setMode(MainWindow::Mode::Steer);
@@ -620,8 +627,8 @@ void GuiTest::steerSliderRedrawsTheSameSeeds() {
     QCOMPARE(w->gridView()->grid().rows, 2);
     QCOMPARE(w->gridView()->grid().cols, 3);
     QCOMPARE(w->gridView()->grid().rowLabels.front(), std::string("T-shirt/top"));
-    const QStringList sweeps = QDir(runs->runs().front() + QStringLiteral("/sweeps"))
-                                   .entryList({QStringLiteral("*.png*")});
+    const QStringList sweeps =
+        QDir(run + QStringLiteral("/sweeps")).entryList({QStringLiteral("*.png*")});
     QCOMPARE(sweeps.size(), 2);  // the PNG and its JSON sidecar
     steer->describeTile(4);      // row 1 (class 9), column 1 (temperature 1.5)
     const QString cell = steer->findChild<QLabel*>(QStringLiteral("steerTile"))->text();
@@ -651,11 +658,7 @@ using ll::testing::largestDifference;
 void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
     QTemporaryDir ws;
     auto w = makeWindow(ws.path());
-    trainOnFashion(*w, 200, 100);
-    auto* runs = w->runsBrowser();
-    runs->refresh();
-    runs->selectRuns({runs->runs().front()});
-    const QString run = runs->runs().front();
+    const QString run = trainAndSelectRun(*w);
     auto* steer = w->steerPanel();
     QSignalSpy drawn(steer, &ll::widgets::SteerPanel::gridReady);
     w->setMode(MainWindow::Mode::Steer);
