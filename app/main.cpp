@@ -6,9 +6,9 @@
 #include <QVulkanInstance>
 
 #include "common/cpu.h"
-#include "datapanel.h"
-#include "mainwindow.h"
+#include "data/datapanel.h"
 #include "run/runfolder.h"
+#include "window/mainwindow.h"
 
 int main(int argc, char** argv) {
     ll::applyCpuSettings();

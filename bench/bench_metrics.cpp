@@ -98,7 +98,7 @@ ll::Result<torch::Tensor> generatedImages(const Options& opt) {
                     static_cast<long long>(test->size()));
         return test->x;
     }
-    auto run = ll::openRun(opt.run);
+    auto run = ll::loadRun(opt.run);
     if (!run) return tl::unexpected(run.error());
     ll::GenerativeModel& model = *run->model;
     if (!model.generates())
@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
     const fs::path extractorDir = ll::shippedExtractorsDir() / "fashion-mnist";
     auto info = ll::readExtractor(extractorDir);
     if (!info) return fail("extractor: " + info.error().message);
-    auto extractor = ll::openRun(extractorDir);
+    auto extractor = ll::loadRun(extractorDir);
     if (!extractor) return fail("extractor: " + extractor.error().message);
     ll::GenerativeModel* model = extractor->model.get();
 

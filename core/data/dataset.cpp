@@ -20,7 +20,8 @@ DatasetSummary Dataset::summary() const {
                      .count = size(),
                      .classNames = classNames,
                      .classCounts = classCounts(),
-                     .featureNames = featureNames};
+                     .featureNames = featureNames,
+                     .imageNote = imageNote};
     if (modality == Modality::Image && x.defined()) {
         s.channels = static_cast<int>(x.size(1));
         s.height = static_cast<int>(x.size(2));
@@ -52,8 +53,7 @@ std::vector<double> Dataset::stdVector() const {
 
 TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
                        const std::vector<std::string>& columns, const std::vector<double>& mean,
-                       const std::vector<double>& std,
-                       const std::vector<std::string>& classNames) {
+                       const std::vector<double>& std, const std::vector<std::string>& classNames) {
     TableSamples t;
     t.columns = columns;
     t.classNames = classNames;
@@ -64,7 +64,8 @@ TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
     t.values.assign(p, p + v.numel());
     for (std::size_t i = 0; i < t.values.size(); ++i) {
         const std::size_t c = i % d;
-        t.values[i] = t.values[i] * (c < std.size() ? std[c] : 1.0) + (c < mean.size() ? mean[c] : 0.0);
+        t.values[i] =
+            t.values[i] * (c < std.size() ? std[c] : 1.0) + (c < mean.size() ? mean[c] : 0.0);
     }
     auto l = labels.to(torch::kCPU, torch::kInt64).contiguous();
     for (std::int64_t i = 0; i < l.numel(); ++i)

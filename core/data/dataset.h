@@ -20,6 +20,7 @@ struct Dataset {
     torch::Tensor y;  // int64, N, values in [0, classNames.size())
     std::vector<std::string> classNames;
     std::vector<std::string> featureNames;  // tabular only
+    std::string imageNote;                  // image folders: what was done (DatasetSummary)
     torch::Tensor mean;                     // tabular only, D
     torch::Tensor std;                      // tabular only, D
 
@@ -37,7 +38,6 @@ struct Dataset {
 /// Standardised rows (N x D) and their labels as a table in original units.
 TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
                        const std::vector<std::string>& columns, const std::vector<double>& mean,
-                       const std::vector<double>& std,
-                       const std::vector<std::string>& classNames);
+                       const std::vector<double>& std, const std::vector<std::string>& classNames);
 
 }  // namespace ll

@@ -1,12 +1,33 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ll {
 
 enum class Modality { Image, Tabular };
+
+/// Image folders: grayscale, RGB, or whatever the images are (RGB when any of them has
+/// colour, grayscale when all are gray).
+enum class ImageColour { FollowData, Gray, Rgb };
+
+/// Image folders that follow the data keep their images' own size up to this many pixels on
+/// the long side; larger images are scaled down to it. Small models on a CPU: 64 x 64 RGB is
+/// already 12,288 numbers a sample.
+inline constexpr int kImageSizeLimit = 64;
+
+/// "follow-data", "gray", "rgb": how config.json and the CLI name a colour choice.
+inline const char* colourName(ImageColour c) {
+    return c == ImageColour::Gray ? "gray" : c == ImageColour::Rgb ? "rgb" : "follow-data";
+}
+inline std::optional<ImageColour> colourFromName(std::string_view name) {
+    for (auto c : {ImageColour::FollowData, ImageColour::Gray, ImageColour::Rgb})
+        if (name == colourName(c)) return c;
+    return std::nullopt;
+}
 
 /// Where a dataset comes from and how to shape it. Plain value, no torch: the GUI builds it.
 struct DatasetSpec {
@@ -16,9 +37,11 @@ struct DatasetSpec {
     std::string split = "train";
     /// CSV: the label column by name or 0-based number; empty means the last column.
     std::string labelColumn;
-    /// Image folders: tiles are resized to imageSize x imageSize.
-    int imageSize = 28;
-    bool grayscale = true;
+    /// Image folders: tiles are resized to imageSize x imageSize; 0 follows the images (their
+    /// most common size, its long side at most kImageSizeLimit and a multiple of 4, the
+    /// models' stride). IDX data keeps its own size whatever this says.
+    int imageSize = 0;
+    ImageColour colour = ImageColour::FollowData;
     /// Transforms, applied in this order. Empty keeps every class.
     std::vector<int> keepClasses;
     /// Long-tail subset: the largest class keeps all its samples, the smallest 1/ratio of
@@ -42,6 +65,10 @@ struct DatasetSummary {
     std::vector<std::string> classNames;
     std::vector<std::int64_t> classCounts;
     std::vector<std::string> featureNames;
+    /// Image folders: what was done to the images, in words ("32x32 RGB, as the images are",
+    /// "scaled from 96x96 to 64x64 (the size limit); RGB as the images are"). Empty for other
+    /// data.
+    std::string imageNote;
 };
 
 }  // namespace ll

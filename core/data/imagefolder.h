@@ -4,12 +4,19 @@
 
 #include "common/error.h"
 #include "data/dataset.h"
+#include "data/datasetspec.h"
 
 namespace ll {
 
 /// Reads a folder with one sub-folder per class (sorted by name) of PNG and JPEG images,
-/// each resized to size x size, as grayscale or RGB. An unreadable image is reported by name.
-/// Without OpenCV in the build this returns an error saying so.
+/// each resized to size x size, as grayscale or RGB, or as the images are: size 0 takes the
+/// long side of their most common size (at most kImageSizeLimit, a multiple of 4), colour
+/// FollowData is RGB when any image has colour and grayscale when all are gray. The dataset's
+/// imageNote says what was done. An unreadable image is reported by name. Without OpenCV in
+/// the build this returns an error saying so.
+Result<Dataset> readImageFolder(const std::filesystem::path& root, int size, ImageColour colour);
+
+/// The same with an explicit size and colour.
 Result<Dataset> readImageFolder(const std::filesystem::path& root, int size, bool grayscale);
 
 }  // namespace ll

@@ -83,7 +83,7 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
                                               : path.filename().string();
         return d;
     }
-    return readImageFolder(path, spec.imageSize, spec.grayscale);
+    return readImageFolder(path, spec.imageSize, spec.colour);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "common/atomicfile.h"
 
 #include "data/dataset.h"
+#include "run/runfolder.h"
 
 namespace ll {
 
@@ -141,7 +142,7 @@ Result<std::filesystem::path> saveAgreement(const std::filesystem::path& run,
                        {"guidance", r.guidance},
                        {"steps", r.steps},
                        {"sampler", r.sampler == Sampler::Ddim ? "ddim" : "ddpm"}}}};
-    const auto path = run / "eval" / name;
+    const auto path = runfiles::evalDir(run) / name;
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
     if (auto ok = writeFileAtomic(path, j.dump(2) + "\n"); !ok) return tl::unexpected(ok.error());

@@ -2,20 +2,17 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
-#include <stop_token>
 #include <string>
 
 #include "common/error.h"
-#include "data/datasetspec.h"
-#include "train/trainconfig.h"
 
 namespace ll {
 
 /// A feature extractor: the clean classifier whose penultimate layer is the feature space of
 /// the metrics. On disk it is a run folder (config.json, data.json, one weights-only
 /// checkpoint) plus extractor.json, which records how it was trained, its accuracy and the
-/// SHA-256 of its weights. Torch-free header: the GUI reads and trains extractors through it.
+/// SHA-256 of its weights. Torch-free header: the GUI reads extractors through it
+/// (train/extractortraining.h trains them).
 struct ExtractorInfo {
     std::filesystem::path dir;
     std::string dataset;  // the name of the data it knows (data.json)
@@ -47,26 +44,5 @@ Result<ExtractorInfo> readExtractor(const std::filesystem::path& dir);
 /// says how to train one.
 Result<ExtractorInfo> findExtractor(const std::string& dataset,
                                     const std::filesystem::path& workspace);
-
-/// How to train an extractor. The same data, seed, steps and threads on the same LibTorch
-/// build and CPU give the same weights, byte for byte.
-struct ExtractorTraining {
-    DatasetSpec dataset;
-    std::filesystem::path out;
-    std::uint64_t seed = 1;
-    std::int64_t steps = 3000;
-    int threads = 2;
-};
-
-/// The CLI command that runs `t`.
-std::string extractorCommand(const ExtractorTraining& t);
-
-/// Trains the clean classifier of the classifier-cpu preset on t.dataset into t.out (which
-/// must not hold a run), keeps its last weights only, measures its accuracy and writes
-/// extractor.json. Blocks the calling thread (a worker); training events (progress) go to
-/// `observer` on it; the stop token cancels, and a cancelled or failed training leaves no
-/// folder behind.
-Result<ExtractorInfo> trainExtractor(const ExtractorTraining& t, std::stop_token stop,
-                                     const std::function<void(const TrainEvent&)>& observer = {});
 
 }  // namespace ll

@@ -10,6 +10,10 @@ namespace ll {
 /// Free-form model settings (`--set name=value` on the CLI), saved in the run's config.
 using Settings = std::map<std::string, std::string>;
 
+/// The losses of one training step by name ("loss" the total), as a model returns them and
+/// the trainer logs them.
+using LossMap = std::map<std::string, double>;
+
 /// What a model generates: images (channels x height x width) or tabular rows (features).
 struct ModelShape {
     int channels = 1;
@@ -37,15 +41,42 @@ struct ModelPreset {
     Settings settings;
 };
 
-/// A model family known to the registry: its name, what it is, its settings with defaults.
+/// The families the registry knows: what kind of generator a model is.
+enum class ModelFamily { Vae, Gan, Diffusion, Classifier };
+
+/// The sampling knob a family offers besides guidance.
+enum class SampleKnob {
+    None,
+    Temperature,  // the VAE family: scale of the prior's noise
+    Truncation,   // GANs: the truncation trick on z
+};
+
+/// A model known to the registry: its name, what it is, what it can do, its settings with
+/// defaults. The window and the CLI ask these facts; they never compare model names.
 struct ModelInfo {
     std::string name;
     std::string description;
+    ModelFamily family = ModelFamily::Vae;
     bool images = true;
     bool tabular = false;
     bool conditional = false;
     /// False for classifiers: they are trained like the rest but have nothing to sample.
     bool generates = true;
+    /// Has an encoder (data -> latent): the latent browser maps training data through it.
+    bool encodes = false;
+    /// Takes the classifier-free guidance weight (SampleRequest::guidance).
+    bool guidance = false;
+    /// Takes classifier guidance from a model that classifies noisy images in its own space.
+    bool classifierGuidance = false;
+    /// Classifies noisy images: guides models that take classifier guidance.
+    bool guidesDiffusion = false;
+    SampleKnob knob = SampleKnob::None;
+    /// A draw takes many network passes in data space (pixel diffusion, seconds a grid on a
+    /// CPU): the window shows every step and decodes latents only on request.
+    bool slowDraws = false;
+    /// Settings whose value names another run this model is built around (latent-ddpm's
+    /// "autoencoder"): the run layer opens that run and hands its model in (LinkedModels).
+    std::vector<std::string> runSettings;
     Settings defaults;
     /// One line per setting: what it does and its range.
     std::map<std::string, std::string> help;
@@ -56,5 +87,8 @@ const std::vector<ModelInfo>& modelCatalog();
 const std::vector<ModelPreset>& modelPresets();
 const ModelPreset* findPreset(const std::string& name);
 const ModelInfo* findModel(const std::string& name);
+/// The catalogue entry of `name`; for a model this build does not know (a run of a newer
+/// version), an entry that can do nothing: it neither generates nor takes any steering.
+const ModelInfo& modelInfo(const std::string& name);
 
 }  // namespace ll

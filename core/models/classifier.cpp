@@ -35,7 +35,7 @@ torch::Tensor ClassifierNetImpl::forward(torch::Tensor x) {
 }
 
 Classifier::Classifier(const ModelShape& shape, const Settings& settings)
-    : m_shape(shape), m_settings(settings), m_device(settingDevice(settings)) {
+    : ModelBase("classifier", shape, settings) {
     const int width = static_cast<int>(settingNumber(settings, "width", 32));
     const int features = static_cast<int>(settingNumber(settings, "features", 128));
     const double dropout = settingNumber(settings, "dropout", 0.3);
@@ -51,7 +51,6 @@ Classifier::Classifier(const ModelShape& shape, const Settings& settings)
     m_settings["width"] = std::to_string(width);
     m_settings["features"] = std::to_string(features);
     if (!m_settings.contains("dropout")) m_settings["dropout"] = "0.3";
-    m_settings.erase("lr");
     m_net = ClassifierNet(shape, width, features, dropout);
     m_net->to(m_device);
     m_optimizer =
@@ -94,6 +93,7 @@ Family classifierFamily() {
         {{.name = "classifier",
           .description = "Clean classifier: 2-stage CNN (images) or MLP (tabular); measures "
                          "classifier agreement and gives the evaluation features",
+          .family = ModelFamily::Classifier,
           .images = true,
           .tabular = true,
           .conditional = true,
@@ -102,7 +102,7 @@ Family classifierFamily() {
           .help = {{"width", "channels of the first conv stage (the second has twice as many)"},
                    {"features", "width of the penultimate (feature) layer"},
                    {"dropout", "dropout before the last layer, in [0, 1)"}}},
-         [](const ModelShape& shape, const Settings& s) {
+         [](const ModelShape& shape, const Settings& s, const LinkedModels&) {
              return std::make_unique<Classifier>(shape, s);
          }},
     };

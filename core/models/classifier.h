@@ -22,19 +22,16 @@ struct ClassifierNetImpl : torch::nn::Module {
 };
 TORCH_MODULE(ClassifierNet);
 
-/// The clean classifier: trained on real data with cross-entropy, used to measure classifier
-/// agreement of generated samples and (later) as the feature extractor.
-class Classifier final : public GenerativeModel {
+/// The clean classifier: trained on real data with cross-entropy; it measures the classifier
+/// agreement of generated samples, and its penultimate layer is the feature space of the
+/// metrics (eval/extractor.h).
+class Classifier final : public ModelBase {
 public:
     Classifier(const ModelShape& shape, const Settings& settings);
 
-    std::string name() const override { return "classifier"; }
-    const ModelShape& shape() const override { return m_shape; }
-    Settings settings() const override { return m_settings; }
     Workload workload() const override {
         return m_shape.tabular() ? Workload::Mlp : Workload::Conv;
     }
-    std::string deviceName() const override { return m_device.str(); }
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     bool generates() const override { return false; }
     torch::Tensor sample(const SampleRequest& request) override;
@@ -48,9 +45,6 @@ protected:
     std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
 
 private:
-    ModelShape m_shape;
-    Settings m_settings;
-    torch::Device m_device;
     ClassifierNet m_net{nullptr};
     std::unique_ptr<torch::optim::Adam> m_optimizer;
 };

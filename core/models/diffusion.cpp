@@ -2,9 +2,9 @@
 
 #include <cmath>
 
+#include "models/diffusionsampler.h"
 #include "models/families.h"
 #include "models/latentdiffusion.h"
-#include "sample/sampler.h"
 
 namespace ll {
 
@@ -99,14 +99,10 @@ NoisedBatch noiseBatch(const torch::Tensor& x0, const torch::Tensor& labels,
 }
 
 Ddpm::Ddpm(const ModelShape& shape, const Settings& settings)
-    : m_shape(shape),
-      m_settings(settings),
-      m_device(settingDevice(settings)),
-      m_diffusion(readDiffusionSettings(settings, m_settings)) {
+    : ModelBase("ddpm", shape, settings), m_diffusion(readDiffusionSettings(settings, m_settings)) {
     checkImages(shape, "ddpm");
     const int width = readWidth(settings, m_settings, 32);
     const double lr = settingNumber(settings, "lr", 1e-3);
-    m_settings.erase("lr");
 
     m_net = UNet(shape.channels, width, shape.numClasses);
     m_emaNet = UNet(shape.channels, width, shape.numClasses);
@@ -181,14 +177,11 @@ std::vector<std::pair<std::string, torch::optim::Optimizer*>> Ddpm::optimizers()
 }
 
 NoisyClassifier::NoisyClassifier(const ModelShape& shape, const Settings& settings)
-    : m_shape(shape),
-      m_settings(settings),
-      m_device(settingDevice(settings)),
+    : ModelBase("noisy-classifier", shape, settings),
       m_schedule(readSchedule(settings, m_settings)) {
     checkImages(shape, "noisy-classifier");
     const int width = readWidth(settings, m_settings, 32);
     const double lr = settingNumber(settings, "lr", 1e-3);
-    m_settings.erase("lr");
     m_net = NoisyClassifierNet(shape.channels, width, shape.numClasses);
     m_net->to(m_device);
     m_optimizer =
@@ -327,9 +320,13 @@ Family diffusionFamily() {
         {{.name = "ddpm",
           .description = "Class-conditional DDPM: U-Net noise predictor, EMA weights, DDIM or "
                          "DDPM sampling, classifier-free and classifier guidance",
+          .family = ModelFamily::Diffusion,
           .images = true,
           .tabular = false,
           .conditional = true,
+          .guidance = true,
+          .classifierGuidance = true,
+          .slowDraws = true,
           .defaults = {{"width", "32"},
                        {"timesteps", "1000"},
                        {"schedule", "linear"},
@@ -337,32 +334,39 @@ Family diffusionFamily() {
                        {"ema", "0.999"},
                        {"sample_steps", "50"}},
           .help = ddpmHelp},
-         [](const ModelShape& shape, const Settings& s) {
+         [](const ModelShape& shape, const Settings& s, const LinkedModels&) {
              return std::make_unique<Ddpm>(shape, s);
          }},
         {{.name = "latent-ddpm",
           .description = "Class-conditional diffusion in a VAE's latent space: residual-MLP "
                          "denoiser, steps take milliseconds; classifier-free guidance",
+          .family = ModelFamily::Diffusion,
           .images = true,
           .tabular = false,
           .conditional = true,
+          .guidance = true,
+          .runSettings = {"autoencoder"},
           .defaults = LatentDdpm::defaults(),
           .help = latentHelp},
-         [](const ModelShape& shape, const Settings& s) {
-             return std::make_unique<LatentDdpm>(shape, s);
+         [](const ModelShape& shape, const Settings& s, const LinkedModels& links) {
+             const auto it = links.find("autoencoder");
+             return std::make_unique<LatentDdpm>(shape, s,
+                                                 it == links.end() ? nullptr : it->second);
          }},
         {{.name = "noisy-classifier",
           .description = "Time-conditioned CNN classifier of noisy images: guides ddpm "
                          "(classifier guidance)",
+          .family = ModelFamily::Classifier,
           .images = true,
           .tabular = false,
           .conditional = true,
           .generates = false,
+          .guidesDiffusion = true,
           .defaults = {{"width", "32"}, {"timesteps", "1000"}, {"schedule", "linear"}},
           .help = withSchedule({{"width",
                                  "channels of the first stage (x2, x4 below), "
                                  "multiple of 8"}})},
-         [](const ModelShape& shape, const Settings& s) {
+         [](const ModelShape& shape, const Settings& s, const LinkedModels&) {
              return std::make_unique<NoisyClassifier>(shape, s);
          }},
     };

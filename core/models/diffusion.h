@@ -5,8 +5,8 @@
 #include <torch/torch.h>
 
 #include "models/layers.h"
+#include "models/schedule.h"
 #include "models/unet.h"
-#include "sample/schedule.h"
 
 namespace ll {
 
@@ -51,17 +51,13 @@ NoisedBatch noiseBatch(const torch::Tensor& x0, const torch::Tensor& labels,
 /// Class-conditional DDPM (Ho et al. 2020) with a small U-Net predicting the noise. Labels are
 /// dropped at rate label_dropout so that the same network is also the unconditional model of
 /// classifier-free guidance (Ho & Salimans 2022). Samples come from an exponential moving
-/// average of the weights, by DDIM or ancestral DDPM (sample/sampler.h). Images are diffused
-/// in [-1, 1].
-class Ddpm final : public GenerativeModel {
+/// average of the weights, by DDIM or ancestral DDPM (models/diffusionsampler.h). Images are
+/// diffused in [-1, 1].
+class Ddpm final : public ModelBase {
 public:
     Ddpm(const ModelShape& shape, const Settings& settings);
 
-    std::string name() const override { return "ddpm"; }
-    const ModelShape& shape() const override { return m_shape; }
-    Settings settings() const override { return m_settings; }
     Workload workload() const override { return Workload::Conv; }
-    std::string deviceName() const override { return m_device.str(); }
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     torch::Tensor sample(const SampleRequest& request) override;
     bool hasLatents() const override { return true; }
@@ -77,9 +73,6 @@ protected:
     std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
 
 private:
-    ModelShape m_shape;
-    Settings m_settings;
-    torch::Device m_device;
     DiffusionSettings m_diffusion;
     UNet m_net{nullptr};
     UNet m_emaNet{nullptr};
@@ -90,15 +83,11 @@ private:
 /// A classifier of noisy images x_t = sqrt(alphaBar) x + sqrt(1 - alphaBar) noise, x the
 /// image scaled to [-1, 1], trained at noise levels drawn from a schedule; it sees the level
 /// as log-SNR, so it guides diffusion models with any schedule (classifier guidance).
-class NoisyClassifier final : public GenerativeModel {
+class NoisyClassifier final : public ModelBase {
 public:
     NoisyClassifier(const ModelShape& shape, const Settings& settings);
 
-    std::string name() const override { return "noisy-classifier"; }
-    const ModelShape& shape() const override { return m_shape; }
-    Settings settings() const override { return m_settings; }
     Workload workload() const override { return Workload::Conv; }
-    std::string deviceName() const override { return m_device.str(); }
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     bool generates() const override { return false; }
     torch::Tensor sample(const SampleRequest& request) override;
@@ -115,9 +104,6 @@ protected:
     std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
 
 private:
-    ModelShape m_shape;
-    Settings m_settings;
-    torch::Device m_device;
     NoiseSchedule m_schedule;
     NoisyClassifierNet m_net{nullptr};
     std::unique_ptr<torch::optim::Adam> m_optimizer;

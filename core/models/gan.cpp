@@ -109,8 +109,27 @@ std::string formatNumber(double v) {
 
 }  // namespace
 
+namespace {
+
+std::string kindName(Gan::Kind kind) {
+    using Kind = Gan::Kind;
+    switch (kind) {
+        case Kind::Dcgan:
+            return "dcgan";
+        case Kind::Cgan:
+            return "cgan";
+        case Kind::Acgan:
+            return "acgan";
+        case Kind::WganGp:
+            return "wgan-gp";
+    }
+    return "dcgan";
+}
+
+}  // namespace
+
 Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
-    : m_kind(kind), m_shape(shape), m_settings(settings), m_device(settingDevice(settings)) {
+    : ModelBase(kindName(kind), shape, settings), m_kind(kind) {
     const bool wasserstein = kind == Kind::WganGp;
     m_latent = static_cast<int>(settingNumber(settings, "latent", 64));
     const int width = static_cast<int>(settingNumber(settings, "width", 64));
@@ -169,7 +188,6 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         m_settings["gp"] = formatNumber(m_gp);
         m_settings["critic_steps"] = std::to_string(m_criticSteps);
     }
-    m_settings.erase("lr");
 
     const auto condition = kind == Kind::Cgan    ? GanCondition::Projection
                            : kind == Kind::Acgan ? GanCondition::Auxiliary
@@ -183,20 +201,6 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_discriminatorOptimizer = std::make_unique<torch::optim::Adam>(
         m_discriminator->parameters(),
         torch::optim::AdamOptions(lr * m_lrRatio).betas({beta1, beta2}));
-}
-
-std::string Gan::name() const {
-    switch (m_kind) {
-        case Kind::Dcgan:
-            return "dcgan";
-        case Kind::Cgan:
-            return "cgan";
-        case Kind::Acgan:
-            return "acgan";
-        case Kind::WganGp:
-            return "wgan-gp";
-    }
-    return "dcgan";
 }
 
 void Gan::setLearningRate(double lr) {
@@ -394,7 +398,7 @@ Family ganFamily() {
     wasserstein["critic_steps"] = "5";
     wasserstein.erase("mode_seeking");
     auto make = [](Gan::Kind kind) {
-        return [kind](const ModelShape& shape, const Settings& s) {
+        return [kind](const ModelShape& shape, const Settings& s, const LinkedModels&) {
             return std::make_unique<Gan>(kind, shape, s);
         };
     };
@@ -403,36 +407,44 @@ Family ganFamily() {
         {{.name = "dcgan",
           .description = "DCGAN: upsample+conv generator with batch norm, strided-conv "
                          "discriminator, non-saturating loss; unconditional",
+          .family = ModelFamily::Gan,
           .images = true,
           .tabular = false,
           .conditional = false,
+          .knob = SampleKnob::Truncation,
           .defaults = common,
           .help = help},
          make(Gan::Kind::Dcgan)},
         {{.name = "cgan",
           .description = "Conditional GAN: class embedding beside z in the generator, projection "
                          "discriminator; images (DCGAN-style) or tabular rows (MLPs)",
+          .family = ModelFamily::Gan,
           .images = true,
           .tabular = true,
           .conditional = true,
+          .knob = SampleKnob::Truncation,
           .defaults = conditional,
           .help = help},
          make(Gan::Kind::Cgan)},
         {{.name = "acgan",
           .description = "AC-GAN: class-conditional generator, discriminator with an auxiliary "
                          "classifier head",
+          .family = ModelFamily::Gan,
           .images = true,
           .tabular = false,
           .conditional = true,
+          .knob = SampleKnob::Truncation,
           .defaults = auxiliary,
           .help = help},
          make(Gan::Kind::Acgan)},
         {{.name = "wgan-gp",
           .description = "WGAN-GP: Wasserstein critic without batch norm, gradient penalty; "
                          "unconditional",
+          .family = ModelFamily::Gan,
           .images = true,
           .tabular = false,
           .conditional = false,
+          .knob = SampleKnob::Truncation,
           .defaults = wasserstein,
           .help = help},
          make(Gan::Kind::WganGp)},

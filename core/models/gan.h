@@ -73,18 +73,14 @@ TORCH_MODULE(GanDiscriminator);
 /// "wasserstein" (WGAN-GP), "aux" (AC-GAN: the discriminator's class cross-entropy on real
 /// data); "loss" is everything the generator and discriminator minimise. One WGAN-GP step is
 /// critic_steps critic updates on the batch (fresh fakes each time) and one generator update.
-class Gan final : public GenerativeModel {
+class Gan final : public ModelBase {
 public:
     enum class Kind { Dcgan, Cgan, Acgan, WganGp };
     Gan(Kind kind, const ModelShape& shape, const Settings& settings);
 
-    std::string name() const override;
-    const ModelShape& shape() const override { return m_shape; }
-    Settings settings() const override { return m_settings; }
     Workload workload() const override {
         return m_shape.tabular() ? Workload::Mlp : Workload::Conv;
     }
-    std::string deviceName() const override { return m_device.str(); }
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     /// Reads count, seed, labels (conditional models) and truncation.
     torch::Tensor sample(const SampleRequest& request) override;
@@ -109,9 +105,6 @@ private:
     void setDiscriminatorTrainable(bool trainable);
 
     Kind m_kind;
-    ModelShape m_shape;
-    Settings m_settings;
-    torch::Device m_device;
     int m_latent;
     double m_lrRatio;
     double m_auxWeight = 0;

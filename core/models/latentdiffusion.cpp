@@ -2,8 +2,7 @@
 
 #include <cmath>
 
-#include "run/runloader.h"
-#include "sample/sampler.h"
+#include "models/diffusionsampler.h"
 
 namespace ll {
 
@@ -71,20 +70,18 @@ int wholeSetting(const Settings& s, Settings& effective, const std::string& key,
 
 }  // namespace
 
-LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings)
-    : m_shape(shape),
-      m_settings(settings),
-      m_device(settingDevice(settings)),
+LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings,
+                       std::shared_ptr<GenerativeModel> autoencoder)
+    : ModelBase("latent-ddpm", shape, settings),
       m_diffusion(readDiffusionSettings(settings, m_settings)) {
     if (shape.tabular())
         throw std::invalid_argument("'latent-ddpm' models images, not tabular rows");
     const int hidden = wholeSetting(settings, m_settings, "hidden", 256, 8, 8192);
     const int depth = wholeSetting(settings, m_settings, "depth", 3, 1, 32);
     const double lr = settingNumber(settings, "lr", 1e-3);
-    m_settings.erase("lr");
-    const std::string autoencoder = settingText(settings, "autoencoder", "");
-    m_settings["autoencoder"] = autoencoder;
-    if (autoencoder.empty()) {
+    const std::string autoencoderRun = settingText(settings, "autoencoder", "");
+    m_settings["autoencoder"] = autoencoderRun;
+    if (autoencoderRun.empty()) {
         m_latent = wholeSetting(settings, m_settings, "latent", 16, 2, 512);
         m_vaeSteps = wholeSetting(settings, m_settings, "vae_steps", 3000, 1, 100000000);
         const auto vaeHidden = settingInts(settings, "vae_hidden", {512, 256});
@@ -96,19 +93,19 @@ LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings)
         m_vaeOptimizer = std::make_unique<torch::optim::Adam>(m_vae->parameters(),
                                                               torch::optim::AdamOptions(lr));
     } else {
-        auto opened = openRun(autoencoder);
-        if (!opened)
-            throw std::invalid_argument("setting 'autoencoder': " + opened.error().message);
-        m_external = dynamic_cast<Vae*>(opened->model.get());
+        if (!autoencoder)
+            throw std::invalid_argument("setting 'autoencoder': the run " + autoencoderRun +
+                                        " was not opened (the run loader hands it in)");
+        m_external = dynamic_cast<Vae*>(autoencoder.get());
         if (!m_external)
-            throw std::invalid_argument("setting 'autoencoder': " + autoencoder + " is a '" +
-                                        opened->model->name() +
+            throw std::invalid_argument("setting 'autoencoder': " + autoencoderRun + " is a '" +
+                                        autoencoder->name() +
                                         "' run, not a VAE (train a vae or cvae run first)");
         if (!(m_external->shape() == shape))
-            throw std::invalid_argument("setting 'autoencoder': " + autoencoder +
+            throw std::invalid_argument("setting 'autoencoder': " + autoencoderRun +
                                         " was trained on " + describe(m_external->shape()) +
                                         ", this data has " + describe(shape));
-        m_externalRun = std::move(opened->model);
+        m_externalRun = std::move(autoencoder);
         m_latent = m_external->latentSize();
         m_vaeSteps = 0;
         m_settings["latent"] = std::to_string(m_latent);

@@ -38,19 +38,17 @@ TORCH_MODULE(LatentDenoiser);
 /// Rombach et al. 2022): the VAE's posterior means, scaled to unit variance, are diffused
 /// and denoised by a residual MLP, then decoded. The first vae_steps training steps train a
 /// plain VAE of its own; the rest train the denoiser on the frozen encoder. With the setting
-/// autoencoder=RUN it uses a trained vae/cvae run instead (that run must stay where it is:
-/// its weights are read from there, not copied into this model's checkpoints). Sampling
+/// autoencoder=RUN it uses a trained vae/cvae run instead, opened by the run loader and handed
+/// in as `autoencoder` (that run must stay where it is: its weights are read from there, not
+/// copied into this model's checkpoints). Sampling
 /// shares the schedule, samplers and classifier-free guidance of ddpm; classifier guidance
 /// is refused (a noisy classifier sees images, not latents).
-class LatentDdpm final : public GenerativeModel {
+class LatentDdpm final : public ModelBase {
 public:
-    LatentDdpm(const ModelShape& shape, const Settings& settings);
+    LatentDdpm(const ModelShape& shape, const Settings& settings,
+               std::shared_ptr<GenerativeModel> autoencoder = nullptr);
     static Settings defaults();
 
-    std::string name() const override { return "latent-ddpm"; }
-    const ModelShape& shape() const override { return m_shape; }
-    Settings settings() const override { return m_settings; }
-    std::string deviceName() const override { return m_device.str(); }
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     torch::Tensor sample(const SampleRequest& request) override;
     bool hasLatents() const override { return true; }
@@ -70,14 +68,11 @@ private:
     torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y);
     LossMap vaeStep(const torch::Tensor& x);
 
-    ModelShape m_shape;
-    Settings m_settings;
-    torch::Device m_device;
     DiffusionSettings m_diffusion;
     std::int64_t m_vaeSteps;
     int m_latent;
     CvaeNet m_vae{nullptr};
-    std::unique_ptr<GenerativeModel> m_externalRun;
+    std::shared_ptr<GenerativeModel> m_externalRun;
     Vae* m_external = nullptr;
     LatentDenoiser m_net{nullptr};
     LatentDenoiser m_emaNet{nullptr};

@@ -9,6 +9,16 @@
 #include "common/atomicfile.h"
 
 namespace ll {
+
+ModelBase::ModelBase(std::string name, const ModelShape& shape, const Settings& settings)
+    : m_shape(shape),
+      m_settings(settings),
+      m_device(settingDevice(settings)),
+      m_name(std::move(name)) {
+    // The learning rate is the optimisers' state, set as a number (setLearningRate), not a
+    // setting the run keeps.
+    m_settings.erase("lr");
+}
 namespace fs = std::filesystem;
 
 namespace {

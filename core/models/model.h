@@ -22,8 +22,6 @@ class Optimizer;
 
 namespace ll {
 
-using LossMap = std::map<std::string, double>;
-
 /// The interface every model the workbench trains implements: the generative families and
 /// the classifiers that guide and judge them. Data tensors given to and returned by a model
 /// are float32 on the CPU: images N x C x H x W in [0, 1], tabular rows N x D standardised,
@@ -86,11 +84,42 @@ protected:
     virtual std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() = 0;
 };
 
+/// What every model of the families keeps: its registry name, the data's shape, its effective
+/// settings and its device, with the accessors the interface asks for. Each family derives
+/// from it and adds its networks and optimisers.
+class ModelBase : public GenerativeModel {
+public:
+    std::string name() const override { return m_name; }
+    const ModelShape& shape() const override { return m_shape; }
+    Settings settings() const override { return m_settings; }
+    std::string deviceName() const override { return m_device.str(); }
+
+protected:
+    /// Keeps the given settings as the effective ones (a family fills in defaults and drops
+    /// what it does not save) and places the model where the "device" setting asks.
+    ModelBase(std::string name, const ModelShape& shape, const Settings& settings);
+
+    ModelShape m_shape;
+    /// What settings() returns and the run's config.json keeps.
+    Settings m_settings;
+    torch::Device m_device;
+
+private:
+    std::string m_name;
+};
+
+/// Trained models that a model is built around, by the setting that names their run
+/// (ModelInfo::runSettings: latent-ddpm's "autoencoder"). The run layer opens them
+/// (run/runloader.h, buildModel): models never read run folders.
+using LinkedModels = std::map<std::string, std::shared_ptr<GenerativeModel>>;
+
 /// Builds a model by registry name; unknown names and bad settings are errors. Every model
-/// also takes the settings "lr" (initial learning rate) and "device" (auto, cpu or cuda).
+/// also takes the settings "lr" (initial learning rate) and "device" (auto, cpu or cuda). A
+/// setting that names a run (ModelInfo::runSettings) needs that run's model in `links`.
 Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
                                                      const ModelShape& shape,
-                                                     const Settings& settings);
+                                                     const Settings& settings,
+                                                     const LinkedModels& links = {});
 
 /// Reads a setting with a default; throws std::invalid_argument naming the setting if the
 /// value does not parse (createModel turns that into an error).

@@ -55,9 +55,16 @@ const ModelInfo* findModel(const std::string& name) {
     return nullptr;
 }
 
+const ModelInfo& modelInfo(const std::string& name) {
+    if (const ModelInfo* m = findModel(name)) return *m;
+    static const ModelInfo unknown{.name = "unknown", .generates = false};
+    return unknown;
+}
+
 Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
                                                      const ModelShape& shape,
-                                                     const Settings& settings) {
+                                                     const Settings& settings,
+                                                     const LinkedModels& links) {
     const ModelFactory* factory = nullptr;
     for (const auto& f : registry().factories)
         if (f.info.name == name) factory = &f;
@@ -78,8 +85,14 @@ Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
             return fail("model '" + name + "' has no setting '" + key + "' (it has: " + known +
                         ", lr, device)");
         }
+    for (const auto& key : info.runSettings) {
+        const auto it = settings.find(key);
+        if (it != settings.end() && !it->second.empty() && !links.contains(key))
+            return fail("model '" + name + "': setting '" + key + "' names a run (" + it->second +
+                        "), which the run loader opens: build it with buildModel");
+    }
     try {
-        return factory->make(shape, settings);
+        return factory->make(shape, settings, links);
     } catch (const std::invalid_argument& e) {
         return fail("model '" + name + "': " + e.what());
     } catch (const std::exception& e) {

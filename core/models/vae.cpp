@@ -117,8 +117,25 @@ torch::Tensor ChaoticNoiseImpl::fresh(std::int64_t n, std::uint64_t seed) const 
     return out;
 }
 
+namespace {
+
+std::string kindName(Vae::Kind kind) {
+    using Kind = Vae::Kind;
+    switch (kind) {
+        case Kind::Plain:
+            return "vae";
+        case Kind::Conditional:
+            return "cvae";
+        case Kind::Chaotic:
+            return "chaotic-vae";
+    }
+    return "vae";
+}
+
+}  // namespace
+
 Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
-    : m_kind(kind), m_shape(shape), m_settings(settings), m_device(settingDevice(settings)) {
+    : ModelBase(kindName(kind), shape, settings), m_kind(kind) {
     const int latent = static_cast<int>(settingNumber(settings, "latent", 16));
     const auto hidden = settingInts(settings, "hidden", {512, 256});
     m_beta = settingNumber(settings, "beta", 1.0);
@@ -131,7 +148,6 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
     m_settings["latent"] = std::to_string(latent);
     m_settings["hidden"] = h;
     if (!m_settings.contains("beta")) m_settings["beta"] = "1";
-    m_settings.erase("lr");
 
     const int conditionDim = kind == Kind::Conditional ? shape.numClasses : 0;
     m_net = CvaeNet(shape.dataDim(), conditionDim, latent, hidden);
@@ -144,18 +160,6 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
     }
     m_optimizer =
         std::make_unique<torch::optim::Adam>(m_net->parameters(), torch::optim::AdamOptions(lr));
-}
-
-std::string Vae::name() const {
-    switch (m_kind) {
-        case Kind::Plain:
-            return "vae";
-        case Kind::Conditional:
-            return "cvae";
-        case Kind::Chaotic:
-            return "chaotic-vae";
-    }
-    return "vae";
 }
 
 torch::Tensor Vae::condition(const torch::Tensor& y) const {
@@ -245,7 +249,7 @@ Family vaeFamily() {
     Settings chaotic = common;
     chaotic["r"] = "4";
     auto make = [](Vae::Kind kind) {
-        return [kind](const ModelShape& shape, const Settings& s) {
+        return [kind](const ModelShape& shape, const Settings& s, const LinkedModels&) {
             return std::make_unique<Vae>(kind, shape, s);
         };
     };
@@ -253,26 +257,35 @@ Family vaeFamily() {
     f.models = {
         {{.name = "vae",
           .description = "VAE: MLP encoder and decoder, Gaussian prior",
+          .family = ModelFamily::Vae,
           .images = true,
           .tabular = true,
           .conditional = false,
+          .encodes = true,
+          .knob = SampleKnob::Temperature,
           .defaults = common,
           .help = help},
          make(Vae::Kind::Plain)},
         {{.name = "cvae",
           .description = "Class-conditional VAE: MLP encoder and decoder, both given the class",
+          .family = ModelFamily::Vae,
           .images = true,
           .tabular = true,
           .conditional = true,
+          .encodes = true,
+          .knob = SampleKnob::Temperature,
           .defaults = common,
           .help = help},
          make(Vae::Kind::Conditional)},
         {{.name = "chaotic-vae",
           .description = "Chaotic VAE: reparameterisation noise from the logistic map "
                          "x' = r x (1 - x), one seeded sequence per latent unit",
+          .family = ModelFamily::Vae,
           .images = true,
           .tabular = true,
           .conditional = false,
+          .encodes = true,
+          .knob = SampleKnob::Temperature,
           .defaults = chaotic,
           .help = help},
          make(Vae::Kind::Chaotic)},

@@ -46,15 +46,11 @@ TORCH_MODULE(ChaoticNoise);
 /// the logistic map instead of a Gaussian ("Chaotic Variational Auto Encoder based One Class
 /// Classifier for Insurance Fraud Detection"). Images use a Bernoulli likelihood on [0, 1]
 /// pixels, tabular rows a unit-variance Gaussian.
-class Vae final : public GenerativeModel {
+class Vae final : public ModelBase {
 public:
     enum class Kind { Plain, Conditional, Chaotic };
     Vae(Kind kind, const ModelShape& shape, const Settings& settings);
 
-    std::string name() const override;
-    const ModelShape& shape() const override { return m_shape; }
-    Settings settings() const override { return m_settings; }
-    std::string deviceName() const override { return m_device.str(); }
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     torch::Tensor sample(const SampleRequest& request) override;
     bool hasLatents() const override { return true; }
@@ -79,9 +75,6 @@ private:
     torch::Tensor condition(const torch::Tensor& y) const;
 
     Kind m_kind;
-    ModelShape m_shape;
-    Settings m_settings;
-    torch::Device m_device;
     double m_beta;
     CvaeNet m_net{nullptr};
     ChaoticNoise m_noise{nullptr};

@@ -1,6 +1,7 @@
 #include "run/runfolder.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,13 +26,44 @@ std::string numbered(const char* prefix, std::int64_t step, const char* ext) {
 }
 }  // namespace
 fs::path checkpoint(const fs::path& run, std::int64_t step) {
-    return run / "checkpoints" / numbered("step", step, ".pt");
+    return checkpointsDir(run) / numbered("step", step, ".pt");
 }
 fs::path samples(const fs::path& run, std::int64_t step) {
-    return run / "samples" / numbered("step", step, ".png");
+    return samplesDir(run) / numbered("step", step, ".png");
 }
 fs::path sampleTable(const fs::path& run, std::int64_t step) {
-    return run / "samples" / numbered("step", step, ".csv");
+    return samplesDir(run) / numbered("step", step, ".csv");
+}
+fs::path checkpointsDir(const fs::path& run) {
+    return run / "checkpoints";
+}
+fs::path samplesDir(const fs::path& run) {
+    return run / "samples";
+}
+fs::path evalDir(const fs::path& run) {
+    return run / "eval";
+}
+fs::path sweepsDir(const fs::path& run) {
+    return run / "sweeps";
+}
+fs::path latentDir(const fs::path& run) {
+    return run / "latent";
+}
+std::vector<std::int64_t> sampleSteps(const fs::path& run) {
+    std::vector<std::int64_t> steps;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(samplesDir(run), ec)) {
+        // Only names samples() writes: step-NNNNNN.png, whole digits between.
+        const std::string name = e.path().filename().string();
+        if (name.size() <= 9 || !name.starts_with("step-") || !name.ends_with(".png")) continue;
+        const std::string digits = name.substr(5, name.size() - 9);
+        if (digits.size() > 18 || !std::all_of(digits.begin(), digits.end(),
+                                               [](unsigned char c) { return std::isdigit(c); }))
+            continue;
+        steps.push_back(std::stoll(digits));
+    }
+    std::sort(steps.begin(), steps.end());
+    return steps;
 }
 }  // namespace runfiles
 
@@ -42,7 +74,7 @@ json toJson(const DatasetSpec& d) {
             {"split", d.split},
             {"label_column", d.labelColumn},
             {"image_size", d.imageSize},
-            {"grayscale", d.grayscale},
+            {"colour", colourName(d.colour)},
             {"keep_classes", d.keepClasses},
             {"long_tail_ratio", d.longTailRatio},
             {"limit", d.limit},
@@ -54,8 +86,10 @@ DatasetSpec datasetFromJson(const json& j) {
     d.source = j.value("source", d.source);
     d.split = j.value("split", d.split);
     d.labelColumn = j.value("label_column", d.labelColumn);
-    d.imageSize = j.value("image_size", d.imageSize);
-    d.grayscale = j.value("grayscale", d.grayscale);
+    // Files written before image folders followed their data say "grayscale" and a size.
+    d.imageSize = j.value("image_size", 28);
+    d.colour = colourFromName(j.value("colour", ""))
+                   .value_or(j.value("grayscale", true) ? ImageColour::Gray : ImageColour::Rgb);
     d.keepClasses = j.value("keep_classes", d.keepClasses);
     d.longTailRatio = j.value("long_tail_ratio", d.longTailRatio);
     d.limit = j.value("limit", d.limit);
@@ -281,15 +315,15 @@ Result<void> truncateLog(const fs::path& run, std::int64_t step) {
     return writeFileAtomic(run / runfiles::kLog, kept);
 }
 
-std::vector<std::pair<std::int64_t, LossValues>> readLossLog(const fs::path& run) {
-    std::vector<std::pair<std::int64_t, LossValues>> out;
+std::vector<std::pair<std::int64_t, LossMap>> readLossLog(const fs::path& run) {
+    std::vector<std::pair<std::int64_t, LossMap>> out;
     std::ifstream in(run / runfiles::kLog);
     std::string line;
     while (std::getline(in, line)) {
         json j = json::parse(line, nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("losses")) continue;
         try {
-            out.emplace_back(j.value("step", std::int64_t{0}), j.at("losses").get<LossValues>());
+            out.emplace_back(j.value("step", std::int64_t{0}), j.at("losses").get<LossMap>());
         } catch (const json::exception&) {
         }
     }

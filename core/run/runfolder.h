@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 #include "models/catalog.h"
-#include "train/trainconfig.h"
+#include "run/trainconfig.h"
 
 namespace ll {
 
@@ -19,6 +19,17 @@ std::filesystem::path checkpoint(const std::filesystem::path& run, std::int64_t 
 std::filesystem::path samples(const std::filesystem::path& run, std::int64_t step);
 /// Tabular runs: generated rows as CSV.
 std::filesystem::path sampleTable(const std::filesystem::path& run, std::int64_t step);
+/// The run's folders, by what writes them: training's checkpoints (checkpoints/) and sample
+/// grids (samples/), evaluation
+/// records and their pictures (eval/), Steer's sweeps (sweeps/), Latent's interpolations
+/// (latent/). The window reads them here rather than spelling the names itself.
+std::filesystem::path checkpointsDir(const std::filesystem::path& run);
+std::filesystem::path samplesDir(const std::filesystem::path& run);
+std::filesystem::path evalDir(const std::filesystem::path& run);
+std::filesystem::path sweepsDir(const std::filesystem::path& run);
+std::filesystem::path latentDir(const std::filesystem::path& run);
+/// The steps that saved a sample grid (samples/step-NNNNNN.png), ascending.
+std::vector<std::int64_t> sampleSteps(const std::filesystem::path& run);
 }  // namespace runfiles
 
 /// `<workspace>/runs/<yyyymmdd-hhmmss>-<model>-<dataset>`, made unique if it exists.
@@ -36,7 +47,7 @@ struct RunInfo {
     std::string status;  // running, paused, completed, cancelled, failed
     std::int64_t step = 0;
     std::int64_t totalSteps = 0;
-    LossValues lastLosses;
+    LossMap lastLosses;
 };
 
 Result<void> writeRunConfig(const std::filesystem::path& run, const TrainConfig& config,
@@ -73,6 +84,6 @@ Result<void> appendLogLine(const std::filesystem::path& run, const std::string& 
 /// Drops logged lines past `step` (on resume, to forget steps after the last checkpoint).
 Result<void> truncateLog(const std::filesystem::path& run, std::int64_t step);
 /// Every parsable line of log.jsonl as (step, losses).
-std::vector<std::pair<std::int64_t, LossValues>> readLossLog(const std::filesystem::path& run);
+std::vector<std::pair<std::int64_t, LossMap>> readLossLog(const std::filesystem::path& run);
 
 }  // namespace ll

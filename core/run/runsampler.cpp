@@ -14,8 +14,8 @@
 namespace ll {
 
 struct RunSampler::Impl {
-    OpenedRun run;
-    std::optional<OpenedRun> classifier;
+    LoadedRun run;
+    std::optional<LoadedRun> classifier;
     std::filesystem::path classifierDir;
     std::optional<Dataset> dataset;  // the training data, loaded for the latent map
 
@@ -32,7 +32,7 @@ RunSampler::~RunSampler() = default;
 
 Result<std::unique_ptr<RunSampler>> RunSampler::open(const std::filesystem::path& run,
                                                      std::optional<std::int64_t> step) {
-    auto opened = openRun(run, step);
+    auto opened = loadRun(run, step);
     if (!opened) return tl::unexpected(opened.error());
     std::unique_ptr<RunSampler> sampler(new RunSampler());
     sampler->m_impl->run = std::move(*opened);
@@ -65,7 +65,7 @@ Result<void> RunSampler::setGuidingClassifier(const std::filesystem::path& run) 
         return {};
     }
     if (m_impl->classifier && m_impl->classifierDir == run) return {};
-    auto opened = openRun(run);
+    auto opened = loadRun(run);
     if (!opened) return tl::unexpected(opened.error());
     if (!opened->model->classifiesNoisy())
         return fail(run.string() + " is a " + opened->model->name() +

@@ -12,7 +12,7 @@
 #include "common/table.h"
 #include "models/request.h"
 #include "run/runfolder.h"
-#include "sample/interpolation.h"
+#include "sample/latentend.h"
 #include "sample/latentmap.h"
 
 namespace ll {

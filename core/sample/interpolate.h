@@ -9,7 +9,7 @@
 
 #include "common/error.h"
 #include "models/request.h"
-#include "sample/interpolation.h"
+#include "sample/latentend.h"
 
 namespace ll {
 

@@ -15,6 +15,7 @@
 #include "image/grid.h"
 #include "models/model.h"
 #include "run/runfolder.h"
+#include "run/runloader.h"
 
 namespace ll {
 namespace fs = std::filesystem;
@@ -61,7 +62,8 @@ namespace {
 // clear them away before continuing the run.
 void removeStaleTemporaries(const fs::path& run) {
     std::error_code ec;
-    for (const fs::path& dir : {run, run / "checkpoints", run / "samples", run / "eval"})
+    for (const fs::path& dir :
+         {run, runfiles::checkpointsDir(run), runfiles::samplesDir(run), runfiles::evalDir(run)})
         for (const auto& e : fs::directory_iterator(dir, ec)) {
             const std::string name = e.path().filename().string();
             if (name.starts_with(".") && name.ends_with(".tmp")) fs::remove(e.path(), ec);
@@ -105,6 +107,12 @@ Result<void> Trainer::Impl::prepare() {
     if (!loaded) return tl::unexpected(loaded.error());
     data = std::move(*loaded);
     if (data.numClasses() < 1) return fail(config.dataset.source + ": the dataset has no classes");
+    // An image folder that the run follows (its size, its colour) is kept as what it resolved
+    // to, so that the run reloads at the same shape even after the folder gains other images.
+    if (!data.imageNote.empty()) {
+        config.dataset.imageSize = static_cast<int>(data.x.size(2));
+        config.dataset.colour = data.x.size(1) == 3 ? ImageColour::Rgb : ImageColour::Gray;
+    }
 
     ModelShape shape{.numClasses = data.numClasses()};
     if (data.modality == Modality::Tabular) {
@@ -115,9 +123,9 @@ Result<void> Trainer::Impl::prepare() {
         shape.width = static_cast<int>(data.x.size(3));
     }
     torch::manual_seed(config.seed);
-    Settings settings = config.settings;
-    settings["lr"] = std::to_string(config.learningRate);
-    auto built = createModel(config.model, shape, settings);
+    // The learning rate travels as a number: the model is built with its settings alone and
+    // given the run's rate below (setLearningRate), never through a formatted string.
+    auto built = buildModel(config.model, shape, config.settings);
     if (!built) return tl::unexpected(built.error());
     model = std::move(*built);
     config.settings = model->settings();
@@ -146,8 +154,8 @@ Result<void> Trainer::Impl::prepare() {
         if (fs::exists(run / runfiles::kConfig, ec))
             return fail(run.string() +
                         ": already holds a run (resume it, or choose another folder)");
-        fs::create_directories(run / "checkpoints", ec);
-        fs::create_directories(run / "samples", ec);
+        fs::create_directories(runfiles::checkpointsDir(run), ec);
+        fs::create_directories(runfiles::samplesDir(run), ec);
         if (ec) return fail(run.string() + ": cannot create the run folder (" + ec.message() + ")");
     }
     config.runDir = run;
@@ -227,7 +235,7 @@ Result<void> Trainer::Impl::checkpoint() {
     // Keep the last three checkpoints: enough to step back, not enough to fill a disk.
     std::vector<fs::path> all;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(run / "checkpoints", ec))
+    for (const auto& e : fs::directory_iterator(runfiles::checkpointsDir(run), ec))
         if (e.path().extension() == ".pt") all.push_back(e.path());
     std::sort(all.begin(), all.end());
     for (std::size_t i = 0; i + 3 < all.size(); ++i) fs::remove(all[i], ec);

@@ -4,7 +4,8 @@
 #include <memory>
 #include <stop_token>
 
-#include "train/trainconfig.h"
+#include "run/trainconfig.h"
+#include "train/events.h"
 
 namespace ll {
 

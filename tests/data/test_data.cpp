@@ -18,13 +18,18 @@
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
 
+#include "common/atomicfile.h"
 #include "data/csv.h"
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "data/imagefolder.h"
 #include "data/loader.h"
 #include "data/transforms.h"
+#include "image/grid.h"
+#include "run/runfolder.h"
 
 namespace fs = std::filesystem;
 using ll::Dataset;
@@ -791,18 +796,181 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return testName(info.param.folder) + std::to_string(info.param.size); });
 
 TEST(ImageFolderLoader, SpecChoosesSizeAndColour) {
-    auto rgb = ll::loadDataset(
-        {.source = fixture("images/colors").string(), .imageSize = 8, .grayscale = false});
+    auto rgb = ll::loadDataset({.source = fixture("images/colors").string(),
+                                .imageSize = 8,
+                                .colour = ll::ImageColour::Rgb});
     auto direct = ll::readImageFolder(fixture("images/colors"), 8, false);
     ASSERT_TRUE(rgb && direct);
     EXPECT_TRUE(torch::equal(rgb->x, direct->x));
     EXPECT_EQ(rgb->classNames, direct->classNames);
 
-    // Defaults: 28 x 28 grayscale.
-    auto red = ll::loadDataset({.source = fixture("images/colors").string(), .keepClasses = {2}});
+    // The size and colour of Fashion-MNIST, asked for.
+    auto red = ll::loadDataset({.source = fixture("images/colors").string(),
+                                .imageSize = 28,
+                                .colour = ll::ImageColour::Gray,
+                                .keepClasses = {2}});
     ASSERT_TRUE(red) << red.error().message;
     EXPECT_EQ(red->x.sizes(), (std::vector<std::int64_t>{3, 1, 28, 28}));
     EXPECT_EQ(red->classNames, (std::vector<std::string>{"red"}));
+}
+
+// ---- Image folders that follow their data ------------------------------------------------------
+
+// A folder of two classes written at run time: `perClass` PNGs each of every size given,
+// colour (a different hue per class) or gray (R = G = B), seeded pixels.
+fs::path writeFolder(const std::string& name, const std::vector<std::pair<int, int>>& sizes,
+                     bool colour, int perClass = 3) {
+    const fs::path root =
+        fs::temp_directory_path() / ("latentlab-test-data-" + std::to_string(::getpid())) / name;
+    fs::remove_all(root);
+    torch::manual_seed(5);
+    for (int k = 0; k < 2; ++k) {
+        fs::create_directories(root / ("class" + std::to_string(k)));
+        int file = 0;
+        for (const auto& [w, h] : sizes)
+            for (int i = 0; i < perClass; ++i) {
+                auto image = torch::rand({1, 1, h, w}).expand({1, 3, h, w}).clone();
+                if (colour) image[0][k] = 1.0;  // a red or a green cast
+                char leaf[32];
+                std::snprintf(leaf, sizeof leaf, "%03d.png", file++);
+                const auto ok = ll::writePng(ll::makeGrid(image, 1),
+                                             root / ("class" + std::to_string(k)) / leaf);
+                EXPECT_TRUE(ok) << ok.error().message;
+            }
+    }
+    return root;
+}
+
+std::vector<std::int64_t> shapeOf(const Dataset& d) {
+    return d.x.sizes().vec();
+}
+
+TEST(ImageFolderFollowsData, ColourAtItsOwnSize) {
+    const auto root = writeFolder("rgb32", {{32, 32}}, true);
+    auto d = ll::loadDataset({.source = root.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(shapeOf(*d), (std::vector<std::int64_t>{6, 3, 32, 32}));
+    EXPECT_EQ(d->summary().imageNote, "32x32 RGB, as the images are");
+    // The pixels are the files' own: class 0's red channel is full.
+    expectFilled(d->x[0][0], 255);
+    // The same as asking for that size and colour.
+    auto asked = ll::readImageFolder(root, 32, false);
+    ASSERT_TRUE(asked) << asked.error().message;
+    EXPECT_TRUE(torch::equal(d->x, asked->x));
+    EXPECT_EQ(asked->imageNote, "32x32 RGB, as asked");
+}
+
+TEST(ImageFolderFollowsData, GrayImagesStayGray) {
+    // Gray pictures saved as RGBA PNGs (as many tools write them) are read as one channel.
+    const auto root = writeFolder("gray20", {{20, 20}}, false);
+    auto d = ll::loadDataset({.source = root.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(shapeOf(*d), (std::vector<std::int64_t>{6, 1, 20, 20}));
+    EXPECT_EQ(d->summary().imageNote, "20x20 grayscale, as the images are");
+    auto asked = ll::readImageFolder(root, 20, true);
+    ASSERT_TRUE(asked) << asked.error().message;
+    EXPECT_TRUE(torch::equal(d->x, asked->x)) << "R = G = B turns into the same gray";
+}
+
+TEST(ImageFolderFollowsData, LargeImagesAreScaledToTheLimit) {
+    const auto root = writeFolder("rgb96", {{96, 96}}, true, 1);
+    auto d = ll::loadDataset({.source = root.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(shapeOf(*d),
+              (std::vector<std::int64_t>{2, 3, ll::kImageSizeLimit, ll::kImageSizeLimit}));
+    EXPECT_EQ(d->summary().imageNote,
+              "scaled from 96x96 to 64x64 (the size limit); RGB as the images are");
+}
+
+TEST(ImageFolderFollowsData, MixedSizesGoToTheMostCommon) {
+    // Most are 24x24; one odd size per class, and a side not a multiple of 4 is rounded down.
+    const auto root = writeFolder("mixed", {{24, 24}, {24, 24}, {40, 30}}, true, 1);
+    auto d = ll::loadDataset({.source = root.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(shapeOf(*d), (std::vector<std::int64_t>{6, 3, 24, 24}));
+    EXPECT_EQ(d->summary().imageNote,
+              "scaled from 2 sizes (most often 24x24) to 24x24 (the most common size); RGB as "
+              "the images are");
+    const auto odd = writeFolder("odd", {{30, 30}}, false, 1);
+    auto o = ll::loadDataset({.source = odd.string()});
+    ASSERT_TRUE(o) << o.error().message;
+    EXPECT_EQ(shapeOf(*o), (std::vector<std::int64_t>{2, 1, 28, 28}));
+    EXPECT_EQ(o->summary().imageNote,
+              "scaled from 30x30 to 28x28 (a multiple of 4, as the models need); grayscale as "
+              "the images are");
+}
+
+TEST(ImageFolderFollowsData, OptionsOverrideEitherChoice) {
+    const auto root = writeFolder("rgb32", {{32, 32}}, true);
+    auto gray = ll::loadDataset({.source = root.string(), .colour = ll::ImageColour::Gray});
+    ASSERT_TRUE(gray) << gray.error().message;
+    EXPECT_EQ(shapeOf(*gray), (std::vector<std::int64_t>{6, 1, 32, 32}));
+    EXPECT_EQ(gray->summary().imageNote, "32x32 grayscale, as asked");
+    auto small = ll::loadDataset({.source = root.string(), .imageSize = 16});
+    ASSERT_TRUE(small) << small.error().message;
+    EXPECT_EQ(shapeOf(*small), (std::vector<std::int64_t>{6, 3, 16, 16}));
+    EXPECT_EQ(small->summary().imageNote,
+              "scaled from 32x32 to 16x16 (as asked); RGB as the images are");
+    const auto grayRoot = writeFolder("gray20", {{20, 20}}, false);
+    auto rgb = ll::loadDataset({.source = grayRoot.string(), .colour = ll::ImageColour::Rgb});
+    ASSERT_TRUE(rgb) << rgb.error().message;
+    EXPECT_EQ(shapeOf(*rgb), (std::vector<std::int64_t>{6, 3, 20, 20}));
+}
+
+TEST(ImageFolderFollowsData, TheCommittedFixtureKeepsItsColourAndSize) {
+    // 8x8 PNGs and JPEGs, three of them coloured.
+    auto d = ll::loadDataset({.source = fixture("images/colors").string()});
+    ASSERT_TRUE(d) << d.error().message;
+    expectCommonLayout(*d, 3, 8);
+    auto asked = ll::readImageFolder(fixture("images/colors"), 8, false);
+    ASSERT_TRUE(asked);
+    EXPECT_TRUE(torch::equal(d->x, asked->x));
+}
+
+// config.json keeps the choice (follow, or a size and colour), and files written before
+// image folders followed their data (a "grayscale" flag and a size) load as they were.
+TEST(ImageFolderFollowsData, RunConfigRoundTrips) {
+    const fs::path run =
+        fs::temp_directory_path() / ("latentlab-test-data-" + std::to_string(::getpid())) / "run";
+    fs::create_directories(run);
+    auto roundTrip = [&](const ll::DatasetSpec& spec) {
+        ll::TrainConfig config;
+        config.dataset = spec;
+        EXPECT_TRUE(ll::writeRunConfig(run, config, "completed", "x", 0));
+        auto read = ll::readRunConfig(run);
+        EXPECT_TRUE(read) << read.error().message;
+        return read ? read->dataset : ll::DatasetSpec{};
+    };
+    const auto followed = roundTrip({.source = "folder"});
+    EXPECT_EQ(followed.imageSize, 0);
+    EXPECT_EQ(followed.colour, ll::ImageColour::FollowData);
+    const auto asked =
+        roundTrip({.source = "folder", .imageSize = 32, .colour = ll::ImageColour::Rgb});
+    EXPECT_EQ(asked.imageSize, 32);
+    EXPECT_EQ(asked.colour, ll::ImageColour::Rgb);
+    EXPECT_EQ(roundTrip({.colour = ll::ImageColour::Gray}).colour, ll::ImageColour::Gray);
+
+    for (bool grayscale : {true, false}) {
+        auto j = nlohmann::json::parse(*ll::readFile(run / "config.json"));
+        j["dataset"].erase("colour");
+        j["dataset"]["grayscale"] = grayscale;
+        j["dataset"]["image_size"] = 28;
+        ASSERT_TRUE(ll::writeFileAtomic(run / "config.json", j.dump(2)));
+        auto old = ll::readRunConfig(run);
+        ASSERT_TRUE(old) << old.error().message;
+        EXPECT_EQ(old->dataset.imageSize, 28);
+        EXPECT_EQ(old->dataset.colour, grayscale ? ll::ImageColour::Gray : ll::ImageColour::Rgb);
+    }
+    for (auto c : {ll::ImageColour::FollowData, ll::ImageColour::Gray, ll::ImageColour::Rgb})
+        EXPECT_EQ(ll::colourFromName(ll::colourName(c)), c);
+    EXPECT_FALSE(ll::colourFromName("sepia"));
+}
+
+TEST(ImageFolderFollowsData, IdxDataKeepsItsOwnSize) {
+    auto d = ll::loadDataset({.source = fixture("idx/gz").string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(shapeOf(*d), (std::vector<std::int64_t>{6, 1, 4, 5}));
+    EXPECT_TRUE(d->summary().imageNote.empty());
 }
 
 #else

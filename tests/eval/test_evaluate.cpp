@@ -21,6 +21,7 @@
 #include "eval/extractor.h"
 #include "eval/features.h"
 #include "run/runloader.h"
+#include "train/extractortraining.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -80,7 +81,7 @@ TEST(ShippedExtractor, MatchesItsChecksumAndReachesNinetyPercent) {
     EXPECT_GE(info->accuracy, 0.90);
     EXPECT_NE(info->command.find("latentlab-cli train-extractor"), std::string::npos);
     // The recorded accuracy is the one the weights give now.
-    auto opened = ll::openRun(kShipped);
+    auto opened = ll::loadRun(kShipped);
     ASSERT_TRUE(opened) << opened.error().message;
     auto test = ll::loadDataset({.source = "fashion-mnist", .split = "test"});
     ASSERT_TRUE(test) << test.error().message;
@@ -96,7 +97,7 @@ TEST(ShippedExtractor, MatchesItsChecksumAndReachesNinetyPercent) {
 
 // The cache of real features answers only for the same extractor and the same data.
 TEST(ShippedExtractor, CachedFeaturesAreThoseOfTheSameData) {
-    auto opened = ll::openRun(kShipped);
+    auto opened = ll::loadRun(kShipped);
     ASSERT_TRUE(opened) << opened.error().message;
     auto* extractor = opened->model.get();
     auto data = ll::loadDataset({.source = "fashion-mnist", .split = "test", .limit = 600});
@@ -163,7 +164,7 @@ TEST(Extractor, RetrainingRepeatsTheWeightsBitForBit) {
     // One weights-only checkpoint is all that is kept, and it opens.
     EXPECT_EQ(ll::listCheckpoints(a), std::vector<std::int64_t>{40});
     EXPECT_LT(fs::file_size(first->weights), 2'500'000u);
-    EXPECT_TRUE(ll::openRun(a));
+    EXPECT_TRUE(ll::loadRun(a));
     // A folder that holds something is never overwritten.
     std::stop_source never;
     auto again = ll::trainExtractor({.out = a, .steps = 10}, never.get_token());
@@ -323,7 +324,7 @@ TEST(Evaluate, MetricsDuringTrainingLeaveTheTrainingAsItWas) {
     EXPECT_NE(ll::readFile(measured / "log.jsonl")->find("\"eval\":{"), std::string::npos);
     // Weights only: the optimiser state of a checkpoint is keyed by memory addresses.
     auto weights = [](const fs::path& run) {
-        auto opened = ll::openRun(run);
+        auto opened = ll::loadRun(run);
         EXPECT_TRUE(opened);
         const auto file = run / "weights.pt";
         EXPECT_TRUE(opened->model->save(file, /*weightsOnly=*/true));

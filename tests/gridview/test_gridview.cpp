@@ -5,8 +5,10 @@
 #include <memory>
 
 #include <QApplication>
+#include <QHelpEvent>
 #include <QSignalSpy>
 #include <QTest>
+#include <QToolTip>
 #include <QVulkanInstance>
 #include <QVulkanWindow>
 #include <QWheelEvent>
@@ -14,6 +16,7 @@
 #include "common/samplegrid.h"
 #include "gridview/gridlayout.h"
 #include "gridview/gridview.h"
+#include "gridview/rowlabelstrip.h"
 
 using ll::widgets::GridLayout;
 using ll::widgets::GridView;
@@ -94,6 +97,7 @@ private Q_SLOTS:
     void painterDrawsTiles_data();
     void painterDrawsTiles();
     void painterRowLabelsTakeASideStrip();
+    void longRowLabelsFitOrAreCutInTheMiddle();
     void malformedGridIsIgnored();
     void hoverAndClick();
     void dragPansWithoutClicking();
@@ -286,6 +290,43 @@ void TestGridView::painterRowLabelsTakeASideStrip() {
              qPrintable(QString::number(withLabels.width())));
     view.setGrid(knownGrid());
     QCOMPARE(view.grabFrame().size(), kViewSize);
+}
+
+// "Ankle boot" shows whole, also after shorter names had sized the strip; a name beyond the
+// strip's maximum width is cut in the middle and shows whole as the row's tooltip.
+void TestGridView::longRowLabelsFitOrAreCutInTheMiddle() {
+    GridView view(nullptr);
+    view.resize(kViewSize);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    auto* strip = view.labelStrip();
+    ll::SampleGrid grid = knownGrid();
+    grid.rowLabels = {"a", "b", "c"};
+    view.setGrid(grid);
+    grid.rowLabels = {"T-shirt/top", "Ankle boot", "Bag"};
+    view.setGrid(grid);
+    QCOMPARE(strip->shownText(1), QStringLiteral("Ankle boot"));
+    QCOMPARE(strip->shownText(0), QStringLiteral("T-shirt/top"));
+    QVERIFY(strip->width() >= strip->preferredWidth());
+
+    const QString longName =
+        QStringLiteral("Sneaker with a name far longer than any strip should be wide, ending here");
+    grid.rowLabels = {"Bag", longName.toStdString(), "Sandal"};
+    view.setGrid(grid);
+    QCOMPARE(strip->width(), ll::widgets::RowLabelStrip::kMaxWidth);
+    const QString cut = strip->shownText(1);
+    QVERIFY2(cut.contains(QChar(0x2026)) && cut.startsWith(QStringLiteral("Sneaker")) &&
+                 cut.endsWith(QStringLiteral("here")),
+             qPrintable(cut));
+    QCOMPARE(strip->shownText(0), QStringLiteral("Bag"));
+
+    int y = 0;
+    while (y < strip->height() && strip->rowAt(y) != 1) ++y;
+    QVERIFY(y < strip->height());
+    const QPoint at(strip->width() / 2, y + 2);
+    QHelpEvent help(QEvent::ToolTip, at, strip->mapToGlobal(at));
+    QApplication::sendEvent(strip, &help);
+    QTRY_COMPARE(QToolTip::text(), longName);
 }
 
 void TestGridView::malformedGridIsIgnored() {

@@ -1,14 +1,24 @@
 // The window as a user drives it: load data, press Train, watch the grid update, pause, stop;
 // tabular data in the table view, live interval changes, the runs browser's compare, continue
 // and sample.
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <new>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
 
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileInfo>
+#include <QImage>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -22,28 +32,33 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QTimer>
+#include <QValueAxis>
 #include <QVulkanInstance>
 #include <QWheelEvent>
 
-#include "datapanel.h"
-#include "evaluationjob.h"
+#include "common/jobbridge.h"
+#include "common/losschart.h"
+#include "common/runsamplerqueue.h"
+#include "common/tabularview.h"
+#include "data/datapanel.h"
 #include "gridview/gridview.h"
-#include "inspectpanel.h"
-#include "inspectview.h"
-#include "latentpanel.h"
-#include "latentview.h"
-#include "losschart.h"
-#include "mainwindow.h"
+#include "gridview/rowlabelstrip.h"
+#include "inspect/evaluationjob.h"
+#include "inspect/inspectpanel.h"
+#include "inspect/inspectview.h"
+#include "latent/latentpanel.h"
+#include "latent/latentview.h"
 #include "models/catalog.h"
 #include "run/runfolder.h"
-#include "runsamplebar.h"
-#include "runsbrowser.h"
-#include "steerpanel.h"
-#include "tabularview.h"
+#include "steer/steerpanel.h"
 #include "tiles.h"
-#include "trainingjob.h"
-#include "trainpanel.h"
+#include "train/trainingjob.h"
+#include "train/trainpanel.h"
+#include "window/mainwindow.h"
+#include "window/runsamplebar.h"
+#include "window/runsbrowser.h"
 
 using ll::widgets::MainWindow;
 using ll::widgets::TrainingJob;
@@ -68,6 +83,11 @@ private Q_SLOTS:
     void initTestCase();
     void loadsFashionMnistIntoTheGrid();
     void badDatasetShowsAMessage();
+    void imageFolderFollowsItsSizeAndColour();
+    void jobBridgeReportsWhatAJobThrows_data();
+    void jobBridgeReportsWhatAJobThrows();
+    void dataPanelSurvivesALoadThatRunsOutOfMemory();
+    void samplerQueueReplacesWaitingJobsOfOneClientAndKind();
     void trainingFromThePanelUpdatesTheGrid();
     void modelChooserListsOnlyModelsThatFitTheData();
     void tabularTrainingFillsTheTableAndScatter();
@@ -80,6 +100,8 @@ private Q_SLOTS:
     void steerSliderRedrawsTheSameSeeds();
     void latentBrowserTakesPointsTilesAndPaths();
     void steerContinuesARunningDrawWithNewGuidance();
+    void lossChartNamesAndFollowsTheSelectedRun();
+    void centreKeepsWhatEachModeShowed();
     void cleanupTestCase();
 
 private:
@@ -146,6 +168,214 @@ void GuiTest::badDatasetShowsAMessage() {
     const QString message = failed.first().first().toString();
     QVERIFY2(message.contains(QStringLiteral("truncated")), qPrintable(message));
     QVERIFY(w->gridView()->grid().empty());
+}
+
+// A folder of 32x32 colour images loads at its own size and in colour unless the panel is
+// told otherwise, and the panel says what it did.
+void GuiTest::imageFolderFollowsItsSizeAndColour() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    for (const char* cls : {"red", "blue"}) {
+        QVERIFY(QDir(dir.path()).mkpath(QString::fromLatin1(cls)));
+        for (int i = 0; i < 6; ++i) {
+            QImage image(32, 32, QImage::Format_RGB888);
+            image.fill(std::string_view(cls) == "red" ? QColor(200, 30 + 10 * i, 20)
+                                                      : QColor(20, 40, 180 + 10 * i));
+            QVERIFY(image.save(dir.path() +
+                               QStringLiteral("/%1/%2.png").arg(QString::fromLatin1(cls)).arg(i)));
+        }
+    }
+    ll::widgets::DataPanel panel;
+    panel.setSpec({.source = dir.path().toStdString()});
+    QCOMPARE(panel.spec().imageSize, 0);
+    QCOMPARE(panel.spec().colour, ll::ImageColour::FollowData);
+    QSignalSpy ready(&panel, &ll::widgets::DataPanel::previewReady);
+    panel.load();
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 10000);
+    QCOMPARE(panel.summary().channels, 3);
+    QCOMPARE(panel.summary().height, 32);
+    QCOMPARE(panel.summary().width, 32);
+    const QString status = panel.findChild<QLabel*>(QStringLiteral("dataStatus"))->text();
+    QVERIFY2(status.contains(QStringLiteral("32x32 RGB")), qPrintable(status));
+
+    // The overrides still hold: grayscale at 16 px.
+    panel.findChild<QSpinBox*>(QStringLiteral("imageSizeSpin"))->setValue(16);
+    auto* colour = panel.findChild<QComboBox*>(QStringLiteral("imageColourCombo"));
+    colour->setCurrentIndex(colour->findData(int(ll::ImageColour::Gray)));
+    panel.load();
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, 10000);
+    QCOMPARE(panel.summary().channels, 1);
+    QCOMPARE(panel.summary().height, 16);
+}
+
+namespace {
+
+// Thrown like LibTorch's c10::Error: a std::exception whose what() goes on with a backtrace.
+struct TorchLikeError : std::exception {
+    const char* what() const noexcept override {
+        return "DefaultCPUAllocator: can't allocate memory: you tried to allocate 9663676416 "
+               "bytes. Error code 12 (Cannot allocate memory)\nException raised from "
+               "alloc_cpu at ../c10/core/impl/alloc_cpu.cpp:72 (most recent call first):\n"
+               "frame #0: c10::Error::Error(...)";
+    }
+};
+
+// The process's address space now, in bytes (VmSize of /proc/self/status).
+rlim_t addressSpace() {
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly)) return 0;
+    for (const QByteArray& line : status.readAll().split('\n'))
+        if (line.startsWith("VmSize:"))
+            return rlim_t(line.mid(7).trimmed().split(' ').front().toULongLong()) * 1024;
+    return 0;
+}
+
+}  // namespace
+
+// Whatever a job throws (std::bad_alloc, LibTorch's c10::Error, a throw of no std::exception)
+// is caught at the thread boundary and told as a failure with a readable message; the bridge
+// then runs the next job.
+void GuiTest::jobBridgeReportsWhatAJobThrows_data() {
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("bad_alloc") << 0 << QStringLiteral("Out of memory");
+    QTest::newRow("c10::Error") << 1
+                                << QStringLiteral(
+                                       "DefaultCPUAllocator: can't allocate memory: you tried "
+                                       "to allocate 9663676416 bytes. Error code 12 (Cannot "
+                                       "allocate memory)");
+    QTest::newRow("not a std::exception") << 2 << QStringLiteral("unknown error");
+}
+
+void GuiTest::jobBridgeReportsWhatAJobThrows() {
+    QFETCH(int, kind);
+    QFETCH(QString, expected);
+    ll::widgets::JobBridge bridge;
+    QSignalSpy failed(&bridge, &ll::widgets::JobBridge::failed);
+    QSignalSpy finished(&bridge, &ll::widgets::JobBridge::finished);
+    bool continued = false;
+    QString told;
+    QVERIFY(bridge.start(
+        [kind](ll::widgets::JobContext&) -> ll::widgets::JobBridge::Then {
+            if (kind == 0) throw std::bad_alloc();
+            if (kind == 1) throw TorchLikeError();
+            throw 42;
+        },
+        [&](const QString& why) { told = why; }));
+    QVERIFY(bridge.isRunning());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QCOMPARE(failed.count(), 1);
+    const QString message = failed.first().first().toString();
+    QVERIFY2(kind == 1 ? message == expected : message.contains(expected), qPrintable(message));
+    QCOMPARE(told, message);
+    QVERIFY(!bridge.isRunning());
+
+    // The bridge lives on: the next job runs and its result arrives on this thread.
+    int value = 0;
+    QVERIFY(ll::widgets::runJob<int>(
+        bridge, [](ll::widgets::JobContext&) { return 7; },
+        [&](int v) {
+            value = v;
+            continued = QThread::currentThread() == qApp->thread();
+        }));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
+    QCOMPARE(value, 7);
+    QVERIFY(continued);
+    QCOMPARE(failed.count(), 1);
+}
+
+// With the process's memory limited (as with `ulimit -v`), an IDX file whose data outgrows it,
+// as a gzip bomb's does, makes the Data panel's load throw on its worker: the panel shows the
+// message and the application lives on.
+void GuiTest::dataPanelSurvivesALoadThatRunsOutOfMemory() {
+    QTemporaryDir dir;
+    const QString bomb = dir.filePath(QStringLiteral("bomb-images-idx3-ubyte"));
+    {
+        QFile file(bomb);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        const unsigned char header[16] = {0, 0, 8, 3, 0, 0x20, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28};
+        file.write(reinterpret_cast<const char*>(header), sizeof header);
+        QVERIFY(file.resize(16 + qint64(0x200000) * 28 * 28));  // 1.6 GB of zeros, sparse
+    }
+    ll::widgets::DataPanel panel;
+    panel.setSpec({.source = bomb.toStdString()});
+    QSignalSpy failed(&panel, &ll::widgets::DataPanel::loadFailed);
+    QSignalSpy ready(&panel, &ll::widgets::DataPanel::previewReady);
+
+    rlimit before{};
+    QCOMPARE(getrlimit(RLIMIT_AS, &before), 0);
+    const rlim_t used = addressSpace();
+    QVERIFY(used > 0);
+    rlimit limited = before;
+    limited.rlim_cur = std::min<rlim_t>(before.rlim_cur, used + (rlim_t(512) << 20));
+    QCOMPARE(setrlimit(RLIMIT_AS, &limited), 0);
+    panel.load();
+    const bool told = QTest::qWaitFor([&] { return failed.count() + ready.count() > 0; }, 60000);
+    QCOMPARE(setrlimit(RLIMIT_AS, &before), 0);
+
+    QVERIFY(told);
+    QCOMPARE(ready.count(), 0);
+    const QString message = failed.first().first().toString();
+    QVERIFY2(message.contains(QStringLiteral("bomb-images-idx3-ubyte")) &&
+                 message.contains(QStringLiteral("memory")),
+             qPrintable(message));
+    bool shown = false;
+    for (const QLabel* label : panel.findChildren<QLabel*>())
+        shown = shown || label->text().contains(QStringLiteral("Out of memory"));
+    QVERIFY(shown);
+    QVERIFY(panel.findChild<QPushButton*>(QStringLiteral("loadButton"))->isEnabled());
+}
+
+// The window's sampling queue runs one job at a time: a newer job replaces a waiting one of
+// the same client and kind only (Steer's draws never drop the Latent panel's map), asks a
+// running stoppable one of them to stop, tells a job's exception as its failure, and forgets
+// the jobs of a client that is gone.
+void GuiTest::samplerQueueReplacesWaitingJobsOfOneClientAndKind() {
+    using ll::widgets::RunSamplerQueue;
+    RunSamplerQueue queue;
+    QObject steer, latent;
+    auto* gone = new QObject;
+    QStringList ran, failures;
+    std::atomic<bool> open{false};
+    auto job = [&](QObject* client, int kind, const QString& name, bool replaceable = true,
+                   bool stoppable = false) {
+        return RunSamplerQueue::Job{
+            .client = client,
+            .run = QStringLiteral("run"),
+            .kind = kind,
+            .work = [&ran, &open, name](ll::RunSampler* sampler,
+                                        ll::widgets::JobContext& job) -> RunSamplerQueue::Then {
+                if (sampler) throw std::logic_error("a job that opens nothing got a sampler");
+                if (name == QStringLiteral("T")) throw std::runtime_error("boom\nbacktrace");
+                while (name == QStringLiteral("A") && !open && !job.stopRequested())
+                    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                const bool stopped = job.stopRequested();
+                return [&ran, name, stopped] {
+                    ran << name + (stopped ? QStringLiteral(" stopped") : QString());
+                };
+            },
+            .failed = [&failures,
+                       name](const QString& why) { failures << name + QStringLiteral(": ") + why; },
+            .replaceable = replaceable,
+            .stoppable = stoppable,
+            .needsSampler = false};
+    };
+    queue.submit(job(&steer, 0, QStringLiteral("A"), true, true));  // runs until stopped
+    QVERIFY(queue.isRunning(&steer, 0));
+    queue.submit(job(&latent, 0, QStringLiteral("M"), false));  // the map: never replaced
+    queue.submit(job(&steer, 0, QStringLiteral("P1")));         // stops A
+    queue.submit(job(&steer, 0, QStringLiteral("P2")));         // replaces P1
+    queue.submit(job(&latent, 1, QStringLiteral("D1")));
+    queue.submit(job(&latent, 1, QStringLiteral("D2")));  // replaces D1, not M
+    queue.submit(job(gone, 0, QStringLiteral("G")));
+    queue.submit(job(&latent, 2, QStringLiteral("T")));
+    delete gone;  // its waiting job goes with it
+    QVERIFY(queue.isWaiting(&latent, 0) && queue.isWaiting(&latent, 1));
+    QTRY_VERIFY_WITH_TIMEOUT(!queue.isBusy(&steer) && !queue.isBusy(&latent), 10000);
+    QCOMPARE(ran, (QStringList{QStringLiteral("A stopped"), QStringLiteral("M"),
+                               QStringLiteral("P2"), QStringLiteral("D2")}));
+    QCOMPARE(failures, QStringList{QStringLiteral("T: boom")});
+    QCOMPARE(queue.openRuns(), 0);
 }
 
 void GuiTest::trainingFromThePanelUpdatesTheGrid() {
@@ -793,6 +1023,98 @@ void GuiTest::steerContinuesARunningDrawWithNewGuidance() {
     QVERIFY(w->findChild<QLabel*>(QStringLiteral("gridCaption"))
                 ->text()
                 .contains(QStringLiteral("guidance changed mid-run")));
+}
+
+// The loss chart says whose curves it shows: the selected run's, and the live run's again
+// when that is selected. A VAE's KL (near 5) has an axis of its own beside the reconstruction
+// (near 250), and no axis of these non-negative losses starts below zero. The grid's label
+// strip shows "Ankle boot" whole.
+void GuiTest::lossChartNamesAndFollowsTheSelectedRun() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    const QString first = trainAndSelectRun(*w);
+    const QString firstName = QFileInfo(first).fileName();
+    auto* chart = w->lossChart();
+    QVERIFY2(chart->title().contains(firstName), qPrintable(chart->title()));
+    QVERIFY2(chart->seriesOn(Qt::AlignRight).contains(QStringLiteral("kl")),
+             qPrintable(chart->seriesOn(Qt::AlignRight).join(QLatin1Char(','))));
+    QVERIFY(chart->seriesOn(Qt::AlignLeft).contains(QStringLiteral("reconstruction")));
+    QVERIFY(chart->valueAxis(Qt::AlignRight)->isVisible());
+    for (const Qt::Alignment side : {Qt::AlignLeft, Qt::AlignRight})
+        QVERIFY2(chart->valueAxis(side)->min() >= 0,
+                 qPrintable(QString::number(chart->valueAxis(side)->min())));
+
+    w->setMode(MainWindow::Mode::Data);
+    QCOMPARE(w->gridView()->grid().rowLabels.back(), std::string("Ankle boot"));
+    QCOMPARE(w->gridView()->labelStrip()->shownText(9), QStringLiteral("Ankle boot"));
+
+    // A second run trains: the chart shows it, live.
+    QSignalSpy started(w->trainingJob(), &TrainingJob::started);
+    QSignalSpy progress(w->trainingJob(), &TrainingJob::progress);
+    QSignalSpy finished(w->trainingJob(), &TrainingJob::finished);
+    chooseSmallModel(*w, 1'000'000, 1000, 100000);
+    QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 30000);
+    const QString live =
+        QString::fromStdString(started.first().first().value<ll::TrainStarted>().runDir);
+    const QString liveName = QFileInfo(live).fileName();
+    QTRY_VERIFY_WITH_TIMEOUT(chart->pointCount(QStringLiteral("loss")) >= 3, 30000);
+    QVERIFY2(chart->title().contains(liveName), qPrintable(chart->title()));
+
+    // The first run chosen: its curves under its name, untouched by the live run's points.
+    auto* runs = w->runsBrowser();
+    runs->refresh();
+    runs->selectRuns({first});
+    QVERIFY2(chart->title().contains(firstName), qPrintable(chart->title()));
+    QVERIFY(!chart->showsLive());
+    const int firstPoints = chart->pointCount(QStringLiteral("loss"));
+    const auto seen = progress.count();
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > seen + 2, 30000);
+    QCOMPARE(chart->pointCount(QStringLiteral("loss")), firstPoints);
+
+    // The live run chosen again: its curves come back whole and keep growing.
+    runs->selectRuns({live});
+    QVERIFY2(chart->title().contains(liveName), qPrintable(chart->title()));
+    QVERIFY(chart->showsLive());
+    const int livePoints = chart->pointCount(QStringLiteral("loss"));
+    QVERIFY(livePoints >= 3);
+    QTRY_VERIFY_WITH_TIMEOUT(chart->pointCount(QStringLiteral("loss")) > livePoints, 30000);
+    QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+}
+
+// The centre shows each mode's own content and gets it back on return: the real grid in Data,
+// the real grid marked as such in Train before any model, the latent map in Latent.
+void GuiTest::centreKeepsWhatEachModeShowed() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    auto* caption = w->findChild<QLabel*>(QStringLiteral("gridCaption"));
+    QSignalSpy ready(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
+    w->dataPanel()->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(500);
+    QTest::mouseClick(button(*w, "loadButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+    const auto real = w->gridView()->grid();
+    QCOMPARE(real.rows, 10);
+
+    w->setMode(MainWindow::Mode::Train);
+    QVERIFY(w->gridView()->isVisible());
+    QCOMPARE(w->gridView()->grid().rgba, real.rgba);
+    QVERIFY2(caption->text().contains(QStringLiteral("no model samples yet")),
+             qPrintable(caption->text()));
+
+    w->setMode(MainWindow::Mode::Latent);
+    QVERIFY(w->latentView()->isVisible());
+    QVERIFY(!w->gridView()->isVisible());
+    QVERIFY2(caption->text().startsWith(QStringLiteral("Latent space")),
+             qPrintable(caption->text()));
+
+    w->setMode(MainWindow::Mode::Data);
+    QVERIFY(w->gridView()->isVisible());
+    QCOMPARE(w->gridView()->grid().rgba, real.rgba);
+    QVERIFY2(caption->text().startsWith(QStringLiteral("Real samples")),
+             qPrintable(caption->text()));
+    QCOMPARE(w->findChild<QDockWidget*>(QStringLiteral("panelDock"))->windowTitle(),
+             QStringLiteral("Data"));
 }
 
 QTEST_MAIN(GuiTest)

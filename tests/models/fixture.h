@@ -26,7 +26,7 @@ inline std::filesystem::path tempDir(const std::string& name) {
 
 /// The clean classifier trained by the fixture_classifier test.
 inline std::unique_ptr<ll::GenerativeModel> classifier() {
-    auto opened = ll::openRun(LATENTLAB_FIXTURE_CLASSIFIER);
+    auto opened = ll::loadRun(LATENTLAB_FIXTURE_CLASSIFIER);
     if (!opened) {
         ADD_FAILURE() << "fixture classifier: " << opened.error().message;
         return nullptr;
@@ -36,7 +36,8 @@ inline std::unique_ptr<ll::GenerativeModel> classifier() {
 
 /// `limit` training images of Fashion-MNIST (a seeded, class-balanced-enough subset).
 inline ll::Dataset fashion(std::int64_t limit, std::string split = "train") {
-    auto data = ll::loadDataset({.source = "fashion-mnist", .split = split, .limit = limit, .seed = 11});
+    auto data =
+        ll::loadDataset({.source = "fashion-mnist", .split = split, .limit = limit, .seed = 11});
     if (!data) throw std::runtime_error(data.error().message);
     return std::move(*data);
 }

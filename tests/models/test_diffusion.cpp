@@ -8,7 +8,8 @@
 #include <torch/torch.h>
 
 #include "fixture.h"
-#include "sample/schedule.h"
+#include "models/schedule.h"
+#include "run/runloader.h"
 #include "train/trainer.h"
 
 namespace {
@@ -56,7 +57,7 @@ TEST(Diffusion, LinearScheduleMatchesHoEtAl) {
 }
 
 std::string buildError(const std::string& model, ll::Settings settings, ll::ModelShape shape = {}) {
-    auto made = ll::createModel(model, shape, settings);
+    auto made = ll::buildModel(model, shape, settings);
     return made ? std::string() : made.error().message;
 }
 
@@ -92,9 +93,14 @@ TEST(Diffusion, AutoencoderMustBeAVaeRunOfTheSameData) {
                          .runDir = dir},
                         [](const ll::TrainEvent&) {});
     ASSERT_EQ(trainer.run({}).outcome, ll::TrainFinished::Outcome::Completed);
-    auto model = ll::createModel("latent-ddpm", {}, {{"autoencoder", dir.string()}});
+    auto model = ll::buildModel("latent-ddpm", {}, {{"autoencoder", dir.string()}});
     ASSERT_TRUE(model) << model.error().message;
     EXPECT_EQ((*model)->settings().at("latent"), "8");
+    // Models never open runs: without the run loader the linked model is missing.
+    auto unlinked = ll::createModel("latent-ddpm", {}, {{"autoencoder", dir.string()}});
+    ASSERT_FALSE(unlinked);
+    EXPECT_NE(unlinked.error().message.find("run loader"), std::string::npos)
+        << unlinked.error().message;
     auto other = buildError("latent-ddpm", {{"autoencoder", dir.string()}},
                             {.channels = 3, .height = 32, .width = 32});
     EXPECT_NE(other.find("trained on"), std::string::npos) << other;

@@ -15,9 +15,9 @@
 #include "models/catalog.h"
 #include "models/model.h"
 #include "run/runsampler.h"
+#include "run/sweep.h"
 #include "sample/interpolate.h"
 #include "sample/latentmap.h"
-#include "sample/sweep.h"
 #include "tiles.h"
 #include "train/trainer.h"
 

@@ -101,7 +101,7 @@ TEST_F(TrainerTest, CvaeLearnsOnFashionMnistSubset) {
     EXPECT_TRUE(fs::exists(dir / "checkpoints" / "step-000400.pt"));
     EXPECT_TRUE(fs::exists(dir / "samples" / "step-000400.png"));
     EXPECT_EQ(ll::readLossLog(dir).size(), 80u);
-    auto opened = ll::openRun(dir);
+    auto opened = ll::loadRun(dir);
     ASSERT_TRUE(opened) << opened.error().message;
     auto trousers = opened->model->sample({.count = 64, .seed = 9, .labels = {1}});
     auto bags = opened->model->sample({.count = 64, .seed = 9, .labels = {8}});
@@ -363,6 +363,29 @@ TEST_F(TrainerTest, SampleAndCheckpointIntervalsChangeWhileTraining) {
 
 // The thread pools are process-wide: while a training run holds the lease, a draw on another
 // thread leaves them as the run set them; without a lease the last caller wins.
+TEST_F(TrainerTest, TheLearningRateTravelsAsANumber) {
+    // 5e-7 has no six-decimal spelling ("0.000000"): the rate must reach the optimiser, the
+    // progress events, config.json and the checkpoint as the number it is.
+    const fs::path dir = freshDir("tiny-lr");
+    auto config = smallRun(dir, 3);
+    config.learningRate = 5e-7;
+    std::vector<double> rates;
+    ll::Trainer trainer(config, [&](const ll::TrainEvent& e) {
+        if (auto* p = std::get_if<ll::TrainProgress>(&e)) rates.push_back(p->learningRate);
+    });
+    ASSERT_EQ(trainer.run({}).outcome, ll::TrainFinished::Outcome::Completed);
+    ASSERT_FALSE(rates.empty());
+    for (double r : rates) EXPECT_DOUBLE_EQ(r, 5e-7);
+    auto saved = ll::readRunConfig(dir);
+    ASSERT_TRUE(saved) << saved.error().message;
+    EXPECT_DOUBLE_EQ(saved->learningRate, 5e-7);
+    EXPECT_FALSE(saved->settings.contains("lr"));
+    auto loaded = ll::loadRun(dir);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_DOUBLE_EQ(loaded->model->learningRate(), 5e-7);
+    fs::remove_all(dir);
+}
+
 TEST(ThreadSettings, ALeaseKeepsOtherThreadsOffThePools) {
     if (std::thread::hardware_concurrency() < 2)
         GTEST_SKIP() << "one core: both workloads get one thread";

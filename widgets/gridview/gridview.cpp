@@ -32,6 +32,7 @@ GridView::GridView(QVulkanInstance* instance, QWidget* parent)
     setMouseTracking(true);
     setMinimumSize(64, 64);
     m_labels = new RowLabelStrip(this);
+    m_labels->setObjectName(QStringLiteral("rowLabelStrip"));
     m_labels->hide();
 
     if (!instance) {
@@ -100,6 +101,8 @@ void GridView::setGrid(const ll::SampleGrid& grid) {
     if (showLabels != m_labels->isVisibleTo(this)) {
         m_labels->setVisible(showLabels);
         updateGeometries();
+    } else if (showLabels && m_labels->width() != m_labels->preferredWidth()) {
+        updateGeometries();  // other names, another width
     }
     if (m_vulkanWindow) m_vulkanWindow->setGrid(m_grid);
     if (m_painter) m_painter->setGrid(m_grid);

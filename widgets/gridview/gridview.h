@@ -51,6 +51,8 @@ public:
     /// The rendered pixels of the grid area as shown (device pixels, Format_RGB32 for Vulkan).
     /// Null for Vulkan while the view is not exposed.
     QImage grabFrame();
+    /// The row labels at the left (hidden while the grid has none).
+    RowLabelStrip* labelStrip() const { return m_labels; }
 
 Q_SIGNALS:
     void tileHovered(int index);  // -1 when leaving the tiles

@@ -1,0 +1,37 @@
+#pragma once
+
+// The commands of latentlab-cli, a file per group: each add function adds its subcommand
+// with its options and returns what runs when it was the one given.
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace ll::cli {
+
+struct Command {
+    CLI::App* app = nullptr;
+    std::function<int()> run;
+};
+
+// train.cpp
+Command addTrain(CLI::App& app);
+Command addTrainExtractor(CLI::App& app);
+Command addModels(CLI::App& app);
+// data.cpp
+Command addData(CLI::App& app);
+// sample.cpp
+Command addSample(CLI::App& app);
+Command addSweep(CLI::App& app);
+// latent.cpp
+Command addInterpolate(CLI::App& app);
+Command addLatents(CLI::App& app);
+Command addDecode(CLI::App& app);
+// evaluate.cpp
+Command addEvaluate(CLI::App& app);
+Command addClassify(CLI::App& app);
+// features.cpp
+Command addMetrics(CLI::App& app);
+Command addFeatures(CLI::App& app);
+
+}  // namespace ll::cli

@@ -1,0 +1,374 @@
+// interpolate, latents and decode: a run's latent space, its principal directions, and images
+// from chosen latents.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/console.h"
+#include "cli/options.h"
+#include "common/cpu.h"
+#include "common/format.h"
+#include "common/npy.h"
+#include "data/loader.h"
+#include "image/grid.h"
+#include "image/labelled.h"
+#include "models/catalog.h"
+#include "sample/interpolate.h"
+#include "sample/latentarithmetic.h"
+#include "sample/latentmap.h"
+
+namespace ll::cli {
+
+namespace {
+
+// Latents from a .npy file (N x dims, as `latents --latents-out` writes them), checked.
+Result<torch::Tensor> readLatents(const std::string& path, std::int64_t dims) {
+    auto array = readNpy(path);
+    if (!array) return tl::unexpected(array.error());
+    auto z = array->to(torch::kFloat32);
+    if (z.dim() == 1) z = z.unsqueeze(0);
+    if (z.dim() != 2 || z.size(0) < 1 || z.size(1) != dims) {
+        std::string shape;
+        for (auto n : z.sizes()) shape += (shape.empty() ? "" : " x ") + std::to_string(n);
+        return fail(path + ": expected rows of " + std::to_string(dims) +
+                    " numbers (this run's latents), got an array of shape " + shape);
+    }
+    if (!torch::isfinite(z).all().item<bool>())
+        return fail(path + ": the latents hold NaN or infinite numbers");
+    return z.contiguous();
+}
+
+std::vector<float> rowOf(const torch::Tensor& z, std::int64_t i) {
+    const auto r = z[i].contiguous();
+    return {r.data_ptr<float>(), r.data_ptr<float>() + r.numel()};
+}
+
+// "SEED", "SEED:CLASS", "FILE.npy@ROW" or "FILE.npy@ROW:CLASS" (a row of saved latents, read
+// by loadEnd once the run is open).
+struct EndSpec {
+    LatentEnd end;
+    std::string path;
+    long long row = 0;
+};
+
+Result<EndSpec> parseEnd(const std::string& text, const char* option) {
+    EndSpec spec;
+    std::string rest = text;
+    if (const auto npy = text.find(".npy@"); npy != std::string::npos) {
+        spec.path = text.substr(0, npy + 4);
+        rest = text.substr(npy + 5);
+    }
+    long long number = 0;
+    int label = -1;
+    char colon = 0;
+    std::istringstream in(rest);
+    if (!(in >> number) || ((in >> colon) && (colon != ':' || !(in >> label))) ||
+        !(in >> std::ws).eof() || rest.empty() || rest[0] == '-')
+        return fail(std::string(option) +
+                    " expects SEED or SEED:CLASS, or a row of saved latents "
+                    "FILE.npy@ROW[:CLASS], got '" +
+                    text + "'");
+    spec.end.label = label;
+    if (spec.path.empty())
+        spec.end.seed = static_cast<std::uint64_t>(number);
+    else
+        spec.row = number;
+    return spec;
+}
+
+Result<LatentEnd> loadEnd(EndSpec spec, const char* option, GenerativeModel& model) {
+    if (spec.path.empty()) return spec.end;
+    const auto dims = model.latents(SampleRequest{.count = 1}).numel();
+    auto z = readLatents(spec.path, dims);
+    if (!z) return fail(std::string(option) + ": " + z.error().message);
+    if (spec.row >= z->size(0))
+        return fail(std::string(option) + ": " + spec.path + " has rows 0 to " +
+                    std::to_string(z->size(0) - 1) + ", not " + std::to_string(spec.row));
+    spec.end.latent = rowOf(*z, spec.row);
+    return spec.end;
+}
+
+struct InterpolateArgs {
+    std::string run;
+    std::string from;
+    std::string to;
+    int steps = 10;
+    std::string mode = "slerp";
+    std::string out;
+    std::string video;
+    double fps = 12;
+    SteerArgs steer;
+};
+
+int runInterpolate(const InterpolateArgs& a) {
+    auto fromSpec = parseEnd(a.from, "--from");
+    if (!fromSpec) return failure("interpolate: " + fromSpec.error().message);
+    auto toSpec = parseEnd(a.to, "--to");
+    if (!toSpec) return failure("interpolate: " + toSpec.error().message);
+    if (!a.out.ends_with(".png")) return failure("interpolate: --out must name a .png file");
+    auto base = a.steer.request();
+    if (!base) return failure("interpolate: " + base.error().message);
+    auto opened = loadRun(a.run, a.steer.step());
+    if (!opened) return failure(opened.error().message);
+    auto& model = *opened->model;
+    if (model.shape().tabular()) return failure("interpolate: the run generates rows, not images");
+    if (!model.hasLatents())
+        return failure("interpolate: " + model.name() + " has no latent space");
+    auto from = loadEnd(*fromSpec, "--from", model);
+    if (!from) return failure("interpolate: " + from.error().message);
+    auto to = loadEnd(*toSpec, "--to", model);
+    if (!to) return failure("interpolate: " + to.error().message);
+    if (opened->data.shape.numClasses > 0 && findModel(model.name()) &&
+        findModel(model.name())->conditional) {
+        if (from->label < 0) from->label = 0;
+        if (to->label < 0) to->label = from->label;
+    }
+    applyThreadSettings(model.workload());
+    auto frames = interpolateSamples(
+        model, *from, *to, a.steps,
+        a.mode == "lerp" ? Interpolation::Linear : Interpolation::Spherical, *base);
+    if (!frames) return failure("interpolate: " + frames.error().message);
+    std::vector<std::string> labels;
+    for (int i = 0; i < a.steps; ++i) labels.push_back(formatNumber(double(i) / (a.steps - 1)));
+    const auto& names = opened->data.classNames;
+    auto endName = [&](const EndSpec& spec, const LatentEnd& e) {
+        return (spec.path.empty() ? "seed " + std::to_string(e.seed)
+                                  : std::filesystem::path(spec.path).filename().string() + " row " +
+                                        std::to_string(spec.row)) +
+               (e.label >= 0 && e.label < int(names.size()) ? " " + names[std::size_t(e.label)]
+                                                            : std::string());
+    };
+    const std::string title =
+        a.mode + " from " + endName(*fromSpec, *from) + " to " + endName(*toSpec, *to);
+    if (auto ok = writeLabelledGrid(*frames, 1, a.steps, labels, {}, title, a.out); !ok)
+        return failure(ok.error().message);
+    std::printf("wrote %s (%d frames)\n", a.out.c_str(), a.steps);
+    if (!a.video.empty()) {
+        if (auto ok = writeVideo(*frames, a.video, a.fps); !ok) return failure(ok.error().message);
+        std::printf("wrote %s\n", a.video.c_str());
+    }
+    return 0;
+}
+
+struct LatentsArgs {
+    std::string run;
+    std::string dataset;
+    std::int64_t count = 2000;
+    std::uint64_t seed = 0;
+    int directions = 8;
+    std::string out;
+    std::string directionsOut;
+    std::string latentsOut;
+    std::int64_t checkpoint = -1;
+};
+
+int runLatents(const LatentsArgs& a) {
+    if (!a.out.ends_with(".csv")) return failure("latents: --out must name a .csv file");
+    if (!a.directionsOut.empty() && !a.directionsOut.ends_with(".npy"))
+        return failure("latents: --directions-out must name a .npy file");
+    if (!a.latentsOut.empty() && !a.latentsOut.ends_with(".npy"))
+        return failure("latents: --latents-out must name a .npy file");
+    auto opened = loadRun(a.run, a.checkpoint >= 0 ? std::optional(a.checkpoint) : std::nullopt);
+    if (!opened) return failure(opened.error().message);
+    auto& model = *opened->model;
+    std::optional<Dataset> data;
+    if (model.encodes()) {
+        DatasetSpec spec = opened->config.dataset;
+        // Other data, shaped as the run's images were.
+        if (!a.dataset.empty())
+            spec = {.source = a.dataset, .imageSize = spec.imageSize, .colour = spec.colour};
+        auto loaded = loadDataset(spec);
+        if (!loaded) return failure("latents: " + loaded.error().message);
+        if (loaded->classNames != opened->data.classNames)
+            return failure("latents: " + spec.source + " has other classes than the run's data");
+        data = std::move(*loaded);
+    }
+    applyThreadSettings(model.workload());
+    auto map = buildLatentMap(model, data ? &*data : nullptr, a.count, a.seed, a.directions);
+    if (!map) return failure("latents: " + map.error().message);
+    if (auto ok = writeLatentMapCsv(*map, opened->data.classNames, a.out); !ok)
+        return failure(ok.error().message);
+    if (!a.directionsOut.empty()) {
+        std::vector<float> flat;
+        for (const auto& d : map->directions) flat.insert(flat.end(), d.begin(), d.end());
+        auto t = torch::tensor(flat).view({std::int64_t(map->directions.size()), map->dims});
+        if (auto ok = writeNpy(a.directionsOut, t); !ok) return failure(ok.error().message);
+    }
+    if (!a.latentsOut.empty()) {
+        auto t = torch::tensor(map->latents).view({std::int64_t(map->x.size()), map->dims});
+        if (auto ok = writeNpy(a.latentsOut, t); !ok) return failure(ok.error().message);
+    }
+    std::printf(
+        "wrote %s: %zu points (%s) in a %d-dimensional latent space; spread along the "
+        "leading directions:",
+        a.out.c_str(), map->x.size(), data ? "drawn and encoded" : "drawn", map->dims);
+    for (float s : map->spread) std::printf(" %.3g", s);
+    std::printf("\n");
+    return 0;
+}
+
+struct DecodeArgs {
+    std::string run;
+    std::string latents;
+    std::vector<std::int64_t> rows;
+    std::vector<std::int64_t> arithmetic;
+    std::string directions;
+    std::string along;
+    int label = -1;
+    int cols = 0;
+    std::string out;
+    SteerArgs steer;
+};
+
+int runDecode(const DecodeArgs& a) {
+    if (!a.out.ends_with(".png")) return failure("decode: --out must name a .png file");
+    if (!a.arithmetic.empty() && a.arithmetic.size() != 3)
+        return failure("decode: --arithmetic expects three rows A,B,C");
+    if (!a.along.empty() && a.directions.empty())
+        return failure("decode: --along needs --directions");
+    auto base = a.steer.request();
+    if (!base) return failure("decode: " + base.error().message);
+    auto opened = loadRun(a.run, a.steer.step());
+    if (!opened) return failure(opened.error().message);
+    auto& model = *opened->model;
+    if (model.shape().tabular()) return failure("decode: the run generates rows, not images");
+    if (!model.hasLatents()) return failure("decode: " + model.name() + " has no latent space");
+    const auto dims = model.latents(SampleRequest{.count = 1}).numel();
+    auto z = readLatents(a.latents, dims);
+    if (!z) return failure("decode: " + z.error().message);
+    auto row = [&](std::int64_t i) -> Result<std::vector<float>> {
+        if (i < 0 || i >= z->size(0))
+            return fail(a.latents + " has rows 0 to " + std::to_string(z->size(0) - 1) + ", not " +
+                        std::to_string(i));
+        return rowOf(*z, i);
+    };
+    std::vector<std::vector<float>> chosen;
+    if (!a.arithmetic.empty()) {
+        std::vector<std::vector<float>> abc;
+        for (auto i : a.arithmetic) {
+            auto r = row(i);
+            if (!r) return failure("decode: " + r.error().message);
+            abc.push_back(std::move(*r));
+        }
+        chosen.push_back(*latentArithmetic(abc[0], abc[1], abc[2]));  // rows of one width
+    } else if (!a.rows.empty()) {
+        for (auto i : a.rows) {
+            auto r = row(i);
+            if (!r) return failure("decode: " + r.error().message);
+            chosen.push_back(std::move(*r));
+        }
+    } else {
+        for (std::int64_t i = 0; i < z->size(0); ++i) chosen.push_back(rowOf(*z, i));
+    }
+    if (!a.along.empty()) {
+        int k = 0;
+        double amount = 0;
+        char colon = 0;
+        std::istringstream in(a.along);
+        if (!(in >> k >> colon >> amount) || colon != ':' || !(in >> std::ws).eof() || k < 0)
+            return failure("decode: --along expects K:S (direction K, S units), got '" + a.along +
+                           "'");
+        auto directions = readLatents(a.directions, dims);
+        if (!directions) return failure("decode: --directions: " + directions.error().message);
+        if (k >= directions->size(0))
+            return failure("decode: " + a.directions + " has " +
+                           std::to_string(directions->size(0)) + " directions, not " +
+                           std::to_string(k + 1));
+        const auto direction = rowOf(*directions, k);
+        for (auto& latent : chosen) latent = *moveAlong(std::move(latent), direction, amount);
+    }
+    std::vector<float> flat;
+    for (const auto& latent : chosen) flat.insert(flat.end(), latent.begin(), latent.end());
+    const auto latents = torch::tensor(flat).view({std::int64_t(chosen.size()), dims});
+    auto request = *base;
+    request.count = latents.size(0);
+    const int classes = opened->data.shape.numClasses;
+    if (a.label >= classes) return failure("decode: no class " + std::to_string(a.label));
+    if (a.label >= 0) request.labels = {a.label};
+    applyThreadSettings(model.workload());
+    try {
+        const auto images = model.decodeLatents(latents, request);
+        const int cols =
+            a.cols > 0 ? a.cols : static_cast<int>(std::ceil(std::sqrt(double(request.count))));
+        if (auto ok = writePng(makeGrid(images, cols), a.out); !ok)
+            return failure(ok.error().message);
+    } catch (const std::exception& e) {
+        return failure("decode: " + firstLine(e));
+    }
+    std::printf("wrote %s (%lld images)\n", a.out.c_str(), static_cast<long long>(request.count));
+    return 0;
+}
+
+}  // namespace
+
+Command addInterpolate(CLI::App& app) {
+    auto a = std::make_shared<InterpolateArgs>();
+    auto* cmd = app.add_subcommand(
+        "interpolate", "Samples along a path between two latents: a PNG strip and a video");
+    cmd->add_option("--run", a->run, "Run folder")->required();
+    cmd->add_option("--from", a->from,
+                    "Start: SEED, SEED:CLASS, or a row of saved latents FILE.npy@ROW[:CLASS]")
+        ->required();
+    cmd->add_option("--to", a->to, "End: as --from")->required();
+    cmd->add_option("--frames", a->steps, "Frames, both ends included")
+        ->check(CLI::Range(2, 1000))
+        ->capture_default_str();
+    cmd->add_option("--mode", a->mode, "slerp (great circle) or lerp (straight line)")
+        ->check(CLI::IsMember({"slerp", "lerp"}))
+        ->capture_default_str();
+    cmd->add_option("--out", a->out, ".png strip to write")->required();
+    cmd->add_option("--video", a->video, "Also a video: .mp4 or .avi");
+    cmd->add_option("--fps", a->fps, "Video frames per second")->capture_default_str();
+    a->steer.add(cmd);
+    return {cmd, [a] { return runInterpolate(*a); }};
+}
+
+Command addLatents(CLI::App& app) {
+    auto a = std::make_shared<LatentsArgs>();
+    auto* cmd = app.add_subcommand(
+        "latents",
+        "A run's latent space on its two leading principal axes: drawn latents and, "
+        "for the VAE family, encoded data; CSV, and the principal directions (.npy)");
+    cmd->add_option("--run", a->run, "Run folder")->required();
+    cmd->add_option("--dataset", a->dataset, "Data to encode (default: the run's)");
+    cmd->add_option("--count", a->count, "Points of each kind")->capture_default_str();
+    cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
+    cmd->add_option("--checkpoint", a->checkpoint, "Checkpoint step (default: latest)");
+    cmd->add_option("--directions", a->directions, "Principal directions to find")
+        ->capture_default_str();
+    cmd->add_option("--out", a->out, ".csv of the points")->required();
+    cmd->add_option("--directions-out", a->directionsOut,
+                    ".npy of the principal directions (one row each)");
+    cmd->add_option("--latents-out", a->latentsOut,
+                    ".npy of every point's latent, rows in the CSV's order (for decode "
+                    "and interpolate)");
+    return {cmd, [a] { return runLatents(*a); }};
+}
+
+Command addDecode(CLI::App& app) {
+    auto a = std::make_shared<DecodeArgs>();
+    auto* cmd = app.add_subcommand(
+        "decode",
+        "Images from given latents (a .npy of rows, as latents --latents-out writes): chosen "
+        "rows, moved along principal directions, or the arithmetic A - B + C");
+    cmd->add_option("--run", a->run, "Run folder")->required();
+    cmd->add_option("--latents", a->latents, ".npy of latents, one row each")->required();
+    cmd->add_option("--rows", a->rows, "Rows to decode (default: all), e.g. 0,5,9")->delimiter(',');
+    cmd->add_option("--arithmetic", a->arithmetic, "A,B,C: decode row A - row B + row C instead")
+        ->delimiter(',');
+    cmd->add_option("--directions", a->directions,
+                    ".npy of principal directions (latents --directions-out)");
+    cmd->add_option("--along", a->along,
+                    "K:S: move every latent S units along direction K (needs --directions)");
+    cmd->add_option("--class", a->label, "Class of every image (conditional models)");
+    cmd->add_option("--cols", a->cols, "Grid columns (default: square)");
+    cmd->add_option("--out", a->out, ".png grid to write")->required();
+    a->steer.add(cmd);
+    return {cmd, [a] { return runDecode(*a); }};
+}
+
+}  // namespace ll::cli

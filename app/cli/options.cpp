@@ -1,0 +1,131 @@
+#include "cli/options.h"
+
+#include <sstream>
+
+namespace ll::cli {
+
+void DataArgs::add(CLI::App* cmd, unsigned parts, const std::string& datasetHelp) {
+    auto* source = cmd->add_option("--dataset", dataset, datasetHelp);
+    if (!dataset.empty()) source->capture_default_str();
+    if (parts & (Split | CheckedSplit)) {
+        auto* option = cmd->add_option("--split", split, "IDX data: train or test");
+        if (parts & CheckedSplit) option->check(CLI::IsMember({"train", "test"}));
+        option->capture_default_str();
+    }
+    if (parts & LabelColumn)
+        cmd->add_option("--label-column", labelColumn,
+                        "CSV: label column by name or 0-based number (default: last)");
+    if (parts & Image) {
+        cmd->add_option("--image-size", imageSize,
+                        "Image folders: resize to N x N (default: the images' own size, at "
+                        "most " +
+                            std::to_string(kImageSizeLimit) + ")");
+        auto* rgbFlag =
+            cmd->add_flag("--rgb", rgb, "Image folders: keep colour (default: as the images are)");
+        cmd->add_flag("--gray", gray, "Image folders: grayscale (default: as the images are)")
+            ->excludes(rgbFlag);
+    }
+    if (parts & Classes)
+        cmd->add_option("--classes", classes, "Keep only these classes (0-based)")->delimiter(',');
+    if (parts & LongTail)
+        cmd->add_option("--long-tail", longTail, "Long-tail subset with this imbalance ratio");
+    if (parts & Limit)
+        cmd->add_option("--limit", limit, "Use at most this many samples (seeded subset)");
+}
+
+DatasetSpec DataArgs::spec() const {
+    return {.source = dataset,
+            .split = split,
+            .labelColumn = labelColumn,
+            .imageSize = imageSize,
+            .colour = rgb    ? ImageColour::Rgb
+                      : gray ? ImageColour::Gray
+                             : ImageColour::FollowData,
+            .keepClasses = classes,
+            .longTailRatio = longTail,
+            .limit = limit};
+}
+
+void SteerArgs::add(CLI::App* cmd) {
+    cmd->add_option("--seed", seed, "Sampling seed")->capture_default_str();
+    cmd->add_option("--checkpoint", checkpoint, "Checkpoint step (default: latest)");
+    cmd->add_option("--temperature", temperature, "Prior scale (VAE family)")
+        ->capture_default_str();
+    cmd->add_option("--truncation", truncation, "Truncate latents to |z| <= T (GANs; 0 = off)")
+        ->capture_default_str();
+    cmd->add_option("--guidance", guidance, "Classifier-free guidance weight (diffusion)")
+        ->capture_default_str();
+    cmd->add_option("--steps", steps, "Sampling steps (diffusion; default: the model's)");
+    cmd->add_option("--sampler", sampler, "Diffusion sampler")
+        ->check(CLI::IsMember({"ddim", "ddpm"}))
+        ->capture_default_str();
+    cmd->add_option("--classifier", classifier,
+                    "Noisy-classifier run for classifier guidance (ddpm)");
+    cmd->add_option("--classifier-scale", classifierScale,
+                    "Classifier guidance scale (needs --classifier)")
+        ->capture_default_str();
+    cmd->add_option("--guidance-interval", interval,
+                    "LO:HI: guide only while the noise level t/T lies in [LO, HI] (diffusion)");
+    cmd->add_option("--mix", mix, "Condition every sample on a class mixture, e.g. 3:0.5,5:0.5");
+}
+
+Result<SampleRequest> SteerArgs::request() const {
+    SampleRequest r{.seed = seed,
+                    .temperature = temperature,
+                    .truncation = truncation,
+                    .guidance = guidance,
+                    .steps = steps,
+                    .sampler = sampler == "ddpm" ? Sampler::Ddpm : Sampler::Ddim};
+    if (!interval.empty()) {
+        double lo = 0, hi = 0;
+        char colon = 0;
+        std::istringstream in(interval);
+        if (!(in >> lo >> colon >> hi) || colon != ':' || !(in >> std::ws).eof() || lo < 0 ||
+            hi > 1 || lo >= hi)
+            return fail("--guidance-interval expects LO:HI with 0 <= LO < HI <= 1, got '" +
+                        interval + "'");
+        r.guidanceFrom = lo;
+        r.guidanceTo = hi;
+    }
+    if (!mix.empty()) {
+        std::istringstream in(mix);
+        for (std::string part; std::getline(in, part, ',');) {
+            int k = 0;
+            double w = 0;
+            char colon = 0;
+            std::istringstream item(part);
+            if (!(item >> k >> colon >> w) || colon != ':' || !(item >> std::ws).eof() || !(w >= 0))
+                return fail("--mix expects CLASS:WEIGHT pairs such as 3:0.5,5:0.5, got '" + part +
+                            "'");
+            r.mixture.emplace_back(k, w);
+        }
+    }
+    if (classifierScale != 0 && classifier.empty())
+        return fail("--classifier-scale needs --classifier NOISY_CLASSIFIER_RUN");
+    if (!classifier.empty()) {
+        auto opened = loadRun(classifier);
+        if (!opened) return fail("classifier: " + opened.error().message);
+        classifierRun = std::make_shared<LoadedRun>(std::move(*opened));
+        r.classifier = classifierRun->model.get();
+        r.classifierScale = classifierScale;
+    }
+    return r;
+}
+
+std::optional<std::int64_t> SteerArgs::step() const {
+    return checkpoint >= 0 ? std::optional(checkpoint) : std::nullopt;
+}
+
+void MetricArgs::add(CLI::App* cmd) {
+    auto& s = settings;
+    cmd->add_option("--k", s.k, "Neighbours for precision/recall")->capture_default_str();
+    cmd->add_option("--k-density", s.kDensity, "Neighbours for density/coverage")
+        ->capture_default_str();
+    cmd->add_option("--kid-subsets", s.kidSubsets, "KID subsets")->capture_default_str();
+    cmd->add_option("--kid-size", s.kidSize, "Samples per KID subset (capped at the smaller set)")
+        ->capture_default_str();
+    cmd->add_option("--cells", s.cells, "k-means cells of the data-copying test")
+        ->capture_default_str();
+}
+
+}  // namespace ll::cli

@@ -1,0 +1,80 @@
+#pragma once
+
+// Option groups that several commands share: each is added to a command by one call and
+// turned into a value of core by one more.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "common/error.h"
+#include "data/datasetspec.h"
+#include "eval/featuremetrics.h"
+#include "models/request.h"
+#include "run/runloader.h"
+
+namespace ll::cli {
+
+/// Where the data comes from and how to shape it: --dataset and the parts a command asks
+/// for. Set a field before add() to change its default (classify's split is "test").
+struct DataArgs {
+    enum Part : unsigned {
+        Split = 1,         // --split
+        CheckedSplit = 2,  // --split, refused unless train or test
+        LabelColumn = 4,   // --label-column
+        Image = 8,         // --image-size, --rgb, --gray
+        Classes = 16,      // --classes
+        LongTail = 32,     // --long-tail
+        Limit = 64,        // --limit
+    };
+    std::string dataset;
+    std::string split = "train";
+    std::string labelColumn;
+    int imageSize = 0;
+    bool rgb = false;
+    bool gray = false;
+    std::vector<int> classes;
+    double longTail = 1;
+    std::int64_t limit = 0;
+
+    void add(CLI::App* cmd, unsigned parts, const std::string& datasetHelp);
+    /// The spec these options name (its seed is the command's to set).
+    DatasetSpec spec() const;
+};
+
+/// How to draw samples: seed, checkpoint, temperature, truncation, guidance of both kinds,
+/// sampler, class mixture. Shared by every command that samples a run.
+struct SteerArgs {
+    std::uint64_t seed = 0;
+    std::int64_t checkpoint = -1;
+    double temperature = 1.0;
+    double truncation = 0;
+    double guidance = 0;
+    int steps = 0;
+    std::string sampler = "ddim";
+    std::string classifier;
+    double classifierScale = 0;
+    std::string interval;
+    std::string mix;
+    // The guiding classifier, opened by request() and kept while its requests live.
+    mutable std::shared_ptr<LoadedRun> classifierRun;
+
+    void add(CLI::App* cmd);
+    /// The request these options ask for, or why they are wrong.
+    Result<SampleRequest> request() const;
+    std::optional<std::int64_t> step() const;
+};
+
+/// The neighbours, KID subsets and data-copying cells of the feature-space metrics: evaluate
+/// and metrics take the same options.
+struct MetricArgs {
+    FeatureMetricsConfig settings;
+
+    void add(CLI::App* cmd);
+};
+
+}  // namespace ll::cli

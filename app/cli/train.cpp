@@ -1,0 +1,267 @@
+// train, train-extractor and models: what makes a run, and what a run can be made of.
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "cli/commands.h"
+#include "cli/console.h"
+#include "cli/options.h"
+#include "common/cpu.h"
+#include "common/format.h"
+#include "eval/evaluate.h"
+#include "eval/extractorchoice.h"
+#include "models/catalog.h"
+#include "train/extractortraining.h"
+#include "train/trainer.h"
+
+namespace ll::cli {
+
+namespace {
+
+// Options shared by train's fresh and resumed runs.
+struct TrainArgs {
+    DataArgs data;
+    std::string model;
+    std::string preset;
+    std::string out;
+    std::string resume;
+    std::vector<std::string> sets;
+    std::int64_t steps = 0;
+    double lr = 0;
+    int batch = 0;
+    std::uint64_t seed = 1;
+    int sampleEvery = 250;
+    int checkpointEvery = 1000;
+    int logEvery = 10;
+    int evalEvery = 0;
+    std::int64_t evalCount = 2000;
+};
+
+// The config of a fresh run: the preset (named, or the model's first), overridden by options.
+Result<TrainConfig> freshConfig(const TrainArgs& a) {
+    if (a.out.empty()) return fail("train: --out RUN is required (the run folder to create)");
+    const ModelPreset* preset = nullptr;
+    if (!a.preset.empty() && !(preset = findPreset(a.preset)))
+        return fail("train: unknown preset '" + a.preset + "' (see latentlab-cli models)");
+    std::string model = !a.model.empty() ? a.model : preset ? preset->model : "cvae";
+    if (!preset)
+        for (const auto& p : modelPresets())
+            if (p.model == model) {
+                preset = &p;
+                break;
+            }
+    if (preset && preset->model != model)
+        return fail("train: preset '" + preset->name + "' is for model '" + preset->model +
+                    "', not '" + model + "'");
+    DatasetSpec dataset = a.data.spec();
+    dataset.seed = a.seed;
+    TrainConfig config{
+        .dataset = dataset,
+        .model = model,
+        .preset = preset ? preset->name : "",
+        .settings = preset ? preset->settings : Settings{},
+        .steps = a.steps > 0 ? a.steps
+                 : preset    ? preset->steps
+                             : 5000,
+        .learningRate = a.lr > 0 ? a.lr
+                        : preset ? preset->learningRate
+                                 : 1e-3,
+        .batchSize = a.batch > 0 ? a.batch
+                     : preset    ? preset->batchSize
+                                 : 128,
+        .seed = a.seed,
+        .logEvery = a.logEvery,
+        .sampleEvery = a.sampleEvery,
+        .checkpointEvery = a.checkpointEvery,
+        .evalEvery = a.evalEvery,
+        .evalCount = a.evalCount,
+        .runDir = a.out,
+    };
+    for (const auto& s : a.sets) {
+        const auto eq = s.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return fail("train: --set expects name=value, got '" + s + "'");
+        config.settings[s.substr(0, eq)] = s.substr(eq + 1);
+    }
+    return config;
+}
+
+// What the trainer tells, on stderr: the start, the progress bar, evaluations.
+void report(const TrainEvent& event, ProgressBar& bar) {
+    if (auto* p = std::get_if<TrainProgress>(&event)) bar.update(*p);
+    if (auto* e = std::get_if<TrainEvaluated>(&event)) {
+        bar.endLine();
+        if (!e->message.empty()) {
+            std::fprintf(stderr, "step %lld: %s\n", static_cast<long long>(e->step),
+                         e->message.c_str());
+        } else if (auto r = readEvaluation(e->file)) {
+            std::string line;
+            for (const auto& s : r->scores)
+                line += "  " + scoreLabel(s.name) + " " + formatNumber(s.value) + " (floor " +
+                        formatNumber(s.floor) + ")";
+            std::fprintf(stderr, "step %lld:%s\n", static_cast<long long>(e->step), line.c_str());
+        }
+    }
+    if (auto* s = std::get_if<TrainStarted>(&event)) {
+        std::fprintf(stderr, "run %s: %s, %lld samples, %zu classes, from step %lld on %s\n",
+                     s->runDir.c_str(), s->dataset.name.c_str(),
+                     static_cast<long long>(s->dataset.count), s->dataset.classNames.size(),
+                     static_cast<long long>(s->startStep), cpuSummary().c_str());
+        if (!s->dataset.imageNote.empty())
+            std::fprintf(stderr, "images: %s\n", s->dataset.imageNote.c_str());
+    }
+}
+
+int runTrain(const TrainArgs& a) {
+    TrainConfig config;
+    if (!a.resume.empty()) {
+        config.runDir = a.resume;
+        config.resume = true;
+        config.steps = a.steps;
+        config.resumeLearningRate = a.lr;  // 0 keeps the run's own
+    } else {
+        auto fresh = freshConfig(a);
+        if (!fresh) return failure(fresh.error().message);
+        config = std::move(*fresh);
+    }
+    ProgressBar bar;
+    std::string guardMessage;
+    std::atomic<bool> guardTripped{false};
+    Trainer trainer(config, [&](const TrainEvent& event) {
+        report(event, bar);
+        // Nobody can resume a paused run from here: the NaN guard's pause ends it instead.
+        if (auto* p = std::get_if<TrainPaused>(&event); p && !p->message.empty()) {
+            guardMessage = p->message;
+            guardTripped = true;
+        }
+    });
+    TrainFinished result;
+    // Ctrl-C stops the run cleanly: the trainer saves a checkpoint before it returns.
+    runStoppable([&](std::stop_token stop) { result = trainer.run(stop); },
+                 [&] { return guardTripped.load(); });
+    bar.endLine();
+    if (result.outcome == TrainFinished::Outcome::Failed) return failure(result.message);
+    if (guardTripped)
+        return failure(guardMessage + " Resume with: latentlab-cli train --resume " +
+                       result.runDir + " --lr <lower>");
+    std::fprintf(stderr, "%s: %s\n", result.runDir.c_str(), result.message.c_str());
+    return result.outcome == TrainFinished::Outcome::Completed ? 0 : 130;
+}
+
+struct TrainExtractorArgs {
+    DataArgs data;
+    std::uint64_t seed = 1;
+    std::int64_t steps = 3000;
+    int threads = 2;
+    std::string out;
+};
+
+int runTrainExtractor(const TrainExtractorArgs& a) {
+    const ExtractorTraining t{.dataset = a.data.spec(),
+                              .out = a.out,
+                              .seed = a.seed,
+                              .steps = a.steps,
+                              .threads = a.threads};
+    ProgressBar bar;
+    std::optional<Result<ExtractorInfo>> result;
+    runStoppable([&](std::stop_token stop) {
+        result = trainExtractor(t, stop, [&](const TrainEvent& event) {
+            if (auto* p = std::get_if<TrainProgress>(&event)) bar.update(*p);
+        });
+    });
+    const auto& info = *result;
+    bar.endLine();
+    if (!info) return failure(info.error().message);
+    std::printf("extractor %s: %s accuracy %.4f after %lld steps (seed %llu, %d threads)\n",
+                info->dir.c_str(), info->accuracySplit.c_str(), info->accuracy,
+                static_cast<long long>(info->steps), static_cast<unsigned long long>(info->seed),
+                info->threads);
+    std::printf("sha256 %s  %s\n", info->sha256.c_str(), info->weights.c_str());
+    // Against the shipped weights of the same data, if any: the bit-for-bit check.
+    if (const auto theirs = shippedTwin(*info))
+        std::printf("%s the shipped weights (%s)\n",
+                    theirs->sha256 == info->sha256 ? "identical to" : "differ from",
+                    theirs->dir.c_str());
+    return 0;
+}
+
+int runModels() {
+    for (const auto& m : modelCatalog()) {
+        std::printf("%-18s %s\n", m.name.c_str(), m.description.c_str());
+        for (const auto& [k, v] : m.defaults) {
+            const auto help = m.help.find(k);
+            std::printf("%-18s   --set %s=%s%s%s\n", "", k.c_str(), v.c_str(),
+                        help == m.help.end() ? "" : "  ",
+                        help == m.help.end() ? "" : help->second.c_str());
+        }
+        for (const auto& p : modelPresets())
+            if (p.model == m.name)
+                std::printf("%-18s preset %s: %lld steps, lr %g, batch %d. %s\n", "",
+                            p.name.c_str(), static_cast<long long>(p.steps), p.learningRate,
+                            p.batchSize, p.description.c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+Command addTrain(CLI::App& app) {
+    auto a = std::make_shared<TrainArgs>();
+    auto* cmd = app.add_subcommand("train", "Train a model; writes a run folder");
+    a->data.dataset = "fashion-mnist";
+    a->data.add(cmd,
+                DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Image |
+                    DataArgs::Classes | DataArgs::LongTail | DataArgs::Limit,
+                "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a "
+                ".csv");
+    cmd->add_option("--model", a->model, "Model name (latentlab-cli models lists them)");
+    cmd->add_option("--preset", a->preset, "Preset name; defaults to the model's CPU preset");
+    auto* outOption = cmd->add_option("--out", a->out, "Run folder to create");
+    cmd->add_option("--resume", a->resume, "Continue this run folder from its last checkpoint")
+        ->excludes(outOption);
+    cmd->add_option("--steps", a->steps, "Training steps (default: the preset's)");
+    cmd->add_option("--lr", a->lr, "Learning rate (default: the preset's)");
+    cmd->add_option("--batch", a->batch, "Batch size (default: the preset's)");
+    cmd->add_option("--seed", a->seed, "Seed for weights, data order and samples")
+        ->capture_default_str();
+    cmd->add_option("--set", a->sets, "Model setting name=value (repeatable)");
+    cmd->add_option("--sample-every", a->sampleEvery, "Steps between sample grids")
+        ->capture_default_str();
+    cmd->add_option("--checkpoint-every", a->checkpointEvery, "Steps between checkpoints")
+        ->capture_default_str();
+    cmd->add_option("--log-every", a->logEvery, "Steps between log lines")->capture_default_str();
+    cmd->add_option("--eval-every", a->evalEvery,
+                    "Steps between metrics during training (FID, precision, recall, agreement "
+                    "into eval/; 0: none)")
+        ->capture_default_str();
+    cmd->add_option("--eval-count", a->evalCount, "Samples of each metrics run")
+        ->capture_default_str();
+    return {cmd, [a] { return runTrain(*a); }};
+}
+
+Command addTrainExtractor(CLI::App& app) {
+    auto a = std::make_shared<TrainExtractorArgs>();
+    auto* cmd = app.add_subcommand(
+        "train-extractor",
+        "Train the feature extractor of a dataset (a clean classifier), reproducibly: the same "
+        "options give the same weights, byte for byte, on the same build and CPU");
+    a->data.dataset = "fashion-mnist";
+    a->data.add(
+        cmd, DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes,
+        "Dataset");
+    cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
+    cmd->add_option("--steps", a->steps, "Training steps")->capture_default_str();
+    cmd->add_option("--threads", a->threads,
+                    "Intra-op threads (fixed, so that other machines repeat the bits)")
+        ->capture_default_str();
+    cmd->add_option("--out", a->out, "Folder to create")->required();
+    return {cmd, [a] { return runTrainExtractor(*a); }};
+}
+
+Command addModels(CLI::App& app) {
+    return {app.add_subcommand("models", "List models, their settings and presets"), runModels};
+}
+
+}  // namespace ll::cli

@@ -1,0 +1,264 @@
+#include "data/datapanel.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QBarCategoryAxis>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHorizontalBarSeries>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include "common/jobbridge.h"
+
+namespace ll::widgets {
+
+namespace {
+enum Kind { FashionMnist = 0, CsvFile = 1, ImageFolder = 2, IdxFiles = 3 };
+}
+
+DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(this)) {
+    m_kind = new QComboBox;
+    m_kind->setObjectName(QStringLiteral("datasetKind"));
+    m_kind->addItems(
+        {tr("Fashion-MNIST (built in)"), tr("CSV file"), tr("Image folder"), tr("IDX files")});
+    m_path = new QLineEdit;
+    m_path->setObjectName(QStringLiteral("datasetPath"));
+    m_path->setPlaceholderText(tr("File or folder"));
+    m_browse = new QPushButton(tr("Browse..."));
+    auto* pathRow = new QHBoxLayout;
+    pathRow->setContentsMargins(0, 0, 0, 0);
+    pathRow->addWidget(m_path, 1);
+    pathRow->addWidget(m_browse);
+
+    m_labelColumn = new QLineEdit;
+    m_labelColumn->setPlaceholderText(tr("last column"));
+    m_csvOptions = new QWidget;
+    auto* csvForm = new QFormLayout(m_csvOptions);
+    csvForm->setContentsMargins(0, 0, 0, 0);
+    csvForm->addRow(tr("Label column"), m_labelColumn);
+
+    // Image folders follow the data unless told otherwise: their own size (its long side at
+    // most ll::kImageSizeLimit) and colour when the images have colour.
+    m_imageSize = new QSpinBox;
+    m_imageSize->setObjectName(QStringLiteral("imageSizeSpin"));
+    m_imageSize->setRange(0, 256);
+    m_imageSize->setSingleStep(4);
+    m_imageSize->setSpecialValueText(tr("as the images"));
+    m_imageSize->setSuffix(tr(" px"));
+    m_imageSize->setValue(0);
+    m_imageSize->setToolTip(tr("Tiles are resized to this square size; \"as the images\" takes "
+                               "their most common size, at most %1 px")
+                                .arg(ll::kImageSizeLimit));
+    m_colour = new QComboBox;
+    m_colour->setObjectName(QStringLiteral("imageColourCombo"));
+    m_colour->addItem(tr("as the images"), int(ll::ImageColour::FollowData));
+    m_colour->addItem(tr("grayscale"), int(ll::ImageColour::Gray));
+    m_colour->addItem(tr("colour (RGB)"), int(ll::ImageColour::Rgb));
+    m_folderOptions = new QWidget;
+    auto* folderForm = new QFormLayout(m_folderOptions);
+    folderForm->setContentsMargins(0, 0, 0, 0);
+    folderForm->addRow(tr("Image size"), m_imageSize);
+    folderForm->addRow(tr("Colour"), m_colour);
+
+    m_limit = new QSpinBox;
+    m_limit->setObjectName(QStringLiteral("datasetLimit"));
+    m_limit->setRange(0, 10'000'000);
+    m_limit->setSpecialValueText(tr("all"));
+    m_limit->setSingleStep(1000);
+
+    m_loadButton = new QPushButton(tr("Load"));
+    m_loadButton->setObjectName(QStringLiteral("loadButton"));
+    m_status = new QLabel;
+    m_status->setObjectName(QStringLiteral("dataStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto* chart = new QChart;
+    chart->legend()->hide();
+    chart->setTitle(tr("Samples per class"));
+    chart->setMargins(QMargins(2, 2, 2, 2));
+    m_chart = new QChartView(chart);
+    m_chart->setRenderHint(QPainter::Antialiasing);
+    m_chart->setMinimumHeight(240);
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("Source"), m_kind);
+    form->addRow(tr("Path"), pathRow);
+    form->addRow(tr("Use at most"), m_limit);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_csvOptions);
+    layout->addWidget(m_folderOptions);
+    layout->addWidget(m_loadButton);
+    layout->addWidget(m_status);
+    layout->addWidget(m_chart, 1);
+
+    auto updateKind = [this] {
+        const int kind = m_kind->currentIndex();
+        m_path->setEnabled(kind != FashionMnist);
+        m_browse->setEnabled(kind != FashionMnist);
+        m_csvOptions->setVisible(kind == CsvFile);
+        m_folderOptions->setVisible(kind == ImageFolder);
+    };
+    connect(m_kind, &QComboBox::currentIndexChanged, this, updateKind);
+    connect(m_browse, &QPushButton::clicked, this, &DataPanel::browse);
+    connect(m_loadButton, &QPushButton::clicked, this, &DataPanel::load);
+    connect(m_path, &QLineEdit::returnPressed, this, &DataPanel::load);
+    updateKind();
+}
+
+ll::DatasetSpec DataPanel::spec() const {
+    ll::DatasetSpec s;
+    s.source = m_kind->currentIndex() == FashionMnist ? std::string("fashion-mnist")
+                                                      : m_path->text().trimmed().toStdString();
+    s.labelColumn = m_labelColumn->text().trimmed().toStdString();
+    s.imageSize = m_imageSize->value();
+    s.colour = static_cast<ll::ImageColour>(m_colour->currentData().toInt());
+    s.limit = m_limit->value();
+    return s;
+}
+
+void DataPanel::setSpec(const ll::DatasetSpec& s) {
+    const QString source = QString::fromStdString(s.source);
+    if (source.compare(QStringLiteral("fashion-mnist"), Qt::CaseInsensitive) == 0) {
+        m_kind->setCurrentIndex(FashionMnist);
+    } else {
+        const bool csv = source.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive);
+        const bool file = QFileInfo(source).isFile();
+        m_kind->setCurrentIndex(csv ? CsvFile : file ? IdxFiles : ImageFolder);
+        m_path->setText(source);
+    }
+    m_labelColumn->setText(QString::fromStdString(s.labelColumn));
+    m_imageSize->setValue(s.imageSize);  // 0: as the images
+    m_colour->setCurrentIndex(std::max(0, m_colour->findData(int(s.colour))));
+    m_limit->setValue(static_cast<int>(s.limit));
+}
+
+void DataPanel::browse() {
+    QString chosen;
+    switch (m_kind->currentIndex()) {
+        case CsvFile:
+            chosen =
+                QFileDialog::getOpenFileName(this, tr("Open a CSV file"), m_path->text(),
+                                             tr("CSV files (*.csv *.tsv *.txt);;All files (*)"));
+            break;
+        case IdxFiles:
+            chosen =
+                QFileDialog::getOpenFileName(this, tr("Open an IDX images file"), m_path->text(),
+                                             tr("IDX files (*idx* *ubyte*);;All files (*)"));
+            break;
+        default:
+            chosen = QFileDialog::getExistingDirectory(
+                this, tr("Open an image folder (one sub-folder per class)"), m_path->text());
+    }
+    if (!chosen.isEmpty()) m_path->setText(chosen);
+}
+
+void DataPanel::load() {
+    if (m_loader->isRunning()) return;
+    const ll::DatasetSpec s = spec();
+    if (s.source.empty()) {
+        m_status->setText(tr("Choose a file or folder first."));
+        return;
+    }
+    m_loadButton->setEnabled(false);
+    m_status->setText(tr("Loading %1...").arg(QString::fromStdString(s.source)));
+    Q_EMIT busyChanged(true);
+    using Loaded = ll::Result<ll::DatasetPreview>;
+    runJob<Loaded>(
+        *m_loader, [s](JobContext&) { return ll::previewDataset(s); },
+        [this](Loaded result) { loaded(result); },
+        [this, source = s.source](const QString& why) {
+            loaded(ll::fail(source + ": " + why.toStdString()));  // it threw: name the file
+        });
+}
+
+void DataPanel::loaded(const ll::Result<ll::DatasetPreview>& result) {
+    m_loadButton->setEnabled(true);
+    Q_EMIT busyChanged(false);
+    if (!result) {
+        const QString message = QString::fromStdString(result.error().message);
+        m_status->setText(
+            QStringLiteral("<span style='color:#e06c60'>%1</span>").arg(message.toHtmlEscaped()));
+        Q_EMIT loadFailed(message);
+        return;
+    }
+    m_loaded = true;
+    m_summary = result->summary;
+    showSummary(result->summary);
+    updateChart(result->summary);
+    Q_EMIT previewReady(*result);
+}
+
+void DataPanel::showSummary(const ll::DatasetSummary& s) {
+    QString shape =
+        s.modality == ll::Modality::Image
+            ? tr("%1 images of %2x%3x%4").arg(s.count).arg(s.channels).arg(s.height).arg(s.width)
+            : tr("%1 rows of %2 features").arg(s.count).arg(s.features);
+    // What was done to the images (their size and colour followed, or scaled to the limit).
+    const QString note =
+        s.imageNote.empty()
+            ? QString()
+            : QStringLiteral("<br>") + QString::fromStdString(s.imageNote).toHtmlEscaped();
+    m_status->setText(tr("<b>%1</b><br>%2, %3 classes%4")
+                          .arg(QString::fromStdString(s.name).toHtmlEscaped(), shape)
+                          .arg(s.classNames.size())
+                          .arg(note));
+}
+
+void DataPanel::updateChart(const ll::DatasetSummary& s) {
+    auto* chart = m_chart->chart();
+    chart->removeAllSeries();
+    for (auto* axis : chart->axes()) chart->removeAxis(axis);
+    auto* set = new QBarSet(tr("samples"));
+    set->setColor(QColor(0x4c, 0x8b, 0xf5));
+    QStringList categories;
+    qint64 most = 0;
+    // Horizontal bars fill from the bottom: add the classes last to first so the first is on top.
+    for (std::size_t i = s.classCounts.size(); i-- > 0;) {
+        *set << static_cast<double>(s.classCounts[i]);
+        most = std::max<qint64>(most, s.classCounts[i]);
+        categories << QString::fromStdString(s.classNames[i]);
+    }
+    // Class names read across, however long they are.
+    auto* series = new QHorizontalBarSeries;
+    series->append(set);
+    chart->addSeries(series);
+    auto* classes = new QBarCategoryAxis;
+    classes->append(categories);
+    auto* counts = new QValueAxis;
+    // About three intervals of a round size (1, 2, 2.5 or 5 times a power of ten), so that
+    // 6,000 images a class read 0, 2000, 4000, 6000.
+    const double raw = std::max(1.0, static_cast<double>(most) / 3);
+    const double decade = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = decade;
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+        if (m * decade >= raw) {
+            step = m * decade;
+            break;
+        }
+    const double intervals = std::max(1.0, std::ceil(static_cast<double>(most) / step));
+    counts->setRange(0, intervals * step);
+    counts->setTickCount(static_cast<int>(intervals) + 1);
+    counts->setLabelFormat(QStringLiteral("%d"));
+    chart->addAxis(classes, Qt::AlignLeft);
+    chart->addAxis(counts, Qt::AlignBottom);
+    series->attachAxis(classes);
+    series->attachAxis(counts);
+    m_chart->setMinimumHeight(std::max(240, 28 * static_cast<int>(categories.size()) + 80));
+}
+
+}  // namespace ll::widgets

@@ -1,0 +1,108 @@
+#include "train/trainingjob.h"
+
+#include "train/trainer.h"
+
+namespace ll::widgets {
+
+namespace {
+enum Slot { GridSlot, TableSlot };
+}
+
+TrainingJob::TrainingJob(QObject* parent) : QObject(parent) {
+    // Something the trainer's own guard did not catch: the run ends as Failed all the same.
+    connect(&m_bridge, &JobBridge::failed, this, [this](const QString& why) {
+        m_paused = false;
+        Q_EMIT finished(
+            {.outcome = ll::TrainFinished::Outcome::Failed, .message = why.toStdString()});
+    });
+}
+
+TrainingJob::~TrainingJob() {
+    // A paused run must wake up to notice the stop; m_bridge then joins it.
+    m_bridge.requestStop();
+    if (m_trainer) m_trainer->resume();
+}
+
+bool TrainingJob::start(const ll::TrainConfig& config) {
+    if (m_bridge.isRunning()) return false;
+    m_trainer = std::make_unique<ll::Trainer>(config, [this](const ll::TrainEvent& e) {
+        if (m_job) onEvent(e, *m_job);
+    });
+    m_paused = false;
+    return m_bridge.start([this, trainer = m_trainer.get()](JobContext& job) -> JobBridge::Then {
+        m_job = &job;
+        const ll::TrainFinished result = trainer->run(job.stopToken());
+        m_job = nullptr;
+        // The end arrives as the job's result: isRunning() is false when finished() is told.
+        return [this, result] { deliver(result); };
+    });
+}
+
+void TrainingJob::pause() {
+    if (isRunning() && m_trainer) m_trainer->pause();
+}
+
+void TrainingJob::resume() {
+    if (isRunning() && m_trainer) m_trainer->resume();
+}
+
+void TrainingJob::stop() {
+    if (!isRunning()) return;
+    m_bridge.requestStop();
+    m_trainer->resume();  // a paused run must wake up to notice the stop
+}
+
+void TrainingJob::setLearningRate(double lr) {
+    if (isRunning() && m_trainer) m_trainer->setLearningRate(lr);
+}
+
+void TrainingJob::setSampleEvery(int steps) {
+    if (isRunning() && m_trainer) m_trainer->setSampleEvery(steps);
+}
+
+void TrainingJob::setCheckpointEvery(int steps) {
+    if (isRunning() && m_trainer) m_trainer->setCheckpointEvery(steps);
+}
+
+// Runs on the worker thread: never touches a widget, only posts to the GUI thread.
+void TrainingJob::onEvent(const ll::TrainEvent& event, JobContext& job) {
+    if (const auto* grid = std::get_if<ll::TrainSamples>(&event)) {
+        job.postLatest(GridSlot, [this, grid = grid->grid] { Q_EMIT samples(grid); });
+        return;
+    }
+    if (const auto* table = std::get_if<ll::TrainTable>(&event)) {
+        job.postLatest(TableSlot, [this, t = *table] { Q_EMIT tables(t.generated, t.real); });
+        return;
+    }
+    if (std::holds_alternative<ll::TrainFinished>(event)) return;  // run() returns it too
+    job.post([this, event] { deliver(event); });
+}
+
+void TrainingJob::deliver(const ll::TrainEvent& event) {
+    std::visit(
+        [this](const auto& e) {
+            using T = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<T, ll::TrainStarted>) {
+                Q_EMIT started(e);
+            } else if constexpr (std::is_same_v<T, ll::TrainProgress>) {
+                Q_EMIT progress(e);
+            } else if constexpr (std::is_same_v<T, ll::TrainCheckpoint>) {
+                Q_EMIT checkpointSaved(e.step, QString::fromStdString(e.path));
+            } else if constexpr (std::is_same_v<T, ll::TrainEvaluated>) {
+                Q_EMIT evaluated(e.step, QString::fromStdString(e.file),
+                                 QString::fromStdString(e.message));
+            } else if constexpr (std::is_same_v<T, ll::TrainPaused>) {
+                m_paused = e.paused;
+                Q_EMIT pausedChanged(e.paused);
+                if (e.paused && !e.message.empty())
+                    Q_EMIT guardTripped(QString::fromStdString(e.message));
+            } else if constexpr (std::is_same_v<T, ll::TrainFinished>) {
+                m_bridge.deliverLatest();  // the last grid and table before the end
+                m_paused = false;
+                Q_EMIT finished(e);
+            }
+        },
+        event);
+}
+
+}  // namespace ll::widgets

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <memory>
+
+#include <QObject>
+#include <QString>
+
+#include "common/jobbridge.h"
+#include "run/trainconfig.h"
+#include "train/events.h"
+
+namespace ll {
+class Trainer;
+}
+
+namespace ll::widgets {
+
+/// Training on a JobBridge: runs a core Trainer on the bridge's thread and re-emits its
+/// events as Qt signals on the GUI thread. Sample grids are latest-wins: a grid that arrives
+/// while the previous one has not been delivered replaces it. Destroying the job stops and
+/// joins it; anything the trainer throws past its own guard ends the run as Failed.
+class TrainingJob : public QObject {
+    Q_OBJECT
+public:
+    explicit TrainingJob(QObject* parent = nullptr);
+    ~TrainingJob() override;
+
+    bool isRunning() const { return m_bridge.isRunning(); }
+    bool isPaused() const { return m_paused; }
+
+    /// Starts a run; false (and nothing happens) if one is running.
+    bool start(const ll::TrainConfig& config);
+    void pause();
+    void resume();
+    /// Asks the run to stop; it saves a checkpoint and emits finished().
+    void stop();
+    void setLearningRate(double lr);
+    /// Sample and checkpoint intervals of the running job, from its next step on.
+    void setSampleEvery(int steps);
+    void setCheckpointEvery(int steps);
+
+Q_SIGNALS:
+    void started(const ll::TrainStarted& info);
+    void progress(const ll::TrainProgress& progress);
+    void samples(const ll::SampleGrid& grid);
+    /// Tabular runs: generated rows beside real ones (latest wins, like grids).
+    void tables(const ll::TableSamples& generated, const ll::TableSamples& real);
+    void checkpointSaved(qint64 step, const QString& path);
+    /// Metrics during training: a record was written, or (message) they failed and are off.
+    void evaluated(qint64 step, const QString& file, const QString& message);
+    void pausedChanged(bool paused);
+    /// The trainer paused by itself (the NaN guard restored a checkpoint); says why.
+    void guardTripped(const QString& message);
+    void finished(const ll::TrainFinished& result);
+
+private:
+    void onEvent(const ll::TrainEvent& event, JobContext& job);
+    void deliver(const ll::TrainEvent& event);
+
+    // Declared before the bridge: the bridge joins the worker before the trainer goes.
+    std::unique_ptr<ll::Trainer> m_trainer;
+    JobContext* m_job = nullptr;  // the running job's context; read on the worker only
+    bool m_paused = false;
+    JobBridge m_bridge;
+};
+
+}  // namespace ll::widgets

@@ -1,0 +1,383 @@
+#include "window/mainwindow.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QLabel>
+#include <QSettings>
+#include <QStatusBar>
+
+#include "common/cpu.h"
+#include "common/losschart.h"
+#include "common/runsamplerqueue.h"
+#include "common/wheelguard.h"
+#include "data/datapanel.h"
+#include "gridview/gridview.h"
+#include "inspect/inspectpanel.h"
+#include "inspect/inspectview.h"
+#include "latent/latentpanel.h"
+#include "run/runfolder.h"
+#include "steer/steerpanel.h"
+#include "train/trainingjob.h"
+#include "train/trainpanel.h"
+#include "window/centrestage.h"
+#include "window/modebar.h"
+#include "window/paneldock.h"
+#include "window/runsamplebar.h"
+#include "window/runsbrowser.h"
+#include "window/savedsamples.h"
+
+namespace ll::widgets {
+
+MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace, QWidget* parent)
+    : QMainWindow(parent), m_workspace(std::move(workspace)) {
+    setWindowTitle(tr("LatentLab"));
+    setObjectName(QStringLiteral("mainWindow"));
+    qApp->installEventFilter(new PanelWheelGuard(this));
+
+    // Top: the modes.
+    m_modeBar = new ModeBar(this);
+    addToolBar(Qt::TopToolBarArea, m_modeBar);
+
+    // One sampling worker: the sample bar and the Steer and Latent panels share each run's model.
+    auto* samplers = new RunSamplerQueue(this);
+
+    // Centre: the samples, always there.
+    m_sampleBar = new RunSampleBar(samplers);
+    m_centre = new CentreStage(vulkan, m_sampleBar);
+    setCentralWidget(m_centre);
+
+    // Right: the active mode's panel.
+    m_dataPanel = new DataPanel;
+    m_trainPanel = new TrainPanel;
+    m_steerPanel = new SteerPanel(samplers, m_workspace);
+    m_latentPanel = new LatentPanel(samplers, m_centre->latentView());
+    m_inspectPanel = new InspectPanel(m_workspace);
+    m_panels = new PanelDock(this);
+    m_panels->addPanel(Mode::Data, m_dataPanel, /*scroll=*/false);
+    m_panels->addPanel(Mode::Train, m_trainPanel);
+    m_panels->addPanel(Mode::Steer, m_steerPanel);
+    m_panels->addPanel(Mode::Latent, m_latentPanel);
+    m_panels->addPanel(Mode::Inspect, m_inspectPanel);
+    addDockWidget(Qt::RightDockWidgetArea, m_panels);
+
+    // Left: the runs browser.
+    m_runs = new RunsBrowser;
+    auto* runsDock = new QDockWidget(tr("Runs"), this);
+    runsDock->setObjectName(QStringLiteral("runsDock"));
+    runsDock->setWidget(m_runs);
+    runsDock->setMinimumWidth(300);
+    addDockWidget(Qt::LeftDockWidgetArea, runsDock);
+
+    // Bottom: charts.
+    m_lossChart = new LossChart;
+    auto* chartDock = new QDockWidget(tr("Charts"), this);
+    chartDock->setObjectName(QStringLiteral("chartDock"));
+    chartDock->setWidget(m_lossChart);
+    addDockWidget(Qt::BottomDockWidgetArea, chartDock);
+
+    auto* rendererLabel = new QLabel(gridView()->rendererName());
+    rendererLabel->setObjectName(QStringLiteral("rendererLabel"));
+    m_runLabel = new QLabel;
+    m_deviceLabel = new QLabel;
+    m_deviceLabel->setObjectName(QStringLiteral("deviceStatus"));
+    statusBar()->addPermanentWidget(m_runLabel);
+    statusBar()->addPermanentWidget(m_deviceLabel);
+    statusBar()->addPermanentWidget(new QLabel(QString::fromStdString(ll::cpuSummary())));
+    statusBar()->addPermanentWidget(rendererLabel);
+
+    m_job = new TrainingJob(this);
+
+    connect(m_modeBar, &ModeBar::modeChosen, this, &MainWindow::setMode);
+    wireData();
+    wireTraining();
+    wireBrowsing();
+    wireStatus();
+
+    m_runs->setWorkspace(m_workspace);
+    restoreSettings();
+    setMode(Mode::Data);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::wireData() {
+    connect(m_dataPanel, &DataPanel::previewReady, this, [this](const ll::DatasetPreview& preview) {
+        const auto& s = preview.summary;
+        const bool tabular = s.modality == ll::Modality::Tabular;
+        m_trainPanel->setTabularData(tabular);
+        m_trainPanel->setDatasetDescription(tr("Dataset: <b>%1</b>, %2 samples, %3 classes")
+                                                .arg(QString::fromStdString(s.name).toHtmlEscaped())
+                                                .arg(s.count)
+                                                .arg(s.classNames.size()));
+        m_centre->setRealData(
+            preview.grid, tabular,
+            tabular
+                ? tr("%1: %2 rows of %3 columns. Train a model to see generated rows beside "
+                     "real ones.")
+                      .arg(QString::fromStdString(s.name))
+                      .arg(s.count)
+                      .arg(s.features)
+                : tr("Real samples of %1: one row per class").arg(QString::fromStdString(s.name)));
+        statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(s.source)), 5000);
+    });
+    connect(m_dataPanel, &DataPanel::loadFailed, this,
+            [this](const QString& message) { statusBar()->showMessage(message, 15000); });
+}
+
+void MainWindow::wireTraining() {
+    connect(m_trainPanel, &TrainPanel::trainRequested, this, &MainWindow::startTraining);
+    connect(m_trainPanel, &TrainPanel::pauseRequested, m_job, &TrainingJob::pause);
+    connect(m_trainPanel, &TrainPanel::resumeRequested, m_job, &TrainingJob::resume);
+    connect(m_trainPanel, &TrainPanel::stopRequested, m_job, &TrainingJob::stop);
+    connect(m_trainPanel, &TrainPanel::learningRateChanged, m_job, &TrainingJob::setLearningRate);
+    connect(m_trainPanel, &TrainPanel::sampleEveryChanged, m_job, &TrainingJob::setSampleEvery);
+    connect(m_trainPanel, &TrainPanel::checkpointEveryChanged, m_job,
+            &TrainingJob::setCheckpointEvery);
+    connect(m_job, &TrainingJob::guardTripped, m_trainPanel, &TrainPanel::onGuardTripped);
+    connect(m_job, &TrainingJob::started, m_trainPanel, &TrainPanel::onStarted);
+    connect(m_job, &TrainingJob::progress, m_trainPanel, &TrainPanel::onProgress);
+    connect(m_job, &TrainingJob::pausedChanged, m_trainPanel, &TrainPanel::onPausedChanged);
+    connect(m_job, &TrainingJob::finished, m_trainPanel, &TrainPanel::onFinished);
+
+    connect(m_job, &TrainingJob::started, this, [this](const ll::TrainStarted& info) {
+        const QString run = QString::fromStdString(info.runDir);
+        // A resumed run continues its curves; a new one starts a clean chart.
+        m_lossChart->startLive(
+            run, info.startStep == 0 ? LossChart::Log{} : ll::readLossLog(info.runDir));
+        if (auto config = ll::readRunConfig(info.runDir)) m_trainPanel->showRunConfig(*config);
+        if (m_inspectPanel->runDir().isEmpty()) m_inspectPanel->setRun(run);  // the one to inspect
+        m_runLabel->setText(tr("Training: %1").arg(run));
+        m_deviceLabel->setText(tr("Device: %1").arg(QString::fromStdString(info.device)));
+        m_runs->refresh();
+    });
+    connect(m_job, &TrainingJob::progress, this,
+            [this](const ll::TrainProgress& p) { m_lossChart->append(p.step, p.losses); });
+    connect(m_job, &TrainingJob::samples, this, [this](const ll::SampleGrid& grid) {
+        m_centre->setTrainGrid(
+            grid, tr("Model samples at step %1: one row per class, fixed seeds").arg(grid.step));
+    });
+    connect(
+        m_job, &TrainingJob::tables, this,
+        [this](const ll::TableSamples& generated, const ll::TableSamples& real) {
+            m_centre->setTrainTable(
+                generated, real,
+                tr("Generated rows at step %1 beside real rows, fixed seed").arg(generated.step));
+        });
+    connect(m_job, &TrainingJob::finished, this, [this](const ll::TrainFinished& result) {
+        m_lossChart->stopLive();
+        m_runLabel->setText(QString::fromStdString(result.message));
+        statusBar()->showMessage(QString::fromStdString(result.message), 15000);
+        m_runs->refresh();
+    });
+    connect(m_job, &TrainingJob::evaluated, this,
+            [this](qint64 step, const QString& file, const QString& message) {
+                if (!message.isEmpty()) return statusBar()->showMessage(message, 20000);
+                statusBar()->showMessage(tr("Metrics of step %1 written").arg(step), 5000);
+                const QString run = m_inspectPanel->runDir();
+                const auto evalDir = ll::runfiles::evalDir(run.toStdString());
+                if (!run.isEmpty() &&
+                    QFileInfo(file).absoluteDir() == QDir(QString::fromStdString(evalDir.string())))
+                    inspectView()->setRun(run, file);
+            });
+}
+
+void MainWindow::wireBrowsing() {
+    connect(m_runs, &RunsBrowser::runSelected, this, &MainWindow::showRun);
+    connect(m_runs, &RunsBrowser::compareRequested, this, &MainWindow::compareRuns);
+    connect(m_runs, &RunsBrowser::continueRequested, this, &MainWindow::continueRun);
+    connect(m_runs, &RunsBrowser::sampleRequested, m_sampleBar, &RunSampleBar::open);
+
+    // A browsed run's samples go to the Train centre; the live run owns it while it trains.
+    connect(m_sampleBar, &RunSampleBar::gridReady, this,
+            [this](const ll::SampleGrid& grid, const QString& caption) {
+                if (m_job->isRunning()) return;
+                m_centre->setTrainGrid(grid, caption);
+                if (!followsBrowser(m_mode)) setMode(Mode::Train);
+            });
+    connect(m_sampleBar, &RunSampleBar::tableReady, this,
+            [this](const ll::TableSamples& table, const QString& caption) {
+                if (m_job->isRunning()) return;
+                m_centre->setTrainTable(table, {}, caption);
+                if (!followsBrowser(m_mode)) setMode(Mode::Train);
+            });
+    connect(m_sampleBar, &RunSampleBar::noSamples, this, [this](const QString& message) {
+        m_centre->clearTrain(message);
+        if (!followsBrowser(m_mode)) setMode(Mode::Train);
+    });
+
+    connect(m_steerPanel, &SteerPanel::gridReady, this,
+            [this](const ll::SampleGrid& grid, const QString& caption, bool) {
+                m_centre->setSteerGrid(grid, caption);
+            });
+    connect(m_steerPanel, &SteerPanel::tileSent, this,
+            [this](const QString& run, const ll::SampleRequest& request, qint64 index, int label) {
+                setMode(Mode::Latent);
+                m_latentPanel->showTile(run, request, index, label);
+            });
+    connect(gridView(), &GridView::tileClicked, this, [this](int index) {
+        if (m_mode == Mode::Steer) m_steerPanel->describeTile(index);
+    });
+    connect(m_inspectPanel, &InspectPanel::recordsChanged, this,
+            [this](const QString& runDir, const QString& file) {
+                inspectView()->setRun(runDir, file);
+                m_centre->setInspectRun(m_inspectPanel->runDir());
+            });
+}
+
+void MainWindow::wireStatus() {
+    const auto show = [this](const QString& text) { statusBar()->showMessage(text, 15000); };
+    connect(m_sampleBar, &RunSampleBar::failed, this, show);
+    connect(m_steerPanel, &SteerPanel::message, this, show);
+    connect(m_latentPanel, &LatentPanel::message, this, show);
+    connect(m_inspectPanel, &InspectPanel::message, this, show);
+    connect(m_job, &TrainingJob::guardTripped, this,
+            [this](const QString& message) { statusBar()->showMessage(message, 30000); });
+    connect(gridView(), &GridView::tileHovered, this, [this](int index) {
+        const auto& g = gridView()->grid();
+        if (index < 0 || g.empty()) return statusBar()->clearMessage();
+        const int row = index / g.cols;
+        const QString label = row < static_cast<int>(g.rowLabels.size())
+                                  ? QString::fromStdString(g.rowLabels[row])
+                                  : QString();
+        statusBar()->showMessage(tr("Tile %1 (row %2, column %3) %4")
+                                     .arg(index)
+                                     .arg(row)
+                                     .arg(index % g.cols)
+                                     .arg(label));
+    });
+}
+
+GridView* MainWindow::gridView() const {
+    return m_centre->gridView();
+}
+
+TabularView* MainWindow::tabularView() const {
+    return m_centre->tabularView();
+}
+
+InspectView* MainWindow::inspectView() const {
+    return m_centre->inspectView();
+}
+
+LatentView* MainWindow::latentView() const {
+    return m_centre->latentView();
+}
+
+bool MainWindow::showsTable() const {
+    return m_centre->showsTable();
+}
+
+void MainWindow::setMode(Mode mode) {
+    m_mode = mode;
+    m_modeBar->setCurrent(mode);
+    m_panels->showPanel(mode);
+    // The modes that follow the runs browser take its choice as they open.
+    if (mode == Mode::Steer) {
+        if (m_steerPanel->runDir() != m_selectedRun || m_steerPanel->runDir().isEmpty())
+            m_steerPanel->setRun(m_selectedRun);  // draws; the grid arrives by gridReady
+        m_centre->setSteerRun(m_steerPanel->runDir());
+    } else if (mode == Mode::Latent) {
+        m_latentPanel->setRun(m_selectedRun);  // builds the map when the run is new
+        m_centre->setLatentRun(m_latentPanel->runDir());
+    } else if (mode == Mode::Inspect) {
+        m_centre->setInspectRun(m_inspectPanel->runDir());
+    }
+    m_centre->setMode(mode);
+}
+
+void MainWindow::startTraining() {
+    if (m_job->isRunning()) return;
+    ll::TrainConfig config = m_trainPanel->config();
+    config.dataset = m_dataPanel->spec();
+    config.workspace = m_workspace;
+    m_centre->clearTrain();
+    m_sampleBar->close();
+    setMode(Mode::Train);
+    m_job->start(config);
+}
+
+void MainWindow::continueRun(const QString& runDir) {
+    if (m_job->isRunning()) {
+        statusBar()->showMessage(tr("A run is training: stop it before continuing another."),
+                                 10000);
+        return;
+    }
+    const std::filesystem::path run = runDir.toStdString();
+    auto info = ll::readRunInfo(run);
+    if (!info) {
+        statusBar()->showMessage(QString::fromStdString(info.error().message), 15000);
+        return;
+    }
+    // An unfinished run goes on to its own budget; a finished one gets the panel's steps more.
+    const std::int64_t steps = info->step < info->totalSteps
+                                   ? info->totalSteps
+                                   : info->step + m_trainPanel->config().steps;
+    m_centre->clearTrain();
+    m_sampleBar->close();
+    setMode(Mode::Train);
+    m_job->start(
+        ll::TrainConfig{.steps = steps, .runDir = run, .workspace = m_workspace, .resume = true});
+}
+
+void MainWindow::compareRuns(const QStringList& runDirs) {
+    std::vector<std::pair<QString, LossChart::Log>> runs;
+    for (const QString& dir : runDirs)
+        runs.emplace_back(QFileInfo(dir).fileName(), ll::readLossLog(dir.toStdString()));
+    m_lossChart->setComparison(runs);
+    statusBar()->showMessage(tr("Comparing the loss curves of %1 runs").arg(runs.size()), 5000);
+}
+
+void MainWindow::showRun(const QString& runDir) {
+    m_selectedRun = runDir;
+    m_inspectPanel->setRun(runDir);
+    if (followsBrowser(m_mode)) setMode(m_mode);  // the browsing mode takes the new run
+    // The chart names and shows the chosen run; the live run's curves come back with it.
+    if (m_job->isRunning() && QFileInfo(runDir) == QFileInfo(m_lossChart->liveRun()))
+        m_lossChart->showLive();
+    else
+        m_lossChart->showRun(runDir, ll::readLossLog(runDir.toStdString()));
+    if (m_job->isRunning()) return;  // the live run owns the Train centre
+    const auto saved = readSavedSamples(runDir);
+    if (!saved) return;
+    if (saved->drawFresh) {
+        m_sampleBar->open(runDir);
+        return;
+    }
+    m_sampleBar->close();
+    if (saved->grid.empty()) return;
+    m_centre->setTrainGrid(saved->grid, saved->caption);
+    if (!followsBrowser(m_mode)) setMode(Mode::Train);
+}
+
+void MainWindow::restoreSettings() {
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    // The last dataset comes back chosen (not loaded: the command line or the user loads it).
+    if (const QString source = settings.value(QStringLiteral("data/source")).toString();
+        !source.isEmpty()) {
+        ll::DatasetSpec spec;
+        spec.source = source.toStdString();
+        spec.labelColumn =
+            settings.value(QStringLiteral("data/labelColumn")).toString().toStdString();
+        spec.limit = settings.value(QStringLiteral("data/limit"), 0).toLongLong();
+        m_dataPanel->setSpec(spec);
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    const ll::DatasetSpec spec = m_dataPanel->spec();
+    settings.setValue(QStringLiteral("data/source"), QString::fromStdString(spec.source));
+    settings.setValue(QStringLiteral("data/labelColumn"), QString::fromStdString(spec.labelColumn));
+    settings.setValue(QStringLiteral("data/limit"), static_cast<qlonglong>(spec.limit));
+    m_job->stop();  // the job's destructor joins the thread; its checkpoint is written first
+    event->accept();
+}
+
+}  // namespace ll::widgets

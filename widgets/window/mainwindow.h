@@ -1,0 +1,101 @@
+#pragma once
+
+#include <filesystem>
+
+#include <QMainWindow>
+
+#include "window/mode.h"
+
+class QLabel;
+class QVulkanInstance;
+
+namespace ll::widgets {
+
+class CentreStage;
+class DataPanel;
+class GridView;
+class InspectPanel;
+class InspectView;
+class LatentPanel;
+class LatentView;
+class LossChart;
+class ModeBar;
+class PanelDock;
+class RunSampleBar;
+class RunsBrowser;
+class SteerPanel;
+class TabularView;
+class TrainPanel;
+class TrainingJob;
+
+/// Layout and wiring only (design.md, "The window"): the mode bar across the top, the runs
+/// browser on the left, the centre stage (which knows what each mode shows), the mode's panel
+/// on the right, the loss chart at the bottom, and the signals between them. The panels own
+/// their behaviour; training runs in a TrainingJob.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    using Mode = ll::widgets::Mode;
+
+    MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void setMode(Mode mode);
+    Mode mode() const { return m_mode; }
+    CentreStage* centreStage() const { return m_centre; }
+    DataPanel* dataPanel() const { return m_dataPanel; }
+    TrainPanel* trainPanel() const { return m_trainPanel; }
+    GridView* gridView() const;
+    TabularView* tabularView() const;
+    RunSampleBar* sampleBar() const { return m_sampleBar; }
+    /// True when the centre shows the tabular view, false for the image grid.
+    bool showsTable() const;
+    LossChart* lossChart() const { return m_lossChart; }
+    RunsBrowser* runsBrowser() const { return m_runs; }
+    TrainingJob* trainingJob() const { return m_job; }
+    InspectPanel* inspectPanel() const { return m_inspectPanel; }
+    InspectView* inspectView() const;
+    SteerPanel* steerPanel() const { return m_steerPanel; }
+    LatentPanel* latentPanel() const { return m_latentPanel; }
+    LatentView* latentView() const;
+
+public Q_SLOTS:
+    void startTraining();
+    /// Resumes a run from its last checkpoint (to its own step budget; a completed run gets
+    /// the panel's steps more).
+    void continueRun(const QString& runDir);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void wireData();
+    void wireTraining();
+    void wireBrowsing();
+    void wireStatus();
+    /// The runs browser's choice: the browsing modes, the chart and the Train centre follow it.
+    void showRun(const QString& runDir);
+    void compareRuns(const QStringList& runDirs);
+    void restoreSettings();
+
+    Mode m_mode = Mode::Data;
+    std::filesystem::path m_workspace;
+    QString m_selectedRun;  // the runs browser's choice, for the modes that follow it
+
+    ModeBar* m_modeBar;
+    CentreStage* m_centre;
+    RunSampleBar* m_sampleBar;
+    PanelDock* m_panels;
+    DataPanel* m_dataPanel;
+    TrainPanel* m_trainPanel;
+    SteerPanel* m_steerPanel;
+    LatentPanel* m_latentPanel;
+    InspectPanel* m_inspectPanel;
+    LossChart* m_lossChart;
+    RunsBrowser* m_runs;
+    TrainingJob* m_job;
+    QLabel* m_runLabel;
+    QLabel* m_deviceLabel;
+};
+
+}  // namespace ll::widgets
