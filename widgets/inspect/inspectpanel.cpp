@@ -224,6 +224,7 @@ void InspectPanel::setBusy(bool busy) {
     m_evaluate->setEnabled(!busy && run && space);
     m_evaluateAll->setEnabled(!busy && run && space);
     m_sweepButton->setEnabled(!busy && run && space && m_diffusion);
+    m_sweep->setEnabled(m_diffusion);  // guidance weights mean nothing to other models
     m_sweepButton->setToolTip(m_diffusion ? tr("FID, precision, recall and agreement at each "
                                                "weight: the fidelity-diversity curve")
                                           : tr("Guidance weights apply to diffusion runs"));

@@ -66,9 +66,7 @@ QString recordName(const ll::EvalRecord& r) {
 
 InspectView::InspectView(QWidget* parent) : QWidget(parent) {
     setObjectName(QStringLiteral("inspectView"));
-    m_empty =
-        new QLabel(tr("No evaluation yet: choose a run, then Evaluate in the panel on the "
-                      "right. Records are read from the run's eval folder."));
+    m_empty = new QLabel;
     m_empty->setWordWrap(true);
     m_empty->setAlignment(Qt::AlignCenter);
     m_record = new QComboBox;
@@ -143,6 +141,12 @@ void InspectView::setRun(const QString& runDir, const QString& select) {
                                  : ll::listEvaluations(runDir.toStdString());
     const bool any = !m_records.empty();
     m_empty->setVisible(!any);
+    m_empty->setText(runDir.isEmpty()
+                         ? tr("No evaluation yet: choose a run, then Evaluate in the panel on "
+                              "the right. Records are read from the run's eval folder.")
+                         : tr("%1 has no evaluation yet: press Evaluate in the panel on the "
+                              "right. Records are read from the run's eval folder.")
+                               .arg(QFileInfo(runDir).fileName()));
     m_record->setVisible(any);
     m_protocol->setVisible(any);
     m_tabs->setVisible(any);

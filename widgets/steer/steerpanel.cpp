@@ -105,6 +105,7 @@ void SteerPanel::setRun(const QString& runDir) {
     }
     m_controls->setRun(m_run);
     m_tiles->setRun(m_run);
+    m_sweep->setRun(m_run);
     if (!m_run.dir.isEmpty()) redraw();
 }
 

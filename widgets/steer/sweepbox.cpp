@@ -13,6 +13,7 @@
 #include <QLineEdit>
 #include <QPointer>
 #include <QPushButton>
+#include <QSignalBlocker>
 
 #include "common/runsamplerqueue.h"
 #include "run/runfolder.h"
@@ -29,16 +30,17 @@ SweepBox::SweepBox(RunSamplerQueue* samplers, QWidget* parent)
     m_sweepY = new QComboBox;
     m_sweepX->setObjectName(QStringLiteral("sweepX"));
     m_sweepY->setObjectName(QStringLiteral("sweepY"));
-    for (const char* axis : {"guidance", "classifier-scale", "steps", "class", "seed", "checkpoint",
-                             "truncation", "temperature"}) {
-        m_sweepX->addItem(QLatin1String(axis));
-        m_sweepY->addItem(QLatin1String(axis));
-    }
-    m_sweepXValues = new QLineEdit(QStringLiteral("0, 1, 2, 4"));
-    m_sweepYValues = new QLineEdit(QStringLiteral("0, 1, 2"));
+    for (auto* box : {m_sweepX, m_sweepY}) box->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_sweepXValues = new QLineEdit;
+    m_sweepYValues = new QLineEdit;
     m_sweepXValues->setObjectName(QStringLiteral("sweepXValues"));
     m_sweepYValues->setObjectName(QStringLiteral("sweepYValues"));
-    m_sweepY->setCurrentText(QStringLiteral("class"));
+    // A new axis brings values that suit it; the user's own values stay until then.
+    connect(m_sweepX, &QComboBox::currentTextChanged, this,
+            [this](const QString& axis) { m_sweepXValues->setText(defaultValues(axis)); });
+    connect(m_sweepY, &QComboBox::currentTextChanged, this,
+            [this](const QString& axis) { m_sweepYValues->setText(defaultValues(axis)); });
+    setRun({});
     m_sweepButton = new QPushButton(tr("Run sweep"));
     m_sweepButton->setObjectName(QStringLiteral("sweepRunButton"));
     m_sweepStop = new QPushButton(tr("Stop"));
@@ -138,6 +140,43 @@ bool SweepBox::start(const SteerRun& run, ll::SampleRequest base, int defaultCla
          .replaceable = false,
          .needsSampler = false});
     return true;
+}
+
+QString SweepBox::defaultValues(const QString& axis) {
+    if (axis == QLatin1String("guidance") || axis == QLatin1String("classifier-scale"))
+        return QStringLiteral("0, 1, 2, 4");
+    if (axis == QLatin1String("steps")) return QStringLiteral("10, 25, 50");
+    if (axis == QLatin1String("truncation")) return QStringLiteral("0.5, 1, 2");
+    if (axis == QLatin1String("temperature")) return QStringLiteral("0.5, 1, 1.5");
+    if (axis == QLatin1String("seed")) return QStringLiteral("1, 2, 3");
+    return QStringLiteral("0, 1, 2");  // class; checkpoint steps are the run's own
+}
+
+void SweepBox::setRun(const SteerRun& run) {
+    // Only the axes the model takes (the catalogue's facts): guidance and steps for diffusion,
+    // the knob of GANs and VAEs, classes for conditional models; seeds and checkpoints always.
+    if (run.dir == m_axesRun && !run.dir.isEmpty()) return;  // the same run: keep the user's axes
+    m_axesRun = run.dir;
+    const ll::ModelInfo& info = run.info();
+    QStringList axes;
+    if (info.guidance) axes << QStringLiteral("guidance");
+    if (info.classifierGuidance) axes << QStringLiteral("classifier-scale");
+    if (info.guidance) axes << QStringLiteral("steps");
+    if (info.knob == ll::SampleKnob::Truncation) axes << QStringLiteral("truncation");
+    if (info.knob == ll::SampleKnob::Temperature) axes << QStringLiteral("temperature");
+    if (run.conditional) axes << QStringLiteral("class");
+    axes << QStringLiteral("seed") << QStringLiteral("checkpoint");
+    for (auto* box : {m_sweepX, m_sweepY}) {
+        QSignalBlocker block(box);
+        box->clear();
+        box->addItems(axes);
+    }
+    m_sweepX->setCurrentIndex(0);
+    m_sweepY->setCurrentText(run.conditional ? QStringLiteral("class") : QStringLiteral("seed"));
+    if (m_sweepY->currentIndex() == m_sweepX->currentIndex())
+        m_sweepY->setCurrentIndex((m_sweepX->currentIndex() + 1) % int(axes.size()));
+    m_sweepXValues->setText(defaultValues(m_sweepX->currentText()));
+    m_sweepYValues->setText(defaultValues(m_sweepY->currentText()));
 }
 
 void SweepBox::addCell(int r, int c, const ll::SampleGrid& tile, const QString& caption) {

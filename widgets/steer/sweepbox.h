@@ -31,6 +31,8 @@ public:
     /// Whether the grid on screen is the sweep's (the panel says when a draw replaces it).
     bool isShown() const { return m_shown; }
     void setShown(bool shown) { m_shown = shown; }
+    /// Offers the axes the run's model takes, with values that suit each.
+    void setRun(const SteerRun& run);
     /// What made cell `index` of the sweep on screen; empty past its cells.
     QString describeCell(int index) const;
 
@@ -42,6 +44,9 @@ Q_SIGNALS:
     void failed(const QString& message);
 
 private:
+    static QString defaultValues(const QString& axis);
+
+    QString m_axesRun;  // the run whose axes the boxes offer
     void addCell(int row, int col, const ll::SampleGrid& tile, const QString& caption);
     void done(const QString& error, const QString& out, const QString& caption);
 

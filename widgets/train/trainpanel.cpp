@@ -171,19 +171,23 @@ QString TrainPanel::modelName() const {
 }
 
 void TrainPanel::fillModels() {
-    // Keep the user's model when it also takes the new data; else the first conditional VAE.
+    // Keep the user's model when it also takes the new data; else the catalogue's first
+    // conditional generator (the cvae: quick to train, one row per class).
     const QString previous = m_model->currentData().toString();
     QSignalBlocker block(m_model);
     m_model->clear();
+    int firstConditional = -1;
     for (const auto& m : ll::modelCatalog()) {
         if (m_tabular ? !m.tabular : !m.images) continue;
         const QString name = QString::fromStdString(m.name);
+        if (firstConditional < 0 && m.conditional && m.generates)
+            firstConditional = m_model->count();
         m_model->addItem(name, name);
         m_model->setItemData(m_model->count() - 1, QString::fromStdString(m.description),
                              Qt::ToolTipRole);
     }
     int index = m_model->findData(previous);
-    if (index < 0) index = m_model->findData(QStringLiteral("cvae"));
+    if (index < 0) index = firstConditional;
     m_model->setCurrentIndex(std::max(0, index));
     chooseModel(m_model->currentIndex());
 }
