@@ -27,12 +27,6 @@ int failure(const std::string& message) {
     return 1;
 }
 
-std::string firstLine(const std::exception& e) {
-    std::string what = e.what();
-    if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    return what;
-}
-
 void catchInterrupts() {
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
@@ -45,14 +39,22 @@ bool interrupted() {
 void runStoppable(const std::function<void(std::stop_token)>& work,
                   const std::function<bool()>& alsoStop) {
     std::atomic<bool> done{false};
-    std::jthread worker([&](std::stop_token stop) {
-        work(stop);
-        done = true;
-    });
-    while (!done) {
-        if (g_interrupted || (alsoStop && alsoStop())) worker.request_stop();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::exception_ptr error;  // what the work threw, rethrown here once it has ended
+    {
+        std::jthread worker([&](std::stop_token stop) {
+            try {
+                work(stop);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            done = true;
+        });
+        while (!done) {
+            if (g_interrupted || (alsoStop && alsoStop())) worker.request_stop();
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
     }
+    if (error) std::rethrow_exception(error);
 }
 
 ProgressBar::ProgressBar() : m_tty(isatty(STDERR_FILENO) != 0) {}

@@ -8,6 +8,7 @@
 #include <stop_token>
 #include <string>
 
+#include "common/error.h"
 #include "train/events.h"
 
 namespace ll::cli {
@@ -15,9 +16,7 @@ namespace ll::cli {
 /// Prints "latentlab-cli: MESSAGE" on stderr; returns the exit code of a failure (1).
 int failure(const std::string& message);
 
-/// The first line of an exception's message: model failures (a guidance setting a family
-/// cannot do) arrive as exceptions, and a failure is one line.
-std::string firstLine(const std::exception& e);
+using ll::firstLine;  // a failure is one line (common/error.h)
 
 /// From now on SIGINT and SIGTERM set interrupted() instead of killing the process, so that
 /// long work can stop cleanly (a trainer saves a checkpoint first).
@@ -25,7 +24,7 @@ void catchInterrupts();
 bool interrupted();
 
 /// Runs `work` on a worker thread until it returns; Ctrl-C, or `alsoStop` returning true,
-/// requests it to stop.
+/// requests it to stop. What the work throws is caught on the worker and thrown again here.
 void runStoppable(const std::function<void(std::stop_token)>& work,
                   const std::function<bool()>& alsoStop = {});
 

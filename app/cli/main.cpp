@@ -37,6 +37,6 @@ int main(int argc, char** argv) {
             if (command.app->parsed()) return command.run();
         return 0;
     } catch (const std::exception& e) {
-        return failure(e.what());
+        return failure(firstLine(e));
     }
 }

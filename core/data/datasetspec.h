@@ -38,7 +38,7 @@ struct DatasetSpec {
     /// CSV: the label column by name or 0-based number; empty means the last column.
     std::string labelColumn;
     /// Image folders: tiles are resized to imageSize x imageSize; 0 follows the images (their
-    /// most common size, its long side at most kImageSizeLimit and a multiple of 4, the
+    /// most common size, its long side from 8 to kImageSizeLimit and a multiple of 4, the
     /// models' stride). IDX data keeps its own size whatever this says.
     int imageSize = 0;
     ImageColour colour = ImageColour::FollowData;

@@ -70,7 +70,8 @@ Dims mostCommon(const SizeCounts& sizes) {
     Dims best{};
     std::int64_t count = 0;
     for (const auto& [d, n] : sizes)  // ties go to the larger images
-        if (n > count || (n == count && d.first * d.second > best.first * best.second))
+        if (n > count || (n == count && std::int64_t(d.first) * d.second >
+                                            std::int64_t(best.first) * best.second))
             best = d, count = n;
     return best;
 }
@@ -170,6 +171,12 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
         return image;
     };
     auto unreadable = [](const fs::path& path) {
+        // OpenCV refuses images past about a gigapixel (CV_IO_MAX_IMAGE_PIXELS): say so.
+        const Dims dims = headerDims(path);
+        if (std::int64_t(dims.first) * dims.second > (std::int64_t(1) << 30))
+            return fail(path.string() + ": " + std::to_string(dims.first) + "x" +
+                        std::to_string(dims.second) +
+                        " pixels, larger than LatentLab reads (about a gigapixel)");
         return fail(path.string() + ": unreadable image (corrupt, or not a PNG/JPEG)");
     };
     if (followSize) {
@@ -188,11 +195,15 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
         size = followedSize(mostCommon(sizes));
     }
 
-    // Following the colour reads RGB and turns gray at the end if no image had any.
+    // Following the colour reads RGB and keeps a gray copy of each image until one has
+    // colour: if none has, the gray copies are the data (in bytes, never a float copy).
     const bool readRgb = colour != ImageColour::Gray;
     const int channels = readRgb ? 3 : 1;
     const auto n = static_cast<std::int64_t>(files.size());
     torch::Tensor x = torch::empty({n, size, size, channels}, torch::kUInt8);
+    torch::Tensor gray = colour == ImageColour::FollowData
+                             ? torch::empty({n, size, size, 1}, torch::kUInt8)
+                             : torch::Tensor();
     torch::Tensor y = torch::empty({n}, torch::kInt64);
     SizeCounts sizes;
     bool anyColour = false;
@@ -207,21 +218,22 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
         cv::resize(image, resized, cv::Size(size, size), 0, 0,
                    shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
         if (!resized.isContinuous()) resized = resized.clone();
-        if (colour == ImageColour::FollowData && !anyColour) anyColour = hasColour(resized);
+        if (colour == ImageColour::FollowData && !anyColour) {
+            anyColour = hasColour(resized);
+            if (anyColour) {
+                gray = torch::Tensor();  // colour it is: the gray copies are not needed
+            } else {
+                // OpenCV's luma, as a gray read gives: R = G = B comes back unchanged.
+                cv::Mat g(size, size, CV_8UC1, gray[i].data_ptr());
+                cv::cvtColor(resized, g, cv::COLOR_RGB2GRAY);
+            }
+        }
         std::memcpy(x[i].data_ptr(), resized.data,
                     static_cast<std::size_t>(size) * size * channels);
         y[i] = label;
     }
     const bool rgb = colour == ImageColour::Rgb || anyColour;
-    if (readRgb && !rgb) {
-        // Every image gray: the luma of OpenCV's RGB-to-gray, which gives R = G = B back.
-        const auto weights = torch::tensor({0.299f, 0.587f, 0.114f});
-        x = (x.to(torch::kFloat32) * weights)
-                .sum(-1, true)
-                .round_()
-                .clamp_(0, 255)
-                .to(torch::kUInt8);
-    }
+    if (readRgb && !rgb) x = std::move(gray);  // every image gray
     d.modality = Modality::Image;
     d.source = folder;
     d.name =

@@ -10,7 +10,7 @@ namespace ll {
 
 /// Reads a folder with one sub-folder per class (sorted by name) of PNG and JPEG images,
 /// each resized to size x size, as grayscale or RGB, or as the images are: size 0 takes the
-/// long side of their most common size (at most kImageSizeLimit, a multiple of 4), colour
+/// long side of their most common size (8 to kImageSizeLimit, a multiple of 4), colour
 /// FollowData is RGB when any image has colour and grayscale when all are gray. The dataset's
 /// imageNote says what was done. An unreadable image is reported by name. Without OpenCV in
 /// the build this returns an error saying so.

@@ -114,8 +114,7 @@ Result<void> GenerativeModel::load(const fs::path& path) {
         }
     } catch (const std::exception& e) {
         // Same name and shape but other layer sizes (settings differ), or damaged tensors.
-        std::string what = e.what();
-        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        const std::string what = firstLine(e);
         return fail(file + ": weights do not fit this model's settings (" + what + ")");
     }
     return {};

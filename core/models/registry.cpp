@@ -96,8 +96,7 @@ Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
     } catch (const std::invalid_argument& e) {
         return fail("model '" + name + "': " + e.what());
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        const std::string what = firstLine(e);
         return fail("model '" + name + "' cannot be built: " + what);
     }
 }

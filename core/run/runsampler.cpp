@@ -87,8 +87,7 @@ auto guarded(F&& f) -> decltype(f()) {
     try {
         return f();
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        const std::string what = firstLine(e);
         return fail(what);
     }
 }

@@ -118,8 +118,19 @@ Result<SweepAxisValues> parseSweepAxis(const std::string& text) {
 
 Result<fs::path> runSweep(const SweepRequest& q, const fs::path& out, const SweepCellFn& onCell) {
     if (q.x.axis == q.y.axis) return fail("the sweep's two axes must differ");
+    std::optional<LoadedRun> classifier;
+    SampleRequest base = q.base;
+    if (!base.classifier && !q.classifierRun.empty()) {
+        auto opened = loadRun(q.classifierRun);
+        if (!opened) return tl::unexpected(opened.error());
+        if (!opened->model->classifiesNoisy())
+            return fail(q.classifierRun.string() + " is a " + opened->model->name() +
+                        " run; classifier guidance needs a noisy-classifier run");
+        classifier = std::move(*opened);
+        base.classifier = classifier->model.get();
+    }
     if ((q.x.axis == SweepAxis::ClassifierScale || q.y.axis == SweepAxis::ClassifierScale) &&
-        !q.base.classifier)
+        !base.classifier)
         return fail("the classifier-scale axis needs a noisy classifier (--classifier RUN)");
     if (out.extension() != ".png") return fail(out.string() + ": a sweep is written as a .png");
     // One opened model per checkpoint the sweep visits.
@@ -147,7 +158,7 @@ Result<fs::path> runSweep(const SweepRequest& q, const fs::path& out, const Swee
     nlohmann::json cells = nlohmann::json::array();
     for (int r = 0; r < rows; ++r)
         for (int c = 0; c < cols; ++c) {
-            SampleRequest request = q.base;
+            SampleRequest request = base;
             request.count = 1;
             request.labels = {q.defaultClass};
             std::optional<std::int64_t> step = q.step;
@@ -159,8 +170,7 @@ Result<fs::path> runSweep(const SweepRequest& q, const fs::path& out, const Swee
             try {
                 image = (*opened)->model->sample(request).to(torch::kCPU, torch::kFloat32);
             } catch (const std::exception& e) {
-                std::string what = e.what();
-                if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+                const std::string what = firstLine(e);
                 return fail("sweep cell (" + std::to_string(r) + ", " + std::to_string(c) +
                             "): " + what);
             }

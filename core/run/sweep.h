@@ -44,6 +44,9 @@ struct SweepRequest {
     SweepAxisValues x, y;
     SampleRequest base;  // count and labels are the sweep's
     int defaultClass = 0;
+    /// A noisy-classifier run to guide the draws when base.classifier is not set (the window
+    /// names the run; the CLI opens its classifier itself).
+    std::filesystem::path classifierRun;
 };
 using SweepCellFn = std::function<bool(int row, int col, const SampleGrid& tile)>;
 Result<std::filesystem::path> runSweep(const SweepRequest& request,

@@ -85,8 +85,7 @@ Result<torch::Tensor> interpolateSamples(GenerativeModel& model, const LatentEnd
         }
         return torch::cat(frames);
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        const std::string what = firstLine(e);
         return fail(what);
     }
 }

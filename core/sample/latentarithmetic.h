@@ -15,8 +15,9 @@ Result<std::vector<float>> latentArithmetic(const std::vector<float>& a,
                                             const std::vector<float>& c);
 
 /// z + amount * direction: a latent moved along a direction (a principal direction of the
-/// latent map; its spread gives the unit of a standard deviation). Each entry is computed in
-/// double and rounded once. An error when the widths differ.
+/// latent map; its spread gives the unit of a standard deviation). Each step amount x
+/// direction[i] is taken in double, rounded to float and added. An error when the widths
+/// differ.
 Result<std::vector<float>> moveAlong(std::vector<float> z, const std::vector<float>& direction,
                                      double amount);
 

@@ -84,8 +84,7 @@ Result<LatentMap> buildLatentMap(GenerativeModel& model, const Dataset* data, st
         map.index = std::move(index);
         return map;
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        const std::string what = firstLine(e);
         return fail(what);
     }
 }

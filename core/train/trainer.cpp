@@ -447,8 +447,7 @@ TrainFinished Trainer::run(std::stop_token stop) {
             result = m_impl->loop(stop);
         }
     } catch (const std::exception& e) {
-        std::string what = e.what();
-        if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+        const std::string what = firstLine(e);
         result = TrainFinished{.outcome = TrainFinished::Outcome::Failed,
                                .step = m_impl->step,
                                .message = "training failed: " + what,

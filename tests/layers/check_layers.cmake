@@ -1,5 +1,6 @@
-# Fails when a source file of core includes a header of a higher layer, a folder of core is
-# in no layer, or core includes a Qt header. Run by ctest:
+# Fails when a source file of core includes a header of a higher layer (or of a folder that is
+# no layer, or by a relative "../" path), a folder or source file of core is in no layer, or
+# core includes a Qt header. Run by ctest:
 #   cmake -DROOT=<core folder> -DLAYERS="common;image;..." -P check_layers.cmake
 # LAYERS comes from core/CMakeLists.txt (LATENTLAB_CORE_LAYERS), lowest first: a file may
 # include headers of its own layer and of the layers before it, never of those after it.
@@ -17,6 +18,12 @@ foreach(folder IN LISTS folders)
   endif()
 endforeach()
 
+# Sources belong in a layer's folder, not beside them.
+file(GLOB loose RELATIVE ${ROOT} ${ROOT}/*.h ${ROOT}/*.cpp)
+foreach(source IN LISTS loose)
+  list(APPEND problems "${source} lies in no layer: move it into one of ${LAYERS}")
+endforeach()
+
 set(checked 0)
 foreach(layer IN LISTS LAYERS)
   list(FIND LAYERS ${layer} rank)
@@ -25,12 +32,16 @@ foreach(layer IN LISTS LAYERS)
     math(EXPR checked "${checked} + 1")
     file(STRINGS ${ROOT}/${source} includes REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"]")
     foreach(line IN LISTS includes)
-      if(line MATCHES "#[ \t]*include[ \t]*<(Q[A-Za-z]*)[/>]")
+      if(line MATCHES "#[ \t]*include[ \t]*\"\\.\\.")
+        list(APPEND problems "${source} includes by a relative path (${line}): name the folder")
+      elseif(line MATCHES "#[ \t]*include[ \t]*<(Q[A-Za-z]*)[/>]")
         list(APPEND problems "${source} includes Qt (<${CMAKE_MATCH_1}...>): core has no Qt")
       elseif(line MATCHES "#[ \t]*include[ \t]*\"([a-z_0-9]+)/([^\"]+)\"")
         set(target ${CMAKE_MATCH_1})
         list(FIND LAYERS ${target} targetRank)
-        if(targetRank GREATER rank)
+        if(targetRank EQUAL -1)
+          list(APPEND problems "${source} includes ${target}/${CMAKE_MATCH_2}: no layer of core")
+        elseif(targetRank GREATER rank)
           list(APPEND problems
                "${source} includes ${target}/${CMAKE_MATCH_2}: ${layer} lies below ${target}")
         endif()

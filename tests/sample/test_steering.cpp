@@ -188,6 +188,53 @@ TEST_F(Steering, ASweepWritesItsGridAndEveryCellsSettings) {
     fs::remove_all(run);
 }
 
+// The window names the guiding classifier by its run; the sweep opens it for the
+// classifier-scale axis, and refuses a run that classifies no noisy images.
+TEST_F(Steering, ASweepOpensTheClassifierRunItIsGiven) {
+    const auto ddpm = tempDir("sweep-ddpm");
+    const auto noisy = tempDir("sweep-noisy");
+    std::stop_source never;
+    auto train = [&](const std::string& model, ll::Settings settings, const fs::path& dir) {
+        ll::Trainer trainer({.dataset = {.source = "fashion-mnist", .limit = 256},
+                             .model = model,
+                             .settings = std::move(settings),
+                             .steps = 4,
+                             .batchSize = 16,
+                             .sampleEvery = 1000,
+                             .runDir = dir},
+                            {});
+        return trainer.run(never.get_token()).outcome;
+    };
+    ASSERT_EQ(train("ddpm", smallDdpm(), ddpm), ll::TrainFinished::Outcome::Completed);
+    ASSERT_EQ(train("noisy-classifier", {{"width", "8"}, {"timesteps", "100"}}, noisy),
+              ll::TrainFinished::Outcome::Completed);
+    const ll::SweepRequest request{.run = ddpm,
+                                   .x = *ll::parseSweepAxis("classifier-scale=0,4"),
+                                   .y = *ll::parseSweepAxis("seed=1"),
+                                   .base = {.seed = 2},
+                                   .classifierRun = noisy};
+    std::vector<ll::SampleGrid> tiles;
+    auto file = ll::runSweep(request, ddpm / "scale.png", [&](int, int, const ll::SampleGrid& t) {
+        tiles.push_back(t);
+        return true;
+    });
+    ASSERT_TRUE(file) << file.error().message;
+    ASSERT_EQ(tiles.size(), 2u);
+    EXPECT_GT(ll::testing::largestDifference(ll::testing::tilePixels(tiles[0], 0),
+                                             ll::testing::tilePixels(tiles[1], 0)),
+              0)
+        << "scale 4 drew what scale 0 drew";
+
+    auto wrong = request;
+    wrong.classifierRun = ddpm;  // a generator, not a noisy classifier
+    auto refused = ll::runSweep(wrong, ddpm / "wrong.png");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("noisy-classifier"), std::string::npos)
+        << refused.error().message;
+    fs::remove_all(ddpm);
+    fs::remove_all(noisy);
+}
+
 TEST_F(Steering, LatentsDecodeToTheSamplesTheyStartFrom) {
     for (const char* name :
          {"vae", "cvae", "chaotic-vae", "cgan", "dcgan", "ddpm", "latent-ddpm"}) {

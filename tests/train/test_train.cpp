@@ -361,8 +361,6 @@ TEST_F(TrainerTest, SampleAndCheckpointIntervalsChangeWhileTraining) {
     fs::remove_all(dir);
 }
 
-// The thread pools are process-wide: while a training run holds the lease, a draw on another
-// thread leaves them as the run set them; without a lease the last caller wins.
 TEST_F(TrainerTest, TheLearningRateTravelsAsANumber) {
     // 5e-7 has no six-decimal spelling ("0.000000"): the rate must reach the optimiser, the
     // progress events, config.json and the checkpoint as the number it is.
@@ -386,6 +384,8 @@ TEST_F(TrainerTest, TheLearningRateTravelsAsANumber) {
     fs::remove_all(dir);
 }
 
+// The thread pools are process-wide: while a training run holds the lease, a draw on another
+// thread leaves them as the run set them; without a lease the last caller wins.
 TEST(ThreadSettings, ALeaseKeepsOtherThreadsOffThePools) {
     if (std::thread::hardware_concurrency() < 2)
         GTEST_SKIP() << "one core: both workloads get one thread";

@@ -75,7 +75,8 @@ Q_SIGNALS:
     void progress(const QString& stage, double fraction);
     /// The job threw; `message` says what. finished() follows.
     void failed(const QString& message);
-    /// The job has ended (returned, failed or stopped); isRunning() is false from here.
+    /// The job has ended (returned, failed or stopped); isRunning() is false unless its
+    /// continuation or failure callback has already started the next job.
     void finished();
 
 private:

@@ -12,7 +12,8 @@ ScientificSpinBox::ScientificSpinBox(QWidget* parent) : QDoubleSpinBox(parent) {
 }
 
 QString ScientificSpinBox::textFromValue(double value) const {
-    return QString::number(value, 'g', 6);
+    // Written as valueFromText reads it: in the widget's locale (a German "0,001").
+    return locale().toString(value, 'g', 6);
 }
 
 double ScientificSpinBox::valueFromText(const QString& text) const {

@@ -231,7 +231,7 @@ void SteerControls::showControls() {
     m_classMode->setEnabled(any);
     m_mixBox->setVisible(any && m_classMode->currentData().toInt() == -2);
     const ll::ModelInfo& model = m_run.info();
-    m_diffusionBox->setVisible(model.guidance);
+    m_diffusionBox->setVisible(model.family == ll::ModelFamily::Diffusion);
     m_ganBox->setVisible(model.knob == ll::SampleKnob::Truncation);
     m_vaeBox->setVisible(model.knob == ll::SampleKnob::Temperature);
     const bool classifierGuidance = model.classifierGuidance;
@@ -270,7 +270,7 @@ ll::SampleRequest SteerControls::request(bool preview) const {
     if (mode == -2)
         for (std::size_t k = 0; k < m_mix.size(); ++k)
             if (m_mix[k]->value() > 0) r.mixture.emplace_back(int(k), m_mix[k]->value() / 100.0);
-    if (preview && m_run.info().guidance)
+    if (preview && m_run.info().family == ll::ModelFamily::Diffusion)
         r.steps = r.steps > 0 ? std::min(r.steps, kPreviewSteps) : kPreviewSteps;
     return r;
 }

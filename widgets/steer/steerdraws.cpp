@@ -18,6 +18,10 @@ bool SteerDraws::isBusy() const {
     return m_samplers->isBusy(this);
 }
 
+void SteerDraws::setRun(const QString& run) {
+    if (m_samplers) m_samplers->hold(this, run);
+}
+
 void SteerDraws::draw(SteerDraw draw) {
     std::shared_ptr<ll::LiveGuidance> live;
     if (draw.live) {  // guidance sliders may steer it midway

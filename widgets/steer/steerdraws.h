@@ -48,6 +48,9 @@ class SteerDraws : public QObject {
 public:
     explicit SteerDraws(RunSamplerQueue* samplers, QObject* parent = nullptr);
 
+    /// The run the draws are of: the queue keeps its model open while some client holds it
+    /// (empty: let go, so that a run Steer has left closes).
+    void setRun(const QString& run);
     void draw(SteerDraw draw);
     /// The running full diffusion draw takes `wish`'s guidance from its current step on, when
     /// nothing else differs (a waiting draw is then dropped); false when it cannot.

@@ -106,6 +106,7 @@ void SteerPanel::setRun(const QString& runDir) {
     m_controls->setRun(m_run);
     m_tiles->setRun(m_run);
     m_sweep->setRun(m_run);
+    m_drawer->setRun(m_run.dir);
     if (!m_run.dir.isEmpty()) redraw();
 }
 
@@ -190,7 +191,7 @@ void SteerPanel::runSweep() {
     base.labels.clear();
     base.mixture.clear();
     base.pinned.clear();  // locks are the grid's: every cell has its own latent
-    m_sweep->start(m_run, std::move(base), m_controls->classMode());
+    m_sweep->start(m_run, std::move(base), m_controls->classMode(), m_controls->classifierRun());
 }
 
 void SteerPanel::describeTile(int index) {

@@ -68,7 +68,8 @@ bool SweepBox::isBusy() const {
     return m_samplers->isBusy(this);
 }
 
-bool SweepBox::start(const SteerRun& run, ll::SampleRequest base, int defaultClass) {
+bool SweepBox::start(const SteerRun& run, ll::SampleRequest base, int defaultClass,
+                     const QString& classifierRun) {
     if (run.dir.isEmpty() || isBusy()) return false;
     auto axis = [](QComboBox* name, QLineEdit* values) {
         QString text = values->text();
@@ -92,7 +93,8 @@ bool SweepBox::start(const SteerRun& run, ll::SampleRequest base, int defaultCla
                              .x = *x,
                              .y = *y,
                              .base = std::move(base),
-                             .defaultClass = std::max(0, defaultClass)};
+                             .defaultClass = std::max(0, defaultClass),
+                             .classifierRun = classifierRun.toStdString()};
     request.base.labels.clear();
     request.base.mixture.clear();
     request.base.pinned.clear();  // locks are the grid's: every cell has its own latent
@@ -153,15 +155,16 @@ QString SweepBox::defaultValues(const QString& axis) {
 }
 
 void SweepBox::setRun(const SteerRun& run) {
-    // Only the axes the model takes (the catalogue's facts): guidance and steps for diffusion,
+    // Only the axes the model takes (the catalogue's facts): guidance, steps for diffusion,
     // the knob of GANs and VAEs, classes for conditional models; seeds and checkpoints always.
+    if (m_samplers) m_samplers->hold(this, run.dir);  // a run Steer has left lets its model go
     if (run.dir == m_axesRun && !run.dir.isEmpty()) return;  // the same run: keep the user's axes
     m_axesRun = run.dir;
     const ll::ModelInfo& info = run.info();
     QStringList axes;
     if (info.guidance) axes << QStringLiteral("guidance");
     if (info.classifierGuidance) axes << QStringLiteral("classifier-scale");
-    if (info.guidance) axes << QStringLiteral("steps");
+    if (info.family == ll::ModelFamily::Diffusion) axes << QStringLiteral("steps");
     if (info.knob == ll::SampleKnob::Truncation) axes << QStringLiteral("truncation");
     if (info.knob == ll::SampleKnob::Temperature) axes << QStringLiteral("temperature");
     if (run.conditional) axes << QStringLiteral("class");

@@ -25,8 +25,10 @@ public:
     explicit SweepBox(RunSamplerQueue* samplers, QWidget* parent = nullptr);
 
     /// Starts the sweep the axes ask for over `base` (its classes and locks left out; the
-    /// class axis's default `defaultClass`); false, with failed(), when an axis is wrong.
-    bool start(const SteerRun& run, ll::SampleRequest base, int defaultClass);
+    /// class axis's default `defaultClass`; guided by the noisy-classifier run `classifierRun`
+    /// when not empty); false, with failed(), when an axis is wrong.
+    bool start(const SteerRun& run, ll::SampleRequest base, int defaultClass,
+               const QString& classifierRun);
     bool isBusy() const;
     /// Whether the grid on screen is the sweep's (the panel says when a draw replaces it).
     bool isShown() const { return m_shown; }

@@ -28,10 +28,12 @@ class TabularView;
 class TrainPanel;
 class TrainingJob;
 
-/// Layout and wiring only (design.md, "The window"): the mode bar across the top, the runs
-/// browser on the left, the centre stage (which knows what each mode shows), the mode's panel
-/// on the right, the loss chart at the bottom, and the signals between them. The panels own
-/// their behaviour; training runs in a TrainingJob.
+/// The window's layout and wiring (design.md, "The window"): the mode bar across the top, the
+/// runs browser on the left, the centre stage (which knows what each mode shows), the mode's
+/// panel on the right, the loss chart at the bottom, and the signals between them. The panels
+/// own their behaviour and training runs in a TrainingJob; what stays here is what belongs to
+/// the window as a whole: starting and continuing a training run, what selecting a run in the
+/// browser shows, and the layout and settings it keeps between sessions.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:

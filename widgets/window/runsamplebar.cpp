@@ -53,7 +53,7 @@ RunSampleBar::RunSampleBar(RunSamplerQueue* samplers, QWidget* parent)
     layout->addWidget(m_seed);
     layout->addWidget(m_reseed);
     layout->addWidget(closeButton);
-    connect(m_seed, &QSpinBox::valueChanged, this, &RunSampleBar::request);
+    connect(m_seed, &QSpinBox::valueChanged, this, [this] { request(); });
     connect(m_reseed, &QPushButton::clicked, this,
             [this] { m_seed->setValue(m_seed->value() + 1); });
     connect(closeButton, &QPushButton::clicked, this, &RunSampleBar::close);
@@ -74,7 +74,7 @@ void RunSampleBar::open(const QString& runDir) {
     m_runDir = runDir;
     m_label->setText(tr("Opening %1...").arg(QFileInfo(runDir).fileName()));
     show();
-    request();
+    request(/*reopen=*/true);
 }
 
 void RunSampleBar::close() {
@@ -84,7 +84,7 @@ void RunSampleBar::close() {
     hide();
 }
 
-void RunSampleBar::request() {
+void RunSampleBar::request(bool reopen) {
     if (m_runDir.isEmpty()) return;
     const QString runDir = m_runDir;
     const std::uint64_t seed = this->seed();
@@ -118,7 +118,10 @@ void RunSampleBar::request() {
              return [done, out = std::move(out)] { done(out); };
          },
          .failed = [runDir,
-                    done](const QString& why) { done(Outcome{.runDir = runDir, .error = why}); }});
+                    done](const QString& why) { done(Outcome{.runDir = runDir, .error = why}); },
+         // Opening the bar draws from the run's newest checkpoint, even when a panel holds an
+         // older one of the same run; new seeds reuse it.
+         .reopen = reopen});
 }
 
 void RunSampleBar::finish(const Outcome& out) {

@@ -41,7 +41,8 @@ Q_SIGNALS:
 
 private:
     struct Outcome;
-    void request();
+    /// Draws the open run at the seed; `reopen` first opens it at its newest checkpoint.
+    void request(bool reopen = false);
     void finish(const Outcome& outcome);
 
     RunSamplerQueue* m_samplers;
