@@ -31,13 +31,13 @@ QSlider* slider(const char* name, int max, int value) {
     return s;
 }
 
-// A slider with its value shown beside it.
-QWidget* withValue(QSlider* s, QLabel* value) {
+// A control (a slider, the interval's two-handle slider) with its value shown beside it.
+QWidget* withValue(QWidget* control, QLabel* value, int valueWidth = 44) {
     auto* row = new QWidget;
     auto* layout = new QHBoxLayout(row);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(s, 1);
-    value->setMinimumWidth(44);
+    layout->addWidget(control, 1);
+    value->setMinimumWidth(valueWidth);
     layout->addWidget(value);
     return row;
 }
@@ -89,15 +89,9 @@ SteerControls::SteerControls(std::filesystem::path workspace, QWidget* parent)
     m_samplerKind = new QComboBox;
     m_samplerKind->addItem(QStringLiteral("DDIM"), int(ll::Sampler::Ddim));
     m_samplerKind->addItem(QStringLiteral("DDPM"), int(ll::Sampler::Ddpm));
-    auto* intervalRow = new QWidget;
-    auto* intervalLayout = new QHBoxLayout(intervalRow);
-    intervalLayout->setContentsMargins(0, 0, 0, 0);
-    intervalLayout->addWidget(m_interval, 1);
-    m_intervalValue->setMinimumWidth(70);
-    intervalLayout->addWidget(m_intervalValue);
     auto* diffusionForm = new QFormLayout(m_diffusionBox);
     diffusionForm->addRow(tr("Guidance"), withValue(m_guidance, m_guidanceValue));
-    diffusionForm->addRow(tr("Interval"), intervalRow);
+    diffusionForm->addRow(tr("Interval"), withValue(m_interval, m_intervalValue, 70));
     diffusionForm->addRow(tr("Classifier"), m_classifier);
     diffusionForm->addRow(tr("Scale"), withValue(m_classifierScale, m_classifierScaleValue));
     diffusionForm->addRow(tr("Steps"), m_steps);
