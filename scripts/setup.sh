@@ -12,12 +12,14 @@ packages=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
   nlohmann-json3-dev libcli11-dev libexpected-dev zlib1g-dev libbenchmark-dev
   # GUI
-  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libqt6svg6
+  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev libqt6svg6 qt6-svg-dev
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
   # headless display for GUI and Vulkan tests, screenshots
   xvfb xauth imagemagick libxkbcommon-x11-0 libxcb-cursor0 fonts-dejavu-core
   # data
   dataset-fashion-mnist python3-sklearn
+  # reading exports back in tests: PDF pages as pictures
+  poppler-utils
   # references and benchmarks (Debian's python3 only)
   python3-torch python3-numpy python3-scipy
 )

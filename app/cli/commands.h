@@ -33,5 +33,12 @@ Command addClassify(CLI::App& app);
 // features.cpp
 Command addMetrics(CLI::App& app);
 Command addFeatures(CLI::App& app);
+// export.cpp
+Command addExport(CLI::App& app);
+// weights.cpp
+Command addExportWeights(CLI::App& app);
+Command addImportWeights(CLI::App& app);
+// report.cpp (builds with the GUI: its charts are the window's)
+Command addReport(CLI::App& app);
 
 }  // namespace ll::cli

@@ -28,6 +28,7 @@ struct EvaluateArgs {
     std::string workspace;
     bool allCheckpoints = false;
     std::vector<double> sweep;
+    std::string samples;
     std::int64_t tstrSteps = 600;
     MetricArgs metric;
     SteerArgs steer;
@@ -70,6 +71,16 @@ void printSweep(const std::string& run, const std::vector<double>& guidances) {
     }
 }
 
+// The record an evaluation wrote, as a table; 0, or the failure's exit code.
+int printRecord(const Result<std::filesystem::path>& file) {
+    if (!file) return failure("evaluate: " + file.error().message);
+    auto record = readEvaluation(*file);
+    if (!record) return failure(record.error().message);
+    printEvaluation(*record);
+    std::fprintf(stderr, "wrote %s\n", file->string().c_str());
+    return 0;
+}
+
 int runEvaluate(const EvaluateArgs& a) {
     auto metrics = parseEvalMetrics(a.metrics);
     if (!metrics) return failure("evaluate: " + metrics.error().message);
@@ -79,6 +90,8 @@ int runEvaluate(const EvaluateArgs& a) {
         return failure("evaluate: give --extractor or --pixels, not both");
     if (a.allCheckpoints && a.steer.step())
         return failure("evaluate: give --checkpoint STEP or --all-checkpoints, not both");
+    if (!a.samples.empty() && (a.allCheckpoints || !a.sweep.empty()))
+        return failure("evaluate: --samples scores one folder, not checkpoints or a sweep");
     const auto& m = a.metric.settings;
     EvalOptions options{.metrics = *metrics,
                         .count = a.count,
@@ -101,6 +114,13 @@ int runEvaluate(const EvaluateArgs& a) {
         for (auto s : listCheckpoints(a.run)) steps.push_back(s);
         if (steps.empty()) return failure("evaluate: " + a.run + " has no checkpoints");
     }
+    if (!a.samples.empty()) {
+        StageProgress progress;
+        auto file =
+            evaluateSampleFolder(a.run, a.steer.step(), a.samples, options, std::ref(progress));
+        progress.endLine();
+        return printRecord(file);
+    }
     const std::vector<double> guidances = a.sweep.empty() ? std::vector{a.steer.guidance} : a.sweep;
     for (const auto& step : steps)
         for (double g : guidances) {
@@ -114,11 +134,7 @@ int runEvaluate(const EvaluateArgs& a) {
                 return failure("evaluate: " + firstLine(e));
             }
             progress.endLine();
-            if (!file) return failure("evaluate: " + file.error().message);
-            auto record = readEvaluation(*file);
-            if (!record) return failure(record.error().message);
-            printEvaluation(*record);
-            std::fprintf(stderr, "wrote %s\n", file->string().c_str());
+            if (int failed = printRecord(file)) return failed;
         }
     if (guidances.size() > 1) printSweep(a.run, guidances);
     return 0;
@@ -174,6 +190,9 @@ Command addEvaluate(CLI::App& app) {
     cmd->add_option("--guidance-sweep", a->sweep,
                     "Evaluate at each of these guidance weights (comma list)")
         ->delimiter(',');
+    cmd->add_option("--samples", a->samples,
+                    "Score these samples instead of drawing: a folder as sample and export "
+                    "write it (PNGs with manifest.csv) or a CSV of rows");
     a->metric.add(cmd);
     cmd->add_option("--tstr-steps", a->tstrSteps,
                     "Training steps of the train-on-synthetic classifiers")

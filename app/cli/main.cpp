@@ -21,11 +21,16 @@ int main(int argc, char** argv) {
         return std::string("latentlab-cli: ") + e.what() + " (see --help)\n";
     });
     // In the order of --help.
-    const std::vector<Command> commands{addTrain(app),   addSample(app),         addEvaluate(app),
-                                        addSweep(app),   addInterpolate(app),    addLatents(app),
-                                        addDecode(app),  addTrainExtractor(app), addClassify(app),
-                                        addMetrics(app), addFeatures(app),       addData(app),
-                                        addModels(app)};
+    std::vector<Command> commands{addTrain(app),         addSample(app),         addEvaluate(app),
+                                  addSweep(app),         addInterpolate(app),    addLatents(app),
+                                  addDecode(app),        addTrainExtractor(app), addClassify(app),
+                                  addMetrics(app),       addFeatures(app),       addExport(app),
+                                  addExportWeights(app), addImportWeights(app)};
+#ifdef LATENTLAB_WITH_REPORT
+    commands.push_back(addReport(app));
+#endif
+    commands.push_back(addData(app));
+    commands.push_back(addModels(app));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

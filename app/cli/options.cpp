@@ -69,6 +69,23 @@ void SteerArgs::add(CLI::App* cmd) {
     cmd->add_option("--mix", mix, "Condition every sample on a class mixture, e.g. 3:0.5,5:0.5");
 }
 
+Result<std::vector<std::pair<int, double>>> parseClassWeights(const std::string& text,
+                                                              const std::string& option) {
+    std::vector<std::pair<int, double>> out;
+    std::istringstream in(text);
+    for (std::string part; std::getline(in, part, ',');) {
+        int k = 0;
+        double w = 0;
+        char colon = 0;
+        std::istringstream item(part);
+        if (!(item >> k >> colon >> w) || colon != ':' || !(item >> std::ws).eof() || !(w >= 0))
+            return fail(option + " expects CLASS:WEIGHT pairs such as 3:0.5,5:0.5, got '" + part +
+                        "'");
+        out.emplace_back(k, w);
+    }
+    return out;
+}
+
 Result<SampleRequest> SteerArgs::request() const {
     SampleRequest r{.seed = seed,
                     .temperature = temperature,
@@ -88,17 +105,9 @@ Result<SampleRequest> SteerArgs::request() const {
         r.guidanceTo = hi;
     }
     if (!mix.empty()) {
-        std::istringstream in(mix);
-        for (std::string part; std::getline(in, part, ',');) {
-            int k = 0;
-            double w = 0;
-            char colon = 0;
-            std::istringstream item(part);
-            if (!(item >> k >> colon >> w) || colon != ':' || !(item >> std::ws).eof() || !(w >= 0))
-                return fail("--mix expects CLASS:WEIGHT pairs such as 3:0.5,5:0.5, got '" + part +
-                            "'");
-            r.mixture.emplace_back(k, w);
-        }
+        auto weights = parseClassWeights(mix, "--mix");
+        if (!weights) return tl::unexpected(weights.error());
+        r.mixture = *weights;
     }
     if (classifierScale != 0 && classifier.empty())
         return fail("--classifier-scale needs --classifier NOISY_CLASSIFIER_RUN");

@@ -69,6 +69,10 @@ struct SteerArgs {
     std::optional<std::int64_t> step() const;
 };
 
+/// "3:0.5,5:0.5" as (class, weight) pairs (--mix, --proportions); the error names `option`.
+Result<std::vector<std::pair<int, double>>> parseClassWeights(const std::string& text,
+                                                              const std::string& option);
+
 /// The neighbours, KID subsets and data-copying cells of the feature-space metrics: evaluate
 /// and metrics take the same options.
 struct MetricArgs {

@@ -248,6 +248,11 @@ Result<void> loadRealData(Evaluation& e) {
 }
 
 Result<void> drawGenerated(Evaluation& e) {
+    if (e.givenSamples.defined()) {
+        e.generated = e.givenSamples;
+        e.labels = e.givenLabels;
+        return {};
+    }
     auto drawn =
         drawSamples(e.generator, e.options.request, e.options.count, Stage{e.progress, "sampling"});
     if (!drawn) return tl::unexpected(drawn.error());
@@ -402,7 +407,7 @@ void countClasses(Evaluation& e) {
 
 Result<void> makeEvalFolder(Evaluation& e) {
     e.stem = fileStem(e.step, e.options.request.guidance);
-    e.dir = runfiles::evalDir(e.runDir);
+    e.dir = e.options.recordDir.empty() ? runfiles::evalDir(e.runDir) : e.options.recordDir;
     std::error_code ec;
     fs::create_directories(e.dir, ec);
     if (ec) return fail(e.dir.string() + ": cannot create (" + ec.message() + ")");

@@ -32,6 +32,8 @@ struct Evaluation {
     const EvalOptions& options;
     std::vector<std::string> metrics;  // options.metrics, or the defaults
     const EvalProgressFn& progress;
+    /// Samples drawn elsewhere (evaluateSamples), used instead of drawing; undefined: draw.
+    torch::Tensor givenSamples, givenLabels;
 
     // readRun
     RunData data;
@@ -81,7 +83,7 @@ Result<void> openClassifier(Evaluation& e);
 /// The training set and the seeded real subsets: the reference (held-out images, or half the
 /// training data without them) and the floor set (as many training images).
 Result<void> loadRealData(Evaluation& e);
-/// options.count samples, as every score draws them (progress "sampling").
+/// options.count samples, as every score draws them (progress "sampling"), or the given ones.
 Result<void> drawGenerated(Evaluation& e);
 
 /// Features of the generated, reference and floor images (progress "features").

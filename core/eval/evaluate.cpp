@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "eval/evalsamples.h"
 #include "eval/evalstages.h"
+#include "eval/samplefolder.h"
 #include "run/runloader.h"
 
 namespace ll {
@@ -113,18 +115,13 @@ Result<fs::path> evaluateRun(const fs::path& runDir, std::optional<std::int64_t>
     return evaluateModel(*run->model, runDir, run->step, o, progress);
 }
 
+namespace {
+
 // The stages (eval/evalstages.h) in order, each skipped when no metric asked for needs it.
 // Cancellation is checked between them: it stops at the next boundary and writes nothing.
-Result<fs::path> evaluateModel(GenerativeModel& generator, const fs::path& runDir,
-                               std::int64_t step, const EvalOptions& o,
-                               const EvalProgressFn& progress) {
+Result<fs::path> runStages(evalstages::Evaluation& e) {
     using namespace evalstages;
-    Evaluation e{.generator = generator,
-                 .runDir = runDir,
-                 .step = step,
-                 .options = o,
-                 .metrics = o.metrics.empty() ? defaultEvalMetrics() : o.metrics,
-                 .progress = progress};
+    const EvalOptions& o = e.options;
     if (o.count < 2 || o.count > 1000000) return fail("the sample count must lie in 2..1000000");
     if (auto ok = readRun(e); !ok) return tl::unexpected(ok.error());
     if (e.needsClassifier())
@@ -164,6 +161,51 @@ Result<fs::path> evaluateModel(GenerativeModel& generator, const fs::path& runDi
     if (e.wants("tstr"))
         if (auto ok = trainOnSynthetic(e); !ok) return tl::unexpected(ok.error());
     return writeRecord(e);
+}
+
+}  // namespace
+
+Result<fs::path> evaluateModel(GenerativeModel& generator, const fs::path& runDir,
+                               std::int64_t step, const EvalOptions& o,
+                               const EvalProgressFn& progress) {
+    evalstages::Evaluation e{.generator = generator,
+                             .runDir = runDir,
+                             .step = step,
+                             .options = o,
+                             .metrics = o.metrics.empty() ? defaultEvalMetrics() : o.metrics,
+                             .progress = progress};
+    return runStages(e);
+}
+
+Result<fs::path> evaluateSamples(GenerativeModel& generator, const fs::path& runDir,
+                                 std::int64_t step, const torch::Tensor& samples,
+                                 const torch::Tensor& labels, const EvalOptions& options,
+                                 const EvalProgressFn& progress) {
+    if (!samples.defined() || samples.size(0) != labels.size(0))
+        return fail("evaluation: the samples and their classes differ in number");
+    if (samples.size(0) < 2) return fail("evaluation needs at least 2 samples");
+    EvalOptions o = options;
+    o.count = samples.size(0);
+    evalstages::Evaluation e{.generator = generator,
+                             .runDir = runDir,
+                             .step = step,
+                             .options = o,
+                             .metrics = o.metrics.empty() ? defaultEvalMetrics() : o.metrics,
+                             .progress = progress,
+                             .givenSamples = samples.to(torch::kFloat32),
+                             .givenLabels = labels.to(torch::kInt64)};
+    return runStages(e);
+}
+
+Result<fs::path> evaluateSampleFolder(const fs::path& runDir, std::optional<std::int64_t> step,
+                                      const fs::path& folder, const EvalOptions& o,
+                                      const EvalProgressFn& progress) {
+    auto run = loadRun(runDir, step);
+    if (!run) return tl::unexpected(run.error());
+    auto read = readSampleFolder(folder, run->model->shape(), run->data);
+    if (!read) return tl::unexpected(read.error());
+    return evaluateSamples(*run->model, runDir, run->step, read->samples, read->labels, o,
+                           progress);
 }
 
 // ---- Reading ----

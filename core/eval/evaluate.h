@@ -48,6 +48,9 @@ struct EvalOptions {
     int cells = 10;  // data-copying k-means cells
     std::int64_t tstrSteps = 600;
     int neighbourRows = 48;  // generated samples kept in the nearest-neighbour view
+    /// Where the record and its PNGs go; empty: the run's eval folder. An exported dataset's
+    /// card evaluates into a folder of its own, so that Inspect does not list it.
+    std::filesystem::path recordDir;
 };
 
 /// Stage name and fraction of it done; returning false cancels.
@@ -66,6 +69,16 @@ Result<std::filesystem::path> evaluateModel(GenerativeModel& generator,
                                             const std::filesystem::path& run, std::int64_t step,
                                             const EvalOptions& options,
                                             const EvalProgressFn& progress = {});
+
+/// Evaluates samples drawn elsewhere: a folder as `sample` and `export` write them (PNG files
+/// listed with their classes in manifest.csv, tables as CSV rows), scored against the run's
+/// real data at `step` (its latest checkpoint when empty) exactly as evaluateModel scores the
+/// samples it draws. options.count is ignored: every sample of the folder counts.
+Result<std::filesystem::path> evaluateSampleFolder(const std::filesystem::path& run,
+                                                   std::optional<std::int64_t> step,
+                                                   const std::filesystem::path& samples,
+                                                   const EvalOptions& options,
+                                                   const EvalProgressFn& progress = {});
 
 // ---- Reading records back (the GUI and the CLI table) ----
 

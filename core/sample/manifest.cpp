@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "common/atomicfile.h"
+#include "common/csvtext.h"
 #include "common/format.h"
 
 namespace ll {
@@ -20,13 +21,6 @@ std::string settingsColumns(const SampleRequest& r) {
         out += (i ? " " : "") + std::to_string(r.mixture[i].first) + ":" +
                formatNumber(r.mixture[i].second);
     return out;
-}
-
-std::string csvCell(const std::string& text) {
-    if (text.find_first_of(",\"") == std::string::npos) return text;
-    std::string quoted = "\"";
-    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
 }
 
 }  // namespace

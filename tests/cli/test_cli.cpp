@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "clirun.h"
 #include "common/atomicfile.h"
 #include "common/npy.h"
 
@@ -22,32 +23,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Outcome {
-    int exitCode = -1;
-    std::string output;  // stdout and stderr together
-};
-
-Outcome cli(const std::string& args) {
-    const std::string command = std::string(LATENTLAB_CLI) + " " + args + " 2>&1";
-    Outcome out;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (!pipe) return out;
-    std::array<char, 4096> buffer;
-    while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-        out.output.append(buffer.data(), n);
-    const int status = pclose(pipe);
-    out.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return out;
-}
+using ll::testing::cli;
+using ll::testing::Outcome;
+using ll::testing::shell;
 
 fs::path scratch() {
-    static const fs::path dir = [] {
-        fs::path d =
-            fs::temp_directory_path() / ("latentlab-test-cli-" + std::to_string(::getpid()));
-        fs::remove_all(d);
-        fs::create_directories(d);
-        return d;
-    }();
+    static const fs::path dir = ll::testing::scratchFolder("cli");
     return dir;
 }
 

@@ -66,6 +66,13 @@ void MetricsOverSteps::setRecords(const QString& runDir,
     redraw();
 }
 
+bool MetricsOverSteps::showMetric(const QString& metric) {
+    const int i = m_metric->findData(metric);
+    if (i < 0) return false;
+    m_metric->setCurrentIndex(i);  // redraws when it changes
+    return true;
+}
+
 void MetricsOverSteps::showStep(std::int64_t step) {
     const auto png = ll::runfiles::samples(m_runDir.toStdString(), step);
     QImage image(QString::fromStdString(png.string()));

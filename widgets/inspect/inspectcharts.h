@@ -26,6 +26,10 @@ public:
     void showStep(std::int64_t step);
     std::int64_t shownStep() const { return m_shownStep; }
     int pointCount() const { return m_points; }
+    /// Shows `metric` ("fid", "precision", ...); false when no record holds it. For reports.
+    bool showMetric(const QString& metric);
+    /// The chart alone, without the metric chooser and the samples (reports paint it).
+    QChartView* chartView() const { return m_view; }
 
 private:
     void redraw();
@@ -55,6 +59,9 @@ class SweepCharts : public QWidget {
 public:
     explicit SweepCharts(QWidget* parent = nullptr);
     void setRecords(const std::vector<ll::EvalRecord>& records, std::int64_t step);
+    /// Each chart alone (reports paint them).
+    QChartView* byWeightView() const { return m_byWeight; }
+    QChartView* tradeOffView() const { return m_tradeOff; }
 
 private:
     QChartView* m_byWeight;

@@ -6,6 +6,7 @@
 #include <QVBoxLayout>
 
 #include "common/tabularview.h"
+#include "export/exportview.h"
 #include "gridview/gridview.h"
 #include "inspect/inspectview.h"
 #include "latent/latentview.h"
@@ -20,10 +21,11 @@ CentreStage::CentreStage(QVulkanInstance* vulkan, RunSampleBar* sampleBar, QWidg
     m_tabular = new TabularView;
     m_inspectView = new InspectView;
     m_latentView = new LatentView;
+    m_exportView = new ExportView;
     m_stack = new QStackedWidget;
-    for (QWidget* view :
-         {static_cast<QWidget*>(m_grid), static_cast<QWidget*>(m_tabular),
-          static_cast<QWidget*>(m_inspectView), static_cast<QWidget*>(m_latentView)})
+    for (QWidget* view : {static_cast<QWidget*>(m_grid), static_cast<QWidget*>(m_tabular),
+                          static_cast<QWidget*>(m_inspectView), static_cast<QWidget*>(m_latentView),
+                          static_cast<QWidget*>(m_exportView)})
         m_stack->addWidget(view);
     m_caption = new QLabel;
     m_caption->setObjectName(QStringLiteral("gridCaption"));
@@ -109,6 +111,11 @@ void CentreStage::setInspectRun(const QString& runDir) {
     if (m_mode == Mode::Inspect) refresh();
 }
 
+void CentreStage::setExportRun(const QString& runDir) {
+    m_exportRun = runDir;
+    if (m_mode == Mode::Export) refresh();
+}
+
 void CentreStage::refresh() {
     switch (m_mode) {
         case Mode::Data:
@@ -156,7 +163,10 @@ void CentreStage::refresh() {
                                .arg(QFileInfo(m_inspectRun).fileName()));
             return;
         case Mode::Export:
-            showGrid({}, tr("Export: not available in this version yet."));
+            showView(m_exportView, m_exportRun.isEmpty()
+                                       ? tr("Export: select a run in the runs browser.")
+                                       : tr("Export from %1: a dataset, its weights or a report")
+                                             .arg(QFileInfo(m_exportRun).fileName()));
             return;
     }
 }

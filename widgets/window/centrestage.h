@@ -13,6 +13,7 @@ class QVulkanInstance;
 
 namespace ll::widgets {
 
+class ExportView;
 class GridView;
 class InspectView;
 class LatentView;
@@ -27,6 +28,7 @@ class TabularView;
 ///   Steer    the steered run's newest grid
 ///   Latent   the latent map of the Latent panel's run
 ///   Inspect  the evaluation records of the Inspect panel's run
+///   Export   the export's preview (what the filters drop) and, at the end, its card
 /// The setters store a mode's content and show it at once when that mode is on; none of them
 /// changes the mode.
 class CentreStage : public QWidget {
@@ -39,6 +41,7 @@ public:
     TabularView* tabularView() const { return m_tabular; }
     InspectView* inspectView() const { return m_inspectView; }
     LatentView* latentView() const { return m_latentView; }
+    ExportView* exportView() const { return m_exportView; }
     QString caption() const;
     /// True when the centre shows the tabular view, false for the image grid.
     bool showsTable() const;
@@ -67,6 +70,8 @@ public:
     /// Latent and Inspect: the run they show, for the caption.
     void setLatentRun(const QString& runDir);
     void setInspectRun(const QString& runDir);
+    /// Export: the run it exports from, for the caption.
+    void setExportRun(const QString& runDir);
 
 private:
     enum class TrainContent { Nothing, Grid, Table, Message };
@@ -85,6 +90,7 @@ private:
     TabularView* m_tabular;
     InspectView* m_inspectView;
     LatentView* m_latentView;
+    ExportView* m_exportView;
 
     ll::SampleGrid m_realGrid;
     QString m_realCaption;
@@ -100,6 +106,7 @@ private:
 
     QString m_latentRun;
     QString m_inspectRun;
+    QString m_exportRun;
 };
 
 }  // namespace ll::widgets

@@ -14,6 +14,7 @@
 #include "common/runsamplerqueue.h"
 #include "common/wheelguard.h"
 #include "data/datapanel.h"
+#include "export/exportpanel.h"
 #include "gridview/gridview.h"
 #include "inspect/inspectpanel.h"
 #include "inspect/inspectview.h"
@@ -55,12 +56,14 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_steerPanel = new SteerPanel(samplers, m_workspace);
     m_latentPanel = new LatentPanel(samplers, m_centre->latentView());
     m_inspectPanel = new InspectPanel(m_workspace);
+    m_exportPanel = new ExportPanel(m_workspace, m_centre->exportView());
     m_panels = new PanelDock(this);
     m_panels->addPanel(Mode::Data, m_dataPanel, /*scroll=*/false);
     m_panels->addPanel(Mode::Train, m_trainPanel);
     m_panels->addPanel(Mode::Steer, m_steerPanel);
     m_panels->addPanel(Mode::Latent, m_latentPanel);
     m_panels->addPanel(Mode::Inspect, m_inspectPanel);
+    m_panels->addPanel(Mode::Export, m_exportPanel);
     addDockWidget(Qt::RightDockWidgetArea, m_panels);
 
     // Left: the runs browser.
@@ -233,6 +236,7 @@ void MainWindow::wireStatus() {
     connect(m_steerPanel, &SteerPanel::message, this, show);
     connect(m_latentPanel, &LatentPanel::message, this, show);
     connect(m_inspectPanel, &InspectPanel::message, this, show);
+    connect(m_exportPanel, &ExportPanel::message, this, show);
     connect(m_job, &TrainingJob::guardTripped, this,
             [this](const QString& message) { statusBar()->showMessage(message, 30000); });
     connect(gridView(), &GridView::tileHovered, this, [this](int index) {
@@ -266,6 +270,10 @@ LatentView* MainWindow::latentView() const {
     return m_centre->latentView();
 }
 
+ExportView* MainWindow::exportView() const {
+    return m_centre->exportView();
+}
+
 bool MainWindow::showsTable() const {
     return m_centre->showsTable();
 }
@@ -284,6 +292,9 @@ void MainWindow::setMode(Mode mode) {
         m_centre->setLatentRun(m_latentPanel->runDir());
     } else if (mode == Mode::Inspect) {
         m_centre->setInspectRun(m_inspectPanel->runDir());
+    } else if (mode == Mode::Export) {
+        m_exportPanel->setRun(m_selectedRun);
+        m_centre->setExportRun(m_exportPanel->runDir());
     }
     m_centre->setMode(mode);
 }

@@ -13,6 +13,8 @@ namespace ll::widgets {
 
 class CentreStage;
 class DataPanel;
+class ExportPanel;
+class ExportView;
 class GridView;
 class InspectPanel;
 class InspectView;
@@ -60,6 +62,8 @@ public:
     SteerPanel* steerPanel() const { return m_steerPanel; }
     LatentPanel* latentPanel() const { return m_latentPanel; }
     LatentView* latentView() const;
+    ExportPanel* exportPanel() const { return m_exportPanel; }
+    ExportView* exportView() const;
 
 public Q_SLOTS:
     void startTraining();
@@ -93,6 +97,7 @@ private:
     SteerPanel* m_steerPanel;
     LatentPanel* m_latentPanel;
     InspectPanel* m_inspectPanel;
+    ExportPanel* m_exportPanel;
     LossChart* m_lossChart;
     RunsBrowser* m_runs;
     TrainingJob* m_job;

@@ -11,10 +11,11 @@ enum class Mode { Data, Train, Steer, Latent, Inspect, Export };
 /// The mode's name as the mode bar and the panel dock show it.
 QString modeName(Mode mode);
 
-/// The modes that show the runs browser's choice (Steer, Latent, Inspect): training and a
-/// browsed run's saved samples do not take the centre from them.
+/// The modes that show the runs browser's choice (Steer, Latent, Inspect, Export): training
+/// and a browsed run's saved samples do not take the centre from them.
 constexpr bool followsBrowser(Mode mode) {
-    return mode == Mode::Steer || mode == Mode::Latent || mode == Mode::Inspect;
+    return mode == Mode::Steer || mode == Mode::Latent || mode == Mode::Inspect ||
+           mode == Mode::Export;
 }
 
 }  // namespace ll::widgets

@@ -1,0 +1,164 @@
+#include "eval/samplefolder.h"
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+#ifdef LATENTLAB_HAVE_OPENCV
+#include <opencv2/imgcodecs.hpp>
+#endif
+
+#include "common/csvtext.h"
+
+namespace ll {
+namespace fs = std::filesystem;
+
+namespace {
+
+int column(const std::vector<std::string>& header, const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+}
+
+/// A class cell: a class name of the run, or its number.
+Result<std::int64_t> classOf(const std::string& cell, const RunData& data, const std::string& at) {
+    const auto& names = data.classNames;
+    if (const auto it = std::find(names.begin(), names.end(), cell); it != names.end())
+        return it - names.begin();
+    try {
+        std::size_t used = 0;
+        const long long k = std::stoll(cell, &used);
+        if (used == cell.size() && k >= 0 && k < static_cast<long long>(names.size())) return k;
+    } catch (const std::exception&) {
+    }
+    return fail(at + ": class '" + cell + "' is none of the run's " + std::to_string(names.size()) +
+                " classes");
+}
+
+Result<SampleFolder> readImages(const fs::path& dir, const ModelShape& shape, const RunData& data) {
+#ifndef LATENTLAB_HAVE_OPENCV
+    (void)dir, (void)shape, (void)data;
+    return fail("reading PNG samples needs OpenCV, which this build lacks");
+#else
+    const fs::path manifest = dir / "manifest.csv";
+    std::ifstream in(manifest);
+    if (!in) return fail(dir.string() + ": no manifest.csv (not a folder of samples)");
+    std::string line;
+    std::getline(in, line);
+    const auto header = splitCsvLine(line);
+    const int fileAt = column(header, "file"), classAt = column(header, "class");
+    if (fileAt < 0 || classAt < 0)
+        return fail(manifest.string() + ": the header lacks a 'file' or 'class' column");
+    const auto pixels = std::int64_t{shape.channels} * shape.height * shape.width;
+    std::vector<std::uint8_t> bytes;
+    std::vector<std::int64_t> labels;
+    const fs::path root = fs::weakly_canonical(dir);
+    for (int number = 2; std::getline(in, line); ++number) {
+        if (line.empty() || line == "\r") continue;
+        const std::string at = manifest.string() + ":" + std::to_string(number);
+        const auto cells = splitCsvLine(line);
+        if (static_cast<int>(cells.size()) <= std::max(fileAt, classAt))
+            return fail(at + ": too few cells");
+        const fs::path file = fs::weakly_canonical(dir / cells[fileAt]);
+        // A hostile manifest must not read files outside its folder.
+        const auto rel = file.lexically_relative(root);
+        if (rel.empty() || *rel.begin() == "..")
+            return fail(at + ": '" + cells[fileAt] + "' lies outside the folder");
+        const cv::Mat image = cv::imread(
+            file.string(), shape.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+        if (image.empty()) return fail(file.string() + ": not a readable image");
+        if (image.rows != shape.height || image.cols != shape.width || image.depth() != CV_8U)
+            return fail(file.string() + ": " + std::to_string(image.cols) + "x" +
+                        std::to_string(image.rows) + " pixels, the run's samples are " +
+                        std::to_string(shape.width) + "x" + std::to_string(shape.height));
+        auto label = classOf(cells[classAt], data, at);
+        if (!label) return tl::unexpected(label.error());
+        labels.push_back(*label);
+        // OpenCV keeps BGR, row-major, channels last; samples are RGB, channels first.
+        const std::size_t start = bytes.size();
+        bytes.resize(start + static_cast<std::size_t>(pixels));
+        const int plane = shape.height * shape.width;
+        for (int yx = 0; yx < plane; ++yx)
+            for (int c = 0; c < shape.channels; ++c) {
+                const int source = shape.channels == 3 ? 2 - c : c;
+                bytes[start + static_cast<std::size_t>(c * plane + yx)] =
+                    image.ptr<std::uint8_t>()[yx * shape.channels + source];
+            }
+    }
+    if (labels.empty()) return fail(manifest.string() + ": lists no samples");
+    const auto n = static_cast<std::int64_t>(labels.size());
+    auto x = torch::from_blob(bytes.data(), {n, shape.channels, shape.height, shape.width},
+                              torch::kUInt8)
+                 .to(torch::kFloat32)
+                 .div(255.0);
+    return SampleFolder{x, torch::tensor(labels, torch::kInt64)};
+#endif
+}
+
+Result<SampleFolder> readRows(const fs::path& file, const ModelShape& shape, const RunData& data) {
+    std::ifstream in(file);
+    if (!in) return fail(file.string() + ": cannot read");
+    std::string line;
+    std::getline(in, line);
+    const auto header = splitCsvLine(line);
+    const int classAt = column(header, "class");
+    if (classAt < 0) return fail(file.string() + ": the header lacks a 'class' column");
+    std::vector<int> at;
+    for (const auto& name : data.featureNames) {
+        at.push_back(column(header, name));
+        if (at.back() < 0) return fail(file.string() + ": no column '" + name + "'");
+    }
+    if (static_cast<int>(at.size()) != shape.features || data.mean.size() != at.size() ||
+        data.std.size() != at.size())
+        return fail(file.string() + ": the run does not describe its columns");
+    std::vector<float> values;
+    std::vector<std::int64_t> labels;
+    for (int number = 2; std::getline(in, line); ++number) {
+        if (line.empty() || line == "\r") continue;
+        const std::string where = file.string() + ":" + std::to_string(number);
+        const auto cells = splitCsvLine(line);
+        if (cells.size() != header.size()) return fail(where + ": not as many cells as columns");
+        for (std::size_t j = 0; j < at.size(); ++j) {
+            double v = 0;
+            try {
+                std::size_t used = 0;
+                v = std::stod(cells[at[j]], &used);
+                if (used != cells[at[j]].size()) throw std::invalid_argument("");
+            } catch (const std::exception&) {
+                return fail(where + ": '" + cells[at[j]] + "' is not a number");
+            }
+            values.push_back(static_cast<float>((v - data.mean[j]) / data.std[j]));
+        }
+        auto label = classOf(cells[classAt], data, where);
+        if (!label) return tl::unexpected(label.error());
+        labels.push_back(*label);
+    }
+    if (labels.empty()) return fail(file.string() + ": holds no rows");
+    const auto n = static_cast<std::int64_t>(labels.size());
+    return SampleFolder{torch::tensor(values).view({n, shape.features}),
+                        torch::tensor(labels, torch::kInt64)};
+}
+
+}  // namespace
+
+Result<SampleFolder> readSampleFolder(const fs::path& path, const ModelShape& shape,
+                                      const RunData& data) {
+    std::error_code ec;
+    if (shape.tabular()) {
+        fs::path file = path;
+        if (fs::is_directory(path, ec)) {
+            // An export folder: its one CSV of rows.
+            for (const auto& entry : fs::directory_iterator(path, ec))
+                if (entry.path().extension() == ".csv" && entry.path().filename() != "manifest.csv")
+                    file = entry.path();
+        }
+        if (!fs::is_regular_file(file, ec)) return fail(path.string() + ": no CSV of rows");
+        return readRows(file, shape, data);
+    }
+    if (!fs::is_directory(path, ec)) return fail(path.string() + ": no such folder of samples");
+    return readImages(path, shape, data);
+}
+
+}  // namespace ll

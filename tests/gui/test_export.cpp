@@ -1,0 +1,283 @@
+// The Export mode as a user drives it: a run chosen in the runs browser, a preview that
+// crosses out what the filters drop, a dataset exported to a folder (manifest and PNGs), the
+// question before a folder that is not empty is replaced, cancel, weights, and the settings
+// remembered for the next session.
+#include <filesystem>
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDirIterator>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextBrowser>
+#include <QVulkanInstance>
+
+#include "data/datapanel.h"
+#include "export/exportjob.h"
+#include "export/exportpanel.h"
+#include "export/exportview.h"
+#include "export/previewtiles.h"
+#include "train/trainingjob.h"
+#include "train/trainpanel.h"
+#include "window/mainwindow.h"
+#include "window/modebar.h"
+#include "window/runsbrowser.h"
+
+using ll::widgets::ExportJob;
+using ll::widgets::ExportPanel;
+using ll::widgets::MainWindow;
+
+namespace {
+
+int countFiles(const QString& dir, const QString& pattern) {
+    int n = 0;
+    QDirIterator it(dir, {pattern}, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        it.next();
+        ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+class ExportGuiTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void exportsADatasetFromTheExportMode();
+
+private:
+    template <class T>
+    T* child(QObject& parent, const char* name) {
+        auto* found = parent.findChild<T*>(QLatin1String(name));
+        if (!found) qWarning("no child %s", name);
+        return found;
+    }
+    // Trains a small CVAE on 2,000 Fashion-MNIST images through the window and selects it in
+    // the runs browser; its folder.
+    QString trainAndSelectRun(MainWindow& w);
+    // Clicks Export and waits for the job's end; its (ok, message).
+    std::pair<bool, QString> runExport(MainWindow& w);
+
+    QVulkanInstance m_vulkan;
+};
+
+void ExportGuiTest::initTestCase() {
+    QCoreApplication::setOrganizationName(QStringLiteral("LatentLabTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("ExportGuiTest"));
+    QSettings().remove(QStringLiteral("export"));  // every run starts from the defaults
+    QVERIFY2(m_vulkan.create(), "no Vulkan instance: is mesa-vulkan-drivers installed?");
+}
+
+QString ExportGuiTest::trainAndSelectRun(MainWindow& w) {
+    QSignalSpy ready(w.dataPanel(), &ll::widgets::DataPanel::previewReady);
+    child<QSpinBox>(w, "datasetLimit")->setValue(2000);
+    QTest::mouseClick(child<QPushButton>(w, "loadButton"), Qt::LeftButton);
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000); }();
+    auto* panel = w.trainPanel();
+    auto* model = child<QComboBox>(*panel, "modelCombo");
+    model->setCurrentIndex(model->findData(QStringLiteral("cvae")));
+    child<QLineEdit>(*panel, "setting_hidden")->setText(QStringLiteral("32"));
+    child<QLineEdit>(*panel, "setting_latent")->setText(QStringLiteral("4"));
+    child<QSpinBox>(*panel, "stepsSpin")->setValue(150);
+    child<QSpinBox>(*panel, "batchSpin")->setValue(64);
+    QSignalSpy trained(w.trainingJob(), &ll::widgets::TrainingJob::finished);
+    QTest::mouseClick(child<QPushButton>(w, "trainButton"), Qt::LeftButton);
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 90000); }();
+    auto* runs = w.runsBrowser();
+    runs->refresh();
+    runs->selectRuns({runs->runs().front()});
+    return runs->runs().front();
+}
+
+std::pair<bool, QString> ExportGuiTest::runExport(MainWindow& w) {
+    auto* panel = w.exportPanel();
+    QSignalSpy done(panel->job(), &ExportJob::finished);
+    QTest::mouseClick(child<QPushButton>(w, "exportButton"), Qt::LeftButton);
+    if (!panel->isBusy()) return {false, QStringLiteral("the export did not start")};
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 120000); }();
+    if (done.isEmpty()) return {false, QStringLiteral("the export did not end")};
+    return {done.front().at(0).toBool(), done.front().at(1).toString()};
+}
+
+void ExportGuiTest::exportsADatasetFromTheExportMode() {
+    QTemporaryDir ws, outDir;
+    auto w = std::make_unique<MainWindow>(&m_vulkan, ws.path().toStdString());
+    w->resize(1300, 900);
+    w->show();
+    const QString run = trainAndSelectRun(*w);
+
+    // The mode bar's Export is on; the mode takes the browser's run.
+    QAction* mode = child<QAction>(*w, "modeExport");
+    QVERIFY(mode && mode->isEnabled());
+    mode->trigger();
+    QCOMPARE(w->mode(), MainWindow::Mode::Export);
+    auto* panel = w->exportPanel();
+    QCOMPARE(panel->runDir(), run);
+    QVERIFY(child<QLabel>(*panel, "exportRun")->text().contains(QFileInfo(run).fileName()));
+    QVERIFY(child<QComboBox>(*panel, "exportCheckpoint")->count() >= 2);  // latest + step 150
+    // A CVAE takes a temperature, not guidance or truncation.
+    QVERIFY(child<QDoubleSpinBox>(*panel, "exportTemperature")->isVisible());
+    QVERIFY(!child<QDoubleSpinBox>(*panel, "exportGuidance")->isVisible());
+    QVERIFY(!child<QDoubleSpinBox>(*panel, "exportTruncation")->isVisible());
+
+    // The preview: the first samples, one row per class; a strict confidence filter crosses
+    // some out and says why.
+    auto* view = w->exportView();
+    auto* tiles = view->tiles();
+    QTRY_VERIFY_WITH_TIMEOUT(!tiles->preview().grid.empty(), 60000);
+    QCOMPARE(tiles->preview().grid.rows, 10);
+    QCOMPARE(tiles->preview().grid.cols, 8);
+    QCOMPARE(tiles->droppedCount(), 0);
+    child<QDoubleSpinBox>(*panel, "exportMinConfidence")->setValue(0.999);
+    QTRY_VERIFY_WITH_TIMEOUT(tiles->droppedCount() > 0, 90000);
+    int dropped = 0;
+    while (tiles->preview().dropped[std::size_t(dropped)].empty()) ++dropped;
+    QVERIFY(tiles->describe(dropped).contains(QStringLiteral("confidence")));
+    QVERIFY(view->previewSummary().contains(QStringLiteral("confidence")));
+    child<QDoubleSpinBox>(*panel, "exportMinConfidence")->setValue(0);
+    QTRY_VERIFY_WITH_TIMEOUT(tiles->droppedCount() == 0, 60000);
+
+    // Two classes, 3 of each, as PNGs without a card.
+    auto* classes = child<QTableWidget>(*panel, "exportClasses");
+    QCOMPARE(classes->rowCount(), 10);
+    for (int row = 0; row < classes->rowCount(); ++row)
+        classes->item(row, 0)->setCheckState(row == 0 || row == 3 ? Qt::Checked : Qt::Unchecked);
+    child<QSpinBox>(*panel, "exportPerClass")->setValue(3);
+    auto* format = child<QComboBox>(*panel, "exportFormat");
+    format->setCurrentIndex(format->findData(QStringLiteral("png")));
+    child<QCheckBox>(*panel, "exportCard")->setChecked(false);
+    const QString out = outDir.filePath(QStringLiteral("fashion-synthetic"));
+    auto* path = child<QLineEdit>(*panel, "exportPath");
+    path->clear();
+    QTest::keyClicks(path, out);
+    QCOMPARE(panel->request().classes, (std::vector<int>{0, 3}));
+
+    auto [ok, why] = runExport(*w);
+    QVERIFY2(ok, qPrintable(why));
+    QVERIFY(QFileInfo::exists(out + QStringLiteral("/manifest.csv")));
+    QCOMPARE(countFiles(out, QStringLiteral("*.png")), 6);
+    QFile manifest(out + QStringLiteral("/manifest.csv"));
+    QVERIFY(manifest.open(QIODevice::ReadOnly));
+    QCOMPARE(manifest.readAll().count('\n'), 7);  // a header and a row per image
+    QVERIFY(!QFileInfo::exists(out + QStringLiteral("/card.md")));
+    // The panel says what it wrote; the centre shows it with the folder to open.
+    const QString result = child<QLabel>(*panel, "exportResultLabel")->text();
+    QVERIFY2(result.contains(QStringLiteral("Exported 6 samples")), qPrintable(result));
+    QCOMPARE(view->tabs()->currentIndex(), 1);
+    QCOMPARE(view->resultFolder(), out);
+    QVERIFY(view->resultText()->toPlainText().contains(QStringLiteral("Dress")));
+    QVERIFY(child<QPushButton>(*w, "openExportFolder")->isEnabled());
+
+    // Exporting into the folder again asks first: no keeps it, yes replaces it.
+    QStringList asked;
+    bool answer = false;
+    panel->setReplaceQuestion([&](const QString& p) {
+        asked << p;
+        return answer;
+    });
+    QTest::mouseClick(child<QPushButton>(*w, "exportButton"), Qt::LeftButton);
+    QCOMPARE(asked, QStringList{out});
+    QVERIFY(!panel->isBusy());
+    QVERIFY(child<QLabel>(*panel, "exportStage")->text().contains(QStringLiteral("Not exported")));
+    answer = true;
+    child<QSpinBox>(*panel, "exportPerClass")->setValue(2);
+    std::tie(ok, why) = runExport(*w);
+    QVERIFY2(ok, qPrintable(why));
+    QCOMPARE(asked.size(), 2);
+    QCOMPARE(countFiles(out, QStringLiteral("*.png")), 4);
+
+    // Cancel: a long export stops and leaves nothing behind.
+    const QString big = outDir.filePath(QStringLiteral("big"));
+    path->setText(big);
+    child<QSpinBox>(*panel, "exportPerClass")->setValue(200000);
+    QSignalSpy done(panel->job(), &ExportJob::finished);
+    QTest::mouseClick(child<QPushButton>(*w, "exportButton"), Qt::LeftButton);
+    QVERIFY(panel->isBusy());
+    QTRY_VERIFY_WITH_TIMEOUT(child<QProgressBar>(*panel, "exportProgress")->value() > 0, 60000);
+    QTest::mouseClick(child<QPushButton>(*w, "exportCancelButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 60000);
+    QVERIFY(!done.front().at(0).toBool());
+    QCOMPARE(done.front().at(1).toString(), QStringLiteral("cancelled"));
+    QVERIFY(!QFileInfo::exists(big));
+    QCOMPARE(QDir(outDir.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden),
+             QStringList{QStringLiteral("fashion-synthetic")});
+    child<QSpinBox>(*panel, "exportPerClass")->setValue(3);
+
+    // With a card of two scores: card.md beside the data, and shown in the centre.
+    const QString carded = outDir.filePath(QStringLiteral("carded"));
+    path->setText(carded);
+    child<QCheckBox>(*panel, "exportCard")->setChecked(true);
+    for (auto* metric :
+         panel->findChildren<QCheckBox*>(QRegularExpression(QStringLiteral("^exportMetric_"))))
+        metric->setChecked(metric->objectName() == QStringLiteral("exportMetric_fid") ||
+                           metric->objectName() == QStringLiteral("exportMetric_agreement"));
+    QCOMPARE(panel->request().metrics, (std::vector<std::string>{"agreement", "fid"}));
+    std::tie(ok, why) = runExport(*w);
+    QVERIFY2(ok, qPrintable(why));
+    QVERIFY(QFileInfo::exists(carded + QStringLiteral("/card.md")));
+    QVERIFY(QFileInfo::exists(carded + QStringLiteral("/card.json")));
+    QFile card(carded + QStringLiteral("/card.md"));
+    QVERIFY(card.open(QIODevice::ReadOnly));
+    // Six samples are too few for FID: the card says so; agreement has its floor beside it.
+    QVERIFY(QString::fromUtf8(card.readAll()).contains(QStringLiteral("classifier agreement")));
+    QVERIFY(view->resultText()->toPlainText().contains(QStringLiteral("classifier agreement")));
+    QCOMPARE(view->resultFolder(), carded);
+
+    // Weights: the checkpoint as a safetensors file.
+    child<QRadioButton>(*panel, "exportWhatWeights")->click();
+    QVERIFY(!child<QWidget>(*panel, "exportFormat")->isVisible());
+    QVERIFY(path->text().endsWith(QStringLiteral(".safetensors")));
+    const QString weights = outDir.filePath(QStringLiteral("weights.safetensors"));
+    path->setText(weights);
+    std::tie(ok, why) = runExport(*w);
+    QVERIFY2(ok, qPrintable(why));
+    QVERIFY(QFileInfo(weights).size() > 1000);
+    QVERIFY(view->resultText()->toPlainText().contains(QStringLiteral("step 150")));
+
+    // A report of the run: HTML and PDF.
+    child<QRadioButton>(*panel, "exportWhatReport")->click();
+    QVERIFY(path->text().endsWith(QStringLiteral(".html")));
+    const QString html = outDir.filePath(QStringLiteral("report.html"));
+    path->setText(html);
+    std::tie(ok, why) = runExport(*w);
+    QVERIFY2(ok, qPrintable(why));
+    QVERIFY(QFileInfo(html).size() > 1000);
+    QVERIFY(QFileInfo(outDir.filePath(QStringLiteral("report.pdf"))).size() > 1000);
+    QVERIFY(view->resultText()->toPlainText().contains(QStringLiteral("pages")));
+    child<QRadioButton>(*panel, "exportWhatDataset")->click();
+
+    // The settings come back in the next session (the classes belong to a run: all again).
+    w.reset();
+    ll::widgets::ExportView otherView;
+    ExportPanel again(ws.path().toStdString(), &otherView);
+    QCOMPARE(child<QSpinBox>(again, "exportPerClass")->value(), 3);
+    QVERIFY(child<QCheckBox>(again, "exportCard")->isChecked());
+    QVERIFY(child<QCheckBox>(again, "exportMetric_agreement")->isChecked());
+    QVERIFY(!child<QCheckBox>(again, "exportMetric_tstr")->isChecked());
+    QCOMPARE(child<QComboBox>(again, "exportFormat")->currentData().toString(),
+             QStringLiteral("png"));
+    QCOMPARE(again.what(), ExportPanel::What::Dataset);
+    QVERIFY(QSettings().value(QStringLiteral("export/folder")).toString() == outDir.path());
+}
+
+QTEST_MAIN(ExportGuiTest)
+#include "test_export.moc"
