@@ -156,7 +156,9 @@ Result<void> drawBatches(Context& c, std::vector<Target>& targets, std::int64_t 
                          const BatchFn& onBatch, const ExportProgressFn& progress) {
     const ExportRequest& r = c.request;
     std::int64_t wanted = 0, drawn = 0, limit = 0;
-    for (const auto& t : targets) wanted += t.want, limit += t.limit;
+    // Conditional draws are counted per class; unconditional ones serve every class at once.
+    for (const auto& t : targets)
+        wanted += t.want, limit = c.conditional ? limit + t.limit : std::max(limit, t.limit);
     std::uint64_t batchNo = 0;
     std::size_t next = 0;
     while (maxDraws <= 0 || drawn < maxDraws) {
@@ -415,8 +417,11 @@ Result<ExportSummary> exportDataset(const ExportRequest& request,
         kept += t.kept;
         if (t.kept < t.want)
             summary.shortfalls.push_back(
-                name + ": " + std::to_string(t.kept) + " of " + std::to_string(t.want) + " after " +
-                std::to_string(std::max(t.drawn, t.limit)) + " draws (the filters drop too many)");
+                name + ": " + std::to_string(t.kept) + " of " + std::to_string(t.want) +
+                (c.conditional ? " after " + std::to_string(t.drawn) +
+                                     " draws of the class (the filters drop too many)"
+                               : " in " + std::to_string(drawnTotal) +
+                                     " draws (the model draws few of this class)"));
     }
     for (const auto& f : *files) summary.files.push_back(r.out / f.filename());
     if (r.card) {

@@ -55,8 +55,8 @@ struct ExportRequest {
     double copyDistance = std::numeric_limits<double>::quiet_NaN();
     /// At most this many per class (0: no cap).
     std::int64_t capPerClass = 0;
-    /// Draws per class give up after maxDrawFactor x the class's target (filters too strict);
-    /// the card says what was short.
+    /// Draws per class give up after maxDrawFactor x the class's target (filters too strict;
+    /// for unconditional models, x the number of classes too); the card says what was short.
     double maxDrawFactor = 4;
     /// Samples per draw: part of what makes an export repeat bit for bit.
     std::int64_t batch = 200;

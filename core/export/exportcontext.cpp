@@ -166,7 +166,11 @@ std::vector<Target> targets(const Context& c) {
     }
     for (auto& t : out) {
         if (r.capPerClass > 0) t.want = std::min(t.want, r.capPerClass);
-        t.limit = static_cast<std::int64_t>(std::ceil(r.maxDrawFactor * double(t.want)));
+        // An unconditional model draws a class about once in `classes` draws: its limit is
+        // what the class would take if every class came equally often.
+        const double perSample = c.conditional ? 1.0 : double(classes);
+        t.limit =
+            static_cast<std::int64_t>(std::ceil(r.maxDrawFactor * perSample * double(t.want)));
     }
     return out;
 }

@@ -366,3 +366,30 @@ TEST_F(Export, BadInputLeavesNothingBehind) {
     EXPECT_NE(r.output.find("train-extractor"), std::string::npos) << r.output;
     expectNothingLeft(out);
 }
+
+// An unconditional model's samples are sorted into classes by the domain classifier: the
+// manifest's class is its prediction, no class gets more than asked, the rest is "cap".
+TEST_F(Export, UnconditionalSamplesAreSortedByTheClassifier) {
+    const fs::path run = scratch() / "vae";
+    ASSERT_EQ(cli("train --dataset fashion-mnist --limit 2000 --model vae --steps 150 --batch 64 "
+                  "--out " +
+                  run.string())
+                  .exitCode,
+              0);
+    const fs::path out = scratch() / "vae-export";
+    const auto r = cli("export --run " + run.string() +
+                       " --per-class 3 --classes 1,8 --no-card --out " + out.string());
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    EXPECT_NE(r.output.find("dropped by cap"), std::string::npos) << r.output;
+    std::map<std::string, int> counts;
+    for (const auto& row : readManifest(out / "manifest.csv")) {
+        ++counts[row.at("class")];
+        // Sorted by the classifier: the class it gives is the one with the confidence.
+        EXPECT_GT(std::stod(row.at("confidence")), 0.1) << row.at("file");
+    }
+    for (const auto& [k, n] : counts) {
+        EXPECT_TRUE(k == "1" || k == "8") << k;
+        EXPECT_LE(n, 3) << k;
+    }
+    EXPECT_FALSE(counts.empty());
+}
