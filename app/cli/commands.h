@@ -29,7 +29,12 @@ Command addLatents(CLI::App& app);
 Command addDecode(CLI::App& app);
 // evaluate.cpp
 Command addEvaluate(CLI::App& app);
+// classify.cpp
 Command addClassify(CLI::App& app);
+// oneclass.cpp
+Command addOneClass(CLI::App& app);
+// learningcurve.cpp
+Command addLearningCurve(CLI::App& app);
 // features.cpp
 Command addMetrics(CLI::App& app);
 Command addFeatures(CLI::App& app);

@@ -1,5 +1,4 @@
-// evaluate and classify: scores of a run's samples against real data, and a classifier's
-// accuracy.
+// evaluate: scores of a run's samples against real data.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,8 +9,6 @@
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "cli/options.h"
-#include "data/loader.h"
-#include "eval/agreement.h"
 #include "eval/evaluate.h"
 #include "run/runfolder.h"
 
@@ -140,32 +137,6 @@ int runEvaluate(const EvaluateArgs& a) {
     return 0;
 }
 
-struct ClassifyArgs {
-    std::string run;
-    DataArgs data;
-};
-
-int runClassify(const ClassifyArgs& a) {
-    auto opened = loadRun(a.run);
-    if (!opened) return failure(opened.error().message);
-    // Image folders shaped as the classifier's own data was.
-    DatasetSpec spec = a.data.spec();
-    spec.imageSize = opened->config.dataset.imageSize;
-    spec.colour = opened->config.dataset.colour;
-    auto data = loadDataset(spec);
-    if (!data) return failure(data.error().message);
-    if (data->classNames != opened->data.classNames)
-        return failure("classify: " + a.data.dataset +
-                       " has other classes than the classifier's data");
-    auto accuracy = classifierAccuracy(*opened->model, *data);
-    if (!accuracy) return failure("classify: " + accuracy.error().message);
-    for (std::size_t k = 0; k < data->classNames.size(); ++k)
-        std::printf("%-20.20s %8.4f\n", data->classNames[k].c_str(), accuracy->perClass[k]);
-    std::printf("accuracy %.4f on %lld samples of %s (%s)\n", accuracy->accuracy,
-                static_cast<long long>(accuracy->count), data->name.c_str(), a.data.split.c_str());
-    return 0;
-}
-
 }  // namespace
 
 Command addEvaluate(CLI::App& app) {
@@ -199,16 +170,6 @@ Command addEvaluate(CLI::App& app) {
         ->capture_default_str();
     a->steer.add(cmd);
     return {cmd, [a] { return runEvaluate(*a); }};
-}
-
-Command addClassify(CLI::App& app) {
-    auto a = std::make_shared<ClassifyArgs>();
-    auto* cmd = app.add_subcommand("classify", "Accuracy of a classifier run on a dataset");
-    cmd->add_option("--run", a->run, "Classifier run folder")->required();
-    a->data.dataset = "fashion-mnist";
-    a->data.split = "test";
-    a->data.add(cmd, DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Limit, "Dataset");
-    return {cmd, [a] { return runClassify(*a); }};
 }
 
 }  // namespace ll::cli

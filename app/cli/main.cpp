@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
 #ifdef LATENTLAB_WITH_REPORT
     commands.push_back(addReport(app));
 #endif
+    commands.push_back(addOneClass(app));
+    commands.push_back(addLearningCurve(app));
     commands.push_back(addData(app));
     commands.push_back(addModels(app));
     try {

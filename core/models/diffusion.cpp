@@ -98,6 +98,21 @@ NoisedBatch noiseBatch(const torch::Tensor& x0, const torch::Tensor& labels,
     return b;
 }
 
+torch::Tensor denoisingErrorsOf(
+    const std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&,
+                                      const torch::Tensor&)>& eps,
+    const NoiseSchedule& schedule, const torch::Tensor& x0, const torch::Tensor& labels,
+    const torch::Tensor& t, const torch::Tensor& noise, bool l1) {
+    torch::NoGradGuard noGrad;
+    const auto n = x0.size(0);
+    std::vector<std::int64_t> perRow(static_cast<std::size_t>(x0.dim()), 1);
+    perRow[0] = n;
+    auto ab = alphaBarTensor(schedule, x0.device()).index_select(0, t).view(perRow);
+    auto xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise;
+    auto diff = eps(xt, t, labels) - noise;
+    return (l1 ? diff.abs() : diff.square()).reshape({n, -1}).mean(1);
+}
+
 Ddpm::Ddpm(const ModelShape& shape, const Settings& settings)
     : ModelBase("ddpm", shape, settings), m_diffusion(readDiffusionSettings(settings, m_settings)) {
     checkImages(shape, "ddpm");
@@ -166,6 +181,20 @@ torch::Tensor Ddpm::decodeLatents(const torch::Tensor& z, const SampleRequest& r
         return m_emaNet->forward(x, t, l);
     };
     return toImages((sampleDiffusion(eps, s) + 1) / 2, m_shape);
+}
+
+torch::Tensor Ddpm::diffusionSpace(const torch::Tensor& images) {
+    return images.to(m_device) * 2 - 1;
+}
+
+torch::Tensor Ddpm::denoisingErrors(const torch::Tensor& x0, const torch::Tensor& labels,
+                                    const torch::Tensor& t, const torch::Tensor& noise, bool l1) {
+    m_emaNet->eval();
+    auto eps = [this](const torch::Tensor& x, const torch::Tensor& tt, const torch::Tensor& l) {
+        return m_emaNet->forward(x, tt, l);
+    };
+    return denoisingErrorsOf(eps, m_diffusion.schedule, x0.to(m_device), labels.to(m_device),
+                             t.to(m_device), noise.to(m_device), l1);
 }
 
 std::vector<std::pair<std::string, torch::nn::Module*>> Ddpm::modules() {

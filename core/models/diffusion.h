@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include <torch/torch.h>
@@ -48,12 +49,42 @@ struct NoisedBatch {
 NoisedBatch noiseBatch(const torch::Tensor& x0, const torch::Tensor& labels,
                        const DiffusionSettings& diffusion, std::int64_t nullLabel);
 
+/// What the diffusion classifier (study/diffusionclassifier.h, Li et al. 2023) asks of a
+/// class-conditional diffusion model: its clean data as it diffuses them, and the EMA
+/// network's (the sampling network's) error at predicting the noise of x_t under a label.
+/// Ddpm and LatentDdpm derive from it; the study finds it by dynamic_cast.
+class DenoisingClassifiable {
+public:
+    virtual ~DenoisingClassifiable() = default;
+    virtual const NoiseSchedule& diffusionSchedule() const = 0;
+    /// Images (N x C x H x W in [0, 1], any device) as the model diffuses them, on its
+    /// device: [-1, 1] pixels (ddpm), scaled posterior means (latent-ddpm). Throws
+    /// std::logic_error when the model cannot yet (a latent model still training its VAE).
+    virtual torch::Tensor diffusionSpace(const torch::Tensor& images) = 0;
+    /// Per row b: mean over its elements of |eps(x_t, t_b, label_b) - noise_b| (l1) or its
+    /// square, x_t = sqrt(alphaBar_t) x0_b + sqrt(1 - alphaBar_t) noise_b, by the EMA
+    /// network, without gradients. x0 and noise are B x ... in the diffusion space, labels and
+    /// t int64 (B); the result is float32 (B) on the model's device. One network call.
+    virtual torch::Tensor denoisingErrors(const torch::Tensor& x0, const torch::Tensor& labels,
+                                          const torch::Tensor& t, const torch::Tensor& noise,
+                                          bool l1) = 0;
+    /// Rows per call that keep memory modest (a U-Net's activations are large, an MLP's small).
+    virtual std::int64_t denoisingBatch() const = 0;
+};
+
+/// The shared body of denoisingErrors, for a network `eps(x_t, t, labels)`.
+torch::Tensor denoisingErrorsOf(
+    const std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&,
+                                      const torch::Tensor&)>& eps,
+    const NoiseSchedule& schedule, const torch::Tensor& x0, const torch::Tensor& labels,
+    const torch::Tensor& t, const torch::Tensor& noise, bool l1);
+
 /// Class-conditional DDPM (Ho et al. 2020) with a small U-Net predicting the noise. Labels are
 /// dropped at rate label_dropout so that the same network is also the unconditional model of
 /// classifier-free guidance (Ho & Salimans 2022). Samples come from an exponential moving
 /// average of the weights, by DDIM or ancestral DDPM (models/diffusionsampler.h). Images are
 /// diffused in [-1, 1].
-class Ddpm final : public ModelBase {
+class Ddpm final : public ModelBase, public DenoisingClassifiable {
 public:
     Ddpm(const ModelShape& shape, const Settings& settings);
 
@@ -67,6 +98,12 @@ public:
     void setLearningRate(double lr) override { setAdamLearningRate(*m_optimizer, lr); }
 
     const NoiseSchedule& schedule() const { return m_diffusion.schedule; }
+    const NoiseSchedule& diffusionSchedule() const override { return m_diffusion.schedule; }
+    torch::Tensor diffusionSpace(const torch::Tensor& images) override;
+    torch::Tensor denoisingErrors(const torch::Tensor& x0, const torch::Tensor& labels,
+                                  const torch::Tensor& t, const torch::Tensor& noise,
+                                  bool l1) override;
+    std::int64_t denoisingBatch() const override { return 256; }
 
 protected:
     std::vector<std::pair<std::string, torch::nn::Module*>> modules() override;

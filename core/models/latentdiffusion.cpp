@@ -231,6 +231,32 @@ torch::Tensor LatentDdpm::decodeLatents(const torch::Tensor& z, const SampleRequ
     return decode(sampleDiffusion(eps, s) / scale, labels);
 }
 
+torch::Tensor LatentDdpm::diffusionSpace(const torch::Tensor& images) {
+    const float scale = m_state->scale.item<float>();
+    if (scale == 0)
+        throw std::logic_error(
+            "this latent-ddpm run is still training its VAE (vae_steps): its denoiser has not "
+            "started; train it further");
+    // A conditional autoencoder encodes with the class, which is what the classifier asks.
+    if (m_external && m_external->name() == "cvae")
+        throw std::logic_error(
+            "this latent-ddpm run diffuses a cvae's latents, which depend on the class; the "
+            "diffusion classifier needs its own VAE or a vae run as the autoencoder");
+    auto none = torch::zeros({images.size(0)}, torch::kInt64);
+    return encodeMean(images, none) * scale;
+}
+
+torch::Tensor LatentDdpm::denoisingErrors(const torch::Tensor& x0, const torch::Tensor& labels,
+                                          const torch::Tensor& t, const torch::Tensor& noise,
+                                          bool l1) {
+    m_emaNet->eval();
+    auto eps = [this](const torch::Tensor& x, const torch::Tensor& tt, const torch::Tensor& l) {
+        return m_emaNet->forward(x, tt, l);
+    };
+    return denoisingErrorsOf(eps, m_diffusion.schedule, x0.to(m_device), labels.to(m_device),
+                             t.to(m_device), noise.to(m_device), l1);
+}
+
 std::vector<std::pair<std::string, torch::nn::Module*>> LatentDdpm::modules() {
     std::vector<std::pair<std::string, torch::nn::Module*>> out{
         {"net", m_net.get()}, {"ema", m_emaNet.get()}, {"state", m_state.get()}};

@@ -43,7 +43,7 @@ TORCH_MODULE(LatentDenoiser);
 /// copied into this model's checkpoints). Sampling
 /// shares the schedule, samplers and classifier-free guidance of ddpm; classifier guidance
 /// is refused (a noisy classifier sees images, not latents).
-class LatentDdpm final : public ModelBase {
+class LatentDdpm final : public ModelBase, public DenoisingClassifiable {
 public:
     LatentDdpm(const ModelShape& shape, const Settings& settings,
                std::shared_ptr<GenerativeModel> autoencoder = nullptr);
@@ -56,6 +56,13 @@ public:
     torch::Tensor decodeLatents(const torch::Tensor& z, const SampleRequest& request) override;
     double learningRate() const override { return adamLearningRate(*m_optimizer); }
     void setLearningRate(double lr) override;
+    const NoiseSchedule& diffusionSchedule() const override { return m_diffusion.schedule; }
+    /// Posterior means times the latent scale training measured.
+    torch::Tensor diffusionSpace(const torch::Tensor& images) override;
+    torch::Tensor denoisingErrors(const torch::Tensor& x0, const torch::Tensor& labels,
+                                  const torch::Tensor& t, const torch::Tensor& noise,
+                                  bool l1) override;
+    std::int64_t denoisingBatch() const override { return 16384; }
 
 protected:
     std::vector<std::pair<std::string, torch::nn::Module*>> modules() override;

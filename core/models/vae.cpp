@@ -1,5 +1,6 @@
 #include "models/vae.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "models/families.h"
@@ -51,9 +52,43 @@ std::vector<double> seededStarts(int units, double r, std::uint64_t seed) {
     return x;
 }
 
+// The standard normal quantile: Acklam's rational approximation, refined by one Halley step
+// on erfc (about 1e-15 relative).
+double normalQuantile(double p) {
+    static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                               -2.759285104469687e+02, 1.383577518672690e+02,
+                               -3.066479806614716e+01, 2.506628277459239e+00};
+    static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                               -1.556989798598866e+02, 6.680131188771972e+01,
+                               -1.328068155288572e+01};
+    static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                               -2.400758277161838e+00, -2.549732539343734e+00,
+                               4.374664141464968e+00,  2.938163982698783e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
+    double x;
+    if (p < 0.02425) {
+        const double q = std::sqrt(-2 * std::log(p));
+        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else if (p > 1 - 0.02425) {
+        const double q = std::sqrt(-2 * std::log(1 - p));
+        x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else {
+        const double q = p - 0.5, t = q * q;
+        x = (((((a[0] * t + a[1]) * t + a[2]) * t + a[3]) * t + a[4]) * t + a[5]) * q /
+            (((((b[0] * t + b[1]) * t + b[2]) * t + b[3]) * t + b[4]) * t + 1);
+    }
+    const double e = 0.5 * std::erfc(-x / std::sqrt(2.0)) - p;
+    const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
+    return x - u / (1 + x * u / 2);
+}
+
 }  // namespace
 
-ChaoticNoiseImpl::ChaoticNoiseImpl(int units, double r, torch::Tensor initial) : r(r) {
+ChaoticNoiseImpl::ChaoticNoiseImpl(int units, double r, torch::Tensor initial, bool inverseNormal)
+    : r(r), inverseNormal(inverseNormal) {
     if (!(r > 3.56995 && r <= 4))
         throw std::invalid_argument(
             "setting 'r' must lie in (3.57, 4]: below 3.57 the logistic "
@@ -83,9 +118,47 @@ ChaoticNoiseImpl::ChaoticNoiseImpl(int units, double r, torch::Tensor initial) :
     }
     mean = sum / kCount;
     stddev = std::sqrt(std::max(1e-12, sumSq / kCount - mean * mean));
+    if (inverseNormal && r < 4) {
+        // No closed form below r = 4: the CDF from 4,097 quantiles of a long orbit.
+        std::vector<double> orbit(kCount);
+        for (auto& v : orbit) v = x = logistic(x, r, kick);
+        std::sort(orbit.begin(), orbit.end());
+        quantiles.resize(4097);
+        for (std::size_t i = 0; i < quantiles.size(); ++i)
+            quantiles[i] = orbit[i * (orbit.size() - 1) / (quantiles.size() - 1)];
+    }
     state =
         register_buffer("state", initial.to(torch::kFloat64).clamp(1e-9, 1 - 1e-9).contiguous());
     if (state.numel() != units) throw std::invalid_argument("chaotic state has the wrong size");
+}
+
+torch::Tensor ChaoticNoiseImpl::startsFrom(int units, double r, double x0) {
+    if (!(x0 > 0 && x0 < 1)) throw std::invalid_argument("setting 'start' must lie in (0, 1)");
+    auto out = torch::empty({units}, torch::kFloat64);
+    auto* o = out.data_ptr<double>();
+    std::uint64_t kick = 0x853C49E6748FEA9BULL;
+    double x = x0;
+    for (int i = 0; i < 64; ++i) x = logistic(x, r, kick);
+    for (int j = 0; j < units; ++j) {
+        o[j] = x;
+        for (int i = 0; i < 17; ++i) x = logistic(x, r, kick);
+    }
+    return out;
+}
+
+float ChaoticNoiseImpl::transform(double x) const {
+    if (!inverseNormal) return static_cast<float>((x - mean) / stddev);
+    double u;
+    if (quantiles.empty()) {
+        // r = 4: the invariant density 1 / (pi sqrt(x (1 - x))) has CDF (2 / pi) asin(sqrt x).
+        u = 2 / M_PI * std::asin(std::sqrt(x));
+    } else {
+        const auto it = std::lower_bound(quantiles.begin(), quantiles.end(), x);
+        const auto i = static_cast<double>(it - quantiles.begin());
+        u = (i + 0.5) / static_cast<double>(quantiles.size() + 1);
+    }
+    // Clamped so that the orbit's rare visits near 0 and 1 stay finite (|z| <= 5.3).
+    return static_cast<float>(normalQuantile(std::clamp(u, 1e-7, 1 - 1e-7)));
 }
 
 torch::Tensor ChaoticNoiseImpl::next(std::int64_t n) {
@@ -97,7 +170,7 @@ torch::Tensor ChaoticNoiseImpl::next(std::int64_t n) {
     for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t j = 0; j < units; ++j) {
             s[j] = logistic(s[j], r, kick);
-            o[i * units + j] = static_cast<float>((s[j] - mean) / stddev);
+            o[i * units + j] = transform(s[j]);
         }
     return out;
 }
@@ -112,7 +185,7 @@ torch::Tensor ChaoticNoiseImpl::fresh(std::int64_t n, std::uint64_t seed) const 
         for (std::int64_t j = 0; j < units; ++j) {
             auto& v = x[static_cast<std::size_t>(j)];
             v = logistic(v, r, kick);
-            o[i * units + j] = static_cast<float>((v - mean) / stddev);
+            o[i * units + j] = transform(v);
         }
     return out;
 }
@@ -155,8 +228,23 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
     if (kind == Kind::Chaotic) {
         const double r = settingNumber(settings, "r", 4.0);
         if (!m_settings.contains("r")) m_settings["r"] = "4";
-        // Seeded by the run's seed through torch's global generator (the trainer sets it).
-        m_noise = ChaoticNoise(latent, r, torch::rand({latent}, torch::kFloat64));
+        const std::string transform =
+            m_settings.contains("transform") ? m_settings.at("transform") : "";
+        if (!transform.empty() && transform != "standardise" && transform != "inverse-normal")
+            throw std::invalid_argument(
+                "setting 'transform' must be standardise or "
+                "inverse-normal, not '" +
+                transform + "'");
+        const std::string start = m_settings.contains("start") ? m_settings.at("start") : "";
+        // Seeded by the run's seed through torch's global generator (the trainer sets it),
+        // unless the settings give the start value.
+        auto initial =
+            start.empty() || start == "random"
+                ? torch::rand({latent}, torch::kFloat64)
+                : ChaoticNoiseImpl::startsFrom(latent, r, settingNumber(settings, "start", 0));
+        m_noise = ChaoticNoise(latent, r, initial, transform == "inverse-normal");
+        if (transform.empty()) m_settings["transform"] = "standardise";
+        if (start.empty()) m_settings["start"] = "random";
     }
     m_optimizer =
         std::make_unique<torch::optim::Adam>(m_net->parameters(), torch::optim::AdamOptions(lr));
@@ -178,6 +266,32 @@ torch::Tensor Vae::decode(const torch::Tensor& z, const torch::Tensor& y) {
     auto out = m_net->decode(z.to(m_device), condition(y));
     if (m_shape.tabular()) return out.to(torch::kCPU);
     return toImages(torch::sigmoid(out), m_shape);
+}
+
+torch::Tensor Vae::rowError(const torch::Tensor& out, const torch::Tensor& flat) const {
+    if (m_shape.tabular()) return 0.5 * (out - flat).pow(2).sum(1);
+    return torch::binary_cross_entropy_with_logits(out, flat, {}, {}, at::Reduction::None).sum(1);
+}
+
+std::pair<torch::Tensor, torch::Tensor> Vae::anomalyScores(const torch::Tensor& x,
+                                                           const torch::Tensor& y, int draws,
+                                                           std::uint64_t seed) {
+    torch::NoGradGuard noGrad;
+    m_net->eval();
+    const auto n = x.size(0);
+    auto flat = x.reshape({n, -1}).to(m_device);
+    auto c = condition(y);
+    auto [mu, logvar] = m_net->encode(flat, c);
+    auto recon = rowError(m_net->decode(mu, c), flat);
+    auto expected = torch::zeros_like(recon);
+    const int k = std::max(1, draws);
+    for (int i = 0; i < k; ++i) {
+        auto noise =
+            seededNormal({n, m_net->latent}, seed + static_cast<std::uint64_t>(i), m_device);
+        expected += rowError(m_net->decode(mu + noise * (0.5 * logvar).exp(), c), flat);
+    }
+    auto kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1);
+    return {(expected / k + m_beta * kl).to(torch::kCPU), recon.to(torch::kCPU)};
 }
 
 LossMap Vae::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
@@ -245,9 +359,15 @@ Family vaeFamily() {
         {"latent", "latent units, 1..4096"},
         {"hidden", "encoder layer widths, comma-separated (the decoder mirrors them)"},
         {"beta", "weight of the KL term (beta-VAE), >= 0"},
-        {"r", "logistic-map parameter, in (3.57, 4] outside its periodic windows"}};
+        {"r", "logistic-map parameter, in (3.57, 4] outside its periodic windows"},
+        {"start", "logistic-map start value in (0, 1); empty or random: drawn from the seed"},
+        {"transform",
+         "noise from the map's values: standardise (mean 0, sd 1) or inverse-normal (through "
+         "the map's CDF and the inverse normal CDF: Gaussian in distribution)"}};
     Settings chaotic = common;
     chaotic["r"] = "4";
+    chaotic["start"] = "random";
+    chaotic["transform"] = "standardise";
     auto make = [](Vae::Kind kind) {
         return [kind](const ModelShape& shape, const Settings& s, const LinkedModels&) {
             return std::make_unique<Vae>(kind, shape, s);

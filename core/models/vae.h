@@ -25,10 +25,15 @@ struct CvaeNetImpl : torch::nn::Module {
 TORCH_MODULE(CvaeNet);
 
 /// The logistic map x(n+1) = r x(n) (1 - x(n)) as a noise source: one seeded sequence per
-/// latent unit, standardised to zero mean and unit variance with the map's own statistics.
+/// latent unit, standardised to zero mean and unit variance with the map's own statistics,
+/// or (inverseNormal) sent through the map's invariant CDF and then the inverse normal CDF,
+/// which makes the values standard normal in distribution, not only in their first moments.
 /// Its state is a buffer, so a checkpoint resumes the sequences where they were.
 struct ChaoticNoiseImpl : torch::nn::Module {
-    ChaoticNoiseImpl(int units, double r, torch::Tensor initial);
+    ChaoticNoiseImpl(int units, double r, torch::Tensor initial, bool inverseNormal = false);
+    /// Start values for `units` sequences from one start value x0 in (0, 1): unit j starts
+    /// where the orbit of x0 is after 64 + 17 j steps (so the units do not move in lockstep).
+    static torch::Tensor startsFrom(int units, double r, double x0);
     /// The next `n` values of every sequence: n x units, float32, standardised.
     torch::Tensor next(std::int64_t n);
     /// Fresh sequences from a seed, not touching the training state (for sampling).
@@ -37,7 +42,13 @@ struct ChaoticNoiseImpl : torch::nn::Module {
     double r;
     double mean = 0.5;
     double stddev = 0.35355339059327373;  // the r = 4 invariant density: variance 1/8
-    torch::Tensor state;                  // float64, one value per unit
+    bool inverseNormal = false;
+    /// inverseNormal with r < 4: the map's empirical quantiles (r = 4 uses its arcsine CDF).
+    std::vector<double> quantiles;
+    torch::Tensor state;  // float64, one value per unit
+
+private:
+    float transform(double x) const;
 };
 TORCH_MODULE(ChaoticNoise);
 
@@ -45,7 +56,9 @@ TORCH_MODULE(ChaoticNoise);
 /// the class at every decoder layer), and chaotic, whose reparameterisation noise comes from
 /// the logistic map instead of a Gaussian ("Chaotic Variational Auto Encoder based One Class
 /// Classifier for Insurance Fraud Detection"). Images use a Bernoulli likelihood on [0, 1]
-/// pixels, tabular rows a unit-variance Gaussian.
+/// pixels, tabular rows a unit-variance Gaussian. The chaotic VAE's settings: "r", "start"
+/// (the map's start value, empty or "random" to draw one per unit from the run's seed) and
+/// "transform" ("standardise" or "inverse-normal").
 class Vae final : public ModelBase {
 public:
     enum class Kind { Plain, Conditional, Chaotic };
@@ -66,6 +79,14 @@ public:
     /// Data-space output for latents z (images in [0, 1] or tabular rows).
     torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y);
     int latentSize() const { return m_net->latent; }
+    /// Per row, the negative ELBO (reconstruction + beta KL, in the training loss's units)
+    /// with its reconstruction term averaged over `draws` latent draws from the posterior
+    /// (Gaussian draws, whatever noise trained the model: the score asks how well q(z|x)
+    /// explains x), seeded by `seed`; and the reconstruction error of the posterior mean
+    /// alone. N each, on the CPU, no gradients.
+    std::pair<torch::Tensor, torch::Tensor> anomalyScores(const torch::Tensor& x,
+                                                          const torch::Tensor& y, int draws,
+                                                          std::uint64_t seed);
 
 protected:
     std::vector<std::pair<std::string, torch::nn::Module*>> modules() override;
@@ -73,6 +94,8 @@ protected:
 
 private:
     torch::Tensor condition(const torch::Tensor& y) const;
+    // Per-row reconstruction error of decoder output `out` for flat data `flat` (N).
+    torch::Tensor rowError(const torch::Tensor& out, const torch::Tensor& flat) const;
 
     Kind m_kind;
     double m_beta;

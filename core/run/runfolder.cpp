@@ -49,6 +49,9 @@ fs::path sweepsDir(const fs::path& run) {
 fs::path latentDir(const fs::path& run) {
     return run / "latent";
 }
+fs::path studies(const fs::path& run) {
+    return run / "studies";
+}
 std::vector<std::int64_t> sampleSteps(const fs::path& run) {
     std::vector<std::int64_t> steps;
     std::error_code ec;

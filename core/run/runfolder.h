@@ -28,6 +28,8 @@ std::filesystem::path samplesDir(const std::filesystem::path& run);
 std::filesystem::path evalDir(const std::filesystem::path& run);
 std::filesystem::path sweepsDir(const std::filesystem::path& run);
 std::filesystem::path latentDir(const std::filesystem::path& run);
+/// The studies of the run as a classifier (studies/<study>/: result.json and its charts).
+std::filesystem::path studies(const std::filesystem::path& run);
 /// The steps that saved a sample grid (samples/step-NNNNNN.png), ascending.
 std::vector<std::int64_t> sampleSteps(const std::filesystem::path& run);
 }  // namespace runfiles

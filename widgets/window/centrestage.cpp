@@ -5,6 +5,7 @@
 #include <QStackedWidget>
 #include <QVBoxLayout>
 
+#include "classify/classifyview.h"
 #include "common/tabularview.h"
 #include "export/exportview.h"
 #include "gridview/gridview.h"
@@ -22,10 +23,12 @@ CentreStage::CentreStage(QVulkanInstance* vulkan, RunSampleBar* sampleBar, QWidg
     m_inspectView = new InspectView;
     m_latentView = new LatentView;
     m_exportView = new ExportView;
+    m_classifyView = new ClassifyView;
     m_stack = new QStackedWidget;
-    for (QWidget* view : {static_cast<QWidget*>(m_grid), static_cast<QWidget*>(m_tabular),
-                          static_cast<QWidget*>(m_inspectView), static_cast<QWidget*>(m_latentView),
-                          static_cast<QWidget*>(m_exportView)})
+    for (QWidget* view :
+         {static_cast<QWidget*>(m_grid), static_cast<QWidget*>(m_tabular),
+          static_cast<QWidget*>(m_inspectView), static_cast<QWidget*>(m_latentView),
+          static_cast<QWidget*>(m_exportView), static_cast<QWidget*>(m_classifyView)})
         m_stack->addWidget(view);
     m_caption = new QLabel;
     m_caption->setObjectName(QStringLiteral("gridCaption"));
@@ -116,6 +119,11 @@ void CentreStage::setExportRun(const QString& runDir) {
     if (m_mode == Mode::Export) refresh();
 }
 
+void CentreStage::setClassifyRun(const QString& runDir) {
+    m_classifyRun = runDir;
+    if (m_mode == Mode::Classify) refresh();
+}
+
 void CentreStage::refresh() {
     switch (m_mode) {
         case Mode::Data:
@@ -161,6 +169,12 @@ void CentreStage::refresh() {
                          ? tr("Inspect: select a generator run in the runs browser.")
                          : tr("Inspect %1: how faithful, diverse and novel its samples are")
                                .arg(QFileInfo(m_inspectRun).fileName()));
+            return;
+        case Mode::Classify:
+            showView(m_classifyView, m_classifyRun.isEmpty()
+                                         ? tr("Classify: generative models as classifiers")
+                                         : tr("Classify: generative models as classifiers (run %1)")
+                                               .arg(QFileInfo(m_classifyRun).fileName()));
             return;
         case Mode::Export:
             showView(m_exportView, m_exportRun.isEmpty()

@@ -13,6 +13,7 @@ class QVulkanInstance;
 
 namespace ll::widgets {
 
+class ClassifyView;
 class ExportView;
 class GridView;
 class InspectView;
@@ -28,6 +29,7 @@ class TabularView;
 ///   Steer    the steered run's newest grid
 ///   Latent   the latent map of the Latent panel's run
 ///   Inspect  the evaluation records of the Inspect panel's run
+///   Classify the result of the study the Classify panel shows
 ///   Export   the export's preview (what the filters drop) and, at the end, its card
 /// The setters store a mode's content and show it at once when that mode is on; none of them
 /// changes the mode.
@@ -42,6 +44,7 @@ public:
     InspectView* inspectView() const { return m_inspectView; }
     LatentView* latentView() const { return m_latentView; }
     ExportView* exportView() const { return m_exportView; }
+    ClassifyView* classifyView() const { return m_classifyView; }
     QString caption() const;
     /// True when the centre shows the tabular view, false for the image grid.
     bool showsTable() const;
@@ -72,6 +75,8 @@ public:
     void setInspectRun(const QString& runDir);
     /// Export: the run it exports from, for the caption.
     void setExportRun(const QString& runDir);
+    /// Classify: the run the diffusion classifier uses, for the caption.
+    void setClassifyRun(const QString& runDir);
 
 private:
     enum class TrainContent { Nothing, Grid, Table, Message };
@@ -91,6 +96,7 @@ private:
     InspectView* m_inspectView;
     LatentView* m_latentView;
     ExportView* m_exportView;
+    ClassifyView* m_classifyView;
 
     ll::SampleGrid m_realGrid;
     QString m_realCaption;
@@ -107,6 +113,7 @@ private:
     QString m_latentRun;
     QString m_inspectRun;
     QString m_exportRun;
+    QString m_classifyRun;
 };
 
 }  // namespace ll::widgets

@@ -9,6 +9,7 @@
 #include <QSettings>
 #include <QStatusBar>
 
+#include "classify/classifypanel.h"
 #include "common/cpu.h"
 #include "common/losschart.h"
 #include "common/runsamplerqueue.h"
@@ -57,12 +58,14 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_latentPanel = new LatentPanel(samplers, m_centre->latentView());
     m_inspectPanel = new InspectPanel(m_workspace);
     m_exportPanel = new ExportPanel(m_workspace, m_centre->exportView());
+    m_classifyPanel = new ClassifyPanel(m_workspace, m_centre->classifyView());
     m_panels = new PanelDock(this);
     m_panels->addPanel(Mode::Data, m_dataPanel, /*scroll=*/false);
     m_panels->addPanel(Mode::Train, m_trainPanel);
     m_panels->addPanel(Mode::Steer, m_steerPanel);
     m_panels->addPanel(Mode::Latent, m_latentPanel);
     m_panels->addPanel(Mode::Inspect, m_inspectPanel);
+    m_panels->addPanel(Mode::Classify, m_classifyPanel);
     m_panels->addPanel(Mode::Export, m_exportPanel);
     addDockWidget(Qt::RightDockWidgetArea, m_panels);
 
@@ -125,6 +128,8 @@ void MainWindow::wireData() {
                       .arg(s.features)
                 : tr("Real samples of %1: one row per class").arg(QString::fromStdString(s.name)));
         statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(s.source)), 5000);
+        // The dataset studies run on what the Data mode loaded.
+        m_classifyPanel->setDataset(m_dataPanel->spec(), s);
     });
     connect(m_dataPanel, &DataPanel::loadFailed, this,
             [this](const QString& message) { statusBar()->showMessage(message, 15000); });
@@ -237,6 +242,7 @@ void MainWindow::wireStatus() {
     connect(m_latentPanel, &LatentPanel::message, this, show);
     connect(m_inspectPanel, &InspectPanel::message, this, show);
     connect(m_exportPanel, &ExportPanel::message, this, show);
+    connect(m_classifyPanel, &ClassifyPanel::message, this, show);
     connect(m_job, &TrainingJob::guardTripped, this,
             [this](const QString& message) { statusBar()->showMessage(message, 30000); });
     connect(gridView(), &GridView::tileHovered, this, [this](int index) {
@@ -274,6 +280,10 @@ ExportView* MainWindow::exportView() const {
     return m_centre->exportView();
 }
 
+ClassifyView* MainWindow::classifyView() const {
+    return m_centre->classifyView();
+}
+
 bool MainWindow::showsTable() const {
     return m_centre->showsTable();
 }
@@ -292,6 +302,10 @@ void MainWindow::setMode(Mode mode) {
         m_centre->setLatentRun(m_latentPanel->runDir());
     } else if (mode == Mode::Inspect) {
         m_centre->setInspectRun(m_inspectPanel->runDir());
+    } else if (mode == Mode::Classify) {
+        m_classifyPanel->setRun(m_selectedRun);  // asks core whether the run classifies
+        m_classifyPanel->showLatest();
+        m_centre->setClassifyRun(m_classifyPanel->runDir());
     } else if (mode == Mode::Export) {
         m_exportPanel->setRun(m_selectedRun);
         m_centre->setExportRun(m_exportPanel->runDir());

@@ -12,6 +12,8 @@ class QVulkanInstance;
 namespace ll::widgets {
 
 class CentreStage;
+class ClassifyPanel;
+class ClassifyView;
 class DataPanel;
 class ExportPanel;
 class ExportView;
@@ -64,6 +66,8 @@ public:
     LatentView* latentView() const;
     ExportPanel* exportPanel() const { return m_exportPanel; }
     ExportView* exportView() const;
+    ClassifyPanel* classifyPanel() const { return m_classifyPanel; }
+    ClassifyView* classifyView() const;
 
 public Q_SLOTS:
     void startTraining();
@@ -98,6 +102,7 @@ private:
     LatentPanel* m_latentPanel;
     InspectPanel* m_inspectPanel;
     ExportPanel* m_exportPanel;
+    ClassifyPanel* m_classifyPanel;
     LossChart* m_lossChart;
     RunsBrowser* m_runs;
     TrainingJob* m_job;

@@ -18,6 +18,7 @@ constexpr struct {
               {Mode::Steer, QT_TRANSLATE_NOOP("Mode", "Steer"), true},
               {Mode::Latent, QT_TRANSLATE_NOOP("Mode", "Latent"), true},
               {Mode::Inspect, QT_TRANSLATE_NOOP("Mode", "Inspect"), true},
+              {Mode::Classify, QT_TRANSLATE_NOOP("Mode", "Classify"), true},
               {Mode::Export, QT_TRANSLATE_NOOP("Mode", "Export"), true}};
 }  // namespace
 

@@ -1,0 +1,600 @@
+#include "study/learningcurve.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <stop_token>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "common/atomicfile.h"
+#include "data/loader.h"
+#include "eval/agreement.h"
+#include "eval/extractorchoice.h"
+#include "eval/features.h"
+#include "image/chart.h"
+#include "run/runloader.h"
+#include "train/trainer.h"
+
+namespace ll {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using torch::Tensor;
+
+namespace {
+
+constexpr const char* kFeatureNames[] = {"extractor", "pixels", "columns"};
+constexpr const char* kChartFile = "learning-curve.png";
+constexpr const char* kResultFile = "result.json";
+
+// The chart's names, in learningCurveMethods()'s order.
+std::string methodLabel(const std::string& method) {
+    const auto known = learningCurveMethods();
+    const char* labels[] = {"naive Bayes", "GDA (shared covariance)", "QDA (per-class covariance)",
+                            "logistic regression", "CNN classifier"};
+    const auto at = std::find(known.begin(), known.end(), method) - known.begin();
+    return at < 5 ? labels[at] : method;
+}
+
+}  // namespace
+
+std::string curveFeaturesName(CurveFeatures features) {
+    return kFeatureNames[static_cast<int>(features)];
+}
+
+Result<CurveFeatures> parseCurveFeatures(const std::string& name) {
+    for (int i = 0; i < 3; ++i)
+        if (name == kFeatureNames[i]) return static_cast<CurveFeatures>(i);
+    return fail("unknown feature space \"" + name + "\" (choose extractor, pixels or columns)");
+}
+
+std::vector<std::string> learningCurveMethods() {
+    return {"nb", "gda", "qda", "logistic", "cnn"};
+}
+
+std::vector<std::int64_t> learningCurveSizes(std::int64_t largest) {
+    // 10, 30, 100, 300, ...: two steps a decade, the spacing of Ng and Jordan's plots.
+    std::vector<std::int64_t> sizes;
+    for (std::int64_t s = 10, step = 0; s < largest; s = step % 2 ? s * 10 / 3 : s * 3, ++step)
+        sizes.push_back(s);
+    if (largest >= 2) sizes.push_back(largest);
+    return sizes;
+}
+
+Result<void> checkLearningCurve(const LearningCurveRequest& r) {
+    if (r.out.empty()) return fail("learning-curve: no output folder given");
+    if (r.methods.empty()) return fail("learning-curve: no methods given");
+    const auto known = learningCurveMethods();
+    std::set<std::string> seen;
+    for (const auto& m : r.methods) {
+        if (std::find(known.begin(), known.end(), m) == known.end())
+            return fail("learning-curve: unknown method \"" + m +
+                        "\" (choose from nb, gda, qda, logistic, cnn)");
+        if (!seen.insert(m).second) return fail("learning-curve: method " + m + " given twice");
+    }
+    for (auto s : r.sizes)
+        if (s < 2)
+            return fail("learning-curve: size " + std::to_string(s) +
+                        " is too small (at least 2 rows per class)");
+    if (r.seeds < 1 || r.seeds > 1000) return fail("learning-curve: seeds must lie in 1..1000");
+    if (!(r.heldOutFraction > 0 && r.heldOutFraction < 1))
+        return fail("learning-curve: the held-out fraction must lie in (0, 1)");
+    if (r.heldOutLimit < 0) return fail("learning-curve: the held-out limit must be at least 0");
+    if (!(r.settings.shrinkage >= 0 && r.settings.shrinkage <= 1))
+        return fail("learning-curve: shrinkage must lie in [0, 1]");
+    if (!(r.settings.c > 0)) return fail("learning-curve: C must be above 0");
+    if (!(r.settings.varSmoothing >= 0))
+        return fail("learning-curve: var smoothing must be at least 0");
+    if (seen.count("cnn") && (!(r.cnnStepsPerRow > 0) || r.cnnMinSteps < 1 ||
+                              r.cnnMaxSteps < r.cnnMinSteps || r.cnnBatch < 1))
+        return fail("learning-curve: cnn steps per row must be above 0, 1 <= min <= max steps");
+    return {};
+}
+
+std::vector<CurveCrossing> findCrossings(const std::vector<CurvePoint>& curves,
+                                         const std::string& discriminative) {
+    std::map<std::int64_t, double> other;
+    for (const auto& p : curves)
+        if (p.method == discriminative) other[p.size] = p.mean;
+    std::vector<CurveCrossing> out;
+    if (other.empty()) return out;
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<const CurvePoint*>> by;
+    for (const auto& p : curves) {
+        if (p.method == discriminative || p.method == "cnn" || !other.count(p.size)) continue;
+        if (auto m = parseClassicMethod(p.method); !m || !isGenerative(*m)) continue;
+        if (!by.count(p.method)) order.push_back(p.method);
+        by[p.method].push_back(&p);
+    }
+    for (const auto& method : order) {
+        auto points = by[method];
+        std::sort(points.begin(), points.end(), [](auto* a, auto* b) { return a->size < b->size; });
+        CurveCrossing c{.generative = method, .discriminative = discriminative};
+        // Where it stops being better for good: after the last size at which it leads.
+        int last = -1;
+        for (int i = 0; i < static_cast<int>(points.size()); ++i)
+            if (points[i]->mean > other[points[i]->size]) last = i;
+        if (last < 0) {
+            c.note = method + " is never better than " + discriminative;
+        } else if (last + 1 == static_cast<int>(points.size())) {
+            c.note = method + " is still better than " + discriminative + " at the largest size";
+        } else {
+            const CurvePoint& a = *points[last];
+            const CurvePoint& b = *points[last + 1];
+            const double da = a.mean - other[a.size], db = b.mean - other[b.size];  // > 0, <= 0
+            const double t = da / (da - db);
+            const double la = std::log(static_cast<double>(a.size));
+            const double lb = std::log(static_cast<double>(b.size));
+            c.found = true;
+            c.size = std::exp(la + t * (lb - la));
+            c.accuracy = a.mean + t * (b.mean - a.mean);
+            c.note = method + " stops being better than " + discriminative + " between " +
+                     std::to_string(a.size) + " and " + std::to_string(b.size) + " per class";
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
+namespace {
+
+/// The data of a study: features (N x F float) of the training and held-out parts, and the
+/// raw data the CNN trains on.
+struct Prepared {
+    Dataset train, held;
+    Tensor trainX, heldX;  // features
+    CurveFeatures features = CurveFeatures::Extractor;
+    std::string extractorDir, extractorKey, heldOutText;
+};
+
+// A stratified fraction of every class, drawn with `seed`.
+std::pair<Tensor, Tensor> stratifiedSplit(const Tensor& y, int classes, double fraction,
+                                          std::uint64_t seed) {
+    auto g = at::detail::createCPUGenerator(seed);
+    std::vector<Tensor> keep, held;
+    for (int k = 0; k < classes; ++k) {
+        const Tensor idx = torch::nonzero(y == k).squeeze(1);
+        const Tensor perm = idx.index_select(0, torch::randperm(idx.size(0), g, torch::kInt64));
+        const auto n = static_cast<std::int64_t>(std::llround(fraction * idx.size(0)));
+        held.push_back(perm.slice(0, 0, n));
+        keep.push_back(perm.slice(0, n));
+    }
+    return {std::get<0>(torch::cat(keep).sort()), std::get<0>(torch::cat(held).sort())};
+}
+
+Result<Prepared> prepare(const LearningCurveRequest& r, const LearningCurveProgressFn& progress) {
+    Prepared p;
+    DatasetSpec spec = r.data;
+    spec.seed = r.seed;
+    auto data = loadDataset(spec);
+    if (!data) return tl::unexpected(data.error());
+    const auto counts = data->classCounts();
+    if (std::count_if(counts.begin(), counts.end(), [](auto n) { return n > 0; }) < 2)
+        return fail(spec.source + ": one class only; a classifier needs at least two");
+    const bool tabular = data->modality == Modality::Tabular;
+    p.features = r.features.value_or(tabular ? CurveFeatures::Columns : CurveFeatures::Extractor);
+    if (p.features == CurveFeatures::Columns && !tabular)
+        return fail(spec.source + ": columns are a CSV's features; use pixels or extractor");
+    if (p.features == CurveFeatures::Pixels && tabular)
+        return fail(spec.source + ": a table has no pixels; use columns");
+    if (std::count(r.methods.begin(), r.methods.end(), "cnn") && tabular)
+        return fail("cnn: the CNN classifier learns from images; " + spec.source + " is a table");
+
+    if (auto held = loadHeldOut(spec)) {
+        p.train = std::move(*data);
+        p.held = std::move(*held);
+        p.heldOutText = "the " + std::string(spec.split == "test" ? "train" : "test") + " split";
+    } else {
+        auto [keepRows, heldRows] =
+            stratifiedSplit(data->y, data->numClasses(), r.heldOutFraction, r.seed);
+        p.train = data->subset(keepRows);
+        p.held = data->subset(heldRows);
+        p.heldOutText = "a stratified " +
+                        std::to_string(static_cast<int>(std::lround(100 * r.heldOutFraction))) +
+                        "% of the rows";
+    }
+    if (r.heldOutLimit > 0 && p.held.size() > r.heldOutLimit) {
+        auto g = at::detail::createCPUGenerator(r.seed);
+        const Tensor pick = torch::randperm(p.held.size(), g, torch::kInt64);
+        p.held = p.held.subset(std::get<0>(pick.slice(0, 0, r.heldOutLimit).sort()));
+    }
+    if (p.held.size() < 1) return fail(spec.source + ": no held-out rows to score on");
+
+    std::unique_ptr<GenerativeModel> extractor;
+    if (p.features == CurveFeatures::Extractor) {
+        auto choice = chooseExtractor(r.extractor, p.train.name, r.workspace);
+        if (!choice) return tl::unexpected(choice.error());
+        auto opened = loadRun(choice->dir);
+        if (!opened) return fail("extractor: " + opened.error().message);
+        const auto& s = opened->model->shape();
+        const auto& x = p.train.x;
+        const bool fits =
+            tabular ? s.features == x.size(1)
+                    : s.channels == x.size(1) && s.height == x.size(2) && s.width == x.size(3);
+        if (opened->model->generates() || !fits)
+            return fail("extractor: " + choice->dir.string() + " is no classifier of " +
+                        spec.source + "'s shape");
+        extractor = std::move(opened->model);
+        p.extractorDir = fs::absolute(choice->dir).lexically_normal().string();
+        p.extractorKey = choice->info ? choice->info->sha256 : "";
+    }
+    const auto report = [&](double base) {
+        return [&, base](double f) { return !progress || progress("features", base + f / 2); };
+    };
+    auto trainX = extractFeatures(extractor.get(), p.train.x, report(0));
+    if (!trainX) return tl::unexpected(trainX.error());
+    auto heldX = extractFeatures(extractor.get(), p.held.x, report(0.5));
+    if (!heldX) return tl::unexpected(heldX.error());
+    p.trainX = *trainX;
+    p.heldX = *heldX;
+    return p;
+}
+
+json optionsOf(const LearningCurveRequest& r, const Prepared& p) {
+    const auto& d = r.data;
+    // A table of keys: one option that differs means the parts were made otherwise.
+    // clang-format off
+    json o{{"source", d.source}, {"split", d.split}, {"label_column", d.labelColumn},
+           {"image_size", d.imageSize}, {"colour", colourName(d.colour)},
+           {"classes", d.keepClasses}, {"long_tail", d.longTailRatio}, {"limit", d.limit},
+           {"features", curveFeaturesName(p.features)}, {"extractor", p.extractorDir},
+           {"extractor_sha256", p.extractorKey}, {"held_out_fraction", r.heldOutFraction},
+           {"held_out_limit", r.heldOutLimit}, {"seed", r.seed},
+           {"var_smoothing", r.settings.varSmoothing}, {"shrinkage", r.settings.shrinkage},
+           {"c", r.settings.c}, {"max_iterations", r.settings.maxIterations},
+           {"tolerance", r.settings.tolerance}, {"standardised", true}};
+    // clang-format on
+    if (std::count(r.methods.begin(), r.methods.end(), "cnn"))
+        o["cnn"] = {{"preset", r.cnnPreset.empty() ? "classifier-cpu" : r.cnnPreset},
+                    {"steps_per_row", r.cnnStepsPerRow},
+                    {"min_steps", r.cnnMinSteps},
+                    {"max_steps", r.cnnMaxSteps},
+                    {"batch", r.cnnBatch}};
+    return o;
+}
+
+FeatureMatrix matrixOf(const Tensor& t) {
+    const Tensor f = t.to(torch::kFloat).contiguous();
+    FeatureMatrix m{.rows = f.size(0), .cols = f.size(1)};
+    m.values.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+    return m;
+}
+
+std::vector<int> labelsOf(const Tensor& y) {
+    const Tensor l = y.to(torch::kInt32).contiguous();
+    return {l.data_ptr<int>(), l.data_ptr<int>() + l.numel()};
+}
+
+// An IDX file of unsigned bytes: the CNN's training subset, for the Trainer to load.
+Result<void> writeIdx(const fs::path& file, const Tensor& bytes) {
+    std::string out{'\0', '\0', '\x08', static_cast<char>(bytes.dim())};
+    for (auto d : bytes.sizes())
+        for (int shift = 24; shift >= 0; shift -= 8)
+            out.push_back(static_cast<char>((d >> shift) & 0xff));
+    const Tensor b = bytes.contiguous();
+    out.append(reinterpret_cast<const char*>(b.data_ptr<std::uint8_t>()), b.numel());
+    return writeFileAtomic(file, out);
+}
+
+/// Trains the classifier model on the subset through the Trainer (in `work`, removed after)
+/// and scores it on the held-out images.
+Result<double> fitCnn(const LearningCurveRequest& r, const Prepared& p, const Tensor& idx,
+                      std::uint64_t seed, const fs::path& work,
+                      const std::function<bool(double)>& progress) {
+    torch::AutoGradMode grad(true);  // the study's loop runs without gradients
+    std::error_code ec;
+    fs::remove_all(work, ec);
+    fs::create_directories(work / "data", ec);
+    const Tensor x = p.train.x.index_select(0, idx);
+    const Tensor images = (x.permute({0, 2, 3, 1}) * 255).round().clamp(0, 255).to(torch::kUInt8);
+    const fs::path file = work / "data" / "train-images-idx3-ubyte";
+    if (auto ok = writeIdx(file, x.size(1) == 1 ? images.squeeze(3) : images); !ok)
+        return tl::unexpected(ok.error());
+    if (auto ok = writeIdx(work / "data" / "train-labels-idx1-ubyte",
+                           p.train.y.index_select(0, idx).to(torch::kUInt8));
+        !ok)
+        return tl::unexpected(ok.error());
+    const ModelPreset* preset = findPreset(r.cnnPreset.empty() ? "classifier-cpu" : r.cnnPreset);
+    if (!preset || preset->model != "classifier")
+        return fail("cnn: \"" + r.cnnPreset + "\" is no preset of the classifier model");
+    const auto steps = std::clamp<std::int64_t>(
+        static_cast<std::int64_t>(std::llround(r.cnnStepsPerRow * idx.size(0))), r.cnnMinSteps,
+        r.cnnMaxSteps);
+    TrainConfig config{.dataset = {.source = file.string(), .seed = seed},
+                       .model = "classifier",
+                       .preset = preset->name,
+                       .settings = preset->settings,
+                       .steps = steps,
+                       .learningRate = preset->learningRate,
+                       .batchSize = static_cast<int>(r.cnnBatch),
+                       .seed = seed,
+                       .logEvery = 10,
+                       .sampleEvery = static_cast<int>(steps),
+                       .checkpointEvery = static_cast<int>(steps),
+                       .runDir = work / "run"};
+    std::stop_source stop;
+    Trainer trainer(config, [&](const TrainEvent& event) {
+        if (auto* e = std::get_if<TrainProgress>(&event))
+            if (progress && !progress(static_cast<double>(e->step) / steps)) stop.request_stop();
+    });
+    const TrainFinished done = trainer.run(stop.get_token());
+    Result<double> accuracy = fail(
+        done.outcome == TrainFinished::Outcome::Cancelled ? "cancelled" : "cnn: " + done.message);
+    if (done.outcome == TrainFinished::Outcome::Completed) {
+        auto run = loadRun(work / "run");
+        auto a = run ? classifierAccuracy(*run->model, p.held) : tl::unexpected(run.error());
+        accuracy = a ? Result<double>(a->accuracy) : tl::unexpected(a.error());
+    }
+    fs::remove_all(work, ec);
+    return accuracy;
+}
+
+std::string partName(const std::string& method, std::int64_t size, int seed) {
+    return method + "-n" + std::to_string(size) + "-s" + std::to_string(seed) + ".json";
+}
+
+json resultJson(const LearningCurveRequest& r, const LearningCurveResult& res, const json& options,
+                const std::vector<std::int64_t>& sizes) {
+    json curves = json::array(), crossings = json::array();
+    // clang-format off
+    for (const auto& c : res.curves)
+        curves.push_back({{"method", c.method}, {"size", c.size}, {"train_rows", c.trainRows},
+                          {"mean", c.mean}, {"sd", c.sd}, {"accuracies", c.accuracies}});
+    for (const auto& c : res.crossings)
+        crossings.push_back({{"generative", c.generative}, {"discriminative", c.discriminative},
+                             {"found", c.found}, {"size", c.size}, {"accuracy", c.accuracy},
+                             {"note", c.note}});
+    return {{"study", "learning-curve"}, {"dataset", r.data.source}, {"classes", res.classes},
+            {"features", res.features}, {"extractor", res.extractor},
+            {"feature_dim", res.featureDim}, {"size_unit", res.sizeUnit}, {"sizes", sizes},
+            {"methods", r.methods}, {"seeds", r.seeds}, {"train_rows", res.trainRows},
+            {"held_out", res.heldOut}, {"held_out_rows", res.heldOutRows},
+            {"metric", "accuracy on the held-out part; sd over seeds (n - 1)"},
+            {"options", options}, {"curves", curves}, {"crossings", crossings},
+            {"chart", res.chart.empty() ? "" : kChartFile}, {"parts_reused", res.partsReused},
+            {"notes", res.notes}};
+    // clang-format on
+}
+
+Result<void> writeChart(const LearningCurveRequest& r, LearningCurveResult& res) {
+    chart::LineChart c{.title = "Learning curves: " + fs::path(r.data.source).filename().string() +
+                                " (" + res.features + ")",
+                       .xLabel = "training rows per class",
+                       .yLabel = "held-out accuracy",
+                       .logX = true};
+    for (const auto& m : r.methods) {
+        chart::Series s{.name = methodLabel(m), .points = true};
+        for (const auto& p : res.curves) {
+            if (p.method != m) continue;
+            s.x.push_back(static_cast<double>(p.size));
+            s.y.push_back(p.mean);
+            s.low.push_back(p.mean - p.sd);
+            s.high.push_back(p.mean + p.sd);
+        }
+        c.series.push_back(std::move(s));
+    }
+    for (const auto& x : res.crossings)
+        if (x.found)
+            c.markers.push_back({.x = x.size,
+                                 .y = x.accuracy,
+                                 .text = x.generative + " = " + x.discriminative + " at " +
+                                         std::to_string(std::llround(x.size)) + "/class"});
+    if (auto ok = chart::writeLineChart(c, r.out / kChartFile); !ok) return ok;
+    res.chart = r.out / kChartFile;
+    return {};
+}
+
+/// One seed at one size: its rows, and their features standardised on the subset's own mean
+/// and spread (the held-out part with the same), made when a method first needs them.
+struct Unit {
+    std::int64_t size = 0;
+    int seed = 0;
+    Tensor idx;
+    std::optional<std::pair<FeatureMatrix, FeatureMatrix>> standardised;
+};
+
+/// A finished part's accuracy, or -1 when there is none made with these options.
+double reusedPart(const fs::path& part, const json& options) {
+    auto text = readFile(part);
+    if (!text) return -1;
+    const json j = json::parse(*text, nullptr, false);
+    if (!j.is_object() || j.value("options", json()) != options || !j.contains("accuracy"))
+        return -1;
+    return j["accuracy"].get<double>();
+}
+
+Result<double> fitUnit(const LearningCurveRequest& r, const Prepared& p,
+                       const std::vector<std::vector<Tensor>>& order, const std::string& method,
+                       Unit& u, const fs::path& parts,
+                       const std::function<bool(double)>& progress) {
+    if (!u.idx.defined()) {
+        std::vector<Tensor> pick;
+        for (const auto& o : order[u.seed]) pick.push_back(o.slice(0, 0, u.size));
+        u.idx = torch::cat(pick);
+    }
+    // A trained-per-subset diffusion classifier (study/diffusionclassifier.h) goes here too.
+    if (method == "cnn")
+        return fitCnn(r, p, u.idx, r.seed + u.seed, parts / ("cnn-work-" + std::to_string(u.seed)),
+                      progress);
+    if (!u.standardised) {
+        // Constant features keep a spread of 1 (they are 0 after centring).
+        const Tensor x = p.trainX.index_select(0, u.idx).to(torch::kFloat64);
+        const Tensor mean = x.mean(0);
+        Tensor sd = x.std(0, false);
+        sd = torch::where(sd > 1e-12, sd, torch::ones_like(sd));
+        u.standardised.emplace(matrixOf((x - mean) / sd),
+                               matrixOf((p.heldX.to(torch::kFloat64) - mean) / sd));
+    }
+    auto fitted = ClassicClassifier::fit(*parseClassicMethod(method), u.standardised->first,
+                                         labelsOf(p.train.y.index_select(0, u.idx)),
+                                         p.train.numClasses(), r.settings);
+    if (!fitted) return tl::unexpected(fitted.error());
+    return fitted->accuracy(u.standardised->second, labelsOf(p.held.y));
+}
+
+}  // namespace
+
+Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
+                                             const LearningCurveProgressFn& progress) {
+    if (auto ok = checkLearningCurve(r); !ok) return tl::unexpected(ok.error());
+    if (progress && !progress("loading", 0)) return fail("cancelled");
+    Result<Prepared> prepared = fail("");
+    try {
+        torch::NoGradGuard noGrad;
+        prepared = prepare(r, progress);
+    } catch (const std::exception& e) {
+        return fail("learning-curve: " + firstLine(e));
+    }
+    if (!prepared) return tl::unexpected(prepared.error());
+    const Prepared& p = *prepared;
+    const int classes = p.train.numClasses();
+    const auto counts = p.train.classCounts();
+    const auto smallest = std::min_element(counts.begin(), counts.end());
+    const std::string smallestName = p.train.classNames[smallest - counts.begin()];
+    std::vector<std::int64_t> sizes = r.sizes.empty() ? learningCurveSizes(*smallest) : r.sizes;
+    std::sort(sizes.begin(), sizes.end());
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+    if (sizes.empty() || sizes.back() > *smallest)
+        return fail("learning-curve: size " + std::to_string(sizes.empty() ? 0 : sizes.back()) +
+                    " per class is larger than the data allows: class " + smallestName + " has " +
+                    std::to_string(*smallest) + " training rows");
+
+    LearningCurveResult res;
+    res.features = curveFeaturesName(p.features);
+    res.extractor = p.extractorDir;
+    res.featureDim = p.trainX.size(1);
+    res.classes = p.train.classNames;
+    res.trainRows = p.train.size();
+    res.heldOutRows = p.held.size();
+    res.heldOut = p.heldOutText;
+    res.json = r.out / kResultFile;
+
+    // Resume: parts made with these options are kept, others cleared.
+    const json options = optionsOf(r, p);
+    const fs::path parts = r.out / "parts";
+    std::error_code ec;
+    if (auto old = readFile(parts / "options.json"); old) {
+        if (json::parse(*old, nullptr, false) != options) {
+            fs::remove_all(parts, ec);
+            res.notes.push_back("parts/ held a study with other options: started over");
+        }
+    }
+    fs::create_directories(parts, ec);
+    if (ec) return fail(parts.string() + ": cannot create the folder (" + ec.message() + ")");
+    if (auto ok = writeFileAtomic(parts / "options.json", options.dump(2) + "\n"); !ok)
+        return tl::unexpected(ok.error());
+
+    // Each seed orders every class once; a size takes the first rows of each, so one seed's
+    // subsets are nested as they grow.
+    std::vector<std::vector<Tensor>> order(r.seeds);
+    for (int s = 0; s < r.seeds; ++s) {
+        auto g = at::detail::createCPUGenerator(r.seed + static_cast<std::uint64_t>(s));
+        for (int k = 0; k < classes; ++k) {
+            const Tensor idx = torch::nonzero(p.train.y == k).squeeze(1);
+            order[s].push_back(idx.index_select(0, torch::randperm(idx.size(0), g, torch::kInt64)));
+        }
+    }
+    const double total = static_cast<double>(sizes.size() * r.seeds * r.methods.size());
+    std::map<std::pair<std::string, std::int64_t>, std::vector<double>> accuracies;
+    double done = 0;
+    try {
+        torch::NoGradGuard noGrad;
+        for (auto size : sizes) {
+            for (int s = 0; s < r.seeds; ++s) {
+                Unit unit{.size = size, .seed = s};
+                for (const auto& method : r.methods) {
+                    const fs::path part = parts / partName(method, size, s);
+                    double accuracy = reusedPart(part, options);
+                    if (accuracy >= 0) {
+                        ++res.partsReused;
+                    } else {
+                        const auto started = std::chrono::steady_clock::now();
+                        auto a = fitUnit(r, p, order, method, unit, parts, [&](double f) {
+                            return !progress || progress("fitting", (done + f) / total);
+                        });
+                        if (!a) return tl::unexpected(a.error());
+                        accuracy = *a;
+                        const std::chrono::duration<double> took =
+                            std::chrono::steady_clock::now() - started;
+                        const json j{{"options", options},     {"method", method},
+                                     {"size", size},           {"seed", r.seed + s},
+                                     {"accuracy", accuracy},   {"train_rows", unit.idx.size(0)},
+                                     {"seconds", took.count()}};
+                        if (auto ok = writeFileAtomic(part, j.dump(2) + "\n"); !ok)
+                            return tl::unexpected(ok.error());
+                    }
+                    accuracies[{method, size}].push_back(accuracy);
+                    done += 1;
+                    if (progress && !progress("fitting", done / total)) return fail("cancelled");
+                }
+            }
+        }
+    } catch (const std::exception& e) {
+        return fail("learning-curve: " + firstLine(e));
+    }
+
+    for (const auto& m : r.methods) {
+        for (auto size : sizes) {
+            CurvePoint c{.method = m, .size = size, .trainRows = size * classes};
+            c.accuracies = accuracies[{m, size}];
+            const double n = static_cast<double>(c.accuracies.size());
+            for (double a : c.accuracies) c.mean += a / n;
+            for (double a : c.accuracies) c.sd += (a - c.mean) * (a - c.mean);
+            c.sd = n > 1 ? std::sqrt(c.sd / (n - 1)) : 0;
+            res.curves.push_back(std::move(c));
+        }
+    }
+    res.crossings = findCrossings(res.curves);
+    if (progress && !progress("chart", 1)) return fail("cancelled");
+    if (auto ok = writeChart(r, res); !ok) res.notes.push_back("no chart: " + ok.error().message);
+    if (auto ok = writeFileAtomic(res.json, resultJson(r, res, options, sizes).dump(2) + "\n"); !ok)
+        return tl::unexpected(ok.error());
+    return res;
+}
+
+Result<LearningCurveResult> readLearningCurve(const fs::path& resultJson) {
+    auto text = readFile(resultJson);
+    if (!text) return tl::unexpected(text.error());
+    const json j = json::parse(*text, nullptr, false);
+    if (!j.is_object() || j.value("study", "") != "learning-curve" || !j.contains("curves"))
+        return fail(resultJson.string() + ": not a learning-curve result");
+    try {
+        LearningCurveResult res;
+        for (const auto& c : j["curves"])
+            res.curves.push_back({.method = c["method"],
+                                  .size = c["size"],
+                                  .trainRows = c.value("train_rows", std::int64_t{0}),
+                                  .mean = c["mean"],
+                                  .sd = c["sd"],
+                                  .accuracies = c.value("accuracies", std::vector<double>{})});
+        for (const auto& c : j.value("crossings", json::array()))
+            res.crossings.push_back({.generative = c["generative"],
+                                     .discriminative = c["discriminative"],
+                                     .found = c["found"],
+                                     .size = c["size"],
+                                     .accuracy = c["accuracy"],
+                                     .note = c.value("note", "")});
+        res.sizeUnit = j.value("size_unit", "per_class");
+        res.features = j.value("features", "");
+        res.extractor = j.value("extractor", "");
+        res.featureDim = j.value("feature_dim", std::int64_t{0});
+        res.classes = j.value("classes", std::vector<std::string>{});
+        res.trainRows = j.value("train_rows", std::int64_t{0});
+        res.heldOutRows = j.value("held_out_rows", std::int64_t{0});
+        res.heldOut = j.value("held_out", "");
+        res.partsReused = j.value("parts_reused", std::int64_t{0});
+        res.notes = j.value("notes", std::vector<std::string>{});
+        res.json = resultJson;
+        if (const std::string chart = j.value("chart", ""); !chart.empty())
+            res.chart = resultJson.parent_path() / chart;
+        return res;
+    } catch (const std::exception& e) {
+        return fail(resultJson.string() + ": " + firstLine(e));
+    }
+}
+
+}  // namespace ll

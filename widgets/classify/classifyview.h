@@ -1,0 +1,36 @@
+#pragma once
+
+#include <QWidget>
+
+#include "classify/studyfolders.h"
+
+class QStackedWidget;
+
+namespace ll::widgets {
+
+class CurveView;
+class DiffusionView;
+class OneClassView;
+
+/// The Classify mode's centre: the result of the study the panel shows, one page per study
+/// (each keeps its result while another is shown).
+class ClassifyView : public QWidget {
+    Q_OBJECT
+public:
+    explicit ClassifyView(QWidget* parent = nullptr);
+
+    void showStudy(StudyKind kind);
+    StudyKind study() const { return m_study; }
+    DiffusionView* diffusionView() const { return m_diffusion; }
+    CurveView* curveView() const { return m_curve; }
+    OneClassView* oneClassView() const { return m_oneClass; }
+
+private:
+    QStackedWidget* m_stack;
+    DiffusionView* m_diffusion;
+    CurveView* m_curve;
+    OneClassView* m_oneClass;
+    StudyKind m_study = StudyKind::Diffusion;
+};
+
+}  // namespace ll::widgets
