@@ -9,7 +9,6 @@
 #include "cli/console.h"
 #include "cli/options.h"
 #include "models/catalog.h"
-#include "run/runfolder.h"
 #include "study/diffusionclassifier.h"
 
 namespace ll::cli {
@@ -64,7 +63,7 @@ int runDiffusion(const DiffusionClassifyRequest& r) {
     auto result = classifyWithDiffusion(r, std::ref(progress));
     progress.endLine();
     if (!result && result.error().message == "cancelled") {
-        const auto out = r.out.empty() ? runfiles::studies(r.run) / "diffusion-classifier" : r.out;
+        const auto out = r.out.empty() ? diffusionClassifierFolder(r.run) : r.out;
         return failure("classify: cancelled; the same command goes on from " +
                        (out / "parts").string());
     }

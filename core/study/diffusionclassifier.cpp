@@ -389,7 +389,7 @@ Result<DiffusionClassifyResult> classifyWithDiffusion(const DiffusionClassifyReq
     if (auto ok = checkAgainstRun(r.options, *opened); !ok) return tl::unexpected(ok.error());
     auto data = loadRunImages(r.data, opened->run);
     if (!data) return tl::unexpected(data.error());
-    if (r.out.empty()) r.out = runfiles::studies(r.run) / "diffusion-classifier";
+    if (r.out.empty()) r.out = diffusionClassifierFolder(r.run);
     const int classes = opened->run.data.shape.numClasses;
     const int pairCount = r.options.timesteps * r.options.noiseDraws;
     std::vector<int> budgets = r.budgets.empty() ? defaultBudgets(pairCount) : r.budgets;

@@ -77,10 +77,13 @@ struct DiffusionClassifyRequest {
     bool baseline = true;
     std::filesystem::path extractor;
     std::filesystem::path workspace;  // where to look for extractors; the run's when empty
-    /// Where result.json, the charts and parts/ go; empty: the run's studies folder
-    /// (runfiles::studies(run) / "diffusion-classifier").
+    /// Where result.json, the charts and parts/ go; empty: diffusionClassifierFolder(run).
     std::filesystem::path out;
 };
+
+/// Where a run's diffusion-classifier study goes unless told otherwise, and where the window
+/// and the report look for it: the run's studies/diffusion-classifier/.
+std::filesystem::path diffusionClassifierFolder(const std::filesystem::path& run);
 
 /// Accuracy at a budget: `evaluations` network evaluations per image.
 struct BudgetPoint {

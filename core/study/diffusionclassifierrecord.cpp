@@ -10,6 +10,7 @@
 
 #include "common/atomicfile.h"
 #include "image/chart.h"
+#include "run/runfolder.h"
 #include "study/diffusionclassifier.h"
 #include "study/diffusionclassifierscore.h"
 
@@ -121,6 +122,10 @@ Result<void> writeResult(const DiffusionClassifyResult& r, const json& extra) {
 }  // namespace diffusionclassify
 
 using namespace diffusionclassify;
+
+fs::path diffusionClassifierFolder(const fs::path& run) {
+    return runfiles::studies(run) / "diffusion-classifier";
+}
 
 Result<DiffusionClassifyResult> readDiffusionClassifyResult(const fs::path& out) {
     auto text = readFile(out / "result.json");

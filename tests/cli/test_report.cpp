@@ -81,7 +81,7 @@ std::vector<int> pages(const fs::path& pdf) {
 
 // Two tiny runs, trained and evaluated once for every test: a CVAE evaluated at each of its
 // checkpoints (metrics over steps) and fully at the last (memorisation), and a latent-space
-// diffusion run evaluated at three guidance weights (the sweep).
+// diffusion run evaluated at three guidance weights (the sweep) and studied as a classifier.
 class Report : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -96,10 +96,13 @@ protected:
         const auto full = cli("evaluate --run " + vae().string() + " --count 300");
         ASSERT_EQ(full.exitCode, 0) << full.output;
         const auto ddpm =
-            cli("train --limit 1000 --model latent-ddpm --steps 200 --checkpoint-every 200 "
-                "--sample-every 200 --out " +
+            cli("train --limit 1000 --model latent-ddpm --steps 200 --set vae_steps=100 "
+                "--checkpoint-every 200 --sample-every 200 --out " +
                 diffusion().string());
         ASSERT_EQ(ddpm.exitCode, 0) << ddpm.output;
+        const auto classify =
+            cli("classify --run " + diffusion().string() + " --limit 40 --timesteps 10");
+        ASSERT_EQ(classify.exitCode, 0) << classify.output;
         const auto sweep =
             cli("evaluate --run " + diffusion().string() +
                 " --count 200 --guidance-sweep 0,1,3 --metrics fid,precision,recall,agreement");
@@ -169,6 +172,9 @@ TEST_F(Report, SeveralRunsAreComparedAndTheSweepDrawn) {
     EXPECT_NE(page.find("Scores against the guidance weight"), std::string::npos);
     EXPECT_NE(page.find("Fidelity against diversity"), std::string::npos);
     EXPECT_NE(page.find("<th>guidance</th>"), std::string::npos) << "the sweep's table";
+    // The diffusion run's classifier study, the CVAE (never studied so) without one.
+    EXPECT_EQ(count(page, "<h3>As a classifier</h3>"), 1);
+    EXPECT_NE(page.find("<td>clean classifier"), std::string::npos);
     EXPECT_GE(count(page, "<img src=\"data:image/png;base64,"), 4);
 
     if (!havePdftoppm()) GTEST_SKIP() << "pdftoppm (poppler-utils) is not installed";

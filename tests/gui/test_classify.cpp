@@ -145,7 +145,8 @@ void ClassifyGuiTest::runsEachStudyFromTheClassifyMode() {
     // The mode bar's Classify sits between Inspect and Export.
     QAction* mode = child<QAction>(*w, "modeClassify");
     QVERIFY(mode && mode->isEnabled());
-    const auto actions = mode->parentWidget() ? mode->parentWidget()->actions() : QList<QAction*>();
+    auto* bar = qobject_cast<QWidget*>(mode->parent());
+    const auto actions = bar ? bar->actions() : QList<QAction*>();
     const auto at = actions.indexOf(mode);
     QVERIFY(at > 0 && at + 1 < actions.size());
     QCOMPARE(actions[at - 1]->objectName(), QStringLiteral("modeInspect"));

@@ -5,7 +5,7 @@
 #include <QDir>
 #include <QFileInfo>
 
-#include "run/runfolder.h"
+#include "study/diffusionclassifier.h"
 
 namespace ll::widgets {
 
@@ -79,8 +79,7 @@ QString wrappable(const QString& text) {
 
 QString diffusionStudyFolder(const QString& run) {
     if (run.isEmpty()) return {};
-    const auto dir = ll::runfiles::studies(run.toStdString()) / "diffusion-classifier";
-    return QString::fromStdString(dir.string());
+    return QString::fromStdString(ll::diffusionClassifierFolder(run.toStdString()).string());
 }
 
 }  // namespace ll::widgets

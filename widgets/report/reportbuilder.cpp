@@ -410,6 +410,35 @@ void comparison(Document& doc, const ReportData& data) {
     doc.push_back(charts({std::make_shared<ChartFigure>(chart, chart.get(), kWide)}));
 }
 
+// The diffusion classifier's study of the run: accuracy beside the clean classifier's, the
+// cost, and its charts as core drew them.
+void asClassifier(Document& doc, const RunReport& run) {
+    if (!run.classification) return;  // a study that is not there is not a gap in the run
+    const DiffusionClassifyResult& c = *run.classification;
+    doc.push_back(text(Block::Kind::Heading, QStringLiteral("As a classifier")));
+    std::vector<QStringList> rows{{QStringLiteral("diffusion classifier (%1)").arg(q(c.settings)),
+                                   number(c.accuracy), number(c.evaluationsPerImage)}};
+    if (c.unprunedAccuracy)
+        rows.push_back({QStringLiteral("the same, unpruned"), number(*c.unprunedAccuracy),
+                        number(c.unprunedEvaluationsPerImage)});
+    if (c.baselineAccuracy)
+        rows.push_back({QStringLiteral("clean classifier (%1)").arg(q(c.baselineName)),
+                        number(*c.baselineAccuracy), QStringLiteral("1")});
+    doc.push_back(table({QStringLiteral("classifier"), QStringLiteral("accuracy"),
+                         QStringLiteral("network evaluations per image")},
+                        std::move(rows)));
+    doc.push_back(text(Block::Kind::Text,
+                       QStringLiteral("%1 images at step %2; each goes to the class whose "
+                                      "conditional denoising error is lowest (Li et al. 2023).")
+                           .arg(c.count)
+                           .arg(c.step)));
+    if (!c.confusion.empty() && !run.confusion.isNull())
+        doc.push_back(image(run.confusion, {}, QStringLiteral("Confusion: rows the true class")));
+    if (!run.budget.isNull())
+        doc.push_back(
+            image(run.budget, {}, QStringLiteral("Accuracy against evaluations per image")));
+}
+
 }  // namespace
 
 Document buildDocument(const ReportData& data) {
@@ -438,6 +467,7 @@ Document buildDocument(const ReportData& data) {
         overSteps(doc, run);
         sweep(doc, run);
         memorisation(doc, run);
+        asClassifier(doc, run);
     }
     return doc;
 }

@@ -46,6 +46,12 @@ Result<RunReport> loadRun(const fs::path& dir) {
         run.neighbours = readImage(r->neighboursImage);
         run.cells = readImage(r->cellsImage);
     }
+    const fs::path study = diffusionClassifierFolder(dir);
+    if (auto classification = readDiffusionClassifyResult(study)) {
+        run.classification = std::move(*classification);
+        run.confusion = readImage(study / "confusion.png");
+        run.budget = readImage(study / "budget.png");
+    }
     return run;
 }
 

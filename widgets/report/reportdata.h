@@ -12,6 +12,7 @@
 #include "eval/evaluate.h"
 #include "run/runfolder.h"
 #include "run/trainconfig.h"
+#include "study/diffusionclassifier.h"
 
 namespace ll::report {
 
@@ -31,6 +32,10 @@ struct RunReport {
     /// The pictures of mainRecord(): nearest-neighbour rows and data-copying cells.
     QImage neighbours;
     QImage cells;
+    /// The run as a classifier (the Classify mode's diffusion classifier, or `classify`
+    /// without --out), when it was studied so, and that study's charts.
+    std::optional<DiffusionClassifyResult> classification;
+    QImage confusion, budget;
 
     /// The record the metrics and memorisation sections show: the latest step's record at
     /// guidance 0 (else its lowest weight); null when the run was never evaluated.
