@@ -79,14 +79,14 @@ TEST_F(Chart, BadDataIsRefusedWithItsReason) {
 
 TEST_F(Chart, BarsAndHeatmaps) {
     ll::chart::BarChart bars{"Per-class error", "class", "error", {"T-shirt", "Trouser", "Bag"},
-                             {0.3, 0.1, 0.5}, 1};
+                             {0.3, 0.1, 0.5},   1};
     ASSERT_TRUE(ll::chart::writeBarChart(bars, dir / "bars.png", 500, 300));
     EXPECT_EQ(pngSize(fileBytes(dir / "bars.png")), std::make_pair(500u, 300u));
     bars.highlight = 2;
     ASSERT_TRUE(ll::chart::writeBarChart(bars, dir / "bars2.png", 500, 300));
     EXPECT_NE(fileBytes(dir / "bars.png"), fileBytes(dir / "bars2.png"));
 
-    ll::chart::Heatmap confusion{"Confusion", "true", "predicted", {"a", "b"}, {"a", "b"},
+    ll::chart::Heatmap confusion{"Confusion",      "true", "predicted", {"a", "b"}, {"a", "b"},
                                  {{9, 1}, {2, 8}}, 0};
     ASSERT_TRUE(ll::chart::writeHeatmap(confusion, dir / "confusion.png", 300, 300));
     EXPECT_EQ(pngSize(fileBytes(dir / "confusion.png")), std::make_pair(300u, 300u));

@@ -38,6 +38,7 @@
 #include "classify/oneclassform.h"
 #include "classify/oneclassview.h"
 #include "data/datapanel.h"
+#include "namedchild.h"
 #include "train/trainingjob.h"
 #include "window/mainwindow.h"
 #include "window/runsbrowser.h"
@@ -46,6 +47,8 @@ using ll::widgets::ClassifyJob;
 using ll::widgets::ClassifyPanel;
 using ll::widgets::MainWindow;
 using ll::widgets::StudyKind;
+
+using ll::testing::child;
 
 namespace {
 
@@ -66,12 +69,6 @@ private Q_SLOTS:
     void runsEachStudyFromTheClassifyMode();
 
 private:
-    template <class T>
-    T* child(QObject& parent, const char* name) {
-        auto* found = parent.findChild<T*>(QLatin1String(name));
-        if (!found) qWarning("no child %s", name);
-        return found;
-    }
     // Trains `model` for two steps on 200 Fashion-MNIST images; the run's folder.
     QString train(MainWindow& w, const QString& ws, const std::string& model,
                   ll::Settings settings);

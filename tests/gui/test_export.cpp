@@ -34,6 +34,7 @@
 #include "export/exportpanel.h"
 #include "export/exportview.h"
 #include "export/previewtiles.h"
+#include "namedchild.h"
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
 #include "window/mainwindow.h"
@@ -43,6 +44,8 @@
 using ll::widgets::ExportJob;
 using ll::widgets::ExportPanel;
 using ll::widgets::MainWindow;
+
+using ll::testing::child;
 
 namespace {
 
@@ -65,12 +68,6 @@ private Q_SLOTS:
     void exportsADatasetFromTheExportMode();
 
 private:
-    template <class T>
-    T* child(QObject& parent, const char* name) {
-        auto* found = parent.findChild<T*>(QLatin1String(name));
-        if (!found) qWarning("no child %s", name);
-        return found;
-    }
     // Trains a small CVAE on 2,000 Fashion-MNIST images through the window and selects it in
     // the runs browser; its folder.
     QString trainAndSelectRun(MainWindow& w);
