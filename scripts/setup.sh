@@ -17,7 +17,7 @@ packages=(
   # headless display for GUI and Vulkan tests, screenshots
   xvfb xauth imagemagick libxkbcommon-x11-0 libxcb-cursor0 fonts-dejavu-core
   # data
-  dataset-fashion-mnist python3-sklearn
+  dataset-fashion-mnist python3-sklearn python3-imblearn
   # reading exports back in tests: PDF pages as pictures
   poppler-utils
   # references and benchmarks (Debian's python3 only)

@@ -20,12 +20,7 @@ struct ClassifyArgs {
     std::int64_t checkpoint = -1;
     DataArgs data;
     std::string out;
-    int timesteps = 50;
-    int noiseDraws = 1;
-    std::vector<int> stages;
-    std::vector<int> keep;
-    std::string loss = "l2";
-    std::uint64_t seed = 0;
+    DenoisingArgs denoising;
     std::vector<int> budgets;
     std::int64_t partSize = 64;
     int explain = 4;
@@ -88,16 +83,8 @@ int runDiffusion(const DiffusionClassifyRequest& r) {
 }
 
 int runClassify(const ClassifyArgs& a) {
-    auto loss = parseDenoisingLoss(a.loss);
-    if (!loss) return failure("classify: " + loss.error().message);
     DiffusionClassifyRequest r{.run = a.run,
                                .data = a.data.spec(),
-                               .options = {.timesteps = a.timesteps,
-                                           .noiseDraws = a.noiseDraws,
-                                           .stages = a.stages,
-                                           .keep = a.keep,
-                                           .loss = *loss,
-                                           .seed = a.seed},
                                .unpruned = !a.noUnpruned,
                                .budgets = a.budgets,
                                .partSize = a.partSize,
@@ -111,8 +98,9 @@ int runClassify(const ClassifyArgs& a) {
     if (!config) return failure("classify: " + config.error().message);
     const ModelInfo* info = findModel(config->model);
     if (info && !info->generates) return runClassifier(a, r);
-    if (auto ok = checkDiffusionClassifierOptions(r.options); !ok)
-        return failure("classify: " + ok.error().message);
+    auto options = a.denoising.options();
+    if (!options) return failure("classify: " + options.error().message);
+    r.options = *options;
     return runDiffusion(r);
 }
 
@@ -134,19 +122,7 @@ Command addClassify(CLI::App& app) {
                     "Folder for result.json and the charts (diffusion runs default to the run's "
                     "studies/diffusion-classifier; a classifier run writes nothing without it)");
     auto* group = cmd->add_option_group("diffusion runs");
-    group->add_option("--timesteps", a->timesteps, "Evenly spaced timesteps t")
-        ->capture_default_str();
-    group->add_option("--noise-draws", a->noiseDraws, "Noises drawn for each t")
-        ->capture_default_str();
-    group
-        ->add_option("--stages", a->stages,
-                     "Pruning: after this many (t, noise) pairs (cumulative, comma list) only "
-                     "the --keep best classes go on")
-        ->delimiter(',');
-    group->add_option("--keep", a->keep, "Classes kept after each stage (comma list)")
-        ->delimiter(',');
-    group->add_option("--loss", a->loss, "Denoising error: l1 or l2")->capture_default_str();
-    group->add_option("--seed", a->seed, "Seed of the shared noises")->capture_default_str();
+    a->denoising.add(group);
     group
         ->add_option("--budgets", a->budgets,
                      "Pair counts of the accuracy-vs-evaluations curve (default: 1,2,5,10,...)")

@@ -35,6 +35,8 @@ Command addClassify(CLI::App& app);
 Command addOneClass(CLI::App& app);
 // learningcurve.cpp
 Command addLearningCurve(CLI::App& app);
+// rebalance.cpp
+Command addRebalance(CLI::App& app);
 // features.cpp
 Command addMetrics(CLI::App& app);
 Command addFeatures(CLI::App& app);

@@ -1,5 +1,6 @@
 // learning-curve: generative (naive Bayes, GDA, QDA) against discriminative (logistic
 // regression, the CNN) classifiers as the training set grows (Ng and Jordan 2001).
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -20,6 +21,7 @@ struct LearningCurveArgs {
     std::string methods = "nb,gda,qda,logistic";
     std::vector<std::int64_t> sizes;
     std::string out;
+    DenoisingArgs denoising;
     LearningCurveRequest request;
 };
 
@@ -45,6 +47,13 @@ int runLearningCurveCommand(LearningCurveArgs& a) {
     auto methods = parseMethods(a.methods);
     if (!methods) return failure("learning-curve: " + methods.error().message);
     r.methods = *methods;
+    // A diffusion run given is a method asked for.
+    if (!r.diffusionRun.empty() &&
+        std::find(r.methods.begin(), r.methods.end(), "diffusion") == r.methods.end())
+        r.methods.push_back("diffusion");
+    auto denoising = a.denoising.options();
+    if (!denoising) return failure("learning-curve: diffusion: " + denoising.error().message);
+    r.diffusionOptions = *denoising;
     if (auto ok = checkLearningCurve(r); !ok) return failure(ok.error().message);
 
     StageProgress progress;
@@ -60,9 +69,14 @@ int runLearningCurveCommand(LearningCurveArgs& a) {
         result->heldOut.c_str(), static_cast<std::size_t>(result->partsReused),
         result->curves.size() * static_cast<std::size_t>(r.seeds));
     std::printf("  %-9s %8s %8s %7s\n", "method", "size", "mean", "sd");
-    for (const auto& c : result->curves)
-        std::printf("  %-9s %8lld %8.4f %7.4f\n", c.method.c_str(), static_cast<long long>(c.size),
+    for (const auto& c : result->curves) {
+        std::printf("  %-9s %8lld %8.4f %7.4f", c.method.c_str(), static_cast<long long>(c.size),
                     c.mean, c.sd);
+        if (c.method == "diffusion")
+            std::printf("  (the run's size; %lld images, %.0f evaluations each)",
+                        static_cast<long long>(c.images), c.evaluationsPerImage);
+        std::printf("\n");
+    }
     for (const auto& c : result->crossings)
         if (c.found)
             std::printf("  crossing: %s = %s at about %.0f per class (accuracy %.4f)\n",
@@ -92,7 +106,8 @@ Command addLearningCurve(CLI::App& app) {
     cmd->add_option("--features", a->features,
                     "extractor (the dataset's domain classifier, as evaluation uses), pixels or "
                     "columns (default: extractor for images, columns for a CSV)");
-    cmd->add_option("--methods", a->methods, "nb, gda, qda, logistic, cnn, comma-separated")
+    cmd->add_option("--methods", a->methods,
+                    "nb, gda, qda, logistic, cnn, diffusion, comma-separated")
         ->capture_default_str();
     cmd->add_option("--sizes", a->sizes,
                     "Training rows PER CLASS, e.g. 10,30,100 (default: 10, 30, 100, 300, ... up "
@@ -129,6 +144,19 @@ Command addLearningCurve(CLI::App& app) {
     cmd->add_option("--cnn-min-steps", r.cnnMinSteps, "cnn: fewest steps")->capture_default_str();
     cmd->add_option("--cnn-max-steps", r.cnnMaxSteps, "cnn: most steps")->capture_default_str();
     cmd->add_option("--cnn-batch", r.cnnBatch, "cnn: batch size")->capture_default_str();
+    auto* diffusion = cmd->add_option_group(
+        "diffusion",
+        "The diffusion classifier of a ddpm or latent-ddpm run, as a point at the "
+        "run's own training size (scored on the same held-out images)");
+    diffusion->add_option("--diffusion-run", r.diffusionRun,
+                          "A ddpm or latent-ddpm run of this data's training split (adds the "
+                          "diffusion method)");
+    diffusion
+        ->add_option("--diffusion-images", r.diffusionImages,
+                     "Score the run on at most this many held-out images, spread over them "
+                     "(0: all)")
+        ->capture_default_str();
+    a->denoising.add(diffusion, "diffusion-");
     return {cmd, [a] { return runLearningCurveCommand(*a); }};
 }
 

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
 #endif
     commands.push_back(addOneClass(app));
     commands.push_back(addLearningCurve(app));
+    commands.push_back(addRebalance(app));
     commands.push_back(addData(app));
     commands.push_back(addModels(app));
     try {

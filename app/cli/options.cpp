@@ -137,4 +137,35 @@ void MetricArgs::add(CLI::App* cmd) {
         ->capture_default_str();
 }
 
+void DenoisingArgs::add(CLI::App* group, const std::string& prefix) {
+    const auto name = [&](const char* option) { return "--" + prefix + option; };
+    group->add_option(name("timesteps"), timesteps, "Evenly spaced timesteps t")
+        ->capture_default_str();
+    group->add_option(name("noise-draws"), noiseDraws, "Noises drawn for each t")
+        ->capture_default_str();
+    group
+        ->add_option(name("stages"), stages,
+                     "Pruning: after this many (t, noise) pairs (cumulative, comma list) only "
+                     "the " +
+                         name("keep") + " best classes go on")
+        ->delimiter(',');
+    group->add_option(name("keep"), keep, "Classes kept after each stage (comma list)")
+        ->delimiter(',');
+    group->add_option(name("loss"), loss, "Denoising error: l1 or l2")->capture_default_str();
+    group->add_option(name("seed"), seed, "Seed of the shared noises")->capture_default_str();
+}
+
+Result<DiffusionClassifierOptions> DenoisingArgs::options() const {
+    auto l = parseDenoisingLoss(loss);
+    if (!l) return tl::unexpected(l.error());
+    DiffusionClassifierOptions o{.timesteps = timesteps,
+                                 .noiseDraws = noiseDraws,
+                                 .stages = stages,
+                                 .keep = keep,
+                                 .loss = *l,
+                                 .seed = seed};
+    if (auto ok = checkDiffusionClassifierOptions(o); !ok) return tl::unexpected(ok.error());
+    return o;
+}
+
 }  // namespace ll::cli

@@ -16,6 +16,7 @@
 #include "eval/featuremetrics.h"
 #include "models/request.h"
 #include "run/runloader.h"
+#include "study/diffusionclassifier.h"
 
 namespace ll::cli {
 
@@ -79,6 +80,22 @@ struct MetricArgs {
     FeatureMetricsConfig settings;
 
     void add(CLI::App* cmd);
+};
+
+/// How a diffusion run classifies (study/diffusionclassifier.h): timesteps, noise draws,
+/// pruning stages and the loss. classify and learning-curve take the same options; `prefix`
+/// names them apart where a command has others of the same name ("diffusion-").
+struct DenoisingArgs {
+    int timesteps = 50;
+    int noiseDraws = 1;
+    std::vector<int> stages;
+    std::vector<int> keep;
+    std::string loss = "l2";
+    std::uint64_t seed = 0;
+
+    void add(CLI::App* group, const std::string& prefix = "");
+    /// The options these name (checked), or why they are wrong.
+    Result<DiffusionClassifierOptions> options() const;
 };
 
 }  // namespace ll::cli

@@ -14,6 +14,7 @@
 #include "eval/extractor.h"
 #include "eval/extractorchoice.h"
 #include "eval/features.h"
+#include "eval/trtrcache.h"
 #include "image/grid.h"
 #include "run/runloader.h"
 
@@ -132,11 +133,8 @@ bool sameShape(const ModelShape& a, const ModelShape& b) {
 /// (no extractor found) is only fine for pixels.
 Result<std::pair<fs::path, std::string>> locateExtractor(const Evaluation& e) {
     const EvalOptions& o = e.options;
-    const fs::path workspace = !o.workspace.empty() ? o.workspace
-                               : e.runDir.parent_path().filename() == "runs"
-                                   ? e.runDir.parent_path().parent_path()
-                                   : defaultWorkspace();
-    auto choice = chooseExtractor(o.extractor, e.data.datasetName, workspace);
+    auto choice =
+        chooseExtractor(o.extractor, e.data.datasetName, workspaceOfRun(e.runDir, o.workspace));
     if (!choice) {
         // Raw pixels need no extractor: the dataset having none is no error then.
         if (o.pixels && o.extractor.empty()) return std::pair{fs::path(), std::string()};
@@ -547,9 +545,17 @@ Result<void> trainOnSynthetic(Evaluation& e) {
     const Dataset real =
         e.haveHeldOut ? e.train.subset(e.trainOrder.slice(0, 0, std::min(o.count, e.train.size())))
                       : e.floorSet;
-    auto trtr = trainedAccuracy(e.shape, real.x, real.y, reference.x, reference.y, o.tstrSteps,
-                                seed, Stage{e.progress, "train-on-real"});
-    if (!trtr) return tl::unexpected(trtr.error());
+    // Its inputs alone decide it: another card or evaluation of the same data took it already.
+    const fs::path workspace = workspaceOfRun(e.runDir, o.workspace);
+    const std::string key = trtrKey(real.x, real.y, reference.x, reference.y, o.tstrSteps, seed);
+    std::optional<double> trtr = cachedTrtr(workspace, key);
+    if (!trtr) {
+        auto trained = trainedAccuracy(e.shape, real.x, real.y, reference.x, reference.y,
+                                       o.tstrSteps, seed, Stage{e.progress, "train-on-real"});
+        if (!trained) return tl::unexpected(trained.error());
+        trtr = *trained;
+        storeTrtr(workspace, key, *trtr, real.size(), reference.size(), o.tstrSteps);
+    }
     e.record["scores"]["tstr"] = scoreJson(*tstr, *trtr);
     return {};
 }

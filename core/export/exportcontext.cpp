@@ -73,10 +73,7 @@ Result<Context> openContext(const ExportRequest& r, bool withClassifier) {
     }
     if (!withClassifier || !needsClassifier(r, c.conditional)) return c;
 
-    const fs::path workspace = !r.workspace.empty() ? r.workspace
-                               : r.run.parent_path().filename() == "runs"
-                                   ? r.run.parent_path().parent_path()
-                                   : defaultWorkspace();
+    const fs::path workspace = workspaceOfRun(r.run, r.workspace);
     // Why a classifier is needed and how to get one, for every way of not having it.
     const auto how = [&](const std::string& what) {
         const std::string why = !c.conditional        ? "to sort an unconditional model's samples"

@@ -332,6 +332,85 @@ Result<void> writeBarChart(const BarChart& chart, const std::filesystem::path& p
 #endif
 }
 
+Result<void> writeGroupedBarChart(const GroupedBarChart& chart, const std::filesystem::path& png,
+                                  int width, int height) {
+    if (chart.groups.empty() || chart.series.empty())
+        return fail("chart '" + chart.title + "': no groups or no series to draw");
+    for (const auto& s : chart.series)
+        if (s.values.size() != chart.groups.size() ||
+            (!s.errors.empty() && s.errors.size() != chart.groups.size()))
+            return fail("chart '" + chart.title + "': series '" + s.name + "' has " +
+                        std::to_string(s.values.size()) + " values (and " +
+                        std::to_string(s.errors.size()) + " errors) for " +
+                        std::to_string(chart.groups.size()) + " groups");
+#ifndef LATENTLAB_HAVE_OPENCV
+    (void)png, (void)width, (void)height;
+    return fail("charts need OpenCV, which this build is without");
+#else
+    // The error of bar g of series s, 0 where there is none.
+    const auto err = [](const GroupedBarSeries& s, std::size_t g) {
+        const double e = s.errors.empty() ? 0 : s.errors[g];
+        return std::isfinite(e) ? std::abs(e) : 0.0;
+    };
+    double lo = 0, hi = 0;
+    for (const auto& s : chart.series)
+        for (std::size_t g = 0; g < s.values.size(); ++g)
+            if (std::isfinite(s.values[g]))
+                lo = std::min(lo, s.values[g] - err(s, g)),
+                hi = std::max(hi, s.values[g] + err(s, g));
+    if (hi == lo) hi = lo + 1;
+    auto [y0, y1] = chart.yRange.value_or(std::pair{lo, hi + (hi - lo) * 0.08});
+    if (!(y1 > y0)) return fail("chart '" + chart.title + "': an empty axis range");
+    cv::Mat canvas(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
+    // The legend: the series in a row (wrapped) between the title and the plot, off the bars.
+    std::vector<std::pair<cv::Point, std::size_t> > keys;
+    int lx = 70, ly = 46;
+    for (std::size_t i = 0; i < chart.series.size(); ++i) {
+        const int w = 28 + textWidth(chart.series[i].name, 0.42) + 16;
+        if (lx + w > width - 24 && lx > 70) lx = 70, ly += 18;
+        keys.push_back({{lx, ly}, i});
+        lx += w;
+    }
+    const int top = ly + 14;
+    const Frame f{cv::Rect(70, top, width - 70 - 24, height - top - 56), 0, 1, y0, y1, false};
+    drawAxes(canvas, f, chart.title, chart.xLabel, chart.yLabel, {}, niceTicks(y0, y1, 5));
+    for (const auto& [at, i] : keys) {
+        cv::rectangle(canvas, cv::Rect(at.x, at.y - 9, 22, 10), colour(i), cv::FILLED);
+        text(canvas, chart.series[i].name, {at.x + 28, at.y});
+    }
+    const int groups = static_cast<int>(chart.groups.size());
+    const int bars = static_cast<int>(chart.series.size());
+    const double slot = double(f.area.width) / groups, bar = slot * 0.8 / bars;
+    const auto clampY = [&](double v) { return std::clamp(v, y0, y1); };
+    for (int g = 0; g < groups; ++g) {
+        for (int b = 0; b < bars; ++b) {
+            const auto& s = chart.series[std::size_t(b)];
+            const double v = s.values[std::size_t(g)];
+            if (!std::isfinite(v)) continue;
+            const int x = f.area.x + int(slot * g + slot * 0.1 + bar * b);
+            const int w = std::max(1, int(bar) - 1);
+            const int top = f.py(clampY(std::max(v, 0.0))), bottom = f.py(clampY(std::min(v, 0.0)));
+            cv::rectangle(canvas, cv::Rect(x, top, w, std::max(1, bottom - top)),
+                          colour(std::size_t(b)), cv::FILLED);
+            if (const double e = err(s, std::size_t(g)); e > 0) {
+                const int cx = x + w / 2, a = f.py(clampY(v + e)), z = f.py(clampY(v - e));
+                const int cap = std::max(2, w / 4);
+                cv::line(canvas, {cx, a}, {cx, z}, kInk, 1, cv::LINE_AA);
+                cv::line(canvas, {cx - cap, a}, {cx + cap, a}, kInk, 1, cv::LINE_AA);
+                cv::line(canvas, {cx - cap, z}, {cx + cap, z}, kInk, 1, cv::LINE_AA);
+            }
+        }
+        std::string label = chart.groups[std::size_t(g)];
+        while (label.size() > 1 && textWidth(label, 0.38) > int(slot) - 2) label.pop_back();
+        text(canvas, label,
+             {f.area.x + int(slot * (g + 0.5)) - textWidth(label, 0.38) / 2,
+              f.area.y + f.area.height + 16},
+             0.38);
+    }
+    return save(canvas, png);
+#endif
+}
+
 Result<void> writeHeatmap(const Heatmap& chart, const std::filesystem::path& png, int width,
                           int height) {
     const std::size_t rows = chart.values.size();

@@ -50,6 +50,21 @@ struct BarChart {
     int highlight = -1;
 };
 
+/// Bars in groups (one group per label, one bar per series in each, the series' colours in a
+/// legend), each with an optional whisker of +- its error: methods x metrics with their sd.
+struct GroupedBarSeries {
+    std::string name;
+    std::vector<double> values;  // one per group; NaN draws no bar
+    std::vector<double> errors;  // empty, or one per group (NaN or 0: no whisker)
+};
+struct GroupedBarChart {
+    std::string title, xLabel, yLabel;
+    std::vector<std::string> groups;
+    std::vector<GroupedBarSeries> series;
+    /// The value axis; empty fits the bars and whiskers (from 0).
+    std::optional<std::pair<double, double>> yRange;
+};
+
 /// A matrix of numbers as coloured cells with their values written in (a confusion matrix:
 /// rows the true class, columns the predicted one).
 struct Heatmap {
@@ -66,6 +81,9 @@ Result<void> writeLineChart(const LineChart& chart, const std::filesystem::path&
                             int width = 800, int height = 520);
 Result<void> writeBarChart(const BarChart& chart, const std::filesystem::path& png, int width = 800,
                            int height = 520);
+/// Series whose values or errors do not match the groups, or no groups, are errors.
+Result<void> writeGroupedBarChart(const GroupedBarChart& chart, const std::filesystem::path& png,
+                                  int width = 900, int height = 520);
 Result<void> writeHeatmap(const Heatmap& chart, const std::filesystem::path& png, int width = 720,
                           int height = 720);
 

@@ -116,6 +116,12 @@ fs::path defaultWorkspace() {
     return fs::current_path() / "LatentLab";
 }
 
+fs::path workspaceOfRun(const fs::path& run, const fs::path& given) {
+    if (!given.empty()) return given;
+    const fs::path parent = fs::absolute(run).lexically_normal().parent_path();
+    return parent.filename() == "runs" ? parent.parent_path() : defaultWorkspace();
+}
+
 fs::path newRunFolder(const fs::path& workspace, const std::string& model,
                       const std::string& dataset) {
     const std::time_t now = std::time(nullptr);

@@ -41,6 +41,11 @@ std::filesystem::path newRunFolder(const std::filesystem::path& workspace, const
 /// The default workspace: $LATENTLAB_WORKSPACE, else ~/LatentLab.
 std::filesystem::path defaultWorkspace();
 
+/// The workspace a command on `run` works in: `given` when not empty, else the one holding the
+/// run (`<workspace>/runs/<run>`), else defaultWorkspace().
+std::filesystem::path workspaceOfRun(const std::filesystem::path& run,
+                                     const std::filesystem::path& given = {});
+
 /// What the runs browser shows of a run.
 struct RunInfo {
     std::filesystem::path dir;

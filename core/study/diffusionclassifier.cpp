@@ -107,7 +107,8 @@ Result<void> checkAgainstRun(const DiffusionClassifierOptions& options, const Op
 
 }  // namespace
 
-Result<Dataset> diffusionclassify::loadRunImages(const DatasetSpec& given, const LoadedRun& run) {
+Result<Dataset> diffusionclassify::loadRunImages(const DatasetSpec& given, const LoadedRun& run,
+                                                 const std::vector<std::int64_t>& rows) {
     DatasetSpec spec = given;
     spec.imageSize = run.config.dataset.imageSize;
     spec.colour = run.config.dataset.colour;
@@ -124,7 +125,12 @@ Result<Dataset> diffusionclassify::loadRunImages(const DatasetSpec& given, const
                                         data->x.size(3) == s.width;
     if (!fits) return fail(spec.source + "'s samples are not shaped as the run's data");
     if (data->size() == 0) return fail(spec.source + ": no samples");
-    return data;
+    if (rows.empty()) return data;
+    for (auto i : rows)
+        if (i < 0 || i >= data->size())
+            return fail(spec.source + ": row " + std::to_string(i) + " is not there (it has " +
+                        std::to_string(data->size()) + ")");
+    return data->subset(torch::tensor(rows, torch::kInt64));
 }
 
 namespace {
@@ -140,9 +146,7 @@ Result<torch::Tensor> diffusionSpace(DenoisingClassifiable& model, const torch::
 }
 
 fs::path workspaceOf(const DiffusionClassifyRequest& r) {
-    if (!r.workspace.empty()) return r.workspace;
-    return r.run.parent_path().filename() == "runs" ? r.run.parent_path().parent_path()
-                                                    : defaultWorkspace();
+    return workspaceOfRun(r.run, r.workspace);
 }
 
 /// The clean domain classifier on the same images, or a note why there is none.
@@ -170,6 +174,19 @@ void addBaseline(DiffusionClassifyResult& result, const DiffusionClassifyRequest
     result.baselineName = fs::absolute(choice->dir).lexically_normal().string();
 }
 
+/// The chosen rows in a part's key: their number and a 64-bit FNV-1a hash of the list.
+std::string rowsKey(const std::vector<std::int64_t>& rows) {
+    if (rows.empty()) return "all";
+    std::uint64_t h = 14695981039346656037ull;
+    for (auto i : rows)
+        for (int b = 0; b < 8; ++b)
+            h = (h ^ ((static_cast<std::uint64_t>(i) >> (8 * b)) & 0xff)) * 1099511628211ull;
+    char text[48];
+    std::snprintf(text, sizeof text, "%zu rows %016llx", rows.size(),
+                  static_cast<unsigned long long>(h));
+    return text;
+}
+
 /// What makes a part reusable: the same run, checkpoint, images and options.
 json partKey(const DiffusionClassifyRequest& r, std::int64_t step,
              const std::vector<int>& budgets) {
@@ -183,7 +200,8 @@ json partKey(const DiffusionClassifyRequest& r, std::int64_t step,
               {"classes", d.keepClasses},
               {"long_tail", d.longTailRatio},
               {"limit", d.limit},
-              {"seed", d.seed}}},
+              {"seed", d.seed},
+              {"rows", rowsKey(r.rows)}}},
             {"options", diffusionClassifierOptionsText(r.options)},
             {"unpruned", r.unpruned},
             {"budgets", budgets},
@@ -387,7 +405,7 @@ Result<DiffusionClassifyResult> classifyWithDiffusion(const DiffusionClassifyReq
     auto opened = openDiffusionRun(r.run, r.step);
     if (!opened) return tl::unexpected(opened.error());
     if (auto ok = checkAgainstRun(r.options, *opened); !ok) return tl::unexpected(ok.error());
-    auto data = loadRunImages(r.data, opened->run);
+    auto data = loadRunImages(r.data, opened->run, r.rows);
     if (!data) return tl::unexpected(data.error());
     if (r.out.empty()) r.out = diffusionClassifierFolder(r.run);
     const int classes = opened->run.data.shape.numClasses;

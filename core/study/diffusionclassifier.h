@@ -61,6 +61,9 @@ struct DiffusionClassifyRequest {
     /// The images to classify (the CLI: --dataset D --split test --limit N). Image folders are
     /// shaped as the run's own data was.
     DatasetSpec data;
+    /// Only these rows of `data`, in this order (empty: every row): a study that scores a
+    /// chosen held-out subset (the learning curve) names it here.
+    std::vector<std::int64_t> rows;
     DiffusionClassifierOptions options;
     /// With pruning on, also score every image on every pair unpruned (its accuracy and the
     /// budget curve); costs the unpruned evaluations on top.

@@ -213,7 +213,7 @@ Result<DiffusionClassifyResult> classifyWithClassifier(
     if (run->model->generates())
         return fail(r.run.string() + " is a " + run->model->name() +
                     " run; classify needs a classifier run, or a ddpm or latent-ddpm run");
-    auto data = loadRunImages(r.data, *run);
+    auto data = loadRunImages(r.data, *run, r.rows);
     if (!data) return tl::unexpected(data.error());
     DiffusionClassifyResult result{
         .out = r.out, .classes = data->classNames, .model = run->model->name(), .step = run->step};

@@ -65,9 +65,11 @@ DiffusionExplanation explanationOf(const torch::Tensor& pairErrors, const Pairs&
 /// The budgets of the curve: 1, 2, 5, 10, 20, 50, ... below `pairs`, then `pairs`.
 std::vector<int> defaultBudgets(int pairs);
 
-/// The samples of `spec`, shaped as the run's own data was (images, or a classifier run's
-/// table rows), checked against its classes and shape.
-Result<Dataset> loadRunImages(const DatasetSpec& spec, const LoadedRun& run);
+/// The samples of `spec` (only `rows` of them, in that order, when given), shaped as the run's
+/// own data was (images, or a classifier run's table rows), checked against its classes and
+/// shape; a row out of range is an error naming it.
+Result<Dataset> loadRunImages(const DatasetSpec& spec, const LoadedRun& run,
+                              const std::vector<std::int64_t>& rows = {});
 
 // The record (diffusionclassifierrecord.cpp).
 

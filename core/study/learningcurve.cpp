@@ -12,16 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
-#include "data/loader.h"
-#include "eval/agreement.h"
-#include "eval/extractorchoice.h"
-#include "eval/features.h"
 #include "image/chart.h"
-#include "run/runloader.h"
-#include "train/trainer.h"
+#include "run/runfolder.h"
+#include "study/learningcurvedata.h"
 
 namespace ll {
 namespace fs = std::filesystem;
+using learningcurve::Prepared;
 using nlohmann::json;
 using torch::Tensor;
 
@@ -34,10 +31,11 @@ constexpr const char* kResultFile = "result.json";
 // The chart's names, in learningCurveMethods()'s order.
 std::string methodLabel(const std::string& method) {
     const auto known = learningCurveMethods();
-    const char* labels[] = {"naive Bayes", "GDA (shared covariance)", "QDA (per-class covariance)",
-                            "logistic regression", "CNN classifier"};
+    const char* labels[] = {
+        "naive Bayes",         "GDA (shared covariance)", "QDA (per-class covariance)",
+        "logistic regression", "CNN classifier",          "diffusion classifier (run)"};
     const auto at = std::find(known.begin(), known.end(), method) - known.begin();
-    return at < 5 ? labels[at] : method;
+    return at < 6 ? labels[at] : method;
 }
 
 }  // namespace
@@ -53,7 +51,7 @@ Result<CurveFeatures> parseCurveFeatures(const std::string& name) {
 }
 
 std::vector<std::string> learningCurveMethods() {
-    return {"nb", "gda", "qda", "logistic", "cnn"};
+    return {"nb", "gda", "qda", "logistic", "cnn", "diffusion"};
 }
 
 std::vector<std::int64_t> learningCurveSizes(std::int64_t largest) {
@@ -73,7 +71,7 @@ Result<void> checkLearningCurve(const LearningCurveRequest& r) {
     for (const auto& m : r.methods) {
         if (std::find(known.begin(), known.end(), m) == known.end())
             return fail("learning-curve: unknown method \"" + m +
-                        "\" (choose from nb, gda, qda, logistic, cnn)");
+                        "\" (choose from nb, gda, qda, logistic, cnn, diffusion)");
         if (!seen.insert(m).second) return fail("learning-curve: method " + m + " given twice");
     }
     for (auto s : r.sizes)
@@ -92,6 +90,18 @@ Result<void> checkLearningCurve(const LearningCurveRequest& r) {
     if (seen.count("cnn") && (!(r.cnnStepsPerRow > 0) || r.cnnMinSteps < 1 ||
                               r.cnnMaxSteps < r.cnnMinSteps || r.cnnBatch < 1))
         return fail("learning-curve: cnn steps per row must be above 0, 1 <= min <= max steps");
+    if (seen.count("diffusion")) {
+        if (r.diffusionRun.empty())
+            return fail(
+                "learning-curve: the diffusion method needs a ddpm or latent-ddpm run "
+                "(--diffusion-run RUN)");
+        if (r.diffusionImages < 0)
+            return fail("learning-curve: the diffusion images must be at least 0 (0: all)");
+        if (auto ok = checkDiffusionClassifierOptions(r.diffusionOptions); !ok)
+            return fail("learning-curve: diffusion: " + ok.error().message);
+    } else if (!r.diffusionRun.empty()) {
+        return fail("learning-curve: a diffusion run was given but not the diffusion method");
+    }
     return {};
 }
 
@@ -142,96 +152,11 @@ std::vector<CurveCrossing> findCrossings(const std::vector<CurvePoint>& curves,
 
 namespace {
 
-/// The data of a study: features (N x F float) of the training and held-out parts, and the
-/// raw data the CNN trains on.
-struct Prepared {
-    Dataset train, held;
-    Tensor trainX, heldX;  // features
-    CurveFeatures features = CurveFeatures::Extractor;
-    std::string extractorDir, extractorKey, heldOutText;
-};
+using learningcurve::labelsOf;
+using learningcurve::matrixOf;
 
-// A stratified fraction of every class, drawn with `seed`.
-std::pair<Tensor, Tensor> stratifiedSplit(const Tensor& y, int classes, double fraction,
-                                          std::uint64_t seed) {
-    auto g = at::detail::createCPUGenerator(seed);
-    std::vector<Tensor> keep, held;
-    for (int k = 0; k < classes; ++k) {
-        const Tensor idx = torch::nonzero(y == k).squeeze(1);
-        const Tensor perm = idx.index_select(0, torch::randperm(idx.size(0), g, torch::kInt64));
-        const auto n = static_cast<std::int64_t>(std::llround(fraction * idx.size(0)));
-        held.push_back(perm.slice(0, 0, n));
-        keep.push_back(perm.slice(0, n));
-    }
-    return {std::get<0>(torch::cat(keep).sort()), std::get<0>(torch::cat(held).sort())};
-}
-
-Result<Prepared> prepare(const LearningCurveRequest& r, const LearningCurveProgressFn& progress) {
-    Prepared p;
-    DatasetSpec spec = r.data;
-    spec.seed = r.seed;
-    auto data = loadDataset(spec);
-    if (!data) return tl::unexpected(data.error());
-    const auto counts = data->classCounts();
-    if (std::count_if(counts.begin(), counts.end(), [](auto n) { return n > 0; }) < 2)
-        return fail(spec.source + ": one class only; a classifier needs at least two");
-    const bool tabular = data->modality == Modality::Tabular;
-    p.features = r.features.value_or(tabular ? CurveFeatures::Columns : CurveFeatures::Extractor);
-    if (p.features == CurveFeatures::Columns && !tabular)
-        return fail(spec.source + ": columns are a CSV's features; use pixels or extractor");
-    if (p.features == CurveFeatures::Pixels && tabular)
-        return fail(spec.source + ": a table has no pixels; use columns");
-    if (std::count(r.methods.begin(), r.methods.end(), "cnn") && tabular)
-        return fail("cnn: the CNN classifier learns from images; " + spec.source + " is a table");
-
-    if (auto held = loadHeldOut(spec)) {
-        p.train = std::move(*data);
-        p.held = std::move(*held);
-        p.heldOutText = "the " + std::string(spec.split == "test" ? "train" : "test") + " split";
-    } else {
-        auto [keepRows, heldRows] =
-            stratifiedSplit(data->y, data->numClasses(), r.heldOutFraction, r.seed);
-        p.train = data->subset(keepRows);
-        p.held = data->subset(heldRows);
-        p.heldOutText = "a stratified " +
-                        std::to_string(static_cast<int>(std::lround(100 * r.heldOutFraction))) +
-                        "% of the rows";
-    }
-    if (r.heldOutLimit > 0 && p.held.size() > r.heldOutLimit) {
-        auto g = at::detail::createCPUGenerator(r.seed);
-        const Tensor pick = torch::randperm(p.held.size(), g, torch::kInt64);
-        p.held = p.held.subset(std::get<0>(pick.slice(0, 0, r.heldOutLimit).sort()));
-    }
-    if (p.held.size() < 1) return fail(spec.source + ": no held-out rows to score on");
-
-    std::unique_ptr<GenerativeModel> extractor;
-    if (p.features == CurveFeatures::Extractor) {
-        auto choice = chooseExtractor(r.extractor, p.train.name, r.workspace);
-        if (!choice) return tl::unexpected(choice.error());
-        auto opened = loadRun(choice->dir);
-        if (!opened) return fail("extractor: " + opened.error().message);
-        const auto& s = opened->model->shape();
-        const auto& x = p.train.x;
-        const bool fits =
-            tabular ? s.features == x.size(1)
-                    : s.channels == x.size(1) && s.height == x.size(2) && s.width == x.size(3);
-        if (opened->model->generates() || !fits)
-            return fail("extractor: " + choice->dir.string() + " is no classifier of " +
-                        spec.source + "'s shape");
-        extractor = std::move(opened->model);
-        p.extractorDir = fs::absolute(choice->dir).lexically_normal().string();
-        p.extractorKey = choice->info ? choice->info->sha256 : "";
-    }
-    const auto report = [&](double base) {
-        return [&, base](double f) { return !progress || progress("features", base + f / 2); };
-    };
-    auto trainX = extractFeatures(extractor.get(), p.train.x, report(0));
-    if (!trainX) return tl::unexpected(trainX.error());
-    auto heldX = extractFeatures(extractor.get(), p.held.x, report(0.5));
-    if (!heldX) return tl::unexpected(heldX.error());
-    p.trainX = *trainX;
-    p.heldX = *heldX;
-    return p;
+bool has(const std::vector<std::string>& methods, const char* method) {
+    return std::find(methods.begin(), methods.end(), method) != methods.end();
 }
 
 json optionsOf(const LearningCurveRequest& r, const Prepared& p) {
@@ -248,89 +173,22 @@ json optionsOf(const LearningCurveRequest& r, const Prepared& p) {
            {"c", r.settings.c}, {"max_iterations", r.settings.maxIterations},
            {"tolerance", r.settings.tolerance}, {"standardised", true}};
     // clang-format on
-    if (std::count(r.methods.begin(), r.methods.end(), "cnn"))
+    if (has(r.methods, "diffusion")) {
+        const auto& d = r.diffusionOptions;
+        // Its latest checkpoint: a run trained on since scores anew.
+        const auto latest = latestCheckpoint(r.diffusionRun);
+        o["diffusion"] = {{"run", fs::absolute(r.diffusionRun).lexically_normal().string()},
+                          {"step", latest ? latest->first : -1},
+                          {"images", r.diffusionImages},
+                          {"options", diffusionClassifierOptionsText(d)}};
+    }
+    if (has(r.methods, "cnn"))
         o["cnn"] = {{"preset", r.cnnPreset.empty() ? "classifier-cpu" : r.cnnPreset},
                     {"steps_per_row", r.cnnStepsPerRow},
                     {"min_steps", r.cnnMinSteps},
                     {"max_steps", r.cnnMaxSteps},
                     {"batch", r.cnnBatch}};
     return o;
-}
-
-FeatureMatrix matrixOf(const Tensor& t) {
-    const Tensor f = t.to(torch::kFloat).contiguous();
-    FeatureMatrix m{.rows = f.size(0), .cols = f.size(1)};
-    m.values.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
-    return m;
-}
-
-std::vector<int> labelsOf(const Tensor& y) {
-    const Tensor l = y.to(torch::kInt32).contiguous();
-    return {l.data_ptr<int>(), l.data_ptr<int>() + l.numel()};
-}
-
-// An IDX file of unsigned bytes: the CNN's training subset, for the Trainer to load.
-Result<void> writeIdx(const fs::path& file, const Tensor& bytes) {
-    std::string out{'\0', '\0', '\x08', static_cast<char>(bytes.dim())};
-    for (auto d : bytes.sizes())
-        for (int shift = 24; shift >= 0; shift -= 8)
-            out.push_back(static_cast<char>((d >> shift) & 0xff));
-    const Tensor b = bytes.contiguous();
-    out.append(reinterpret_cast<const char*>(b.data_ptr<std::uint8_t>()), b.numel());
-    return writeFileAtomic(file, out);
-}
-
-/// Trains the classifier model on the subset through the Trainer (in `work`, removed after)
-/// and scores it on the held-out images.
-Result<double> fitCnn(const LearningCurveRequest& r, const Prepared& p, const Tensor& idx,
-                      std::uint64_t seed, const fs::path& work,
-                      const std::function<bool(double)>& progress) {
-    torch::AutoGradMode grad(true);  // the study's loop runs without gradients
-    std::error_code ec;
-    fs::remove_all(work, ec);
-    fs::create_directories(work / "data", ec);
-    const Tensor x = p.train.x.index_select(0, idx);
-    const Tensor images = (x.permute({0, 2, 3, 1}) * 255).round().clamp(0, 255).to(torch::kUInt8);
-    const fs::path file = work / "data" / "train-images-idx3-ubyte";
-    if (auto ok = writeIdx(file, x.size(1) == 1 ? images.squeeze(3) : images); !ok)
-        return tl::unexpected(ok.error());
-    if (auto ok = writeIdx(work / "data" / "train-labels-idx1-ubyte",
-                           p.train.y.index_select(0, idx).to(torch::kUInt8));
-        !ok)
-        return tl::unexpected(ok.error());
-    const ModelPreset* preset = findPreset(r.cnnPreset.empty() ? "classifier-cpu" : r.cnnPreset);
-    if (!preset || preset->model != "classifier")
-        return fail("cnn: \"" + r.cnnPreset + "\" is no preset of the classifier model");
-    const auto steps = std::clamp<std::int64_t>(
-        static_cast<std::int64_t>(std::llround(r.cnnStepsPerRow * idx.size(0))), r.cnnMinSteps,
-        r.cnnMaxSteps);
-    TrainConfig config{.dataset = {.source = file.string(), .seed = seed},
-                       .model = "classifier",
-                       .preset = preset->name,
-                       .settings = preset->settings,
-                       .steps = steps,
-                       .learningRate = preset->learningRate,
-                       .batchSize = static_cast<int>(r.cnnBatch),
-                       .seed = seed,
-                       .logEvery = 10,
-                       .sampleEvery = static_cast<int>(steps),
-                       .checkpointEvery = static_cast<int>(steps),
-                       .runDir = work / "run"};
-    std::stop_source stop;
-    Trainer trainer(config, [&](const TrainEvent& event) {
-        if (auto* e = std::get_if<TrainProgress>(&event))
-            if (progress && !progress(static_cast<double>(e->step) / steps)) stop.request_stop();
-    });
-    const TrainFinished done = trainer.run(stop.get_token());
-    Result<double> accuracy = fail(
-        done.outcome == TrainFinished::Outcome::Cancelled ? "cancelled" : "cnn: " + done.message);
-    if (done.outcome == TrainFinished::Outcome::Completed) {
-        auto run = loadRun(work / "run");
-        auto a = run ? classifierAccuracy(*run->model, p.held) : tl::unexpected(run.error());
-        accuracy = a ? Result<double>(a->accuracy) : tl::unexpected(a.error());
-    }
-    fs::remove_all(work, ec);
-    return accuracy;
 }
 
 std::string partName(const std::string& method, std::int64_t size, int seed) {
@@ -343,7 +201,9 @@ json resultJson(const LearningCurveRequest& r, const LearningCurveResult& res, c
     // clang-format off
     for (const auto& c : res.curves)
         curves.push_back({{"method", c.method}, {"size", c.size}, {"train_rows", c.trainRows},
-                          {"mean", c.mean}, {"sd", c.sd}, {"accuracies", c.accuracies}});
+                          {"mean", c.mean}, {"sd", c.sd}, {"accuracies", c.accuracies},
+                          {"images", c.images ? c.images : res.heldOutRows},
+                          {"evaluations_per_image", c.evaluationsPerImage}});
     for (const auto& c : res.crossings)
         crossings.push_back({{"generative", c.generative}, {"discriminative", c.discriminative},
                              {"found", c.found}, {"size", c.size}, {"accuracy", c.accuracy},
@@ -367,7 +227,8 @@ Result<void> writeChart(const LearningCurveRequest& r, LearningCurveResult& res)
                        .yLabel = "held-out accuracy",
                        .logX = true};
     for (const auto& m : r.methods) {
-        chart::Series s{.name = methodLabel(m), .points = true};
+        // The diffusion run is one point (its own training size), not a line.
+        chart::Series s{.name = methodLabel(m), .points = true, .line = m != "diffusion"};
         for (const auto& p : res.curves) {
             if (p.method != m) continue;
             s.x.push_back(static_cast<double>(p.size));
@@ -416,7 +277,6 @@ Result<double> fitUnit(const LearningCurveRequest& r, const Prepared& p,
         for (const auto& o : order[u.seed]) pick.push_back(o.slice(0, 0, u.size));
         u.idx = torch::cat(pick);
     }
-    // A trained-per-subset diffusion classifier (study/diffusionclassifier.h) goes here too.
     if (method == "cnn")
         return fitCnn(r, p, u.idx, r.seed + u.seed, parts / ("cnn-work-" + std::to_string(u.seed)),
                       progress);
@@ -436,6 +296,37 @@ Result<double> fitUnit(const LearningCurveRequest& r, const Prepared& p,
     return fitted->accuracy(u.standardised->second, labelsOf(p.held.y));
 }
 
+/// The diffusion run's point, from parts/diffusion.json when one was made with these options,
+/// else scored afresh (the classifier resumes from parts/diffusion-work/ on its own).
+Result<learningcurve::DiffusionPoint> diffusionPart(const LearningCurveRequest& r,
+                                                    const Prepared& p, const fs::path& parts,
+                                                    const json& options, LearningCurveResult& res,
+                                                    const std::function<bool(double)>& progress) {
+    const fs::path file = parts / "diffusion.json";
+    if (auto text = readFile(file)) {
+        const json j = json::parse(*text, nullptr, false);
+        if (j.is_object() && j.value("options", json()) == options && j.contains("accuracies")) {
+            res.partsReused += r.seeds;
+            return learningcurve::DiffusionPoint{
+                .size = j["size"],
+                .trainRows = j["train_rows"],
+                .images = j["images"],
+                .evaluationsPerImage = j["evaluations_per_image"],
+                .accuracies = j["accuracies"].get<std::vector<double>>()};
+        }
+    }
+    auto point = learningcurve::diffusionPoint(r, p, parts / "diffusion-work", progress);
+    if (!point) return point;
+    const json j{{"options", options},
+                 {"size", point->size},
+                 {"train_rows", point->trainRows},
+                 {"images", point->images},
+                 {"evaluations_per_image", point->evaluationsPerImage},
+                 {"accuracies", point->accuracies}};
+    if (auto ok = writeFileAtomic(file, j.dump(2) + "\n"); !ok) return tl::unexpected(ok.error());
+    return point;
+}
+
 }  // namespace
 
 Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
@@ -445,7 +336,7 @@ Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
     Result<Prepared> prepared = fail("");
     try {
         torch::NoGradGuard noGrad;
-        prepared = prepare(r, progress);
+        prepared = learningcurve::prepare(r, progress);
     } catch (const std::exception& e) {
         return fail("learning-curve: " + firstLine(e));
     }
@@ -462,6 +353,10 @@ Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
         return fail("learning-curve: size " + std::to_string(sizes.empty() ? 0 : sizes.back()) +
                     " per class is larger than the data allows: class " + smallestName + " has " +
                     std::to_string(*smallest) + " training rows");
+
+    const bool diffusion = has(r.methods, "diffusion");
+    if (diffusion)
+        if (auto ok = learningcurve::diffusionRunRows(r, p); !ok) return tl::unexpected(ok.error());
 
     LearningCurveResult res;
     res.features = curveFeaturesName(p.features);
@@ -498,7 +393,10 @@ Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
             order[s].push_back(idx.index_select(0, torch::randperm(idx.size(0), g, torch::kInt64)));
         }
     }
-    const double total = static_cast<double>(sizes.size() * r.seeds * r.methods.size());
+    const auto perSize = r.methods.size() - (diffusion ? 1 : 0);
+    // The diffusion run counts as much as one method over every size.
+    const double total =
+        static_cast<double>(sizes.size() * r.seeds * (perSize + (diffusion ? 1 : 0)));
     std::map<std::pair<std::string, std::int64_t>, std::vector<double>> accuracies;
     double done = 0;
     try {
@@ -507,6 +405,7 @@ Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
             for (int s = 0; s < r.seeds; ++s) {
                 Unit unit{.size = size, .seed = s};
                 for (const auto& method : r.methods) {
+                    if (method == "diffusion") continue;
                     const fs::path part = parts / partName(method, size, s);
                     double accuracy = reusedPart(part, options);
                     if (accuracy >= 0) {
@@ -536,17 +435,41 @@ Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
     } catch (const std::exception& e) {
         return fail("learning-curve: " + firstLine(e));
     }
+    std::optional<learningcurve::DiffusionPoint> run;
+    if (diffusion) {
+        auto point = diffusionPart(r, p, parts, options, res, [&](double f) {
+            return !progress || progress("fitting", (done + f * r.seeds * sizes.size()) / total);
+        });
+        if (!point) return tl::unexpected(point.error());
+        run = *point;
+        if (run->images < res.heldOutRows)
+            res.notes.push_back("the diffusion classifier scored " + std::to_string(run->images) +
+                                " of the " + std::to_string(res.heldOutRows) +
+                                " held-out images (--diffusion-images)");
+    }
 
+    const auto summarise = [](CurvePoint c) {
+        const double n = static_cast<double>(c.accuracies.size());
+        for (double a : c.accuracies) c.mean += a / n;
+        for (double a : c.accuracies) c.sd += (a - c.mean) * (a - c.mean);
+        c.sd = n > 1 ? std::sqrt(c.sd / (n - 1)) : 0;
+        return c;
+    };
     for (const auto& m : r.methods) {
-        for (auto size : sizes) {
-            CurvePoint c{.method = m, .size = size, .trainRows = size * classes};
-            c.accuracies = accuracies[{m, size}];
-            const double n = static_cast<double>(c.accuracies.size());
-            for (double a : c.accuracies) c.mean += a / n;
-            for (double a : c.accuracies) c.sd += (a - c.mean) * (a - c.mean);
-            c.sd = n > 1 ? std::sqrt(c.sd / (n - 1)) : 0;
-            res.curves.push_back(std::move(c));
+        if (m == "diffusion") {
+            res.curves.push_back(summarise({.method = m,
+                                            .size = run->size,
+                                            .trainRows = run->trainRows,
+                                            .images = run->images,
+                                            .evaluationsPerImage = run->evaluationsPerImage,
+                                            .accuracies = run->accuracies}));
+            continue;
         }
+        for (auto size : sizes)
+            res.curves.push_back(summarise({.method = m,
+                                            .size = size,
+                                            .trainRows = size * classes,
+                                            .accuracies = accuracies[{m, size}]}));
     }
     res.crossings = findCrossings(res.curves);
     if (progress && !progress("chart", 1)) return fail("cancelled");
@@ -568,6 +491,8 @@ Result<LearningCurveResult> readLearningCurve(const fs::path& resultJson) {
             res.curves.push_back({.method = c["method"],
                                   .size = c["size"],
                                   .trainRows = c.value("train_rows", std::int64_t{0}),
+                                  .images = c.value("images", std::int64_t{0}),
+                                  .evaluationsPerImage = c.value("evaluations_per_image", 0.0),
                                   .mean = c["mean"],
                                   .sd = c["sd"],
                                   .accuracies = c.value("accuracies", std::vector<double>{})});

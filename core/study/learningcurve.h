@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "data/datasetspec.h"
 #include "study/classicclassifiers.h"
+#include "study/diffusionclassifier.h"
 
 namespace ll {
 
@@ -34,9 +35,10 @@ enum class CurveFeatures { Extractor, Pixels, Columns };
 std::string curveFeaturesName(CurveFeatures features);
 Result<CurveFeatures> parseCurveFeatures(const std::string& name);
 
-/// Every method the study knows, in chart order: "nb", "gda", "qda", "logistic", "cnn".
-/// (The diffusion classifier of study/ joins here as "diffusion" once it can be trained per
-/// subset.)
+/// Every method the study knows, in chart order: "nb", "gda", "qda", "logistic", "cnn",
+/// "diffusion". The diffusion classifier (study/diffusionclassifier.h) is not trained per
+/// subset (a diffusion model per size and seed would cost hours on a CPU): it scores a given
+/// ddpm or latent-ddpm run on the same held-out images, a point at the run's own training size.
 std::vector<std::string> learningCurveMethods();
 
 struct LearningCurveRequest {
@@ -68,6 +70,13 @@ struct LearningCurveRequest {
     std::int64_t cnnMinSteps = 100, cnnMaxSteps = 2000;
     std::int64_t cnnBatch = 64;
 
+    /// diffusion: the ddpm or latent-ddpm run (trained on this data's training split), scored
+    /// on at most diffusionImages of the held-out images (spread over them; 0: all), once per
+    /// seed with the pairs' seed diffusionOptions.seed + s.
+    std::filesystem::path diffusionRun;
+    DiffusionClassifierOptions diffusionOptions;
+    std::int64_t diffusionImages = 500;
+
     std::filesystem::path out;
 };
 
@@ -76,7 +85,11 @@ struct LearningCurveRequest {
 struct CurvePoint {
     std::string method;
     std::int64_t size = 0;       // per class
-    std::int64_t trainRows = 0;  // size x classes
+    std::int64_t trainRows = 0;  // size x classes (diffusion: the run's training rows)
+    /// diffusion: held-out images scored (may be fewer than the others') and the network
+    /// evaluations each cost; 0 for the other methods.
+    std::int64_t images = 0;
+    double evaluationsPerImage = 0;
     double mean = 0, sd = 0;
     std::vector<double> accuracies;  // per seed, in seed order
 };

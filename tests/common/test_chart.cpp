@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 
 #include "clirun.h"
@@ -92,6 +93,30 @@ TEST_F(Chart, BarsAndHeatmaps) {
     EXPECT_EQ(pngSize(fileBytes(dir / "confusion.png")), std::make_pair(300u, 300u));
     confusion.values[0].pop_back();
     EXPECT_FALSE(ll::chart::writeHeatmap(confusion, dir / "bad.png"));
+}
+
+TEST_F(Chart, GroupedBarsWithWhiskers) {
+    ll::chart::GroupedBarChart c{
+        .title = "Rebalancing",
+        .yLabel = "score",
+        .groups = {"minority recall", "balanced accuracy"},
+        .series = {{"none", {0.6, 0.8}, {0.02, 0.01}}, {"smote", {0.8, 0.85}, {0.05, 0.03}}}};
+    ASSERT_TRUE(ll::chart::writeGroupedBarChart(c, dir / "grouped.png", 600, 360));
+    EXPECT_EQ(pngSize(fileBytes(dir / "grouped.png")), std::make_pair(600u, 360u));
+    // The whiskers are drawn: without them the picture differs.
+    auto plain = c;
+    for (auto& s : plain.series) s.errors.clear();
+    ASSERT_TRUE(ll::chart::writeGroupedBarChart(plain, dir / "plain.png", 600, 360));
+    EXPECT_NE(fileBytes(dir / "grouped.png"), fileBytes(dir / "plain.png"));
+    // A missing value (NaN) draws no bar; a series of another length is refused by name.
+    c.series[1].values[0] = std::numeric_limits<double>::quiet_NaN();
+    EXPECT_TRUE(ll::chart::writeGroupedBarChart(c, dir / "gap.png"));
+    c.series[1].values.pop_back();
+    auto bad = ll::chart::writeGroupedBarChart(c, dir / "bad.png");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("smote"), std::string::npos) << bad.error().message;
+    EXPECT_FALSE(ll::chart::writeGroupedBarChart({}, dir / "bad.png"));
+    EXPECT_FALSE(fs::exists(dir / "bad.png"));
 }
 
 }  // namespace

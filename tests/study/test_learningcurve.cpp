@@ -152,6 +152,65 @@ TEST(LearningCurve, ExtractorFeaturesByDefaultForImages) {
         EXPECT_GT(meanAt(curves, m, 10), 0.6) << m;
 }
 
+// A diffusion run is not trained per subset: it is scored on the study's own held-out images
+// as one point at its training size, per seed, resumed from parts, and refused where its
+// score would mislead. Two training steps: the plumbing is checked here, the classifier's
+// accuracy in test_diffusionclassifier.
+TEST(LearningCurve, DiffusionRunIsAPointAtItsTrainingSize) {
+    const fs::path run = scratch() / "ddpm-run";
+    const Outcome trained =
+        cli("train --dataset fashion-mnist --limit 250 --model ddpm --set width=8 --steps 2 "
+            "--batch 16 --sample-every 100000 --out " +
+            run.string());
+    ASSERT_EQ(trained.exitCode, 0) << trained.output;
+    const fs::path out = scratch() / "diffusion";
+    const std::string args =
+        "learning-curve --dataset fashion-mnist --limit 400 --held-out-limit 90 --methods "
+        "nb,logistic --sizes 10,20 --seeds 2 --diffusion-run " +
+        run.string() + " --diffusion-images 30 --diffusion-timesteps 4 --out " + out.string();
+    const Outcome o = cli(args);
+    ASSERT_EQ(o.exitCode, 0) << o.output;
+    const json result = readJson(out / "result.json");
+    auto curves = curvesOf(result);
+    ASSERT_EQ(curves.size(), 5u);              // nb and logistic at 2 sizes, the run once
+    const json d = curves[{"diffusion", 25}];  // 250 training images, 10 classes
+    ASSERT_TRUE(d.is_object()) << result["curves"].dump();
+    EXPECT_EQ(d["train_rows"], 250);
+    EXPECT_EQ(d["images"], 30);
+    EXPECT_EQ(d["evaluations_per_image"], 40.0);  // 10 classes x 4 timesteps, no pruning
+    ASSERT_EQ(d["accuracies"].size(), 2u);
+    for (double a : d["accuracies"]) EXPECT_TRUE(a >= 0 && a <= 1) << a;
+    EXPECT_EQ((curves[{"nb", 10}]["images"]), 90);
+    EXPECT_NE(o.output.find("scored 30 of the 90 held-out images"), std::string::npos) << o.output;
+    EXPECT_TRUE(isPng(out / "learning-curve.png"));
+
+    // Resumed: every part reused, the run's seeds included, the same numbers.
+    const Outcome again = cli(args);
+    ASSERT_EQ(again.exitCode, 0) << again.output;
+    const json resumed = readJson(out / "result.json");
+    EXPECT_EQ(resumed["parts_reused"], 10);  // 2 methods x 2 sizes x 2 seeds + the run's 2
+    EXPECT_EQ((curvesOf(resumed)[{"diffusion", 25}]["accuracies"]), d["accuracies"]);
+
+    // Refused before any fitting: a table, held-out rows the run trained on, no run at all.
+    const std::string bad = " --out " + (scratch() / "diffusion-bad").string();
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"--dataset " + kWine + " --diffusion-run " + run.string(), "is a table"},
+        {"--dataset fashion-mnist --split test --limit 200 --held-out-limit 50 --diffusion-run " +
+             run.string(),
+         "was trained on the train split, which is this study's held-out part"},
+        {"--dataset fashion-mnist --methods nb,diffusion", "needs a ddpm or latent-ddpm run"},
+        {"--dataset fashion-mnist --diffusion-run " + run.string() + " --diffusion-keep 3",
+         "diffusion"},
+    };
+    for (const auto& [args, expected] : cases) {
+        const Outcome refused = cli("learning-curve " + args + bad);
+        EXPECT_EQ(refused.exitCode, 1) << args << "\n" << refused.output;
+        EXPECT_NE(refused.output.find(expected), std::string::npos) << args << "\n"
+                                                                    << refused.output;
+        EXPECT_EQ(refused.output.find("fitting"), std::string::npos) << refused.output;
+    }
+}
+
 TEST(LearningCurve, BadInputIsOneClearLine) {
     const fs::path single = scratch() / "single.csv";
     {
