@@ -1,41 +1,23 @@
 #include "study/learningcurvedata.h"
 
 #include <algorithm>
-#include <stop_token>
 
 #include <torch/torch.h>
 
-#include "common/atomicfile.h"
 #include "data/loader.h"
 #include "eval/agreement.h"
 #include "eval/extractorchoice.h"
 #include "eval/features.h"
 #include "models/catalog.h"
 #include "run/runloader.h"
-#include "train/trainer.h"
+#include "study/resample.h"
+#include "study/trainon.h"
 
 namespace ll::learningcurve {
 namespace fs = std::filesystem;
 using torch::Tensor;
 
-namespace {
-
-// A stratified fraction of every class, drawn with `seed`.
-std::pair<Tensor, Tensor> stratifiedSplit(const Tensor& y, int classes, double fraction,
-                                          std::uint64_t seed) {
-    auto g = at::detail::createCPUGenerator(seed);
-    std::vector<Tensor> keep, held;
-    for (int k = 0; k < classes; ++k) {
-        const Tensor idx = torch::nonzero(y == k).squeeze(1);
-        const Tensor perm = idx.index_select(0, torch::randperm(idx.size(0), g, torch::kInt64));
-        const auto n = static_cast<std::int64_t>(std::llround(fraction * idx.size(0)));
-        held.push_back(perm.slice(0, 0, n));
-        keep.push_back(perm.slice(0, n));
-    }
-    return {std::get<0>(torch::cat(keep).sort()), std::get<0>(torch::cat(held).sort())};
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<Prepared> prepare(const LearningCurveRequest& r, const LearningCurveProgressFn& progress) {
     Prepared p;
@@ -131,68 +113,32 @@ std::vector<int> labelsOf(const Tensor& y) {
     return {l.data_ptr<int>(), l.data_ptr<int>() + l.numel()};
 }
 
-namespace {
-
-// An IDX file of unsigned bytes: the CNN's training subset, for the Trainer to load.
-Result<void> writeIdx(const fs::path& file, const Tensor& bytes) {
-    std::string out{'\0', '\0', '\x08', static_cast<char>(bytes.dim())};
-    for (auto d : bytes.sizes())
-        for (int shift = 24; shift >= 0; shift -= 8)
-            out.push_back(static_cast<char>((d >> shift) & 0xff));
-    const Tensor b = bytes.contiguous();
-    out.append(reinterpret_cast<const char*>(b.data_ptr<std::uint8_t>()), b.numel());
-    return writeFileAtomic(file, out);
-}
-
-}  // namespace
-
 Result<double> fitCnn(const LearningCurveRequest& r, const Prepared& p, const Tensor& idx,
                       std::uint64_t seed, const fs::path& work,
                       const std::function<bool(double)>& progress) {
     torch::AutoGradMode grad(true);  // the study's loop runs without gradients
-    std::error_code ec;
-    fs::remove_all(work, ec);
-    fs::create_directories(work / "data", ec);
-    const Tensor x = p.train.x.index_select(0, idx);
-    const Tensor images = (x.permute({0, 2, 3, 1}) * 255).round().clamp(0, 255).to(torch::kUInt8);
-    const fs::path file = work / "data" / "train-images-idx3-ubyte";
-    if (auto ok = writeIdx(file, x.size(1) == 1 ? images.squeeze(3) : images); !ok)
-        return tl::unexpected(ok.error());
-    if (auto ok = writeIdx(work / "data" / "train-labels-idx1-ubyte",
-                           p.train.y.index_select(0, idx).to(torch::kUInt8));
-        !ok)
-        return tl::unexpected(ok.error());
     const ModelPreset* preset = findPreset(r.cnnPreset.empty() ? "classifier-cpu" : r.cnnPreset);
     if (!preset || preset->model != "classifier")
         return fail("cnn: \"" + r.cnnPreset + "\" is no preset of the classifier model");
     const auto steps = std::clamp<std::int64_t>(
         static_cast<std::int64_t>(std::llround(r.cnnStepsPerRow * idx.size(0))), r.cnnMinSteps,
         r.cnnMaxSteps);
-    TrainConfig config{.dataset = {.source = file.string(), .seed = seed},
-                       .model = "classifier",
-                       .preset = preset->name,
-                       .settings = preset->settings,
-                       .steps = steps,
-                       .learningRate = preset->learningRate,
-                       .batchSize = static_cast<int>(r.cnnBatch),
-                       .seed = seed,
-                       .logEvery = 10,
-                       .sampleEvery = static_cast<int>(steps),
-                       .checkpointEvery = static_cast<int>(steps),
-                       .runDir = work / "run"};
-    std::stop_source stop;
-    Trainer trainer(config, [&](const TrainEvent& event) {
-        if (auto* e = std::get_if<TrainProgress>(&event))
-            if (progress && !progress(static_cast<double>(e->step) / steps)) stop.request_stop();
-    });
-    const TrainFinished done = trainer.run(stop.get_token());
-    Result<double> accuracy = fail(
-        done.outcome == TrainFinished::Outcome::Cancelled ? "cancelled" : "cnn: " + done.message);
-    if (done.outcome == TrainFinished::Outcome::Completed) {
-        auto run = loadRun(work / "run");
-        auto a = run ? classifierAccuracy(*run->model, p.held) : tl::unexpected(run.error());
+    auto run = trainAndLoad(p.train.subset(idx),
+                            {.preset = preset->name,
+                             .steps = steps,
+                             .batch = static_cast<int>(r.cnnBatch),
+                             .seed = seed,
+                             .work = work},
+                            progress);
+    Result<double> accuracy = fail("");
+    if (!run) {
+        accuracy = run.error().message == "cancelled" ? fail("cancelled")
+                                                      : fail("cnn: " + run.error().message);
+    } else {
+        auto a = classifierAccuracy(*run->model, p.held);
         accuracy = a ? Result<double>(a->accuracy) : tl::unexpected(a.error());
     }
+    std::error_code ec;
     fs::remove_all(work, ec);
     return accuracy;
 }

@@ -17,21 +17,6 @@ using torch::Tensor;
 
 namespace {
 
-// A stratified fraction of every class, drawn with `seed`: (kept, held) sorted indices.
-std::pair<Tensor, Tensor> stratifiedSplit(const Tensor& y, int classes, double fraction,
-                                          std::uint64_t seed) {
-    auto g = at::detail::createCPUGenerator(seed);
-    std::vector<Tensor> keep, held;
-    for (int k = 0; k < classes; ++k) {
-        const Tensor idx = torch::nonzero(y == k).squeeze(1);
-        const Tensor perm = idx.index_select(0, torch::randperm(idx.size(0), g, torch::kInt64));
-        const auto n = static_cast<std::int64_t>(std::llround(fraction * idx.size(0)));
-        held.push_back(perm.slice(0, 0, n));
-        keep.push_back(perm.slice(0, n));
-    }
-    return {std::get<0>(torch::cat(keep).sort()), std::get<0>(torch::cat(held).sort())};
-}
-
 std::string joined(const std::vector<std::string>& names) {
     std::string out;
     for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;

@@ -258,6 +258,20 @@ std::vector<int> minorityClasses(const std::vector<std::int64_t>& counts,
     return out;
 }
 
+std::pair<Tensor, Tensor> stratifiedSplit(const Tensor& y, int classes, double fraction,
+                                          std::uint64_t seed) {
+    auto g = at::detail::createCPUGenerator(seed);
+    std::vector<Tensor> keep, held;
+    for (int k = 0; k < classes; ++k) {
+        const Tensor idx = torch::nonzero(y == k).squeeze(1);
+        const Tensor perm = idx.index_select(0, torch::randperm(idx.size(0), g, torch::kInt64));
+        const auto n = static_cast<std::int64_t>(std::llround(fraction * idx.size(0)));
+        held.push_back(perm.slice(0, 0, n));
+        keep.push_back(perm.slice(0, n));
+    }
+    return {std::get<0>(torch::cat(keep).sort()), std::get<0>(torch::cat(held).sort())};
+}
+
 Tensor randomUnderSample(const Tensor& labels, int numClasses, std::uint64_t seed,
                          const std::vector<std::int64_t>& target) {
     const auto rows = rowsOrThrow(labels, numClasses);

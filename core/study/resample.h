@@ -57,6 +57,11 @@ std::vector<int> minorityClasses(const std::vector<std::int64_t>& counts,
 /// Rows per class of `labels` (values in [0, numClasses), else a c10::Error naming the label).
 std::vector<std::int64_t> classCounts(const torch::Tensor& labels, int numClasses);
 
+/// A stratified split: of every class, round(fraction x its rows) drawn with `seed` are held
+/// out. Returns (kept, held), each sorted row indices.
+std::pair<torch::Tensor, torch::Tensor> stratifiedSplit(const torch::Tensor& labels, int numClasses,
+                                                        double fraction, std::uint64_t seed);
+
 /// Random under-sampling (imblearn RandomUnderSampler): every class cut to `target[k]` rows
 /// (empty target: every class to the smallest non-empty class's count; a class with fewer
 /// keeps all); returns the kept indices, sorted. Without replacement, seeded. A label out of
