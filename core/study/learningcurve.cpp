@@ -238,6 +238,15 @@ Result<void> writeChart(const LearningCurveRequest& r, LearningCurveResult& res)
         }
         c.series.push_back(std::move(s));
     }
+    // A margin on the log axis, so that the points at either end (the diffusion run's, often
+    // the largest) are drawn whole.
+    double low = 0, high = 0;
+    for (const auto& p : res.curves) {
+        const double x = static_cast<double>(p.size);
+        low = low == 0 ? x : std::min(low, x);
+        high = std::max(high, x);
+    }
+    if (low > 0) c.xRange = std::pair{low / 1.15, high * 1.15};
     for (const auto& x : res.crossings)
         if (x.found)
             c.markers.push_back({.x = x.size,
