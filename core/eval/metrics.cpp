@@ -83,21 +83,82 @@ Tensor squaredDistances(const Tensor& a, const Tensor& b, const Tensor& bNorms) 
         .clamp_min_(0);
 }
 
+// Distances are screened in float32 (the matrix product runs about five times faster than in
+// float64 on these CPUs: 10,000 samples against 60,000 training images took 14 s, now 3) and
+// what the screen cannot decide is measured again exactly, in float64 from the differences,
+// so the results are those of float64 throughout. The bound on a screened squared distance's
+// error: the dot product's rounding, about (features + 4) float32 epsilons of |a|^2 + |b|^2
+// (a generous form of the standard gamma_n bound).
+Tensor screenTolerance(const Tensor& aNorms, double bNormMax, std::int64_t features) {
+    return aNorms.add(bNormMax).mul_(4.0 * double(features + 4) *
+                                     std::numeric_limits<float>::epsilon());
+}
+
+// A few more candidates than asked: the k nearest are among them unless more points than this
+// lie within the screen's error of the k-th; a block where that could be so is measured again.
+constexpr std::int64_t kSpare = 8;
+
+struct Screened {
+    Tensor points32, norms32, norms;  // float32 points and norms, float64 norms
+    double normMax = 0;
+};
+
+Screened screen(const Tensor& points) {
+    Screened s{.points32 = points.to(torch::kFloat32), .norms = points.pow(2).sum(1)};
+    s.norms32 = s.norms.to(torch::kFloat32);
+    s.normMax = s.norms.max().item<double>();
+    return s;
+}
+
+// Each row of `block` (queries start..start+rows, float64): its k nearest `points`, exact
+// distances ascending and their indices. With `self` the queries are the points and a row is
+// not its own neighbour. Copies of a point come out at exactly 0.
+std::pair<Tensor, Tensor> nearestInBlock(const Tensor& block, std::int64_t start,
+                                         const Tensor& points, const Screened& s, int k,
+                                         bool self) {
+    const std::int64_t available = points.size(0) - (self ? 1 : 0);
+    const std::int64_t c = std::min<std::int64_t>(k + kSpare, available);
+    const auto exactOf = [&](const Tensor& rows, const Tensor& candidates) {
+        const auto n = candidates.size(1);
+        return (rows.unsqueeze(1) - points.index_select(0, candidates.flatten())
+                                        .view({rows.size(0), n, points.size(1)}))
+            .norm(2, 2);
+    };
+    auto d2 = squaredDistances(block.to(torch::kFloat32), s.points32, s.norms32);
+    if (self) d2.diagonal(start).fill_(std::numeric_limits<float>::infinity());
+    auto [screened, candidates] = d2.topk(c, 1, /*largest=*/false);
+    auto [sorted, order] = exactOf(block, candidates).sort(1);
+    Tensor indices = candidates.gather(1, order);
+    if (c < available) {
+        // A point outside the candidates is at least screened[c-1] - tol away (squared): if
+        // that may be nearer than the k-th exact distance, measure the row in float64.
+        const auto tol =
+            screenTolerance(block.pow(2).sum(1), s.normMax, points.size(1)).to(torch::kFloat64);
+        const auto kth = sorted.select(1, k - 1);
+        const auto unsure =
+            (screened.select(1, c - 1).to(torch::kFloat64) - tol).le(kth * kth + tol).nonzero();
+        for (std::int64_t u = 0; u < unsure.size(0); ++u) {
+            const auto row = unsure[u][0].item<std::int64_t>();
+            auto exact = (block[row].unsqueeze(0) - points).norm(2, 1);
+            if (self) exact[start + row] = std::numeric_limits<double>::infinity();
+            auto [d, i] = exact.topk(c, 0, /*largest=*/false);
+            sorted[row].copy_(d);
+            indices[row].copy_(i);
+        }
+    }
+    return {sorted.slice(1, 0, k), indices.slice(1, 0, k)};
+}
+
 // The distance from each query to its k-th nearest row of `points`; with `self`, the queries
-// are the points and a row is not its own neighbour. The distance to the neighbour found is
-// computed again from the difference: the matrix-product form leaves rounding noise where a
-// point copies another, and copies must come out at exactly 0.
+// are the points and a row is not its own neighbour.
 Tensor kthNearestDistances(const Tensor& queries, const Tensor& points, int k, bool self) {
-    const auto norms = points.pow(2).sum(1);
-    const auto step = blockRows(points.size(0));
+    const Screened s = screen(points);
+    const auto step = blockRows(std::max(points.size(0), (k + kSpare) * points.size(1)));
     auto out = torch::empty({queries.size(0)}, torch::kFloat64);
     for (std::int64_t start = 0; start < queries.size(0); start += step) {
         const auto block = queries.slice(0, start, start + step);
-        auto d2 = squaredDistances(block, points, norms);
-        if (self) d2.diagonal(start).fill_(std::numeric_limits<double>::infinity());
-        const auto nearest = std::get<1>(d2.topk(k, 1, /*largest=*/false)).select(1, k - 1);
         out.slice(0, start, start + step)
-            .copy_((block - points.index_select(0, nearest)).norm(2, 1));
+            .copy_(nearestInBlock(block, start, points, s, k, self).first.select(1, k - 1));
     }
     return out;
 }
@@ -107,16 +168,29 @@ struct BallHits {
     Tensor perCentre;  // whether each ball holds some query
 };
 
-// Which closed balls (centre, radius) hold which queries, a block of queries at a time.
+// Which closed balls (centre, radius) hold which queries, a block of queries at a time: the
+// float32 screen decides where it can, the pairs within its error of a radius are measured
+// exactly (the distance computed as the radii were, so a centre's k-th neighbour is inside).
 BallHits ballHits(const Tensor& queries, const Tensor& centres, const Tensor& radii) {
-    const auto norms = centres.pow(2).sum(1);
+    const Screened s = screen(centres);
     const auto r2 = radii.pow(2).unsqueeze(0);
     const auto step = blockRows(centres.size(0));
     BallHits hits{torch::empty({queries.size(0)}, torch::kInt64),
                   torch::zeros({centres.size(0)}, torch::kBool)};
     for (std::int64_t start = 0; start < queries.size(0); start += step) {
-        const auto inside =
-            squaredDistances(queries.slice(0, start, start + step), centres, norms).le(r2);
+        const auto block = queries.slice(0, start, start + step);
+        const auto d2 =
+            squaredDistances(block.to(torch::kFloat32), s.points32, s.norms32).to(torch::kFloat64);
+        const auto tol = screenTolerance(block.pow(2).sum(1), s.normMax, centres.size(1))
+                             .unsqueeze(1)
+                             .to(torch::kFloat64);
+        auto inside = d2.le(r2 - tol);
+        const auto unsure = (d2 - r2).abs().le(tol).nonzero();
+        if (unsure.size(0) > 0) {
+            const auto q = unsure.select(1, 0), c = unsure.select(1, 1);
+            const auto exact = (block.index_select(0, q) - centres.index_select(0, c)).norm(2, 1);
+            inside.index_put_({q, c}, exact.le(radii.index_select(0, c)));
+        }
         hits.perQuery.slice(0, start, start + step).copy_(inside.sum(1));
         hits.perCentre.logical_or_(inside.any(0));
     }
@@ -425,21 +499,15 @@ Result<Nearest> nearestNeighbours(const Tensor& queries, const Tensor& points, i
     if (auto ok = needRows(p, "reference", k, "nearest neighbours", "k = " + std::to_string(k));
         !ok)
         return tl::unexpected(ok.error());
-    const auto norms = p.pow(2).sum(1);
-    const auto step = blockRows(p.size(0));
+    const Screened screened = screen(p);
+    const auto step = blockRows(std::max(p.size(0), (k + kSpare) * p.size(1)));
     Nearest out{torch::empty({q.size(0), k}, torch::kFloat64),
                 torch::empty({q.size(0), k}, torch::kInt64)};
     for (std::int64_t start = 0; start < q.size(0); start += step) {
-        const auto block = q.slice(0, start, start + step);
-        const auto nearest = std::get<1>(squaredDistances(block, p, norms).topk(k, 1, false));
-        // Exact distances from the differences, as kthNearestDistances does.
-        const auto exact =
-            (block.unsqueeze(1) -
-             p.index_select(0, nearest.flatten()).view({block.size(0), k, p.size(1)}))
-                .norm(2, 2);
-        const auto [sorted, order] = exact.sort(1);
-        out.distances.slice(0, start, start + step).copy_(sorted);
-        out.indices.slice(0, start, start + step).copy_(nearest.gather(1, order));
+        auto [distances, indices] =
+            nearestInBlock(q.slice(0, start, start + step), start, p, screened, k, false);
+        out.distances.slice(0, start, start + step).copy_(distances);
+        out.indices.slice(0, start, start + step).copy_(indices);
     }
     return out;
 }

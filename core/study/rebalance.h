@@ -1,6 +1,6 @@
 #pragma once
 
-// The imbalance lab (issue 14): does a classifier trained on an imbalanced set gain more from
+// The imbalance lab: does a classifier trained on an imbalanced set gain more from
 // SMOTE or from a generator's samples? The training part of a labelled dataset (images or a
 // table) is made imbalanced once, with the study's seed (a long tail, chosen minority classes at
 // chosen shares, or as it is); the held-out part (the test split of IDX data, a seeded

@@ -258,6 +258,40 @@ TEST(Metrics, Float32AndFloat64InputsAgree) {
 
 // ---- bad input ----
 
+// The distances are screened in float32 and decided exactly in float64. Points far from the
+// origin and close to one another defeat the screen (float32 cannot tell them apart): the
+// answers must still be float64's, brute force.
+TEST(Metrics, FloatScreenGivesFloat64Answers) {
+    torch::manual_seed(5);
+    const auto offset = torch::full({1, 32}, 1000.0, torch::kFloat64);
+    const auto points = offset + 1e-3 * torch::randn({400, 32}, torch::kFloat64);
+    const auto queries = offset + 1e-3 * torch::randn({150, 32}, torch::kFloat64);
+    const int k = 3;
+    auto near = ll::nearestNeighbours(queries, points, k);
+    ASSERT_TRUE(near) << near.error().message;
+    // From the differences: cdist's matrix-product form would lose these to cancellation too.
+    const auto distances = [](const torch::Tensor& a, const torch::Tensor& b) {
+        return (a.unsqueeze(1) - b.unsqueeze(0)).norm(2, 2);
+    };
+    const auto d = distances(queries, points);
+    const auto [bruteD, bruteI] = d.topk(k, 1, /*largest=*/false);
+    EXPECT_TRUE(torch::equal(near->indices, bruteI));
+    EXPECT_TRUE(torch::allclose(near->distances, bruteD, 1e-9, 1e-12));
+
+    // Precision by brute force: a fake counts when some real ball (radius: the real sample's
+    // k-th real neighbour, itself excluded) holds it.
+    auto self = distances(points, points);
+    self.fill_diagonal_(std::numeric_limits<double>::infinity());
+    const auto radii = std::get<0>(self.topk(k, 1, false)).select(1, k - 1);
+    const double precision =
+        d.le(radii.unsqueeze(0)).any(1).to(torch::kFloat64).mean().item<double>();
+    auto pr = ll::precisionRecall(points, queries, k);
+    ASSERT_TRUE(pr) << pr.error().message;
+    EXPECT_NEAR(pr->precision, precision, 1e-12);
+    EXPECT_GT(precision, 0.0);
+    EXPECT_LT(precision, 1.0);
+}
+
 TEST(Metrics, TooFewSamplesSayHowManyAreNeeded) {
     const auto real = load("real.npy");  // 16 features
     const auto few = real.slice(0, 0, 10);

@@ -94,9 +94,7 @@ CurveForm::CurveForm(QWidget* parent) : QWidget(parent) {
 }
 
 void CurveForm::setDataset(const QString& description, bool tabular) {
-    m_dataset->setText(description.isEmpty()
-                           ? tr("Load a dataset in the Data mode: the study runs on it.")
-                           : description);
+    m_dataset->setText(description.isEmpty() ? tr("No dataset loaded.") : description);
     // A table's features are its columns; images have pixels or the extractor's features.
     const QString want = tabular ? QStringLiteral("columns") : QStringLiteral("extractor");
     const QString now = m_features->currentData().toString();

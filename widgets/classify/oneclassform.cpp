@@ -113,9 +113,7 @@ OneClassForm::OneClassForm(QWidget* parent) : QWidget(parent) {
 }
 
 void OneClassForm::setDataset(const QString& description, const std::vector<std::string>& classes) {
-    m_dataset->setText(description.isEmpty()
-                           ? tr("Load a dataset in the Data mode: the study runs on it.")
-                           : description);
+    m_dataset->setText(description.isEmpty() ? tr("No dataset loaded.") : description);
     const QString keep = m_normal->currentText();
     m_normal->clear();
     for (std::size_t i = 0; i < classes.size(); ++i)
