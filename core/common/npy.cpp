@@ -3,6 +3,7 @@
 #include <bit>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -126,12 +127,21 @@ Result<torch::Tensor> readNpy(const std::filesystem::path& path) {
         return fail(file +
                     ": Fortran-order arrays are not supported (save a C-order array, "
                     "e.g. numpy.ascontiguousarray)");
+    // The size the header declares, checked against the file before anything is allocated
+    // (a hostile header may claim 10^12 values in a 200-byte file). Saturates on overflow.
+    const std::size_t have = all.size() - dataStart;
+    std::size_t need = f4 ? 4 : 8;
+    for (const std::int64_t d : header->shape)
+        need =
+            d != 0 && need > std::numeric_limits<std::size_t>::max() / static_cast<std::size_t>(d)
+                ? std::numeric_limits<std::size_t>::max()
+                : need * static_cast<std::size_t>(d);
+    if (have != need)
+        return fail(file + ": holds " + std::to_string(have) + " bytes of values, its shape " +
+                    pythonTuple(header->shape) + " needs " +
+                    (need == std::numeric_limits<std::size_t>::max() ? std::string("more than 2^64")
+                                                                     : std::to_string(need)));
     auto values = torch::empty(header->shape, f4 ? torch::kFloat32 : torch::kFloat64);
-    const std::size_t need = static_cast<std::size_t>(values.nbytes());
-    if (all.size() - dataStart != need)
-        return fail(file + ": holds " + std::to_string(all.size() - dataStart) +
-                    " bytes of values, its shape " + pythonTuple(header->shape) + " needs " +
-                    std::to_string(need));
     if (need > 0) std::memcpy(values.data_ptr(), all.data() + dataStart, need);
     return values;
 }

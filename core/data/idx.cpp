@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include <torch/torch.h>
 #include <zlib.h>
@@ -111,13 +112,18 @@ const std::vector<std::string>& fashionMnistClassNames() {
     return names;
 }
 
-Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
-    const std::string file = path.string();
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) return fail(file + ": no such file");
-    GzReader in(path);
-    if (!in.ok()) return fail(file + ": cannot open file");
+namespace {
 
+// The header of an open IDX stream: its element type, dimensions and payload size, checked
+// (a hostile header is refused here, before anything is allocated for its values).
+struct Header {
+    const ElementType* type = nullptr;
+    std::vector<std::int64_t> dims;
+    std::uint64_t count = 0;  // values
+    std::uint64_t bytes = 0;  // payload bytes
+};
+
+Result<Header> readHeader(GzReader& in, const std::string& file) {
     unsigned char magic[4];
     if (in.read(magic, 4) != 4) {
         // A broken gzip stream yields no bytes either; say so rather than call the file short.
@@ -125,10 +131,10 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
             return fail(file + ": corrupt gzip data (" + zerr + ")");
         return fail(file + ": not an IDX file (shorter than its 4-byte magic number)");
     }
-    const ElementType* type = nullptr;
+    Header h;
     for (const auto& t : kTypes)
-        if (t.code == magic[2]) type = &t;
-    if (magic[0] != 0 || magic[1] != 0 || type == nullptr || magic[3] == 0 || magic[3] > 4) {
+        if (t.code == magic[2]) h.type = &t;
+    if (magic[0] != 0 || magic[1] != 0 || h.type == nullptr || magic[3] == 0 || magic[3] > 4) {
         char hex[16];
         std::snprintf(hex, sizeof hex, "0x%02X%02X%02X%02X", magic[0], magic[1], magic[2],
                       magic[3]);
@@ -140,28 +146,62 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
     if (in.read(header.data(), header.size()) != header.size())
         return fail(file + ": truncated header (expected " + std::to_string(ndims) +
                     " dimensions)");
-
-    IdxArray array;
     std::uint64_t count = 1;
     for (int i = 0; i < ndims; ++i) {
         const std::uint32_t d = bigEndian32(header.data() + 4 * i);
         if (d == 0) return fail(file + ": dimension " + std::to_string(i) + " is zero");
-        array.dims.push_back(d);
+        h.dims.push_back(d);
         if (count > kMaxPayloadBytes / d)
             count = kMaxPayloadBytes + 1;  // saturate, refused below
         else
             count *= d;
     }
-    const std::uint64_t bytes = count * static_cast<std::uint64_t>(type->bytes);
+    const std::uint64_t bytes = count * static_cast<std::uint64_t>(h.type->bytes);
     if (count > kMaxPayloadBytes || bytes > kMaxPayloadBytes) {
         std::string shape;
-        for (auto d : array.dims) shape += (shape.empty() ? "" : " x ") + std::to_string(d);
-        return fail(file + ": header declares " + shape + " " + type->name +
+        for (auto d : h.dims) shape += (shape.empty() ? "" : " x ") + std::to_string(d);
+        return fail(file + ": header declares " + shape + " " + h.type->name +
                     " values, more than the 8 GiB this reader accepts (hostile or corrupt header)");
     }
-    if (asLabels && ndims != 1)
+    h.count = count;
+    h.bytes = bytes;
+    return h;
+}
+
+Result<GzReader*> openIdx(const fs::path& path, std::unique_ptr<GzReader>& reader) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return fail(path.string() + ": no such file");
+    reader = std::make_unique<GzReader>(path);
+    if (!reader->ok()) return fail(path.string() + ": cannot open file");
+    return reader.get();
+}
+
+}  // namespace
+
+Result<std::vector<std::int64_t>> readIdxDims(const fs::path& path) {
+    std::unique_ptr<GzReader> reader;
+    auto in = openIdx(path, reader);
+    if (!in) return tl::unexpected(in.error());
+    auto h = readHeader(**in, path.string());
+    if (!h) return tl::unexpected(h.error());
+    return h->dims;
+}
+
+Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
+    const std::string file = path.string();
+    std::unique_ptr<GzReader> reader;
+    auto opened = openIdx(path, reader);
+    if (!opened) return tl::unexpected(opened.error());
+    GzReader& in = **opened;
+    auto h = readHeader(in, file);
+    if (!h) return tl::unexpected(h.error());
+    const ElementType* type = h->type;
+    const std::uint64_t count = h->count, bytes = h->bytes;
+    if (asLabels && h->dims.size() != 1)
         return fail(file + ": a labels file must have 1 dimension, this one has " +
-                    std::to_string(ndims));
+                    std::to_string(h->dims.size()));
+    IdxArray array;
+    array.dims = h->dims;
 
     // Grow the buffer only as data actually arrives, so a header that lies about its size
     // costs no more memory than the file holds.
@@ -183,7 +223,13 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
                     " bytes, file holds " + std::to_string(raw.size()) + ")" +
                     (zerr.empty() ? "" : " [" + zerr + "]"));
     }
+    // Bytes beyond what the header declares: a corrupt header, or not the file it claims.
+    if (unsigned char extra[4096]; const std::size_t more = in.read(extra, sizeof extra))
+        return fail(file + ": holds more data than its header declares (" + std::to_string(bytes) +
+                    " bytes, then " + (more == sizeof extra ? "at least " : "") +
+                    std::to_string(more) + " more)");
     torch::Tensor values = toTensor(raw, *type, static_cast<std::int64_t>(count));
+    raw = {};  // the tensor holds its own copy
     if (asLabels) {
         if (values.is_floating_point() && !torch::equal(values, values.round()))
             return fail(file + ": labels must be whole numbers");
@@ -224,22 +270,26 @@ fs::path idxLabelsBeside(const fs::path& images) {
 }
 
 Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, bool fashionNames) {
-    auto x = readIdx(images);
-    if (!x) return tl::unexpected(x.error());
-    auto y = readIdx(labels, true);
-    if (!y) return tl::unexpected(y.error());
-    const auto& dims = x->dims;
-    if (dims.size() < 3)
+    // What can be checked before the images' payload is inflated is checked first: their
+    // header, and the (small) labels file against it.
+    auto dims = readIdxDims(images);
+    if (!dims) return tl::unexpected(dims.error());
+    if (dims->size() < 3)
         return fail(images.string() +
                     ": an images file needs 3 dimensions (count x height x width), this one has " +
-                    std::to_string(dims.size()));
-    if (dims[0] != y->dims[0])
-        return fail(images.string() + ": " + std::to_string(dims[0]) + " images but " +
-                    labels.string() + " holds " + std::to_string(y->dims[0]) + " labels");
-    const std::int64_t n = dims[0], h = dims[1], w = dims[2], c = dims.size() == 4 ? dims[3] : 1;
+                    std::to_string(dims->size()));
+    const auto& d0 = *dims;
+    const std::int64_t n = d0[0], h = d0[1], w = d0[2], c = d0.size() == 4 ? d0[3] : 1;
     if (c != 1 && c != 3)
         return fail(images.string() + ": images must have 1 or 3 channels, not " +
                     std::to_string(c));
+    auto y = readIdx(labels, true);
+    if (!y) return tl::unexpected(y.error());
+    if (n != y->dims[0])
+        return fail(images.string() + ": " + std::to_string(n) + " images but " + labels.string() +
+                    " holds " + std::to_string(y->dims[0]) + " labels");
+    auto x = readIdx(images);
+    if (!x) return tl::unexpected(x.error());
     const std::int64_t minLabel = y->values.min().item<std::int64_t>();
     const std::int64_t maxLabel = y->values.max().item<std::int64_t>();
     if (minLabel < 0 || maxLabel > 9999)

@@ -18,10 +18,16 @@ struct IdxArray {
 };
 
 /// Reads an IDX file, raw or gzip-compressed (detected by content, not by name). Refuses bad
-/// magic numbers, hostile dimensions (before allocating) and truncated data, naming the file.
+/// magic numbers, hostile dimensions (before allocating), truncated data and data beyond what
+/// the header declares, naming the file. Memory grows only as data arrives.
 Result<IdxArray> readIdx(const std::filesystem::path& path, bool asLabels = false);
 
-/// Reads an images file (N x H x W, or N x H x W x C) and its labels file into a Dataset.
+/// The dimensions an IDX file's header declares, checked as readIdx checks them, without
+/// reading (or inflating) its values.
+Result<std::vector<std::int64_t>> readIdxDims(const std::filesystem::path& path);
+
+/// Reads an images file (N x H x W, or N x H x W x C) and its labels file into a Dataset. The
+/// headers and the labels are checked before the images' values are read.
 /// Class names are Fashion-MNIST's when `fashionNames`, else the label values.
 Result<Dataset> readIdxDataset(const std::filesystem::path& images,
                                const std::filesystem::path& labels, bool fashionNames);

@@ -42,8 +42,9 @@ fs::path findIdxImages(const fs::path& dir, const std::string& split) {
 Result<Dataset> loadIdxImages(const fs::path& images, bool fashion) {
     const fs::path labels = idxLabelsBeside(images);
     if (labels.empty()) {
-        // A broken images file is the more useful message than a missing labels file.
-        if (auto x = readIdx(images); !x) return tl::unexpected(x.error());
+        // A broken images header is the more useful message than a missing labels file; its
+        // values are not read (a small gzip file may inflate to gigabytes).
+        if (auto dims = readIdxDims(images); !dims) return tl::unexpected(dims.error());
         return fail(images.string() + ": no labels file beside it (expected " +
                     images.parent_path().string() + "/...-labels-idx1-ubyte[.gz])");
     }

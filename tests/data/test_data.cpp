@@ -421,6 +421,48 @@ TEST(IdxLoader, FashionMnistDirCanBeOverridden) {
     }
 }
 
+// An IDX file of unsigned bytes: its header (magic, dims) then `values` bytes of data.
+void writeIdxBytes(const fs::path& file, const std::vector<std::uint32_t>& dims,
+                   std::size_t values) {
+    std::string bytes{'\0', '\0', '\x08', static_cast<char>(dims.size())};
+    for (std::uint32_t d : dims)
+        for (int shift : {24, 16, 8, 0}) bytes += static_cast<char>((d >> shift) & 0xff);
+    bytes.append(values, '\x07');
+    ASSERT_TRUE(ll::writeFileAtomic(file, bytes));
+}
+
+TEST(Idx, RefusesDataBeyondWhatItsHeaderDeclares) {
+    const fs::path dir = fs::temp_directory_path() / ("idx-extra-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    writeIdxBytes(dir / "labels.idx", {10}, 15);
+    const std::string message = errorOf(ll::readIdx(dir / "labels.idx", true));
+    EXPECT_NE(message.find("holds more data than its header declares (10 bytes, then 5 more)"),
+              std::string::npos)
+        << message;
+    EXPECT_EQ(message.rfind((dir / "labels.idx").string(), 0), 0u) << message;
+    fs::remove_all(dir);
+}
+
+// What can be checked is checked before the images' values are read: their header promises
+// 1000 images whose values are not there, so reading them would fail first as truncated.
+TEST(IdxLoader, LabelsAreCheckedBeforeTheImagesAreRead) {
+    const fs::path dir = fs::temp_directory_path() / ("idx-first-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    const fs::path images = dir / "train-images-idx3-ubyte";
+    writeIdxBytes(images, {1000, 28, 28}, 10);
+    std::string message = errorOf(ll::loadDataset({.source = images.string()}));
+    EXPECT_NE(message.find("no labels file beside it"), std::string::npos) << message;
+    writeIdxBytes(dir / "train-labels-idx1-ubyte", {5}, 5);
+    message = errorOf(ll::loadDataset({.source = images.string()}));
+    EXPECT_NE(message.find("1000 images but"), std::string::npos) << message;
+    EXPECT_NE(message.find("holds 5 labels"), std::string::npos) << message;
+    // A broken images header is still said first.
+    writeIdxBytes(images, {1000, 0, 28}, 10);
+    message = errorOf(ll::loadDataset({.source = images.string()}));
+    EXPECT_NE(message.find("dimension 1 is zero"), std::string::npos) << message;
+    fs::remove_all(dir);
+}
+
 TEST(Loader, RefusesMissingSources) {
     EXPECT_EQ(errorOf(ll::loadDataset({.source = ""})), "no dataset given");
     const std::string missing = fixture("nothing-here.csv").string();

@@ -135,6 +135,30 @@ TEST(Npy, RefusesWhatItCannotRead) {
     }
 }
 
+TEST(Npy, RefusesAHeaderThatClaimsMoreThanTheFileHoldsBeforeAllocating) {
+    // 200 bytes of values under a header that claims 10^12 (or 2^120) floats: an error naming
+    // the file and the sizes, not a failed allocation.
+    const auto hostile = [](const std::string& shape) {
+        const std::string dict =
+            "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }\n";
+        std::string bytes("\x93NUMPY\x01\x00", 8);
+        bytes += static_cast<char>(dict.size() & 0xff);
+        bytes += static_cast<char>(dict.size() >> 8);
+        return bytes + dict + std::string(200, '\0');
+    };
+    const std::pair<std::string, std::string> cases[] = {
+        {"(1000000, 1000000)", "needs 4000000000000"},
+        {"(1099511627776, 1099511627776, 1099511627776)", "needs more than 2^64"}};
+    for (const auto& [shape, message] : cases) {
+        const auto file = scratch("hostile.npy");
+        ASSERT_TRUE(ll::writeFileAtomic(file, hostile(shape)));
+        const auto error = errorOf(ll::readNpy(file));
+        EXPECT_NE(error.find("holds 200 bytes of values"), std::string::npos) << error;
+        EXPECT_NE(error.find(message), std::string::npos) << error;
+        EXPECT_NE(error.find(file.string()), std::string::npos) << error;
+    }
+}
+
 // ---- metrics against the reference ----
 
 TEST(Metrics, FrechetDistanceMatchesScipy) {
