@@ -15,6 +15,8 @@
 #include "image/chart.h"
 #include "run/runfolder.h"
 #include "study/learningcurvedata.h"
+#include "study/stats.h"
+#include "study/studyparts.h"
 
 namespace ll {
 namespace fs = std::filesystem;
@@ -380,17 +382,7 @@ Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
     // Resume: parts made with these options are kept, others cleared.
     const json options = optionsOf(r, p);
     const fs::path parts = r.out / "parts";
-    std::error_code ec;
-    if (auto old = readFile(parts / "options.json"); old) {
-        if (json::parse(*old, nullptr, false) != options) {
-            fs::remove_all(parts, ec);
-            res.notes.push_back("parts/ held a study with other options: started over");
-        }
-    }
-    fs::create_directories(parts, ec);
-    if (ec) return fail(parts.string() + ": cannot create the folder (" + ec.message() + ")");
-    if (auto ok = writeFileAtomic(parts / "options.json", options.dump(2) + "\n"); !ok)
-        return tl::unexpected(ok.error());
+    if (auto ok = prepareParts(parts, options, res.notes); !ok) return tl::unexpected(ok.error());
 
     // Each seed orders every class once; a size takes the first rows of each, so one seed's
     // subsets are nested as they grow.
@@ -458,10 +450,8 @@ Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
     }
 
     const auto summarise = [](CurvePoint c) {
-        const double n = static_cast<double>(c.accuracies.size());
-        for (double a : c.accuracies) c.mean += a / n;
-        for (double a : c.accuracies) c.sd += (a - c.mean) * (a - c.mean);
-        c.sd = n > 1 ? std::sqrt(c.sd / (n - 1)) : 0;
+        c.mean = stats::mean(c.accuracies);
+        c.sd = stats::sd(c.accuracies);
         return c;
     };
     for (const auto& m : r.methods) {

@@ -10,14 +10,12 @@
 #include "eval/features.h"
 #include "models/catalog.h"
 #include "run/runloader.h"
-#include "study/resample.h"
+#include "study/heldout.h"
 #include "study/trainon.h"
 
 namespace ll::learningcurve {
 namespace fs = std::filesystem;
 using torch::Tensor;
-
-namespace {}  // namespace
 
 Result<Prepared> prepare(const LearningCurveRequest& r, const LearningCurveProgressFn& progress) {
     Prepared p;
@@ -37,39 +35,14 @@ Result<Prepared> prepare(const LearningCurveRequest& r, const LearningCurveProgr
     if (std::count(r.methods.begin(), r.methods.end(), "cnn") && tabular)
         return fail("cnn: the CNN classifier learns from images; " + spec.source + " is a table");
 
-    Tensor heldRows;
-    if (auto held = loadHeldOut(spec)) {
-        p.train = std::move(*data);
-        p.held = std::move(*held);
-        p.heldOutText = "the " + std::string(spec.split == "test" ? "train" : "test") + " split";
-        // As loadHeldOut reads it: the other split, whole.
-        p.heldSpec = spec;
-        p.heldSpec.split = spec.split == "test" ? "train" : "test";
-        p.heldSpec.limit = 0;
-        p.heldSpec.longTailRatio = 1.0;
-        p.heldOutSplit = true;
-        heldRows = torch::arange(p.held.size(), torch::kInt64);
-    } else {
-        auto [keepRows, split] =
-            stratifiedSplit(data->y, data->numClasses(), r.heldOutFraction, r.seed);
-        p.train = data->subset(keepRows);
-        p.held = data->subset(split);
-        p.heldSpec = spec;
-        heldRows = split;
-        p.heldOutText = "a stratified " +
-                        std::to_string(static_cast<int>(std::lround(100 * r.heldOutFraction))) +
-                        "% of the rows";
-    }
-    if (r.heldOutLimit > 0 && p.held.size() > r.heldOutLimit) {
-        auto g = at::detail::createCPUGenerator(r.seed);
-        const Tensor pick = torch::randperm(p.held.size(), g, torch::kInt64);
-        const Tensor kept = std::get<0>(pick.slice(0, 0, r.heldOutLimit).sort());
-        p.held = p.held.subset(kept);
-        heldRows = heldRows.index_select(0, kept);
-    }
-    const Tensor rows = heldRows.contiguous();
-    p.heldRows.assign(rows.data_ptr<std::int64_t>(), rows.data_ptr<std::int64_t>() + rows.numel());
-    if (p.held.size() < 1) return fail(spec.source + ": no held-out rows to score on");
+    auto part = splitOffHeldOut(spec, std::move(*data), r.heldOutFraction, r.heldOutLimit, r.seed);
+    if (!part) return tl::unexpected(part.error());
+    p.train = std::move(part->train);
+    p.held = std::move(part->held);
+    p.heldOutText = std::move(part->text);
+    p.heldSpec = std::move(part->heldSpec);
+    p.heldRows = std::move(part->heldRows);
+    p.heldOutSplit = part->otherSplit;
 
     std::unique_ptr<GenerativeModel> extractor;
     if (p.features == CurveFeatures::Extractor) {

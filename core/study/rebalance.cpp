@@ -13,6 +13,8 @@
 #include "common/atomicfile.h"
 #include "image/chart.h"
 #include "study/rebalancelab.h"
+#include "study/stats.h"
+#include "study/studyparts.h"
 
 namespace ll {
 namespace fs = std::filesystem;
@@ -28,17 +30,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 const char* const kGenerators[] = {"cvae", "cgan", "acgan", "ddpm", "latent-ddpm"};
 
-std::string metricLabel(const std::string& metric) {
-    static const std::map<std::string, std::string> labels{
-        {"minority_recall", "minority recall"},
-        {"balanced_accuracy", "balanced accuracy"},
-        {"macro_f1", "macro F1"},
-        {"g_mean", "G-mean"},
-        {"minority_auroc", "minority AUROC"},
-        {"accuracy", "accuracy"}};
-    return labels.count(metric) ? labels.at(metric) : metric;
-}
-
 double number(const json& j) {
     return j.is_number() ? j.get<double>() : kNaN;
 }
@@ -53,16 +44,9 @@ std::map<std::string, double> metricsOf(const ImbalanceScores& s) {
 }
 
 // Mean and sample sd (n - 1) over the finite values; NaN when there are none.
-std::pair<double, double> meanSd(const std::vector<double>& values) {
-    double sum = 0, n = 0;
-    for (double v : values)
-        if (std::isfinite(v)) sum += v, n += 1;
-    if (n == 0) return {kNaN, kNaN};
-    const double mean = sum / n;
-    double ss = 0;
-    for (double v : values)
-        if (std::isfinite(v)) ss += (v - mean) * (v - mean);
-    return {mean, n > 1 ? std::sqrt(ss / (n - 1)) : 0.0};
+std::pair<double, double> meanSd(std::vector<double> values) {
+    std::erase_if(values, [](double v) { return !std::isfinite(v); });
+    return {stats::mean(values), stats::sd(values)};
 }
 
 json byName(const std::vector<std::string>& names, const std::vector<std::int64_t>& counts) {
@@ -210,7 +194,7 @@ void writeCharts(const RebalanceRequest& r, RebalanceResult& res) {
                                   .groups = res.classes,
                                   .yRange = std::pair{0.0, 1.05}};
     for (const auto& metric : rebalanceMetrics())
-        if (metric != "accuracy") metrics.groups.push_back(metricLabel(metric));
+        if (metric != "accuracy") metrics.groups.push_back(rebalanceMetricLabel(metric));
     for (const auto& m : res.methods) {
         chart::GroupedBarSeries s{.name = m.method}, c{.name = m.method};
         for (const auto& metric : rebalanceMetrics())
@@ -234,6 +218,17 @@ std::string figureName(const std::string& method) {
 }
 
 }  // namespace
+
+std::string rebalanceMetricLabel(const std::string& metric) {
+    static const std::map<std::string, std::string> labels{
+        {"minority_recall", "minority recall"},
+        {"balanced_accuracy", "balanced accuracy"},
+        {"macro_f1", "macro F1"},
+        {"g_mean", "G-mean"},
+        {"minority_auroc", "minority AUROC"},
+        {"accuracy", "accuracy"}};
+    return labels.count(metric) ? labels.at(metric) : metric;
+}
 
 Result<std::vector<MinorityShare>> parseMinorityShares(const std::string& text) {
     std::vector<MinorityShare> out;
@@ -348,16 +343,7 @@ Result<RebalanceResult> runRebalance(const RebalanceRequest& r,
     // Resume: parts made with these options are kept, others cleared.
     const json options = optionsOf(r, lab);
     const fs::path parts = r.out / "parts";
-    std::error_code ec;
-    if (auto old = readFile(parts / "options.json"); old)
-        if (json::parse(*old, nullptr, false) != options) {
-            fs::remove_all(parts, ec);
-            res.notes.push_back("parts/ held a study with other options: started over");
-        }
-    fs::create_directories(parts, ec);
-    if (ec) return fail(parts.string() + ": cannot create the folder (" + ec.message() + ")");
-    if (auto ok = writeFileAtomic(parts / "options.json", options.dump(2) + "\n"); !ok)
-        return tl::unexpected(ok.error());
+    if (auto ok = prepareParts(parts, options, res.notes); !ok) return tl::unexpected(ok.error());
 
     const double total = static_cast<double>(r.methods.size() * static_cast<std::size_t>(r.seeds));
     double done = 0;
@@ -475,8 +461,9 @@ Result<RebalanceResult> readRebalance(const fs::path& resultJson) {
             res.metricsChart = dir / f;
         if (const std::string f = charts.value("per_class_recall", ""); !f.empty())
             res.recallChart = dir / f;
-        for (const auto& [m, f] : charts.value("samples", json::object()).items())
-            res.samples[m] = dir / f.get<std::string>();
+        // A named copy: items() of the temporary value() returns would dangle.
+        const json samples = charts.value("samples", json::object());
+        for (const auto& [m, f] : samples.items()) res.samples[m] = dir / f.get<std::string>();
         res.json = resultJson;
         return res;
     } catch (const std::exception& e) {

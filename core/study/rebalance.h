@@ -135,6 +135,8 @@ struct MethodScores {
 /// The metrics every method reports, as result.json names them: "minority_recall",
 /// "balanced_accuracy", "macro_f1", "g_mean", "minority_auroc", "accuracy".
 std::vector<std::string> rebalanceMetrics();
+/// A metric as charts and tables name it ("balanced_accuracy": "balanced accuracy").
+std::string rebalanceMetricLabel(const std::string& metric);
 
 struct RebalanceResult {
     std::vector<MethodScores> methods;  // in the request's order

@@ -8,6 +8,7 @@
 
 #include "data/loader.h"
 #include "study/classicclassifiers.h"
+#include "study/heldout.h"
 #include "study/rebalancelab.h"
 #include "study/trainon.h"
 
@@ -16,12 +17,6 @@ namespace fs = std::filesystem;
 using torch::Tensor;
 
 namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
 
 // A class by its name (first) or its number.
 Result<int> classIndex(const Dataset& d, const std::string& cls) {
@@ -183,26 +178,11 @@ Result<Lab> prepareLab(const RebalanceRequest& r) {
     }
 
     // The held-out part: the other split, or a stratified fraction; never resampled.
-    Dataset train;
-    if (auto held = loadHeldOut(spec)) {
-        train = std::move(*data);
-        lab.held = std::move(*held);
-        lab.heldOutText = "the " + std::string(spec.split == "test" ? "train" : "test") + " split";
-    } else {
-        auto [keep, heldRows] =
-            stratifiedSplit(data->y, data->numClasses(), r.heldOutFraction, r.seed);
-        train = data->subset(keep);
-        lab.held = data->subset(heldRows);
-        lab.heldOutText = "a stratified " +
-                          std::to_string(static_cast<int>(std::lround(100 * r.heldOutFraction))) +
-                          "% of the rows";
-    }
-    if (r.heldOutLimit > 0 && lab.held.size() > r.heldOutLimit) {
-        auto g = at::detail::createCPUGenerator(r.seed);
-        const Tensor pick = torch::randperm(lab.held.size(), g, torch::kInt64);
-        lab.held = lab.held.subset(std::get<0>(pick.slice(0, 0, r.heldOutLimit).sort()));
-    }
-    if (lab.held.size() < 1) return fail(spec.source + ": no held-out rows to score on");
+    auto part = splitOffHeldOut(spec, std::move(*data), r.heldOutFraction, r.heldOutLimit, r.seed);
+    if (!part) return tl::unexpected(part.error());
+    Dataset train = std::move(part->train);
+    lab.held = std::move(part->held);
+    lab.heldOutText = std::move(part->text);
 
     // The imbalance, once, with the study's seed.
     auto profile = profileOf(r, train);

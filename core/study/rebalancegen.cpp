@@ -20,12 +20,6 @@ using torch::Tensor;
 
 namespace {
 
-std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out;
-}
-
 ModelShape labShape(const Dataset& d) {
     ModelShape s{.numClasses = d.numClasses()};
     if (d.modality == Modality::Tabular) {

@@ -110,4 +110,11 @@ Dataset withRows(const Dataset& data, const torch::Tensor& extra, const torch::T
 /// reused only when these match too.
 nlohmann::json methodOptions(const RebalanceRequest& r, const Lab& lab, const std::string& method);
 
+/// Names with ", " between them (class names in a message).
+inline std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
 }  // namespace ll::rebalance

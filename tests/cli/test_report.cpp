@@ -1,5 +1,6 @@
 // latentlab-cli report end to end: every section's figure is in the HTML, nothing in it
-// points outside the file, the PDF's pages all hold something, bad input fails cleanly.
+// points outside the file, the PDF's pages all hold something, a workspace's imbalance lab is
+// a section of its own (--study, --studies-of), bad input fails cleanly.
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "clirun.h"
 
@@ -57,6 +59,46 @@ int darkPixels(const fs::path& pgm) {
     int dark = 0;
     for (unsigned char p : pixels) dark += p < 160;
     return dark;
+}
+
+// The page count the command printed: "wrote X.pdf (N pages)"; -1 when it printed none.
+int printedPages(const std::string& output) {
+    const auto end = output.rfind(" pages)");
+    const auto start = output.rfind('(', end);
+    if (end == std::string::npos || start == std::string::npos) return -1;
+    return std::stoi(output.substr(start + 1, end - start - 1));
+}
+
+// The imbalance lab on breast_cancer.csv (malignant a 5% minority; logistic regression, none
+// and SMOTE, two seeds: seconds), once, where the window puts it: a workspace's
+// studies/rebalance-<time>/.
+fs::path workspace() {
+    return scratch() / "workspace";
+}
+
+std::string cancer() {
+    return (fs::path(LATENTLAB_TEST_DATA) / "study/fixtures/breast_cancer.csv").string();
+}
+
+fs::path lab() {
+    static const fs::path out = [] {
+        const fs::path dir = workspace() / "studies" / "rebalance-20260101-000000";
+        const auto r = cli("rebalance --dataset " + cancer() +
+                           " --minority malignant:0.05 --classifier logistic --methods none,smote "
+                           "--seeds 2 --out " +
+                           dir.string());
+        EXPECT_EQ(r.exitCode, 0) << r.output;
+        return dir;
+    }();
+    return out;
+}
+
+// "0.912 ± 0.020", as the report writes a mean and sd of result.json's.
+std::string meanSd(const nlohmann::json& method, const std::string& metric) {
+    char cell[64];
+    std::snprintf(cell, sizeof cell, "%.3f ± %.3f", method[metric + "_mean"].get<double>(),
+                  method[metric + "_sd"].get<double>());
+    return cell;
 }
 
 bool havePdftoppm() {
@@ -223,5 +265,115 @@ TEST_F(Report, BadInputFailsInOneLineAndWritesNothing) {
     // The PDF cannot be written: the HTML is not left behind either.
     expectFailure("--run " + vae().string() + " --out " + html.string() + " --pdf /proc/report.pdf",
                   "/proc/report.pdf");
-    expectFailure("--out " + html.string(), "--run");
+    expectFailure("--out " + html.string(), "nothing to report on: no run and no study");
+    // Studies: a folder that is not there, one without result.json, one of no known kind, a
+    // workspace without a finished study.
+    expectFailure("--study /no/such/study --out " + html.string(), "/no/such/study");
+    const fs::path unfinished = scratch() / "bad-studies" / "studies" / "rebalance-20260102-000000";
+    fs::create_directories(unfinished / "parts");
+    expectFailure("--study " + unfinished.string() + " --out " + html.string(),
+                  unfinished.string() + ": not a finished study (no result.json)");
+    const fs::path mystery = scratch() / "mystery";
+    fs::create_directories(mystery);
+    std::ofstream(mystery / "result.json") << R"({"study": "tea-leaves"})";
+    expectFailure("--study " + mystery.string() + " --out " + html.string(),
+                  "(rebalance, learning-curve, oneclass)");
+    expectFailure(
+        "--studies-of " + (scratch() / "bad-studies").string() + " --out " + html.string(),
+        "no finished study");
+}
+
+TEST_F(Report, TheImbalanceLabIsASectionOfItsOwn) {
+    ASSERT_TRUE(fs::exists(lab() / "result.json"));
+    const nlohmann::json result = nlohmann::json::parse(readAll(lab() / "result.json"));
+    const fs::path html = scratch() / "lab.html", pdf = scratch() / "lab.pdf";
+    const auto r = cli("report --run " + vae().string() + " --study " + lab().string() + " --out " +
+                       html.string() + " --pdf " + pdf.string());
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    const std::string page = readAll(html);
+    expectSelfContained(page);
+    EXPECT_NE(page.find("<h2>Imbalance lab rebalance-20260101-000000</h2>"), std::string::npos);
+    for (const char* heading :
+         {"Training rows per class", "Scores on the held-out part", "Per-class recall"})
+        EXPECT_NE(page.find(std::string("<h3>") + heading + "</h3>"), std::string::npos) << heading;
+    for (const char* cell :
+         {"<td>none</td>", "<td>smote</td>", "<th>after smote</th>", "<th>balanced accuracy</th>",
+          "<th>minority recall</th>", "<td>malignant (minority)</td>"})
+        EXPECT_NE(page.find(cell), std::string::npos) << cell;
+    // The numbers are result.json's.
+    const auto& methods = result["methods"];
+    for (const char* method : {"none", "smote"})
+        for (const char* metric : {"balanced_accuracy", "minority_recall", "macro_f1"}) {
+            const std::string cell = "<td>" + meanSd(methods[method], metric) + "</td>";
+            EXPECT_NE(page.find(cell), std::string::npos) << method << " " << metric << cell;
+        }
+    EXPECT_NE(
+        page.find("<td>" + std::to_string(result["counts"]["malignant"].get<int>()) + "</td>"),
+        std::string::npos);
+    // The run's 3 pictures, and the lab's metrics and per-class recall charts (a table: no
+    // samples figure).
+    EXPECT_EQ(count(page, "<img src=\"data:image/png;base64,"), 3 + 2);
+    EXPECT_NE(page.find("the rows the methods added are not pictured"), std::string::npos);
+
+    // The PDF has the lab's pages after the run's.
+    const auto runOnly =
+        cli("report --run " + vae().string() + " --out " + (scratch() / "run-only.html").string() +
+            " --pdf " + (scratch() / "run-only.pdf").string());
+    ASSERT_EQ(runOnly.exitCode, 0) << runOnly.output;
+    EXPECT_GT(printedPages(r.output), printedPages(runOnly.output)) << r.output;
+    EXPECT_GT(printedPages(runOnly.output), 0) << runOnly.output;
+}
+
+TEST_F(Report, StudiesOfAWorkspaceAreItsLatestFinishedOnes) {
+    ASSERT_TRUE(fs::exists(lab() / "result.json"));
+    // A learning curve and a one-class study beside the lab, small enough for seconds.
+    const fs::path curve = workspace() / "studies" / "learning-curve-20260101-000000";
+    const auto c = cli("learning-curve --dataset " + cancer() +
+                       " --methods nb,logistic --sizes 10,30 --seeds 2 --out " + curve.string());
+    ASSERT_EQ(c.exitCode, 0) << c.output;
+    const fs::path oneclass = workspace() / "studies" / "oneclass-20260101-000000";
+    const auto o = cli("oneclass --dataset " + cancer() +
+                       " --label-column diagnosis --normal benign --models vae,mahalanobis "
+                       "--seeds 2 --steps 40 --out " +
+                       oneclass.string());
+    ASSERT_EQ(o.exitCode, 0) << o.output;
+    // A newer lab that never finished, and an older one: neither is the latest finished one.
+    fs::create_directories(workspace() / "studies" / "rebalance-20990101-000000" / "parts");
+    fs::create_directories(workspace() / "studies" / "rebalance-20200101-000000");
+    std::ofstream(workspace() / "studies" / "rebalance-20200101-000000" / "result.json") << "{}";
+    const fs::path html = scratch() / "studies.html", pdf = scratch() / "studies.pdf";
+    // A report of studies alone needs no run.
+    const auto r = cli("report --studies-of " + workspace().string() + " --out " + html.string() +
+                       " --pdf " + pdf.string());
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    const std::string page = readAll(html);
+    expectSelfContained(page);
+    EXPECT_EQ(page.find("<h2>Run "), std::string::npos);
+    EXPECT_NE(page.find("3 studies: rebalance-20260101-000000, learning-curve-20260101-000000, "
+                        "oneclass-20260101-000000"),
+              std::string::npos);
+    // In the kinds' order, each once.
+    const auto labAt = page.find("<h2>Imbalance lab rebalance-20260101-000000</h2>");
+    const auto curveAt = page.find("<h2>Learning curve learning-curve-20260101-000000</h2>");
+    const auto oneclassAt = page.find("<h2>One-class detection oneclass-20260101-000000</h2>");
+    ASSERT_NE(labAt, std::string::npos);
+    ASSERT_NE(curveAt, std::string::npos);
+    ASSERT_NE(oneclassAt, std::string::npos);
+    EXPECT_LT(labAt, curveAt);
+    EXPECT_LT(curveAt, oneclassAt);
+    EXPECT_EQ(count(page, "<h2>"), 3);
+    // Their numbers: the curve's sizes and methods, the detectors' AUROC.
+    for (const char* cell :
+         {"<th>rows per class</th>", "<th>nb</th>", "<th>logistic</th>", "<td>10</td>",
+          "<td>30</td>", "<td>vae</td>", "<td>mahalanobis</td>", "<th>AUROC</th>"})
+        EXPECT_NE(page.find(cell), std::string::npos) << cell;
+    // The lab's two charts, the learning curve, ROC, PR and AUROC per seed (a table: no
+    // anomalies picture).
+    EXPECT_EQ(count(page, "<img src=\"data:image/png;base64,"), 2 + 1 + 3);
+    EXPECT_GE(printedPages(r.output), 3) << r.output;
+    // Given twice (--study and --studies-of), a study is shown once.
+    const auto twice = cli("report --study " + lab().string() + " --studies-of " +
+                           workspace().string() + " --out " + html.string());
+    ASSERT_EQ(twice.exitCode, 0) << twice.output;
+    EXPECT_EQ(count(readAll(html), "<h2>Imbalance lab"), 1);
 }

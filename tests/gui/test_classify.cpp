@@ -1,17 +1,24 @@
 // The Classify mode as a user drives it: the diffusion classifier on a (briefly) trained ddpm
 // run, with its accuracy, confusion matrix, budget chart and an image explained; the refusal
 // of a run that is not a diffusion model; the learning curve and one-class detection on a
-// CSV; an interrupted study offered for a resume; and the latest studies shown again when
-// the window opens anew.
+// CSV; an interrupted study offered for a resume; the latest studies shown again when the
+// window opens anew; and the imbalance lab on a table and on images, with a refused class.
 #include <filesystem>
+#include <fstream>
 
+#include <nlohmann/json.hpp>
+
+#include <QAbstractBarSeries>
 #include <QAction>
 #include <QApplication>
+#include <QBarCategoryAxis>
+#include <QBarSet>
 #include <QChart>
 #include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
@@ -19,6 +26,7 @@
 #include <QListWidget>
 #include <QLogValueAxis>
 #include <QPushButton>
+#include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -37,6 +45,8 @@
 #include "classify/diffusionview.h"
 #include "classify/oneclassform.h"
 #include "classify/oneclassview.h"
+#include "classify/rebalanceform.h"
+#include "classify/rebalanceview.h"
 #include "data/datapanel.h"
 #include "namedchild.h"
 #include "train/trainingjob.h"
@@ -53,6 +63,7 @@ using ll::testing::child;
 namespace {
 
 const char* const kIris = "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv";
+const QString kCancer = QStringLiteral(LATENTLAB_TEST_DATA "/study/fixtures/breast_cancer.csv");
 
 QStringList seriesNames(QChartView* view) {
     QStringList names;
@@ -67,6 +78,7 @@ class ClassifyGuiTest : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void runsEachStudyFromTheClassifyMode();
+    void runsTheImbalanceLab();
 
 private:
     // Trains `model` for two steps on 200 Fashion-MNIST images; the run's folder.
@@ -74,6 +86,8 @@ private:
                   ll::Settings settings);
     // Selects `run` in the runs browser.
     void select(MainWindow& w, const QString& run);
+    // Loads `spec` in the Data mode; false when it did not load.
+    bool load(MainWindow& w, const ll::DatasetSpec& spec);
     // Clicks Start and waits for the study's end; its (ok, message).
     std::pair<bool, QString> runStudy(MainWindow& w, int timeoutMs);
 
@@ -112,6 +126,13 @@ QString ClassifyGuiTest::train(MainWindow& w, const QString& ws, const std::stri
 void ClassifyGuiTest::select(MainWindow& w, const QString& run) {
     w.runsBrowser()->refresh();
     w.runsBrowser()->selectRuns({run});
+}
+
+bool ClassifyGuiTest::load(MainWindow& w, const ll::DatasetSpec& spec) {
+    QSignalSpy loaded(w.dataPanel(), &ll::widgets::DataPanel::previewReady);
+    w.dataPanel()->setSpec(spec);
+    w.dataPanel()->load();
+    return loaded.wait(60000) || !loaded.isEmpty();
 }
 
 std::pair<bool, QString> ClassifyGuiTest::runStudy(MainWindow& w, int timeoutMs) {
@@ -200,10 +221,7 @@ void ClassifyGuiTest::runsEachStudyFromTheClassifyMode() {
     QVERIFY(child<QLabel>(*dv, "explainCaption")->text().contains(QStringLiteral("went to")));
 
     // The learning curve on iris's columns: three methods, three sizes, two seeds.
-    QSignalSpy loaded(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
-    w->dataPanel()->setSpec({.source = kIris});
-    w->dataPanel()->load();
-    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
+    QVERIFY(load(*w, {.source = kIris}));
     panel->setStudy(StudyKind::LearningCurve);
     QCOMPARE(w->classifyView()->study(), StudyKind::LearningCurve);
     QCOMPARE(child<QComboBox>(*panel, "curveFeatures")->currentData().toString(),
@@ -286,6 +304,112 @@ void ClassifyGuiTest::runsEachStudyFromTheClassifyMode() {
     select(*w, ddpm);
     QVERIFY(w->classifyView()->diffusionView()->hasResult());
     QVERIFY(w->classifyView()->diffusionView()->summaryText().contains(QStringLiteral("Accuracy")));
+}
+
+void ClassifyGuiTest::runsTheImbalanceLab() {
+    QTemporaryDir ws;
+    auto w = std::make_unique<MainWindow>(&m_vulkan, ws.path().toStdString());
+    w->resize(1400, 950);
+    w->show();
+    w->setMode(MainWindow::Mode::Classify);
+    auto* panel = w->classifyPanel();
+    panel->setStudy(StudyKind::Rebalance);
+    QCOMPARE(w->classifyView()->study(), StudyKind::Rebalance);
+    auto* start = child<QPushButton>(*w, "classifyStart");
+    QVERIFY(!start->isEnabled());  // no dataset yet
+    QVERIFY(panel->whyNot().contains(QStringLiteral("Data mode")));
+
+    // Breast cancer's malignant rows as a 5% minority; a class that does not exist first.
+    QVERIFY(load(*w, {.source = kCancer.toStdString()}));
+    QVERIFY(start->isEnabled());
+    auto* imbalance = child<QComboBox>(*panel, "rebalanceImbalance");
+    imbalance->setCurrentIndex(imbalance->findData(int(ll::ImbalanceMode::Minority)));
+    QVERIFY(child<QLineEdit>(*panel, "rebalanceMinority")->isEnabled());
+    QVERIFY(!child<QDoubleSpinBox>(*panel, "rebalanceRatio")->isEnabled());
+    child<QLineEdit>(*panel, "rebalanceMinority")->setText(QStringLiteral("dragon:0.05"));
+    panel->rebalanceForm()->chooseMethods({"none", "under", "smote"});
+    child<QSpinBox>(*panel, "rebalanceSeeds")->setValue(2);
+    auto [ok, why] = runStudy(*w, 60000);
+    QVERIFY(!ok);
+    const QString refused = child<QLabel>(*panel, "classifyMessage")->text();
+    QVERIFY2(refused.contains(QStringLiteral("dragon")), qPrintable(refused));
+    QVERIFY(!panel->isBusy());
+
+    child<QLineEdit>(*panel, "rebalanceMinority")->setText(QStringLiteral("malignant:0.05"));
+    std::tie(ok, why) = runStudy(*w, 120000);
+    QVERIFY2(ok, qPrintable(why));
+    auto* view = w->classifyView()->rebalanceView();
+    QVERIFY(view->hasResult());
+    QVERIFY2(view->captionText().contains(QStringLiteral("malignant")),
+             qPrintable(view->captionText()));
+    const QStringList folders = QDir(ws.filePath(QStringLiteral("studies")))
+                                    .entryList({QStringLiteral("rebalance-*")}, QDir::Dirs);
+    QCOMPARE(folders.size(), 1);
+    std::ifstream in(
+        ws.filePath(QStringLiteral("studies/") + folders.front() + QStringLiteral("/result.json"))
+            .toStdString());
+    const auto result = nlohmann::json::parse(in, nullptr, false);
+    QVERIFY(result.is_object());
+    QVERIFY(result["classifier"] == "logistic");  // a table's default
+    // The table: a row per method, the numbers result.json holds.
+    auto* table = view->table();
+    QCOMPARE(table->rowCount(), 3);
+    QCOMPARE(table->verticalHeaderItem(2)->text(), QStringLiteral("smote"));
+    const double smoteRecall = result["methods"]["smote"]["minority_recall_mean"].get<double>();
+    QVERIFY2(table->item(2, 0)->text().startsWith(QString::number(smoteRecall, 'f', 3)),
+             qPrintable(table->item(2, 0)->text()));
+    QCOMPARE(table->item(2, table->columnCount() - 1)->text(),
+             QString::number(result["methods"]["smote"]["synthetic"].get<std::int64_t>()));
+    // The charts: a bar per method on each of five metrics and on each class's recall.
+    auto* metrics =
+        qobject_cast<QAbstractBarSeries*>(view->metricsView()->chart()->series().value(0));
+    QVERIFY(metrics);
+    QCOMPARE(metrics->count(), 3);
+    QCOMPARE(metrics->barSets().front()->count(), 5);
+    QStringList legend;
+    for (auto* set : metrics->barSets()) legend << set->label();
+    QCOMPARE(
+        QSet<QString>(legend.begin(), legend.end()),
+        (QSet<QString>{QStringLiteral("none"), QStringLiteral("under"), QStringLiteral("smote")}));
+    auto* recall =
+        qobject_cast<QAbstractBarSeries*>(view->recallView()->chart()->series().value(0));
+    QVERIFY(recall);
+    QCOMPARE(recall->count(), 3);
+    auto* classes =
+        qobject_cast<QBarCategoryAxis*>(view->recallView()->chart()->axes(Qt::Vertical).value(0));
+    QVERIFY(classes);
+    QStringList names = classes->categories();
+    names.sort();
+    QCOMPARE(names, (QStringList{QStringLiteral("benign"), QStringLiteral("malignant")}));
+    QVERIFY(view->sampleMethods().isEmpty());  // a table's rows have no picture
+    QVERIFY(!view->showsSamples());
+
+    // Images: 600 Fashion-MNIST images, Pullover the minority; SMOTE's samples shown between
+    // their parents.
+    QVERIFY(load(*w, {.source = "fashion-mnist", .limit = 600}));
+    child<QLineEdit>(*panel, "rebalanceMinority")->setText(QStringLiteral("Pullover:0.05"));
+    panel->rebalanceForm()->chooseMethods({"none", "smote"});
+    child<QSpinBox>(*panel, "rebalanceSeeds")->setValue(1);
+    child<QSpinBox>(*panel, "rebalanceSteps")->setValue(30);
+    child<QSpinBox>(*panel, "rebalanceHeldOut")->setValue(300);
+    std::tie(ok, why) = runStudy(*w, 180000);
+    QVERIFY2(ok, qPrintable(why));
+    QCOMPARE(view->table()->rowCount(), 2);
+    QCOMPARE(
+        qobject_cast<QAbstractBarSeries*>(view->recallView()->chart()->series().value(0))->count(),
+        2);
+    QVERIFY2(view->captionText().contains(QStringLiteral("cnn")), qPrintable(view->captionText()));
+    QCOMPARE(view->sampleMethods(), QStringList{QStringLiteral("smote")});
+    QVERIFY(view->showsSamples());
+
+    // A new window shows the latest finished lab again.
+    w.reset();
+    w = std::make_unique<MainWindow>(&m_vulkan, ws.path().toStdString());
+    w->show();
+    w->setMode(MainWindow::Mode::Classify);
+    QCOMPARE(w->classifyPanel()->study(), StudyKind::Rebalance);  // remembered
+    QVERIFY(w->classifyView()->rebalanceView()->hasResult());
+    QCOMPARE(w->classifyView()->rebalanceView()->table()->rowCount(), 2);
 }
 
 QTEST_MAIN(ClassifyGuiTest)

@@ -3,6 +3,7 @@
 // question before a folder that is not empty is replaced, cancel, weights, and the settings
 // remembered for the next session.
 #include <filesystem>
+#include <fstream>
 
 #include <QAction>
 #include <QApplication>
@@ -65,6 +66,7 @@ class ExportGuiTest : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase();
+    void reportTakesTheWorkspacesLatestStudies();
     void exportsADatasetFromTheExportMode();
 
 private:
@@ -82,6 +84,31 @@ void ExportGuiTest::initTestCase() {
     QCoreApplication::setApplicationName(QStringLiteral("ExportGuiTest"));
     QSettings().remove(QStringLiteral("export"));  // every run starts from the defaults
     QVERIFY2(m_vulkan.create(), "no Vulkan instance: is mesa-vulkan-drivers installed?");
+}
+
+// The report's studies box: on by default, it adds the latest finished study of each kind in
+// the panel's workspace (one that never finished is passed over); off, none.
+void ExportGuiTest::reportTakesTheWorkspacesLatestStudies() {
+    QTemporaryDir ws;
+    const std::filesystem::path studies =
+        std::filesystem::path(ws.path().toStdString()) / "studies";
+    for (const char* name : {"rebalance-20260101-000000", "rebalance-20260301-000000",
+                             "learning-curve-20260101-000000"}) {
+        std::filesystem::create_directories(studies / name);
+        std::ofstream(studies / name / "result.json") << "{}";
+    }
+    std::filesystem::create_directories(studies / "rebalance-20260401-000000" / "parts");
+    ll::widgets::ExportView view;
+    ExportPanel panel(ws.path().toStdString(), &view);
+    auto* box = child<QCheckBox>(panel, "exportReportStudies");
+    QVERIFY(box->isChecked());
+    const QString html = ws.filePath(QStringLiteral("report.html"));
+    const auto request = panel.reportRequest(html);
+    QCOMPARE(request.studies.size(), std::size_t(2));
+    QVERIFY(request.studies[0] == studies / "rebalance-20260301-000000");
+    QVERIFY(request.studies[1] == studies / "learning-curve-20260101-000000");
+    box->setChecked(false);
+    QVERIFY(panel.reportRequest(html).studies.empty());
 }
 
 QString ExportGuiTest::trainAndSelectRun(MainWindow& w) {

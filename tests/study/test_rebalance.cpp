@@ -193,6 +193,12 @@ TEST(Rebalance, FashionMnistSubsetWithTheCnn) {
     for (const auto* m : {"none", "smote"})  // three classes: chance is 1/3
         EXPECT_GT(result["methods"][m]["balanced_accuracy_mean"].get<double>(), 0.5) << m;
     EXPECT_TRUE(isPng(out / "samples-smote.png"));
+    // Read back as the window reads it, the samples figure included.
+    const auto back = ll::readRebalance(out / "result.json");
+    ASSERT_TRUE(back) << back.error().message;
+    ASSERT_EQ(back->samples.count("smote"), 1u);
+    EXPECT_EQ(back->samples.at("smote"), out / "samples-smote.png");
+    EXPECT_EQ(back->classes, (std::vector<std::string>{"T-shirt/top", "Trouser", "Pullover"}));
     EXPECT_EQ(result["charts"]["samples"]["smote"], "samples-smote.png");
     EXPECT_FALSE(fs::exists(out / "parts" / "work-none"));  // the CNN's run is cleaned up
 }

@@ -21,7 +21,8 @@ QString stageText(const std::string& stage) {
         {"fitting", QT_TRANSLATE_NOOP("ClassifyJob", "Fitting the classifiers")},
         {"scoring", QT_TRANSLATE_NOOP("ClassifyJob", "Scoring")},
         {"charts", QT_TRANSLATE_NOOP("ClassifyJob", "Drawing the charts")},
-        {"chart", QT_TRANSLATE_NOOP("ClassifyJob", "Drawing the chart")}};
+        {"chart", QT_TRANSLATE_NOOP("ClassifyJob", "Drawing the chart")},
+        {"generator", QT_TRANSLATE_NOOP("ClassifyJob", "Training the generators")}};
     const auto it = kStages.find(stage);
     if (it != kStages.end()) return ClassifyJob::tr(it->second);
     QString text = QString::fromStdString(stage);
@@ -89,6 +90,12 @@ bool ClassifyJob::oneClass(const ll::OneClassRequest& request) {
     return startStudy<ll::OneClassResult>(
         [request](const auto& progress) { return ll::runOneClass(request, progress); },
         [this](const ll::OneClassResult& r) { Q_EMIT oneClassReady(r); });
+}
+
+bool ClassifyJob::rebalance(const ll::RebalanceRequest& request) {
+    return startStudy<ll::RebalanceResult>(
+        [request](const auto& progress) { return ll::runRebalance(request, progress); },
+        [this](const ll::RebalanceResult& r) { Q_EMIT rebalanceReady(r); });
 }
 
 void ClassifyJob::cancel() {

@@ -15,13 +15,14 @@
 #include "study/diffusionclassifier.h"
 #include "study/learningcurve.h"
 #include "study/oneclass.h"
+#include "study/rebalance.h"
 
 namespace ll::widgets {
 
 /// The Classify mode's worker. One study at a time runs on the study bridge (core's
-/// classifyWithDiffusion, runLearningCurve or runOneClass, with progress and cancel); the run
-/// bridge does the short work beside it, one job at a time, the newest of each kind winning:
-/// opening a run as a diffusion classifier (core says whether it is one), loading the
+/// classifyWithDiffusion, runLearningCurve, runOneClass or runRebalance, with progress and cancel);
+/// the run bridge does the short work beside it, one job at a time, the newest of each kind
+/// winning: opening a run as a diffusion classifier (core says whether it is one), loading the
 /// classified images for the centre's strip, and explaining one image. Destroying the job
 /// cancels and joins both; whatever a job throws ends it with its message.
 class ClassifyJob : public QObject {
@@ -36,6 +37,7 @@ public:
     bool classify(const ll::DiffusionClassifyRequest& request);
     bool learningCurve(const ll::LearningCurveRequest& request);
     bool oneClass(const ll::OneClassRequest& request);
+    bool rebalance(const ll::RebalanceRequest& request);
     /// Stops the running study at its next step; its finished parts stay for a resume.
     void cancel();
 
@@ -58,6 +60,7 @@ Q_SIGNALS:
     void classified(const ll::DiffusionClassifyResult& result);
     void curveReady(const ll::LearningCurveResult& result);
     void oneClassReady(const ll::OneClassResult& result);
+    void rebalanceReady(const ll::RebalanceResult& result);
     /// A study ended: ok, or why not ("cancelled" for a cancel).
     void finished(bool ok, const QString& message);
 

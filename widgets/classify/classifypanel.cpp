@@ -21,6 +21,9 @@
 #include "classify/oneclassform.h"
 #include "classify/oneclassrecord.h"
 #include "classify/oneclassview.h"
+#include "classify/rebalanceform.h"
+#include "classify/rebalanceview.h"
+#include "classify/studypage.h"
 #include "common/notelabel.h"
 #include "run/runfolder.h"
 
@@ -45,19 +48,17 @@ ClassifyPanel::ClassifyPanel(std::filesystem::path workspace, ClassifyView* view
     m_study->setObjectName(QStringLiteral("classifyStudy"));
     m_study->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_study->setMinimumContentsLength(16);
-    for (auto kind : {StudyKind::Diffusion, StudyKind::LearningCurve, StudyKind::OneClass})
-        m_study->addItem(studyTitle(kind), int(kind));
+    for (auto kind : kStudyKinds) m_study->addItem(studyTitle(kind), int(kind));
     m_diffusion = new DiffusionForm;
     m_curve = new CurveForm;
     m_oneClass = new OneClassForm;
+    m_rebalance = new RebalanceForm;
     // The pages in a plain layout, one shown at a time: unlike a stacked widget, a layout
     // asks a page its height for the dock's width (their notes wrap).
     m_pages = new QWidget;
     auto* pages = new QVBoxLayout(m_pages);
     pages->setContentsMargins(0, 0, 0, 0);
-    for (QWidget* page : {static_cast<QWidget*>(m_diffusion), static_cast<QWidget*>(m_curve),
-                          static_cast<QWidget*>(m_oneClass)})
-        pages->addWidget(page);
+    for (QWidget* page : pageForms()) pages->addWidget(page);
 
     m_folder = noteLabel();
     m_folder->setObjectName(QStringLiteral("classifyFolder"));
@@ -122,6 +123,10 @@ ClassifyPanel::ClassifyPanel(std::filesystem::path workspace, ClassifyView* view
     });
     connect(m_job, &ClassifyJob::oneClassReady, this,
             [this](const ll::OneClassResult& r) { m_view->oneClassView()->setResult(r); });
+    connect(m_job, &ClassifyJob::rebalanceReady, this, [this](const ll::RebalanceResult& r) {
+        m_view->rebalanceView()->setResult(r,
+                                           QString::fromStdString(r.json.parent_path().string()));
+    });
     auto* diffusionView = m_view->diffusionView();
     connect(diffusionView, &DiffusionView::imageClicked, this, &ClassifyPanel::explainImage);
     connect(m_job, &ClassifyJob::imagesReady, diffusionView, &DiffusionView::setImages);
@@ -142,9 +147,8 @@ ClassifyPanel::ClassifyPanel(std::filesystem::path workspace, ClassifyView* view
 }
 
 void ClassifyPanel::showPage() {
-    m_diffusion->setVisible(study() == StudyKind::Diffusion);
-    m_curve->setVisible(study() == StudyKind::LearningCurve);
-    m_oneClass->setVisible(study() == StudyKind::OneClass);
+    const auto forms = pageForms();
+    for (std::size_t i = 0; i < forms.size(); ++i) forms[i]->setVisible(kStudyKinds[i] == study());
     if (!isBusy()) {  // the last study's end belongs to its page
         m_progress->setValue(0);
         m_stage->clear();
@@ -152,6 +156,10 @@ void ClassifyPanel::showPage() {
     }
     m_view->showStudy(study());
     updateButtons();
+}
+
+std::vector<QWidget*> ClassifyPanel::pageForms() const {
+    return {m_diffusion, m_curve, m_oneClass, m_rebalance};
 }
 
 ClassifyPanel::~ClassifyPanel() {
@@ -177,18 +185,22 @@ void ClassifyPanel::setRun(const QString& runDir) {
     if (runDir.isEmpty()) {
         m_refusal.clear();
         m_diffusion->setRun({}, {});
+        m_rebalance->setRun({}, {});
         m_diffusion->setRefusal({});
         if (m_diffusionResultRun.isEmpty())
             view->setMessage(tr("Select a ddpm or latent-ddpm run in the runs browser."));
         return updateButtons();
     }
     QString description = QStringLiteral("<b>%1</b>").arg(QFileInfo(runDir).fileName());
-    if (auto info = ll::readRunInfo(runDir.toStdString()))
-        description +=
-            tr("<br>%1 on %2, step %3")
-                .arg(QString::fromStdString(info->model), QString::fromStdString(info->dataset))
-                .arg(info->step);
+    QString model;
+    if (auto info = ll::readRunInfo(runDir.toStdString())) {
+        model = QString::fromStdString(info->model);
+        description += tr("<br>%1 on %2, step %3")
+                           .arg(model, QString::fromStdString(info->dataset))
+                           .arg(info->step);
+    }
     m_diffusion->setRun(runDir, description);
+    m_rebalance->setRun(runDir, model);
     // Core says whether the run classifies: opening it is the question.
     m_refusal = tr("Opening %1…").arg(QFileInfo(runDir).fileName());
     m_diffusion->setRefusal(m_refusal);
@@ -234,6 +246,9 @@ void ClassifyPanel::setDataset(const ll::DatasetSpec& spec,
                           .arg(summary->classNames.size());
         m_curve->setDataset(description, tabular);
         m_oneClass->setDataset(description, summary->classNames);
+        QStringList classes;
+        for (const auto& c : summary->classNames) classes << QString::fromStdString(c);
+        m_rebalance->setDataset(description, tabular, classes);
         const QString name = QString::fromStdString(summary->name);
         if (!m_view->curveView()->hasResult())
             m_view->curveView()->setMessage(
@@ -241,9 +256,14 @@ void ClassifyPanel::setDataset(const ll::DatasetSpec& spec,
         if (!m_view->oneClassView()->hasResult())
             m_view->oneClassView()->setMessage(
                 tr("Choose the normal class and press Start: the study runs on %1.").arg(name));
+        if (!m_view->rebalanceView()->hasResult())
+            m_view->rebalanceView()->setMessage(
+                tr("Choose the imbalance and the methods and press Start: the lab runs on %1.")
+                    .arg(name));
     } else {
         m_curve->setDataset({}, false);
         m_oneClass->setDataset({}, {});
+        m_rebalance->setDataset({}, false, {});
     }
     updateButtons();
 }
@@ -295,6 +315,7 @@ void ClassifyPanel::updateButtons() {
 void ClassifyPanel::setBusy(bool busy) {
     m_diffusion->setEnabled(!busy);
     m_curve->setEnabled(!busy);
+    m_rebalance->setEnabled(!busy);
     m_oneClass->setEnabled(!busy);
     updateButtons();
 }
@@ -337,17 +358,18 @@ void ClassifyPanel::startInto(const QString& out) {
             started = m_job->oneClass(*r);
             break;
         }
+        case StudyKind::Rebalance: {
+            auto r = m_rebalance->request(m_spec, m_workspace, folder);
+            if (!r) return fail(r.error());
+            started = m_job->rebalance(*r);
+            break;
+        }
     }
     if (!started) return;
     // A page without a result says what runs; one with a result keeps it until the new one.
     const QString running =
         tr("%1 is running: its result shows here when it is done.").arg(studyTitle(study()));
-    if (study() == StudyKind::Diffusion && !m_view->diffusionView()->hasResult())
-        m_view->diffusionView()->setMessage(running);
-    if (study() == StudyKind::LearningCurve && !m_view->curveView()->hasResult())
-        m_view->curveView()->setMessage(running);
-    if (study() == StudyKind::OneClass && !m_view->oneClassView()->hasResult())
-        m_view->oneClassView()->setMessage(running);
+    if (StudyPage* page = m_view->page(study()); !page->hasResult()) page->setMessage(running);
     saveSettings();
     m_running = study();
     m_clock.start();
@@ -438,6 +460,13 @@ void ClassifyPanel::showLatest() {
         else
             m_view->oneClassView()->setMessage(QString::fromStdString(r.error().message));
     }
+    if (const StudyFolder s = latestStudy(m_workspace, StudyKind::Rebalance, true); s.finished) {
+        auto r = ll::readRebalance(std::filesystem::path(s.path.toStdString()) / "result.json");
+        if (r)
+            m_view->rebalanceView()->setResult(*r, s.path);
+        else
+            m_view->rebalanceView()->setMessage(QString::fromStdString(r.error().message));
+    }
     updateButtons();
 }
 
@@ -447,6 +476,7 @@ void ClassifyPanel::saveSettings() const {
     m_diffusion->save(s);
     m_curve->save(s);
     m_oneClass->save(s);
+    m_rebalance->save(s);
 }
 
 void ClassifyPanel::restoreSettings() {
@@ -454,7 +484,9 @@ void ClassifyPanel::restoreSettings() {
     m_diffusion->restore(s);
     m_curve->restore(s);
     m_oneClass->restore(s);
-    setStudy(StudyKind(std::clamp(s.value(QStringLiteral("classify/study"), 0).toInt(), 0, 2)));
+    m_rebalance->restore(s);
+    const int last = int(std::size(kStudyKinds)) - 1;
+    setStudy(StudyKind(std::clamp(s.value(QStringLiteral("classify/study"), 0).toInt(), 0, last)));
 }
 
 }  // namespace ll::widgets

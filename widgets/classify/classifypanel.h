@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include <QElapsedTimer>
 #include <QWidget>
@@ -22,14 +23,16 @@ class ClassifyView;
 class CurveForm;
 class DiffusionForm;
 class OneClassForm;
+class RebalanceForm;
 
-/// The Classify mode's panel: generative models as classifiers, three studies chosen at the
-/// top, each a page of settings (DiffusionForm on the runs browser's run, CurveForm and
-/// OneClassForm on the window's dataset); Start, Resume (an interrupted study of the same
-/// options into the same folder), Cancel, progress with time left, and core's message when a
-/// study fails or a run cannot classify. The studies run in a ClassifyJob; their results go
-/// to the centre (ClassifyView), and the latest finished study of each kind comes back when
-/// the mode opens. Diffusion studies land in the run's studies folder, the dataset studies in
+/// The Classify mode's panel: generative models as classifiers, four studies chosen at the
+/// top, each a page of settings (DiffusionForm on the runs browser's run; CurveForm,
+/// OneClassForm and the imbalance lab's RebalanceForm on the window's dataset); Start, Resume (an
+/// interrupted study of the same options into the same folder), Cancel, progress with time left,
+/// and core's message when a study fails or a run cannot classify. The studies run in a
+/// ClassifyJob; their results go to the centre (ClassifyView), and the latest finished study of
+/// each kind comes back when the mode opens. Diffusion studies land in the run's studies folder,
+/// the dataset studies in
 /// `<workspace>/studies/<kind>-<time>/`.
 class ClassifyPanel : public QWidget {
     Q_OBJECT
@@ -48,6 +51,7 @@ public:
     DiffusionForm* diffusionForm() const { return m_diffusion; }
     CurveForm* curveForm() const { return m_curve; }
     OneClassForm* oneClassForm() const { return m_oneClass; }
+    RebalanceForm* rebalanceForm() const { return m_rebalance; }
     ClassifyJob* job() const { return m_job; }
     bool isBusy() const;
     /// Why Start is off for the page shown ("" when it is on).
@@ -79,6 +83,8 @@ private:
     void explainImage(int index);
     /// The images a diffusion result was made of (the run's data, the page's split and count).
     std::optional<ll::DatasetSpec> diffusionData() const;
+    /// The settings pages, in kStudyKinds' order.
+    std::vector<QWidget*> pageForms() const;
     void saveSettings() const;
     void restoreSettings();
 
@@ -101,6 +107,7 @@ private:
     DiffusionForm* m_diffusion;
     CurveForm* m_curve;
     OneClassForm* m_oneClass;
+    RebalanceForm* m_rebalance;
     QLabel* m_folder;
     QLabel* m_reason;
     QPushButton* m_start;

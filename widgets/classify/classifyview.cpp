@@ -6,6 +6,7 @@
 #include "classify/curveview.h"
 #include "classify/diffusionview.h"
 #include "classify/oneclassview.h"
+#include "classify/rebalanceview.h"
 
 namespace ll::widgets {
 
@@ -14,13 +15,19 @@ ClassifyView::ClassifyView(QWidget* parent) : QWidget(parent) {
     m_diffusion = new DiffusionView;
     m_curve = new CurveView;
     m_oneClass = new OneClassView;
+    m_rebalance = new RebalanceView;
     m_stack = new QStackedWidget;
     m_stack->addWidget(m_diffusion);
     m_stack->addWidget(m_curve);
     m_stack->addWidget(m_oneClass);
+    m_stack->addWidget(m_rebalance);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_stack);
+}
+
+StudyPage* ClassifyView::page(StudyKind kind) const {
+    return qobject_cast<StudyPage*>(m_stack->widget(int(kind)));
 }
 
 void ClassifyView::showStudy(StudyKind kind) {

@@ -25,6 +25,8 @@ QString studyKey(StudyKind kind) {
             return QStringLiteral("learning-curve");
         case StudyKind::OneClass:
             return QStringLiteral("oneclass");
+        case StudyKind::Rebalance:
+            return QStringLiteral("rebalance");
     }
     return {};
 }
@@ -39,6 +41,8 @@ QString studyTitle(StudyKind kind) {
                                                "discriminative");
         case StudyKind::OneClass:
             return QCoreApplication::translate("Classify", "One-class detection");
+        case StudyKind::Rebalance:
+            return QCoreApplication::translate("Classify", "Imbalance lab: SMOTE vs generators");
     }
     return {};
 }

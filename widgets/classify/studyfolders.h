@@ -6,10 +6,14 @@
 
 namespace ll::widgets {
 
-/// The Classify mode's three studies, in the panel's order.
-enum class StudyKind { Diffusion, LearningCurve, OneClass };
+/// The Classify mode's studies, in the panel's order.
+enum class StudyKind { Diffusion, LearningCurve, OneClass, Rebalance };
+/// Every study, in the panel's order.
+inline constexpr StudyKind kStudyKinds[] = {StudyKind::Diffusion, StudyKind::LearningCurve,
+                                            StudyKind::OneClass, StudyKind::Rebalance};
 
-/// The study's folder name stem ("diffusion-classifier", "learning-curve", "oneclass").
+/// The study's folder name stem ("diffusion-classifier", "learning-curve", "oneclass",
+/// "rebalance").
 QString studyKey(StudyKind kind);
 /// The study's name as the panel's chooser shows it.
 QString studyTitle(StudyKind kind);

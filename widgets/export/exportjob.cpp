@@ -87,9 +87,9 @@ bool ExportJob::exportWeights(const QString& runDir, std::optional<std::int64_t>
 bool ExportJob::writeReport(const ll::report::ReportRequest& request) {
     if (isRunning()) return false;
     return m_bridge.start([this, request](JobContext& job) -> JobBridge::Then {
-        job.progress(tr("Reading the runs"), 0.05);
+        job.progress(tr("Reading the runs and studies"), 0.05);
         auto data = std::make_shared<ll::Result<ll::report::ReportData>>(
-            ll::report::loadReport(request.runs));
+            ll::report::loadReport(request.runs, request.studies));
         // Painting the charts needs the GUI thread; it takes well under a second.
         return [this, data, request] {
             if (!*data)

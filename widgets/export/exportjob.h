@@ -33,8 +33,8 @@ public:
     /// Writes a checkpoint's weights as safetensors; false while a job runs.
     bool exportWeights(const QString& runDir, std::optional<std::int64_t> step,
                        const QString& file);
-    /// Reads the runs on the worker and paints the report on the GUI thread; false while a
-    /// job runs.
+    /// Reads the runs and studies on the worker and paints the report on the GUI thread; false
+    /// while a job runs.
     bool writeReport(const ll::report::ReportRequest& request);
     /// The first `count` samples of `request` and what its filters drop.
     void preview(const ll::ExportRequest& request, std::int64_t count);

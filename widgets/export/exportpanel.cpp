@@ -60,6 +60,13 @@ ExportPanel::ExportPanel(std::filesystem::path workspace, ExportView* view, QWid
     m_reportPdf = new QCheckBox(tr("A PDF beside the HTML"));
     m_reportPdf->setObjectName(QStringLiteral("exportReportPdf"));
     m_reportPdf->setChecked(true);
+    m_reportStudies = new QCheckBox(
+        tr("The workspace's latest studies (imbalance lab, learning curve, one-class)"));
+    m_reportStudies->setObjectName(QStringLiteral("exportReportStudies"));
+    m_reportStudies->setToolTip(
+        tr("The newest finished study of each kind in the workspace's studies folder, a section "
+           "each after the run"));
+    m_reportStudies->setChecked(true);
     auto* reportLayout = new QVBoxLayout(m_reportBox);
     auto* reportNote = noteLabel();
     reportNote->setText(
@@ -67,6 +74,7 @@ ExportPanel::ExportPanel(std::filesystem::path workspace, ExportView* view, QWid
            "run's settings, loss curves, samples and metrics."));
     reportLayout->addWidget(reportNote);
     reportLayout->addWidget(m_reportPdf);
+    reportLayout->addWidget(m_reportStudies);
 
     m_preview = new QPushButton(tr("Preview"));
     m_preview->setObjectName(QStringLiteral("exportPreviewButton"));
@@ -119,6 +127,7 @@ ExportPanel::ExportPanel(std::filesystem::path workspace, ExportView* view, QWid
         schedulePreview();
     });
     connect(m_reportPdf, &QCheckBox::toggled, this, &ExportPanel::schedulePreview);
+    connect(m_reportStudies, &QCheckBox::toggled, this, &ExportPanel::schedulePreview);
     connect(m_preview, &QPushButton::clicked, this, &ExportPanel::refreshPreview);
     connect(m_export, &QPushButton::clicked, this, &ExportPanel::startExport);
     connect(m_cancel, &QPushButton::clicked, this, &ExportPanel::cancel);
@@ -386,18 +395,32 @@ ll::ExportRequest ExportPanel::request() const {
     return r;
 }
 
+ll::report::ReportRequest ExportPanel::reportRequest(const QString& html) const {
+    ll::report::ReportRequest r{.html = html.toStdString()};
+    if (!m_runDir.isEmpty()) r.runs = {m_runDir.toStdString()};
+    if (m_reportStudies->isChecked()) r.studies = ll::report::latestStudies(m_workspace);
+    if (m_reportPdf->isChecked())
+        r.pdf = (QFileInfo(html).absolutePath() + QLatin1Char('/') +
+                 QFileInfo(html).completeBaseName() + QStringLiteral(".pdf"))
+                    .toStdString();
+    return r;
+}
+
 void ExportPanel::schedulePreview() {
     m_previewDirty = true;
     if (!m_runDir.isEmpty() && what() != What::Dataset) {
         // Weights and reports have no samples to preview: the centre says what will be written.
         const QString run = QFileInfo(m_runDir).fileName();
-        m_view->setMessage(
-            what() == What::Weights
-                ? tr("The weights of %1 at the %2 checkpoint, as a safetensors "
-                     "file: press Export.")
-                      .arg(run, m_checkpoint->currentText())
-                : tr("A report of %1 in HTML%2: press Export.")
-                      .arg(run, m_reportPdf->isChecked() ? tr(" and PDF") : QString()));
+        m_view->setMessage(what() == What::Weights
+                               ? tr("The weights of %1 at the %2 checkpoint, as a safetensors "
+                                    "file: press Export.")
+                                     .arg(run, m_checkpoint->currentText())
+                               : tr("A report of %1%2 in HTML%3: press Export.")
+                                     .arg(run,
+                                          m_reportStudies->isChecked()
+                                              ? tr(" and the workspace's latest studies")
+                                              : QString(),
+                                          m_reportPdf->isChecked() ? tr(" and PDF") : QString()));
         return;
     }
     // Only the mode on screen draws: a hidden panel waits until it shows.
@@ -457,13 +480,7 @@ void ExportPanel::startExport() {
         if (w == What::Weights) {
             started = m_job->exportWeights(m_runDir, step(), out);
         } else {
-            ll::report::ReportRequest r{.runs = {m_runDir.toStdString()},
-                                        .html = out.toStdString()};
-            if (m_reportPdf->isChecked())
-                r.pdf = (QFileInfo(out).absolutePath() + QLatin1Char('/') +
-                         QFileInfo(out).completeBaseName() + QStringLiteral(".pdf"))
-                            .toStdString();
-            started = m_job->writeReport(r);
+            started = m_job->writeReport(reportRequest(out));
         }
     }
     setBusy(started);
@@ -511,6 +528,7 @@ void ExportPanel::saveSettings() const {
     m_settings->save(s);
     s.setValue(QStringLiteral("export/what"), m_what->checkedId());
     s.setValue(QStringLiteral("export/reportPdf"), m_reportPdf->isChecked());
+    s.setValue(QStringLiteral("export/reportStudies"), m_reportStudies->isChecked());
 }
 
 void ExportPanel::restoreSettings() {
@@ -519,6 +537,7 @@ void ExportPanel::restoreSettings() {
     const int what = std::clamp(s.value(QStringLiteral("export/what"), 0).toInt(), 0, 2);
     m_what->button(what)->setChecked(true);
     m_reportPdf->setChecked(s.value(QStringLiteral("export/reportPdf"), true).toBool());
+    m_reportStudies->setChecked(s.value(QStringLiteral("export/reportStudies"), true).toBool());
 }
 
 }  // namespace ll::widgets

@@ -7,6 +7,7 @@
 #include <QWidget>
 
 #include "export/datasetexport.h"
+#include "report/report.h"
 
 class QButtonGroup;
 class QCheckBox;
@@ -48,6 +49,9 @@ public:
     void setOutputPath(const QString& path);
     /// The dataset export the controls say now.
     ll::ExportRequest request() const;
+    /// The report the controls say now, written to `html`: the run, the PDF beside it, and
+    /// the workspace's latest finished studies when their box is ticked.
+    ll::report::ReportRequest reportRequest(const QString& html) const;
     ExportSettings* settings() const { return m_settings; }
     ExportJob* job() const { return m_job; }
     bool isBusy() const;
@@ -97,6 +101,7 @@ private:
     ExportSettings* m_settings;
     QGroupBox* m_reportBox;
     QCheckBox* m_reportPdf;
+    QCheckBox* m_reportStudies;
     QLabel* m_pathLabel;
     QLineEdit* m_path;
     QPushButton* m_browse;

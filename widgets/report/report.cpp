@@ -60,8 +60,8 @@ Result<ReportFiles> renderReport(const ReportData& data, const ReportRequest& re
 }
 
 Result<ReportFiles> writeReport(const ReportRequest& request, const ReportProgressFn& progress) {
-    if (progress) progress("reading runs", 0.0);
-    auto data = loadReport(request.runs);
+    if (progress) progress("reading", 0.0);
+    auto data = loadReport(request.runs, request.studies);
     if (!data) return fail(data.error().message);
     return renderReport(*data, request, progress);
 }

@@ -11,10 +11,11 @@
 
 namespace ll::report {
 
-// A report of one or more runs: one self-contained HTML file (pictures as data: URIs, charts
-// as inline SVG, no script, no external reference) and, optionally, a PDF with the same
-// content on A4 pages. The charts are the window's own (LossChart, MetricsOverSteps,
-// ClassChart, SweepCharts, CellMap), painted into SVG and PDF so that they stay vector.
+// A report of runs and of the workspace's studies (report/studyreport.h): one self-contained HTML
+// file (pictures as data: URIs, charts as inline SVG, no script, no external reference) and,
+// optionally, a PDF with the same content on A4 pages. The charts are the window's own (LossChart,
+// MetricsOverSteps, ClassChart, SweepCharts, CellMap), painted into SVG and PDF so that they stay
+// vector.
 //
 // Threads: loadReport() reads files only and may run on any thread (a JobBridge worker);
 // renderReport() and writeReport() create chart widgets and must run on the GUI thread (a
@@ -23,6 +24,9 @@ namespace ll::report {
 
 struct ReportRequest {
     std::vector<std::filesystem::path> runs;
+    /// Finished study folders (`<workspace>/studies/<kind>-<time>/`), each a section after
+    /// the runs; latestStudies() finds a workspace's.
+    std::vector<std::filesystem::path> studies;
     std::filesystem::path html;
     std::filesystem::path pdf;  // empty: no PDF
 };
@@ -34,12 +38,14 @@ struct ReportFiles {
     int pdfPages = 0;
 };
 
-/// Stage name ("reading runs", "charts", "HTML", "PDF") and the fraction of the whole done.
+/// Stage name ("reading", "charts", "HTML", "PDF") and the fraction of the whole done.
 using ReportProgressFn = std::function<void(const std::string& stage, double fraction)>;
 
-/// Reads every run the report shows (config, data, log, sample grid, evaluation records).
-/// Fails on a folder that does not exist or is not a run, naming it. Any thread.
-Result<ReportData> loadReport(const std::vector<std::filesystem::path>& runs);
+/// Reads every run the report shows (config, data, log, sample grid, evaluation records) and
+/// every study (its result.json and charts). Fails on a folder that does not exist or is not
+/// a run or a finished study, naming it, and when both lists are empty. Any thread.
+Result<ReportData> loadReport(const std::vector<std::filesystem::path>& runs,
+                              const std::vector<std::filesystem::path>& studies);
 
 /// Paints the report and writes its files, each atomically: either the files are complete
 /// or nothing is written (the PDF first, then the HTML). GUI thread.

@@ -1,4 +1,5 @@
-// The report's content: from the runs' files to blocks, with the window's own charts.
+// The report's content: from the runs' files to blocks, with the window's own charts. The
+// studies' sections are reportstudies.cpp's.
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -10,32 +11,25 @@
 #include "inspect/cellmap.h"
 #include "inspect/inspectcharts.h"
 #include "models/catalog.h"
+#include "report/reportblocks.h"
 #include "report/reportdata.h"
-#include "report/reportdocument.h"
 
 namespace ll::report {
 
+namespace blocks {
+
 namespace {
 
-// Logical pixels of a chart alone on a row, and of one of two side by side.
-constexpr QSize kWide(kChartsWidth, 320);
-constexpr QSize kHalf(kChartsWidth / 2 - 4, 290);
-constexpr int kNeighbourRows = 8;  // closest pairs shown
 constexpr int kMaxImageWidth = 1024;
-constexpr const char* kCli = "latentlab-cli";
+
+}  // namespace
 
 QString q(const std::string& s) {
     return QString::fromStdString(s);
 }
 
-QString number(double v, int digits = 4) {
+QString number(double v, int digits) {
     return std::isnan(v) ? QStringLiteral("–") : QString::number(v, 'g', digits);
-}
-
-QString scoreValue(const EvalScore& s) {
-    QString text = number(s.value);
-    if (!std::isnan(s.std)) text += QStringLiteral(" ± ") + number(s.std, 2);
-    return text;
 }
 
 Block text(Block::Kind kind, const QString& text) {
@@ -52,14 +46,6 @@ Block table(QStringList header, std::vector<QStringList> rows) {
     return b;
 }
 
-Block charts(std::vector<std::shared_ptr<ChartFigure>> figures, const QString& caption = {}) {
-    Block b;
-    b.kind = Block::Kind::Charts;
-    b.charts = std::move(figures);
-    b.text = caption;
-    return b;
-}
-
 Block image(QImage picture, QStringList labels, const QString& caption) {
     Block b;
     b.kind = Block::Kind::Image;
@@ -72,6 +58,32 @@ Block image(QImage picture, QStringList labels, const QString& caption) {
     const int scale = labels.isEmpty() ? (picture.width() < 300 ? 2 : 1)
                                        : std::clamp((48 + tile - 1) / tile, 1, 4);
     b.image = {std::move(picture), std::move(labels), scale};
+    b.text = caption;
+    return b;
+}
+
+}  // namespace blocks
+
+namespace {
+
+using namespace blocks;
+
+// Logical pixels of a chart alone on a row, and of one of two side by side.
+constexpr QSize kWide(kChartsWidth, 320);
+constexpr QSize kHalf(kChartsWidth / 2 - 4, 290);
+constexpr int kNeighbourRows = 8;  // closest pairs shown
+constexpr const char* kCli = "latentlab-cli";
+
+QString scoreValue(const EvalScore& s) {
+    QString text = number(s.value);
+    if (!std::isnan(s.std)) text += QStringLiteral(" ± ") + number(s.std, 2);
+    return text;
+}
+
+Block charts(std::vector<std::shared_ptr<ChartFigure>> figures, const QString& caption = {}) {
+    Block b;
+    b.kind = Block::Kind::Charts;
+    b.charts = std::move(figures);
     b.text = caption;
     return b;
 }
@@ -444,16 +456,27 @@ void asClassifier(Document& doc, const RunReport& run) {
 Document buildDocument(const ReportData& data) {
     Document doc;
     doc.push_back(text(Block::Kind::Title, QStringLiteral("LatentLab report")));
-    QStringList names;
-    for (const auto& run : data.runs) names << run.name;
+    QStringList parts;
+    auto names = [](const auto& items) {
+        QStringList out;
+        for (const auto& item : items) out << item.name;
+        return out.join(QStringLiteral(", "));
+    };
+    if (!data.runs.empty())
+        parts << QStringLiteral("%1 run(s): %2").arg(data.runs.size()).arg(names(data.runs));
+    if (!data.studies.empty())
+        parts << QStringLiteral("%1 %2: %3")
+                     .arg(data.studies.size())
+                     .arg(data.studies.size() == 1 ? QStringLiteral("study")
+                                                   : QStringLiteral("studies"),
+                          names(data.studies));
     doc.push_back(
-        text(Block::Kind::Text, QStringLiteral("%1 run(s): %2. Written %3.")
-                                    .arg(data.runs.size())
-                                    .arg(names.join(QStringLiteral(", ")),
+        text(Block::Kind::Text, QStringLiteral("%1. Written %2.")
+                                    .arg(parts.join(QStringLiteral("; ")),
                                          QDateTime::currentDateTime().toString(Qt::ISODate))));
     if (data.runs.size() > 1)
         comparison(doc, data);
-    else
+    else if (data.runs.size() == 1)
         doc.push_back(
             text(Block::Kind::Note,
                  QStringLiteral("One run: give several runs to compare them in a table.")));
@@ -469,6 +492,7 @@ Document buildDocument(const ReportData& data) {
         memorisation(doc, run);
         asClassifier(doc, run);
     }
+    for (const auto& study : data.studies) studySection(doc, study);
     return doc;
 }
 

@@ -26,8 +26,7 @@ Result<RunReport> loadRun(const fs::path& dir) {
         return fail(dir.string() + ": not a run folder (no " + runfiles::kConfig + ")");
     RunReport run;
     // Absolute, so that the commands the report suggests work from anywhere.
-    run.dir = fs::absolute(dir, ec).lexically_normal();
-    if (run.dir.filename().empty()) run.dir = run.dir.parent_path();  // "run/"
+    run.dir = absoluteFolder(dir);
     run.name = QString::fromStdString(run.dir.filename().string());
     if (run.name.isEmpty()) run.name = QString::fromStdString(run.dir.string());
     auto config = readRunConfig(dir);
@@ -78,13 +77,19 @@ std::int64_t RunReport::sweepStep() const {
     return -1;
 }
 
-Result<ReportData> loadReport(const std::vector<fs::path>& runs) {
-    if (runs.empty()) return fail("no run to report on");
+Result<ReportData> loadReport(const std::vector<fs::path>& runs,
+                              const std::vector<fs::path>& studies) {
+    if (runs.empty() && studies.empty()) return fail("nothing to report on: no run and no study");
     ReportData data;
     for (const auto& dir : runs) {
         auto run = loadRun(dir);
         if (!run) return fail(run.error().message);
         data.runs.push_back(std::move(*run));
+    }
+    for (const auto& dir : studies) {
+        auto study = loadStudy(dir);
+        if (!study) return fail(study.error().message);
+        data.studies.push_back(std::move(*study));
     }
     return data;
 }

@@ -10,6 +10,7 @@
 #include <QString>
 
 #include "eval/evaluate.h"
+#include "report/studyreport.h"
 #include "run/runfolder.h"
 #include "run/trainconfig.h"
 #include "study/diffusionclassifier.h"
@@ -46,6 +47,7 @@ struct RunReport {
 
 struct ReportData {
     std::vector<RunReport> runs;
+    std::vector<StudyReport> studies;  // the workspace's studies, after the runs
 };
 
 }  // namespace ll::report
