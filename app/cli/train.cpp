@@ -109,6 +109,12 @@ void report(const TrainEvent& event, ProgressBar& bar) {
                      s->runDir.c_str(), s->dataset.name.c_str(),
                      static_cast<long long>(s->dataset.count), s->dataset.classNames.size(),
                      static_cast<long long>(s->startStep), cpuSummary().c_str());
+        if (s->parameters > 0)
+            std::fprintf(stderr,
+                         "model: %.2f million parameters; training holds about %s (weights, "
+                         "gradients, Adam's moments)\n",
+                         static_cast<double>(s->parameters) / 1e6,
+                         formatBytes(static_cast<double>(s->trainingBytes)).c_str());
         if (!s->dataset.imageNote.empty())
             std::fprintf(stderr, "images: %s\n", s->dataset.imageNote.c_str());
     }

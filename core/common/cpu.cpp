@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#include <unistd.h>
 #include <atomic>
 #include <thread>
 
@@ -74,6 +75,13 @@ std::string cpuSummary() {
     }
     return "CPU, " + std::to_string(cores()) + " cores, " +
            std::to_string(torch::get_num_threads()) + " intra-op threads, " + blas;
+}
+
+unsigned long long physicalMemoryBytes() {
+    const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0
+               ? static_cast<unsigned long long>(pages) * static_cast<unsigned long long>(size)
+               : 0;
 }
 
 }  // namespace ll

@@ -33,4 +33,7 @@ void applyCpuSettings();
 /// One line for the status bar and logs: cores, threads, BLAS.
 std::string cpuSummary();
 
+/// The machine's physical memory in bytes (0 when it cannot be told).
+unsigned long long physicalMemoryBytes();
+
 }  // namespace ll

@@ -24,4 +24,16 @@ inline std::string formatNumber(double value) {
     return out;
 }
 
+/// A size for a person: "840 KiB", "12.5 MiB", "1.6 GiB".
+inline std::string formatBytes(double bytes) {
+    char out[32];
+    if (bytes >= double(1ull << 30))
+        std::snprintf(out, sizeof out, "%.1f GiB", bytes / double(1ull << 30));
+    else if (bytes >= double(1ull << 20))
+        std::snprintf(out, sizeof out, "%.1f MiB", bytes / double(1ull << 20));
+    else
+        std::snprintf(out, sizeof out, "%.0f KiB", bytes / 1024.0);
+    return out;
+}
+
 }  // namespace ll

@@ -185,4 +185,11 @@ std::vector<int> settingInts(const Settings& s, const std::string& key, std::vec
     return out;
 }
 
+std::int64_t GenerativeModel::parameterCount() {
+    std::int64_t n = 0;
+    for (const auto& [key, module] : modules())
+        for (const auto& p : module->parameters()) n += p.numel();
+    return n;
+}
+
 }  // namespace ll

@@ -77,6 +77,8 @@ public:
     Result<void> save(const std::filesystem::path& path, bool weightsOnly = false);
     /// Loads a checkpoint; a weights-only one leaves the optimisers as they are.
     Result<void> load(const std::filesystem::path& path);
+    /// The values of every network it checkpoints (an EMA copy included).
+    std::int64_t parameterCount();
 
 protected:
     /// The modules and optimisers to checkpoint, by archive key.

@@ -378,6 +378,11 @@ Result<RebalanceResult> runRebalance(const RebalanceRequest& r,
                             res.samples[method] = figure;
                         else
                             res.notes.push_back("no samples figure: " + ok.error().message);
+                    } else if (s == 0 && lab.images() && method != "none" && method != "under" &&
+                               method != "over") {
+                        res.notes.push_back(method +
+                                            ": no synthetic minority sample was kept, so no "
+                                            "samples figure");
                     }
                     const std::uint64_t seed = r.seed + static_cast<std::uint64_t>(s);
                     auto scores =

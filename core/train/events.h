@@ -20,6 +20,8 @@ struct TrainStarted {
     std::int64_t totalSteps = 0;
     DatasetSummary dataset;
     std::string device;
+    std::int64_t parameters = 0;      // the model's, every network's
+    std::uint64_t trainingBytes = 0;  // weights, gradients and Adam's two moments, float32
 };
 struct TrainProgress {
     std::int64_t step = 0;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/cpu.h"
+#include "common/format.h"
 #include "data/loader.h"
 #include "eval/evaluate.h"
 #include "image/grid.h"
@@ -39,6 +40,8 @@ struct Trainer::Impl {
     Dataset data;
     fs::path run;
     std::int64_t step = 0;
+    std::int64_t parameters = 0;      // the model's, counted when it is built
+    std::uint64_t trainingBytes = 0;  // what its training holds: weights, gradients, Adam
 
     void emit(const TrainEvent& e) {
         if (observer) observer(e);
@@ -107,6 +110,14 @@ Result<void> Trainer::Impl::prepare() {
     if (!loaded) return tl::unexpected(loaded.error());
     data = std::move(*loaded);
     if (data.numClasses() < 1) return fail(config.dataset.source + ": the dataset has no classes");
+    // Data no model can learn from is refused before a model is built for it.
+    if (data.size() < 2)
+        return fail(config.dataset.source + ": " + std::to_string(data.size()) +
+                    " row; a model needs at least two to learn from");
+    if (data.size() < data.numClasses())
+        return fail(config.dataset.source + ": " + std::to_string(data.size()) + " rows for " +
+                    std::to_string(data.numClasses()) +
+                    " classes; fewer rows than classes leaves some class nothing to learn from");
     // An image folder that the run follows (its size, its colour) is kept as what it resolved
     // to, so that the run reloads at the same shape even after the folder gains other images.
     if (!data.imageNote.empty()) {
@@ -129,6 +140,19 @@ Result<void> Trainer::Impl::prepare() {
     if (!built) return tl::unexpected(built.error());
     model = std::move(*built);
     config.settings = model->settings();
+    // What training will hold (a very wide table makes a very large first layer): refused
+    // when it cannot fit in this machine's memory, else said when training starts.
+    parameters = model->parameterCount();
+    trainingBytes = static_cast<std::uint64_t>(parameters) * 4 * 4;
+    if (const auto memory = physicalMemoryBytes(); memory > 0 && trainingBytes > memory * 3 / 4) {
+        return fail(config.dataset.source + ": " + config.model + " on " +
+                    std::to_string(shape.features > 0 ? shape.features : shape.height) +
+                    (shape.features > 0 ? " columns" : " pixels a side") + " has " +
+                    std::to_string(parameters) + " parameters, about " +
+                    formatBytes(static_cast<double>(trainingBytes)) + " to train, more than " +
+                    "three quarters of this machine's " + formatBytes(static_cast<double>(memory)) +
+                    ": use fewer columns or smaller settings");
+    }
     applyThreadSettings(model->workload());
     if (config.threads > 0) torch::set_num_threads(config.threads);
 
@@ -334,7 +358,9 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
                       .startStep = step,
                       .totalSteps = config.steps,
                       .dataset = data.summary(),
-                      .device = model->deviceName() == "cpu" ? "CPU" : model->deviceName()});
+                      .device = model->deviceName() == "cpu" ? "CPU" : model->deviceName(),
+                      .parameters = parameters,
+                      .trainingBytes = trainingBytes});
     const std::int64_t n = data.size();
     const std::int64_t batch = std::min<std::int64_t>(config.batchSize, n);
     const std::int64_t perEpoch = n / batch;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "common/atomicfile.h"
 #include "common/cpu.h"
 #include "models/model.h"
 #include "run/runfolder.h"
@@ -222,6 +223,64 @@ TEST_F(TrainerTest, BadConfigurationsFailWithAMessage) {
     config = smallRun(dir, 10);
     config.dataset.source = "/no/such/file.csv";
     EXPECT_NE(ll::Trainer(config, {}).run({}).message.find("/no/such/file.csv"), std::string::npos);
+    fs::remove_all(dir);
+}
+
+// A table no model can learn from is refused before a model is built for it (a one-row CSV
+// of 200,000 columns once built a 100-million-parameter model and ran out of memory), and a
+// run that starts says what its model will hold.
+TEST_F(TrainerTest, DataNoModelCanLearnFromIsRefusedAndTheCostIsSaid) {
+    const fs::path dir = freshDir("learnable");
+    fs::create_directories(dir);
+    const auto writeCsv = [&](const std::string& name, int rows, int columns) {
+        std::string text;
+        for (int c = 0; c < columns; ++c) text += "f" + std::to_string(c) + ",";
+        text += "label\n";
+        for (int r = 0; r < rows; ++r) {
+            for (int c = 0; c < columns; ++c) text += std::to_string((r * 7 + c) % 5) + ",";
+            text += std::to_string(r) + "\n";
+        }
+        EXPECT_TRUE(ll::writeFileAtomic(dir / name, text));
+        return (dir / name).string();
+    };
+    auto config = smallRun(dir / "run", 5);
+    config.dataset = {.source = writeCsv("one.csv", 1, 200000)};
+    auto result = ll::Trainer(config, {}).run({});
+    EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Failed);
+    EXPECT_NE(result.message.find("one.csv: 1 row; a model needs at least two"), std::string::npos)
+        << result.message;
+    EXPECT_FALSE(fs::exists(dir / "run" / "config.json"));
+    // IDX labels 0 and 5 make six classes of two rows.
+    const auto writeIdx = [&](const std::string& name, std::vector<std::uint32_t> dims,
+                              const std::string& values) {
+        std::string bytes{'\0', '\0', '\x08', static_cast<char>(dims.size())};
+        for (auto d : dims)
+            for (int shift : {24, 16, 8, 0}) bytes += static_cast<char>((d >> shift) & 0xff);
+        EXPECT_TRUE(ll::writeFileAtomic(dir / name, bytes + values));
+    };
+    writeIdx("train-images-idx3-ubyte", {2, 4, 4}, std::string(32, '\x40'));
+    writeIdx("train-labels-idx1-ubyte", {2}, std::string{'\0', '\x05'});
+    config.dataset = {.source = (dir / "train-images-idx3-ubyte").string()};
+    result = ll::Trainer(config, {}).run({});
+    EXPECT_NE(result.message.find("2 rows for 6 classes; fewer rows than classes"),
+              std::string::npos)
+        << result.message;
+    // Three rows of three classes are learnable in principle.
+    config.dataset = {.source = writeCsv("three.csv", 3, 4)};
+    result = ll::Trainer(config, {}).run({});
+    EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Completed) << result.message;
+    std::int64_t parameters = 0;
+    std::uint64_t bytes = 0;
+    auto counted = smallRun(dir / "counted", 2);
+    counted.dataset = {.source = writeCsv("wide.csv", 4, 300)};
+    ll::Trainer(counted, [&](const ll::TrainEvent& e) {
+        if (auto* s = std::get_if<ll::TrainStarted>(&e)) {
+            parameters = s->parameters;
+            bytes = s->trainingBytes;
+        }
+    }).run({});
+    EXPECT_GT(parameters, 300 * 8);  // a first layer of 300 inputs at least
+    EXPECT_EQ(bytes, static_cast<std::uint64_t>(parameters) * 16);
     fs::remove_all(dir);
 }
 
