@@ -297,6 +297,15 @@ void GuiTest::dataPanelSurvivesALoadThatRunsOutOfMemory() {
         file.write(reinterpret_cast<const char*>(header), sizeof header);
         QVERIFY(file.resize(16 + qint64(0x200000) * 28 * 28));  // 1.6 GB of zeros, sparse
     }
+    {
+        // Its labels beside it: what can be checked before the images are read passes, so
+        // reading them is what runs out of memory.
+        QFile file(dir.filePath(QStringLiteral("bomb-labels-idx1-ubyte")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        const unsigned char header[8] = {0, 0, 8, 1, 0, 0x20, 0, 0};
+        file.write(reinterpret_cast<const char*>(header), sizeof header);
+        QVERIFY(file.resize(8 + qint64(0x200000)));  // 2 MB of label 0
+    }
     ll::widgets::DataPanel panel;
     panel.setSpec({.source = bomb.toStdString()});
     QSignalSpy failed(&panel, &ll::widgets::DataPanel::loadFailed);
