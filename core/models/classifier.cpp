@@ -1,6 +1,7 @@
 #include "models/classifier.h"
 
 #include "models/families.h"
+#include "models/fusedadam.h"
 
 namespace ll {
 
@@ -53,8 +54,7 @@ Classifier::Classifier(const ModelShape& shape, const Settings& settings)
     if (!m_settings.contains("dropout")) m_settings["dropout"] = "0.3";
     m_net = ClassifierNet(shape, width, features, dropout);
     m_net->to(m_device);
-    m_optimizer =
-        std::make_unique<torch::optim::Adam>(m_net->parameters(), torch::optim::AdamOptions(lr));
+    m_optimizer = std::make_unique<FusedAdam>(m_net->parameters(), torch::optim::AdamOptions(lr));
 }
 
 LossMap Classifier::trainStep(const torch::Tensor& x, const torch::Tensor& y) {

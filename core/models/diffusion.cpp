@@ -4,6 +4,7 @@
 
 #include "models/diffusionsampler.h"
 #include "models/families.h"
+#include "models/fusedadam.h"
 #include "models/latentdiffusion.h"
 
 namespace ll {
@@ -125,8 +126,7 @@ Ddpm::Ddpm(const ModelShape& shape, const Settings& settings)
     m_net->to(m_device);
     m_emaNet->to(m_device);
     updateEma(*m_emaNet, *m_net, 0);
-    m_optimizer =
-        std::make_unique<torch::optim::Adam>(m_net->parameters(), torch::optim::AdamOptions(lr));
+    m_optimizer = std::make_unique<FusedAdam>(m_net->parameters(), torch::optim::AdamOptions(lr));
 }
 
 LossMap Ddpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
@@ -213,8 +213,7 @@ NoisyClassifier::NoisyClassifier(const ModelShape& shape, const Settings& settin
     const double lr = settingNumber(settings, "lr", 1e-3);
     m_net = NoisyClassifierNet(shape.channels, width, shape.numClasses);
     m_net->to(m_device);
-    m_optimizer =
-        std::make_unique<torch::optim::Adam>(m_net->parameters(), torch::optim::AdamOptions(lr));
+    m_optimizer = std::make_unique<FusedAdam>(m_net->parameters(), torch::optim::AdamOptions(lr));
 }
 
 LossMap NoisyClassifier::trainStep(const torch::Tensor& x, const torch::Tensor& y) {

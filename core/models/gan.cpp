@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/families.h"
+#include "models/fusedadam.h"
 
 namespace ll {
 
@@ -196,9 +197,9 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_discriminator = GanDiscriminator(shape, width, hidden, condition, !wasserstein);
     m_generator->to(m_device);
     m_discriminator->to(m_device);
-    m_generatorOptimizer = std::make_unique<torch::optim::Adam>(
+    m_generatorOptimizer = std::make_unique<FusedAdam>(
         m_generator->parameters(), torch::optim::AdamOptions(lr).betas({beta1, beta2}));
-    m_discriminatorOptimizer = std::make_unique<torch::optim::Adam>(
+    m_discriminatorOptimizer = std::make_unique<FusedAdam>(
         m_discriminator->parameters(),
         torch::optim::AdamOptions(lr * m_lrRatio).betas({beta1, beta2}));
 }

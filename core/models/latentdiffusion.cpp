@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "models/diffusionsampler.h"
+#include "models/fusedadam.h"
 
 namespace ll {
 
@@ -90,8 +91,8 @@ LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings,
         m_settings["vae_hidden"] = h;
         m_vae = CvaeNet(shape.dataDim(), 0, m_latent, vaeHidden);
         m_vae->to(m_device);
-        m_vaeOptimizer = std::make_unique<torch::optim::Adam>(m_vae->parameters(),
-                                                              torch::optim::AdamOptions(lr));
+        m_vaeOptimizer =
+            std::make_unique<FusedAdam>(m_vae->parameters(), torch::optim::AdamOptions(lr));
     } else {
         if (!autoencoder)
             throw std::invalid_argument("setting 'autoencoder': the run " + autoencoderRun +
@@ -118,8 +119,7 @@ LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings,
     m_net->to(m_device);
     m_emaNet->to(m_device);
     updateEma(*m_emaNet, *m_net, 0);
-    m_optimizer =
-        std::make_unique<torch::optim::Adam>(m_net->parameters(), torch::optim::AdamOptions(lr));
+    m_optimizer = std::make_unique<FusedAdam>(m_net->parameters(), torch::optim::AdamOptions(lr));
 }
 
 void LatentDdpm::setLearningRate(double lr) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "models/fusedadam.h"
+
 namespace ll {
 
 MlpImpl::MlpImpl(std::int64_t in, const std::vector<int>& hidden, std::int64_t out) {
@@ -146,9 +148,7 @@ torch::Tensor toImages(const torch::Tensor& values, const ModelShape& shape) {
 
 void updateEma(torch::nn::Module& target, torch::nn::Module& source, double decay) {
     torch::NoGradGuard noGrad;
-    auto t = target.parameters();
-    auto s = source.parameters();
-    for (std::size_t i = 0; i < t.size(); ++i) t[i].mul_(decay).add_(s[i], 1 - decay);
+    fusedEma(target.parameters(), source.parameters(), decay);
     auto tb = target.buffers();
     auto sb = source.buffers();
     for (std::size_t i = 0; i < tb.size(); ++i) tb[i].copy_(sb[i]);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "models/families.h"
+#include "models/fusedadam.h"
 
 namespace ll {
 
@@ -246,8 +247,7 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
         if (transform.empty()) m_settings["transform"] = "standardise";
         if (start.empty()) m_settings["start"] = "random";
     }
-    m_optimizer =
-        std::make_unique<torch::optim::Adam>(m_net->parameters(), torch::optim::AdamOptions(lr));
+    m_optimizer = std::make_unique<FusedAdam>(m_net->parameters(), torch::optim::AdamOptions(lr));
 }
 
 torch::Tensor Vae::condition(const torch::Tensor& y) const {

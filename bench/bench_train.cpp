@@ -1,0 +1,348 @@
+// bench_train: the training step of every CPU preset in LibTorch C++ against the same model and
+// loop in Python PyTorch (bench/train_reference.py and its mirrors in bench/reference/), with
+// the library defaults and with the tuned settings. Prints a table and ratios; asserts nothing.
+//
+// Every row is a process of its own, started from here one after another so that no two share
+// the cores: `bench_train --worker` for C++ (it times the model as ll::Trainer runs it: the
+// app's allocator settings and the thread split of the model's workload) and the Python
+// reference twice (plain; allocator environment plus its fastest thread split). The rounds
+// interleave them; each row reports min / median / max over the rounds and its process's peak
+// resident memory. Before the rounds, both sides train two steps at one thread each from the
+// same seed: equal losses show that they build the same model and take the same step.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "benchrows.h"
+#include "common/cpu.h"
+#include "data/loader.h"
+#include "models/model.h"
+#include "pythonrun.h"
+
+#ifndef LATENTLAB_BENCH_DIR
+#define LATENTLAB_BENCH_DIR "bench"
+#endif
+
+namespace {
+
+using bench::number;
+using bench::quote;
+using bench::Row;
+using nlohmann::json;
+
+struct Options {
+    std::vector<std::string> presets;
+    int warmup = 10;
+    int steps = 50;
+    int rounds = 3;
+    double maxSeconds = 8;
+    bool python = true;
+    bool trace = false;
+    bool worker = false;
+    std::string threads;  // "T,B": a fixed split instead of the app's
+    std::string interpreter = "/usr/bin/python3";
+    std::string markdown;  // a file for the results table (bench/run.sh)
+};
+
+// --- the worker: one preset's steps in this process --------------------------------------------
+
+json lossesJson(const ll::LossMap& losses) {
+    json out = json::object();
+    for (const auto& [k, v] : losses) out[k] = v;
+    return out;
+}
+
+/// The preset's settings as bench_train trains them: latent-ddpm's own VAE gets one step, so
+/// that its row times the denoiser (the VAE's step is the vae row).
+ll::Settings benchSettings(const ll::ModelPreset& preset) {
+    ll::Settings s = preset.settings;
+    s["lr"] = std::to_string(preset.learningRate);
+    s["device"] = "cpu";
+    if (ll::modelInfo(preset.model).defaults.count("vae_steps")) s["vae_steps"] = "1";
+    return s;
+}
+
+int runWorker(const Options& opt) {
+    ll::applyCpuSettings();
+    const ll::ModelPreset* preset = ll::findPreset(opt.presets.front());
+    if (!preset) {
+        std::fprintf(stderr, "bench_train: no preset '%s'\n", opt.presets.front().c_str());
+        return 2;
+    }
+    auto data = ll::loadDataset(ll::DatasetSpec{});
+    if (!data) {
+        std::fprintf(stderr, "bench_train: %s\n", data.error().message.c_str());
+        return 1;
+    }
+    ll::ModelShape shape;  // 1 x 28 x 28, 10 classes: Fashion-MNIST
+    const std::uint64_t seed = 1;
+    torch::manual_seed(seed);
+    auto made = ll::createModel(preset->model, shape, benchSettings(*preset));
+    if (!made) {
+        std::fprintf(stderr, "bench_train: %s\n", made.error().message.c_str());
+        return 1;
+    }
+    ll::GenerativeModel& model = **made;
+    // As the Trainer does: the cores go to the pool that suits the model.
+    ll::applyThreadSettings(model.workload());
+    if (!opt.threads.empty()) {
+        int t = 1, b = 1;
+        std::sscanf(opt.threads.c_str(), "%d,%d", &t, &b);
+        torch::set_num_threads(t);
+        if (auto set = bench::openblasSet()) set(b);
+    }
+
+    // The Trainer's data order: a permutation per epoch from a generator seeded by (seed, epoch),
+    // batches gathered with index_select.
+    const std::int64_t n = data->size();
+    const std::int64_t batch = std::min<std::int64_t>(preset->batchSize, n);
+    const std::int64_t perEpoch = n / batch;
+    torch::Tensor order;
+    std::int64_t step = 0;
+    ll::LossMap losses;
+    auto runStep = [&](const char* phase) {
+        const std::int64_t k = step % perEpoch;
+        if (k == 0) {
+            auto gen = torch::make_generator<torch::CPUGeneratorImpl>(
+                seed * 1000003 + static_cast<std::uint64_t>(step / perEpoch));
+            order = torch::randperm(n, gen, torch::kInt64);
+        }
+        const auto idx = order.slice(0, k * batch, (k + 1) * batch);
+        losses = model.trainStep(data->x.index_select(0, idx), data->y.index_select(0, idx));
+        ++step;
+        if (opt.trace) std::printf("%s %s\n", phase, lossesJson(losses).dump().c_str());
+    };
+    using Clock = std::chrono::steady_clock;
+    const auto seconds = [](Clock::time_point since) {
+        return std::chrono::duration<double>(Clock::now() - since).count();
+    };
+    const auto warm = Clock::now();
+    for (int i = 0; i < opt.warmup && seconds(warm) < opt.maxSeconds / 4; ++i) runStep("warmup");
+    const auto start = Clock::now();
+    int done = 0;
+    while (done < opt.steps && (done == 0 || seconds(start) < opt.maxSeconds)) {
+        runStep("step");
+        ++done;
+    }
+    const double ms = 1000.0 * seconds(start) / done;
+
+    json settings = json::object();
+    for (const auto& [k, v] : model.settings()) settings[k] = v;
+    const json out = {{"impl", "c++"},
+                      {"model", preset->model},
+                      {"lr", preset->learningRate},
+                      {"batch", batch},
+                      {"settings", settings},
+                      {"torch_threads", torch::get_num_threads()},
+                      {"blas_threads", bench::blasThreads()},
+                      {"steps", done},
+                      {"ms_per_step", ms},
+                      {"loss", losses.at("loss")},
+                      {"parameters", model.parameterCount()},
+                      {"peak_rss_mib", bench::peakRssMib()}};
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+}
+
+// --- the orchestrator ---------------------------------------------------------------------------
+
+struct PresetResult {
+    std::string preset;
+    std::string model;
+    std::int64_t parameters = 0;
+    std::optional<double> cppCheckLoss, pyCheckLoss;
+    std::int64_t pyParameters = 0;
+    Row cpp, plain, tuned;  // C++ at the app's split; Python plain; Python tuned
+};
+
+std::optional<json> runCpp(const std::string& self, const std::string& preset, const Options& opt,
+                           const std::string& threads, int warmup, int steps) {
+    std::string cmd = quote(self) + " --worker --preset " + quote(preset) + " --warmup " +
+                      std::to_string(warmup) + " --steps " + std::to_string(steps) +
+                      " --max-seconds " + number(opt.maxSeconds);
+    if (!threads.empty()) cmd += " --threads " + threads;
+    return bench::runPythonJson(cmd, "bench_train (C++ worker)", "ms_per_step");
+}
+
+std::optional<json> runPython(const json& cpp, const Options& opt, const std::string& env,
+                              const std::string& flags, int warmup, int steps) {
+    const std::string cmd = env + (env.empty() ? "" : " ") + quote(opt.interpreter) + " " +
+                            quote(LATENTLAB_BENCH_DIR "/train_reference.py") + " --model " +
+                            quote(cpp.at("model").get<std::string>()) + " --settings " +
+                            quote(cpp.at("settings").dump()) + " --lr " +
+                            number(cpp.at("lr").get<double>()) + " --batch " +
+                            std::to_string(cpp.at("batch").get<int>()) + " --warmup " +
+                            std::to_string(warmup) + " --steps " + std::to_string(steps) +
+                            " --max-seconds " + number(opt.maxSeconds) + flags;
+    return bench::runPythonJson(cmd, "bench_train (Python)", "ms_per_step");
+}
+
+PresetResult benchPreset(const std::string& self, const std::string& preset, const Options& opt) {
+    PresetResult res;
+    res.preset = preset;
+    std::printf("%s: two steps on each side at one thread each (the same model?)\n",
+                preset.c_str());
+    std::fflush(stdout);
+    auto check = runCpp(self, preset, opt, "1,1", 0, 2);
+    if (!check) return res;
+    res.model = check->at("model").get<std::string>();
+    res.parameters = check->at("parameters").get<std::int64_t>();
+    res.cppCheckLoss = check->at("loss").get<double>();
+    bool python = opt.python;
+    if (python) {
+        if (auto py = runPython(*check, opt, "", " --threads 1,1", 0, 2)) {
+            res.pyCheckLoss = py->at("loss").get<double>();
+            res.pyParameters = py->at("parameters").get<std::int64_t>();
+        } else {
+            python = false;  // a mirror that fails once fails every round
+        }
+    }
+    std::string tunedSplit;
+    for (int round = 1; round <= opt.rounds; ++round) {
+        std::printf("%s: round %d of %d\n", preset.c_str(), round, opt.rounds);
+        std::fflush(stdout);
+        if (auto j = runCpp(self, preset, opt, opt.threads, opt.warmup, opt.steps))
+            res.cpp.runs.push_back(*j);
+        if (!python) continue;
+        if (auto j = runPython(*check, opt, "", "", opt.warmup, opt.steps))
+            res.plain.runs.push_back(*j);
+        // The first round probes the splits; later rounds reuse its fastest.
+        const std::string flags = tunedSplit.empty() ? " --tuned" : " --threads " + tunedSplit;
+        if (auto j = runPython(*check, opt, bench::kMallocEnv, flags, opt.warmup, opt.steps)) {
+            res.tuned.runs.push_back(*j);
+            tunedSplit = std::to_string(j->at("torch_threads").get<int>()) + "," +
+                         std::to_string(j->at("blas_threads").get<int>());
+        }
+    }
+    return res;
+}
+
+std::string sameModel(const PresetResult& r) {
+    if (!r.cppCheckLoss || !r.pyCheckLoss) return "-";
+    const double diff =
+        std::abs(*r.cppCheckLoss - *r.pyCheckLoss) / std::max(1e-12, std::abs(*r.cppCheckLoss));
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s (%.1e)", diff < 1e-3 ? "yes" : "NO", diff);
+    std::string out = buf;
+    if (r.pyParameters != r.parameters) out += ", parameters differ";
+    return out;
+}
+
+/// The results as a Markdown table: the same text goes to stdout and to --markdown.
+std::string table(const std::vector<PresetResult>& results, const Options& opt) {
+    std::string out =
+        "| preset | parameters | same model (rel. diff of step 2's loss) | C++ ms/step "
+        "(min / median / max) | split | Python defaults ms/step | split | Python tuned "
+        "ms/step | split | vs defaults | vs tuned | peak MiB C++ / defaults / tuned |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& r : results) {
+        char params[32];
+        std::snprintf(params, sizeof params, "%.2fM", r.parameters / 1e6);
+        out += "| " + r.preset + " | " + params + " | " + sameModel(r) + " | " +
+               r.cpp.stats("ms_per_step") + " | " + r.cpp.split() + " | " +
+               r.plain.stats("ms_per_step") + " | " + r.plain.split() + " | " +
+               r.tuned.stats("ms_per_step") + " | " + r.tuned.split() + " | " +
+               bench::ratio(r.cpp, r.plain, "ms_per_step") + " | " +
+               bench::ratio(r.cpp, r.tuned, "ms_per_step") + " | " + r.cpp.peakMib() + " / " +
+               r.plain.peakMib() + " / " + r.tuned.peakMib() + " |\n";
+    }
+    char foot[400];
+    std::snprintf(foot, sizeof foot,
+                  "\n%d interleaved rounds of %d warm-up + %d timed steps per row (a timed loop "
+                  "stops after %g s); every row a fresh process. Ratios: Python median ms/step "
+                  "over C++ median ms/step; targets >= 1.3x against the defaults, >= 1.0x "
+                  "against the tuned Python.\n",
+                  opt.rounds, opt.warmup, opt.steps, opt.maxSeconds);
+    return out + foot;
+}
+
+int usage(const char* argv0) {
+    std::fprintf(
+        stderr,
+        "usage: %s [--preset NAME]... [--warmup N] [--steps N] [--rounds N]\n"
+        "          [--max-seconds S] [--threads T,B] [--no-python] [--python PATH]\n"
+        "          [--markdown FILE] [--trace] [--worker]\n"
+        "Training steps of the CPU presets (all *-cpu presets by default) in LibTorch C++\n"
+        "against %s/train_reference.py.\n",
+        argv0, LATENTLAB_BENCH_DIR);
+    return 2;
+}
+
+bool parseArgs(int argc, char** argv, Options& opt) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--no-python") {
+            opt.python = false;
+            continue;
+        }
+        if (a == "--trace") {
+            opt.trace = true;
+            continue;
+        }
+        if (a == "--worker") {
+            opt.worker = true;
+            continue;
+        }
+        if (i + 1 >= argc) return false;
+        const char* v = argv[++i];
+        if (a == "--preset")
+            opt.presets.emplace_back(v);
+        else if (a == "--warmup")
+            opt.warmup = std::atoi(v);
+        else if (a == "--steps")
+            opt.steps = std::atoi(v);
+        else if (a == "--rounds")
+            opt.rounds = std::atoi(v);
+        else if (a == "--max-seconds")
+            opt.maxSeconds = std::atof(v);
+        else if (a == "--threads")
+            opt.threads = v;
+        else if (a == "--python")
+            opt.interpreter = v;
+        else if (a == "--markdown")
+            opt.markdown = v;
+        else
+            return false;
+    }
+    return opt.warmup >= 0 && opt.steps >= 1 && opt.rounds >= 1 && opt.maxSeconds > 0 &&
+           (!opt.worker || opt.presets.size() == 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options opt;
+    if (!parseArgs(argc, argv, opt)) return usage(argv[0]);
+    if (opt.worker) return runWorker(opt);
+    if (opt.presets.empty())
+        for (const auto& p : ll::modelPresets())
+            if (p.name.size() > 4 && p.name.compare(p.name.size() - 4, 4, "-cpu") == 0)
+                opt.presets.push_back(p.name);
+    for (const auto& p : opt.presets)
+        if (!ll::findPreset(p)) {
+            std::fprintf(stderr, "bench_train: no preset '%s'\n", p.c_str());
+            return 2;
+        }
+    if (opt.trace) {  // one preset's steps, printed: checking a mirror by hand
+        opt.worker = true;
+        opt.presets.resize(1);
+        return runWorker(opt);
+    }
+    const std::string self = bench::selfPath();
+    std::vector<PresetResult> results;
+    for (const auto& p : opt.presets) results.push_back(benchPreset(self, p, opt));
+    const std::string text = table(results, opt);
+    std::printf("\n%s", text.c_str());
+    if (!opt.markdown.empty()) std::ofstream(opt.markdown) << text;
+    return 0;
+}

@@ -1,0 +1,290 @@
+"""Python mirror of core/models/gan.h and core/models/gan.cpp: ll::Gan's "dcgan", "cgan",
+"acgan" and "wgan-gp" (images, and cgan's tabular MLPs), the same networks built in the same
+order and the same training step (non-saturating loss with the mode-seeking term, or the
+WGAN-GP critic updates with the gradient penalty), two Adam optimisers with the TTUR ratio.
+"""
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+import common
+
+KINDS = ("dcgan", "cgan", "acgan", "wgan-gp")
+
+
+def _device(settings):
+    """ll::settingDevice: "cpu", "cuda", or "auto" (also when unset or empty)."""
+    want = settings.get("device") or "auto"
+    if want == "cpu":
+        return torch.device("cpu")
+    if want == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if want == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("setting 'device' is cuda, but this torch sees no GPU")
+        return torch.device("cuda")
+    raise ValueError(f"setting 'device': '{want}' is not auto, cpu or cuda")
+
+
+def _body(*make):
+    """nn::Sequential(a(), b(), ...) as GCC builds it: the constructor's arguments are
+    evaluated right to left, so the last module draws its initial weights first. `make` holds
+    one factory per module, in the Sequential's order."""
+    built = [f() for f in reversed(make)]
+    return nn.Sequential(*reversed(built))
+
+
+class GanGenerator(nn.Module):
+    """ll::GanGeneratorImpl. Images: [class embedding beside z] -> Linear (no bias) to
+    2*width x H/4 x W/4 -> BatchNorm -> ReLU -> (nearest 2x, 3x3 conv, BatchNorm, ReLU) ->
+    (nearest 2x, 3x3 conv to C channels): logits. Rows: ConditionalMlp on the one-hot class."""
+
+    def __init__(self, shape, latent, width, hidden, conditional):
+        super().__init__()
+        self.shape, self.latent, self.conditional = shape, latent, conditional
+        self.top = 2 * width
+        if shape.tabular:
+            self.mlp = common.ConditionalMlp(latent, shape.num_classes if conditional else 0,
+                                             hidden, shape.features)
+            return
+        inp = 2 * latent if conditional else latent
+        if conditional:
+            self.embed = nn.Embedding(shape.num_classes, latent)
+        self.project = nn.Linear(inp, self.top * (shape.height // 4) * (shape.width // 4),
+                                 bias=False)
+        self.norm = nn.BatchNorm2d(self.top)
+        up = lambda: nn.Upsample(scale_factor=(2.0, 2.0), mode="nearest")  # noqa: E731
+        self.body = _body(up,
+                          lambda: nn.Conv2d(self.top, width, 3, padding=1, bias=False),
+                          lambda: nn.BatchNorm2d(width),
+                          lambda: nn.ReLU(inplace=True),
+                          up,
+                          lambda: nn.Conv2d(width, shape.channels, 3, padding=1))
+
+    def forward(self, z, labels):
+        s = self.shape
+        if s.tabular:
+            condition = (F.one_hot(labels, s.num_classes).to(z.dtype) if self.conditional
+                         else torch.empty(z.size(0), 0, dtype=z.dtype, device=z.device))
+            return self.mlp(z, condition)
+        h = torch.cat([z, self.embed(labels)], 1) if self.conditional else z
+        h = self.project(h).view(z.size(0), self.top, s.height // 4, s.width // 4)
+        h = torch.relu(self.norm(h))
+        return self.body(h)
+
+
+class GanDiscriminator(nn.Module):
+    """ll::GanDiscriminatorImpl: strided 4x4 convolutions with LeakyReLU(0.2) (batch norm on
+    the second unless `normalise` is false), or Linear + LeakyReLU per hidden width for rows;
+    a Linear score head; a projection embedding (normal(0, 0.02)) or an auxiliary class head."""
+
+    def __init__(self, shape, width, hidden, condition, normalise):
+        super().__init__()
+        self.condition = condition  # None, "projection" or "auxiliary"
+        layers = []
+        if shape.tabular:
+            inp = shape.features
+            for h in hidden:
+                layers += [nn.Linear(inp, h), nn.LeakyReLU(0.2)]
+                inp = h
+            features = inp
+        else:
+            layers.append(nn.Conv2d(shape.channels, width, 4, stride=2, padding=1))
+            layers.append(nn.LeakyReLU(0.2))
+            layers.append(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1,
+                                    bias=not normalise))
+            if normalise:
+                layers.append(nn.BatchNorm2d(2 * width))
+            layers += [nn.LeakyReLU(0.2), nn.Flatten()]
+            features = 2 * width * (shape.height // 4) * (shape.width // 4)
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(features, 1)
+        if condition == "projection":
+            self.embed = nn.Embedding(shape.num_classes, features)
+            nn.init.normal_(self.embed.weight, 0, 0.02)
+        if condition == "auxiliary":
+            self.class_head = nn.Linear(features, shape.num_classes)
+
+    def forward(self, x, labels):
+        """(adversarial N, class logits N x K or None), as ll::GanScores."""
+        features = self.body(x)
+        adversarial = self.head(features).squeeze(1)
+        classes = None
+        if self.condition == "projection":
+            adversarial = adversarial + (self.embed(labels) * features).sum(1)
+        if self.condition == "auxiliary":
+            classes = self.class_head(features)
+        return adversarial, classes
+
+
+class Gan:
+    """ll::Gan: generator built first, then the discriminator; Adam for each, the
+    discriminator's learning rate d_lr_ratio times the generator's."""
+
+    def __init__(self, kind, shape, settings, lr):
+        if kind not in KINDS:
+            raise ValueError(f"gan.py mirrors {', '.join(KINDS)}, not '{kind}'")
+        if shape.tabular and kind != "cgan":
+            raise ValueError("only cgan takes tabular rows")
+        self.kind, self.shape = kind, shape
+        wasserstein = kind == "wgan-gp"
+        self.latent = common.whole(settings, "latent")
+        width = 0 if shape.tabular else common.whole(settings, "width")
+        hidden = common.ints(settings, "hidden") if shape.tabular else []
+        betas = (common.number(settings, "beta1"), common.number(settings, "beta2"))
+        self.lr_ratio = common.number(settings, "d_lr_ratio")
+        self.mode_seeking = 0.0 if wasserstein else common.number(settings, "mode_seeking")
+        self.aux_weight = common.number(settings, "aux_weight") if kind == "acgan" else 0.0
+        self.gp = common.number(settings, "gp") if wasserstein else 0.0
+        self.critic_steps = common.whole(settings, "critic_steps") if wasserstein else 1
+        condition = {"cgan": "projection", "acgan": "auxiliary"}.get(kind)
+        conditional = kind in ("cgan", "acgan")
+
+        self.generator = GanGenerator(shape, self.latent, width, hidden, conditional)
+        self.discriminator = GanDiscriminator(shape, width, hidden, condition, not wasserstein)
+        self.device = _device(settings)
+        self.generator.to(self.device)
+        self.discriminator.to(self.device)
+        self.generator_optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr,
+                                                    betas=betas)
+        self.discriminator_optimizer = torch.optim.Adam(self.discriminator.parameters(),
+                                                        lr=lr * self.lr_ratio, betas=betas)
+
+    def modules(self):
+        return [self.generator, self.discriminator]
+
+    def _generate(self, z, y):
+        out = self.generator(z, y)
+        return out if self.shape.tabular else torch.sigmoid(out)
+
+    def latents(self, count, seed, truncation=0.0):
+        """Gan::latents: truncatedNormal (count x latent) from the seed, on the device."""
+        return common.truncated_normal((count, self.latent), seed, truncation, self.device)
+
+    def decode_latents(self, z, labels=None):
+        """Gan::decodeLatents: no gradients, the generator in eval mode (batch norm on its
+        running statistics), the request's labels (None: classes in turn) for the conditional
+        kinds and zeros for the others, then toImages (images) or float32 CPU rows."""
+        with torch.no_grad():
+            self.generator.eval()
+            count = z.size(0)
+            if self.kind in ("cgan", "acgan"):
+                if labels is None:
+                    labels = common.request_labels(count, self.shape.num_classes)
+            else:
+                labels = torch.zeros(count, dtype=torch.int64)
+            out = self._generate(z.to(self.device), labels.to(self.device))
+            if self.shape.tabular:
+                return out.to("cpu", torch.float32)
+            return common.to_images(out, self.shape)
+
+    def sample(self, count, seed, temperature=1.0, truncation=0.0):
+        """GenerativeModel::sample(SampleRequest{count, seed, labels={}, temperature,
+        truncation}) of ll::Gan: decodeLatents(latents(request), request); temperature is a
+        VAE knob the GAN ignores."""
+        return self.decode_latents(self.latents(count, seed, truncation))
+
+    def _discriminator_trainable(self, trainable):
+        for p in self.discriminator.parameters():
+            p.requires_grad_(trainable)
+
+    def train_step(self, x, y):
+        self.generator.train()
+        self.discriminator.train()
+        data = x.reshape(x.size(0), -1) if self.shape.tabular else x
+        data, y = data.to(self.device), y.to(self.device)
+        if self.kind == "wgan-gp":
+            return self._wasserstein_step(data, y)
+        return self._adversarial_step(data, y)
+
+    def _adversarial_step(self, x, y):
+        n = x.size(0)
+        half = n // 2
+        fake_labels = y
+        if self.mode_seeking > 0 and half > 0:
+            fake_labels = torch.cat([y[:half], y[:n - half]])
+        z = torch.randn(n, self.latent, dtype=x.dtype, device=x.device)
+        fake = self._generate(z, fake_labels)
+
+        d = self.discriminator
+        self._discriminator_trainable(True)
+        real, real_classes = d(x, y)
+        faked, _ = d(fake.detach(), fake_labels)
+        d_loss = (F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) +
+                  F.binary_cross_entropy_with_logits(faked, torch.zeros_like(faked)))
+        aux = None
+        if self.kind == "acgan":
+            aux = F.cross_entropy(real_classes, y)
+            d_loss = d_loss + self.aux_weight * aux
+        common.drop_gradients(d)
+        d_loss.backward()
+        self.discriminator_optimizer.step()
+
+        self._discriminator_trainable(False)
+        judged, judged_classes = d(fake, fake_labels)
+        g_loss = F.binary_cross_entropy_with_logits(judged, torch.ones_like(judged))
+        if self.kind == "acgan":
+            g_loss = g_loss + self.aux_weight * F.cross_entropy(judged_classes, fake_labels)
+        seeking = None
+        if self.mode_seeking > 0 and half > 0:
+            def apart(t):
+                a, b = t[:half], t[half:2 * half]
+                return (a - b).abs().flatten(1).mean(1)
+
+            seeking = self.mode_seeking / ((apart(fake) / apart(z)).mean() + 1e-5)
+            g_loss = g_loss + seeking
+        common.drop_gradients(self.generator)
+        g_loss.backward()
+        self.generator_optimizer.step()
+        self._discriminator_trainable(True)
+
+        g = g_loss.item()
+        dl = d_loss.item()
+        ms = seeking.item() if seeking is not None else 0.0
+        out = {"loss": g + dl, "generator": g - ms, "discriminator": dl}
+        if aux is not None:
+            out["aux"] = aux.item()
+        if seeking is not None:
+            out["mode_seeking"] = ms
+        return out
+
+    def _wasserstein_step(self, x, y):
+        n = x.size(0)
+        d = self.discriminator
+        d_loss = penalty = distance = None
+        self._discriminator_trainable(True)
+        for _ in range(self.critic_steps):
+            with torch.no_grad():
+                fake = self._generate(torch.randn(n, self.latent, dtype=x.dtype,
+                                                  device=x.device), y)
+            real_score = d(x, y)[0].mean()
+            fake_score = d(fake, y)[0].mean()
+            mix = torch.rand((n,) + (1,) * (x.dim() - 1), dtype=x.dtype, device=x.device)
+            between = (mix * x + (1 - mix) * fake).requires_grad_(True)
+            score = d(between, y)[0]
+            grad = torch.autograd.grad(score.sum(), between, retain_graph=True,
+                                       create_graph=True)[0]
+            penalty = (grad.reshape(n, -1).norm(2, 1) - 1).pow(2).mean()
+            distance = real_score - fake_score
+            d_loss = -distance + self.gp * penalty
+            common.drop_gradients(d)
+            d_loss.backward()
+            self.discriminator_optimizer.step()
+
+        self._discriminator_trainable(False)
+        fake = self._generate(torch.randn(n, self.latent, dtype=x.dtype, device=x.device), y)
+        g_loss = -d(fake, y)[0].mean()
+        common.drop_gradients(self.generator)
+        g_loss.backward()
+        self.generator_optimizer.step()
+        self._discriminator_trainable(True)
+
+        g = g_loss.item()
+        dl = d_loss.item()
+        return {"loss": g + dl, "generator": g, "discriminator": dl,
+                "gp": penalty.item(), "wasserstein": distance.item()}
+
+
+def build(name, shape, settings, lr):
+    return Gan(name, shape, settings, lr)

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Every speed figure of the workbench in one run, written to bench/RESULTS.md with the machine,
+# the date and the commit: each preset's training step in C++ against Python PyTorch
+# (bench_train), each sampling family's images/s against Python (bench_sample), and evaluation
+# (features, FID, KID, precision/recall) for 10,000 against 10,000 images (bench_metrics).
+# About 20 minutes on two cores.
+#
+#   bash bench/run.sh                 (RESULTS=path to write elsewhere; ROUNDS=3)
+#
+# Needs a build with the benchmarks (scripts/build.sh builds them) and Debian's python3-torch
+# (/usr/bin/python3). Run it on a quiet machine: a compiler or a training beside it makes every
+# row slower, and the rows with two OpenMP threads many times slower.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+results=${RESULTS:-bench/RESULTS.md}
+rounds=${ROUNDS:-3}
+for b in bench_train bench_sample bench_metrics; do
+    [ -x "build/bench/$b" ] || { echo "run.sh: build first (build/bench/$b is missing)" >&2; exit 1; }
+done
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null ||
+    { echo "run.sh: Debian's python3-torch is missing (apt-get install python3-torch)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+start=$(date +%s)
+
+echo "== training steps (bench_train, $rounds rounds) =="
+build/bench/bench_train --rounds "$rounds" --steps 30 --max-seconds 5 --markdown "$tmp/train.md"
+echo "== sampling (bench_sample, $rounds rounds) =="
+build/bench/bench_sample --rounds "$rounds" --markdown "$tmp/sample.md"
+echo "== evaluation (bench_metrics) =="
+build/bench/bench_metrics --repeats 1 | tee "$tmp/metrics.txt"
+minutes=$(( ($(date +%s) - start + 59) / 60 ))
+
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+flags=$(grep -o -w -E 'avx512f|avx512_bf16|avx2|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ')
+memory=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')
+torch=$(/usr/bin/python3 -c 'import torch; print(torch.__version__)')
+blas=$(ldconfig -p | grep -o 'libopenblas[^ ]*pthread[^ ]*' | head -1 || true)
+commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core app bench || echo "+changes")
+{
+    echo "# Benchmark results"
+    echo
+    echo "Written by \`bash bench/run.sh\` ($minutes min). Every figure is measured; nothing here"
+    echo "is edited by hand. How each is measured: bench/README.md."
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- commit: $commit"
+    echo "- machine: $cpu, $(nproc) cores ($flags), $memory"
+    echo "- LibTorch / python3-torch: $torch (Debian), BLAS: ${blas:-unknown}"
+    echo
+    echo "## Training: one step of every CPU preset, C++ against Python PyTorch"
+    echo
+    cat "$tmp/train.md"
+    echo
+    echo "## Sampling: images per second of every family, C++ against Python PyTorch"
+    echo
+    cat "$tmp/sample.md"
+    echo
+    echo "## Evaluation: features, FID, KID and precision/recall, 10,000 against 10,000 images"
+    echo
+    echo '```'
+    sed -n '/^  stage/,$p' "$tmp/metrics.txt"
+    echo '```'
+    echo
+    echo "## Not measured yet"
+    echo
+    echo "The window's cost (steps/s with the window open against the CLI), grid rendering on"
+    echo "lavapipe, and GFLOP/s against the machine's peak: issue 15's next slices."
+} >"$results"
+echo "wrote $results"

@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""Python reference for bench_sample: one sampling workload of LatentLab's zoo, the same model and
+sampler as its C++ (bench/reference/*.py), timed in PyTorch.
+
+Run it with Debian's interpreter (/usr/bin/python3). --spec is the JSON line a bench_sample
+worker prints (`build/bench/bench_sample --trace --row NAME`): the row (preset, count, guidance,
+steps, sampler, classifier), the model's registry name, learning rate, batch and effective
+settings. The model is built untrained after torch.manual_seed(1), a guiding classifier after
+torch.manual_seed(2); rows with train_steps first train that many steps on the trainer's first
+batches of seed 1. One untimed draw, then draws of the row's count until
+--min-seconds have passed; prints one JSON line with images_per_s and the first draw's checksum.
+
+  --tuned      the fastest split of the cores between torch and OpenBLAS (threadpoolctl), probed
+               with one draw each
+  --threads    T,B: a given split instead (1,1 makes the checksum comparable with C++'s)
+"""
+
+import argparse
+import json
+import os
+import resource
+import time
+
+import torch
+
+import train_reference as tr
+
+common = tr.common
+
+
+def build(spec, seed):
+    torch.manual_seed(seed)
+    family = __import__(tr.FAMILIES[spec["model"]])
+    return family.build(spec["model"], common.Shape(), spec["settings"], spec["lr"])
+
+
+def draw(model, row, count, classifier, steps=None):
+    if row["steps"] > 0:  # diffusion
+        return model.sample(count, 7, guidance=row["guidance"], steps=steps or row["steps"],
+                            sampler=row["sampler"], classifier=classifier,
+                            classifier_scale=row["classifier_scale"])
+    return model.sample(count, 7)
+
+
+def timed(model, row, classifier, min_seconds):
+    """Draws of the row's count until min_seconds have passed (at least one): images/s and the
+    first draw."""
+    # Warm-up: a draw of the row's count (diffusion with two steps), so that the allocator, the
+    # thread pools and oneDNN's kernels for this batch size are ready before the clock starts.
+    draw(model, row, row["count"], classifier, steps=min(row["steps"], 2) or None)
+    start = time.perf_counter()
+    draws, first = 0, None
+    while draws == 0 or time.perf_counter() - start < min_seconds:
+        images = draw(model, row, row["count"], classifier)
+        if first is None:
+            first = images.to(torch.float64)
+        draws += 1
+    seconds = time.perf_counter() - start
+    return row["count"] * draws / seconds, draws, first
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--spec", "--row-json", required=True, help="a bench_sample worker's JSON")
+    ap.add_argument("--min-seconds", type=float, default=1.0)
+    ap.add_argument("--tuned", action="store_true")
+    ap.add_argument("--threads", help="T,B: torch and OpenBLAS threads")
+    args = ap.parse_args()
+
+    spec = json.loads(args.spec)
+    row = spec["row"]
+    model = build(spec["model"], 1)
+    classifier = build(spec["classifier"], 2) if row.get("classifier") else None
+    if row["train_steps"] > 0:
+        x, y = tr.load_fashion(tr.FASHION)
+        batches = tr.Batches(x, y, spec["model"]["batch"], 1)
+        for _ in range(row["train_steps"]):
+            model.train_step(*batches.next())
+
+    ctl = tr.blas_controller()
+    if args.threads:
+        t, b = (int(v) for v in args.threads.split(","))
+        tr.set_split(ctl, t, b)
+    probes = []
+    if args.tuned:
+        cores = os.cpu_count() or 1
+        splits = sorted({(t, b) for t in (1, cores) for b in (1, cores)})
+        if ctl is None:
+            splits = sorted({(t, tr.blas_threads(None)) for t, _ in splits})
+        for t, b in splits:
+            tr.set_split(ctl, t, b)
+            rate, _, _ = timed(model, row, classifier, 0)
+            probes.append({"torch_threads": t, "blas_threads": b, "images_per_s": round(rate, 2)})
+        best = max(probes, key=lambda p: p["images_per_s"])
+        tr.set_split(ctl, best["torch_threads"], best["blas_threads"])
+
+    rate, draws, first = timed(model, row, classifier, args.min_seconds)
+    result = {
+        "impl": "python",
+        "row": row,
+        "torch_threads": torch.get_num_threads(),
+        "blas_threads": tr.blas_threads(ctl),
+        "malloc_env": all(os.environ.get(k) == v for k, v in tr.MALLOC_ENV.items()),
+        "draws": draws,
+        "images_per_s": rate,
+        "checksum": first.sum().item(),
+        "first": first.flatten()[:4].tolist(),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+    }
+    if probes:
+        result["probes"] = probes
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+#include "models/fusedadam.h"
+
+#include <cmath>
+#include <cstdint>
+
+#include <ATen/Parallel.h>
+#include <c10/util/string_utils.h>
+
+namespace ll {
+
+namespace {
+
+// Plain loops the compiler vectorises (this file is built with -O3 -fno-math-errno, so that sqrt
+// is one instruction: core/CMakeLists.txt), one clone per instruction set, chosen when the
+// library loads.
+#define LL_VECTOR_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
+
+struct AdamScalars {
+    float beta1, oneMinusBeta1, beta2, oneMinusBeta2, sqrtBiasCorrection2, eps, stepSize;
+};
+
+LL_VECTOR_LOOP void adamRange(float* __restrict p, const float* __restrict g, float* __restrict m,
+                              float* __restrict v, std::int64_t n, AdamScalars s) {
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float gi = g[i];
+        // LibTorch's order: exp_avg.mul_(b1).add_(g, 1 - b1); exp_avg_sq.mul_(b2)
+        // .addcmul_(g, g, 1 - b2); denom = sqrt(exp_avg_sq) / sqrt(bc2) + eps;
+        // p.addcdiv_(exp_avg, denom, -lr / bc1).
+        const float mi = m[i] * s.beta1 + s.oneMinusBeta1 * gi;
+        const float vi = v[i] * s.beta2 + s.oneMinusBeta2 * (gi * gi);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] - s.stepSize * (mi / (__builtin_sqrtf(vi) / s.sqrtBiasCorrection2 + s.eps));
+    }
+}
+
+LL_VECTOR_LOOP void emaRange(float* __restrict t, const float* __restrict s, std::int64_t n,
+                             float decay, float rest) {
+    for (std::int64_t i = 0; i < n; ++i) t[i] = t[i] * decay + rest * s[i];
+}
+
+bool fusable(const torch::Tensor& t) {
+    return t.defined() && t.device().is_cpu() && t.scalar_type() == torch::kFloat32 &&
+           t.is_contiguous() && !t.is_sparse();
+}
+
+// Big enough that a thread's share outweighs waking it.
+constexpr std::int64_t kGrain = 1 << 15;
+
+}  // namespace
+
+torch::Tensor FusedAdam::step(LossClosure closure) {
+    for (const auto& group : param_groups_) {
+        const auto& options = static_cast<const torch::optim::AdamOptions&>(group.options());
+        if (options.weight_decay() != 0 || options.amsgrad())
+            return torch::optim::Adam::step(std::move(closure));
+        for (const auto& p : group.params())
+            if (p.grad().defined() &&
+                (!fusable(p) || !fusable(p.grad()) || p.grad().sizes() != p.sizes()))
+                return torch::optim::Adam::step(std::move(closure));
+    }
+    torch::NoGradGuard noGrad;
+    torch::Tensor loss;
+    if (closure != nullptr) {
+        at::AutoGradMode enableGrad(true);
+        loss = closure();
+    }
+    for (auto& group : param_groups_) {
+        auto& options = static_cast<torch::optim::AdamOptions&>(group.options());
+        const double beta1 = std::get<0>(options.betas());
+        const double beta2 = std::get<1>(options.betas());
+        for (auto& p : group.params()) {
+            if (!p.grad().defined()) continue;
+            const auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
+            auto found = state_.find(key);
+            if (found == state_.end()) {
+                auto fresh = std::make_unique<torch::optim::AdamParamState>();
+                fresh->step(0);
+                fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+                fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+                found = state_.emplace(key, std::move(fresh)).first;
+            }
+            auto& state = static_cast<torch::optim::AdamParamState&>(*found->second);
+            auto& m = state.exp_avg();
+            auto& v = state.exp_avg_sq();
+            if (!fusable(m) || !fusable(v)) {  // a loaded state in another layout
+                m = m.contiguous().to(torch::kFloat32);
+                v = v.contiguous().to(torch::kFloat32);
+            }
+            state.step(state.step() + 1);
+            const double bc1 = 1 - std::pow(beta1, static_cast<double>(state.step()));
+            const double bc2 = 1 - std::pow(beta2, static_cast<double>(state.step()));
+            const AdamScalars s{static_cast<float>(beta1),
+                                static_cast<float>(1 - beta1),
+                                static_cast<float>(beta2),
+                                static_cast<float>(1 - beta2),
+                                static_cast<float>(std::sqrt(bc2)),
+                                static_cast<float>(options.eps()),
+                                static_cast<float>(options.lr() / bc1)};
+            float* pp = p.data_ptr<float>();
+            const float* gp = p.grad().data_ptr<float>();
+            float* mp = m.data_ptr<float>();
+            float* vp = v.data_ptr<float>();
+            at::parallel_for(0, p.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
+                adamRange(pp + begin, gp + begin, mp + begin, vp + begin, end - begin, s);
+            });
+        }
+    }
+    return loss;
+}
+
+void fusedEma(const std::vector<torch::Tensor>& target, const std::vector<torch::Tensor>& source,
+              double decay) {
+    torch::NoGradGuard noGrad;
+    const auto d = static_cast<float>(decay);
+    const auto rest = static_cast<float>(1 - decay);
+    for (std::size_t i = 0; i < target.size(); ++i) {
+        const auto& t = target[i];
+        const auto& s = source[i];
+        if (!fusable(t) || !fusable(s) || t.sizes() != s.sizes()) {
+            t.mul_(decay).add_(s, 1 - decay);
+            continue;
+        }
+        float* tp = t.data_ptr<float>();
+        const float* sp = s.data_ptr<float>();
+        at::parallel_for(0, t.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
+            emaRange(tp + begin, sp + begin, end - begin, d, rest);
+        });
+    }
+}
+
+}  // namespace ll
