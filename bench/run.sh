@@ -3,7 +3,7 @@
 # the date and the commit: each preset's training step in C++ against Python PyTorch
 # (bench_train), each sampling family's images/s against Python (bench_sample), and evaluation
 # (features, FID, KID, precision/recall) for 10,000 against 10,000 images (bench_metrics).
-# About 20 minutes on two cores.
+# About 25 minutes on two cores.
 #
 #   bash bench/run.sh                 (RESULTS=path to write elsewhere; ROUNDS=3)
 #
@@ -36,7 +36,7 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 flags=$(grep -o -w -E 'avx512f|avx512_bf16|avx2|amx_bf16' /proc/cpuinfo | sort -u | tr '\n' ' ')
 memory=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')
 torch=$(/usr/bin/python3 -c 'import torch; print(torch.__version__)')
-blas=$(ldconfig -p | grep -o 'libopenblas[^ ]*pthread[^ ]*' | head -1 || true)
+blas=$(dpkg-query -W -f='${Package} ${Version}' libopenblas0-pthread 2>/dev/null || true)
 commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core app bench || echo "+changes")
 {
     echo "# Benchmark results"
