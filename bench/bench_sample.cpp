@@ -114,21 +114,12 @@ struct Options {
     std::string markdown;
 };
 
-/// The preset's settings as bench_train trains them (latent-ddpm's VAE gets one step).
-ll::Settings benchSettings(const ll::ModelPreset& preset) {
-    ll::Settings s = preset.settings;
-    s["lr"] = std::to_string(preset.learningRate);
-    s["device"] = "cpu";
-    if (ll::modelInfo(preset.model).defaults.count("vae_steps")) s["vae_steps"] = "1";
-    return s;
-}
-
 std::unique_ptr<ll::GenerativeModel> build(const std::string& presetName, std::uint64_t seed,
                                            json& settingsOut) {
     const ll::ModelPreset* preset = ll::findPreset(presetName);
     if (!preset) throw std::runtime_error("no preset '" + presetName + "'");
     torch::manual_seed(seed);
-    auto made = ll::createModel(preset->model, ll::ModelShape{}, benchSettings(*preset));
+    auto made = ll::createModel(preset->model, ll::ModelShape{}, bench::presetSettings(*preset));
     if (!made) throw std::runtime_error(made.error().message);
     settingsOut = {{"model", preset->model},
                    {"lr", preset->learningRate},
@@ -158,12 +149,7 @@ int runWorker(const SampleRow& row, const Options& opt) {
     }
     // As the window's sampler does: the cores go to the pool that suits the model.
     ll::applyThreadSettings(model->workload());
-    if (!opt.threads.empty()) {
-        int t = 1, b = 1;
-        std::sscanf(opt.threads.c_str(), "%d,%d", &t, &b);
-        torch::set_num_threads(t);
-        if (auto set = bench::openblasSet()) set(b);
-    }
+    bench::applySplit(opt.threads);
     ll::SampleRequest request;
     request.seed = 7;
     request.guidance = row.guidance;
@@ -246,21 +232,13 @@ RowResult benchRow(const std::string& self, const SampleRow& row, const Options&
         else
             python = false;
     }
-    std::string tunedSplit;
-    for (int round = 1; round <= opt.rounds; ++round) {
-        std::printf("%s: round %d of %d\n", row.name.c_str(), round, opt.rounds);
-        std::fflush(stdout);
-        if (auto j = runCpp(self, row, opt, opt.threads, opt.minSeconds))
-            res.cpp.runs.push_back(*j);
-        if (!python) continue;
-        if (auto j = runPython(*check, opt, "", "", opt.minSeconds)) res.plain.runs.push_back(*j);
-        const std::string flags = tunedSplit.empty() ? " --tuned" : " --threads " + tunedSplit;
-        if (auto j = runPython(*check, opt, bench::kMallocEnv, flags, opt.minSeconds)) {
-            res.tuned.runs.push_back(*j);
-            tunedSplit = std::to_string(j->at("torch_threads").get<int>()) + "," +
-                         std::to_string(j->at("blas_threads").get<int>());
-        }
-    }
+    bench::interleaveRounds(
+        row.name, opt.rounds, python,
+        [&] { return runCpp(self, row, opt, opt.threads, opt.minSeconds); },
+        [&](const std::string& env, const std::string& flags) {
+            return runPython(*check, opt, env, flags, opt.minSeconds);
+        },
+        res.cpp, res.plain, res.tuned);
     return res;
 }
 

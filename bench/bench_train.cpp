@@ -62,16 +62,6 @@ json lossesJson(const ll::LossMap& losses) {
     return out;
 }
 
-/// The preset's settings as bench_train trains them: latent-ddpm's own VAE gets one step, so
-/// that its row times the denoiser (the VAE's step is the vae row).
-ll::Settings benchSettings(const ll::ModelPreset& preset) {
-    ll::Settings s = preset.settings;
-    s["lr"] = std::to_string(preset.learningRate);
-    s["device"] = "cpu";
-    if (ll::modelInfo(preset.model).defaults.count("vae_steps")) s["vae_steps"] = "1";
-    return s;
-}
-
 int runWorker(const Options& opt) {
     ll::applyCpuSettings();
     const ll::ModelPreset* preset = ll::findPreset(opt.presets.front());
@@ -87,7 +77,7 @@ int runWorker(const Options& opt) {
     ll::ModelShape shape;  // 1 x 28 x 28, 10 classes: Fashion-MNIST
     const std::uint64_t seed = 1;
     torch::manual_seed(seed);
-    auto made = ll::createModel(preset->model, shape, benchSettings(*preset));
+    auto made = ll::createModel(preset->model, shape, bench::presetSettings(*preset));
     if (!made) {
         std::fprintf(stderr, "bench_train: %s\n", made.error().message.c_str());
         return 1;
@@ -95,12 +85,7 @@ int runWorker(const Options& opt) {
     ll::GenerativeModel& model = **made;
     // As the Trainer does: the cores go to the pool that suits the model.
     ll::applyThreadSettings(model.workload());
-    if (!opt.threads.empty()) {
-        int t = 1, b = 1;
-        std::sscanf(opt.threads.c_str(), "%d,%d", &t, &b);
-        torch::set_num_threads(t);
-        if (auto set = bench::openblasSet()) set(b);
-    }
+    bench::applySplit(opt.threads);
 
     // The Trainer's data order: a permutation per epoch from a generator seeded by (seed, epoch),
     // batches gathered with index_select.
@@ -207,23 +192,13 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
             python = false;  // a mirror that fails once fails every round
         }
     }
-    std::string tunedSplit;
-    for (int round = 1; round <= opt.rounds; ++round) {
-        std::printf("%s: round %d of %d\n", preset.c_str(), round, opt.rounds);
-        std::fflush(stdout);
-        if (auto j = runCpp(self, preset, opt, opt.threads, opt.warmup, opt.steps))
-            res.cpp.runs.push_back(*j);
-        if (!python) continue;
-        if (auto j = runPython(*check, opt, "", "", opt.warmup, opt.steps))
-            res.plain.runs.push_back(*j);
-        // The first round probes the splits; later rounds reuse its fastest.
-        const std::string flags = tunedSplit.empty() ? " --tuned" : " --threads " + tunedSplit;
-        if (auto j = runPython(*check, opt, bench::kMallocEnv, flags, opt.warmup, opt.steps)) {
-            res.tuned.runs.push_back(*j);
-            tunedSplit = std::to_string(j->at("torch_threads").get<int>()) + "," +
-                         std::to_string(j->at("blas_threads").get<int>());
-        }
-    }
+    bench::interleaveRounds(
+        preset, opt.rounds, python,
+        [&] { return runCpp(self, preset, opt, opt.threads, opt.warmup, opt.steps); },
+        [&](const std::string& env, const std::string& flags) {
+            return runPython(*check, opt, env, flags, opt.warmup, opt.steps);
+        },
+        res.cpp, res.plain, res.tuned);
     return res;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 
-// What bench_train and bench_sample share: the thread pools and memory of a worker process,
-// shell quoting for the commands that start one, and a row of rounds with its statistics.
+// What bench_train and bench_sample share: a preset's settings and the thread split of a worker
+// process, its memory, shell quoting for the commands that start one, the interleaved rounds of
+// a row and their statistics.
 
 #include <dlfcn.h>
 #include <sys/resource.h>
@@ -9,10 +10,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
+
+#include "models/catalog.h"
 
 namespace bench {
 
@@ -28,6 +33,25 @@ inline SetThreads openblasSet() {
 inline int blasThreads() {
     auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
     return get ? get() : 1;
+}
+
+/// A preset's settings as the benchmarks build its model: on the CPU, and latent-ddpm's own VAE
+/// with one step, so that its rows time the denoiser (the VAE's step is the vae row).
+inline ll::Settings presetSettings(const ll::ModelPreset& preset) {
+    ll::Settings s = preset.settings;
+    s["lr"] = std::to_string(preset.learningRate);
+    s["device"] = "cpu";
+    if (ll::modelInfo(preset.model).defaults.count("vae_steps")) s["vae_steps"] = "1";
+    return s;
+}
+
+/// "T,B": T torch (OpenMP) threads and B OpenBLAS threads; empty leaves the split as it is.
+inline void applySplit(const std::string& threads) {
+    if (threads.empty()) return;
+    int t = 1, b = 1;
+    std::sscanf(threads.c_str(), "%d,%d", &t, &b);
+    at::set_num_threads(t);
+    if (auto set = openblasSet()) set(b);
 }
 
 /// This process's peak resident memory (VmHWM) in MiB.
@@ -97,6 +121,29 @@ struct Row {
                std::to_string(r.at("blas_threads").get<int>());
     }
 };
+
+/// The rounds of one row, interleaved: C++ (`runCpp()`), then, with `python`, Python with the
+/// library defaults and tuned (`runPython(env, flags)`): the allocator environment, and in the
+/// first round the split the script probes, reused by the later rounds.
+template <class RunCpp, class RunPython>
+void interleaveRounds(const std::string& name, int rounds, bool python, RunCpp runCpp,
+                      RunPython runPython, Row& cpp, Row& plain, Row& tuned) {
+    std::string tunedSplit;
+    for (int round = 1; round <= rounds; ++round) {
+        std::printf("%s: round %d of %d\n", name.c_str(), round, rounds);
+        std::fflush(stdout);
+        if (std::optional<nlohmann::json> j = runCpp()) cpp.runs.push_back(*j);
+        if (!python) continue;
+        if (std::optional<nlohmann::json> j = runPython(std::string(), std::string()))
+            plain.runs.push_back(*j);
+        const std::string flags = tunedSplit.empty() ? " --tuned" : " --threads " + tunedSplit;
+        if (std::optional<nlohmann::json> j = runPython(std::string(kMallocEnv), flags)) {
+            tuned.runs.push_back(*j);
+            tunedSplit = std::to_string(j->at("torch_threads").get<int>()) + "," +
+                         std::to_string(j->at("blas_threads").get<int>());
+        }
+    }
+}
 
 /// b's median over a's median of a field, as "1.23x", or "-" when either never ran.
 inline std::string ratio(const Row& a, const Row& b, const char* key) {

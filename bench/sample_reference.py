@@ -17,8 +17,6 @@ batches of seed 1. One untimed draw, then draws of the row's count until
 
 import argparse
 import json
-import os
-import resource
 import time
 
 import torch
@@ -84,29 +82,18 @@ def main():
         tr.set_split(ctl, t, b)
     probes = []
     if args.tuned:
-        cores = os.cpu_count() or 1
-        splits = sorted({(t, b) for t in (1, cores) for b in (1, cores)})
-        if ctl is None:
-            splits = sorted({(t, tr.blas_threads(None)) for t, _ in splits})
-        for t, b in splits:
-            tr.set_split(ctl, t, b)
-            rate, _, _ = timed(model, row, classifier, 0)
-            probes.append({"torch_threads": t, "blas_threads": b, "images_per_s": round(rate, 2)})
-        best = max(probes, key=lambda p: p["images_per_s"])
-        tr.set_split(ctl, best["torch_threads"], best["blas_threads"])
+        probes = tr.fastest_split(ctl, lambda: timed(model, row, classifier, 0)[0],
+                                  "images_per_s", lower_is_better=False)
 
     rate, draws, first = timed(model, row, classifier, args.min_seconds)
     result = {
         "impl": "python",
         "row": row,
-        "torch_threads": torch.get_num_threads(),
-        "blas_threads": tr.blas_threads(ctl),
-        "malloc_env": all(os.environ.get(k) == v for k, v in tr.MALLOC_ENV.items()),
         "draws": draws,
         "images_per_s": rate,
         "checksum": first.sum().item(),
         "first": first.flatten()[:4].tolist(),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        **tr.process_facts(ctl),
     }
     if probes:
         result["probes"] = probes

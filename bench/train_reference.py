@@ -102,6 +102,35 @@ def set_split(ctl, torch_threads, blas):
         ctl.limit(limits=blas)
 
 
+def fastest_split(ctl, measure, key, lower_is_better):
+    """Tries each split of the cores between torch's OpenMP pool and OpenBLAS, `measure()`
+    giving the figure `key` of each; leaves the best one set and returns the probes."""
+    cores = os.cpu_count() or 1
+    splits = sorted({(t, b) for t in (1, cores) for b in (1, cores)})
+    if ctl is None:
+        # Without threadpoolctl OpenBLAS keeps the thread count it started with.
+        splits = sorted({(t, blas_threads(None)) for t, _ in splits})
+    probes = []
+    for t, b in splits:
+        set_split(ctl, t, b)
+        probes.append({"torch_threads": t, "blas_threads": b, key: round(measure(), 3)})
+    pick = min if lower_is_better else max
+    best = pick(probes, key=lambda p: p[key])
+    set_split(ctl, best["torch_threads"], best["blas_threads"])
+    return probes
+
+
+def process_facts(ctl):
+    """What every result line says of the process: its thread split, whether it runs with the
+    allocator settings, and its peak resident memory."""
+    return {
+        "torch_threads": torch.get_num_threads(),
+        "blas_threads": blas_threads(ctl),
+        "malloc_env": all(os.environ.get(k) == v for k, v in MALLOC_ENV.items()),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+    }
+
+
 def build(args, shape, settings):
     torch.manual_seed(args.seed)
     family = __import__(FAMILIES[args.model])
@@ -165,19 +194,11 @@ def main():
         if missing:
             print("train_reference: --tuned without the allocator settings in the environment: " +
                   " ".join(f"{k}={MALLOC_ENV[k]}" for k in missing), file=sys.stderr)
-        cores = os.cpu_count() or 1
-        splits = sorted({(t, b) for t in (1, cores) for b in (1, cores)})
-        if ctl is None:
-            # Without threadpoolctl OpenBLAS keeps the thread count it started with.
-            splits = sorted({(t, blas_threads(None)) for t, _ in splits})
         model = build(args, shape, settings)
         batches = Batches(x, y, args.batch, args.seed)
-        for t, b in splits:
-            set_split(ctl, t, b)
-            ms, _, _ = time_steps(model, batches, 3, args.probe_steps, args.max_seconds / 4)
-            probes.append({"torch_threads": t, "blas_threads": b, "ms_per_step": round(ms, 3)})
-        best = min(probes, key=lambda p: p["ms_per_step"])
-        set_split(ctl, best["torch_threads"], best["blas_threads"])
+        probes = fastest_split(
+            ctl, lambda: time_steps(model, batches, 3, args.probe_steps, args.max_seconds / 4)[0],
+            "ms_per_step", lower_is_better=True)
 
     # Time a fresh model, as bench_train does for each of its rows.
     model = build(args, shape, settings)
@@ -189,9 +210,6 @@ def main():
         "model": args.model,
         "tuned": args.tuned,
         "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "blas_threads": blas_threads(ctl),
-        "malloc_env": all(os.environ.get(k) == v for k, v in MALLOC_ENV.items()),
         "batch": args.batch,
         "warmup": args.warmup,
         "steps": done,
@@ -199,7 +217,7 @@ def main():
         "steps_per_s": round(1000.0 / ms, 2),
         "loss": round(losses["loss"], 6),
         "parameters": sum(common.parameter_count(m) for m in model.modules()),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        **process_facts(ctl),
     }
     if probes:
         result["probes"] = probes
