@@ -21,6 +21,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLineSeries>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -89,6 +90,7 @@ private Q_SLOTS:
     void dataPanelSurvivesALoadThatRunsOutOfMemory();
     void samplerQueueReplacesWaitingJobsOfOneClientAndKind();
     void trainingFromThePanelUpdatesTheGrid();
+    void fastRunPacesItsGridsAndChart();
     void modelChooserListsOnlyModelsThatFitTheData();
     void tabularTrainingFillsTheTableAndScatter();
     void intervalsChangeWhileTraining();
@@ -429,6 +431,26 @@ void GuiTest::trainingFromThePanelUpdatesTheGrid() {
     QCOMPARE(w->runsBrowser()->runCount(), 1);
     QVERIFY(std::filesystem::exists(std::filesystem::path(result.runDir) / "checkpoints" /
                                     "latest.json"));
+}
+
+// A run that samples every step: the window gets a few grids a second, never every one, yet
+// the run's last grid before finished(); the chart draws every logged point by the end.
+void GuiTest::fastRunPacesItsGridsAndChart() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    QSignalSpy samples(w->trainingJob(), &TrainingJob::samples);
+    std::int64_t lastGridAtEnd = -1;
+    connect(w->trainingJob(), &TrainingJob::finished, this, [&] {
+        if (!samples.isEmpty()) lastGridAtEnd = samples.last().first().value<ll::SampleGrid>().step;
+    });
+    trainOnFashion(*w, 300, 1);
+    QCOMPARE(lastGridAtEnd, 300);
+    QVERIFY2(samples.count() < 150, qPrintable(QString::number(samples.count())));
+    int drawn = -1;
+    for (auto* series : w->lossChart()->chart()->series())
+        if (series->name() == QStringLiteral("loss"))
+            drawn = static_cast<int>(static_cast<QLineSeries*>(series)->count());
+    QCOMPARE(drawn, 30);  // a point every 10 steps
 }
 
 void GuiTest::loadTabular(MainWindow& w) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <QChart>
 #include <QFileInfo>
@@ -12,6 +13,10 @@ namespace ll::widgets {
 
 namespace {
 constexpr int kMaxPoints = 1500;
+// A redraw of the chart (axes relaid out, every curve stroked again) costs a few milliseconds of
+// the GUI thread; an MLP reports progress 10-15 times a second, and on two cores that time
+// comes out of training. Live points are drawn at most this often.
+constexpr int kLiveRedrawMs = 250;
 // A curve whose largest value is this many times smaller than the largest curve's would be a
 // flat line on its axis (a VAE's KL near 5 under a reconstruction near 250): it gets the
 // right axis. GAN losses (all near 1) and diffusion's one MSE share the left axis.
@@ -34,14 +39,28 @@ QString runName(const QString& runDir) {
     return QFileInfo(runDir).fileName();
 }
 
+// Sets an axis to [from, to] rounded to nice numbers (never below `floor`), as
+// QValueAxis::applyNiceNumbers rounds it, but worked out on a detached axis: the chart's axis
+// changes only when its range or ticks do. Every change lays the axis and its labels out again,
+// and the live chart rescales a few times a second while its nice range stays put for long.
+void setNiceRange(QValueAxis* axis, double from, double to,
+                  double floor = -std::numeric_limits<double>::infinity()) {
+    QValueAxis nice;
+    nice.setTickCount(axis->tickCount());
+    nice.setRange(from, to);
+    nice.applyNiceNumbers();
+    if (nice.min() < floor) nice.setMin(floor);
+    if (nice.min() != axis->min() || nice.max() != axis->max())
+        axis->setRange(nice.min(), nice.max());
+    if (nice.tickCount() != axis->tickCount()) axis->setTickCount(nice.tickCount());
+}
+
 // The range an axis shows for these values: from the data (padded a little), never below
 // zero when no value is, rounded to nice numbers.
 void fitAxis(QValueAxis* axis, double lo, double hi) {
     const double pad = std::max(1e-9, (hi - lo) * 0.05 + (hi == lo ? std::abs(hi) * 0.05 : 0));
     const double from = lo >= 0 ? std::max(0.0, lo - pad) : lo - pad;
-    axis->setRange(from, hi + pad);
-    axis->applyNiceNumbers();
-    if (lo >= 0 && axis->min() < 0) axis->setMin(0);
+    setNiceRange(axis, from, hi + pad, lo >= 0 ? 0 : -std::numeric_limits<double>::infinity());
 }
 }  // namespace
 
@@ -60,6 +79,11 @@ LossChart::LossChart(QWidget* parent) : QChartView(parent) {
     setChart(chart);
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(160);
+    m_liveRedraw.setSingleShot(true);
+    m_liveRedraw.setInterval(kLiveRedrawMs);
+    connect(&m_liveRedraw, &QTimer::timeout, this, [this] {
+        if (m_liveWaiting && m_showingLive) drawLivePoints();
+    });
     clear();
 }
 
@@ -84,7 +108,9 @@ void LossChart::startLive(const QString& runDir, const Log& earlier) {
 
 void LossChart::stopLive() {
     m_liveRunning = false;
-    if (m_showingLive) liveTitle();
+    if (!m_showingLive) return;
+    if (m_liveWaiting) drawLivePoints();  // the last points at once
+    liveTitle();
 }
 
 void LossChart::setHistory(const Log& log) {
@@ -121,14 +147,24 @@ void LossChart::showRun(const QString& runDir, const Log& log) {
 }
 
 void LossChart::append(std::int64_t step, const ll::LossMap& losses) {
-    for (const auto& [name, value] : losses) {
-        if (!std::isfinite(value)) continue;
-        appendThinned(m_live[name], QPointF(double(step), value));
-        if (m_showingLive) addPoint(seriesFor(name), step, value);
-    }
+    for (const auto& [name, value] : losses)
+        if (std::isfinite(value)) appendThinned(m_live[name], QPointF(double(step), value));
     if (!m_showingLive) return;
-    m_maxStep = std::max(m_maxStep, step);
+    // The first point after a quiet spell is drawn at once; those that follow it within
+    // kLiveRedrawMs wait for the timer and are drawn together.
+    m_liveWaiting = true;
+    if (!m_liveRedraw.isActive()) drawLivePoints();
+}
+
+void LossChart::drawLivePoints() {
+    m_liveWaiting = false;
+    for (const auto& [name, points] : m_live) {
+        seriesFor(name)->replace(points);
+        if (!points.isEmpty())
+            m_maxStep = std::max(m_maxStep, static_cast<std::int64_t>(points.back().x()));
+    }
     rescale();
+    m_liveRedraw.start();
 }
 
 void LossChart::setComparison(const std::vector<std::pair<QString, Log>>& runs) {
@@ -157,6 +193,7 @@ void LossChart::setComparison(const std::vector<std::pair<QString, Log>>& runs) 
 }
 
 void LossChart::draw(const Curves& curves, const QString& title, bool splitScales) {
+    m_liveWaiting = false;  // whatever waited is drawn now, or belongs to curves not shown
     m_splitScales = splitScales;
     if (!title.isEmpty()) chart()->setTitle(title);
     chart()->removeAllSeries();
@@ -183,20 +220,9 @@ QLineSeries* LossChart::seriesFor(const std::string& name) {
     return s;
 }
 
-void LossChart::addPoint(QLineSeries* s, std::int64_t step, double value) {
-    if (s->count() >= kMaxPoints) {
-        QList<QPointF> points = s->points();
-        appendThinned(points, QPointF(double(step), value));
-        s->replace(points);
-        return;
-    }
-    s->append(static_cast<double>(step), value);
-}
-
 void LossChart::rescale() {
     // Round the step axis to nice numbers so that its whole-number labels never repeat.
-    m_x->setRange(0, static_cast<double>(m_maxStep));
-    m_x->applyNiceNumbers();
+    setNiceRange(m_x, 0, static_cast<double>(m_maxStep));
 
     struct Extent {
         double lo = 0, hi = 0, largest = 0;
@@ -269,6 +295,9 @@ QValueAxis* LossChart::valueAxis(Qt::Alignment side) const {
 }
 
 int LossChart::pointCount(const QString& name) const {
+    if (m_showingLive)
+        if (auto it = m_live.find(name.toStdString()); it != m_live.end())
+            return static_cast<int>(it->second.size());
     auto it = m_series.find(name.toStdString());
     return it == m_series.end() ? 0 : static_cast<int>(it->second->count());
 }

@@ -9,6 +9,7 @@
 #include <QList>
 #include <QPointF>
 #include <QStringList>
+#include <QTimer>
 
 #include "train/events.h"
 
@@ -21,7 +22,8 @@ namespace ll::widgets {
 /// curves they are. Terms of very different scale (a VAE's reconstruction near 250 beside its
 /// KL near 5) get their own axis, on the right; each axis starts at its data, never below
 /// zero for losses that are never negative. Points are thinned as a run grows so that a long
-/// run costs the chart a bounded number of points.
+/// run costs the chart a bounded number of points, and the live run's are drawn a few times a
+/// second however often they come, so that a fast run does not spend its cores redrawing.
 ///
 /// The live run's curves are kept as they arrive even while another run's curves are shown,
 /// so that selecting the training run again brings them back whole.
@@ -36,7 +38,8 @@ public:
     void startLive(const QString& runDir, const Log& earlier = {});
     /// The live run has stopped: its curves stay, the title no longer says it trains.
     void stopLive();
-    /// Appends a point of the live run; drawn when the live run is the one shown.
+    /// Appends a point of the live run; drawn when the live run is the one shown (with the points
+    /// that follow it within a quarter of a second, together).
     void append(std::int64_t step, const ll::LossMap& losses);
     /// Shows a logged run's curves (from log.jsonl); the live run's keep coming in unseen.
     void showRun(const QString& runDir, const Log& log);
@@ -54,6 +57,7 @@ public:
     QString liveRun() const { return m_liveRun; }
     bool showsLive() const { return m_showingLive; }
     QString title() const;
+    /// Points of a curve on the chart; the live run's count those waiting to be drawn.
     int pointCount(const QString& name) const;
     QStringList seriesNames() const;
     /// The curves drawn against the left or the right value axis.
@@ -68,7 +72,8 @@ private:
     /// (one run's terms), off when runs are compared on one axis.
     void draw(const Curves& curves, const QString& title, bool splitScales = true);
     QLineSeries* seriesFor(const std::string& name);
-    void addPoint(QLineSeries* series, std::int64_t step, double value);
+    /// Draws the live curves whole and holds the next redraw back for a while.
+    void drawLivePoints();
     void rescale();
     void liveTitle();
 
@@ -82,7 +87,9 @@ private:
     bool m_liveRunning = false;
     bool m_showingLive = true;
     bool m_splitScales = true;
-    Curves m_live;  // thinned as the series are
+    Curves m_live;               // thinned as the series are
+    bool m_liveWaiting = false;  // live points not drawn yet
+    QTimer m_liveRedraw;         // running: a redraw was just done, the next waits for it
 };
 
 }  // namespace ll::widgets

@@ -6,9 +6,17 @@ namespace ll::widgets {
 
 namespace {
 enum Slot { GridSlot, TableSlot };
-}
+// Every grid costs the window a frame: its upload and draw, and the frame's way to the screen
+// (on a software Vulkan under Xvfb, some 10 ms of CPU). A fast model sampling every few steps
+// makes grids faster than anyone reads them, and on two cores their frames come out of
+// training: at most this often; the newest grid is the one delivered.
+constexpr int kGridIntervalMs = 500;
+}  // namespace
 
 TrainingJob::TrainingJob(QObject* parent) : QObject(parent) {
+    m_gridPacer.setSingleShot(true);
+    m_gridPacer.setInterval(kGridIntervalMs);
+    connect(&m_gridPacer, &QTimer::timeout, this, &TrainingJob::deliverGrid);
     // Something the trainer's own guard did not catch: the run ends as Failed all the same.
     connect(&m_bridge, &JobBridge::failed, this, [this](const QString& why) {
         m_paused = false;
@@ -29,6 +37,8 @@ bool TrainingJob::start(const ll::TrainConfig& config) {
         if (m_job) onEvent(e, *m_job);
     });
     m_paused = false;
+    m_heldGrid.reset();  // a failed run's, never delivered
+    m_gridPacer.stop();
     return m_bridge.start([this, trainer = m_trainer.get()](JobContext& job) -> JobBridge::Then {
         m_job = &job;
         const ll::TrainFinished result = trainer->run(job.stopToken());
@@ -67,7 +77,10 @@ void TrainingJob::setCheckpointEvery(int steps) {
 // Runs on the worker thread: never touches a widget, only posts to the GUI thread.
 void TrainingJob::onEvent(const ll::TrainEvent& event, JobContext& job) {
     if (const auto* grid = std::get_if<ll::TrainSamples>(&event)) {
-        job.postLatest(GridSlot, [this, grid = grid->grid] { Q_EMIT samples(grid); });
+        job.postLatest(GridSlot, [this, grid = grid->grid] {
+            m_heldGrid = grid;
+            if (!m_gridPacer.isActive()) deliverGrid();
+        });
         return;
     }
     if (const auto* table = std::get_if<ll::TrainTable>(&event)) {
@@ -98,11 +111,21 @@ void TrainingJob::deliver(const ll::TrainEvent& event) {
                     Q_EMIT guardTripped(QString::fromStdString(e.message));
             } else if constexpr (std::is_same_v<T, ll::TrainFinished>) {
                 m_bridge.deliverLatest();  // the last grid and table before the end
+                deliverGrid();             // the held one too: the run's last grid is always seen
+                m_gridPacer.stop();
                 m_paused = false;
                 Q_EMIT finished(e);
             }
         },
         event);
+}
+
+void TrainingJob::deliverGrid() {
+    if (!m_heldGrid) return;
+    const ll::SampleGrid grid = std::move(*m_heldGrid);
+    m_heldGrid.reset();
+    Q_EMIT samples(grid);
+    m_gridPacer.start();
 }
 
 }  // namespace ll::widgets

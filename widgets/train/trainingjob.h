@@ -1,9 +1,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include <QObject>
 #include <QString>
+#include <QTimer>
 
 #include "common/jobbridge.h"
 #include "run/trainconfig.h"
@@ -17,7 +19,8 @@ namespace ll::widgets {
 
 /// Training on a JobBridge: runs a core Trainer on the bridge's thread and re-emits its
 /// events as Qt signals on the GUI thread. Sample grids are latest-wins: a grid that arrives
-/// while the previous one has not been delivered replaces it. Destroying the job stops and
+/// while the previous one has not been delivered replaces it, and grids are delivered at most
+/// a few times a second (the last one always, before finished()). Destroying the job stops and
 /// joins it; anything the trainer throws past its own guard ends the run as Failed.
 class TrainingJob : public QObject {
     Q_OBJECT
@@ -56,11 +59,15 @@ Q_SIGNALS:
 private:
     void onEvent(const ll::TrainEvent& event, JobContext& job);
     void deliver(const ll::TrainEvent& event);
+    /// Emits samples() with the grid held back, if any, and holds the next one back a while.
+    void deliverGrid();
 
     // Declared before the bridge: the bridge joins the worker before the trainer goes.
     std::unique_ptr<ll::Trainer> m_trainer;
     JobContext* m_job = nullptr;  // the running job's context; read on the worker only
     bool m_paused = false;
+    std::optional<ll::SampleGrid> m_heldGrid;  // the newest grid, waiting for the pacer
+    QTimer m_gridPacer;  // running: a grid was just delivered, the next waits for it
     JobBridge m_bridge;
 };
 
