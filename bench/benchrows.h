@@ -1,22 +1,21 @@
 #pragma once
 
 // What bench_train and bench_sample share: a preset's settings and the thread split of a worker
-// process, its memory, shell quoting for the commands that start one, the interleaved rounds of
-// a row and their statistics.
+// process, its memory, shell quoting for the commands that start one and the interleaved rounds
+// of a row (their statistics: benchstats.h).
 
 #include <dlfcn.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
+#include "benchstats.h"
 #include "models/catalog.h"
 
 namespace bench {
@@ -80,47 +79,6 @@ inline std::string number(double v) {
     std::snprintf(buf, sizeof buf, "%g", v);
     return buf;
 }
-
-/// One row of a table: a worker's JSON line per round, and statistics of one of its fields.
-struct Row {
-    std::vector<nlohmann::json> runs;
-
-    bool empty() const { return runs.empty(); }
-    std::vector<double> values(const char* key) const {
-        std::vector<double> v;
-        for (const auto& r : runs) v.push_back(r.at(key).get<double>());
-        std::sort(v.begin(), v.end());
-        return v;
-    }
-    double median(const char* key) const {
-        const auto v = values(key);
-        const std::size_t n = v.size();
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
-    /// "min / median / max" of a field, or "-" for a row that never ran.
-    std::string stats(const char* key, const char* format = "%.1f") const {
-        if (empty()) return "-";
-        const auto v = values(key);
-        std::string fmt = std::string(format) + " / " + format + " / " + format;
-        char buf[96];
-        std::snprintf(buf, sizeof buf, fmt.c_str(), v.front(), median(key), v.back());
-        return buf;
-    }
-    /// The largest peak resident memory of its processes, in MiB.
-    std::string peakMib() const {
-        if (empty()) return "-";
-        double peak = 0;
-        for (const auto& r : runs) peak = std::max(peak, r.value("peak_rss_mib", 0.0));
-        return std::to_string(static_cast<long long>(peak + 0.5));
-    }
-    /// Torch x BLAS threads of its first run.
-    std::string split() const {
-        if (empty()) return "-";
-        const auto& r = runs.front();
-        return std::to_string(r.at("torch_threads").get<int>()) + "x" +
-               std::to_string(r.at("blas_threads").get<int>());
-    }
-};
 
 /// The rounds of one row, interleaved: C++ (`runCpp()`), then, with `python`, Python with the
 /// library defaults and tuned (`runPython(env, flags)`): the allocator environment, and in the

@@ -33,8 +33,8 @@ inline std::optional<nlohmann::json> runPythonJson(const std::string& command, c
     const std::string last = out.substr(newline == std::string::npos ? 0 : newline + 1);
     auto json = nlohmann::json::parse(last, nullptr, false);
     if (code != 0 || json.is_discarded() || !json.contains(key)) {
-        std::fprintf(stderr, "%s: the Python reference failed (exit code %d): %s\n%s\n", program,
-                     code, command.c_str(), out.c_str());
+        std::fprintf(stderr, "%s: the run failed (exit code %d): %s\n%s\n", program, code,
+                     command.c_str(), out.c_str());
         return std::nullopt;
     }
     return json;

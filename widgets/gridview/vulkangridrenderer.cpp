@@ -1,5 +1,6 @@
 #include "gridview/vulkangridrenderer.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -250,7 +251,12 @@ void GridRenderer::startNextFrame() {
     const VkCommandBuffer cb = m_window->currentCommandBuffer();
     if (m_ready && m_window->m_uploadPending) {
         m_window->m_uploadPending = false;
-        if (recordUpload(cb))
+        using Clock = std::chrono::steady_clock;
+        const Clock::time_point start = Clock::now();
+        const bool uploaded = recordUpload(cb);
+        m_window->m_lastUploadMicroseconds =
+            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+        if (uploaded)
             m_window->m_shownGeneration = m_window->m_gridGeneration;
         else
             fail(QStringLiteral("cannot upload the grid texture"));

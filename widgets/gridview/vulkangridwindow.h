@@ -35,6 +35,9 @@ public:
     /// Renders one more frame and reads it back as Format_RGB32, whatever the swapchain's
     /// channel order. Null when the window has no swapchain yet (not exposed).
     QImage grabFrame();
+    /// Microseconds the last new grid took on the CPU in startNextFrame(): the copy into the
+    /// staging buffer and the recorded transfer (bench_grid reads it). 0 before the first.
+    qint64 lastUploadMicroseconds() const { return m_lastUploadMicroseconds; }
 
 Q_SIGNALS:
     void frameRendered();
@@ -49,6 +52,7 @@ private:
     // frameRendered() promises the current grid: a frame of an older one stays silent.
     quint64 m_gridGeneration = 0;
     quint64 m_shownGeneration = 0;
+    qint64 m_lastUploadMicroseconds = 0;
     float m_zoom = 1.0f;
     QPointF m_pan;
     bool m_grabbing = false;
