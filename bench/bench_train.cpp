@@ -8,7 +8,9 @@
 // reference twice (plain; allocator environment plus its fastest thread split). The rounds
 // interleave them; each row reports min / median / max over the rounds and its process's peak
 // resident memory. Before the rounds, both sides train two steps at one thread each from the
-// same seed: equal losses show that they build the same model and take the same step.
+// same seed: equal losses show that they build the same model and take the same step. The
+// Python side of that check also counts the step's FLOPs (reference/flops.py), which give each
+// row's GFLOP/s against the machine's peak, measured first (`bench_train --worker --peak`).
 
 #include <algorithm>
 #include <chrono>
@@ -49,6 +51,7 @@ struct Options {
     bool python = true;
     bool trace = false;
     bool worker = false;
+    bool peak = false;    // worker: measure the machine's peak GFLOP/s instead
     std::string threads;  // "T,B": a fixed split instead of the app's
     std::string interpreter = "/usr/bin/python3";
     std::string markdown;  // a file for the results table (bench/run.sh)
@@ -134,7 +137,48 @@ int runWorker(const Options& opt) {
                       {"ms_per_step", ms},
                       {"loss", losses.at("loss")},
                       {"parameters", model.parameterCount()},
+                      {"workload", model.workload() == ll::Workload::Conv ? "conv" : "mlp"},
                       {"peak_rss_mib", bench::peakRssMib()}};
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+}
+
+/// Best GFLOP/s of `op` (which does `flop` floating-point operations) over a few timed calls.
+template <class Op>
+double bestGflops(double flop, Op op) {
+    for (int i = 0; i < 2; ++i) op();  // oneDNN builds its kernels on the first call
+    double best = 0;
+    for (int i = 0; i < 10; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        op();
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        best = std::max(best, flop / s / 1e9);
+    }
+    return best;
+}
+
+/// The machine's peak for the two kinds of work the zoo does, each at the split the app gives
+/// it: an sgemm of 2048 x 2048 matrices (OpenBLAS) and a 3x3 convolution of 128 channels at
+/// 28 x 28, batch 32 (oneDNN).
+int runPeak() {
+    ll::applyCpuSettings();
+    torch::NoGradGuard noGrad;
+    ll::applyThreadSettings(ll::Workload::Mlp);
+    const std::int64_t n = 2048;
+    const auto a = torch::randn({n, n}), b = torch::randn({n, n});
+    const double sgemm = bestGflops(2.0 * n * n * n, [&] { (void)torch::mm(a, b); });
+    const std::string sgemmSplit =
+        std::to_string(torch::get_num_threads()) + "x" + std::to_string(bench::blasThreads());
+    ll::applyThreadSettings(ll::Workload::Conv);
+    const auto x = torch::randn({32, 128, 28, 28}), w = torch::randn({128, 128, 3, 3});
+    const double conv = bestGflops(2.0 * 32 * 128 * 28 * 28 * 128 * 9,
+                                   [&] { (void)torch::conv2d(x, w, {}, 1, 1); });
+    const json out = {{"sgemm_gflops", sgemm},
+                      {"sgemm_split", sgemmSplit},
+                      {"conv_gflops", conv},
+                      {"conv_split", std::to_string(torch::get_num_threads()) + "x" +
+                                         std::to_string(bench::blasThreads())}};
     std::printf("%s\n", out.dump().c_str());
     return 0;
 }
@@ -147,7 +191,9 @@ struct PresetResult {
     std::int64_t parameters = 0;
     std::optional<double> cppCheckLoss, pyCheckLoss;
     std::int64_t pyParameters = 0;
-    Row cpp, plain, tuned;  // C++ at the app's split; Python plain; Python tuned
+    std::optional<double> gflopPerStep;  // counted on the Python side
+    bool conv = false;                   // Workload::Conv: measured against the conv peak
+    Row cpp, plain, tuned;               // C++ at the app's split; Python plain; Python tuned
 };
 
 std::optional<json> runCpp(const std::string& self, const std::string& preset, const Options& opt,
@@ -183,11 +229,14 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
     res.model = check->at("model").get<std::string>();
     res.parameters = check->at("parameters").get<std::int64_t>();
     res.cppCheckLoss = check->at("loss").get<double>();
+    res.conv = check->value("workload", "") == "conv";
     bool python = opt.python;
     if (python) {
-        if (auto py = runPython(*check, opt, "", " --threads 1,1", 0, 2)) {
+        if (auto py = runPython(*check, opt, "", " --threads 1,1 --count-flops", 0, 2)) {
             res.pyCheckLoss = py->at("loss").get<double>();
             res.pyParameters = py->at("parameters").get<std::int64_t>();
+            if (py->contains("gflop_per_step"))
+                res.gflopPerStep = py->at("gflop_per_step").get<double>();
         } else {
             python = false;  // a mirror that fails once fails every round
         }
@@ -214,12 +263,43 @@ std::string sameModel(const PresetResult& r) {
 }
 
 /// The results as a Markdown table: the same text goes to stdout and to --markdown.
-std::string table(const std::vector<PresetResult>& results, const Options& opt) {
-    std::string out =
+/// GFLOP per step and the C++ median's GFLOP/s with its share of the peak for its workload.
+std::string throughput(const PresetResult& r, const std::optional<json>& peak) {
+    if (!r.gflopPerStep || r.cpp.empty()) return "- | -";
+    const double gflops = *r.gflopPerStep / (r.cpp.median("ms_per_step") / 1000.0);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.3f | %.1f", *r.gflopPerStep, gflops);
+    std::string out = buf;
+    if (peak) {
+        const double top = peak->at(r.conv ? "conv_gflops" : "sgemm_gflops").get<double>();
+        std::snprintf(buf, sizeof buf, " (%.0f %% of %s)", 100.0 * gflops / top,
+                      r.conv ? "conv" : "sgemm");
+        out += buf;
+    }
+    return out;
+}
+
+std::string table(const std::vector<PresetResult>& results, const std::optional<json>& peak,
+                  const Options& opt) {
+    std::string out;
+    if (peak) {
+        char line[300];
+        std::snprintf(line, sizeof line,
+                      "Machine peak, best of 10: sgemm 2048^3 %.1f GFLOP/s (split %s), 3x3 "
+                      "convolution 128 -> 128 channels at 28 x 28, batch 32: %.1f GFLOP/s (split "
+                      "%s).\n\n",
+                      peak->at("sgemm_gflops").get<double>(),
+                      peak->at("sgemm_split").get<std::string>().c_str(),
+                      peak->at("conv_gflops").get<double>(),
+                      peak->at("conv_split").get<std::string>().c_str());
+        out += line;
+    }
+    out +=
         "| preset | parameters | same model (rel. diff of step 2's loss) | C++ ms/step "
         "(min / median / max) | split | Python defaults ms/step | split | Python tuned "
-        "ms/step | split | vs defaults | vs tuned | peak MiB C++ / defaults / tuned |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "ms/step | split | vs defaults | vs tuned | peak MiB C++ / defaults / tuned | GFLOP/step "
+        "| C++ GFLOP/s (share of peak) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& r : results) {
         char params[32];
         std::snprintf(params, sizeof params, "%.2fM", r.parameters / 1e6);
@@ -229,14 +309,19 @@ std::string table(const std::vector<PresetResult>& results, const Options& opt) 
                r.tuned.stats("ms_per_step") + " | " + r.tuned.split() + " | " +
                bench::ratio(r.cpp, r.plain, "ms_per_step") + " | " +
                bench::ratio(r.cpp, r.tuned, "ms_per_step") + " | " + r.cpp.peakMib() + " / " +
-               r.plain.peakMib() + " / " + r.tuned.peakMib() + " |\n";
+               r.plain.peakMib() + " / " + r.tuned.peakMib() + " | " + throughput(r, peak) + " |\n";
     }
-    char foot[400];
+    char foot[1100];
     std::snprintf(foot, sizeof foot,
                   "\n%d interleaved rounds of %d warm-up + %d timed steps per row (a timed loop "
                   "stops after %g s); every row a fresh process. Ratios: Python median ms/step "
                   "over C++ median ms/step; targets >= 1.3x against the defaults, >= 1.0x "
-                  "against the tuned Python.\n",
+                  "against the tuned Python. GFLOP/step: the matrix products and convolutions "
+                  "of one step, forward and backward, counted on the Python mirror "
+                  "(reference/flops.py); GFLOP/s from the C++ median, its share against the "
+                  "peak of the model's kind of work (sgemm for MLPs, convolution for "
+                  "conv nets). FLOPs are nominal (direct algorithm): oneDNN's 3x3 path may "
+                  "do fewer (Winograd), so its peak can exceed the cores' FMA rate.\n",
                   opt.rounds, opt.warmup, opt.steps, opt.maxSeconds);
     return out + foot;
 }
@@ -246,7 +331,7 @@ int usage(const char* argv0) {
         stderr,
         "usage: %s [--preset NAME]... [--warmup N] [--steps N] [--rounds N]\n"
         "          [--max-seconds S] [--threads T,B] [--no-python] [--python PATH]\n"
-        "          [--markdown FILE] [--trace] [--worker]\n"
+        "          [--markdown FILE] [--trace] [--worker [--peak]]\n"
         "Training steps of the CPU presets (all *-cpu presets by default) in LibTorch C++\n"
         "against %s/train_reference.py.\n",
         argv0, LATENTLAB_BENCH_DIR);
@@ -266,6 +351,10 @@ bool parseArgs(int argc, char** argv, Options& opt) {
         }
         if (a == "--worker") {
             opt.worker = true;
+            continue;
+        }
+        if (a == "--peak") {
+            opt.peak = true;
             continue;
         }
         if (i + 1 >= argc) return false;
@@ -290,7 +379,7 @@ bool parseArgs(int argc, char** argv, Options& opt) {
             return false;
     }
     return opt.warmup >= 0 && opt.steps >= 1 && opt.rounds >= 1 && opt.maxSeconds > 0 &&
-           (!opt.worker || opt.presets.size() == 1);
+           (!opt.worker || opt.peak || opt.presets.size() == 1);
 }
 
 }  // namespace
@@ -298,7 +387,7 @@ bool parseArgs(int argc, char** argv, Options& opt) {
 int main(int argc, char** argv) {
     Options opt;
     if (!parseArgs(argc, argv, opt)) return usage(argv[0]);
-    if (opt.worker) return runWorker(opt);
+    if (opt.worker) return opt.peak ? runPeak() : runWorker(opt);
     if (opt.presets.empty())
         for (const auto& p : ll::modelPresets())
             if (p.name.size() > 4 && p.name.compare(p.name.size() - 4, 4, "-cpu") == 0)
@@ -314,9 +403,12 @@ int main(int argc, char** argv) {
         return runWorker(opt);
     }
     const std::string self = bench::selfPath();
+    std::printf("the machine's peak: sgemm and a 3x3 convolution\n");
+    const auto peak = bench::runPythonJson(bench::quote(self) + " --worker --peak",
+                                           "bench_train (peak)", "sgemm_gflops");
     std::vector<PresetResult> results;
     for (const auto& p : opt.presets) results.push_back(benchPreset(self, p, opt));
-    const std::string text = table(results, opt);
+    const std::string text = table(results, peak, opt);
     std::printf("\n%s", text.c_str());
     if (!opt.markdown.empty()) std::ofstream(opt.markdown) << text;
     return 0;

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Every speed figure of the workbench in one run, written to bench/RESULTS.md with the machine,
 # the date and the commit: each preset's training step in C++ against Python PyTorch
-# (bench_train), each sampling family's images/s against Python (bench_sample), and evaluation
-# (features, FID, KID, precision/recall) for 10,000 against 10,000 images (bench_metrics).
-# About 25 minutes on two cores.
+# (bench_train, with each step's GFLOP/s against the machine's measured peak), each sampling
+# family's images/s against Python (bench_sample), evaluation (features, FID, KID,
+# precision/recall) for 10,000 against 10,000 images (bench_metrics), and, in a build with the
+# GUI, the sample grid's frames/s at 1600x1000 (bench_grid) and the window's cost against the
+# CLI (bench_window), both under xvfb-run when there is no display. The sample-quality table of
+# the CPU presets (bench/presets.sh, about an hour) is included from bench/PRESETS.md when
+# present: `MARKDOWN=bench/PRESETS.md bash bench/presets.sh` writes it. About 35 minutes.
 #
 #   bash bench/run.sh                 (RESULTS=path to write elsewhere; ROUNDS=3)
 #
@@ -30,6 +34,19 @@ echo "== sampling (bench_sample, $rounds rounds) =="
 build/bench/bench_sample --rounds "$rounds" --markdown "$tmp/sample.md"
 echo "== evaluation (bench_metrics) =="
 build/bench/bench_metrics --repeats 1 | tee "$tmp/metrics.txt"
+# The window's benchmarks need an X display; Xvfb stands in for one on a headless machine.
+gui() {
+    if [ -n "${DISPLAY:-}" ]; then "$@"; else
+        XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$tmp} xvfb-run -a -s "-screen 0 1600x1000x24" \
+            env QT_QPA_PLATFORM=xcb "$@"
+    fi
+}
+if [ -x build/bench/bench_grid ] && [ -x build/bench/bench_window ]; then
+    echo "== grid rendering (bench_grid) =="
+    gui build/bench/bench_grid --markdown "$tmp/grid.md"
+    echo "== the window's cost (bench_window, $rounds rounds) =="
+    gui build/bench/bench_window --rounds "$rounds" --markdown "$tmp/window.md"
+fi
 minutes=$(( ($(date +%s) - start + 59) / 60 ))
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
@@ -63,9 +80,18 @@ commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core app bench ||
     sed -n '/^  stage/,$p' "$tmp/metrics.txt"
     echo '```'
     echo
-    echo "## Not measured yet"
-    echo
-    echo "The window's cost (steps/s with the window open against the CLI), grid rendering on"
-    echo "lavapipe, and GFLOP/s against the machine's peak: issue 15's next slices."
+    for part in grid:"Grid rendering: frames per second at 1600x1000" \
+                window:"The window's cost: steps per second with the window open against the CLI"; do
+        [ -f "$tmp/${part%%:*}.md" ] || continue
+        echo "## ${part#*:}"
+        echo
+        cat "$tmp/${part%%:*}.md"
+        echo
+    done
+    if [ -f bench/PRESETS.md ]; then
+        echo "## Sample quality per CPU preset (from bench/PRESETS.md)"
+        echo
+        sed 1,2d bench/PRESETS.md  # its own heading
+    fi
 } >"$results"
 echo "wrote $results"

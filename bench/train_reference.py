@@ -31,6 +31,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference"))
 import common  # noqa: E402
+import flops  # noqa: E402
 
 FASHION = "/usr/share/datasets/fashion-mnist"
 MALLOC_ENV = {
@@ -177,6 +178,8 @@ def main():
     ap.add_argument("--probe-steps", type=int, default=10,
                     help="--tuned: timed steps per split when choosing the split")
     ap.add_argument("--trace", action="store_true", help="print every step's losses")
+    ap.add_argument("--count-flops", action="store_true",
+                    help="count the matrix-product and convolution FLOPs of one more step")
     ap.add_argument("--data", default=FASHION, help="folder with the Fashion-MNIST IDX .gz files")
     args = ap.parse_args()
 
@@ -221,6 +224,8 @@ def main():
     }
     if probes:
         result["probes"] = probes
+    if args.count_flops:
+        result["gflop_per_step"] = flops.step_flops(model, batches) / 1e9
     print(json.dumps(result), flush=True)
 
 
