@@ -1,5 +1,6 @@
-"""Python mirror of core/models/vae.h / vae.cpp: ll::Vae's three kinds ("vae", "cvae",
-"chaotic-vae"), ll::CvaeNet and ll::ChaoticNoise (the logistic-map noise source).
+"""Python mirror of core/models/vae.h / vae.cpp and vaeparts.h / vaeparts.cpp: ll::Vae's
+three kinds ("vae", "cvae", "chaotic-vae"), its nets ll::CvaeNet and ll::ConvVaeNet, its
+likelihoods, ll::FittedPrior and ll::ChaoticNoise (the logistic-map noise source).
 
 The networks are built in the C++ constructor's order (encoder, decoder, then for the chaotic
 kind the map's start values from torch's global generator), so that the same torch.manual_seed
@@ -125,6 +126,131 @@ class CvaeNet(nn.Module):
         return self.decoder(z, condition)
 
 
+class ConvVaeNet(nn.Module):
+    """ll::ConvVaeNet: 4x4 stride-2 convolutions (LeakyReLU 0.2) down to at most 8 pixels on
+    the longer side (at least twice), a fully connected layer each way, nearest upsampling to
+    the encoder's sizes with 3x3 convolutions (one-hot class maps beside each), and a last
+    3x3 convolution; layers built in the C++ order."""
+
+    def __init__(self, shape, condition_dim, latent, width, fc):
+        super().__init__()
+        if shape.tabular:
+            raise ValueError("setting 'net' = conv is for images")
+        self.latent = latent
+        self.shape = shape
+        sizes = [(shape.height, shape.width)]
+        while True:
+            h, w = sizes[-1]
+            if (max(h, w) <= 8 and len(sizes) >= 3) or min(h, w) < 2:
+                break
+            sizes.append((h // 2, w // 2))
+        self.sizes = sizes
+        levels = len(sizes) - 1
+
+        def channels(level):
+            return min(256, width << (level - 1))
+
+        self.top = channels(levels)
+        flat = self.top * sizes[-1][0] * sizes[-1][1]
+        down, inp = [], shape.channels
+        for level in range(1, levels + 1):
+            down += [nn.Conv2d(inp, channels(level), 4, 2, 1), nn.LeakyReLU(0.2)]
+            inp = channels(level)
+        self.down = nn.Sequential(*down)
+        self.encoder_fc = nn.Sequential(nn.Linear(flat + condition_dim, fc), nn.LeakyReLU(0.2),
+                                        nn.Linear(fc, 2 * latent))
+        self.decoder_fc = nn.Sequential(nn.Linear(latent + condition_dim, fc), nn.ReLU(),
+                                        nn.Linear(fc, flat), nn.ReLU())
+        self.up = nn.ModuleList()
+        inp = self.top
+        for level in range(levels - 1, -1, -1):
+            out = channels(level) if level > 0 else max(4, width // 2)
+            self.up.append(nn.Conv2d(inp + condition_dim, out, 3, padding=1))
+            inp = out
+        self.out = nn.Conv2d(inp, shape.channels, 3, padding=1)
+
+    @staticmethod
+    def _with_class_maps(h, condition):
+        if condition.size(1) == 0:
+            return h
+        maps = condition[:, :, None, None].expand(-1, -1, h.size(2), h.size(3))
+        return torch.cat([h, maps], 1)
+
+    def encode(self, x, condition):
+        s = self.shape
+        h = self.down(x.reshape(x.size(0), s.channels, s.height, s.width)).flatten(1)
+        mu, logvar = self.encoder_fc(torch.cat([h, condition], 1)).chunk(2, 1)
+        return mu, logvar.clamp(-12, 8)
+
+    def decode(self, z, condition):
+        n = z.size(0)
+        h = self.decoder_fc(torch.cat([z, condition], 1)).view(n, self.top, *self.sizes[-1])
+        for i, conv in enumerate(self.up):
+            h = F.interpolate(h, size=self.sizes[-2 - i], mode="nearest")
+            h = torch.relu(conv(self._with_class_maps(h, condition)))
+        return self.out(h).reshape(n, -1)
+
+
+class FittedPrior(nn.Module):
+    """ll::FittedPrior: per class, running E[z] and E[z z^T] of the posterior means over
+    about the last 4,096 rows; draws mean + cholesky(cov + 1e-4 I) noise."""
+
+    WINDOW = 4096.0
+    JITTER = 1e-4
+
+    def __init__(self, components, latent):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(components, latent))
+        self.register_buffer("second",
+                             torch.eye(latent).expand(components, latent, latent).clone())
+        self.register_buffer("count", torch.zeros(components, dtype=torch.float64))
+
+    @torch.no_grad()
+    def update(self, mu, labels):
+        k = self.mean.size(0)
+        z = mu.detach().float()
+        one_hot = F.one_hot(labels.long().clamp(0, k - 1), k).float()
+        rows = one_hot.sum(0)
+        sums = one_hot.t().mm(z)
+        outer = torch.einsum("nk,nl,nm->klm", one_hot, z, z)
+        seen = rows.double()
+        rate = (seen / torch.clamp_max(self.count + seen, self.WINDOW)).nan_to_num(0).float()
+        safe = rows.clamp_min(1)
+        self.mean += rate[:, None] * (sums / safe[:, None] - self.mean)
+        self.second += rate.view(k, 1, 1) * (outer / safe.view(k, 1, 1) - self.second)
+        self.count += seen
+
+    @torch.no_grad()
+    def draw(self, components, noise):
+        latent = self.mean.size(1)
+        eye = torch.eye(latent)
+        cov = self.second - self.mean[:, :, None] * self.mean[:, None, :]
+        cov = 0.5 * (cov + cov.transpose(1, 2)) + self.JITTER * eye
+        factor, info = torch.linalg.cholesky_ex(cov)
+        diagonal = torch.diag_embed(cov.diagonal(0, 1, 2).clamp_min(self.JITTER).sqrt())
+        factor = torch.where(info.ne(0).view(-1, 1, 1), diagonal, factor)
+        fitted = self.count.gt(0)
+        factor = torch.where(fitted.view(-1, 1, 1), factor, eye)
+        centres = torch.where(fitted.view(-1, 1), self.mean, torch.zeros_like(self.mean))
+        c = components.long()
+        return centres[c] + factor[c].bmm(noise.float()[:, :, None]).squeeze(2)
+
+    def pick(self, n, seed):
+        weights = self.count.double()
+        if weights.sum().item() <= 0:
+            weights = torch.ones_like(weights)
+        gen = common.seeded_generator(seed ^ 0x5851F42D4C957F2D)
+        return torch.multinomial(weights, n, True, generator=gen)
+
+    def centre(self, labels, n):
+        fitted = self.count.gt(0)
+        centres = torch.where(fitted.view(-1, 1), self.mean, torch.zeros_like(self.mean))
+        if labels is None:
+            w = self.count.float()
+            return (w[None, :].mm(centres) / w.sum().clamp_min(1)).expand(n, -1)
+        return centres[labels.long()]
+
+
 class ChaoticNoise(nn.Module):
     """ll::ChaoticNoise: one logistic-map orbit per latent unit, its state a float64 buffer
     (`state`, as the C++ checkpoints it), standardised with the map's own mean and spread or
@@ -248,7 +374,26 @@ class Vae:
         if self.beta < 0:
             raise ValueError("setting 'beta' must not be negative")
         condition_dim = shape.num_classes if kind == "cvae" else 0
-        self.net = CvaeNet(shape.data_dim, condition_dim, latent, hidden)
+        net = str(settings.get("net", "mlp") or "mlp")
+        self.likelihood = str(settings.get("likelihood", "auto") or "auto")
+        if self.likelihood == "auto":
+            self.likelihood = "unit-gaussian" if shape.tabular else "bernoulli"
+        if self.likelihood not in ("bernoulli", "unit-gaussian", "gaussian"):
+            raise ValueError(f"setting 'likelihood': {self.likelihood}")
+        prior = str(settings.get("prior", "standard") or "standard")
+        if net == "auto":
+            fits = not shape.tabular and shape.height >= 4 and shape.width >= 4
+            net = "conv" if fits else "mlp"
+        if net == "conv":
+            width = int(settings.get("width", 32))
+            self.net = ConvVaeNet(shape, condition_dim, latent, width, hidden[0])
+        elif net == "mlp":
+            self.net = CvaeNet(shape.data_dim, condition_dim, latent, hidden)
+        else:
+            raise ValueError(f"setting 'net' must be mlp or conv, not '{net}'")
+        if self.likelihood == "gaussian":
+            self.net.log_sigma = nn.Parameter(torch.full((1,), 0.0 if shape.tabular else -1.0))
+        self.prior = FittedPrior(max(1, shape.num_classes), latent) if prior == "fitted" else None
         self.noise = None
         if kind == "chaotic-vae":
             r = common.number(settings, "r")
@@ -264,7 +409,8 @@ class Vae:
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
 
     def modules(self):
-        return [self.net] + ([self.noise] if self.noise is not None else [])
+        return ([self.net] + ([self.noise] if self.noise is not None else []) +
+                ([self.prior] if self.prior is not None else []))
 
     def condition(self, y):
         if self.kind != "cvae":
@@ -286,17 +432,38 @@ class Vae:
     def decode_output(self, z, y):
         """Vae::decode: the decoder's output for latents z, through the sigmoid and toImages
         (images in [0, 1], N x C x H x W, float32) or the bare means (tabular rows)."""
-        out = self.net.decode(z, self.condition(y))
+        out = self.output_mean(self.net.decode(z, self.condition(y)))
         if self.shape.tabular:
             return out
-        return common.to_images(torch.sigmoid(out), self.shape)
+        return common.to_images(out, self.shape)
+
+    def output_mean(self, out):
+        return out if self.shape.tabular else torch.sigmoid(out)
+
+    def row_error(self, out, flat):
+        """Vae::rowError: each row's negative log-likelihood (without constants)."""
+        if self.likelihood == "bernoulli":
+            return F.binary_cross_entropy_with_logits(out, flat, reduction="none").sum(1)
+        if self.likelihood == "unit-gaussian":
+            return 0.5 * (self.output_mean(out) - flat).pow(2).sum(1)
+        log_sigma = self.net.log_sigma.clamp_min(-7)
+        scaled = (self.output_mean(out) - flat) * torch.exp(-log_sigma)
+        return 0.5 * scaled.pow(2).sum(1) + log_sigma * float(flat.size(1))
 
     def latents(self, count, seed):
         """Vae::latents: the chaotic kind's fresh orbits from the seed, else seededNormal."""
         with torch.no_grad():
             if self.noise is not None:
-                return self.noise.fresh(count, seed)
-            return common.seeded_normal((count, self.net.latent), seed)
+                noise = self.noise.fresh(count, seed)
+            else:
+                noise = common.seeded_normal((count, self.net.latent), seed)
+            if self.prior is None:
+                return noise
+            if self.kind == "cvae":
+                components = common.request_labels(count, self.shape.num_classes)
+            else:
+                components = self.prior.pick(count, seed)
+            return self.prior.draw(components, noise)
 
     def decode_latents(self, z, labels=None, temperature=1.0):
         """Vae::decodeLatents: no gradients, eval mode, z times the temperature through
@@ -305,7 +472,14 @@ class Vae:
             self.net.eval()
             if labels is None:
                 labels = common.request_labels(z.size(0), self.shape.num_classes)
-            return self.decode_output(z * temperature, labels)
+            if temperature != 1:
+                if self.prior is not None:
+                    centre = self.prior.centre(labels if self.kind == "cvae" else None,
+                                               z.size(0))
+                    z = centre + (z - centre) * temperature
+                else:
+                    z = z * temperature
+            return self.decode_output(z, labels)
 
     def sample(self, count, seed, temperature=1.0, truncation=0.0):
         """GenerativeModel::sample(SampleRequest{count, seed, labels={}, temperature,
@@ -332,19 +506,26 @@ class Vae:
         flat = x.reshape(n, -1)
         c = self.condition(y)
         mu, logvar = self.net.encode(flat, c)
+        if self.prior is not None:
+            self.prior.update(mu, y)
         noise = self.noise.next(n) if self.noise is not None else torch.randn_like(mu)
         z = mu + noise * (0.5 * logvar).exp()
         out = self.net.decode(z, c)
-        if self.shape.tabular:
-            recon = 0.5 * (out - flat).pow(2).sum() / n
-        else:
+        if self.likelihood == "bernoulli":
             recon = F.binary_cross_entropy_with_logits(out, flat, reduction="sum") / n
+        elif self.likelihood == "unit-gaussian":
+            recon = 0.5 * (self.output_mean(out) - flat).pow(2).sum() / n
+        else:
+            recon = self.row_error(out, flat).sum() / n
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / n
         loss = recon + self.beta * kl
         common.drop_gradients(self.net)
         loss.backward()
         self.optimizer.step()
-        return {"loss": loss.item(), "reconstruction": recon.item(), "kl": kl.item()}
+        losses = {"loss": loss.item(), "reconstruction": recon.item(), "kl": kl.item()}
+        if self.likelihood == "gaussian":
+            losses["sigma"] = self.net.log_sigma.exp().item()
+        return losses
 
 
 def build(name, shape, settings, lr):

@@ -5,24 +5,9 @@
 #include <torch/torch.h>
 
 #include "models/layers.h"
+#include "models/vaeparts.h"
 
 namespace ll {
-
-/// Encoder and decoder of a VAE. A conditional net gives both the one-hot class (the decoder
-/// at every layer); an unconditional one passes an empty condition.
-struct CvaeNetImpl : torch::nn::Module {
-    CvaeNetImpl(std::int64_t dataDim, int conditionDim, int latent, const std::vector<int>& hidden);
-    /// Returns (mu, logvar).
-    std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x,
-                                                   const torch::Tensor& condition);
-    /// Returns decoder logits (images) or means (tabular), flat N x dataDim.
-    torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& condition);
-
-    Mlp encoder{nullptr};
-    ConditionalMlp decoder{nullptr};
-    int latent;
-};
-TORCH_MODULE(CvaeNet);
 
 /// The logistic map x(n+1) = r x(n) (1 - x(n)) as a noise source: one seeded sequence per
 /// latent unit, standardised to zero mean and unit variance with the map's own statistics,
@@ -68,6 +53,7 @@ public:
     torch::Tensor sample(const SampleRequest& request) override;
     bool hasLatents() const override { return true; }
     bool encodes() const override { return true; }
+    Workload workload() const override { return m_conv ? Workload::Conv : Workload::Mlp; }
     torch::Tensor encodeLatents(const torch::Tensor& x, const torch::Tensor& y) override;
     torch::Tensor latents(const SampleRequest& request) override;
     torch::Tensor decodeLatents(const torch::Tensor& z, const SampleRequest& request) override;
@@ -93,13 +79,20 @@ protected:
     std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
 
 private:
+    enum class Likelihood { Bernoulli, UnitGaussian, Gaussian };
     torch::Tensor condition(const torch::Tensor& y) const;
+    // The decoder's mean for its output `out` (pixels in [0, 1] for images).
+    torch::Tensor outputMean(const torch::Tensor& out) const;
     // Per-row reconstruction error of decoder output `out` for flat data `flat` (N).
     torch::Tensor rowError(const torch::Tensor& out, const torch::Tensor& flat) const;
 
     Kind m_kind;
+    bool m_conv = false;  // net=conv
+    Likelihood m_likelihood = Likelihood::Bernoulli;
     double m_beta;
-    CvaeNet m_net{nullptr};
+    std::shared_ptr<VaeNetImpl> m_net;
+    torch::Tensor m_logSigma;  // Likelihood::Gaussian: a parameter of m_net ("log_sigma")
+    FittedPrior m_prior{nullptr};
     ChaoticNoise m_noise{nullptr};
     std::unique_ptr<torch::optim::Adam> m_optimizer;
 };
