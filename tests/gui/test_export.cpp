@@ -121,6 +121,7 @@ QString ExportGuiTest::trainAndSelectRun(MainWindow& w) {
     model->setCurrentIndex(model->findData(QStringLiteral("cvae")));
     child<QLineEdit>(*panel, "setting_hidden")->setText(QStringLiteral("32"));
     child<QLineEdit>(*panel, "setting_latent")->setText(QStringLiteral("4"));
+    child<QLineEdit>(*panel, "setting_width")->setText(QStringLiteral("8"));
     child<QSpinBox>(*panel, "stepsSpin")->setValue(150);
     child<QSpinBox>(*panel, "batchSpin")->setValue(64);
     QSignalSpy trained(w.trainingJob(), &ll::widgets::TrainingJob::finished);

@@ -175,6 +175,10 @@ void TileBox::send() {
     r.count = m_run.tileCount(m_shown);
     r.onStep = {};
     r.live.reset();
+    // A grid of class rows was drawn with a class per tile (RunSampler::classGrid): ask for
+    // the tile's latent with the same classes, since a fitted prior draws it from its class.
+    if (r.labels.empty() && r.mixture.empty() && m_run.conditional)
+        for (std::int64_t i = 0; i < r.count; ++i) r.labels.push_back(i / kSteerCols);
     int label = -1;
     if (!r.mixture.empty())
         label =
@@ -182,9 +186,7 @@ void TileBox::send() {
                 return a.second < b.second;
             })->first;
     else if (!r.labels.empty())
-        label = int(r.labels.front());
-    else if (m_run.conditional)
-        label = m_tileIndex / kSteerCols;
+        label = int(r.labels[std::size_t(m_tileIndex) % r.labels.size()]);
     Q_EMIT sent(r, m_tileIndex, label);
 }
 
