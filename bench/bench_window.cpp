@@ -77,10 +77,11 @@ struct Options {
     int sampleEvery = 0;  // the worker's
 };
 
-// Steps that keep one process to 10-20 s on a quiet 2-core machine (about 90 steps/s for the
-// MLP, 10 for the convolutional GAN); other presets take --steps.
+// Steps that keep one process to 20-30 s on a quiet 2-core machine (about 12 steps/s for the
+// conv VAE, 10 for the convolutional GAN) with at least one grid at the app's interval; other
+// presets take --steps.
 std::int64_t defaultSteps(const std::string& preset) {
-    static const std::map<std::string, std::int64_t> steps{{"cvae-cpu", 1500}, {"dcgan-cpu", 200}};
+    static const std::map<std::string, std::int64_t> steps{{"cvae-cpu", 300}, {"dcgan-cpu", 300}};
     const auto it = steps.find(preset);
     return it == steps.end() ? 500 : it->second;
 }
