@@ -127,6 +127,14 @@ constexpr double kJitter = 1e-4;
 
 FittedPriorImpl::FittedPriorImpl(int components, int latent) {
     if (components < 1) throw std::invalid_argument("the fitted prior needs a component");
+    // A latent x latent covariance per class: refuse what would not fit in 64 MiB.
+    const double floats = double(components) * latent * latent;
+    if (floats > 16.0 * (1 << 20))
+        throw std::invalid_argument("setting 'prior' = fitted keeps a " + std::to_string(latent) +
+                                    " x " + std::to_string(latent) + " covariance for each of " +
+                                    std::to_string(components) + " classes (" +
+                                    std::to_string(std::int64_t(floats * 4 / (1 << 20))) +
+                                    " MiB): lower 'latent' or take prior = standard");
     mean = register_buffer("mean", torch::zeros({components, latent}));
     second =
         register_buffer("second", torch::eye(latent).expand({components, latent, latent}).clone());
@@ -143,8 +151,11 @@ void FittedPriorImpl::update(const torch::Tensor& mu, const torch::Tensor& label
     auto sums = oneHot.t().mm(z);                                 // K x L
     auto outer = torch::einsum("nk,nl,nm->klm", {oneHot, z, z});  // K x L x L
     auto seen = rows.to(torch::kFloat64);
-    // A component's first rows set it; later ones move it by their share of the window.
-    auto rate = (seen / torch::clamp_max(count + seen, kWindow)).nan_to_num(0).to(torch::kFloat32);
+    // A component's first rows set it; later ones move it by their share of the window, at
+    // most all of it (a batch with more rows of a class than the window replaces it).
+    auto rate = (seen / torch::clamp_max(count + seen, kWindow).clamp_min(seen))
+                    .nan_to_num(0)
+                    .to(torch::kFloat32);
     auto safeRows = rows.clamp_min(1);
     mean += rate.unsqueeze(1) * (sums / safeRows.unsqueeze(1) - mean);
     second += rate.view({k, 1, 1}) * (outer / safeRows.view({k, 1, 1}) - second);

@@ -58,6 +58,7 @@ TEST(ConvVae, RefusesWhatItDoesNotModelWithAMessage) {
         {images(1, 28, 28), {{"likelihood", "poisson"}}, "not 'poisson'"},
         {images(1, 28, 28), {{"prior", "vamp"}}, "standard or fitted, not 'vamp'"},
         {images(1, 28, 28), {{"net", "conv"}, {"width", "2"}}, "'width'"},
+        {images(1, 28, 28), {{"prior", "fitted"}, {"latent", "4096"}}, "lower 'latent'"},
     };
     for (const auto& c : cases) {
         auto made = ll::createModel("cvae", c.shape, c.settings);
@@ -147,6 +148,18 @@ TEST(FittedPrior, FollowsEachClassAndDrawsFromItsGaussian) {
     auto picked = prior->pick(4000, 9);
     EXPECT_EQ(picked.eq(2).sum().item<int>(), 0);
     EXPECT_NEAR(picked.eq(0).to(torch::kFloat).mean().item<double>(), 0.5, 0.05);
+}
+
+TEST(FittedPrior, ABatchLargerThanItsWindowReplacesIt) {
+    ll::FittedPrior prior(1, 2);
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(2);
+    for (int step = 0; step < 3; ++step) {
+        auto z = torch::randn({5000, 2}, gen) * 0.5 + 3.0;  // more rows than the window
+        prior->update(z, torch::zeros({5000}, torch::kInt64));
+        EXPECT_TRUE(torch::allclose(prior->mean[0], z.mean(0), 1e-4, 1e-4)) << prior->mean;
+    }
+    auto draws = prior->draw(torch::zeros({4000}, torch::kInt64), torch::randn({4000, 2}, gen));
+    EXPECT_NEAR(draws.std(0).mean().item<double>(), 0.5, 0.05);
 }
 
 TEST(FittedPrior, CheckpointKeepsItAndTemperatureScalesAboutTheClassMean) {
