@@ -522,41 +522,27 @@ class LatentDdpm:
         depth = common.whole(settings, "depth")
         self.latent = common.whole(settings, "latent")
         self.vae_steps = common.whole(settings, "vae_steps")
-        # CvaeNet(dataDim, 0, latent, vae_hidden) and its Adam, as ll::Vae (plain) builds them.
-        self.vae = vae.build("vae", shape, {"latent": str(self.latent),
-                                            "hidden": str(settings["vae_hidden"]),
-                                            "beta": "1"}, lr)
+        # A plain ll::Vae from the vae_* settings (vae_net, vae_width, vae_hidden,
+        # vae_likelihood; runs without them had the MLP with the Bernoulli likelihood), the
+        # standard prior and beta 1: the denoiser is the prior.
+        own = {"latent": str(self.latent), "beta": "1", "prior": "standard"}
+        for key in ("hidden", "net", "width", "likelihood"):
+            if settings.get("vae_" + key, "") != "":
+                own[key] = str(settings["vae_" + key])
+        self.vae = vae.build("vae", shape, own, lr)
         self.net = LatentDenoiser(self.latent, hidden, depth, shape.num_classes)
         self.ema = LatentDenoiser(self.latent, hidden, depth, shape.num_classes)
         self.state = DiffusionState()
         common.update_ema(self.ema, self.net, 0)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
 
-    def vae_step(self, x):
-        """LatentDdpm::vaeStep: the plain VAE's step with the unweighted KL and one .item()
-        (ll::Vae's own step reads three), on the mirror's CvaeNet and Adam."""
-        net, optimizer = self.vae.net, self.vae.optimizer
-        net.train()
-        n = x.size(0)
-        flat = x.reshape(n, -1)
-        none = torch.empty(n, 0)
-        mu, logvar = net.encode(flat, none)
-        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        recon = F.binary_cross_entropy_with_logits(net.decode(z, none), flat,
-                                                   reduction="sum") / n
-        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / n
-        loss = recon + kl
-        common.drop_gradients(net)
-        loss.backward()
-        optimizer.step()
-        value = loss.item()
-        return {"loss": value, "vae_loss": value}
-
     def train_step(self, x, y):
         step = self.state.step.item()
         self.state.step.fill_(step + 1)
         if step < self.vae_steps:
-            return self.vae_step(x)
+            losses = self.vae.train_step(x, y)
+            losses["vae_loss"] = losses["loss"]
+            return losses
 
         mean = self.vae.encode_mean(x, y)
         if self.state.scale.item() == 0:

@@ -44,12 +44,13 @@ torch::Tensor LatentDenoiserImpl::forward(const torch::Tensor& x, const torch::T
 }
 
 Settings LatentDdpm::defaults() {
-    return {{"latent", "16"},       {"vae_hidden", "512,256"},
-            {"vae_steps", "3000"},  {"hidden", "256"},
-            {"depth", "3"},         {"timesteps", "1000"},
-            {"schedule", "linear"}, {"label_dropout", "0.1"},
-            {"ema", "0.999"},       {"sample_steps", "50"},
-            {"autoencoder", ""}};
+    return {{"latent", "16"},           {"vae_hidden", "512,256"},
+            {"vae_net", "mlp"},         {"vae_width", "32"},
+            {"vae_likelihood", "auto"}, {"vae_steps", "3000"},
+            {"hidden", "256"},          {"depth", "3"},
+            {"timesteps", "1000"},      {"schedule", "linear"},
+            {"label_dropout", "0.1"},   {"ema", "0.999"},
+            {"sample_steps", "50"},     {"autoencoder", ""}};
 }
 
 namespace {
@@ -69,6 +70,34 @@ int wholeSetting(const Settings& s, Settings& effective, const std::string& key,
     return static_cast<int>(v);
 }
 
+// The own VAE's settings, each under a vae_ prefix in this model's.
+constexpr const char* kVaeKeys[] = {"hidden", "net", "width", "likelihood"};
+
+/// A plain ll::Vae from the vae_* settings. Runs from before vae_net and vae_likelihood had
+/// the MLP with the Bernoulli likelihood, which are still the defaults; the denoiser is the
+/// prior, so the VAE keeps N(0, I) and beta 1.
+std::shared_ptr<Vae> ownVae(const ModelShape& shape, const Settings& settings, int latent) {
+    Settings vae{{"latent", std::to_string(latent)}, {"beta", "1"}, {"prior", "standard"}};
+    for (const char* key : kVaeKeys)
+        if (const auto it = settings.find(std::string("vae_") + key); it != settings.end())
+            vae[key] = it->second;
+    for (const char* key : {"lr", "device"})
+        if (const auto it = settings.find(key); it != settings.end()) vae[key] = it->second;
+    try {
+        return std::make_shared<Vae>(Vae::Kind::Plain, shape, vae);
+    } catch (const std::invalid_argument& e) {
+        // Its messages name the VAE's settings; here they are the vae_ ones.
+        std::string message = e.what();
+        for (const char* key : kVaeKeys) {
+            const std::string bare = std::string("'") + key + "'";
+            for (auto at = message.find(bare); at != std::string::npos;
+                 at = message.find(bare, at + bare.size() + 4))
+                message.replace(at, bare.size(), std::string("'vae_") + key + "'");
+        }
+        throw std::invalid_argument(message);
+    }
+}
+
 }  // namespace
 
 LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings,
@@ -85,14 +114,16 @@ LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings,
     if (autoencoderRun.empty()) {
         m_latent = wholeSetting(settings, m_settings, "latent", 16, 2, 512);
         m_vaeSteps = wholeSetting(settings, m_settings, "vae_steps", 3000, 1, 100000000);
-        const auto vaeHidden = settingInts(settings, "vae_hidden", {512, 256});
-        std::string h;
-        for (int v : vaeHidden) h += (h.empty() ? "" : ",") + std::to_string(v);
-        m_settings["vae_hidden"] = h;
-        m_vae = CvaeNet(shape.dataDim(), 0, m_latent, vaeHidden);
-        m_vae->to(m_device);
-        m_vaeOptimizer =
-            std::make_unique<FusedAdam>(m_vae->parameters(), torch::optim::AdamOptions(lr));
+        m_ownVae = ownVae(shape, settings, m_latent);
+        const auto vae = m_ownVae->settings();
+        for (const char* key : kVaeKeys) {
+            const auto it = vae.find(key);
+            if (it == vae.end())
+                m_settings.erase(std::string("vae_") + key);
+            else
+                m_settings[std::string("vae_") + key] = it->second;
+        }
+        m_external = m_ownVae.get();
     } else {
         if (!autoencoder)
             throw std::invalid_argument("setting 'autoencoder': the run " + autoencoderRun +
@@ -111,7 +142,7 @@ LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings,
         m_vaeSteps = 0;
         m_settings["latent"] = std::to_string(m_latent);
         m_settings["vae_steps"] = "0";
-        m_settings.erase("vae_hidden");
+        for (const char* key : kVaeKeys) m_settings.erase(std::string("vae_") + key);
     }
     m_net = LatentDenoiser(m_latent, hidden, depth, shape.numClasses);
     m_emaNet = LatentDenoiser(m_latent, hidden, depth, shape.numClasses);
@@ -124,47 +155,27 @@ LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings,
 
 void LatentDdpm::setLearningRate(double lr) {
     setAdamLearningRate(*m_optimizer, lr);
-    if (m_vaeOptimizer) setAdamLearningRate(*m_vaeOptimizer, lr);
+    if (m_ownVae) m_ownVae->setLearningRate(lr);
 }
 
 torch::Tensor LatentDdpm::encodeMean(const torch::Tensor& x, const torch::Tensor& y) {
     torch::NoGradGuard noGrad;
-    if (m_external) return m_external->encode(x, y).first.to(m_device);
-    m_vae->eval();
-    auto flat = x.reshape({x.size(0), -1}).to(m_device);
-    return m_vae->encode(flat, torch::empty({x.size(0), 0}, torch::TensorOptions(m_device))).first;
+    return m_external->encode(x, y).first.to(m_device);
 }
 
 torch::Tensor LatentDdpm::decode(const torch::Tensor& z, const torch::Tensor& y) {
-    if (m_external) return m_external->decode(z, y);
-    m_vae->eval();
-    auto out = m_vae->decode(z.to(m_device), torch::empty({z.size(0), 0}, z.options()));
-    return toImages(torch::sigmoid(out), m_shape);
-}
-
-LossMap LatentDdpm::vaeStep(const torch::Tensor& x) {
-    m_vae->train();
-    const auto n = x.size(0);
-    auto flat = x.reshape({n, -1}).to(m_device);
-    auto none = torch::empty({n, 0}, torch::TensorOptions(m_device));
-    auto [mu, logvar] = m_vae->encode(flat, none);
-    auto z = mu + torch::randn_like(mu) * (0.5 * logvar).exp();
-    auto recon = torch::binary_cross_entropy_with_logits(m_vae->decode(z, none), flat, {}, {},
-                                                         at::Reduction::Sum) /
-                 n;
-    auto kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / n;
-    auto loss = recon + kl;
-    dropGradients(*m_vae);
-    loss.backward();
-    m_vaeOptimizer->step();
-    const double value = loss.item<double>();
-    return {{"loss", value}, {"vae_loss", value}};
+    torch::NoGradGuard noGrad;
+    return m_external->decode(z, y);
 }
 
 LossMap LatentDdpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
     const auto step = m_state->step.item<std::int64_t>();
     m_state->step.fill_(step + 1);
-    if (ownsVae() && step < m_vaeSteps) return vaeStep(x);
+    if (ownsVae() && step < m_vaeSteps) {
+        auto losses = m_ownVae->trainStep(x, y);
+        losses["vae_loss"] = losses.at("loss");
+        return losses;
+    }
 
     auto mean = encodeMean(x, y);
     if (m_state->scale.item<float>() == 0) {
@@ -260,14 +271,14 @@ torch::Tensor LatentDdpm::denoisingErrors(const torch::Tensor& x0, const torch::
 std::vector<std::pair<std::string, torch::nn::Module*>> LatentDdpm::modules() {
     std::vector<std::pair<std::string, torch::nn::Module*>> out{
         {"net", m_net.get()}, {"ema", m_emaNet.get()}, {"state", m_state.get()}};
-    if (m_vae) out.emplace_back("vae", m_vae.get());
+    if (m_ownVae) out.emplace_back("vae", &m_ownVae->network());
     return out;
 }
 
 std::vector<std::pair<std::string, torch::optim::Optimizer*>> LatentDdpm::optimizers() {
     std::vector<std::pair<std::string, torch::optim::Optimizer*>> out{
         {"optimizer", m_optimizer.get()}};
-    if (m_vaeOptimizer) out.emplace_back("vae_optimizer", m_vaeOptimizer.get());
+    if (m_ownVae) out.emplace_back("vae_optimizer", &m_ownVae->optimizer());
     return out;
 }
 

@@ -37,7 +37,8 @@ TORCH_MODULE(LatentDenoiser);
 /// Class-conditional diffusion over a VAE's latent space (a small latent diffusion model,
 /// Rombach et al. 2022): the VAE's posterior means, scaled to unit variance, are diffused
 /// and denoised by a residual MLP, then decoded. The first vae_steps training steps train a
-/// plain VAE of its own; the rest train the denoiser on the frozen encoder. With the setting
+/// plain VAE of its own (ll::Vae, from the vae_* settings: vae_net, vae_width, vae_hidden,
+/// vae_likelihood); the rest train the denoiser on the frozen encoder. With the setting
 /// autoencoder=RUN it uses a trained vae/cvae run instead, opened by the run loader and handed
 /// in as `autoencoder` (that run must stay where it is: its weights are read from there, not
 /// copied into this model's checkpoints). Sampling
@@ -56,6 +57,8 @@ public:
     torch::Tensor decodeLatents(const torch::Tensor& z, const SampleRequest& request) override;
     double learningRate() const override { return adamLearningRate(*m_optimizer); }
     void setLearningRate(double lr) override;
+    /// A conv VAE of its own sets the thread split: its steps are most of the run's time.
+    Workload workload() const override { return m_ownVae ? m_ownVae->workload() : Workload::Mlp; }
     const NoiseSchedule& diffusionSchedule() const override { return m_diffusion.schedule; }
     /// Posterior means times the latent scale training measured.
     torch::Tensor diffusionSpace(const torch::Tensor& images) override;
@@ -69,22 +72,20 @@ protected:
     std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
 
 private:
-    bool ownsVae() const { return !m_external; }
+    bool ownsVae() const { return m_ownVae != nullptr; }
     /// Posterior means (N x latent) on this model's device, without gradients.
     torch::Tensor encodeMean(const torch::Tensor& x, const torch::Tensor& y);
     torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y);
-    LossMap vaeStep(const torch::Tensor& x);
 
     DiffusionSettings m_diffusion;
     std::int64_t m_vaeSteps;
     int m_latent;
-    CvaeNet m_vae{nullptr};
+    std::shared_ptr<Vae> m_ownVae;  // empty with 'autoencoder'
     std::shared_ptr<GenerativeModel> m_externalRun;
     Vae* m_external = nullptr;
     LatentDenoiser m_net{nullptr};
     LatentDenoiser m_emaNet{nullptr};
     DiffusionState m_state{nullptr};
-    std::unique_ptr<torch::optim::Adam> m_vaeOptimizer;
     std::unique_ptr<torch::optim::Adam> m_optimizer;
 };
 

@@ -65,6 +65,10 @@ public:
     /// Data-space output for latents z (images in [0, 1] or tabular rows).
     torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y);
     int latentSize() const { return m_net->latent; }
+    /// The network and its optimiser, for a model that owns a VAE and checkpoints it under
+    /// its own names (latent-ddpm).
+    torch::nn::Module& network() { return *m_net; }
+    torch::optim::Optimizer& optimizer() { return *m_optimizer; }
     /// Per row, the negative ELBO (reconstruction + beta KL, in the training loss's units)
     /// with its reconstruction term averaged over `draws` latent draws from the posterior
     /// (Gaussian draws, whatever noise trained the model: the score asks how well q(z|x)

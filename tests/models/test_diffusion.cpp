@@ -74,6 +74,34 @@ TEST(Diffusion, BadSettingsNameTheSetting) {
     EXPECT_NE(buildError("noisy-classifier", {{"schedule", "cubic"}}).find("schedule"),
               std::string::npos);
     EXPECT_NE(buildError("latent-ddpm", {{"depth", "0"}}).find("depth"), std::string::npos);
+    // The own VAE's refusals name this model's settings, not the VAE's.
+    const auto net = buildError("latent-ddpm", {{"vae_net", "resnet"}});
+    EXPECT_NE(net.find("'vae_net'"), std::string::npos) << net;
+    const auto likelihood = buildError("latent-ddpm", {{"vae_likelihood", "poisson"}});
+    EXPECT_NE(likelihood.find("'vae_likelihood'"), std::string::npos) << likelihood;
+    const auto width = buildError("latent-ddpm", {{"vae_net", "conv"}, {"vae_width", "2"}});
+    EXPECT_NE(width.find("'vae_width'"), std::string::npos) << width;
+}
+
+TEST(Diffusion, LatentDdpmOwnVaeIsConvOnImagesAndOldRunsKeepTheirMlp) {
+    auto conv =
+        ll::buildModel("latent-ddpm", {}, {{"vae_net", "auto"}, {"vae_likelihood", "gaussian"}});
+    ASSERT_TRUE(conv) << conv.error().message;
+    auto settings = (*conv)->settings();
+    EXPECT_EQ(settings.at("vae_net"), "conv");
+    EXPECT_EQ(settings.at("vae_width"), "32");
+    EXPECT_EQ(settings.at("vae_likelihood"), "gaussian");
+    EXPECT_EQ((*conv)->workload(), ll::Workload::Conv);
+
+    // A run from before vae_net had none of these settings: the MLP with the Bernoulli
+    // likelihood, parameter for parameter the plain vae of the same widths.
+    auto old = ll::buildModel("latent-ddpm", {}, {{"latent", "8"}, {"vae_hidden", "64"}});
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_EQ((*old)->settings().at("vae_net"), "mlp");
+    EXPECT_EQ((*old)->settings().at("vae_likelihood"), "bernoulli");
+    EXPECT_FALSE((*old)->settings().contains("vae_width"));
+    EXPECT_EQ((*old)->workload(), ll::Workload::Mlp);
+    EXPECT_GT((*conv)->parameterCount(), (*old)->parameterCount());
 }
 
 TEST(Diffusion, AutoencoderMustBeAVaeRunOfTheSameData) {
@@ -96,6 +124,12 @@ TEST(Diffusion, AutoencoderMustBeAVaeRunOfTheSameData) {
     auto model = ll::buildModel("latent-ddpm", {}, {{"autoencoder", dir.string()}});
     ASSERT_TRUE(model) << model.error().message;
     EXPECT_EQ((*model)->settings().at("latent"), "8");
+    // Its own VAE of the same widths is that vae model, parameter for parameter (which is
+    // also what a run from before vae_net kept in its checkpoints).
+    auto vae = ll::buildModel("vae", {}, {{"latent", "8"}, {"hidden", "64"}});
+    auto own = ll::buildModel("latent-ddpm", {}, {{"latent", "8"}, {"vae_hidden", "64"}});
+    ASSERT_TRUE(vae && own);
+    EXPECT_EQ((*own)->parameterCount(), (*vae)->parameterCount() + (*model)->parameterCount());
     // Models never open runs: without the run loader the linked model is missing.
     auto unlinked = ll::createModel("latent-ddpm", {}, {{"autoencoder", dir.string()}});
     ASSERT_FALSE(unlinked);
