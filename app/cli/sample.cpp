@@ -67,6 +67,7 @@ int runSample(const SampleArgs& a) {
     if (!steered) return failure("sample: " + steered.error().message);
     auto opened = loadRun(a.run, a.steer.step());
     if (!opened) return failure(opened.error().message);
+    if (!opened->warning.empty()) std::fprintf(stderr, "warning: %s\n", opened->warning.c_str());
     auto& model = *opened->model;
     if (!model.generates())
         return failure("sample: " + a.run + " is a " + model.name() +

@@ -115,6 +115,7 @@ void report(const TrainEvent& event, ProgressBar& bar) {
                          "gradients, Adam's moments)\n",
                          static_cast<double>(s->parameters) / 1e6,
                          formatBytes(static_cast<double>(s->trainingBytes)).c_str());
+        if (!s->warning.empty()) std::fprintf(stderr, "warning: %s\n", s->warning.c_str());
         if (!s->dataset.imageNote.empty())
             std::fprintf(stderr, "images: %s\n", s->dataset.imageNote.c_str());
     }

@@ -1,6 +1,8 @@
 #include "common/atomicfile.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -15,8 +17,9 @@ namespace {
 
 fs::path temporaryBeside(const fs::path& path) {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
-    return path.parent_path() /
-           ("." + path.filename().string() + "." + std::to_string(rng()) + ".tmp");
+    std::string name = ".";
+    name.append(path.filename().string()).append(".").append(std::to_string(rng())).append(".tmp");
+    return path.parent_path() / name;
 }
 
 // The data must reach the disk before the rename makes it visible, or a power cut could
@@ -57,10 +60,24 @@ Result<void> writeAtomicWith(const fs::path& path,
 
 Result<void> writeFileAtomic(const fs::path& path, std::string_view bytes) {
     return writeAtomicWith(path, [&](const fs::path& tmp) -> Result<void> {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.close();
-        if (!out) return fail(path.string() + ": cannot write (disk full or no permission?)");
+        // Plain system calls, so the error says what failed: a full disk, a quota, a file
+        // size limit, a missing permission.
+        auto cannot = [&](const char* what) {
+            return fail(path.string() + ": cannot " + what + " (" + std::strerror(errno) + ")");
+        };
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) return cannot("create it");
+        for (std::size_t done = 0; done < bytes.size();) {
+            const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                auto error = cannot("write it");
+                ::close(fd);
+                return error;
+            }
+            done += static_cast<std::size_t>(n);
+        }
+        if (::close(fd) != 0) return cannot("write it");
         return {};
     });
 }

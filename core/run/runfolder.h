@@ -15,6 +15,8 @@ namespace runfiles {
 inline constexpr const char* kConfig = "config.json";
 inline constexpr const char* kLog = "log.jsonl";
 inline constexpr const char* kLatest = "checkpoints/latest.json";
+/// Held by the process training the run (RunLock).
+inline constexpr const char* kLock = "train.lock";
 std::filesystem::path checkpoint(const std::filesystem::path& run, std::int64_t step);
 std::filesystem::path samples(const std::filesystem::path& run, std::int64_t step);
 /// Tabular runs: generated rows as CSV.

@@ -1,5 +1,8 @@
 #include "run/runloader.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace ll {
 
 Result<std::unique_ptr<GenerativeModel>> buildModel(const std::string& name,
@@ -20,6 +23,39 @@ Result<std::unique_ptr<GenerativeModel>> buildModel(const std::string& name,
     return createModel(name, shape, settings, links);
 }
 
+Result<LoadedCheckpoint> loadNewestCheckpoint(GenerativeModel& model,
+                                              const std::filesystem::path& run) {
+    std::vector<std::int64_t> steps = listCheckpoints(run);
+    std::reverse(steps.begin(), steps.end());
+    std::string named;  // why latest.json did not lead to a checkpoint
+    auto latest = latestCheckpoint(run);
+    if (latest) {
+        std::erase(steps, latest->first);
+        steps.insert(steps.begin(), latest->first);
+    } else {
+        named = (run / runfiles::kLatest).string() + " is missing or damaged";
+    }
+    if (steps.empty()) return fail(run.string() + ": no checkpoint to resume from");
+    std::vector<std::string> faults;
+    for (const auto step : steps) {
+        const auto path = runfiles::checkpoint(run, step);
+        if (auto ok = model.load(path); !ok) {
+            faults.push_back(ok.error().message);
+            continue;
+        }
+        std::string warning;
+        if (!faults.empty() || !named.empty()) {
+            warning = faults.empty() ? named : faults.front();
+            for (std::size_t i = 1; i < faults.size(); ++i) warning += "; " + faults[i];
+            warning += ". Fell back to the checkpoint of step " + std::to_string(step);
+        }
+        return LoadedCheckpoint{step, path, std::move(warning)};
+    }
+    std::string message = run.string() + ": no checkpoint loads: " + faults.front();
+    for (std::size_t i = 1; i < faults.size(); ++i) message += "; " + faults[i];
+    return fail(message);
+}
+
 Result<LoadedRun> loadRun(const std::filesystem::path& run, std::optional<std::int64_t> step) {
     std::error_code ec;
     if (!std::filesystem::is_directory(run, ec)) return fail(run.string() + ": no such run folder");
@@ -29,20 +65,21 @@ Result<LoadedRun> loadRun(const std::filesystem::path& run, std::optional<std::i
     if (!data) return tl::unexpected(data.error());
     auto model = buildModel(config->model, data->shape, config->settings);
     if (!model) return tl::unexpected(model.error());
-    std::filesystem::path checkpoint;
+    std::string warning;
     if (step) {
-        checkpoint = runfiles::checkpoint(run, *step);
+        if (auto ok = (*model)->load(runfiles::checkpoint(run, *step)); !ok)
+            return tl::unexpected(ok.error());
     } else {
-        auto latest = latestCheckpoint(run);
-        if (!latest) return tl::unexpected(latest.error());
-        step = latest->first;
-        checkpoint = latest->second;
+        auto loaded = loadNewestCheckpoint(**model, run);
+        if (!loaded) return tl::unexpected(loaded.error());
+        step = loaded->step;
+        warning = std::move(loaded->warning);
     }
-    if (auto ok = (*model)->load(checkpoint); !ok) return tl::unexpected(ok.error());
     // Checkpoints keep the optimisers' moments, not their rate: the run's own comes from its
     // config, as a number.
     (*model)->setLearningRate(config->learningRate);
-    return LoadedRun{std::move(*model), std::move(*data), std::move(*config), *step};
+    return LoadedRun{std::move(*model), std::move(*data), std::move(*config), *step,
+                     std::move(warning)};
 }
 
 }  // namespace ll

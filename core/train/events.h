@@ -22,6 +22,8 @@ struct TrainStarted {
     std::string device;
     std::int64_t parameters = 0;      // the model's, every network's
     std::uint64_t trainingBytes = 0;  // weights, gradients and Adam's two moments, float32
+    /// A resume that fell back to an older checkpoint: which one failed and why.
+    std::string warning;
 };
 struct TrainProgress {
     std::int64_t step = 0;

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "models/model.h"
 #include "run/runfolder.h"
 #include "run/runloader.h"
+#include "run/runlock.h"
 
 namespace ll {
 namespace fs = std::filesystem;
@@ -39,6 +41,9 @@ struct Trainer::Impl {
     std::unique_ptr<GenerativeModel> model;
     Dataset data;
     fs::path run;
+    std::optional<RunLock> lock;  // held while this trainer may write the run
+    std::string resumeWarning;    // an older checkpoint was resumed from: why
+    std::int64_t savedStep = -1;  // the step of the last checkpoint on disk
     std::int64_t step = 0;
     std::int64_t parameters = 0;      // the model's, counted when it is built
     std::uint64_t trainingBytes = 0;  // what its training holds: weights, gradients, Adam
@@ -70,6 +75,17 @@ void removeStaleTemporaries(const fs::path& run) {
         for (const auto& e : fs::directory_iterator(dir, ec)) {
             const std::string name = e.path().filename().string();
             if (name.starts_with(".") && name.ends_with(".tmp")) fs::remove(e.path(), ec);
+        }
+}
+
+// Checkpoints past `step` that did not load (or that latest.json never named): renamed to
+// step-N.pt.damaged, kept for a look but out of the way of the run's own.
+void setAsideNewerCheckpoints(const fs::path& run, std::int64_t step) {
+    std::error_code ec;
+    for (const auto newer : listCheckpoints(run))
+        if (newer > step) {
+            const auto path = runfiles::checkpoint(run, newer);
+            fs::rename(path, fs::path(path.string() + ".damaged"), ec);
         }
 }
 
@@ -158,11 +174,19 @@ Result<void> Trainer::Impl::prepare() {
 
     if (config.resume) {
         run = config.runDir;
+        auto locked = RunLock::acquire(run);
+        if (!locked) return tl::unexpected(locked.error());
+        lock = std::move(*locked);
         removeStaleTemporaries(run);
-        auto latest = latestCheckpoint(run);
-        if (!latest) return tl::unexpected(latest.error());
-        if (auto ok = model->load(latest->second); !ok) return ok;
-        step = latest->first;
+        auto loaded = loadNewestCheckpoint(*model, run);
+        if (!loaded) return tl::unexpected(loaded.error());
+        step = loaded->step;
+        savedStep = step;
+        if (!loaded->warning.empty()) {
+            resumeWarning = loaded->warning;
+            setAsideNewerCheckpoints(run, step);
+            if (auto ok = writeLatest(run, step); !ok) return ok;
+        }
         if (step >= config.steps)
             return fail("the run is at step " + std::to_string(step) +
                         " already; ask for more steps than that to continue it");
@@ -181,6 +205,9 @@ Result<void> Trainer::Impl::prepare() {
         fs::create_directories(runfiles::checkpointsDir(run), ec);
         fs::create_directories(runfiles::samplesDir(run), ec);
         if (ec) return fail(run.string() + ": cannot create the run folder (" + ec.message() + ")");
+        auto locked = RunLock::acquire(run);
+        if (!locked) return tl::unexpected(locked.error());
+        lock = std::move(*locked);
     }
     config.runDir = run;
     if (auto ok = writeRunData(run, RunData{data.name, shape, data.classNames, data.featureNames,
@@ -226,10 +253,9 @@ void Trainer::Impl::applyPendingChanges() {
 
 Result<void> Trainer::Impl::restoreAfterNan(const std::string& what) {
     const std::int64_t badStep = step;
-    auto latest = latestCheckpoint(run);
-    if (!latest) return tl::unexpected(latest.error());
-    if (auto ok = model->load(latest->second); !ok) return ok;
-    step = latest->first;
+    auto loaded = loadNewestCheckpoint(*model, run);
+    if (!loaded) return tl::unexpected(loaded.error());
+    step = loaded->step;
     model->setLearningRate(config.learningRate);
     (void)truncateLog(run, step);
     (void)appendLogLine(
@@ -254,8 +280,17 @@ Result<void> Trainer::Impl::restoreAfterNan(const std::string& what) {
 
 Result<void> Trainer::Impl::checkpoint() {
     const fs::path path = runfiles::checkpoint(run, step);
-    if (auto ok = model->save(path); !ok) return ok;
-    if (auto ok = writeLatest(run, step); !ok) return ok;
+    auto kept = [&](const Error& e) {
+        // A full disk or a quota: what was lost, and that the last checkpoint was not.
+        return fail(e.message + (savedStep < 0
+                                     ? std::string()
+                                     : ". The checkpoint of step " + std::to_string(savedStep) +
+                                           " is intact: free some space, then "
+                                           "resume the run"));
+    };
+    if (auto ok = model->save(path); !ok) return kept(ok.error());
+    if (auto ok = writeLatest(run, step); !ok) return kept(ok.error());
+    savedStep = step;
     // Keep the last three checkpoints: enough to step back, not enough to fill a disk.
     std::vector<fs::path> all;
     std::error_code ec;
@@ -360,7 +395,8 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
                       .dataset = data.summary(),
                       .device = model->deviceName() == "cpu" ? "CPU" : model->deviceName(),
                       .parameters = parameters,
-                      .trainingBytes = trainingBytes});
+                      .trainingBytes = trainingBytes,
+                      .warning = resumeWarning});
     const std::int64_t n = data.size();
     const std::int64_t batch = std::min<std::int64_t>(config.batchSize, n);
     const std::int64_t perEpoch = n / batch;
@@ -479,6 +515,8 @@ TrainFinished Trainer::run(std::stop_token stop) {
                                .message = "training failed: " + what,
                                .runDir = m_impl->run.string()};
     }
+    // Done writing the run: whoever hears of its end may train it next.
+    m_impl->lock.reset();
     m_impl->emit(result);
     return result;
 }

@@ -297,6 +297,12 @@ void TrainPanel::onStarted(const ll::TrainStarted& info) {
     setRunning(true);
     m_guardBanner->hide();
     m_message->setText(tr("Run folder: %1").arg(QString::fromStdString(info.runDir)));
+    if (!info.warning.empty()) {
+        // Resumed from an older checkpoint: say which one failed, as the CLI does.
+        m_guardBanner->setText(tr("<b>Resumed from an older checkpoint</b><br>%1")
+                                   .arg(QString::fromStdString(info.warning).toHtmlEscaped()));
+        m_guardBanner->show();
+    }
     m_device->setText(tr("Device: %1").arg(QString::fromStdString(info.device)));
     m_progress->setValue(static_cast<int>(1000.0 * double(info.startStep) /
                                           double(std::max<std::int64_t>(1, info.totalSteps))));
