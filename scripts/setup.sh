@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config libgtest-dev
+  # the readers' fuzz targets: clang's libFuzzer and sanitizers
+  clang libclang-rt-14-dev
   # compute core
   libtorch-dev libopenblas0-pthread
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev

@@ -1,6 +1,5 @@
 #include "common/npy.h"
 
-#include <bit>
 #include <charconv>
 #include <cstring>
 #include <limits>
@@ -10,13 +9,14 @@
 #include <vector>
 
 #include "common/atomicfile.h"
+#include "common/text.h"
 
 namespace ll {
 
 namespace {
 
 // The values are copied byte for byte; a big-endian host would need swapping.
-static_assert(std::endian::native == std::endian::little);
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
 
 constexpr std::string_view kMagic = "\x93NUMPY";
 constexpr std::size_t kPrefix = kMagic.size() + 2;  // magic, major and minor version
@@ -105,7 +105,7 @@ Result<torch::Tensor> readNpy(const std::filesystem::path& path) {
     auto bytes = readFile(path);
     if (!bytes) return tl::unexpected(bytes.error());
     const std::string_view all = *bytes;
-    if (all.size() < kPrefix + 2 || !all.starts_with(kMagic))
+    if (all.size() < kPrefix + 2 || !startsWith(all, kMagic))
         return fail(file + ": not a NumPy .npy file");
     const int major = static_cast<unsigned char>(all[kMagic.size()]);
     if (major < 1 || major > 3)
@@ -128,19 +128,27 @@ Result<torch::Tensor> readNpy(const std::filesystem::path& path) {
                     ": Fortran-order arrays are not supported (save a C-order array, "
                     "e.g. numpy.ascontiguousarray)");
     // The size the header declares, checked against the file before anything is allocated
-    // (a hostile header may claim 10^12 values in a 200-byte file). Saturates on overflow.
+    // (a hostile header may claim 10^12 values in a 200-byte file). The dimensions other than
+    // zero must multiply to a size that exists, even when a zero makes the array empty: torch
+    // checks that product too, and would throw where a message belongs.
     const std::size_t have = all.size() - dataStart;
-    std::size_t need = f4 ? 4 : 8;
-    for (const std::int64_t d : header->shape)
-        need =
-            d != 0 && need > std::numeric_limits<std::size_t>::max() / static_cast<std::size_t>(d)
-                ? std::numeric_limits<std::size_t>::max()
-                : need * static_cast<std::size_t>(d);
+    const std::size_t limit = std::numeric_limits<std::int64_t>::max();
+    std::size_t bytesOfNonZero = f4 ? 4 : 8;
+    bool empty = false;
+    for (const std::int64_t d : header->shape) {
+        if (d == 0) {
+            empty = true;
+        } else if (bytesOfNonZero > limit / static_cast<std::size_t>(d)) {
+            return fail(file + ": its shape " + pythonTuple(header->shape) +
+                        " is larger than any array can be");
+        } else {
+            bytesOfNonZero *= static_cast<std::size_t>(d);
+        }
+    }
+    const std::size_t need = empty ? 0 : bytesOfNonZero;
     if (have != need)
         return fail(file + ": holds " + std::to_string(have) + " bytes of values, its shape " +
-                    pythonTuple(header->shape) + " needs " +
-                    (need == std::numeric_limits<std::size_t>::max() ? std::string("more than 2^64")
-                                                                     : std::to_string(need)));
+                    pythonTuple(header->shape) + " needs " + std::to_string(need));
     auto values = torch::empty(header->shape, f4 ? torch::kFloat32 : torch::kFloat64);
     if (need > 0) std::memcpy(values.data_ptr(), all.data() + dataStart, need);
     return values;

@@ -9,6 +9,8 @@
 
 #include <torch/torch.h>
 
+#include "common/text.h"
+
 namespace ll {
 namespace fs = std::filesystem;
 
@@ -88,7 +90,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     std::size_t cells = 0;
     while (std::getline(in, line)) {
         ++lineNo;
-        if (lineNo == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // UTF-8 BOM
+        if (lineNo == 1 && startsWith(line, "\xEF\xBB\xBF")) line.erase(0, 3);  // UTF-8 BOM
         if (trim(line).empty()) continue;
         if (line.find('\0') != std::string::npos)
             return fail(file + ": line " + std::to_string(lineNo) +
@@ -116,7 +118,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     // The first line may have as many cells as a data row (iris: "150,4,setosa,versicolor,
     // virginica" over rows of 4 features and a target); then its count must match the rows.
     if (rows.size() > 1 && head.size() >= 2 && parseNumber(head[0], n0) &&
-        parseNumber(head[1], n1) && static_cast<std::size_t>(n1) + 1 == rows[1].second.size() &&
+        parseNumber(head[1], n1) && n1 + 1 == static_cast<double>(rows[1].second.size()) &&
         (head.size() != rows[1].second.size() || n0 == static_cast<double>(rows.size() - 1))) {
         // sklearn's bundled files: "569,30,malignant,benign", then features and an int target.
         sklearnClasses.assign(head.begin() + 2, head.end());
@@ -200,11 +202,13 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
         std::map<double, std::int64_t> byValue;
         for (double v : values) {
             byValue[v] = static_cast<std::int64_t>(byValue.size());
-            std::string shown =
-                v == std::floor(v) ? std::to_string(static_cast<long long>(v)) : std::to_string(v);
+            // Whole numbers as integers while a double holds them exactly; others as written.
+            std::string shown = v == std::floor(v) && std::fabs(v) < 9007199254740992.0
+                                    ? std::to_string(static_cast<long long>(v))
+                                    : std::to_string(v);
             const auto k = static_cast<std::size_t>(byValue[v]);
             const bool named = !sklearnClasses.empty() && v == std::floor(v) && v >= 0 &&
-                               static_cast<std::size_t>(v) < sklearnClasses.size() &&
+                               v < static_cast<double>(sklearnClasses.size()) &&
                                k == static_cast<std::size_t>(v);
             classes.push_back(named ? sklearnClasses[k] : shown);
         }

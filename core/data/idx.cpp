@@ -8,6 +8,8 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include "common/text.h"
+
 namespace ll {
 namespace fs = std::filesystem;
 
@@ -47,7 +49,7 @@ public:
         int code = 0;
         const char* msg = gzerror(m_file, &code);
         std::string text = code < 0 && msg ? std::string(msg) : std::string();
-        if (text.starts_with(m_prefix)) text.erase(0, m_prefix.size());
+        if (startsWith(text, m_prefix)) text.erase(0, m_prefix.size());
         return text;
     }
 
@@ -260,7 +262,7 @@ fs::path idxLabelsBeside(const fs::path& images) {
         candidate.replace(pos, std::strlen(from), to);
         for (const std::string& variant :
              {candidate, candidate + ".gz",
-              candidate.ends_with(".gz") ? candidate.substr(0, candidate.size() - 3) : candidate}) {
+              endsWith(candidate, ".gz") ? candidate.substr(0, candidate.size() - 3) : candidate}) {
             std::error_code ec;
             if (fs::is_regular_file(images.parent_path() / variant, ec))
                 return images.parent_path() / variant;

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "common/text.h"
 #include "data/csv.h"
 #include "data/idx.h"
 #include "data/imagefolder.h"
@@ -69,7 +70,7 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
     if (!fs::exists(path, ec)) return fail(src + ": no such file or folder");
     const std::string name = lower(path.filename().string());
     if (fs::is_regular_file(path, ec)) {
-        if (name.ends_with(".csv") || name.ends_with(".tsv") || name.ends_with(".txt"))
+        if (endsWith(name, ".csv") || endsWith(name, ".tsv") || endsWith(name, ".txt"))
             return readCsv(path, spec.labelColumn);
         auto d = loadIdxImages(path, name.find("fashion") != std::string::npos);
         if (d) d->name = path.stem().string();

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/text.h"
 
 namespace ll {
 namespace fs = std::filesystem;
@@ -58,7 +59,7 @@ std::vector<std::int64_t> sampleSteps(const fs::path& run) {
     for (const auto& e : fs::directory_iterator(samplesDir(run), ec)) {
         // Only names samples() writes: step-NNNNNN.png, whole digits between.
         const std::string name = e.path().filename().string();
-        if (name.size() <= 9 || !name.starts_with("step-") || !name.ends_with(".png")) continue;
+        if (name.size() <= 9 || !startsWith(name, "step-") || !endsWith(name, ".png")) continue;
         const std::string digits = name.substr(5, name.size() - 9);
         if (digits.size() > 18 || !std::all_of(digits.begin(), digits.end(),
                                                [](unsigned char c) { return std::isdigit(c); }))
@@ -193,6 +194,11 @@ Result<RunData> readRunData(const fs::path& run) {
         d.shape = ModelShape{s.at("channels").get<int>(), s.at("height").get<int>(),
                              s.at("width").get<int>(), s.at("features").get<int>(),
                              s.at("classes").get<int>()};
+        // Sizes a model could have, before any is used to size a vector.
+        const auto& sh = d.shape;
+        if (sh.channels < 0 || sh.channels > 65536 || sh.height < 0 || sh.height > 65536 ||
+            sh.width < 0 || sh.width > 65536 || sh.features < 0 || sh.features > (1 << 24))
+            return fail((run / "data.json").string() + ": the data's shape is out of range");
         if (d.shape.numClasses != static_cast<int>(d.classNames.size()) || d.shape.numClasses < 1)
             return fail((run / "data.json").string() + ": class names and class count disagree");
         if (d.shape.tabular()) {
@@ -203,7 +209,7 @@ Result<RunData> readRunData(const fs::path& run) {
             if (d.featureNames.size() != n) {
                 d.featureNames.clear();
                 for (std::size_t i = 0; i < n; ++i)
-                    d.featureNames.push_back("x" + std::to_string(i));
+                    d.featureNames.push_back(std::string("x").append(std::to_string(i)));
             }
             if (d.mean.size() != n || d.std.size() != n)
                 return fail((run / "data.json").string() + ": standardisation has the wrong size");
@@ -248,11 +254,18 @@ Result<RunInfo> readRunInfo(const fs::path& run) {
     if (!j) return tl::unexpected(j.error());
     RunInfo info;
     info.dir = run;
-    info.model = j->value("model", "?");
-    info.dataset = j->value("dataset_name", "?");
-    info.status = j->value("status", "?");
-    info.step = j->value("step", std::int64_t{0});
-    info.totalSteps = j->value("steps", std::int64_t{0});
+    // The runs browser lists every folder: one whose config.json has the wrong types is
+    // skipped with this message, never the end of the list (found by tests/fuzz).
+    try {
+        info.model = j->value("model", "?");
+        info.dataset = j->value("dataset_name", "?");
+        info.status = j->value("status", "?");
+        info.step = j->value("step", std::int64_t{0});
+        info.totalSteps = j->value("steps", std::int64_t{0});
+    } catch (const json::exception& e) {
+        return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
+                    ")");
+    }
     auto log = readLossLog(run);
     if (!log.empty()) {
         info.lastLosses = log.back().second;
@@ -276,7 +289,8 @@ std::vector<RunInfo> listRuns(const fs::path& workspace) {
 Result<std::pair<std::int64_t, fs::path>> latestCheckpoint(const fs::path& run) {
     auto j = readJson(run / runfiles::kLatest);
     if (!j) return fail(run.string() + ": no checkpoint to resume from");
-    const auto step = j->value("step", std::int64_t{-1});
+    const auto it = j->find("step");
+    const auto step = it != j->end() && it->is_number_integer() ? it->get<std::int64_t>() : -1;
     if (step < 0) return fail((run / runfiles::kLatest).string() + ": no step recorded");
     return std::pair{step, runfiles::checkpoint(run, step)};
 }

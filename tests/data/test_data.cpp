@@ -526,6 +526,35 @@ TEST(Csv, HeaderAndNumericLabels) {
     EXPECT_EQ(s.classCounts, (std::vector<std::int64_t>{2, 2, 2}));
 }
 
+// Numbers beyond what an integer holds where the reader converts them (found by
+// tests/fuzz/fuzz_csv: undefined behaviour): a whole-number label is named as written, and
+// sklearn's count line is recognised by comparing doubles.
+TEST(Csv, HugeNumbersInLabelsAndTheFirstLine) {
+    const fs::path file = fs::temp_directory_path() /
+                          ("latentlab-test-data-huge-" + std::to_string(::getpid()) + ".csv");
+    ASSERT_TRUE(ll::writeFileAtomic(file, "a,label\n0.5,5.5e35\n1.5,2\n2.5,5.5e35\n3.5,2\n"));
+    auto d = ll::readCsv(file, "");
+    ASSERT_TRUE(d) << d.error().message;
+    ASSERT_EQ(d->classNames.size(), 2u);
+    EXPECT_EQ(d->classNames[0], "2");
+    EXPECT_EQ(d->classNames[1].substr(0, 4), "5500") << d->classNames[1];
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{1, 0, 1, 0}));
+    // A first line that is not sklearn's count line, however large its second number.
+    ASSERT_TRUE(ll::writeFileAtomic(file, "1,2.2e44\n3,4\n5,6\n"));
+    auto rows = ll::readCsv(file, "");
+    ASSERT_TRUE(rows) << rows.error().message;
+    EXPECT_EQ(rows->x.size(0), 3);
+    // sklearn's layout names classes 0 and 1; a huge label stays a number.
+    ASSERT_TRUE(ll::writeFileAtomic(file, "3,1,cat,dog\n0.5,5.5e35\n1.5,0\n2.5,1\n"));
+    auto named = ll::readCsv(file, "");
+    ASSERT_TRUE(named) << named.error().message;
+    ASSERT_EQ(named->classNames.size(), 3u);
+    EXPECT_EQ(named->classNames[0], "cat");
+    EXPECT_EQ(named->classNames[1], "dog");
+    EXPECT_EQ(named->classNames[2].substr(0, 4), "5500") << named->classNames[2];
+    fs::remove(file);
+}
+
 TEST(Csv, TextLabelChosenByNameOrNumber) {
     auto byName = csv("header-text.csv", "species");
     auto byNumber = csv("header-text.csv", "1");

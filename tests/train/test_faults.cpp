@@ -164,3 +164,38 @@ TEST(Faults, ADamagedLatestCheckpointFallsBackToThePreviousOneAndSaysSo) {
     EXPECT_NE(none.error().message.find("step-000150.pt"), std::string::npos);
     fs::remove_all(dir);
 }
+
+// A run folder's JSON files of the wrong types or sizes (found by tests/fuzz/fuzz_runfiles:
+// the runs browser's readRunInfo threw past its caller, latest.json's step could too): each
+// reader refuses with a message, and listing the workspace skips the folder.
+TEST(Faults, HostileRunFilesAreRefusedWithAMessage) {
+    const fs::path workspace = freshDir("hostile");
+    const fs::path bad = workspace / "runs" / "bad";
+    const fs::path good = workspace / "runs" / "good";
+    fs::create_directories(bad / "checkpoints");
+    fs::create_directories(good);
+    auto write = [](const fs::path& file, const std::string& text) { std::ofstream(file) << text; };
+    write(good / ll::runfiles::kConfig, R"({"model": "cvae", "status": "completed"})");
+    write(bad / ll::runfiles::kConfig, R"({"model": {"no": 1}, "steps": "many"})");
+    write(bad / ll::runfiles::kLatest, R"({"step": "12"})");
+    write(bad / "data.json", R"({"class_names": ["a"], "shape": {"channels": 0, "height": 0,
+          "width": 0, "features": 2000000000, "classes": 1}})");
+
+    auto info = ll::readRunInfo(bad);
+    ASSERT_FALSE(info);
+    EXPECT_NE(info.error().message.find("malformed run config"), std::string::npos)
+        << info.error().message;
+    auto config = ll::readRunConfig(bad);
+    ASSERT_FALSE(config);
+    auto latest = ll::latestCheckpoint(bad);
+    ASSERT_FALSE(latest);
+    EXPECT_NE(latest.error().message.find("no step recorded"), std::string::npos)
+        << latest.error().message;
+    auto data = ll::readRunData(bad);
+    ASSERT_FALSE(data);
+    EXPECT_NE(data.error().message.find("out of range"), std::string::npos) << data.error().message;
+    const auto runs = ll::listRuns(workspace);
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].dir, good);
+    fs::remove_all(workspace);
+}
