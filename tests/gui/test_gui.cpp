@@ -652,7 +652,27 @@ void GuiTest::continueResumesACancelledRunFromItsCheckpoint() {
         progress.last().first().value<ll::TrainProgress>().step > latest->first, 20000);
     QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 20000);
-    QVERIFY(finished.last().first().value<ll::TrainFinished>().step > latest->first);
+    const auto stopped = finished.last().first().value<ll::TrainFinished>();
+    QVERIFY(stopped.step > latest->first);
+
+    // Its newest checkpoint cut short (a crash, a full disk): Continue falls back to the one
+    // before and the Train panel says so.
+    auto newest = ll::latestCheckpoint(cancelled.runDir);
+    QVERIFY(newest && newest->first == stopped.step);
+    std::filesystem::resize_file(newest->second, std::filesystem::file_size(newest->second) / 2);
+    auto* banner = w->trainPanel()->findChild<QLabel*>(QStringLiteral("guardBanner"));
+    QVERIFY(banner && !banner->isVisible());
+    runs->refresh();
+    runs->selectRuns({QString::fromStdString(cancelled.runDir)});
+    QTest::mouseClick(button(*w, "continueButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 3, 30000);
+    QCOMPARE(started.last().first().value<ll::TrainStarted>().startStep, latest->first);
+    QVERIFY(banner->isVisible());
+    QVERIFY2(banner->text().contains(
+                 QStringLiteral("Fell back to the checkpoint of step %1").arg(latest->first)),
+             qPrintable(banner->text()));
+    QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 20000);
 }
 
 void GuiTest::compareAndSampleRunsFromTheBrowser() {
