@@ -33,8 +33,8 @@ Result<Context> openContext(const ExportRequest& r, bool withClassifier) {
     // A dataset from older weights than the user thinks is worse than none: name the fault
     // and let them ask for the older checkpoint.
     if (!run->warning.empty())
-        return fail(run->warning + ". Export that one with --checkpoint " + std::to_string(run->step) +
-                    ", or train the run on");
+        return fail(run->warning + ". Export that one with --checkpoint " +
+                    std::to_string(run->step) + ", or train the run on");
     Context c{.request = r, .run = std::move(*run)};
     GenerativeModel& model = *c.run.model;
     if (!model.generates())
