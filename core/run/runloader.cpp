@@ -37,6 +37,11 @@ Result<LoadedCheckpoint> loadNewestCheckpoint(GenerativeModel& model,
     }
     if (steps.empty()) return fail(run.string() + ": no checkpoint to resume from");
     std::vector<std::string> faults;
+    auto allFaults = [&] {
+        std::string all = faults.front();
+        for (std::size_t i = 1; i < faults.size(); ++i) all += "; " + faults[i];
+        return all;
+    };
     for (const auto step : steps) {
         const auto path = runfiles::checkpoint(run, step);
         if (auto ok = model.load(path); !ok) {
@@ -45,15 +50,12 @@ Result<LoadedCheckpoint> loadNewestCheckpoint(GenerativeModel& model,
         }
         std::string warning;
         if (!faults.empty() || !named.empty()) {
-            warning = faults.empty() ? named : faults.front();
-            for (std::size_t i = 1; i < faults.size(); ++i) warning += "; " + faults[i];
-            warning += ". Fell back to the checkpoint of step " + std::to_string(step);
+            warning = (faults.empty() ? named : allFaults()) +
+                      ". Fell back to the checkpoint of step " + std::to_string(step);
         }
         return LoadedCheckpoint{step, path, std::move(warning)};
     }
-    std::string message = run.string() + ": no checkpoint loads: " + faults.front();
-    for (std::size_t i = 1; i < faults.size(); ++i) message += "; " + faults[i];
-    return fail(message);
+    return fail(run.string() + ": no checkpoint loads: " + allFaults());
 }
 
 Result<LoadedRun> loadRun(const std::filesystem::path& run, std::optional<std::int64_t> step) {

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clirun.h"
 #include "common/cpu.h"
 #include "run/runfolder.h"
 #include "run/runloader.h"
@@ -24,10 +25,7 @@ using namespace std::chrono_literals;
 namespace {
 
 fs::path freshDir(const std::string& name) {
-    fs::path dir = fs::temp_directory_path() /
-                   ("latentlab-test-faults-" + name + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    return dir;
+    return ll::testing::scratchFolder("faults-" + name);
 }
 
 ll::TrainConfig smallRun(const fs::path& dir, std::int64_t steps) {
