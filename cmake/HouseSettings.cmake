@@ -8,3 +8,14 @@ target_compile_options(latentlab_settings INTERFACE -Wall -Wextra -Wno-unused-pa
 # by accident.
 target_compile_definitions(latentlab_settings INTERFACE QT_NO_KEYWORDS QT_NO_CAST_FROM_ASCII
                                                         QT_NO_CAST_TO_ASCII)
+
+# scripts/test.sh --sanitize builds into build-sanitize/ with AddressSanitizer and
+# UndefinedBehaviorSanitizer on everything LatentLab compiles (LibTorch, Qt and OpenCV are
+# Debian's, uninstrumented). -fno-sanitize=vptr: the dynamic-type check compares typeinfo
+# that LibTorch's and Qt's shared libraries do not all export, so it reports their sound casts.
+option(LATENTLAB_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+if(LATENTLAB_SANITIZE)
+  target_compile_options(latentlab_settings INTERFACE -fsanitize=address,undefined
+                                                      -fno-sanitize=vptr -fno-omit-frame-pointer)
+  target_link_options(latentlab_settings INTERFACE -fsanitize=address,undefined)
+endif()

@@ -88,9 +88,20 @@ Result<TrainConfig> freshConfig(const TrainArgs& a) {
     return config;
 }
 
-// What the trainer tells, on stderr: the start, the progress bar, evaluations.
-void report(const TrainEvent& event, ProgressBar& bar) {
+// What the trainer tells, on stderr: the start, the progress bar, evaluations, and samples
+// it could not save (the first of a series: a full disk fails every one after it).
+void report(const TrainEvent& event, ProgressBar& bar, bool& samplesFailing) {
     if (auto* p = std::get_if<TrainProgress>(&event)) bar.update(*p);
+    const std::string* saveError = nullptr;
+    if (auto* s = std::get_if<TrainSamples>(&event)) saveError = &s->saveError;
+    if (auto* t = std::get_if<TrainTable>(&event)) saveError = &t->saveError;
+    if (saveError) {
+        if (!saveError->empty() && !samplesFailing) {
+            bar.endLine();
+            std::fprintf(stderr, "warning: %s\n", saveError->c_str());
+        }
+        samplesFailing = !saveError->empty();
+    }
     if (auto* e = std::get_if<TrainEvaluated>(&event)) {
         bar.endLine();
         if (!e->message.empty()) {
@@ -134,10 +145,11 @@ int runTrain(const TrainArgs& a) {
         config = std::move(*fresh);
     }
     ProgressBar bar;
+    bool samplesFailing = false;
     std::string guardMessage;
     std::atomic<bool> guardTripped{false};
     Trainer trainer(config, [&](const TrainEvent& event) {
-        report(event, bar);
+        report(event, bar, samplesFailing);
         // Nobody can resume a paused run from here: the NaN guard's pause ends it instead.
         if (auto* p = std::get_if<TrainPaused>(&event); p && !p->message.empty()) {
             guardMessage = p->message;

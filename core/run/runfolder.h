@@ -17,6 +17,8 @@ inline constexpr const char* kLog = "log.jsonl";
 inline constexpr const char* kLatest = "checkpoints/latest.json";
 /// Held by the process training the run (RunLock).
 inline constexpr const char* kLock = "train.lock";
+/// What the CLI prints while it trains the run for a closed window (train --resume).
+inline constexpr const char* kBackgroundLog = "background.log";
 std::filesystem::path checkpoint(const std::filesystem::path& run, std::int64_t step);
 std::filesystem::path samples(const std::filesystem::path& run, std::int64_t step);
 /// Tabular runs: generated rows as CSV.

@@ -33,13 +33,17 @@ struct TrainProgress {
     double stepsPerSecond = 0;
     double secondsLeft = 0;
 };
+/// A grid drawn while training. saveError: it could not be saved in samples/ (a full disk:
+/// the file and the fault); training goes on, but its next checkpoint will need the space.
 struct TrainSamples {
     SampleGrid grid;
+    std::string saveError;
 };
 /// Tabular runs: generated rows beside a fixed set of real rows, both in original units.
 struct TrainTable {
     TableSamples generated;
     TableSamples real;
+    std::string saveError;
 };
 struct TrainCheckpoint {
     std::int64_t step = 0;

@@ -66,6 +66,12 @@ struct Trainer::Impl {
 
 namespace {
 
+// Why a sample grid or table was not saved, and what that means for the run.
+std::string samplesNotSaved(const std::string& why) {
+    return "samples not saved: " + why +
+           ". Training goes on; its next checkpoint needs space too, so free some.";
+}
+
 // A process killed mid-write leaves its temporary (".name.NNN.tmp", never the real file):
 // clear them away before continuing the run.
 void removeStaleTemporaries(const fs::path& run) {
@@ -354,7 +360,8 @@ void Trainer::Impl::publishSamples() {
             .real = makeTable(data.x.index_select(0, idx), realLabels, data.featureNames,
                               data.meanVector(), data.stdVector(), data.classNames)};
         table.generated.step = step;
-        (void)writeTableCsv(table.generated, runfiles::sampleTable(run, step));
+        if (auto saved = writeTableCsv(table.generated, runfiles::sampleTable(run, step)); !saved)
+            table.saveError = samplesNotSaved(saved.error().message);
         emit(std::move(table));
         return;
     }
@@ -368,8 +375,11 @@ void Trainer::Impl::publishSamples() {
     }
     SampleGrid grid = makeGrid(model->sample(request), cols, std::move(labels));
     grid.step = step;
-    (void)writePng(grid, runfiles::samples(run, step));  // a full disk must not stop training
-    emit(TrainSamples{std::move(grid)});
+    // A full disk does not stop training by itself: the next checkpoint says what it costs.
+    TrainSamples samples{.grid = std::move(grid)};
+    if (auto saved = writePng(samples.grid, runfiles::samples(run, step)); !saved)
+        samples.saveError = samplesNotSaved(saved.error().message);
+    emit(std::move(samples));
 }
 
 bool Trainer::Impl::waitWhilePaused(std::stop_token stop) {

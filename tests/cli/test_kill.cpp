@@ -211,3 +211,70 @@ TEST(Cli, AFullDiskDuringACheckpointKeepsThePreviousOne) {
     EXPECT_EQ(resumed.output.find("warning"), std::string::npos) << resumed.output;
     EXPECT_EQ(latestStep(run), 80);
 }
+
+// The same full disk (a file size limit) when training saves a sample grid, when evaluate
+// writes its record and figures, and when export writes its dataset: each says which file
+// failed and why, leaves no half-written file, and loses nothing that was saved before.
+TEST(Cli, AFullDiskDuringSamplesEvaluationAndExportSaysSoAndLosesNothing) {
+    const fs::path run = scratch() / "full-samples";
+    const auto first =
+        cli("train --limit 2000 --model cvae --set hidden=64 --set latent=4 "
+            "--steps 40 --batch 32 --checkpoint-every 20 --sample-every 20 --out " +
+            run.string());
+    ASSERT_EQ(first.exitCode, 0) << first.output;
+    const auto grid = fs::file_size(run / "samples" / "step-000040.png");
+    ASSERT_GT(grid, 16u * 1024) << "the limit below needs a grid larger than the run's JSON";
+    const std::string limit = "trap '' XFSZ; ulimit -f 8; exec " + std::string(LATENTLAB_CLI);
+    const auto noTmp = [](const fs::path& dir) {
+        for (const auto& e : fs::recursive_directory_iterator(dir))
+            EXPECT_FALSE(e.path().filename().string().ends_with(".tmp")) << e.path();
+    };
+
+    // Training: the resumed run's first grid (step 40's again) is not saved, said once; the
+    // old file stays whole. Training goes on to the next checkpoint, which cannot be written
+    // either: the one of step 40 stays, and resumes.
+    const auto trained = ll::testing::shell(limit + " train --resume " + run.string() +
+                                            " --steps 80 --sample-every 10");
+    EXPECT_NE(trained.exitCode, 0) << trained.output;
+    EXPECT_NE(trained.output.find(
+                  "warning: samples not saved: " + (run / "samples" / "step-000040.png").string() +
+                  ": cannot write it (File too large)"),
+              std::string::npos)
+        << trained.output;
+    EXPECT_EQ(trained.output.find("step-000050.png: cannot"), std::string::npos)
+        << "a failing disk is told once, not at every grid:\n"
+        << trained.output;
+    EXPECT_NE(trained.output.find("checkpoint of step 40 is intact"), std::string::npos)
+        << trained.output;
+    EXPECT_EQ(fs::file_size(run / "samples" / "step-000040.png"), grid);
+    EXPECT_EQ(latestStep(run), 40);
+    EXPECT_FALSE(fs::exists(run / "samples" / "step-000050.png"));
+    noTmp(run);
+
+    // Evaluation: the record or a figure fails; nothing of it is left half-written.
+    const auto evaluated =
+        ll::testing::shell(limit + " evaluate --run " + run.string() +
+                           " --count 200 --pixels --metrics precision,recall,neighbours");
+    EXPECT_EQ(evaluated.exitCode, 1) << evaluated.output;
+    EXPECT_NE(evaluated.output.find(": cannot write it (File too large)"), std::string::npos)
+        << evaluated.output;
+    noTmp(run);
+
+    // Export: the folder it was making is gone, the run untouched.
+    const fs::path out = scratch() / "full-export";
+    const auto exported = ll::testing::shell(limit + " export --run " + run.string() + " --out " +
+                                             out.string() + " --per-class 20 --no-card");
+    EXPECT_EQ(exported.exitCode, 1) << exported.output;
+    EXPECT_NE(exported.output.find("cannot write it (File too large)"), std::string::npos)
+        << exported.output;
+    EXPECT_FALSE(fs::exists(out));
+    for (const auto& e : fs::directory_iterator(scratch()))
+        EXPECT_EQ(e.path().filename().string().find(".full-export.partial"), std::string::npos)
+            << e.path();
+
+    // With space again the run resumes where it was saved.
+    const auto resumed = cli("train --resume " + run.string() + " --steps 60");
+    ASSERT_EQ(resumed.exitCode, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("from step 40"), std::string::npos) << resumed.output;
+    EXPECT_EQ(latestStep(run), 60);
+}

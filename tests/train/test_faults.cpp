@@ -2,6 +2,7 @@
 // folder, a lock a dead owner does not keep, and a resume that falls back past a damaged
 // checkpoint and says so.
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -11,8 +12,10 @@
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "clirun.h"
+#include "common/atomicfile.h"
 #include "common/cpu.h"
 #include "run/runfolder.h"
 #include "run/runloader.h"
@@ -84,6 +87,63 @@ TEST(RunLock, OneHolderAtATimeAndADeadOneHoldsNothing) {
     ::close(ready[1]);
     auto after = ll::RunLock::acquire(dir);
     EXPECT_TRUE(after) << "a killed owner left the run locked: " << after.error().message;
+    fs::remove_all(dir);
+}
+
+TEST(RunLock, NamesItsOwnerAndAsksItToStop) {
+    const fs::path dir = freshDir("owner");
+    fs::create_directories(dir);
+    EXPECT_FALSE(ll::RunLock::owner(dir)) << "nobody trains a fresh folder";
+    EXPECT_FALSE(fs::exists(dir / ll::runfiles::kLock)) << "asking must not create the lock";
+    {
+        auto mine = ll::RunLock::acquire(dir);
+        ASSERT_TRUE(mine) << mine.error().message;
+        const auto owner = ll::RunLock::owner(dir);
+        ASSERT_TRUE(owner);
+        EXPECT_EQ(owner->pid, ::getpid());
+        EXPECT_TRUE(owner->here && owner->thisProcess);
+        const auto asked = ll::RunLock::askOwnerToStop(dir);
+        ASSERT_FALSE(asked) << "a process never signals itself";
+        EXPECT_NE(asked.error().message.find("this window"), std::string::npos);
+    }
+    EXPECT_FALSE(ll::RunLock::owner(dir)) << "a released lock has no owner";
+
+    // Another process trains it, as the CLI would: it takes the lock and names itself; a
+    // SIGTERM ends it (the CLI saves a checkpoint first), and the lock goes with it.
+    char host[64] = {};
+    ::gethostname(host, sizeof host - 1);
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const std::string file = (dir / ll::runfiles::kLock).string();
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const int fd = ::open(file.c_str(), O_RDWR | O_CREAT, 0644);
+        if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
+        char line[128];
+        const int n = std::snprintf(line, sizeof line, "pid %d on %s\n", ::getpid(), host);
+        (void)!::ftruncate(fd, 0);
+        (void)!::pwrite(fd, line, static_cast<std::size_t>(n), 0);
+        (void)!::write(ready[1], "x", 1);
+        for (;;) ::pause();
+    }
+    char byte = 0;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+    const auto owner = ll::RunLock::owner(dir);
+    ASSERT_TRUE(owner);
+    EXPECT_EQ(owner->pid, child);
+    EXPECT_TRUE(owner->here);
+    EXPECT_FALSE(owner->thisProcess);
+    EXPECT_TRUE(ll::RunLock::acquire(dir).has_value() == false);
+    const auto asked = ll::RunLock::askOwnerToStop(dir);
+    ASSERT_TRUE(asked) << asked.error().message;
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    EXPECT_FALSE(ll::RunLock::owner(dir)) << "the stopped owner still holds the run";
+    EXPECT_FALSE(ll::RunLock::askOwnerToStop(dir)) << "nobody left to ask";
+    ::close(ready[0]);
+    ::close(ready[1]);
     fs::remove_all(dir);
 }
 
@@ -196,4 +256,102 @@ TEST(Faults, HostileRunFilesAreRefusedWithAMessage) {
     ASSERT_EQ(runs.size(), 1u);
     EXPECT_EQ(runs[0].dir, good);
     fs::remove_all(workspace);
+}
+
+namespace {
+
+// A stored record of a checkpoint's zip (its name ends in `suffix`): where its bytes are and
+// where the central directory keeps its CRC-32, to change it as an attacker would.
+struct ZipRecord {
+    std::size_t data = 0, size = 0, crcAt = 0;
+};
+
+ZipRecord storedRecord(const std::string& zip, const std::string& suffix) {
+    const auto le = [&](std::size_t at, int n) {
+        std::size_t v = 0;
+        for (int i = n - 1; i >= 0; --i) v = v << 8 | static_cast<unsigned char>(zip[at + i]);
+        return v;
+    };
+    std::size_t p = le(zip.size() - 6, 4);
+    for (std::size_t i = 0, n = le(zip.size() - 12, 2); i < n; ++i) {
+        const std::size_t nameLength = le(p + 28, 2), header = le(p + 42, 4);
+        const std::string name = zip.substr(p + 46, nameLength);
+        if (le(p + 10, 2) == 0 && name.size() >= suffix.size() &&
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+            return {header + 30 + le(header + 26, 2) + le(header + 28, 2), le(p + 24, 4), p + 16};
+        p += 46 + nameLength + le(p + 30, 2) + le(p + 32, 2);
+    }
+    return {};
+}
+
+void fixCrc(std::string& zip, const ZipRecord& r) {
+    const auto crc =
+        crc32(0, reinterpret_cast<const Bytef*>(zip.data() + r.data), static_cast<uInt>(r.size));
+    for (int b = 0; b < 4; ++b) zip[r.crcAt + b] = static_cast<char>(crc >> (8 * b));
+}
+
+}  // namespace
+
+// Checkpoints damaged or made to mislead LibTorch 1.13's reader, found by
+// tests/fuzz/fuzz_checkpoint: one flipped bit in a class declaration crashed its TorchScript
+// importer (its zip reader checks no CRC); a storage that claims more items than its record
+// holds was read past its end; weights of other layer sizes took the place of the model's
+// without a word. Each is refused with a message before LibTorch reads it, and the model then
+// loads a sound checkpoint as before.
+TEST(Faults, HostileCheckpointsAreRefusedWithAMessage) {
+    ll::applyCpuSettings();
+    const fs::path dir = freshDir("hostile-checkpoint");
+    {
+        ll::Trainer trainer(smallRun(dir, 10), {});
+        ASSERT_EQ(trainer.run(std::stop_token{}).outcome, ll::TrainFinished::Outcome::Completed);
+    }
+    const fs::path good = ll::runfiles::checkpoint(dir, 10);
+    const std::string sound = *ll::readFile(good);
+    const ll::ModelShape shape{.channels = 1, .height = 28, .width = 28, .numClasses = 10};
+    auto model = ll::createModel("cvae", shape, {{"hidden", "64"}, {"latent", "4"}});
+    ASSERT_TRUE(model) << model.error().message;
+    ASSERT_TRUE((*model)->load(good));
+    const fs::path bad = dir / "hostile.pt";
+    const auto refused = [&](const std::string& bytes, const std::string& why) {
+        EXPECT_TRUE(ll::writeFileAtomic(bad, bytes));
+        const auto loaded = (*model)->load(bad);
+        ASSERT_FALSE(loaded) << why;
+        EXPECT_NE(loaded.error().message.find(why), std::string::npos) << loaded.error().message;
+    };
+
+    // "__parameters__" as "__paRameters__": damaged, then forged with its CRC-32 made right.
+    const ZipRecord code = storedRecord(sound, ".py");
+    ASSERT_GT(code.size, 0u);
+    std::string flipped = sound;
+    const auto at = flipped.find("__parameters__", code.data);
+    ASSERT_LT(at, code.data + code.size);
+    flipped[at + 4] = 'R';
+    refused(flipped, "fails its CRC-32");
+    refused(flipped, "truncated");
+    fixCrc(flipped, code);
+    refused(flipped, "lacks __parameters__");
+
+    // The data shape's storage (5 int64 in record data/0) claiming 200 items.
+    std::string claims = sound;
+    const std::string storage("cpuq\x08K\x05t", 8);
+    const auto count = claims.find(storage);
+    ASSERT_NE(count, std::string::npos);
+    claims[count + 6] = static_cast<char>(200);
+    fixCrc(claims, storedRecord(claims, "data.pkl"));
+    refused(claims, "a storage of 200 items in record 'data/0' of 40 bytes");
+
+    // A sound checkpoint of narrower layers: same model, other settings.
+    auto narrow = ll::createModel("cvae", shape, {{"hidden", "32"}, {"latent", "4"}});
+    ASSERT_TRUE(narrow);
+    ASSERT_TRUE((*narrow)->save(bad));
+    const auto wider = (*model)->load(bad);
+    ASSERT_FALSE(wider);
+    EXPECT_NE(wider.error().message.find("weights do not fit this model's settings"),
+              std::string::npos)
+        << wider.error().message;
+    EXPECT_NE(wider.error().message.find("Float, the model's 64x"), std::string::npos)
+        << wider.error().message;
+
+    EXPECT_TRUE((*model)->load(good));
+    fs::remove_all(dir);
 }

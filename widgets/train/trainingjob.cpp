@@ -1,5 +1,7 @@
 #include "train/trainingjob.h"
 
+#include <QEventLoop>
+
 #include "train/trainer.h"
 
 namespace ll::widgets {
@@ -62,6 +64,15 @@ void TrainingJob::stop() {
     m_trainer->resume();  // a paused run must wake up to notice the stop
 }
 
+void TrainingJob::stopAndWait() {
+    if (!isRunning()) return;
+    QEventLoop loop;
+    connect(this, &TrainingJob::finished, &loop, &QEventLoop::quit);
+    stop();
+    // finished() comes through the GUI thread's events, so it cannot slip past exec().
+    if (isRunning()) loop.exec(QEventLoop::ExcludeUserInputEvents);
+}
+
 void TrainingJob::setLearningRate(double lr) {
     if (isRunning() && m_trainer) m_trainer->setLearningRate(lr);
 }
@@ -76,7 +87,13 @@ void TrainingJob::setCheckpointEvery(int steps) {
 
 // Runs on the worker thread: never touches a widget, only posts to the GUI thread.
 void TrainingJob::onEvent(const ll::TrainEvent& event, JobContext& job) {
+    // Not saving samples is told however the grids are paced (each time, not latest-wins).
+    const auto notSaved = [&](const std::string& error) {
+        if (!error.empty())
+            job.post([this, m = QString::fromStdString(error)] { Q_EMIT samplesNotSaved(m); });
+    };
     if (const auto* grid = std::get_if<ll::TrainSamples>(&event)) {
+        notSaved(grid->saveError);
         job.postLatest(GridSlot, [this, grid = grid->grid] {
             m_heldGrid = grid;
             if (!m_gridPacer.isActive()) deliverGrid();
@@ -84,6 +101,7 @@ void TrainingJob::onEvent(const ll::TrainEvent& event, JobContext& job) {
         return;
     }
     if (const auto* table = std::get_if<ll::TrainTable>(&event)) {
+        notSaved(table->saveError);
         job.postLatest(TableSlot, [this, t = *table] { Q_EMIT tables(t.generated, t.real); });
         return;
     }

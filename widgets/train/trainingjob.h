@@ -37,6 +37,9 @@ public:
     void resume();
     /// Asks the run to stop; it saves a checkpoint and emits finished().
     void stop();
+    /// Stops the run and returns once it has ended: its checkpoint saved, its lock released,
+    /// finished() emitted. The GUI's events run meanwhile.
+    void stopAndWait();
     void setLearningRate(double lr);
     /// Sample and checkpoint intervals of the running job, from its next step on.
     void setSampleEvery(int steps);
@@ -49,6 +52,8 @@ Q_SIGNALS:
     /// Tabular runs: generated rows beside real ones (latest wins, like grids).
     void tables(const ll::TableSamples& generated, const ll::TableSamples& real);
     void checkpointSaved(qint64 step, const QString& path);
+    /// A grid or table could not be saved in the run's samples/ (a full disk): why.
+    void samplesNotSaved(const QString& message);
     /// Metrics during training: a record was written, or (message) they failed and are off.
     void evaluated(qint64 step, const QString& file, const QString& message);
     void pausedChanged(bool paused);

@@ -6,6 +6,7 @@
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QLabel>
+#include <QMessageBox>
 #include <QSettings>
 #include <QStatusBar>
 
@@ -21,14 +22,18 @@
 #include "inspect/inspectview.h"
 #include "latent/latentpanel.h"
 #include "run/runfolder.h"
+#include "run/runlock.h"
 #include "steer/steerpanel.h"
+#include "train/backgroundtraining.h"
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
 #include "window/centrestage.h"
+#include "window/closeprompt.h"
 #include "window/modebar.h"
 #include "window/paneldock.h"
 #include "window/runsamplebar.h"
 #include "window/runsbrowser.h"
+#include "window/runwatcher.h"
 #include "window/savedsamples.h"
 
 namespace ll::widgets {
@@ -95,16 +100,19 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     statusBar()->addPermanentWidget(rendererLabel);
 
     m_job = new TrainingJob(this);
+    m_watcher = new RunWatcher(this);
 
     connect(m_modeBar, &ModeBar::modeChosen, this, &MainWindow::setMode);
     wireData();
     wireTraining();
     wireBrowsing();
     wireStatus();
+    wireWatcher();
 
     m_runs->setWorkspace(m_workspace);
     restoreSettings();
     setMode(Mode::Data);
+    findBackgroundRun();
 }
 
 MainWindow::~MainWindow() = default;
@@ -152,6 +160,8 @@ void MainWindow::wireTraining() {
 
     connect(m_job, &TrainingJob::started, this, [this](const ll::TrainStarted& info) {
         const QString run = QString::fromStdString(info.runDir);
+        m_liveRun = run;
+        m_liveStep = info.startStep;
         // A resumed run continues its curves; a new one starts a clean chart.
         m_lossChart->startLive(
             run, info.startStep == 0 ? LossChart::Log{} : ll::readLossLog(info.runDir));
@@ -161,8 +171,11 @@ void MainWindow::wireTraining() {
         m_deviceLabel->setText(tr("Device: %1").arg(QString::fromStdString(info.device)));
         m_runs->refresh();
     });
-    connect(m_job, &TrainingJob::progress, this,
-            [this](const ll::TrainProgress& p) { m_lossChart->append(p.step, p.losses); });
+    connect(m_job, &TrainingJob::progress, this, [this](const ll::TrainProgress& p) {
+        m_lossChart->append(p.step, p.losses);
+        m_liveStep = p.step;
+        m_liveTotalSteps = p.totalSteps;
+    });
     connect(m_job, &TrainingJob::samples, this, [this](const ll::SampleGrid& grid) {
         m_centre->setTrainGrid(
             grid, tr("Model samples at step %1: one row per class, fixed seeds").arg(grid.step));
@@ -244,6 +257,8 @@ void MainWindow::wireStatus() {
     connect(m_exportPanel, &ExportPanel::message, this, show);
     connect(m_classifyPanel, &ClassifyPanel::message, this, show);
     connect(m_job, &TrainingJob::guardTripped, this,
+            [this](const QString& message) { statusBar()->showMessage(message, 30000); });
+    connect(m_job, &TrainingJob::samplesNotSaved, this,
             [this](const QString& message) { statusBar()->showMessage(message, 30000); });
     connect(gridView(), &GridView::tileHovered, this, [this](int index) {
         const auto& g = gridView()->grid();
@@ -331,6 +346,13 @@ void MainWindow::continueRun(const QString& runDir) {
         return;
     }
     const std::filesystem::path run = runDir.toStdString();
+    if (const auto owner = ll::RunLock::owner(run)) {
+        statusBar()->showMessage(
+            tr("%1 is training (%2): stop that first")
+                .arg(QFileInfo(runDir).fileName(), QString::fromStdString(owner->text)),
+            10000);
+        return;
+    }
     auto info = ll::readRunInfo(run);
     if (!info) {
         statusBar()->showMessage(QString::fromStdString(info.error().message), 15000);
@@ -357,6 +379,7 @@ void MainWindow::compareRuns(const QStringList& runDirs) {
 
 void MainWindow::showRun(const QString& runDir) {
     m_selectedRun = runDir;
+    m_watcher->watch(runDir);  // another process trains it: followed live (else nothing)
     m_inspectPanel->setRun(runDir);
     if (followsBrowser(m_mode)) setMode(m_mode);  // the browsing mode takes the new run
     // The chart names and shows the chosen run; the live run's curves come back with it.
@@ -394,6 +417,35 @@ void MainWindow::restoreSettings() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    CloseChoice choice = CloseChoice::Stop;
+    if (m_job->isRunning()) {
+        std::int64_t total = m_liveTotalSteps;
+        if (total <= 0)
+            if (auto info = ll::readRunInfo(m_liveRun.toStdString())) total = info->totalSteps;
+        choice = askHowToClose(this, m_liveRun, m_liveStep, total);
+        if (choice == CloseChoice::Cancel) return event->ignore();
+        m_liveTotalSteps = total;
+    }
+    saveSettings();
+    m_watcher->stop();
+    if (!m_job->isRunning()) return event->accept();  // it may have ended while we asked
+    const QString run = m_liveRun;
+    statusBar()->showMessage(tr("Saving a checkpoint of %1…").arg(run));
+    m_job->stopAndWait();  // the checkpoint is written and the run's lock released
+    if (choice == CloseChoice::Background) {
+        statusBar()->showMessage(tr("Starting %1 in the background…").arg(run));
+        const auto started = BackgroundTraining::start(run, m_liveTotalSteps);
+        if (!started)
+            QMessageBox::warning(
+                this, tr("Training stopped"),
+                tr("%1\n\nThe run is saved at its last checkpoint: Continue training in the runs "
+                   "browser resumes it.")
+                    .arg(QString::fromStdString(started.error().message)));
+    }
+    event->accept();
+}
+
+void MainWindow::saveSettings() {
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
@@ -401,8 +453,60 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings.setValue(QStringLiteral("data/source"), QString::fromStdString(spec.source));
     settings.setValue(QStringLiteral("data/labelColumn"), QString::fromStdString(spec.labelColumn));
     settings.setValue(QStringLiteral("data/limit"), static_cast<qlonglong>(spec.limit));
-    m_job->stop();  // the job's destructor joins the thread; its checkpoint is written first
-    event->accept();
+}
+
+void MainWindow::wireWatcher() {
+    const auto selected = [this](const QString& run) {
+        return run == m_selectedRun && m_runs->selectedRuns().size() == 1;
+    };
+    connect(m_watcher, &RunWatcher::progressed, this,
+            [this](const QString& run, qint64 step, qint64 total, const QString& owner) {
+                m_runLabel->setText(tr("Training in the background (%1): %2, step %3 of %4")
+                                        .arg(owner, QFileInfo(run).fileName())
+                                        .arg(step)
+                                        .arg(total));
+            });
+    connect(m_watcher, &RunWatcher::logGrew, this, [this, selected](const QString& run) {
+        if (selected(run)) m_lossChart->showRun(run, ll::readLossLog(run.toStdString()));
+    });
+    connect(m_watcher, &RunWatcher::samplesSaved, this, [this, selected](const QString& run) {
+        if (m_job->isRunning() || !selected(run)) return;  // the live run owns the centre
+        const auto saved = readSavedSamples(run);
+        if (saved && !saved->grid.empty())
+            m_centre->setTrainGrid(saved->grid,
+                                   tr("%1 (training in the background)").arg(saved->caption));
+    });
+    connect(m_watcher, &RunWatcher::ended, this,
+            [this, selected](const QString& run, const QString& status, qint64 step) {
+                const QString text = tr("%1: the background training ended (%2) at step %3")
+                                         .arg(QFileInfo(run).fileName(), status)
+                                         .arg(step);
+                m_runLabel->setText(text);
+                statusBar()->showMessage(text, 15000);
+                m_runs->refresh();
+                if (selected(run)) showRun(run);  // its last curves and samples
+            });
+    connect(m_runs, &RunsBrowser::stopRequested, this, [this](const QString& run) {
+        const auto asked = ll::RunLock::askOwnerToStop(run.toStdString());
+        statusBar()->showMessage(
+            asked ? tr("Asked %1 to stop %2: it saves a checkpoint first")
+                        .arg(QString::fromStdString(asked->text), QFileInfo(run).fileName())
+                  : QString::fromStdString(asked.error().message),
+            15000);
+    });
+}
+
+void MainWindow::findBackgroundRun() {
+    for (const QString& run : m_runs->runs()) {
+        const auto owner = ll::RunLock::owner(run.toStdString());
+        if (!owner || owner->thisProcess) continue;
+        m_runs->selectRuns({run});  // shows it, and the watcher follows it
+        statusBar()->showMessage(
+            tr("%1 is training in the background (%2): shown live")
+                .arg(QFileInfo(run).fileName(), QString::fromStdString(owner->text)),
+            15000);
+        return;
+    }
 }
 
 }  // namespace ll::widgets

@@ -26,6 +26,7 @@ class LossChart;
 class ModeBar;
 class PanelDock;
 class RunSampleBar;
+class RunWatcher;
 class RunsBrowser;
 class SteerPanel;
 class TabularView;
@@ -68,6 +69,9 @@ public:
     ExportView* exportView() const;
     ClassifyPanel* classifyPanel() const { return m_classifyPanel; }
     ClassifyView* classifyView() const;
+    /// Watches the selected run while another process trains it (one left training in the
+    /// background when a window closed).
+    RunWatcher* runWatcher() const { return m_watcher; }
 
 public Q_SLOTS:
     void startTraining();
@@ -83,6 +87,12 @@ private:
     void wireTraining();
     void wireBrowsing();
     void wireStatus();
+    void wireWatcher();
+    /// A run another process trains (the one a closed window left training): selected and
+    /// watched, so the next window shows it live.
+    void findBackgroundRun();
+    /// Settings kept between sessions.
+    void saveSettings();
     /// The runs browser's choice: the browsing modes, the chart and the Train centre follow it.
     void showRun(const QString& runDir);
     void compareRuns(const QStringList& runDirs);
@@ -91,6 +101,9 @@ private:
     Mode m_mode = Mode::Data;
     std::filesystem::path m_workspace;
     QString m_selectedRun;  // the runs browser's choice, for the modes that follow it
+    QString m_liveRun;      // the run this window trains, and its step budget
+    qint64 m_liveTotalSteps = 0;
+    qint64 m_liveStep = 0;
 
     ModeBar* m_modeBar;
     CentreStage* m_centre;
@@ -106,6 +119,7 @@ private:
     LossChart* m_lossChart;
     RunsBrowser* m_runs;
     TrainingJob* m_job;
+    RunWatcher* m_watcher;
     QLabel* m_runLabel;
     QLabel* m_deviceLabel;
 };

@@ -1,5 +1,6 @@
 #include "window/runsbrowser.h"
 
+#include <QCoreApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QMenu>
@@ -9,12 +10,26 @@
 #include <QVBoxLayout>
 
 #include "run/runfolder.h"
+#include "run/runlock.h"
 
 namespace ll::widgets {
 
 namespace {
 enum Column { Name, Model, Dataset, Steps, Status, Metrics };
+// Item data: another process on this machine trains the run (Stop can reach it).
+constexpr int kTrainedElsewhere = Qt::UserRole + 1;
+
+// The config's status, corrected by the lock: "running" without an owner was interrupted (a
+// crash or a kill; Continue resumes it), and a run another process trains says by whom.
+QString statusText(const ll::RunInfo& run, const std::optional<ll::RunOwner>& owner) {
+    if (owner && !owner->thisProcess)
+        return QCoreApplication::translate("RunsBrowser", "training (%1)")
+            .arg(QString::fromStdString(owner->text));
+    if (!owner && run.status == "running")
+        return QCoreApplication::translate("RunsBrowser", "interrupted");
+    return QString::fromStdString(run.status);
 }
+}  // namespace
 
 RunsBrowser::RunsBrowser(QWidget* parent) : QWidget(parent) {
     m_tree = new QTreeWidget;
@@ -34,10 +49,16 @@ RunsBrowser::RunsBrowser(QWidget* parent) : QWidget(parent) {
     m_sample = new QPushButton(tr("Sample"));
     m_sample->setObjectName(QStringLiteral("sampleButton"));
     m_sample->setToolTip(tr("Draw new samples from the selected run's last checkpoint"));
+    m_stop = new QPushButton(tr("Stop"));
+    m_stop->setObjectName(QStringLiteral("stopElsewhereButton"));
+    m_stop->setToolTip(
+        tr("Stop the training another process runs on the selected run (it "
+           "saves a checkpoint first)"));
     auto* refreshButton = new QPushButton(tr("Refresh"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_continue);
     buttons->addWidget(m_sample);
+    buttons->addWidget(m_stop);
     buttons->addStretch(1);
     buttons->addWidget(refreshButton);
 
@@ -51,6 +72,9 @@ RunsBrowser::RunsBrowser(QWidget* parent) : QWidget(parent) {
     });
     connect(m_sample, &QPushButton::clicked, this, [this] {
         if (const QString run = singleSelection(); !run.isEmpty()) Q_EMIT sampleRequested(run);
+    });
+    connect(m_stop, &QPushButton::clicked, this, [this] {
+        if (const QString run = singleSelection(); !run.isEmpty()) Q_EMIT stopRequested(run);
     });
     connect(m_tree, &QTreeWidget::itemSelectionChanged, this, &RunsBrowser::onSelectionChanged);
     connect(m_tree, &QWidget::customContextMenuRequested, this, &RunsBrowser::showContextMenu);
@@ -102,10 +126,20 @@ QString RunsBrowser::singleSelection() const {
     return selected.size() == 1 ? selected.front() : QString();
 }
 
-void RunsBrowser::onSelectionChanged() {
+void RunsBrowser::updateButtons() {
     const QStringList selected = selectedRuns();
     m_continue->setEnabled(selected.size() == 1);
     m_sample->setEnabled(selected.size() == 1);
+    bool elsewhere = false;
+    for (int i = 0; i < m_tree->topLevelItemCount(); ++i)
+        if (const auto* item = m_tree->topLevelItem(i); item->isSelected())
+            elsewhere = selected.size() == 1 && item->data(Name, kTrainedElsewhere).toBool();
+    m_stop->setVisible(elsewhere);
+}
+
+void RunsBrowser::onSelectionChanged() {
+    const QStringList selected = selectedRuns();
+    updateButtons();
     if (selected.size() == 1)
         Q_EMIT runSelected(selected.front());
     else if (selected.size() > 1)
@@ -119,6 +153,7 @@ void RunsBrowser::showContextMenu(const QPoint& pos) {
         ->setEnabled(m_continue->isEnabled());
     menu.addAction(m_sample->text(), m_sample, &QPushButton::click)
         ->setEnabled(m_sample->isEnabled());
+    if (m_stop->isVisible()) menu.addAction(tr("Stop its training"), m_stop, &QPushButton::click);
     if (selectedRuns().size() > 1)
         menu.addAction(tr("Compare loss curves"), this,
                        [this] { Q_EMIT compareRequested(selectedRuns()); });
@@ -138,7 +173,9 @@ void RunsBrowser::refresh() {
         item->setText(Model, QString::fromStdString(run.model));
         item->setText(Dataset, QString::fromStdString(run.dataset));
         item->setText(Steps, QStringLiteral("%1/%2").arg(run.step).arg(run.totalSteps));
-        item->setText(Status, QString::fromStdString(run.status));
+        const auto owner = ll::RunLock::owner(run.dir);
+        item->setText(Status, statusText(run, owner));
+        item->setData(Name, kTrainedElsewhere, owner && !owner->thisProcess && owner->here);
         QStringList metrics;
         for (const auto& [name, value] : run.lastLosses)
             metrics << QStringLiteral("%1 %2").arg(QString::fromStdString(name),
@@ -147,9 +184,7 @@ void RunsBrowser::refresh() {
         if (selected.contains(dir)) item->setSelected(true);
     }
     block.unblock();
-    const QStringList now = selectedRuns();
-    m_continue->setEnabled(now.size() == 1);
-    m_sample->setEnabled(now.size() == 1);
+    updateButtons();
 }
 
 }  // namespace ll::widgets

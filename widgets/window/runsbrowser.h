@@ -13,7 +13,8 @@ namespace ll::widgets {
 /// The runs browser on the left: every run in the workspace with its model, dataset, steps,
 /// status and last metrics. One selected run emits runSelected; several emit
 /// compareRequested (their loss curves go on one chart). Continue and Sample act on the
-/// selected run, from the buttons or the context menu.
+/// selected run, from the buttons or the context menu. A run another process trains says so
+/// in its status (by whom), and Stop asks that process to stop.
 class RunsBrowser : public QWidget {
     Q_OBJECT
 public:
@@ -36,9 +37,12 @@ Q_SIGNALS:
     void compareRequested(const QStringList& runDirs);
     void continueRequested(const QString& runDir);
     void sampleRequested(const QString& runDir);
+    /// Stop the training another process runs on it (it saves a checkpoint first).
+    void stopRequested(const QString& runDir);
 
 private:
     void onSelectionChanged();
+    void updateButtons();
     void showContextMenu(const QPoint& pos);
     QString singleSelection() const;
 
@@ -46,6 +50,7 @@ private:
     QTreeWidget* m_tree;
     QPushButton* m_continue;
     QPushButton* m_sample;
+    QPushButton* m_stop;
 };
 
 }  // namespace ll::widgets
