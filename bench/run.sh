@@ -7,7 +7,8 @@
 # GUI, the sample grid's frames/s at 1600x1000 (bench_grid) and the window's cost against the
 # CLI (bench_window), both under xvfb-run when there is no display. The sample-quality table of
 # the CPU presets (bench/presets.sh, about an hour) is included from bench/PRESETS.md when
-# present: `MARKDOWN=bench/PRESETS.md bash bench/presets.sh` writes it. About 35 minutes.
+# present: `MARKDOWN=bench/PRESETS.md bash bench/presets.sh` writes it; the window's soak
+# (bench/soak.sh, 30 minutes) likewise from bench/SOAK.md. About 35 minutes.
 #
 #   bash bench/run.sh                 (RESULTS=path to write elsewhere; ROUNDS=3)
 #
@@ -92,6 +93,12 @@ commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core app bench ||
         echo "## Sample quality per CPU preset (from bench/PRESETS.md)"
         echo
         sed 1,2d bench/PRESETS.md  # its own heading
+    fi
+    # The window's soak (bench/soak.sh, 30 minutes) with its own date and commit; its heading
+    # is the section's.
+    if [ -f bench/SOAK.md ]; then
+        echo
+        cat bench/SOAK.md
     fi
 } >"$results"
 echo "wrote $results"
