@@ -47,6 +47,10 @@ void applyAllocatorSettings() {
     mallopt(M_MMAP_MAX, 0);
 }
 
+void releaseFreeMemory() {
+    malloc_trim(0);
+}
+
 void applyThreadSettings(Workload workload) {
     if (g_leases.load() > t_leases) return;  // another thread's training run holds the pools
     const int n = cores();

@@ -11,6 +11,10 @@ enum class Workload { Mlp, Conv };
 /// Process-wide allocator settings: large tensors stay in the heap instead of being mapped
 /// and page-faulted in again every step. Call once at start-up, before any tensor exists.
 void applyAllocatorSettings();
+/// Hands the heap's free pages back to the system (malloc_trim). The allocator settings keep
+/// them for speed, so a long-lived process (the window) otherwise holds its high-water mark:
+/// the window calls this once a minute, which costs training a few page faults.
+void releaseFreeMemory();
 
 /// Gives the cores to the thread pool that suits the workload. The pools are process-wide:
 /// while another thread holds a ThreadSettingsLease, this leaves them as that thread set them.

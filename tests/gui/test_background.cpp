@@ -8,6 +8,7 @@
 #include <QAbstractButton>
 #include <QApplication>
 #include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
@@ -130,6 +131,11 @@ void BackgroundTest::closingAsksAndStopSavesACheckpoint() {
     const QString run = startTraining(*w, 1'000'000, 100000);
     QVERIFY(!run.isEmpty());
     QSignalSpy finished(w->trainingJob(), &TrainingJob::finished);
+    // The panel says what the model costs, as the CLI does.
+    const QString device =
+        w->trainPanel()->findChild<QLabel*>(QStringLiteral("deviceLabel"))->text();
+    QVERIFY2(device.contains(QStringLiteral("million parameters, training holds about")),
+             qPrintable(device));
 
     clickWhenAsked("closeCancelButton");
     QVERIFY(!w->close());

@@ -111,6 +111,7 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
     m_rate->setObjectName(QStringLiteral("rateLabel"));
     m_device = new QLabel;
     m_device->setObjectName(QStringLiteral("deviceLabel"));
+    m_device->setWordWrap(true);
     m_message = new QLabel;
     m_message->setWordWrap(true);
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -303,7 +304,14 @@ void TrainPanel::onStarted(const ll::TrainStarted& info) {
                                    .arg(QString::fromStdString(info.warning).toHtmlEscaped()));
         m_guardBanner->show();
     }
-    m_device->setText(tr("Device: %1").arg(QString::fromStdString(info.device)));
+    // What the model costs, as the CLI says it: a very wide table's model is large.
+    const QString cost = info.parameters > 0
+                             ? tr(" · %1 million parameters, training holds about %2")
+                                   .arg(static_cast<double>(info.parameters) / 1e6, 0, 'f', 2)
+                                   .arg(QString::fromStdString(
+                                       ll::formatBytes(static_cast<double>(info.trainingBytes))))
+                             : QString();
+    m_device->setText(tr("Device: %1%2").arg(QString::fromStdString(info.device), cost));
     m_progress->setValue(static_cast<int>(1000.0 * double(info.startStep) /
                                           double(std::max<std::int64_t>(1, info.totalSteps))));
     m_rate->setText(tr("Starting at step %1...").arg(info.startStep));

@@ -9,6 +9,7 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTimer>
 
 #include "classify/classifypanel.h"
 #include "common/cpu.h"
@@ -101,6 +102,11 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
 
     m_job = new TrainingJob(this);
     m_watcher = new RunWatcher(this);
+    // The allocator keeps freed pages for training's speed; a window open for hours gives
+    // them back once a minute, so its memory follows what it holds, not its peak.
+    auto* trim = new QTimer(this);
+    connect(trim, &QTimer::timeout, this, [] { ll::releaseFreeMemory(); });
+    trim->start(60000);
 
     connect(m_modeBar, &ModeBar::modeChosen, this, &MainWindow::setMode);
     wireData();
