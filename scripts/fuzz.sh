@@ -7,7 +7,9 @@
 #
 #   bash scripts/fuzz.sh [--seconds N] [TARGET...]   (default: 30 s each, every target)
 #
-# Targets: idx csv npy safetensors imagefolder runfiles. A finding replays with
+# Targets: idx csv npy safetensors imagefolder runfiles checkpoint (a run's .pt through
+# GenerativeModel::load and a resumed step) manifest (a feature extractor's extractor.json).
+# A finding replays with
 #   build-fuzz/fuzz_<target> build-fuzz/findings/<target>/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,7 @@ while (($#)); do
     *) targets+=("$1"); shift ;;
   esac
 done
-((${#targets[@]})) || targets=(idx csv npy safetensors imagefolder runfiles)
+((${#targets[@]})) || targets=(idx csv npy safetensors imagefolder runfiles checkpoint manifest)
 
 bash scripts/setup.sh
 if [ ! -f build-fuzz/build.ninja ]; then

@@ -1,10 +1,12 @@
 #include "eval/extractor.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "common/sha256.h"
 #include "run/runfolder.h"
 
@@ -27,28 +29,40 @@ Result<ExtractorInfo> readExtractor(const fs::path& dir) {
     auto text = readFile(file);
     if (!text) return fail(dir.string() + ": not a feature extractor (no " + kExtractorFile + ")");
     ExtractorInfo info;
+    fs::path weights;
     try {
         const json j = json::parse(*text);
         info.dir = dir;
         info.dataset = j.at("dataset").get<std::string>();
-        info.weights = dir / j.at("weights").get<std::string>();
+        weights = fs::path(j.at("weights").get<std::string>());
         info.sha256 = j.at("sha256").get<std::string>();
-        info.steps = j.value("steps", std::int64_t{0});
-        info.seed = j.value("seed", std::uint64_t{0});
-        info.threads = j.value("threads", 0);
+        info.steps = wholeNumber(j, "steps", std::int64_t{0});
+        info.seed = wholeNumber(j, "seed", std::uint64_t{0});
+        info.threads = wholeNumber(j, "threads", 0);
         info.accuracy = j.value("accuracy", -1.0);
         info.accuracySplit = j.value("accuracy_split", "");
         info.command = j.value("command", "");
     } catch (const json::exception& e) {
         return fail(file.string() + ": malformed (" + e.what() + ")");
+    } catch (const std::out_of_range& e) {
+        return fail(file.string() + ": malformed (" + e.what() + ")");
     }
+    // The weights lie inside the extractor's folder: a manifest naming /dev/zero or a file
+    // elsewhere would have it read without end or hash what is not its own.
+    std::error_code ec;
+    const bool inside = !weights.empty() && weights.is_relative() &&
+                        std::none_of(weights.begin(), weights.end(),
+                                     [](const fs::path& part) { return part == ".."; });
+    info.weights = dir / weights;
+    if (!inside || !fs::is_regular_file(info.weights, ec))
+        return fail(file.string() + ": weights '" + weights.string() +
+                    "' are not a file inside the extractor's folder");
     auto sum = sha256File(info.weights);
     if (!sum) return tl::unexpected(sum.error());
     if (*sum != info.sha256)
         return fail(info.weights.string() + ": SHA-256 " + *sum + " differs from the " +
                     info.sha256 + " recorded in " + file.string() +
                     " (the weights were changed or damaged; retrain with: " + info.command + ")");
-    std::error_code ec;
     info.shipped = fs::equivalent(dir.parent_path(), shippedExtractorsDir(), ec);
     return info;
 }

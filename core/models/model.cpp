@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "common/atomicfile.h"
+#include "models/checkpointarchive.h"
 
 namespace ll {
 
@@ -37,6 +38,68 @@ std::string describe(const ModelShape& s) {
         out << s.channels << "x" << s.height << "x" << s.width << " images";
     out << ", " << s.numClasses << " classes";
     return out.str();
+}
+
+std::string sizesText(c10::IntArrayRef sizes) {
+    std::string s;
+    for (const auto n : sizes) {
+        if (!s.empty()) s += 'x';
+        s += std::to_string(n);
+    }
+    return s.empty() ? "a scalar" : s;
+}
+
+// Module::load puts each tensor of the file in its parameter's place (Tensor::set_), whatever
+// its shape or type: a checkpoint of other layer sizes would load and fail later, or feed code
+// that trusts the sizes (FusedAdam). So the file's tensors are compared with the module's
+// before it loads them, as Module::load walks them, and a refused file leaves the model as it
+// was for the next checkpoint (loadNewestCheckpoint falls back into the same model).
+Result<void> fitsModule(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                        const std::string& prefix) {
+    const auto fits = [&](const std::string& name, const torch::Tensor& own) -> Result<void> {
+        torch::Tensor theirs;
+        // A tensor the file lacks is Module::load's to report.
+        if (!own.defined() || !archive.try_read(name, theirs)) return {};
+        if (theirs.sizes().equals(own.sizes()) && theirs.scalar_type() == own.scalar_type())
+            return {};
+        return fail("'" + prefix + name + "' is " + sizesText(theirs.sizes()) + " " +
+                    c10::toString(theirs.scalar_type()) + ", the model's " +
+                    sizesText(own.sizes()) + " " + c10::toString(own.scalar_type()));
+    };
+    for (const auto& item : module.named_parameters(/*recurse=*/false))
+        if (auto ok = fits(item.key(), item.value()); !ok) return ok;
+    for (const auto& item : module.named_buffers(/*recurse=*/false))
+        if (auto ok = fits(item.key(), item.value()); !ok) return ok;
+    for (const auto& child : module.named_children()) {
+        torch::serialize::InputArchive part;
+        if (!archive.try_read(child.key(), part)) continue;
+        if (auto ok = fitsModule(*child.value(), part, prefix + child.key() + "."); !ok) return ok;
+    }
+    return {};
+}
+
+// Adam's moments, which FusedAdam steps over with raw pointers for as many elements as the
+// parameter has: each must be its parameter's size, type and device.
+Result<void> momentsFit(torch::optim::Optimizer& optimizer, const std::string& key) {
+    for (auto& group : optimizer.param_groups()) {
+        const auto* options = dynamic_cast<const torch::optim::AdamOptions*>(&group.options());
+        for (const auto& p : group.params()) {
+            const auto it = optimizer.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+            if (it == optimizer.state().end()) continue;
+            const auto* s = dynamic_cast<const torch::optim::AdamParamState*>(it->second.get());
+            if (!s) continue;
+            const auto fits = [&](const torch::Tensor& t) {
+                return t.defined() && t.sizes().equals(p.sizes()) &&
+                       t.scalar_type() == p.scalar_type() && t.device() == p.device();
+            };
+            const bool amsgrad = (options && options->amsgrad()) || s->max_exp_avg_sq().defined();
+            if (s->step() < 0 || !fits(s->exp_avg()) || !fits(s->exp_avg_sq()) ||
+                (amsgrad && !fits(s->max_exp_avg_sq())))
+                return fail("'" + key + "' holds moments of other sizes than its parameters (" +
+                            sizesText(p.sizes()) + ")");
+        }
+    }
+    return {};
 }
 
 }  // namespace
@@ -72,50 +135,79 @@ Result<void> GenerativeModel::load(const fs::path& path) {
     const std::string file = path.string();
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return fail(file + ": no such checkpoint");
+    auto bytes = readFile(path);
+    if (!bytes) return tl::unexpected(bytes.error());
+    // LibTorch reads only an archive it reads safely (models/checkpointarchive.h), and from
+    // the bytes checked, not from the file again.
+    if (auto ok = checkCheckpointArchive(*bytes); !ok)
+        return fail(file + ": not a LatentLab checkpoint (corrupt or truncated file: " +
+                    ok.error().message + ")");
     torch::serialize::InputArchive archive;
     try {
-        archive.load_from(file);
+        std::istringstream in(std::move(*bytes));
+        archive.load_from(in);
     } catch (const std::exception&) {
         return fail(file + ": not a LatentLab checkpoint (corrupt or truncated file)");
     }
-    torch::IValue storedName;
-    if (!archive.try_read("latentlab_model", storedName) || !storedName.isString())
-        return fail(file + ": not a LatentLab checkpoint (no model name inside)");
-    if (storedName.toStringRef() != name())
-        return fail(file + ": checkpoint of a '" + storedName.toStringRef() + "' model, not '" +
-                    name() + "'");
-    torch::Tensor storedShape;
-    if (!archive.try_read("latentlab_shape", storedShape) || storedShape.numel() != 5)
-        return fail(file + ": not a LatentLab checkpoint (no data shape inside)");
-    const auto v = storedShape.to(torch::kInt64);
-    ModelShape theirs{
-        static_cast<int>(v[0].item<std::int64_t>()), static_cast<int>(v[1].item<std::int64_t>()),
-        static_cast<int>(v[2].item<std::int64_t>()), static_cast<int>(v[3].item<std::int64_t>()),
-        static_cast<int>(v[4].item<std::int64_t>())};
+    ModelShape theirs;
+    try {
+        torch::IValue storedName;
+        if (!archive.try_read("latentlab_model", storedName) || !storedName.isString())
+            return fail(file + ": not a LatentLab checkpoint (no model name inside)");
+        if (storedName.toStringRef() != name())
+            return fail(file + ": checkpoint of a '" + storedName.toStringRef() + "' model, not '" +
+                        name() + "'");
+        torch::Tensor storedShape;
+        if (!archive.try_read("latentlab_shape", storedShape) || storedShape.numel() != 5 ||
+            storedShape.scalar_type() != torch::kInt64)
+            return fail(file + ": not a LatentLab checkpoint (no data shape inside)");
+        const auto v = storedShape.contiguous();
+        const auto* d = v.data_ptr<std::int64_t>();
+        theirs = {static_cast<int>(d[0]), static_cast<int>(d[1]), static_cast<int>(d[2]),
+                  static_cast<int>(d[3]), static_cast<int>(d[4])};
+    } catch (const std::exception& e) {
+        return fail(file + ": not a LatentLab checkpoint (" + firstLine(e) + ")");
+    }
     if (!(theirs == shape()))
         return fail(file + ": checkpoint is for " + describe(theirs) + ", this model takes " +
                     describe(shape()));
+    const auto misfit = [&](const std::string& why) {
+        return fail(file + ": weights do not fit this model's settings (" + why + ")");
+    };
     try {
         for (auto& [key, module] : modules()) {
             torch::serialize::InputArchive part;
             if (!archive.try_read(key, part))
                 return fail(file + ": checkpoint lacks '" + key + "'");
+            if (auto ok = fitsModule(*module, part, key + "."); !ok)
+                return misfit(ok.error().message);
             module->load(part);
         }
         torch::IValue weightsOnly;
         if (archive.try_read(kWeightsOnly, weightsOnly) && weightsOnly.isBool() &&
             weightsOnly.toBool())
             return {};
-        for (auto& [key, optimizer] : optimizers()) {
+    } catch (const std::exception& e) {
+        // Damaged tensors, or a module of other parameters (settings differ).
+        return misfit(firstLine(e));
+    }
+    for (auto& [key, optimizer] : optimizers()) {
+        Result<void> ok;
+        try {
             torch::serialize::InputArchive part;
             if (!archive.try_read(key, part))
                 return fail(file + ": checkpoint lacks '" + key + "'");
             optimizer->load(part);
+            ok = momentsFit(*optimizer, key);
+        } catch (const std::exception& e) {
+            ok = fail(firstLine(e));
         }
-    } catch (const std::exception& e) {
-        // Same name and shape but other layer sizes (settings differ), or damaged tensors.
-        const std::string what = firstLine(e);
-        return fail(file + ": weights do not fit this model's settings (" + what + ")");
+        if (!ok) {
+            // No moments of a refused file stay behind for the next checkpoint that loads
+            // weights only (loadNewestCheckpoint tries the next one into the same model).
+            optimizer->state().clear();
+            return misfit(ok.error().message);
+        }
     }
     return {};
 }

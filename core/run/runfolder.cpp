@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "common/text.h"
 
 namespace ll {
@@ -91,13 +92,13 @@ DatasetSpec datasetFromJson(const json& j) {
     d.split = j.value("split", d.split);
     d.labelColumn = j.value("label_column", d.labelColumn);
     // Files written before image folders followed their data say "grayscale" and a size.
-    d.imageSize = j.value("image_size", 28);
+    d.imageSize = wholeNumber(j, "image_size", 28);
     d.colour = colourFromName(j.value("colour", ""))
                    .value_or(j.value("grayscale", true) ? ImageColour::Gray : ImageColour::Rgb);
-    d.keepClasses = j.value("keep_classes", d.keepClasses);
+    d.keepClasses = wholeNumbers(j, "keep_classes", d.keepClasses);
     d.longTailRatio = j.value("long_tail_ratio", d.longTailRatio);
-    d.limit = j.value("limit", d.limit);
-    d.seed = j.value("seed", d.seed);
+    d.limit = wholeNumber(j, "limit", d.limit);
+    d.seed = wholeNumber(j, "seed", d.seed);
     return d;
 }
 
@@ -191,9 +192,11 @@ Result<RunData> readRunData(const fs::path& run) {
         d.datasetName = j->value("dataset_name", "");
         d.classNames = j->at("class_names").get<std::vector<std::string>>();
         const auto& s = j->at("shape");
-        d.shape = ModelShape{s.at("channels").get<int>(), s.at("height").get<int>(),
-                             s.at("width").get<int>(), s.at("features").get<int>(),
-                             s.at("classes").get<int>()};
+        d.shape = ModelShape{wholeNumber<int>(s.at("channels"), "channels"),
+                             wholeNumber<int>(s.at("height"), "height"),
+                             wholeNumber<int>(s.at("width"), "width"),
+                             wholeNumber<int>(s.at("features"), "features"),
+                             wholeNumber<int>(s.at("classes"), "classes")};
         // Sizes a model could have, before any is used to size a vector.
         const auto& sh = d.shape;
         if (sh.channels < 0 || sh.channels > 65536 || sh.height < 0 || sh.height > 65536 ||
@@ -217,6 +220,8 @@ Result<RunData> readRunData(const fs::path& run) {
         return d;
     } catch (const json::exception& e) {
         return fail((run / "data.json").string() + ": malformed (" + e.what() + ")");
+    } catch (const std::out_of_range& e) {
+        return fail((run / "data.json").string() + ": malformed (" + e.what() + ")");
     }
 }
 
@@ -229,21 +234,24 @@ Result<TrainConfig> readRunConfig(const fs::path& run) {
         c.preset = j->value("preset", "");
         c.settings = j->value("settings", Settings{});
         c.dataset = datasetFromJson(j->value("dataset", json::object()));
-        c.steps = j->value("steps", c.steps);
+        c.steps = wholeNumber(*j, "steps", c.steps);
         c.learningRate = j->value("learning_rate", c.learningRate);
-        c.batchSize = j->value("batch_size", c.batchSize);
-        c.seed = j->value("seed", c.seed);
-        c.threads = j->value("threads", c.threads);
-        c.logEvery = j->value("log_every", c.logEvery);
-        c.sampleEvery = j->value("sample_every", c.sampleEvery);
-        c.checkpointEvery = j->value("checkpoint_every", c.checkpointEvery);
-        c.evalEvery = j->value("eval_every", c.evalEvery);
-        c.evalCount = j->value("eval_count", c.evalCount);
-        c.samplesPerClass = j->value("samples_per_class", c.samplesPerClass);
-        c.maxGridRows = j->value("max_grid_rows", c.maxGridRows);
+        c.batchSize = wholeNumber(*j, "batch_size", c.batchSize);
+        c.seed = wholeNumber(*j, "seed", c.seed);
+        c.threads = wholeNumber(*j, "threads", c.threads);
+        c.logEvery = wholeNumber(*j, "log_every", c.logEvery);
+        c.sampleEvery = wholeNumber(*j, "sample_every", c.sampleEvery);
+        c.checkpointEvery = wholeNumber(*j, "checkpoint_every", c.checkpointEvery);
+        c.evalEvery = wholeNumber(*j, "eval_every", c.evalEvery);
+        c.evalCount = wholeNumber(*j, "eval_count", c.evalCount);
+        c.samplesPerClass = wholeNumber(*j, "samples_per_class", c.samplesPerClass);
+        c.maxGridRows = wholeNumber(*j, "max_grid_rows", c.maxGridRows);
         c.runDir = run;
         return c;
     } catch (const json::exception& e) {
+        return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
+                    ")");
+    } catch (const std::out_of_range& e) {
         return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
                     ")");
     }
@@ -260,9 +268,12 @@ Result<RunInfo> readRunInfo(const fs::path& run) {
         info.model = j->value("model", "?");
         info.dataset = j->value("dataset_name", "?");
         info.status = j->value("status", "?");
-        info.step = j->value("step", std::int64_t{0});
-        info.totalSteps = j->value("steps", std::int64_t{0});
+        info.step = wholeNumber(*j, "step", std::int64_t{0});
+        info.totalSteps = wholeNumber(*j, "steps", std::int64_t{0});
     } catch (const json::exception& e) {
+        return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
+                    ")");
+    } catch (const std::out_of_range& e) {
         return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
                     ")");
     }
@@ -333,7 +344,12 @@ Result<void> truncateLog(const fs::path& run, std::int64_t step) {
     while (std::getline(in, line)) {
         json j = json::parse(line, nullptr, false);
         if (j.is_discarded() || !j.is_object()) continue;
-        if (j.value("step", std::int64_t{0}) <= step) kept += line + "\n";
+        // A line without a step is kept, as before steps were logged; one of a step that is no
+        // whole number is dropped.
+        const auto it = j.find("step");
+        const auto at =
+            it == j.end() ? std::optional<std::int64_t>{0} : asWholeNumber<std::int64_t>(*it);
+        if (at && *at <= step) kept += line + "\n";
     }
     return writeFileAtomic(run / runfiles::kLog, kept);
 }
@@ -346,8 +362,10 @@ std::vector<std::pair<std::int64_t, LossMap>> readLossLog(const fs::path& run) {
         json j = json::parse(line, nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("losses")) continue;
         try {
-            out.emplace_back(j.value("step", std::int64_t{0}), j.at("losses").get<LossMap>());
+            out.emplace_back(wholeNumber(j, "step", std::int64_t{0}),
+                             j.at("losses").get<LossMap>());
         } catch (const json::exception&) {
+        } catch (const std::out_of_range&) {
         }
     }
     return out;

@@ -144,6 +144,46 @@ TEST(ShippedExtractor, ChangedWeightsAreRefused) {
     fs::remove_all(copy);
 }
 
+// Manifests of out-of-range numbers or weights outside their folder, found by
+// tests/fuzz/fuzz_manifest: "steps": 1e300 was undefined behaviour (nlohmann's unchecked
+// cast), and "weights": "/dev/zero" would be read without end. Each is refused with a message.
+TEST(Extractor, HostileManifestsAreRefusedWithAMessage) {
+    const auto dir = tempDir("hostile-manifest");
+    fs::create_directories(dir / "checkpoints");
+    const std::string weights = "the bytes the manifest's SHA-256 is of";
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "checkpoints" / "w.pt", weights));
+    const auto read = [&](const nlohmann::json& changes) {
+        nlohmann::json j = {{"dataset", "fashion-mnist"},
+                            {"weights", "checkpoints/w.pt"},
+                            {"sha256", ll::sha256Hex(weights)},
+                            {"steps", 40},
+                            {"seed", 3},
+                            {"threads", 2}};
+        j.update(changes);
+        EXPECT_TRUE(ll::writeFileAtomic(dir / ll::kExtractorFile, j.dump()));
+        return ll::readExtractor(dir);
+    };
+    const auto sound = read(nlohmann::json::object());
+    ASSERT_TRUE(sound) << sound.error().message;
+    EXPECT_EQ(sound->steps, 40);
+    for (const auto& numbers : {nlohmann::json{{"steps", 1e300}}, nlohmann::json{{"seed", 1e30}},
+                                nlohmann::json{{"threads", 1e20}}, nlohmann::json{{"seed", -1}},
+                                nlohmann::json{{"threads", std::int64_t{1} << 40}}}) {
+        const auto info = read(numbers);
+        ASSERT_FALSE(info) << numbers.dump();
+        EXPECT_NE(info.error().message.find("not a whole number"), std::string::npos)
+            << info.error().message;
+    }
+    for (const char* path : {"/dev/zero", "../w.pt", "checkpoints/../../w.pt", "", "checkpoints"}) {
+        const auto info = read({{"weights", path}});
+        ASSERT_FALSE(info) << path;
+        EXPECT_NE(info.error().message.find("not a file inside the extractor's folder"),
+                  std::string::npos)
+            << info.error().message;
+    }
+    fs::remove_all(dir);
+}
+
 TEST(Extractor, RetrainingRepeatsTheWeightsBitForBit) {
     auto train = [](const fs::path& out, std::uint64_t seed) {
         std::stop_source never;

@@ -258,6 +258,36 @@ TEST(Faults, HostileRunFilesAreRefusedWithAMessage) {
     fs::remove_all(workspace);
 }
 
+// Numbers of a run's JSON files that no integer holds, found by tests/fuzz/fuzz_runfiles: a
+// config.json "step" of 3e24 was undefined behaviour in nlohmann's cast to int64 (so was any
+// such float wherever the files give a whole number). Each reader refuses it with a message,
+// and the loss log skips the line.
+TEST(Faults, RunFilesOfNumbersNoIntegerHoldsAreRefused) {
+    const fs::path run = freshDir("huge-numbers");
+    fs::create_directories(run / "checkpoints");
+    auto write = [](const fs::path& file, const std::string& text) { std::ofstream(file) << text; };
+    write(run / ll::runfiles::kConfig,
+          R"({"model": "cvae", "step": 3.03333e+24, "batch_size": 1e300,
+              "dataset": {"source": "fashion-mnist", "keep_classes": [1, 2.5e40]}})");
+    write(run / "data.json", R"({"class_names": ["a"], "shape": {"channels": 1e300, "height": 1,
+          "width": 1, "features": 0, "classes": 1}})");
+    write(run / ll::runfiles::kLog,
+          "{\"step\": 1e300, \"losses\": {\"loss\": 1}}\n"
+          "{\"step\": 7, \"losses\": {\"loss\": 2}}\n");
+    for (const auto& message :
+         {ll::readRunInfo(run).error().message, ll::readRunConfig(run).error().message,
+          ll::readRunData(run).error().message}) {
+        EXPECT_NE(message.find("malformed"), std::string::npos) << message;
+        EXPECT_NE(message.find("not a whole number"), std::string::npos) << message;
+    }
+    const auto log = ll::readLossLog(run);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0].first, 7);
+    ASSERT_TRUE(ll::truncateLog(run, 10));
+    EXPECT_EQ(ll::readLossLog(run).size(), 1u);
+    fs::remove_all(run);
+}
+
 namespace {
 
 // A stored record of a checkpoint's zip (its name ends in `suffix`): where its bytes are and

@@ -1,0 +1,62 @@
+#pragma once
+
+// Whole numbers from JSON written outside: nlohmann's get<T>() of an integer type casts a
+// float unchecked (1e300 is undefined behaviour, found by tests/fuzz) and wraps an integer
+// out of T's range. These refuse both with std::out_of_range, which names the value.
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ll {
+
+/// `value` as a T, if it is an integer in T's range.
+template <class T>
+std::optional<T> asWholeNumber(const nlohmann::json& value) {
+    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<T>::max());
+    constexpr auto min = static_cast<std::int64_t>(std::numeric_limits<T>::min());
+    if (value.is_number_unsigned()) {
+        if (const auto v = value.get<std::uint64_t>(); v <= max) return static_cast<T>(v);
+    } else if (value.is_number_integer()) {
+        const auto v = value.get<std::int64_t>();
+        if (v >= 0 ? static_cast<std::uint64_t>(v) <= max : v >= min) return static_cast<T>(v);
+    }
+    return std::nullopt;
+}
+
+/// `value` as a T; std::out_of_range naming `what` if it is not an integer in T's range.
+template <class T>
+T wholeNumber(const nlohmann::json& value, const std::string& what) {
+    if (const auto v = asWholeNumber<T>(value)) return *v;
+    const std::string text = value.dump();
+    throw std::out_of_range("'" + what + "' is " + text.substr(0, 40) +
+                            (text.size() > 40 ? "..." : "") + ", not a whole number from " +
+                            std::to_string(std::numeric_limits<T>::min()) + " to " +
+                            std::to_string(std::numeric_limits<T>::max()));
+}
+
+/// The whole number at `key` of object `j`, or `fallback` where there is none.
+template <class T>
+T wholeNumber(const nlohmann::json& j, const std::string& key, T fallback) {
+    const auto it = j.find(key);
+    return it == j.end() ? fallback : wholeNumber<T>(*it, key);
+}
+
+/// The array at `key` of object `j` as whole numbers, or `fallback` where there is none.
+template <class T>
+std::vector<T> wholeNumbers(const nlohmann::json& j, const std::string& key,
+                            std::vector<T> fallback) {
+    const auto it = j.find(key);
+    if (it == j.end()) return fallback;
+    if (!it->is_array()) throw std::out_of_range("'" + key + "' is not a list");
+    std::vector<T> out;
+    for (const auto& v : *it) out.push_back(wholeNumber<T>(v, key));
+    return out;
+}
+
+}  // namespace ll
