@@ -45,6 +45,35 @@ ll::TrainConfig smallRun(const fs::path& dir, std::int64_t steps) {
                            .runDir = dir};
 }
 
+// Forks a process that takes the run's lock, as another trainer would (plain system calls
+// only: nothing else is safe after a fork in a threaded process), naming itself in it like
+// RunLock when asked, and returns once it holds it; -1 when it could not.
+pid_t forkLockHolder(const fs::path& dir, bool nameItself) {
+    char host[64] = {};
+    ::gethostname(host, sizeof host - 1);
+    int ready[2];
+    if (::pipe(ready) != 0) return -1;
+    const std::string file = (dir / ll::runfiles::kLock).string();
+    const pid_t child = ::fork();
+    if (child == 0) {
+        const int fd = ::open(file.c_str(), O_RDWR | O_CREAT, 0644);
+        if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
+        if (nameItself) {
+            char line[128];
+            const int n = std::snprintf(line, sizeof line, "pid %d on %s\n", ::getpid(), host);
+            (void)!::ftruncate(fd, 0);
+            (void)!::pwrite(fd, line, static_cast<std::size_t>(n), 0);
+        }
+        (void)!::write(ready[1], "x", 1);
+        for (;;) ::pause();
+    }
+    char byte = 0;
+    const bool holds = child > 0 && ::read(ready[0], &byte, 1) == 1;
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return holds ? child : -1;
+}
+
 }  // namespace
 
 TEST(RunLock, OneHolderAtATimeAndADeadOneHoldsNothing) {
@@ -61,21 +90,9 @@ TEST(RunLock, OneHolderAtATimeAndADeadOneHoldsNothing) {
     }
     EXPECT_TRUE(ll::RunLock::acquire(dir)) << "a released lock is free";
 
-    // Another process takes it (plain system calls: nothing but them is safe after a fork in
-    // a threaded process), then dies by SIGKILL without releasing anything.
-    int ready[2];
-    ASSERT_EQ(::pipe(ready), 0);
-    const std::string file = (dir / ll::runfiles::kLock).string();
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        const int fd = ::open(file.c_str(), O_RDWR | O_CREAT, 0644);
-        if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
-        (void)!::write(ready[1], "x", 1);
-        for (;;) ::pause();
-    }
-    char byte = 0;
-    ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+    // Another process takes it, then dies by SIGKILL without releasing anything.
+    const pid_t child = forkLockHolder(dir, /*nameItself=*/false);
+    ASSERT_GT(child, 0);
     auto held = ll::RunLock::acquire(dir);
     EXPECT_FALSE(held) << "the other process holds it";
     if (!held) {
@@ -83,8 +100,6 @@ TEST(RunLock, OneHolderAtATimeAndADeadOneHoldsNothing) {
     }
     ::kill(child, SIGKILL);
     ::waitpid(child, nullptr, 0);
-    ::close(ready[0]);
-    ::close(ready[1]);
     auto after = ll::RunLock::acquire(dir);
     EXPECT_TRUE(after) << "a killed owner left the run locked: " << after.error().message;
     fs::remove_all(dir);
@@ -110,25 +125,8 @@ TEST(RunLock, NamesItsOwnerAndAsksItToStop) {
 
     // Another process trains it, as the CLI would: it takes the lock and names itself; a
     // SIGTERM ends it (the CLI saves a checkpoint first), and the lock goes with it.
-    char host[64] = {};
-    ::gethostname(host, sizeof host - 1);
-    int ready[2];
-    ASSERT_EQ(::pipe(ready), 0);
-    const std::string file = (dir / ll::runfiles::kLock).string();
-    const pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-        const int fd = ::open(file.c_str(), O_RDWR | O_CREAT, 0644);
-        if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
-        char line[128];
-        const int n = std::snprintf(line, sizeof line, "pid %d on %s\n", ::getpid(), host);
-        (void)!::ftruncate(fd, 0);
-        (void)!::pwrite(fd, line, static_cast<std::size_t>(n), 0);
-        (void)!::write(ready[1], "x", 1);
-        for (;;) ::pause();
-    }
-    char byte = 0;
-    ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+    const pid_t child = forkLockHolder(dir, /*nameItself=*/true);
+    ASSERT_GT(child, 0);
     const auto owner = ll::RunLock::owner(dir);
     ASSERT_TRUE(owner);
     EXPECT_EQ(owner->pid, child);
@@ -142,8 +140,6 @@ TEST(RunLock, NamesItsOwnerAndAsksItToStop) {
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
     EXPECT_FALSE(ll::RunLock::owner(dir)) << "the stopped owner still holds the run";
     EXPECT_FALSE(ll::RunLock::askOwnerToStop(dir)) << "nobody left to ask";
-    ::close(ready[0]);
-    ::close(ready[1]);
     fs::remove_all(dir);
 }
 
