@@ -11,6 +11,8 @@ packages=(
   clang libclang-rt-14-dev
   # compute core
   libtorch-dev libopenblas0-pthread
+  # data-parallel training: the Gloo headers that LibTorch's ProcessGroupGloo.hpp includes
+  libgloo-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
   nlohmann-json3-dev libcli11-dev libexpected-dev zlib1g-dev libbenchmark-dev
   # GUI

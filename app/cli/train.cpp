@@ -4,15 +4,18 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "cli/options.h"
+#include "cli/parallel.h"
 #include "common/cpu.h"
 #include "common/format.h"
 #include "eval/evaluate.h"
 #include "eval/extractorchoice.h"
 #include "models/catalog.h"
+#include "run/runfolder.h"
 #include "train/extractortraining.h"
 #include "train/trainer.h"
 
@@ -37,6 +40,13 @@ struct TrainArgs {
     int logEvery = 10;
     int evalEvery = 0;
     std::int64_t evalCount = 2000;
+    int threads = 0;
+    // Data-parallel: local processes, or this process's place in a run across machines.
+    int nproc = 0;
+    int worldSize = 0;
+    int rank = -1;
+    std::string master;
+    int parallelTimeout = 600;
 };
 
 // The config of a fresh run: the preset (named, or the model's first), overridden by options.
@@ -132,9 +142,56 @@ void report(const TrainEvent& event, ProgressBar& bar, bool& samplesFailing) {
     }
 }
 
+// How many processes train, and this one's place among them: --nproc N starts the others
+// here; --world-size, --rank and --master join a run across machines.
+Result<void> placeInRun(const TrainArgs& a, TrainConfig& config, std::optional<LocalRanks>& ranks) {
+    const bool acrossMachines = a.worldSize > 0 || a.rank >= 0 || !a.master.empty();
+    if (a.nproc > 0 && acrossMachines)
+        return fail(
+            "train: --nproc starts its processes on this machine; --world-size, --rank and "
+            "--master join a run across machines: give one or the other");
+    if (a.parallelTimeout < 1) return fail("train: --parallel-timeout must be at least 1 second");
+    int nproc = a.nproc;
+    if (!a.resume.empty() && nproc == 0 && !acrossMachines)
+        if (auto saved = readRunConfig(a.resume); saved && saved->worldSize > 1) {
+            nproc = saved->worldSize;
+            std::fprintf(stderr,
+                         "resuming with %d processes, as the run trained (--nproc 1: alone)\n",
+                         nproc);
+        }
+    if (nproc > 64) return fail("train: --nproc must lie in 1..64");
+    if (nproc > 1) {
+        auto port = freeLoopbackPort();
+        if (!port) return tl::unexpected(port.error());
+        config.worldSize = nproc;
+        config.master = "127.0.0.1:" + std::to_string(*port);
+        config.parallelTimeoutSeconds = a.parallelTimeout;
+        // The machine's cores, shared.
+        const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        config.threads = a.threads > 0 ? a.threads : std::max(1, cores / nproc);
+        auto started = LocalRanks::start(nproc, config.master, a.parallelTimeout);
+        if (!started) return tl::unexpected(started.error());
+        ranks.emplace(std::move(*started));
+        return {};
+    }
+    if (!acrossMachines) return {};
+    if (a.worldSize < 1 || a.rank < 0 || a.master.empty())
+        return fail("train: a run across machines needs --world-size, --rank and --master");
+    if (a.rank >= a.worldSize)
+        return fail("train: --rank must lie in 0.." + std::to_string(a.worldSize - 1));
+    config.worldSize = a.worldSize;
+    config.rank = a.rank;
+    config.master = a.master;
+    config.parallelTimeoutSeconds = a.parallelTimeout;
+    return {};
+}
+
 int runTrain(const TrainArgs& a) {
     TrainConfig config;
-    if (!a.resume.empty()) {
+    // Ranks > 0 take the run's config from rank 0.
+    const bool follower = a.rank > 0;
+    if (follower) {
+    } else if (!a.resume.empty()) {
         config.runDir = a.resume;
         config.resume = true;
         config.steps = a.steps;
@@ -144,11 +201,15 @@ int runTrain(const TrainArgs& a) {
         if (!fresh) return failure(fresh.error().message);
         config = std::move(*fresh);
     }
+    config.threads = a.threads;
+    std::optional<LocalRanks> ranks;
+    if (auto placed = placeInRun(a, config, ranks); !placed) return failure(placed.error().message);
     ProgressBar bar;
     bool samplesFailing = false;
     std::string guardMessage;
     std::atomic<bool> guardTripped{false};
     Trainer trainer(config, [&](const TrainEvent& event) {
+        if (follower) return;  // rank 0 speaks for the run
         report(event, bar, samplesFailing);
         // Nobody can resume a paused run from here: the NaN guard's pause ends it instead.
         if (auto* p = std::get_if<TrainPaused>(&event); p && !p->message.empty()) {
@@ -161,6 +222,14 @@ int runTrain(const TrainArgs& a) {
     runStoppable([&](std::stop_token stop) { result = trainer.run(stop); },
                  [&] { return guardTripped.load(); });
     bar.endLine();
+    if (follower) {
+        if (result.outcome == TrainFinished::Outcome::Failed)
+            return failure("rank " + std::to_string(a.rank) + ": " + result.message);
+        return result.outcome == TrainFinished::Outcome::Completed ? 0 : 130;
+    }
+    if (ranks && result.outcome != TrainFinished::Outcome::Failed)
+        for (const auto& line : ranks->wait(60))
+            std::fprintf(stderr, "warning: %s\n", line.c_str());
     if (result.outcome == TrainFinished::Outcome::Failed) return failure(result.message);
     if (guardTripped)
         return failure(guardMessage + " Resume with: latentlab-cli train --resume " +
@@ -256,6 +325,21 @@ Command addTrain(CLI::App& app) {
                     "into eval/; 0: none)")
         ->capture_default_str();
     cmd->add_option("--eval-count", a->evalCount, "Samples of each metrics run")
+        ->capture_default_str();
+    cmd->add_option("--threads", a->threads,
+                    "Intra-op threads of each process (default: every core, shared among "
+                    "--nproc processes)");
+    cmd->add_option("--nproc", a->nproc,
+                    "Train data-parallel with this many processes on this machine (each takes "
+                    "--batch rows of a step; a resumed run keeps its count)");
+    cmd->add_option("--world-size", a->worldSize,
+                    "Processes of a data-parallel run across machines (with --rank, --master)");
+    cmd->add_option("--rank", a->rank,
+                    "This process's rank: 0 writes the run (give it the run's options), the "
+                    "others take the run's config from rank 0");
+    cmd->add_option("--master", a->master, "HOST:PORT where rank 0 meets the others");
+    cmd->add_option("--parallel-timeout", a->parallelTimeout,
+                    "Seconds a process waits for its peers, at the start and at every exchange")
         ->capture_default_str();
     return {cmd, [a] { return runTrain(*a); }};
 }

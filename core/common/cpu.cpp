@@ -12,8 +12,12 @@ namespace ll {
 
 namespace {
 
+std::atomic<int> g_coreLimit{0};
+
 int cores() {
-    return std::max(1u, std::thread::hardware_concurrency());
+    const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int limit = g_coreLimit.load();
+    return limit > 0 ? std::min(all, limit) : all;
 }
 
 // LibTorch reaches BLAS through libblas.so.3, which Debian's alternatives point at OpenBLAS or
@@ -62,6 +66,10 @@ void applyThreadSettings(Workload workload) {
         torch::set_num_threads(1);
         if (auto set = openblasSetThreads()) set(n);
     }
+}
+
+void limitCores(int count) {
+    g_coreLimit = std::max(0, count);
 }
 
 void applyCpuSettings() {

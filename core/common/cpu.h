@@ -31,6 +31,10 @@ public:
     ThreadSettingsLease& operator=(const ThreadSettingsLease&) = delete;
 };
 
+/// The cores this process may use from now on (0: all of them): the processes of a local
+/// data-parallel run share the machine's cores instead of each taking them all.
+void limitCores(int count);
+
 /// applyAllocatorSettings() plus applyThreadSettings(Workload::Mlp).
 void applyCpuSettings();
 

@@ -17,9 +17,9 @@ ClassifierNetImpl::ClassifierNetImpl(const ModelShape& shape, int width, int fea
         const std::int64_t flat = std::int64_t(2 * width) * (shape.height / 4) * (shape.width / 4);
         body = nn::Sequential(
             nn::Conv2d(nn::Conv2dOptions(shape.channels, width, 3).padding(1).bias(false)),
-            nn::BatchNorm2d(width), nn::ReLU(), nn::MaxPool2d(2),
+            SyncBatchNorm2d(width), nn::ReLU(), nn::MaxPool2d(2),
             nn::Conv2d(nn::Conv2dOptions(width, 2 * width, 3).padding(1).bias(false)),
-            nn::BatchNorm2d(2 * width), nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(),
+            SyncBatchNorm2d(2 * width), nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(),
             nn::Linear(flat, features), nn::ReLU());
     }
     register_module("body", body);

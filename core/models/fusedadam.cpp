@@ -6,6 +6,8 @@
 #include <ATen/Parallel.h>
 #include <c10/util/string_utils.h>
 
+#include "models/collectives.h"
+
 namespace ll {
 
 namespace {
@@ -49,7 +51,31 @@ constexpr std::int64_t kGrain = 1 << 15;
 
 }  // namespace
 
+void FusedAdam::averageGradients() {
+    std::vector<torch::Tensor> grads;
+    for (const auto& group : param_groups_)
+        for (const auto& p : group.params())
+            if (p.grad().defined()) grads.push_back(p.grad());
+    if (grads.empty()) return;
+    m_collectives->allReduceSum(grads);
+    // The sums come back in new tensors (or the same ones): the mean goes into the gradients.
+    torch::NoGradGuard noGrad;
+    const double scale = 1.0 / m_collectives->worldSize();
+    std::size_t i = 0;
+    for (const auto& group : param_groups_)
+        for (const auto& p : group.params())
+            if (p.grad().defined()) {
+                auto& sum = grads[i++];
+                if (sum.is_same(p.grad())) {
+                    p.grad().mul_(scale);
+                } else {
+                    p.grad().copy_(sum).mul_(scale);
+                }
+            }
+}
+
 torch::Tensor FusedAdam::step(LossClosure closure) {
+    if (m_collectives && m_collectives->worldSize() > 1) averageGradients();
     for (const auto& group : param_groups_) {
         const auto& options = static_cast<const torch::optim::AdamOptions&>(group.options());
         if (options.weight_decay() != 0 || options.amsgrad())

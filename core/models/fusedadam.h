@@ -6,6 +6,8 @@
 
 namespace ll {
 
+class Collectives;
+
 /// torch::optim::Adam with its update fused into one pass over each parameter: the same
 /// arithmetic as LibTorch's Adam (and PyTorch's, without weight decay or AMSGrad), the same
 /// state and the same checkpoints, but one loop reading gradient, moments and weights once
@@ -13,10 +15,18 @@ namespace ll {
 /// the MLP models, whose step is short enough for the optimiser to be a fifth of it.
 /// Parameters it cannot fuse (not float32, not contiguous, not on the CPU) and groups with
 /// weight decay or AMSGrad take LibTorch's own step.
+/// In data-parallel training (setCollectives), each step first averages the gradients over
+/// every rank, so that every rank takes the same step from the same weights.
 class FusedAdam : public torch::optim::Adam {
 public:
     using torch::optim::Adam::Adam;
     torch::Tensor step(LossClosure closure = nullptr) override;
+    /// nullptr (the default): this process alone trains.
+    void setCollectives(Collectives* collectives) { m_collectives = collectives; }
+
+private:
+    void averageGradients();
+    Collectives* m_collectives = nullptr;
 };
 
 /// The exponential moving average target = decay * target + (1 - decay) * source, one pass

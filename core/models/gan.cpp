@@ -25,7 +25,7 @@ GanGeneratorImpl::GanGeneratorImpl(const ModelShape& shape, int latent, int widt
         "project",
         nn::Linear(
             nn::LinearOptions(in, top * (shape.height / 4) * (shape.width / 4)).bias(false)));
-    norm = register_module("norm", nn::BatchNorm2d(top));
+    norm = register_module("norm", SyncBatchNorm2d(top));
     auto up = [] {
         return nn::Upsample(
             nn::UpsampleOptions().scale_factor(std::vector<double>{2, 2}).mode(torch::kNearest));
@@ -33,7 +33,7 @@ GanGeneratorImpl::GanGeneratorImpl(const ModelShape& shape, int latent, int widt
     body = register_module(
         "body",
         nn::Sequential(up(), nn::Conv2d(nn::Conv2dOptions(top, width, 3).padding(1).bias(false)),
-                       nn::BatchNorm2d(width), nn::ReLU(nn::ReLUOptions().inplace(true)), up(),
+                       SyncBatchNorm2d(width), nn::ReLU(nn::ReLUOptions().inplace(true)), up(),
                        nn::Conv2d(nn::Conv2dOptions(width, shape.channels, 3).padding(1))));
 }
 
@@ -70,7 +70,7 @@ GanDiscriminatorImpl::GanDiscriminatorImpl(const ModelShape& shape, int width,
         body->push_back(leaky());
         body->push_back(nn::Conv2d(
             nn::Conv2dOptions(width, 2 * width, 4).stride(2).padding(1).bias(!normalise)));
-        if (normalise) body->push_back(nn::BatchNorm2d(2 * width));
+        if (normalise) body->push_back(SyncBatchNorm2d(2 * width));
         body->push_back(leaky());
         body->push_back(nn::Flatten());
         features = std::int64_t(2 * width) * (shape.height / 4) * (shape.width / 4);

@@ -25,7 +25,7 @@ struct GanGeneratorImpl : torch::nn::Module {
     std::int64_t top;  // channels at H/4 x W/4
     torch::nn::Embedding embed{nullptr};
     torch::nn::Linear project{nullptr};
-    torch::nn::BatchNorm2d norm{nullptr};
+    SyncBatchNorm2d norm{nullptr};
     torch::nn::Sequential body{nullptr};
     ConditionalMlp mlp{nullptr};
 };

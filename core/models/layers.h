@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "models/model.h"
+#include "models/syncbatchnorm.h"
 
 namespace ll {
 

@@ -8,6 +8,8 @@
 
 #include "common/atomicfile.h"
 #include "models/checkpointarchive.h"
+#include "models/collectives.h"
+#include "models/fusedadam.h"
 
 namespace ll {
 
@@ -282,6 +284,30 @@ std::int64_t GenerativeModel::parameterCount() {
     for (const auto& [key, module] : modules())
         for (const auto& p : module->parameters()) n += p.numel();
     return n;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> GenerativeModel::namedState() {
+    std::vector<std::pair<std::string, torch::Tensor>> all;
+    for (const auto& [key, module] : modules()) {
+        for (const auto& p : module->named_parameters())
+            all.emplace_back(key + "." + p.key(), p.value());
+        for (const auto& b : module->named_buffers())
+            all.emplace_back(key + "." + b.key(), b.value());
+    }
+    return all;
+}
+
+Result<void> GenerativeModel::setCollectives(Collectives* collectives) {
+    for (const auto& [key, optimizer] : optimizers()) {
+        auto* adam = dynamic_cast<FusedAdam*>(optimizer);
+        if (!adam) return fail(name() + ": its optimiser '" + key + "' cannot train data-parallel");
+        adam->setCollectives(collectives);
+    }
+    for (const auto& [key, module] : modules())
+        for (const auto& m : module->modules())
+            if (auto* layer = dynamic_cast<CollectiveLayer*>(m.get()))
+                layer->setCollectives(collectives);
+    return {};
 }
 
 }  // namespace ll

@@ -22,6 +22,8 @@ class Optimizer;
 
 namespace ll {
 
+class Collectives;
+
 /// The interface every model the workbench trains implements: the generative families and
 /// the classifiers that guide and judge them. Data tensors given to and returned by a model
 /// are float32 on the CPU: images N x C x H x W in [0, 1], tabular rows N x D standardised,
@@ -79,6 +81,13 @@ public:
     Result<void> load(const std::filesystem::path& path);
     /// The values of every network it checkpoints (an EMA copy included).
     std::int64_t parameterCount();
+    /// Every tensor it checkpoints but the optimisers' state (parameters and buffers of every
+    /// network, an EMA copy included), named "key.name", in a fixed order.
+    std::vector<std::pair<std::string, torch::Tensor>> namedState();
+    /// Data-parallel training: every optimiser step averages the gradients over the ranks
+    /// and batch norms use the global batch's statistics (nullptr: this process alone).
+    /// Fails for a model whose optimisers cannot (none of the zoo's).
+    Result<void> setCollectives(Collectives* collectives);
 
 protected:
     /// The modules and optimisers to checkpoint, by archive key.

@@ -144,16 +144,21 @@ float ChaoticNoiseImpl::transform(double x) const {
 }
 
 torch::Tensor ChaoticNoiseImpl::next(std::int64_t n) {
+    const bool parallel = m_collectives && m_collectives->worldSize() > 1;
+    const std::int64_t world = parallel ? m_collectives->worldSize() : 1;
+    const std::int64_t mine = parallel ? m_collectives->rank() : 0;
     const auto units = state.numel();
     auto out = torch::empty({n, units}, torch::kFloat32);
     auto* o = out.data_ptr<float>();
     auto* s = state.data_ptr<double>();
     std::uint64_t kick = 0x2545F4914F6CDD1DULL;
-    for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t i = 0; i < world * n; ++i) {
+        const bool kept = i / n == mine;
         for (std::int64_t j = 0; j < units; ++j) {
             s[j] = logistic(s[j], r, kick);
-            o[i * units + j] = transform(s[j]);
+            if (kept) o[(i % n) * units + j] = transform(s[j]);
         }
+    }
     return out;
 }
 

@@ -14,13 +14,16 @@ namespace ll {
 /// or (inverseNormal) sent through the map's invariant CDF and then the inverse normal CDF,
 /// which makes the values standard normal in distribution, not only in their first moments.
 /// Its state is a buffer, so a checkpoint resumes the sequences where they were.
-struct ChaoticNoiseImpl : torch::nn::Module {
+struct ChaoticNoiseImpl : torch::nn::Module, CollectiveLayer {
     ChaoticNoiseImpl(int units, double r, torch::Tensor initial, bool inverseNormal = false);
     /// Start values for `units` sequences from one start value x0 in (0, 1): unit j starts
     /// where the orbit of x0 is after 64 + 17 j steps (so the units do not move in lockstep).
     static torch::Tensor startsFrom(int units, double r, double x0);
-    /// The next `n` values of every sequence: n x units, float32, standardised.
+    /// The next `n` values of every sequence: n x units, float32, standardised. In
+    /// data-parallel training every rank steps the sequences through the global batch and
+    /// keeps its own rows of it.
     torch::Tensor next(std::int64_t n);
+    void setCollectives(Collectives* collectives) override { m_collectives = collectives; }
     /// Fresh sequences from a seed, not touching the training state (for sampling).
     torch::Tensor fresh(std::int64_t n, std::uint64_t seed) const;
 
@@ -34,6 +37,7 @@ struct ChaoticNoiseImpl : torch::nn::Module {
 
 private:
     float transform(double x) const;
+    Collectives* m_collectives = nullptr;
 };
 TORCH_MODULE(ChaoticNoise);
 

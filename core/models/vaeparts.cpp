@@ -150,6 +150,13 @@ void FittedPriorImpl::update(const torch::Tensor& mu, const torch::Tensor& label
     auto rows = oneHot.sum(0);                                    // K
     auto sums = oneHot.t().mm(z);                                 // K x L
     auto outer = torch::einsum("nk,nl,nm->klm", {oneHot, z, z});  // K x L x L
+    if (m_collectives && m_collectives->worldSize() > 1) {
+        std::vector<torch::Tensor> totals{rows, sums, outer};
+        m_collectives->allReduceSum(totals);
+        rows = totals[0];
+        sums = totals[1];
+        outer = totals[2];
+    }
     auto seen = rows.to(torch::kFloat64);
     // A component's first rows set it; later ones move it by their share of the window, at
     // most all of it (a batch with more rows of a class than the window replaces it).

@@ -67,9 +67,11 @@ TORCH_MODULE(ConvVaeNet);
 /// latents where the decoder was trained, which is where the standard prior misses: the
 /// aggregate posterior of a trained VAE is not N(0, I) (Bauer and Mnih 2019; Ghosh et al.
 /// 2020 fit a Gaussian mixture after training, as here per class).
-struct FittedPriorImpl : torch::nn::Module {
+struct FittedPriorImpl : torch::nn::Module, CollectiveLayer {
     FittedPriorImpl(int components, int latent);
-    /// Folds a batch of posterior means (N x latent) of rows of class `labels` (N) in.
+    /// Folds a batch of posterior means (N x latent) of rows of class `labels` (N) in; in
+    /// data-parallel training, the global batch's.
+    void setCollectives(Collectives* collectives) override { m_collectives = collectives; }
     void update(const torch::Tensor& mu, const torch::Tensor& labels);
     /// Latents of components `components` (N) from unit noise `noise` (N x latent): mean +
     /// L noise, L the covariance's Cholesky factor. A component never seen draws from N(0, I).
@@ -84,6 +86,9 @@ struct FittedPriorImpl : torch::nn::Module {
     torch::Tensor mean;    // components x latent
     torch::Tensor second;  // components x latent x latent: the running E[z z^T]
     torch::Tensor count;   // components: rows seen (float64)
+
+private:
+    Collectives* m_collectives = nullptr;
 };
 TORCH_MODULE(FittedPrior);
 

@@ -142,8 +142,8 @@ fs::path newRunFolder(const fs::path& workspace, const std::string& model,
     return dir;
 }
 
-Result<void> writeRunConfig(const fs::path& run, const TrainConfig& c, const std::string& status,
-                            const std::string& datasetName, std::int64_t step) {
+std::string runConfigText(const TrainConfig& c, const std::string& status,
+                          const std::string& datasetName, std::int64_t step) {
     json j = {{"format", "latentlab-run-1"},
               {"model", c.model},
               {"preset", c.preset},
@@ -153,6 +153,7 @@ Result<void> writeRunConfig(const fs::path& run, const TrainConfig& c, const std
               {"steps", c.steps},
               {"learning_rate", c.learningRate},
               {"batch_size", c.batchSize},
+              {"world_size", c.worldSize},
               {"seed", c.seed},
               {"threads", c.threads},
               {"log_every", c.logEvery},
@@ -164,7 +165,12 @@ Result<void> writeRunConfig(const fs::path& run, const TrainConfig& c, const std
               {"max_grid_rows", c.maxGridRows},
               {"status", status},
               {"step", step}};
-    return writeFileAtomic(run / runfiles::kConfig, j.dump(2) + "\n");
+    return j.dump(2) + "\n";
+}
+
+Result<void> writeRunConfig(const fs::path& run, const TrainConfig& c, const std::string& status,
+                            const std::string& datasetName, std::int64_t step) {
+    return writeFileAtomic(run / runfiles::kConfig, runConfigText(c, status, datasetName, step));
 }
 
 Result<void> writeRunData(const fs::path& run, const RunData& d) {
@@ -225,9 +231,11 @@ Result<RunData> readRunData(const fs::path& run) {
     }
 }
 
-Result<TrainConfig> readRunConfig(const fs::path& run) {
-    auto j = readJson(run / runfiles::kConfig);
-    if (!j) return tl::unexpected(j.error());
+Result<TrainConfig> parseRunConfig(const std::string& text, const fs::path& origin) {
+    const json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_discarded() || !parsed.is_object())
+        return fail(origin.string() + ": not valid JSON");
+    const json* j = &parsed;
     try {
         TrainConfig c;
         c.model = j->at("model").get<std::string>();
@@ -237,6 +245,7 @@ Result<TrainConfig> readRunConfig(const fs::path& run) {
         c.steps = wholeNumber(*j, "steps", c.steps);
         c.learningRate = j->value("learning_rate", c.learningRate);
         c.batchSize = wholeNumber(*j, "batch_size", c.batchSize);
+        c.worldSize = wholeNumber(*j, "world_size", c.worldSize);
         c.seed = wholeNumber(*j, "seed", c.seed);
         c.threads = wholeNumber(*j, "threads", c.threads);
         c.logEvery = wholeNumber(*j, "log_every", c.logEvery);
@@ -246,15 +255,20 @@ Result<TrainConfig> readRunConfig(const fs::path& run) {
         c.evalCount = wholeNumber(*j, "eval_count", c.evalCount);
         c.samplesPerClass = wholeNumber(*j, "samples_per_class", c.samplesPerClass);
         c.maxGridRows = wholeNumber(*j, "max_grid_rows", c.maxGridRows);
-        c.runDir = run;
         return c;
     } catch (const json::exception& e) {
-        return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
-                    ")");
+        return fail(origin.string() + ": malformed run config (" + e.what() + ")");
     } catch (const std::out_of_range& e) {
-        return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
-                    ")");
+        return fail(origin.string() + ": malformed run config (" + e.what() + ")");
     }
+}
+
+Result<TrainConfig> readRunConfig(const fs::path& run) {
+    auto text = readFile(run / runfiles::kConfig);
+    if (!text) return tl::unexpected(text.error());
+    auto c = parseRunConfig(*text, run / runfiles::kConfig);
+    if (c) c->runDir = run;
+    return c;
 }
 
 Result<RunInfo> readRunInfo(const fs::path& run) {

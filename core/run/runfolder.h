@@ -64,6 +64,11 @@ struct RunInfo {
 Result<void> writeRunConfig(const std::filesystem::path& run, const TrainConfig& config,
                             const std::string& status, const std::string& datasetName,
                             std::int64_t step);
+/// config.json's text, and the config it holds (`origin` names it in errors): what rank 0 of
+/// a data-parallel run hands the others.
+std::string runConfigText(const TrainConfig& config, const std::string& status,
+                          const std::string& datasetName, std::int64_t step);
+Result<TrainConfig> parseRunConfig(const std::string& text, const std::filesystem::path& origin);
 /// data.json: what the model was trained on (its shape and class names), so a run can be
 /// sampled without loading its dataset.
 struct RunData {

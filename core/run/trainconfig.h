@@ -19,7 +19,15 @@ struct TrainConfig {
     Settings settings;
     std::int64_t steps = 5000;
     double learningRate = 1e-3;
+    /// The batch of each process: a data-parallel run's global batch is worldSize x this.
     int batchSize = 128;
+    /// Data-parallel training (train/dataparallel.h): the number of processes, saved; this
+    /// process's rank, where rank 0 serves the rendezvous ("HOST:PORT") and how long a rank
+    /// waits for its peers, not saved. Rank 0 writes the run; the others take its config.
+    int worldSize = 1;
+    int rank = 0;
+    std::string master;
+    int parallelTimeoutSeconds = 600;
     std::uint64_t seed = 1;
     /// Intra-op threads; 0 gives every core to the workload's pool (common/cpu.h). A fixed
     /// count makes CPU training reproducible bit for bit on machines with other core counts.

@@ -1,0 +1,270 @@
+// Data-parallel training through the CLI (train --nproc, --world-size/--rank/--master): two
+// processes on loopback train the same weights as one with the doubled batch, every family
+// keeps its ranks in step, a lost rank stops the others with a clear message and the run
+// resumes, a peer that never comes is named after the timeout.
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include "clirun.h"
+#include "run/runfolder.h"
+#include "run/runloader.h"
+
+namespace fs = std::filesystem;
+
+using ll::testing::cli;
+
+namespace {
+
+fs::path scratch() {
+    static const fs::path dir = ll::testing::scratchFolder("cli-parallel");
+    return dir;
+}
+
+const std::string kTable = "/usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv";
+
+// Every weight and buffer of the two runs' newest checkpoints, compared within `tolerance`
+// (relative to the tensor's largest value). Returns how many tensors were compared.
+int expectSameModel(const fs::path& a, const fs::path& b, double tolerance) {
+    auto one = ll::loadRun(a);
+    auto two = ll::loadRun(b);
+    EXPECT_TRUE(one && two) << (one ? two.error().message : one.error().message);
+    if (!one || !two) return 0;
+    EXPECT_EQ(one->step, two->step);
+    const auto left = one->model->namedState();
+    const auto right = two->model->namedState();
+    EXPECT_EQ(left.size(), right.size());
+    int compared = 0;
+    for (std::size_t i = 0; i < std::min(left.size(), right.size()); ++i) {
+        EXPECT_EQ(left[i].first, right[i].first);
+        const auto x = left[i].second.to(torch::kFloat64);
+        const auto y = right[i].second.to(torch::kFloat64);
+        const double scale = std::max(1e-6, x.abs().max().item<double>());
+        const double diff = (x - y).abs().max().item<double>();
+        EXPECT_LE(diff / scale, tolerance) << left[i].first;
+        ++compared;
+    }
+    return compared;
+}
+
+std::vector<nlohmann::json> logLines(const fs::path& run) {
+    std::ifstream in(run / "log.jsonl");
+    std::vector<nlohmann::json> lines;
+    for (std::string line; std::getline(in, line);)
+        if (auto j = nlohmann::json::parse(line, nullptr, false); j.is_object()) lines.push_back(j);
+    return lines;
+}
+
+// The weights after 40 steps of `options` with 2 processes of batch B and with one of 2B.
+void expectTwoProcessesTrainLikeOne(const std::string& name, const std::string& options,
+                                    double tolerance) {
+    const fs::path two = scratch() / (name + "-two");
+    const fs::path one = scratch() / (name + "-one");
+    const auto parallel =
+        cli("train " + options + " --steps 40 --batch 16 --nproc 2 --log-every 10 --out " +
+            two.string());
+    ASSERT_EQ(parallel.exitCode, 0) << parallel.output;
+    const auto alone =
+        cli("train " + options + " --steps 40 --batch 32 --log-every 10 --out " + one.string());
+    ASSERT_EQ(alone.exitCode, 0) << alone.output;
+    EXPECT_GT(expectSameModel(one, two, tolerance), 3);
+
+    // The config says how the run was trained; the log, how each rank went.
+    auto config = ll::readRunConfig(two);
+    ASSERT_TRUE(config);
+    EXPECT_EQ(config->worldSize, 2);
+    EXPECT_EQ(config->batchSize, 16);
+    const auto lines = logLines(two);
+    ASSERT_FALSE(lines.empty());
+    const auto& last = lines.back();
+    ASSERT_TRUE(last.contains("ranks")) << last.dump();
+    ASSERT_EQ(last["ranks"].size(), 2u);
+    for (const auto& r : last["ranks"]) {
+        EXPECT_GT(r["steps_per_s"].get<double>(), 0);
+        EXPECT_GT(r["allreduce_ms"].get<double>(), 0);
+    }
+    // The loss logged is the global batch's, as one process with it logs.
+    const auto alone_lines = logLines(one);
+    ASSERT_FALSE(alone_lines.empty());
+    EXPECT_NEAR(last["losses"]["loss"].get<double>(),
+                alone_lines.back()["losses"]["loss"].get<double>(), 1e-3);
+}
+
+}  // namespace
+
+TEST(Parallel, TwoProcessesTrainAnMlpAsOneDoesWithTheDoubledBatch) {
+    expectTwoProcessesTrainLikeOne(
+        "mlp", "--dataset " + kTable + " --model classifier --set dropout=0", 1e-4);
+}
+
+// A conv net with batch norm: its statistics are the global batch's (SyncBatchNorm2d).
+TEST(Parallel, TwoProcessesTrainAConvNetWithBatchNormAsOneDoes) {
+    expectTwoProcessesTrainLikeOne(
+        "conv", "--limit 1024 --model classifier --set dropout=0 --set width=8 --set features=32",
+        1e-3);
+}
+
+// A conv VAE whose noise is a seeded chaotic sequence and whose prior is fitted to the
+// encoded batches: both follow the global batch (ChaoticNoise, FittedPrior).
+TEST(Parallel, TwoProcessesTrainAChaoticVaeWithAFittedPriorAsOneDoes) {
+    expectTwoProcessesTrainLikeOne("chaotic",
+                                   "--limit 1024 --preset chaotic-vae-cpu --set width=8 "
+                                   "--set start=0.3 --sample-every 1000",
+                                   1e-3);
+}
+
+// Every family of the zoo trains data-parallel with its ranks' weights, buffers and EMA
+// copies equal bit for bit at every checkpoint (the trainer checks, and stops if not).
+TEST(Parallel, EveryFamilyKeepsItsRanksInStep) {
+    const std::vector<std::pair<std::string, std::string>> presets{
+        {"vae-cpu", "--set width=8"},
+        {"cvae-cpu", "--set width=8"},
+        {"chaotic-vae-cpu", "--set width=8"},
+        {"dcgan-cpu", "--set width=8"},
+        {"cgan-cpu", "--set width=8"},
+        {"acgan-cpu", "--set width=8"},
+        {"wgan-gp-cpu", "--set width=8"},
+        {"ddpm-cpu", "--set width=8 --set sample_steps=2"},
+        {"latent-ddpm-cpu", "--set hidden=32 --set sample_steps=2"},
+        {"noisy-classifier-cpu", "--set width=8"},
+        {"classifier-cpu", "--set width=8"}};
+    for (const auto& [preset, settings] : presets) {
+        const fs::path run = scratch() / ("family-" + preset);
+        const auto r = cli("train --preset " + preset + " " + settings +
+                           " --limit 256 --steps 4 --batch 8 --checkpoint-every 2 "
+                           "--sample-every 1000 --nproc 2 --out " +
+                           run.string());
+        EXPECT_EQ(r.exitCode, 0) << preset << ": " << r.output;
+        auto config = ll::readRunConfig(run);
+        ASSERT_TRUE(config) << preset;
+        EXPECT_EQ(config->worldSize, 2) << preset;
+        EXPECT_TRUE(fs::exists(run / "checkpoints" / "step-000004.pt")) << preset;
+    }
+}
+
+namespace {
+
+// The processes whose parent is `pid`.
+std::vector<pid_t> childrenOf(pid_t pid) {
+    std::vector<pid_t> found;
+    for (const auto& e : fs::directory_iterator("/proc")) {
+        const std::string name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream stat(e.path() / "stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), {});
+        const auto close = text.rfind(')');
+        if (close == std::string::npos) continue;
+        std::istringstream rest(text.substr(close + 2));
+        char state;
+        pid_t parent = 0;
+        rest >> state >> parent;
+        if (parent == pid) found.push_back(std::stoi(name));
+    }
+    return found;
+}
+
+std::int64_t lastLoggedStep(const fs::path& run) {
+    std::int64_t last = -1;
+    for (const auto& j : logLines(run))
+        if (j.contains("losses")) last = j.value("step", last);
+    return last;
+}
+
+}  // namespace
+
+// A rank killed mid-run: rank 0 stops within the timeout saying it lost its peers, its last
+// checkpoint is whole, and the run resumes from it with both processes again.
+TEST(Parallel, ARankKilledMidRunStopsTheOthersAndTheRunResumes) {
+    const fs::path run = scratch() / "killed";
+    const fs::path output = scratch() / "killed.out";
+    const pid_t trainer = fork();
+    ASSERT_GE(trainer, 0);
+    if (trainer == 0) {
+        const std::string command = std::string(LATENTLAB_CLI) + " train --dataset " + kTable +
+                                    " --model classifier --steps 1000000 --batch 16 --nproc 2 "
+                                    "--checkpoint-every 50 --log-every 10 --parallel-timeout 30 "
+                                    "--out " +
+                                    run.string() + " > " + output.string() + " 2>&1";
+        execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), nullptr);
+        _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (lastLoggedStep(run) < 120 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_GE(lastLoggedStep(run), 120) << ll::testing::fileBytes(output);
+    const auto ranks = childrenOf(trainer);
+    ASSERT_EQ(ranks.size(), 1u) << "rank 1 should be rank 0's only child";
+    const auto killedAt = std::chrono::steady_clock::now();
+    kill(ranks[0], SIGKILL);
+    int status = 0;
+    waitpid(trainer, &status, 0);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - killedAt).count();
+    const std::string said = ll::testing::fileBytes(output);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << said;
+    EXPECT_LT(seconds, 30) << "rank 0 should stop within the timeout";
+    EXPECT_NE(said.find("lost its peers"), std::string::npos) << said;
+    EXPECT_NE(said.find("resume it"), std::string::npos) << said;
+    auto config = ll::readRunConfig(run);
+    ASSERT_TRUE(config);
+    auto latest = ll::latestCheckpoint(run);
+    ASSERT_TRUE(latest) << latest.error().message;
+    EXPECT_GE(latest->first, 100);
+
+    // Resumed without --nproc: the run's two processes again, from its checkpoint.
+    const auto resumed =
+        cli("train --resume " + run.string() + " --steps " + std::to_string(latest->first + 30));
+    ASSERT_EQ(resumed.exitCode, 0) << resumed.output;
+    EXPECT_NE(resumed.output.find("resuming with 2 processes"), std::string::npos)
+        << resumed.output;
+    EXPECT_NE(resumed.output.find("from step " + std::to_string(latest->first)), std::string::npos)
+        << resumed.output;
+    EXPECT_EQ(ll::latestCheckpoint(run)->first, latest->first + 30);
+}
+
+// Rank 0 waits for a peer that never comes, and a rank > 0 for a rank 0 that is not there:
+// each stops after the timeout saying so, and rank 0 leaves no run behind it that claims to
+// train.
+TEST(Parallel, APeerThatNeverComesIsNamedAfterTheTimeout) {
+    const fs::path run = scratch() / "alone";
+    auto start = std::chrono::steady_clock::now();
+    const auto zero = cli("train --dataset " + kTable +
+                          " --model classifier --steps 10 "
+                          "--world-size 2 --rank 0 --master 127.0.0.1:29731 "
+                          "--parallel-timeout 3 --out " +
+                          run.string());
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(zero.exitCode, 1) << zero.output;
+    EXPECT_NE(zero.output.find("did not all join within 3 s"), std::string::npos) << zero.output;
+    EXPECT_LT(seconds, 30);
+    EXPECT_FALSE(fs::exists(run / "config.json"));
+
+    start = std::chrono::steady_clock::now();
+    const auto one =
+        cli("train --world-size 2 --rank 1 --master 127.0.0.1:29733 "
+            "--parallel-timeout 3");
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(one.exitCode, 1) << one.output;
+    EXPECT_NE(one.output.find("found no rank 0 at 127.0.0.1:29733 within 3 s"), std::string::npos)
+        << one.output;
+    EXPECT_LT(seconds, 30);
+
+    // Options that cannot go together are refused before anything starts.
+    const auto both = cli("train --nproc 2 --rank 1 --world-size 2 --master 127.0.0.1:1");
+    EXPECT_EQ(both.exitCode, 1);
+    EXPECT_NE(both.output.find("give one or the other"), std::string::npos) << both.output;
+    const auto badMaster = cli("train --world-size 2 --rank 1 --master nowhere");
+    EXPECT_EQ(badMaster.exitCode, 1);
+    EXPECT_NE(badMaster.output.find("HOST:PORT"), std::string::npos) << badMaster.output;
+}
