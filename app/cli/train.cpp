@@ -10,6 +10,7 @@
 #include "cli/console.h"
 #include "cli/options.h"
 #include "cli/parallel.h"
+#include "common/atomicfile.h"
 #include "common/cpu.h"
 #include "common/format.h"
 #include "eval/evaluate.h"
@@ -30,6 +31,7 @@ struct TrainArgs {
     std::string preset;
     std::string out;
     std::string resume;
+    std::string config;  // a config.json to start from
     std::vector<std::string> sets;
     std::int64_t steps = 0;
     double lr = 0;
@@ -49,9 +51,28 @@ struct TrainArgs {
     int parallelTimeout = 600;
 };
 
+// A fresh run like the one a config.json describes (another run's, or the window's request),
+// with the step budget, learning rate and batch given here instead of its own.
+Result<TrainConfig> configFromFile(const TrainArgs& a) {
+    if (!a.model.empty() || !a.preset.empty() || !a.sets.empty())
+        return fail(
+            "train: --config gives the model and its settings; drop --model, --preset "
+            "and --set, or --config");
+    auto text = readFile(a.config);
+    if (!text) return tl::unexpected(text.error());
+    auto config = parseRunConfig(*text, a.config);
+    if (!config) return tl::unexpected(config.error());
+    if (a.steps > 0) config->steps = a.steps;
+    if (a.lr > 0) config->learningRate = a.lr;
+    if (a.batch > 0) config->batchSize = a.batch;
+    config->runDir = a.out;
+    return config;
+}
+
 // The config of a fresh run: the preset (named, or the model's first), overridden by options.
 Result<TrainConfig> freshConfig(const TrainArgs& a) {
     if (a.out.empty()) return fail("train: --out RUN is required (the run folder to create)");
+    if (!a.config.empty()) return configFromFile(a);
     const ModelPreset* preset = nullptr;
     if (!a.preset.empty() && !(preset = findPreset(a.preset)))
         return fail("train: unknown preset '" + a.preset + "' (see latentlab-cli models)");
@@ -309,6 +330,9 @@ Command addTrain(CLI::App& app) {
     auto* outOption = cmd->add_option("--out", a->out, "Run folder to create");
     cmd->add_option("--resume", a->resume, "Continue this run folder from its last checkpoint")
         ->excludes(outOption);
+    cmd->add_option("--config", a->config,
+                    "Start a fresh run like the one this config.json describes (model, "
+                    "settings, data, intervals); --steps, --lr and --batch override it");
     cmd->add_option("--steps", a->steps, "Training steps (default: the preset's)");
     cmd->add_option("--lr", a->lr, "Learning rate (default: the preset's)");
     cmd->add_option("--batch", a->batch, "Batch size (default: the preset's)");

@@ -385,4 +385,27 @@ std::vector<std::pair<std::int64_t, LossMap>> readLossLog(const fs::path& run) {
     return out;
 }
 
+std::vector<std::pair<std::int64_t, LossMap>> readRankLog(const fs::path& run) {
+    std::vector<std::pair<std::int64_t, LossMap>> out;
+    std::ifstream in(run / runfiles::kLog);
+    std::string line;
+    while (std::getline(in, line)) {
+        json j = json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("ranks") || !j["ranks"].is_array())
+            continue;
+        try {
+            LossMap values;
+            for (const auto& r : j["ranks"]) {
+                const std::string rank = "rank " + std::to_string(wholeNumber(r, "rank", 0));
+                values[rank + " steps/s"] = r.at("steps_per_s").get<double>();
+                values[rank + " all-reduce ms"] = r.at("allreduce_ms").get<double>();
+            }
+            out.emplace_back(wholeNumber(j, "step", std::int64_t{0}), std::move(values));
+        } catch (const json::exception&) {
+        } catch (const std::out_of_range&) {
+        }
+    }
+    return out;
+}
+
 }  // namespace ll

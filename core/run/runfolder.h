@@ -101,5 +101,9 @@ Result<void> appendLogLine(const std::filesystem::path& run, const std::string& 
 Result<void> truncateLog(const std::filesystem::path& run, std::int64_t step);
 /// Every parsable line of log.jsonl as (step, losses).
 std::vector<std::pair<std::int64_t, LossMap>> readLossLog(const std::filesystem::path& run);
+/// A data-parallel run's logged speed of each rank, as curves: "rank R steps/s" and
+/// "rank R all-reduce ms" (milliseconds per step in all-reduces, waiting included) per logged
+/// step; empty for a run of one process.
+std::vector<std::pair<std::int64_t, LossMap>> readRankLog(const std::filesystem::path& run);
 
 }  // namespace ll

@@ -268,3 +268,31 @@ TEST(Parallel, APeerThatNeverComesIsNamedAfterTheTimeout) {
     EXPECT_EQ(badMaster.exitCode, 1);
     EXPECT_NE(badMaster.output.find("HOST:PORT"), std::string::npos) << badMaster.output;
 }
+
+// train --config: a fresh run like the one a config.json describes (how the window asks for
+// a run of several processes), with --steps overriding it; --model beside it is refused.
+TEST(Parallel, AConfigFileStartsAFreshRunLikeIt) {
+    const fs::path first = scratch() / "config-first";
+    ASSERT_EQ(cli("train --dataset " + kTable +
+                  " --model cvae --set hidden=16 --set latent=3 --steps 20 --batch 16 --out " +
+                  first.string())
+                  .exitCode,
+              0);
+    const fs::path second = scratch() / "config-second";
+    const auto again = cli("train --config " + (first / "config.json").string() +
+                           " --steps 30 --nproc 2 --out " + second.string());
+    ASSERT_EQ(again.exitCode, 0) << again.output;
+    auto a = ll::readRunConfig(first);
+    auto b = ll::readRunConfig(second);
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(b->model, "cvae");
+    EXPECT_EQ(b->settings, a->settings);
+    EXPECT_EQ(b->dataset.source, a->dataset.source);
+    EXPECT_EQ(b->batchSize, 16);
+    EXPECT_EQ(b->steps, 30);
+    EXPECT_EQ(b->worldSize, 2);
+    const auto both = cli("train --config " + (first / "config.json").string() +
+                          " --model vae --out " + (scratch() / "config-third").string());
+    EXPECT_EQ(both.exitCode, 1);
+    EXPECT_NE(both.output.find("drop --model"), std::string::npos) << both.output;
+}

@@ -14,6 +14,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -27,6 +28,7 @@
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
 #include "window/mainwindow.h"
+#include "window/paralleltraining.h"
 #include "window/runsbrowser.h"
 #include "window/runwatcher.h"
 
@@ -72,6 +74,7 @@ private Q_SLOTS:
     void initTestCase();
     void closingAsksAndStopSavesACheckpoint();
     void keepTrainingHandsTheRunToTheNextWindow();
+    void severalProcessesTrainOutsideTheWindowWhichFollowsThem();
 
 private:
     std::unique_ptr<MainWindow> makeWindow(const QString& workspace);
@@ -215,6 +218,69 @@ void BackgroundTest::keepTrainingHandsTheRunToTheNextWindow() {
     QCOMPARE(started.first().first().value<ll::TrainStarted>().startStep, stoppedAt->first);
     clickWhenAsked("closeStopButton");
     QVERIFY(next->close());
+}
+
+// Processes = 2 in the Train panel: latentlab-cli trains the run with two processes outside the
+// window; the panel shows their progress, the Ranks tab each one's speed, Pause stays off, and
+// Stop ends both at a checkpoint.
+void BackgroundTest::severalProcessesTrainOutsideTheWindowWhichFollowsThem() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    QSignalSpy ready(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
+    w->dataPanel()->setSpec({.source = kBreastCancer});
+    w->dataPanel()->load();
+    QVERIFY(ready.wait(20000));
+    auto* panel = w->trainPanel();
+    auto* model = panel->findChild<QComboBox*>(QStringLiteral("modelCombo"));
+    model->setCurrentIndex(model->findData(QStringLiteral("cvae")));
+    panel->findChild<QLineEdit*>(QStringLiteral("setting_hidden"))->setText(QStringLiteral("32"));
+    panel->findChild<QLineEdit*>(QStringLiteral("setting_latent"))->setText(QStringLiteral("4"));
+    panel->findChild<QSpinBox*>(QStringLiteral("stepsSpin"))->setValue(1'000'000);
+    panel->findChild<QSpinBox*>(QStringLiteral("batchSpin"))->setValue(32);
+    panel->findChild<QSpinBox*>(QStringLiteral("sampleEverySpin"))->setValue(1000);
+    panel->findChild<QSpinBox*>(QStringLiteral("checkpointEverySpin"))->setValue(100000);
+    panel->findChild<QSpinBox*>(QStringLiteral("processesSpin"))->setValue(2);
+    auto* parallel = w->parallelTraining();
+    QSignalSpy progress(parallel, &ll::widgets::ParallelTraining::progress);
+    QSignalSpy finished(parallel, &ll::widgets::ParallelTraining::finished);
+    QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
+    QVERIFY(parallel->isRunning());
+    QVERIFY(!w->trainingJob()->isRunning());
+    const QString run = parallel->run();
+    const auto owner = ll::RunLock::owner(run.toStdString());
+    QVERIFY(owner && !owner->thisProcess);
+    auto config = ll::readRunConfig(run.toStdString());
+    QVERIFY(config);
+    QCOMPARE(config->worldSize, 2);
+    QCOMPARE(config->batchSize, 32);
+    QCOMPARE(config->model, std::string("cvae"));
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return !progress.isEmpty() &&
+                   progress.last().first().value<ll::TrainProgress>().step >= 50;
+        },
+        60000));
+    QVERIFY(!button(*w, "pauseButton")->isEnabled());
+    QVERIFY(button(*w, "stopButton")->isEnabled());
+    // Each rank's speed, charted.
+    auto* tabs = w->findChild<QTabWidget*>(QStringLiteral("chartTabs"));
+    auto* ranks = w->findChild<ll::widgets::LossChart*>(QStringLiteral("rankChart"));
+    QVERIFY(QTest::qWaitFor([&] { return tabs->isTabEnabled(1); }, 10000));
+    QVERIFY2(ranks->seriesNames().contains(QStringLiteral("rank 1 steps/s")),
+             qPrintable(ranks->seriesNames().join(QStringLiteral(", "))));
+    QVERIFY(ranks->seriesNames().contains(QStringLiteral("rank 0 all-reduce ms")));
+
+    QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
+    QVERIFY(QTest::qWaitFor([&] { return !finished.isEmpty(); }, 30000));
+    const auto result = finished.first().first().value<ll::TrainFinished>();
+    QCOMPARE(result.outcome, ll::TrainFinished::Outcome::Cancelled);
+    QVERIFY(!parallel->isRunning());
+    QVERIFY(button(*w, "trainButton")->isEnabled());
+    const auto latest = ll::latestCheckpoint(run.toStdString());
+    QVERIFY(latest);
+    QCOMPARE(latest->first, result.step);
+    QVERIFY(result.step >= 50);
+    QVERIFY(!ll::RunLock::owner(run.toStdString()));
 }
 
 QTEST_MAIN(BackgroundTest)

@@ -49,6 +49,13 @@ QString BackgroundTraining::cliPath() {
 
 ll::Result<std::int64_t> BackgroundTraining::start(const QString& runDir, std::int64_t totalSteps,
                                                    int patienceMs) {
+    return launch({QStringLiteral("train"), QStringLiteral("--resume"), runDir,
+                   QStringLiteral("--steps"), QString::number(totalSteps)},
+                  runDir, patienceMs);
+}
+
+ll::Result<std::int64_t> BackgroundTraining::launch(const QStringList& arguments,
+                                                    const QString& runDir, int patienceMs) {
     const QString cli = cliPath();
     if (!QFileInfo(cli).isExecutable())
         return ll::fail("cannot train in the background: " + cli.toStdString() +
@@ -57,8 +64,7 @@ ll::Result<std::int64_t> BackgroundTraining::start(const QString& runDir, std::i
     const QString log = QString::fromStdString((run / ll::runfiles::kBackgroundLog).string());
     QProcess process;
     process.setProgram(cli);
-    process.setArguments({QStringLiteral("train"), QStringLiteral("--resume"), runDir,
-                          QStringLiteral("--steps"), QString::number(totalSteps)});
+    process.setArguments(arguments);
     process.setWorkingDirectory(runDir);
     process.setStandardOutputFile(log, QIODevice::Append);
     process.setStandardErrorFile(log, QIODevice::Append);

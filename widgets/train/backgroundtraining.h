@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include <QString>
+#include <QStringList>
 
 #include "common/error.h"
 
@@ -22,6 +23,11 @@ public:
     /// `patienceMs`. Keeps the GUI responsive while it waits. Returns the process id.
     static ll::Result<std::int64_t> start(const QString& runDir, std::int64_t totalSteps,
                                           int patienceMs = 60000);
+
+    /// Starts `latentlab-cli ARGUMENTS` detached, printing to runDir's background.log, and
+    /// waits as start() does until it holds the run's lock. Returns the process id.
+    static ll::Result<std::int64_t> launch(const QStringList& arguments, const QString& runDir,
+                                           int patienceMs = 60000);
 };
 
 }  // namespace ll::widgets

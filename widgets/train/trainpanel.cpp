@@ -50,6 +50,13 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
     m_batch = new QSpinBox;
     m_batch->setObjectName(QStringLiteral("batchSpin"));
     m_batch->setRange(1, 65536);
+    m_processes = new QSpinBox;
+    m_processes->setObjectName(QStringLiteral("processesSpin"));
+    m_processes->setRange(1, 64);
+    m_processes->setToolTip(
+        tr("Data-parallel: this many processes on this machine share the cores, each taking "
+           "'Batch size' rows of every step. They train outside the window, which follows "
+           "them; more than one cannot pause."));
     m_seed = new QSpinBox;
     m_seed->setRange(0, 2'000'000'000);
     m_seed->setValue(1);
@@ -125,6 +132,7 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
     runForm->addRow(tr("Steps"), m_steps);
     runForm->addRow(tr("Learning rate"), m_learningRate);
     runForm->addRow(tr("Batch size"), m_batch);
+    runForm->addRow(tr("Processes"), m_processes);
     runForm->addRow(tr("Seed"), m_seed);
     runForm->addRow(tr("Sample every"), m_sampleEvery);
     runForm->addRow(tr("Checkpoint every"), m_checkpointEvery);
@@ -263,6 +271,7 @@ ll::TrainConfig TrainPanel::config() const {
                            .steps = m_steps->value(),
                            .learningRate = m_learningRate->value(),
                            .batchSize = m_batch->value(),
+                           .worldSize = m_processes->value(),
                            .seed = static_cast<std::uint64_t>(m_seed->value()),
                            .sampleEvery = m_sampleEvery->value(),
                            .checkpointEvery = m_checkpointEvery->value(),
@@ -290,6 +299,7 @@ void TrainPanel::setRunning(bool running) {
     m_settingsBox->setEnabled(!running);
     m_steps->setEnabled(!running);
     m_batch->setEnabled(!running);
+    m_processes->setEnabled(!running);
     m_seed->setEnabled(!running);
     if (!running) onPausedChanged(false);
 }
@@ -324,6 +334,10 @@ void TrainPanel::onProgress(const ll::TrainProgress& p) {
     m_rate->setText(tr("%1 steps/s · %2 left")
                         .arg(p.stepsPerSecond, 0, 'f', 1)
                         .arg(QString::fromStdString(ll::formatDuration(p.secondsLeft))));
+}
+
+void TrainPanel::setPausable(bool pausable) {
+    m_pause->setEnabled(m_running && pausable);
 }
 
 void TrainPanel::onPausedChanged(bool paused) {

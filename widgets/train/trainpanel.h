@@ -41,6 +41,9 @@ public:
     /// Shows a run's own intervals and learning rate (a resumed run keeps its own), silently.
     void showRunConfig(const ll::TrainConfig& config);
 
+    /// A run of several processes cannot pause: its Pause button stays off.
+    void setPausable(bool pausable);
+
 public Q_SLOTS:
     void onStarted(const ll::TrainStarted& info);
     void onProgress(const ll::TrainProgress& progress);
@@ -76,6 +79,7 @@ private:
     QSpinBox* m_steps;
     QDoubleSpinBox* m_learningRate;
     QSpinBox* m_batch;
+    QSpinBox* m_processes;
     QSpinBox* m_seed;
     QSpinBox* m_sampleEvery;
     QSpinBox* m_checkpointEvery;

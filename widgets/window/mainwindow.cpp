@@ -9,6 +9,7 @@
 #include <QMessageBox>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTimer>
 
 #include "classify/classifypanel.h"
@@ -32,6 +33,7 @@
 #include "window/closeprompt.h"
 #include "window/modebar.h"
 #include "window/paneldock.h"
+#include "window/paralleltraining.h"
 #include "window/runsamplebar.h"
 #include "window/runsbrowser.h"
 #include "window/runwatcher.h"
@@ -83,11 +85,20 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     runsDock->setMinimumWidth(300);
     addDockWidget(Qt::LeftDockWidgetArea, runsDock);
 
-    // Bottom: charts.
+    // Bottom: charts; a data-parallel run's ranks beside its losses.
     m_lossChart = new LossChart;
+    m_rankChart = new LossChart;
+    m_rankChart->setObjectName(QStringLiteral("rankChart"));
+    m_charts = new QTabWidget;
+    m_charts->setObjectName(QStringLiteral("chartTabs"));
+    m_charts->addTab(m_lossChart, tr("Losses"));
+    m_charts->addTab(m_rankChart, tr("Ranks"));
+    m_charts->setTabToolTip(1, tr("Each process's steps/s and milliseconds per step in "
+                                  "all-reduces, for a run of several processes"));
+    m_charts->setTabEnabled(1, false);
     auto* chartDock = new QDockWidget(tr("Charts"), this);
     chartDock->setObjectName(QStringLiteral("chartDock"));
-    chartDock->setWidget(m_lossChart);
+    chartDock->setWidget(m_charts);
     addDockWidget(Qt::BottomDockWidgetArea, chartDock);
 
     auto* rendererLabel = new QLabel(gridView()->rendererName());
@@ -102,6 +113,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
 
     m_job = new TrainingJob(this);
     m_watcher = new RunWatcher(this);
+    m_parallel = new ParallelTraining(this);
     // The allocator keeps freed pages for training's speed; a window open for hours gives
     // them back once a minute, so its memory follows what it holds, not its peak.
     auto* trim = new QTimer(this);
@@ -158,6 +170,14 @@ void MainWindow::wireTraining() {
     connect(m_trainPanel, &TrainPanel::sampleEveryChanged, m_job, &TrainingJob::setSampleEvery);
     connect(m_trainPanel, &TrainPanel::checkpointEveryChanged, m_job,
             &TrainingJob::setCheckpointEvery);
+    connect(m_trainPanel, &TrainPanel::stopRequested, m_parallel, &ParallelTraining::stop);
+    connect(m_parallel, &ParallelTraining::started, m_trainPanel,
+            [this](const ll::TrainStarted& s) {
+                m_trainPanel->onStarted(s);
+                m_trainPanel->setPausable(false);
+            });
+    connect(m_parallel, &ParallelTraining::progress, m_trainPanel, &TrainPanel::onProgress);
+    connect(m_parallel, &ParallelTraining::finished, m_trainPanel, &TrainPanel::onFinished);
     connect(m_job, &TrainingJob::guardTripped, m_trainPanel, &TrainPanel::onGuardTripped);
     connect(m_job, &TrainingJob::started, m_trainPanel, &TrainPanel::onStarted);
     connect(m_job, &TrainingJob::progress, m_trainPanel, &TrainPanel::onProgress);
@@ -335,14 +355,46 @@ void MainWindow::setMode(Mode mode) {
 }
 
 void MainWindow::startTraining() {
-    if (m_job->isRunning()) return;
+    if (m_job->isRunning() || m_parallel->isRunning()) return;
     ll::TrainConfig config = m_trainPanel->config();
     config.dataset = m_dataPanel->spec();
     config.workspace = m_workspace;
+    if (config.worldSize > 1) return startParallelTraining(std::move(config));
     m_centre->clearTrain();
     m_sampleBar->close();
     setMode(Mode::Train);
     m_job->start(config);
+}
+
+void MainWindow::startParallelTraining(ll::TrainConfig config) {
+    m_centre->clearTrain();
+    m_sampleBar->close();
+    setMode(Mode::Train);
+    statusBar()->showMessage(tr("Starting %1 processes...").arg(config.worldSize));
+    auto run = m_parallel->start(config, QString::fromStdString(m_dataPanel->summary().name));
+    if (!run) {
+        statusBar()->showMessage(QString::fromStdString(run.error().message), 20000);
+        m_trainPanel->onFinished(ll::TrainFinished{.outcome = ll::TrainFinished::Outcome::Failed,
+                                                   .message = run.error().message});
+        return;
+    }
+    statusBar()->showMessage(tr("%1 processes train %2: shown live")
+                                 .arg(config.worldSize)
+                                 .arg(QFileInfo(*run).fileName()),
+                             10000);
+    m_runs->refresh();
+    m_runs->selectRuns({*run});  // the watcher follows its curves and grids
+}
+
+void MainWindow::showRanks(const QString& runDir) {
+    const auto log = ll::readRankLog(runDir.toStdString());
+    m_charts->setTabEnabled(1, !log.empty());
+    if (log.empty()) {
+        m_rankChart->clear();
+        if (m_charts->currentIndex() == 1) m_charts->setCurrentIndex(0);
+        return;
+    }
+    m_rankChart->showRun(runDir, log);
 }
 
 void MainWindow::continueRun(const QString& runDir) {
@@ -393,6 +445,7 @@ void MainWindow::showRun(const QString& runDir) {
         m_lossChart->showLive();
     else
         m_lossChart->showRun(runDir, ll::readLossLog(runDir.toStdString()));
+    showRanks(runDir);
     if (m_job->isRunning()) return;  // the live run owns the Train centre
     const auto saved = readSavedSamples(runDir);
     if (!saved) return;
@@ -473,7 +526,9 @@ void MainWindow::wireWatcher() {
                                         .arg(total));
             });
     connect(m_watcher, &RunWatcher::logGrew, this, [this, selected](const QString& run) {
-        if (selected(run)) m_lossChart->showRun(run, ll::readLossLog(run.toStdString()));
+        if (!selected(run)) return;
+        m_lossChart->showRun(run, ll::readLossLog(run.toStdString()));
+        showRanks(run);
     });
     connect(m_watcher, &RunWatcher::samplesSaved, this, [this, selected](const QString& run) {
         if (m_job->isRunning() || !selected(run)) return;  // the live run owns the centre

@@ -4,9 +4,11 @@
 
 #include <QMainWindow>
 
+#include "run/trainconfig.h"
 #include "window/mode.h"
 
 class QLabel;
+class QTabWidget;
 class QVulkanInstance;
 
 namespace ll::widgets {
@@ -25,6 +27,7 @@ class LatentView;
 class LossChart;
 class ModeBar;
 class PanelDock;
+class ParallelTraining;
 class RunSampleBar;
 class RunWatcher;
 class RunsBrowser;
@@ -60,6 +63,7 @@ public:
     LossChart* lossChart() const { return m_lossChart; }
     RunsBrowser* runsBrowser() const { return m_runs; }
     TrainingJob* trainingJob() const { return m_job; }
+    ParallelTraining* parallelTraining() const { return m_parallel; }
     InspectPanel* inspectPanel() const { return m_inspectPanel; }
     InspectView* inspectView() const;
     SteerPanel* steerPanel() const { return m_steerPanel; }
@@ -97,6 +101,10 @@ private:
     void showRun(const QString& runDir);
     void compareRuns(const QStringList& runDirs);
     void restoreSettings();
+    /// A data-parallel run's per-rank speed on the Charts dock's Ranks tab (off for others).
+    void showRanks(const QString& runDir);
+    /// The Train panel asked for several processes: they train outside the window.
+    void startParallelTraining(ll::TrainConfig config);
 
     Mode m_mode = Mode::Data;
     std::filesystem::path m_workspace;
@@ -117,6 +125,9 @@ private:
     ExportPanel* m_exportPanel;
     ClassifyPanel* m_classifyPanel;
     LossChart* m_lossChart;
+    LossChart* m_rankChart;
+    QTabWidget* m_charts;
+    ParallelTraining* m_parallel;
     RunsBrowser* m_runs;
     TrainingJob* m_job;
     RunWatcher* m_watcher;
