@@ -8,7 +8,8 @@
 # CLI (bench_window), both under xvfb-run when there is no display. The sample-quality table of
 # the CPU presets (bench/presets.sh, about an hour) is included from bench/PRESETS.md when
 # present: `MARKDOWN=bench/PRESETS.md bash bench/presets.sh` writes it; the window's soak
-# (bench/soak.sh, 30 minutes) likewise from bench/SOAK.md. About 35 minutes.
+# (bench/soak.sh, 30 minutes) likewise from bench/SOAK.md, and data-parallel training
+# (bench/parallel.sh, 15 minutes) from bench/PARALLEL.md. About 35 minutes.
 #
 #   bash bench/run.sh                 (RESULTS=path to write elsewhere; ROUNDS=3)
 #
@@ -99,6 +100,10 @@ commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core app bench ||
     if [ -f bench/SOAK.md ]; then
         echo
         cat bench/SOAK.md
+    fi
+    if [ -f bench/PARALLEL.md ]; then
+        echo
+        cat bench/PARALLEL.md
     fi
 } >"$results"
 echo "wrote $results"

@@ -94,6 +94,7 @@ struct DataParallel::Impl {
     c10::intrusive_ptr<c10d::TCPStore> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
     double collectiveSeconds = 0;
+    double collectiveBytes = 0;
 
     // A collective that failed: which rank lost whom, in words.
     [[noreturn]] void lost(const std::exception& e) const {
@@ -192,6 +193,7 @@ void DataParallel::allReduceSum(std::vector<torch::Tensor>& tensors) {
         while (j < tensors.size() && tensors[j].scalar_type() == tensors[i].scalar_type() &&
                (j == i || bytes + tensors[j].nbytes() <= kBucketBytes)) {
             bytes += static_cast<std::int64_t>(tensors[j].nbytes());
+            m_impl->collectiveBytes += static_cast<double>(tensors[j].nbytes());
             pieces.push_back(tensors[j].reshape(-1));
             ++j;
         }
@@ -245,6 +247,10 @@ Result<std::string> DataParallel::read(const std::string& key) {
                     std::to_string(m_impl->timeout.count()) + " s for the run's " + key +
                     " from rank 0 (" + plain(e) + ")");
     }
+}
+
+double DataParallel::takeCollectiveBytes() {
+    return std::exchange(m_impl->collectiveBytes, 0.0);
 }
 
 double DataParallel::takeCollectiveSeconds() {

@@ -47,8 +47,10 @@ public:
     void publish(const std::string& key, const std::string& value);
     Result<std::string> read(const std::string& key);
 
-    /// Seconds this rank spent in all-reduces since the last call (waiting included).
+    /// Seconds this rank spent in all-reduces since the last call (waiting included), and
+    /// the bytes it summed in them.
     double takeCollectiveSeconds();
+    double takeCollectiveBytes();
 
 private:
     struct Impl;

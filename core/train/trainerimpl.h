@@ -83,8 +83,8 @@ struct Trainer::Impl {
     Result<void> startTogether(Result<void> own, bool rankZeroFailed);
     // After each step: every rank's losses averaged, and whether any rank was asked to stop.
     Agreement agreeOnStep(bool stopAsked, const LossMap& losses);
-    // At a log step: each rank's steps/s and all-reduce milliseconds per step, for rank 0 to
-    // log ("ranks"); empty for a process alone.
+    // At a log step: each rank's steps/s, and its all-reduce milliseconds and megabytes per
+    // step, for rank 0 to log ("ranks").
     nlohmann::json rankRates(double stepsPerSecond, std::int64_t steps);
     // At a checkpoint step: whether every rank holds exactly rank 0's weights, buffers and
     // EMA copies (a fingerprint of each, compared bit for bit); fails naming the first rank

@@ -129,17 +129,20 @@ Trainer::Impl::Agreement Trainer::Impl::agreeOnStep(bool stopAsked, const LossMa
 
 nlohmann::json Trainer::Impl::rankRates(double stepsPerSecond, std::int64_t steps) {
     const int world = worldSize();
-    const double allReduceMs =
-        parallel->takeCollectiveSeconds() * 1000 / std::max<std::int64_t>(1, steps);
-    std::vector<torch::Tensor> rates{torch::zeros({world, 2}, torch::kFloat64)};
+    const double perStep = 1.0 / static_cast<double>(std::max<std::int64_t>(1, steps));
+    const double allReduceMs = parallel->takeCollectiveSeconds() * 1000 * perStep;
+    const double allReduceMb = parallel->takeCollectiveBytes() / 1e6 * perStep;
+    std::vector<torch::Tensor> rates{torch::zeros({world, 3}, torch::kFloat64)};
     rates[0][rank()][0] = stepsPerSecond;
     rates[0][rank()][1] = allReduceMs;
+    rates[0][rank()][2] = allReduceMb;
     parallel->allReduceSum(rates);
     nlohmann::json all = nlohmann::json::array();
     for (int r = 0; r < world; ++r)
         all.push_back({{"rank", r},
                        {"steps_per_s", rates[0][r][0].item<double>()},
-                       {"allreduce_ms", rates[0][r][1].item<double>()}});
+                       {"allreduce_ms", rates[0][r][1].item<double>()},
+                       {"allreduce_mb", rates[0][r][2].item<double>()}});
     return all;
 }
 
