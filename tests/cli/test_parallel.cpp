@@ -10,6 +10,11 @@
 #include <string>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <torch/torch.h>
@@ -295,4 +300,57 @@ TEST(Parallel, AConfigFileStartsAFreshRunLikeIt) {
                           " --model vae --out " + (scratch() / "config-third").string());
     EXPECT_EQ(both.exitCode, 1);
     EXPECT_NE(both.output.find("drop --model"), std::string::npos) << both.output;
+}
+
+namespace {
+
+// This machine's first IPv4 address that is not loopback, if it has one.
+std::string ownAddress() {
+    ifaddrs* all = nullptr;
+    if (getifaddrs(&all) != 0) return {};
+    std::string found;
+    for (ifaddrs* a = all; a && found.empty(); a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || (a->ifa_flags & IFF_LOOPBACK))
+            continue;
+        char text[INET_ADDRSTRLEN] = {};
+        if (inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text,
+                      sizeof text))
+            found = text;
+    }
+    freeifaddrs(all);
+    return found;
+}
+
+}  // namespace
+
+// A run across machines as a user starts one: rank 0 with the run's options, rank 1 with only
+// its place, both meeting at this machine's network address (not loopback), so that each finds
+// the address its peers reach it at.
+TEST(Parallel, RanksStartedApartMeetAtTheMastersNetworkAddress) {
+    const std::string address = ownAddress();
+    if (address.empty()) GTEST_SKIP() << "no network address besides loopback";
+    const fs::path run = scratch() / "apart";
+    const std::string master = address + ":29741";
+    const std::string follower =
+        std::string(LATENTLAB_CLI) + " train --world-size 2 --rank 1 --master " + master +
+        " --parallel-timeout 60 > " + (scratch() / "apart-1.out").string() + " 2>&1";
+    const pid_t one = fork();
+    ASSERT_GE(one, 0);
+    if (one == 0) {
+        execl("/bin/sh", "sh", "-c", ("exec " + follower).c_str(), nullptr);
+        _exit(127);
+    }
+    const auto zero = cli("train --dataset " + kTable +
+                          " --model classifier --steps 30 --batch 16 --world-size 2 --rank 0 "
+                          "--master " +
+                          master + " --parallel-timeout 60 --out " + run.string());
+    int status = 0;
+    waitpid(one, &status, 0);
+    EXPECT_EQ(zero.exitCode, 0) << zero.output;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << ll::testing::fileBytes(scratch() / "apart-1.out");
+    auto config = ll::readRunConfig(run);
+    ASSERT_TRUE(config);
+    EXPECT_EQ(config->worldSize, 2);
+    EXPECT_EQ(ll::latestCheckpoint(run)->first, 30);
 }

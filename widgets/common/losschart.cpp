@@ -87,12 +87,18 @@ LossChart::LossChart(QWidget* parent) : QChartView(parent) {
     clear();
 }
 
+void LossChart::setSubject(const QString& subject, const QString& emptyTitle) {
+    m_subject = subject;
+    m_emptyTitle = emptyTitle;
+    if (m_liveRun.isEmpty() && m_series.empty()) chart()->setTitle(emptyTitle);
+}
+
 void LossChart::clear() {
     m_liveRun.clear();
     m_liveRunning = false;
     m_showingLive = true;
     m_live.clear();
-    draw({}, tr("Training losses"));
+    draw({}, m_emptyTitle);
 }
 
 void LossChart::startLive(const QString& runDir, const Log& earlier) {
@@ -127,11 +133,11 @@ void LossChart::showLive() {
 
 void LossChart::liveTitle() {
     if (m_liveRun.isEmpty())
-        chart()->setTitle(tr("Training losses"));
+        chart()->setTitle(m_emptyTitle);
     else if (m_liveRunning)
-        chart()->setTitle(tr("Losses of %1 (training)").arg(runName(m_liveRun)));
+        chart()->setTitle(tr("%1 of %2 (training)").arg(m_subject, runName(m_liveRun)));
     else
-        chart()->setTitle(tr("Losses of %1").arg(runName(m_liveRun)));
+        chart()->setTitle(tr("%1 of %2").arg(m_subject, runName(m_liveRun)));
 }
 
 void LossChart::showRun(const QString& runDir, const Log& log) {
@@ -140,7 +146,7 @@ void LossChart::showRun(const QString& runDir, const Log& log) {
     for (const auto& [step, losses] : log)
         for (const auto& [name, value] : losses)
             if (std::isfinite(value)) appendThinned(curves[name], QPointF(double(step), value));
-    QString title = tr("Losses of %1").arg(runName(runDir));
+    QString title = tr("%1 of %2").arg(m_subject, runName(runDir));
     if (m_liveRunning)
         title += tr(" (%1 trains on: select it to see its curves)").arg(runName(m_liveRun));
     draw(curves, title);

@@ -49,6 +49,9 @@ public:
     /// value), named after the run.
     void setComparison(const std::vector<std::pair<QString, Log>>& runs);
 
+    /// What the curves are, for the titles: "Losses" ("Losses of RUN") and "Training losses"
+    /// when empty, unless set otherwise.
+    void setSubject(const QString& subject, const QString& emptyTitle);
     /// Empties the chart and forgets the live run.
     void clear();
     /// Replaces the live curves with a whole logged run (no run named).
@@ -83,6 +86,8 @@ private:
     QValueAxis* m_right;
     std::int64_t m_maxStep = 10;
 
+    QString m_subject = tr("Losses");
+    QString m_emptyTitle = tr("Training losses");
     QString m_liveRun;
     bool m_liveRunning = false;
     bool m_showingLive = true;

@@ -89,6 +89,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_lossChart = new LossChart;
     m_rankChart = new LossChart;
     m_rankChart->setObjectName(QStringLiteral("rankChart"));
+    m_rankChart->setSubject(tr("Speed of each process"), tr("Speed of each process"));
     m_charts = new QTabWidget;
     m_charts->setObjectName(QStringLiteral("chartTabs"));
     m_charts->addTab(m_lossChart, tr("Losses"));
