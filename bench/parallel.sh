@@ -68,14 +68,5 @@ PY
 cp "$tmp/parallel.md" "$out"
 cat "$out"
 
-[ -f "$results" ] || : >"$results"
-awk -v section="$out" '
-    function put(  line) { while ((getline line < section) > 0) print line; print ""; done = 1 }
-    /^## / { skipping = 0 }
-    /^## Data-parallel:/ { skipping = 1; if (!done) put(); next }
-    /^## Not in this file yet/ && !done { put() }
-    !skipping { print }
-    END { if (!done) { print ""; put() } }
-' "$results" >"$tmp/results.md"
-cp "$tmp/results.md" "$results"
+bash bench/put-section.sh "## Data-parallel:" "$out" "$results"
 echo "wrote $out and its section of $results"

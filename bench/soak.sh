@@ -43,14 +43,5 @@ fi || { echo "soak.sh: bench_soak failed; $results left as it was" >&2; exit 1; 
 
 # RESULTS.md: the soak section in place of the last one, else before "Not in this file yet",
 # else at the end; every other line as it was.
-[ -f "$results" ] || : >"$results"
-awk -v section="$soak" '
-    function put(  line) { while ((getline line < section) > 0) print line; print ""; done = 1 }
-    /^## / { skipping = 0 }
-    /^## Soak:/ { skipping = 1; if (!done) put(); next }
-    /^## Not in this file yet/ && !done { put() }
-    !skipping { print }
-    END { if (!done) { print ""; put() } }
-' "$results" >"$tmp/results.md"
-cp "$tmp/results.md" "$results"
+bash bench/put-section.sh "## Soak:" "$soak" "$results"
 echo "wrote $soak and its section of $results"

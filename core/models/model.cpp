@@ -139,14 +139,18 @@ Result<void> GenerativeModel::load(const fs::path& path) {
     if (!fs::is_regular_file(path, ec)) return fail(file + ": no such checkpoint");
     auto bytes = readFile(path);
     if (!bytes) return tl::unexpected(bytes.error());
+    return loadBytes(std::move(*bytes), file);
+}
+
+Result<void> GenerativeModel::loadBytes(std::string bytes, const std::string& file) {
     // LibTorch reads only an archive it reads safely (models/checkpointarchive.h), and from
     // the bytes checked, not from the file again.
-    if (auto ok = checkCheckpointArchive(*bytes); !ok)
+    if (auto ok = checkCheckpointArchive(bytes); !ok)
         return fail(file + ": not a LatentLab checkpoint (corrupt or truncated file: " +
                     ok.error().message + ")");
     torch::serialize::InputArchive archive;
     try {
-        std::istringstream in(std::move(*bytes));
+        std::istringstream in(std::move(bytes));
         archive.load_from(in);
     } catch (const std::exception&) {
         return fail(file + ": not a LatentLab checkpoint (corrupt or truncated file)");

@@ -79,6 +79,8 @@ public:
     Result<void> save(const std::filesystem::path& path, bool weightsOnly = false);
     /// Loads a checkpoint; a weights-only one leaves the optimisers as they are.
     Result<void> load(const std::filesystem::path& path);
+    /// The same from a checkpoint's bytes (`origin` names them in errors): another rank's.
+    Result<void> loadBytes(std::string bytes, const std::string& origin);
     /// The values of every network it checkpoints (an EMA copy included).
     std::int64_t parameterCount();
     /// Every tensor it checkpoints but the optimisers' state (parameters and buffers of every

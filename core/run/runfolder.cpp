@@ -368,16 +368,21 @@ Result<void> truncateLog(const fs::path& run, std::int64_t step) {
     return writeFileAtomic(run / runfiles::kLog, kept);
 }
 
-std::vector<std::pair<std::int64_t, LossMap>> readLossLog(const fs::path& run) {
+namespace {
+
+// Every log line that parses and holds `key`, with its step, through `read` (which may throw
+// JSON or range errors for a malformed line: that line is skipped).
+template <class Read>
+std::vector<std::pair<std::int64_t, LossMap>> readLogLines(const fs::path& run, const char* key,
+                                                           Read read) {
     std::vector<std::pair<std::int64_t, LossMap>> out;
     std::ifstream in(run / runfiles::kLog);
     std::string line;
     while (std::getline(in, line)) {
         json j = json::parse(line, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.contains("losses")) continue;
+        if (j.is_discarded() || !j.is_object() || !j.contains(key)) continue;
         try {
-            out.emplace_back(wholeNumber(j, "step", std::int64_t{0}),
-                             j.at("losses").get<LossMap>());
+            out.emplace_back(wholeNumber(j, "step", std::int64_t{0}), read(j.at(key)));
         } catch (const json::exception&) {
         } catch (const std::out_of_range&) {
         }
@@ -385,27 +390,22 @@ std::vector<std::pair<std::int64_t, LossMap>> readLossLog(const fs::path& run) {
     return out;
 }
 
+}  // namespace
+
+std::vector<std::pair<std::int64_t, LossMap>> readLossLog(const fs::path& run) {
+    return readLogLines(run, "losses", [](const json& losses) { return losses.get<LossMap>(); });
+}
+
 std::vector<std::pair<std::int64_t, LossMap>> readRankLog(const fs::path& run) {
-    std::vector<std::pair<std::int64_t, LossMap>> out;
-    std::ifstream in(run / runfiles::kLog);
-    std::string line;
-    while (std::getline(in, line)) {
-        json j = json::parse(line, nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.contains("ranks") || !j["ranks"].is_array())
-            continue;
-        try {
-            LossMap values;
-            for (const auto& r : j["ranks"]) {
-                const std::string rank = "rank " + std::to_string(wholeNumber(r, "rank", 0));
-                values[rank + " steps/s"] = r.at("steps_per_s").get<double>();
-                values[rank + " all-reduce ms"] = r.at("allreduce_ms").get<double>();
-            }
-            out.emplace_back(wholeNumber(j, "step", std::int64_t{0}), std::move(values));
-        } catch (const json::exception&) {
-        } catch (const std::out_of_range&) {
+    return readLogLines(run, "ranks", [](const json& ranks) {
+        LossMap values;
+        for (const auto& r : ranks) {
+            const std::string rank = "rank " + std::to_string(wholeNumber(r, "rank", 0));
+            values[rank + " steps/s"] = r.at("steps_per_s").get<double>();
+            values[rank + " all-reduce ms"] = r.at("allreduce_ms").get<double>();
         }
-    }
-    return out;
+        return values;
+    });
 }
 
 }  // namespace ll

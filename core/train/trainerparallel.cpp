@@ -1,9 +1,5 @@
 // Data-parallel training: how the processes of a run start together (rank 0 prepares the run
 // and hands the others its config and state), agree after every step, and report their speed.
-#include <unistd.h>
-
-#include <fstream>
-
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
@@ -12,7 +8,6 @@
 #include "train/trainerimpl.h"
 
 namespace ll {
-namespace fs = std::filesystem;
 
 Result<void> Trainer::Impl::joinParallel() {
     if (config.master.empty()) return fail("a data-parallel run needs its master's HOST:PORT");
@@ -93,18 +88,8 @@ Result<void> Trainer::Impl::startTogether(Result<void> own, bool rankZeroFailed)
     }
     parallel->broadcast(bytes);
     if (me != 0) {
-        const fs::path file =
-            fs::temp_directory_path() /
-            ("latentlab-rank" + std::to_string(me) + "-" + std::to_string(::getpid()) + ".pt");
-        {
-            std::ofstream out(file, std::ios::binary);
-            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-            if (!out) return fail(file.string() + ": cannot write rank 0's checkpoint here");
-        }
-        auto loaded = model->load(file);
-        std::error_code ec;
-        fs::remove(file, ec);
-        if (!loaded) return fail("rank 0's checkpoint: " + loaded.error().message);
+        if (auto loaded = model->loadBytes(std::move(bytes), "rank 0's checkpoint"); !loaded)
+            return loaded;
         model->setLearningRate(config.learningRate);
         savedStep = step;
         // Noise of its own: the same as rank 0's would make the ranks' batches alike.

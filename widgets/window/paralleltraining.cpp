@@ -47,6 +47,8 @@ ll::Result<QString> ParallelTraining::start(const ll::TrainConfig& config,
     m_run = dir;
     m_totalSteps = config.steps;
     m_lastStep = -1;
+    m_rate = 0;
+    m_sinceLook.invalidate();
     m_watcher->watch(dir);
     const auto owner = ll::RunLock::owner(run);
     Q_EMIT started(ll::TrainStarted{.runDir = run.string(),
@@ -65,20 +67,20 @@ void ParallelTraining::onLogGrew(const QString& run) {
     if (run != m_run) return;
     const auto log = ll::readLossLog(run.toStdString());
     if (log.empty() || log.back().first == m_lastStep) return;
+    // Steps per second between two looks, smoothed as the trainer smooths its own.
+    const double seconds = m_sinceLook.isValid() ? m_sinceLook.restart() / 1000.0 : 0;
+    if (m_lastStep >= 0 && seconds > 0) {
+        const double rate = double(log.back().first - m_lastStep) / seconds;
+        m_rate = m_rate == 0 ? rate : 0.7 * m_rate + 0.3 * rate;
+    }
+    m_sinceLook.start();
     m_lastStep = log.back().first;
-    // The steps/s rank 0 logged with that line.
-    double rate = 0;
-    const auto ranks = ll::readRankLog(run.toStdString());
-    if (!ranks.empty())
-        if (const auto it = ranks.back().second.find("rank 0 steps/s");
-            it != ranks.back().second.end())
-            rate = it->second;
-    Q_EMIT progress(
-        ll::TrainProgress{.step = m_lastStep,
-                          .totalSteps = m_totalSteps,
-                          .losses = log.back().second,
-                          .stepsPerSecond = rate,
-                          .secondsLeft = rate > 0 ? double(m_totalSteps - m_lastStep) / rate : 0});
+    Q_EMIT progress(ll::TrainProgress{
+        .step = m_lastStep,
+        .totalSteps = m_totalSteps,
+        .losses = log.back().second,
+        .stepsPerSecond = m_rate,
+        .secondsLeft = m_rate > 0 ? double(m_totalSteps - m_lastStep) / m_rate : 0});
 }
 
 void ParallelTraining::onEnded(const QString& run, const QString& status, qint64 step) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 
@@ -41,6 +42,8 @@ private:
     QString m_run;
     std::int64_t m_totalSteps = 0;
     std::int64_t m_lastStep = -1;
+    double m_rate = 0;          // steps/s, smoothed
+    QElapsedTimer m_sinceLook;  // since the last step seen
 };
 
 }  // namespace ll::widgets
