@@ -58,37 +58,70 @@ Result<void> writeAtomicWith(const fs::path& path,
     return {};
 }
 
+FileOutput::FileOutput(const fs::path& path, std::string shownAs)
+    : m_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)),
+      m_shownAs(std::move(shownAs)) {
+    if (m_fd < 0) m_error = m_shownAs + ": cannot create it (" + std::strerror(errno) + ")";
+}
+
+FileOutput::~FileOutput() {
+    if (m_fd >= 0) ::close(m_fd);
+}
+
+bool FileOutput::write(const void* data, std::size_t size) {
+    if (!m_error.empty()) return false;
+    const auto* bytes = static_cast<const char*>(data);
+    for (std::size_t done = 0; done < size;) {
+        const auto n = ::write(m_fd, bytes + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            m_error =
+                m_shownAs + ": cannot write it (" + std::strerror(n < 0 ? errno : ENOSPC) + ")";
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+Result<void> FileOutput::close() {
+    if (m_fd >= 0 && ::close(m_fd) != 0 && m_error.empty())
+        m_error = m_shownAs + ": cannot write it (" + std::strerror(errno) + ")";
+    m_fd = -1;
+    if (!m_error.empty()) return fail(m_error);
+    return {};
+}
+
 Result<void> writeFileAtomic(const fs::path& path, std::string_view bytes) {
     return writeAtomicWith(path, [&](const fs::path& tmp) -> Result<void> {
-        // Plain system calls, so the error says what failed: a full disk, a quota, a file
-        // size limit, a missing permission.
-        auto cannot = [&](const char* what) {
-            return fail(path.string() + ": cannot " + what + " (" + std::strerror(errno) + ")");
-        };
-        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) return cannot("create it");
-        for (std::size_t done = 0; done < bytes.size();) {
-            const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) {
-                auto error = cannot("write it");
-                ::close(fd);
-                return error;
-            }
-            done += static_cast<std::size_t>(n);
-        }
-        if (::close(fd) != 0) return cannot("write it");
-        return {};
+        FileOutput out(tmp, path.string());
+        out.write(bytes.data(), bytes.size());
+        return out.close();
     });
 }
 
 Result<std::string> readFile(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return fail(path.string() + ": cannot open file");
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
+    // Straight into one string of the file's size: a checkpoint of gigabytes must not be held
+    // twice (a stream's buffer, then its copy).
+    std::error_code ec;
+    const auto size = fs::is_regular_file(path, ec) ? fs::file_size(path, ec) : 0;
+    std::string bytes;
+    if (!ec && size > 0) {
+        bytes.resize(size);
+        in.read(bytes.data(), static_cast<std::streamsize>(size));
+        bytes.resize(static_cast<std::size_t>(in.gcount()));
+        if (in.bad()) return fail(path.string() + ": read error");
+        if (in.gcount() < static_cast<std::streamsize>(size)) return bytes;  // shrank meanwhile
+        in.clear();
+    }
+    // Whatever follows (a file that grew, or one with no size such as a pipe).
+    std::ostringstream rest;
+    rest << in.rdbuf();
     if (in.bad()) return fail(path.string() + ": read error");
-    return buffer.str();
+    bytes += rest.str();
+    return bytes;
 }
 
 }  // namespace ll

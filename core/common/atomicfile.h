@@ -18,6 +18,27 @@ Result<void> writeAtomicWith(
     const std::filesystem::path& path,
     const std::function<Result<void>(const std::filesystem::path&)>& writer);
 
+/// A new file written with plain system calls, so a failure says what failed: a full disk, a
+/// quota, a file size limit, a missing permission. Errors name `shownAs` (the file the user
+/// asked for, not the temporary one written).
+class FileOutput {
+public:
+    FileOutput(const std::filesystem::path& path, std::string shownAs);
+    ~FileOutput();
+    FileOutput(const FileOutput&) = delete;
+    FileOutput& operator=(const FileOutput&) = delete;
+
+    /// Appends all of `size` bytes; false once anything has failed.
+    bool write(const void* data, std::size_t size);
+    /// Closes the file; the first failure, if any.
+    Result<void> close();
+
+private:
+    int m_fd = -1;
+    std::string m_shownAs;
+    std::string m_error;
+};
+
 /// Reads a whole file; the error names the file.
 Result<std::string> readFile(const std::filesystem::path& path);
 

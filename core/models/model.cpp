@@ -122,15 +122,24 @@ Result<void> GenerativeModel::save(const fs::path& path, bool weightsOnly) {
             optimizer->save(part);
             archive.write(key, part);
         }
-    // Through memory, not a file: the zip records are named after the file written, and a
-    // temporary file's random name would make equal weights give different bytes.
-    std::ostringstream bytes;
-    try {
-        archive.save_to(bytes);
-    } catch (const std::exception& e) {
-        return fail(path.string() + ": " + e.what());
-    }
-    return writeFileAtomic(path, bytes.str());
+    // Streamed into the file, never held whole: a wide model's checkpoint is gigabytes. Through
+    // a writer function, not a file name: the zip's records are named after the file written,
+    // and a temporary file's random name would make equal weights give different bytes.
+    return writeAtomicWith(path, [&](const fs::path& tmp) -> Result<void> {
+        FileOutput out(tmp, path.string());
+        try {
+            // Every byte taken as written: after a failed write (a full disk) the rest goes
+            // nowhere and close() says what failed. Told of it, LibTorch would throw, and throw
+            // again from its writer's destructor while the first exception unwinds.
+            archive.save_to([&](const void* data, std::size_t size) {
+                out.write(data, size);
+                return size;
+            });
+        } catch (const std::exception& e) {
+            return fail(path.string() + ": " + firstLine(e));
+        }
+        return out.close();
+    });
 }
 
 Result<void> GenerativeModel::load(const fs::path& path) {
