@@ -84,6 +84,39 @@ std::map<std::string, int> openFiles() {
     return kinds;
 }
 
+// This process's resident memory by mapping (/proc/self/smaps), MiB: "[heap]" (the main malloc
+// arena), "arenas" (malloc's thread arenas), "anon rw-" (other anonymous memory: OpenBLAS's
+// buffers, thread stacks, blocks mapped apart), "anon r-x" (JIT code: oneDNN's kernels,
+// lavapipe's shaders), and each mapped file by its name (libtorch_cpu.so, ...). The
+// parts that grow say what RSS holds on to.
+std::map<std::string, double> rssByMapping() {
+    std::ifstream in("/proc/self/smaps");
+    std::map<std::string, double> parts;
+    std::string kind;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("Rss:", 0) == 0) {
+            parts[kind] += std::atof(line.c_str() + 4) / 1024;
+            continue;
+        }
+        // A mapping's header: "start-end perms offset dev inode [path]"; fields are "Name: ...".
+        const auto colon = line.find(':'), space = line.find(' ');
+        if (colon != std::string::npos && colon < space) continue;
+        char perms[8] = {};
+        int pathAt = 0;
+        if (std::sscanf(line.c_str(), "%*s %7s %*s %*s %*s %n", perms, &pathAt) < 1) continue;
+        const std::string path = pathAt > 0 ? line.substr(std::size_t(pathAt)) : "";
+        // glibc's thread arenas: heaps of up to 64 MiB, each at a 64 MiB-aligned address.
+        const bool arena = std::strtoull(line.c_str(), nullptr, 16) % (64ull << 20) == 0;
+        if (path.empty() || path.rfind("[anon", 0) == 0)
+            kind = perms[2] == 'x' ? "anon r-x" : arena ? "arenas" : "anon rw-";
+        else if (path[0] == '[')
+            kind = path;
+        else
+            kind = fs::path(path).filename().string();
+    }
+    return parts;
+}
+
 // The Xvfb serving $DISPLAY: the window's frames and pixmaps live there too. "" when none.
 std::string xServer() {
     const char* display = std::getenv("DISPLAY");
@@ -106,6 +139,7 @@ struct Sample {
     double rssMib = 0, heapMib = 0, xRssMib = 0;
     int files = 0, threads = 0, grids = 0, steerDraws = 0;
     std::map<std::string, int> fileKinds;
+    std::map<std::string, double> mappings;  // RSS MiB by mapping (rssByMapping)
 };
 
 class Soak {
@@ -215,13 +249,22 @@ private:
                  .threads = int(statusField("self", "Threads")),
                  .grids = m_grids,
                  .steerDraws = m_window.steerPanel()->drawCount(),
-                 .fileKinds = openFiles()};
+                 .fileKinds = openFiles(),
+                 .mappings = rssByMapping()};
         for (const auto& [kind, n] : s.fileKinds) s.files += n;
         const bool warmup = m_warmup < 0 && m_at >= m_opt.warmupMin * 60;
         if (warmup) m_warmup = int(m_samples.size());
         report("| %.1f%s | %lld | %.1f | %.1f | %.1f | %d | %d | %d | %d |\n", s.seconds / 60,
                warmup ? " (warm-up)" : "", (long long)s.step, s.rssMib, s.heapMib, s.xRssMib,
                s.files, s.threads, s.grids, s.steerDraws);
+        // The largest parts, as the soak goes (the summary compares them).
+        std::vector<std::pair<double, std::string>> parts;
+        for (const auto& [kind, mib] : s.mappings) parts.emplace_back(mib, kind);
+        std::sort(parts.rbegin(), parts.rend());
+        std::fprintf(stderr, "bench_soak: RSS parts:");
+        for (std::size_t i = 0; i < std::min<std::size_t>(parts.size(), 6); ++i)
+            std::fprintf(stderr, " %s %.1f", parts[i].second.c_str(), parts[i].first);
+        std::fprintf(stderr, "\n");
         m_samples.push_back(std::move(s));
     }
 
@@ -306,15 +349,56 @@ private:
             double(last.step - warm.step) / std::max(1.0, last.seconds - warm.seconds), last.grids,
             last.steerDraws, m_cycles, m_opt.reopenEvery > 0 ? m_cycles / m_opt.reopenEvery : 0,
             m_steerErrors);
+        report(
+            "- RSS by mapping from the warm-up to the end (parts that changed by 1 MiB or more): "
+            "%s\n",
+            mappingChanges(warm, last).c_str());
+        // A sample lands anywhere in the work's rhythm (a grid, a Steer draw: tens of MiB that
+        // come and go), so the ends are also compared as the lowest of five samples each.
+        const auto floor = [&](std::size_t from, std::size_t to) {
+            double low = m_samples[from].rssMib;
+            for (std::size_t i = from; i < to; ++i) low = std::min(low, m_samples[i].rssMib);
+            return low;
+        };
+        const std::size_t w = std::size_t(m_warmup),
+                          n5 = std::min<std::size_t>(5, m_samples.size() - w);
+        const double floorWarm = floor(w, w + n5),
+                     floorEnd = floor(m_samples.size() - n5, m_samples.size());
+        report(
+            "- RSS floor (the lowest of five samples) from the warm-up on: %.1f MiB, over the last "
+            "five: %.1f MiB (%+.2f %%)\n",
+            floorWarm, floorEnd, 100 * (floorEnd - floorWarm) / floorWarm);
         report("- RSS grew %.2f %% from the warm-up to the end (limit 5 %%); open files %d -> %d\n",
                100 * (last.rssMib - warm.rssMib) / warm.rssMib, warm.files, last.files);
         if (!m_opt.markdown.empty()) std::ofstream(m_opt.markdown) << m_report;
     }
 
+    // "anon rw- 310.2 -> 352.0, [heap] 80.1 -> 79.3, ...": the largest changes first.
+    static std::string mappingChanges(const Sample& from, const Sample& to) {
+        std::map<std::string, std::pair<double, double>> both;
+        for (const auto& [kind, mib] : from.mappings) both[kind].first = mib;
+        for (const auto& [kind, mib] : to.mappings) both[kind].second = mib;
+        std::vector<std::pair<std::string, std::pair<double, double>>> changed;
+        for (const auto& entry : both)
+            if (std::abs(entry.second.second - entry.second.first) >= 1) changed.push_back(entry);
+        std::sort(changed.begin(), changed.end(), [](const auto& a, const auto& b) {
+            return std::abs(a.second.second - a.second.first) >
+                   std::abs(b.second.second - b.second.first);
+        });
+        std::string text;
+        char buf[160];
+        for (const auto& [kind, mib] : changed) {
+            std::snprintf(buf, sizeof buf, "%s%s %.1f -> %.1f", text.empty() ? "" : ", ",
+                          kind.c_str(), mib.first, mib.second);
+            text += buf;
+        }
+        return text.empty() ? "none" : text;
+    }
+
     // A line of the report: printed now (the table grows as the soak goes) and kept for
     // --markdown, whose file is the same text.
     __attribute__((format(printf, 2, 3))) void report(const char* format, ...) {
-        char buf[512];
+        char buf[4096];
         va_list args;
         va_start(args, format);
         std::vsnprintf(buf, sizeof buf, format, args);

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <thread>
 
 #include "cli/commands.h"
 #include "cli/console.h"
@@ -187,9 +186,8 @@ Result<void> placeInRun(const TrainArgs& a, TrainConfig& config, std::optional<L
         config.worldSize = nproc;
         config.master = "127.0.0.1:" + std::to_string(*port);
         config.parallelTimeoutSeconds = a.parallelTimeout;
-        // The machine's cores, shared.
-        const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-        config.threads = a.threads > 0 ? a.threads : std::max(1, cores / nproc);
+        // The cores this process may use, shared.
+        config.threads = a.threads > 0 ? a.threads : std::max(1, usableCores() / nproc);
         auto started = LocalRanks::start(nproc, config.master, a.parallelTimeout);
         if (!started) return tl::unexpected(started.error());
         ranks.emplace(std::move(*started));

@@ -31,6 +31,10 @@ public:
     ThreadSettingsLease& operator=(const ThreadSettingsLease&) = delete;
 };
 
+/// The cores this process may run on (its CPU affinity: taskset, a container's cpuset), at
+/// most limitCores' count. The thread pools take this many.
+int usableCores();
+
 /// The cores this process may use from now on (0: all of them): the processes of a local
 /// data-parallel run share the machine's cores instead of each taking them all.
 void limitCores(int count);

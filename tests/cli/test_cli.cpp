@@ -165,6 +165,22 @@ TEST(Cli, TrainsOnCsvWithALabelColumn) {
     EXPECT_GT(petalLength / count, 2.0);
 }
 
+// The thread pools take the cores the process may run on (taskset, a container's cpuset), not
+// all of the machine's: pinned to one core, a training run says so and runs one thread.
+TEST(Cli, TrainingTakesTheCoresItMayRunOn) {
+    const int machine = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+    if (machine < 2 || shell("taskset -c 0 true").exitCode != 0)
+        GTEST_SKIP() << "needs two cores and taskset";
+    const std::string train = std::string(LATENTLAB_CLI) + " train --dataset " +
+                              namedIris().string() + " --label-column species --steps 2 --out ";
+    const auto pinned = shell("taskset -c 0 " + train + (scratch() / "pinned").string());
+    ASSERT_EQ(pinned.exitCode, 0) << pinned.output;
+    EXPECT_NE(pinned.output.find("on CPU, 1 core,"), std::string::npos) << pinned.output;
+    const auto all = shell("taskset -c 0-1 " + train + (scratch() / "two").string());
+    ASSERT_EQ(all.exitCode, 0) << all.output;
+    EXPECT_NE(all.output.find("on CPU, 2 cores"), std::string::npos) << all.output;
+}
+
 TEST(Cli, SampleToAFolderWritesOnePngPerSampleAndAManifest) {
     const fs::path run = scratch() / "folder-run";
     ASSERT_EQ(
