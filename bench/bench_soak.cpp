@@ -117,6 +117,16 @@ std::map<std::string, double> rssByMapping() {
     return parts;
 }
 
+// Each key of either map with its values in both (0 where a map lacks it): warm-up and end.
+template <typename Value>
+std::map<std::string, std::pair<Value, Value>> pairUp(const std::map<std::string, Value>& from,
+                                                      const std::map<std::string, Value>& to) {
+    std::map<std::string, std::pair<Value, Value>> both;
+    for (const auto& [key, value] : from) both[key].first = value;
+    for (const auto& [key, value] : to) both[key].second = value;
+    return both;
+}
+
 // The Xvfb serving $DISPLAY: the window's frames and pixmaps live there too. "" when none.
 std::string xServer() {
     const char* display = std::getenv("DISPLAY");
@@ -322,9 +332,7 @@ private:
             n += 1, st += t, sr += r, stt += t * t, str += t * r;
         }
         const double slope = n * stt > st * st ? (n * str - st * sr) / (n * stt - st * st) : 0;
-        std::map<std::string, std::pair<int, int>> kinds;  // warm-up, end
-        for (const auto& [kind, count] : warm.fileKinds) kinds[kind].first = count;
-        for (const auto& [kind, count] : last.fileKinds) kinds[kind].second = count;
+        const auto kinds = pairUp(warm.fileKinds, last.fileKinds);
         std::string changed;
         for (const auto& [kind, counts] : kinds)
             if (counts.first != counts.second)
@@ -355,15 +363,15 @@ private:
             mappingChanges(warm, last).c_str());
         // A sample lands anywhere in the work's rhythm (a grid, a Steer draw: tens of MiB that
         // come and go), so the ends are also compared as the lowest of five samples each.
-        const auto floor = [&](std::size_t from, std::size_t to) {
+        const auto lowest = [&](std::size_t from, std::size_t to) {
             double low = m_samples[from].rssMib;
             for (std::size_t i = from; i < to; ++i) low = std::min(low, m_samples[i].rssMib);
             return low;
         };
         const std::size_t w = std::size_t(m_warmup),
                           n5 = std::min<std::size_t>(5, m_samples.size() - w);
-        const double floorWarm = floor(w, w + n5),
-                     floorEnd = floor(m_samples.size() - n5, m_samples.size());
+        const double floorWarm = lowest(w, w + n5),
+                     floorEnd = lowest(m_samples.size() - n5, m_samples.size());
         report(
             "- RSS floor (the lowest of five samples) from the warm-up on: %.1f MiB, over the last "
             "five: %.1f MiB (%+.2f %%)\n",
@@ -375,9 +383,7 @@ private:
 
     // "anon rw- 310.2 -> 352.0, [heap] 80.1 -> 79.3, ...": the largest changes first.
     static std::string mappingChanges(const Sample& from, const Sample& to) {
-        std::map<std::string, std::pair<double, double>> both;
-        for (const auto& [kind, mib] : from.mappings) both[kind].first = mib;
-        for (const auto& [kind, mib] : to.mappings) both[kind].second = mib;
+        const auto both = pairUp(from.mappings, to.mappings);
         std::vector<std::pair<std::string, std::pair<double, double>>> changed;
         for (const auto& entry : both)
             if (std::abs(entry.second.second - entry.second.first) >= 1) changed.push_back(entry);
