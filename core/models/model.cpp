@@ -1,12 +1,12 @@
 #include "models/model.h"
 
 #include <charconv>
-#include <sstream>
 #include <stdexcept>
 
 #include <torch/torch.h>
 
 #include "common/atomicfile.h"
+#include "common/mappedfile.h"
 #include "models/checkpointarchive.h"
 #include "models/collectives.h"
 #include "models/fusedadam.h"
@@ -27,6 +27,10 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kWeightsOnly = "latentlab_weights_only";
+
+tl::unexpected<Error> notACheckpoint(const std::string& file, const std::string& why) {
+    return fail(file + ": not a LatentLab checkpoint (corrupt or truncated file: " + why + ")");
+}
 
 torch::Tensor shapeTensor(const ModelShape& s) {
     return torch::tensor({s.channels, s.height, s.width, s.features, s.numClasses}, torch::kInt64);
@@ -146,21 +150,41 @@ Result<void> GenerativeModel::load(const fs::path& path) {
     const std::string file = path.string();
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return fail(file + ": no such checkpoint");
-    auto bytes = readFile(path);
-    if (!bytes) return tl::unexpected(bytes.error());
-    return loadBytes(std::move(*bytes), file);
+    // Mapped, not read into memory: a wide model's checkpoint is gigabytes, and LibTorch makes
+    // tensors of all of it while loading. Each page read goes back to the cache at once.
+    auto mapped = MappedFile::open(path);
+    if (!mapped) return tl::unexpected(mapped.error());
+    if (auto ok = checkCheckpointArchive(mapped->bytes()); !ok)
+        return notACheckpoint(file, ok.error().message);
+    mapped->releaseAll();
+    return loadArchive(
+        [&](torch::serialize::InputArchive& archive) {
+            archive.load_from(
+                [&](std::uint64_t at, void* out, std::size_t size) {
+                    return mapped->readAndRelease(at, out, size);
+                },
+                [&] { return mapped->bytes().size(); });
+        },
+        file);
 }
 
 Result<void> GenerativeModel::loadBytes(std::string bytes, const std::string& file) {
+    if (auto ok = checkCheckpointArchive(bytes); !ok)
+        return notACheckpoint(file, ok.error().message);
+    return loadArchive(
+        [&](torch::serialize::InputArchive& archive) {
+            archive.load_from(bytes.data(), bytes.size());
+        },
+        file);
+}
+
+Result<void> GenerativeModel::loadArchive(
+    const std::function<void(torch::serialize::InputArchive&)>& open, const std::string& file) {
     // LibTorch reads only an archive it reads safely (models/checkpointarchive.h), and from
     // the bytes checked, not from the file again.
-    if (auto ok = checkCheckpointArchive(bytes); !ok)
-        return fail(file + ": not a LatentLab checkpoint (corrupt or truncated file: " +
-                    ok.error().message + ")");
     torch::serialize::InputArchive archive;
     try {
-        std::istringstream in(std::move(bytes));
-        archive.load_from(in);
+        open(archive);
     } catch (const std::exception&) {
         return fail(file + ": not a LatentLab checkpoint (corrupt or truncated file)");
     }

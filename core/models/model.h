@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +16,9 @@
 
 namespace torch::nn {
 class Module;
+}
+namespace torch::serialize {
+class InputArchive;
 }
 namespace torch::optim {
 class Optimizer;
@@ -95,6 +99,11 @@ protected:
     /// The modules and optimisers to checkpoint, by archive key.
     virtual std::vector<std::pair<std::string, torch::nn::Module*>> modules() = 0;
     virtual std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() = 0;
+
+private:
+    /// Reads a checked checkpoint that `open` loads into an archive (`origin` names it).
+    Result<void> loadArchive(const std::function<void(torch::serialize::InputArchive&)>& open,
+                             const std::string& origin);
 };
 
 /// What every model of the families keeps: its registry name, the data's shape, its effective
