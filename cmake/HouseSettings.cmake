@@ -19,3 +19,15 @@ if(LATENTLAB_SANITIZE)
                                                       -fno-sanitize=vptr -fno-omit-frame-pointer)
   target_link_options(latentlab_settings INTERFACE -fsanitize=address,undefined)
 endif()
+
+# scripts/test.sh --tsan builds the trainer's tests into build-tsan/ with ThreadSanitizer. Only
+# with one thread per pool: LibTorch's OpenMP (libgomp) is not instrumented, so TSan cannot see
+# its fork and join and would report every parallel kernel's writes as races.
+option(LATENTLAB_SANITIZE_THREAD "Build with ThreadSanitizer" OFF)
+if(LATENTLAB_SANITIZE_THREAD)
+  if(LATENTLAB_SANITIZE)
+    message(FATAL_ERROR "ThreadSanitizer and AddressSanitizer do not build together")
+  endif()
+  target_compile_options(latentlab_settings INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(latentlab_settings INTERFACE -fsanitize=thread)
+endif()

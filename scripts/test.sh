@@ -5,6 +5,8 @@
 #   bash scripts/test.sh [ctest options]              Release build in build/
 #   bash scripts/test.sh --sanitize [ctest options]   the same suite built with AddressSanitizer
 #       and UndefinedBehaviorSanitizer in build-sanitize/ (suppressions: tests/sanitize/)
+#   bash scripts/test.sh --tsan [ctest options]       the trainer's tests (train: the trainer,
+#       its checkpoints, faults and kills) built with ThreadSanitizer in build-tsan/, on one core
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = "--sanitize" ]; then
@@ -28,6 +30,23 @@ if [ "${1:-}" = "--sanitize" ]; then
   cd build-sanitize
   # The fuzz targets are sanitized builds of their own (build-fuzz/); no need to run them twice.
   exec ctest --output-on-failure --timeout 3000 -E '^fuzz_readers$' "$@"
+fi
+if [ "${1:-}" = "--tsan" ]; then
+  shift
+  bash scripts/setup.sh
+  if [ ! -f build-tsan/CMakeCache.txt ]; then
+    cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+      -DLATENTLAB_SANITIZE_THREAD=ON -DLATENTLAB_BUILD_BENCH=OFF
+  fi
+  cmake --build build-tsan --parallel "$(nproc)" --target test_train latentlab-cli
+  # One core, so every pool (LibTorch's OpenMP, OpenBLAS, the app's) has one thread: libgomp
+  # is not instrumented, and TSan would take its workers' writes for races (HouseSettings).
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitize/tsan.supp:${TSAN_OPTIONS:-}"
+  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+  chmod 700 "$XDG_RUNTIME_DIR"
+  cd build-tsan
+  exec taskset -c 0 ctest --output-on-failure --timeout 3000 -R '^train$' "$@"
 fi
 bash scripts/build.sh
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
