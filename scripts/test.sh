@@ -9,47 +9,45 @@
 #       its checkpoints, faults and kills) built with ThreadSanitizer in build-tsan/, on one core
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+chmod 700 "$XDG_RUNTIME_DIR"
+supp="$PWD/tests/sanitize"
+
+# sanitized_build DIR CMAKE_OPTION [TARGET...]: set-up, then DIR configured once with the
+# option and built (-O1 -g1: sanitizer reports with file and line, at a compile cost two cores
+# can bear).
+sanitized_build() {
+  local dir=$1 option=$2
+  shift 2
+  bash scripts/setup.sh
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -D"$option"=ON -DLATENTLAB_BUILD_BENCH=OFF
+  fi
+  cmake --build "$dir" --parallel "$(nproc)" ${1:+--target "$@"}
+}
+
 if [ "${1:-}" = "--sanitize" ]; then
   shift
-  bash scripts/setup.sh
-  if [ ! -f build-sanitize/CMakeCache.txt ]; then
-    # -O1 -g1: sanitizer reports with file and line, at a compile cost two cores can bear.
-    cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-      -DLATENTLAB_SANITIZE=ON -DLATENTLAB_BUILD_BENCH=OFF
-  fi
-  cmake --build build-sanitize --parallel "$(nproc)"
-  supp="$PWD/tests/sanitize"
+  sanitized_build build-sanitize LATENTLAB_SANITIZE
   # detect_container_overflow: Debian's LibTorch, Qt and OpenCV fill std containers in code
   # that is not instrumented, so the annotations would disagree. Leaks: see lsan.supp.
   export ASAN_OPTIONS="detect_container_overflow=0:detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp:${UBSAN_OPTIONS:-}"
   export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
-  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
-  chmod 700 "$XDG_RUNTIME_DIR"
   cd build-sanitize
   # The fuzz targets are sanitized builds of their own (build-fuzz/); no need to run them twice.
   exec ctest --output-on-failure --timeout 3000 -E '^fuzz_readers$' "$@"
 fi
 if [ "${1:-}" = "--tsan" ]; then
   shift
-  bash scripts/setup.sh
-  if [ ! -f build-tsan/CMakeCache.txt ]; then
-    cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-      -DLATENTLAB_SANITIZE_THREAD=ON -DLATENTLAB_BUILD_BENCH=OFF
-  fi
-  cmake --build build-tsan --parallel "$(nproc)" --target test_train latentlab-cli
+  sanitized_build build-tsan LATENTLAB_SANITIZE_THREAD test_train latentlab-cli
   # One core, so every pool (LibTorch's OpenMP, OpenBLAS, the app's) has one thread: libgomp
   # is not instrumented, and TSan would take its workers' writes for races (HouseSettings).
-  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitize/tsan.supp:${TSAN_OPTIONS:-}"
-  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
-  chmod 700 "$XDG_RUNTIME_DIR"
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp:${TSAN_OPTIONS:-}"
   cd build-tsan
   exec taskset -c 0 ctest --output-on-failure --timeout 3000 -R '^train$' "$@"
 fi
 bash scripts/build.sh
-export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
-chmod 700 "$XDG_RUNTIME_DIR"
 cd build
 ctest --output-on-failure --timeout 1500 "$@"
