@@ -27,11 +27,13 @@
 #include "run/runlock.h"
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
+#include "waits.h"
 #include "window/mainwindow.h"
 #include "window/paralleltraining.h"
 #include "window/runsbrowser.h"
 #include "window/runwatcher.h"
 
+using ll::testing::waitMs;
 using ll::widgets::MainWindow;
 using ll::widgets::TrainingJob;
 
@@ -105,7 +107,7 @@ QString BackgroundTest::startTraining(MainWindow& w, int steps, int checkpointEv
     QSignalSpy ready(w.dataPanel(), &ll::widgets::DataPanel::previewReady);
     w.dataPanel()->setSpec({.source = kBreastCancer});
     w.dataPanel()->load();
-    if (!ready.wait(20000)) return {};
+    if (!ready.wait(waitMs(20000))) return {};
     auto* panel = w.trainPanel();
     auto* model = panel->findChild<QComboBox*>(QStringLiteral("modelCombo"));
     model->setCurrentIndex(model->findData(QStringLiteral("cvae")));
@@ -123,7 +125,7 @@ QString BackgroundTest::startTraining(MainWindow& w, int steps, int checkpointEv
             return !started.isEmpty() && !progress.isEmpty() &&
                    progress.last().first().value<ll::TrainProgress>().step >= 20;
         },
-        30000);
+        waitMs(30000));
     return going ? QString::fromStdString(started.first().first().value<ll::TrainStarted>().runDir)
                  : QString();
 }
@@ -189,7 +191,7 @@ void BackgroundTest::keepTrainingHandsTheRunToTheNextWindow() {
     const int points = next->lossChart()->pointCount(QStringLiteral("loss"));
     QVERIFY(points >= 2);
     QTRY_VERIFY_WITH_TIMEOUT(next->lossChart()->pointCount(QStringLiteral("loss")) > points + 2,
-                             60000);
+                             waitMs(60000));
 
     // Continue is refused while it trains; Stop asks the process to stop.
     QSignalSpy started(next->trainingJob(), &TrainingJob::started);
@@ -201,7 +203,7 @@ void BackgroundTest::keepTrainingHandsTheRunToTheNextWindow() {
     auto* stop = button(*next, "stopElsewhereButton");
     QVERIFY(stop && stop->isVisible());
     QTest::mouseClick(stop, Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, waitMs(60000));
     QVERIFY(!ll::RunLock::owner(path));
     QCOMPARE(ended.first().at(1).toString(), QStringLiteral("cancelled"));
     const auto info = ll::readRunInfo(path);
@@ -214,7 +216,7 @@ void BackgroundTest::keepTrainingHandsTheRunToTheNextWindow() {
 
     // And it resumes in the window from there.
     QTest::mouseClick(button(*next, "continueButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, waitMs(30000));
     QCOMPARE(started.first().first().value<ll::TrainStarted>().startStep, stoppedAt->first);
     clickWhenAsked("closeStopButton");
     QVERIFY(next->close());
@@ -229,7 +231,7 @@ void BackgroundTest::severalProcessesTrainOutsideTheWindowWhichFollowsThem() {
     QSignalSpy ready(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
     w->dataPanel()->setSpec({.source = kBreastCancer});
     w->dataPanel()->load();
-    QVERIFY(ready.wait(20000));
+    QVERIFY(ready.wait(waitMs(20000)));
     auto* panel = w->trainPanel();
     auto* model = panel->findChild<QComboBox*>(QStringLiteral("modelCombo"));
     model->setCurrentIndex(model->findData(QStringLiteral("cvae")));
@@ -259,19 +261,19 @@ void BackgroundTest::severalProcessesTrainOutsideTheWindowWhichFollowsThem() {
             return !progress.isEmpty() &&
                    progress.last().first().value<ll::TrainProgress>().step >= 50;
         },
-        60000));
+        waitMs(60000)));
     QVERIFY(!button(*w, "pauseButton")->isEnabled());
     QVERIFY(button(*w, "stopButton")->isEnabled());
     // Each rank's speed, charted.
     auto* tabs = w->findChild<QTabWidget*>(QStringLiteral("chartTabs"));
     auto* ranks = w->findChild<ll::widgets::LossChart*>(QStringLiteral("rankChart"));
-    QVERIFY(QTest::qWaitFor([&] { return tabs->isTabEnabled(1); }, 10000));
+    QVERIFY(QTest::qWaitFor([&] { return tabs->isTabEnabled(1); }, waitMs(10000)));
     QVERIFY2(ranks->seriesNames().contains(QStringLiteral("rank 1 steps/s")),
              qPrintable(ranks->seriesNames().join(QStringLiteral(", "))));
     QVERIFY(ranks->seriesNames().contains(QStringLiteral("rank 0 all-reduce ms")));
 
     QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
-    QVERIFY(QTest::qWaitFor([&] { return !finished.isEmpty(); }, 30000));
+    QVERIFY(QTest::qWaitFor([&] { return !finished.isEmpty(); }, waitMs(30000)));
     const auto result = finished.first().first().value<ll::TrainFinished>();
     QCOMPARE(result.outcome, ll::TrainFinished::Outcome::Cancelled);
     QVERIFY(!parallel->isRunning());

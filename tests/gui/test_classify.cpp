@@ -50,9 +50,11 @@
 #include "data/datapanel.h"
 #include "namedchild.h"
 #include "train/trainingjob.h"
+#include "waits.h"
 #include "window/mainwindow.h"
 #include "window/runsbrowser.h"
 
+using ll::testing::waitMs;
 using ll::widgets::ClassifyJob;
 using ll::widgets::ClassifyPanel;
 using ll::widgets::MainWindow;
@@ -113,7 +115,7 @@ QString ClassifyGuiTest::train(MainWindow& w, const QString& ws, const std::stri
                                 .sampleEvery = 100,
                                 .workspace = ws.toStdString()});
     if (!started) return {};
-    if (!trained.wait(90000) && trained.isEmpty()) return {};
+    if (!trained.wait(waitMs(90000)) && trained.isEmpty()) return {};
     auto* runs = w.runsBrowser();
     runs->refresh();
     for (const QString& run : runs->runs())
@@ -132,7 +134,7 @@ bool ClassifyGuiTest::load(MainWindow& w, const ll::DatasetSpec& spec) {
     QSignalSpy loaded(w.dataPanel(), &ll::widgets::DataPanel::previewReady);
     w.dataPanel()->setSpec(spec);
     w.dataPanel()->load();
-    return loaded.wait(60000) || !loaded.isEmpty();
+    return loaded.wait(waitMs(60000)) || !loaded.isEmpty();
 }
 
 std::pair<bool, QString> ClassifyGuiTest::runStudy(MainWindow& w, int timeoutMs) {
@@ -144,7 +146,7 @@ std::pair<bool, QString> ClassifyGuiTest::runStudy(MainWindow& w, int timeoutMs)
                            child<QLabel>(w, "classifyMessage")->text()};
     if (!child<QPushButton>(w, "classifyCancel")->isEnabled())
         return {false, QStringLiteral("Cancel is off while the study runs")};
-    [&] { QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, timeoutMs); }();
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, waitMs(timeoutMs)); }();
     if (done.isEmpty()) return {false, QStringLiteral("the study did not end")};
     return {done.front().at(0).toBool(), done.front().at(1).toString()};
 }
@@ -182,14 +184,14 @@ void ClassifyGuiTest::runsEachStudyFromTheClassifyMode() {
     auto* refusal = child<QLabel>(*panel, "classifyRefusal");
     QTRY_VERIFY_WITH_TIMEOUT(refusal->text().contains(QStringLiteral("ddpm")) &&
                                  !refusal->text().startsWith(QStringLiteral("Opening")),
-                             30000);
+                             waitMs(30000));
     QVERIFY2(refusal->text().contains(QStringLiteral("vae")), qPrintable(refusal->text()));
     QVERIFY(!start->isEnabled());
     QCOMPARE(start->toolTip(), panel->diffusionForm()->refusal());
 
     // The ddpm run classifies 20 test images at 4 timesteps, pruned to 3 classes after 2.
     select(*w, ddpm);
-    QTRY_VERIFY_WITH_TIMEOUT(panel->whyNot().isEmpty(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(panel->whyNot().isEmpty(), waitMs(30000));
     QVERIFY(start->isEnabled());
     child<QSpinBox>(*panel, "classifyLimit")->setValue(20);
     child<QSpinBox>(*panel, "classifyTimesteps")->setValue(4);
@@ -212,10 +214,10 @@ void ClassifyGuiTest::runsEachStudyFromTheClassifyMode() {
     // The strip of the classified images; a click explains one.
     auto* strip = child<QListWidget>(*dv, "classifiedStrip");
     QCOMPARE(strip->count(), 20);
-    QTRY_VERIFY_WITH_TIMEOUT(!strip->item(0)->icon().isNull(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!strip->item(0)->icon().isNull(), waitMs(30000));
     const QRect first = strip->visualItemRect(strip->item(1));
     QTest::mouseClick(strip->viewport(), Qt::LeftButton, {}, first.center());
-    QTRY_COMPARE_WITH_TIMEOUT(dv->explainedIndex(), std::int64_t(1), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(dv->explainedIndex(), std::int64_t(1), waitMs(60000));
     QCOMPARE(dv->curvesView()->chart()->series().size(), 10);  // a line per class
     QVERIFY(!dv->errorsView()->chart()->series().isEmpty());
     QVERIFY(child<QLabel>(*dv, "explainCaption")->text().contains(QStringLiteral("went to")));

@@ -38,10 +38,12 @@
 #include "namedchild.h"
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
+#include "waits.h"
 #include "window/mainwindow.h"
 #include "window/modebar.h"
 #include "window/runsbrowser.h"
 
+using ll::testing::waitMs;
 using ll::widgets::ExportJob;
 using ll::widgets::ExportPanel;
 using ll::widgets::MainWindow;
@@ -115,7 +117,7 @@ QString ExportGuiTest::trainAndSelectRun(MainWindow& w) {
     QSignalSpy ready(w.dataPanel(), &ll::widgets::DataPanel::previewReady);
     child<QSpinBox>(w, "datasetLimit")->setValue(2000);
     QTest::mouseClick(child<QPushButton>(w, "loadButton"), Qt::LeftButton);
-    [&] { QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000); }();
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, waitMs(30000)); }();
     auto* panel = w.trainPanel();
     auto* model = child<QComboBox>(*panel, "modelCombo");
     model->setCurrentIndex(model->findData(QStringLiteral("cvae")));
@@ -126,7 +128,7 @@ QString ExportGuiTest::trainAndSelectRun(MainWindow& w) {
     child<QSpinBox>(*panel, "batchSpin")->setValue(64);
     QSignalSpy trained(w.trainingJob(), &ll::widgets::TrainingJob::finished);
     QTest::mouseClick(child<QPushButton>(w, "trainButton"), Qt::LeftButton);
-    [&] { QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 90000); }();
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, waitMs(90000)); }();
     auto* runs = w.runsBrowser();
     runs->refresh();
     runs->selectRuns({runs->runs().front()});
@@ -138,7 +140,7 @@ std::pair<bool, QString> ExportGuiTest::runExport(MainWindow& w) {
     QSignalSpy done(panel->job(), &ExportJob::finished);
     QTest::mouseClick(child<QPushButton>(w, "exportButton"), Qt::LeftButton);
     if (!panel->isBusy()) return {false, QStringLiteral("the export did not start")};
-    [&] { QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 120000); }();
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, waitMs(120000)); }();
     if (done.isEmpty()) return {false, QStringLiteral("the export did not end")};
     return {done.front().at(0).toBool(), done.front().at(1).toString()};
 }
@@ -168,18 +170,18 @@ void ExportGuiTest::exportsADatasetFromTheExportMode() {
     // some out and says why.
     auto* view = w->exportView();
     auto* tiles = view->tiles();
-    QTRY_VERIFY_WITH_TIMEOUT(!tiles->preview().grid.empty(), 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(!tiles->preview().grid.empty(), waitMs(60000));
     QCOMPARE(tiles->preview().grid.rows, 10);
     QCOMPARE(tiles->preview().grid.cols, 8);
     QCOMPARE(tiles->droppedCount(), 0);
     child<QDoubleSpinBox>(*panel, "exportMinConfidence")->setValue(0.999);
-    QTRY_VERIFY_WITH_TIMEOUT(tiles->droppedCount() > 0, 90000);
+    QTRY_VERIFY_WITH_TIMEOUT(tiles->droppedCount() > 0, waitMs(90000));
     int dropped = 0;
     while (tiles->preview().dropped[std::size_t(dropped)].empty()) ++dropped;
     QVERIFY(tiles->describe(dropped).contains(QStringLiteral("confidence")));
     QVERIFY(view->previewSummary().contains(QStringLiteral("confidence")));
     child<QDoubleSpinBox>(*panel, "exportMinConfidence")->setValue(0);
-    QTRY_VERIFY_WITH_TIMEOUT(tiles->droppedCount() == 0, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(tiles->droppedCount() == 0, waitMs(60000));
 
     // Two classes, 3 of each, as PNGs without a card.
     auto* classes = child<QTableWidget>(*panel, "exportClasses");
@@ -237,9 +239,10 @@ void ExportGuiTest::exportsADatasetFromTheExportMode() {
     QSignalSpy done(panel->job(), &ExportJob::finished);
     QTest::mouseClick(child<QPushButton>(*w, "exportButton"), Qt::LeftButton);
     QVERIFY(panel->isBusy());
-    QTRY_VERIFY_WITH_TIMEOUT(child<QProgressBar>(*panel, "exportProgress")->value() > 0, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(child<QProgressBar>(*panel, "exportProgress")->value() > 0,
+                             waitMs(60000));
     QTest::mouseClick(child<QPushButton>(*w, "exportCancelButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, waitMs(60000));
     QVERIFY(!done.front().at(0).toBool());
     QCOMPARE(done.front().at(1).toString(), QStringLiteral("cancelled"));
     QVERIFY(!QFileInfo::exists(big));

@@ -57,10 +57,12 @@
 #include "tiles.h"
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
+#include "waits.h"
 #include "window/mainwindow.h"
 #include "window/runsamplebar.h"
 #include "window/runsbrowser.h"
 
+using ll::testing::waitMs;
 using ll::widgets::MainWindow;
 using ll::widgets::TrainingJob;
 
@@ -148,7 +150,7 @@ void GuiTest::loadsFashionMnistIntoTheGrid() {
     QSignalSpy ready(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
     w->dataPanel()->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(2000);
     QTest::mouseClick(button(*w, "loadButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, waitMs(30000));
     const auto& grid = w->gridView()->grid();
     QCOMPARE(grid.rows, 10);
     QCOMPARE(grid.cols, 8);
@@ -166,7 +168,7 @@ void GuiTest::badDatasetShowsAMessage() {
                              "/data/fixtures/idx/broken/truncated-data-images-idx3-ubyte"});
     QSignalSpy failed(w->dataPanel(), &ll::widgets::DataPanel::loadFailed);
     w->dataPanel()->load();
-    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, waitMs(10000));
     const QString message = failed.first().first().toString();
     QVERIFY2(message.contains(QStringLiteral("truncated")), qPrintable(message));
     QVERIFY(w->gridView()->grid().empty());
@@ -193,7 +195,7 @@ void GuiTest::imageFolderFollowsItsSizeAndColour() {
     QCOMPARE(panel.spec().colour, ll::ImageColour::FollowData);
     QSignalSpy ready(&panel, &ll::widgets::DataPanel::previewReady);
     panel.load();
-    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, waitMs(10000));
     QCOMPARE(panel.summary().channels, 3);
     QCOMPARE(panel.summary().height, 32);
     QCOMPARE(panel.summary().width, 32);
@@ -205,7 +207,7 @@ void GuiTest::imageFolderFollowsItsSizeAndColour() {
     auto* colour = panel.findChild<QComboBox*>(QStringLiteral("imageColourCombo"));
     colour->setCurrentIndex(colour->findData(int(ll::ImageColour::Gray)));
     panel.load();
-    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, waitMs(10000));
     QCOMPARE(panel.summary().channels, 1);
     QCOMPARE(panel.summary().height, 16);
 }
@@ -265,7 +267,7 @@ void GuiTest::jobBridgeReportsWhatAJobThrows() {
         },
         [&](const QString& why) { told = why; }));
     QVERIFY(bridge.isRunning());
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, waitMs(10000));
     QCOMPARE(failed.count(), 1);
     const QString message = failed.first().first().toString();
     QVERIFY2(kind == 1 ? message == expected : message.contains(expected), qPrintable(message));
@@ -280,7 +282,7 @@ void GuiTest::jobBridgeReportsWhatAJobThrows() {
             value = v;
             continued = QThread::currentThread() == qApp->thread();
         }));
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, waitMs(10000));
     QCOMPARE(value, 7);
     QVERIFY(continued);
     QCOMPARE(failed.count(), 1);
@@ -326,7 +328,8 @@ void GuiTest::dataPanelSurvivesALoadThatRunsOutOfMemory() {
     limited.rlim_cur = std::min<rlim_t>(before.rlim_cur, used + (rlim_t(512) << 20));
     QCOMPARE(setrlimit(RLIMIT_AS, &limited), 0);
     panel.load();
-    const bool told = QTest::qWaitFor([&] { return failed.count() + ready.count() > 0; }, 60000);
+    const bool told =
+        QTest::qWaitFor([&] { return failed.count() + ready.count() > 0; }, waitMs(60000));
     QCOMPARE(setrlimit(RLIMIT_AS, &before), 0);
 
     QVERIFY(told);
@@ -387,7 +390,7 @@ void GuiTest::samplerQueueReplacesWaitingJobsOfOneClientAndKind() {
     queue.submit(job(&latent, 2, QStringLiteral("T")));
     delete gone;  // its waiting job goes with it
     QVERIFY(queue.isWaiting(&latent, 0) && queue.isWaiting(&latent, 1));
-    QTRY_VERIFY_WITH_TIMEOUT(!queue.isBusy(&steer) && !queue.isBusy(&latent), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!queue.isBusy(&steer) && !queue.isBusy(&latent), waitMs(10000));
     QCOMPARE(ran, (QStringList{QStringLiteral("A stopped"), QStringLiteral("M"),
                                QStringLiteral("P2"), QStringLiteral("D2")}));
     QCOMPARE(failures, QStringList{QStringLiteral("T: boom")});
@@ -408,13 +411,13 @@ void GuiTest::trainingFromThePanelUpdatesTheGrid() {
 
     w->setMode(MainWindow::Mode::Train);
     QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, waitMs(30000));
     QVERIFY(!button(*w, "trainButton")->isEnabled());
 
     // The first grid is the untrained model; the grid view must follow later ones.
-    QTRY_VERIFY_WITH_TIMEOUT(w->gridView()->grid().step >= 250, 120000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->gridView()->grid().step >= 250, waitMs(120000));
     const auto firstGrid = w->gridView()->grid();
-    QTRY_VERIFY_WITH_TIMEOUT(w->gridView()->grid().step >= 500, 120000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->gridView()->grid().step >= 500, waitMs(120000));
     QVERIFY(w->gridView()->grid().rgba != firstGrid.rgba);
     QCOMPARE(w->gridView()->grid().rows, 10);
     QVERIFY(frames.count() > 0);
@@ -422,14 +425,14 @@ void GuiTest::trainingFromThePanelUpdatesTheGrid() {
 
     // Pause holds the progress; the window stays responsive meanwhile.
     QTest::mouseClick(button(*w, "pauseButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(paused.count(), 1, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(paused.count(), 1, waitMs(5000));
     QCOMPARE(button(*w, "pauseButton")->text(), QStringLiteral("Resume"));
     const auto heldPoints = w->lossChart()->pointCount(QStringLiteral("loss"));
     QTest::qWait(500);
     QCOMPARE(w->lossChart()->pointCount(QStringLiteral("loss")), heldPoints);
 
     QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, waitMs(10000));
     const auto result = finished.first().first().value<ll::TrainFinished>();
     QCOMPARE(result.outcome, ll::TrainFinished::Outcome::Cancelled);
     QVERIFY(button(*w, "trainButton")->isEnabled());
@@ -462,7 +465,7 @@ void GuiTest::loadTabular(MainWindow& w) {
     QSignalSpy ready(w.dataPanel(), &ll::widgets::DataPanel::previewReady);
     w.dataPanel()->setSpec({.source = kBreastCancer});
     w.dataPanel()->load();
-    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, waitMs(20000));
     QCOMPARE(w.dataPanel()->summary().modality, ll::Modality::Tabular);
 }
 
@@ -530,7 +533,7 @@ void GuiTest::tabularTrainingFillsTheTableAndScatter() {
     QSignalSpy finished(w->trainingJob(), &TrainingJob::finished);
     w->setMode(MainWindow::Mode::Train);
     QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, waitMs(60000));
     QCOMPARE(finished.first().first().value<ll::TrainFinished>().outcome,
              ll::TrainFinished::Outcome::Completed);
     QVERIFY(tables.count() >= 1);
@@ -565,23 +568,24 @@ void GuiTest::intervalsChangeWhileTraining() {
     QSignalSpy tables(w->trainingJob(), &TrainingJob::tables);
     QSignalSpy finished(w->trainingJob(), &TrainingJob::finished);
     QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 30000);
-    QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, waitMs(30000));
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 1, waitMs(30000));
     const QString run =
         QString::fromStdString(started.first().first().value<ll::TrainStarted>().runDir);
 
     auto* panel = w->trainPanel();
     panel->findChild<QSpinBox*>(QStringLiteral("sampleEverySpin"))->setValue(7);
     panel->findChild<QSpinBox*>(QStringLiteral("checkpointEverySpin"))->setValue(13);
-    QTRY_VERIFY_WITH_TIMEOUT(logHasEvent(run, QStringLiteral("sample_every"), 7), 20000);
-    QTRY_VERIFY_WITH_TIMEOUT(logHasEvent(run, QStringLiteral("checkpoint_every"), 13), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(logHasEvent(run, QStringLiteral("sample_every"), 7), waitMs(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(logHasEvent(run, QStringLiteral("checkpoint_every"), 13),
+                             waitMs(20000));
     // Samples now come every 7 steps (250 would take seconds at this speed).
-    QTRY_VERIFY_WITH_TIMEOUT(tables.count() >= 3, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(tables.count() >= 3, waitMs(20000));
     const auto last = tables.last().first().value<ll::TableSamples>();
     QCOMPARE(last.step % 7, 0);
 
     QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, waitMs(20000));
 }
 
 void GuiTest::nanGuardShowsABanner() {
@@ -599,7 +603,7 @@ void GuiTest::nanGuardShowsABanner() {
     QSignalSpy finished(w->trainingJob(), &TrainingJob::finished);
     w->setMode(MainWindow::Mode::Train);
     QVERIFY(w->trainingJob()->start(config));
-    QTRY_COMPARE_WITH_TIMEOUT(guard.count(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(guard.count(), 1, waitMs(30000));
     QVERIFY(banner->isVisible());
     QVERIFY2(banner->text().contains(QStringLiteral("step 20")), qPrintable(banner->text()));
     QCOMPARE(button(*w, "pauseButton")->text(), QStringLiteral("Resume"));
@@ -614,10 +618,10 @@ void GuiTest::nanGuardShowsABanner() {
     });
     w->trainPanel()->findChild<QDoubleSpinBox*>(QStringLiteral("learningRateSpin"))->setValue(3e-4);
     QTest::mouseClick(button(*w, "pauseButton"), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(resumes >= 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(resumes >= 1, waitMs(10000));
     QVERIFY(!bannerAtResume);
     QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, waitMs(20000));
 }
 
 void GuiTest::continueResumesACancelledRunFromItsCheckpoint() {
@@ -631,9 +635,9 @@ void GuiTest::continueResumesACancelledRunFromItsCheckpoint() {
     QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(
         !progress.isEmpty() && progress.last().first().value<ll::TrainProgress>().step >= 30,
-        30000);
+        waitMs(30000));
     QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, waitMs(20000));
     const auto cancelled = finished.first().first().value<ll::TrainFinished>();
     QCOMPARE(cancelled.outcome, ll::TrainFinished::Outcome::Cancelled);
     auto latest = ll::latestCheckpoint(cancelled.runDir);
@@ -646,7 +650,7 @@ void GuiTest::continueResumesACancelledRunFromItsCheckpoint() {
     runs->selectRuns({QString::fromStdString(cancelled.runDir)});
     QVERIFY(button(*w, "continueButton")->isEnabled());
     QTest::mouseClick(button(*w, "continueButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 2, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 2, waitMs(30000));
     const auto resumed = started.last().first().value<ll::TrainStarted>();
     QCOMPARE(resumed.runDir, cancelled.runDir);
     QCOMPARE(resumed.startStep, latest->first);
@@ -654,9 +658,9 @@ void GuiTest::continueResumesACancelledRunFromItsCheckpoint() {
     // The chart carries the run's earlier curve on.
     QVERIFY(w->lossChart()->pointCount(QStringLiteral("loss")) >= 3);
     QTRY_VERIFY_WITH_TIMEOUT(
-        progress.last().first().value<ll::TrainProgress>().step > latest->first, 20000);
+        progress.last().first().value<ll::TrainProgress>().step > latest->first, waitMs(20000));
     QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, waitMs(20000));
     const auto stopped = finished.last().first().value<ll::TrainFinished>();
     QVERIFY(stopped.step > latest->first);
 
@@ -670,14 +674,14 @@ void GuiTest::continueResumesACancelledRunFromItsCheckpoint() {
     runs->refresh();
     runs->selectRuns({QString::fromStdString(cancelled.runDir)});
     QTest::mouseClick(button(*w, "continueButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 3, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 3, waitMs(30000));
     QCOMPARE(started.last().first().value<ll::TrainStarted>().startStep, latest->first);
     QVERIFY(banner->isVisible());
     QVERIFY2(banner->text().contains(
                  QStringLiteral("Fell back to the checkpoint of step %1").arg(latest->first)),
              qPrintable(banner->text()));
     QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, waitMs(20000));
 }
 
 void GuiTest::compareAndSampleRunsFromTheBrowser() {
@@ -688,7 +692,7 @@ void GuiTest::compareAndSampleRunsFromTheBrowser() {
     for (int i = 0; i < 2; ++i) {
         chooseSmallModel(*w, 30 + 10 * i, 10);
         QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), i + 1, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), i + 1, waitMs(60000));
     }
     auto* runs = w->runsBrowser();
     runs->refresh();
@@ -709,14 +713,14 @@ void GuiTest::compareAndSampleRunsFromTheBrowser() {
     QVERIFY(w->lossChart()->seriesNames().contains(QStringLiteral("loss")));
     QSignalSpy drawn(w->sampleBar(), &ll::widgets::RunSampleBar::tableReady);
     QTest::mouseClick(button(*w, "sampleButton"), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() >= 1, 20000);
-    QTRY_VERIFY_WITH_TIMEOUT(!w->sampleBar()->isBusy(), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() >= 1, waitMs(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(!w->sampleBar()->isBusy(), waitMs(20000));
     QVERIFY(w->showsTable());
     const auto first = w->tabularView()->generated();
     QVERIFY(first.rows > 100);
     const int before = static_cast<int>(drawn.count());
     QTest::mouseClick(button(*w, "reseedButton"), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() > before, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() > before, waitMs(20000));
     QVERIFY(w->tabularView()->generated().values != first.values);
     QCOMPARE(w->tabularView()->generated().rows, first.rows);
 }
@@ -725,11 +729,11 @@ void GuiTest::trainOnFashion(MainWindow& w, int steps, int sampleEvery, int chec
     QSignalSpy ready(w.dataPanel(), &ll::widgets::DataPanel::previewReady);
     w.dataPanel()->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(2000);
     QTest::mouseClick(button(w, "loadButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, waitMs(30000));
     QSignalSpy trained(w.trainingJob(), &TrainingJob::finished);
     chooseSmallModel(w, steps, sampleEvery, checkpointEvery);
     QTest::mouseClick(button(w, "trainButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, waitMs(60000));
 }
 
 QString GuiTest::trainAndSelectRun(MainWindow& w) {
@@ -770,7 +774,7 @@ void GuiTest::inspectEvaluatesARunOnAWorkerThread() {
     QTest::mouseClick(button(*w, "evaluateButton"), Qt::LeftButton);
     QVERIFY(panel->isBusy());
     QVERIFY(!button(*w, "evaluateButton")->isEnabled());
-    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 120000);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, waitMs(120000));
     QVERIFY2(done.front().at(0).toBool(), qPrintable(done.front().at(1).toString()));
     QVERIFY(progress.count() > 3);
     QVERIFY(ticks > 5);
@@ -787,7 +791,7 @@ void GuiTest::inspectEvaluatesARunOnAWorkerThread() {
     QCOMPARE(first.width(), 28 * 3);
     view->tabs()->setCurrentIndex(3);
     auto* map = view->cellMap();
-    QTRY_VERIFY(map->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(map->isVisible(), waitMs(5000));
     const auto* record = view->current();
     QVERIFY(!record->cells.empty());
     int cell = -1;
@@ -800,7 +804,7 @@ void GuiTest::inspectEvaluatesARunOnAWorkerThread() {
 
     // Every checkpoint: one record per step, a point per step in the chart.
     QTest::mouseClick(button(*w, "evaluateAllButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, 180000);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, waitMs(180000));
     QVERIFY(done.back().at(0).toBool());
     QCOMPARE(int(view->records().size()), 3);
     QCOMPARE(view->overStepsPointCount(), 3);
@@ -808,7 +812,7 @@ void GuiTest::inspectEvaluatesARunOnAWorkerThread() {
     // Cancel stops the job and says so.
     QTest::mouseClick(button(*w, "evaluateAllButton"), Qt::LeftButton);
     QTest::mouseClick(button(*w, "evalCancelButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 3, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 3, waitMs(60000));
     QVERIFY(!done.back().at(0).toBool());
     QCOMPARE(done.back().at(1).toString(), QStringLiteral("cancelled"));
     QVERIFY(button(*w, "evaluateButton")->isEnabled());
@@ -824,7 +828,7 @@ void GuiTest::inspectTrainsAnExtractorForOtherData() {
     QSignalSpy trained(w->trainingJob(), &TrainingJob::finished);
     chooseSmallModel(*w, 40, 20);
     QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, waitMs(60000));
     auto* runs = w->runsBrowser();
     runs->refresh();
     w->setMode(MainWindow::Mode::Inspect);
@@ -839,7 +843,7 @@ void GuiTest::inspectTrainsAnExtractorForOtherData() {
     QSignalSpy done(panel->job(), &ll::widgets::EvaluationJob::finished);
     QSignalSpy progress(panel->job(), &ll::widgets::EvaluationJob::progress);
     QTest::mouseClick(train, Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 180000);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, waitMs(180000));
     QVERIFY2(done.front().at(0).toBool(), qPrintable(done.front().at(1).toString()));
     QVERIFY(progress.count() > 5);
     QVERIFY(progress.back().at(0).toString().contains(QStringLiteral("feature extractor")));
@@ -852,7 +856,7 @@ void GuiTest::inspectTrainsAnExtractorForOtherData() {
     space->setCurrentIndex(0);  // classifier features
     w->findChild<QSpinBox*>(QStringLiteral("evalCountSpin"))->setValue(250);
     QTest::mouseClick(button(*w, "evaluateButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, 120000);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, waitMs(120000));
     QVERIFY2(done.back().at(0).toBool(), qPrintable(done.back().at(1).toString()));
     const auto* record = w->inspectView()->current();
     QVERIFY(record);
@@ -873,7 +877,7 @@ void GuiTest::steerSliderRedrawsTheSameSeeds() {
     auto* steer = w->steerPanel();
     QSignalSpy drawn(steer, &ll::widgets::SteerPanel::gridReady);
     w->setMode(MainWindow::Mode::Steer);
-    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() >= 1 && !steer->isBusy(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() >= 1 && !steer->isBusy(), waitMs(30000));
     const auto first = w->gridView()->grid().rgba;
     QCOMPARE(w->gridView()->grid().rows, 10);  // one row per class
 
@@ -887,7 +891,7 @@ void GuiTest::steerSliderRedrawsTheSameSeeds() {
     temperature->setValue(160);
     temperature->setValue(200);         // while one draws, this one waits and the 160 is dropped
     temperature->setSliderDown(false);  // released: the full-quality grid
-    QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy() && drawn.count() >= 2, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy() && drawn.count() >= 2, waitMs(30000));
     QVERIFY(drawn.back().at(2).toBool() == false);  // the last grid is not a preview
     QCOMPARE(steer->request(false).temperature, 2.0);
     QVERIFY(w->gridView()->grid().rgba != first);
@@ -895,7 +899,7 @@ void GuiTest::steerSliderRedrawsTheSameSeeds() {
 
     const int before = steer->drawCount();
     temperature->setValue(100);
-    QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() > before && !steer->isBusy(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() > before && !steer->isBusy(), waitMs(30000));
     QVERIFY(w->gridView()->grid().rgba == first);  // same seed, same settings, same pixels
 
     steer->describeTile(9);
@@ -913,7 +917,7 @@ void GuiTest::steerSliderRedrawsTheSameSeeds() {
     const int cellsBefore = int(drawn.count());
     QTest::mouseClick(steer->findChild<QPushButton*>(QStringLiteral("sweepRunButton")),
                       Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy() && drawn.count() >= cellsBefore + 7, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy() && drawn.count() >= cellsBefore + 7, waitMs(60000));
     QCOMPARE(w->gridView()->grid().rows, 2);
     QCOMPARE(w->gridView()->grid().cols, 3);
     QCOMPARE(w->gridView()->grid().rowLabels.front(), std::string("T-shirt/top"));
@@ -952,7 +956,7 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
     auto* steer = w->steerPanel();
     QSignalSpy drawn(steer, &ll::widgets::SteerPanel::gridReady);
     w->setMode(MainWindow::Mode::Steer);
-    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() >= 1 && !steer->isBusy(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(drawn.count() >= 1 && !steer->isBusy(), waitMs(30000));
     const ll::SampleGrid first = w->gridView()->grid();
 
     steer->describeTile(12);
@@ -960,14 +964,14 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
                       Qt::LeftButton);
     QCOMPARE(steer->lockedTiles(), 1);
     // The locked tile is framed in yellow on screen at once.
-    QTRY_VERIFY(tileOf(w->gridView()->grid(), 12) != tileOf(first, 12));
+    QTRY_VERIFY_WITH_TIMEOUT(tileOf(w->gridView()->grid(), 12) != tileOf(first, 12), waitMs(5000));
     QCOMPARE(interiorOf(w->gridView()->grid(), 12), interiorOf(first, 12));
     QCOMPARE(tileOf(w->gridView()->grid(), 12)[0], 255);  // top-left pixel: red 255
     QCOMPARE(tileOf(w->gridView()->grid(), 12)[2], 0);    // blue 0
     const int draws = steer->drawCount();
     QTest::mouseClick(steer->findChild<QPushButton*>(QStringLiteral("steerReseed")),
                       Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() > draws && !steer->isBusy(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() > draws && !steer->isBusy(), waitMs(30000));
     const ll::SampleGrid reseeded = w->gridView()->grid();
     QCOMPARE(interiorOf(reseeded, 12), interiorOf(first, 12));  // locked
     QVERIFY(tileOf(reseeded, 13) != tileOf(first, 13));         // reseeded
@@ -979,7 +983,7 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
                       Qt::LeftButton);
     QCOMPARE(w->mode(), MainWindow::Mode::Latent);
     QTRY_VERIFY_WITH_TIMEOUT(
-        view->hasMap() && !browser->isBusy() && browser->currentImage().rows == 1, 60000);
+        view->hasMap() && !browser->isBusy() && browser->currentImage().rows == 1, waitMs(60000));
     QVERIFY(browser->findChild<QLabel*>(QStringLiteral("latentDescription"))
                 ->text()
                 .contains(QStringLiteral("Steer tile 12")));
@@ -993,7 +997,7 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
                                         map.x.begin());  // alone at the edge
     int decodes = browser->decodeCount();
     QTest::mouseClick(view, Qt::LeftButton, {}, view->toWidget(map.x[far], map.y[far]).toPoint());
-    QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), waitMs(30000));
     const auto clicked = browser->currentImage();
     QCOMPARE(browser->currentLatent().size(), std::size_t(map.dims));
     QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentPickA")),
@@ -1002,7 +1006,7 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
     // The first principal direction moves it.
     decodes = browser->decodeCount();
     browser->findChild<QSlider*>(QStringLiteral("direction_0"))->setValue(-300);
-    QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), waitMs(30000));
     QVERIFY(browser->currentImage().rgba != clicked.rgba);
     QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentPickB")),
                       Qt::LeftButton);
@@ -1011,10 +1015,10 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
     // A to B: the strip, then saved as a PNG strip and a video.
     QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentInterpolate")),
                       Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(view->hasStrip() && !browser->isBusy(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(view->hasStrip() && !browser->isBusy(), waitMs(30000));
     QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentExport")),
                       Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(!browser->lastExport().isEmpty() && !browser->isBusy(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!browser->lastExport().isEmpty() && !browser->isBusy(), waitMs(30000));
     QVERIFY(QFileInfo(browser->lastExport() + QStringLiteral(".png")).size() > 100);
     QVERIFY(QFileInfo(browser->lastExport() + QStringLiteral(".mp4")).size() > 1000);
     QVERIFY(browser->lastExport().startsWith(run + QStringLiteral("/latent/")));
@@ -1025,7 +1029,7 @@ void GuiTest::latentBrowserTakesPointsTilesAndPaths() {
                       Qt::LeftButton);
     QTest::mouseClick(browser->findChild<QPushButton*>(QStringLiteral("latentArithmetic")),
                       Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(browser->decodeCount() > decodes && !browser->isBusy(), waitMs(30000));
     const auto a = browser->end(0), b = browser->end(1), c = browser->end(2);
     const auto sum = browser->currentLatent();
     for (std::size_t i = 0; i < sum.size(); ++i)
@@ -1058,25 +1062,25 @@ void GuiTest::steerContinuesARunningDrawWithNewGuidance() {
          .batchSize = 8,
          .sampleEvery = 100,
          .workspace = ws.path().toStdString()}));
-    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(trained.count(), 1, waitMs(60000));
     auto* runs = w->runsBrowser();
     runs->refresh();
     runs->selectRuns({runs->runs().front()});
     auto* steer = w->steerPanel();
     w->setMode(MainWindow::Mode::Steer);
-    QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() >= 1 && !steer->isBusy(), 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(steer->drawCount() >= 1 && !steer->isBusy(), waitMs(60000));
 
     // A long draw: 200 steps.
     const int draws = steer->drawCount();
     const int steps = steer->stepCount();
     steer->findChild<QSpinBox*>(QStringLiteral("steerSteps"))->setValue(200);
-    QTRY_VERIFY_WITH_TIMEOUT(steer->isBusy() && steer->stepCount() >= steps + 3, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(steer->isBusy() && steer->stepCount() >= steps + 3, waitMs(60000));
     auto* guidance = steer->findChild<QSlider*>(QStringLiteral("guidanceSlider"));
     guidance->setValue(30);
     QVERIFY(steer->findChild<QLabel*>(QStringLiteral("steerStatus"))
                 ->text()
                 .contains(QStringLiteral("continues")));
-    QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy(), 120000);
+    QTRY_VERIFY_WITH_TIMEOUT(!steer->isBusy(), waitMs(120000));
     QCOMPARE(steer->drawCount(), draws + 1);    // one draw, not restarted
     QCOMPARE(steer->stepCount(), steps + 200);  // every step of it shown once
     QCOMPARE(steer->request(false).guidance, 3.0);
@@ -1115,11 +1119,11 @@ void GuiTest::lossChartNamesAndFollowsTheSelectedRun() {
     QSignalSpy finished(w->trainingJob(), &TrainingJob::finished);
     chooseSmallModel(*w, 1'000'000, 1000, 100000);
     QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, waitMs(30000));
     const QString live =
         QString::fromStdString(started.first().first().value<ll::TrainStarted>().runDir);
     const QString liveName = QFileInfo(live).fileName();
-    QTRY_VERIFY_WITH_TIMEOUT(chart->pointCount(QStringLiteral("loss")) >= 3, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(chart->pointCount(QStringLiteral("loss")) >= 3, waitMs(30000));
     QVERIFY2(chart->title().contains(liveName), qPrintable(chart->title()));
 
     // The first run chosen: its curves under its name, untouched by the live run's points.
@@ -1130,7 +1134,7 @@ void GuiTest::lossChartNamesAndFollowsTheSelectedRun() {
     QVERIFY(!chart->showsLive());
     const int firstPoints = chart->pointCount(QStringLiteral("loss"));
     const auto seen = progress.count();
-    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > seen + 2, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > seen + 2, waitMs(30000));
     QCOMPARE(chart->pointCount(QStringLiteral("loss")), firstPoints);
 
     // The live run chosen again: its curves come back whole and keep growing.
@@ -1139,9 +1143,9 @@ void GuiTest::lossChartNamesAndFollowsTheSelectedRun() {
     QVERIFY(chart->showsLive());
     const int livePoints = chart->pointCount(QStringLiteral("loss"));
     QVERIFY(livePoints >= 3);
-    QTRY_VERIFY_WITH_TIMEOUT(chart->pointCount(QStringLiteral("loss")) > livePoints, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(chart->pointCount(QStringLiteral("loss")) > livePoints, waitMs(30000));
     QTest::mouseClick(button(*w, "stopButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, waitMs(20000));
 }
 
 // The centre shows each mode's own content and gets it back on return: the real grid in Data,
@@ -1153,7 +1157,7 @@ void GuiTest::centreKeepsWhatEachModeShowed() {
     QSignalSpy ready(w->dataPanel(), &ll::widgets::DataPanel::previewReady);
     w->dataPanel()->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(500);
     QTest::mouseClick(button(*w, "loadButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, waitMs(30000));
     const auto real = w->gridView()->grid();
     QCOMPARE(real.rows, 10);
 

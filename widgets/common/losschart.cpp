@@ -76,7 +76,10 @@ LossChart::LossChart(QWidget* parent) : QChartView(parent) {
     chart->addAxis(m_x, Qt::AlignBottom);
     chart->addAxis(m_left, Qt::AlignLeft);
     chart->addAxis(m_right, Qt::AlignRight);
+    // setChart releases the empty chart QChartView made for itself: ours to delete.
+    QChart* made = this->chart();
     setChart(chart);
+    delete made;
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(160);
     m_liveRedraw.setSingleShot(true);
