@@ -434,10 +434,11 @@ TEST(Faults, ACheckpointIsNeverHeldInMemoryWhole) {
     const auto [after, peak] = residentAndPeak();
     const auto fileBytes = static_cast<long long>(fs::file_size(dir / "wide.pt"));
     EXPECT_GT(fileBytes, 200'000'000);  // 20.5 million parameters, three copies
-    if (kPlainMemory)
+    if (kPlainMemory) {
         EXPECT_LT(peak - before, fileBytes / 8)
             << "saving held " << (peak - before) / 1e6 << " MB beyond the model for a "
             << fileBytes / 1e6 << " MB file";
+    }
 
     // And it is the checkpoint it was, read back without a copy of the file: LibTorch makes
     // tensors of all of it (the file's size), but the file's bytes are not held beside them
@@ -448,10 +449,11 @@ TEST(Faults, ACheckpointIsNeverHeldInMemoryWhole) {
     const long long beforeLoad = residentAndPeak().first;
     ASSERT_TRUE((*again)->load(dir / "wide.pt"));
     const long long loadPeak = residentAndPeak().second;
-    if (kPlainMemory)
+    if (kPlainMemory) {
         EXPECT_LT(loadPeak - beforeLoad, fileBytes * 9 / 8)
             << "loading held " << (loadPeak - beforeLoad) / 1e6 << " MB beyond the model for a "
             << fileBytes / 1e6 << " MB file";
+    }
     const auto saved = (*model)->namedState(), loaded = (*again)->namedState();
     ASSERT_EQ(saved.size(), loaded.size());
     for (std::size_t i = 0; i < saved.size(); ++i)
