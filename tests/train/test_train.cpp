@@ -446,7 +446,7 @@ TEST_F(TrainerTest, TheLearningRateTravelsAsANumber) {
 // The thread pools are process-wide: while a training run holds the lease, a draw on another
 // thread leaves them as the run set them; without a lease the last caller wins.
 TEST(ThreadSettings, ALeaseKeepsOtherThreadsOffThePools) {
-    if (std::thread::hardware_concurrency() < 2)
+    if (ll::usableCores() < 2)  // a machine or an affinity mask (taskset) of one core
         GTEST_SKIP() << "one core: both workloads get one thread";
     // A new thread starts from the process-wide setting: it reads what the pools are now.
     auto poolThreads = [] {
