@@ -222,7 +222,10 @@ void DataPanel::showSummary(const ll::DatasetSummary& s) {
 void DataPanel::updateChart(const ll::DatasetSummary& s) {
     auto* chart = m_chart->chart();
     chart->removeAllSeries();
-    for (auto* axis : chart->axes()) chart->removeAxis(axis);
+    for (auto* axis : chart->axes()) {
+        chart->removeAxis(axis);  // which gives it back to us
+        delete axis;
+    }
     auto* set = new QBarSet(tr("samples"));
     set->setColor(QColor(0x4c, 0x8b, 0xf5));
     QStringList categories;
