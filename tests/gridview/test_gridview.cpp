@@ -16,6 +16,7 @@
 #include "gridview/gridlayout.h"
 #include "gridview/gridview.h"
 #include "gridview/rowlabelstrip.h"
+#include "vulkaninstance.h"
 #include "waits.h"
 
 using ll::testing::waitMs;
@@ -114,18 +115,14 @@ private:
 };
 
 QVulkanInstance* TestGridView::vulkanInstance() {
-    // Made once, outlives every view as in the app, and is never destroyed: destroying it
-    // unloads the driver (Mesa's lavapipe), and the memory its globals still held would then
-    // look leaked to LeakSanitizer (two 56-byte blocks, in the sanitized build).
-    static QVulkanInstance* const instance = [] {
-        auto* made = new QVulkanInstance;
+    QVulkanInstance& instance = ll::testing::vulkanInstance();
+    if (!instance.isValid()) {
         // For local debugging (needs vulkan-validationlayers); Qt prints the layer's messages.
         if (qEnvironmentVariableIsSet("LATENTLAB_VULKAN_VALIDATION"))
-            made->setLayers({"VK_LAYER_KHRONOS_validation"});
-        made->create();
-        return made;
-    }();
-    return instance;
+            instance.setLayers({"VK_LAYER_KHRONOS_validation"});
+        instance.create();
+    }
+    return &instance;
 }
 
 // --- layout maths -------------------------------------------------------------------------

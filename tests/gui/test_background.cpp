@@ -27,6 +27,7 @@
 #include "run/runlock.h"
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
+#include "vulkaninstance.h"
 #include "waits.h"
 #include "window/mainwindow.h"
 #include "window/paralleltraining.h"
@@ -86,7 +87,7 @@ private:
         return w.findChild<QPushButton*>(QLatin1String(name));
     }
 
-    QVulkanInstance m_vulkan;
+    QVulkanInstance& m_vulkan = ll::testing::vulkanInstance();
 };
 
 void BackgroundTest::initTestCase() {

@@ -50,6 +50,7 @@
 #include "data/datapanel.h"
 #include "namedchild.h"
 #include "train/trainingjob.h"
+#include "vulkaninstance.h"
 #include "waits.h"
 #include "window/mainwindow.h"
 #include "window/runsbrowser.h"
@@ -93,7 +94,7 @@ private:
     // Clicks Start and waits for the study's end; its (ok, message).
     std::pair<bool, QString> runStudy(MainWindow& w, int timeoutMs);
 
-    QVulkanInstance m_vulkan;
+    QVulkanInstance& m_vulkan = ll::testing::vulkanInstance();
 };
 
 void ClassifyGuiTest::initTestCase() {

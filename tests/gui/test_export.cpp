@@ -38,6 +38,7 @@
 #include "namedchild.h"
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
+#include "vulkaninstance.h"
 #include "waits.h"
 #include "window/mainwindow.h"
 #include "window/modebar.h"
@@ -78,7 +79,7 @@ private:
     // Clicks Export and waits for the job's end; its (ok, message).
     std::pair<bool, QString> runExport(MainWindow& w);
 
-    QVulkanInstance m_vulkan;
+    QVulkanInstance& m_vulkan = ll::testing::vulkanInstance();
 };
 
 void ExportGuiTest::initTestCase() {

@@ -58,6 +58,7 @@
 #include "tiles.h"
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
+#include "vulkaninstance.h"
 #include "waits.h"
 #include "window/mainwindow.h"
 #include "window/runsamplebar.h"
@@ -124,7 +125,7 @@ private:
     // trainOnFashion for 200 steps, then the run chosen in the runs browser; its folder.
     QString trainAndSelectRun(MainWindow& w);
 
-    QVulkanInstance m_vulkan;
+    QVulkanInstance& m_vulkan = ll::testing::vulkanInstance();
     QTemporaryDir m_workspace;
 };
 

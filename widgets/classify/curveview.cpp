@@ -108,6 +108,8 @@ void CurveView::setResult(const ll::LearningCurveResult& r, const QString& folde
             hi = std::max(hi, p->mean + p->sd);
         }
         auto* band = new QAreaSeries(upper, lower);
+        upper->setParent(band);  // an area series does not own its edges
+        lower->setParent(band);
         band->setName(QString::fromStdString(methods[m]) + tr(" ± sd"));
         chart->addSeries(band);
         chart->addSeries(line);
