@@ -4,6 +4,8 @@ order and the same training step (non-saturating loss with the mode-seeking term
 WGAN-GP critic updates with the gradient penalty), two Adam optimisers with the TTUR ratio.
 """
 
+import copy
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -120,7 +122,8 @@ class GanDiscriminator(nn.Module):
 
 class Gan:
     """ll::Gan: generator built first, then the discriminator; Adam for each, the
-    discriminator's learning rate d_lr_ratio times the generator's."""
+    discriminator's learning rate d_lr_ratio times the generator's; samples from the
+    generator's weight average when "ema" is above 0."""
 
     def __init__(self, kind, shape, settings, lr):
         if kind not in KINDS:
@@ -150,12 +153,28 @@ class Gan:
                                                     betas=betas)
         self.discriminator_optimizer = torch.optim.Adam(self.discriminator.parameters(),
                                                         lr=lr * self.lr_ratio, betas=betas)
+        # The generator's weight average, a copy that draws nothing from the random stream
+        # (ll::Gan builds it with the stream's state put back).
+        self.ema = common.number(settings, "ema") if "ema" in settings else 0.0
+        self.average, self.average_steps = None, 0
+        if self.ema > 0:
+            self.average = copy.deepcopy(self.generator)
+            for p in self.average.parameters():
+                p.requires_grad_(False)
 
     def modules(self):
-        return [self.generator, self.discriminator]
+        average = [self.average] if self.average is not None else []
+        return [self.generator, self.discriminator] + average
 
-    def _generate(self, z, y):
-        out = self.generator(z, y)
+    def _update_average(self):
+        if self.average is not None:
+            steps = self.average_steps
+            common.update_ema(self.average, self.generator,
+                              min(self.ema, (1.0 + steps) / (10.0 + steps)))
+            self.average_steps += 1
+
+    def _generate(self, z, y, net=None):
+        out = (self.generator if net is None else net)(z, y)
         return out if self.shape.tabular else torch.sigmoid(out)
 
     def latents(self, count, seed, truncation=0.0):
@@ -167,14 +186,15 @@ class Gan:
         running statistics), the request's labels (None: classes in turn) for the conditional
         kinds and zeros for the others, then toImages (images) or float32 CPU rows."""
         with torch.no_grad():
-            self.generator.eval()
+            net = self.average if self.average is not None else self.generator
+            net.eval()
             count = z.size(0)
             if self.kind in ("cgan", "acgan"):
                 if labels is None:
                     labels = common.request_labels(count, self.shape.num_classes)
             else:
                 labels = torch.zeros(count, dtype=torch.int64)
-            out = self._generate(z.to(self.device), labels.to(self.device))
+            out = self._generate(z.to(self.device), labels.to(self.device), net)
             if self.shape.tabular:
                 return out.to("cpu", torch.float32)
             return common.to_images(out, self.shape)
@@ -237,6 +257,7 @@ class Gan:
         common.drop_gradients(self.generator)
         g_loss.backward()
         self.generator_optimizer.step()
+        self._update_average()
         self._discriminator_trainable(True)
 
         g = g_loss.item()
@@ -278,6 +299,7 @@ class Gan:
         common.drop_gradients(self.generator)
         g_loss.backward()
         self.generator_optimizer.step()
+        self._update_average()
         self._discriminator_trainable(True)
 
         g = g_loss.item()

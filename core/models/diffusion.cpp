@@ -19,10 +19,6 @@ std::string settingText(const Settings& s, const std::string& key, const std::st
     return it == s.end() || it->second.empty() ? fallback : it->second;
 }
 
-double emaDecay(double decay, std::int64_t step) {
-    return std::min(decay, (1.0 + double(step)) / (10.0 + double(step)));
-}
-
 namespace {
 
 NoiseSchedule readSchedule(const Settings& s, Settings& effective) {
@@ -259,14 +255,16 @@ std::vector<ModelPreset> diffusionPresets() {
     return {
         {.name = "ddpm-cpu",
          .model = "ddpm",
-         .description = "U-Net 32-64-128 (1.8M parameters), batch 128, 400 steps: 1.25 steps/s "
-                        "on 2 CPU cores, about 5.5 minutes. Then classifier agreement 0.53 / "
-                        "0.80 / 0.94 at guidance 0 / 1 / 3 (DDIM, 50 steps); rough but "
-                        "varied garments, sharper with guidance",
-         .steps = 400,
+         .description = "U-Net 16-32-64 (0.45M parameters), batch 64, 6,500 steps: about 11 "
+                        "steps/s on 2 CPU cores, so about 9.7 minutes. Then FID 9.7x its floor, "
+                        "recall 0.64, classifier agreement 0.74 / 0.93 / 0.99 at guidance 0 / 1 "
+                        "/ 3 (DDIM, 50 steps). Many small steps beat few large "
+                        "ones here: width 32 at batch 128 made 400 steps in the same minutes "
+                        "and reached FID 38x",
+         .steps = 6500,
          .learningRate = 1e-3,
-         .batchSize = 128,
-         .settings = {{"width", "32"}, {"schedule", "linear"}, {"ema", "0.999"}}},
+         .batchSize = 64,
+         .settings = {{"width", "16"}, {"schedule", "linear"}, {"ema", "0.999"}}},
         {.name = "ddpm-gpu",
          .model = "ddpm",
          .description = "U-Net 64-128-256 (7.1M parameters) for a GPU, batch 256, 20,000 steps",

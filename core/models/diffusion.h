@@ -23,10 +23,6 @@ TORCH_MODULE(DiffusionState);
 /// Reads a string setting with a default (settings are strings; this one needs no parsing).
 std::string settingText(const Settings& s, const std::string& key, const std::string& fallback);
 
-/// The EMA decay after `step` updates: `decay`, warmed up as (1 + step) / (10 + step) so that
-/// a short run's average does not still remember the random initial weights.
-double emaDecay(double decay, std::int64_t step);
-
 /// The settings ddpm and latent-ddpm share: timesteps, schedule, label_dropout, ema and
 /// sample_steps. Throws std::invalid_argument naming a bad one; records the effective values.
 struct DiffusionSettings {

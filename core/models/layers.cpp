@@ -1,5 +1,6 @@
 #include "models/layers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "models/fusedadam.h"
@@ -152,6 +153,14 @@ void updateEma(torch::nn::Module& target, torch::nn::Module& source, double deca
     auto tb = target.buffers();
     auto sb = source.buffers();
     for (std::size_t i = 0; i < tb.size(); ++i) tb[i].copy_(sb[i]);
+}
+
+double emaDecay(double decay, std::int64_t step) {
+    return std::min(decay, (1.0 + double(step)) / (10.0 + double(step)));
+}
+
+StepCountImpl::StepCountImpl() {
+    step = register_buffer("step", torch::zeros({}, torch::kInt64));
 }
 
 }  // namespace ll

@@ -75,4 +75,15 @@ torch::Tensor toImages(const torch::Tensor& values, const ModelShape& shape);
 /// target = decay * target + (1 - decay) * source. Both modules must have the same layout.
 void updateEma(torch::nn::Module& target, torch::nn::Module& source, double decay);
 
+/// The EMA decay after `step` updates: `decay`, warmed up as (1 + step) / (10 + step) so that
+/// a short run's average does not still remember the random initial weights.
+double emaDecay(double decay, std::int64_t step);
+
+/// A step count that checkpoints carry beside the weights (an average's warm-up).
+struct StepCountImpl : torch::nn::Module {
+    StepCountImpl();
+    torch::Tensor step;  // int64 scalar
+};
+TORCH_MODULE(StepCount);
+
 }  // namespace ll

@@ -146,6 +146,12 @@ Result<void> GenerativeModel::save(const fs::path& path, bool weightsOnly) {
     });
 }
 
+bool GenerativeModel::isOptionalModule(const std::string&) const {
+    return false;
+}
+
+void GenerativeModel::restoreMissingModule(const std::string&) {}
+
 Result<void> GenerativeModel::load(const fs::path& path) {
     const std::string file = path.string();
     std::error_code ec;
@@ -214,14 +220,19 @@ Result<void> GenerativeModel::loadArchive(
         return fail(file + ": weights do not fit this model's settings (" + why + ")");
     };
     try {
+        std::vector<std::string> missing;
         for (auto& [key, module] : modules()) {
             torch::serialize::InputArchive part;
-            if (!archive.try_read(key, part))
-                return fail(file + ": checkpoint lacks '" + key + "'");
+            if (!archive.try_read(key, part)) {
+                if (!isOptionalModule(key)) return fail(file + ": checkpoint lacks '" + key + "'");
+                missing.push_back(key);
+                continue;
+            }
             if (auto ok = fitsModule(*module, part, key + "."); !ok)
                 return misfit(ok.error().message);
             module->load(part);
         }
+        for (const auto& key : missing) restoreMissingModule(key);
         torch::IValue weightsOnly;
         if (archive.try_read(kWeightsOnly, weightsOnly) && weightsOnly.isBool() &&
             weightsOnly.toBool())

@@ -99,6 +99,10 @@ protected:
     /// The modules and optimisers to checkpoint, by archive key.
     virtual std::vector<std::pair<std::string, torch::nn::Module*>> modules() = 0;
     virtual std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() = 0;
+    /// Whether checkpoints written before module `key` existed may lack it (a GAN's weight
+    /// average): load() then calls restoreMissingModule(key) after the others have loaded.
+    virtual bool isOptionalModule(const std::string& key) const;
+    virtual void restoreMissingModule(const std::string& key);
 
 private:
     /// Reads a checked checkpoint that `open` loads into an archive (`origin` names it).

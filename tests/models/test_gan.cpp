@@ -3,6 +3,8 @@
 // class), samples are a function of the request, and bad settings are refused clearly.
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <string>
 
 #include "data/loader.h"
 #include "fixture.h"
@@ -150,6 +152,70 @@ TEST_F(GanTest, CheckpointRestoresBothNetworks) {
     std::filesystem::remove_all(dir);
 }
 
+// The tensors of `model`'s state whose names start with `prefix` ("generator."), by name.
+std::map<std::string, torch::Tensor> stateOf(ll::GenerativeModel& model,
+                                             const std::string& prefix) {
+    std::map<std::string, torch::Tensor> out;
+    for (auto& [name, t] : model.namedState())
+        if (name.rfind(prefix, 0) == 0) out[name.substr(prefix.size())] = t.clone();
+    return out;
+}
+
+TEST_F(GanTest, SamplesComeFromTheGeneratorsWeightAverage) {
+    auto settings = kSmall;
+    settings["ema"] = "0.999";
+    torch::manual_seed(4);
+    auto averaged = fixture::build("dcgan", *s_data, settings);
+    torch::manual_seed(4);
+    auto plain = fixture::build("dcgan", *s_data, kSmall);  // ema 0, the default
+    ASSERT_NE(averaged, nullptr);
+    ASSERT_NE(plain, nullptr);
+    EXPECT_EQ(averaged->settings().at("ema"), "0.999");
+    EXPECT_EQ(plain->settings().at("ema"), "0");
+    EXPECT_TRUE(stateOf(*plain, "generator_average.").empty());
+    const auto start = stateOf(*averaged, "generator.");
+    ASSERT_EQ(stateOf(*averaged, "generator_average.").size(), start.size());
+
+    // Averaging draws nothing from the random stream: both train the same generator.
+    fixture::train(*averaged, *s_data, 1, 16);
+    fixture::train(*plain, *s_data, 1, 16);
+    const auto trained = stateOf(*averaged, "generator.");
+    const auto average = stateOf(*averaged, "generator_average.");
+    for (const auto& [name, t] : stateOf(*plain, "generator."))
+        EXPECT_TRUE(torch::equal(t, trained.at(name))) << name;
+    // After one update the warmed-up decay is 1/10: 0.1 of the start, 0.9 of the trained
+    // weights. Buffers (batch norm's running statistics) are the generator's own.
+    int moved = 0;
+    for (const auto& [name, t] : trained) {
+        if (!t.is_floating_point()) continue;
+        const bool isWeight = name.find("running_") == std::string::npos;
+        auto want = isWeight ? 0.1 * start.at(name) + 0.9 * t : t;
+        EXPECT_TRUE(torch::allclose(average.at(name), want, 1e-5, 1e-7)) << name;
+        moved += isWeight && !torch::equal(start.at(name), t);
+    }
+    EXPECT_GT(moved, 0);
+    // Samples are the average's: not the trained generator's.
+    EXPECT_FALSE(torch::equal(averaged->sample({.count = 6, .seed = 9}),
+                              plain->sample({.count = 6, .seed = 9})));
+
+    // A checkpoint from before the average (here one without it) loads, and the average
+    // starts from its generator: the same samples as the model that wrote it.
+    const auto dir = fixture::tempDir("gan-average");
+    std::filesystem::create_directories(dir);
+    ASSERT_TRUE(plain->save(dir / "plain.pt"));
+    auto reopened = fixture::build("dcgan", *s_data, settings);
+    ASSERT_NE(reopened, nullptr);
+    ASSERT_TRUE(reopened->load(dir / "plain.pt"));
+    EXPECT_TRUE(torch::equal(reopened->sample({.count = 6, .seed = 9}),
+                             plain->sample({.count = 6, .seed = 9})));
+    // A checkpoint with the average restores it.
+    ASSERT_TRUE(averaged->save(dir / "averaged.pt"));
+    ASSERT_TRUE(reopened->load(dir / "averaged.pt"));
+    EXPECT_TRUE(torch::equal(reopened->sample({.count = 6, .seed = 9}),
+                             averaged->sample({.count = 6, .seed = 9})));
+    std::filesystem::remove_all(dir);
+}
+
 // createModel's message for `settings` on a `shape`; empty when the model was built.
 std::string refusal(const std::string& name, const ll::ModelShape& shape,
                     const ll::Settings& settings = {}) {
@@ -177,8 +243,11 @@ TEST(GanSettings, BadSettingsAreRefusedByName) {
               std::string::npos);
     EXPECT_NE(refusal("wgan-gp", fashion, {{"mode_seeking", "1"}}).find("no setting"),
               std::string::npos);
+    EXPECT_NE(refusal("dcgan", fashion, {{"ema", "1"}}).find("'ema'"), std::string::npos);
+    EXPECT_NE(refusal("wgan-gp", fashion, {{"ema", "-0.1"}}).find("'ema'"), std::string::npos);
     const ll::ModelShape rows{.features = 30, .numClasses = 2};
     EXPECT_EQ(refusal("cgan", rows), "");
+    EXPECT_EQ(refusal("cgan", rows, {{"ema", "0.999"}}), "");
     EXPECT_NE(refusal("acgan", rows).find("tabular"), std::string::npos);
 }
 
