@@ -110,6 +110,11 @@ def update_ema(target, source, decay):
         t.copy_(s)
 
 
+def ema_decay(decay, step):
+    """ll::emaDecay: decay, warmed up as (1 + step) / (10 + step)."""
+    return min(decay, (1.0 + float(step)) / (10.0 + float(step)))
+
+
 def parameter_count(module):
     return sum(p.numel() for p in module.parameters())
 

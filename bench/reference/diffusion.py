@@ -84,11 +84,6 @@ class DiffusionSettings:
         self.sample_steps = common.whole(settings, "sample_steps")
 
 
-def ema_decay(decay, step):
-    """ll::emaDecay: decay, warmed up as (1 + step) / (10 + step)."""
-    return min(decay, (1.0 + float(step)) / (10.0 + float(step)))
-
-
 def noise_batch(x0, labels, diffusion, null_label):
     """ll::noiseBatch: label-dropout mask, timesteps, noise, in that order on the global
     generator. Returns (xt, t, noise, labels)."""
@@ -426,7 +421,7 @@ class Ddpm:
         loss.backward()
         self.optimizer.step()
         step = self.state.step.item()
-        common.update_ema(self.ema, self.net, ema_decay(self.diffusion.ema, step))
+        common.update_ema(self.ema, self.net, common.ema_decay(self.diffusion.ema, step))
         self.state.step.fill_(step + 1)
         return {"loss": loss.item()}
 
@@ -556,7 +551,7 @@ class LatentDdpm:
         loss.backward()
         self.optimizer.step()
         common.update_ema(self.ema, self.net,
-                          ema_decay(self.diffusion.ema, step - self.vae_steps))
+                          common.ema_decay(self.diffusion.ema, step - self.vae_steps))
         value = loss.item()
         return {"loss": value, "denoiser": value}
 

@@ -168,9 +168,8 @@ class Gan:
 
     def _update_average(self):
         if self.average is not None:
-            steps = self.average_steps
             common.update_ema(self.average, self.generator,
-                              min(self.ema, (1.0 + steps) / (10.0 + steps)))
+                              common.ema_decay(self.ema, self.average_steps))
             self.average_steps += 1
 
     def _generate(self, z, y, net=None):

@@ -257,10 +257,10 @@ std::vector<ModelPreset> diffusionPresets() {
          .model = "ddpm",
          .description = "U-Net 16-32-64 (0.45M parameters), batch 64, 6,500 steps: about 11 "
                         "steps/s on 2 CPU cores, so about 9.7 minutes. Then FID 9.7x its floor, "
-                        "recall 0.64, classifier agreement 0.74 / 0.93 / 0.99 at guidance 0 / 1 "
-                        "/ 3 (DDIM, 50 steps). Many small steps beat few large "
-                        "ones here: width 32 at batch 128 made 400 steps in the same minutes "
-                        "and reached FID 38x",
+                        "recall 0.64, classifier agreement 0.74 / 0.93 / 0.99 at guidance "
+                        "0 / 1 / 3 (DDIM, 50 steps). Many small steps beat few large ones "
+                        "here: width 32 at batch 128 made 400 steps in the same minutes and "
+                        "reached FID 38x",
          .steps = 6500,
          .learningRate = 1e-3,
          .batchSize = 64,
