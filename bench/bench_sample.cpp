@@ -52,40 +52,50 @@ struct SampleRow {
     std::string classifier;  // a noisy classifier's preset, for classifier guidance
     double classifierScale = 0;
     int trainSteps = 0;  // steps before drawing (latent-ddpm: its VAE's and one denoiser step)
+    std::int64_t gpuCount = 0;  // --device cuda: images per draw for the row's *-gpu preset
 };
 
 const std::vector<SampleRow>& sampleRows() {
     static const std::vector<SampleRow> rows = {
-        {.name = "vae", .preset = "vae-cpu", .count = 1000},
-        {.name = "cvae", .preset = "cvae-cpu", .count = 1000},
-        {.name = "dcgan", .preset = "dcgan-cpu", .count = 500},
-        {.name = "cgan", .preset = "cgan-cpu", .count = 500},
+        {.name = "vae", .preset = "vae-cpu", .count = 1000, .gpuCount = 10000},
+        {.name = "cvae", .preset = "cvae-cpu", .count = 1000, .gpuCount = 10000},
+        {.name = "dcgan", .preset = "dcgan-cpu", .count = 500, .gpuCount = 5000},
+        {.name = "cgan", .preset = "cgan-cpu", .count = 500, .gpuCount = 5000},
         {.name = "latent-ddpm-cfg",
          .preset = "latent-ddpm-cpu",
          .count = 500,
          .guidance = 3,
          .steps = 50,
-         .trainSteps = 2},
-        {.name = "ddpm-ddim", .preset = "ddpm-cpu", .count = 16, .steps = 50, .trainSteps = 1},
+         .trainSteps = 2,
+         .gpuCount = 2000},
+        {.name = "ddpm-ddim",
+         .preset = "ddpm-cpu",
+         .count = 16,
+         .steps = 50,
+         .trainSteps = 1,
+         .gpuCount = 256},
         {.name = "ddpm-ddim-cfg",
          .preset = "ddpm-cpu",
          .count = 16,
          .guidance = 3,
          .steps = 50,
-         .trainSteps = 1},
+         .trainSteps = 1,
+         .gpuCount = 256},
         {.name = "ddpm-ddim-classifier",
          .preset = "ddpm-cpu",
          .count = 16,
          .steps = 50,
          .classifier = "noisy-classifier-cpu",
          .classifierScale = 1,
-         .trainSteps = 1},
+         .trainSteps = 1,
+         .gpuCount = 256},
         {.name = "ddpm-ancestral",
          .preset = "ddpm-cpu",
          .count = 16,
          .steps = 50,
          .sampler = "ddpm",
-         .trainSteps = 1},
+         .trainSteps = 1,
+         .gpuCount = 256},
     };
     return rows;
 }
@@ -112,14 +122,29 @@ struct Options {
     std::string threads;
     std::string interpreter = "/usr/bin/python3";
     std::string markdown;
+    std::string device = "cpu";
 };
 
+/// A row as it runs on `device`: on a GPU its *-gpu presets and its GPU count.
+SampleRow onDevice(SampleRow row, const std::string& device) {
+    if (device == "cpu") return row;
+    const auto gpu = [](std::string preset) {
+        if (preset.ends_with("-cpu")) preset.replace(preset.size() - 4, 4, "-gpu");
+        return preset;
+    };
+    row.preset = gpu(row.preset);
+    if (!row.classifier.empty()) row.classifier = gpu(row.classifier);
+    row.count = row.gpuCount;
+    return row;
+}
+
 std::unique_ptr<ll::GenerativeModel> build(const std::string& presetName, std::uint64_t seed,
-                                           json& settingsOut) {
+                                           const std::string& device, json& settingsOut) {
     const ll::ModelPreset* preset = ll::findPreset(presetName);
     if (!preset) throw std::runtime_error("no preset '" + presetName + "'");
     torch::manual_seed(seed);
-    auto made = ll::createModel(preset->model, ll::ModelShape{}, bench::presetSettings(*preset));
+    auto made =
+        ll::createModel(preset->model, ll::ModelShape{}, bench::presetSettings(*preset, device));
     if (!made) throw std::runtime_error(made.error().message);
     settingsOut = {{"model", preset->model},
                    {"lr", preset->learningRate},
@@ -132,9 +157,9 @@ std::unique_ptr<ll::GenerativeModel> build(const std::string& presetName, std::u
 int runWorker(const SampleRow& row, const Options& opt) {
     ll::applyCpuSettings();
     json modelJson, classifierJson;
-    auto model = build(row.preset, 1, modelJson);
+    auto model = build(row.preset, 1, opt.device, modelJson);
     std::unique_ptr<ll::GenerativeModel> classifier;
-    if (!row.classifier.empty()) classifier = build(row.classifier, 2, classifierJson);
+    if (!row.classifier.empty()) classifier = build(row.classifier, 2, opt.device, classifierJson);
     if (row.trainSteps > 0) {
         // The trainer's first batch of seed 1, then the next: enough for latent-ddpm's scale.
         auto data = ll::loadDataset(ll::DatasetSpec{});
@@ -201,8 +226,8 @@ struct RowResult {
 
 std::optional<json> runCpp(const std::string& self, const SampleRow& row, const Options& opt,
                            const std::string& threads, double minSeconds) {
-    std::string cmd =
-        quote(self) + " --worker --row " + quote(row.name) + " --min-seconds " + number(minSeconds);
+    std::string cmd = quote(self) + " --worker --row " + quote(row.name) + " --min-seconds " +
+                      number(minSeconds) + " --device " + opt.device;
     if (!threads.empty()) cmd += " --threads " + threads;
     return bench::runPythonJson(cmd, "bench_sample (C++ worker)", "images_per_s");
 }
@@ -213,7 +238,8 @@ std::optional<json> runPython(const json& cpp, const Options& opt, const std::st
     spec.erase("images_per_s");
     const std::string cmd = env + (env.empty() ? "" : " ") + quote(opt.interpreter) + " " +
                             quote(LATENTLAB_BENCH_DIR "/sample_reference.py") + " --spec " +
-                            quote(spec.dump()) + " --min-seconds " + number(minSeconds) + flags;
+                            quote(spec.dump()) + " --min-seconds " + number(minSeconds) + flags +
+                            bench::pythonDeviceFlags(opt.device, env);
     return bench::runPythonJson(cmd, "bench_sample (Python)", "images_per_s");
 }
 
@@ -291,7 +317,9 @@ int usage(const char* argv0) {
     std::fprintf(stderr,
                  "usage: %s [--row NAME]... [--rounds N] [--min-seconds S] [--threads T,B]\n"
                  "          [--no-python] [--python PATH] [--markdown FILE] [--trace]\n"
-                 "Sampling images/s in LibTorch C++ against %s/sample_reference.py.\n"
+                 "          [--device cpu|cuda]\n"
+                 "Sampling images/s in LibTorch C++ against %s/sample_reference.py (with\n"
+                 "--device cuda the rows' *-gpu presets, more images per draw, on the GPU).\n"
                  "rows:%s\n",
                  argv0, LATENTLAB_BENCH_DIR, names.c_str());
     return 2;
@@ -320,10 +348,12 @@ bool parseArgs(int argc, char** argv, Options& opt) {
             opt.interpreter = v;
         else if (a == "--markdown")
             opt.markdown = v;
+        else if (a == "--device")
+            opt.device = v;
         else
             return false;
     }
-    return opt.rounds >= 1 && opt.minSeconds >= 0;
+    return (opt.device == "cpu" || opt.device == "cuda") && opt.rounds >= 1 && opt.minSeconds >= 0;
 }
 
 const SampleRow* findRow(const std::string& name) {
@@ -339,17 +369,17 @@ int main(int argc, char** argv) {
     if (!parseArgs(argc, argv, opt)) return usage(argv[0]);
     if (opt.rows.empty())
         for (const auto& r : sampleRows()) opt.rows.push_back(r.name);
-    std::vector<const SampleRow*> rows;
+    std::vector<SampleRow> rows;
     for (const auto& name : opt.rows) {
         const SampleRow* row = findRow(name);
         if (!row) return usage(argv[0]);
-        rows.push_back(row);
+        rows.push_back(onDevice(*row, opt.device));
     }
     if (opt.worker || opt.trace) {  // one row, in this process
         try {
             if (opt.trace && opt.threads.empty()) opt.threads = "1,1";
             if (opt.trace) opt.minSeconds = 0;
-            return runWorker(*rows.front(), opt);
+            return runWorker(rows.front(), opt);
         } catch (const std::exception& e) {
             std::fprintf(stderr, "bench_sample: %s\n", e.what());
             return 1;
@@ -357,7 +387,7 @@ int main(int argc, char** argv) {
     }
     const std::string self = bench::selfPath();
     std::vector<RowResult> results;
-    for (const auto* row : rows) results.push_back(benchRow(self, *row, opt));
+    for (const auto& row : rows) results.push_back(benchRow(self, row, opt));
     const std::string text = table(results, opt);
     std::printf("\n%s", text.c_str());
     if (!opt.markdown.empty()) std::ofstream(opt.markdown) << text;

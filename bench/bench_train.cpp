@@ -51,8 +51,9 @@ struct Options {
     bool python = true;
     bool trace = false;
     bool worker = false;
-    bool peak = false;    // worker: measure the machine's peak GFLOP/s instead
-    std::string threads;  // "T,B": a fixed split instead of the app's
+    bool peak = false;           // worker: measure the machine's peak GFLOP/s instead
+    std::string threads;         // "T,B": a fixed split instead of the app's
+    std::string device = "cpu";  // cuda: the *-gpu presets on the GPU against Python there
     std::string interpreter = "/usr/bin/python3";
     std::string markdown;  // a file for the results table (bench/run.sh)
 };
@@ -80,7 +81,7 @@ int runWorker(const Options& opt) {
     ll::ModelShape shape;  // 1 x 28 x 28, 10 classes: Fashion-MNIST
     const std::uint64_t seed = 1;
     torch::manual_seed(seed);
-    auto made = ll::createModel(preset->model, shape, bench::presetSettings(*preset));
+    auto made = ll::createModel(preset->model, shape, bench::presetSettings(*preset, opt.device));
     if (!made) {
         std::fprintf(stderr, "bench_train: %s\n", made.error().message.c_str());
         return 1;
@@ -128,6 +129,7 @@ int runWorker(const Options& opt) {
     for (const auto& [k, v] : model.settings()) settings[k] = v;
     const json out = {{"impl", "c++"},
                       {"model", preset->model},
+                      {"device", opt.device},
                       {"lr", preset->learningRate},
                       {"batch", batch},
                       {"settings", settings},
@@ -200,21 +202,21 @@ std::optional<json> runCpp(const std::string& self, const std::string& preset, c
                            const std::string& threads, int warmup, int steps) {
     std::string cmd = quote(self) + " --worker --preset " + quote(preset) + " --warmup " +
                       std::to_string(warmup) + " --steps " + std::to_string(steps) +
-                      " --max-seconds " + number(opt.maxSeconds);
+                      " --max-seconds " + number(opt.maxSeconds) + " --device " + opt.device;
     if (!threads.empty()) cmd += " --threads " + threads;
     return bench::runPythonJson(cmd, "bench_train (C++ worker)", "ms_per_step");
 }
 
 std::optional<json> runPython(const json& cpp, const Options& opt, const std::string& env,
                               const std::string& flags, int warmup, int steps) {
-    const std::string cmd = env + (env.empty() ? "" : " ") + quote(opt.interpreter) + " " +
-                            quote(LATENTLAB_BENCH_DIR "/train_reference.py") + " --model " +
-                            quote(cpp.at("model").get<std::string>()) + " --settings " +
-                            quote(cpp.at("settings").dump()) + " --lr " +
-                            number(cpp.at("lr").get<double>()) + " --batch " +
-                            std::to_string(cpp.at("batch").get<int>()) + " --warmup " +
-                            std::to_string(warmup) + " --steps " + std::to_string(steps) +
-                            " --max-seconds " + number(opt.maxSeconds) + flags;
+    const std::string cmd =
+        env + (env.empty() ? "" : " ") + quote(opt.interpreter) + " " +
+        quote(LATENTLAB_BENCH_DIR "/train_reference.py") + " --model " +
+        quote(cpp.at("model").get<std::string>()) + " --settings " +
+        quote(cpp.at("settings").dump()) + " --lr " + number(cpp.at("lr").get<double>()) +
+        " --batch " + std::to_string(cpp.at("batch").get<int>()) + " --warmup " +
+        std::to_string(warmup) + " --steps " + std::to_string(steps) + " --max-seconds " +
+        number(opt.maxSeconds) + flags + bench::pythonDeviceFlags(opt.device, env);
     return bench::runPythonJson(cmd, "bench_train (Python)", "ms_per_step");
 }
 
@@ -232,7 +234,9 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
     res.conv = check->value("workload", "") == "conv";
     bool python = opt.python;
     if (python) {
-        if (auto py = runPython(*check, opt, "", " --threads 1,1 --count-flops", 0, 2)) {
+        // FLOPs are counted on the CPU mirror's step (reference/flops.py), not on a GPU.
+        const std::string flops = opt.device == "cpu" ? " --count-flops" : "";
+        if (auto py = runPython(*check, opt, "", " --threads 1,1" + flops, 0, 2)) {
             res.pyCheckLoss = py->at("loss").get<double>();
             res.pyParameters = py->at("parameters").get<std::int64_t>();
             if (py->contains("gflop_per_step"))
@@ -331,9 +335,9 @@ int usage(const char* argv0) {
         stderr,
         "usage: %s [--preset NAME]... [--warmup N] [--steps N] [--rounds N]\n"
         "          [--max-seconds S] [--threads T,B] [--no-python] [--python PATH]\n"
-        "          [--markdown FILE] [--trace] [--worker [--peak]]\n"
-        "Training steps of the CPU presets (all *-cpu presets by default) in LibTorch C++\n"
-        "against %s/train_reference.py.\n",
+        "          [--device cpu|cuda] [--markdown FILE] [--trace] [--worker [--peak]]\n"
+        "Training steps of the CPU presets (all *-cpu presets by default; with --device cuda\n"
+        "all *-gpu presets, on the GPU) in LibTorch C++ against %s/train_reference.py.\n",
         argv0, LATENTLAB_BENCH_DIR);
     return 2;
 }
@@ -375,10 +379,13 @@ bool parseArgs(int argc, char** argv, Options& opt) {
             opt.interpreter = v;
         else if (a == "--markdown")
             opt.markdown = v;
+        else if (a == "--device")
+            opt.device = v;
         else
             return false;
     }
-    return opt.warmup >= 0 && opt.steps >= 1 && opt.rounds >= 1 && opt.maxSeconds > 0 &&
+    return (opt.device == "cpu" || opt.device == "cuda") && opt.warmup >= 0 && opt.steps >= 1 &&
+           opt.rounds >= 1 && opt.maxSeconds > 0 &&
            (!opt.worker || opt.peak || opt.presets.size() == 1);
 }
 
@@ -388,10 +395,11 @@ int main(int argc, char** argv) {
     Options opt;
     if (!parseArgs(argc, argv, opt)) return usage(argv[0]);
     if (opt.worker) return opt.peak ? runPeak() : runWorker(opt);
-    if (opt.presets.empty())
+    if (opt.presets.empty()) {
+        const std::string suffix = opt.device == "cpu" ? "-cpu" : "-gpu";
         for (const auto& p : ll::modelPresets())
-            if (p.name.size() > 4 && p.name.compare(p.name.size() - 4, 4, "-cpu") == 0)
-                opt.presets.push_back(p.name);
+            if (p.name.size() > 4 && p.name.ends_with(suffix)) opt.presets.push_back(p.name);
+    }
     for (const auto& p : opt.presets)
         if (!ll::findPreset(p)) {
             std::fprintf(stderr, "bench_train: no preset '%s'\n", p.c_str());
@@ -403,9 +411,12 @@ int main(int argc, char** argv) {
         return runWorker(opt);
     }
     const std::string self = bench::selfPath();
-    std::printf("the machine's peak: sgemm and a 3x3 convolution\n");
-    const auto peak = bench::runPythonJson(bench::quote(self) + " --worker --peak",
-                                           "bench_train (peak)", "sgemm_gflops");
+    std::optional<json> peak;  // the CPU's: a GPU's step is not set against it
+    if (opt.device == "cpu") {
+        std::printf("the machine's peak: sgemm and a 3x3 convolution\n");
+        peak = bench::runPythonJson(bench::quote(self) + " --worker --peak", "bench_train (peak)",
+                                    "sgemm_gflops");
+    }
     std::vector<PresetResult> results;
     for (const auto& p : opt.presets) results.push_back(benchPreset(self, p, opt));
     const std::string text = table(results, peak, opt);

@@ -34,14 +34,24 @@ inline int blasThreads() {
     return get ? get() : 1;
 }
 
-/// A preset's settings as the benchmarks build its model: on the CPU, and latent-ddpm's own VAE
-/// with one step, so that its rows time the denoiser (the VAE's step is the vae row).
-inline ll::Settings presetSettings(const ll::ModelPreset& preset) {
+/// A preset's settings as the benchmarks build its model: on `device` (cpu or cuda), and
+/// latent-ddpm's own VAE with one step, so that its rows time the denoiser (the VAE's step is
+/// the vae row).
+inline ll::Settings presetSettings(const ll::ModelPreset& preset,
+                                   const std::string& device = "cpu") {
     ll::Settings s = preset.settings;
     s["lr"] = std::to_string(preset.learningRate);
-    s["device"] = "cpu";
+    s["device"] = device;
     if (ll::modelInfo(preset.model).defaults.count("vae_steps")) s["vae_steps"] = "1";
     return s;
+}
+
+/// The Python reference's flags for a device. On a GPU there is no thread split to tune: the
+/// tuned run (the one given the allocator environment, `env`) lets cuDNN time its algorithms,
+/// as LatentLab does on a GPU.
+inline std::string pythonDeviceFlags(const std::string& device, const std::string& env) {
+    if (device == "cpu") return "";
+    return " --device " + device + (env.empty() ? "" : " --cudnn-benchmark");
 }
 
 /// "T,B": T torch (OpenMP) threads and B OpenBLAS threads; empty leaves the split as it is.

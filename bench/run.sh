@@ -105,5 +105,10 @@ commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core app bench ||
         echo
         cat bench/PARALLEL.md
     fi
+    # The GPU's figures (bench/gpu.sh, on a machine with an NVIDIA GPU), as that run wrote them.
+    if [ -f bench/GPU.md ]; then
+        echo
+        cat bench/GPU.md
+    fi
 } >"$results"
 echo "wrote $results"

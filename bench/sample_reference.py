@@ -13,6 +13,8 @@ batches of seed 1. One untimed draw, then draws of the row's count until
   --tuned      the fastest split of the cores between torch and OpenBLAS (threadpoolctl), probed
                with one draw each
   --threads    T,B: a given split instead (1,1 makes the checksum comparable with C++'s)
+  --device     cuda: built on the CPU as the C++ builds, then moved; drawn on the GPU
+  --cudnn-benchmark  let cuDNN time its algorithms (the tuned run on a GPU)
 """
 
 import argparse
@@ -26,10 +28,11 @@ import train_reference as tr
 common = tr.common
 
 
-def build(spec, seed):
+def build(spec, seed, device):
     torch.manual_seed(seed)
     family = __import__(tr.FAMILIES[spec["model"]])
-    return family.build(spec["model"], common.Shape(), spec["settings"], spec["lr"])
+    return tr.build_on(device, lambda: family.build(spec["model"], common.Shape(),
+                                                    spec["settings"], spec["lr"]))
 
 
 def draw(model, row, count, classifier, steps=None):
@@ -64,15 +67,19 @@ def main():
     ap.add_argument("--min-seconds", type=float, default=1.0)
     ap.add_argument("--tuned", action="store_true")
     ap.add_argument("--threads", help="T,B: torch and OpenBLAS threads")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--cudnn-benchmark", action="store_true",
+                    help="let cuDNN time its algorithms (on a GPU)")
     args = ap.parse_args()
+    tr.use_device(args.device, args.cudnn_benchmark)
 
     spec = json.loads(args.spec)
     row = spec["row"]
-    model = build(spec["model"], 1)
-    classifier = build(spec["classifier"], 2) if row.get("classifier") else None
+    model = build(spec["model"], 1, args.device)
+    classifier = build(spec["classifier"], 2, args.device) if row.get("classifier") else None
     if row["train_steps"] > 0:
         x, y = tr.load_fashion(tr.FASHION)
-        batches = tr.Batches(x, y, spec["model"]["batch"], 1)
+        batches = tr.Batches(x, y, spec["model"]["batch"], 1, args.device)
         for _ in range(row["train_steps"]):
             model.train_step(*batches.next())
 
@@ -81,7 +88,7 @@ def main():
         t, b = (int(v) for v in args.threads.split(","))
         tr.set_split(ctl, t, b)
     probes = []
-    if args.tuned:
+    if args.tuned and args.device == "cpu":  # a GPU has no split of the cores to probe
         probes = tr.fastest_split(ctl, lambda: timed(model, row, classifier, 0)[0],
                                   "images_per_s", lower_is_better=False)
 

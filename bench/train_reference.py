@@ -12,6 +12,9 @@ ms_per_step, the last step's loss and the parameter count.
                and OpenBLAS (threadpoolctl) and time a fresh model at the fastest
   --threads    T,B: a given split instead (1,1 makes the losses comparable with C++'s)
   --trace      print every step's losses (untimed use: checking a mirror against C++)
+  --device     cuda: the model, its batches and every tensor it makes on the GPU (the mirrors
+               build on torch's default device); the data order and seeded draws stay on the CPU
+  --cudnn-benchmark  let cuDNN time its algorithms (the tuned run on a GPU)
 
 Without --tuned or --threads it runs with the library defaults, as a user's plain script. The
 allocator half of design.md's CPU settings cannot be set from inside the interpreter: start it
@@ -33,7 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "ref
 import common  # noqa: E402
 import flops  # noqa: E402
 
-FASHION = "/usr/share/datasets/fashion-mnist"
+FASHION = os.environ.get("LATENTLAB_FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"
 MALLOC_ENV = {
     "MALLOC_MMAP_THRESHOLD_": "33554432",
     "MALLOC_TRIM_THRESHOLD_": "1073741824",
@@ -63,8 +66,9 @@ class Batches:
     """ll::Trainer's data order: per epoch a permutation from a generator seeded
     seed * 1000003 + epoch, consecutive slices of it."""
 
-    def __init__(self, x, y, batch, seed):
+    def __init__(self, x, y, batch, seed, device="cpu"):
         self.x, self.y, self.batch = x, y, batch
+        self.device = device
         self.seed = seed
         self.per_epoch = x.size(0) // batch
         self.step = 0
@@ -73,11 +77,14 @@ class Batches:
     def next(self):
         k = self.step % self.per_epoch
         if k == 0:
-            gen = torch.Generator().manual_seed(self.seed * 1000003 + self.step // self.per_epoch)
-            self.order = torch.randperm(self.x.size(0), generator=gen)
+            gen = torch.Generator(device="cpu").manual_seed(
+                self.seed * 1000003 + self.step // self.per_epoch)
+            self.order = torch.randperm(self.x.size(0), generator=gen, device="cpu")
         idx = self.order[k * self.batch:(k + 1) * self.batch]
         self.step += 1
-        return self.x.index_select(0, idx), self.y.index_select(0, idx)
+        # As ll::Trainer: batches gathered on the CPU, the model moves them to its device.
+        return (self.x.index_select(0, idx).to(self.device),
+                self.y.index_select(0, idx).to(self.device))
 
 
 def blas_controller():
@@ -132,10 +139,35 @@ def process_facts(ctl):
     }
 
 
+def use_device(device, cudnn_benchmark=False):
+    """Makes `device` torch's default, so that the mirrors build and draw there."""
+    if device != "cpu":
+        torch.set_default_device(device)
+        torch.backends.cudnn.benchmark = cudnn_benchmark
+
+
+def synchronize(device):
+    if device != "cpu":
+        torch.cuda.synchronize()
+
+
+def build_on(device, make):
+    """`make()`'s model built as the C++ builds it: on the CPU (the same initial weights from
+    the same seed), then every module moved to `device`."""
+    if device == "cpu":
+        return make()
+    with torch.device("cpu"):
+        model = make()
+    for module in model.modules():
+        if not getattr(module, "stays_on_cpu", False):
+            module.to(device)
+    return model
+
+
 def build(args, shape, settings):
     torch.manual_seed(args.seed)
     family = __import__(FAMILIES[args.model])
-    return family.build(args.model, shape, settings, args.lr)
+    return build_on(args.device, lambda: family.build(args.model, shape, settings, args.lr))
 
 
 def time_steps(model, batches, warmup, steps, max_seconds, trace=False):
@@ -181,7 +213,11 @@ def main():
     ap.add_argument("--count-flops", action="store_true",
                     help="count the matrix-product and convolution FLOPs of one more step")
     ap.add_argument("--data", default=FASHION, help="folder with the Fashion-MNIST IDX .gz files")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--cudnn-benchmark", action="store_true",
+                    help="let cuDNN time its algorithms (on a GPU)")
     args = ap.parse_args()
+    use_device(args.device, args.cudnn_benchmark)
 
     settings = json.loads(args.settings)
     shape = common.Shape()
@@ -192,20 +228,20 @@ def main():
         set_split(ctl, t, b)
 
     probes = []
-    if args.tuned:
+    if args.tuned and args.device == "cpu":  # a GPU has no split of the cores to probe
         missing = [k for k, v in MALLOC_ENV.items() if os.environ.get(k) != v]
         if missing:
             print("train_reference: --tuned without the allocator settings in the environment: " +
                   " ".join(f"{k}={MALLOC_ENV[k]}" for k in missing), file=sys.stderr)
         model = build(args, shape, settings)
-        batches = Batches(x, y, args.batch, args.seed)
+        batches = Batches(x, y, args.batch, args.seed, args.device)
         probes = fastest_split(
             ctl, lambda: time_steps(model, batches, 3, args.probe_steps, args.max_seconds / 4)[0],
             "ms_per_step", lower_is_better=True)
 
     # Time a fresh model, as bench_train does for each of its rows.
     model = build(args, shape, settings)
-    batches = Batches(x, y, args.batch, args.seed)
+    batches = Batches(x, y, args.batch, args.seed, args.device)
     ms, done, losses = time_steps(model, batches, args.warmup, args.steps, args.max_seconds,
                                   args.trace)
     result = {
@@ -213,6 +249,7 @@ def main():
         "model": args.model,
         "tuned": args.tuned,
         "torch": torch.__version__,
+        "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
         "batch": args.batch,
         "warmup": args.warmup,
         "steps": done,

@@ -139,25 +139,32 @@ def seeded_generator(seed):
     return torch.Generator(device="cpu").manual_seed(int(seed) & MASK64)
 
 
-def seeded_normal(shape, seed, device="cpu"):
+def default_device():
+    """Where factory functions put tensors: the CPU, or what torch.set_default_device chose
+    (bench --device cuda)."""
+    return torch.empty(0).device
+
+
+def seeded_normal(shape, seed, device=None):
     """ll::seededNormal: randn from a private CPU generator seeded by `seed`, then moved."""
-    return torch.randn(list(shape), generator=seeded_generator(seed)).to(device)
+    z = torch.randn(list(shape), generator=seeded_generator(seed), device="cpu")
+    return z.to(device or default_device())
 
 
-def truncated_normal(shape, seed, limit, device="cpu"):
+def truncated_normal(shape, seed, limit, device=None):
     """ll::truncatedNormal: randn from the seed, the entries with |z| > limit redrawn (from
     the same generator, in masked_scatter_'s order) until none is left, then clamped."""
     gen = seeded_generator(seed)
-    z = torch.randn(list(shape), generator=gen)
+    z = torch.randn(list(shape), generator=gen, device="cpu")
     if limit > 0:
         for _ in range(1000):
             outside = z.abs() > limit
             n = outside.sum().item()
             if n == 0:
                 break
-            z.masked_scatter_(outside, torch.randn(n, generator=gen))
+            z.masked_scatter_(outside, torch.randn(n, generator=gen, device="cpu"))
         z.clamp_(-limit, limit)
-    return z.to(device)
+    return z.to(device or default_device())
 
 
 def to_images(values, shape):

@@ -327,9 +327,11 @@ def sample_diffusion(eps, s):
     timesteps = respaced(len(alpha_bar), s.steps)
     n = s.shape[0]
     gen = common.seeded_generator(s.seed)
-    x = torch.randn(s.shape, generator=gen)  # drawn even with an initial: DDPM goes on from it
+    device = common.default_device()
+    # Drawn even with an initial: DDPM goes on from it.
+    x = torch.randn(s.shape, generator=gen, device="cpu").to(device)
     if s.initial is not None:
-        x = s.initial.reshape(s.shape).to("cpu", x.dtype)
+        x = s.initial.reshape(s.shape).to(device, x.dtype)
     for i in range(len(timesteps) - 1, -1, -1):
         step = timesteps[i]
         ab = alpha_bar[step]
@@ -362,7 +364,8 @@ def sample_diffusion(eps, s):
                 (math.sqrt(1 - beta) * (1 - ab_prev) / (1 - ab)) * x)
         if gradient is not None:
             mean = mean + variance * gradient
-        x = (mean + math.sqrt(variance) * torch.randn(s.shape, generator=gen)) if i > 0 else mean
+        noise = torch.randn(s.shape, generator=gen, device="cpu").to(device) if i > 0 else None
+        x = mean + math.sqrt(variance) * noise if i > 0 else mean
     return x
 
 

@@ -237,7 +237,7 @@ class FittedPrior(nn.Module):
         return centres[c] + factor[c].bmm(noise.float()[:, :, None]).squeeze(2)
 
     def pick(self, n, seed):
-        weights = self.count.double()
+        weights = self.count.to("cpu", torch.float64)
         if weights.sum().item() <= 0:
             weights = torch.ones_like(weights)
         gen = common.seeded_generator(seed ^ 0x5851F42D4C957F2D)
@@ -256,6 +256,8 @@ class ChaoticNoise(nn.Module):
     """ll::ChaoticNoise: one logistic-map orbit per latent unit, its state a float64 buffer
     (`state`, as the C++ checkpoints it), standardised with the map's own mean and spread or
     (inverse_normal) sent through its CDF and the inverse normal CDF."""
+
+    stays_on_cpu = True  # as the C++ keeps it: its state is walked through numpy
 
     def __init__(self, units, r, initial, inverse_normal=False):
         super().__init__()
@@ -311,7 +313,7 @@ class ChaoticNoise(nn.Module):
         """ChaoticNoiseImpl::startsFrom: unit j starts 64 + 17 j steps along x0's orbit."""
         if not (0 < x0 < 1):
             raise ValueError("setting 'start' must lie in (0, 1)")
-        out = torch.empty(units, dtype=torch.float64)
+        out = torch.empty(units, dtype=torch.float64, device="cpu")
         kick = 0x853C49E6748FEA9B
         x = x0
         for _ in range(64):
@@ -404,7 +406,9 @@ class Vae:
                                  f"not '{transform}'")
             start = str(settings.get("start", ""))
             # The run's seed through torch's global generator, after the net's weights.
-            initial = (torch.rand(latent, dtype=torch.float64) if start in ("", "random")
+            # On the CPU, as the C++ keeps its orbits (their state is read through numpy).
+            initial = (torch.rand(latent, dtype=torch.float64, device="cpu")
+                       if start in ("", "random")
                        else ChaoticNoise.starts_from(latent, r, common.number(settings, "start")))
             self.noise = ChaoticNoise(latent, r, initial, transform == "inverse-normal")
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
@@ -455,7 +459,7 @@ class Vae:
         """Vae::latents: the chaotic kind's fresh orbits from the seed, else seededNormal."""
         with torch.no_grad():
             if self.noise is not None:
-                noise = self.noise.fresh(count, seed)
+                noise = self.noise.fresh(count, seed).to(common.default_device())
             else:
                 noise = common.seeded_normal((count, self.net.latent), seed)
             if self.prior is None:
@@ -509,7 +513,8 @@ class Vae:
         mu, logvar = self.net.encode(flat, c)
         if self.prior is not None:
             self.prior.update(mu, y)
-        noise = self.noise.next(n) if self.noise is not None else torch.randn_like(mu)
+        noise = (self.noise.next(n).to(mu.device) if self.noise is not None
+                 else torch.randn_like(mu))
         z = mu + noise * (0.5 * logvar).exp()
         out = self.net.decode(z, c)
         if self.likelihood == "bernoulli":

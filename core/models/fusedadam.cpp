@@ -4,7 +4,12 @@
 #include <cstdint>
 
 #include <ATen/Parallel.h>
-#include <c10/util/string_utils.h>
+#include <ATen/ops/_foreach_add.h>
+#include <ATen/ops/_foreach_addcdiv.h>
+#include <ATen/ops/_foreach_addcmul.h>
+#include <ATen/ops/_foreach_div.h>
+#include <ATen/ops/_foreach_mul.h>
+#include <ATen/ops/_foreach_sqrt.h>
 
 #include "models/collectives.h"
 
@@ -79,17 +84,40 @@ void FusedAdam::averageGradients() {
             }
 }
 
-torch::Tensor FusedAdam::step(LossClosure closure) {
-    if (m_collectives && m_collectives->worldSize() > 1) averageGradients();
+FusedAdam::Path FusedAdam::choosePath() const {
+    bool allFusable = true;
     for (const auto& group : param_groups_) {
         const auto& options = static_cast<const torch::optim::AdamOptions&>(group.options());
-        if (options.weight_decay() != 0 || options.amsgrad())
-            return torch::optim::Adam::step(std::move(closure));
-        for (const auto& p : group.params())
-            if (p.grad().defined() &&
-                (!fusable(p) || !fusable(p.grad()) || p.grad().sizes() != p.sizes()))
-                return torch::optim::Adam::step(std::move(closure));
+        if (options.weight_decay() != 0 || options.amsgrad()) return Path::LibTorch;
+        for (const auto& p : group.params()) {
+            const auto& g = p.grad();
+            if (!g.defined()) continue;
+            if (g.is_sparse() || !p.is_floating_point() || g.sizes() != p.sizes() ||
+                g.scalar_type() != p.scalar_type() || g.device() != p.device())
+                return Path::LibTorch;
+            allFusable = allFusable && fusable(p) && fusable(g);
+        }
     }
+    return allFusable ? Path::Fused : Path::MultiTensor;
+}
+
+torch::optim::AdamParamState& FusedAdam::stateOf(const torch::Tensor& p) {
+    const auto key = optimizerStateKey(state_, p);
+    auto found = state_.find(key);
+    if (found == state_.end()) {
+        auto fresh = std::make_unique<torch::optim::AdamParamState>();
+        fresh->step(0);
+        fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        found = state_.emplace(key, std::move(fresh)).first;
+    }
+    return static_cast<torch::optim::AdamParamState&>(*found->second);
+}
+
+torch::Tensor FusedAdam::step(LossClosure closure) {
+    if (m_collectives && m_collectives->worldSize() > 1) averageGradients();
+    const Path path = choosePath();
+    if (path == Path::LibTorch) return torch::optim::Adam::step(std::move(closure));
     torch::NoGradGuard noGrad;
     torch::Tensor loss;
     if (closure != nullptr) {
@@ -97,47 +125,79 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
         loss = closure();
     }
     for (auto& group : param_groups_) {
-        auto& options = static_cast<torch::optim::AdamOptions&>(group.options());
-        const double beta1 = std::get<0>(options.betas());
-        const double beta2 = std::get<1>(options.betas());
-        for (auto& p : group.params()) {
-            if (!p.grad().defined()) continue;
-            const auto key = c10::guts::to_string(p.unsafeGetTensorImpl());
-            auto found = state_.find(key);
-            if (found == state_.end()) {
-                auto fresh = std::make_unique<torch::optim::AdamParamState>();
-                fresh->step(0);
-                fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-                fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-                found = state_.emplace(key, std::move(fresh)).first;
-            }
-            auto& state = static_cast<torch::optim::AdamParamState&>(*found->second);
-            auto& m = state.exp_avg();
-            auto& v = state.exp_avg_sq();
-            if (!fusable(m) || !fusable(v)) {  // a loaded state in another layout
-                m = m.contiguous().to(torch::kFloat32);
-                v = v.contiguous().to(torch::kFloat32);
-            }
-            state.step(state.step() + 1);
-            const double bc1 = 1 - std::pow(beta1, static_cast<double>(state.step()));
-            const double bc2 = 1 - std::pow(beta2, static_cast<double>(state.step()));
-            const AdamScalars s{static_cast<float>(beta1),
-                                static_cast<float>(1 - beta1),
-                                static_cast<float>(beta2),
-                                static_cast<float>(1 - beta2),
-                                static_cast<float>(std::sqrt(bc2)),
-                                static_cast<float>(options.eps()),
-                                static_cast<float>(options.lr() / bc1)};
-            float* pp = p.data_ptr<float>();
-            const float* gp = p.grad().data_ptr<float>();
-            float* mp = m.data_ptr<float>();
-            float* vp = v.data_ptr<float>();
-            at::parallel_for(0, p.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
-                adamRange(pp + begin, gp + begin, mp + begin, vp + begin, end - begin, s);
-            });
-        }
+        if (path == Path::Fused)
+            fusedStep(group);
+        else
+            multiTensorStep(group);
     }
     return loss;
+}
+
+void FusedAdam::fusedStep(torch::optim::OptimizerParamGroup& group) {
+    auto& options = static_cast<torch::optim::AdamOptions&>(group.options());
+    const double beta1 = std::get<0>(options.betas());
+    const double beta2 = std::get<1>(options.betas());
+    for (auto& p : group.params()) {
+        if (!p.grad().defined()) continue;
+        auto& state = stateOf(p);
+        auto& m = state.exp_avg();
+        auto& v = state.exp_avg_sq();
+        if (!fusable(m) || !fusable(v)) {  // a loaded state in another layout
+            m = m.contiguous().to(torch::kFloat32);
+            v = v.contiguous().to(torch::kFloat32);
+        }
+        state.step(state.step() + 1);
+        const double bc1 = 1 - std::pow(beta1, static_cast<double>(state.step()));
+        const double bc2 = 1 - std::pow(beta2, static_cast<double>(state.step()));
+        const AdamScalars s{static_cast<float>(beta1),
+                            static_cast<float>(1 - beta1),
+                            static_cast<float>(beta2),
+                            static_cast<float>(1 - beta2),
+                            static_cast<float>(std::sqrt(bc2)),
+                            static_cast<float>(options.eps()),
+                            static_cast<float>(options.lr() / bc1)};
+        float* pp = p.data_ptr<float>();
+        const float* gp = p.grad().data_ptr<float>();
+        float* mp = m.data_ptr<float>();
+        float* vp = v.data_ptr<float>();
+        at::parallel_for(0, p.numel(), kGrain, [&](std::int64_t begin, std::int64_t end) {
+            adamRange(pp + begin, gp + begin, mp + begin, vp + begin, end - begin, s);
+        });
+    }
+}
+
+void FusedAdam::multiTensorStep(torch::optim::OptimizerParamGroup& group) {
+    auto& options = static_cast<torch::optim::AdamOptions&>(group.options());
+    const double beta1 = std::get<0>(options.betas());
+    const double beta2 = std::get<1>(options.betas());
+    std::vector<torch::Tensor> params, grads, ms, vs;
+    std::vector<c10::Scalar> sqrtBc2, negStepSize;
+    for (auto& p : group.params()) {
+        if (!p.grad().defined()) continue;
+        auto& state = stateOf(p);
+        for (auto* moment : {&state.exp_avg(), &state.exp_avg_sq()})
+            if (moment->scalar_type() != p.scalar_type() || moment->device() != p.device())
+                *moment = moment->to(p.options());  // a state loaded on the CPU, say
+        state.step(state.step() + 1);
+        const double bc1 = 1 - std::pow(beta1, static_cast<double>(state.step()));
+        const double bc2 = 1 - std::pow(beta2, static_cast<double>(state.step()));
+        params.push_back(p);
+        grads.push_back(p.grad());
+        ms.push_back(state.exp_avg());
+        vs.push_back(state.exp_avg_sq());
+        sqrtBc2.emplace_back(std::sqrt(bc2));
+        negStepSize.emplace_back(-options.lr() / bc1);
+    }
+    if (params.empty()) return;
+    // LibTorch's formula and order, a handful of launches for the whole group.
+    at::_foreach_mul_(ms, beta1);
+    at::_foreach_add_(ms, grads, 1 - beta1);
+    at::_foreach_mul_(vs, beta2);
+    at::_foreach_addcmul_(vs, grads, grads, 1 - beta2);
+    auto denom = at::_foreach_sqrt(vs);
+    at::_foreach_div_(denom, sqrtBc2);
+    at::_foreach_add_(denom, options.eps());
+    at::_foreach_addcdiv_(params, ms, denom, negStepSize);
 }
 
 void fusedEma(const std::vector<torch::Tensor>& target, const std::vector<torch::Tensor>& source,

@@ -21,7 +21,11 @@ ModelBase::ModelBase(std::string name, const ModelShape& shape, const Settings& 
     // The learning rate is the optimisers' state, set as a number (setLearningRate), not a
     // setting the run keeps.
     m_settings.erase("lr");
+    // A run's shapes stay the same from step to step: cuDNN times its algorithms for each
+    // shape once and keeps the fastest (PyTorch's torch.backends.cudnn.benchmark).
+    if (m_device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
 }
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -85,15 +89,22 @@ Result<void> fitsModule(torch::nn::Module& module, torch::serialize::InputArchiv
 }
 
 // Adam's moments, which FusedAdam steps over with raw pointers for as many elements as the
-// parameter has: each must be its parameter's size, type and device.
+// parameter has: each must be its parameter's size and type, and goes to its device.
 Result<void> momentsFit(torch::optim::Optimizer& optimizer, const std::string& key) {
     for (auto& group : optimizer.param_groups()) {
         const auto* options = dynamic_cast<const torch::optim::AdamOptions*>(&group.options());
         for (const auto& p : group.params()) {
-            const auto it = optimizer.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+            const auto it = optimizer.state().find(optimizerStateKey(optimizer.state(), p));
             if (it == optimizer.state().end()) continue;
-            const auto* s = dynamic_cast<const torch::optim::AdamParamState*>(it->second.get());
+            auto* s = dynamic_cast<torch::optim::AdamParamState*>(it->second.get());
             if (!s) continue;
+            // A run moved between CPU and GPU: its moments follow the parameters.
+            if (s->exp_avg().defined() && s->exp_avg().device() != p.device())
+                s->exp_avg(s->exp_avg().to(p.device()));
+            if (s->exp_avg_sq().defined() && s->exp_avg_sq().device() != p.device())
+                s->exp_avg_sq(s->exp_avg_sq().to(p.device()));
+            if (s->max_exp_avg_sq().defined() && s->max_exp_avg_sq().device() != p.device())
+                s->max_exp_avg_sq(s->max_exp_avg_sq().to(p.device()));
             const auto fits = [&](const torch::Tensor& t) {
                 return t.defined() && t.sizes().equals(p.sizes()) &&
                        t.scalar_type() == p.scalar_type() && t.device() == p.device();

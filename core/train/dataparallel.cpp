@@ -1,7 +1,10 @@
 #include "train/dataparallel.h"
 
 // ProcessGroupGloo's declarations are behind this switch; LibTorch's own build had it on.
+// Without Gloo's headers (LATENTLAB_WITH_GLOO=OFF, core/CMakeLists.txt) join() refuses.
+#ifdef LATENTLAB_HAVE_GLOO
 #define USE_C10D_GLOO 1
+#endif
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -9,12 +12,25 @@
 #include <unistd.h>
 
 #include <torch/torch.h>
+#ifdef LATENTLAB_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 
 namespace ll {
 
 namespace {
+
+std::optional<Error> checkWorld(int worldSize, int rank) {
+    if (worldSize < 1 || worldSize > 1024)
+        return Error{"the world size must lie in 1..1024, got " + std::to_string(worldSize)};
+    if (rank < 0 || rank >= worldSize)
+        return Error{"the rank must lie in 0.." + std::to_string(worldSize - 1) + ", got " +
+                     std::to_string(rank)};
+    return std::nullopt;
+}
+
+#ifdef LATENTLAB_HAVE_GLOO
 
 using Clock = std::chrono::steady_clock;
 
@@ -66,6 +82,8 @@ Result<std::string> localAddressTowards(const ParallelAddress& master) {
 
 constexpr std::int64_t kBucketBytes = 16 << 20;
 
+#endif  // LATENTLAB_HAVE_GLOO
+
 }  // namespace
 
 Result<ParallelAddress> parseParallelAddress(const std::string& text) {
@@ -86,6 +104,8 @@ Result<ParallelAddress> parseParallelAddress(const std::string& text) {
         return fail("the master port must lie in 1..65535, got '" + text.substr(colon + 1) + "'");
     return ParallelAddress{std::move(host), port};
 }
+
+#ifdef LATENTLAB_HAVE_GLOO
 
 struct DataParallel::Impl {
     int rank = 0;
@@ -117,11 +137,7 @@ DataParallel::~DataParallel() = default;
 Result<std::unique_ptr<DataParallel>> DataParallel::join(int worldSize, int rank,
                                                          const ParallelAddress& master,
                                                          std::chrono::seconds timeout) {
-    if (worldSize < 1 || worldSize > 1024)
-        return fail("the world size must lie in 1..1024, got " + std::to_string(worldSize));
-    if (rank < 0 || rank >= worldSize)
-        return fail("the rank must lie in 0.." + std::to_string(worldSize - 1) + ", got " +
-                    std::to_string(rank));
+    if (auto bad = checkWorld(worldSize, rank)) return tl::unexpected(*bad);
     auto impl = std::make_unique<Impl>();
     impl->rank = rank;
     impl->world = worldSize;
@@ -256,5 +272,55 @@ double DataParallel::takeCollectiveBytes() {
 double DataParallel::takeCollectiveSeconds() {
     return std::exchange(m_impl->collectiveSeconds, 0.0);
 }
+
+#else  // no Gloo in this build: join() refuses, so no DataParallel is ever made
+
+struct DataParallel::Impl {};
+
+DataParallel::DataParallel(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+DataParallel::~DataParallel() = default;
+
+Result<std::unique_ptr<DataParallel>> DataParallel::join(int worldSize, int rank,
+                                                         const ParallelAddress&,
+                                                         std::chrono::seconds) {
+    if (auto bad = checkWorld(worldSize, rank)) return tl::unexpected(*bad);
+    return fail(
+        "this LatentLab was built without Gloo (LATENTLAB_WITH_GLOO=OFF: its LibTorch came "
+        "without Gloo's headers), so it cannot train data-parallel; build it with libgloo-dev "
+        "installed");
+}
+
+[[noreturn]] static void unreachable() {
+    throw std::logic_error("DataParallel: no instance exists without Gloo");
+}
+int DataParallel::rank() const {
+    unreachable();
+}
+int DataParallel::worldSize() const {
+    unreachable();
+}
+std::chrono::seconds DataParallel::timeout() const {
+    unreachable();
+}
+void DataParallel::allReduceSum(std::vector<torch::Tensor>&) {
+    unreachable();
+}
+void DataParallel::broadcast(std::string&) {
+    unreachable();
+}
+void DataParallel::publish(const std::string&, const std::string&) {
+    unreachable();
+}
+Result<std::string> DataParallel::read(const std::string&) {
+    unreachable();
+}
+double DataParallel::takeCollectiveBytes() {
+    unreachable();
+}
+double DataParallel::takeCollectiveSeconds() {
+    unreachable();
+}
+
+#endif  // LATENTLAB_HAVE_GLOO
 
 }  // namespace ll
