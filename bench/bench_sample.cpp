@@ -253,7 +253,9 @@ RowResult benchRow(const std::string& self, const SampleRow& row, const Options&
     res.cppChecksum = check->at("checksum").get<double>();
     bool python = opt.python;
     if (python) {
-        if (auto py = runPython(*check, opt, "", " --threads 1,1", 0))
+        // On a GPU, cuDNN picks its algorithms by timing them, as the C++ side does.
+        const std::string cudnn = opt.device == "cpu" ? "" : " --cudnn-benchmark";
+        if (auto py = runPython(*check, opt, "", " --threads 1,1" + cudnn, 0))
             res.pyChecksum = py->at("checksum").get<double>();
         else
             python = false;
@@ -285,22 +287,24 @@ std::string describe(const SampleRow& r) {
     return d;
 }
 
+/// One row of the table. Higher is better here: the ratio is C++ images/s over Python's.
+std::string rowLine(const RowResult& r) {
+    return "| " + r.row.name + " | " + describe(r.row) + " | " + sameSampler(r) + " | " +
+           r.cpp.stats("images_per_s") + " | " + r.cpp.split() + " | " +
+           r.plain.stats("images_per_s") + " | " + r.plain.split() + " | " +
+           r.tuned.stats("images_per_s") + " | " + r.tuned.split() + " | " +
+           bench::ratio(r.plain, r.cpp, "images_per_s") + " | " +
+           bench::ratio(r.tuned, r.cpp, "images_per_s") + " | " + r.cpp.peakMib() + " / " +
+           r.plain.peakMib() + " / " + r.tuned.peakMib() + " |\n";
+}
+
 std::string table(const std::vector<RowResult>& results, const Options& opt) {
     std::string out =
         "| row | what | same images (rel. diff of the checksum) | C++ images/s (min / median / "
         "max) | split | Python defaults images/s | split | Python tuned images/s | split | vs "
         "defaults | vs tuned | peak MiB C++ / defaults / tuned |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-    for (const auto& r : results) {
-        // Higher is better here: the ratio is C++ images/s over Python's.
-        out += "| " + r.row.name + " | " + describe(r.row) + " | " + sameSampler(r) + " | " +
-               r.cpp.stats("images_per_s") + " | " + r.cpp.split() + " | " +
-               r.plain.stats("images_per_s") + " | " + r.plain.split() + " | " +
-               r.tuned.stats("images_per_s") + " | " + r.tuned.split() + " | " +
-               bench::ratio(r.plain, r.cpp, "images_per_s") + " | " +
-               bench::ratio(r.tuned, r.cpp, "images_per_s") + " | " + r.cpp.peakMib() + " / " +
-               r.plain.peakMib() + " / " + r.tuned.peakMib() + " |\n";
-    }
+    for (const auto& r : results) out += rowLine(r);
     char foot[400];
     std::snprintf(foot, sizeof foot,
                   "\n%d interleaved rounds per row, each a fresh process: an untimed draw, then "
@@ -387,7 +391,12 @@ int main(int argc, char** argv) {
     }
     const std::string self = bench::selfPath();
     std::vector<RowResult> results;
-    for (const auto& row : rows) results.push_back(benchRow(self, row, opt));
+    for (const auto& row : rows) {
+        results.push_back(benchRow(self, row, opt));
+        // At once, so that a run stopped part-way keeps the rows it finished.
+        std::printf("%s", rowLine(results.back()).c_str());
+        std::fflush(stdout);
+    }
     const std::string text = table(results, opt);
     std::printf("\n%s", text.c_str());
     if (!opt.markdown.empty()) std::ofstream(opt.markdown) << text;

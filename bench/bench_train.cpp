@@ -235,7 +235,8 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
     bool python = opt.python;
     if (python) {
         // FLOPs are counted on the CPU mirror's step (reference/flops.py), not on a GPU.
-        const std::string flops = opt.device == "cpu" ? " --count-flops" : "";
+        // On a GPU, cuDNN picks its algorithms by timing them, as the C++ side does.
+        const std::string flops = opt.device == "cpu" ? " --count-flops" : " --cudnn-benchmark";
         if (auto py = runPython(*check, opt, "", " --threads 1,1" + flops, 0, 2)) {
             res.pyCheckLoss = py->at("loss").get<double>();
             res.pyParameters = py->at("parameters").get<std::int64_t>();
@@ -283,6 +284,19 @@ std::string throughput(const PresetResult& r, const std::optional<json>& peak) {
     return out;
 }
 
+/// One preset's row of the table.
+std::string rowLine(const PresetResult& r, const std::optional<json>& peak) {
+    char params[32];
+    std::snprintf(params, sizeof params, "%.2fM", r.parameters / 1e6);
+    return "| " + r.preset + " | " + params + " | " + sameModel(r) + " | " +
+           r.cpp.stats("ms_per_step") + " | " + r.cpp.split() + " | " +
+           r.plain.stats("ms_per_step") + " | " + r.plain.split() + " | " +
+           r.tuned.stats("ms_per_step") + " | " + r.tuned.split() + " | " +
+           bench::ratio(r.cpp, r.plain, "ms_per_step") + " | " +
+           bench::ratio(r.cpp, r.tuned, "ms_per_step") + " | " + r.cpp.peakMib() + " / " +
+           r.plain.peakMib() + " / " + r.tuned.peakMib() + " | " + throughput(r, peak) + " |\n";
+}
+
 std::string table(const std::vector<PresetResult>& results, const std::optional<json>& peak,
                   const Options& opt) {
     std::string out;
@@ -304,17 +318,7 @@ std::string table(const std::vector<PresetResult>& results, const std::optional<
         "ms/step | split | vs defaults | vs tuned | peak MiB C++ / defaults / tuned | GFLOP/step "
         "| C++ GFLOP/s (share of peak) |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-    for (const auto& r : results) {
-        char params[32];
-        std::snprintf(params, sizeof params, "%.2fM", r.parameters / 1e6);
-        out += "| " + r.preset + " | " + params + " | " + sameModel(r) + " | " +
-               r.cpp.stats("ms_per_step") + " | " + r.cpp.split() + " | " +
-               r.plain.stats("ms_per_step") + " | " + r.plain.split() + " | " +
-               r.tuned.stats("ms_per_step") + " | " + r.tuned.split() + " | " +
-               bench::ratio(r.cpp, r.plain, "ms_per_step") + " | " +
-               bench::ratio(r.cpp, r.tuned, "ms_per_step") + " | " + r.cpp.peakMib() + " / " +
-               r.plain.peakMib() + " / " + r.tuned.peakMib() + " | " + throughput(r, peak) + " |\n";
-    }
+    for (const auto& r : results) out += rowLine(r, peak);
     char foot[1100];
     std::snprintf(foot, sizeof foot,
                   "\n%d interleaved rounds of %d warm-up + %d timed steps per row (a timed loop "
@@ -418,7 +422,12 @@ int main(int argc, char** argv) {
                                     "sgemm_gflops");
     }
     std::vector<PresetResult> results;
-    for (const auto& p : opt.presets) results.push_back(benchPreset(self, p, opt));
+    for (const auto& p : opt.presets) {
+        results.push_back(benchPreset(self, p, opt));
+        // At once, so that a run stopped part-way keeps the rows it finished.
+        std::printf("%s", rowLine(results.back(), peak).c_str());
+        std::fflush(stdout);
+    }
     const std::string text = table(results, peak, opt);
     std::printf("\n%s", text.c_str());
     if (!opt.markdown.empty()) std::ofstream(opt.markdown) << text;

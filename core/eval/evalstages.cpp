@@ -97,7 +97,7 @@ Tensor principalAxes(const Tensor& x, const Tensor& mean) {
     const auto centred = x.to(torch::kFloat64) - mean;
     const auto covariance =
         centred.t().mm(centred) / double(std::max<std::int64_t>(1, x.size(0) - 1));
-    const auto [values, vectors] = torch::linalg::eigh(covariance, "L");
+    const auto [values, vectors] = torch::linalg_eigh(covariance, "L");
     return vectors.slice(1, vectors.size(1) - 2).flip({1});  // eigh sorts ascending
 }
 

@@ -220,7 +220,7 @@ Tensor psdEigenvalues(Tensor values) {
 
 // The square root of a symmetric positive semi-definite matrix.
 Tensor sqrtPsd(const Tensor& s) {
-    const auto [values, vectors] = torch::linalg::eigh(s, "L");
+    const auto [values, vectors] = torch::linalg_eigh(s, "L");
     return (vectors * psdEigenvalues(values).sqrt()).matmul(vectors.t());
 }
 
@@ -370,7 +370,7 @@ Result<double> frechetDistance(const Tensor& real, const Tensor& fake) {
     const auto a = sqrtPsd(sR);
     const auto inner = a.matmul(sF).matmul(a);
     const auto traceSqrt =
-        psdEigenvalues(torch::linalg::eigvalsh((inner + inner.t()) / 2, "L")).sqrt().sum();
+        psdEigenvalues(torch::linalg_eigvalsh((inner + inner.t()) / 2, "L")).sqrt().sum();
     return ((muR - muF).pow(2).sum() + sR.trace() + sF.trace() - 2 * traceSqrt).item<double>();
 }
 

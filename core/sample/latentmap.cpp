@@ -68,7 +68,7 @@ Result<LatentMap> buildLatentMap(GenerativeModel& model, const Dataset* data, st
         const auto centred = z - mean;
         const auto covariance =
             centred.t().mm(centred) / double(std::max<std::int64_t>(1, z.size(0) - 1));
-        const auto [values, vectors] = torch::linalg::eigh(covariance, "L");
+        const auto [values, vectors] = torch::linalg_eigh(covariance, "L");
         const int d = std::min<int>(directions, map.dims);
         const auto leading = vectors.flip({1}).slice(1, 0, d);  // eigh sorts ascending
         const auto coords = centred.mm(leading.slice(1, 0, std::min(2, d)));

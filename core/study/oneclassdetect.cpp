@@ -196,7 +196,7 @@ Gaussian fitGaussian(const torch::Tensor& rows) {
     auto cov = centred.t().mm(centred) / std::max<std::int64_t>(1, x.size(0) - 1);
     const double average = std::max(1e-12, cov.trace().item<double>() / double(d));
     cov = 0.9 * cov + torch::eye(d, torch::kFloat64) * (0.1 * average);
-    return {mean, torch::linalg::inv(cov)};
+    return {mean, torch::linalg_inv(cov)};
 }
 
 torch::Tensor mahalanobis(const Gaussian& g, const torch::Tensor& rows) {
