@@ -469,7 +469,7 @@ int usage(const char* argv0) {
                  "          [--checkpoint-every N] [--cli PATH] [--markdown FILE]\n"
                  "Training steps/s with the main window open against latentlab-cli train\n"
                  "(cvae-cpu and dcgan-cpu by default), at the app's sample interval and every\n"
-                 "--often steps (20).\n",
+                 "--often steps (20; 0: the app's interval alone).\n",
                  argv0);
     return 2;
 }
@@ -500,7 +500,7 @@ bool parseArgs(int argc, char** argv, Options& opt) {
             return false;
     }
     const bool worker = opt.worker == "cli" || opt.worker == "window";
-    return argc % 2 == 1 && opt.rounds >= 1 && opt.steps >= 0 && opt.often >= 1 &&
+    return argc % 2 == 1 && opt.rounds >= 1 && opt.steps >= 0 && opt.often >= 0 &&
            opt.checkpointEvery >= 1 && (opt.worker.empty() || worker) &&
            (!worker || (opt.presets.size() == 1 && opt.steps >= 10 && opt.sampleEvery >= 1));
 }
@@ -524,9 +524,10 @@ int main(int argc, char** argv) {
     std::vector<Case> cases;
     for (const auto& p : opt.presets)
         for (int every : {ll::TrainConfig{}.sampleEvery, opt.often})
-            cases.push_back({.preset = p,
-                             .sampleEvery = every,
-                             .steps = opt.steps > 0 ? opt.steps : defaultSteps(p)});
+            if (every > 0)
+                cases.push_back({.preset = p,
+                                 .sampleEvery = every,
+                                 .steps = opt.steps > 0 ? opt.steps : defaultSteps(p)});
     for (auto& c : cases)
         for (int round = 1; round <= opt.rounds; ++round) {
             std::printf("%s, sample every %d: round %d of %d\n", c.preset.c_str(), c.sampleEvery,
