@@ -99,7 +99,14 @@ int runWorker(const Options& opt) {
     torch::Tensor order;
     std::int64_t step = 0;
     ll::LossMap losses;
+    ll::Workload threadsFor = model.workload();
     auto runStep = [&](const char* phase) {
+        // As the Trainer does: the cores change pool when the model's work changes kind.
+        if (const ll::Workload w = model.workload(); w != threadsFor) {
+            ll::applyThreadSettings(w);
+            bench::applySplit(opt.threads);
+            threadsFor = w;
+        }
         const std::int64_t k = step % perEpoch;
         if (k == 0) {
             auto gen = torch::make_generator<torch::CPUGeneratorImpl>(

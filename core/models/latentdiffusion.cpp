@@ -168,6 +168,11 @@ torch::Tensor LatentDdpm::decode(const torch::Tensor& z, const torch::Tensor& y)
     return m_external->decode(z, y);
 }
 
+Workload LatentDdpm::workload() const {
+    if (ownsVae() && m_state->step.item<std::int64_t>() < m_vaeSteps) return m_ownVae->workload();
+    return Workload::Mlp;
+}
+
 LossMap LatentDdpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
     const auto step = m_state->step.item<std::int64_t>();
     m_state->step.fill_(step + 1);

@@ -57,8 +57,9 @@ public:
     torch::Tensor decodeLatents(const torch::Tensor& z, const SampleRequest& request) override;
     double learningRate() const override { return adamLearningRate(*m_optimizer); }
     void setLearningRate(double lr) override;
-    /// A conv VAE of its own sets the thread split: its steps are most of the run's time.
-    Workload workload() const override { return m_ownVae ? m_ownVae->workload() : Workload::Mlp; }
+    /// Its own VAE's kind while that VAE trains; after, an MLP's: the denoiser's steps, and
+    /// sampling, which is mostly the denoiser (the Trainer hands the cores over midway).
+    Workload workload() const override;
     const NoiseSchedule& diffusionSchedule() const override { return m_diffusion.schedule; }
     /// Posterior means times the latent scale training measured.
     torch::Tensor diffusionSpace(const torch::Tensor& images) override;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
@@ -236,7 +237,15 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
     };
 
     bool stopAsked = false;  // data-parallel: by any rank, so that all stop at the same step
+    std::optional<Workload> threadsFor;
     while (step < config.steps && !stopAsked) {
+        // The cores go to the pool that suits the model's work, which can change kind midway
+        // (latent-ddpm: its conv VAE's steps, then an MLP denoiser's).
+        if (const Workload w = model->workload(); w != threadsFor) {
+            applyThreadSettings(w);
+            if (config.threads > 0) torch::set_num_threads(config.threads);
+            threadsFor = w;
+        }
         // A data-parallel run neither pauses nor changes course midway: every rank would
         // have to (its CLI processes are asked nothing but to stop).
         if (!parallel) {

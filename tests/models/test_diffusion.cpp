@@ -104,6 +104,23 @@ TEST(Diffusion, LatentDdpmOwnVaeIsConvOnImagesAndOldRunsKeepTheirMlp) {
     EXPECT_GT((*conv)->parameterCount(), (*old)->parameterCount());
 }
 
+TEST(Diffusion, LatentDdpmComputesLikeItsVaeThenLikeAnMlp) {
+    // The Trainer hands the cores to the pool of model->workload() whenever it changes: the
+    // conv VAE's pool for its steps, then the MLP denoiser's (its steps, and sampling).
+    auto model = ll::buildModel("latent-ddpm", {},
+                                {{"vae_net", "conv"}, {"vae_steps", "2"}, {"latent", "8"}});
+    ASSERT_TRUE(model) << model.error().message;
+    const auto x = torch::rand({8, 1, 28, 28});
+    const auto y = torch::arange(8) % 10;
+    EXPECT_EQ((*model)->workload(), ll::Workload::Conv);
+    (*model)->trainStep(x, y);
+    EXPECT_EQ((*model)->workload(), ll::Workload::Conv);
+    (*model)->trainStep(x, y);  // the VAE's last step
+    EXPECT_EQ((*model)->workload(), ll::Workload::Mlp);
+    EXPECT_TRUE((*model)->trainStep(x, y).contains("denoiser"));
+    EXPECT_EQ((*model)->workload(), ll::Workload::Mlp);
+}
+
 TEST(Diffusion, AutoencoderMustBeAVaeRunOfTheSameData) {
     auto missing = buildError("latent-ddpm", {{"autoencoder", "/nonexistent/run"}});
     EXPECT_NE(missing.find("autoencoder"), std::string::npos) << missing;
