@@ -55,7 +55,8 @@ if [ -n "$deps" ] && [ -d "$deps/fashion-mnist" ]; then
 fi
 [ -d /usr/local/cuda/bin ] && export PATH=$PATH:/usr/local/cuda/bin
 # Where LibTorch's CMake files look for the CUDA toolkit: where PyTorch found it.
-cuda_home=$("$python" -c 'from torch.utils.cpp_extension import CUDA_HOME; print(CUDA_HOME or "")' 2>/dev/null)
+cuda_home=$("$python" -c 'from torch.utils.cpp_extension import CUDA_HOME
+print(CUDA_HOME or "")' 2>/dev/null)
 if [ -n "$cuda_home" ]; then
     export CUDA_HOME=$cuda_home CUDAToolkit_ROOT=$cuda_home
     [ -x "$cuda_home/bin/nvcc" ] && export CUDACXX=$cuda_home/bin/nvcc
@@ -80,7 +81,8 @@ cat "$report"
 
 # --- the build ---------------------------------------------------------------------------------
 torch_prefix=$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
-torch_include=$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "include"))')
+torch_include=$("$python" -c 'import os, torch
+print(os.path.join(os.path.dirname(torch.__file__), "include"))')
 flags=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DLATENTLAB_BUILD_GUI=OFF -DLATENTLAB_WITH_OPENCV=OFF
        -DLATENTLAB_BUILD_TESTS=OFF "-DCMAKE_PREFIX_PATH=$torch_prefix${deps:+;$deps}")
 if [ -f "$torch_include/gloo/context.h" ] || [ -f /usr/include/gloo/context.h ]; then
@@ -166,7 +168,8 @@ for p in $("$cli" models 2>/dev/null | grep -o '[a-z-]*-gpu' | sort -u); do
     if [ "$status" = 0 ]; then
         echo "| $p | ${rate:--} | $((SECONDS - t)) |" >>"$report"
     elif [ -s "$out/cli-$p.txt" ]; then  # run prints nothing when it skips
-        echo "| $p | failed (exit $status): $(tail -1 "$out/cli-$p.txt" | tr '|' '/') | $((SECONDS - t)) |" >>"$report"
+        why=$(tail -1 "$out/cli-$p.txt" | tr '|' '/')
+        echo "| $p | failed (exit $status): $why | $((SECONDS - t)) |" >>"$report"
     fi
     rm -f "$out/cli-$p.txt"
 done
