@@ -253,9 +253,8 @@ RowResult benchRow(const std::string& self, const SampleRow& row, const Options&
     res.cppChecksum = check->at("checksum").get<double>();
     bool python = opt.python;
     if (python) {
-        // On a GPU, cuDNN picks its algorithms by timing them, as the C++ side does.
-        const std::string cudnn = opt.device == "cpu" ? "" : " --cudnn-benchmark";
-        if (auto py = runPython(*check, opt, "", " --threads 1,1" + cudnn, 0))
+        if (auto py =
+                runPython(*check, opt, "", " --threads 1,1" + bench::cudnnSearch(opt.device), 0))
             res.pyChecksum = py->at("checksum").get<double>();
         else
             python = false;

@@ -241,10 +241,11 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
     res.conv = check->value("workload", "") == "conv";
     bool python = opt.python;
     if (python) {
-        // FLOPs are counted on the CPU mirror's step (reference/flops.py), not on a GPU.
-        // On a GPU, cuDNN picks its algorithms by timing them, as the C++ side does.
-        const std::string flops = opt.device == "cpu" ? " --count-flops" : " --cudnn-benchmark";
-        if (auto py = runPython(*check, opt, "", " --threads 1,1" + flops, 0, 2)) {
+        // FLOPs are counted on the CPU mirror's step (reference/flops.py), not on a GPU; there
+        // the check searches cuDNN's algorithms as the C++ side does.
+        const std::string flags = opt.device == "cpu" ? " --count-flops" : "";
+        if (auto py = runPython(*check, opt, "",
+                                " --threads 1,1" + flags + bench::cudnnSearch(opt.device), 0, 2)) {
             res.pyCheckLoss = py->at("loss").get<double>();
             res.pyParameters = py->at("parameters").get<std::int64_t>();
             if (py->contains("gflop_per_step"))

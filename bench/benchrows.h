@@ -46,12 +46,17 @@ inline ll::Settings presetSettings(const ll::ModelPreset& preset,
     return s;
 }
 
+/// On a GPU, the Python reference's flag that lets cuDNN time its algorithms, as LatentLab does
+/// there; nothing on the CPU.
+inline std::string cudnnSearch(const std::string& device) {
+    return device == "cpu" ? "" : " --cudnn-benchmark";
+}
+
 /// The Python reference's flags for a device. On a GPU there is no thread split to tune: the
-/// tuned run (the one given the allocator environment, `env`) lets cuDNN time its algorithms,
-/// as LatentLab does on a GPU.
+/// tuned run (the one given the allocator environment, `env`) is the one with cuDNN's search.
 inline std::string pythonDeviceFlags(const std::string& device, const std::string& env) {
     if (device == "cpu") return "";
-    return " --device " + device + (env.empty() ? "" : " --cudnn-benchmark");
+    return " --device " + device + (env.empty() ? "" : cudnnSearch(device));
 }
 
 /// "T,B": T torch (OpenMP) threads and B OpenBLAS threads; empty leaves the split as it is.

@@ -99,12 +99,12 @@ Result<void> momentsFit(torch::optim::Optimizer& optimizer, const std::string& k
             auto* s = dynamic_cast<torch::optim::AdamParamState*>(it->second.get());
             if (!s) continue;
             // A run moved between CPU and GPU: its moments follow the parameters.
-            if (s->exp_avg().defined() && s->exp_avg().device() != p.device())
-                s->exp_avg(s->exp_avg().to(p.device()));
-            if (s->exp_avg_sq().defined() && s->exp_avg_sq().device() != p.device())
-                s->exp_avg_sq(s->exp_avg_sq().to(p.device()));
-            if (s->max_exp_avg_sq().defined() && s->max_exp_avg_sq().device() != p.device())
-                s->max_exp_avg_sq(s->max_exp_avg_sq().to(p.device()));
+            const auto toDevice = [&](const torch::Tensor& t) {
+                return t.defined() ? t.to(p.device()) : t;  // no copy where it already is
+            };
+            s->exp_avg(toDevice(s->exp_avg()));
+            s->exp_avg_sq(toDevice(s->exp_avg_sq()));
+            s->max_exp_avg_sq(toDevice(s->max_exp_avg_sq()));
             const auto fits = [&](const torch::Tensor& t) {
                 return t.defined() && t.sizes().equals(p.sizes()) &&
                        t.scalar_type() == p.scalar_type() && t.device() == p.device();
