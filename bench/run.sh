@@ -9,7 +9,7 @@
 # the CPU presets (bench/presets.sh, about an hour) is included from bench/PRESETS.md when
 # present: `MARKDOWN=bench/PRESETS.md bash bench/presets.sh` writes it; the window's soak
 # (bench/soak.sh, 30 minutes) likewise from bench/SOAK.md, and data-parallel training
-# (bench/parallel.sh, 15 minutes) from bench/PARALLEL.md. About 35 minutes.
+# (bench/parallel.sh, 15 minutes) from bench/PARALLEL.md. About 20 minutes.
 #
 #   bash bench/run.sh                 (RESULTS=path to write elsewhere; ROUNDS=3)
 #
@@ -40,7 +40,10 @@ stage_done() {
 }
 
 echo "== training steps (bench_train, $rounds rounds) =="
-build/bench/bench_train --rounds "$rounds" --steps 30 --max-seconds 3 --markdown "$tmp/train.md"
+# 5 warm-up steps (oneDNN's kernels and the allocator are set after the first two) and 20
+# timed ones or 2 s, whichever ends first: the rounds, not long loops, give the spread.
+build/bench/bench_train --rounds "$rounds" --warmup 5 --steps 20 --max-seconds 2 \
+    --markdown "$tmp/train.md"
 stage_done training
 echo "== sampling (bench_sample, $rounds rounds) =="
 build/bench/bench_sample --rounds "$rounds" --markdown "$tmp/sample.md"
@@ -57,11 +60,14 @@ gui() {
 }
 if [ -x build/bench/bench_grid ] && [ -x build/bench/bench_window ]; then
     echo "== grid rendering (bench_grid) =="
-    gui build/bench/bench_grid --markdown "$tmp/grid.md"
+    gui build/bench/bench_grid --seconds 2 --markdown "$tmp/grid.md"
     stage_done grid
-    # At the app's sample interval; the stress row (--often 20) is run by hand (bench/README.md).
+    # cvae-cpu at the app's sample interval: the window's work (a grid of 64 samples every 250
+    # steps, the chart, the panel) is the same for every model, and each run takes half a
+    # minute. dcgan-cpu and the stress row (--often 20) are run by hand (bench/README.md).
     echo "== the window's cost (bench_window, $rounds rounds) =="
-    gui build/bench/bench_window --rounds "$rounds" --often 0 --markdown "$tmp/window.md"
+    gui build/bench/bench_window --preset cvae-cpu --rounds "$rounds" --often 0 \
+        --markdown "$tmp/window.md"
     stage_done window
 fi
 minutes=$(( ($(date +%s) - start + 59) / 60 ))

@@ -40,9 +40,10 @@ def _body(*make):
 class GanGenerator(nn.Module):
     """ll::GanGeneratorImpl. Images: [class embedding beside z] -> Linear (no bias) to
     2*width x H/4 x W/4 -> BatchNorm -> ReLU -> (nearest 2x, 3x3 conv, BatchNorm, ReLU) ->
-    (nearest 2x, 3x3 conv to C channels): logits. Rows: ConditionalMlp on the one-hot class."""
+    nearest 2x -> `refine` times (3x3 conv to width/2, BatchNorm, ReLU) -> 3x3 conv to C
+    channels: logits. Rows: ConditionalMlp on the one-hot class."""
 
-    def __init__(self, shape, latent, width, hidden, conditional):
+    def __init__(self, shape, latent, width, hidden, conditional, refine=0):
         super().__init__()
         self.shape, self.latent, self.conditional = shape, latent, conditional
         self.top = 2 * width
@@ -57,12 +58,24 @@ class GanGenerator(nn.Module):
                                  bias=False)
         self.norm = nn.BatchNorm2d(self.top)
         up = lambda: nn.Upsample(scale_factor=(2.0, 2.0), mode="nearest")  # noqa: E731
-        self.body = _body(up,
-                          lambda: nn.Conv2d(self.top, width, 3, padding=1, bias=False),
-                          lambda: nn.BatchNorm2d(width),
-                          lambda: nn.ReLU(inplace=True),
-                          up,
-                          lambda: nn.Conv2d(width, shape.channels, 3, padding=1))
+        if refine == 0:
+            self.body = _body(up,
+                              lambda: nn.Conv2d(self.top, width, 3, padding=1, bias=False),
+                              lambda: nn.BatchNorm2d(width),
+                              lambda: nn.ReLU(inplace=True),
+                              up,
+                              lambda: nn.Conv2d(width, shape.channels, 3, padding=1))
+            return
+        # With refine, built layer by layer in order (push_back in C++).
+        layers = [up(), nn.Conv2d(self.top, width, 3, padding=1, bias=False),
+                  nn.BatchNorm2d(width), nn.ReLU(inplace=True), up()]
+        channels, narrow = width, max(1, width // 2)
+        for _ in range(refine):
+            layers += [nn.Conv2d(channels, narrow, 3, padding=1, bias=False),
+                       nn.BatchNorm2d(narrow), nn.ReLU(inplace=True)]
+            channels = narrow
+        layers.append(nn.Conv2d(channels, shape.channels, 3, padding=1))
+        self.body = nn.Sequential(*layers)
 
     def forward(self, z, labels):
         s = self.shape
@@ -76,32 +89,96 @@ class GanGenerator(nn.Module):
         return self.body(h)
 
 
-class GanDiscriminator(nn.Module):
-    """ll::GanDiscriminatorImpl: strided 4x4 convolutions with LeakyReLU(0.2) (batch norm on
-    the second unless `normalise` is false), or Linear + LeakyReLU per hidden width for rows;
-    a Linear score head; a projection embedding (normal(0, 0.02)) or an auxiliary class head."""
+def _unit(t):
+    return t / t.norm().clamp_min(1e-12)
 
-    def __init__(self, shape, width, hidden, condition, normalise):
+
+def _power_step(matrix, u):
+    """One power-iteration step: v from u, then u from v (models/spectralnorm.cpp)."""
+    v = _unit(torch.mv(matrix.t(), u))
+    return _unit(torch.mv(matrix, v)), v
+
+
+class _Spectral(nn.Module):
+    """ll::SpectralConv2d / ll::SpectralLinear: the wrapped layer's weight over its spectral
+    norm, u and v buffers started from a unit vector of ones with 15 power iterations (no random
+    draws), one more step per training forward."""
+
+    def __init__(self, name, layer):
+        super().__init__()
+        setattr(self, name, layer)
+        self.name = name
+        with torch.no_grad():
+            matrix = layer.weight.reshape(layer.weight.size(0), -1)
+            u = _unit(torch.ones(matrix.size(0), dtype=matrix.dtype))
+            for _ in range(15):
+                u, v = _power_step(matrix, u)
+        self.register_buffer("u", u)
+        self.register_buffer("v", v)
+
+    def weight(self):
+        w = getattr(self, self.name).weight
+        matrix = w.reshape(w.size(0), -1)
+        u, v = self.u, self.v
+        if self.training:
+            with torch.no_grad():
+                u, v = _power_step(matrix.detach(), u)
+                self.u.copy_(u)
+                self.v.copy_(v)
+        return w / torch.dot(u, torch.mv(matrix, v))
+
+
+class SpectralConv2d(_Spectral):
+    def __init__(self, inp, out, kernel, stride, padding, bias=True):
+        super().__init__("conv", nn.Conv2d(inp, out, kernel, stride=stride, padding=padding,
+                                           bias=bias))
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight(), self.conv.bias, self.conv.stride, self.conv.padding)
+
+
+class SpectralLinear(_Spectral):
+    def __init__(self, inp, out):
+        super().__init__("linear", nn.Linear(inp, out))
+
+    def forward(self, x):
+        return F.linear(x, self.weight(), self.linear.bias)
+
+
+class GanDiscriminator(nn.Module):
+    """ll::GanDiscriminatorImpl: strided 4x4 convolutions with LeakyReLU(0.2), or Linear +
+    LeakyReLU per hidden width for rows; a Linear score head; a projection embedding
+    (normal(0, 0.02)) or an auxiliary class head. `norm` ("d_norm"): "batch" puts batch norm
+    on the second convolution, "spectral" normalises every layer but the embedding."""
+
+    def __init__(self, shape, width, hidden, condition, norm):
         super().__init__()
         self.condition = condition  # None, "projection" or "auxiliary"
+        spectral = norm == "spectral"
+        linear = SpectralLinear if spectral else nn.Linear
+
+        def conv(inp, out, bias):
+            if spectral:
+                return SpectralConv2d(inp, out, 4, 2, 1, bias)
+            return nn.Conv2d(inp, out, 4, stride=2, padding=1, bias=bias)
+
         layers = []
         if shape.tabular:
             inp = shape.features
             for h in hidden:
-                layers += [nn.Linear(inp, h), nn.LeakyReLU(0.2)]
+                layers += [linear(inp, h), nn.LeakyReLU(0.2)]
                 inp = h
             features = inp
         else:
-            layers.append(nn.Conv2d(shape.channels, width, 4, stride=2, padding=1))
-            layers.append(nn.LeakyReLU(0.2))
-            layers.append(nn.Conv2d(width, 2 * width, 4, stride=2, padding=1,
-                                    bias=not normalise))
-            if normalise:
+            batch_norm = norm == "batch"
+            layers += [conv(shape.channels, width, True), nn.LeakyReLU(0.2)]
+            layers.append(conv(width, 2 * width, not batch_norm))
+            if batch_norm:
                 layers.append(nn.BatchNorm2d(2 * width))
             layers += [nn.LeakyReLU(0.2), nn.Flatten()]
             features = 2 * width * (shape.height // 4) * (shape.width // 4)
         self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(features, 1)
+        self.head = linear(features, 1)
         if condition == "projection":
             self.embed = nn.Embedding(shape.num_classes, features)
             nn.init.normal_(self.embed.weight, 0, 0.02)
@@ -144,8 +221,10 @@ class Gan:
         condition = {"cgan": "projection", "acgan": "auxiliary"}.get(kind)
         conditional = kind in ("cgan", "acgan")
 
-        self.generator = GanGenerator(shape, self.latent, width, hidden, conditional)
-        self.discriminator = GanDiscriminator(shape, width, hidden, condition, not wasserstein)
+        refine = common.whole(settings, "refine") if "refine" in settings and width else 0
+        self.generator = GanGenerator(shape, self.latent, width, hidden, conditional, refine)
+        norm = settings.get("d_norm") or ("none" if wasserstein else "batch")
+        self.discriminator = GanDiscriminator(shape, width, hidden, condition, norm)
         self.device = _device(settings)
         self.generator.to(self.device)
         self.discriminator.to(self.device)

@@ -44,11 +44,16 @@ void applyAllocatorSettings() {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     // Tensors above 32 MiB would still be mapped fresh every time; keep them in the heap too.
     mallopt(M_MMAP_MAX, 0);
-    // An arena per core, not glibc's eight: each arena keeps its own free pages between the
-    // window's threads (trainer, sampler, renderer, thread pool), and over a long session those
-    // add up. bench/soak.sh, 30 minutes: RSS +6.6 % with glibc's arenas (they grew 200 -> 243
-    // MiB), -2.6 % with these.
-    mallopt(M_ARENA_MAX, std::max(2, usableCores()));
+    // One arena, the main one, for every thread. Any other arena is a chain of mmap'd heaps of
+    // at most 64 MiB, and glibc unmaps a heap as soon as it is wholly free, whatever the trim
+    // threshold: a training step on a thread of its own (the CLI's worker, the window's
+    // trainer) freed its temporaries at the end of each step, the heap went back to the
+    // system and the next step faulted it in again. dcgan-cpu, 300 steps through latentlab-cli
+    // (perf stat): 0.12 to 3.9 million page faults and 13.2 to 5.9 steps/s from one run to the
+    // next with an arena per core; 103,000 (start-up and data alone) and 11.9 to 15.3 steps/s
+    // with one. The threads seldom allocate at once (a step allocates on its own thread; the
+    // pools' workers write into tensors made before), so they hardly wait on the lock.
+    mallopt(M_ARENA_MAX, 1);
 }
 
 void releaseFreeMemory() {

@@ -5,17 +5,20 @@
 #include <torch/torch.h>
 
 #include "models/layers.h"
+#include "models/spectralnorm.h"
 
 namespace ll {
 
 /// The generator of every GAN in the family. Images: DCGAN-style (Radford et al. 2016), but
 /// each 2x step is a nearest upsample and a 3x3 convolution instead of a transposed
 /// convolution (no fast path for that in LibTorch 1.13), starting from H/4 x W/4 with batch
-/// norm. Tabular rows: an MLP that sees the one-hot class beside every layer's input.
-/// A conditional generator gets the class as an embedding beside z.
+/// norm; `refine` more 3x3 convolutions (width/2 channels) at full resolution before the
+/// output, where a lone convolution after a nearest upsample draws streaks. Tabular rows: an MLP
+/// that sees the one-hot class beside every layer's input. A conditional generator gets the class
+/// as an embedding beside z.
 struct GanGeneratorImpl : torch::nn::Module {
     GanGeneratorImpl(const ModelShape& shape, int latent, int width, const std::vector<int>& hidden,
-                     bool conditional);
+                     bool conditional, int refine = 0);
     /// Images: logits N x C x H x W (sigmoid gives pixels); tabular: rows N x D.
     torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& labels);
 
@@ -45,17 +48,25 @@ enum class GanCondition {
     Auxiliary,   // an extra class head, trained with cross-entropy (AC-GAN, Odena et al. 2017)
 };
 
+/// How a discriminator keeps itself in check ("d_norm").
+enum class GanNorm {
+    Batch,     // batch norm on the second convolution (DCGAN)
+    Spectral,  // every layer but the class embedding spectrally normalised (SNGAN)
+    None,      // neither: a WGAN-GP critic must not couple the samples of a batch
+};
+
 /// The discriminator (or WGAN critic). Images: two stride-2 4x4 convolutions with
-/// LeakyReLU(0.2), batch norm on the second unless `normalise` is false (a WGAN-GP critic
-/// must not couple the samples of a batch); rows: an MLP with LeakyReLU. Then the heads.
+/// LeakyReLU(0.2); rows: an MLP with LeakyReLU. Then the heads. `norm` as above (batch norm
+/// applies to images only).
 struct GanDiscriminatorImpl : torch::nn::Module {
     GanDiscriminatorImpl(const ModelShape& shape, int width, const std::vector<int>& hidden,
-                         GanCondition condition, bool normalise);
+                         GanCondition condition, GanNorm norm);
     GanScores forward(const torch::Tensor& x, const torch::Tensor& labels);
 
     GanCondition condition;
     torch::nn::Sequential body{nullptr};
     torch::nn::Linear head{nullptr};
+    SpectralLinear spectralHead{nullptr};  // instead of head under GanNorm::Spectral
     torch::nn::Embedding embed{nullptr};
     torch::nn::Linear classHead{nullptr};
 };

@@ -74,17 +74,33 @@ double classScore(ll::GenerativeModel& model, ll::GenerativeModel& judge) {
 
 TEST_F(GanTest, UnconditionalGansDrawGarmentsOfManyClasses) {
     ASSERT_NE(s_judge, nullptr);
-    for (const auto& [name, steps] : {std::pair{"dcgan", 300}, std::pair{"wgan-gp", 200}}) {
-        SCOPED_TRACE(name);
+    struct Case {
+        const char* name;
+        const char* norm;  // d_norm
+        const char* refine;
+        int steps;
+    };
+    for (const auto& [name, norm, refine, steps] :
+         {Case{"dcgan", "batch", "0", 300}, Case{"dcgan", "batch", "1", 300},
+          Case{"dcgan", "spectral", "0", 300}, Case{"wgan-gp", "none", "0", 200}}) {
+        SCOPED_TRACE(std::string(name) + ", d_norm " + norm + ", refine " + refine);
         torch::manual_seed(2);
         auto settings = kSmall;
+        settings["d_norm"] = norm;
+        settings["refine"] = refine;
         if (std::string(name) == "wgan-gp") settings["critic_steps"] = "2";
         auto model = fixture::build(name, *s_data, settings);
         ASSERT_NE(model, nullptr);
         const double before = classScore(*model, *s_judge);
         const auto losses = fixture::train(*model, *s_data, steps, 64);
         const double after = classScore(*model, *s_judge);
-        std::printf("%s: class score %.3f -> %.3f\n", name, before, after);
+        std::printf("%s (d_norm %s, refine %s): class score %.3f -> %.3f\n", name, norm, refine,
+                    before, after);
+        // Each refining layer is a convolution, a batch norm and a ReLU in the generator.
+        std::size_t convs = 0;
+        for (const auto& [key, t] : model->namedState())
+            convs += key.rfind("generator.body.", 0) == 0 && t.dim() == 4;
+        EXPECT_EQ(convs, 2u + std::stoul(refine));
         EXPECT_EQ(losses.contains("gp"), std::string(name) == "wgan-gp");
         // Measured (width 32): dcgan 1.00 -> 2.15 after 300 steps, wgan-gp 1.00 -> 1.39 after
         // 150; 10 equally likely, confidently recognised classes would score 10.
@@ -216,6 +232,62 @@ TEST_F(GanTest, SamplesComeFromTheGeneratorsWeightAverage) {
     std::filesystem::remove_all(dir);
 }
 
+// The largest singular value of a weight as a matrix (out x everything else).
+double spectralNorm(const torch::Tensor& weight) {
+    auto matrix = weight.detach().reshape({weight.size(0), -1}).to(torch::kFloat64);
+    return torch::linalg_eigvalsh(matrix.mm(matrix.t()), "L").max().sqrt().item<double>();
+}
+
+TEST(SpectralNorm, LayersEndAtUnitNormDrawNothingAndLearnThroughTheNorm) {
+    // Built from the same seed, a spectral layer holds the plain layer's weights and leaves
+    // the random stream where the plain one leaves it.
+    torch::manual_seed(11);
+    torch::nn::Conv2d plain(torch::nn::Conv2dOptions(8, 16, 4).stride(2).padding(1));
+    const auto after = torch::randn({4});
+    torch::manual_seed(11);
+    ll::SpectralConv2d conv(8, 16, 4, 2, 1);
+    EXPECT_TRUE(torch::equal(torch::randn({4}), after));
+    ASSERT_TRUE(torch::equal(conv->conv->weight, plain->weight));
+    const double sigma = spectralNorm(plain->weight);
+
+    // The power iteration tracks the norm as training forwards go by; the layer is the plain
+    // one with its weight over that norm.
+    const auto x = torch::randn({2, 8, 12, 12});
+    for (int i = 0; i < 20; ++i) conv->forward(x);
+    auto expected = torch::conv2d(x, plain->weight / sigma, plain->bias, 2, 1);
+    EXPECT_TRUE(torch::allclose(conv->forward(x), expected, 1e-4, 1e-5));
+    EXPECT_NEAR(spectralNorm(plain->weight / sigma), 1.0, 1e-6);
+
+    // Gradients reach the weight and the bias, not the buffers; evaluation leaves them.
+    conv->zero_grad();
+    conv->forward(x).square().sum().backward();
+    ASSERT_TRUE(conv->conv->weight.grad().defined());
+    EXPECT_GT(conv->conv->weight.grad().abs().sum().item<double>(), 0.0);
+    EXPECT_FALSE(conv->u.requires_grad());
+    conv->eval();
+    const auto u = conv->u.clone();
+    {
+        torch::NoGradGuard noGrad;
+        conv->conv->weight.mul_(3);  // a new norm: only a training forward may follow it
+    }
+    conv->forward(x);
+    EXPECT_TRUE(torch::equal(conv->u, u));
+    conv->train();
+    for (int i = 0; i < 20; ++i) conv->forward(x);
+    EXPECT_NEAR(spectralNorm(conv->conv->weight), 3 * sigma, 1e-3 * sigma);
+    // Scale-free: 3 W over 3 sigma is the layer it was.
+    EXPECT_TRUE(torch::allclose(conv->forward(x), expected, 1e-4, 1e-5));
+
+    // A linear layer likewise.
+    torch::manual_seed(12);
+    ll::SpectralLinear linear(10, 6);
+    const auto rows = torch::randn({5, 10});
+    for (int i = 0; i < 20; ++i) linear->forward(rows);
+    auto normalised = linear->linear->weight / spectralNorm(linear->linear->weight);
+    EXPECT_TRUE(torch::allclose(linear->forward(rows),
+                                torch::linear(rows, normalised, linear->linear->bias), 1e-4, 1e-5));
+}
+
 // createModel's message for `settings` on a `shape`; empty when the model was built.
 std::string refusal(const std::string& name, const ll::ModelShape& shape,
                     const ll::Settings& settings = {}) {
@@ -245,9 +317,15 @@ TEST(GanSettings, BadSettingsAreRefusedByName) {
               std::string::npos);
     EXPECT_NE(refusal("dcgan", fashion, {{"ema", "1"}}).find("'ema'"), std::string::npos);
     EXPECT_NE(refusal("wgan-gp", fashion, {{"ema", "-0.1"}}).find("'ema'"), std::string::npos);
+    EXPECT_NE(refusal("dcgan", fashion, {{"d_norm", "layer"}}).find("'d_norm'"), std::string::npos);
+    EXPECT_NE(refusal("wgan-gp", fashion, {{"d_norm", "batch"}}).find("batch norm"),
+              std::string::npos);
+    EXPECT_EQ(refusal("wgan-gp", fashion, {{"d_norm", "spectral"}}), "");
+    EXPECT_NE(refusal("dcgan", fashion, {{"refine", "5"}}).find("'refine'"), std::string::npos);
     const ll::ModelShape rows{.features = 30, .numClasses = 2};
     EXPECT_EQ(refusal("cgan", rows), "");
     EXPECT_EQ(refusal("cgan", rows, {{"ema", "0.999"}}), "");
+    EXPECT_EQ(refusal("cgan", rows, {{"d_norm", "spectral"}}), "");
     EXPECT_NE(refusal("acgan", rows).find("tabular"), std::string::npos);
 }
 
