@@ -101,8 +101,8 @@ def _power_step(matrix, u):
 
 class _Spectral(nn.Module):
     """ll::SpectralConv2d / ll::SpectralLinear: the wrapped layer's weight over its spectral
-    norm, u and v buffers started from a unit vector of ones with 15 power iterations (no random
-    draws), one more step per training forward."""
+    norm, u and v buffers started from a unit vector of ones (where PyTorch's own draws one)
+    with 15 power iterations, one more step per training forward."""
 
     def __init__(self, name, layer):
         super().__init__()
@@ -119,7 +119,7 @@ class _Spectral(nn.Module):
     def weight(self):
         w = getattr(self, self.name).weight
         matrix = w.reshape(w.size(0), -1)
-        u, v = self.u, self.v
+        u, v = self.u.clone(), self.v.clone()
         if self.training:
             with torch.no_grad():
                 u, v = _power_step(matrix.detach(), u)
@@ -221,9 +221,12 @@ class Gan:
         condition = {"cgan": "projection", "acgan": "auxiliary"}.get(kind)
         conditional = kind in ("cgan", "acgan")
 
-        refine = common.whole(settings, "refine") if "refine" in settings and width else 0
+        refine = common.whole(settings, "refine") if "refine" in settings and not shape.tabular \
+            else 0
         self.generator = GanGenerator(shape, self.latent, width, hidden, conditional, refine)
         norm = settings.get("d_norm") or ("none" if wasserstein else "batch")
+        if norm not in ("batch", "spectral", "none") or (wasserstein and norm == "batch"):
+            raise ValueError(f"setting 'd_norm': '{norm}' is not one this model takes")
         self.discriminator = GanDiscriminator(shape, width, hidden, condition, norm)
         self.device = _device(settings)
         self.generator.to(self.device)

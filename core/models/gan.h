@@ -51,7 +51,7 @@ enum class GanCondition {
 /// How a discriminator keeps itself in check ("d_norm").
 enum class GanNorm {
     Batch,     // batch norm on the second convolution (DCGAN)
-    Spectral,  // every layer but the class embedding spectrally normalised (SNGAN)
+    Spectral,  // every layer but the class embedding and AC-GAN's class head normalised (SNGAN)
     None,      // neither: a WGAN-GP critic must not couple the samples of a batch
 };
 

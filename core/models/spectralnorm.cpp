@@ -21,11 +21,12 @@ void powerStep(const torch::Tensor& matrix, torch::Tensor& u, torch::Tensor& v) 
 torch::Tensor spectralNormalised(const torch::Tensor& weight, torch::Tensor& u, torch::Tensor& v,
                                  bool iterate) {
     const auto matrix = weight.reshape({weight.size(0), -1});
-    torch::Tensor left = u, right = v;
+    // Fresh tensors for this forward's graph: the buffers change in place at the next training
+    // forward, which must not touch a graph still waiting for its backward.
+    torch::Tensor left = u.clone(), right = v.clone();
     if (iterate) {
         torch::NoGradGuard noGrad;
         powerStep(matrix.detach(), left, right);
-        // Fresh tensors for this forward's graph: the buffers change again at the next one.
         u.copy_(left);
         v.copy_(right);
     }

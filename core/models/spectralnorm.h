@@ -2,7 +2,8 @@
 
 // Spectral normalisation (Miyato et al. 2018): a layer whose weight is divided by its largest
 // singular value, estimated by one step of power iteration per training forward, so that the
-// layer is 1-Lipschitz. A GAN discriminator built of such layers cannot sharpen its verdict
+// layer is roughly 1-Lipschitz (for a convolution the weight as a matrix bounds it only up to
+// the kernel's overlap). A GAN discriminator built of such layers cannot sharpen its verdict
 // without bound, which keeps its gradients useful to the generator. Torch-heavy: include from
 // model sources only.
 
@@ -16,9 +17,9 @@ namespace ll {
 torch::Tensor spectralNormalised(const torch::Tensor& weight, torch::Tensor& u, torch::Tensor& v,
                                  bool iterate);
 
-/// Buffers u and v for `weight` (out x anything), started from a unit vector of ones and
-/// refined by 15 power iterations, as PyTorch's parametrisation starts its own: no random
-/// draws, so building the layer leaves the random stream as a plain layer leaves it.
+/// Buffers u and v for `weight` (out x anything), refined by 15 power iterations as in
+/// PyTorch's parametrisation, but started from a unit vector of ones where PyTorch draws a
+/// random one: building the layer leaves the random stream as a plain layer leaves it.
 void registerPowerIteration(torch::nn::Module& owner, const torch::Tensor& weight, torch::Tensor& u,
                             torch::Tensor& v);
 

@@ -139,12 +139,14 @@ TEST(Parallel, EveryFamilyKeepsItsRanksInStep) {
         {"cgan-cpu", "--set width=8"},
         {"acgan-cpu", "--set width=8"},
         {"wgan-gp-cpu", "--set width=8"},
+        {"wgan-gp-cpu", "--set width=8 --set d_norm=spectral"},  // power-iteration buffers
         {"ddpm-cpu", "--set width=8 --set sample_steps=2"},
         {"latent-ddpm-cpu", "--set hidden=32 --set sample_steps=2"},
         {"noisy-classifier-cpu", "--set width=8"},
         {"classifier-cpu", "--set width=8"}};
-    for (const auto& [preset, settings] : presets) {
-        const fs::path run = scratch() / ("family-" + preset);
+    for (std::size_t i = 0; i < presets.size(); ++i) {
+        const auto& [preset, settings] = presets[i];
+        const fs::path run = scratch() / ("family-" + std::to_string(i) + "-" + preset);
         const auto r = cli("train --preset " + preset + " " + settings +
                            " --limit 256 --steps 4 --batch 8 --checkpoint-every 2 "
                            "--sample-every 1000 --nproc 2 --out " +
