@@ -153,9 +153,12 @@ Result<SampleGrid> RunSampler::classGrid(std::uint64_t seed, int cols, int maxRo
     settings.count = std::int64_t(rows) * std::max(1, cols);
     settings.seed = seed;
     settings.labels.clear();
+    // Rows name their class only where the model draws one (an unconditional model's rows are
+    // just more samples).
+    const bool conditional = modelInfo(m_impl->run.model->name()).conditional;
     std::vector<std::string> labels;
     for (int r = 0; r < rows; ++r) {
-        labels.push_back(names[static_cast<std::size_t>(r)]);
+        if (conditional) labels.push_back(names[static_cast<std::size_t>(r)]);
         for (int c = 0; c < std::max(1, cols); ++c) settings.labels.push_back(r);
     }
     auto out = grid(settings, cols, std::move(labels), onStep);

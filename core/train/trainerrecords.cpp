@@ -165,9 +165,12 @@ void Trainer::Impl::publishSamples() {
     const int rows = std::min(data.numClasses(), std::max(1, config.maxGridRows));
     const int cols = std::max(1, config.samplesPerClass);
     SampleRequest request{.count = std::int64_t(rows) * cols, .seed = config.seed + 7919};
+    // Rows name their class only where the model draws one (an unconditional model's rows are
+    // just more samples).
+    const bool conditional = modelInfo(model->name()).conditional;
     std::vector<std::string> labels;
     for (int r = 0; r < rows; ++r) {
-        labels.push_back(data.classNames[static_cast<std::size_t>(r)]);
+        if (conditional) labels.push_back(data.classNames[static_cast<std::size_t>(r)]);
         for (int c = 0; c < cols; ++c) request.labels.push_back(r);
     }
     SampleGrid grid = makeGrid(model->sample(request), cols, std::move(labels));

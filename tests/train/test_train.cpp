@@ -115,6 +115,37 @@ TEST_F(TrainerTest, CvaeLearnsOnFashionMnistSubset) {
     fs::remove_all(dir);
 }
 
+// The live grid's rows are one class each for a conditional model and are named so; an
+// unconditional model's rows are just more samples and carry no class name.
+TEST_F(TrainerTest, GridRowsNameAClassOnlyForConditionalModels) {
+    for (const char* model : {"cvae", "vae"}) {
+        SCOPED_TRACE(model);
+        const fs::path dir = freshDir(model);
+        auto config = smallRun(dir, 1);
+        config.model = model;
+        config.sampleEvery = 1;
+        std::vector<std::string> labels;
+        int grids = 0;
+        ll::Trainer trainer(config, [&](const ll::TrainEvent& e) {
+            if (auto* s = std::get_if<ll::TrainSamples>(&e)) {
+                labels = s->grid.rowLabels;
+                ++grids;
+                EXPECT_EQ(s->grid.rows, 10);
+            }
+        });
+        const auto result = trainer.run(std::stop_token{});
+        ASSERT_EQ(result.outcome, ll::TrainFinished::Outcome::Completed) << result.message;
+        ASSERT_GT(grids, 0);
+        if (std::string(model) == "cvae") {
+            ASSERT_EQ(labels.size(), 10u);
+            EXPECT_EQ(labels.front(), "T-shirt/top");
+        } else {
+            EXPECT_TRUE(labels.empty()) << labels.size() << " labels";
+        }
+        fs::remove_all(dir);
+    }
+}
+
 TEST_F(TrainerTest, PauseHoldsAndResumeContinues) {
     const fs::path dir = freshDir("pause");
     Recorder rec;
