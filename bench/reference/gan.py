@@ -119,12 +119,13 @@ class _Spectral(nn.Module):
     def weight(self):
         w = getattr(self, self.name).weight
         matrix = w.reshape(w.size(0), -1)
-        u, v = self.u.clone(), self.v.clone()
-        if self.training:
+        if self.training:  # a power step makes fresh vectors; without one, copies
             with torch.no_grad():
-                u, v = _power_step(matrix.detach(), u)
+                u, v = _power_step(matrix.detach(), self.u)
                 self.u.copy_(u)
                 self.v.copy_(v)
+        else:
+            u, v = self.u.clone(), self.v.clone()
         return w / torch.dot(u, torch.mv(matrix, v))
 
 

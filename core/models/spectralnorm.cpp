@@ -21,14 +21,18 @@ void powerStep(const torch::Tensor& matrix, torch::Tensor& u, torch::Tensor& v) 
 torch::Tensor spectralNormalised(const torch::Tensor& weight, torch::Tensor& u, torch::Tensor& v,
                                  bool iterate) {
     const auto matrix = weight.reshape({weight.size(0), -1});
-    // Fresh tensors for this forward's graph: the buffers change in place at the next training
-    // forward, which must not touch a graph still waiting for its backward.
-    torch::Tensor left = u.clone(), right = v.clone();
+    // Fresh tensors for this forward's graph, never the buffers themselves: they change in
+    // place at the next training forward, which must not touch a graph still waiting for its
+    // backward. A power step makes fresh ones; without it, copies.
+    torch::Tensor left = u, right;
     if (iterate) {
         torch::NoGradGuard noGrad;
         powerStep(matrix.detach(), left, right);
         u.copy_(left);
         v.copy_(right);
+    } else {
+        left = u.clone();
+        right = v.clone();
     }
     const auto sigma = torch::dot(left, torch::mv(matrix, right));
     return weight / sigma;
