@@ -161,8 +161,9 @@ int runWorker(const SampleRow& row, const Options& opt) {
     std::unique_ptr<ll::GenerativeModel> classifier;
     if (!row.classifier.empty()) classifier = build(row.classifier, 2, opt.device, classifierJson);
     if (row.trainSteps > 0) {
-        // The trainer's first batch of seed 1, then the next: enough for latent-ddpm's scale.
-        auto data = ll::loadDataset(ll::DatasetSpec{});
+        // The trainer's first batches of seed 1 (of the 10,000 test images, as the Python side
+        // loads them): enough for latent-ddpm's scale.
+        auto data = ll::loadDataset(ll::DatasetSpec{.split = "test"});
         if (!data) throw std::runtime_error(data.error().message);
         auto gen = torch::make_generator<torch::CPUGeneratorImpl>(1 * 1000003);
         const auto order = torch::randperm(data->size(), gen, torch::kInt64);

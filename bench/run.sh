@@ -60,7 +60,8 @@ gui() {
 }
 if [ -x build/bench/bench_grid ] && [ -x build/bench/bench_window ]; then
     echo "== grid rendering (bench_grid) =="
-    gui build/bench/bench_grid --seconds 2 --markdown "$tmp/grid.md"
+    # Half a second of warm-up: the frame rate has settled after the first few frames.
+    gui build/bench/bench_grid --seconds 1.5 --warmup 0.5 --markdown "$tmp/grid.md"
     stage_done grid
     # cvae-cpu at the app's sample interval: the window's work (a grid of 64 samples every 250
     # steps, the chart, the panel) is the same for every model, and each run takes half a

@@ -255,8 +255,11 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     const auto condition = kind == Kind::Cgan    ? GanCondition::Projection
                            : kind == Kind::Acgan ? GanCondition::Auxiliary
                                                  : GanCondition::None;
-    const int refine = shape.tabular() ? 0 : static_cast<int>(settingNumber(settings, "refine", 0));
+    const int refine = static_cast<int>(settingNumber(settings, "refine", 0));
     if (refine < 0 || refine > 4) throw std::invalid_argument("setting 'refine' must lie in 0..4");
+    if (shape.tabular() && refine != 0)
+        throw std::invalid_argument(
+            "setting 'refine' adds convolutions to an image generator; table rows take none");
     if (!shape.tabular()) m_settings["refine"] = std::to_string(refine);
     m_generator = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
     m_discriminator = GanDiscriminator(shape, width, hidden, condition, norm);

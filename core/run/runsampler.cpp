@@ -9,6 +9,7 @@
 #include "data/loader.h"
 #include "image/grid.h"
 #include "run/runloader.h"
+#include "sample/classrows.h"
 #include "sample/interpolate.h"
 
 namespace ll {
@@ -148,20 +149,11 @@ Result<SampleGrid> RunSampler::grid(const SampleRequest& request, int cols,
 
 Result<SampleGrid> RunSampler::classGrid(std::uint64_t seed, int cols, int maxRows,
                                          SampleRequest settings, const StepFn& onStep) {
-    const auto& names = data().classNames;
-    const int rows = std::min<int>(static_cast<int>(names.size()), std::max(1, maxRows));
-    settings.count = std::int64_t(rows) * std::max(1, cols);
+    auto rows = classRows(modelName(), data().classNames, maxRows, cols);
+    settings.count = std::int64_t(rows.labels.size());
     settings.seed = seed;
-    settings.labels.clear();
-    // Rows name their class only where the model draws one (an unconditional model's rows are
-    // just more samples).
-    const bool conditional = modelInfo(m_impl->run.model->name()).conditional;
-    std::vector<std::string> labels;
-    for (int r = 0; r < rows; ++r) {
-        if (conditional) labels.push_back(names[static_cast<std::size_t>(r)]);
-        for (int c = 0; c < std::max(1, cols); ++c) settings.labels.push_back(r);
-    }
-    auto out = grid(settings, cols, std::move(labels), onStep);
+    settings.labels = std::move(rows.labels);
+    auto out = grid(settings, cols, std::move(rows.names), onStep);
     if (out) out->step = step();
     return out;
 }

@@ -9,6 +9,7 @@
 #include "image/grid.h"
 #include "run/runfolder.h"
 #include "run/runloader.h"
+#include "sample/classrows.h"
 #include "train/trainerimpl.h"
 
 namespace ll {
@@ -162,18 +163,12 @@ void Trainer::Impl::publishSamples() {
         emit(std::move(table));
         return;
     }
-    const int rows = std::min(data.numClasses(), std::max(1, config.maxGridRows));
     const int cols = std::max(1, config.samplesPerClass);
-    SampleRequest request{.count = std::int64_t(rows) * cols, .seed = config.seed + 7919};
-    // Rows name their class only where the model draws one (an unconditional model's rows are
-    // just more samples).
-    const bool conditional = modelInfo(model->name()).conditional;
-    std::vector<std::string> labels;
-    for (int r = 0; r < rows; ++r) {
-        if (conditional) labels.push_back(data.classNames[static_cast<std::size_t>(r)]);
-        for (int c = 0; c < cols; ++c) request.labels.push_back(r);
-    }
-    SampleGrid grid = makeGrid(model->sample(request), cols, std::move(labels));
+    auto rows = classRows(model->name(), data.classNames, config.maxGridRows, cols);
+    SampleRequest request{.count = std::int64_t(rows.labels.size()),
+                          .seed = config.seed + 7919,
+                          .labels = std::move(rows.labels)};
+    SampleGrid grid = makeGrid(model->sample(request), cols, std::move(rows.names));
     grid.step = step;
     // A full disk does not stop training by itself: the next checkpoint says what it costs.
     TrainSamples samples{.grid = std::move(grid)};

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/atomicfile.h"
+#include "sample/classrows.h"
 #include "sample/latentarithmetic.h"
 #include "sample/manifest.h"
 
@@ -41,6 +42,23 @@ TEST(LatentArithmetic, MoveAlongADirection) {
     auto wrong = ll::moveAlong(z, {1, 0}, 1);
     ASSERT_FALSE(wrong);
     EXPECT_NE(wrong.error().message.find("width 3"), std::string::npos);
+}
+
+TEST(ClassRows, OneClassPerRowNamedOnlyForConditionalModels) {
+    const std::vector<std::string> names{"shirt", "shoe", "bag"};
+    auto cvae = ll::classRows("cvae", names, 2, 3);
+    EXPECT_EQ(cvae.rows, 2);
+    EXPECT_EQ(cvae.labels, (std::vector<std::int64_t>{0, 0, 0, 1, 1, 1}));
+    EXPECT_EQ(cvae.names, (std::vector<std::string>{"shirt", "shoe"}));
+    // An unconditional model draws the same grid, but its rows are not classes.
+    auto dcgan = ll::classRows("dcgan", names, 10, 1);
+    EXPECT_EQ(dcgan.rows, 3);
+    EXPECT_EQ(dcgan.labels, (std::vector<std::int64_t>{0, 1, 2}));
+    EXPECT_TRUE(dcgan.names.empty());
+    // At least one row and one column, whatever was asked.
+    auto least = ll::classRows("cgan", names, 0, 0);
+    EXPECT_EQ(least.labels, (std::vector<std::int64_t>{0}));
+    EXPECT_EQ(least.names, (std::vector<std::string>{"shirt"}));
 }
 
 TEST(SampleManifest, OneLinePerSampleWithItsSettings) {
