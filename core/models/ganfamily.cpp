@@ -158,14 +158,19 @@ Family ganFamily() {
          .settings = {{"latent", "128"}, {"width", "128"}, {"aux_weight", "1"}}},
         {.name = "wgan-gp-cpu",
          .model = "wgan-gp",
-         .description = "WGAN-GP width 64, 2 critic updates per step, batch 64, 3,200 steps: "
-                        "about 6 steps/s on 2 CPU cores, so about 9 minutes; blurrier than "
-                        "DCGAN for the same time (still blotchy after 800 steps), but it does "
-                        "not collapse",
-         .steps = 3200,
-         .learningRate = 1e-4,
+         .description = "WGAN-GP width 64 with a refining layer, 1 critic update per step at "
+                        "learning rate 2e-4, batch 64, 2,800 steps: about 5 steps/s on 2 CPU "
+                        "cores, so about 9 minutes. In equal time it beat 2 critic updates at "
+                        "1e-4 (FID 205 after 3,000 steps against 298 after 2,000); blurrier "
+                        "than DCGAN, but it does not collapse",
+         .steps = 2800,
+         .learningRate = 2e-4,
          .batchSize = 64,
-         .settings = {{"latent", "64"}, {"width", "64"}, {"critic_steps", "2"}, {"gp", "10"}}},
+         .settings = {{"latent", "64"},
+                      {"width", "64"},
+                      {"critic_steps", "1"},
+                      {"gp", "10"},
+                      {"refine", "1"}}},
         {.name = "wgan-gp-gpu",
          .model = "wgan-gp",
          .description = "Wider WGAN-GP (width 128, latent 128) for a GPU, 5 critic updates per "
