@@ -354,6 +354,9 @@ Family diffusionFamily() {
     latentHelp["vae_likelihood"] =
         "the VAE's decoder likelihood: auto (bernoulli), bernoulli, unit-gaussian, or gaussian "
         "(one learned standard deviation)";
+    latentHelp["vae_beta"] =
+        "weight of the VAE's KL term, >= 0: below 1, sharper decodes of latents further from "
+        "N(0, I), which the denoiser learns to draw";
     latentHelp["hidden"] = "width of the denoiser's residual MLP";
     latentHelp["depth"] = "residual blocks of the denoiser, 1..32";
     latentHelp["autoencoder"] =

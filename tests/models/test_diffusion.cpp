@@ -81,6 +81,24 @@ TEST(Diffusion, BadSettingsNameTheSetting) {
     EXPECT_NE(likelihood.find("'vae_likelihood'"), std::string::npos) << likelihood;
     const auto width = buildError("latent-ddpm", {{"vae_net", "conv"}, {"vae_width", "2"}});
     EXPECT_NE(width.find("'vae_width'"), std::string::npos) << width;
+    const auto beta = buildError("latent-ddpm", {{"vae_beta", "-0.5"}});
+    EXPECT_NE(beta.find("'vae_beta'"), std::string::npos) << beta;
+}
+
+TEST(Diffusion, LatentDdpmVaeBetaWeighsItsVaesKlTerm) {
+    // Its VAE's steps report loss = reconstruction + vae_beta * KL, beta 1 unless given.
+    for (const auto& [given, weight] : {std::pair<std::string, double>{"", 1.0}, {"0.1", 0.1}}) {
+        ll::Settings settings{{"vae_net", "conv"}, {"vae_steps", "5"}, {"latent", "8"}};
+        if (!given.empty()) settings["vae_beta"] = given;
+        auto model = ll::buildModel("latent-ddpm", {}, settings);
+        ASSERT_TRUE(model) << model.error().message;
+        EXPECT_EQ((*model)->settings().at("vae_beta"), given.empty() ? "1" : given);
+        torch::manual_seed(3);
+        const auto losses = (*model)->trainStep(torch::rand({8, 1, 28, 28}), torch::arange(8));
+        ASSERT_GT(losses.at("kl"), 0);
+        EXPECT_NEAR(losses.at("loss"), losses.at("reconstruction") + weight * losses.at("kl"),
+                    1e-3 * std::abs(losses.at("loss")));
+    }
 }
 
 TEST(Diffusion, LatentDdpmOwnVaeIsConvOnImagesAndOldRunsKeepTheirMlp) {
