@@ -356,8 +356,8 @@ Family diffusionFamily() {
         "the VAE's decoder likelihood: auto (bernoulli), bernoulli, unit-gaussian, or gaussian "
         "(one learned standard deviation)";
     latentHelp["vae_beta"] =
-        "weight of the VAE's KL term, >= 0: below 1, sharper decodes of latents further from "
-        "N(0, I), which the denoiser learns to draw";
+        "weight of the VAE's KL term, >= 0: below 1 weighs reconstruction more and lets the "
+        "latents stray from N(0, I), which the denoiser learns to draw anyway";
     latentHelp["hidden"] = "width of the denoiser's residual MLP";
     latentHelp["depth"] = "residual blocks of the denoiser, 1..32";
     latentHelp["autoencoder"] =
