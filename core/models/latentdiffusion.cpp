@@ -1,6 +1,7 @@
 #include "models/latentdiffusion.h"
 
 #include <cmath>
+#include <optional>
 
 #include "models/diffusionsampler.h"
 #include "models/fusedadam.h"
@@ -16,9 +17,11 @@ ResidualMlpBlockImpl::ResidualMlpBlockImpl(int hidden, int embedding) {
     fc2 = register_module("fc2", nn::Linear(hidden, hidden));
 }
 
-torch::Tensor ResidualMlpBlockImpl::forward(const torch::Tensor& x,
-                                            const torch::Tensor& embedding) {
-    auto h = fc1->forward(torch::silu(norm->forward(x))) + project->forward(embedding);
+torch::Tensor ResidualMlpBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& embedding,
+                                            const torch::Tensor& rows) {
+    auto projected = project->forward(embedding);
+    if (rows.defined()) projected = projected.index_select(0, rows);
+    auto h = fc1->forward(torch::silu(norm->forward(x))) + projected;
     return x + fc2->forward(torch::silu(h));
 }
 
@@ -34,12 +37,36 @@ LatentDenoiserImpl::LatentDenoiserImpl(int latent, int hidden, int depth, int nu
     out = register_module("out", nn::Linear(hidden, latent));
 }
 
+std::optional<DistinctConditions> distinctConditions(const torch::Tensor& t,
+                                                     const torch::Tensor& labels) {
+    if (torch::GradMode::is_enabled() || t.size(0) < 2) return std::nullopt;
+    auto condition = labels.to(torch::kFloat64);
+    if (condition.dim() == 1) condition = condition.unsqueeze(1);
+    const auto keys = torch::cat({t.to(torch::kFloat64).unsqueeze(1), condition}, 1).cpu();
+    const auto found = torch::unique_dim(keys, 0, /*sorted=*/false, /*return_inverse=*/true);
+    const std::int64_t pairs = std::get<0>(found).size(0);
+    const auto& inverse = std::get<1>(found);
+    // Pays only where pairs repeat: training batches (random t) rarely do.
+    if (pairs * 2 > t.size(0)) return std::nullopt;
+    // Any row of a pair stands for it (whichever write lands: they are equal).
+    auto first = torch::empty({pairs}, torch::kInt64);
+    first.index_put_({inverse}, torch::arange(t.size(0), torch::kInt64));
+    return DistinctConditions{first.to(t.device()), inverse.to(t.device())};
+}
+
 torch::Tensor LatentDenoiserImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
                                           const torch::Tensor& labels) {
-    auto emb = time2->forward(torch::silu(time1->forward(sinusoidalEmbedding(t, hidden))));
-    emb = torch::silu(emb + embedClasses(classes, labels));
+    // The embedding depends only on (t, class): at inference it is computed once per distinct
+    // pair and each block's projection of it gathered to the rows (with guidance, 1,000 rows
+    // of a sampling step share at most 11 pairs: 5 of the net's 14 products shrink to those).
+    const auto distinct = distinctConditions(t, labels);
+    const auto tt = distinct ? t.index_select(0, distinct->first) : t;
+    const auto cc = distinct ? labels.index_select(0, distinct->first) : labels;
+    auto emb = time2->forward(torch::silu(time1->forward(sinusoidalEmbedding(tt, hidden))));
+    emb = torch::silu(emb + embedClasses(classes, cc));
+    const torch::Tensor rows = distinct ? distinct->rows : torch::Tensor();
     auto h = stem->forward(x);
-    for (const auto& block : *blocks) h = block->as<ResidualMlpBlock>()->forward(h, emb);
+    for (const auto& block : *blocks) h = block->as<ResidualMlpBlock>()->forward(h, emb, rows);
     return out->forward(torch::silu(outNorm->forward(h)));
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include <torch/torch.h>
 
@@ -10,15 +11,27 @@
 namespace ll {
 
 /// One residual block of the latent denoiser: LayerNorm - SiLU - Linear, the embedding added,
-/// SiLU - Linear, back onto the residual stream.
+/// SiLU - Linear, back onto the residual stream. With `rows` defined, `embedding` holds
+/// distinct rows and row i of the batch takes the projection of embedding[rows[i]].
 struct ResidualMlpBlockImpl : torch::nn::Module {
     ResidualMlpBlockImpl(int hidden, int embedding);
-    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& embedding);
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& embedding,
+                          const torch::Tensor& rows = {});
 
     torch::nn::LayerNorm norm{nullptr};
     torch::nn::Linear fc1{nullptr}, project{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(ResidualMlpBlock);
+
+/// The distinct (t, condition) pairs of a batch at inference: `first` holds one row of each
+/// pair, `rows` each row's pair. A sampling step has one t and, with guidance, a class label
+/// and the null label; the diffusion classifier a few t per class. Nothing (the plain path)
+/// while gradients are recorded, or where fewer than half the rows repeat a pair.
+struct DistinctConditions {
+    torch::Tensor first, rows;
+};
+std::optional<DistinctConditions> distinctConditions(const torch::Tensor& t,
+                                                     const torch::Tensor& labels);
 
 /// Predicts the noise in a latent vector from t and the class (class `numClasses`: none).
 struct LatentDenoiserImpl : torch::nn::Module {

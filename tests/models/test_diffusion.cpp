@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "fixture.h"
+#include "models/latentdiffusion.h"
 #include "models/schedule.h"
 #include "run/runloader.h"
 #include "train/trainer.h"
@@ -137,6 +138,41 @@ TEST(Diffusion, LatentDdpmComputesLikeItsVaeThenLikeAnMlp) {
     EXPECT_EQ((*model)->workload(), ll::Workload::Mlp);
     EXPECT_TRUE((*model)->trainStep(x, y).contains("denoiser"));
     EXPECT_EQ((*model)->workload(), ll::Workload::Mlp);
+}
+
+TEST(Diffusion, LatentDenoiserEmbedsEachDistinctConditionOnceAtInference) {
+    // A guided sampling step: one t, 20 rows of 10 classes and 20 of the null label.
+    const auto t = torch::full({40}, 417, torch::kInt64);
+    const auto hard = torch::cat({torch::arange(20) % 10, torch::full({20}, 10, torch::kInt64)});
+    // Class mixtures (the steering sliders' soft labels): 4 distinct ones, repeated.
+    const auto soft = torch::softmax(torch::randn({4, 11}), 1).repeat({10, 1});
+    torch::NoGradGuard noGrad;
+    const auto shared = ll::distinctConditions(t, hard);
+    ASSERT_TRUE(shared.has_value());
+    EXPECT_EQ(shared->first.size(0), 11);
+    EXPECT_TRUE(
+        torch::equal(hard.index_select(0, shared->first).index_select(0, shared->rows), hard));
+    const auto mixed = ll::distinctConditions(t, soft);
+    ASSERT_TRUE(mixed.has_value());
+    EXPECT_EQ(mixed->first.size(0), 4);
+    // Random t per row (a training batch) rarely repeats: the plain path.
+    EXPECT_FALSE(ll::distinctConditions(torch::randint(1000, {40}), hard).has_value());
+    {
+        torch::AutoGradMode recording(true);
+        EXPECT_FALSE(ll::distinctConditions(t, hard).has_value());
+    }
+
+    // What the net predicts is the row-by-row path's (the one training takes), to rounding.
+    torch::manual_seed(3);
+    ll::LatentDenoiser net(8, 32, 2, 10);
+    const auto x = torch::randn({40, 8});
+    for (const auto& labels : {hard, soft}) {
+        const auto gathered = net->forward(x, t, labels);
+        torch::AutoGradMode recording(true);
+        const auto plain = net->forward(x, t, labels).detach();
+        EXPECT_TRUE(torch::allclose(gathered, plain, 1e-5, 1e-6))
+            << (gathered - plain).abs().max().item<double>();
+    }
 }
 
 TEST(Diffusion, AutoencoderMustBeAVaeRunOfTheSameData) {
