@@ -91,12 +91,14 @@ torch::Tensor ConvVaeNetImpl::withClassMaps(const torch::Tensor& h,
     if (condition.size(1) == 0) return h;
     auto maps = condition.unsqueeze(2).unsqueeze(3).expand(
         {condition.size(0), condition.size(1), h.size(2), h.size(3)});
-    return torch::cat({h, maps}, 1);
+    // In h's layout, so that the join stays channels-last (cat keeps a layout its inputs share).
+    return torch::cat({h, maps.contiguous(h.suggest_memory_format())}, 1);
 }
 
 std::pair<torch::Tensor, torch::Tensor> ConvVaeNetImpl::encode(const torch::Tensor& x,
                                                                const torch::Tensor& condition) {
-    auto images = x.reshape({x.size(0), shape.channels, shape.height, shape.width});
+    auto images = x.reshape({x.size(0), shape.channels, shape.height, shape.width})
+                      .contiguous(torch::MemoryFormat::ChannelsLast);
     auto h = down->forward(images).flatten(1);
     auto parts = encoderFc->forward(torch::cat({h, condition}, 1)).chunk(2, 1);
     return {parts[0], parts[1].clamp(-12, 8)};
@@ -105,7 +107,8 @@ std::pair<torch::Tensor, torch::Tensor> ConvVaeNetImpl::encode(const torch::Tens
 torch::Tensor ConvVaeNetImpl::decode(const torch::Tensor& z, const torch::Tensor& condition) {
     const auto n = z.size(0);
     auto h = decoderFc->forward(torch::cat({z, condition}, 1))
-                 .view({n, top, sizes.back().first, sizes.back().second});
+                 .view({n, top, sizes.back().first, sizes.back().second})
+                 .contiguous(torch::MemoryFormat::ChannelsLast);
     for (std::size_t i = 0; i < up.size(); ++i) {
         const auto& [height, width] = sizes[sizes.size() - 2 - i];
         h = torch::upsample_nearest2d(h, {height, width});
