@@ -142,9 +142,11 @@ LossMap classifierStep(torch::nn::Module& net, torch::optim::Optimizer& optimize
 }
 
 torch::Tensor toImages(const torch::Tensor& values, const ModelShape& shape) {
+    // Contiguous NCHW whatever layout the net computed in (the GANs' is channels-last).
     return values.reshape({values.size(0), shape.channels, shape.height, shape.width})
         .clamp(0, 1)
-        .to(torch::kCPU, torch::kFloat32);
+        .to(torch::kCPU, torch::kFloat32)
+        .contiguous();
 }
 
 void updateEma(torch::nn::Module& target, torch::nn::Module& source, double decay) {

@@ -329,6 +329,18 @@ std::string refusal(const std::string& name, const ll::ModelShape& shape,
     return model ? std::string() : model.error().message;
 }
 
+TEST(GanSettings, ColourSamplesAreNchwWhateverLayoutTheNetsComputeIn) {
+    // The nets compute channels-last; what leaves the model is plain NCHW, the order in which
+    // exports, the grid and the metrics read the memory.
+    auto model = ll::createModel("dcgan", {.channels = 3, .height = 32, .width = 32}, kSmall);
+    ASSERT_TRUE(model) << model.error().message;
+    const auto x = torch::rand({8, 3, 32, 32});
+    (*model)->trainStep(x, torch::zeros({8}, torch::kInt64));
+    const auto images = (*model)->sample({.count = 4, .seed = 1});
+    EXPECT_EQ(images.sizes(), (std::vector<std::int64_t>{4, 3, 32, 32}));
+    EXPECT_TRUE(images.is_contiguous());
+}
+
 TEST(GanSettings, BadSettingsAreRefusedByName) {
     const ll::ModelShape fashion{};
     EXPECT_EQ(refusal("dcgan", fashion), "");
