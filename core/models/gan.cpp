@@ -64,9 +64,7 @@ torch::Tensor GanGeneratorImpl::forward(const torch::Tensor& z, const torch::Ten
         return mlp->forward(z, condition);
     }
     auto h = conditional ? torch::cat({z, embedClasses(embed, labels)}, 1) : z;
-    h = project->forward(h)
-            .view({z.size(0), top, shape.height / 4, shape.width / 4})
-            .contiguous(torch::MemoryFormat::ChannelsLast);
+    h = channelsLast(project->forward(h).view({z.size(0), top, shape.height / 4, shape.width / 4}));
     h = torch::relu(norm->forward(h));
     return body->forward(h);
 }
@@ -125,8 +123,7 @@ GanDiscriminatorImpl::GanDiscriminatorImpl(const ModelShape& shape, int width,
 }
 
 GanScores GanDiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& labels) {
-    auto features =
-        body->forward(x.dim() == 4 ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x);
+    auto features = body->forward(channelsLast(x));
     auto score = spectralHead ? spectralHead->forward(features) : head->forward(features);
     GanScores out{.adversarial = score.squeeze(1)};
     if (condition == GanCondition::Projection)

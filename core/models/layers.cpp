@@ -141,6 +141,10 @@ LossMap classifierStep(torch::nn::Module& net, torch::optim::Optimizer& optimize
     return {{"loss", loss.item<double>()}, {"accuracy", accuracy}};
 }
 
+torch::Tensor channelsLast(const torch::Tensor& x) {
+    return x.dim() == 4 ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+}
+
 torch::Tensor toImages(const torch::Tensor& values, const ModelShape& shape) {
     // Contiguous NCHW whatever layout the net computed in (the GANs' is channels-last).
     return values.reshape({values.size(0), shape.channels, shape.height, shape.width})

@@ -97,8 +97,7 @@ torch::Tensor ConvVaeNetImpl::withClassMaps(const torch::Tensor& h,
 
 std::pair<torch::Tensor, torch::Tensor> ConvVaeNetImpl::encode(const torch::Tensor& x,
                                                                const torch::Tensor& condition) {
-    auto images = x.reshape({x.size(0), shape.channels, shape.height, shape.width})
-                      .contiguous(torch::MemoryFormat::ChannelsLast);
+    auto images = channelsLast(x.reshape({x.size(0), shape.channels, shape.height, shape.width}));
     auto h = down->forward(images).flatten(1);
     auto parts = encoderFc->forward(torch::cat({h, condition}, 1)).chunk(2, 1);
     return {parts[0], parts[1].clamp(-12, 8)};
@@ -106,9 +105,8 @@ std::pair<torch::Tensor, torch::Tensor> ConvVaeNetImpl::encode(const torch::Tens
 
 torch::Tensor ConvVaeNetImpl::decode(const torch::Tensor& z, const torch::Tensor& condition) {
     const auto n = z.size(0);
-    auto h = decoderFc->forward(torch::cat({z, condition}, 1))
-                 .view({n, top, sizes.back().first, sizes.back().second})
-                 .contiguous(torch::MemoryFormat::ChannelsLast);
+    auto h = channelsLast(decoderFc->forward(torch::cat({z, condition}, 1))
+                              .view({n, top, sizes.back().first, sizes.back().second}));
     for (std::size_t i = 0; i < up.size(); ++i) {
         const auto& [height, width] = sizes[sizes.size() - 2 - i];
         h = torch::upsample_nearest2d(h, {height, width});
