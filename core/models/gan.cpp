@@ -71,8 +71,7 @@ torch::Tensor GanGeneratorImpl::forward(const torch::Tensor& z, const torch::Ten
 
 GanDiscriminatorImpl::GanDiscriminatorImpl(const ModelShape& shape, int width,
                                            const std::vector<int>& hidden, GanCondition condition,
-                                           GanNorm norm)
-    : condition(condition) {
+                                           GanNorm norm) {
     const bool spectral = norm == GanNorm::Spectral;
     auto leaky = [] { return nn::LeakyReLU(nn::LeakyReLUOptions().negative_slope(0.2)); };
     auto linear = [&](std::int64_t in, std::int64_t out) {
@@ -114,11 +113,11 @@ GanDiscriminatorImpl::GanDiscriminatorImpl(const ModelShape& shape, int width,
         spectralHead = register_module("head", SpectralLinear(features, 1));
     else
         head = register_module("head", nn::Linear(features, 1));
-    if (condition == GanCondition::Projection) {
+    if (condition.projection) {
         embed = register_module("embed", nn::Embedding(shape.numClasses, features));
         nn::init::normal_(embed->weight, 0, 0.02);
     }
-    if (condition == GanCondition::Auxiliary)
+    if (condition.auxiliary)
         classHead = register_module("class_head", nn::Linear(features, shape.numClasses));
 }
 
@@ -126,9 +125,8 @@ GanScores GanDiscriminatorImpl::forward(const torch::Tensor& x, const torch::Ten
     auto features = body->forward(channelsLast(x));
     auto score = spectralHead ? spectralHead->forward(features) : head->forward(features);
     GanScores out{.adversarial = score.squeeze(1)};
-    if (condition == GanCondition::Projection)
-        out.adversarial = out.adversarial + (embed->forward(labels) * features).sum(1);
-    if (condition == GanCondition::Auxiliary) out.classes = classHead->forward(features);
+    if (embed) out.adversarial = out.adversarial + (embed->forward(labels) * features).sum(1);
+    if (classHead) out.classes = classHead->forward(features);
     return out;
 }
 
@@ -237,6 +235,11 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         if (!(m_auxWeight >= 0))
             throw std::invalid_argument("setting 'aux_weight' must not be negative");
         m_settings["aux_weight"] = formatNumber(m_auxWeight);
+        const double projection = settingNumber(settings, "projection", 0);
+        if (projection != 0 && projection != 1)
+            throw std::invalid_argument("setting 'projection' must be 0 or 1");
+        m_projection = projection == 1;
+        m_settings["projection"] = m_projection ? "1" : "0";
     }
     if (wasserstein) {
         m_gp = settingNumber(settings, "gp", 10.0);
@@ -252,9 +255,8 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_settings["d_norm"] = norm == GanNorm::Batch      ? "batch"
                            : norm == GanNorm::Spectral ? "spectral"
                                                        : "none";
-    const auto condition = kind == Kind::Cgan    ? GanCondition::Projection
-                           : kind == Kind::Acgan ? GanCondition::Auxiliary
-                                                 : GanCondition::None;
+    const GanCondition condition{.projection = kind == Kind::Cgan || m_projection,
+                                 .auxiliary = kind == Kind::Acgan};
     const int refine = static_cast<int>(settingNumber(settings, "refine", 0));
     if (refine < 0 || refine > 4) throw std::invalid_argument("setting 'refine' must lie in 0..4");
     if (shape.tabular() && refine != 0)

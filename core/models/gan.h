@@ -41,11 +41,11 @@ struct GanScores {
     torch::Tensor classes;      // N x classes, undefined without an auxiliary head
 };
 
-/// How a discriminator uses the class.
-enum class GanCondition {
-    None,        // unconditional
-    Projection,  // score + <embed(y), features> (Miyato & Koyama 2018)
-    Auxiliary,   // an extra class head, trained with cross-entropy (AC-GAN, Odena et al. 2017)
+/// How a discriminator uses the class: either, both or neither.
+struct GanCondition {
+    bool projection = false;  // score + <embed(y), features> (Miyato & Koyama 2018)
+    bool auxiliary = false;   // an extra class head, trained with cross-entropy (AC-GAN, Odena
+                              // et al. 2017)
 };
 
 /// How a discriminator keeps itself in check ("d_norm").
@@ -63,7 +63,6 @@ struct GanDiscriminatorImpl : torch::nn::Module {
                          GanCondition condition, GanNorm norm);
     GanScores forward(const torch::Tensor& x, const torch::Tensor& labels);
 
-    GanCondition condition;
     torch::nn::Sequential body{nullptr};
     torch::nn::Linear head{nullptr};
     SpectralLinear spectralHead{nullptr};  // instead of head under GanNorm::Spectral
@@ -74,7 +73,8 @@ TORCH_MODULE(GanDiscriminator);
 
 /// The GAN family (Goodfellow et al. 2014): DCGAN (unconditional), cGAN (class in the
 /// generator, projection discriminator; images and tabular rows), AC-GAN (class in the
-/// generator, auxiliary classifier in the discriminator) and WGAN-GP (Gulrajani et al. 2017;
+/// generator, auxiliary classifier in the discriminator; with "projection" 1 its real/fake
+/// score is projected as cGAN's too) and WGAN-GP (Gulrajani et al. 2017;
 /// unconditional). The non-saturating loss for all but WGAN-GP; two Adam optimisers, the
 /// discriminator's learning rate d_lr_ratio times the generator's. All but WGAN-GP add the
 /// mode-seeking term of Mao et al. 2019 to the generator's loss.
@@ -132,6 +132,7 @@ private:
     int m_latent;
     double m_lrRatio;
     double m_auxWeight = 0;
+    bool m_projection = false;  // AC-GAN: project the class onto the real/fake score too
     double m_modeSeeking = 0;
     double m_gp = 0;
     int m_criticSteps = 1;

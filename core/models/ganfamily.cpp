@@ -20,6 +20,9 @@ Family ganFamily() {
         {"aux_weight",
          "weight of the auxiliary class loss (the discriminator's on real images, the "
          "generator's on its fakes), >= 0"},
+        {"projection",
+         "AC-GAN: 1 projects the class onto the real/fake score as cGAN's discriminator does, "
+         "beside the class head; 0 (default) keeps Odena et al.'s unconditional score"},
         {"mode_seeking",
          "weight of the mode-seeking term (Mao et al. 2019) that keeps samples of one class "
          "apart, 0..100; 0 turns it off"},
@@ -43,6 +46,7 @@ Family ganFamily() {
     conditional["hidden"] = "256,256";
     Settings auxiliary = common;
     auxiliary["aux_weight"] = "1";
+    auxiliary["projection"] = "0";
     Settings wasserstein = common;
     wasserstein["beta1"] = "0";
     wasserstein["beta2"] = "0.9";

@@ -40,22 +40,38 @@ double withinClassSpread(ll::GenerativeModel& model, std::int64_t classes) {
     return grouped.std(0).mean().item<double>() / x.flatten(1).std(0).mean().item<double>();
 }
 
+// The tensors of `model`'s state whose names start with `prefix` ("generator."), by name.
+std::map<std::string, torch::Tensor> stateOf(ll::GenerativeModel& model,
+                                             const std::string& prefix) {
+    std::map<std::string, torch::Tensor> out;
+    for (auto& [name, t] : model.namedState())
+        if (name.rfind(prefix, 0) == 0) out[name.substr(prefix.size())] = t.clone();
+    return out;
+}
+
 TEST_F(GanTest, ConditionalGansSampleTheAskedClass) {
     ASSERT_NE(s_judge, nullptr);
-    for (const char* name : {"cgan", "acgan"}) {
-        SCOPED_TRACE(name);
+    // AC-GAN also with its score projected as cGAN's ("projection" 1).
+    ll::Settings projected = kSmall;
+    projected["projection"] = "1";
+    const std::vector<std::pair<std::string, ll::Settings>> cases{
+        {"cgan", kSmall}, {"acgan", kSmall}, {"acgan", projected}};
+    for (const auto& [name, settings] : cases) {
+        SCOPED_TRACE(name + (settings.contains("projection") ? " projected" : ""));
         torch::manual_seed(1);
-        auto model = fixture::build(name, *s_data, kSmall);
+        auto model = fixture::build(name, *s_data, settings);
         ASSERT_NE(model, nullptr);
+        EXPECT_EQ(stateOf(*model, "discriminator.embed").empty(),
+                  name == "acgan" && !settings.contains("projection"));
         const double before = fixture::agreement(*model, *s_judge);
         const auto losses = fixture::train(*model, *s_data, 400, 64);
         const double after = fixture::agreement(*model, *s_judge);
         const double spread = withinClassSpread(*model, s_data->numClasses());
-        std::printf("%s: agreement %.3f -> %.3f, within-class spread %.2f\n", name, before, after,
-                    spread);
+        std::printf("%s: agreement %.3f -> %.3f, within-class spread %.2f\n", name.c_str(), before,
+                    after, spread);
         EXPECT_GT(spread, 0.4) << "one image per class: mode collapse";
         EXPECT_TRUE(losses.contains("generator") && losses.contains("discriminator"));
-        EXPECT_EQ(losses.contains("aux"), std::string(name) == "acgan");
+        EXPECT_EQ(losses.contains("aux"), name == "acgan");
         EXPECT_LT(before, 0.3);
         EXPECT_GT(after, 0.4) << "chance is 0.1; before training " << before;
     }
@@ -152,15 +168,6 @@ TEST_F(GanTest, ConditionalSamplesFollowTheLabelsAndRefuseUnknownClasses) {
     auto sevens = model->sample({.count = 4, .seed = 5, .labels = {7}});
     EXPECT_FALSE(torch::equal(threes, sevens));
     EXPECT_THROW(model->sample({.count = 4, .seed = 5, .labels = {10}}), std::invalid_argument);
-}
-
-// The tensors of `model`'s state whose names start with `prefix` ("generator."), by name.
-std::map<std::string, torch::Tensor> stateOf(ll::GenerativeModel& model,
-                                             const std::string& prefix) {
-    std::map<std::string, torch::Tensor> out;
-    for (auto& [name, t] : model.namedState())
-        if (name.rfind(prefix, 0) == 0) out[name.substr(prefix.size())] = t.clone();
-    return out;
 }
 
 bool sameTensors(const std::map<std::string, torch::Tensor>& a,
@@ -353,6 +360,10 @@ TEST(GanSettings, BadSettingsAreRefusedByName) {
     EXPECT_NE(refusal("wgan-gp", fashion, {{"critic_steps", "0"}}).find("'critic_steps'"),
               std::string::npos);
     EXPECT_NE(refusal("acgan", fashion, {{"aux_weight", "-2"}}).find("'aux_weight'"),
+              std::string::npos);
+    EXPECT_NE(refusal("acgan", fashion, {{"projection", "2"}}).find("'projection'"),
+              std::string::npos);
+    EXPECT_NE(refusal("cgan", fashion, {{"projection", "1"}}).find("no setting"),
               std::string::npos);
     EXPECT_NE(refusal("cgan", fashion, {{"width", "0"}}).find("'width'"), std::string::npos);
     EXPECT_NE(refusal("dcgan", fashion, {{"beta1", "1"}}).find("'beta1'"), std::string::npos);
