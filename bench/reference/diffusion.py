@@ -521,10 +521,10 @@ class LatentDdpm:
         self.latent = common.whole(settings, "latent")
         self.vae_steps = common.whole(settings, "vae_steps")
         # A plain ll::Vae from the vae_* settings (vae_net, vae_width, vae_hidden,
-        # vae_likelihood, vae_beta; runs without them had the MLP with the Bernoulli
-        # likelihood and beta 1) and the standard prior: the denoiser is the prior.
+        # vae_likelihood, vae_beta, vae_precision; runs without them had the MLP with the
+        # Bernoulli likelihood and beta 1) and the standard prior: the denoiser is the prior.
         own = {"latent": str(self.latent), "beta": "1", "prior": "standard"}
-        for key in ("hidden", "net", "width", "likelihood", "beta"):
+        for key in ("hidden", "net", "width", "likelihood", "beta", "precision"):
             if settings.get("vae_" + key, "") != "":
                 own[key] = str(settings["vae_" + key])
         self.vae = vae.build("vae", shape, own, lr)

@@ -149,12 +149,12 @@ class SpectralLinear(_Spectral):
 class GanDiscriminator(nn.Module):
     """ll::GanDiscriminatorImpl: strided 4x4 convolutions with LeakyReLU(0.2), or Linear +
     LeakyReLU per hidden width for rows; a Linear score head; a projection embedding
-    (normal(0, 0.02)) or an auxiliary class head. `norm` ("d_norm"): "batch" puts batch norm
-    on the second convolution, "spectral" normalises every layer but the embedding."""
+    (normal(0, 0.02)), an auxiliary class head, or both. `norm` ("d_norm"): "batch" puts batch
+    norm on the second convolution, "spectral" normalises every layer but the embedding."""
 
-    def __init__(self, shape, width, hidden, condition, norm):
+    def __init__(self, shape, width, hidden, projection, auxiliary, norm):
         super().__init__()
-        self.condition = condition  # None, "projection" or "auxiliary"
+        self.projection, self.auxiliary = projection, auxiliary
         spectral = norm == "spectral"
         linear = SpectralLinear if spectral else nn.Linear
 
@@ -180,21 +180,21 @@ class GanDiscriminator(nn.Module):
             features = 2 * width * (shape.height // 4) * (shape.width // 4)
         self.body = nn.Sequential(*layers)
         self.head = linear(features, 1)
-        if condition == "projection":
+        if projection:
             self.embed = nn.Embedding(shape.num_classes, features)
             nn.init.normal_(self.embed.weight, 0, 0.02)
-        if condition == "auxiliary":
+        if auxiliary:
             self.class_head = nn.Linear(features, shape.num_classes)
 
     def forward(self, x, labels):
-        """(adversarial N, class logits N x K or None), as ll::GanScores."""
+        """(adversarial N, class logits N x K or None) in fp32, as ll::GanScores."""
         features = self.body(x)
-        adversarial = self.head(features).squeeze(1)
+        adversarial = self.head(features).squeeze(1).float()
         classes = None
-        if self.condition == "projection":
+        if self.projection:
             adversarial = adversarial + (self.embed(labels) * features).sum(1)
-        if self.condition == "auxiliary":
-            classes = self.class_head(features)
+        if self.auxiliary:
+            classes = self.class_head(features).float()
         return adversarial, classes
 
 
@@ -219,7 +219,11 @@ class Gan:
         self.aux_weight = common.number(settings, "aux_weight") if kind == "acgan" else 0.0
         self.gp = common.number(settings, "gp") if wasserstein else 0.0
         self.critic_steps = common.whole(settings, "critic_steps") if wasserstein else 1
-        condition = {"cgan": "projection", "acgan": "auxiliary"}.get(kind)
+        projection = kind == "cgan" or (
+            kind == "acgan" and common.number(settings, "projection") == 1
+            if "projection" in settings else False)
+        # "precision" bf16: the training step under CPU autocast, as ll::PrecisionScope.
+        self.bf16 = str(settings.get("precision", "fp32") or "fp32") == "bf16"
         conditional = kind in ("cgan", "acgan")
 
         refine = common.whole(settings, "refine") if "refine" in settings and not shape.tabular \
@@ -228,7 +232,8 @@ class Gan:
         norm = settings.get("d_norm") or ("none" if wasserstein else "batch")
         if norm not in ("batch", "spectral", "none") or (wasserstein and norm == "batch"):
             raise ValueError(f"setting 'd_norm': '{norm}' is not one this model takes")
-        self.discriminator = GanDiscriminator(shape, width, hidden, condition, norm)
+        self.discriminator = GanDiscriminator(shape, width, hidden, projection, kind == "acgan",
+                                              norm)
         self.device = _device(settings)
         self.generator.to(self.device)
         self.discriminator.to(self.device)
@@ -256,7 +261,7 @@ class Gan:
             self.average_steps += 1
 
     def _generate(self, z, y, net=None):
-        out = (self.generator if net is None else net)(z, y)
+        out = (self.generator if net is None else net)(z, y).float()
         return out if self.shape.tabular else torch.sigmoid(out)
 
     def latents(self, count, seed, truncation=0.0):
@@ -296,9 +301,10 @@ class Gan:
         self.discriminator.train()
         data = x.reshape(x.size(0), -1) if self.shape.tabular else x
         data, y = data.to(self.device), y.to(self.device)
-        if self.kind == "wgan-gp":
-            return self._wasserstein_step(data, y)
-        return self._adversarial_step(data, y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            if self.kind == "wgan-gp":
+                return self._wasserstein_step(data, y)
+            return self._adversarial_step(data, y)
 
     def _adversarial_step(self, x, y):
         n = x.size(0)

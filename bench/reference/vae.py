@@ -384,6 +384,8 @@ class Vae:
         if self.likelihood not in ("bernoulli", "unit-gaussian", "gaussian"):
             raise ValueError(f"setting 'likelihood': {self.likelihood}")
         prior = str(settings.get("prior", "standard") or "standard")
+        # "precision" bf16: the training step under CPU autocast, as ll::PrecisionScope.
+        self.bf16 = str(settings.get("precision", "fp32") or "fp32") == "bf16"
         if net == "auto":
             fits = not shape.tabular and shape.height >= 4 and shape.width >= 4
             net = "conv" if fits else "mlp"
@@ -510,13 +512,19 @@ class Vae:
         n = x.size(0)
         flat = x.reshape(n, -1)
         c = self.condition(y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            return self._train_step(flat, y, c)
+
+    def _train_step(self, flat, y, c):
+        n = flat.size(0)
         mu, logvar = self.net.encode(flat, c)
+        mu, logvar = mu.float(), logvar.float()
         if self.prior is not None:
             self.prior.update(mu, y)
         noise = (self.noise.next(n).to(mu.device) if self.noise is not None
                  else torch.randn_like(mu))
         z = mu + noise * (0.5 * logvar).exp()
-        out = self.net.decode(z, c)
+        out = self.net.decode(z, c).float()
         if self.likelihood == "bernoulli":
             recon = F.binary_cross_entropy_with_logits(out, flat, reduction="sum") / n
         elif self.likelihood == "unit-gaussian":

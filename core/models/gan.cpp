@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "models/fusedadam.h"
+#include "models/precision.h"
 
 namespace ll {
 
@@ -124,9 +125,10 @@ GanDiscriminatorImpl::GanDiscriminatorImpl(const ModelShape& shape, int width,
 GanScores GanDiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& labels) {
     auto features = body->forward(channelsLast(x));
     auto score = spectralHead ? spectralHead->forward(features) : head->forward(features);
-    GanScores out{.adversarial = score.squeeze(1)};
+    // Scores in fp32 whatever precision the layers ran in: the losses take them.
+    GanScores out{.adversarial = score.squeeze(1).to(torch::kFloat)};
     if (embed) out.adversarial = out.adversarial + (embed->forward(labels) * features).sum(1);
-    if (classHead) out.classes = classHead->forward(features);
+    if (classHead) out.classes = classHead->forward(features).to(torch::kFloat);
     return out;
 }
 
@@ -251,6 +253,7 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         m_settings["critic_steps"] = std::to_string(m_criticSteps);
     }
 
+    m_precision = readPrecision(settings, m_settings, m_device);
     const auto norm = discriminatorNorm(settings, wasserstein);
     m_settings["d_norm"] = norm == GanNorm::Batch      ? "batch"
                            : norm == GanNorm::Spectral ? "spectral"
@@ -292,7 +295,7 @@ void Gan::setLearningRate(double lr) {
 }
 
 torch::Tensor Gan::generate(GanGenerator& net, const torch::Tensor& z, const torch::Tensor& y) {
-    auto out = net->forward(z, y);
+    auto out = net->forward(z, y).to(torch::kFloat);
     return m_shape.tabular() ? out : torch::sigmoid(out);
 }
 
@@ -312,6 +315,7 @@ void Gan::setDiscriminatorTrainable(bool trainable) {
 LossMap Gan::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
     m_generator->train();
     m_discriminator->train();
+    const PrecisionScope precision(m_precision);
     auto data = m_shape.tabular() ? x.reshape({x.size(0), -1}) : x;
     return m_kind == Kind::WganGp ? wassersteinStep(data.to(m_device), y.to(m_device))
                                   : adversarialStep(data.to(m_device), y.to(m_device));

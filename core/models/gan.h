@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "models/layers.h"
+#include "models/precision.h"
 #include "models/spectralnorm.h"
 
 namespace ll {
@@ -137,6 +138,7 @@ private:
     double m_gp = 0;
     int m_criticSteps = 1;
     double m_ema = 0;
+    Precision m_precision = Precision::Float32;
     GanGenerator m_generator{nullptr};
     GanGenerator m_average{nullptr};  // the weight average samples come from; null at ema 0
     StepCount m_averageSteps{nullptr};

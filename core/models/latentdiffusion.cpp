@@ -71,11 +71,12 @@ torch::Tensor LatentDenoiserImpl::forward(const torch::Tensor& x, const torch::T
 }
 
 Settings LatentDdpm::defaults() {
-    return {{"latent", "16"},      {"vae_hidden", "512,256"},  {"vae_net", "mlp"},
-            {"vae_width", "32"},   {"vae_likelihood", "auto"}, {"vae_steps", "3000"},
-            {"vae_beta", "1"},     {"hidden", "256"},          {"depth", "3"},
-            {"timesteps", "1000"}, {"schedule", "linear"},     {"label_dropout", "0.1"},
-            {"ema", "0.999"},      {"sample_steps", "50"},     {"autoencoder", ""}};
+    return {{"latent", "16"},         {"vae_hidden", "512,256"},  {"vae_net", "mlp"},
+            {"vae_width", "32"},      {"vae_likelihood", "auto"}, {"vae_steps", "3000"},
+            {"vae_beta", "1"},        {"vae_precision", "fp32"},  {"hidden", "256"},
+            {"depth", "3"},           {"timesteps", "1000"},      {"schedule", "linear"},
+            {"label_dropout", "0.1"}, {"ema", "0.999"},           {"sample_steps", "50"},
+            {"autoencoder", ""}};
 }
 
 namespace {
@@ -96,7 +97,7 @@ int wholeSetting(const Settings& s, Settings& effective, const std::string& key,
 }
 
 // The own VAE's settings, each under a vae_ prefix in this model's.
-constexpr const char* kVaeKeys[] = {"hidden", "net", "width", "likelihood", "beta"};
+constexpr const char* kVaeKeys[] = {"hidden", "net", "width", "likelihood", "beta", "precision"};
 
 /// A plain ll::Vae from the vae_* settings. Runs from before vae_net and vae_likelihood had
 /// the MLP with the Bernoulli likelihood, which are still the defaults, and beta 1. The

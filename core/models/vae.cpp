@@ -5,6 +5,7 @@
 
 #include "models/families.h"
 #include "models/fusedadam.h"
+#include "models/precision.h"
 
 namespace ll {
 
@@ -86,6 +87,7 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
     if (prior != "standard" && prior != "fitted")
         throw std::invalid_argument("setting 'prior' must be standard or fitted, not '" + prior +
                                     "'");
+    m_precision = readPrecision(settings, m_settings, m_device);
     m_settings["net"] = net;
     m_settings["likelihood"] = likelihood;
     m_settings["prior"] = prior;
@@ -204,11 +206,15 @@ LossMap Vae::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
     const auto n = x.size(0);
     auto flat = x.reshape({n, -1}).to(m_device);
     auto c = condition(y);
+    const PrecisionScope precision(m_precision);
+    // The nets may compute in bf16 ("precision"); what comes out is taken in fp32.
     auto [mu, logvar] = m_net->encode(flat, c);
+    mu = mu.to(torch::kFloat);
+    logvar = logvar.to(torch::kFloat);
     if (m_prior) m_prior->update(mu, y);
     auto noise = m_kind == Kind::Chaotic ? m_noise->next(n).to(m_device) : torch::randn_like(mu);
     auto z = mu + noise * (0.5 * logvar).exp();
-    auto out = m_net->decode(z, c);
+    auto out = m_net->decode(z, c).to(torch::kFloat);
     torch::Tensor recon;
     if (m_likelihood == Likelihood::Bernoulli)
         recon = torch::binary_cross_entropy_with_logits(out, flat, {}, {}, at::Reduction::Sum) / n;
@@ -294,9 +300,9 @@ std::vector<std::pair<std::string, torch::optim::Optimizer*>> Vae::optimizers() 
 }
 
 Family vaeFamily() {
-    const Settings common{{"latent", "16"},     {"hidden", "512,256"}, {"beta", "1"},
-                          {"net", "mlp"},       {"width", "32"},       {"likelihood", "auto"},
-                          {"prior", "standard"}};
+    const Settings common{{"latent", "16"},      {"hidden", "512,256"}, {"beta", "1"},
+                          {"net", "mlp"},        {"width", "32"},       {"likelihood", "auto"},
+                          {"prior", "standard"}, {"precision", "fp32"}};
     const std::map<std::string, std::string> help{
         {"latent", "latent units, 1..4096"},
         {"hidden",
@@ -314,6 +320,9 @@ Family vaeFamily() {
          "standard N(0, I), or fitted: sample from a Gaussian per class fitted to the "
          "encoder's posterior means during training, where the decoder has seen latents"},
         {"beta", "weight of the KL term (beta-VAE), >= 0"},
+        {"precision",
+         "what training steps compute convolutions and products in: fp32 (default) or bf16 "
+         "(CPU autocast; weights, gradients, losses and samples stay fp32; on a GPU: fp32)"},
         {"r", "logistic-map parameter, in (3.57, 4] outside its periodic windows"},
         {"start", "logistic-map start value in (0, 1); empty or random: drawn from the seed"},
         {"transform",

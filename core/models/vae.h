@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "models/layers.h"
+#include "models/precision.h"
 #include "models/vaeparts.h"
 
 namespace ll {
@@ -98,6 +99,7 @@ private:
     bool m_conv = false;  // net=conv
     Likelihood m_likelihood = Likelihood::Bernoulli;
     double m_beta;
+    Precision m_precision = Precision::Float32;
     std::shared_ptr<VaeNetImpl> m_net;
     torch::Tensor m_logSigma;  // Likelihood::Gaussian: a parameter of m_net ("log_sigma")
     FittedPrior m_prior{nullptr};

@@ -84,6 +84,8 @@ TEST(Diffusion, BadSettingsNameTheSetting) {
     EXPECT_NE(width.find("'vae_width'"), std::string::npos) << width;
     const auto beta = buildError("latent-ddpm", {{"vae_beta", "-0.5"}});
     EXPECT_NE(beta.find("'vae_beta'"), std::string::npos) << beta;
+    const auto precision = buildError("latent-ddpm", {{"vae_precision", "fp16"}});
+    EXPECT_NE(precision.find("'vae_precision'"), std::string::npos) << precision;
 }
 
 TEST(Diffusion, LatentDdpmVaeBetaWeighsItsVaesKlTerm) {
@@ -94,6 +96,7 @@ TEST(Diffusion, LatentDdpmVaeBetaWeighsItsVaesKlTerm) {
         auto model = ll::buildModel("latent-ddpm", {}, settings);
         ASSERT_TRUE(model) << model.error().message;
         EXPECT_EQ((*model)->settings().at("vae_beta"), given.empty() ? "1" : given);
+        EXPECT_EQ((*model)->settings().at("vae_precision"), "fp32");
         torch::manual_seed(3);
         const auto losses = (*model)->trainStep(torch::rand({8, 1, 28, 28}), torch::arange(8));
         ASSERT_GT(losses.at("kl"), 0);

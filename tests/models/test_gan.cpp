@@ -52,12 +52,16 @@ std::map<std::string, torch::Tensor> stateOf(ll::GenerativeModel& model,
 TEST_F(GanTest, ConditionalGansSampleTheAskedClass) {
     ASSERT_NE(s_judge, nullptr);
     // AC-GAN also with its score projected as cGAN's ("projection" 1).
+    // And cGAN trained in bf16.
     ll::Settings projected = kSmall;
     projected["projection"] = "1";
+    ll::Settings bf16 = kSmall;
+    bf16["precision"] = "bf16";
     const std::vector<std::pair<std::string, ll::Settings>> cases{
-        {"cgan", kSmall}, {"acgan", kSmall}, {"acgan", projected}};
+        {"cgan", kSmall}, {"acgan", kSmall}, {"acgan", projected}, {"cgan", bf16}};
     for (const auto& [name, settings] : cases) {
-        SCOPED_TRACE(name + (settings.contains("projection") ? " projected" : ""));
+        SCOPED_TRACE(name + (settings.contains("projection") ? " projected" : "") +
+                     (settings.contains("precision") ? " bf16" : ""));
         torch::manual_seed(1);
         auto model = fixture::build(name, *s_data, settings);
         ASSERT_NE(model, nullptr);
@@ -71,6 +75,7 @@ TEST_F(GanTest, ConditionalGansSampleTheAskedClass) {
                     after, spread);
         EXPECT_GT(spread, 0.4) << "one image per class: mode collapse";
         EXPECT_TRUE(losses.contains("generator") && losses.contains("discriminator"));
+        EXPECT_EQ(model->sample({.count = 2, .seed = 1}).scalar_type(), torch::kFloat);
         EXPECT_EQ(losses.contains("aux"), name == "acgan");
         EXPECT_LT(before, 0.3);
         EXPECT_GT(after, 0.4) << "chance is 0.1; before training " << before;
@@ -348,6 +353,31 @@ TEST(GanSettings, ColourSamplesAreNchwWhateverLayoutTheNetsComputeIn) {
     EXPECT_TRUE(images.is_contiguous());
 }
 
+// bf16 autocast casts the products inside the scope and only there, nested or not; fp32 and
+// the default leave them alone.
+TEST(Precision, ScopeCastsProductsToBf16AndRestoresWhatWasOn) {
+    auto conv = torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 3));
+    const auto x = torch::rand({2, 1, 8, 8});
+    const auto reference = conv->forward(x);
+    EXPECT_EQ(reference.scalar_type(), torch::kFloat);
+    {
+        const ll::PrecisionScope off(ll::Precision::Float32);
+        EXPECT_EQ(conv->forward(x).scalar_type(), torch::kFloat);
+    }
+    {
+        const ll::PrecisionScope outer(ll::Precision::BFloat16);
+        EXPECT_EQ(conv->forward(x).scalar_type(), torch::kBFloat16);
+        {
+            const ll::PrecisionScope inner(ll::Precision::BFloat16);
+            EXPECT_EQ(conv->forward(x).scalar_type(), torch::kBFloat16);
+        }
+        EXPECT_EQ(conv->forward(x).scalar_type(), torch::kBFloat16) << "inner scope ended it";
+        EXPECT_LT((conv->forward(x).to(torch::kFloat) - reference).abs().max().item<double>(),
+                  0.05);
+    }
+    EXPECT_EQ(conv->forward(x).scalar_type(), torch::kFloat);
+}
+
 TEST(GanSettings, BadSettingsAreRefusedByName) {
     const ll::ModelShape fashion{};
     EXPECT_EQ(refusal("dcgan", fashion), "");
@@ -360,6 +390,8 @@ TEST(GanSettings, BadSettingsAreRefusedByName) {
     EXPECT_NE(refusal("wgan-gp", fashion, {{"critic_steps", "0"}}).find("'critic_steps'"),
               std::string::npos);
     EXPECT_NE(refusal("acgan", fashion, {{"aux_weight", "-2"}}).find("'aux_weight'"),
+              std::string::npos);
+    EXPECT_NE(refusal("dcgan", fashion, {{"precision", "fp16"}}).find("'precision'"),
               std::string::npos);
     EXPECT_NE(refusal("acgan", fashion, {{"projection", "2"}}).find("'projection'"),
               std::string::npos);
