@@ -50,7 +50,10 @@ torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& x) {
                              m_eps, at::globalContext().userEnabledCuDNN());
 }
 
-torch::Tensor SyncBatchNorm2dImpl::forwardAcrossRanks(const torch::Tensor& x) {
+torch::Tensor SyncBatchNorm2dImpl::forwardAcrossRanks(const torch::Tensor& input) {
+    // In fp32 whatever the layer before computed in (bf16 under "precision"): E[x^2] - E[x]^2
+    // cancels, and the count must be exact.
+    const auto x = input.to(torch::kFloat);
     const std::int64_t channels = x.size(1);
     // One all-reduce for the count, the sums and the sums of squares of every channel.
     const auto count = torch::full({1}, static_cast<double>(x.numel() / channels), x.options());
