@@ -393,6 +393,9 @@ TEST(GanSettings, BadSettingsAreRefusedByName) {
               std::string::npos);
     EXPECT_NE(refusal("dcgan", fashion, {{"precision", "fp16"}}).find("'precision'"),
               std::string::npos);
+    EXPECT_NE(refusal("wgan-gp", fashion, {{"precision", "bf16"}}).find("'precision'"),
+              std::string::npos);
+    EXPECT_EQ(refusal("cgan", fashion, {{"precision", "bf16"}}), "");
     EXPECT_NE(refusal("acgan", fashion, {{"projection", "2"}}).find("'projection'"),
               std::string::npos);
     EXPECT_NE(refusal("cgan", fashion, {{"projection", "1"}}).find("no setting"),
