@@ -45,6 +45,12 @@ def whole(settings, key):
     return int(round(number(settings, key)))
 
 
+def bf16(settings):
+    """The "precision" setting: True for bf16 (the training step under CPU autocast, as
+    ll::PrecisionScope), False for fp32 or none."""
+    return str(settings.get("precision", "fp32") or "fp32") == "bf16"
+
+
 def ints(settings, key):
     """A comma-separated list of widths, as ll::settingInts reads it."""
     if key not in settings:

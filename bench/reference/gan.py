@@ -219,11 +219,9 @@ class Gan:
         self.aux_weight = common.number(settings, "aux_weight") if kind == "acgan" else 0.0
         self.gp = common.number(settings, "gp") if wasserstein else 0.0
         self.critic_steps = common.whole(settings, "critic_steps") if wasserstein else 1
-        projection = kind == "cgan" or (
-            kind == "acgan" and common.number(settings, "projection") == 1
-            if "projection" in settings else False)
-        # "precision" bf16: the training step under CPU autocast, as ll::PrecisionScope.
-        self.bf16 = str(settings.get("precision", "fp32") or "fp32") == "bf16"
+        projection = kind == "cgan" or (kind == "acgan" and
+                                        float(settings.get("projection", 0) or 0) == 1)
+        self.bf16 = common.bf16(settings)
         conditional = kind in ("cgan", "acgan")
 
         refine = common.whole(settings, "refine") if "refine" in settings and not shape.tabular \

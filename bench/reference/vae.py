@@ -384,8 +384,7 @@ class Vae:
         if self.likelihood not in ("bernoulli", "unit-gaussian", "gaussian"):
             raise ValueError(f"setting 'likelihood': {self.likelihood}")
         prior = str(settings.get("prior", "standard") or "standard")
-        # "precision" bf16: the training step under CPU autocast, as ll::PrecisionScope.
-        self.bf16 = str(settings.get("precision", "fp32") or "fp32") == "bf16"
+        self.bf16 = common.bf16(settings)
         if net == "auto":
             fits = not shape.tabular and shape.height >= 4 and shape.width >= 4
             net = "conv" if fits else "mlp"

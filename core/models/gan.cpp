@@ -240,8 +240,7 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         const double projection = settingNumber(settings, "projection", 0);
         if (projection != 0 && projection != 1)
             throw std::invalid_argument("setting 'projection' must be 0 or 1");
-        m_projection = projection == 1;
-        m_settings["projection"] = m_projection ? "1" : "0";
+        m_settings["projection"] = projection == 1 ? "1" : "0";
     }
     if (wasserstein) {
         m_gp = settingNumber(settings, "gp", 10.0);
@@ -264,8 +263,10 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_settings["d_norm"] = norm == GanNorm::Batch      ? "batch"
                            : norm == GanNorm::Spectral ? "spectral"
                                                        : "none";
-    const GanCondition condition{.projection = kind == Kind::Cgan || m_projection,
-                                 .auxiliary = kind == Kind::Acgan};
+    const GanCondition condition{
+        .projection =
+            kind == Kind::Cgan || (kind == Kind::Acgan && m_settings["projection"] == "1"),
+        .auxiliary = kind == Kind::Acgan};
     const int refine = static_cast<int>(settingNumber(settings, "refine", 0));
     if (refine < 0 || refine > 4) throw std::invalid_argument("setting 'refine' must lie in 0..4");
     if (shape.tabular() && refine != 0)

@@ -133,7 +133,6 @@ private:
     int m_latent;
     double m_lrRatio;
     double m_auxWeight = 0;
-    bool m_projection = false;  // AC-GAN: project the class onto the real/fake score too
     double m_modeSeeking = 0;
     double m_gp = 0;
     int m_criticSteps = 1;

@@ -41,11 +41,8 @@ Family ganFamily() {
          "takes spectral or none. "
          "Spectral gave dcgan-cpu FID 460 instead of 330 after 2,000 steps (checkered samples): "
          "its two-layer discriminator is too weak once normalised"},
-        {"precision",
-         "what training steps compute convolutions and products in: fp32 (default) or bf16 "
-         "(CPU autocast; weights, gradients, losses and samples stay fp32; on a GPU: fp32). "
-         "WGAN-GP refuses bf16: its critic "
-         "fell apart (FID 451 instead of 199)"},
+        {"precision", std::string(kPrecisionHelp) +
+                          ". WGAN-GP refuses bf16: its critic fell apart (FID 451 instead of 199)"},
         {"gp", "weight of the gradient penalty, >= 0"},
         {"critic_steps", "critic updates per generator update, 1..100"}};
     Settings conditional = common;

@@ -15,6 +15,11 @@ enum class Precision {
     BFloat16,  // "bf16": CPU autocast to bfloat16 (oneDNN's bf16 paths on avx512_bf16 cores)
 };
 
+/// The "precision" setting's help, the same for every family that takes it.
+inline constexpr const char* kPrecisionHelp =
+    "what training steps compute convolutions and products in: fp32 (default) or bf16 (CPU "
+    "autocast; weights, gradients, losses and samples stay fp32; on a GPU: fp32)";
+
 /// The "precision" setting, written back to `effective` as it will run: bf16 on the CPU only
 /// (elsewhere fp32); unknown names are refused.
 Precision readPrecision(const Settings& settings, Settings& effective, const torch::Device& device);

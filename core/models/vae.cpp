@@ -320,9 +320,7 @@ Family vaeFamily() {
          "standard N(0, I), or fitted: sample from a Gaussian per class fitted to the "
          "encoder's posterior means during training, where the decoder has seen latents"},
         {"beta", "weight of the KL term (beta-VAE), >= 0"},
-        {"precision",
-         "what training steps compute convolutions and products in: fp32 (default) or bf16 "
-         "(CPU autocast; weights, gradients, losses and samples stay fp32; on a GPU: fp32)"},
+        {"precision", kPrecisionHelp},
         {"r", "logistic-map parameter, in (3.57, 4] outside its periodic windows"},
         {"start", "logistic-map start value in (0, 1); empty or random: drawn from the seed"},
         {"transform",
