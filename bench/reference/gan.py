@@ -367,17 +367,20 @@ class Gan:
                                                   device=x.device), y)
             real_score = d(x, y)[0].mean()
             fake_score = d(fake, y)[0].mean()
-            mix = torch.rand((n,) + (1,) * (x.dim() - 1), dtype=x.dtype, device=x.device)
-            between = (mix * x + (1 - mix) * fake).requires_grad_(True)
-            score = d(between, y)[0]
-            grad = torch.autograd.grad(score.sum(), between, retain_graph=True,
-                                       create_graph=True)[0]
-            penalty = (grad.reshape(n, -1).norm(2, 1) - 1).pow(2).mean()
+            with torch.autocast("cpu", enabled=False):  # the penalty in fp32, as LatentLab
+                mix = torch.rand((n,) + (1,) * (x.dim() - 1), dtype=x.dtype, device=x.device)
+                between = (mix * x + (1 - mix) * fake).requires_grad_(True)
+                score = d(between, y)[0]
+                grad = torch.autograd.grad(score.sum(), between, retain_graph=True,
+                                           create_graph=True)[0]
+                penalty = (grad.reshape(n, -1).norm(2, 1) - 1).pow(2).mean()
             distance = real_score - fake_score
             d_loss = -distance + self.gp * penalty
             common.drop_gradients(d)
             d_loss.backward()
             self.discriminator_optimizer.step()
+            if self.bf16:
+                torch.clear_autocast_cache()  # the next critic step casts the new weights
 
         self._discriminator_trainable(False)
         fake = self._generate(torch.randn(n, self.latent, dtype=x.dtype, device=x.device), y)

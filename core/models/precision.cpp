@@ -22,6 +22,7 @@ Precision readPrecision(const Settings& settings, Settings& effective,
 PrecisionScope::PrecisionScope(Precision precision) {
     if (precision != Precision::BFloat16) return;
     m_active = true;
+    m_nested = true;
     m_wasEnabled = at::autocast::is_cpu_enabled();
     m_wasType = at::autocast::get_autocast_cpu_dtype();
     at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
@@ -29,12 +30,24 @@ PrecisionScope::PrecisionScope(Precision precision) {
     at::autocast::increment_nesting();
 }
 
+PrecisionScope::PrecisionScope(Off) {
+    m_wasEnabled = at::autocast::is_cpu_enabled();
+    if (!m_wasEnabled) return;
+    m_active = true;
+    m_wasType = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_cpu_enabled(false);
+}
+
 PrecisionScope::~PrecisionScope() {
     if (!m_active) return;
     // The weights' bf16 copies are cached for the region; the outermost one drops them.
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    if (m_nested && at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
     at::autocast::set_cpu_enabled(m_wasEnabled);
     at::autocast::set_autocast_cpu_dtype(m_wasType);
+}
+
+void dropCastWeights() {
+    if (at::autocast::is_cpu_enabled()) at::autocast::clear_cache();
 }
 
 }  // namespace ll

@@ -26,17 +26,30 @@ Precision readPrecision(const Settings& settings, Settings& effective, const tor
 
 /// Autocast to bfloat16 on this thread's CPU ops for its lifetime when `precision` is bf16,
 /// restoring what was on before (as Python's torch.autocast does); nothing for fp32.
+/// PrecisionScope::fp32() turns autocast off within a bf16 region, for a part that must
+/// compute in fp32.
 class PrecisionScope {
 public:
     explicit PrecisionScope(Precision precision);
+    /// Autocast off for this scope's lifetime, whatever was on before; restored after.
+    [[nodiscard]] static PrecisionScope fp32() { return PrecisionScope(Off{}); }
     ~PrecisionScope();
     PrecisionScope(const PrecisionScope&) = delete;
     PrecisionScope& operator=(const PrecisionScope&) = delete;
 
 private:
+    struct Off {};
+    explicit PrecisionScope(Off);
+
     bool m_active = false;
+    bool m_nested = false;
     bool m_wasEnabled = false;
     c10::ScalarType m_wasType = c10::ScalarType::BFloat16;
 };
+
+/// Drops the bf16 copies autocast keeps of weights that require gradients. It keys them by
+/// tensor, not by version: a step that updates weights and uses them again in one bf16 region
+/// calls this between the two.
+void dropCastWeights();
 
 }  // namespace ll
