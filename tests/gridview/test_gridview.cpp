@@ -2,6 +2,7 @@
 // and the Vulkan renderer compared pixel by pixel with the QPainter one (Xvfb + lavapipe).
 
 #include <cmath>
+#include <vector>
 
 #include <QApplication>
 #include <QHelpEvent>
@@ -45,8 +46,13 @@ QColor checkerColor(int tx, int ty) {
     return (tx + ty) % 2 ? kCheckerB : kCheckerA;
 }
 
-// 3 x 4 tiles of 8 x 8: solid colours, except tile 5, a one-texel checker board.
-ll::SampleGrid knownGrid(int variant = 0) {
+QColor greyOf(const QColor& c) {
+    return QColor(c.red(), c.red(), c.red());
+}
+
+// 3 x 4 tiles of 8 x 8: solid colours, except tile 5, a one-texel checker board. Grey: every
+// colour's red channel as a grey level (the Vulkan renderer keeps such atlases as one channel).
+ll::SampleGrid knownGrid(int variant = 0, bool grey = false) {
     ll::SampleGrid grid;
     grid.rows = kRows;
     grid.cols = kCols;
@@ -56,8 +62,9 @@ ll::SampleGrid knownGrid(int variant = 0) {
     for (int y = 0; y < grid.atlasHeight(); ++y) {
         for (int x = 0; x < grid.atlasWidth(); ++x) {
             const int index = (y / kTile) * kCols + x / kTile;
-            const QColor c = index == kCheckerTile ? checkerColor(x % kTile, y % kTile)
-                                                   : tileColor(index, variant);
+            QColor c = index == kCheckerTile ? checkerColor(x % kTile, y % kTile)
+                                             : tileColor(index, variant);
+            if (grey) c = greyOf(c);
             std::uint8_t* p = grid.rgba.data() + (std::size_t(y) * grid.atlasWidth() + x) * 4;
             p[0] = std::uint8_t(c.red());
             p[1] = std::uint8_t(c.green());
@@ -404,15 +411,19 @@ void TestGridView::wheelZoomsAroundCursor() {
 void TestGridView::vulkanMatchesPainter_data() {
     QTest::addColumn<float>("zoom");
     QTest::addColumn<QPointF>("pan");
-    QTest::newRow("fit") << 1.0f << QPointF();
-    QTest::newRow("zoom2 pan") << 2.0f << QPointF(37.3, -21.6);
-    QTest::newRow("zoom out") << 0.6f << QPointF(12.5, 8.25);
-    QTest::newRow("zoom7 checker") << 7.0f << QPointF(-40.0, 10.0);
+    QTest::addColumn<bool>("grey");
+    QTest::newRow("fit") << 1.0f << QPointF() << false;
+    QTest::newRow("zoom2 pan") << 2.0f << QPointF(37.3, -21.6) << false;
+    QTest::newRow("zoom out") << 0.6f << QPointF(12.5, 8.25) << false;
+    QTest::newRow("zoom7 checker") << 7.0f << QPointF(-40.0, 10.0) << false;
+    QTest::newRow("grey fit") << 1.0f << QPointF() << true;
+    QTest::newRow("grey zoom7 checker") << 7.0f << QPointF(-40.0, 10.0) << true;
 }
 
 void TestGridView::vulkanMatchesPainter() {
     QFETCH(float, zoom);
     QFETCH(QPointF, pan);
+    QFETCH(bool, grey);
     QVERIFY2(vulkanInstance()->isValid(), "no Vulkan instance: install mesa-vulkan-drivers");
 
     GridView vulkan(vulkanInstance());
@@ -420,7 +431,7 @@ void TestGridView::vulkanMatchesPainter() {
     QVERIFY(vulkan.rendererName().startsWith(QStringLiteral("Vulkan (")));
     QSignalSpy frames(&vulkan, &GridView::frameRendered);
     vulkan.resize(kViewSize);
-    vulkan.setGrid(knownGrid());
+    vulkan.setGrid(knownGrid(0, grey));
     vulkan.setZoom(zoom);
     vulkan.setPan(pan);
     vulkan.show();
@@ -430,7 +441,7 @@ void TestGridView::vulkanMatchesPainter() {
 
     GridView painter(nullptr);
     painter.resize(kViewSize);
-    painter.setGrid(knownGrid());
+    painter.setGrid(knownGrid(0, grey));
     painter.setZoom(zoom);
     painter.setPan(pan);
     painter.show();
@@ -447,7 +458,7 @@ void TestGridView::vulkanMatchesPainter() {
     for (int index = 0; index < kRows * kCols; ++index) {
         const QPoint c = centre(layout.tileRect(index));
         if (index != kCheckerTile && a.rect().contains(c))
-            QCOMPARE(pixelAt(a, c), tileColor(index));
+            QCOMPARE(pixelAt(a, c), grey ? greyOf(tileColor(index)) : tileColor(index));
     }
 
     double sum[3] = {0, 0, 0};
@@ -498,6 +509,36 @@ void TestGridView::vulkanKeepsOnlyNewestGrid() {
     view.setGrid(small);
     QTRY_VERIFY_WITH_TIMEOUT(!frames.isEmpty(), waitMs(5000));
     QCOMPARE(pixelAt(view.grabFrame(), QPoint(200, 150)), QColor(255, 0, 0));
+
+    // Back to the first size, grey: a one-channel texture. A grey grid with one coloured texel
+    // in its last row turns it to four channels (the texel shown in colour), which then show
+    // grey and colour grids alike.
+    ll::SampleGrid almostGrey = knownGrid(0, true);
+    const std::size_t last = almostGrey.rgba.size() - 4;
+    almostGrey.rgba[last + 2] = std::uint8_t(almostGrey.rgba[last + 2] ^ 0x80);
+    const QColor lastGrey = greyOf(tileColor(kRows * kCols - 1));
+    const QColor lastColour(almostGrey.rgba[last], almostGrey.rgba[last + 1],
+                            almostGrey.rgba[last + 2]);
+    QCOMPARE_NE(lastColour, lastGrey);
+    struct Shown {
+        ll::SampleGrid grid;
+        QColor firstTile;
+        QColor lastTexel;
+    };
+    const std::vector<Shown> sequence = {
+        {knownGrid(0, true), greyOf(tileColor(0)), lastGrey},
+        {almostGrey, greyOf(tileColor(0)), lastColour},
+        {knownGrid(0, true), greyOf(tileColor(0)), lastGrey},
+        {knownGrid(1), tileColor(0, 1), tileColor(kRows * kCols - 1, 1)}};
+    const TileRect corner = layout.tileRect(kRows * kCols - 1);
+    for (const Shown& next : sequence) {
+        frames.clear();
+        view.setGrid(next.grid);
+        QTRY_VERIFY_WITH_TIMEOUT(!frames.isEmpty(), waitMs(5000));
+        const QImage shown = view.grabFrame();
+        QCOMPARE(pixelAt(shown, centre(layout.tileRect(0))), next.firstTile);
+        QCOMPARE(pixelAt(shown, QPoint(corner.right - 1, corner.bottom - 1)), next.lastTexel);
+    }
 }
 
 void TestGridView::vulkanWindowForwardsMouse() {

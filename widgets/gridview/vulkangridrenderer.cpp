@@ -103,7 +103,7 @@ void GridRenderer::initResources() {
     if (m_df->vkAllocateDescriptorSets(m_dev, &setInfo, &m_descriptorSet) != VK_SUCCESS)
         return fail(QStringLiteral("cannot allocate the descriptor set"));
 
-    if (!createPipeline()) return;
+    if (!createRenderPass() || !createPipeline()) return;
     // After a device loss everything is rebuilt, the texture included.
     if (m_window->m_grid) m_window->m_uploadPending = true;
     m_ready = true;
@@ -122,6 +122,84 @@ VkShaderModule GridRenderer::loadShader(const QString& path) {
     if (m_df->vkCreateShaderModule(m_dev, &info, nullptr, &module) != VK_SUCCESS)
         return VK_NULL_HANDLE;
     return module;
+}
+
+bool GridRenderer::createRenderPass() {
+    // The window is never multisampled (VulkanGridWindow leaves the sample count at 1), so one
+    // colour attachment that the pass clears and leaves ready to present, as QVulkanWindow's
+    // own pass does (grab() relies on that layout), without its depth attachment.
+    const VkAttachmentDescription color{
+        .format = m_window->colorFormat(),
+        .samples = VK_SAMPLE_COUNT_1_BIT,
+        .loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR,
+        .storeOp = VK_ATTACHMENT_STORE_OP_STORE,
+        .stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE,
+        .stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE,
+        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+        .finalLayout = VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
+    };
+    const VkAttachmentReference colorRef{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
+    const VkSubpassDescription subpass{
+        .pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS,
+        .colorAttachmentCount = 1,
+        .pColorAttachments = &colorRef,
+    };
+    // The swapchain image is acquired with a semaphore waited on at the colour-output stage:
+    // the layout transition must wait there too.
+    const VkSubpassDependency acquire{
+        .srcSubpass = VK_SUBPASS_EXTERNAL,
+        .dstSubpass = 0,
+        .srcStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+        .dstStageMask = VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+        .srcAccessMask = 0,
+        .dstAccessMask = VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+    };
+    const VkRenderPassCreateInfo info{
+        .sType = VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO,
+        .attachmentCount = 1,
+        .pAttachments = &color,
+        .subpassCount = 1,
+        .pSubpasses = &subpass,
+        .dependencyCount = 1,
+        .pDependencies = &acquire,
+    };
+    if (m_df->vkCreateRenderPass(m_dev, &info, nullptr, &m_renderPass) != VK_SUCCESS) {
+        m_renderPass = VK_NULL_HANDLE;
+        fail(QStringLiteral("cannot create the render pass"));
+        return false;
+    }
+    return true;
+}
+
+bool GridRenderer::createFramebuffers() {
+    const QSize size = m_window->swapChainImageSize();
+    const int count = m_window->swapChainImageCount();
+    m_framebuffers.assign(std::size_t(count), VK_NULL_HANDLE);
+    for (int i = 0; i < count; ++i) {
+        const VkImageView view = m_window->swapChainImageView(i);
+        const VkFramebufferCreateInfo info{
+            .sType = VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO,
+            .renderPass = m_renderPass,
+            .attachmentCount = 1,
+            .pAttachments = &view,
+            .width = uint32_t(size.width()),
+            .height = uint32_t(size.height()),
+            .layers = 1,
+        };
+        if (m_df->vkCreateFramebuffer(m_dev, &info, nullptr, &m_framebuffers[std::size_t(i)]) !=
+            VK_SUCCESS) {
+            m_framebuffers[std::size_t(i)] = VK_NULL_HANDLE;
+            fail(QStringLiteral("cannot create the framebuffers"));
+            return false;
+        }
+    }
+    return true;
+}
+
+void GridRenderer::destroyFramebuffers() {
+    for (VkFramebuffer framebuffer : m_framebuffers)
+        if (framebuffer) m_df->vkDestroyFramebuffer(m_dev, framebuffer, nullptr);
+    m_framebuffers.clear();
 }
 
 bool GridRenderer::createPipeline() {
@@ -172,10 +250,7 @@ bool GridRenderer::createPipeline() {
         .lineWidth = 1.0f};
     const VkPipelineMultisampleStateCreateInfo multisample{
         .sType = VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO,
-        .rasterizationSamples = m_window->sampleCountFlagBits()};
-    // The default render pass has a depth attachment; the grid is flat, so no depth test.
-    const VkPipelineDepthStencilStateCreateInfo depthStencil{
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_DEPTH_STENCIL_STATE_CREATE_INFO};
+        .rasterizationSamples = VK_SAMPLE_COUNT_1_BIT};
     const VkPipelineColorBlendAttachmentState blendAttachment{
         .colorWriteMask = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
                           VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT};
@@ -197,11 +272,10 @@ bool GridRenderer::createPipeline() {
         .pViewportState = &viewport,
         .pRasterizationState = &raster,
         .pMultisampleState = &multisample,
-        .pDepthStencilState = &depthStencil,
         .pColorBlendState = &blend,
         .pDynamicState = &dynamic,
         .layout = m_pipelineLayout,
-        .renderPass = m_window->defaultRenderPass()};
+        .renderPass = m_renderPass};
 
     VkResult err = VK_ERROR_INITIALIZATION_FAILED;
     if (vert && frag)
@@ -222,21 +296,26 @@ bool GridRenderer::createPipeline() {
 
 void GridRenderer::initSwapChainResources() {
     m_staging.resize(static_cast<std::size_t>(m_window->swapChainImageCount()));
+    if (m_ready && !createFramebuffers()) destroyFramebuffers();
 }
 
 void GridRenderer::releaseSwapChainResources() {
     // QVulkanWindow has waited for the device to go idle, so no buffer is in use.
     destroyStaging();
+    destroyFramebuffers();
 }
 
 void GridRenderer::releaseResources() {
     destroyStaging();
+    destroyFramebuffers();
     destroyTexture();
+    if (m_renderPass) m_df->vkDestroyRenderPass(m_dev, m_renderPass, nullptr);
     if (m_pipeline) m_df->vkDestroyPipeline(m_dev, m_pipeline, nullptr);
     if (m_pipelineLayout) m_df->vkDestroyPipelineLayout(m_dev, m_pipelineLayout, nullptr);
     if (m_descriptorPool) m_df->vkDestroyDescriptorPool(m_dev, m_descriptorPool, nullptr);
     if (m_setLayout) m_df->vkDestroyDescriptorSetLayout(m_dev, m_setLayout, nullptr);
     if (m_sampler) m_df->vkDestroySampler(m_dev, m_sampler, nullptr);
+    m_renderPass = VK_NULL_HANDLE;
     m_pipeline = VK_NULL_HANDLE;
     m_pipelineLayout = VK_NULL_HANDLE;
     m_descriptorPool = VK_NULL_HANDLE;
@@ -266,19 +345,23 @@ void GridRenderer::startNextFrame() {
     float rgb[3] = {kBackgroundColor.redF(), kBackgroundColor.greenF(), kBackgroundColor.blueF()};
     if (m_linearOutput)
         for (float& c : rgb) c = srgbToLinear(c);
-    VkClearValue clearValues[3];
+    VkClearValue clearValues[2];
     std::memset(clearValues, 0, sizeof(clearValues));
-    clearValues[0].color = clearValues[2].color = {{rgb[0], rgb[1], rgb[2], 1.0f}};
+    clearValues[0].color = {{rgb[0], rgb[1], rgb[2], 1.0f}};
     clearValues[1].depthStencil = {1.0f, 0};
+    // After a failure the pipeline or framebuffers may be missing; QVulkanWindow's own pass
+    // (colour and depth) still clears the image and leaves it ready to present.
+    const auto index = std::size_t(m_window->currentSwapChainImageIndex());
+    const bool drawing = m_ready && index < m_framebuffers.size() && m_framebuffers[index];
     const VkRenderPassBeginInfo passInfo{
         .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
-        .renderPass = m_window->defaultRenderPass(),
-        .framebuffer = m_window->currentFramebuffer(),
+        .renderPass = drawing ? m_renderPass : m_window->defaultRenderPass(),
+        .framebuffer = drawing ? m_framebuffers[index] : m_window->currentFramebuffer(),
         .renderArea = {{0, 0}, {uint32_t(size.width()), uint32_t(size.height())}},
-        .clearValueCount = m_window->sampleCountFlagBits() > VK_SAMPLE_COUNT_1_BIT ? 3u : 2u,
+        .clearValueCount = drawing ? 1u : 2u,
         .pClearValues = clearValues};
     m_df->vkCmdBeginRenderPass(cb, &passInfo, VK_SUBPASS_CONTENTS_INLINE);
-    if (m_ready && m_rows > 0 && m_cols > 0) recordDraw(cb);
+    if (drawing && m_rows > 0 && m_cols > 0) recordDraw(cb);
     m_df->vkCmdEndRenderPass(cb);
 
     m_window->frameReady();

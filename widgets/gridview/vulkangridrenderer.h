@@ -9,7 +9,8 @@ namespace ll::widgets {
 
 class VulkanGridWindow;
 
-/// Draws VulkanGridWindow's grid: the atlas as one R8G8B8A8 texture with nearest filtering,
+/// Draws VulkanGridWindow's grid: the atlas as one texture with nearest filtering (R8G8B8A8, or
+/// R8 read back as grey where every tile is grey: a quarter of the bytes to upload and fetch),
 /// uploaded lazily through a staging buffer recorded into the frame's own command buffer (as
 /// in Qt's hellovulkantexture), and one instanced draw of rows * cols quads whose placement the
 /// vertex shader derives from push constants. Failures after instance setup are reported
@@ -31,9 +32,12 @@ private:
         VkDeviceSize size = 0;
     };
 
+    bool createRenderPass();
+    bool createFramebuffers();
+    void destroyFramebuffers();
     bool createPipeline();
     VkShaderModule loadShader(const QString& path);
-    bool ensureTexture(int width, int height);
+    bool ensureTexture(int width, int height, bool grey);
     bool ensureStaging(Staging& staging, VkDeviceSize size);
     bool recordUpload(VkCommandBuffer cb);
     void recordDraw(VkCommandBuffer cb);
@@ -52,6 +56,11 @@ private:
     VkDescriptorPool m_descriptorPool = VK_NULL_HANDLE;
     VkDescriptorSet m_descriptorSet = VK_NULL_HANDLE;
     VkPipelineLayout m_pipelineLayout = VK_NULL_HANDLE;
+    // Our own colour-only render pass and its framebuffers, one per swapchain image:
+    // QVulkanWindow's default pass also clears a depth buffer the flat grid never reads, which
+    // on a software device cost as much per frame as clearing the colour.
+    VkRenderPass m_renderPass = VK_NULL_HANDLE;
+    std::vector<VkFramebuffer> m_framebuffers;
     VkPipeline m_pipeline = VK_NULL_HANDLE;
 
     VkImage m_image = VK_NULL_HANDLE;
@@ -59,6 +68,7 @@ private:
     VkImageView m_imageView = VK_NULL_HANDLE;
     int m_imageWidth = 0;
     int m_imageHeight = 0;
+    bool m_imageGrey = false;
     // One staging buffer per swapchain image: QVulkanWindow waits for the previous command
     // buffer of the same image before startNextFrame(), so that buffer is free to overwrite.
     std::vector<Staging> m_staging;

@@ -1,5 +1,6 @@
 // The texture half of GridRenderer: atlas image, staging buffers and the recorded upload.
 
+#include <cstdint>
 #include <cstring>
 
 #include <QVulkanDeviceFunctions>
@@ -23,8 +24,29 @@ uint32_t GridRenderer::memoryTypeIndex(uint32_t allowedBits, VkMemoryPropertyFla
     return UINT32_MAX;
 }
 
-bool GridRenderer::ensureTexture(int width, int height) {
-    if (m_image && width == m_imageWidth && height == m_imageHeight) return true;
+namespace {
+
+/// Copies the red channel of width * height RGBA pixels to `out` while every pixel is grey
+/// (r == g == b); false at the first row that is not, leaving `out` partly written.
+bool copyGrey(const std::uint8_t* rgba, std::size_t width, std::size_t height, std::uint8_t* out) {
+    for (std::size_t y = 0; y < height; ++y) {
+        const std::uint8_t* p = rgba + y * width * 4;
+        std::uint8_t* o = out + y * width;
+        unsigned colour = 0;
+        for (std::size_t x = 0; x < width; ++x) {
+            o[x] = p[4 * x];
+            colour |= unsigned(p[4 * x] ^ p[4 * x + 1]) | unsigned(p[4 * x] ^ p[4 * x + 2]);
+        }
+        if (colour) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool GridRenderer::ensureTexture(int width, int height, bool grey) {
+    if (m_image && width == m_imageWidth && height == m_imageHeight && grey == m_imageGrey)
+        return true;
     // Earlier frames may still sample the old image and the descriptor set points at it;
     // size changes are rare (a new dataset or grid shape), so simply wait for the device.
     m_df->vkDeviceWaitIdle(m_dev);
@@ -33,7 +55,7 @@ bool GridRenderer::ensureTexture(int width, int height) {
     const VkImageCreateInfo imageInfo{
         .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
         .imageType = VK_IMAGE_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UNORM,
+        .format = grey ? VK_FORMAT_R8_UNORM : VK_FORMAT_R8G8B8A8_UNORM,
         .extent = {uint32_t(width), uint32_t(height), 1},
         .mipLevels = 1,
         .arrayLayers = 1,
@@ -70,9 +92,13 @@ bool GridRenderer::ensureTexture(int width, int height) {
         .sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
         .image = m_image,
         .viewType = VK_IMAGE_VIEW_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UNORM,
-        .components = {VK_COMPONENT_SWIZZLE_IDENTITY, VK_COMPONENT_SWIZZLE_IDENTITY,
-                       VK_COMPONENT_SWIZZLE_IDENTITY, VK_COMPONENT_SWIZZLE_IDENTITY},
+        .format = grey ? VK_FORMAT_R8_UNORM : VK_FORMAT_R8G8B8A8_UNORM,
+        // Grey: the one channel read as red, green and blue, so the shader stays the same.
+        .components =
+            grey ? VkComponentMapping{VK_COMPONENT_SWIZZLE_R, VK_COMPONENT_SWIZZLE_R,
+                                      VK_COMPONENT_SWIZZLE_R, VK_COMPONENT_SWIZZLE_ONE}
+                 : VkComponentMapping{VK_COMPONENT_SWIZZLE_IDENTITY, VK_COMPONENT_SWIZZLE_IDENTITY,
+                                      VK_COMPONENT_SWIZZLE_IDENTITY, VK_COMPONENT_SWIZZLE_IDENTITY},
         .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
     };
     if (m_df->vkCreateImageView(m_dev, &viewInfo, nullptr, &m_imageView) != VK_SUCCESS) {
@@ -82,6 +108,7 @@ bool GridRenderer::ensureTexture(int width, int height) {
     }
     m_imageWidth = width;
     m_imageHeight = height;
+    m_imageGrey = grey;
 
     const VkDescriptorImageInfo descImage{m_sampler, m_imageView,
                                           VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
@@ -148,12 +175,21 @@ bool GridRenderer::recordUpload(VkCommandBuffer cb) {
     const int imageIndex = m_window->currentSwapChainImageIndex();
     if (imageIndex < 0 || std::size_t(imageIndex) >= m_staging.size()) return false;
     Staging& staging = m_staging[std::size_t(imageIndex)];
-    if (!ensureTexture(width, height) || !ensureStaging(staging, bytes)) return false;
+    if (!ensureStaging(staging, bytes)) return false;
 
+    // Grey grids (Fashion-MNIST's, any one-channel data) go up as one byte per pixel; a colour
+    // grid shows itself in its first rows and is then copied whole. A colour texture of the
+    // same size shows grey grids too: changing format waits for the device, so grids that
+    // alternate (Steer's boxes drawn on grey samples) switch once, not every time.
+    const bool sameSize = m_image && width == m_imageWidth && height == m_imageHeight;
     void* mapped = nullptr;
     if (m_df->vkMapMemory(m_dev, staging.memory, 0, bytes, 0, &mapped) != VK_SUCCESS) return false;
-    std::memcpy(mapped, grid->rgba.data(), static_cast<std::size_t>(bytes));
+    const bool grey = (!sameSize || m_imageGrey) &&
+                      copyGrey(grid->rgba.data(), std::size_t(width), std::size_t(height),
+                               static_cast<std::uint8_t*>(mapped));
+    if (!grey) std::memcpy(mapped, grid->rgba.data(), static_cast<std::size_t>(bytes));
     m_df->vkUnmapMemory(m_dev, staging.memory);
+    if (!ensureTexture(width, height, grey)) return false;
 
     // UNDEFINED discards the old contents, which the copy overwrites entirely anyway; the
     // fragment-shader source stage orders the write after earlier frames' reads.
