@@ -174,16 +174,18 @@ Family ganFamily() {
          .settings = {{"latent", "128"}, {"width", "128"}, {"aux_weight", "1"}}},
         {.name = "wgan-gp-cpu",
          .model = "wgan-gp",
-         .description = "WGAN-GP width 64 with a refining layer, 1 critic update per step, "
-                        "trained in bf16 (the gradient penalty in fp32) at learning rate 4e-4, "
-                        "batch 64, 5,000 steps: about 9 steps/s on 2 CPU cores, so about 9.5 "
-                        "minutes. Blurrier than DCGAN, but it does not collapse",
+         .description = "WGAN-GP width 64 with a refining layer, 1 critic update per step at "
+                        "twice the generator's learning rate (4e-4), trained in bf16 (the "
+                        "gradient penalty in fp32), batch 64, 5,000 steps: about 9.4 steps/s "
+                        "on 2 CPU cores, so about 9 minutes. Then FID 86 (10.4x its floor), "
+                        "recall 0.69; blurrier than DCGAN, but it does not collapse",
          .steps = 5000,
          .learningRate = 4e-4,
          .batchSize = 64,
          .settings = {{"latent", "64"},
                       {"width", "64"},
                       {"critic_steps", "1"},
+                      {"d_lr_ratio", "2"},
                       {"gp", "10"},
                       {"refine", "1"},
                       {"precision", "bf16"}}},
