@@ -237,6 +237,7 @@ void GridRenderer::destroyTexture() {
     m_image = VK_NULL_HANDLE;
     m_imageMemory = VK_NULL_HANDLE;
     m_imageWidth = m_imageHeight = 0;
+    m_imageGrey = false;
 }
 
 void GridRenderer::destroyStaging() {
