@@ -172,6 +172,14 @@ def build(args, shape, settings):
     return build_on(args.device, lambda: family.build(args.model, shape, settings, args.lr))
 
 
+def warm_epoch(model, batches, trace=False):
+    """bench_train's --warmup-epoch: one epoch of untimed steps."""
+    for _ in range(batches.per_epoch):
+        losses = model.train_step(*batches.next())
+        if trace:
+            print("warmup", json.dumps(losses), flush=True)
+
+
 def time_steps(model, batches, warmup, steps, max_seconds, trace=False):
     """Mean ms of a timed step, the steps timed and the last losses. A split that makes the
     thread pools fight can run 20x slower: warm-up stops after max_seconds / 4, the timed loop
@@ -212,6 +220,9 @@ def main():
     ap.add_argument("--probe-steps", type=int, default=10,
                     help="--tuned: timed steps per split when choosing the split")
     ap.add_argument("--trace", action="store_true", help="print every step's losses")
+    ap.add_argument("--warmup-epoch", action="store_true",
+                    help="one whole epoch of untimed steps first (latent-ddpm: its encoder's "
+                         "means are looked up from the second epoch on)")
     ap.add_argument("--count-flops", action="store_true",
                     help="count the matrix-product and convolution FLOPs of one more step")
     ap.add_argument("--data", default=FASHION, help="folder with the Fashion-MNIST IDX .gz files")
@@ -237,6 +248,8 @@ def main():
                   " ".join(f"{k}={MALLOC_ENV[k]}" for k in missing), file=sys.stderr)
         model = build(args, shape, settings)
         batches = Batches(x, y, args.batch, args.seed, args.device)
+        if args.warmup_epoch:
+            warm_epoch(model, batches)
         probes = fastest_split(
             ctl, lambda: time_steps(model, batches, 3, args.probe_steps, args.max_seconds / 4)[0],
             "ms_per_step", lower_is_better=True)
@@ -244,6 +257,8 @@ def main():
     # Time a fresh model, as bench_train does for each of its rows.
     model = build(args, shape, settings)
     batches = Batches(x, y, args.batch, args.seed, args.device)
+    if args.warmup_epoch:
+        warm_epoch(model, batches, args.trace)
     ms, done, losses = time_steps(model, batches, args.warmup, args.steps, args.max_seconds,
                                   args.trace)
     result = {

@@ -502,6 +502,86 @@ class NoisyClassifier:
         return [self.net]
 
 
+class EncodingCache:
+    """ll::EncodingCache (models/encodingcache.cpp): a frozen encoder's outputs by the content
+    of the image and its label, so that an image met again is looked up, not encoded again.
+    The key is a linear hash modulo 2^64 of the row's float bits and its label (the C++ one
+    also mixes the sum; the keys differ, which rows hit does not); unseen rows are encoded in
+    one call, in batch order, and kept up to max_bytes of outputs."""
+
+    def __init__(self, max_bytes=256 << 20):
+        self.max_bytes = max_bytes
+        self.weights = None
+        self.store = None
+        self.count = 0
+        self.row_of = {}
+
+    def keys(self, x, y):
+        n = x.shape[0]
+        # Sign-extended (C++: zero-extended): either is one-to-one on the float bits.
+        bits = x.reshape(n, -1).float().contiguous().view(torch.int32).to(torch.int64)
+        d = bits.shape[1]
+        if self.weights is None or self.weights.numel() != d:
+            # Odd weights, fixed; int64 products and sums wrap, a hash modulo 2^64.
+            g = torch.Generator().manual_seed(0x5EED)
+            self.weights = torch.randint(-(1 << 62), 1 << 62, (d,), generator=g) | 1
+        return ((bits * self.weights).sum(1) + (y.to(torch.int64) + 1) * 0x2545F4914F6CDD1D)
+
+    def lookup(self, x, y, encode):
+        keys = self.keys(x, y).tolist()
+        hit_at, hit_row, miss_at, miss_keys = [], [], [], []
+        for i, k in enumerate(keys):
+            row = self.row_of.get(k)
+            if row is None:
+                miss_at.append(i)
+                miss_keys.append(k)
+            else:
+                hit_at.append(i)
+                hit_row.append(row)
+        if not miss_at:
+            return self.store.index_select(0, torch.tensor(hit_row, device=self.store.device))
+        if hit_at:
+            misses = torch.tensor(miss_at)
+            encoded = encode(x.index_select(0, misses.to(x.device)),
+                             y.index_select(0, misses.to(y.device)))
+            out = torch.empty(x.shape[0], encoded.shape[1], dtype=encoded.dtype,
+                              device=encoded.device)
+            out.index_copy_(0, torch.tensor(hit_at, device=out.device),
+                            self.store.index_select(0, torch.tensor(hit_row,
+                                                                    device=out.device)))
+            out.index_copy_(0, torch.tensor(miss_at, device=out.device), encoded)
+        else:
+            encoded = encode(x, y)
+            out = encoded
+        self.keep(encoded, miss_keys)
+        return out
+
+    def keep(self, rows, keys):
+        width = rows.shape[1]
+        limit = self.max_bytes // max(1, width * rows.element_size())
+        wanted = min(limit, self.count + rows.shape[0])
+        if wanted <= self.count:
+            return
+        if self.store is None or self.store.shape[0] < wanted:
+            capacity = min(limit, max(wanted, 2 * self.store.shape[0]
+                                      if self.store is not None else 1024))
+            grown = torch.empty(capacity, width, dtype=rows.dtype, device=rows.device)
+            if self.count:
+                grown[:self.count].copy_(self.store[:self.count])
+            self.store = grown
+        take = []
+        for i, k in enumerate(keys):
+            if self.count + len(take) >= wanted:
+                break
+            if k not in self.row_of:
+                self.row_of[k] = self.count + len(take)
+                take.append(i)
+        if take:
+            index = torch.tensor(take, device=rows.device)
+            self.store[self.count:self.count + len(take)].copy_(rows.index_select(0, index))
+            self.count += len(take)
+
+
 class LatentDdpm:
     """ll::LatentDdpm with its own VAE (an empty 'autoencoder' setting): vae_steps VAE steps,
     then the denoiser on the frozen encoder's scaled posterior means."""
@@ -533,6 +613,7 @@ class LatentDdpm:
         self.state = DiffusionState()
         common.update_ema(self.ema, self.net, 0)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
+        self.encodings = EncodingCache()
 
     def train_step(self, x, y):
         step = self.state.step.item()
@@ -542,7 +623,8 @@ class LatentDdpm:
             losses["vae_loss"] = losses["loss"]
             return losses
 
-        mean = self.vae.encode_mean(x, y)
+        # The encoder no longer changes: an image seen before has the mean it had then.
+        mean = self.encodings.lookup(x, y, self.vae.encode_mean)
         if self.state.scale.item() == 0:
             # Measured once, on the first denoiser batch; stored as float32.
             self.state.scale.fill_(1.0 / max(1e-6, mean.std().item()))

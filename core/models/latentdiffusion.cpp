@@ -210,7 +210,9 @@ LossMap LatentDdpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
         return losses;
     }
 
-    auto mean = encodeMean(x, y);
+    // The encoder no longer changes: an image seen before has the mean it had then.
+    auto mean = m_encodings.lookup(
+        x, y, [this](const torch::Tensor& a, const torch::Tensor& b) { return encodeMean(a, b); });
     if (m_state->scale.item<float>() == 0) {
         // Measured once, on the first denoiser batch: the diffused latents get unit variance
         // (Rombach et al. 2022), so the schedule's noise levels mean what they say.

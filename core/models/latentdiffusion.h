@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "models/diffusion.h"
+#include "models/encodingcache.h"
 #include "models/vae.h"
 
 namespace ll {
@@ -84,6 +85,7 @@ public:
 protected:
     std::vector<std::pair<std::string, torch::nn::Module*>> modules() override;
     std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() override;
+    void weightsReplaced() override { m_encodings.clear(); }
 
 private:
     bool ownsVae() const { return m_ownVae != nullptr; }
@@ -101,6 +103,8 @@ private:
     LatentDenoiser m_emaNet{nullptr};
     DiffusionState m_state{nullptr};
     std::unique_ptr<torch::optim::Adam> m_optimizer;
+    /// The frozen encoder's means by image, for the denoiser's steps.
+    EncodingCache m_encodings;
 };
 
 }  // namespace ll

@@ -163,6 +163,8 @@ bool GenerativeModel::isOptionalModule(const std::string&) const {
 
 void GenerativeModel::restoreMissingModule(const std::string&) {}
 
+void GenerativeModel::weightsReplaced() {}
+
 Result<void> GenerativeModel::load(const fs::path& path) {
     const std::string file = path.string();
     std::error_code ec;
@@ -230,6 +232,7 @@ Result<void> GenerativeModel::loadArchive(
     const auto misfit = [&](const std::string& why) {
         return fail(file + ": weights do not fit this model's settings (" + why + ")");
     };
+    weightsReplaced();
     try {
         std::vector<std::string> missing;
         for (auto& [key, module] : modules()) {

@@ -103,6 +103,9 @@ protected:
     /// average): load() then calls restoreMissingModule(key) after the others have loaded.
     virtual bool isOptionalModule(const std::string& key) const;
     virtual void restoreMissingModule(const std::string& key);
+    /// load() calls it before it replaces any weights (a load that fails midway may have
+    /// replaced some): a model drops what it derived from them (latent-ddpm's cached latents).
+    virtual void weightsReplaced();
 
 private:
     /// Reads a checked checkpoint that `open` loads into an archive (`origin` names it).
