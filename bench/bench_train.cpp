@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -53,6 +54,7 @@ struct Options {
     bool worker = false;
     bool peak = false;           // worker: measure the machine's peak GFLOP/s instead
     bool warmupEpoch = false;    // worker: one whole epoch of untimed steps before warm-up
+    ll::Settings set;            // worker: settings over the preset's (--set K=V)
     std::string threads;         // "T,B": a fixed split instead of the app's
     std::string device = "cpu";  // cuda: the *-gpu presets on the GPU against Python there
     std::string interpreter = "/usr/bin/python3";
@@ -84,7 +86,9 @@ int runWorker(const Options& opt) {
     ll::ModelShape shape;  // 1 x 28 x 28, 10 classes: Fashion-MNIST
     const std::uint64_t seed = 1;
     torch::manual_seed(seed);
-    auto made = ll::createModel(preset->model, shape, bench::presetSettings(*preset, opt.device));
+    auto presetSettings = bench::presetSettings(*preset, opt.device);
+    for (const auto& [k, v] : opt.set) presetSettings[k] = v;
+    auto made = ll::createModel(preset->model, shape, presetSettings);
     if (!made) {
         std::fprintf(stderr, "bench_train: %s\n", made.error().message.c_str());
         return 1;
@@ -364,7 +368,8 @@ int usage(const char* argv0) {
         stderr,
         "usage: %s [--preset NAME]... [--warmup N] [--steps N] [--rounds N]\n"
         "          [--max-seconds S] [--threads T,B] [--no-python] [--python PATH]\n"
-        "          [--device cpu|cuda] [--markdown FILE] [--trace] [--worker [--peak]]\n"
+        "          [--device cpu|cuda] [--markdown FILE] [--trace]\n"
+        "          [--worker [--peak] [--warmup-epoch] [--set KEY=VALUE]...]\n"
         "Training steps of the CPU presets (all *-cpu presets by default; with --device cuda\n"
         "all *-gpu presets, on the GPU) in LibTorch C++ against %s/train_reference.py.\n",
         argv0, LATENTLAB_BENCH_DIR);
@@ -414,6 +419,8 @@ bool parseArgs(int argc, char** argv, Options& opt) {
             opt.markdown = v;
         else if (a == "--device")
             opt.device = v;
+        else if (const char* eq = std::strchr(v, '='); a == "--set" && eq)
+            opt.set[std::string(v, eq)] = eq + 1;
         else
             return false;
     }

@@ -219,6 +219,11 @@ class Gan:
         self.aux_weight = common.number(settings, "aux_weight") if kind == "acgan" else 0.0
         self.gp = common.number(settings, "gp") if wasserstein else 0.0
         self.critic_steps = common.whole(settings, "critic_steps") if wasserstein else 1
+        # Lazy regularisation: the penalty on every gp_every-th critic update, weighted so.
+        self.gp_every = (common.whole(settings, "gp_every")
+                         if wasserstein and settings.get("gp_every", "") != "" else 1)
+        self.critic_updates = 0
+        self.latest_penalty = 0.0
         projection = kind == "cgan" or (kind == "acgan" and
                                         float(settings.get("projection", 0) or 0) == 1)
         self.bf16 = common.bf16(settings)
@@ -360,22 +365,31 @@ class Gan:
         n = x.size(0)
         d = self.discriminator
         d_loss = penalty = distance = None
+        lazy = self.gp_every > 1
         self._discriminator_trainable(True)
         for _ in range(self.critic_steps):
+            penalise = not lazy or self.critic_updates % self.gp_every == 0
             with torch.no_grad():
                 fake = self._generate(torch.randn(n, self.latent, dtype=x.dtype,
                                                   device=x.device), y)
             real_score = d(x, y)[0].mean()
             fake_score = d(fake, y)[0].mean()
-            with torch.autocast("cpu", enabled=False):  # the penalty in fp32, as LatentLab
-                mix = torch.rand((n,) + (1,) * (x.dim() - 1), dtype=x.dtype, device=x.device)
-                between = (mix * x + (1 - mix) * fake).requires_grad_(True)
-                score = d(between, y)[0]
-                grad = torch.autograd.grad(score.sum(), between, retain_graph=True,
-                                           create_graph=True)[0]
-                penalty = (grad.reshape(n, -1).norm(2, 1) - 1).pow(2).mean()
+            if penalise:
+                with torch.autocast("cpu", enabled=False):  # the penalty in fp32, as LatentLab
+                    mix = torch.rand((n,) + (1,) * (x.dim() - 1), dtype=x.dtype,
+                                     device=x.device)
+                    between = (mix * x + (1 - mix) * fake).requires_grad_(True)
+                    score = d(between, y)[0]
+                    grad = torch.autograd.grad(score.sum(), between, retain_graph=True,
+                                               create_graph=True)[0]
+                    penalty = (grad.reshape(n, -1).norm(2, 1) - 1).pow(2).mean()
             distance = real_score - fake_score
-            d_loss = -distance + self.gp * penalty
+            d_loss = (-distance + (self.gp * self.gp_every) * penalty if penalise
+                      else -distance)
+            if lazy:
+                self.critic_updates += 1
+                if penalise:
+                    self.latest_penalty = penalty.item()
             common.drop_gradients(d)
             d_loss.backward()
             self.discriminator_optimizer.step()
@@ -392,9 +406,13 @@ class Gan:
         self._discriminator_trainable(True)
 
         g = g_loss.item()
-        dl = d_loss.item()
+        w = distance.item()
+        # At gp_every 1 the loss minimised; lazily, the critic's objective with the latest
+        # penalty (Gan::wassersteinStep).
+        gp = self.latest_penalty if lazy else penalty.item()
+        dl = -w + self.gp * gp if lazy else d_loss.item()
         return {"loss": g + dl, "generator": g, "discriminator": dl,
-                "gp": penalty.item(), "wasserstein": distance.item()}
+                "gp": gp, "wasserstein": w}
 
 
 def build(name, shape, settings, lr):

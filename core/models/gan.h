@@ -90,6 +90,9 @@ TORCH_MODULE(GanDiscriminator);
 /// "wasserstein" (WGAN-GP), "aux" (AC-GAN: the discriminator's class cross-entropy on real
 /// data); "loss" is everything the generator and discriminator minimise. One WGAN-GP step is
 /// critic_steps critic updates on the batch (fresh fakes each time) and one generator update.
+/// With gp_every k above 1, only every k-th critic update (counted across steps and kept in
+/// checkpoints) computes the penalty, at k times its weight; "gp" and "discriminator" then
+/// report the latest penalty computed.
 class Gan final : public ModelBase {
 public:
     enum class Kind { Dcgan, Cgan, Acgan, WganGp };
@@ -136,6 +139,9 @@ private:
     double m_modeSeeking = 0;
     double m_gp = 0;
     int m_criticSteps = 1;
+    int m_gpEvery = 1;
+    StepCount m_criticUpdates{nullptr};  // critic updates so far; null at gp_every 1
+    double m_latestPenalty = 0;          // for the losses between penalised updates
     double m_ema = 0;
     Precision m_precision = Precision::Float32;
     GanGenerator m_generator{nullptr};

@@ -101,28 +101,34 @@ TEST_F(GanTest, UnconditionalGansDrawGarmentsOfManyClasses) {
         const char* refine;
         int steps;
         const char* precision = "fp32";
+        const char* gpEvery = "1";
     };
     // WGAN-GP in bf16 takes two critic steps here, so a second step must see the weights the
     // first one updated (autocast's cast cache).
-    for (const auto& [name, norm, refine, steps, precision] :
+    // The lazy penalty (gp_every 4) learns as the plain one does.
+    for (const auto& [name, norm, refine, steps, precision, gpEvery] :
          {Case{"dcgan", "batch", "0", 300}, Case{"dcgan", "batch", "1", 300},
           Case{"dcgan", "spectral", "0", 300}, Case{"wgan-gp", "none", "0", 200},
-          Case{"wgan-gp", "spectral", "0", 200}, Case{"wgan-gp", "none", "0", 200, "bf16"}}) {
+          Case{"wgan-gp", "spectral", "0", 200}, Case{"wgan-gp", "none", "0", 200, "bf16"},
+          Case{"wgan-gp", "none", "0", 200, "bf16", "4"}}) {
         SCOPED_TRACE(std::string(name) + ", d_norm " + norm + ", refine " + refine + ", " +
-                     precision);
+                     precision + ", gp_every " + gpEvery);
         torch::manual_seed(2);
         auto settings = kSmall;
         settings["d_norm"] = norm;
         settings["refine"] = refine;
         settings["precision"] = precision;
-        if (std::string(name) == "wgan-gp") settings["critic_steps"] = "2";
+        if (std::string(name) == "wgan-gp") {
+            settings["critic_steps"] = "2";
+            settings["gp_every"] = gpEvery;
+        }
         auto model = fixture::build(name, *s_data, settings);
         ASSERT_NE(model, nullptr);
         const double before = classScore(*model, *s_judge);
         const auto losses = fixture::train(*model, *s_data, steps, 64);
         const double after = classScore(*model, *s_judge);
-        std::printf("%s (d_norm %s, refine %s, %s): class score %.3f -> %.3f\n", name, norm, refine,
-                    precision, before, after);
+        std::printf("%s (d_norm %s, refine %s, %s, gp_every %s): class score %.3f -> %.3f\n", name,
+                    norm, refine, precision, gpEvery, before, after);
         // Each refining layer is a convolution, a batch norm and a ReLU in the generator.
         std::size_t convs = 0;
         for (const auto& [key, t] : model->namedState())
@@ -217,6 +223,50 @@ TEST_F(GanTest, CheckpointRestoresBothNetworks) {
                                     other->sample({.count = 6, .seed = 9}), 1e-5, 1e-6));
         std::filesystem::remove_all(dir);
     }
+}
+
+TEST_F(GanTest, LazyPenaltyComesEveryKthCriticUpdateAcrossCheckpoints) {
+    // gp_every 3, one critic update a step: updates 0, 3, 6, ... compute the penalty, and
+    // the losses report the latest one. The count of updates lives in the checkpoint.
+    const auto x = s_data->x.slice(0, 0, 16), y = s_data->y.slice(0, 0, 16);
+    auto penalties = [&](ll::GenerativeModel& model, int steps) {
+        std::vector<double> out;
+        for (int i = 0; i < steps; ++i) out.push_back(model.trainStep(x, y).at("gp"));
+        return out;
+    };
+    ll::Settings settings{{"width", "32"}, {"critic_steps", "1"}};
+    torch::manual_seed(3);
+    auto plain = fixture::build("wgan-gp", *s_data, settings);
+    ASSERT_NE(plain, nullptr);
+    EXPECT_EQ(plain->settings().at("gp_every"), "1");
+    const auto every = penalties(*plain, 3);
+    EXPECT_NE(every[0], every[1]);
+    EXPECT_NE(every[1], every[2]);
+
+    settings["gp_every"] = "3";
+    torch::manual_seed(3);
+    auto lazy = fixture::build("wgan-gp", *s_data, settings);
+    ASSERT_NE(lazy, nullptr);
+    const auto some = penalties(*lazy, 5);  // updates 0..4
+    EXPECT_EQ(some[0], every[0]);           // the same first update
+    EXPECT_GT(some[0], 0);
+    EXPECT_EQ(some[1], some[0]);
+    EXPECT_EQ(some[2], some[0]);
+    EXPECT_NE(some[3], some[0]);
+    EXPECT_EQ(some[4], some[3]);
+
+    const auto dir = fixture::tempDir("gan-lazy");
+    std::filesystem::create_directories(dir);
+    ASSERT_TRUE(lazy->save(dir / "model.pt"));
+    auto resumed = fixture::build("wgan-gp", *s_data, settings);
+    ASSERT_NE(resumed, nullptr);
+    ASSERT_TRUE(resumed->load(dir / "model.pt"));
+    std::filesystem::remove_all(dir);
+    // Updates 5 and 6: no penalty known since the load, then the sixth computes one. A count
+    // that restarted at 0 would penalise update 5 at once.
+    const auto after = penalties(*resumed, 2);
+    EXPECT_EQ(after[0], 0);
+    EXPECT_GT(after[1], 0);
 }
 
 TEST_F(GanTest, SamplesComeFromTheGeneratorsWeightAverage) {
@@ -423,6 +473,11 @@ TEST(GanSettings, BadSettingsAreRefusedByName) {
     EXPECT_NE(refusal("wgan-gp", fashion, {{"gp", "-1"}}).find("'gp'"), std::string::npos);
     EXPECT_NE(refusal("wgan-gp", fashion, {{"critic_steps", "0"}}).find("'critic_steps'"),
               std::string::npos);
+    for (const char* bad : {"0", "65", "2.5", "four"})
+        EXPECT_NE(refusal("wgan-gp", fashion, {{"gp_every", bad}}).find("'gp_every'"),
+                  std::string::npos)
+            << bad;
+    EXPECT_NE(refusal("dcgan", fashion, {{"gp_every", "2"}}).find("no setting"), std::string::npos);
     EXPECT_NE(refusal("acgan", fashion, {{"aux_weight", "-2"}}).find("'aux_weight'"),
               std::string::npos);
     EXPECT_NE(refusal("dcgan", fashion, {{"precision", "fp16"}}).find("'precision'"),
