@@ -1,7 +1,6 @@
 #include "models/encodingcache.h"
 
 #include <algorithm>
-#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -95,8 +94,11 @@ torch::Tensor EncodingCache::lookup(const torch::Tensor& x, const torch::Tensor&
             missKeys.push_back(key[i]);
         }
     }
-    const auto device = m_store.defined() ? m_store.device() : torch::Device(torch::kCPU);
-    if (missAt.empty()) return m_store.index_select(0, torch::tensor(hitRow).to(device));
+    if (missAt.empty()) {
+        // Every row seen before (or none at all: an empty batch before anything was kept).
+        if (!m_store.defined()) return encode(x, y);
+        return m_store.index_select(0, torch::tensor(hitRow).to(m_store.device()));
+    }
 
     torch::Tensor encoded;
     if (hitAt.empty()) {

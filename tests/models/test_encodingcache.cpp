@@ -52,6 +52,11 @@ TEST(EncodingCache, LooksUpSeenRowsAndEncodesOnlyTheOthers) {
     EXPECT_TRUE(torch::allclose(mixed, encoder(mixedX, mixedY), 1e-5, 1e-5));
     EXPECT_EQ(cache.size(), 22);
 
+    // An empty batch is an empty answer.
+    EXPECT_EQ(ll::EncodingCache().lookup(x.slice(0, 0, 0), y.slice(0, 0, 0), encoder.fn()).size(0),
+              0);
+    encoder.calls.clear();
+
     // All seen: no call at all.
     encoder.calls.clear();
     const auto again = cache.lookup(mixedX, mixedY, encoder.fn());
