@@ -29,7 +29,8 @@ void EncodingCache::clear() {
 
 torch::Tensor EncodingCache::keys(const torch::Tensor& x, const torch::Tensor& y) {
     const std::int64_t n = x.size(0);
-    const auto values = x.reshape({n, -1}).to(torch::kCPU, torch::kFloat).contiguous();
+    const auto rows = x.dim() >= 2 ? x.flatten(1) : x.reshape({n, 1});  // an empty batch too
+    const auto values = rows.to(torch::kCPU, torch::kFloat).contiguous();
     const auto labels = y.to(torch::kCPU, torch::kInt64).contiguous();
     if (labels.numel() != n)
         throw std::invalid_argument("EncodingCache: " + std::to_string(labels.numel()) +

@@ -21,7 +21,7 @@ struct CountingEncoder {
 
     torch::Tensor operator()(const torch::Tensor& x, const torch::Tensor& y) {
         calls.push_back(x.size(0));
-        return x.reshape({x.size(0), -1}).matmul(weight) + y.to(torch::kFloat).unsqueeze(1);
+        return x.flatten(1).matmul(weight) + y.to(torch::kFloat).unsqueeze(1);
     }
     ll::EncodingCache::Encoder fn() {
         return [this](const torch::Tensor& x, const torch::Tensor& y) { return (*this)(x, y); };
