@@ -513,8 +513,7 @@ class EncodingCache:
         self.max_bytes = max_bytes
         self.weights = None
         self.store = None
-        self.count = 0
-        self.row_of = {}
+        self.row_of = {}  # key -> its row of store
 
     def keys(self, x, y):
         n = x.shape[0]
@@ -557,29 +556,29 @@ class EncodingCache:
         return out
 
     def keep(self, rows, keys):
+        kept = len(self.row_of)
         width = rows.shape[1]
         limit = self.max_bytes // max(1, width * rows.element_size())
-        wanted = min(limit, self.count + rows.shape[0])
-        if wanted <= self.count:
+        wanted = min(limit, kept + rows.shape[0])
+        if wanted <= kept:
             return
         if self.store is None or self.store.shape[0] < wanted:
             capacity = min(limit, max(wanted, 2 * self.store.shape[0]
                                       if self.store is not None else 1024))
             grown = torch.empty(capacity, width, dtype=rows.dtype, device=rows.device)
-            if self.count:
-                grown[:self.count].copy_(self.store[:self.count])
+            if kept:
+                grown[:kept].copy_(self.store[:kept])
             self.store = grown
         take = []
         for i, k in enumerate(keys):
-            if self.count + len(take) >= wanted:
+            if len(self.row_of) >= wanted:
                 break
             if k not in self.row_of:
-                self.row_of[k] = self.count + len(take)
+                self.row_of[k] = len(self.row_of)
                 take.append(i)
         if take:
             index = torch.tensor(take, device=rows.device)
-            self.store[self.count:self.count + len(take)].copy_(rows.index_select(0, index))
-            self.count += len(take)
+            self.store[kept:len(self.row_of)].copy_(rows.index_select(0, index))
 
 
 class LatentDdpm:

@@ -23,7 +23,6 @@ EncodingCache::EncodingCache(std::int64_t maxBytes) : m_maxBytes(maxBytes) {}
 
 void EncodingCache::clear() {
     m_store = torch::Tensor();
-    m_count = 0;
     m_rowOf.clear();
 }
 
@@ -58,26 +57,26 @@ torch::Tensor EncodingCache::keys(const torch::Tensor& x, const torch::Tensor& y
 }
 
 void EncodingCache::keep(const torch::Tensor& rows, const std::vector<std::int64_t>& keys) {
+    const std::int64_t kept = size();
     const std::int64_t width = rows.size(1);
     const std::int64_t rowBytes = std::max<std::int64_t>(1, width * rows.element_size());
     const std::int64_t limit = m_maxBytes / rowBytes;
-    const std::int64_t wanted = std::min(limit, m_count + rows.size(0));
-    if (wanted <= m_count) return;
+    const std::int64_t wanted = std::min(limit, kept + rows.size(0));
+    if (wanted <= kept) return;
     if (!m_store.defined() || m_store.size(0) < wanted) {
         const std::int64_t capacity = std::min(
             limit, std::max<std::int64_t>(wanted, m_store.defined() ? 2 * m_store.size(0) : 1024));
         auto grown = torch::empty({capacity, width}, rows.options());
-        if (m_count > 0) grown.slice(0, 0, m_count).copy_(m_store.slice(0, 0, m_count));
+        if (kept > 0) grown.slice(0, 0, kept).copy_(m_store.slice(0, 0, kept));
         m_store = grown;
     }
+    // A new key's row is the next free one: the count of keys before it goes in.
     std::vector<std::int64_t> take;
-    for (std::size_t i = 0; i < keys.size() && m_count + std::ssize(take) < wanted; ++i)
-        if (m_rowOf.emplace(keys[i], m_count + std::ssize(take)).second)
-            take.push_back(static_cast<std::int64_t>(i));
+    for (std::size_t i = 0; i < keys.size() && size() < wanted; ++i)
+        if (m_rowOf.emplace(keys[i], size()).second) take.push_back(static_cast<std::int64_t>(i));
     if (take.empty()) return;
     const auto index = torch::tensor(take, torch::kInt64).to(rows.device());
-    m_store.slice(0, m_count, m_count + std::ssize(take)).copy_(rows.index_select(0, index));
-    m_count += std::ssize(take);
+    m_store.slice(0, kept, size()).copy_(rows.index_select(0, index));
 }
 
 torch::Tensor EncodingCache::lookup(const torch::Tensor& x, const torch::Tensor& y,

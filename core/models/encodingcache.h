@@ -33,7 +33,7 @@ public:
 
     void clear();
     /// Rows kept.
-    std::int64_t size() const { return m_count; }
+    std::int64_t size() const { return std::ssize(m_rowOf); }
 
 private:
     torch::Tensor keys(const torch::Tensor& x, const torch::Tensor& y);
@@ -41,9 +41,8 @@ private:
 
     std::int64_t m_maxBytes;
     torch::Tensor m_weights;  // int64, one odd weight per value of a row
-    torch::Tensor m_store;    // capacity x D, the first m_count rows in use
-    std::int64_t m_count = 0;
-    std::unordered_map<std::int64_t, std::int64_t> m_rowOf;
+    torch::Tensor m_store;    // capacity x D, the first size() rows in use
+    std::unordered_map<std::int64_t, std::int64_t> m_rowOf;  // key -> its row of m_store
 };
 
 }  // namespace ll
