@@ -17,6 +17,7 @@ layout(push_constant) uniform Params {
 layout(location = 0) flat out ivec4 v_rect;       // snapped tile rectangle: left, top, right, bottom
 layout(location = 1) flat out ivec2 v_texOrigin;  // top-left texel of the tile in the atlas
 layout(location = 2) flat out ivec2 v_tileSize;
+layout(location = 3) flat out vec2 v_inverseDenominator;  // for grid.frag's texelForPixel
 
 const vec2 kCorners[6] = vec2[](vec2(0.0, 0.0), vec2(1.0, 0.0), vec2(0.0, 1.0),
                                 vec2(0.0, 1.0), vec2(1.0, 0.0), vec2(1.0, 1.0));
@@ -36,5 +37,6 @@ void main()
     v_rect = ivec4(lo, hi);
     v_texOrigin = ivec2(cell * params.tileSize);
     v_tileSize = ivec2(params.tileSize);
+    v_inverseDenominator = 1.0 / (2.0 * max(hi - lo, vec2(1.0)));
     gl_Position = vec4(pos / params.viewport * 2.0 - 1.0, 0.0, 1.0);
 }

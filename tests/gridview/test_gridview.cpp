@@ -114,6 +114,7 @@ private Q_SLOTS:
 
     void vulkanMatchesPainter_data();
     void vulkanMatchesPainter();
+    void vulkanTexelLookupIsExact();
     void vulkanKeepsOnlyNewestGrid();
     void vulkanWindowForwardsMouse();
 
@@ -480,6 +481,74 @@ void TestGridView::vulkanMatchesPainter() {
           pixels, qPrintable(vulkan.rendererName()));
     for (double s : sum) QVERIFY(s / pixels < 2.0);
     QVERIFY(differing < pixels / 100);
+}
+
+// Every texel its own colour, tiles neither square nor a power of two, and zooms that give
+// tile extents of every kind (smaller than the tile, equal, fractional and whole multiples,
+// where the texel quotient is exactly an integer): the shader's lookup must choose the texel
+// QPainter's does for every pixel, exactly.
+void TestGridView::vulkanTexelLookupIsExact() {
+    QVERIFY(vulkanInstance()->isValid());
+    ll::SampleGrid grid;
+    grid.rows = 3;
+    grid.cols = 5;
+    grid.tileWidth = 12;
+    grid.tileHeight = 7;
+    grid.rgba.resize(std::size_t(grid.atlasWidth()) * grid.atlasHeight() * 4);
+    for (int y = 0; y < grid.atlasHeight(); ++y) {
+        for (int x = 0; x < grid.atlasWidth(); ++x) {
+            std::uint8_t* p = grid.rgba.data() + (std::size_t(y) * grid.atlasWidth() + x) * 4;
+            p[0] = std::uint8_t(20 * (x % grid.tileWidth) + 5);
+            p[1] = std::uint8_t(30 * (y % grid.tileHeight) + 15);
+            p[2] = std::uint8_t(16 * ((y / grid.tileHeight) * grid.cols + x / grid.tileWidth));
+            p[3] = 255;
+        }
+    }
+    GridView vulkan(vulkanInstance());
+    GridView painter(nullptr);
+    for (GridView* view : {&vulkan, &painter}) {
+        view->resize(kViewSize);
+        view->setGrid(grid);
+        view->show();
+        QVERIFY(QTest::qWaitForWindowExposed(view));
+    }
+    QCOMPARE(vulkan.renderer(), GridView::Renderer::Vulkan);
+
+    const float zooms[] = {0.25f, 0.5f, 0.61f, 1.0f, 1.3f, 2.0f, 2.45f, 3.0f, 4.0f, 5.5f, 9.0f};
+    int compared = 0;
+    for (const float zoom : zooms) {
+        for (const QPointF pan : {QPointF(), QPointF(13.7, -8.2)}) {
+            for (GridView* view : {&vulkan, &painter}) {
+                view->setZoom(zoom);
+                view->setPan(pan);
+            }
+            const QImage a = vulkan.grabFrame();
+            const QImage b = painter.grabFrame().convertToFormat(QImage::Format_RGB32);
+            QCOMPARE(a.size(), kViewSize);
+            QCOMPARE(b.size(), kViewSize);
+            int differing = 0;
+            QPoint first(-1, -1);
+            for (int y = 0; y < a.height(); ++y) {
+                const auto* pa = reinterpret_cast<const QRgb*>(a.constScanLine(y));
+                const auto* pb = reinterpret_cast<const QRgb*>(b.constScanLine(y));
+                for (int x = 0; x < a.width(); ++x) {
+                    if ((pa[x] & 0xffffff) == (pb[x] & 0xffffff)) continue;
+                    if (differing++ == 0) first = QPoint(x, y);
+                }
+            }
+            QVERIFY2(differing == 0,
+                     qPrintable(QStringLiteral("zoom %1 pan (%2, %3): %4 pixels differ, the "
+                                               "first at (%5, %6)")
+                                    .arg(zoom)
+                                    .arg(pan.x())
+                                    .arg(pan.y())
+                                    .arg(differing)
+                                    .arg(first.x())
+                                    .arg(first.y())));
+            ++compared;
+        }
+    }
+    QCOMPARE(compared, 2 * int(std::size(zooms)));
 }
 
 void TestGridView::vulkanKeepsOnlyNewestGrid() {
