@@ -1,14 +1,10 @@
 #version 450
 
-// Nearest-neighbour lookup with integer arithmetic (ll::widgets::texelForPixel) instead of
-// interpolated texture coordinates: float interpolation may round differently from the
-// QPainter fallback at texel boundaries, integers cannot. The sampler is still NEAREST so
-// that any future texture() use stays crisp.
-//
-// The quotient is estimated in float and then corrected by integer products, not computed by
-// integer division: SIMD units have no integer divide, so a software device (lavapipe) runs
-// one per lane, and the two per fragment had cost a quarter of the frame (4,096 tiles of
-// 28x28 panned at 59 frames/s with them, 81 with no lookup arithmetic at all).
+// Every pixel reads which atlas texel it shows from the texel map, the numbers
+// ll::widgets::GridLayout::fillTexelMap computes on the CPU (the QPainter fallback draws from
+// the same function), so both renderers pick the same texel for every pixel by construction,
+// with no placement or division arithmetic here: lavapipe runs integer division one SIMD lane
+// at a time, and the quads of thousands of small tiles cost it more to bin than their pixels.
 
 // True when the swapchain is sRGB: the hardware then encodes our output, so hand it linear
 // values to get the atlas bytes back on screen.
@@ -16,24 +12,18 @@ layout(constant_id = 0) const bool kLinearOutput = false;
 
 layout(binding = 0) uniform sampler2D atlas;
 
-layout(location = 0) flat in ivec4 v_rect;
-layout(location = 1) flat in ivec2 v_texOrigin;
-layout(location = 2) flat in ivec2 v_tileSize;
-layout(location = 3) flat in vec2 v_inverseDenominator;  // 1 / (2 * extent), per axis
+// The canvas's columns, then its rows: an atlas column (row) or -1 where no tile is.
+layout(std430, binding = 1) readonly buffer TexelMap {
+    int texel[];
+} texelMap;
+
+layout(push_constant) uniform Params {
+    ivec4 rect;       // grid.vert's
+    vec4 background;  // the view's background, sRGB-encoded like the atlas (for the gaps)
+    ivec2 viewSize;   // the rows start at viewSize.x in texelMap
+} params;
 
 layout(location = 0) out vec4 fragColor;
-
-// floor(((2 * (pixel - start) + 1) * tileSize) / (2 * extent)), exactly: the float estimate
-// is within one of the quotient (both operands are far below 2^24 / 2), and the two integer
-// comparisons move it onto the quotient.
-int texelForPixel(int pixel, int start, int end, int tileSize, float inverseDenominator)
-{
-    int denominator = 2 * max(end - start, 1);
-    int numerator = (2 * (pixel - start) + 1) * tileSize;
-    int t = int(float(numerator) * inverseDenominator);
-    t += int((t + 1) * denominator <= numerator) - int(t * denominator > numerator);
-    return clamp(t, 0, tileSize - 1);
-}
 
 vec3 srgbToLinear(vec3 c)
 {
@@ -44,12 +34,10 @@ void main()
 {
     // Fragment centres sit at pixel + 0.5, so truncation gives the pixel exactly.
     ivec2 pixel = ivec2(gl_FragCoord.xy);
-    ivec2 texel = v_texOrigin +
-                  ivec2(texelForPixel(pixel.x, v_rect.x, v_rect.z, v_tileSize.x,
-                                      v_inverseDenominator.x),
-                        texelForPixel(pixel.y, v_rect.y, v_rect.w, v_tileSize.y,
-                                      v_inverseDenominator.y));
+    int column = texelMap.texel[pixel.x];
+    int row = texelMap.texel[params.viewSize.x + pixel.y];
     // Tiles are shown opaque (alpha ignored), as the QPainter fallback does.
-    vec3 rgb = texelFetch(atlas, texel, 0).rgb;
+    vec3 rgb = (column < 0 || row < 0) ? params.background.rgb
+                                        : texelFetch(atlas, ivec2(column, row), 0).rgb;
     fragColor = vec4(kLinearOutput ? srgbToLinear(rgb) : rgb, 1.0);
 }

@@ -101,6 +101,7 @@ private Q_SLOTS:
     void tileIndexAt_data();
     void tileIndexAt();
     void texelForPixel();
+    void texelMapFollowsTileRects();
     void zoomAroundKeepsPointFixed();
 
     void painterDrawsTiles_data();
@@ -220,6 +221,66 @@ void TestGridView::texelForPixel() {
     // Shrunk tiles skip texels but never sample outside the tile.
     QCOMPARE(texelForPixel(0, 0, 4, 8), 1);
     QCOMPARE(texelForPixel(3, 0, 4, 8), 7);
+}
+
+// The texel map both renderers draw from names, for every pixel, the texel that the tile
+// covering it (tileIndexAt) shows there (texelForPixel over its tileRect), and -1 on one axis
+// at least wherever no tile is.
+void TestGridView::texelMapFollowsTileRects() {
+    struct Case {
+        int width, height, rows, cols, tileW, tileH;
+        float zoom, panX, panY;
+    };
+    const Case cases[] = {{400, 300, 3, 4, 8, 8, 1.0f, 0.0f, 0.0f},
+                          {400, 300, 3, 4, 8, 8, 2.0f, 10.0f, -20.0f},
+                          {401, 233, 5, 3, 12, 7, 0.61f, 13.7f, -8.2f},
+                          {160, 100, 64, 64, 28, 28, 1.0f, 0.0f, 0.0f},
+                          {300, 200, 2, 2, 10, 10, 9.0f, -350.0f, 40.0f},
+                          {200, 100, 2, 2, 10, 10, 1.0f, 500.0f, 0.0f}};
+    int tilePixels = 0;
+    int backgroundPixels = 0;
+    for (const Case& c : cases) {
+        const GridLayout layout = makeGridLayout(c.width, c.height, c.rows, c.cols, c.tileW,
+                                                 c.tileH, c.zoom, c.panX, c.panY);
+        // One entry more on each axis than the canvas has: it stays -1.
+        std::vector<std::int32_t> columns(std::size_t(c.width) + 1, 7);
+        std::vector<std::int32_t> rows(std::size_t(c.height) + 1, 7);
+        layout.fillTexelMap(columns, rows);
+        QCOMPARE(columns.back(), -1);
+        QCOMPARE(rows.back(), -1);
+        for (int y = 0; y < c.height; ++y) {
+            for (int x = 0; x < c.width; ++x) {
+                const int index = layout.tileIndexAt(x, y);
+                const std::int32_t mx = columns[std::size_t(x)];
+                const std::int32_t my = rows[std::size_t(y)];
+                if (index < 0) {
+                    QVERIFY2(
+                        mx < 0 || my < 0,
+                        qPrintable(
+                            QStringLiteral("(%1, %2) of case %3").arg(x).arg(y).arg(&c - cases)));
+                    ++backgroundPixels;
+                    continue;
+                }
+                const int row = index / c.cols;
+                const int col = index % c.cols;
+                const TileRect r = layout.tileRect(row, col);
+                QCOMPARE(mx,
+                         col * c.tileW + ll::widgets::texelForPixel(x, r.left, r.right, c.tileW));
+                QCOMPARE(my,
+                         row * c.tileH + ll::widgets::texelForPixel(y, r.top, r.bottom, c.tileH));
+                ++tilePixels;
+            }
+        }
+    }
+    QVERIFY(tilePixels > 100000);
+    QVERIFY(backgroundPixels > 10000);
+
+    // An empty grid is all background.
+    std::vector<std::int32_t> columns(10, 3);
+    std::vector<std::int32_t> rows(10, 3);
+    makeGridLayout(10, 10, 0, 4, 8, 8, 1.0f, 0.0f, 0.0f).fillTexelMap(columns, rows);
+    QVERIFY(std::all_of(columns.begin(), columns.end(), [](int v) { return v == -1; }));
+    QVERIFY(std::all_of(rows.begin(), rows.end(), [](int v) { return v == -1; }));
 }
 
 void TestGridView::zoomAroundKeepsPointFixed() {

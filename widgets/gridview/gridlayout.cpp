@@ -44,8 +44,8 @@ GridLayout makeGridLayout(int viewWidth, int viewHeight, int rows, int cols, int
 }
 
 TileRect GridLayout::tileRect(int row, int col) const {
-    // Keep the expression shape identical to grid.vert: p0 = origin + (gap + cell * (tile +
-    // gap)) * scale, p1 = p0 + tile * scale.
+    // p0 = origin + (gap + cell * (tile + gap)) * scale, p1 = p0 + tile * scale; both
+    // renderers draw from these edges (fillTexelMap), and hit-testing uses them too.
     const float stepX = static_cast<float>(tileWidth) + kTileGap;
     const float stepY = static_cast<float>(tileHeight) + kTileGap;
     const float x0 = originX + (kTileGap + static_cast<float>(col) * stepX) * scale;
@@ -72,6 +72,30 @@ int GridLayout::tileIndexAt(int x, int y) const {
         }
     }
     return -1;
+}
+
+void GridLayout::fillTexelMap(std::span<std::int32_t> columns,
+                              std::span<std::int32_t> rowsOut) const {
+    std::fill(columns.begin(), columns.end(), -1);
+    std::fill(rowsOut.begin(), rowsOut.end(), -1);
+    if (empty()) return;
+    // Tiles are disjoint along each axis (snapped edges never cross), so every canvas pixel
+    // gets at most one tile's texel.
+    const auto fill = [](std::span<std::int32_t> out, int canvas, int start, int end, int tileSize,
+                         int cell) {
+        const int from = std::max(start, 0);
+        const int to = std::min({end, canvas, static_cast<int>(out.size())});
+        for (int p = from; p < to; ++p)
+            out[std::size_t(p)] = cell * tileSize + texelForPixel(p, start, end, tileSize);
+    };
+    for (int col = 0; col < cols; ++col) {
+        const TileRect rect = tileRect(0, col);
+        fill(columns, viewWidth, rect.left, rect.right, tileWidth, col);
+    }
+    for (int row = 0; row < rows; ++row) {
+        const TileRect rect = tileRect(row, 0);
+        fill(rowsOut, viewHeight, rect.top, rect.bottom, tileHeight, row);
+    }
 }
 
 void GridLayout::panForZoomAround(float zoom, float newZoom, float x, float y, float& panX,

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstdint>
+#include <span>
+
 namespace ll::widgets {
 
 /// Gap between tiles (and around the grid) in atlas pixels at zoom 1; it scales with the view.
@@ -20,9 +23,9 @@ struct TileRect {
     bool operator==(const TileRect&) const = default;
 };
 
-/// Where a grid lands in a canvas. Both renderers (the Vulkan vertex shader and the QPainter
-/// fallback) place tiles with exactly this arithmetic, in float, so their pixels agree; the
-/// shader receives originX/originY/scale as push constants. Std-only so it is trivially tested.
+/// Where a grid lands in a canvas. Both renderers draw from its texel map (fillTexelMap): the
+/// QPainter fallback on the CPU, the Vulkan fragment shader from a buffer holding the same
+/// numbers, so their pixels agree by construction. Std-only so it is trivially tested.
 struct GridLayout {
     int viewWidth = 0;
     int viewHeight = 0;
@@ -49,6 +52,13 @@ struct GridLayout {
     /// the background or an empty grid.
     int tileIndexAt(int x, int y) const;
 
+    /// The atlas texel each canvas pixel shows, one axis at a time (the layout is separable:
+    /// a tile's column decides its left and right edges, its row its top and bottom):
+    /// `columns[x]` is the atlas column that canvas column x shows and `rows[y]` the atlas row
+    /// of canvas row y, or -1 where no tile is (gaps and margins: the background). Entries
+    /// past the canvas are -1 too; spans shorter than the canvas are filled as far as they go.
+    void fillTexelMap(std::span<std::int32_t> columns, std::span<std::int32_t> rows) const;
+
     /// The pan that keeps the content under canvas point (x, y) fixed when zooming to newZoom.
     void panForZoomAround(float zoom, float newZoom, float x, float y, float& panX,
                           float& panY) const;
@@ -61,8 +71,7 @@ GridLayout makeGridLayout(int viewWidth, int viewHeight, int rows, int cols, int
                           int tileHeight, float zoom, float panX, float panY);
 
 /// The texel column (or row) inside a tile that screen pixel `pixel` shows, for a tile of
-/// `tileSize` texels drawn over [start, end). Integer arithmetic, mirrored in grid.frag, so
-/// nearest-neighbour sampling picks identical texels in both renderers.
+/// `tileSize` texels drawn over [start, end): nearest-neighbour, in integers.
 inline int texelForPixel(int pixel, int start, int end, int tileSize) {
     const int extent = end - start;
     if (extent <= 0) return 0;

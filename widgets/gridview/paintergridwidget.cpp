@@ -1,6 +1,7 @@
 #include "gridview/paintergridwidget.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include <QPainter>
@@ -43,32 +44,21 @@ QImage PainterGridWidget::renderGrid(const ll::SampleGrid& grid, const GridLayou
     image.fill(kBackgroundColor);
     if (layout.empty() || grid.empty()) return image;
 
-    const int tileW = layout.tileWidth;
-    const int tileH = layout.tileHeight;
-    const int atlasW = grid.atlasWidth();
-    std::vector<int> srcX;
-    for (int index = 0; index < layout.tileCount(); ++index) {
-        const int row = index / layout.cols;
-        const int col = index % layout.cols;
-        const TileRect rect = layout.tileRect(row, col);
-        const int x0 = std::max(rect.left, 0);
-        const int x1 = std::min(rect.right, image.width());
-        const int y0 = std::max(rect.top, 0);
-        const int y1 = std::min(rect.bottom, image.height());
-        if (x0 >= x1 || y0 >= y1) continue;
-
-        // One texel column per screen column, computed once per tile.
-        srcX.resize(static_cast<std::size_t>(x1 - x0));
-        for (int x = x0; x < x1; ++x)
-            srcX[x - x0] = col * tileW + texelForPixel(x, rect.left, rect.right, tileW);
-        for (int y = y0; y < y1; ++y) {
-            const int sy = row * tileH + texelForPixel(y, rect.top, rect.bottom, tileH);
-            const std::uint8_t* src = grid.rgba.data() + static_cast<std::size_t>(sy) * atlasW * 4;
-            auto* dst = reinterpret_cast<QRgb*>(image.scanLine(y));
-            for (int x = x0; x < x1; ++x) {
-                const std::uint8_t* p = src + static_cast<std::size_t>(srcX[x - x0]) * 4;
-                dst[x] = qRgb(p[0], p[1], p[2]);
-            }
+    // The texel map grid.frag reads, so both renderers show the same texel in every pixel.
+    std::vector<std::int32_t> columns(std::size_t(image.width()));
+    std::vector<std::int32_t> rows(std::size_t(image.height()));
+    layout.fillTexelMap(columns, rows);
+    const auto atlasW = static_cast<std::size_t>(grid.atlasWidth());
+    for (int y = 0; y < image.height(); ++y) {
+        const std::int32_t sy = rows[std::size_t(y)];
+        if (sy < 0) continue;
+        const std::uint8_t* src = grid.rgba.data() + std::size_t(sy) * atlasW * 4;
+        auto* dst = reinterpret_cast<QRgb*>(image.scanLine(y));
+        for (int x = 0; x < image.width(); ++x) {
+            const std::int32_t sx = columns[std::size_t(x)];
+            if (sx < 0) continue;
+            const std::uint8_t* p = src + std::size_t(sx) * 4;
+            dst[x] = qRgb(p[0], p[1], p[2]);
         }
     }
     return image;

@@ -12,7 +12,7 @@
 namespace ll::widgets {
 
 /// The QPainter renderer of GridView, used where no Vulkan device exists. It draws the layout
-/// of GridLayout pixel for pixel like grid.vert/grid.frag so both renderers look the same.
+/// of GridLayout from its texel map, as grid.frag does, so both renderers look the same.
 /// Mouse events are left to the parent GridView, which owns interaction for both renderers.
 class PainterGridWidget : public QWidget {
     Q_OBJECT

@@ -1,5 +1,6 @@
 #include "gridview/vulkangridrenderer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -17,17 +18,15 @@ namespace ll::widgets {
 
 namespace {
 
-// Matches the push_constant block of grid.vert.
+// Matches the push_constant block of grid.vert and grid.frag.
 struct PushConstants {
-    float viewport[2];
-    float origin[2];
-    float tileSize[2];
-    float scale;
-    float gap;
-    std::int32_t cols;
-    std::int32_t rows;
+    std::int32_t rect[4];
+    float background[4];
+    std::int32_t viewSize[2];
 };
 static_assert(sizeof(PushConstants) == 40);
+constexpr VkShaderStageFlags kPushStages =
+    VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT;
 
 bool isSrgb(VkFormat format) {
     return format == VK_FORMAT_B8G8R8A8_SRGB || format == VK_FORMAT_R8G8B8A8_SRGB ||
@@ -70,27 +69,34 @@ void GridRenderer::initResources() {
     if (m_df->vkCreateSampler(m_dev, &samplerInfo, nullptr, &m_sampler) != VK_SUCCESS)
         return fail(QStringLiteral("cannot create the sampler"));
 
-    const VkDescriptorSetLayoutBinding binding{
-        .binding = 0,
-        .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-        .descriptorCount = 1,
-        .stageFlags = VK_SHADER_STAGE_FRAGMENT_BIT,
+    const VkDescriptorSetLayoutBinding bindings[2] = {
+        {.binding = 0,
+         .descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+         .descriptorCount = 1,
+         .stageFlags = VK_SHADER_STAGE_FRAGMENT_BIT},
+        {.binding = 1,
+         .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC,
+         .descriptorCount = 1,
+         .stageFlags = VK_SHADER_STAGE_FRAGMENT_BIT},
     };
     const VkDescriptorSetLayoutCreateInfo setLayoutInfo{
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-        .bindingCount = 1,
-        .pBindings = &binding,
+        .bindingCount = 2,
+        .pBindings = bindings,
     };
     if (m_df->vkCreateDescriptorSetLayout(m_dev, &setLayoutInfo, nullptr, &m_setLayout) !=
         VK_SUCCESS)
         return fail(QStringLiteral("cannot create the descriptor set layout"));
 
-    const VkDescriptorPoolSize poolSize{VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1};
+    const VkDescriptorPoolSize poolSizes[2] = {
+        {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1},
+        {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC, 1},
+    };
     const VkDescriptorPoolCreateInfo poolInfo{
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
         .maxSets = 1,
-        .poolSizeCount = 1,
-        .pPoolSizes = &poolSize,
+        .poolSizeCount = 2,
+        .pPoolSizes = poolSizes,
     };
     if (m_df->vkCreateDescriptorPool(m_dev, &poolInfo, nullptr, &m_descriptorPool) != VK_SUCCESS)
         return fail(QStringLiteral("cannot create the descriptor pool"));
@@ -126,8 +132,9 @@ VkShaderModule GridRenderer::loadShader(const QString& path) {
 
 bool GridRenderer::createRenderPass() {
     // The window is never multisampled (VulkanGridWindow leaves the sample count at 1), so one
-    // colour attachment that the pass clears and leaves ready to present, as QVulkanWindow's
-    // own pass does (grab() relies on that layout), without its depth attachment.
+    // colour attachment that the pass clears (the margins around the tiles are never drawn)
+    // and leaves ready to present, as QVulkanWindow's own pass does (grab() relies on that
+    // layout), without its depth attachment.
     const VkAttachmentDescription color{
         .format = m_window->colorFormat(),
         .samples = VK_SAMPLE_COUNT_1_BIT,
@@ -203,7 +210,7 @@ void GridRenderer::destroyFramebuffers() {
 }
 
 bool GridRenderer::createPipeline() {
-    const VkPushConstantRange pushRange{VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(PushConstants)};
+    const VkPushConstantRange pushRange{kPushStages, 0, sizeof(PushConstants)};
     const VkPipelineLayoutCreateInfo layoutInfo{
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
         .setLayoutCount = 1,
@@ -296,17 +303,23 @@ bool GridRenderer::createPipeline() {
 
 void GridRenderer::initSwapChainResources() {
     m_staging.resize(static_cast<std::size_t>(m_window->swapChainImageCount()));
-    if (m_ready && !createFramebuffers()) destroyFramebuffers();
+    if (!m_ready) return;
+    if (!createFramebuffers()) destroyFramebuffers();
+    // Without a texel map the frames only clear; the grid is still shown by the next
+    // swapchain (a resize) or by the QPainter fallback this failure switches to.
+    if (!createTexelMap()) fail(QStringLiteral("cannot create the texel map buffer"));
 }
 
 void GridRenderer::releaseSwapChainResources() {
     // QVulkanWindow has waited for the device to go idle, so no buffer is in use.
     destroyStaging();
+    destroyTexelMap();
     destroyFramebuffers();
 }
 
 void GridRenderer::releaseResources() {
     destroyStaging();
+    destroyTexelMap();
     destroyFramebuffers();
     destroyTexture();
     if (m_renderPass) m_df->vkDestroyRenderPass(m_dev, m_renderPass, nullptr);
@@ -353,6 +366,9 @@ void GridRenderer::startNextFrame() {
     // (colour and depth) still clears the image and leaves it ready to present.
     const auto index = std::size_t(m_window->currentSwapChainImageIndex());
     const bool drawing = m_ready && index < m_framebuffers.size() && m_framebuffers[index];
+    // A grid's frame needs its texel map of this swapchain's size.
+    const bool gridFrame = drawing && m_rows > 0 && m_cols > 0 && m_texelMapData &&
+                           m_texelMapWidth == size.width() && m_texelMapHeight == size.height();
     const VkRenderPassBeginInfo passInfo{
         .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
         .renderPass = drawing ? m_renderPass : m_window->defaultRenderPass(),
@@ -361,7 +377,7 @@ void GridRenderer::startNextFrame() {
         .clearValueCount = drawing ? 1u : 2u,
         .pClearValues = clearValues};
     m_df->vkCmdBeginRenderPass(cb, &passInfo, VK_SUBPASS_CONTENTS_INLINE);
-    if (drawing && m_rows > 0 && m_cols > 0) recordDraw(cb);
+    if (gridFrame) recordDraw(cb, index);
     m_df->vkCmdEndRenderPass(cb);
 
     m_window->frameReady();
@@ -375,29 +391,41 @@ void GridRenderer::startNextFrame() {
     }
 }
 
-void GridRenderer::recordDraw(VkCommandBuffer cb) {
+void GridRenderer::recordDraw(VkCommandBuffer cb, std::size_t imageIndex) {
     const QSize size = m_window->swapChainImageSize();
     const GridLayout layout =
         makeGridLayout(size.width(), size.height(), m_rows, m_cols, m_tileWidth, m_tileHeight,
                        m_window->m_zoom, float(m_window->m_pan.x()), float(m_window->m_pan.y()));
+    // This image's slice: its previous frame has finished (see m_staging), so it is free.
+    const VkDeviceSize offset = m_texelMapStride * imageIndex;
+    std::int32_t* map = m_texelMapData + offset / sizeof(std::int32_t);
+    layout.fillTexelMap({map, std::size_t(size.width())},
+                        {map + size.width(), std::size_t(size.height())});
+    // The tiles' bounding box inside the view; nothing to draw when it is empty (panned off).
+    const TileRect first = layout.tileRect(0, 0);
+    const TileRect last = layout.tileRect(m_rows - 1, m_cols - 1);
+    const int left = std::max(first.left, 0);
+    const int top = std::max(first.top, 0);
+    const int right = std::min(last.right, size.width());
+    const int bottom = std::min(last.bottom, size.height());
+    if (left >= right || top >= bottom) return;
+    // The shader converts the background as it does the atlas, so it is handed sRGB-encoded.
     const PushConstants pc{
-        .viewport = {float(size.width()), float(size.height())},
-        .origin = {layout.originX, layout.originY},
-        .tileSize = {float(m_tileWidth), float(m_tileHeight)},
-        .scale = layout.scale,
-        .gap = kTileGap,
-        .cols = m_cols,
-        .rows = m_rows,
+        .rect = {left, top, right, bottom},
+        .background = {kBackgroundColor.redF(), kBackgroundColor.greenF(), kBackgroundColor.blueF(),
+                       1.0f},
+        .viewSize = {size.width(), size.height()},
     };
     const VkViewport viewport{0.0f, 0.0f, float(size.width()), float(size.height()), 0.0f, 1.0f};
     const VkRect2D scissor{{0, 0}, {uint32_t(size.width()), uint32_t(size.height())}};
+    const auto dynamicOffset = static_cast<uint32_t>(offset);
     m_df->vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, m_pipeline);
     m_df->vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_GRAPHICS, m_pipelineLayout, 0, 1,
-                                  &m_descriptorSet, 0, nullptr);
-    m_df->vkCmdPushConstants(cb, m_pipelineLayout, VK_SHADER_STAGE_VERTEX_BIT, 0, sizeof(pc), &pc);
+                                  &m_descriptorSet, 1, &dynamicOffset);
+    m_df->vkCmdPushConstants(cb, m_pipelineLayout, kPushStages, 0, sizeof(pc), &pc);
     m_df->vkCmdSetViewport(cb, 0, 1, &viewport);
     m_df->vkCmdSetScissor(cb, 0, 1, &scissor);
-    m_df->vkCmdDraw(cb, 6, uint32_t(m_rows * m_cols), 0, 0);
+    m_df->vkCmdDraw(cb, 6, 1, 0, 0);
 }
 
 }  // namespace ll::widgets

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include <QString>
@@ -12,9 +13,11 @@ class VulkanGridWindow;
 /// Draws VulkanGridWindow's grid: the atlas as one texture with nearest filtering (R8G8B8A8, or
 /// R8 read back as grey where every tile is grey: a quarter of the bytes to upload and fetch),
 /// uploaded lazily through a staging buffer recorded into the frame's own command buffer (as
-/// in Qt's hellovulkantexture), and one instanced draw of rows * cols quads whose placement the
-/// vertex shader derives from push constants. Failures after instance setup are reported
-/// through VulkanGridWindow::renderingFailed and the renderer then only clears.
+/// in Qt's hellovulkantexture), and one rectangle over the tiles' bounding box whose fragments
+/// look their texel (or the background, in the gaps) up in the layout's texel map
+/// (GridLayout::fillTexelMap, written every frame into the frame's own slice of a host-visible
+/// buffer). Failures after instance setup are reported through
+/// VulkanGridWindow::renderingFailed and the renderer then only clears.
 class GridRenderer final : public QVulkanWindowRenderer {
 public:
     explicit GridRenderer(VulkanGridWindow* window);
@@ -26,7 +29,7 @@ public:
     void startNextFrame() override;
 
 private:
-    struct Staging {
+    struct HostBuffer {
         VkBuffer buffer = VK_NULL_HANDLE;
         VkDeviceMemory memory = VK_NULL_HANDLE;
         VkDeviceSize size = 0;
@@ -38,9 +41,13 @@ private:
     bool createPipeline();
     VkShaderModule loadShader(const QString& path);
     bool ensureTexture(int width, int height, bool grey);
-    bool ensureStaging(Staging& staging, VkDeviceSize size);
+    bool createHostBuffer(HostBuffer& out, VkDeviceSize size, VkBufferUsageFlags usage);
+    void destroyHostBuffer(HostBuffer& buffer);
+    bool ensureStaging(HostBuffer& staging, VkDeviceSize size);
+    bool createTexelMap();
+    void destroyTexelMap();
     bool recordUpload(VkCommandBuffer cb);
-    void recordDraw(VkCommandBuffer cb);
+    void recordDraw(VkCommandBuffer cb, std::size_t imageIndex);
     uint32_t memoryTypeIndex(uint32_t allowedBits, VkMemoryPropertyFlags wanted,
                              uint32_t preferred) const;
     void destroyTexture();
@@ -71,7 +78,14 @@ private:
     bool m_imageGrey = false;
     // One staging buffer per swapchain image: QVulkanWindow waits for the previous command
     // buffer of the same image before startNextFrame(), so that buffer is free to overwrite.
-    std::vector<Staging> m_staging;
+    std::vector<HostBuffer> m_staging;
+    // The texel map: one slice per swapchain image, for the same reason, of the canvas's
+    // width plus height entries, bound with a dynamic offset; mapped while it exists.
+    HostBuffer m_texelMap;
+    std::int32_t* m_texelMapData = nullptr;
+    VkDeviceSize m_texelMapStride = 0;
+    int m_texelMapWidth = 0;
+    int m_texelMapHeight = 0;
 
     // Dimensions of the grid now in the texture (zero rows when nothing is shown).
     int m_rows = 0;

@@ -1,5 +1,7 @@
-// The texture half of GridRenderer: atlas image, staging buffers and the recorded upload.
+// The memory half of GridRenderer: atlas image, staging buffers, the texel map and the
+// recorded upload.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -124,25 +126,21 @@ bool GridRenderer::ensureTexture(int width, int height, bool grey) {
     return true;
 }
 
-bool GridRenderer::ensureStaging(Staging& staging, VkDeviceSize size) {
-    if (staging.buffer && staging.size >= size) return true;
-    if (staging.buffer) m_df->vkDestroyBuffer(m_dev, staging.buffer, nullptr);
-    if (staging.memory) m_df->vkFreeMemory(m_dev, staging.memory, nullptr);
-    staging = {};
-
+bool GridRenderer::createHostBuffer(HostBuffer& out, VkDeviceSize size, VkBufferUsageFlags usage) {
+    destroyHostBuffer(out);
     const VkBufferCreateInfo bufferInfo{
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = size,
-        .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+        .usage = usage,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
-    if (m_df->vkCreateBuffer(m_dev, &bufferInfo, nullptr, &staging.buffer) != VK_SUCCESS) {
-        staging = {};
+    if (m_df->vkCreateBuffer(m_dev, &bufferInfo, nullptr, &out.buffer) != VK_SUCCESS) {
+        out = {};
         return false;
     }
     VkMemoryRequirements req;
-    m_df->vkGetBufferMemoryRequirements(m_dev, staging.buffer, &req);
-    // hostVisibleMemoryIndex() is also host coherent, so no flush is needed after memcpy.
+    m_df->vkGetBufferMemoryRequirements(m_dev, out.buffer, &req);
+    // hostVisibleMemoryIndex() is also host coherent, so no flush is needed after writing.
     const uint32_t type =
         memoryTypeIndex(req.memoryTypeBits,
                         VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
@@ -153,15 +151,70 @@ bool GridRenderer::ensureStaging(Staging& staging, VkDeviceSize size) {
         .memoryTypeIndex = type,
     };
     if (type == UINT32_MAX ||
-        m_df->vkAllocateMemory(m_dev, &allocInfo, nullptr, &staging.memory) != VK_SUCCESS ||
-        m_df->vkBindBufferMemory(m_dev, staging.buffer, staging.memory, 0) != VK_SUCCESS) {
-        m_df->vkDestroyBuffer(m_dev, staging.buffer, nullptr);
-        if (staging.memory) m_df->vkFreeMemory(m_dev, staging.memory, nullptr);
-        staging = {};
+        m_df->vkAllocateMemory(m_dev, &allocInfo, nullptr, &out.memory) != VK_SUCCESS ||
+        m_df->vkBindBufferMemory(m_dev, out.buffer, out.memory, 0) != VK_SUCCESS) {
+        destroyHostBuffer(out);
         return false;
     }
-    staging.size = size;
+    out.size = size;
     return true;
+}
+
+void GridRenderer::destroyHostBuffer(HostBuffer& buffer) {
+    if (buffer.buffer) m_df->vkDestroyBuffer(m_dev, buffer.buffer, nullptr);
+    if (buffer.memory) m_df->vkFreeMemory(m_dev, buffer.memory, nullptr);
+    buffer = {};
+}
+
+bool GridRenderer::ensureStaging(HostBuffer& staging, VkDeviceSize size) {
+    if (staging.buffer && staging.size >= size) return true;
+    return createHostBuffer(staging, size, VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
+}
+
+bool GridRenderer::createTexelMap() {
+    destroyTexelMap();
+    const QSize size = m_window->swapChainImageSize();
+    const int images = m_window->swapChainImageCount();
+    if (size.isEmpty() || images <= 0) return false;
+    VkPhysicalDeviceProperties props;
+    m_window->vulkanInstance()->functions()->vkGetPhysicalDeviceProperties(
+        m_window->physicalDevice(), &props);
+    const VkDeviceSize align =
+        std::max<VkDeviceSize>(props.limits.minStorageBufferOffsetAlignment, sizeof(std::int32_t));
+    const VkDeviceSize bytes = VkDeviceSize(size.width() + size.height()) * sizeof(std::int32_t);
+    m_texelMapStride = (bytes + align - 1) / align * align;
+    if (!createHostBuffer(m_texelMap, m_texelMapStride * VkDeviceSize(images),
+                          VK_BUFFER_USAGE_STORAGE_BUFFER_BIT))
+        return false;
+    void* mapped = nullptr;
+    if (m_df->vkMapMemory(m_dev, m_texelMap.memory, 0, VK_WHOLE_SIZE, 0, &mapped) != VK_SUCCESS) {
+        destroyHostBuffer(m_texelMap);
+        return false;
+    }
+    m_texelMapData = static_cast<std::int32_t*>(mapped);
+    m_texelMapWidth = size.width();
+    m_texelMapHeight = size.height();
+
+    // Binding 1 sees one slice; each frame picks its own with the dynamic offset.
+    const VkDescriptorBufferInfo bufferInfo{m_texelMap.buffer, 0, bytes};
+    const VkWriteDescriptorSet write{
+        .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+        .dstSet = m_descriptorSet,
+        .dstBinding = 1,
+        .descriptorCount = 1,
+        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC,
+        .pBufferInfo = &bufferInfo,
+    };
+    m_df->vkUpdateDescriptorSets(m_dev, 1, &write, 0, nullptr);
+    return true;
+}
+
+void GridRenderer::destroyTexelMap() {
+    if (m_texelMapData) m_df->vkUnmapMemory(m_dev, m_texelMap.memory);
+    destroyHostBuffer(m_texelMap);
+    m_texelMapData = nullptr;
+    m_texelMapStride = 0;
+    m_texelMapWidth = m_texelMapHeight = 0;
 }
 
 bool GridRenderer::recordUpload(VkCommandBuffer cb) {
@@ -174,7 +227,7 @@ bool GridRenderer::recordUpload(VkCommandBuffer cb) {
     const auto bytes = static_cast<VkDeviceSize>(width) * height * 4;
     const int imageIndex = m_window->currentSwapChainImageIndex();
     if (imageIndex < 0 || std::size_t(imageIndex) >= m_staging.size()) return false;
-    Staging& staging = m_staging[std::size_t(imageIndex)];
+    HostBuffer& staging = m_staging[std::size_t(imageIndex)];
     if (!ensureStaging(staging, bytes)) return false;
 
     // Grey grids (Fashion-MNIST's, any one-channel data) go up as one byte per pixel; a colour
@@ -241,11 +294,7 @@ void GridRenderer::destroyTexture() {
 }
 
 void GridRenderer::destroyStaging() {
-    for (Staging& staging : m_staging) {
-        if (staging.buffer) m_df->vkDestroyBuffer(m_dev, staging.buffer, nullptr);
-        if (staging.memory) m_df->vkFreeMemory(m_dev, staging.memory, nullptr);
-        staging = {};
-    }
+    for (HostBuffer& staging : m_staging) destroyHostBuffer(staging);
 }
 
 }  // namespace ll::widgets

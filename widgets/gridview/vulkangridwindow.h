@@ -13,7 +13,7 @@ namespace ll::widgets {
 class GridRenderer;
 
 /// The Vulkan renderer of GridView: a QVulkanWindow (embedded with a window container) that
-/// draws the grid's atlas as one texture with one instanced draw. Frames are rendered on
+/// draws the grid's atlas as one texture with one draw (GridRenderer). Frames are rendered on
 /// demand only (a new grid, zoom, pan or resize), never continuously.
 class VulkanGridWindow : public QVulkanWindow {
     Q_OBJECT
