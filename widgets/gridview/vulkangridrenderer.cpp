@@ -305,8 +305,8 @@ void GridRenderer::initSwapChainResources() {
     m_staging.resize(static_cast<std::size_t>(m_window->swapChainImageCount()));
     if (!m_ready) return;
     if (!createFramebuffers()) destroyFramebuffers();
-    // Without a texel map the frames only clear; the grid is still shown by the next
-    // swapchain (a resize) or by the QPainter fallback this failure switches to.
+    // Without a texel map a frame can only clear: the QPainter fallback that this failure
+    // switches to shows the grid instead.
     if (!createTexelMap()) fail(QStringLiteral("cannot create the texel map buffer"));
 }
 

@@ -44,6 +44,8 @@ private:
     bool createHostBuffer(HostBuffer& out, VkDeviceSize size, VkBufferUsageFlags usage);
     void destroyHostBuffer(HostBuffer& buffer);
     bool ensureStaging(HostBuffer& staging, VkDeviceSize size);
+    /// The texel map for the current swapchain; true without one when there is nothing to
+    /// show (an empty swapchain), false only when the buffer cannot be had.
     bool createTexelMap();
     void destroyTexelMap();
     bool recordUpload(VkCommandBuffer cb);

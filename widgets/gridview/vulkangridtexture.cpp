@@ -175,7 +175,7 @@ bool GridRenderer::createTexelMap() {
     destroyTexelMap();
     const QSize size = m_window->swapChainImageSize();
     const int images = m_window->swapChainImageCount();
-    if (size.isEmpty() || images <= 0) return false;
+    if (size.isEmpty() || images <= 0) return true;  // nothing to show: frames only clear
     VkPhysicalDeviceProperties props;
     m_window->vulkanInstance()->functions()->vkGetPhysicalDeviceProperties(
         m_window->physicalDevice(), &props);
