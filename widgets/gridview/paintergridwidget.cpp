@@ -48,17 +48,24 @@ QImage PainterGridWidget::renderGrid(const ll::SampleGrid& grid, const GridLayou
     std::vector<std::int32_t> columns(std::size_t(image.width()));
     std::vector<std::int32_t> rows(std::size_t(image.height()));
     layout.fillTexelMap(columns, rows);
-    const auto atlasW = static_cast<std::size_t>(grid.atlasWidth());
+    // Only the canvas columns a tile covers, each with its atlas byte offset: every row then
+    // copies without a test per pixel, and the margins cost nothing.
+    std::vector<std::int32_t> tileX;
+    std::vector<std::size_t> srcOffset;
+    for (int x = 0; x < image.width(); ++x) {
+        if (columns[std::size_t(x)] < 0) continue;
+        tileX.push_back(x);
+        srcOffset.push_back(std::size_t(columns[std::size_t(x)]) * 4);
+    }
+    const auto rowBytes = static_cast<std::size_t>(grid.atlasWidth()) * 4;
     for (int y = 0; y < image.height(); ++y) {
         const std::int32_t sy = rows[std::size_t(y)];
         if (sy < 0) continue;
-        const std::uint8_t* src = grid.rgba.data() + std::size_t(sy) * atlasW * 4;
+        const std::uint8_t* src = grid.rgba.data() + std::size_t(sy) * rowBytes;
         auto* dst = reinterpret_cast<QRgb*>(image.scanLine(y));
-        for (int x = 0; x < image.width(); ++x) {
-            const std::int32_t sx = columns[std::size_t(x)];
-            if (sx < 0) continue;
-            const std::uint8_t* p = src + std::size_t(sx) * 4;
-            dst[x] = qRgb(p[0], p[1], p[2]);
+        for (std::size_t i = 0; i < tileX.size(); ++i) {
+            const std::uint8_t* p = src + srcOffset[i];
+            dst[tileX[i]] = qRgb(p[0], p[1], p[2]);
         }
     }
     return image;
