@@ -2,6 +2,7 @@
 // and the Vulkan renderer compared pixel by pixel with the QPainter one (Xvfb + lavapipe).
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include <QApplication>
@@ -405,6 +406,18 @@ void TestGridView::malformedGridIsIgnored() {
     grid.rgba.resize(10);
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("malformed grid")));
     view.setGrid(grid);
+    QVERIFY(view.grid().empty());
+
+    // A shared grid is shown as it is, not copied; a shared malformed one is refused too, and
+    // null shows nothing.
+    const auto shared = std::make_shared<const ll::SampleGrid>(knownGrid());
+    view.setGrid(shared);
+    QCOMPARE(&view.grid(), shared.get());
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("malformed grid")));
+    view.setGrid(std::make_shared<const ll::SampleGrid>(grid));
+    QVERIFY(view.grid().empty());
+    view.setGrid(shared);
+    view.setGrid(std::shared_ptr<const ll::SampleGrid>());
     QVERIFY(view.grid().empty());
 }
 

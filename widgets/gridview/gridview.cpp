@@ -88,11 +88,16 @@ QWidget* GridView::canvas() const {
 }
 
 void GridView::setGrid(const ll::SampleGrid& grid) {
-    if (isValidGrid(grid)) {
-        m_grid = std::make_shared<const ll::SampleGrid>(grid);
+    setGrid(std::make_shared<const ll::SampleGrid>(grid));
+}
+
+void GridView::setGrid(std::shared_ptr<const ll::SampleGrid> grid) {
+    if (grid && isValidGrid(*grid)) {
+        m_grid = std::move(grid);
     } else {
-        qWarning("GridView: ignoring a malformed grid (%dx%d tiles of %dx%d, %zu bytes)", grid.rows,
-                 grid.cols, grid.tileWidth, grid.tileHeight, grid.rgba.size());
+        if (grid)
+            qWarning("GridView: ignoring a malformed grid (%dx%d tiles of %dx%d, %zu bytes)",
+                     grid->rows, grid->cols, grid->tileWidth, grid->tileHeight, grid->rgba.size());
         m_grid = std::make_shared<const ll::SampleGrid>();
     }
     QStringList labels;

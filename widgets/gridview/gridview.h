@@ -36,7 +36,10 @@ public:
     /// For the status bar, e.g. "Vulkan (llvmpipe ...)" or "QPainter (no Vulkan device)".
     QString rendererName() const { return m_rendererName; }
 
-    /// Copies the grid; only the newest is kept, a pending one is dropped, never queued.
+    /// Shows the grid, shared rather than copied (null shows nothing); only the newest is
+    /// kept, a pending one is dropped, never queued. A malformed grid is refused with a warning.
+    void setGrid(std::shared_ptr<const ll::SampleGrid> grid);
+    /// The same for a grid the caller keeps: copies it.
     void setGrid(const ll::SampleGrid& grid);
     const ll::SampleGrid& grid() const { return *m_grid; }
 

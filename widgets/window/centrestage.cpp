@@ -1,5 +1,7 @@
 #include "window/centrestage.h"
 
+#include <memory>
+
 #include <QFileInfo>
 #include <QLabel>
 #include <QStackedWidget>
@@ -14,6 +16,14 @@
 #include "window/runsamplebar.h"
 
 namespace ll::widgets {
+
+namespace {
+
+bool hasGrid(const std::shared_ptr<const ll::SampleGrid>& grid) {
+    return grid && !grid->empty();
+}
+
+}  // namespace
 
 CentreStage::CentreStage(QVulkanInstance* vulkan, RunSampleBar* sampleBar, QWidget* parent)
     : QWidget(parent), m_sampleBar(sampleBar) {
@@ -58,7 +68,7 @@ void CentreStage::setMode(Mode mode) {
 }
 
 void CentreStage::setRealData(const ll::SampleGrid& grid, bool tabular, const QString& caption) {
-    m_realGrid = grid;
+    m_realGrid = std::make_shared<const ll::SampleGrid>(grid);
     m_dataTabular = tabular;
     m_realCaption = caption;
     // Train falls back to the real data while it has no samples of its own.
@@ -67,7 +77,7 @@ void CentreStage::setRealData(const ll::SampleGrid& grid, bool tabular, const QS
 
 void CentreStage::setTrainGrid(const ll::SampleGrid& grid, const QString& caption) {
     m_train = TrainContent::Grid;
-    m_trainGrid = grid;
+    m_trainGrid = std::make_shared<const ll::SampleGrid>(grid);
     m_trainCaption = caption;
     if (m_mode == Mode::Train) refresh();
 }
@@ -76,14 +86,14 @@ void CentreStage::setTrainTable(const ll::TableSamples& generated, const ll::Tab
                                 const QString& caption) {
     m_tabular->setTables(generated, real);
     m_train = TrainContent::Table;
-    m_trainGrid = {};
+    m_trainGrid.reset();
     m_trainCaption = caption;
     if (m_mode == Mode::Train) refresh();
 }
 
 void CentreStage::clearTrain(const QString& message) {
     m_train = message.isEmpty() ? TrainContent::Nothing : TrainContent::Message;
-    m_trainGrid = {};
+    m_trainGrid.reset();
     m_trainCaption = message;
     if (message.isEmpty()) m_tabular->clear();
     if (m_mode == Mode::Train) refresh();
@@ -92,14 +102,14 @@ void CentreStage::clearTrain(const QString& message) {
 void CentreStage::setSteerRun(const QString& runDir) {
     if (runDir != m_steerRun) {
         m_steerRun = runDir;
-        m_steerGrid = {};
+        m_steerGrid.reset();
         m_steerCaption.clear();
     }
     if (m_mode == Mode::Steer) refresh();
 }
 
 void CentreStage::setSteerGrid(const ll::SampleGrid& grid, const QString& caption) {
-    m_steerGrid = grid;
+    m_steerGrid = std::make_shared<const ll::SampleGrid>(grid);
     m_steerCaption = caption;
     if (m_mode == Mode::Steer) refresh();
 }
@@ -129,30 +139,31 @@ void CentreStage::refresh() {
         case Mode::Data:
             if (m_dataTabular)
                 showTable(m_realCaption);
-            else if (!m_realGrid.empty())
+            else if (hasGrid(m_realGrid))
                 showGrid(m_realGrid, m_realCaption);
             else
-                showGrid({}, tr("Load a dataset in the Data mode to see its samples here."));
+                showGrid(nullptr, tr("Load a dataset in the Data mode to see its samples here."));
             return;
         case Mode::Train:
             if (m_train == TrainContent::Table && !m_tabular->generated().empty())
                 showTable(m_trainCaption);
             else if (m_dataTabular)
                 showTable(m_realCaption);
-            else if (m_train == TrainContent::Grid && !m_trainGrid.empty())
+            else if (m_train == TrainContent::Grid && hasGrid(m_trainGrid))
                 showGrid(m_trainGrid, m_trainCaption);
             else if (m_train == TrainContent::Message)
-                showGrid({}, m_trainCaption);
-            else if (!m_realGrid.empty())
+                showGrid(nullptr, m_trainCaption);
+            else if (hasGrid(m_realGrid))
                 showGrid(m_realGrid, m_realCaption + tr(" (no model samples yet)"));
             else
-                showGrid({}, tr("Train: load a dataset in the Data mode, then press Train."));
+                showGrid(nullptr, tr("Train: load a dataset in the Data mode, then press Train."));
             return;
         case Mode::Steer:
             if (m_steerRun.isEmpty())
-                showGrid({}, tr("Steer: select a generator run of images in the runs browser."));
-            else if (m_steerGrid.empty())
-                showGrid({}, tr("Drawing…"));
+                showGrid(nullptr,
+                         tr("Steer: select a generator run of images in the runs browser."));
+            else if (!hasGrid(m_steerGrid))
+                showGrid(nullptr, tr("Drawing…"));
             else
                 showGrid(m_steerGrid, m_steerCaption);
             return;
@@ -185,9 +196,9 @@ void CentreStage::refresh() {
     }
 }
 
-void CentreStage::showGrid(const ll::SampleGrid& grid, const QString& caption) {
+void CentreStage::showGrid(std::shared_ptr<const ll::SampleGrid> grid, const QString& caption) {
     m_stack->setCurrentWidget(m_grid);
-    m_grid->setGrid(grid);
+    m_grid->setGrid(std::move(grid));
     m_caption->setText(caption);
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <memory>
+
 #include <QString>
 #include <QWidget>
 
@@ -64,7 +66,7 @@ public:
                        const QString& caption);
     /// Train: nothing yet; `message` (when given) says why, in place of the real data.
     void clearTrain(const QString& message = {});
-    bool hasTrainGrid() const { return !m_trainGrid.empty(); }
+    bool hasTrainGrid() const { return m_trainGrid && !m_trainGrid->empty(); }
 
     /// Steer: the run it steers; another run drops the previous run's grid.
     void setSteerRun(const QString& runDir);
@@ -83,7 +85,7 @@ private:
 
     /// Shows the current mode's content again.
     void refresh();
-    void showGrid(const ll::SampleGrid& grid, const QString& caption);
+    void showGrid(std::shared_ptr<const ll::SampleGrid> grid, const QString& caption);
     void showTable(const QString& caption);
     void showView(QWidget* view, const QString& caption);
 
@@ -98,16 +100,17 @@ private:
     ExportView* m_exportView;
     ClassifyView* m_classifyView;
 
-    ll::SampleGrid m_realGrid;
+    // Shared with the grid view, which shows them without a copy of its own.
+    std::shared_ptr<const ll::SampleGrid> m_realGrid;
     QString m_realCaption;
     bool m_dataTabular = false;
 
     TrainContent m_train = TrainContent::Nothing;
-    ll::SampleGrid m_trainGrid;
+    std::shared_ptr<const ll::SampleGrid> m_trainGrid;
     QString m_trainCaption;
 
     QString m_steerRun;
-    ll::SampleGrid m_steerGrid;
+    std::shared_ptr<const ll::SampleGrid> m_steerGrid;
     QString m_steerCaption;
 
     QString m_latentRun;
