@@ -3,8 +3,9 @@
 // Every pixel reads which atlas texel it shows from the texel map, the numbers
 // ll::widgets::GridLayout::fillTexelMap computes on the CPU (the QPainter fallback draws from
 // the same function), so both renderers pick the same texel for every pixel by construction,
-// with no placement or division arithmetic here: lavapipe runs integer division one SIMD lane
-// at a time, and the quads of thousands of small tiles cost it more to bin than their pixels.
+// with no placement or division arithmetic here (lavapipe runs integer division one SIMD lane
+// at a time) and one rectangle instead of a quad per tile (thousands of small triangles cost
+// it setup and binning).
 
 // True when the swapchain is sRGB: the hardware then encodes our output, so hand it linear
 // values to get the atlas bytes back on screen.
