@@ -222,6 +222,9 @@ void TestGridView::texelForPixel() {
     // Shrunk tiles skip texels but never sample outside the tile.
     QCOMPARE(texelForPixel(0, 0, 4, 8), 1);
     QCOMPARE(texelForPixel(3, 0, 4, 8), 7);
+    // A 4,096-texel tile over 600,000 pixels: the products pass 2^31.
+    QCOMPARE(texelForPixel(599999, 0, 600000, 4096), 4095);
+    QCOMPARE(texelForPixel(300000, 0, 600000, 4096), 2048);
 }
 
 // The texel map both renderers draw from names, for every pixel, the texel that the tile
@@ -419,6 +422,19 @@ void TestGridView::malformedGridIsIgnored() {
     view.setGrid(shared);
     view.setGrid(std::shared_ptr<const ll::SampleGrid>());
     QVERIFY(view.grid().empty());
+
+    // Tiles of no pixels (a texture of none), and an atlas whose size overflows an int.
+    ll::SampleGrid flat = knownGrid();
+    flat.tileWidth = 0;
+    ll::SampleGrid huge = knownGrid();
+    huge.cols = 1 << 20;
+    huge.tileWidth = 1 << 12;
+    for (const ll::SampleGrid* bad : {&flat, &huge}) {
+        view.setGrid(shared);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("malformed grid")));
+        view.setGrid(*bad);
+        QVERIFY(view.grid().empty());
+    }
 }
 
 void TestGridView::hoverAndClick() {

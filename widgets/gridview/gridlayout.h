@@ -43,8 +43,8 @@ struct GridLayout {
     int tileCount() const { return empty() ? 0 : rows * cols; }
 
     /// The screen rectangle of tile (row, col). Edges are snapped with ceil(x - 0.5), which
-    /// selects the pixels whose centres lie inside the float rectangle: the same pixels a
-    /// Vulkan rasteriser covers for a quad with those float corners.
+    /// selects the pixels whose centres lie inside the float rectangle. Both renderers' pixels
+    /// (through fillTexelMap) and hit-testing come from these edges.
     TileRect tileRect(int row, int col) const;
     TileRect tileRect(int index) const { return tileRect(index / cols, index % cols); }
 
@@ -73,10 +73,11 @@ GridLayout makeGridLayout(int viewWidth, int viewHeight, int rows, int cols, int
 /// The texel column (or row) inside a tile that screen pixel `pixel` shows, for a tile of
 /// `tileSize` texels drawn over [start, end): nearest-neighbour, in integers.
 inline int texelForPixel(int pixel, int start, int end, int tileSize) {
-    const int extent = end - start;
+    const std::int64_t extent = std::int64_t(end) - start;
     if (extent <= 0) return 0;
-    const int t = ((2 * (pixel - start) + 1) * tileSize) / (2 * extent);
-    return t < 0 ? 0 : (t >= tileSize ? tileSize - 1 : t);
+    // 64 bits: a big tile zoomed far in takes 2 * extent * tileSize past 2^31.
+    const std::int64_t t = ((2 * (std::int64_t(pixel) - start) + 1) * tileSize) / (2 * extent);
+    return t < 0 ? 0 : (t >= tileSize ? tileSize - 1 : static_cast<int>(t));
 }
 
 }  // namespace ll::widgets

@@ -1,7 +1,9 @@
 #include "gridview/gridview.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 
 #include <QApplication>
 #include <QMouseEvent>
@@ -20,9 +22,15 @@ namespace {
 
 bool isValidGrid(const ll::SampleGrid& grid) {
     if (grid.rows < 0 || grid.cols < 0 || grid.tileWidth < 0 || grid.tileHeight < 0) return false;
-    const auto needed = static_cast<std::size_t>(grid.atlasWidth()) *
-                        static_cast<std::size_t>(grid.atlasHeight()) * 4;
-    return grid.rgba.size() >= needed;
+    if (grid.empty()) return true;
+    // Tiles of no pixels would make a texture of none, which Vulkan forbids.
+    if (grid.tileWidth == 0 || grid.tileHeight == 0) return false;
+    // In 64 bits from the fields: atlasWidth() and atlasHeight() are ints a hostile grid can
+    // overflow.
+    const auto width = std::uint64_t(grid.cols) * std::uint64_t(grid.tileWidth);
+    const auto height = std::uint64_t(grid.rows) * std::uint64_t(grid.tileHeight);
+    if (width > std::uint64_t(INT_MAX) || height > std::uint64_t(INT_MAX)) return false;
+    return grid.rgba.size() / 4 / width >= height;
 }
 
 }  // namespace
