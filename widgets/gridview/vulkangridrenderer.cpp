@@ -366,9 +366,8 @@ void GridRenderer::startNextFrame() {
     // (colour and depth) still clears the image and leaves it ready to present.
     const auto index = std::size_t(m_window->currentSwapChainImageIndex());
     const bool drawing = m_ready && index < m_framebuffers.size() && m_framebuffers[index];
-    // A grid's frame needs its texel map of this swapchain's size.
-    const bool gridFrame = drawing && m_rows > 0 && m_cols > 0 && m_texelMapData &&
-                           m_texelMapWidth == size.width() && m_texelMapHeight == size.height();
+    // A grid's frame needs its texel map, made for this swapchain (none for an empty one).
+    const bool gridFrame = drawing && m_rows > 0 && m_cols > 0 && m_texelMapData;
     const VkRenderPassBeginInfo passInfo{
         .sType = VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO,
         .renderPass = drawing ? m_renderPass : m_window->defaultRenderPass(),

@@ -82,12 +82,11 @@ private:
     // buffer of the same image before startNextFrame(), so that buffer is free to overwrite.
     std::vector<HostBuffer> m_staging;
     // The texel map: one slice per swapchain image, for the same reason, of the canvas's
-    // width plus height entries, bound with a dynamic offset; mapped while it exists.
+    // width plus height entries, bound with a dynamic offset; mapped while it exists. It is
+    // made with each swapchain and released with it, so it always has the swapchain's size.
     HostBuffer m_texelMap;
     std::int32_t* m_texelMapData = nullptr;
     VkDeviceSize m_texelMapStride = 0;
-    int m_texelMapWidth = 0;
-    int m_texelMapHeight = 0;
 
     // Dimensions of the grid now in the texture (zero rows when nothing is shown).
     int m_rows = 0;

@@ -192,8 +192,6 @@ bool GridRenderer::createTexelMap() {
         return false;
     }
     m_texelMapData = static_cast<std::int32_t*>(mapped);
-    m_texelMapWidth = size.width();
-    m_texelMapHeight = size.height();
 
     // Binding 1 sees one slice; each frame picks its own with the dynamic offset.
     const VkDescriptorBufferInfo bufferInfo{m_texelMap.buffer, 0, bytes};
@@ -214,7 +212,6 @@ void GridRenderer::destroyTexelMap() {
     destroyHostBuffer(m_texelMap);
     m_texelMapData = nullptr;
     m_texelMapStride = 0;
-    m_texelMapWidth = m_texelMapHeight = 0;
 }
 
 bool GridRenderer::recordUpload(VkCommandBuffer cb) {

@@ -75,6 +75,10 @@ void CentreStage::setRealData(const ll::SampleGrid& grid, bool tabular, const QS
     if (m_mode == Mode::Data || m_mode == Mode::Train) refresh();
 }
 
+bool CentreStage::hasTrainGrid() const {
+    return hasGrid(m_trainGrid);
+}
+
 void CentreStage::setTrainGrid(const ll::SampleGrid& grid, const QString& caption) {
     m_train = TrainContent::Grid;
     m_trainGrid = std::make_shared<const ll::SampleGrid>(grid);

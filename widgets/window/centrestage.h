@@ -66,7 +66,7 @@ public:
                        const QString& caption);
     /// Train: nothing yet; `message` (when given) says why, in place of the real data.
     void clearTrain(const QString& message = {});
-    bool hasTrainGrid() const { return m_trainGrid && !m_trainGrid->empty(); }
+    bool hasTrainGrid() const;
 
     /// Steer: the run it steers; another run drops the previous run's grid.
     void setSteerRun(const QString& runDir);
