@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ const QSize kViewSize(1600, 1000);
 constexpr double kTargetFps = 60;
 // Distinct grids cycled through by the new-grid loop, as a training run sends one per interval.
 constexpr int kVariants = 4;
+// As a training run's grids reach the view: made shared once on the run's thread (TrainingJob),
+// then passed on by pointer, so that setGrid keeps the grid without copying its pixels.
+using Grids = std::vector<std::shared_ptr<const ll::SampleGrid>>;
 constexpr int kFrameTimeoutMs = 10000;
 
 struct Workload {
@@ -108,8 +112,8 @@ struct Options {
 /// One round of one workload on one renderer, in a fresh view: frames/s with a new grid every
 /// frame and with pan-only frames, the mean upload (Vulkan) and setGrid times. `rendererName`
 /// is what the view rendered with at the end (a Vulkan failure switches it to QPainter).
-json measure(QVulkanInstance* instance, const std::vector<ll::SampleGrid>& grids,
-             const Options& opt, QString& rendererName) {
+json measure(QVulkanInstance* instance, const Grids& grids, const Options& opt,
+             QString& rendererName) {
     GridView view(instance);
     view.resize(kViewSize);
 
@@ -198,8 +202,8 @@ std::string fpsVerdict(const bench::Row& row, const char* key) {
 struct Result {
     const Workload* workload = nullptr;
     const RendererChoice* renderer = nullptr;
-    const std::vector<ll::SampleGrid>* grids = nullptr;  // kVariants of them
-    std::string rendererName;                            // as the view reports it
+    const Grids* grids = nullptr;  // kVariants of them
+    std::string rendererName;      // as the view reports it
     bench::Row row;
 };
 
@@ -228,7 +232,8 @@ std::string table(const std::vector<Result>& results, const Options& opt) {
         "one-pixel pan back and forth (no upload). Upload: the Vulkan renderer's copy of the "
         "atlas into its staging buffer plus recording the transfer, on the GUI thread; the "
         "QPainter fallback has none, it redraws the whole view on the CPU every frame. setGrid: "
-        "GridView::setGrid, which copies the grid. Target: %g frames/s (the median).\n",
+        "GridView::setGrid with a shared grid, as a training run's grids reach it (no copy of the "
+        "pixels on the GUI thread). Target: %g frames/s (the median).\n",
         opt.rounds, kViewSize.width(), kViewSize.height(), opt.warmup, opt.seconds, kTargetFps);
     return out + foot;
 }
@@ -306,10 +311,11 @@ int main(int argc, char** argv) {
                      int(instance.errorCode()));
 
     // Built before the rounds (and before `results` points into it).
-    std::vector<std::vector<ll::SampleGrid>> grids(chosenWorkloads.size());
+    std::vector<Grids> grids(chosenWorkloads.size());
     for (std::size_t i = 0; i < chosenWorkloads.size(); ++i)
         for (int variant = 0; variant < kVariants; ++variant)
-            grids[i].push_back(makeGrid(*chosenWorkloads[i], variant));
+            grids[i].push_back(
+                std::make_shared<const ll::SampleGrid>(makeGrid(*chosenWorkloads[i], variant)));
     std::vector<Result> results;
     for (std::size_t i = 0; i < chosenWorkloads.size(); ++i)
         for (const RendererChoice* r : chosenRenderers)

@@ -452,7 +452,9 @@ void GuiTest::fastRunPacesItsGridsAndChart() {
     QSignalSpy samples(w->trainingJob(), &TrainingJob::samples);
     std::int64_t lastGridAtEnd = -1;
     connect(w->trainingJob(), &TrainingJob::finished, this, [&] {
-        if (!samples.isEmpty()) lastGridAtEnd = samples.last().first().value<ll::SampleGrid>().step;
+        if (!samples.isEmpty())
+            lastGridAtEnd =
+                samples.last().first().value<std::shared_ptr<const ll::SampleGrid>>()->step;
     });
     QElapsedTimer clock;
     clock.start();

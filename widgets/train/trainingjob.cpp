@@ -1,6 +1,7 @@
 #include "train/trainingjob.h"
 
 #include <QEventLoop>
+#include <utility>
 
 #include "train/trainer.h"
 
@@ -94,10 +95,12 @@ void TrainingJob::onEvent(const ll::TrainEvent& event, JobContext& job) {
     };
     if (const auto* grid = std::get_if<ll::TrainSamples>(&event)) {
         notSaved(grid->saveError);
-        job.postLatest(GridSlot, [this, grid = grid->grid] {
-            m_heldGrid = grid;
-            if (!m_gridPacer.isActive()) deliverGrid();
-        });
+        // Copied here, on the worker: the GUI thread only passes the pointer on.
+        job.postLatest(GridSlot,
+                       [this, shared = std::make_shared<const ll::SampleGrid>(grid->grid)] {
+                           m_heldGrid = shared;
+                           if (!m_gridPacer.isActive()) deliverGrid();
+                       });
         return;
     }
     if (const auto* table = std::get_if<ll::TrainTable>(&event)) {
@@ -140,9 +143,7 @@ void TrainingJob::deliver(const ll::TrainEvent& event) {
 
 void TrainingJob::deliverGrid() {
     if (!m_heldGrid) return;
-    const ll::SampleGrid grid = std::move(*m_heldGrid);
-    m_heldGrid.reset();
-    Q_EMIT samples(grid);
+    Q_EMIT samples(std::exchange(m_heldGrid, nullptr));
     m_gridPacer.start();
 }
 

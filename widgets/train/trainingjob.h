@@ -48,7 +48,9 @@ public:
 Q_SIGNALS:
     void started(const ll::TrainStarted& info);
     void progress(const ll::TrainProgress& progress);
-    void samples(const ll::SampleGrid& grid);
+    /// Shared, not copied: the grid view keeps this very grid (a 64 x 64 grid of 28 x 28 tiles
+    /// is 12.8 MB of pixels).
+    void samples(std::shared_ptr<const ll::SampleGrid> grid);
     /// Tabular runs: generated rows beside real ones (latest wins, like grids).
     void tables(const ll::TableSamples& generated, const ll::TableSamples& real);
     void checkpointSaved(qint64 step, const QString& path);
@@ -71,7 +73,7 @@ private:
     std::unique_ptr<ll::Trainer> m_trainer;
     JobContext* m_job = nullptr;  // the running job's context; read on the worker only
     bool m_paused = false;
-    std::optional<ll::SampleGrid> m_heldGrid;  // the newest grid, waiting for the pacer
+    std::shared_ptr<const ll::SampleGrid> m_heldGrid;  // the newest grid, waiting for the pacer
     QTimer m_gridPacer;  // running: a grid was just delivered, the next waits for it
     JobBridge m_bridge;
 };

@@ -79,9 +79,9 @@ bool CentreStage::hasTrainGrid() const {
     return hasGrid(m_trainGrid);
 }
 
-void CentreStage::setTrainGrid(const ll::SampleGrid& grid, const QString& caption) {
+void CentreStage::setTrainGrid(std::shared_ptr<const ll::SampleGrid> grid, const QString& caption) {
     m_train = TrainContent::Grid;
-    m_trainGrid = std::make_shared<const ll::SampleGrid>(grid);
+    m_trainGrid = std::move(grid);
     m_trainCaption = caption;
     if (m_mode == Mode::Train) refresh();
 }

@@ -60,7 +60,7 @@ public:
     bool hasTabularData() const { return m_dataTabular; }
 
     /// Train: a sample grid.
-    void setTrainGrid(const ll::SampleGrid& grid, const QString& caption);
+    void setTrainGrid(std::shared_ptr<const ll::SampleGrid> grid, const QString& caption);
     /// Train: generated rows (beside real ones when `real` has rows).
     void setTrainTable(const ll::TableSamples& generated, const ll::TableSamples& real,
                        const QString& caption);

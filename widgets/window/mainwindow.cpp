@@ -203,9 +203,10 @@ void MainWindow::wireTraining() {
         m_liveStep = p.step;
         m_liveTotalSteps = p.totalSteps;
     });
-    connect(m_job, &TrainingJob::samples, this, [this](const ll::SampleGrid& grid) {
-        m_centre->setTrainGrid(
-            grid, tr("Model samples at step %1: one row per class, fixed seeds").arg(grid.step));
+    connect(m_job, &TrainingJob::samples, this, [this](std::shared_ptr<const ll::SampleGrid> grid) {
+        const QString caption =
+            tr("Model samples at step %1: one row per class, fixed seeds").arg(grid->step);
+        m_centre->setTrainGrid(std::move(grid), caption);
     });
     connect(
         m_job, &TrainingJob::tables, this,
@@ -242,7 +243,7 @@ void MainWindow::wireBrowsing() {
     connect(m_sampleBar, &RunSampleBar::gridReady, this,
             [this](const ll::SampleGrid& grid, const QString& caption) {
                 if (m_job->isRunning()) return;
-                m_centre->setTrainGrid(grid, caption);
+                m_centre->setTrainGrid(std::make_shared<const ll::SampleGrid>(grid), caption);
                 if (!followsBrowser(m_mode)) setMode(Mode::Train);
             });
     connect(m_sampleBar, &RunSampleBar::tableReady, this,
@@ -448,7 +449,7 @@ void MainWindow::showRun(const QString& runDir) {
         m_lossChart->showRun(runDir, ll::readLossLog(runDir.toStdString()));
     showRanks(runDir);
     if (m_job->isRunning()) return;  // the live run owns the Train centre
-    const auto saved = readSavedSamples(runDir);
+    auto saved = readSavedSamples(runDir);
     if (!saved) return;
     if (saved->drawFresh) {
         m_sampleBar->open(runDir);
@@ -456,7 +457,8 @@ void MainWindow::showRun(const QString& runDir) {
     }
     m_sampleBar->close();
     if (saved->grid.empty()) return;
-    m_centre->setTrainGrid(saved->grid, saved->caption);
+    m_centre->setTrainGrid(std::make_shared<const ll::SampleGrid>(std::move(saved->grid)),
+                           saved->caption);
     if (!followsBrowser(m_mode)) setMode(Mode::Train);
 }
 
@@ -533,9 +535,9 @@ void MainWindow::wireWatcher() {
     });
     connect(m_watcher, &RunWatcher::samplesSaved, this, [this, selected](const QString& run) {
         if (m_job->isRunning() || !selected(run)) return;  // the live run owns the centre
-        const auto saved = readSavedSamples(run);
+        auto saved = readSavedSamples(run);
         if (saved && !saved->grid.empty())
-            m_centre->setTrainGrid(saved->grid,
+            m_centre->setTrainGrid(std::make_shared<const ll::SampleGrid>(std::move(saved->grid)),
                                    tr("%1 (training in the background)").arg(saved->caption));
     });
     connect(m_watcher, &RunWatcher::ended, this,
