@@ -349,8 +349,9 @@ Command addTrain(CLI::App& app) {
     cmd->add_option("--eval-count", a->evalCount, "Samples of each metrics run")
         ->capture_default_str();
     cmd->add_option("--threads", a->threads,
-                    "Intra-op threads of each process (default: every core, shared among "
-                    "--nproc processes)");
+                    "Threads of each process (default: every core, shared among --nproc "
+                    "processes), in the pool the model computes with: torch's for "
+                    "convolutions, OpenBLAS's for MLPs");
     cmd->add_option("--nproc", a->nproc,
                     "Train data-parallel with this many processes on this machine (each takes "
                     "--batch rows of a step; a resumed run keeps its count)");

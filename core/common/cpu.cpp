@@ -60,9 +60,9 @@ void releaseFreeMemory() {
     malloc_trim(0);
 }
 
-void applyThreadSettings(Workload workload) {
+void applyThreadSettings(Workload workload, int threads) {
     if (g_leases.load() > t_leases) return;  // another thread's training run holds the pools
-    const int n = usableCores();
+    const int n = threads > 0 ? threads : usableCores();
     // Two pools on the same cores fight: one gets them all, the other runs single-threaded.
     if (workload == Workload::Conv) {
         torch::set_num_threads(n);

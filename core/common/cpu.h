@@ -16,9 +16,14 @@ void applyAllocatorSettings();
 /// the window calls this once a minute, which costs training a few page faults.
 void releaseFreeMemory();
 
-/// Gives the cores to the thread pool that suits the workload. The pools are process-wide:
-/// while another thread holds a ThreadSettingsLease, this leaves them as that thread set them.
-void applyThreadSettings(Workload workload);
+/// Gives the cores to the thread pool that suits the workload, `threads` of them (0: every
+/// usable core), and one thread to the other pool: an MLP's matrix products run in OpenBLAS,
+/// so torch's own pool keeps one, and a convolution's run in torch's pool, so OpenBLAS keeps
+/// one. Both pools at full size on the same cores fight: torch's OpenMP workers spin at
+/// every operator while OpenBLAS's threads need the cores (latent-ddpm's MLP denoiser trained
+/// at 38 steps/s so, 89 with one torch thread). The pools are process-wide: while another
+/// thread holds a ThreadSettingsLease, this leaves them as that thread set them.
+void applyThreadSettings(Workload workload, int threads = 0);
 
 /// Held by a training run on its thread for as long as it trains: applyThreadSettings() from
 /// other threads (a draw in the window, an evaluation) is then a no-op, so they neither take

@@ -107,8 +107,7 @@ Result<void> Trainer::Impl::loadDataAndBuildModel() {
     }
     // The processes of a data-parallel run on one machine share its cores.
     if (config.worldSize > 1 && config.threads > 0) limitCores(config.threads);
-    applyThreadSettings(model->workload());
-    if (config.threads > 0) torch::set_num_threads(config.threads);
+    applyThreadSettings(model->workload(), config.threads);
     return {};
 }
 
@@ -242,8 +241,7 @@ TrainFinished Trainer::Impl::loop(std::stop_token stop) {
         // The cores go to the pool that suits the model's work, which can change kind midway
         // (latent-ddpm: its conv VAE's steps, then an MLP denoiser's).
         if (const Workload w = model->workload(); w != threadsFor) {
-            applyThreadSettings(w);
-            if (config.threads > 0) torch::set_num_threads(config.threads);
+            applyThreadSettings(w, config.threads);
             threadsFor = w;
         }
         // A data-parallel run neither pauses nor changes course midway: every rank would

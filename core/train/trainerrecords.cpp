@@ -123,8 +123,7 @@ void Trainer::Impl::evaluateNow() {
         file = fail(e.what());
     }
     cpu.set_state(state);
-    applyThreadSettings(model->workload());
-    if (config.threads > 0) torch::set_num_threads(config.threads);
+    applyThreadSettings(model->workload(), config.threads);
     if (!file) {
         config.evalEvery = 0;
         const std::string message =

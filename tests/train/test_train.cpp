@@ -1,4 +1,6 @@
 // The trainer on real data: the CVAE learns, pause holds, cancel is prompt, runs resume.
+#include <dlfcn.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -472,6 +474,36 @@ TEST_F(TrainerTest, TheLearningRateTravelsAsANumber) {
     ASSERT_TRUE(loaded) << loaded.error().message;
     EXPECT_DOUBLE_EQ(loaded->model->learningRate(), 5e-7);
     fs::remove_all(dir);
+}
+
+// A run's thread count sizes the pool its model computes with and leaves the other at one:
+// an MLP's matrix products run in OpenBLAS, so torch's own pool keeps one thread (both at full
+// size fought over the cores, and an MLP trained 2.3 times slower); a convolution's run in
+// torch's pool, so OpenBLAS keeps one.
+TEST_F(TrainerTest, ThreadsSizeThePoolTheModelComputesWith) {
+    using BlasThreads = int (*)();
+    const auto blas =
+        reinterpret_cast<BlasThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    for (const char* net : {"mlp", "conv"}) {
+        SCOPED_TRACE(net);
+        const fs::path dir = freshDir(std::string("threads-") + net);
+        auto config = smallRun(dir, 6);
+        config.settings["net"] = net;
+        config.threads = 2;
+        int torchThreads = -1, blasThreads = -1;
+        ll::Trainer trainer(config, [&](const ll::TrainEvent& e) {
+            if (!std::holds_alternative<ll::TrainProgress>(e)) return;
+            torchThreads = torch::get_num_threads();  // on the training thread: run() calls us
+            if (blas) blasThreads = blas();
+        });
+        const auto result = trainer.run({});
+        ASSERT_EQ(result.outcome, ll::TrainFinished::Outcome::Completed) << result.message;
+        const bool mlp = std::string(net) == "mlp";
+        EXPECT_EQ(torchThreads, mlp ? 1 : 2);
+        if (blas) EXPECT_EQ(blasThreads, mlp ? 2 : 1);
+        fs::remove_all(dir);
+    }
+    ll::applyThreadSettings(ll::Workload::Mlp);
 }
 
 // The thread pools are process-wide: while a training run holds the lease, a draw on another
