@@ -21,8 +21,9 @@ void releaseFreeMemory();
 /// so torch's own pool keeps one, and a convolution's run in torch's pool, so OpenBLAS keeps
 /// one. Both pools at full size on the same cores fight: torch's OpenMP workers spin at
 /// every operator while OpenBLAS's threads need the cores (latent-ddpm's MLP denoiser trained
-/// at 38 steps/s so, 89 with one torch thread). The pools are process-wide: while another
-/// thread holds a ThreadSettingsLease, this leaves them as that thread set them.
+/// at 38 steps/s with both at two threads, at 181 with torch's at one). The pools are
+/// process-wide: while another thread holds a ThreadSettingsLease, this leaves them as that
+/// thread set them.
 void applyThreadSettings(Workload workload, int threads = 0);
 
 /// Held by a training run on its thread for as long as it trains: applyThreadSettings() from

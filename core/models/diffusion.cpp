@@ -277,9 +277,9 @@ std::vector<ModelPreset> diffusionPresets() {
          .description = "Conv VAE 32-64 with a learned variance, latent 16, trained in bf16 "
                         "(9,000 steps, about 23 steps/s), then a residual-MLP denoiser 256x3 "
                         "(19,000 steps: 70 steps/s while its first epoch encodes the images, "
-                        "100-185 once their means are cached), batch 128: about 9.5 minutes "
-                        "on 2 CPU cores. The denoiser's steps decide the FID (6,000 of them "
-                        "gave 10.2x its floor); its decoder's reconstructions score about 8x",
+                        "100-185 once their means are cached), batch 128: 8.9 minutes on 2 "
+                        "CPU cores. The denoiser's steps decide the FID (6,000 of them gave "
+                        "10.2x its floor); its decoder's reconstructions score about 8x",
          .steps = 28000,
          .learningRate = 1e-3,
          .batchSize = 128,

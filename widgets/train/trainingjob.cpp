@@ -1,7 +1,8 @@
 #include "train/trainingjob.h"
 
-#include <QEventLoop>
 #include <utility>
+
+#include <QEventLoop>
 
 #include "train/trainer.h"
 
