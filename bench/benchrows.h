@@ -4,10 +4,10 @@
 // process, its memory, shell quoting for the commands that start one and the interleaved rounds
 // of a row (their statistics: benchstats.h).
 
-#include <dlfcn.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "benchstats.h"
+#include "common/cpu.h"
 #include "models/catalog.h"
 
 namespace bench {
@@ -23,15 +24,9 @@ namespace bench {
 constexpr const char* kMallocEnv =
     "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_MMAP_MAX_=0";
 
-using SetThreads = void (*)(int);
-using GetThreads = int (*)();
-
-inline SetThreads openblasSet() {
-    return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-}
+/// The BLAS threads a worker reports: 1 where BLAS is not OpenBLAS (one thread, the caller's).
 inline int blasThreads() {
-    auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-    return get ? get() : 1;
+    return std::max(1, ll::blasThreads());
 }
 
 /// A preset's settings as the benchmarks build its model: on `device` (cpu or cuda), and
@@ -65,7 +60,7 @@ inline void applySplit(const std::string& threads) {
     int t = 1, b = 1;
     std::sscanf(threads.c_str(), "%d,%d", &t, &b);
     at::set_num_threads(t);
-    if (auto set = openblasSet()) set(b);
+    ll::setBlasThreads(b);
 }
 
 /// This process's peak resident memory (VmHWM) in MiB.

@@ -18,11 +18,8 @@ std::atomic<int> g_coreLimit{0};
 // LibTorch reaches BLAS through libblas.so.3, which Debian's alternatives point at OpenBLAS or
 // the reference BLAS: look the OpenBLAS entry points up at run time instead of linking them.
 using SetThreads = void (*)(int);
+using GetThreads = int (*)();
 using GetConfig = char* (*)();
-
-SetThreads openblasSetThreads() {
-    return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-}
 
 std::atomic<int> g_leases{0};   // threads holding a lease
 thread_local int t_leases = 0;  // leases this thread holds
@@ -60,16 +57,28 @@ void releaseFreeMemory() {
     malloc_trim(0);
 }
 
+void setBlasThreads(int threads) {
+    static const auto set =
+        reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    if (set) set(threads);
+}
+
+int blasThreads() {
+    static const auto get =
+        reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    return get ? get() : 0;
+}
+
 void applyThreadSettings(Workload workload, int threads) {
     if (g_leases.load() > t_leases) return;  // another thread's training run holds the pools
     const int n = threads > 0 ? threads : usableCores();
     // Two pools on the same cores fight: one gets them all, the other runs single-threaded.
     if (workload == Workload::Conv) {
         torch::set_num_threads(n);
-        if (auto set = openblasSetThreads()) set(1);
+        setBlasThreads(1);
     } else {
         torch::set_num_threads(1);
-        if (auto set = openblasSetThreads()) set(n);
+        setBlasThreads(n);
     }
 }
 

@@ -26,6 +26,11 @@ void releaseFreeMemory();
 /// thread set them.
 void applyThreadSettings(Workload workload, int threads = 0);
 
+/// OpenBLAS's threads: sets them (nothing happens when BLAS is another library), reads them
+/// (0 when it is another: the reference BLAS has none).
+void setBlasThreads(int threads);
+int blasThreads();
+
 /// Held by a training run on its thread for as long as it trains: applyThreadSettings() from
 /// other threads (a draw in the window, an evaluation) is then a no-op, so they neither take
 /// the run's cores nor hand it the wrong pool. The holder's own calls still apply.

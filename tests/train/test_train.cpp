@@ -1,6 +1,4 @@
 // The trainer on real data: the CVAE learns, pause holds, cancel is prompt, runs resume.
-#include <dlfcn.h>
-
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -481,9 +479,7 @@ TEST_F(TrainerTest, TheLearningRateTravelsAsANumber) {
 // size fought over the cores: latent-ddpm's denoiser trained at 38 steps/s against 181); a
 // convolution's run in torch's pool, so OpenBLAS keeps one.
 TEST_F(TrainerTest, ThreadsSizeThePoolTheModelComputesWith) {
-    using BlasThreads = int (*)();
-    const auto blas =
-        reinterpret_cast<BlasThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    const bool openblas = ll::blasThreads() > 0;  // the reference BLAS has no threads
     for (const char* net : {"mlp", "conv"}) {
         SCOPED_TRACE(net);
         const fs::path dir = freshDir(std::string("threads-") + net);
@@ -494,13 +490,13 @@ TEST_F(TrainerTest, ThreadsSizeThePoolTheModelComputesWith) {
         ll::Trainer trainer(config, [&](const ll::TrainEvent& e) {
             if (!std::holds_alternative<ll::TrainProgress>(e)) return;
             torchThreads = torch::get_num_threads();  // on the training thread: run() calls us
-            if (blas) blasThreads = blas();
+            blasThreads = ll::blasThreads();
         });
         const auto result = trainer.run({});
         ASSERT_EQ(result.outcome, ll::TrainFinished::Outcome::Completed) << result.message;
         const bool mlp = std::string(net) == "mlp";
         EXPECT_EQ(torchThreads, mlp ? 1 : 2);
-        if (blas) EXPECT_EQ(blasThreads, mlp ? 2 : 1);
+        if (openblas) EXPECT_EQ(blasThreads, mlp ? 2 : 1);
         fs::remove_all(dir);
     }
     ll::applyThreadSettings(ll::Workload::Mlp);
