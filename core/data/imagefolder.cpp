@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <map>
 
 #include <torch/torch.h>
@@ -11,6 +10,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #endif
+
+#include "image/imageheader.h"
 
 namespace ll {
 namespace fs = std::filesystem;
@@ -30,40 +31,6 @@ using SizeCounts = std::map<Dims, std::int64_t>;
 
 std::string text(Dims d) {
     return std::to_string(d.first) + "x" + std::to_string(d.second);
-}
-
-// Width and height from a PNG's IHDR chunk or a JPEG's start-of-frame marker, without
-// decoding: a folder's size is chosen before its images are read. {0, 0} when the header is
-// not understood (the caller decodes the image instead).
-Dims headerDims(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    unsigned char h[24] = {};
-    if (!in.read(reinterpret_cast<char*>(h), 2)) return {};
-    auto be16 = [](const unsigned char* p) { return (p[0] << 8) | p[1]; };
-    if (h[0] == 0x89 && h[1] == 'P') {
-        if (!in.read(reinterpret_cast<char*>(h) + 2, 22) || std::memcmp(h + 12, "IHDR", 4) != 0)
-            return {};
-        return {(be16(h + 16) << 16) | be16(h + 18), (be16(h + 20) << 16) | be16(h + 22)};
-    }
-    if (h[0] != 0xFF || h[1] != 0xD8) return {};
-    // Segments up to the first frame header: SOF0..SOF15, except DHT (C4), JPG (C8), DAC (CC).
-    for (int segment = 0; segment < 256; ++segment) {
-        if (in.get() != 0xFF) return {};
-        int marker = in.get();
-        while (marker == 0xFF) marker = in.get();
-        if (!in || marker == 0xD9 || marker == 0xDA) return {};
-        if ((marker >= 0xD0 && marker <= 0xD8) || marker == 0x01) continue;  // no length
-        unsigned char field[7];
-        if (!in.read(reinterpret_cast<char*>(field), 2)) return {};
-        const int length = be16(field);
-        if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-            marker != 0xCC) {
-            if (!in.read(reinterpret_cast<char*>(field) + 2, 5)) return {};
-            return {be16(field + 5), be16(field + 3)};
-        }
-        in.seekg(length - 2, std::ios::cur);
-    }
-    return {};
 }
 
 Dims mostCommon(const SizeCounts& sizes) {
@@ -161,37 +128,26 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
     if (files.empty()) return fail(folder + ": no PNG or JPEG images in its sub-folders");
     if (files.size() > 2'000'000) return fail(folder + ": more than 2 million images");
 
-    auto decode = [](const fs::path& path, int flags) {
-        cv::Mat image;
-        try {
-            image = cv::imread(path.string(), flags);
-        } catch (const cv::Exception&) {
-            image.release();
-        }
-        return image;
-    };
+    // Each image's size from its own header before anything is decoded: OpenCV decodes by
+    // content whatever the name says, and allocates what a header claims before it reads a
+    // pixel. A file that is not a PNG or JPEG inside, or claims too many pixels, is refused.
     auto unreadable = [](const fs::path& path) {
-        // OpenCV refuses images past about a gigapixel (CV_IO_MAX_IMAGE_PIXELS): say so.
-        const Dims dims = headerDims(path);
-        if (std::int64_t(dims.first) * dims.second > (std::int64_t(1) << 30))
-            return fail(path.string() + ": " + std::to_string(dims.first) + "x" +
-                        std::to_string(dims.second) +
-                        " pixels, larger than LatentLab reads (about a gigapixel)");
         return fail(path.string() + ": unreadable image (corrupt, or not a PNG/JPEG)");
     };
+    std::vector<Dims> dims(files.size());
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const fs::path& path = files[i].first;
+        const ImageHeader header = readImageHeader(path);
+        if (!header.known()) return unreadable(path);
+        dims[i] = {header.width, header.height};
+        if (header.pixels() > kMaxImagePixels)
+            return fail(path.string() + ": " + text(dims[i]) +
+                        " pixels, more than LatentLab reads (" +
+                        std::to_string(kMaxImagePixels / 1'000'000) + " megapixels)");
+    }
     if (followSize) {
-        // Headers only: the size must be known before the first image is resized.
         SizeCounts sizes;
-        for (const auto& file : files) {
-            const fs::path& path = file.first;
-            Dims dims = headerDims(path);
-            if (dims.first <= 0 || dims.second <= 0) {
-                const cv::Mat image = decode(path, cv::IMREAD_UNCHANGED);
-                if (image.empty()) return unreadable(path);
-                dims = {image.cols, image.rows};
-            }
-            ++sizes[dims];
-        }
+        for (const Dims& d : dims) ++sizes[d];
         size = followedSize(mostCommon(sizes));
     }
 
@@ -209,7 +165,12 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
     bool anyColour = false;
     for (std::int64_t i = 0; i < n; ++i) {
         const auto& [path, label] = files[static_cast<std::size_t>(i)];
-        cv::Mat image = decode(path, readRgb ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE);
+        cv::Mat image;
+        try {
+            image = cv::imread(path.string(), readRgb ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE);
+        } catch (const cv::Exception&) {
+            image.release();
+        }
         if (image.empty()) return unreadable(path);
         ++sizes[{image.cols, image.rows}];
         if (readRgb) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);

@@ -11,6 +11,7 @@
 #endif
 
 #include "common/csvtext.h"
+#include "image/imageheader.h"
 
 namespace ll {
 namespace fs = std::filesystem;
@@ -66,13 +67,21 @@ Result<SampleFolder> readImages(const fs::path& dir, const ModelShape& shape, co
         const auto rel = file.lexically_relative(root);
         if (rel.empty() || *rel.begin() == "..")
             return fail(at + ": '" + cells[fileAt] + "' lies outside the folder");
+        // The size from the header first: OpenCV would allocate whatever a header claims.
+        const ImageHeader header = readImageHeader(file);
+        if (!header.known()) return fail(file.string() + ": not a readable PNG or JPEG");
+        auto wrongSize = [&](int width, int height) {
+            return fail(file.string() + ": " + std::to_string(width) + "x" +
+                        std::to_string(height) + " pixels, the run's samples are " +
+                        std::to_string(shape.width) + "x" + std::to_string(shape.height));
+        };
+        if (header.width != shape.width || header.height != shape.height)
+            return wrongSize(header.width, header.height);
         const cv::Mat image = cv::imread(
             file.string(), shape.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-        if (image.empty()) return fail(file.string() + ": not a readable image");
+        if (image.empty()) return fail(file.string() + ": not a readable PNG or JPEG");
         if (image.rows != shape.height || image.cols != shape.width || image.depth() != CV_8U)
-            return fail(file.string() + ": " + std::to_string(image.cols) + "x" +
-                        std::to_string(image.rows) + " pixels, the run's samples are " +
-                        std::to_string(shape.width) + "x" + std::to_string(shape.height));
+            return wrongSize(image.cols, image.rows);
         auto label = classOf(cells[classAt], data, at);
         if (!label) return tl::unexpected(label.error());
         labels.push_back(*label);

@@ -29,6 +29,7 @@
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "image/grid.h"
+#include "imagefiles.h"
 #include "run/runfolder.h"
 
 namespace fs = std::filesystem;
@@ -969,6 +970,51 @@ TEST(ImageFolderFollowsData, MixedSizesGoToTheMostCommon) {
     EXPECT_EQ(o->summary().imageNote,
               "scaled from 30x30 to 28x28 (a multiple of 4, as the models need); grayscale as "
               "the images are");
+}
+
+TEST(ImageFolderHostile, HeadersAreCheckedBeforeAnythingIsDecoded) {
+    // OpenCV decodes by content whatever a file's name, and allocates what the header claims
+    // before it reads a pixel (a fuzzed BMP named .png once asked for 3 GB). Every file must
+    // be a PNG or JPEG inside, of at most 2^27 pixels, before any is decoded.
+    const fs::path root = fs::temp_directory_path() /
+                          ("latentlab-test-data-" + std::to_string(::getpid())) / "hostile";
+    auto folderWith = [&](const std::string& name, const std::string& bytes) {
+        fs::remove_all(root);
+        fs::create_directories(root / "a");
+        fs::create_directories(root / "b");
+        const auto ok =
+            ll::writePng(ll::makeGrid(torch::rand({1, 1, 8, 8}), 1), root / "a" / "ok.png");
+        EXPECT_TRUE(ok) << ok.error().message;
+        std::ofstream(root / "b" / name, std::ios::binary) << bytes;
+    };
+    using ll::testing::bmp, ll::testing::pngHeader;
+    for (const int size : {0, 28}) {
+        SCOPED_TRACE("asked size " + std::to_string(size));
+        // A well-formed small BMP, named as a PNG: OpenCV would read it; it is not one.
+        folderWith("small.png", bmp(8, 8, true));
+        EXPECT_TRUE(matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),
+                            "b/small.png: unreadable image (corrupt, or not a PNG/JPEG)"));
+        // A BMP header alone that claims 30000 x 30000.
+        folderWith("huge.png", bmp(30000, 30000, false));
+        EXPECT_TRUE(matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),
+                            "b/huge.png: unreadable image (corrupt, or not a PNG/JPEG)"));
+        // PNG headers that claim 400 megapixels, one row past the limit, a width past 2^31.
+        folderWith("wide.jpg", pngHeader(20000, 20000));
+        EXPECT_TRUE(matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),
+                            "b/wide.jpg: 20000x20000 pixels, more than LatentLab reads (134 "
+                            "megapixels)"));
+        folderWith("limit.png", pngHeader(16384, 8193));
+        EXPECT_TRUE(matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),
+                            "b/limit.png: 16384x8193 pixels, more than"));
+        folderWith("sign.png", pngHeader(0x80000000u, 8));
+        EXPECT_TRUE(matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),
+                            "b/sign.png: unreadable image"));
+        // At the limit the header passes, and the missing pixels make it unreadable.
+        folderWith("at.png", pngHeader(16384, 8192));
+        EXPECT_TRUE(matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),
+                            "b/at.png: unreadable image"));
+    }
+    fs::remove_all(root);
 }
 
 TEST(ImageFolderFollowsData, OptionsOverrideEitherChoice) {

@@ -20,6 +20,9 @@
 #include "eval/evaluate.h"
 #include "eval/extractor.h"
 #include "eval/features.h"
+#include "eval/samplefolder.h"
+#include "image/grid.h"
+#include "imagefiles.h"
 #include "run/runloader.h"
 #include "train/extractortraining.h"
 #include "train/trainer.h"
@@ -327,6 +330,47 @@ TEST(Evaluate, BadRequestsGetClearMessages) {
     ASSERT_FALSE(cancelled);
     EXPECT_EQ(cancelled.error().message, "cancelled");
     EXPECT_EQ(ll::listEvaluations(run).size(), before);
+}
+
+TEST(SampleFolder, ReadsItsPngsAndRefusesOtherFilesBeforeDecoding) {
+    const ll::ModelShape shape{.channels = 1, .height = 8, .width = 8, .numClasses = 2};
+    const ll::RunData data{.datasetName = "toy", .shape = shape, .classNames = {"a", "b"}};
+    const auto dir = tempDir("samplefolder");
+    fs::create_directories(dir);
+    torch::manual_seed(3);
+    const torch::Tensor images = torch::rand({2, 1, 8, 8});
+    for (const int i : {0, 1}) {
+        const auto ok = ll::writePng(ll::makeGrid(images.slice(0, i, i + 1), 1),
+                                     dir / (i == 0 ? "s0.png" : "s1.png"));
+        ASSERT_TRUE(ok) << ok.error().message;
+    }
+    // `last` is the second row's file, each case's own.
+    auto readWith = [&](const std::string& last, const std::string& bytes) {
+        std::ofstream(dir / "manifest.csv") << "file,class\ns0.png,a\n" << last << ",1\n";
+        if (!bytes.empty()) std::ofstream(dir / last, std::ios::binary) << bytes;
+        return ll::readSampleFolder(dir, shape, data);
+    };
+    auto good = readWith("s1.png", "");
+    ASSERT_TRUE(good) << good.error().message;
+    EXPECT_EQ(good->samples.sizes(), (std::vector<std::int64_t>{2, 1, 8, 8}));
+    EXPECT_EQ(good->labels[1].item<std::int64_t>(), 1);
+    EXPECT_LT((good->samples - images).abs().max().item<float>(), 1.0f / 255 + 1e-6f);
+
+    auto errorOf = [](const ll::Result<ll::SampleFolder>& r) {
+        return r ? std::string("(read)") : r.error().message;
+    };
+    // An 8 x 8 BMP named as a PNG: OpenCV reads it by its content; the samples are PNGs.
+    const std::string bmp = errorOf(readWith("bmp.png", ll::testing::bmp(8, 8, true)));
+    EXPECT_NE(bmp.find("bmp.png: not a readable PNG or JPEG"), std::string::npos) << bmp;
+    // A header that claims 20000 x 20000 is refused by its size, never decoded.
+    const std::string huge = errorOf(readWith("huge.png", ll::testing::pngHeader(20000, 20000)));
+    EXPECT_NE(huge.find("huge.png: 20000x20000 pixels, the run's samples are 8x8"),
+              std::string::npos)
+        << huge;
+    // The right size in its header, and no pixels after it.
+    const std::string cut = errorOf(readWith("cut.png", ll::testing::pngHeader(8, 8)));
+    EXPECT_NE(cut.find("cut.png: not a readable PNG or JPEG"), std::string::npos) << cut;
+    fs::remove_all(dir);
 }
 
 // Metrics during training: records at each interval, a line in the log, and not a bit of

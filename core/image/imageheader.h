@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+
+namespace ll {
+
+/// The most pixels an image file read by LatentLab may have: 2^27, about 134 megapixels
+/// (400 MB decoded as RGB). A larger claim is refused before anything is decoded.
+inline constexpr std::int64_t kMaxImagePixels = std::int64_t(1) << 27;
+
+/// An image file's width and height as its header gives them.
+struct ImageHeader {
+    int width = 0;
+    int height = 0;
+    /// A PNG or JPEG whose sides are both positive.
+    bool known() const { return width > 0 && height > 0; }
+    std::int64_t pixels() const { return std::int64_t(width) * height; }
+};
+
+/// Width and height from a PNG's IHDR chunk or a JPEG's start-of-frame marker, read from the
+/// file's first bytes without decoding, whatever the file is named. OpenCV decodes by
+/// content and allocates what a header claims before it reads a pixel, so a reader of
+/// outside images asks this first. {0, 0} when the file is not a PNG or JPEG inside, or its
+/// header is cut short.
+ImageHeader readImageHeader(const std::filesystem::path& path);
+
+}  // namespace ll
