@@ -146,10 +146,12 @@ void report(const TrainEvent& event, ProgressBar& bar, bool& samplesFailing) {
         }
     }
     if (auto* s = std::get_if<TrainStarted>(&event)) {
-        std::fprintf(stderr, "run %s: %s, %lld samples, %zu classes, from step %lld on %s\n",
+        // On the training thread, whose pools the run has sized.
+        std::fprintf(stderr, "run %s: %s, %lld samples, %zu classes, from step %lld on %s (%s)\n",
                      s->runDir.c_str(), s->dataset.name.c_str(),
                      static_cast<long long>(s->dataset.count), s->dataset.classNames.size(),
-                     static_cast<long long>(s->startStep), cpuSummary().c_str());
+                     static_cast<long long>(s->startStep), cpuSummary().c_str(),
+                     threadSummary().c_str());
         if (s->parameters > 0)
             std::fprintf(stderr,
                          "model: %.2f million parameters; training holds about %s (weights, "

@@ -110,8 +110,15 @@ std::string cpuSummary() {
         if (auto sp = blas.find(' ', blas.find(' ') + 1); sp != std::string::npos) blas.resize(sp);
     }
     const int n = usableCores();
-    return "CPU, " + std::to_string(n) + (n == 1 ? " core, " : " cores, ") +
-           std::to_string(torch::get_num_threads()) + " intra-op threads, " + blas;
+    return "CPU, " + std::to_string(n) + (n == 1 ? " core, " : " cores, ") + blas;
+}
+
+std::string threadSummary() {
+    const int torchThreads = torch::get_num_threads();
+    std::string text =
+        std::to_string(torchThreads) + (torchThreads == 1 ? " torch thread" : " torch threads");
+    if (const int blas = blasThreads(); blas > 0) text += ", OpenBLAS " + std::to_string(blas);
+    return text;
 }
 
 unsigned long long physicalMemoryBytes() {

@@ -53,8 +53,11 @@ void limitCores(int count);
 /// applyAllocatorSettings() plus applyThreadSettings(Workload::Mlp).
 void applyCpuSettings();
 
-/// One line for the status bar and logs: cores, threads, BLAS.
+/// The machine in a few words for the status bar and logs: cores and BLAS. Each run sizes its
+/// own thread pools (applyThreadSettings), so their counts are threadSummary's.
 std::string cpuSummary();
+/// The calling thread's pools: "2 torch threads, OpenBLAS 1" (a run's, on its thread).
+std::string threadSummary();
 
 /// The machine's physical memory in bytes (0 when it cannot be told).
 unsigned long long physicalMemoryBytes();

@@ -166,7 +166,8 @@ TEST(Cli, TrainsOnCsvWithALabelColumn) {
 }
 
 // The thread pools take the cores the process may run on (taskset, a container's cpuset), not
-// all of the machine's: pinned to one core, a training run says so and runs one thread.
+// all of the machine's: pinned to one core, a training run says so and runs one thread. An MLP
+// (iris) gives the cores to OpenBLAS and leaves torch's pool at one thread.
 TEST(Cli, TrainingTakesTheCoresItMayRunOn) {
     const int machine = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     if (machine < 2 || shell("taskset -c 0 true").exitCode != 0)
@@ -176,9 +177,13 @@ TEST(Cli, TrainingTakesTheCoresItMayRunOn) {
     const auto pinned = shell("taskset -c 0 " + train + (scratch() / "pinned").string());
     ASSERT_EQ(pinned.exitCode, 0) << pinned.output;
     EXPECT_NE(pinned.output.find("on CPU, 1 core,"), std::string::npos) << pinned.output;
+    EXPECT_NE(pinned.output.find("(1 torch thread"), std::string::npos) << pinned.output;
     const auto all = shell("taskset -c 0-1 " + train + (scratch() / "two").string());
     ASSERT_EQ(all.exitCode, 0) << all.output;
     EXPECT_NE(all.output.find("on CPU, 2 cores"), std::string::npos) << all.output;
+    if (all.output.find("OpenBLAS") != std::string::npos)
+        EXPECT_NE(all.output.find("(1 torch thread, OpenBLAS 2)"), std::string::npos)
+            << all.output;
 }
 
 TEST(Cli, SampleToAFolderWritesOnePngPerSampleAndAManifest) {
