@@ -182,8 +182,7 @@ TEST(Cli, TrainingTakesTheCoresItMayRunOn) {
     ASSERT_EQ(all.exitCode, 0) << all.output;
     EXPECT_NE(all.output.find("on CPU, 2 cores"), std::string::npos) << all.output;
     if (all.output.find("OpenBLAS") != std::string::npos)
-        EXPECT_NE(all.output.find("(1 torch thread, OpenBLAS 2)"), std::string::npos)
-            << all.output;
+        EXPECT_NE(all.output.find("(1 torch thread, OpenBLAS 2)"), std::string::npos) << all.output;
 }
 
 TEST(Cli, SampleToAFolderWritesOnePngPerSampleAndAManifest) {
