@@ -276,10 +276,11 @@ std::vector<ModelPreset> diffusionPresets() {
          .model = "latent-ddpm",
          .description = "Conv VAE 32-64 with a learned variance, latent 16, trained in bf16 "
                         "(9,000 steps, about 23 steps/s), then a residual-MLP denoiser 256x3 "
-                        "(19,000 steps: 70 steps/s while its first epoch encodes the images, "
-                        "100-185 once their means are cached), batch 128: 8.9 minutes on 2 "
-                        "CPU cores. The denoiser's steps decide the FID (6,000 of them gave "
-                        "10.2x its floor); its decoder's reconstructions score about 8x",
+                        "on the cosine schedule (19,000 steps: 70 steps/s while its first "
+                        "epoch encodes the images, 100-185 once their means are cached), batch "
+                        "128: 8.9 minutes on 2 CPU cores. The denoiser's steps decide the FID "
+                        "(6,000 of them gave 10.2x its floor), and the cosine schedule beat the "
+                        "linear one (FID 71.7 and 74.9 against 77.7 and 84.8 at seeds 1 and 2)",
          .steps = 28000,
          .learningRate = 1e-3,
          .batchSize = 128,
@@ -290,7 +291,8 @@ std::vector<ModelPreset> diffusionPresets() {
                       {"vae_steps", "9000"},
                       {"vae_precision", "bf16"},
                       {"hidden", "256"},
-                      {"depth", "3"}}},
+                      {"depth", "3"},
+                      {"schedule", "cosine"}}},
         {.name = "latent-ddpm-gpu",
          .model = "latent-ddpm",
          .description = "Conv VAE 64-128 with a learned variance, latent 32 (10,000 steps), then "

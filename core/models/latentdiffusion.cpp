@@ -25,6 +25,10 @@ torch::Tensor ResidualMlpBlockImpl::forward(const torch::Tensor& x, const torch:
     return x + fc2->forward(torch::silu(h));
 }
 
+LatentRangeImpl::LatentRangeImpl() {
+    bound = register_buffer("bound", torch::zeros({}, torch::kFloat32));
+}
+
 LatentDenoiserImpl::LatentDenoiserImpl(int latent, int hidden, int depth, int numClasses)
     : hidden(hidden) {
     time1 = register_module("time1", nn::Linear(hidden, hidden));
@@ -175,6 +179,7 @@ LatentDdpm::LatentDdpm(const ModelShape& shape, const Settings& settings,
     m_net = LatentDenoiser(m_latent, hidden, depth, shape.numClasses);
     m_emaNet = LatentDenoiser(m_latent, hidden, depth, shape.numClasses);
     m_state = DiffusionState();
+    m_range = LatentRange();
     m_net->to(m_device);
     m_emaNet->to(m_device);
     updateEma(*m_emaNet, *m_net, 0);
@@ -219,8 +224,12 @@ LossMap LatentDdpm::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
         m_state->scale.fill_(1.0 / std::max(1e-6, mean.std().item<double>()));
     }
     m_net->train();
-    auto b = noiseBatch(mean * m_state->scale.item<float>(), y.to(m_device), m_diffusion,
-                        m_shape.numClasses);
+    const auto scaled = mean * m_state->scale.item<float>();
+    if (scaled.numel() > 0) {
+        auto& bound = m_range->bound;
+        bound.copy_(torch::maximum(bound, scaled.abs().max().to(bound.device())));
+    }
+    auto b = noiseBatch(scaled, y.to(m_device), m_diffusion, m_shape.numClasses);
     auto loss = torch::mse_loss(m_net->forward(b.xt, b.t, b.labels), b.noise);
     dropGradients(*m_net);
     loss.backward();
@@ -262,7 +271,7 @@ torch::Tensor LatentDdpm::decodeLatents(const torch::Tensor& z, const SampleRequ
                         .guidanceTo = request.guidanceTo,
                         .steps = request.steps > 0 ? request.steps : m_diffusion.sampleSteps,
                         .sampler = request.sampler,
-                        .clip = 0,
+                        .clip = m_range->bound.item<double>(),
                         .seed = request.seed,
                         .device = m_device,
                         .live = request.live,
@@ -303,9 +312,15 @@ torch::Tensor LatentDdpm::denoisingErrors(const torch::Tensor& x0, const torch::
                              t.to(m_device), noise.to(m_device), l1);
 }
 
+void LatentDdpm::restoreMissingModule(const std::string& key) {
+    if (key == "range") m_range->bound.zero_();
+}
+
 std::vector<std::pair<std::string, torch::nn::Module*>> LatentDdpm::modules() {
-    std::vector<std::pair<std::string, torch::nn::Module*>> out{
-        {"net", m_net.get()}, {"ema", m_emaNet.get()}, {"state", m_state.get()}};
+    std::vector<std::pair<std::string, torch::nn::Module*>> out{{"net", m_net.get()},
+                                                                {"ema", m_emaNet.get()},
+                                                                {"state", m_state.get()},
+                                                                {"range", m_range.get()}};
     if (m_ownVae) out.emplace_back("vae", &m_ownVae->network());
     return out;
 }
