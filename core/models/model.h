@@ -94,14 +94,15 @@ public:
     /// and batch norms use the global batch's statistics (nullptr: this process alone).
     /// Fails for a model whose optimisers cannot (none of the zoo's).
     Result<void> setCollectives(Collectives* collectives);
+    /// Whether checkpoints (and exported weights) written before module `key` existed may
+    /// lack it (a GAN's weight average, latent-ddpm's latent range): load() then calls
+    /// restoreMissingModule(key) after the others have loaded.
+    virtual bool isOptionalModule(const std::string& key) const;
 
 protected:
     /// The modules and optimisers to checkpoint, by archive key.
     virtual std::vector<std::pair<std::string, torch::nn::Module*>> modules() = 0;
     virtual std::vector<std::pair<std::string, torch::optim::Optimizer*>> optimizers() = 0;
-    /// Whether checkpoints written before module `key` existed may lack it (a GAN's weight
-    /// average): load() then calls restoreMissingModule(key) after the others have loaded.
-    virtual bool isOptionalModule(const std::string& key) const;
     virtual void restoreMissingModule(const std::string& key);
     /// load() calls it before it replaces any weights (a load that fails midway may have
     /// replaced some): a model drops what it derived from them (latent-ddpm's cached latents).

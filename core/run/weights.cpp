@@ -1,5 +1,6 @@
 #include "run/weights.h"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cstring>
@@ -158,16 +159,29 @@ Result<Imported> readMetadata(const st::File& weights, const std::string& file) 
 // Lays `skeleton` (a model's own weights-only checkpoint) out again in `out` with the file's
 // tensors in place of the model's: the same nesting, names, dtypes and shapes. Top-level
 // values (model name, shape, flag) are the skeleton's.
+// Whether `weights` holds any tensor under `module` ("range." for "range").
+bool holdsModule(const st::File& weights, const std::string& module) {
+    const std::string start = module + ".";
+    return std::any_of(weights.tensors.begin(), weights.tensors.end(),
+                       [&](const st::TensorEntry& t) { return t.name.starts_with(start); });
+}
+
 Result<void> fillArchive(torch::serialize::InputArchive& skeleton, const std::string& prefix,
                          const st::File& weights, const std::string& file, const std::string& model,
-                         torch::serialize::OutputArchive& out, std::set<std::string>& used) {
+                         const GenerativeModel& built, torch::serialize::OutputArchive& out,
+                         std::set<std::string>& used) {
     for (const auto& key : skeleton.keys()) {
         torch::serialize::InputArchive nested;
         torch::Tensor expected;
         torch::IValue value;
         if (skeleton.try_read(key, nested)) {
+            // Weights exported before the model gained this module: left out, so load()
+            // restores it as it does for an old checkpoint.
+            if (prefix.empty() && built.isOptionalModule(key) && !holdsModule(weights, key))
+                continue;
             torch::serialize::OutputArchive part;
-            if (auto ok = fillArchive(nested, prefix + key + ".", weights, file, model, part, used);
+            if (auto ok = fillArchive(nested, prefix + key + ".", weights, file, model, built, part,
+                                      used);
                 !ok)
                 return ok;
             out.write(key, part);
@@ -234,7 +248,7 @@ Result<void> buildRun(const st::File& weights, const Imported& meta, const std::
     if (auto ok = loadArchive(checkpoint, skeleton); !ok) return ok;
     torch::serialize::OutputArchive filled;
     std::set<std::string> used;
-    if (auto ok = fillArchive(skeleton, "", weights, file, meta.model, filled, used); !ok)
+    if (auto ok = fillArchive(skeleton, "", weights, file, meta.model, **model, filled, used); !ok)
         return ok;
     for (const auto& t : weights.tensors)
         if (!used.contains(t.name))

@@ -3,9 +3,11 @@
 // that samples exactly as the original, and broken files refused.
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -177,6 +179,46 @@ TEST(CliWeights, ExportReadByPythonImportSamplesTheSame) {
     const auto twice = cli("import-weights " + weights.string() + " --out " + imported.string());
     EXPECT_NE(twice.exitCode, 0);
     EXPECT_NE(twice.output.find("exists and is not empty"), std::string::npos) << twice.output;
+}
+
+// Weights exported before a model gained a module (latent-ddpm's latent range) lack its
+// tensors: they import as an old checkpoint loads, the module restored (no clip), and sample.
+TEST(CliWeights, ImportsWeightsExportedBeforeAModuleExisted) {
+    const fs::path run = scratch() / "latent";
+    const auto trained =
+        cli("train --limit 500 --model latent-ddpm --steps 30 --batch 16 "
+            "--set vae_steps=10 --set latent=4 --set hidden=32 --set vae_net=mlp "
+            "--set vae_hidden=32 --set sample_steps=2 --out " +
+            run.string());
+    ASSERT_EQ(trained.exitCode, 0) << trained.output;
+    const fs::path weights = scratch() / "latent.safetensors";
+    ASSERT_EQ(cli("export-weights --run " + run.string() + " --out " + weights.string()).exitCode,
+              0);
+    auto file = ll::safetensors::read(weights);
+    ASSERT_TRUE(file) << file.error().message;
+    const auto* bound = file->find("range.bound");
+    ASSERT_NE(bound, nullptr) << "the export holds the range";
+    float exported = 0;
+    std::memcpy(&exported, file->data(*bound).data(), sizeof exported);
+    EXPECT_GT(exported, 0.0f) << "the range of the latents trained on";
+
+    std::vector<ll::safetensors::TensorIn> older;
+    for (const auto& t : file->tensors)
+        if (t.name != "range.bound")
+            older.push_back(
+                {.name = t.name, .dtype = t.dtype, .shape = t.shape, .bytes = file->data(t)});
+    const fs::path old = scratch() / "latent-before-range.safetensors";
+    ASSERT_TRUE(ll::safetensors::write(old, older, file->metadata));
+    const fs::path imported = scratch() / "latent-before-range";
+    const auto in = cli("import-weights " + old.string() + " --out " + imported.string());
+    ASSERT_EQ(in.exitCode, 0) << in.output;
+    EXPECT_EQ(
+        checkpointTensor(imported / "checkpoints" / "step-000030.pt", "range.bound").item<float>(),
+        0.0f);
+    const auto sampled = cli("sample --run " + imported.string() + " --count 4 --out " +
+                             (scratch() / "latent-before-range.png").string());
+    EXPECT_EQ(sampled.exitCode, 0) << sampled.output;
+    EXPECT_TRUE(fs::exists(scratch() / "latent-before-range.png"));
 }
 
 TEST(CliWeights, RefusesTruncatedAndLyingFiles) {
