@@ -167,8 +167,8 @@ bool holdsModule(const st::File& weights, const std::string& module) {
 }
 
 Result<void> fillArchive(torch::serialize::InputArchive& skeleton, const std::string& prefix,
-                         const st::File& weights, const std::string& file, const std::string& model,
-                         const GenerativeModel& built, torch::serialize::OutputArchive& out,
+                         const st::File& weights, const std::string& file,
+                         const GenerativeModel& model, torch::serialize::OutputArchive& out,
                          std::set<std::string>& used) {
     for (const auto& key : skeleton.keys()) {
         torch::serialize::InputArchive nested;
@@ -177,11 +177,10 @@ Result<void> fillArchive(torch::serialize::InputArchive& skeleton, const std::st
         if (skeleton.try_read(key, nested)) {
             // Weights exported before the model gained this module: left out, so load()
             // restores it as it does for an old checkpoint.
-            if (prefix.empty() && built.isOptionalModule(key) && !holdsModule(weights, key))
+            if (prefix.empty() && model.isOptionalModule(key) && !holdsModule(weights, key))
                 continue;
             torch::serialize::OutputArchive part;
-            if (auto ok = fillArchive(nested, prefix + key + ".", weights, file, model, built, part,
-                                      used);
+            if (auto ok = fillArchive(nested, prefix + key + ".", weights, file, model, part, used);
                 !ok)
                 return ok;
             out.write(key, part);
@@ -193,7 +192,7 @@ Result<void> fillArchive(torch::serialize::InputArchive& skeleton, const std::st
             const std::string name = prefix + key;
             const st::TensorEntry* entry = weights.find(name);
             if (!entry)
-                return fail(file + ": no tensor '" + name + "', which the model (" + model +
+                return fail(file + ": no tensor '" + name + "', which the model (" + model.name() +
                             " with these settings) has");
             const auto type = *toTorch(entry->dtype);
             if (type != expected.scalar_type())
@@ -248,8 +247,7 @@ Result<void> buildRun(const st::File& weights, const Imported& meta, const std::
     if (auto ok = loadArchive(checkpoint, skeleton); !ok) return ok;
     torch::serialize::OutputArchive filled;
     std::set<std::string> used;
-    if (auto ok = fillArchive(skeleton, "", weights, file, meta.model, **model, filled, used); !ok)
-        return ok;
+    if (auto ok = fillArchive(skeleton, "", weights, file, **model, filled, used); !ok) return ok;
     for (const auto& t : weights.tensors)
         if (!used.contains(t.name))
             return fail(file + ": tensor '" + t.name + "' is not part of the model (" + meta.model +
