@@ -108,6 +108,14 @@ class DiffusionState(nn.Module):
         self.register_buffer("scale", torch.zeros((), dtype=torch.float32))
 
 
+class LatentRange(nn.Module):
+    """ll::LatentRangeImpl: the largest |value| of the scaled latents trained on (0: no clip)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("bound", torch.zeros((), dtype=torch.float32))
+
+
 # --- unet.cpp -------------------------------------------------------------------------------
 
 
@@ -610,6 +618,7 @@ class LatentDdpm:
         self.net = LatentDenoiser(self.latent, hidden, depth, shape.num_classes)
         self.ema = LatentDenoiser(self.latent, hidden, depth, shape.num_classes)
         self.state = DiffusionState()
+        self.range = LatentRange()
         common.update_ema(self.ema, self.net, 0)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
         self.encodings = EncodingCache()
@@ -628,8 +637,10 @@ class LatentDdpm:
             # Measured once, on the first denoiser batch; stored as float32.
             self.state.scale.fill_(1.0 / max(1e-6, mean.std().item()))
         self.net.train()
-        xt, t, noise, labels = noise_batch(mean * self.state.scale.item(), y, self.diffusion,
-                                           self.shape.num_classes)
+        scaled = mean * self.state.scale.item()
+        if scaled.numel() > 0:
+            self.range.bound.copy_(torch.maximum(self.range.bound, scaled.abs().max()))
+        xt, t, noise, labels = noise_batch(scaled, y, self.diffusion, self.shape.num_classes)
         loss = F.mse_loss(self.net(xt, t, labels), noise)
         common.drop_gradients(self.net)
         loss.backward()
@@ -658,7 +669,8 @@ class LatentDdpm:
     def decode_latents(self, z, seed, guidance=0.0, steps=0, sampler="ddim", classifier=None,
                        classifier_scale=0.0, labels=None, guidance_from=0.0, guidance_to=1.0):
         """LatentDdpm::decodeLatents: DDIM or DDPM over the scaled latents with the EMA
-        denoiser (no clip), divided by the scale, through the VAE's decoder. Before the
+        denoiser (x_0 clipped to the range trained on), divided by the scale, through the VAE's
+        decoder. Before the
         denoiser has started (scale 0) the VAE's prior samples, as the C++ shows them."""
         count = z.size(0)
         with torch.no_grad():
@@ -674,7 +686,8 @@ class LatentDdpm:
                          self.shape.num_classes, guidance=guidance,
                          guidance_from=guidance_from, guidance_to=guidance_to,
                          steps=steps if steps > 0 else self.diffusion.sample_steps,
-                         sampler=sampler, clip=0, seed=seed, initial=z)
+                         sampler=sampler, clip=self.range.bound.item(), seed=seed,
+                         initial=z)
             return self.decode(sample_diffusion(self.ema, s) / scale, y)
 
     def sample(self, count, seed, guidance=0.0, steps=0, sampler="ddim", classifier=None,
@@ -685,7 +698,7 @@ class LatentDdpm:
                                    guidance_to)
 
     def modules(self):
-        return [self.net, self.ema, self.state] + list(self.vae.modules())
+        return [self.net, self.ema, self.state, self.range] + list(self.vae.modules())
 
 
 MODELS = {"ddpm": Ddpm, "latent-ddpm": LatentDdpm, "noisy-classifier": NoisyClassifier}
