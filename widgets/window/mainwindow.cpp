@@ -107,6 +107,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_runLabel = new QLabel;
     m_deviceLabel = new QLabel;
     m_deviceLabel->setObjectName(QStringLiteral("deviceStatus"));
+    m_deviceLabel->hide();  // until a run trains on something other than this machine's CPU
     statusBar()->addPermanentWidget(m_runLabel);
     statusBar()->addPermanentWidget(m_deviceLabel);
     statusBar()->addPermanentWidget(new QLabel(QString::fromStdString(ll::cpuSummary())));
@@ -195,7 +196,11 @@ void MainWindow::wireTraining() {
         if (auto config = ll::readRunConfig(info.runDir)) m_trainPanel->showRunConfig(*config);
         if (m_inspectPanel->runDir().isEmpty()) m_inspectPanel->setRun(run);  // the one to inspect
         m_runLabel->setText(tr("Training: %1").arg(run));
-        m_deviceLabel->setText(tr("Device: %1").arg(QString::fromStdString(info.device)));
+        // On the CPU the machine's label beside it says so already ("CPU, 2 cores, ...").
+        const bool cpu = info.device == "CPU";
+        m_deviceLabel->setText(cpu ? QString()
+                                   : tr("Device: %1").arg(QString::fromStdString(info.device)));
+        m_deviceLabel->setVisible(!cpu);
         m_runs->refresh();
     });
     connect(m_job, &TrainingJob::progress, this, [this](const ll::TrainProgress& p) {
