@@ -15,6 +15,7 @@
 #include "eval/evaluate.h"
 #include "eval/extractorchoice.h"
 #include "models/catalog.h"
+#include "models/settingnames.h"
 #include "run/runfolder.h"
 #include "train/extractortraining.h"
 #include "train/trainer.h"
@@ -220,6 +221,9 @@ int runTrain(const TrainArgs& a) {
     } else {
         auto fresh = freshConfig(a);
         if (!fresh) return failure(fresh.error().message);
+        // Refused before the data is read (seconds for a large set), not after.
+        if (auto fault = settingNamesFault(fresh->model, fresh->settings); !fault.empty())
+            return failure(fault);
         config = std::move(*fresh);
     }
     config.threads = a.threads;

@@ -2,6 +2,7 @@
 
 #include "models/families.h"
 #include "models/model.h"
+#include "models/settingnames.h"
 
 namespace ll {
 
@@ -61,30 +62,37 @@ const ModelInfo& modelInfo(const std::string& name) {
     return unknown;
 }
 
+std::string settingNamesFault(const std::string& name, const Settings& settings) {
+    const ModelInfo* info = findModel(name);
+    if (!info) {
+        std::string known;
+        for (const auto& m : modelCatalog()) known += (known.empty() ? "" : ", ") + m.name;
+        return "unknown model '" + name + "' (known: " + known + ")";
+    }
+    for (const auto& [key, value] : settings)
+        if (!info->defaults.contains(key) && !universalSetting(key)) {
+            std::string known;
+            for (const auto& [k, v] : info->defaults) known += (known.empty() ? "" : ", ") + k;
+            return "model '" + name + "' has no setting '" + key + "' (it has: " + known +
+                   ", lr, device)";
+        }
+    return {};
+}
+
 Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
                                                      const ModelShape& shape,
                                                      const Settings& settings,
                                                      const LinkedModels& links) {
+    if (auto fault = settingNamesFault(name, settings); !fault.empty()) return fail(fault);
     const ModelFactory* factory = nullptr;
     for (const auto& f : registry().factories)
         if (f.info.name == name) factory = &f;
-    if (!factory) {
-        std::string known;
-        for (const auto& m : modelCatalog()) known += (known.empty() ? "" : ", ") + m.name;
-        return fail("unknown model '" + name + "' (known: " + known + ")");
-    }
+    if (!factory) return fail("model '" + name + "' is in the catalogue but not the registry");
     const ModelInfo& info = factory->info;
     if (shape.tabular() && !info.tabular)
         return fail("model '" + name + "' does not take tabular data");
     if (!shape.tabular() && !info.images) return fail("model '" + name + "' does not take images");
     if (shape.numClasses < 1) return fail("the dataset has no classes");
-    for (const auto& [key, value] : settings)
-        if (!info.defaults.contains(key) && !universalSetting(key)) {
-            std::string known;
-            for (const auto& [k, v] : info.defaults) known += (known.empty() ? "" : ", ") + k;
-            return fail("model '" + name + "' has no setting '" + key + "' (it has: " + known +
-                        ", lr, device)");
-        }
     for (const auto& key : info.runSettings) {
         const auto it = settings.find(key);
         if (it != settings.end() && !it->second.empty() && !links.contains(key))

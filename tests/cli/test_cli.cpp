@@ -465,8 +465,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "/data/fixtures/idx/broken/bad-magic-images-idx3-ubyte --steps 5 --out " +
                      (scratch() / "x2").string(),
                  "wrong magic number"},
+        // Named before any data is read: the dataset here does not exist.
         BadInput{"unknown_model",
-                 "train --model nope --steps 5 --out " + (scratch() / "x3").string(),
+                 "train --model nope --dataset /no/such/data.csv --steps 5 --out " +
+                     (scratch() / "x3").string(),
                  "unknown model 'nope'"},
         BadInput{"missing_label_column",
                  "train --dataset /usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv "
@@ -481,7 +483,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"not_png", "sample --run /no/such/run --out grid.jpg",
                  "--out must name a .png file, a .csv file or a folder"},
         BadInput{"unknown_setting",
-                 "train --model vae --set latnet=4 --steps 5 --out " + (scratch() / "x6").string(),
+                 "train --model vae --set latnet=4 --dataset /no/such/data.csv --steps 5 --out " +
+                     (scratch() / "x6").string(),
                  "model 'vae' has no setting 'latnet'"},
         BadInput{
             "classifier_is_not_a_generator",
