@@ -24,6 +24,10 @@ while (($#)); do
     *) targets+=("$1"); shift ;;
   esac
 done
+if ! [[ "$jobs" =~ ^[0-9]+$ ]] || ((jobs < 1)); then
+  echo "fuzz.sh: --jobs takes a count of 1 or more, not '$jobs'" >&2
+  exit 2
+fi
 all=(idx csv npy safetensors imagefolder runfiles checkpoint manifest)
 ((${#targets[@]})) || targets=("${all[@]}")
 for t in "${targets[@]}"; do
