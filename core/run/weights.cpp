@@ -156,15 +156,16 @@ Result<Imported> readMetadata(const st::File& weights, const std::string& file) 
     return out;
 }
 
-// Lays `skeleton` (a model's own weights-only checkpoint) out again in `out` with the file's
-// tensors in place of the model's: the same nesting, names, dtypes and shapes. Top-level
-// values (model name, shape, flag) are the skeleton's.
 // Whether `weights` holds any tensor under `module` ("range." for "range").
 bool holdsModule(const st::File& weights, const std::string& module) {
     const std::string start = module + ".";
     return std::any_of(weights.tensors.begin(), weights.tensors.end(),
                        [&](const st::TensorEntry& t) { return t.name.starts_with(start); });
 }
+
+// Lays `skeleton` (a model's own weights-only checkpoint) out again in `out` with the file's
+// tensors in place of the model's: the same nesting, names, dtypes and shapes. Top-level
+// values (model name, shape, flag) are the skeleton's.
 
 Result<void> fillArchive(torch::serialize::InputArchive& skeleton, const std::string& prefix,
                          const st::File& weights, const std::string& file,
