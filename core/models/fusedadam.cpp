@@ -11,21 +11,12 @@
 #include <ATen/ops/_foreach_mul.h>
 #include <ATen/ops/_foreach_sqrt.h>
 
+#include "common/vectorloop.h"
 #include "models/collectives.h"
 
 namespace ll {
 
 namespace {
-
-// Plain loops the compiler vectorises (this file is built with -O3 -fno-math-errno, so that sqrt
-// is one instruction: core/CMakeLists.txt), one clone per instruction set, chosen when the
-// library loads. Not under ThreadSanitizer: the clones' resolver runs while the loader
-// relocates, before TSan's runtime has started, and TSan instruments it (the test crashed there).
-#if defined(__SANITIZE_THREAD__)
-#define LL_VECTOR_LOOP
-#else
-#define LL_VECTOR_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
 
 struct AdamScalars {
     float beta1, oneMinusBeta1, beta2, oneMinusBeta2, sqrtBiasCorrection2, eps, stepSize;
