@@ -29,7 +29,7 @@ torch::Tensor upsample(const torch::Tensor& h) {
 // The forward's two paths share one description. `fast` (cpuInferencePath: no gradients, fp32
 // on the CPU) keeps the activations in channels-last memory, where oneDNN convolves without
 // reordering them (the weight is made channels-last to match: a small copy per call, always
-// of the current weights), and fuses GroupNorm and SiLU (cpuinference.h): 1.2-1.4x the images/s
+// of the current weights), and fuses GroupNorm and SiLU (cpuinference.h): 1.1-1.5x the images/s
 // of pixel ddpm sampling (bench/README.md). Otherwise LibTorch's modules, as training needs.
 torch::Tensor convolve(nn::Conv2d& conv, const torch::Tensor& x, bool fast) {
     const auto& o = conv->options;

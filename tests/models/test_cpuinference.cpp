@@ -98,6 +98,15 @@ TEST(GroupNormSiLU, TakesLibTorchsOperatorsWhereItCannotFuse) {
     EXPECT_TRUE(leaf.grad().defined());
 }
 
+TEST(GroupNormSiLU, AnEmptyBatchGivesAnEmptyBatch) {
+    torch::NoGradGuard noGrad;
+    for (const auto& shape : {std::vector<std::int64_t>{0, 16, 5, 5}, {3, 16, 0, 0}}) {
+        const auto x = channelsLast(torch::randn(shape));
+        const auto y = ll::groupNormSiLU(x, 8, torch::ones({16}), torch::zeros({16}), 1e-5, {});
+        EXPECT_EQ(y.sizes(), x.sizes());
+    }
+}
+
 TEST(CpuInferencePath, OnlyWithoutGradientsAndAutocastForFloatOnTheCpu) {
     const auto x = torch::randn({2, 3});
     EXPECT_FALSE(ll::cpuInferencePath(x));
