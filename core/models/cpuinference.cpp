@@ -155,13 +155,13 @@ void normaliseSample(const NormShape& s, const float* x, const float* bias, cons
     affineSiLU(x, n, w.span, w.scale.data(), w.shift.data(), y);
 }
 
-bool floatCpu(const at::Tensor& t) {
+bool contiguousCpuFloat(const at::Tensor& t) {
     return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.is_contiguous();
 }
 
 // An affine parameter the kernel reads: absent, or C contiguous floats on the CPU.
 bool usableAffine(const at::Tensor& t, std::int64_t C) {
-    return !t.defined() || (floatCpu(t) && t.numel() == C);
+    return !t.defined() || (contiguousCpuFloat(t) && t.numel() == C);
 }
 
 }  // namespace
@@ -178,7 +178,7 @@ at::Tensor groupNormSiLU(const at::Tensor& x, std::int64_t groups, const at::Ten
                        x.size(1) % groups == 0 && usableAffine(gamma, x.size(1)) &&
                        usableAffine(beta, x.size(1)) &&
                        (!channelBias.defined() ||
-                        (floatCpu(channelBias) && channelBias.dim() == 2 &&
+                        (contiguousCpuFloat(channelBias) && channelBias.dim() == 2 &&
                          channelBias.size(0) == x.size(0) && channelBias.size(1) == x.size(1)));
     if (!fused) {
         const auto h = channelBias.defined() ? x + channelBias.unsqueeze(-1).unsqueeze(-1) : x;

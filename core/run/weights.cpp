@@ -166,7 +166,6 @@ bool holdsModule(const st::File& weights, const std::string& module) {
 // Lays `skeleton` (a model's own weights-only checkpoint) out again in `out` with the file's
 // tensors in place of the model's: the same nesting, names, dtypes and shapes. Top-level
 // values (model name, shape, flag) are the skeleton's.
-
 Result<void> fillArchive(torch::serialize::InputArchive& skeleton, const std::string& prefix,
                          const st::File& weights, const std::string& file,
                          const GenerativeModel& model, torch::serialize::OutputArchive& out,
