@@ -1,6 +1,6 @@
 #include "models/unet.h"
 
-#include "models/cpuinference.h"
+#include "models/cpufused.h"
 #include "models/layers.h"
 
 #include <cmath>
@@ -26,11 +26,13 @@ torch::Tensor upsample(const torch::Tensor& h) {
         F::InterpolateFuncOptions().scale_factor(std::vector<double>{2, 2}).mode(torch::kNearest));
 }
 
-// The forward's two paths share one description. `fast` (cpuInferencePath: no gradients, fp32
-// on the CPU) keeps the activations in channels-last memory, where oneDNN convolves without
-// reordering them (the weight is made channels-last to match: a small copy per call, always
-// of the current weights), and fuses GroupNorm and SiLU (cpuinference.h): 1.1-1.5x the images/s
-// of pixel ddpm sampling (bench/README.md). Otherwise LibTorch's modules, as training needs.
+// The forward's two paths share one description. `fast` (cpuChannelsLastPath: fp32 on the CPU
+// outside autocast, with or without gradients) keeps the activations in channels-last memory,
+// where oneDNN convolves without reordering them (the weight is made channels-last to match: a
+// small copy per call, always of the current weights, through which gradients flow back), and
+// fuses GroupNorm and SiLU (cpufused.h): 1.1-1.5x the images/s of pixel ddpm sampling and
+// about 1.1-1.3x the training steps/s (bench/README.md). Otherwise (bf16, the GPU) LibTorch's
+// modules.
 torch::Tensor convolve(nn::Conv2d& conv, const torch::Tensor& x, bool fast) {
     const auto& o = conv->options;
     const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
@@ -74,11 +76,11 @@ ResBlockImpl::ResBlockImpl(int in, int out, int embedding) {
 }
 
 torch::Tensor ResBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& embedding) {
-    const bool fast = cpuInferencePath(x);
+    const bool fast = cpuChannelsLastPath(x);
     auto h = convolve(conv1, normSiLU(norm1, x, {}, fast), fast);
     h = convolve(conv2, normSiLU(norm2, h, project->forward(embedding), fast), fast);
     auto s = skip ? convolve(skip, x, fast) : x;
-    return fast ? h.add_(s) : s + h;
+    return cpuInferencePath(x) ? h.add_(s) : s + h;
 }
 
 UNetImpl::UNetImpl(int channels, int width, int numClasses) : width(width) {
@@ -109,9 +111,11 @@ UNetImpl::UNetImpl(int channels, int width, int numClasses) : width(width) {
 
 torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t,
                                 const torch::Tensor& labels) {
-    auto emb = time2->forward(torch::silu(time1->forward(sinusoidalEmbedding(t, width))));
+    // In the weights' precision (float, or double where a test compares against one).
+    const auto features = sinusoidalEmbedding(t, width).to(time1->weight.scalar_type());
+    auto emb = time2->forward(torch::silu(time1->forward(features)));
     emb = torch::silu(emb + embedClasses(classes, labels));
-    const bool fast = cpuInferencePath(x);
+    const bool fast = cpuChannelsLastPath(x);
     auto h0 = enc0->forward(convolve(stem, fast ? channelsLast(x) : x, fast), emb);
     auto h1 = enc1->forward(convolve(down1, h0, fast), emb);
     auto h2 = enc2->forward(convolve(down2, h1, fast), emb);
@@ -145,9 +149,10 @@ torch::Tensor NoisyClassifierNetImpl::forward(const torch::Tensor& x,
     // log-SNR in [-12, 12] mapped onto the 0..1000 range a timestep embedding expects.
     auto ab = alphaBar.to(x.device(), torch::kFloat32).clamp(1e-6, 1 - 1e-6);
     auto level = ((ab / (1 - ab)).log().clamp(-12, 12) + 12) * (1000.0 / 24);
-    auto emb = level2->forward(torch::silu(level1->forward(sinusoidalEmbedding(level, width))));
+    const auto features = sinusoidalEmbedding(level, width).to(level1->weight.scalar_type());
+    auto emb = level2->forward(torch::silu(level1->forward(features)));
     emb = torch::silu(emb);
-    const bool fast = cpuInferencePath(x);
+    const bool fast = cpuChannelsLastPath(x);
     auto h = block0->forward(convolve(stem, fast ? channelsLast(x) : x, fast), emb);
     h = block1->forward(convolve(down1, h, fast), emb);
     h = block2->forward(convolve(down2, h, fast), emb);
