@@ -93,6 +93,14 @@ struct NormShape {
     float eps;
 };
 
+// Folds a span-long array onto its channels, in double.
+void foldSpan(const std::vector<float>& acc, std::int64_t span, std::int64_t C,
+              std::vector<double>& total) {
+    std::fill(total.begin(), total.end(), 0.0);
+    for (std::int64_t b = 0; b < span; b += C)
+        for (std::int64_t c = 0; c < C; ++c) total[c] += acc[b + c];
+}
+
 // Scratch for one sample's statistics, reused across the samples a thread takes: about 512
 // floats a span.
 struct SampleScratch {
@@ -108,10 +116,12 @@ struct SampleScratch {
     std::vector<double> total;
 
     // Per-channel totals of acc (the span folded onto its channels).
-    void fold(std::int64_t C) {
-        std::fill(total.begin(), total.end(), 0.0);
-        for (std::int64_t b = 0; b < span; b += C)
-            for (std::int64_t c = 0; c < C; ++c) total[c] += acc[b + c];
+    void fold(std::int64_t C) { foldSpan(acc, span, C, total); }
+    // Channel c's scale and shift, from its center, its group's 1/std and the affine parameters:
+    // z = (x - center) * rstd * gamma + beta = x * scale + shift.
+    void affine(std::int64_t c, double rstd, const float* gamma, const float* beta) {
+        scale[c] = static_cast<float>(rstd * (gamma ? gamma[c] : 1.0f));
+        shift[c] = (beta ? beta[c] : 0.0f) - center[c] * scale[c];
     }
     // rep[i] = perChannel[i % C] over the span, from rep's first C values.
     void repeat(std::vector<float>& rep, std::int64_t C) const {
@@ -147,11 +157,8 @@ void normaliseSample(const NormShape& s, const float* x, const float* bias, cons
         for (std::int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c) squares += w.total[c];
         const double rstd = 1.0 / std::sqrt(squares / count + s.eps);
         if (stats) stats[2 * g + 1] = rstd;
-        for (std::int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c) {
-            const auto scale = static_cast<float>(rstd * (gamma ? gamma[c] : 1.0f));
-            w.scale[c] = scale;
-            w.shift[c] = (beta ? beta[c] : 0.0f) - w.center[c] * scale;
-        }
+        for (std::int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c)
+            w.affine(c, rstd, gamma, beta);
     }
     w.repeat(w.scale, C);
     w.repeat(w.shift, C);
@@ -217,14 +224,6 @@ struct BackwardScratch : SampleScratch {
     std::vector<double> totalGzXhat, totalXhat;
 };
 
-// Folds a span-long array onto its channels, in double.
-void foldSpan(const std::vector<float>& acc, std::int64_t span, std::int64_t C,
-              std::vector<double>& total) {
-    std::fill(total.begin(), total.end(), 0.0);
-    for (std::int64_t b = 0; b < span; b += C)
-        for (std::int64_t c = 0; c < C; ++c) total[c] += acc[b + c];
-}
-
 // Where one sample's backward writes: its input's gradient, and per channel the parts of
 // gamma's, beta's and the bias's (this sample's sums of gz * xhat, of gz, and of dx).
 struct SampleGradients {
@@ -254,10 +253,8 @@ void backwardSample(const NormShape& s, const float* x, const float* bias, const
         const double mean = stats[2 * g], rstd = stats[2 * g + 1];
         for (std::int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c) {
             const double center = mean - (bias ? bias[c] : 0.0f);
-            const auto scale = static_cast<float>(rstd * (gamma ? gamma[c] : 1.0f));
             w.center[c] = static_cast<float>(center);
-            w.scale[c] = scale;
-            w.shift[c] = (beta ? beta[c] : 0.0f) - w.center[c] * scale;
+            w.affine(c, rstd, gamma, beta);
             w.rstd[c] = static_cast<float>(rstd);
             w.offset[c] = static_cast<float>(-center * rstd);
         }
