@@ -2,7 +2,7 @@
 // (ll::widgets::GridView) in a 1600x1000 view, with Vulkan (lavapipe under Xvfb) and with the
 // QPainter fallback, for a new grid every frame and for pan-only redraws (issue 15).
 //
-//   xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb ./build/bench/bench_grid
+//   bash scripts/xvfb.sh ./build/bench/bench_grid
 
 #include <algorithm>
 #include <chrono>
@@ -244,7 +244,7 @@ int usage(const char* argv0) {
         "usage: %s [--seconds S] [--warmup S] [--rounds N] [--workload grey28|rgb32|tile1]...\n"
         "          [--renderer vulkan|painter]... [--markdown FILE]\n"
         "Frames/s and upload time of GridView at 1600x1000; run it under\n"
-        "  xvfb-run -a -s \"-screen 0 1600x1000x24\" env QT_QPA_PLATFORM=xcb\n",
+        "  bash scripts/xvfb.sh (xvfb-run, with Xvfb's allocator set for large frames)\n",
         argv0);
     return 2;
 }

@@ -27,9 +27,7 @@ args=(--minutes "$minutes" --warmup-min "$warmup" --markdown "$tmp/soak.md" "$@"
 if [ -n "${DISPLAY:-}" ]; then
     "$bin" "${args[@]}"
 else
-    # Qt wants a private runtime folder; mktemp's is 0700.
-    XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$tmp} xvfb-run -a -s "-screen 0 1600x1000x24" \
-        env QT_QPA_PLATFORM=xcb "$bin" "${args[@]}"
+    bash scripts/xvfb.sh "$bin" "${args[@]}"
 fi || { echo "soak.sh: bench_soak failed; $results left as it was" >&2; exit 1; }
 
 {

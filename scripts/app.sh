@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh latentlab latentlab-cli
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-  echo "app: no display. On a headless machine run: xvfb-run -a -s '-screen 0 1600x1000x24' bash scripts/app.sh" >&2
+  echo "app: no display. On a headless machine run: bash scripts/xvfb.sh bash scripts/app.sh" >&2
   exit 1
 fi
 exec ./build/app/latentlab --dataset fashion-mnist "$@"
