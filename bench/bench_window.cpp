@@ -373,8 +373,7 @@ std::optional<json> runSide(const std::string& self, const std::string& side, co
         // Xvfb's allocator off mmap for large requests, as scripts/xvfb.sh sets it: else
         // every frame lavapipe presents page-faults a fresh 6.4 MB buffer in.
         if (!std::getenv("DISPLAY"))
-            cmd = "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 "
-                  "MALLOC_MMAP_MAX_=0 xvfb-run -a -s " +
+            cmd = std::string(bench::kMallocEnv) + " xvfb-run -a -s " +
                   quote("-screen 0 1600x1000x24") + " env " + cmd;
     }
     return bench::runPythonJson(cmd, ("bench_window (" + side + " worker)").c_str(), "steps_per_s");
