@@ -1,5 +1,6 @@
 #include "models/gan.h"
 
+#include <array>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -196,6 +197,13 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_lrRatio = settingNumber(settings, "d_lr_ratio", 1.0);
     const double lr = settingNumber(settings, "lr", wasserstein ? 1e-4 : 2e-4);
     m_ema = settingNumber(settings, "ema", 0.0);
+    const double lookahead = settingNumber(settings, "lookahead", 0);
+    m_lookaheadAlpha = settingNumber(settings, "lookahead_alpha", 0.5);
+    if (!(lookahead >= 0 && lookahead <= 1000 && lookahead == std::floor(lookahead)))
+        throw std::invalid_argument("setting 'lookahead' must be a whole number in 0..1000");
+    if (!(m_lookaheadAlpha > 0 && m_lookaheadAlpha <= 1))
+        throw std::invalid_argument("setting 'lookahead_alpha' must lie in (0, 1]");
+    m_lookahead = static_cast<int>(lookahead);
     if (m_latent < 1 || m_latent > 4096)
         throw std::invalid_argument("setting 'latent' must lie in 1..4096");
     if (width < 1 || width > 1024)
@@ -223,6 +231,8 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_settings["beta2"] = formatNumber(beta2);
     m_settings["d_lr_ratio"] = formatNumber(m_lrRatio);
     m_settings["ema"] = formatNumber(m_ema);
+    m_settings["lookahead"] = std::to_string(m_lookahead);
+    m_settings["lookahead_alpha"] = formatNumber(m_lookaheadAlpha);
     if (shape.tabular())
         m_settings["hidden"] = joinInts(hidden);
     else
@@ -276,20 +286,40 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     if (!shape.tabular()) m_settings["refine"] = std::to_string(refine);
     m_generator = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
     m_discriminator = GanDiscriminator(shape, width, hidden, condition, norm);
-    if (m_ema > 0) {
-        // Built without drawing from the random stream (its weights are the generator's), so
-        // that training draws the same numbers with or without the average.
+    {
+        // The copies below are built without drawing from the random stream (their weights
+        // are the trained networks'), so that training draws the same numbers with or without.
         auto random = at::detail::getDefaultCPUGenerator();
         const auto state = random.get_state();
-        m_average = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
+        if (m_ema > 0) {
+            m_average = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
+            m_averageSteps = StepCount();
+        }
+        if (m_lookahead > 0) {
+            m_slowGenerator = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
+            m_slowDiscriminator = GanDiscriminator(shape, width, hidden, condition, norm);
+            m_lookaheadSteps = StepCount();
+        }
         random.set_state(state);
-        m_averageSteps = StepCount();
-        for (auto& p : m_average->parameters()) p.set_requires_grad(false);
-        m_average->to(m_device);  // the step count stays on the CPU: read every step
     }
+    // Step counts stay on the CPU: they are read every step.
+    const auto orNull = [](auto& holder) -> torch::nn::Module* {
+        return holder.is_empty() ? nullptr : holder.get();
+    };
+    const std::array<torch::nn::Module*, 3> copies{orNull(m_average), orNull(m_slowGenerator),
+                                                   orNull(m_slowDiscriminator)};
+    for (torch::nn::Module* copy : copies)
+        if (copy) {
+            for (auto& p : copy->parameters()) p.set_requires_grad(false);
+            copy->to(m_device);
+        }
     m_generator->to(m_device);
     m_discriminator->to(m_device);
     if (m_average) updateEma(*m_average, *m_generator, 0);
+    if (m_slowGenerator) {
+        updateEma(*m_slowGenerator, *m_generator, 0);
+        updateEma(*m_slowDiscriminator, *m_discriminator, 0);
+    }
     m_generatorOptimizer = std::make_unique<FusedAdam>(
         m_generator->parameters(), torch::optim::AdamOptions(lr).betas({beta1, beta2}));
     m_discriminatorOptimizer = std::make_unique<FusedAdam>(
@@ -308,6 +338,26 @@ torch::Tensor Gan::generate(GanGenerator& net, const torch::Tensor& z, const tor
 }
 
 void Gan::updateAverage() {
+    if (m_slowGenerator) {
+        // Lookahead (Zhang et al. 2019; for both players of a GAN, Chavdarova et al. 2021):
+        // every k steps the slow weights move a fraction alpha towards the fast ones and the
+        // fast ones start again from there, which damps the rotation of the two players'
+        // updates around each other. Adam's moments carry on; buffers stay the fast ones'.
+        auto& count = m_lookaheadSteps->step;
+        count.add_(1);
+        if (count.item<std::int64_t>() % m_lookahead == 0) {
+            torch::NoGradGuard noGrad;
+            const auto pull = [&](torch::nn::Module& slow, torch::nn::Module& fast) {
+                fusedEma(slow.parameters(), fast.parameters(), 1 - m_lookaheadAlpha);
+                auto s = slow.parameters();
+                auto f = fast.parameters();
+                for (std::size_t i = 0; i < s.size(); ++i) f[i].copy_(s[i]);
+            };
+            pull(*m_slowGenerator, *m_generator);
+            pull(*m_slowDiscriminator, *m_discriminator);
+            dropCastWeights();
+        }
+    }
     if (!m_average) return;
     auto& step = m_averageSteps->step;
     updateEma(*m_average, *m_generator, emaDecay(m_ema, step.item<std::int64_t>()));
@@ -485,12 +535,18 @@ std::vector<std::pair<std::string, torch::nn::Module*>> Gan::modules() {
         all.emplace_back("generator_average_steps", m_averageSteps.get());
     }
     if (m_criticUpdates) all.emplace_back("critic_updates", m_criticUpdates.get());
+    if (m_slowGenerator) {
+        all.emplace_back("generator_slow", m_slowGenerator.get());
+        all.emplace_back("discriminator_slow", m_slowDiscriminator.get());
+        all.emplace_back("lookahead_steps", m_lookaheadSteps.get());
+    }
     return all;
 }
 
 bool Gan::isOptionalModule(const std::string& key) const {
     return key == "generator_average" || key == "generator_average_steps" ||
-           key == "critic_updates";
+           key == "critic_updates" || key == "generator_slow" || key == "discriminator_slow" ||
+           key == "lookahead_steps";
 }
 
 void Gan::restoreMissingModule(const std::string& key) {
@@ -498,6 +554,9 @@ void Gan::restoreMissingModule(const std::string& key) {
     if (key == "generator_average") updateEma(*m_average, *m_generator, 0);
     if (key == "generator_average_steps") m_averageSteps->step.zero_();
     if (key == "critic_updates") m_criticUpdates->step.zero_();
+    if (key == "generator_slow") updateEma(*m_slowGenerator, *m_generator, 0);
+    if (key == "discriminator_slow") updateEma(*m_slowDiscriminator, *m_discriminator, 0);
+    if (key == "lookahead_steps") m_lookaheadSteps->step.zero_();
 }
 
 std::vector<std::pair<std::string, torch::optim::Optimizer*>> Gan::optimizers() {

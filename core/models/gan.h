@@ -85,6 +85,11 @@ TORCH_MODULE(GanDiscriminator);
 /// adversarial runs. Off by default: on the CPU presets' 4,000 steps of dcgan the average
 /// lagged a generator still improving (FID 249 against 230 without it).
 ///
+/// With "lookahead" k above 0, every k-th step pulls both networks' weights back to slow
+/// copies moved "lookahead_alpha" of the way towards them (Lookahead-minmax, Chavdarova et
+/// al. 2021); the copies and the count of steps live in checkpoints. Off by default: on
+/// wgan-gp-cpu's 5,000 steps it slowed learning more than it damped (bench/PRESETS.md).
+///
 /// trainStep's losses: "generator" (without the mode-seeking term), "mode_seeking",
 /// "discriminator" (for WGAN-GP the critic loss including the penalty), "gp" and
 /// "wasserstein" (WGAN-GP), "aux" (AC-GAN: the discriminator's class cross-entropy on real
@@ -143,11 +148,16 @@ private:
     StepCount m_criticUpdates{nullptr};  // critic updates so far; null at gp_every 1
     double m_latestPenalty = 0;          // for the losses between penalised updates
     double m_ema = 0;
+    int m_lookahead = 0;  // steps between lookahead pulls; 0: off
+    double m_lookaheadAlpha = 0.5;
     Precision m_precision = Precision::Float32;
     GanGenerator m_generator{nullptr};
     GanGenerator m_average{nullptr};  // the weight average samples come from; null at ema 0
     StepCount m_averageSteps{nullptr};
     GanDiscriminator m_discriminator{nullptr};
+    GanGenerator m_slowGenerator{nullptr};  // lookahead's slow weights; null at lookahead 0
+    GanDiscriminator m_slowDiscriminator{nullptr};
+    StepCount m_lookaheadSteps{nullptr};
     std::unique_ptr<torch::optim::Adam> m_generatorOptimizer;
     std::unique_ptr<torch::optim::Adam> m_discriminatorOptimizer;
 };

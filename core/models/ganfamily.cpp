@@ -5,9 +5,17 @@
 namespace ll {
 
 Family ganFamily() {
-    const Settings common{{"latent", "64"},     {"width", "64"},     {"beta1", "0.5"},
-                          {"beta2", "0.999"},   {"d_lr_ratio", "1"}, {"mode_seeking", "1"},
-                          {"ema", "0"},         {"d_norm", "batch"}, {"refine", "0"},
+    const Settings common{{"latent", "64"},
+                          {"width", "64"},
+                          {"beta1", "0.5"},
+                          {"beta2", "0.999"},
+                          {"d_lr_ratio", "1"},
+                          {"mode_seeking", "1"},
+                          {"ema", "0"},
+                          {"d_norm", "batch"},
+                          {"refine", "0"},
+                          {"lookahead", "0"},
+                          {"lookahead_alpha", "0.5"},
                           {"precision", "fp32"}};
     const std::map<std::string, std::string> help{
         {"latent", "size of the noise vector z, 1..4096"},
@@ -30,6 +38,11 @@ Family ganFamily() {
         {"ema",
          "decay of the generator's weight average that samples come from, in [0, 1) (warmed "
          "up), e.g. 0.999 for long runs; 0 (default) samples from the trained generator"},
+        {"lookahead",
+         "every k steps both networks' weights step back to slow copies moved lookahead_alpha "
+         "of the way towards them (Lookahead-minmax, Chavdarova et al. 2021), which damps the "
+         "players' rotation around each other, 0..1000; 0 (default) turns it off"},
+        {"lookahead_alpha", "how far the slow weights move towards the fast ones, in (0, 1]"},
         {"refine",
          "3x3 convolutions (width/2 channels, batch norm, ReLU) the generator adds at full "
          "resolution before its output, 0..4; images only. 1 costs dcgan-cpu a fifth of its "

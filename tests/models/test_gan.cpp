@@ -194,6 +194,18 @@ bool sameTensors(const std::map<std::string, torch::Tensor>& a,
     return true;
 }
 
+// `model` saved to a checkpoint and loaded into a fresh model of the same settings.
+std::unique_ptr<ll::GenerativeModel> reopened(ll::GenerativeModel& model, const std::string& name,
+                                              const ll::Dataset& data,
+                                              const ll::Settings& settings) {
+    const auto dir = fixture::tempDir("gan-" + name);
+    std::filesystem::create_directories(dir);
+    auto out = model.save(dir / "model.pt") ? fixture::build(name, data, settings) : nullptr;
+    if (out && !out->load(dir / "model.pt")) out.reset();
+    std::filesystem::remove_all(dir);
+    return out;
+}
+
 TEST_F(GanTest, CheckpointRestoresBothNetworks) {
     // AC-GAN with batch norm, and a spectral discriminator whose power-iteration vectors are
     // buffers: a checkpoint that lost them would start the next step from other vectors.
@@ -255,13 +267,8 @@ TEST_F(GanTest, LazyPenaltyComesEveryKthCriticUpdateAcrossCheckpoints) {
     EXPECT_NE(some[3], some[0]);
     EXPECT_EQ(some[4], some[3]);
 
-    const auto dir = fixture::tempDir("gan-lazy");
-    std::filesystem::create_directories(dir);
-    ASSERT_TRUE(lazy->save(dir / "model.pt"));
-    auto resumed = fixture::build("wgan-gp", *s_data, settings);
+    auto resumed = reopened(*lazy, "wgan-gp", *s_data, settings);
     ASSERT_NE(resumed, nullptr);
-    ASSERT_TRUE(resumed->load(dir / "model.pt"));
-    std::filesystem::remove_all(dir);
     // Updates 5 and 6: no penalty known since the load, then the sixth computes one. A count
     // that restarted at 0 would penalise update 5 at once.
     const auto after = penalties(*resumed, 2);
@@ -322,6 +329,62 @@ TEST_F(GanTest, SamplesComeFromTheGeneratorsWeightAverage) {
     EXPECT_TRUE(torch::equal(reopened->sample({.count = 6, .seed = 9}),
                              averaged->sample({.count = 6, .seed = 9})));
     std::filesystem::remove_all(dir);
+}
+
+TEST_F(GanTest, LookaheadPullsBothNetworksBackTowardsSlowWeightsEveryKSteps) {
+    auto settings = kSmall;
+    settings["lookahead"] = "3";  // lookahead_alpha 0.5, the default
+    torch::manual_seed(4);
+    auto looking = fixture::build("dcgan", *s_data, settings);
+    torch::manual_seed(4);
+    auto plain = fixture::build("dcgan", *s_data, kSmall);
+    ASSERT_NE(looking, nullptr);
+    ASSERT_NE(plain, nullptr);
+    EXPECT_EQ(looking->settings().at("lookahead_alpha"), "0.5");
+    EXPECT_TRUE(stateOf(*plain, "generator_slow.").empty());
+    std::map<std::string, std::map<std::string, torch::Tensor>> start;
+    for (const char* net : {"generator.", "discriminator."}) start[net] = stateOf(*looking, net);
+
+    // Two steps: no pull yet, and the copies drew nothing from the random stream, so both
+    // models train alike to the bit.
+    fixture::train(*looking, *s_data, 2, 16);
+    fixture::train(*plain, *s_data, 2, 16);
+    for (const char* net : {"generator.", "discriminator."})
+        EXPECT_TRUE(sameTensors(stateOf(*looking, net), stateOf(*plain, net))) << net;
+    // The third step pulls: the weights land halfway between the start and where three
+    // plain steps took them, the slow copies with them; buffers are the trained ones.
+    fixture::train(*looking, *s_data, 1, 16, 2);
+    fixture::train(*plain, *s_data, 1, 16, 2);
+    for (const auto& [net, slowNet] : {std::pair{"generator.", "generator_slow."},
+                                       std::pair{"discriminator.", "discriminator_slow."}}) {
+        SCOPED_TRACE(net);
+        const auto pulled = stateOf(*looking, net);
+        const auto slow = stateOf(*looking, slowNet);
+        int moved = 0;
+        for (const auto& [name, t] : stateOf(*plain, net)) {
+            if (!t.is_floating_point()) continue;
+            const bool isWeight = name.find("running_") == std::string::npos;
+            auto want = isWeight ? 0.5 * start[net].at(name) + 0.5 * t : t;
+            EXPECT_TRUE(torch::allclose(pulled.at(name), want, 1e-5, 1e-7)) << name;
+            if (isWeight) {
+                EXPECT_TRUE(torch::equal(slow.at(name), pulled.at(name))) << name;
+            }
+            moved += isWeight && !torch::equal(start[net].at(name), t);
+        }
+        EXPECT_GT(moved, 0);
+    }
+
+    // Saved one step into the next cycle, the slow weights and the count come back: the
+    // resumed model pulls at the same step, to the same weights.
+    fixture::train(*looking, *s_data, 1, 16, 3);
+    auto resumed = reopened(*looking, "dcgan", *s_data, settings);
+    ASSERT_NE(resumed, nullptr);
+    fixture::train(*looking, *s_data, 2, 16, 4);
+    fixture::train(*resumed, *s_data, 2, 16, 4);
+    EXPECT_TRUE(torch::allclose(looking->sample({.count = 6, .seed = 9}),
+                                resumed->sample({.count = 6, .seed = 9}), 1e-5, 1e-6));
+    EXPECT_TRUE(
+        sameTensors(stateOf(*looking, "generator_slow."), stateOf(*resumed, "generator_slow.")));
 }
 
 // The largest singular value of a weight as a matrix (out x everything else).
@@ -496,6 +559,14 @@ TEST(GanSettings, BadSettingsAreRefusedByName) {
               std::string::npos);
     EXPECT_NE(refusal("dcgan", fashion, {{"ema", "1"}}).find("'ema'"), std::string::npos);
     EXPECT_NE(refusal("wgan-gp", fashion, {{"ema", "-0.1"}}).find("'ema'"), std::string::npos);
+    for (const char* bad : {"-1", "1001", "2.5"})
+        EXPECT_NE(refusal("wgan-gp", fashion, {{"lookahead", bad}}).find("'lookahead'"),
+                  std::string::npos)
+            << bad;
+    for (const char* bad : {"0", "1.5"})
+        EXPECT_NE(refusal("dcgan", fashion, {{"lookahead_alpha", bad}}).find("'lookahead_alpha'"),
+                  std::string::npos)
+            << bad;
     EXPECT_NE(refusal("dcgan", fashion, {{"d_norm", "layer"}}).find("'d_norm'"), std::string::npos);
     EXPECT_NE(refusal("wgan-gp", fashion, {{"d_norm", "batch"}}).find("batch norm"),
               std::string::npos);
