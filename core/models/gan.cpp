@@ -72,6 +72,21 @@ torch::Tensor GanGeneratorImpl::forward(const torch::Tensor& z, const torch::Ten
     return body->forward(h);
 }
 
+namespace {
+
+// Layer norm of a batch of feature maps (one group: each sample over channels and positions),
+// in fp32 whatever the autocast: CPU autocast leaves group norm's weights fp32 beside bf16
+// activations, which it refuses.
+struct LayerNorm2dImpl : nn::Module {
+    explicit LayerNorm2dImpl(std::int64_t channels)
+        : norm(register_module("norm", nn::GroupNorm(1, channels))) {}
+    torch::Tensor forward(const torch::Tensor& x) { return norm(x.to(torch::kFloat)); }
+    nn::GroupNorm norm;
+};
+TORCH_MODULE(LayerNorm2d);
+
+}  // namespace
+
 GanDiscriminatorImpl::GanDiscriminatorImpl(const ModelShape& shape, int width,
                                            const std::vector<int>& hidden, GanCondition condition,
                                            GanNorm norm) {
@@ -105,8 +120,9 @@ GanDiscriminatorImpl::GanDiscriminatorImpl(const ModelShape& shape, int width,
         const bool batchNorm = norm == GanNorm::Batch;
         conv(shape.channels, width, true);
         body->push_back(leaky());
-        conv(width, 2 * width, !batchNorm);
+        conv(width, 2 * width, !batchNorm && norm != GanNorm::Layer);
         if (batchNorm) body->push_back(SyncBatchNorm2d(2 * width));
+        if (norm == GanNorm::Layer) body->push_back(LayerNorm2d(2 * width));
         body->push_back(leaky());
         body->push_back(nn::Flatten());
         features = std::int64_t(2 * width) * (shape.height / 4) * (shape.width / 4);
@@ -167,20 +183,21 @@ std::string kindName(Gan::Kind kind) {
     return "dcgan";
 }
 
-/// The "d_norm" setting: batch (default) or none for WGAN-GP's critic, spectral for any.
+/// The "d_norm" setting: batch (default) or none for WGAN-GP's critic, spectral or layer for any.
 GanNorm discriminatorNorm(const Settings& settings, bool wasserstein) {
     const auto it = settings.find("d_norm");
     const std::string name =
         it == settings.end() || it->second.empty() ? (wasserstein ? "none" : "batch") : it->second;
     if (name == "spectral") return GanNorm::Spectral;
     if (name == "none") return GanNorm::None;
+    if (name == "layer") return GanNorm::Layer;
     if (name != "batch")
-        throw std::invalid_argument("setting 'd_norm' must be batch, spectral or none; got '" +
-                                    name + "'");
+        throw std::invalid_argument(
+            "setting 'd_norm' must be batch, spectral, layer or none; got '" + name + "'");
     if (wasserstein)
         throw std::invalid_argument(
             "setting 'd_norm': a WGAN-GP critic cannot take batch norm (it would couple the "
-            "samples its gradient penalty scores one by one); use spectral or none");
+            "samples its gradient penalty scores one by one); use layer, spectral or none");
     return GanNorm::Batch;
 }
 
@@ -273,6 +290,7 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     const auto norm = discriminatorNorm(settings, wasserstein);
     m_settings["d_norm"] = norm == GanNorm::Batch      ? "batch"
                            : norm == GanNorm::Spectral ? "spectral"
+                           : norm == GanNorm::Layer    ? "layer"
                                                        : "none";
     const GanCondition condition{
         .projection =

@@ -53,6 +53,7 @@ struct GanCondition {
 enum class GanNorm {
     Batch,     // batch norm on the second convolution (DCGAN)
     Spectral,  // every layer but the class embedding and AC-GAN's class head normalised (SNGAN)
+    Layer,     // layer norm (each sample over channels and positions) on the second convolution
     None,      // neither: a WGAN-GP critic must not couple the samples of a batch
 };
 

@@ -49,9 +49,10 @@ Family ganFamily() {
          "steps/s and gave FID 252 instead of 330 after 2,000 steps"},
         {"d_norm",
          "how the discriminator is held in check: batch (batch norm, DCGAN), spectral (every "
-         "layer but the class embedding and AC-GAN's class head spectrally normalised, SNGAN) or "
-         "none (batch norm applies to images; an MLP discriminator has none); WGAN-GP's critic "
-         "takes spectral or none. "
+         "layer but the class embedding and AC-GAN's class head spectrally normalised, SNGAN), "
+         "layer (layer norm on the second convolution, as Gulrajani et al. suggest for WGAN-GP) "
+         "or none (batch and layer norm apply to images; an MLP discriminator has neither); "
+         "WGAN-GP's critic takes spectral, layer or none. "
          "Spectral gave dcgan-cpu FID 460 instead of 330 after 2,000 steps (checkered samples): "
          "its two-layer discriminator is too weak once normalised"},
         {"precision", std::string(kPrecisionHelp) +
