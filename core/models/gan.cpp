@@ -355,7 +355,7 @@ torch::Tensor Gan::generate(GanGenerator& net, const torch::Tensor& z, const tor
     return m_shape.tabular() ? out : torch::sigmoid(out);
 }
 
-void Gan::updateAverage() {
+void Gan::afterGeneratorUpdate() {
     if (m_slowGenerator) {
         // Lookahead (Zhang et al. 2019; for both players of a GAN, Chavdarova et al. 2021):
         // every k steps the slow weights move a fraction alpha towards the fast ones and the
@@ -451,7 +451,7 @@ LossMap Gan::adversarialStep(const torch::Tensor& x, const torch::Tensor& y) {
     dropGradients(*m_generator);
     gLoss.backward();
     m_generatorOptimizer->step();
-    updateAverage();
+    afterGeneratorUpdate();
     setDiscriminatorTrainable(true);
 
     // "generator" is the adversarial (and class) part alone: the mode-seeking term, logged
@@ -512,7 +512,7 @@ LossMap Gan::wassersteinStep(const torch::Tensor& x, const torch::Tensor& y) {
     dropGradients(*m_generator);
     gLoss.backward();
     m_generatorOptimizer->step();
-    updateAverage();
+    afterGeneratorUpdate();
     setDiscriminatorTrainable(true);
 
     const double g = gLoss.item<double>();

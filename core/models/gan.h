@@ -135,7 +135,8 @@ private:
     torch::Tensor generate(const torch::Tensor& z, const torch::Tensor& y) {
         return generate(m_generator, z, y);
     }
-    void updateAverage();
+    /// The end of every step: the lookahead pull (every k-th step), then the weight average.
+    void afterGeneratorUpdate();
     void setDiscriminatorTrainable(bool trainable);
 
     Kind m_kind;
