@@ -1,6 +1,5 @@
 #include "models/gan.h"
 
-#include <array>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -320,17 +319,16 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         }
         random.set_state(state);
     }
-    // Step counts stay on the CPU: they are read every step.
-    const auto orNull = [](auto& holder) -> torch::nn::Module* {
-        return holder.is_empty() ? nullptr : holder.get();
+    // The copies train nothing; step counts stay on the CPU: they are read every step.
+    const auto freeze = [&](torch::nn::Module& copy) {
+        for (auto& p : copy.parameters()) p.set_requires_grad(false);
+        copy.to(m_device);
     };
-    const std::array<torch::nn::Module*, 3> copies{orNull(m_average), orNull(m_slowGenerator),
-                                                   orNull(m_slowDiscriminator)};
-    for (torch::nn::Module* copy : copies)
-        if (copy) {
-            for (auto& p : copy->parameters()) p.set_requires_grad(false);
-            copy->to(m_device);
-        }
+    if (m_average) freeze(*m_average);
+    if (m_slowGenerator) {
+        freeze(*m_slowGenerator);
+        freeze(*m_slowDiscriminator);
+    }
     m_generator->to(m_device);
     m_discriminator->to(m_device);
     if (m_average) updateEma(*m_average, *m_generator, 0);
