@@ -560,9 +560,9 @@ std::vector<std::pair<std::string, torch::nn::Module*>> Gan::modules() {
 }
 
 bool Gan::isOptionalModule(const std::string& key) const {
-    return key == "generator_average" || key == "generator_average_steps" ||
-           key == "critic_updates" || key == "generator_slow" || key == "discriminator_slow" ||
-           key == "lookahead_steps";
+    // All but the two networks came later (the weight average, the lazy penalty's count,
+    // lookahead's copies); restoreMissingModule starts each from the networks.
+    return key != "generator" && key != "discriminator";
 }
 
 void Gan::restoreMissingModule(const std::string& key) {
