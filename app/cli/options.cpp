@@ -1,8 +1,21 @@
 #include "cli/options.h"
 
+#include <cstdlib>
 #include <sstream>
 
 namespace ll::cli {
+
+CLI::Validator positiveNumber() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double value = std::strtod(text.c_str(), &end);
+            // Not a number at all: the option's own conversion says so.
+            if (end == text.c_str() || value > 0) return {};
+            return "must be above 0, not " + text;
+        },
+        "POSITIVE");
+}
 
 void DataArgs::add(CLI::App* cmd, unsigned parts, const std::string& datasetHelp) {
     auto* source = cmd->add_option("--dataset", dataset, datasetHelp);

@@ -70,6 +70,10 @@ struct SteerArgs {
     std::optional<std::int64_t> step() const;
 };
 
+/// Refuses a number of 0 or less ("must be above 0, not 0"), for options whose 0 inside
+/// means "the default": typed, it is a mistake, not a request for the default.
+CLI::Validator positiveNumber();
+
 /// "3:0.5,5:0.5" as (class, weight) pairs (--mix, --proportions); the error names `option`.
 Result<std::vector<std::pair<int, double>>> parseClassWeights(const std::string& text,
                                                               const std::string& option);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "cli/console.h"
@@ -88,20 +89,15 @@ Result<TrainConfig> freshConfig(const TrainArgs& a) {
                     "', not '" + model + "'");
     DatasetSpec dataset = a.data.spec();
     dataset.seed = a.seed;
+    const auto given = [](auto option, auto fallback) { return option > 0 ? option : fallback; };
     TrainConfig config{
         .dataset = dataset,
         .model = model,
         .preset = preset ? preset->name : "",
         .settings = preset ? preset->settings : Settings{},
-        .steps = a.steps > 0 ? a.steps
-                 : preset    ? preset->steps
-                             : 5000,
-        .learningRate = a.lr > 0 ? a.lr
-                        : preset ? preset->learningRate
-                                 : 1e-3,
-        .batchSize = a.batch > 0 ? a.batch
-                     : preset    ? preset->batchSize
-                                 : 128,
+        .steps = given(a.steps, preset ? preset->steps : 5000),
+        .learningRate = given(a.lr, preset ? preset->learningRate : 1e-3),
+        .batchSize = given(a.batch, preset ? preset->batchSize : 128),
         .seed = a.seed,
         .logEvery = a.logEvery,
         .sampleEvery = a.sampleEvery,
@@ -182,7 +178,7 @@ Result<void> placeInRun(const TrainArgs& a, TrainConfig& config, std::optional<L
                          "resuming with %d processes, as the run trained (--nproc 1: alone)\n",
                          nproc);
         }
-    if (nproc > 64) return fail("train: --nproc must lie in 1..64");
+    if (a.nproc < 0 || nproc > 64) return fail("train: --nproc must lie in 1..64");
     if (nproc > 1) {
         auto port = freeLoopbackPort();
         if (!port) return tl::unexpected(port.error());
@@ -324,11 +320,11 @@ Command addTrain(CLI::App& app) {
     auto a = std::make_shared<TrainArgs>();
     auto* cmd = app.add_subcommand("train", "Train a model; writes a run folder");
     a->data.dataset = "fashion-mnist";
-    a->data.add(cmd,
-                DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Image |
-                    DataArgs::Classes | DataArgs::LongTail | DataArgs::Limit,
-                "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a "
-                ".csv");
+    a->data.add(
+        cmd,
+        DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes |
+            DataArgs::LongTail | DataArgs::Limit,
+        "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a .csv");
     cmd->add_option("--model", a->model, "Model name (latentlab-cli models lists them)");
     cmd->add_option("--preset", a->preset, "Preset name; defaults to the model's CPU preset");
     auto* outOption = cmd->add_option("--out", a->out, "Run folder to create");
@@ -337,17 +333,18 @@ Command addTrain(CLI::App& app) {
     cmd->add_option("--config", a->config,
                     "Start a fresh run like the one this config.json describes (model, "
                     "settings, data, intervals); --steps, --lr and --batch override it");
-    cmd->add_option("--steps", a->steps, "Training steps (default: the preset's)");
-    cmd->add_option("--lr", a->lr, "Learning rate (default: the preset's)");
-    cmd->add_option("--batch", a->batch, "Batch size (default: the preset's)");
+    const auto positive = positiveNumber();
+    cmd->add_option("--steps", a->steps, "Training steps (default: the preset's)")->check(positive);
+    cmd->add_option("--lr", a->lr, "Learning rate (default: the preset's)")->check(positive);
+    cmd->add_option("--batch", a->batch, "Batch size (default: the preset's)")->check(positive);
     cmd->add_option("--seed", a->seed, "Seed for weights, data order and samples")
         ->capture_default_str();
     cmd->add_option("--set", a->sets, "Model setting name=value (repeatable)");
-    cmd->add_option("--sample-every", a->sampleEvery, "Steps between sample grids")
-        ->capture_default_str();
-    cmd->add_option("--checkpoint-every", a->checkpointEvery, "Steps between checkpoints")
-        ->capture_default_str();
-    cmd->add_option("--log-every", a->logEvery, "Steps between log lines")->capture_default_str();
+    for (auto [name, value, help] :
+         {std::tuple{"--sample-every", &a->sampleEvery, "Steps between sample grids"},
+          std::tuple{"--checkpoint-every", &a->checkpointEvery, "Steps between checkpoints"},
+          std::tuple{"--log-every", &a->logEvery, "Steps between log lines"}})
+        cmd->add_option(name, *value, help)->check(positive)->capture_default_str();
     cmd->add_option("--eval-every", a->evalEvery,
                     "Steps between metrics during training (FID, precision, recall, agreement "
                     "into eval/; 0: none)")

@@ -116,6 +116,24 @@ TEST(Cli, TrainThenSample) {
     EXPECT_NE(badClass.output.find("no class 12"), std::string::npos) << badClass.output;
 }
 
+// A budget, rate or interval of 0 or less is a typing mistake: refused, naming the option,
+// before a run folder exists (inside, 0 means "the preset's", which nobody typed).
+TEST(Cli, TrainRefusesABudgetRateOrIntervalOfZeroOrLess) {
+    const fs::path run = scratch() / "refused";
+    for (const std::string option :
+         {"--steps 0", "--steps -5", "--lr 0", "--lr -0.001", "--batch 0", "--sample-every 0",
+          "--checkpoint-every -1", "--log-every 0", "--nproc -1"}) {
+        const auto r = cli("train --limit 64 --model vae " + option + " --out " + run.string());
+        EXPECT_NE(r.exitCode, 0) << option;
+        const auto name = option.substr(0, option.find(' '));
+        EXPECT_NE(r.output.find(name), std::string::npos) << option << ": " << r.output;
+        EXPECT_TRUE(r.output.find("above 0") != std::string::npos ||
+                    r.output.find("1..64") != std::string::npos)
+            << option << ": " << r.output;
+        EXPECT_FALSE(fs::exists(run)) << option;
+    }
+}
+
 // sklearn's iris.csv rewritten the way users keep data: named columns, text labels.
 fs::path namedIris() {
     const fs::path out = scratch() / "iris-named.csv";
