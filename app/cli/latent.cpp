@@ -365,7 +365,7 @@ Command addDecode(CLI::App& app) {
     cmd->add_option("--along", a->along,
                     "K:S: move every latent S units along direction K (needs --directions)");
     cmd->add_option("--class", a->label, "Class of every image (conditional models)");
-    cmd->add_option("--cols", a->cols, "Grid columns (default: square)");
+    cmd->add_option("--cols", a->cols, "Grid columns (default: square)")->check(positiveNumber());
     cmd->add_option("--out", a->out, ".png grid to write")->required();
     a->steer.add(cmd);
     return {cmd, [a] { return runDecode(*a); }};

@@ -2,19 +2,34 @@
 
 #include <cstdlib>
 #include <sstream>
+#include <string>
+#include <utility>
 
 namespace ll::cli {
 
-CLI::Validator positiveNumber() {
+namespace {
+
+// Refuses numbers below 0 (and 0 itself unless `zeroAllowed`); what is not a number at all
+// is left to the option's own conversion, which says so.
+CLI::Validator signCheck(bool zeroAllowed, std::string name) {
     return CLI::Validator(
-        [](std::string& text) -> std::string {
+        [=](std::string& text) -> std::string {
             char* end = nullptr;
             const double value = std::strtod(text.c_str(), &end);
-            // Not a number at all: the option's own conversion says so.
-            if (end == text.c_str() || value > 0) return {};
-            return "must be above 0, not " + text;
+            if (end == text.c_str() || value > 0 || (zeroAllowed && value == 0)) return {};
+            return (zeroAllowed ? "must be at least 0, not " : "must be above 0, not ") + text;
         },
-        "POSITIVE");
+        std::move(name));
+}
+
+}  // namespace
+
+CLI::Validator positiveNumber() {
+    return signCheck(false, "POSITIVE");
+}
+
+CLI::Validator nonNegativeNumber() {
+    return signCheck(true, "NONNEGATIVE");
 }
 
 void DataArgs::add(CLI::App* cmd, unsigned parts, const std::string& datasetHelp) {
@@ -62,13 +77,17 @@ DatasetSpec DataArgs::spec() const {
 void SteerArgs::add(CLI::App* cmd) {
     cmd->add_option("--seed", seed, "Sampling seed")->capture_default_str();
     cmd->add_option("--checkpoint", checkpoint, "Checkpoint step (default: latest)");
-    cmd->add_option("--temperature", temperature, "Prior scale (VAE family)")
+    cmd->add_option("--temperature", temperature, "Prior scale (VAE family; 0: the prior's centre)")
+        ->check(nonNegativeNumber())
         ->capture_default_str();
     cmd->add_option("--truncation", truncation, "Truncate latents to |z| <= T (GANs; 0 = off)")
+        ->check(nonNegativeNumber())
         ->capture_default_str();
     cmd->add_option("--guidance", guidance, "Classifier-free guidance weight (diffusion)")
         ->capture_default_str();
-    cmd->add_option("--steps", steps, "Sampling steps (diffusion; default: the model's)");
+    // 0 stays the model's own: export cards repeat their command with it.
+    cmd->add_option("--steps", steps, "Sampling steps (diffusion; 0, the default: the model's)")
+        ->check(nonNegativeNumber());
     cmd->add_option("--sampler", sampler, "Diffusion sampler")
         ->check(CLI::IsMember({"ddim", "ddpm"}))
         ->capture_default_str();

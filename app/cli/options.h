@@ -73,6 +73,8 @@ struct SteerArgs {
 /// Refuses a number of 0 or less ("must be above 0, not 0"), for options whose 0 inside
 /// means "the default": typed, it is a mistake, not a request for the default.
 CLI::Validator positiveNumber();
+/// Refuses a negative number ("must be at least 0, not -1").
+CLI::Validator nonNegativeNumber();
 
 /// "3:0.5,5:0.5" as (class, weight) pairs (--mix, --proportions); the error names `option`.
 Result<std::vector<std::pair<int, double>>> parseClassWeights(const std::string& text,

@@ -174,7 +174,7 @@ Command addSample(CLI::App& app) {
                     "Class of every sample, or a comma list to cycle (default: all classes in "
                     "turn)")
         ->delimiter(',');
-    cmd->add_option("--cols", a->cols, "Grid columns (default: square)");
+    cmd->add_option("--cols", a->cols, "Grid columns (default: square)")->check(positiveNumber());
     a->steer.add(cmd);
     return {cmd, [a] { return runSample(*a); }};
 }

@@ -114,6 +114,19 @@ TEST(Cli, TrainThenSample) {
         cli("sample --run " + run.string() + " --count 4 --class 12 --out " + grid.string());
     EXPECT_NE(badClass.exitCode, 0);
     EXPECT_NE(badClass.output.find("no class 12"), std::string::npos) << badClass.output;
+
+    // Steering values that mean nothing are refused by name, and no grid is written.
+    const fs::path none = scratch() / "refused.png";
+    for (const std::string option :
+         {"--cols 0", "--temperature -1", "--truncation -0.5", "--steps -4"}) {
+        const auto r = cli("sample --run " + run.string() + " --count 4 " + option + " --out " +
+                           none.string());
+        EXPECT_NE(r.exitCode, 0) << option;
+        EXPECT_NE(r.output.find(option.substr(0, option.find(' ')) + ": must be"),
+                  std::string::npos)
+            << option << ": " << r.output;
+        EXPECT_FALSE(fs::exists(none)) << option;
+    }
 }
 
 // A budget, rate or interval of 0 or less is a typing mistake: refused, naming the option,
