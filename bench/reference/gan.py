@@ -235,8 +235,11 @@ class Gan:
         norm = settings.get("d_norm") or ("none" if wasserstein else "batch")
         if norm not in ("batch", "spectral", "none") or (wasserstein and norm == "batch"):
             raise ValueError(f"setting 'd_norm': '{norm}' is not one this model takes")
-        self.discriminator = GanDiscriminator(shape, width, hidden, projection, kind == "acgan",
-                                              norm)
+        # "d_width": the discriminator's own width (older runs' settings lack it: as width).
+        critic_width = (common.whole(settings, "d_width")
+                        if not shape.tabular and settings.get("d_width", "") != "" else width)
+        self.discriminator = GanDiscriminator(shape, critic_width, hidden, projection,
+                                              kind == "acgan", norm)
         self.device = _device(settings)
         self.generator.to(self.device)
         self.discriminator.to(self.device)

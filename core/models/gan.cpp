@@ -207,6 +207,7 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     const bool wasserstein = kind == Kind::WganGp;
     m_latent = static_cast<int>(settingNumber(settings, "latent", 64));
     const int width = static_cast<int>(settingNumber(settings, "width", 64));
+    const int criticWidth = static_cast<int>(settingNumber(settings, "d_width", width));
     const auto hidden = settingInts(settings, "hidden", {256, 256});
     const double beta1 = settingNumber(settings, "beta1", wasserstein ? 0.0 : 0.5);
     const double beta2 = settingNumber(settings, "beta2", wasserstein ? 0.9 : 0.999);
@@ -222,8 +223,8 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_lookahead = static_cast<int>(lookahead);
     if (m_latent < 1 || m_latent > 4096)
         throw std::invalid_argument("setting 'latent' must lie in 1..4096");
-    if (width < 1 || width > 1024)
-        throw std::invalid_argument("setting 'width' must lie in 1..1024");
+    if (width < 1 || width > 1024 || criticWidth < 1 || criticWidth > 1024)
+        throw std::invalid_argument("settings 'width' and 'd_width' must lie in 1..1024");
     for (int h : hidden)
         if (h < 1 || h > 65536)
             throw std::invalid_argument("setting 'hidden' needs widths in 1..65536");
@@ -249,10 +250,12 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_settings["ema"] = formatNumber(m_ema);
     m_settings["lookahead"] = std::to_string(m_lookahead);
     m_settings["lookahead_alpha"] = formatNumber(m_lookaheadAlpha);
-    if (shape.tabular())
+    if (shape.tabular()) {
         m_settings["hidden"] = joinInts(hidden);
-    else
+    } else {
         m_settings["width"] = std::to_string(width);
+        m_settings["d_width"] = std::to_string(criticWidth);
+    }
     if (!wasserstein) {
         m_modeSeeking = settingNumber(settings, "mode_seeking", 1.0);
         if (!(m_modeSeeking >= 0 && m_modeSeeking <= 100))
@@ -302,7 +305,7 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
             "setting 'refine' adds convolutions to an image generator; table rows take none");
     if (!shape.tabular()) m_settings["refine"] = std::to_string(refine);
     m_generator = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
-    m_discriminator = GanDiscriminator(shape, width, hidden, condition, norm);
+    m_discriminator = GanDiscriminator(shape, criticWidth, hidden, condition, norm);
     {
         // The copies below are built without drawing from the random stream (their weights
         // are the trained networks'), so that training draws the same numbers with or without.
@@ -314,7 +317,7 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         }
         if (m_lookahead > 0) {
             m_slowGenerator = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
-            m_slowDiscriminator = GanDiscriminator(shape, width, hidden, condition, norm);
+            m_slowDiscriminator = GanDiscriminator(shape, criticWidth, hidden, condition, norm);
             m_lookaheadSteps = StepCount();
         }
         random.set_state(state);

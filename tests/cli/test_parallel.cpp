@@ -155,8 +155,9 @@ TEST(Parallel, EveryFamilyKeepsItsRanksInStep) {
         {"dcgan-cpu", "--set width=8"},
         {"cgan-cpu", "--set width=8"},
         {"acgan-cpu", "--set width=8"},
-        {"wgan-gp-cpu", "--set width=8"},
-        {"wgan-gp-cpu", "--set width=8 --set d_norm=spectral"},  // power-iteration buffers
+        {"wgan-gp-cpu", "--set width=8 --set d_width=8"},
+        {"wgan-gp-cpu",
+         "--set width=8 --set d_width=8 --set d_norm=spectral"},  // power-iteration buffers
         {"ddpm-cpu", "--set width=8 --set sample_steps=2"},
         {"latent-ddpm-cpu", "--set hidden=32 --set sample_steps=2"},
         {"noisy-classifier-cpu", "--set width=8"},

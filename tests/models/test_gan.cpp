@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "data/loader.h"
 #include "fixture.h"
@@ -458,6 +459,34 @@ std::string refusal(const std::string& name, const ll::ModelShape& shape,
                     const ll::Settings& settings = {}) {
     auto model = ll::createModel(name, shape, settings);
     return model ? std::string() : model.error().message;
+}
+
+// "d_width" sizes the discriminator's convolutions apart from the generator's; unset, it is
+// "width" (the runs before the setting load as they were built).
+TEST(GanSettings, CriticWidthSizesTheDiscriminatorAloneAndFollowsWidthUnset) {
+    const ll::ModelShape fashion{};
+    // Output channels of each 4-D weight (the convolutions), in the order of the state.
+    auto convolutions = [](ll::GenerativeModel& model, const std::string& prefix) {
+        std::vector<std::int64_t> channels;
+        for (const auto& [name, t] : stateOf(model, prefix))
+            if (t.dim() == 4) channels.push_back(t.size(0));
+        return channels;
+    };
+    auto same = ll::createModel("wgan-gp", fashion, kSmall);
+    auto narrow = ll::createModel("wgan-gp", fashion, {{"width", "32"}, {"d_width", "8"}});
+    ASSERT_TRUE(same && narrow);
+    EXPECT_EQ((*same)->settings().at("d_width"), "32");
+    EXPECT_EQ((*narrow)->settings().at("d_width"), "8");
+    EXPECT_EQ(convolutions(**same, "discriminator."), (std::vector<std::int64_t>{32, 64}));
+    EXPECT_EQ(convolutions(**narrow, "discriminator."), (std::vector<std::int64_t>{8, 16}));
+    EXPECT_EQ(convolutions(**narrow, "generator."), convolutions(**same, "generator."));
+    const auto x = torch::rand({8, 1, 28, 28});
+    const auto losses = (*narrow)->trainStep(x, torch::zeros({8}, torch::kInt64));
+    EXPECT_TRUE(std::isfinite(losses.at("discriminator"))) << losses.at("discriminator");
+    for (const char* bad : {"0", "1025"})
+        EXPECT_NE(refusal("dcgan", fashion, {{"d_width", bad}}).find("'d_width'"),
+                  std::string::npos)
+            << bad;
 }
 
 TEST(GanSettings, ColourSamplesAreNchwWhateverLayoutTheNetsComputeIn) {
