@@ -381,7 +381,9 @@ Command addTrainExtractor(CLI::App& app) {
         cmd, DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes,
         "Dataset");
     cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
-    cmd->add_option("--steps", a->steps, "Training steps")->capture_default_str();
+    cmd->add_option("--steps", a->steps, "Training steps")
+        ->check(positiveNumber())
+        ->capture_default_str();
     cmd->add_option("--threads", a->threads,
                     "Intra-op threads (fixed, so that other machines repeat the bits)")
         ->capture_default_str();

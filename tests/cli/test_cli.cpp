@@ -145,6 +145,10 @@ TEST(Cli, TrainRefusesABudgetRateOrIntervalOfZeroOrLess) {
             << option << ": " << r.output;
         EXPECT_FALSE(fs::exists(run)) << option;
     }
+    const auto extractor = cli("train-extractor --steps 0 --out " + run.string());
+    EXPECT_NE(extractor.output.find("--steps: must be above 0"), std::string::npos)
+        << extractor.output;
+    EXPECT_FALSE(fs::exists(run));
 }
 
 // sklearn's iris.csv rewritten the way users keep data: named columns, text labels.
