@@ -108,6 +108,7 @@ private Q_SLOTS:
     void steerContinuesARunningDrawWithNewGuidance();
     void lossChartNamesAndFollowsTheSelectedRun();
     void centreKeepsWhatEachModeShowed();
+    void trainNotesShowWholeAfterAModelChange();
     void cleanupTestCase();
 
 private:
@@ -1192,6 +1193,41 @@ void GuiTest::centreKeepsWhatEachModeShowed() {
              qPrintable(caption->text()));
     QCOMPARE(w->findChild<QDockWidget*>(QStringLiteral("panelDock"))->windowTitle(),
              QStringLiteral("Data"));
+}
+
+// The notes under the model and preset choosers wrap to as many lines as their text needs in
+// the panel's width, and keep doing so when a model with a longer note and more settings (a
+// vertical scroll bar in the dock) replaces the first: no line drawn cut off.
+void GuiTest::trainNotesShowWholeAfterAModelChange() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+    w->setMode(MainWindow::Mode::Train);
+    auto* panel = w->trainPanel();
+    auto* model = panel->findChild<QComboBox*>(QStringLiteral("modelCombo"));
+    const auto whole = [](const QLabel* note) {
+        return note->isVisible() && !note->text().isEmpty() &&
+               note->height() >= note->heightForWidth(note->width());
+    };
+    const auto sizes = [](const QLabel* note) {
+        return QStringLiteral("%1: %2 px high, %3 needed at width %4")
+            .arg(note->objectName())
+            .arg(note->height())
+            .arg(note->heightForWidth(note->width()))
+            .arg(note->width());
+    };
+    for (const char* name : {"cvae", "wgan-gp", "dcgan", "ddpm", "cvae"}) {
+        model->setCurrentIndex(model->findData(QString::fromLatin1(name)));
+        QCOMPARE(panel->modelName(), QString::fromLatin1(name));
+        for (const char* noteName : {"modelNote", "presetNote"}) {
+            auto* note = panel->findChild<QLabel*>(QString::fromLatin1(noteName));
+            QVERIFY(note);
+            QTRY_VERIFY2_WITH_TIMEOUT(
+                whole(note),
+                qPrintable(QString::fromLatin1(name) + QStringLiteral(": ") + sizes(note)),
+                waitMs(2000));
+        }
+    }
 }
 
 QTEST_MAIN(GuiTest)

@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -26,9 +27,11 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
     m_model = new QComboBox;
     m_model->setObjectName(QStringLiteral("modelCombo"));
     m_modelNote = noteLabel();
+    m_modelNote->setObjectName(QStringLiteral("modelNote"));
     m_preset = new QComboBox;
     m_preset->setObjectName(QStringLiteral("presetCombo"));
     m_presetNote = noteLabel();
+    m_presetNote->setObjectName(QStringLiteral("presetNote"));
 
     m_settingsBox = new QGroupBox(tr("Model settings"));
     m_settingsBox->setObjectName(QStringLiteral("settingsBox"));
@@ -123,11 +126,20 @@ TrainPanel::TrainPanel(QWidget* parent) : QWidget(parent) {
     m_message->setWordWrap(true);
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
-    auto* form = new QFormLayout;
-    form->addRow(tr("Model"), m_model);
-    form->addRow(QString(), m_modelNote);
-    form->addRow(tr("Preset"), m_preset);
-    form->addRow(QString(), m_presetNote);
+    // A grid, not a QFormLayout: in Qt 6.4 the form cut a wrapped note off after a model
+    // change (wgan-gp's preset note drawn 70 px high of the 140 it needs).
+    auto* form = new QGridLayout;
+    auto* modelLabel = new QLabel(tr("Model"));
+    modelLabel->setBuddy(m_model);
+    auto* presetLabel = new QLabel(tr("Preset"));
+    presetLabel->setBuddy(m_preset);
+    form->addWidget(modelLabel, 0, 0);
+    form->addWidget(m_model, 0, 1);
+    form->addWidget(m_modelNote, 1, 1);
+    form->addWidget(presetLabel, 2, 0);
+    form->addWidget(m_preset, 2, 1);
+    form->addWidget(m_presetNote, 3, 1);
+    form->setColumnStretch(1, 1);
     auto* runForm = new QFormLayout;
     runForm->addRow(tr("Steps"), m_steps);
     runForm->addRow(tr("Learning rate"), m_learningRate);
