@@ -160,7 +160,13 @@ void ExportGuiTest::exportsADatasetFromTheExportMode() {
     QCOMPARE(w->mode(), MainWindow::Mode::Export);
     auto* panel = w->exportPanel();
     QCOMPARE(panel->runDir(), run);
-    QVERIFY(child<QLabel>(*panel, "exportRun")->text().contains(QFileInfo(run).fileName()));
+    auto* runLabel = child<QLabel>(*panel, "exportRun");
+    QVERIFY(runLabel->text().contains(QFileInfo(run).fileName()));
+    // Wrapped in the panel's width and drawn whole (a form once cut a changed note off).
+    QTRY_VERIFY2(runLabel->height() >= runLabel->heightForWidth(runLabel->width()),
+                 qPrintable(QStringLiteral("%1 px high, %2 needed")
+                                .arg(runLabel->height())
+                                .arg(runLabel->heightForWidth(runLabel->width()))));
     QVERIFY(child<QComboBox>(*panel, "exportCheckpoint")->count() >= 2);  // latest + step 150
     // A CVAE takes a temperature, not guidance or truncation.
     QVERIFY(child<QDoubleSpinBox>(*panel, "exportTemperature")->isVisible());
