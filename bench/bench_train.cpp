@@ -54,6 +54,7 @@ struct Options {
     bool worker = false;
     bool peak = false;           // worker: measure the machine's peak GFLOP/s instead
     bool warmupEpoch = false;    // worker: one whole epoch of untimed steps before warm-up
+    bool exact = false;          // worker: cuDNN's deterministic algorithms, none timed
     ll::Settings set;            // worker: settings over the preset's (--set K=V)
     std::string threads;         // "T,B": a fixed split instead of the app's
     std::string device = "cpu";  // cuda: the *-gpu presets on the GPU against Python there
@@ -94,6 +95,10 @@ int runWorker(const Options& opt) {
         return 1;
     }
     ll::GenerativeModel& model = **made;
+    if (opt.exact) {  // after the model, which turns cuDNN's algorithm search on
+        at::globalContext().setBenchmarkCuDNN(false);
+        at::globalContext().setDeterministicCuDNN(true);
+    }
     // As the Trainer does: the cores go to the pool that suits the model.
     ll::applyThreadSettings(model.workload());
     bench::applySplit(opt.threads);
@@ -230,6 +235,7 @@ std::optional<json> runCpp(const std::string& self, const std::string& preset, c
                       " --max-seconds " + number(opt.maxSeconds) + " --device " + opt.device;
     if (!threads.empty()) cmd += " --threads " + threads;
     if (warmupEpoch) cmd += " --warmup-epoch";
+    if (opt.exact) cmd = std::string(bench::kExactGpuEnv) + " " + cmd + " --exact";
     return bench::runPythonJson(cmd, "bench_train (C++ worker)", "ms_per_step");
 }
 
@@ -252,7 +258,13 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
     std::printf("%s: two steps on each side at one thread each (the same model?)\n",
                 preset.c_str());
     std::fflush(stdout);
-    auto check = runCpp(self, preset, opt, "1,1", 0, 2);
+    // On a GPU both sides take the check in plain fp32 with cuDNN's deterministic algorithms:
+    // TF32 and timed algorithm choices round differently from run to run, and Adam's first
+    // step, lr * g / |g|, turns that noise into whole steps of the weights whose gradient is
+    // near zero (the ddpm-gpu check read 9.1e-3 so, where the CPU gives 8.5e-8).
+    Options checkOpt = opt;
+    checkOpt.exact = opt.device != "cpu";
+    auto check = runCpp(self, preset, checkOpt, "1,1", 0, 2);
     if (!check) return res;
     res.model = check->at("model").get<std::string>();
     res.parameters = check->at("parameters").get<std::int64_t>();
@@ -263,8 +275,9 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
         // FLOPs are counted on the CPU mirror's step (reference/flops.py), not on a GPU; there
         // the check searches cuDNN's algorithms as the C++ side does.
         const std::string flags = opt.device == "cpu" ? " --count-flops" : "";
-        if (auto py = runPython(*check, opt, "",
-                                " --threads 1,1" + flags + bench::cudnnSearch(opt.device), 0, 2)) {
+        if (auto py =
+                runPython(*check, opt, checkOpt.exact ? bench::kExactGpuEnv : "",
+                          " --threads 1,1" + flags + (checkOpt.exact ? " --exact" : ""), 0, 2)) {
             res.pyCheckLoss = py->at("loss").get<double>();
             res.pyParameters = py->at("parameters").get<std::int64_t>();
             if (py->contains("gflop_per_step"))
@@ -369,7 +382,7 @@ int usage(const char* argv0) {
         "usage: %s [--preset NAME]... [--warmup N] [--steps N] [--rounds N]\n"
         "          [--max-seconds S] [--threads T,B] [--no-python] [--python PATH]\n"
         "          [--device cpu|cuda] [--markdown FILE] [--trace]\n"
-        "          [--worker [--peak] [--warmup-epoch] [--set KEY=VALUE]...]\n"
+        "          [--worker [--peak] [--warmup-epoch] [--exact] [--set KEY=VALUE]...]\n"
         "Training steps of the CPU presets (all *-cpu presets by default; with --device cuda\n"
         "all *-gpu presets, on the GPU) in LibTorch C++ against %s/train_reference.py.\n",
         argv0, LATENTLAB_BENCH_DIR);
@@ -397,6 +410,10 @@ bool parseArgs(int argc, char** argv, Options& opt) {
         }
         if (a == "--warmup-epoch") {
             opt.warmupEpoch = true;
+            continue;
+        }
+        if (a == "--exact") {
+            opt.exact = true;
             continue;
         }
         if (i + 1 >= argc) return false;

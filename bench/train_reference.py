@@ -15,6 +15,8 @@ ms_per_step, the last step's loss and the parameter count.
   --device     cuda: the model, its batches and every tensor it makes on the GPU (the mirrors
                build on torch's default device); the data order and seeded draws stay on the CPU
   --cudnn-benchmark  let cuDNN time its algorithms (the tuned run on a GPU)
+  --exact      cuDNN's deterministic algorithms and no timing, over --cudnn-benchmark (the
+               same-model check on a GPU, run with NVIDIA_TF32_OVERRIDE=0 on both sides)
 
 Without --tuned or --threads it runs with the library defaults, as a user's plain script. The
 allocator half of design.md's CPU settings cannot be set from inside the interpreter: start it
@@ -229,8 +231,12 @@ def main():
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--cudnn-benchmark", action="store_true",
                     help="let cuDNN time its algorithms (on a GPU)")
+    ap.add_argument("--exact", action="store_true",
+                    help="cuDNN's deterministic algorithms, none timed (the check on a GPU)")
     args = ap.parse_args()
-    use_device(args.device, args.cudnn_benchmark)
+    use_device(args.device, args.cudnn_benchmark and not args.exact)
+    if args.exact:
+        torch.backends.cudnn.deterministic = True
 
     settings = json.loads(args.settings)
     shape = common.Shape()
