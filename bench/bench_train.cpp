@@ -273,7 +273,7 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
     bool python = opt.python;
     if (python) {
         // FLOPs are counted on the CPU mirror's step (reference/flops.py), not on a GPU; there
-        // the check searches cuDNN's algorithms as the C++ side does.
+        // the check is exact on both sides (above).
         const std::string flags = opt.device == "cpu" ? " --count-flops" : "";
         if (auto py =
                 runPython(*check, opt, checkOpt.exact ? bench::kExactGpuEnv : "",

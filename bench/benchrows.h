@@ -41,12 +41,12 @@ inline ll::Settings presetSettings(const ll::ModelPreset& preset,
     return s;
 }
 
-/// On a GPU, the Python reference's flag that lets cuDNN time its algorithms, as LatentLab does
-/// there; nothing on the CPU.
 /// The environment of a check on a GPU: NVIDIA's libraries compute fp32 products in fp32, not
 /// TF32 (which LibTorch and PyTorch allow cuDNN by default).
 inline constexpr const char* kExactGpuEnv = "NVIDIA_TF32_OVERRIDE=0";
 
+/// On a GPU, the Python reference's flag that lets cuDNN time its algorithms, as LatentLab does
+/// there; nothing on the CPU.
 inline std::string cudnnSearch(const std::string& device) {
     return device == "cpu" ? "" : " --cudnn-benchmark";
 }
