@@ -50,6 +50,7 @@
 #include "inspect/evaluationjob.h"
 #include "inspect/inspectpanel.h"
 #include "inspect/inspectview.h"
+#include "labelfit.h"
 #include "latent/latentpanel.h"
 #include "latent/latentview.h"
 #include "models/catalog.h"
@@ -1206,15 +1207,7 @@ void GuiTest::trainNotesShowWholeAfterAModelChange() {
     auto* panel = w->trainPanel();
     auto* model = panel->findChild<QComboBox*>(QStringLiteral("modelCombo"));
     const auto whole = [](const QLabel* note) {
-        return note->isVisible() && !note->text().isEmpty() &&
-               note->height() >= note->heightForWidth(note->width());
-    };
-    const auto sizes = [](const QLabel* note) {
-        return QStringLiteral("%1: %2 px high, %3 needed at width %4")
-            .arg(note->objectName())
-            .arg(note->height())
-            .arg(note->heightForWidth(note->width()))
-            .arg(note->width());
+        return note->isVisible() && !note->text().isEmpty() && ll::testing::cutOff(*note).isEmpty();
     };
     for (const char* name : {"cvae", "wgan-gp", "dcgan", "ddpm", "cvae"}) {
         model->setCurrentIndex(model->findData(QString::fromLatin1(name)));
@@ -1222,10 +1215,10 @@ void GuiTest::trainNotesShowWholeAfterAModelChange() {
         for (const char* noteName : {"modelNote", "presetNote"}) {
             auto* note = panel->findChild<QLabel*>(QString::fromLatin1(noteName));
             QVERIFY(note);
-            QTRY_VERIFY2_WITH_TIMEOUT(
-                whole(note),
-                qPrintable(QString::fromLatin1(name) + QStringLiteral(": ") + sizes(note)),
-                waitMs(2000));
+            QTRY_VERIFY2_WITH_TIMEOUT(whole(note),
+                                      qPrintable(QString::fromLatin1(name) + QStringLiteral(": ") +
+                                                 ll::testing::cutOff(*note)),
+                                      waitMs(2000));
         }
     }
 }
