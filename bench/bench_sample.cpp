@@ -234,13 +234,13 @@ std::optional<json> runCpp(const std::string& self, const SampleRow& row, const 
 }
 
 std::optional<json> runPython(const json& cpp, const Options& opt, const std::string& env,
-                              const std::string& flags, double minSeconds) {
+                              const std::string& flags, bool tuned, double minSeconds) {
     json spec = cpp;
     spec.erase("images_per_s");
     const std::string cmd = env + (env.empty() ? "" : " ") + quote(opt.interpreter) + " " +
                             quote(LATENTLAB_BENCH_DIR "/sample_reference.py") + " --spec " +
                             quote(spec.dump()) + " --min-seconds " + number(minSeconds) + flags +
-                            bench::pythonDeviceFlags(opt.device, env);
+                            bench::pythonDeviceFlags(opt.device, tuned);
     return bench::runPythonJson(cmd, "bench_sample (Python)", "images_per_s");
 }
 
@@ -254,8 +254,7 @@ RowResult benchRow(const std::string& self, const SampleRow& row, const Options&
     res.cppChecksum = check->at("checksum").get<double>();
     bool python = opt.python;
     if (python) {
-        if (auto py =
-                runPython(*check, opt, "", " --threads 1,1" + bench::cudnnSearch(opt.device), 0))
+        if (auto py = runPython(*check, opt, "", " --threads 1,1", true, 0))
             res.pyChecksum = py->at("checksum").get<double>();
         else
             python = false;
@@ -263,8 +262,8 @@ RowResult benchRow(const std::string& self, const SampleRow& row, const Options&
     bench::interleaveRounds(
         row.name, opt.rounds, python,
         [&] { return runCpp(self, row, opt, opt.threads, opt.minSeconds); },
-        [&](const std::string& env, const std::string& flags) {
-            return runPython(*check, opt, env, flags, opt.minSeconds);
+        [&](const std::string& env, const std::string& flags, bool tuned) {
+            return runPython(*check, opt, env, flags, tuned, opt.minSeconds);
         },
         res.cpp, res.plain, res.tuned);
     return res;

@@ -240,7 +240,7 @@ std::optional<json> runCpp(const std::string& self, const std::string& preset, c
 }
 
 std::optional<json> runPython(const json& cpp, const Options& opt, const std::string& env,
-                              const std::string& flags, int warmup, int steps) {
+                              const std::string& flags, bool tuned, int warmup, int steps) {
     const std::string cmd =
         env + (env.empty() ? "" : " ") + quote(opt.interpreter) + " " +
         quote(LATENTLAB_BENCH_DIR "/train_reference.py") + " --model " +
@@ -248,7 +248,7 @@ std::optional<json> runPython(const json& cpp, const Options& opt, const std::st
         quote(cpp.at("settings").dump()) + " --lr " + number(cpp.at("lr").get<double>()) +
         " --batch " + std::to_string(cpp.at("batch").get<int>()) + " --warmup " +
         std::to_string(warmup) + " --steps " + std::to_string(steps) + " --max-seconds " +
-        number(opt.maxSeconds) + flags + bench::pythonDeviceFlags(opt.device, env);
+        number(opt.maxSeconds) + flags + bench::pythonDeviceFlags(opt.device, tuned);
     return bench::runPythonJson(cmd, "bench_train (Python)", "ms_per_step");
 }
 
@@ -275,9 +275,9 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
         // FLOPs are counted on the CPU mirror's step (reference/flops.py), not on a GPU; there
         // the check is exact on both sides (above).
         const std::string flags = opt.device == "cpu" ? " --count-flops" : "";
-        if (auto py =
-                runPython(*check, opt, checkOpt.exact ? bench::kExactGpuEnv : "",
-                          " --threads 1,1" + flags + (checkOpt.exact ? " --exact" : ""), 0, 2)) {
+        if (auto py = runPython(*check, opt, checkOpt.exact ? bench::kExactGpuEnv : "",
+                                " --threads 1,1" + flags + (checkOpt.exact ? " --exact" : ""),
+                                false, 0, 2)) {
             res.pyCheckLoss = py->at("loss").get<double>();
             res.pyParameters = py->at("parameters").get<std::int64_t>();
             if (py->contains("gflop_per_step"))
@@ -290,9 +290,9 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
     bench::interleaveRounds(
         preset, opt.rounds, python,
         [&] { return runCpp(self, preset, opt, opt.threads, opt.warmup, opt.steps, epoch); },
-        [&](const std::string& env, const std::string& flags) {
-            return runPython(*check, opt, env, flags + (epoch ? " --warmup-epoch" : ""), opt.warmup,
-                             opt.steps);
+        [&](const std::string& env, const std::string& flags, bool tuned) {
+            return runPython(*check, opt, env, flags + (epoch ? " --warmup-epoch" : ""), tuned,
+                             opt.warmup, opt.steps);
         },
         res.cpp, res.plain, res.tuned);
     return res;

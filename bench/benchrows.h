@@ -52,10 +52,10 @@ inline std::string cudnnSearch(const std::string& device) {
 }
 
 /// The Python reference's flags for a device. On a GPU there is no thread split to tune: the
-/// tuned run (the one given the allocator environment, `env`) is the one with cuDNN's search.
-inline std::string pythonDeviceFlags(const std::string& device, const std::string& env) {
+/// `tuned` run is the one with cuDNN's search.
+inline std::string pythonDeviceFlags(const std::string& device, bool tuned) {
     if (device == "cpu") return "";
-    return " --device " + device + (env.empty() ? "" : cudnnSearch(device));
+    return " --device " + device + (tuned ? cudnnSearch(device) : "");
 }
 
 /// "T,B": T torch (OpenMP) threads and B OpenBLAS threads; empty leaves the split as it is.
@@ -95,8 +95,8 @@ inline std::string number(double v) {
 }
 
 /// The rounds of one row, interleaved: C++ (`runCpp()`), then, with `python`, Python with the
-/// library defaults and tuned (`runPython(env, flags)`): the allocator environment, and in the
-/// first round the split the script probes, reused by the later rounds.
+/// library defaults and tuned (`runPython(env, flags, tuned)`): the allocator environment, and
+/// in the first round the split the script probes, reused by the later rounds.
 template <class RunCpp, class RunPython>
 void interleaveRounds(const std::string& name, int rounds, bool python, RunCpp runCpp,
                       RunPython runPython, Row& cpp, Row& plain, Row& tuned) {
@@ -106,10 +106,10 @@ void interleaveRounds(const std::string& name, int rounds, bool python, RunCpp r
         std::fflush(stdout);
         if (std::optional<nlohmann::json> j = runCpp()) cpp.runs.push_back(*j);
         if (!python) continue;
-        if (std::optional<nlohmann::json> j = runPython(std::string(), std::string()))
+        if (std::optional<nlohmann::json> j = runPython(std::string(), std::string(), false))
             plain.runs.push_back(*j);
         const std::string flags = tunedSplit.empty() ? " --tuned" : " --threads " + tunedSplit;
-        if (std::optional<nlohmann::json> j = runPython(std::string(kMallocEnv), flags)) {
+        if (std::optional<nlohmann::json> j = runPython(std::string(kMallocEnv), flags, true)) {
             tuned.runs.push_back(*j);
             tunedSplit = std::to_string(j->at("torch_threads").get<int>()) + "," +
                          std::to_string(j->at("blas_threads").get<int>());
