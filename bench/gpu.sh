@@ -13,10 +13,16 @@
 # LATENTLAB_COMMIT names the commit where the tree travels without its .git.
 #
 # usage: bash bench/gpu.sh [--out DIR] [--deps DIR] [--deadline SECONDS] [--rounds N] [--no-build]
+#                          [--presets "P ..."] [--rows "R ..."] [--no-cli]
 #   --deps DIR   a prefix for what the machine lacks: header-only libraries (DIR/include:
 #                nlohmann/, tl/expected.hpp, CLI/, zlib.h and zconf.h; DIR/share/cmake/
 #                nlohmann_json) and Fashion-MNIST's IDX files (DIR/fashion-mnist)
 #   --no-build   the benchmarks again with build-gpu/ as it is
+#   --presets    only these bench_train presets, in this order (stage 1; stage 4 trains none)
+#   --rows       only these bench_sample rows, in this order (stage 2; stage 4 samples none)
+#   --no-cli     skip stage 3
+# A follow-up run measures what an earlier one left out, first: its gpu.md then holds those rows
+# alone, for merging into RESULTS.md's GPU section by hand.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +31,9 @@ deps=
 deadline=540
 rounds=1
 build=1
+presets=
+rows=
+cli_stage=1
 while [ $# -gt 0 ]; do
     case "$1" in
     --out) out=$2; shift 2 ;;
@@ -32,8 +41,11 @@ while [ $# -gt 0 ]; do
     --deadline) deadline=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --no-build) build=0; shift ;;
+    --presets) presets=$2; shift 2 ;;
+    --rows) rows=$2; shift 2 ;;
+    --no-cli) cli_stage=0; shift ;;
     *) echo "usage: bash bench/gpu.sh [--out DIR] [--deps DIR] [--deadline S] [--rounds N]" \
-            "[--no-build]" >&2
+            "[--no-build] [--presets \"P ...\"] [--rows \"R ...\"] [--no-cli]" >&2
        exit 2 ;;
     esac
 done
@@ -135,6 +147,9 @@ run() {  # run SECONDS-NEEDED COMMAND...: skipped when less time is left
 cli=build-gpu/app/latentlab-cli
 first_presets=(ddpm-gpu dcgan-gpu vae-gpu)
 first_rows=(ddpm-ddim ddpm-ddim-cfg dcgan vae)
+rest_rows=(cvae cgan latent-ddpm-cfg ddpm-ddim-classifier ddpm-ancestral)
+[ -n "$presets" ] && read -r -a first_presets <<<"$presets"
+[ -n "$rows" ] && read -r -a first_rows <<<"$rows" && rest_rows=()
 bench_train() {
     local args=() p
     for p in "$@"; do args+=(--preset "$p"); done
@@ -155,30 +170,38 @@ bench_train "${first_presets[@]}"
 echo -e "\n### Sampling, C++ against Python on the GPU\n" >>"$report"
 bench_sample "${first_rows[@]}"
 
-echo -e "\n### The *-gpu presets through latentlab-cli train (200 steps each)\n" >>"$report"
-echo "| preset | steps/s (last log line) | wall s |" >>"$report"
-echo "|---|---|---|" >>"$report"
-for p in $("$cli" models 2>/dev/null | grep -o '[a-z-]*-gpu' | sort -u); do
-    t=$SECONDS
-    rm -rf "/tmp/gpu-run-$p"
-    run 20 "$cli" train --preset "$p" --steps 200 --log-every 50 --sample-every 100000 \
-        --checkpoint-every 100000 --out "/tmp/gpu-run-$p" >"$out/cli-$p.txt"
-    status=$?
-    rate=$(grep -o '[0-9.]* steps/s' "$out/cli-$p.txt" | tail -1)
-    if [ "$status" = 0 ]; then
-        echo "| $p | ${rate:--} | $((SECONDS - t)) |" >>"$report"
-    elif [ -s "$out/cli-$p.txt" ]; then  # run prints nothing when it skips
-        why=$(tail -1 "$out/cli-$p.txt" | tr '|' '/')
-        echo "| $p | failed (exit $status): $why | $((SECONDS - t)) |" >>"$report"
-    fi
-    rm -f "$out/cli-$p.txt"
-done
+cli_table() {  # stage 3: every *-gpu preset through latentlab-cli train
+    echo -e "\n### The *-gpu presets through latentlab-cli train (200 steps each)\n" >>"$report"
+    echo "| preset | steps/s (last log line) | wall s |" >>"$report"
+    echo "|---|---|---|" >>"$report"
+    local p t status rate why
+    for p in $("$cli" models 2>/dev/null | grep -o '[a-z-]*-gpu' | sort -u); do
+        t=$SECONDS
+        rm -rf "/tmp/gpu-run-$p"
+        run 20 "$cli" train --preset "$p" --steps 200 --log-every 50 --sample-every 100000 \
+            --checkpoint-every 100000 --out "/tmp/gpu-run-$p" >"$out/cli-$p.txt"
+        status=$?
+        rate=$(grep -o '[0-9.]* steps/s' "$out/cli-$p.txt" | tail -1)
+        if [ "$status" = 0 ]; then
+            echo "| $p | ${rate:--} | $((SECONDS - t)) |" >>"$report"
+        elif [ -s "$out/cli-$p.txt" ]; then  # run prints nothing when it skips
+            why=$(tail -1 "$out/cli-$p.txt" | tr '|' '/')
+            echo "| $p | failed (exit $status): $why | $((SECONDS - t)) |" >>"$report"
+        fi
+        rm -f "$out/cli-$p.txt"
+    done
+}
+[ "$cli_stage" = 1 ] && cli_table
 
-echo -e "\n### The other presets and rows\n" >>"$report"
 rest=()
-for p in $("$cli" models 2>/dev/null | grep -o '[a-z-]*-gpu' | sort -u); do
-    [[ " ${first_presets[*]} " == *" $p "* ]] || rest+=("$p")
-done
-[ ${#rest[@]} -gt 0 ] && bench_train "${rest[@]}"
-bench_sample cvae cgan latent-ddpm-cfg ddpm-ddim-classifier ddpm-ancestral
+if [ -z "$presets" ]; then
+    for p in $("$cli" models 2>/dev/null | grep -o '[a-z-]*-gpu' | sort -u); do
+        [[ " ${first_presets[*]} " == *" $p "* ]] || rest+=("$p")
+    done
+fi
+if [ ${#rest[@]} -gt 0 ] || [ ${#rest_rows[@]} -gt 0 ]; then
+    echo -e "\n### The other presets and rows\n" >>"$report"
+    [ ${#rest[@]} -gt 0 ] && bench_train "${rest[@]}"
+    [ ${#rest_rows[@]} -gt 0 ] && bench_sample "${rest_rows[@]}"
+fi
 say "gpu.sh: done after $SECONDS s"
