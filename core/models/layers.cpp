@@ -142,7 +142,12 @@ LossMap classifierStep(torch::nn::Module& net, torch::optim::Optimizer& optimize
 }
 
 torch::Tensor channelsLast(const torch::Tensor& x) {
-    return x.dim() == 4 ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+    if (x.dim() != 4 || x.suggest_memory_format() == torch::MemoryFormat::ChannelsLast) return x;
+    // Not contiguous(ChannelsLast): an N x 1 x H x W tensor (a grey image, or a filter of one
+    // input channel) is contiguous in both layouts, so contiguous() keeps its NCHW strides, and
+    // the convolution, which goes by the strides, stays in NCHW, and so does the rest of the net.
+    return x.to(x.options(), /*non_blocking=*/false, /*copy=*/false,
+                torch::MemoryFormat::ChannelsLast);
 }
 
 torch::Tensor toImages(const torch::Tensor& values, const ModelShape& shape) {
