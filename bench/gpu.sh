@@ -18,11 +18,11 @@
 #                nlohmann/, tl/expected.hpp, CLI/, zlib.h and zconf.h; DIR/share/cmake/
 #                nlohmann_json) and Fashion-MNIST's IDX files (DIR/fashion-mnist)
 #   --no-build   the benchmarks again with build-gpu/ as it is
-#   --presets    only these bench_train presets, in this order (stage 1; stage 4 trains none)
-#   --rows       only these bench_sample rows, in this order (stage 2; stage 4 samples none)
+#   --presets    only these bench_train presets, in this order (stage 1; stage 4 trains none);
+#                none: no training rows
+#   --rows       only these bench_sample rows, likewise (stage 2); none: no sampling rows
 #   --no-cli     skip stage 3
-# A follow-up run measures what an earlier one left out, first: its gpu.md then holds those rows
-# alone, for merging into RESULTS.md's GPU section by hand.
+# For a follow-up on what an earlier run left out, see bench/README.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -148,8 +148,13 @@ cli=build-gpu/app/latentlab-cli
 first_presets=(ddpm-gpu dcgan-gpu vae-gpu)
 first_rows=(ddpm-ddim ddpm-ddim-cfg dcgan vae)
 rest_rows=(cvae cgan latent-ddpm-cfg ddpm-ddim-classifier ddpm-ancestral)
-[ -n "$presets" ] && read -r -a first_presets <<<"$presets"
-[ -n "$rows" ] && read -r -a first_rows <<<"$rows" && rest_rows=()
+if [ -n "$presets" ]; then
+    read -r -a first_presets <<<"${presets/#none/}"
+fi
+if [ -n "$rows" ]; then
+    read -r -a first_rows <<<"${rows/#none/}"
+    rest_rows=()
+fi
 bench_train() {
     local args=() p
     for p in "$@"; do args+=(--preset "$p"); done
@@ -165,10 +170,14 @@ bench_sample() {
         cat "$out/sample-$1.md" >>"$report"
 }
 
-echo -e "\n### Training step, C++ against Python on the GPU\n" >>"$report"
-bench_train "${first_presets[@]}"
-echo -e "\n### Sampling, C++ against Python on the GPU\n" >>"$report"
-bench_sample "${first_rows[@]}"
+if [ ${#first_presets[@]} -gt 0 ]; then
+    echo -e "\n### Training step, C++ against Python on the GPU\n" >>"$report"
+    bench_train "${first_presets[@]}"
+fi
+if [ ${#first_rows[@]} -gt 0 ]; then
+    echo -e "\n### Sampling, C++ against Python on the GPU\n" >>"$report"
+    bench_sample "${first_rows[@]}"
+fi
 
 cli_table() {  # stage 3: every *-gpu preset through latentlab-cli train
     echo -e "\n### The *-gpu presets through latentlab-cli train (200 steps each)\n" >>"$report"

@@ -142,10 +142,13 @@ LossMap classifierStep(torch::nn::Module& net, torch::optim::Optimizer& optimize
 }
 
 torch::Tensor channelsLast(const torch::Tensor& x) {
-    if (x.dim() != 4 || x.suggest_memory_format() == torch::MemoryFormat::ChannelsLast) return x;
-    // Not contiguous(ChannelsLast): an N x 1 x H x W tensor (a grey image, or a filter of one
-    // input channel) is contiguous in both layouts, so contiguous() keeps its NCHW strides, and
-    // the convolution, which goes by the strides, stays in NCHW, and so does the rest of the net.
+    if (x.dim() != 4) return x;
+    if (x.suggest_memory_format() == torch::MemoryFormat::ChannelsLast)
+        return x.contiguous(torch::MemoryFormat::ChannelsLast);  // dense, for the fused kernels
+    // Not contiguous(ChannelsLast) alone: an N x 1 x H x W tensor (a grey image, or a filter of
+    // one input channel) is contiguous in both layouts, so contiguous() keeps its NCHW strides,
+    // and the convolution, which goes by the strides, stays in NCHW, and so does the rest of
+    // the net (bench/README.md, "Grey images stayed in NCHW").
     return x.to(x.options(), /*non_blocking=*/false, /*copy=*/false,
                 torch::MemoryFormat::ChannelsLast);
 }

@@ -68,8 +68,9 @@ void dropGradients(torch::nn::Module& module);
 LossMap classifierStep(torch::nn::Module& net, torch::optim::Optimizer& optimizer,
                        const torch::Tensor& logits, const torch::Tensor& target);
 
-/// Image batches (4-D) laid out channels-last, oneDNN's faster path for the conv VAE and the
-/// GANs (10-20 % a step; the U-Net's group norms gained nothing); anything else as it is.
+/// Image batches and filters (4-D) laid out channels-last with strides that say so, oneDNN's
+/// faster path for the conv VAE, the GANs and the classifier (10-20 % a step; the U-Net's
+/// group norms gained nothing unfused); anything else as it is.
 torch::Tensor channelsLast(const torch::Tensor& x);
 
 /// Images in [0, 1] from N x C x H x W or flat N x D logits/values, back on the CPU.

@@ -38,8 +38,8 @@ torch::Tensor convolve(nn::Conv2d& conv, const torch::Tensor& x, bool fast) {
     const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
     if (!fast || !padding || !c10::holds_alternative<torch::enumtype::kZeros>(o.padding_mode()))
         return conv->forward(x);
-    // The result made channels-last where oneDNN could not tell: a single input channel is
-    // both layouts at once, and LibTorch then picks the contiguous one.
+    // Input and filter channels-last (strides included, even for one input channel), so the
+    // result is too; the outer call only makes it dense.
     return channelsLast(torch::conv2d(x, channelsLast(conv->weight), conv->bias, o.stride(),
                                       *padding, o.dilation(), o.groups()));
 }
