@@ -189,6 +189,11 @@ void ClassifyGuiTest::runsEachStudyFromTheClassifyMode() {
     QVERIFY2(refusal->text().contains(QStringLiteral("vae")), qPrintable(refusal->text()));
     QVERIFY(!start->isEnabled());
     QCOMPARE(start->toolTip(), panel->diffusionForm()->refusal());
+    // The centre says it too, and where the user can go with this run instead.
+    const QString message =
+        child<QLabel>(*w->classifyView()->diffusionView(), "studyMessage")->text();
+    QVERIFY2(message.startsWith(panel->diffusionForm()->refusal()), qPrintable(message));
+    QVERIFY2(message.contains(studyTitle(StudyKind::Rebalance)), qPrintable(message));
 
     // The ddpm run classifies 20 test images at 4 timesteps, pruned to 3 classes after 2.
     select(*w, ddpm);

@@ -37,6 +37,15 @@ QString timeLeft(double seconds) {
     return ClassifyPanel::tr("about %1 h left").arg(seconds / 3600, 0, 'f', 1);
 }
 
+// Where a user goes with a run the diffusion classifier refuses.
+QString otherStudies() {
+    return ClassifyPanel::tr(
+               "Or choose another study in the panel's menu: “%1”, “%2” "
+               "and “%3” run on the dataset and need no diffusion run.")
+        .arg(studyTitle(StudyKind::LearningCurve), studyTitle(StudyKind::OneClass),
+             studyTitle(StudyKind::Rebalance));
+}
+
 }  // namespace
 
 ClassifyPanel::ClassifyPanel(std::filesystem::path workspace, ClassifyView* view, QWidget* parent)
@@ -228,7 +237,7 @@ void ClassifyPanel::onRunOpened(const QString& run, const QString& refusal) {
     m_refusal = refusal;
     m_diffusion->setRefusal(refusal);
     if (!refusal.isEmpty() && m_diffusionResultRun != run)
-        m_view->diffusionView()->setMessage(refusal);
+        m_view->diffusionView()->setMessage(refusal + QStringLiteral("\n\n") + otherStudies());
     updateButtons();
 }
 

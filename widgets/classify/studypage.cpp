@@ -9,8 +9,10 @@ namespace ll::widgets {
 
 StudyPage::StudyPage(QWidget* parent) : QWidget(parent) {
     m_message = new QLabel;
+    m_message->setObjectName(QStringLiteral("studyMessage"));
     m_message->setAlignment(Qt::AlignCenter);
     m_message->setWordWrap(true);
+    m_message->setTextFormat(Qt::PlainText);  // messages carry paths and core's errors
     m_stack = new QStackedWidget;
     m_stack->addWidget(m_message);
     auto* layout = new QVBoxLayout(this);

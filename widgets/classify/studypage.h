@@ -10,11 +10,12 @@ class QStackedWidget;
 
 namespace ll::widgets {
 
-/// What the three study views in the centre share: a message while there is no result (what
+/// What the study views in the centre share: a message while there is no result (what
 /// to do, what runs, why not), else the result page, a caption over the charts and numbers.
 class StudyPage : public QWidget {
     Q_OBJECT
 public:
+    /// Shown in place of the result page; plain text (its label is "studyMessage").
     void setMessage(const QString& text);
     bool hasResult() const { return m_hasResult; }
 
