@@ -52,11 +52,11 @@ struct Options {
     bool python = true;
     bool trace = false;
     bool worker = false;
-    bool peak = false;           // worker: measure the machine's peak GFLOP/s instead
-    bool warmupEpoch = false;    // worker: one whole epoch of untimed steps before warm-up
-    bool exact = false;          // worker: cuDNN's deterministic algorithms, none timed
-    ll::Settings set;            // worker: settings over the preset's (--set K=V)
-    std::string threads;         // "T,B": a fixed split instead of the app's
+    bool peak = false;         // worker: measure the machine's peak GFLOP/s instead
+    bool warmupEpoch = false;  // worker: one whole epoch of untimed steps before warm-up
+    bool exact = false;   // cuDNN's deterministic algorithms, no TF32 (both sides of a GPU check)
+    ll::Settings set;     // worker: settings over the preset's (--set K=V)
+    std::string threads;  // "T,B": a fixed split instead of the app's
     std::string device = "cpu";  // cuda: the *-gpu presets on the GPU against Python there
     std::string interpreter = "/usr/bin/python3";
     std::string markdown;  // a file for the results table (bench/run.sh)
@@ -241,7 +241,7 @@ std::optional<json> runCpp(const std::string& self, const std::string& preset, c
 
 std::optional<json> runPython(const json& cpp, const Options& opt, const std::string& env,
                               const std::string& flags, bool tuned, int warmup, int steps) {
-    const std::string cmd =
+    std::string cmd =
         env + (env.empty() ? "" : " ") + quote(opt.interpreter) + " " +
         quote(LATENTLAB_BENCH_DIR "/train_reference.py") + " --model " +
         quote(cpp.at("model").get<std::string>()) + " --settings " +
@@ -249,6 +249,7 @@ std::optional<json> runPython(const json& cpp, const Options& opt, const std::st
         " --batch " + std::to_string(cpp.at("batch").get<int>()) + " --warmup " +
         std::to_string(warmup) + " --steps " + std::to_string(steps) + " --max-seconds " +
         number(opt.maxSeconds) + flags + bench::pythonDeviceFlags(opt.device, tuned);
+    if (opt.exact) cmd = std::string(bench::kExactGpuEnv) + " " + cmd + " --exact";
     return bench::runPythonJson(cmd, "bench_train (Python)", "ms_per_step");
 }
 
@@ -275,9 +276,7 @@ PresetResult benchPreset(const std::string& self, const std::string& preset, con
         // FLOPs are counted on the CPU mirror's step (reference/flops.py), not on a GPU; there
         // the check is exact on both sides (above).
         const std::string flags = opt.device == "cpu" ? " --count-flops" : "";
-        if (auto py = runPython(*check, opt, checkOpt.exact ? bench::kExactGpuEnv : "",
-                                " --threads 1,1" + flags + (checkOpt.exact ? " --exact" : ""),
-                                false, 0, 2)) {
+        if (auto py = runPython(*check, checkOpt, "", " --threads 1,1" + flags, false, 0, 2)) {
             res.pyCheckLoss = py->at("loss").get<double>();
             res.pyParameters = py->at("parameters").get<std::int64_t>();
             if (py->contains("gflop_per_step"))
