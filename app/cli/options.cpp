@@ -62,7 +62,7 @@ void DataArgs::add(CLI::App* cmd, unsigned parts, const std::string& datasetHelp
 }
 
 DatasetSpec DataArgs::spec() const {
-    return {.source = dataset,
+    return {.source = absoluteSource(dataset),  // runs and studies keep it
             .split = split,
             .labelColumn = labelColumn,
             .imageSize = imageSize,

@@ -1,14 +1,18 @@
 #include "data/csv.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <torch/torch.h>
 
+#include "common/cpu.h"
+#include "common/format.h"
+#include "common/mappedfile.h"
 #include "common/text.h"
 
 namespace ll {
@@ -27,7 +31,7 @@ std::string trim(std::string_view s) {
 
 // RFC 4180: fields may be quoted, quotes doubled inside. A quoted field does not span lines
 // here; such files are rare for numeric data and reported as an unbalanced quote.
-bool splitLine(const std::string& line, char delimiter, std::vector<std::string>& out) {
+bool splitLine(std::string_view line, char delimiter, std::vector<std::string>& out) {
     out.clear();
     std::string field;
     bool quoted = false;
@@ -55,15 +59,38 @@ bool splitLine(const std::string& line, char delimiter, std::vector<std::string>
     return !quoted;
 }
 
-bool parseNumber(const std::string& cell, double& value) {
-    if (cell.empty()) return false;
+enum class Cell { Number, NotNumber, OutOfRange };
+
+// A finite number written in full (from_chars: the same in every locale).
+Cell parseCell(const std::string& cell, double& value) {
+    if (cell.empty()) return Cell::NotNumber;
     const char* begin = cell.data();
+    const char* end = cell.data() + cell.size();
     if (*begin == '+') ++begin;
-    auto [ptr, ec] = std::from_chars(begin, cell.data() + cell.size(), value);
-    return ec == std::errc() && ptr == cell.data() + cell.size() && std::isfinite(value);
+    auto [ptr, ec] = std::from_chars(begin, end, value);
+    if (ptr != end) return Cell::NotNumber;
+    if (ec == std::errc::result_out_of_range) {
+        // Too small for a double is zero; too large is out of range.
+        const auto e = cell.find_first_of("eE");
+        if (e == std::string::npos || e + 1 >= cell.size() || cell[e + 1] != '-')
+            return Cell::OutOfRange;
+        value = 0;
+        return Cell::Number;
+    }
+    if (ec != std::errc()) return Cell::NotNumber;
+    return std::isfinite(value) ? Cell::Number : Cell::NotNumber;
 }
 
-char detectDelimiter(const std::string& line) {
+bool parseNumber(const std::string& cell, double& value) {
+    return parseCell(cell, value) == Cell::Number;
+}
+
+bool isNumber(const std::string& cell) {
+    double v;
+    return parseNumber(cell, v);
+}
+
+char detectDelimiter(std::string_view line) {
     std::size_t best = 0;
     char chosen = ',';
     for (char d : {',', ';', '\t'}) {
@@ -73,123 +100,203 @@ char detectDelimiter(const std::string& line) {
     return chosen;
 }
 
+// Calls each(lineNumber, line) for the lines that are not blank, in order, while it returns
+// true. Line numbers count from 1 and include blank lines, so that errors point at the file.
+template <class Each>
+void forEachLine(std::string_view text, Each&& each) {
+    std::size_t at = 0, lineNo = 0;
+    while (at < text.size()) {
+        std::size_t end = text.find('\n', at);
+        if (end == std::string_view::npos) end = text.size();
+        const std::string_view line = text.substr(at, end - at);
+        at = end + 1;
+        ++lineNo;
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        if (!each(lineNo, line)) return;
+    }
+}
+
+// Whether the first line is a header, where its cells alone cannot tell.
+enum class Header { Yes, No, ByLabels };
+
 }  // namespace
 
 Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     const std::string file = path.string();
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return fail(file + ": no such file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(file + ": cannot open file");
+    auto mapped = MappedFile::open(path);
+    if (!mapped) return fail(file + ": cannot open file (" + mapped.error().message + ")");
+    std::string_view text = mapped->bytes();
+    if (startsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM
 
-    // Lines are kept with their 1-based numbers so that errors point at the right place.
-    std::vector<std::pair<std::size_t, std::vector<std::string>>> rows;
-    std::string line;
-    std::size_t lineNo = 0;
-    char delimiter = 0;
-    std::size_t cells = 0;
-    while (std::getline(in, line)) {
-        ++lineNo;
-        if (lineNo == 1 && startsWith(line, "\xEF\xBB\xBF")) line.erase(0, 3);  // UTF-8 BOM
-        if (trim(line).empty()) continue;
-        if (line.find('\0') != std::string::npos)
-            return fail(file + ": line " + std::to_string(lineNo) +
-                        " holds binary data (not a CSV file?)");
-        if (!delimiter) delimiter = detectDelimiter(line);
+    // First pass: the rows are counted and the first two kept, split; nothing else is held.
+    // The cells are parsed straight into the table on the second pass.
+    struct Row {
+        std::size_t line = 0;
         std::vector<std::string> fields;
-        if (!splitLine(line, delimiter, fields))
-            return fail(file + ": line " + std::to_string(lineNo) + " has an unbalanced quote");
-        cells += fields.size();
-        if (cells > kMaxCells) return fail(file + ": too large (more than 400 million cells)");
-        rows.emplace_back(lineNo, std::move(fields));
-    }
-    if (rows.empty()) return fail(file + ": the file is empty");
-
-    auto numericRow = [](const std::vector<std::string>& r) {
-        double v;
-        return std::all_of(r.begin(), r.end(),
-                           [&](const std::string& c) { return parseNumber(c, v); });
     };
-    std::vector<std::string> names;
+    std::vector<Row> firstRows;
+    std::size_t rows = 0;
+    char delimiter = 0;
+    std::optional<Error> error;
+    forEachLine(text, [&](std::size_t no, std::string_view line) {
+        if (line.find('\0') != std::string_view::npos) {
+            error = Error{file + ": line " + std::to_string(no) +
+                          " holds binary data (not a CSV file?)"};
+            return false;
+        }
+        if (!delimiter) delimiter = detectDelimiter(line);
+        if (firstRows.size() < 2) {
+            Row row{no, {}};
+            if (!splitLine(line, delimiter, row.fields)) {
+                error = Error{file + ": line " + std::to_string(no) + " has an unbalanced quote"};
+                return false;
+            }
+            firstRows.push_back(std::move(row));
+        }
+        ++rows;
+        return true;
+    });
+    if (error) return tl::unexpected(*error);
+    if (rows == 0) return fail(file + ": the file is empty");
+
+    const auto& head = firstRows[0].fields;
+    const auto* second = rows > 1 ? &firstRows[1].fields : nullptr;
+    const auto numericRow = [](const std::vector<std::string>& r) {
+        return std::all_of(r.begin(), r.end(), isNumber);
+    };
     std::vector<std::string> sklearnClasses;
-    std::size_t first = 0;
-    const auto& head = rows[0].second;
+    Header header = Header::No;
     double n0 = 0, n1 = 0;
     // The first line may have as many cells as a data row (iris: "150,4,setosa,versicolor,
     // virginica" over rows of 4 features and a target); then its count must match the rows.
-    if (rows.size() > 1 && head.size() >= 2 && parseNumber(head[0], n0) &&
-        parseNumber(head[1], n1) && n1 + 1 == static_cast<double>(rows[1].second.size()) &&
-        (head.size() != rows[1].second.size() || n0 == static_cast<double>(rows.size() - 1))) {
+    if (second && head.size() >= 2 && parseNumber(head[0], n0) && parseNumber(head[1], n1) &&
+        n1 + 1 == static_cast<double>(second->size()) &&
+        (head.size() != second->size() || n0 == static_cast<double>(rows - 1))) {
         // sklearn's bundled files: "569,30,malignant,benign", then features and an int target.
         sklearnClasses.assign(head.begin() + 2, head.end());
-        first = 1;
-    } else if (!numericRow(head)) {
-        names = head;
-        first = 1;
+    } else if (const bool named = !labelColumn.empty() &&
+                                  std::find(head.begin(), head.end(), labelColumn) != head.end();
+               !second || head.size() != second->size() || named) {
+        // One row, a first row of its own width, or a label named by it: its cells decide.
+        header = numericRow(head) ? Header::No : Header::Yes;
+    } else {
+        header = Header::ByLabels;  // decided below, once the label column is known
     }
-    if (first >= rows.size()) return fail(file + ": has a header but no data rows");
-    const std::size_t columns = rows[first].second.size();
-    if (names.empty())
-        for (std::size_t c = 0; c < columns; ++c) names.push_back(std::to_string(c));
-    if (names.size() != columns)
-        return fail(file + ": the header has " + std::to_string(names.size()) +
-                    " columns but line " + std::to_string(rows[first].first) + " has " +
+    const bool skipHead = !sklearnClasses.empty() || header == Header::Yes;
+    const std::size_t columns = skipHead && second ? second->size() : head.size();
+    if (skipHead && !second) return fail(file + ": has a header but no data rows");
+    if (header == Header::Yes && head.size() != columns)
+        return fail(file + ": the header has " + std::to_string(head.size()) +
+                    " columns but line " + std::to_string(firstRows[1].line) + " has " +
                     std::to_string(columns));
     if (columns < 2) return fail(file + ": needs at least one feature column and a label column");
 
-    // Resolve the label column: a name first, then a number.
+    // The label column: a name of the header first, then a number.
     std::size_t label = columns - 1;
     if (!labelColumn.empty()) {
-        auto it = std::find(names.begin(), names.end(), labelColumn);
+        auto it = std::find(head.begin(), head.end(), labelColumn);
         double number = 0;
-        if (it != names.end()) {
-            label = static_cast<std::size_t>(it - names.begin());
+        if (header == Header::Yes && it != head.end()) {
+            label = static_cast<std::size_t>(it - head.begin());
         } else if (parseNumber(labelColumn, number) && number >= 0 && number < columns &&
                    number == std::floor(number)) {
             label = static_cast<std::size_t>(number);
         } else {
             std::string all;
-            for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+            for (std::size_t c = 0; c < columns; ++c)
+                all += (c ? ", " : "") + (numericRow(head) ? std::to_string(c) : head[c]);
             if (all.size() > 200) all = all.substr(0, 200) + "...";
             return fail(file + ": no label column '" + labelColumn + "' (columns: " + all + ")");
         }
     }
+    // A feature that is not a number can only be a name: the first line is a header. Where
+    // all of them are numbers (iris.data has none, pandas writes 0, 1, 2 ...), the label
+    // decides below: a header's label cell is not among the labels.
+    if (header == Header::ByLabels)
+        for (std::size_t c = 0; c < columns; ++c)
+            if (c != label && !isNumber(head[c])) header = Header::Yes;
+    std::vector<std::string> names;
+    for (std::size_t c = 0; c < columns; ++c)
+        names.push_back(header == Header::Yes ? head[c] : std::to_string(c));
 
-    const std::int64_t n = static_cast<std::int64_t>(rows.size() - first);
-    const std::int64_t d = static_cast<std::int64_t>(columns - 1);
+    // Second pass: the rows after a header (or sklearn's count line), every cell checked.
+    const std::size_t skip = skipHead || header == Header::Yes ? 1 : 0;
+    const auto n = static_cast<std::int64_t>(rows - skip);
+    const auto d = static_cast<std::int64_t>(columns - 1);
+    if (static_cast<double>(n) * static_cast<double>(columns) > static_cast<double>(kMaxCells))
+        return fail(file + ": too large (more than 400 million cells)");
+    // Read as doubles, then standardised to floats: 12 bytes a cell at the peak.
+    const double need = 12.0 * static_cast<double>(n) * static_cast<double>(d);
+    if (const auto memory = physicalMemoryBytes(); memory > 0 && need > 0.75 * double(memory))
+        return fail(file + ": " + std::to_string(n) + " rows of " + std::to_string(d) +
+                    " features need about " + formatBytes(need) +
+                    " to read, more than three quarters of this machine's " +
+                    formatBytes(double(memory)));
     torch::Tensor x = torch::empty({n, d}, torch::kFloat64);
     auto xa = x.accessor<double, 2>();
     std::vector<std::string> labelCells;
     labelCells.reserve(static_cast<std::size_t>(n));
-    for (std::int64_t r = 0; r < n; ++r) {
-        const auto& [no, fields] = rows[first + static_cast<std::size_t>(r)];
-        if (fields.size() != columns)
-            return fail(file + ": line " + std::to_string(no) + " has " +
-                        std::to_string(fields.size()) + " columns, expected " +
-                        std::to_string(columns));
+    std::vector<std::string> fields;
+    std::int64_t r = -static_cast<std::int64_t>(skip);
+    forEachLine(text, [&](std::size_t no, std::string_view line) {
+        if (r < 0) return ++r, true;
+        const std::string at = file + ": line " + std::to_string(no);
+        if (!splitLine(line, delimiter, fields)) {
+            error = Error{at + " has an unbalanced quote"};
+            return false;
+        }
+        if (fields.size() != columns) {
+            error = Error{at + " has " + std::to_string(fields.size()) + " columns, expected " +
+                          std::to_string(columns)};
+            return false;
+        }
         std::int64_t j = 0;
         for (std::size_t c = 0; c < columns; ++c) {
             if (c == label) {
-                if (fields[c].empty())
-                    return fail(file + ": line " + std::to_string(no) + ", column '" + names[c] +
-                                "': missing label");
-                labelCells.push_back(fields[c]);
+                if (fields[c].empty()) {
+                    error = Error{at + ", column '" + names[c] + "': missing label"};
+                    return false;
+                }
+                labelCells.push_back(std::move(fields[c]));
                 continue;
             }
-            double v;
-            if (!parseNumber(fields[c], v))
-                return fail(file + ": line " + std::to_string(no) + ", column '" + names[c] +
-                            "': '" + fields[c].substr(0, 40) + "' is not a number");
+            double v = 0;
+            Cell cell = parseCell(fields[c], v);
+            if (cell == Cell::Number && std::fabs(v) > FLT_MAX) cell = Cell::OutOfRange;
+            if (cell != Cell::Number) {
+                error = Error{at + ", column '" + names[c] + "': '" + fields[c].substr(0, 40) +
+                              (cell == Cell::OutOfRange
+                                   ? "' is out of range (a feature must lie within +-3.4e38)"
+                                   : "' is not a number")};
+                return false;
+            }
             xa[r][j++] = v;
+        }
+        ++r;
+        return true;
+    });
+    if (error) return tl::unexpected(*error);
+    std::int64_t count = n;
+    if (header == Header::ByLabels) {
+        // The first row was read as data; it is a header if its label is not a label.
+        const bool numeric = std::all_of(labelCells.begin() + 1, labelCells.end(), isNumber);
+        const bool isLabel = numeric ? isNumber(labelCells[0])
+                                     : std::find(labelCells.begin() + 1, labelCells.end(),
+                                                 labelCells[0]) != labelCells.end();
+        if (!isLabel) {
+            header = Header::Yes;
+            x = x.narrow(0, 1, n - 1);
+            labelCells.erase(labelCells.begin());
+            count = n - 1;
+            names = head;
         }
     }
 
     // Labels: numbers sort numerically, text alphabetically; sklearn files bring names.
     Dataset ds;
-    double tmp;
-    const bool numericLabels =
-        std::all_of(labelCells.begin(), labelCells.end(),
-                    [&](const std::string& c) { return parseNumber(c, tmp); });
+    const bool numericLabels = std::all_of(labelCells.begin(), labelCells.end(), isNumber);
     std::vector<std::string> classes;
     std::map<std::string, std::int64_t> index;
     if (numericLabels) {
@@ -221,9 +328,9 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
         for (const auto& v : values)
             index[v] = static_cast<std::int64_t>(classes.size()), classes.push_back(v);
     }
-    torch::Tensor y = torch::empty({n}, torch::kInt64);
+    torch::Tensor y = torch::empty({count}, torch::kInt64);
     auto ya = y.accessor<std::int64_t, 1>();
-    for (std::int64_t r = 0; r < n; ++r) ya[r] = index[labelCells[static_cast<std::size_t>(r)]];
+    for (std::int64_t i = 0; i < count; ++i) ya[i] = index[labelCells[static_cast<std::size_t>(i)]];
 
     ds.modality = Modality::Tabular;
     ds.source = file;
@@ -231,11 +338,12 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     ds.classNames = std::move(classes);
     for (std::size_t c = 0; c < columns; ++c)
         if (c != label) ds.featureNames.push_back(names[c]);
+    // In doubles (a float's square of 1e20 overflows), standardised in place.
     ds.mean = x.mean(0);
     // A constant column gets std 1 so it standardises to zeros instead of NaN.
     ds.std = x.std(0, /*unbiased=*/false);
     ds.std = torch::where(ds.std > 1e-12, ds.std, torch::ones_like(ds.std));
-    ds.x = ((x - ds.mean) / ds.std).to(torch::kFloat32);
+    ds.x = x.sub_(ds.mean).div_(ds.std).to(torch::kFloat32);
     ds.mean = ds.mean.to(torch::kFloat32);
     ds.std = ds.std.to(torch::kFloat32);
     ds.y = y;

@@ -45,12 +45,17 @@ struct DatasetSpec {
     /// Transforms, applied in this order. Empty keeps every class.
     std::vector<int> keepClasses;
     /// Long-tail subset: the largest class keeps all its samples, the smallest 1/ratio of
-    /// them, geometric in between. 1 (or less) keeps everything.
+    /// them, geometric in between. 1 keeps everything; below 1 (or NaN) is refused.
     double longTailRatio = 1.0;
     /// At most this many samples (a seeded random subset), 0 for all.
     std::int64_t limit = 0;
     std::uint64_t seed = 1;
 };
+
+/// `source` from the root when it is a path that exists, so that a run or study that keeps it
+/// finds its data from any working folder; "fashion-mnist" and a missing path as they are.
+/// (Defined in loader.cpp, beside the resolution it follows.)
+std::string absoluteSource(const std::string& source);
 
 /// Counts and names of a loaded dataset, without its tensors.
 struct DatasetSummary {

@@ -8,6 +8,8 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include "common/cpu.h"
+#include "common/format.h"
 #include "common/text.h"
 
 namespace ll {
@@ -18,6 +20,7 @@ namespace {
 // Anything past this is refused before allocation: no real IDX dataset comes near it, and a
 // hostile header must not make us reserve terabytes.
 constexpr std::uint64_t kMaxPayloadBytes = 8ull << 30;
+constexpr std::int64_t kMaxLabel = 9999;
 
 // Reads through zlib, which passes uncompressed files through unchanged.
 class GzReader {
@@ -178,13 +181,18 @@ Result<GzReader*> openIdx(const fs::path& path, std::unique_ptr<GzReader>& reade
     return reader.get();
 }
 
-}  // namespace
-
-Result<std::vector<std::int64_t>> readIdxDims(const fs::path& path) {
+// The header of the file at `path`, its payload unread.
+Result<Header> headerOf(const fs::path& path) {
     std::unique_ptr<GzReader> reader;
     auto in = openIdx(path, reader);
     if (!in) return tl::unexpected(in.error());
-    auto h = readHeader(**in, path.string());
+    return readHeader(**in, path.string());
+}
+
+}  // namespace
+
+Result<std::vector<std::int64_t>> readIdxDims(const fs::path& path) {
+    auto h = headerOf(path);
     if (!h) return tl::unexpected(h.error());
     return h->dims;
 }
@@ -220,7 +228,13 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
         if (got < want) break;
     }
     if (raw.size() < bytes) {
+        // A stream cut short is a truncated file; any other zlib error (a bad checksum) is
+        // corrupt data, however many bytes came before it.
         const std::string zerr = in.error();
+        if (!zerr.empty() && zerr != "unexpected end of file")
+            return fail(file + ": corrupt gzip data (" + zerr + ") after " +
+                        std::to_string(raw.size()) + " of the " + std::to_string(bytes) +
+                        " bytes its header declares");
         return fail(file + ": truncated data (header promises " + std::to_string(bytes) +
                     " bytes, file holds " + std::to_string(raw.size()) + ")" +
                     (zerr.empty() ? "" : " [" + zerr + "]"));
@@ -233,18 +247,28 @@ Result<IdxArray> readIdx(const fs::path& path, bool asLabels) {
     torch::Tensor values = toTensor(raw, *type, static_cast<std::int64_t>(count));
     raw = {};  // the tensor holds its own copy
     if (asLabels) {
-        if (values.is_floating_point() && !torch::equal(values, values.round()))
-            return fail(file + ": labels must be whole numbers");
+        if (values.is_floating_point()) {
+            // Checked as they are: a class number beyond an integer has no integer to show.
+            if (!torch::isfinite(values).all().item<bool>())
+                return fail(file + ": labels must be whole numbers, not NaN or infinity");
+            if (!torch::equal(values, values.round()))
+                return fail(file + ": labels must be whole numbers");
+            const double lo = values.min().item<double>(), hi = values.max().item<double>();
+            if (lo < 0 || hi > kMaxLabel)
+                return fail(file + ": label values must lie in 0.." + std::to_string(kMaxLabel) +
+                            ", found " + formatNumber(lo) + ".." + formatNumber(hi));
+        }
         values = values.to(torch::kInt64);
     } else if (type->code == 0x08) {
         values = values.to(torch::kFloat32).div_(255.0);
     } else {
-        // Other element types have no fixed range: scale what is there to [0, 1].
-        values = values.to(torch::kFloat32);
-        if (!torch::isfinite(values).all().item<bool>())
+        // Other element types have no fixed range: what is there is scaled to [0, 1], in
+        // doubles and by halves (3e38 - -3e38 overflows a float, 1e308 - -1e308 a double).
+        torch::Tensor v = values.to(torch::kFloat64);
+        if (!torch::isfinite(v).all().item<bool>())
             return fail(file + ": contains NaN or infinite values");
-        const float lo = values.min().item<float>(), hi = values.max().item<float>();
-        values = hi > lo ? (values - lo) / (hi - lo) : torch::zeros_like(values);
+        const double lo = v.min().item<double>() / 2, hi = v.max().item<double>() / 2;
+        values = (hi > lo ? v.mul_(0.5).sub_(lo).div_(hi - lo) : v.zero_()).to(torch::kFloat32);
     }
     array.values = values;
     return array;
@@ -274,13 +298,13 @@ fs::path idxLabelsBeside(const fs::path& images) {
 Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, bool fashionNames) {
     // What can be checked before the images' payload is inflated is checked first: their
     // header, and the (small) labels file against it.
-    auto dims = readIdxDims(images);
-    if (!dims) return tl::unexpected(dims.error());
-    if (dims->size() < 3)
+    auto header = headerOf(images);
+    if (!header) return tl::unexpected(header.error());
+    if (header->dims.size() < 3)
         return fail(images.string() +
                     ": an images file needs 3 dimensions (count x height x width), this one has " +
-                    std::to_string(dims->size()));
-    const auto& d0 = *dims;
+                    std::to_string(header->dims.size()));
+    const auto& d0 = header->dims;
     const std::int64_t n = d0[0], h = d0[1], w = d0[2], c = d0.size() == 4 ? d0[3] : 1;
     if (c != 1 && c != 3)
         return fail(images.string() + ": images must have 1 or 3 channels, not " +
@@ -290,13 +314,22 @@ Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, b
     if (n != y->dims[0])
         return fail(images.string() + ": " + std::to_string(n) + " images but " + labels.string() +
                     " holds " + std::to_string(y->dims[0]) + " labels");
+    // The payload read, copied and made floats at once (a small gzip file may inflate to
+    // gigabytes): refused when that cannot fit, before a byte of it is inflated.
+    const double values = double(n) * double(h) * double(w) * double(c);
+    const double need = values * (2.0 * header->type->bytes + 8.0);
+    if (const auto memory = physicalMemoryBytes(); memory > 0 && need > 0.75 * double(memory))
+        return fail(images.string() + ": " + std::to_string(n) + " images of " + std::to_string(w) +
+                    "x" + std::to_string(h) + (c == 3 ? " RGB" : "") + " need about " +
+                    formatBytes(need) + " to read, more than three quarters of this machine's " +
+                    formatBytes(double(memory)));
     auto x = readIdx(images);
     if (!x) return tl::unexpected(x.error());
     const std::int64_t minLabel = y->values.min().item<std::int64_t>();
     const std::int64_t maxLabel = y->values.max().item<std::int64_t>();
-    if (minLabel < 0 || maxLabel > 9999)
-        return fail(labels.string() + ": label values must lie in 0..9999, found " +
-                    std::to_string(minLabel) + ".." + std::to_string(maxLabel));
+    if (minLabel < 0 || maxLabel > kMaxLabel)
+        return fail(labels.string() + ": label values must lie in 0.." + std::to_string(kMaxLabel) +
+                    ", found " + std::to_string(minLabel) + ".." + std::to_string(maxLabel));
 
     Dataset d;
     d.modality = Modality::Image;

@@ -106,8 +106,10 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
         return fail(folder + ": image size must lie in 4..512, not " + std::to_string(size));
 
     std::vector<fs::path> classDirs;
+    // Entries that cannot be told (a link loop) are skipped, as dangling links are.
+    std::error_code entryError;
     for (const auto& entry : fs::directory_iterator(root, ec))
-        if (entry.is_directory()) classDirs.push_back(entry.path());
+        if (entry.is_directory(entryError)) classDirs.push_back(entry.path());
     std::sort(classDirs.begin(), classDirs.end());
     if (classDirs.empty())
         return fail(folder + ": no class sub-folders (expected one folder of images per class)");
@@ -117,7 +119,7 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
     for (const auto& dir : classDirs) {
         std::vector<fs::path> images;
         for (const auto& entry : fs::directory_iterator(dir, ec))
-            if (entry.is_regular_file() && isImageFile(entry.path()))
+            if (entry.is_regular_file(entryError) && isImageFile(entry.path()))
                 images.push_back(entry.path());
         if (images.empty()) continue;  // a stray folder without images is not a class
         std::sort(images.begin(), images.end());

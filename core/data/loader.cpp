@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include <torch/torch.h>
 
+#include "common/format.h"
 #include "common/text.h"
 #include "data/csv.h"
 #include "data/idx.h"
@@ -21,13 +23,17 @@ std::string lower(std::string s) {
     return s;
 }
 
+bool isFashionMnist(const std::string& source) {
+    return lower(source) == "fashion-mnist" || lower(source) == "fashion_mnist";
+}
+
 // Picks the images file of the wanted split in a folder of IDX files.
 fs::path findIdxImages(const fs::path& dir, const std::string& split) {
     std::vector<fs::path> candidates;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string name = lower(e.path().filename().string());
-        if (e.is_regular_file() && name.find("images") != std::string::npos &&
+        if (e.is_regular_file(ec) && name.find("images") != std::string::npos &&
             (name.find("idx") != std::string::npos || name.find("ubyte") != std::string::npos))
             candidates.push_back(e.path());
     }
@@ -38,6 +44,17 @@ fs::path findIdxImages(const fs::path& dir, const std::string& split) {
             (split == "test" && lower(c.filename().string()).find("test") != std::string::npos))
             return c;
     return candidates.empty() || split == "test" ? fs::path{} : candidates.front();
+}
+
+// A CSV under another name (iris.data, table.dat): text where IDX starts with two zero bytes
+// and gzip with 1f 8b.
+bool holdsText(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    char head[4096];
+    in.read(head, sizeof head);
+    const auto got = static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount()));
+    if (got < 2 || head[0] == 0 || (head[0] == '\x1f' && head[1] == '\x8b')) return false;
+    return std::find(head, head + got, '\0') == head + got;
 }
 
 Result<Dataset> loadIdxImages(const fs::path& images, bool fashion) {
@@ -55,7 +72,7 @@ Result<Dataset> loadIdxImages(const fs::path& images, bool fashion) {
 Result<Dataset> resolve(const DatasetSpec& spec) {
     const std::string& src = spec.source;
     if (src.empty()) return fail("no dataset given");
-    if (lower(src) == "fashion-mnist" || lower(src) == "fashion_mnist") {
+    if (isFashionMnist(src)) {
         const fs::path dir = fashionMnistDir();
         const fs::path images = findIdxImages(dir, spec.split);
         if (images.empty())
@@ -70,7 +87,8 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
     if (!fs::exists(path, ec)) return fail(src + ": no such file or folder");
     const std::string name = lower(path.filename().string());
     if (fs::is_regular_file(path, ec)) {
-        if (endsWith(name, ".csv") || endsWith(name, ".tsv") || endsWith(name, ".txt"))
+        if (endsWith(name, ".csv") || endsWith(name, ".tsv") || endsWith(name, ".txt") ||
+            holdsText(path))
             return readCsv(path, spec.labelColumn);
         auto d = loadIdxImages(path, name.find("fashion") != std::string::npos);
         if (d) d->name = path.stem().string();
@@ -96,7 +114,18 @@ fs::path fashionMnistDir() {
 }
 
 Result<Dataset> loadDataset(const DatasetSpec& spec) {
-    auto d = resolve(spec);
+    if (!(spec.longTailRatio >= 1.0))
+        return fail(spec.source + ": the long-tail ratio must be at least 1 (1 keeps every " +
+                    "sample), not " + formatNumber(spec.longTailRatio));
+    if (spec.limit < 0)
+        return fail(spec.source + ": the limit must be 0 (every sample) or more, not " +
+                    std::to_string(spec.limit));
+    Result<Dataset> d = fail("");
+    try {
+        d = resolve(spec);
+    } catch (const fs::filesystem_error& e) {  // what the readers' own checks did not foresee
+        return fail(e.path1().string() + ": " + e.code().message());
+    }
     if (!d) return d;
     if (d->size() == 0) return fail(spec.source + ": holds no samples");
     if (!spec.keepClasses.empty()) {
@@ -111,10 +140,17 @@ Result<Dataset> loadDataset(const DatasetSpec& spec) {
     return d;
 }
 
+std::string absoluteSource(const std::string& source) {
+    if (isFashionMnist(source)) return source;
+    std::error_code ec;
+    if (source.empty() || !fs::exists(source, ec)) return source;
+    const fs::path absolute = fs::absolute(source, ec);
+    return ec ? source : absolute.lexically_normal().string();
+}
+
 Result<Dataset> loadHeldOut(const DatasetSpec& spec) {
     const std::string other = spec.split == "test" ? "train" : "test";
-    const bool fashion =
-        lower(spec.source) == "fashion-mnist" || lower(spec.source) == "fashion_mnist";
+    const bool fashion = isFashionMnist(spec.source);
     std::error_code ec;
     const bool split =
         fashion ||

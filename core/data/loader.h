@@ -13,8 +13,9 @@ namespace ll {
 std::filesystem::path fashionMnistDir();
 
 /// Loads the dataset a spec names and applies its transforms. The source is resolved as:
-/// "fashion-mnist"; a .csv file; an IDX images file (labels beside it); a folder holding IDX
-/// files; otherwise a folder of class sub-folders of images.
+/// "fashion-mnist"; a .csv, .tsv or .txt file, or any other file of text (iris.data); an IDX
+/// images file (labels beside it); a folder holding IDX files; otherwise a folder of class
+/// sub-folders of images.
 Result<Dataset> loadDataset(const DatasetSpec& spec);
 
 /// The held-out split of the data a spec names: the other IDX split (test files for a model

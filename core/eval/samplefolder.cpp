@@ -55,14 +55,18 @@ Result<SampleFolder> readImages(const fs::path& dir, const ModelShape& shape, co
     const auto pixels = std::int64_t{shape.channels} * shape.height * shape.width;
     std::vector<std::uint8_t> bytes;
     std::vector<std::int64_t> labels;
-    const fs::path root = fs::weakly_canonical(dir);
+    std::error_code ec;
+    const fs::path root = fs::weakly_canonical(dir, ec);
+    if (ec) return fail(dir.string() + ": " + ec.message());
     for (int number = 2; std::getline(in, line); ++number) {
         if (line.empty() || line == "\r") continue;
         const std::string at = manifest.string() + ":" + std::to_string(number);
         const auto cells = splitCsvLine(line);
         if (static_cast<int>(cells.size()) <= std::max(fileAt, classAt))
             return fail(at + ": too few cells");
-        const fs::path file = fs::weakly_canonical(dir / cells[fileAt]);
+        // A link loop or an over-long name is the manifest's fault, said as such.
+        const fs::path file = fs::weakly_canonical(dir / cells[fileAt], ec);
+        if (ec) return fail(at + ": '" + cells[fileAt].substr(0, 200) + "': " + ec.message());
         // A hostile manifest must not read files outside its folder.
         const auto rel = file.lexically_relative(root);
         if (rel.empty() || *rel.begin() == "..")

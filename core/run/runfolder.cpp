@@ -14,6 +14,7 @@
 #include "common/atomicfile.h"
 #include "common/jsonnumber.h"
 #include "common/text.h"
+#include "data/loader.h"
 
 namespace ll {
 namespace fs = std::filesystem;
@@ -74,8 +75,9 @@ std::vector<std::int64_t> sampleSteps(const fs::path& run) {
 
 namespace {
 
+// The source from the root: the run is resumed, evaluated and exported from other folders.
 json toJson(const DatasetSpec& d) {
-    return {{"source", d.source},
+    return {{"source", absoluteSource(d.source)},
             {"split", d.split},
             {"label_column", d.labelColumn},
             {"image_size", d.imageSize},

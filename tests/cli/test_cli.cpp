@@ -200,6 +200,29 @@ TEST(Cli, TrainsOnCsvWithALabelColumn) {
     EXPECT_GT(petalLength / count, 2.0);
 }
 
+// A dataset named from the working folder is kept from the root: the run resumes, samples and
+// is evaluated from anywhere. The table here is UCI's iris.data layout: no header, text labels,
+// not named .csv.
+TEST(Cli, ARunKeepsItsDataFromTheRoot) {
+    const fs::path dir = scratch() / "relative";
+    fs::create_directories(dir);
+    std::string rows;
+    for (int i = 0; i < 60; ++i)
+        rows += std::to_string(4.5 + 0.05 * i) + "," + std::to_string(3.0 + 0.01 * (i % 7)) +
+                (i < 30 ? ",Iris-setosa\n" : ",Iris-versicolor\n");
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "iris.data", rows));
+    const auto trained =
+        shell("cd " + dir.string() +
+              " && " LATENTLAB_CLI " train --dataset iris.data --steps 10 --out run");
+    ASSERT_EQ(trained.exitCode, 0) << trained.output;
+    EXPECT_NE(trained.output.find("60 samples, 2 classes"), std::string::npos) << trained.output;
+    const auto config = nlohmann::json::parse(ll::testing::fileBytes(dir / "run" / "config.json"));
+    EXPECT_EQ(config["dataset"]["source"], (dir / "iris.data").string());
+    const auto resumed =
+        shell("cd / && " LATENTLAB_CLI " train --resume " + (dir / "run").string() + " --steps 20");
+    EXPECT_EQ(resumed.exitCode, 0) << resumed.output;
+}
+
 // The thread pools take the cores the process may run on (taskset, a container's cpuset), not
 // all of the machine's: pinned to one core, a training run says so and runs one thread. An MLP
 // (iris) gives the cores to OpenBLAS and leaves torch's pool at one thread.

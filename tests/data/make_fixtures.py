@@ -105,6 +105,9 @@ def make_idx():
     write(t / "int.idx", idx("i4", [[-100000, 0], [100000, 300000]]))
     write(t / "float.idx", idx("f4", [[-2.5, 0.0], [2.5, 7.5]]))
     write(t / "double.idx", idx("f8", [[-0.5, 0.0], [0.5, 1.5]]))
+    # Ranges that overflow their own type (max - min): scaled all the same.
+    write(t / "float-extreme.idx", idx("f4", [[-3e38, -1.5e38], [0.0, 3e38]]))
+    write(t / "double-extreme.idx", idx("f8", [[-1e308, -0.5e308], [0.0, 1e308]]))
     write(t / "constant.idx", idx("i4", [[7, 7], [7, 7]]))
     # Labels in wider types; 65536 and 258 catch a wrong byte order.
     write(t / "int-labels.idx", idx("i4", [0, 7, 65536, 258]))
@@ -139,6 +142,8 @@ def make_idx():
           b"\x1f\x8b\x07\x00\x00\x00\x00\x00\x00\x03" + bytes(20))
     write(b / "labels-2d.idx", idx("u1", [[0, 1], [1, 0], [0, 0]]))
     write(b / "labels-fraction.idx", idx("f4", [0.5, 1.0]))
+    write(b / "labels-huge.idx", idx("f4", [0.0, 1e30]))
+    write(b / "labels-infinite.idx", idx("f4", [0.0, float("inf")]))
     write(b / "nan-images.idx", idx("f4", [[[1.0, float("nan")]]]))
     write(b / "mismatch-images-idx3-ubyte", images)
     write(b / "mismatch-labels-idx1-ubyte", idx("u1", TINY_LABELS[:5]))

@@ -201,7 +201,7 @@ TEST_P(IdxTyped, ScalesByMinAndMax) {
 
 INSTANTIATE_TEST_SUITE_P(Types, IdxTyped,
                          testing::Values("sbyte.idx", "short.idx", "int.idx", "float.idx",
-                                         "double.idx"),
+                                         "double.idx", "float-extreme.idx", "double-extreme.idx"),
                          [](const auto& info) { return testName(info.param); });
 
 TEST(Idx, ConstantArrayReadsAsZeros) {
@@ -268,6 +268,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "corrupt gzip data (unknown compression method)"},
         BrokenIdx{"labels-2d.idx", true, "a labels file must have 1 dimension, this one has 2"},
         BrokenIdx{"labels-fraction.idx", true, "labels must be whole numbers"},
+        // Said as they are, not as what an integer makes of them.
+        BrokenIdx{"labels-huge.idx", true, "label values must lie in 0..9999, found 0..1e+30"},
+        BrokenIdx{"labels-infinite.idx", true, "labels must be whole numbers, not NaN or infinity"},
         BrokenIdx{"nan-images.idx", false, "contains NaN or infinite values"}),
     [](const auto& info) { return testName(info.param.file); });
 
@@ -472,6 +475,19 @@ TEST(Loader, RefusesMissingSources) {
 
 // ---- CSV ---------------------------------------------------------------------------------------
 
+// Every column has mean 0 and std 1, or is all zeros (a constant column), and is finite.
+void expectUnitColumns(const Dataset& d) {
+    EXPECT_TRUE(torch::isfinite(d.x).all().item<bool>());
+    const torch::Tensor x = d.x.to(torch::kFloat64);
+    const auto colMean = toFloats(x.mean(0)), colStd = toFloats(x.std(0, /*unbiased=*/false));
+    const auto keptStd = toFloats(d.std);
+    for (std::size_t j = 0; j < colMean.size(); ++j) {
+        EXPECT_NEAR(colMean[j], 0.0, 1e-5) << "column " << j;
+        EXPECT_NEAR(colStd[j], keptStd[j] == 1.0f && colStd[j] < 0.5 ? 0.0 : 1.0, 1e-5)
+            << "column " << j;
+    }
+}
+
 // The kept mean and std equal numpy's (a constant column keeps std 1), the rows equal numpy's
 // standardised rows, and every column has mean 0 and std 1 (or is all zeros).
 void expectStandardised(const Dataset& d, const std::string& referenceName) {
@@ -497,13 +513,7 @@ void expectStandardised(const Dataset& d, const std::string& referenceName) {
             EXPECT_NEAR(at(d.x, {r, j}), row->second[static_cast<std::size_t>(j)], 1e-5)
                 << "row " << r << " column " << j;
     }
-    EXPECT_TRUE(torch::isfinite(d.x).all().item<bool>());
-    const torch::Tensor x = d.x.to(torch::kFloat64);
-    const auto colMean = toFloats(x.mean(0)), colStd = toFloats(x.std(0, /*unbiased=*/false));
-    for (std::size_t j = 0; j < mean.size(); ++j) {
-        EXPECT_NEAR(colMean[j], 0.0, 1e-5) << "column " << j;
-        EXPECT_NEAR(colStd[j], std[j] > 1e-12 ? 1.0 : 0.0, 1e-5) << "column " << j;
-    }
+    expectUnitColumns(d);
 }
 
 ll::Result<Dataset> csv(const std::string& name, const std::string& label = "") {
@@ -553,6 +563,66 @@ TEST(Csv, HugeNumbersInLabelsAndTheFirstLine) {
     EXPECT_EQ(named->classNames[0], "cat");
     EXPECT_EQ(named->classNames[1], "dog");
     EXPECT_EQ(named->classNames[2].substr(0, 4), "5500") << named->classNames[2];
+    fs::remove(file);
+}
+
+// UCI's iris.data has no header, text labels and no .csv in its name; pandas writes integer
+// column names over text labels. Their label cells tell them apart: a header's is not a label.
+TEST(Csv, AFirstRowOfNumbersIsAHeaderOnlyIfItsLabelIsNoLabel) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("latentlab-test-data-header-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::string rows = "5.1,3.5,setosa\n4.9,3.0,setosa\n7.0,3.2,versicolor\n";
+    const std::vector<std::string> numbered{"0", "1"}, species{"setosa", "versicolor"};
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "iris.data", rows));
+    auto uci = ll::loadDataset({.source = (dir / "iris.data").string()});
+    ASSERT_TRUE(uci) << uci.error().message;
+    EXPECT_EQ(uci->x.size(0), 3);
+    EXPECT_EQ(uci->featureNames, numbered);
+    EXPECT_EQ(uci->classNames, species);
+    EXPECT_EQ(toVector(uci->y), (std::vector<std::int64_t>{0, 0, 1}));
+    expectUnitColumns(*uci);
+
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "pandas.csv", "0,1,species\n" + rows));
+    auto pandas = ll::readCsv(dir / "pandas.csv", "");
+    ASSERT_TRUE(pandas) << pandas.error().message;
+    EXPECT_EQ(pandas->x.size(0), 3);
+    EXPECT_EQ(pandas->featureNames, numbered);
+    EXPECT_EQ(pandas->classNames, species);
+    EXPECT_TRUE(torch::equal(pandas->x, uci->x));
+
+    // Numbered columns over numeric labels: "label" is no label, so a header.
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "numeric.csv", "0,1,label\n1,2,0\n3,4,1\n5,7,1\n"));
+    auto numeric = ll::readCsv(dir / "numeric.csv", "");
+    ASSERT_TRUE(numeric) << numeric.error().message;
+    EXPECT_EQ(numeric->x.size(0), 3);
+    EXPECT_EQ(toVector(numeric->y), (std::vector<std::int64_t>{0, 1, 1}));
+    // A label column named by the first row makes it a header whatever its cells.
+    auto named = ll::readCsv(dir / "pandas.csv", "species");
+    ASSERT_TRUE(named) << named.error().message;
+    EXPECT_EQ(named->x.size(0), 3);
+    fs::remove_all(dir);
+}
+
+// Features are floats: a number a float cannot hold is refused by name, not read as infinity
+// (whose standardisation made every value NaN); one too small for a double is zero.
+TEST(Csv, FeaturesBeyondAFloatAreRefused) {
+    const fs::path file = fs::temp_directory_path() /
+                          ("latentlab-test-data-range-" + std::to_string(::getpid()) + ".csv");
+    for (const std::string value : {"1e308", "1e999", "-4e38"}) {
+        ASSERT_TRUE(ll::writeFileAtomic(file, "a,label\n1,0\n" + value + ",1\n"));
+        const std::string message = errorOf(ll::readCsv(file, ""));
+        EXPECT_NE(message.find("line 3, column 'a': '" + value + "' is out of range"),
+                  std::string::npos)
+            << message;
+    }
+    // The largest floats standardise without overflow (in doubles), the tiniest read as 0.
+    ASSERT_TRUE(ll::writeFileAtomic(file, "a,b,label\n3e38,1e-999,0\n-3e38,2,1\n3e38,4,0\n"));
+    auto d = ll::readCsv(file, "");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_TRUE(torch::isfinite(d->x).all().item<bool>());
+    EXPECT_NEAR(toFloats(d->mean)[1], 2.0, 1e-6);
+    expectUnitColumns(*d);
     fs::remove(file);
 }
 

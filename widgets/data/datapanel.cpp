@@ -122,8 +122,9 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(
 
 ll::DatasetSpec DataPanel::spec() const {
     ll::DatasetSpec s;
-    s.source = m_kind->currentIndex() == FashionMnist ? std::string("fashion-mnist")
-                                                      : m_path->text().trimmed().toStdString();
+    s.source = m_kind->currentIndex() == FashionMnist
+                   ? std::string("fashion-mnist")
+                   : ll::absoluteSource(m_path->text().trimmed().toStdString());
     s.labelColumn = m_labelColumn->text().trimmed().toStdString();
     s.imageSize = m_imageSize->value();
     s.colour = static_cast<ll::ImageColour>(m_colour->currentData().toInt());
