@@ -107,8 +107,9 @@ int runSample(const SampleArgs& a) {
             makeTable(samples, torch::tensor(classes), d.featureNames, d.mean, d.std, d.classNames);
         if (auto ok = writeTableCsv(table, a.out); !ok) return failure(ok.error().message);
     } else if (png) {
-        const int cols =
-            a.cols > 0 ? a.cols : static_cast<int>(std::ceil(std::sqrt(double(a.count))));
+        // More columns than samples would only widen the grid with blank tiles.
+        const int cols = a.cols > 0 ? static_cast<int>(std::min<std::int64_t>(a.cols, a.count))
+                                    : static_cast<int>(std::ceil(std::sqrt(double(a.count))));
         if (auto ok = writePng(makeGrid(samples, cols), a.out); !ok)
             return failure(ok.error().message);
     } else if (int failed = writeFolder(a, samples, *opened, request, classes)) {

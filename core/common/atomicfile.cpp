@@ -101,6 +101,8 @@ Result<void> writeFileAtomic(const fs::path& path, std::string_view bytes) {
 }
 
 Result<std::string> readFile(const fs::path& path) {
+    std::error_code folder;
+    if (fs::is_directory(path, folder)) return fail(path.string() + ": is a folder, not a file");
     std::ifstream in(path, std::ios::binary);
     if (!in) return fail(path.string() + ": cannot open file");
     // Straight into one string of the file's size: a checkpoint of gigabytes must not be held

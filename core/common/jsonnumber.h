@@ -15,6 +15,15 @@
 
 namespace ll {
 
+/// nlohmann's message without its "[json.exception.type_error.302] " tag: what a person reads
+/// after the file's name ("type must be object, but is null", "key 'model' not found").
+inline std::string jsonMessage(const std::exception& e) {
+    std::string what = e.what();
+    if (what.rfind("[json.exception.", 0) == 0)
+        if (const auto end = what.find("] "); end != std::string::npos) what.erase(0, end + 2);
+    return what;
+}
+
 /// `value` as a T, if it is an integer in T's range.
 template <class T>
 std::optional<T> asWholeNumber(const nlohmann::json& value) {

@@ -204,9 +204,12 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
                    number == std::floor(number)) {
             label = static_cast<std::size_t>(number);
         } else {
+            // The first row's cells where they may be names (sklearn's count line is not).
+            const bool named =
+                sklearnClasses.empty() && head.size() == columns && !numericRow(head);
             std::string all;
             for (std::size_t c = 0; c < columns; ++c)
-                all += (c ? ", " : "") + (numericRow(head) ? std::to_string(c) : head[c]);
+                all += (c ? ", " : "") + (named ? head[c] : std::to_string(c));
             if (all.size() > 200) all = all.substr(0, 200) + "...";
             return fail(file + ": no label column '" + labelColumn + "' (columns: " + all + ")");
         }

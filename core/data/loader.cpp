@@ -1,6 +1,7 @@
 #include "data/loader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 
@@ -116,7 +117,9 @@ fs::path fashionMnistDir() {
 Result<Dataset> loadDataset(const DatasetSpec& spec) {
     if (!(spec.longTailRatio >= 1.0))
         return fail(spec.source + ": the long-tail ratio must be at least 1 (1 keeps every " +
-                    "sample), not " + formatNumber(spec.longTailRatio));
+                    "sample), not " +
+                    (std::isnan(spec.longTailRatio) ? std::string("NaN")
+                                                    : formatNumber(spec.longTailRatio)));
     if (spec.limit < 0)
         return fail(spec.source + ": the limit must be 0 (every sample) or more, not " +
                     std::to_string(spec.limit));

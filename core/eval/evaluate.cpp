@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "eval/evalsamples.h"
 #include "eval/evalstages.h"
 #include "eval/samplefolder.h"
@@ -302,7 +303,7 @@ Result<EvalRecord> readEvaluation(const fs::path& file) {
             r.mapCell = m.value("cell", std::vector<int>{});
         }
     } catch (const json::exception& e) {
-        return fail(file.string() + ": malformed evaluation record (" + e.what() + ")");
+        return fail(file.string() + ": malformed evaluation record (" + jsonMessage(e) + ")");
     }
     return r;
 }

@@ -43,7 +43,7 @@ Result<ExtractorInfo> readExtractor(const fs::path& dir) {
         info.accuracySplit = j.value("accuracy_split", "");
         info.command = j.value("command", "");
     } catch (const json::exception& e) {
-        return fail(file.string() + ": malformed (" + e.what() + ")");
+        return fail(file.string() + ": malformed (" + jsonMessage(e) + ")");
     } catch (const std::out_of_range& e) {
         return fail(file.string() + ": malformed (" + e.what() + ")");
     }

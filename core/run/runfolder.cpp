@@ -227,7 +227,7 @@ Result<RunData> readRunData(const fs::path& run) {
         }
         return d;
     } catch (const json::exception& e) {
-        return fail((run / "data.json").string() + ": malformed (" + e.what() + ")");
+        return fail((run / "data.json").string() + ": malformed (" + jsonMessage(e) + ")");
     } catch (const std::out_of_range& e) {
         return fail((run / "data.json").string() + ": malformed (" + e.what() + ")");
     }
@@ -259,13 +259,17 @@ Result<TrainConfig> parseRunConfig(const std::string& text, const fs::path& orig
         c.maxGridRows = wholeNumber(*j, "max_grid_rows", c.maxGridRows);
         return c;
     } catch (const json::exception& e) {
-        return fail(origin.string() + ": malformed run config (" + e.what() + ")");
+        return fail(origin.string() + ": malformed run config (" + jsonMessage(e) + ")");
     } catch (const std::out_of_range& e) {
         return fail(origin.string() + ": malformed run config (" + e.what() + ")");
     }
 }
 
 Result<TrainConfig> readRunConfig(const fs::path& run) {
+    std::error_code ec;
+    if (!fs::is_directory(run, ec)) return fail(run.string() + ": no such run folder");
+    if (!fs::exists(run / runfiles::kConfig, ec))
+        return fail(run.string() + ": not a run folder (no " + runfiles::kConfig + ")");
     auto text = readFile(run / runfiles::kConfig);
     if (!text) return tl::unexpected(text.error());
     auto c = parseRunConfig(*text, run / runfiles::kConfig);
@@ -287,8 +291,8 @@ Result<RunInfo> readRunInfo(const fs::path& run) {
         info.step = wholeNumber(*j, "step", std::int64_t{0});
         info.totalSteps = wholeNumber(*j, "steps", std::int64_t{0});
     } catch (const json::exception& e) {
-        return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
-                    ")");
+        return fail((run / runfiles::kConfig).string() + ": malformed run config (" +
+                    jsonMessage(e) + ")");
     } catch (const std::out_of_range& e) {
         return fail((run / runfiles::kConfig).string() + ": malformed run config (" + e.what() +
                     ")");

@@ -145,6 +145,12 @@ Result<void> Trainer::Impl::prepareRun() {
         return fail("batch size must lie in 1..65536");
     if (!(config.learningRate > 0 && config.learningRate < 10))
         return fail("learning rate must lie in (0, 10)");
+    // A hand-edited config must not make the sample grid or the metrics ask for gigabytes.
+    if (config.samplesPerClass < 1 || config.samplesPerClass > 64 || config.maxGridRows < 1 ||
+        config.maxGridRows > 100)
+        return fail("the sample grid must have 1..64 samples per class and 1..100 rows");
+    if (config.evalCount > 100000)
+        return fail("metrics during training take at most 100,000 samples");
     config.logEvery = std::max(1, config.logEvery);
     config.sampleEvery = std::max(1, config.sampleEvery);
     config.checkpointEvery = std::max(1, config.checkpointEvery);

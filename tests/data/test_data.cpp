@@ -604,6 +604,20 @@ TEST(Csv, AFirstRowOfNumbersIsAHeaderOnlyIfItsLabelIsNoLabel) {
     fs::remove_all(dir);
 }
 
+// A label column named but absent lists the columns: numbered under sklearn's count line,
+// which is shorter than a row (found by tests/fuzz/fuzz_csv: the list read past the line).
+TEST(Csv, AnAbsentLabelColumnUnderACountLineListsNumbers) {
+    const fs::path file = fs::temp_directory_path() /
+                          ("latentlab-test-data-count-" + std::to_string(::getpid()) + ".csv");
+    ASSERT_TRUE(ll::writeFileAtomic(file, "2,3,cat\n1,2,3,0\n4,5,6,1\n"));
+    EXPECT_TRUE(ll::readCsv(file, ""));
+    EXPECT_NE(
+        errorOf(ll::readCsv(file, "label")).find("no label column 'label' (columns: 0, 1, 2, 3)"),
+        std::string::npos)
+        << errorOf(ll::readCsv(file, "label"));
+    fs::remove(file);
+}
+
 // Features are floats: a number a float cannot hold is refused by name, not read as infinity
 // (whose standardisation made every value NaN); one too small for a double is zero.
 TEST(Csv, FeaturesBeyondAFloatAreRefused) {
