@@ -10,6 +10,19 @@ namespace ll {
 
 namespace {
 
+// Columns named 0, 1, 2 ... by the reader: a file without a header.
+bool numbered(const std::vector<std::string>& names) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] != std::to_string(i)) return false;
+    return true;
+}
+
+std::string listed(const std::vector<std::string>& names) {
+    std::string all;
+    for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+    return all.size() > 120 ? all.substr(0, 120) + "..." : all;
+}
+
 torch::Tensor seededPermutation(std::int64_t n, std::uint64_t seed) {
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
     return torch::randperm(n, gen, torch::kInt64);
@@ -82,6 +95,29 @@ Result<std::pair<Dataset, Dataset>> trainValidationSplit(const Dataset& d,
     torch::Tensor perm = seededPermutation(d.size(), seed);
     return std::pair{d.subset(std::get<0>(perm.slice(0, nVal).sort())),
                      d.subset(std::get<0>(perm.slice(0, 0, nVal).sort()))};
+}
+
+Result<Dataset> restandardise(const Dataset& d, const std::vector<std::string>& names,
+                              const std::vector<double>& mean, const std::vector<double>& std) {
+    if (mean.empty()) return d;
+    const auto n = static_cast<std::size_t>(d.x.size(1));
+    if (mean.size() != n || std.size() != n || !d.mean.defined() || !d.std.defined())
+        return fail(d.source + ": " + std::to_string(n) + " columns, the run's data had " +
+                    std::to_string(mean.size()));
+    if (!numbered(d.featureNames) && !numbered(names) && d.featureNames != names)
+        return fail(d.source + ": its columns (" + listed(d.featureNames) +
+                    ") are not the run's (" + listed(names) + ")");
+    Dataset out = d;
+    const auto runMean = torch::tensor(mean, torch::kFloat64);
+    const auto runStd = torch::tensor(std, torch::kFloat64);
+    // In doubles: the file's own units, then the run's standardisation.
+    out.x = ((d.x.to(torch::kFloat64) * d.std.to(torch::kFloat64) + d.mean.to(torch::kFloat64) -
+              runMean) /
+             runStd)
+                .to(torch::kFloat32);
+    out.mean = runMean.to(torch::kFloat32);
+    out.std = runStd.to(torch::kFloat32);
+    return out;
 }
 
 }  // namespace ll

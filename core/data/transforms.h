@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,13 @@ Result<Dataset> longTail(const Dataset& d, double ratio, std::uint64_t seed);
 
 /// A seeded random subset of at most `count` samples.
 Dataset randomSubset(const Dataset& d, std::int64_t count, std::uint64_t seed);
+
+/// A table's rows in another standardisation: the one a run learnt (`mean` and `std` of its
+/// training data, `names` its columns), where `d` is standardised by its own. Named columns
+/// must be the run's, in its order; numbered ones (a file without a header) are taken in order.
+/// Without a standardisation (empty `mean`) the rows stay as they are.
+Result<Dataset> restandardise(const Dataset& d, const std::vector<std::string>& names,
+                              const std::vector<double>& mean, const std::vector<double>& std);
 
 /// A seeded split into (train, validation) with the given validation fraction.
 Result<std::pair<Dataset, Dataset>> trainValidationSplit(const Dataset& d,

@@ -10,6 +10,7 @@
 
 #include "common/atomicfile.h"
 #include "data/loader.h"
+#include "data/transforms.h"
 #include "eval/agreement.h"
 #include "eval/extractorchoice.h"
 #include "run/runloader.h"
@@ -125,6 +126,12 @@ Result<Dataset> diffusionclassify::loadRunImages(const DatasetSpec& given, const
                                         data->x.size(3) == s.width;
     if (!fits) return fail(spec.source + "'s samples are not shaped as the run's data");
     if (data->size() == 0) return fail(spec.source + ": no samples");
+    // A table comes standardised by its own statistics; the run's model knows its training
+    // data's (a held-out file of other means would be shifted).
+    if (s.tabular()) {
+        data = restandardise(*data, run.data.featureNames, run.data.mean, run.data.std);
+        if (!data) return tl::unexpected(data.error());
+    }
     if (rows.empty()) return data;
     for (auto i : rows)
         if (i < 0 || i >= data->size())

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 
 #include <chrono>
@@ -221,6 +222,38 @@ TEST(Cli, ARunKeepsItsDataFromTheRoot) {
     const auto resumed =
         shell("cd / && " LATENTLAB_CLI " train --resume " + (dir / "run").string() + " --steps 20");
     EXPECT_EQ(resumed.exitCode, 0) << resumed.output;
+}
+
+// A held-out table with another mix of classes has other means than the training table; the
+// run classifies it in its own standardisation (the file's own shifted every row: 0.695).
+TEST(Cli, ClassifiesATableInTheRunsStandardisation) {
+    const fs::path dir = scratch() / "restandardise";
+    fs::create_directories(dir);
+    std::mt19937 rng(7);
+    std::normal_distribution<double> noise(0.0, 1.0);
+    auto rows = [&](int ones, int zeros) {
+        std::string text = "a,b,y\n";
+        for (int i = 0; i < ones + zeros; ++i) {
+            const int y = i < ones ? 1 : 0;
+            const double centre = y ? 2.0 : -2.0;
+            text += std::to_string(centre + noise(rng)) + "," +
+                    std::to_string(centre + noise(rng)) + "," + std::to_string(y) + "\n";
+        }
+        return text;
+    };
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "train.csv", rows(200, 200)));
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "test.csv", rows(180, 20)));
+    const auto trained = cli("train --dataset " + (dir / "train.csv").string() +
+                             " --model classifier --steps 300 --out " + (dir / "run").string());
+    ASSERT_EQ(trained.exitCode, 0) << trained.output;
+    const auto r = cli("classify --run " + (dir / "run").string() + " --dataset " +
+                       (dir / "test.csv").string());
+    ASSERT_EQ(r.exitCode, 0) << r.output;
+    const auto at = r.output.find("accuracy 0.");
+    const auto perfect = r.output.find("accuracy 1.0000");
+    ASSERT_TRUE(at != std::string::npos || perfect != std::string::npos) << r.output;
+    if (perfect == std::string::npos)
+        EXPECT_GE(std::stod(r.output.substr(at + 9)), 0.97) << r.output;
 }
 
 // The thread pools take the cores the process may run on (taskset, a container's cpuset), not

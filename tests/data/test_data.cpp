@@ -640,6 +640,38 @@ TEST(Csv, FeaturesBeyondAFloatAreRefused) {
     fs::remove(file);
 }
 
+// Rows of a second file in the first's standardisation: a row both hold reads the same; the
+// columns must be the run's when both files name them.
+TEST(Csv, RowsOfAnotherFileTakeTheRunsStandardisation) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("latentlab-test-data-restd-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "train.csv", "a,b,y\n1,10,0\n2,30,1\n3,20,0\n9,0,1\n"));
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "test.csv", "a,b,y\n2,30,1\n3,20,0\n"));
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "other.csv", "a,c,y\n2,30,1\n3,20,0\n"));
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "bare.csv", "2,30,1\n3,20,0\n"));
+    auto train = ll::readCsv(dir / "train.csv", "");
+    ASSERT_TRUE(train) << train.error().message;
+    const auto mean = train->meanVector(), std = train->stdVector();
+    for (const char* name : {"test.csv", "bare.csv"}) {
+        auto test = ll::readCsv(dir / name, "");
+        ASSERT_TRUE(test) << test.error().message;
+        auto moved = ll::restandardise(*test, train->featureNames, mean, std);
+        ASSERT_TRUE(moved) << moved.error().message;
+        EXPECT_TRUE(torch::allclose(moved->x, train->x.slice(0, 1, 3), 1e-5, 1e-6))
+            << name << "\n"
+            << moved->x << "\n"
+            << train->x;
+        EXPECT_TRUE(torch::equal(moved->mean, train->mean));
+    }
+    auto other = ll::readCsv(dir / "other.csv", "");
+    ASSERT_TRUE(other) << other.error().message;
+    EXPECT_NE(errorOf(ll::restandardise(*other, train->featureNames, mean, std))
+                  .find("its columns (a, c) are not the run's (a, b)"),
+              std::string::npos);
+    fs::remove_all(dir);
+}
+
 TEST(Csv, TextLabelChosenByNameOrNumber) {
     auto byName = csv("header-text.csv", "species");
     auto byNumber = csv("header-text.csv", "1");
