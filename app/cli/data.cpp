@@ -40,7 +40,8 @@ Command addData(CLI::App& app) {
     a->add(cmd,
            DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes |
                DataArgs::LongTail | DataArgs::Limit,
-           "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a .csv");
+           "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a CSV "
+           "(any table of text)");
     return {cmd, [a] { return runData(*a); }};
 }
 

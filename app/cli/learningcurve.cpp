@@ -99,10 +99,11 @@ Command addLearningCurve(CLI::App& app) {
         "naive Bayes, GDA, QDA, logistic regression (and the CNN) as the training set grows, "
         "over seeds; writes OUT/result.json (key curves: method, size per class, mean, sd) and "
         "OUT/learning-curve.png, and resumes from OUT/parts/");
-    a->data.add(cmd,
-                DataArgs::Split | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes |
-                    DataArgs::Limit,
-                "fashion-mnist, an IDX folder or file, an image folder or a .csv");
+    a->data.add(
+        cmd,
+        DataArgs::Split | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes |
+            DataArgs::Limit,
+        "fashion-mnist, an IDX folder or file, an image folder or a CSV (any table of text)");
     cmd->add_option("--features", a->features,
                     "extractor (the dataset's domain classifier, as evaluation uses), pixels or "
                     "columns (default: extractor for images, columns for a CSV)");

@@ -90,8 +90,9 @@ Command addOneClass(CLI::App& app) {
         "One-class detection: train vae and chaotic-vae on one class, score held-out rows "
         "(reconstruction, ELBO, latent Mahalanobis) beside Mahalanobis on classifier features; "
         "AUROC, rate at a validation threshold, a t-test over seeds");
-    a->data.add(cmd, DataArgs::LabelColumn | DataArgs::Image | DataArgs::Limit,
-                "Dataset: fashion-mnist, an IDX folder, an image folder or a .csv");
+    a->data.add(
+        cmd, DataArgs::LabelColumn | DataArgs::Image | DataArgs::Limit,
+        "Dataset: fashion-mnist, an IDX folder, an image folder or a CSV (any table of text)");
     cmd->get_option("--dataset")->required();
     OneClassRequest& r = a->request;
     cmd->add_option("--normal", a->normal, "The normal class: a class name or number")->required();

@@ -124,10 +124,11 @@ Command addRebalance(CLI::App& app) {
         "G-mean and minority AUROC on the held-out part; writes OUT/result.json (key methods), "
         "OUT/metrics.png, OUT/per-class-recall.png, samples figures, and resumes from "
         "OUT/parts/");
-    a->data.add(cmd,
-                DataArgs::Split | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes |
-                    DataArgs::Limit,
-                "fashion-mnist, an IDX folder or file, an image folder or a .csv");
+    a->data.add(
+        cmd,
+        DataArgs::Split | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes |
+            DataArgs::Limit,
+        "fashion-mnist, an IDX folder or file, an image folder or a CSV (any table of text)");
     cmd->add_option("--long-tail", a->longTail,
                     "Long tail: the largest class keeps all its rows, the smallest 1/RATIO of "
                     "that, exponential in between");

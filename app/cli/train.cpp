@@ -320,11 +320,11 @@ Command addTrain(CLI::App& app) {
     auto a = std::make_shared<TrainArgs>();
     auto* cmd = app.add_subcommand("train", "Train a model; writes a run folder");
     a->data.dataset = "fashion-mnist";
-    a->data.add(
-        cmd,
-        DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes |
-            DataArgs::LongTail | DataArgs::Limit,
-        "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a .csv");
+    a->data.add(cmd,
+                DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Image |
+                    DataArgs::Classes | DataArgs::LongTail | DataArgs::Limit,
+                "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a "
+                "CSV (any table of text)");
     cmd->add_option("--model", a->model, "Model name (latentlab-cli models lists them)");
     cmd->add_option("--preset", a->preset, "Preset name; defaults to the model's CPU preset");
     auto* outOption = cmd->add_option("--out", a->out, "Run folder to create");

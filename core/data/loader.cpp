@@ -28,8 +28,8 @@ bool isFashionMnist(const std::string& source) {
     return lower(source) == "fashion-mnist" || lower(source) == "fashion_mnist";
 }
 
-// Picks the images file of the wanted split in a folder of IDX files.
-fs::path findIdxImages(const fs::path& dir, const std::string& split) {
+// The IDX images files of a folder, sorted.
+std::vector<fs::path> idxImagesIn(const fs::path& dir) {
     std::vector<fs::path> candidates;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -39,12 +39,26 @@ fs::path findIdxImages(const fs::path& dir, const std::string& split) {
             candidates.push_back(e.path());
     }
     std::sort(candidates.begin(), candidates.end());
-    const std::string want = split == "test" ? "t10k" : "train";
+    return candidates;
+}
+
+bool isTestFile(const fs::path& file) {
+    const std::string name = lower(file.filename().string());
+    return name.find("t10k") != std::string::npos || name.find("test") != std::string::npos;
+}
+
+// Picks the images file of the wanted split in a folder of IDX files: for train a file named
+// so, else any that is not a test file; for test one named t10k or test. Empty when none.
+fs::path findIdxImages(const fs::path& dir, const std::string& split) {
+    const auto candidates = idxImagesIn(dir);
     for (const auto& c : candidates)
-        if (lower(c.filename().string()).find(want) != std::string::npos ||
-            (split == "test" && lower(c.filename().string()).find("test") != std::string::npos))
+        if (split == "test" ? isTestFile(c)
+                            : lower(c.filename().string()).find("train") != std::string::npos)
             return c;
-    return candidates.empty() || split == "test" ? fs::path{} : candidates.front();
+    if (split != "test")
+        for (const auto& c : candidates)
+            if (!isTestFile(c)) return c;
+    return {};
 }
 
 // A CSV under another name (iris.data, table.dat): text where IDX starts with two zero bytes
@@ -104,6 +118,11 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
                                               : path.filename().string();
         return d;
     }
+    // IDX files of the other split only: said as such, not as a folder without class folders.
+    if (const auto other = idxImagesIn(path); !other.empty())
+        return fail(path.string() + ": its IDX files (" + other.front().filename().string() +
+                    (other.size() > 1 ? ", ..." : "") + ") hold no " + spec.split +
+                    " split; ask for split " + (spec.split == "test" ? "train" : "test"));
     return readImageFolder(path, spec.imageSize, spec.colour);
 }
 

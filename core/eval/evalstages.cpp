@@ -309,6 +309,7 @@ void startRecord(Evaluation& e) {
                 {"sampling_steps", request.steps},
                 {"sampler", request.sampler == Sampler::Ddim ? "ddim" : "ddpm"},
                 {"feature_space", o.pixels ? "pixels" : "classifier"},
+                {"samples_from", o.samplesFrom},
                 {"extractor", e.extractor},
                 {"reference",
                  {{"kind", e.haveHeldOut ? "held-out" : "train"},
@@ -407,6 +408,13 @@ Result<void> makeEvalFolder(Evaluation& e) {
     e.stem = fileStem(e.step, e.options.request.guidance);
     e.dir = e.options.recordDir.empty() ? runfiles::evalDir(e.runDir) : e.options.recordDir;
     std::error_code ec;
+    // Given samples never take the name of the run's own record, nor of an earlier one.
+    if (!e.options.samplesFrom.empty()) {
+        const std::string base = e.stem + "-samples";
+        e.stem = base;
+        for (int k = 2; fs::exists(e.dir / (e.stem + ".json"), ec); ++k)
+            e.stem = base + "-" + std::to_string(k);
+    }
     fs::create_directories(e.dir, ec);
     if (ec) return fail(e.dir.string() + ": cannot create (" + ec.message() + ")");
     return {};

@@ -187,6 +187,7 @@ Result<fs::path> evaluateSamples(GenerativeModel& generator, const fs::path& run
     if (samples.size(0) < 2) return fail("evaluation needs at least 2 samples");
     EvalOptions o = options;
     o.count = samples.size(0);
+    if (o.samplesFrom.empty()) o.samplesFrom = "given samples";
     evalstages::Evaluation e{.generator = generator,
                              .runDir = runDir,
                              .step = step,
@@ -205,7 +206,9 @@ Result<fs::path> evaluateSampleFolder(const fs::path& runDir, std::optional<std:
     if (!run) return tl::unexpected(run.error());
     auto read = readSampleFolder(folder, run->model->shape(), run->data);
     if (!read) return tl::unexpected(read.error());
-    return evaluateSamples(*run->model, runDir, run->step, read->samples, read->labels, o,
+    EvalOptions given = o;
+    given.samplesFrom = fs::absolute(folder).lexically_normal().string();
+    return evaluateSamples(*run->model, runDir, run->step, read->samples, read->labels, given,
                            progress);
 }
 
@@ -247,9 +250,14 @@ Result<EvalRecord> readEvaluation(const fs::path& file) {
         }
         const auto ref = j.value("reference", json::object());
         r.reference = ref.value("kind", "");
+        r.samplesFrom = j.value("samples_from", "");
         std::ostringstream protocol;
-        protocol << r.count << " samples (seed " << r.seed << ", guidance " << r.guidance << ") vs "
-                 << ref.value("count", 0) << " real " << r.reference
+        if (r.samplesFrom.empty())
+            protocol << r.count << " samples (seed " << r.seed << ", guidance " << r.guidance
+                     << ") vs ";
+        else
+            protocol << r.count << " samples from " << r.samplesFrom << " vs ";
+        protocol << ref.value("count", 0) << " real " << r.reference
                  << " images; floor: " << ref.value("floor_count", 0)
                  << " real training images; features: "
                  << (r.featureSpace == "pixels" ? std::string("raw pixels")

@@ -51,6 +51,9 @@ struct EvalOptions {
     /// Where the record and its PNGs go; empty: the run's eval folder. An exported dataset's
     /// card evaluates into a folder of its own, so that Inspect does not list it.
     std::filesystem::path recordDir;
+    /// Samples scored as given (evaluate --samples): where they came from. Their record says
+    /// so and takes a name of its own, so the run's own evaluation of that step is kept.
+    std::string samplesFrom;
 };
 
 /// Stage name and fraction of it done; returning false cancels.
@@ -122,8 +125,9 @@ struct EvalRecord {
     std::string featureSpace;  // "classifier" or "pixels"
     std::string extractor;     // folder of the extractor; empty for pixels
     std::string extractorSha256;
-    std::string reference;  // "held-out" or "train" (data without a held-out split)
-    std::string protocol;   // one readable line
+    std::string reference;    // "held-out" or "train" (data without a held-out split)
+    std::string protocol;     // one readable line
+    std::string samplesFrom;  // samples scored as given: their folder; empty for the run's draws
     std::vector<EvalScore> scores;
     /// Metrics that were asked for but could not be computed, with the reason.
     std::vector<std::pair<std::string, std::string>> errors;

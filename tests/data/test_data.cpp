@@ -390,6 +390,29 @@ TEST(IdxLoader, FolderPicksTheSplit) {
                                 static_cast<float>(255 - tinyPixel(i, r, c)) / 255.0f);
 }
 
+// A folder of one split's files: the other split is refused by name, never read from them.
+TEST(IdxLoader, AFolderOfOneSplitRefusesTheOther) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("latentlab-test-data-split-" + std::to_string(::getpid()));
+    for (const char* split : {"t10k", "train"}) {
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        for (const char* kind : {"images-idx3", "labels-idx1"}) {
+            const std::string name = std::string(split) + "-" + kind + "-ubyte.gz";
+            fs::copy_file(fixture("idx/gz/" + name), dir / name);
+        }
+        const bool test = std::string(split) == "t10k";
+        EXPECT_TRUE(ll::loadDataset({.source = dir.string(), .split = test ? "test" : "train"}));
+        const std::string message =
+            errorOf(ll::loadDataset({.source = dir.string(), .split = test ? "train" : "test"}));
+        EXPECT_NE(message.find(std::string("hold no ") + (test ? "train" : "test") +
+                               " split; ask for split " + (test ? "test" : "train")),
+                  std::string::npos)
+            << message;
+    }
+    fs::remove_all(dir);
+}
+
 TEST(IdxLoader, ImagesFileFindsItsLabels) {
     for (const char* name : {"idx/tiny-images-idx3-ubyte", "idx/mixed/tiny-images-idx3-ubyte.gz"}) {
         auto d = ll::loadDataset({.source = fixture(name).string()});

@@ -149,6 +149,9 @@ TEST_F(Export, PngFolderWithManifestAndCardThatEvaluateConfirms) {
     const std::string recordFile = e.output.substr(at + 6, e.output.find('\n', at) - at - 6);
     const json record = readJson(recordFile);
     EXPECT_EQ(record["count"], 300);
+    // A record of its own that says where the samples came from: the run's record is kept.
+    EXPECT_TRUE(recordFile.ends_with("-samples.json")) << recordFile;
+    EXPECT_EQ(record["samples_from"], fs::absolute(out).lexically_normal().string());
     for (const auto& [name, score] : card["metrics"].items()) {
         ASSERT_TRUE(record["scores"].contains(name)) << name;
         EXPECT_DOUBLE_EQ(record["scores"][name]["value"].get<double>(),

@@ -235,10 +235,17 @@ TEST_F(TrainerTest, ResumesFromLastCheckpoint) {
 
 TEST_F(TrainerTest, ResumeWithoutCheckpointFails) {
     const fs::path dir = freshDir("nocheckpoint");
-    ll::Trainer trainer({.runDir = dir, .resume = true}, {});
-    const auto result = trainer.run(std::stop_token{});
+    ll::Trainer missing({.runDir = dir, .resume = true}, {});
+    const auto gone = missing.run(std::stop_token{});
+    EXPECT_EQ(gone.outcome, ll::TrainFinished::Outcome::Failed);
+    EXPECT_NE(gone.message.find("no such run folder"), std::string::npos) << gone.message;
+    fs::create_directories(dir);
+    ll::Trainer empty({.runDir = dir, .resume = true}, {});
+    const auto result = empty.run(std::stop_token{});
     EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Failed);
-    EXPECT_NE(result.message.find("config.json"), std::string::npos) << result.message;
+    EXPECT_NE(result.message.find("not a run folder (no config.json)"), std::string::npos)
+        << result.message;
+    fs::remove_all(dir);
 }
 
 TEST_F(TrainerTest, BadConfigurationsFailWithAMessage) {
