@@ -14,6 +14,7 @@
 #include "common/format.h"
 #include "common/npy.h"
 #include "data/loader.h"
+#include "data/transforms.h"
 #include "image/grid.h"
 #include "image/labelled.h"
 #include "models/catalog.h"
@@ -157,6 +158,7 @@ int runInterpolate(const InterpolateArgs& a) {
 struct LatentsArgs {
     std::string run;
     std::string dataset;
+    std::string labelColumn;
     std::int64_t count = 2000;
     std::uint64_t seed = 0;
     int directions = 8;
@@ -180,11 +182,20 @@ int runLatents(const LatentsArgs& a) {
         DatasetSpec spec = opened->config.dataset;
         // Other data, shaped as the run's images were.
         if (!a.dataset.empty())
-            spec = {.source = a.dataset, .imageSize = spec.imageSize, .colour = spec.colour};
+            spec = {.source = absoluteSource(a.dataset),
+                    .labelColumn = a.labelColumn,
+                    .imageSize = spec.imageSize,
+                    .colour = spec.colour};
         auto loaded = loadDataset(spec);
         if (!loaded) return failure("latents: " + loaded.error().message);
         if (loaded->classNames != opened->data.classNames)
             return failure("latents: " + spec.source + " has other classes than the run's data");
+        // A table comes in its own standardisation; the encoder knows the run's.
+        if (loaded->modality == Modality::Tabular) {
+            loaded = restandardise(*loaded, opened->data.featureNames, opened->data.mean,
+                                   opened->data.std);
+            if (!loaded) return failure("latents: " + loaded.error().message);
+        }
         data = std::move(*loaded);
     }
     applyThreadSettings(model.workload());
@@ -335,6 +346,8 @@ Command addLatents(CLI::App& app) {
         "for the VAE family, encoded data; CSV, and the principal directions (.npy)");
     cmd->add_option("--run", a->run, "Run folder")->required();
     cmd->add_option("--dataset", a->dataset, "Data to encode (default: the run's)");
+    cmd->add_option("--label-column", a->labelColumn,
+                    "CSV: label column by name or 0-based number (default: last)");
     cmd->add_option("--count", a->count, "Points of each kind")->capture_default_str();
     cmd->add_option("--seed", a->seed, "Seed")->capture_default_str();
     cmd->add_option("--checkpoint", a->checkpoint, "Checkpoint step (default: latest)");

@@ -9,6 +9,8 @@
 
 #include <torch/torch.h>
 
+#include "common/format.h"
+
 namespace ll {
 
 namespace {
@@ -126,6 +128,13 @@ unsigned long long physicalMemoryBytes() {
     return pages > 0 && size > 0
                ? static_cast<unsigned long long>(pages) * static_cast<unsigned long long>(size)
                : 0;
+}
+
+std::string beyondMemory(double bytes) {
+    const auto memory = static_cast<double>(physicalMemoryBytes());
+    if (memory <= 0 || bytes <= 0.75 * memory) return {};
+    return " need about " + formatBytes(bytes) +
+           " to read, more than three quarters of this machine's " + formatBytes(memory);
 }
 
 }  // namespace ll

@@ -61,5 +61,8 @@ std::string threadSummary();
 
 /// The machine's physical memory in bytes (0 when it cannot be told).
 unsigned long long physicalMemoryBytes();
+/// Empty when `bytes` fit in three quarters of the machine's memory; else the end of a refusal:
+/// " need about 22.4 GiB to read, more than three quarters of this machine's 23.0 GiB".
+std::string beyondMemory(double bytes);
 
 }  // namespace ll

@@ -11,7 +11,6 @@
 #include <torch/torch.h>
 
 #include "common/cpu.h"
-#include "common/format.h"
 #include "common/mappedfile.h"
 #include "common/text.h"
 
@@ -178,8 +177,9 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
         sklearnClasses.assign(head.begin() + 2, head.end());
     } else if (const bool named = !labelColumn.empty() &&
                                   std::find(head.begin(), head.end(), labelColumn) != head.end();
-               !second || head.size() != second->size() || named) {
-        // One row, a first row of its own width, or a label named by it: its cells decide.
+               !second || head.size() != second->size() || (named && !numericRow(head))) {
+        // One row, a first row of its own width, or a label named by a word of it: its cells
+        // decide. (A label named by number may name a column of pandas' 0, 1, 2 header.)
         header = numericRow(head) ? Header::No : Header::Yes;
     } else {
         header = Header::ByLabels;  // decided below, once the label column is known
@@ -231,12 +231,10 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     if (static_cast<double>(n) * static_cast<double>(columns) > static_cast<double>(kMaxCells))
         return fail(file + ": too large (more than 400 million cells)");
     // Read as doubles, then standardised to floats: 12 bytes a cell at the peak.
-    const double need = 12.0 * static_cast<double>(n) * static_cast<double>(d);
-    if (const auto memory = physicalMemoryBytes(); memory > 0 && need > 0.75 * double(memory))
+    if (const auto why = beyondMemory(12.0 * static_cast<double>(n) * static_cast<double>(d));
+        !why.empty())
         return fail(file + ": " + std::to_string(n) + " rows of " + std::to_string(d) +
-                    " features need about " + formatBytes(need) +
-                    " to read, more than three quarters of this machine's " +
-                    formatBytes(double(memory)));
+                    " features" + why);
     torch::Tensor x = torch::empty({n, d}, torch::kFloat64);
     auto xa = x.accessor<double, 2>();
     std::vector<std::string> labelCells;
@@ -283,11 +281,19 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     if (error) return tl::unexpected(*error);
     std::int64_t count = n;
     if (header == Header::ByLabels) {
-        // The first row was read as data; it is a header if its label is not a label.
-        const bool numeric = std::all_of(labelCells.begin() + 1, labelCells.end(), isNumber);
-        const bool isLabel = numeric ? isNumber(labelCells[0])
-                                     : std::find(labelCells.begin() + 1, labelCells.end(),
-                                                 labelCells[0]) != labelCells.end();
+        // The first row was read as data. It is a header if its label cell is no label: a
+        // word over numeric labels; a value the labels never take, where they repeat (a class
+        // column) and, over numeric labels, the row numbers its columns 0, 1, 2 as pandas does.
+        const auto rest = labelCells.begin() + 1;
+        const bool numeric = std::all_of(rest, labelCells.end(), isNumber);
+        const bool unseen = std::find(rest, labelCells.end(), labelCells[0]) == labelCells.end();
+        const bool repeat = std::set<std::string>(rest, labelCells.end()).size() <
+                            static_cast<std::size_t>(labelCells.end() - rest);
+        bool numbered = true;
+        for (std::size_t c = 0; c < columns; ++c)
+            numbered = numbered && head[c] == std::to_string(c);
+        const bool isLabel = numeric ? isNumber(labelCells[0]) && !(unseen && repeat && numbered)
+                                     : !(unseen && repeat);
         if (!isLabel) {
             header = Header::Yes;
             x = x.narrow(0, 1, n - 1);

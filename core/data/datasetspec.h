@@ -52,6 +52,11 @@ struct DatasetSpec {
     std::uint64_t seed = 1;
 };
 
+/// Whether `path` is a file read as a table: named .csv, .tsv or .txt, or any other file of
+/// text (iris.data), where IDX files start with zero bytes and gzip with 1f 8b.
+/// (Defined in loader.cpp, which reads such files so.)
+bool isTableFile(const std::string& path);
+
 /// `source` from the root when it is a path that exists, so that a run or study that keeps it
 /// finds its data from any working folder; "fashion-mnist" and a missing path as they are.
 /// (Defined in loader.cpp, beside the resolution it follows.)

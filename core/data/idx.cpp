@@ -314,22 +314,19 @@ Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, b
     if (n != y->dims[0])
         return fail(images.string() + ": " + std::to_string(n) + " images but " + labels.string() +
                     " holds " + std::to_string(y->dims[0]) + " labels");
-    // The payload read, copied and made floats at once (a small gzip file may inflate to
-    // gigabytes): refused when that cannot fit, before a byte of it is inflated.
-    const double values = double(n) * double(h) * double(w) * double(c);
-    const double need = values * (2.0 * header->type->bytes + 8.0);
-    if (const auto memory = physicalMemoryBytes(); memory > 0 && need > 0.75 * double(memory))
-        return fail(images.string() + ": " + std::to_string(n) + " images of " + std::to_string(w) +
-                    "x" + std::to_string(h) + (c == 3 ? " RGB" : "") + " need about " +
-                    formatBytes(need) + " to read, more than three quarters of this machine's " +
-                    formatBytes(double(memory)));
-    auto x = readIdx(images);
-    if (!x) return tl::unexpected(x.error());
     const std::int64_t minLabel = y->values.min().item<std::int64_t>();
     const std::int64_t maxLabel = y->values.max().item<std::int64_t>();
     if (minLabel < 0 || maxLabel > kMaxLabel)
         return fail(labels.string() + ": label values must lie in 0.." + std::to_string(kMaxLabel) +
                     ", found " + std::to_string(minLabel) + ".." + std::to_string(maxLabel));
+    // The payload read, copied and made floats at once (a small gzip file may inflate to
+    // gigabytes): refused when that cannot fit, before a byte of it is inflated.
+    const double values = double(n) * double(h) * double(w) * double(c);
+    if (const auto why = beyondMemory(values * (2.0 * header->type->bytes + 8.0)); !why.empty())
+        return fail(images.string() + ": " + std::to_string(n) + " images of " + std::to_string(w) +
+                    "x" + std::to_string(h) + (c == 3 ? " RGB" : "") + why);
+    auto x = readIdx(images);
+    if (!x) return tl::unexpected(x.error());
 
     Dataset d;
     d.modality = Modality::Image;

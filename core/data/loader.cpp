@@ -102,9 +102,7 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
     if (!fs::exists(path, ec)) return fail(src + ": no such file or folder");
     const std::string name = lower(path.filename().string());
     if (fs::is_regular_file(path, ec)) {
-        if (endsWith(name, ".csv") || endsWith(name, ".tsv") || endsWith(name, ".txt") ||
-            holdsText(path))
-            return readCsv(path, spec.labelColumn);
+        if (isTableFile(src)) return readCsv(path, spec.labelColumn);
         auto d = loadIdxImages(path, name.find("fashion") != std::string::npos);
         if (d) d->name = path.stem().string();
         return d;
@@ -160,6 +158,14 @@ Result<Dataset> loadDataset(const DatasetSpec& spec) {
     }
     if (spec.limit > 0) *d = randomSubset(*d, spec.limit, spec.seed);
     return d;
+}
+
+bool isTableFile(const std::string& path) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return false;
+    const std::string name = lower(fs::path(path).filename().string());
+    return endsWith(name, ".csv") || endsWith(name, ".tsv") || endsWith(name, ".txt") ||
+           holdsText(path);
 }
 
 std::string absoluteSource(const std::string& source) {

@@ -408,9 +408,10 @@ Result<void> makeEvalFolder(Evaluation& e) {
     e.stem = fileStem(e.step, e.options.request.guidance);
     e.dir = e.options.recordDir.empty() ? runfiles::evalDir(e.runDir) : e.options.recordDir;
     std::error_code ec;
-    // Given samples never take the name of the run's own record, nor of an earlier one.
+    // Given samples never take the name of the run's own record, nor of an earlier one, and
+    // are no step-* record: the run's lists, charts and sweeps hold its own draws only.
     if (!e.options.samplesFrom.empty()) {
-        const std::string base = e.stem + "-samples";
+        const std::string base = "samples-" + e.stem;
         e.stem = base;
         for (int k = 2; fs::exists(e.dir / (e.stem + ".json"), ec); ++k)
             e.stem = base + "-" + std::to_string(k);

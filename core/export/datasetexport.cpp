@@ -231,6 +231,7 @@ Result<json> cardMetrics(Context& c, const Tensor& x, const Tensor& y, const fs:
     o.workspace = r.workspace;
     o.tstrSteps = r.tstrSteps;
     o.recordDir = dir / ".card-eval";
+    o.samplesFrom = dir.string();
     auto file = evaluateSamples(
         *c.run.model, r.run, c.run.step, x, y, o,
         [&](const std::string&, double f) { return !progress || progress("card", f); });

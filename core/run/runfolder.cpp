@@ -99,6 +99,8 @@ DatasetSpec datasetFromJson(const json& j) {
                    .value_or(j.value("grayscale", true) ? ImageColour::Gray : ImageColour::Rgb);
     d.keepClasses = wholeNumbers(j, "keep_classes", d.keepClasses);
     d.longTailRatio = j.value("long_tail_ratio", d.longTailRatio);
+    // Runs before the loader refused a ratio below 1 kept every sample with one.
+    if (d.longTailRatio < 1.0) d.longTailRatio = 1.0;
     d.limit = wholeNumber(j, "limit", d.limit);
     d.seed = wholeNumber(j, "seed", d.seed);
     return d;

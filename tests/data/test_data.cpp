@@ -620,10 +620,26 @@ TEST(Csv, AFirstRowOfNumbersIsAHeaderOnlyIfItsLabelIsNoLabel) {
     ASSERT_TRUE(numeric) << numeric.error().message;
     EXPECT_EQ(numeric->x.size(0), 3);
     EXPECT_EQ(toVector(numeric->y), (std::vector<std::int64_t>{0, 1, 1}));
-    // A label column named by the first row makes it a header whatever its cells.
-    auto named = ll::readCsv(dir / "pandas.csv", "species");
-    ASSERT_TRUE(named) << named.error().message;
-    EXPECT_EQ(named->x.size(0), 3);
+    // A label column named by the first row makes it a header whatever its cells; named by
+    // number it leaves the question to the labels.
+    for (const char* label : {"species", "2"}) {
+        auto named = ll::readCsv(dir / "pandas.csv", label);
+        ASSERT_TRUE(named) << named.error().message;
+        EXPECT_EQ(named->x.size(0), 3) << label;
+    }
+    // pandas' numbers over numeric labels: the label 2 is not among the classes 0 and 1.
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "numbered.csv", "0,1,2\n1,2,0\n3,4,1\n5,7,1\n"));
+    for (const char* label : {"", "2"}) {
+        auto numbered = ll::readCsv(dir / "numbered.csv", label);
+        ASSERT_TRUE(numbered) << numbered.error().message;
+        EXPECT_EQ(numbered->x.size(0), 3) << label;
+        EXPECT_EQ(numbered->classNames, (std::vector<std::string>{"0", "1"}));
+    }
+    // Labels that never repeat cannot tell: the first row stays data.
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "unique.data", "5.1,3.5,setosa\n7.0,3.2,versicolor\n"));
+    auto unique = ll::loadDataset({.source = (dir / "unique.data").string()});
+    ASSERT_TRUE(unique) << unique.error().message;
+    EXPECT_EQ(unique->x.size(0), 2);
     fs::remove_all(dir);
 }
 

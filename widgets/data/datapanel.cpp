@@ -137,7 +137,7 @@ void DataPanel::setSpec(const ll::DatasetSpec& s) {
     if (source.compare(QStringLiteral("fashion-mnist"), Qt::CaseInsensitive) == 0) {
         m_kind->setCurrentIndex(FashionMnist);
     } else {
-        const bool csv = source.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive);
+        const bool csv = ll::isTableFile(s.source);
         const bool file = QFileInfo(source).isFile();
         m_kind->setCurrentIndex(csv ? CsvFile : file ? IdxFiles : ImageFolder);
         m_path->setText(source);
@@ -152,9 +152,9 @@ void DataPanel::browse() {
     QString chosen;
     switch (m_kind->currentIndex()) {
         case CsvFile:
-            chosen =
-                QFileDialog::getOpenFileName(this, tr("Open a CSV file"), m_path->text(),
-                                             tr("CSV files (*.csv *.tsv *.txt);;All files (*)"));
+            chosen = QFileDialog::getOpenFileName(
+                this, tr("Open a CSV file"), m_path->text(),
+                tr("Tables (*.csv *.tsv *.txt *.data *.dat);;All files (*)"));
             break;
         case IdxFiles:
             chosen =
