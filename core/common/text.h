@@ -4,7 +4,9 @@
 // members; the readers also build as C++17 for the fuzzers (tests/fuzz: clang cannot take
 // LibTorch 1.13's headers in C++20 with libstdc++ 12), so they use these.
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace ll {
 
@@ -14,6 +16,21 @@ inline bool startsWith(std::string_view text, std::string_view prefix) {
 
 inline bool endsWith(std::string_view text, std::string_view suffix) {
     return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+/// Whether `names` are 0, 1, 2 ...: what the CSV reader names the columns of a file without a
+/// header (and pandas writes over a frame without names).
+inline bool numberedNames(const std::vector<std::string>& names) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] != std::to_string(i)) return false;
+    return true;
+}
+
+/// `names` joined by ", " for a message, cut after `maxChars` with "...".
+inline std::string joinedNames(const std::vector<std::string>& names, std::size_t maxChars) {
+    std::string all;
+    for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+    return all.size() > maxChars ? all.substr(0, maxChars) + "..." : all;
 }
 
 }  // namespace ll

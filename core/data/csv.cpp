@@ -207,11 +207,11 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
             // The first row's cells where they may be names (sklearn's count line is not).
             const bool named =
                 sklearnClasses.empty() && head.size() == columns && !numericRow(head);
-            std::string all;
+            std::vector<std::string> shown;
             for (std::size_t c = 0; c < columns; ++c)
-                all += (c ? ", " : "") + (named ? head[c] : std::to_string(c));
-            if (all.size() > 200) all = all.substr(0, 200) + "...";
-            return fail(file + ": no label column '" + labelColumn + "' (columns: " + all + ")");
+                shown.push_back(named ? head[c] : std::to_string(c));
+            return fail(file + ": no label column '" + labelColumn +
+                        "' (columns: " + joinedNames(shown, 200) + ")");
         }
     }
     // A feature that is not a number can only be a name: the first line is a header. Where
@@ -289,11 +289,9 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
         const bool unseen = std::find(rest, labelCells.end(), labelCells[0]) == labelCells.end();
         const bool repeat = std::set<std::string>(rest, labelCells.end()).size() <
                             static_cast<std::size_t>(labelCells.end() - rest);
-        bool numbered = true;
-        for (std::size_t c = 0; c < columns; ++c)
-            numbered = numbered && head[c] == std::to_string(c);
-        const bool isLabel = numeric ? isNumber(labelCells[0]) && !(unseen && repeat && numbered)
-                                     : !(unseen && repeat);
+        const bool isLabel =
+            numeric ? isNumber(labelCells[0]) && !(unseen && repeat && numberedNames(head))
+                    : !(unseen && repeat);
         if (!isLabel) {
             header = Header::Yes;
             x = x.narrow(0, 1, n - 1);

@@ -6,22 +6,11 @@
 
 #include <torch/torch.h>
 
+#include "common/text.h"
+
 namespace ll {
 
 namespace {
-
-// Columns named 0, 1, 2 ... by the reader: a file without a header.
-bool numbered(const std::vector<std::string>& names) {
-    for (std::size_t i = 0; i < names.size(); ++i)
-        if (names[i] != std::to_string(i)) return false;
-    return true;
-}
-
-std::string listed(const std::vector<std::string>& names) {
-    std::string all;
-    for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-    return all.size() > 120 ? all.substr(0, 120) + "..." : all;
-}
 
 torch::Tensor seededPermutation(std::int64_t n, std::uint64_t seed) {
     auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed);
@@ -104,9 +93,9 @@ Result<Dataset> restandardise(const Dataset& d, const std::vector<std::string>& 
     if (mean.size() != n || std.size() != n || !d.mean.defined() || !d.std.defined())
         return fail(d.source + ": " + std::to_string(n) + " columns, the run's data had " +
                     std::to_string(mean.size()));
-    if (!numbered(d.featureNames) && !numbered(names) && d.featureNames != names)
-        return fail(d.source + ": its columns (" + listed(d.featureNames) +
-                    ") are not the run's (" + listed(names) + ")");
+    if (!numberedNames(d.featureNames) && !numberedNames(names) && d.featureNames != names)
+        return fail(d.source + ": its columns (" + joinedNames(d.featureNames, 120) +
+                    ") are not the run's (" + joinedNames(names, 120) + ")");
     Dataset out = d;
     const auto runMean = torch::tensor(mean, torch::kFloat64);
     const auto runStd = torch::tensor(std, torch::kFloat64);
