@@ -36,9 +36,13 @@ void DataArgs::add(CLI::App* cmd, unsigned parts, const std::string& datasetHelp
     auto* source = cmd->add_option("--dataset", dataset, datasetHelp);
     if (!dataset.empty()) source->capture_default_str();
     if (parts & (Split | CheckedSplit)) {
-        auto* option = cmd->add_option("--split", split, "IDX data: train or test");
+        auto* option =
+            cmd->add_option("--split", split,
+                            "Data kept in splits (IDX train and t10k files, train/ and test/ "
+                            "image folders): train or test");
         if (parts & CheckedSplit) option->check(CLI::IsMember({"train", "test"}));
         option->capture_default_str();
+        m_splitOption = option;
     }
     if (parts & LabelColumn)
         cmd->add_option("--label-column", labelColumn,
@@ -59,6 +63,36 @@ void DataArgs::add(CLI::App* cmd, unsigned parts, const std::string& datasetHelp
         cmd->add_option("--long-tail", longTail, "Long-tail subset with this imbalance ratio");
     if (parts & Limit)
         cmd->add_option("--limit", limit, "Use at most this many samples (seeded subset)");
+    // An option the data does not take is refused, not ignored: the user meant something.
+    cmd->parse_complete_callback([this] {
+        if (const std::string why = mismatch(); !why.empty()) throw CLI::ValidationError(why);
+    });
+}
+
+std::string DataArgs::mismatch() const {
+    if (dataset.empty()) return {};
+    const SourceKind kind = sourceKind(dataset);
+    if (kind == SourceKind::Missing) return {};  // the loader says so
+    const bool images = kind == SourceKind::ImageFolder || kind == SourceKind::SplitImageFolder;
+    const std::string what = kind == SourceKind::FashionMnist ? "Fashion-MNIST (IDX data)"
+                             : kind == SourceKind::Table      ? "a table"
+                             : images                         ? "an image folder"
+                                                              : "IDX data";
+    const std::string is = dataset + " is " + what;
+    if (imageSize != 0 && !images)
+        return "--image-size applies to image folders; " + is +
+               (kind == SourceKind::Table ? "" : ", which keeps its own size");
+    if ((rgb || gray) && !images)
+        return std::string(rgb ? "--rgb" : "--gray") + " applies to image folders; " + is +
+               (kind == SourceKind::Table ? "" : ", which keeps its own colour");
+    if (!labelColumn.empty() && kind != SourceKind::Table)
+        return "--label-column applies to CSV tables; " + is;
+    if (m_splitOption && m_splitOption->count() > 0 && split == "test" && !hasSplits(dataset))
+        return "--split test needs data kept in splits (IDX train and t10k files, or an image "
+               "folder with train/ and test/ folders); " +
+               is + " with no test split" +
+               (kind == SourceKind::Table ? "; give the held-out table itself as --dataset" : "");
+    return {};
 }
 
 DatasetSpec DataArgs::spec() const {

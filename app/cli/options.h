@@ -42,9 +42,16 @@ struct DataArgs {
     double longTail = 1;
     std::int64_t limit = 0;
 
+    /// Adds the options; once the command is parsed, one the data does not take (--rgb on a
+    /// table) is refused as a usage error.
     void add(CLI::App* cmd, unsigned parts, const std::string& datasetHelp);
     /// The spec these options name (its seed is the command's to set).
     DatasetSpec spec() const;
+    /// Why an option given does not apply to the data --dataset names; empty when all do.
+    std::string mismatch() const;
+
+private:
+    const CLI::Option* m_splitOption = nullptr;
 };
 
 /// How to draw samples: seed, checkpoint, temperature, truncation, guidance of both kinds,

@@ -33,7 +33,7 @@ inline std::optional<ImageColour> colourFromName(std::string_view name) {
 struct DatasetSpec {
     /// "fashion-mnist", a folder of IDX files, an IDX images file, an image folder or a .csv.
     std::string source = "fashion-mnist";
-    /// IDX folders and Fashion-MNIST: "train" or "test".
+    /// Fashion-MNIST, IDX folders and image folders kept in splits: "train" or "test".
     std::string split = "train";
     /// CSV: the label column by name or 0-based number; empty means the last column.
     std::string labelColumn;
@@ -56,6 +56,21 @@ struct DatasetSpec {
 /// text (iris.data), where IDX files start with zero bytes and gzip with 1f 8b.
 /// (Defined in loader.cpp, which reads such files so.)
 bool isTableFile(const std::string& path);
+
+/// What a source names, as the loader reads it (told from names and headers, nothing read).
+enum class SourceKind {
+    FashionMnist,
+    Table,             // a CSV, TSV or other file of text
+    IdxFile,           // an IDX images file, its labels beside it
+    IdxFolder,         // a folder of IDX files, maybe train and test
+    ImageFolder,       // a folder of class folders of images
+    SplitImageFolder,  // train/ (training/) and maybe test/ (val/) folders of class folders
+    Missing,           // no such file or folder
+};
+SourceKind sourceKind(const std::string& source);
+
+/// Whether the data a source names has a train and a test split ("--split test" reads it).
+bool hasSplits(const std::string& source);
 
 /// `source` from the root when it is a path that exists, so that a run or study that keeps it
 /// finds its data from any working folder; "fashion-mnist" and a missing path as they are.

@@ -295,7 +295,8 @@ fs::path idxLabelsBeside(const fs::path& images) {
     return {};
 }
 
-Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, bool fashionNames) {
+Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, bool fashionNames,
+                               const fs::path& otherSplitLabels) {
     // What can be checked before the images' payload is inflated is checked first: their
     // header, and the (small) labels file against it.
     auto header = headerOf(images);
@@ -319,10 +320,20 @@ Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, b
     if (minLabel < 0 || maxLabel > kMaxLabel)
         return fail(labels.string() + ": label values must lie in 0.." + std::to_string(kMaxLabel) +
                     ", found " + std::to_string(minLabel) + ".." + std::to_string(maxLabel));
+    // The classes are the label values either split holds, so that both number them alike;
+    // the other split's file is its own load's to refuse.
+    torch::Tensor present = torch::zeros({kMaxLabel + 1}, torch::kBool);
+    present.index_fill_(0, y->values, true);
+    if (!otherSplitLabels.empty())
+        if (auto other = readIdx(otherSplitLabels, true);
+            other && other->values.numel() > 0 && other->values.min().item<std::int64_t>() >= 0 &&
+            other->values.max().item<std::int64_t>() <= kMaxLabel)
+            present.index_fill_(0, other->values, true);
+    const torch::Tensor values = present.nonzero().squeeze(1);  // ascending
     // The payload read, copied and made floats at once (a small gzip file may inflate to
     // gigabytes): refused when that cannot fit, before a byte of it is inflated.
-    const double values = double(n) * double(h) * double(w) * double(c);
-    if (const auto why = beyondMemory(values * (2.0 * header->type->bytes + 8.0)); !why.empty())
+    const double count = double(n) * double(h) * double(w) * double(c);
+    if (const auto why = beyondMemory(count * (2.0 * header->type->bytes + 8.0)); !why.empty())
         return fail(images.string() + ": " + std::to_string(n) + " images of " + std::to_string(w) +
                     "x" + std::to_string(h) + (c == 3 ? " RGB" : "") + why);
     auto x = readIdx(images);
@@ -332,11 +343,16 @@ Result<Dataset> readIdxDataset(const fs::path& images, const fs::path& labels, b
     d.modality = Modality::Image;
     d.source = images.string();
     d.x = x->values.view({n, h, w, c}).permute({0, 3, 1, 2}).contiguous();
-    d.y = y->values;
-    if (fashionNames && maxLabel < 10) {
-        d.classNames = fashionMnistClassNames();
-    } else {
-        for (std::int64_t k = 0; k <= maxLabel; ++k) d.classNames.push_back(std::to_string(k));
+    // Labels 1..26 (EMNIST Letters) or 0 and 7 make classes of the values present, named by
+    // them: no class without a sample.
+    torch::Tensor index = torch::full({kMaxLabel + 1}, -1, torch::kInt64);
+    index.index_put_({values}, torch::arange(values.numel(), torch::kInt64));
+    d.y = index.index_select(0, y->values);
+    const bool fashion = fashionNames && values.max().item<std::int64_t>() < 10;
+    for (std::int64_t k = 0; k < values.numel(); ++k) {
+        const std::int64_t v = values[k].item<std::int64_t>();
+        d.classNames.push_back(fashion ? fashionMnistClassNames()[static_cast<std::size_t>(v)]
+                                       : std::to_string(v));
     }
     return d;
 }

@@ -28,9 +28,13 @@ Result<std::vector<std::int64_t>> readIdxDims(const std::filesystem::path& path)
 
 /// Reads an images file (N x H x W, or N x H x W x C) and its labels file into a Dataset. The
 /// headers and the labels are checked before the images' values are read.
-/// Class names are Fashion-MNIST's when `fashionNames`, else the label values.
+/// The classes are the label values present in `labels` or in `otherSplitLabels` (the other
+/// split's file, when there is one: both splits then number their classes alike), in order;
+/// labels 1..26 make 26 classes, not 27 with an empty class 0. They are named by their values,
+/// or by Fashion-MNIST's names when `fashionNames` and every value lies in 0..9.
 Result<Dataset> readIdxDataset(const std::filesystem::path& images,
-                               const std::filesystem::path& labels, bool fashionNames);
+                               const std::filesystem::path& labels, bool fashionNames,
+                               const std::filesystem::path& otherSplitLabels = {});
 
 /// The labels file that lies beside an images file under the standard name
 /// (train-images-idx3-ubyte[.gz] -> train-labels-idx1-ubyte[.gz]); empty if none exists.

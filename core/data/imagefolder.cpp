@@ -72,6 +72,36 @@ std::string describe(const SizeCounts& sizes, int size, bool followSize, bool rg
 }
 
 #ifdef LATENTLAB_HAVE_OPENCV
+// The class folders of `root` that hold images, by name, each with its images sorted. Entries
+// that cannot be told (a link loop) are skipped, as dangling links are; a folder without
+// images is not a class.
+using ClassImages = std::vector<std::pair<std::string, std::vector<fs::path>>>;
+ClassImages classImages(const fs::path& root) {
+    std::vector<fs::path> dirs;
+    std::error_code ec, entryError;
+    for (const auto& entry : fs::directory_iterator(root, ec))
+        if (entry.is_directory(entryError)) dirs.push_back(entry.path());
+    std::sort(dirs.begin(), dirs.end());
+    ClassImages out;
+    for (const auto& dir : dirs) {
+        std::vector<fs::path> images;
+        for (const auto& entry : fs::directory_iterator(dir, ec))
+            if (entry.is_regular_file(entryError) && isImageFile(entry.path()))
+                images.push_back(entry.path());
+        if (images.empty()) continue;
+        std::sort(images.begin(), images.end());
+        out.emplace_back(dir.filename().string(), std::move(images));
+    }
+    return out;
+}
+
+bool hasSubfolder(const fs::path& root) {
+    std::error_code ec, entryError;
+    for (const auto& entry : fs::directory_iterator(root, ec))
+        if (entry.is_directory(entryError)) return true;
+    return false;
+}
+
 // Colour in an RGB image: some pixel whose channels differ by more than JPEG's rounding of a
 // gray picture (a point or two) or a faint tint.
 bool hasColour(const cv::Mat& rgb) {
@@ -93,9 +123,14 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, bool grayscale) 
 }
 
 Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colour) {
+    return readImageFolder(root, size, colour, {});
+}
+
+Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colour,
+                                const std::vector<fs::path>& otherSplits) {
     const std::string folder = root.string();
 #ifndef LATENTLAB_HAVE_OPENCV
-    (void)size, (void)colour;
+    (void)size, (void)colour, (void)otherSplits;
     return fail(folder +
                 ": image folders need OpenCV, and this build has none (LATENTLAB_WITH_OPENCV=OFF)");
 #else
@@ -105,27 +140,25 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
     if (!followSize && (size < 4 || size > 512))
         return fail(folder + ": image size must lie in 4..512, not " + std::to_string(size));
 
-    std::vector<fs::path> classDirs;
-    // Entries that cannot be told (a link loop) are skipped, as dangling links are.
-    std::error_code entryError;
-    for (const auto& entry : fs::directory_iterator(root, ec))
-        if (entry.is_directory(entryError)) classDirs.push_back(entry.path());
-    std::sort(classDirs.begin(), classDirs.end());
-    if (classDirs.empty())
+    const ClassImages mine = classImages(root);
+    if (mine.empty() && !hasSubfolder(root))
         return fail(folder + ": no class sub-folders (expected one folder of images per class)");
+    // The classes of every split, so that all number them alike (a class may be missing from
+    // one); the other splits' images also have a say in the size that follows the images.
+    std::map<std::string, std::vector<fs::path>> byClass(mine.begin(), mine.end());
+    std::vector<fs::path> otherImages;
+    for (const auto& other : otherSplits)
+        for (const auto& [name, images] : classImages(other)) {
+            byClass[name];  // a class of another split, maybe without images in this one
+            otherImages.insert(otherImages.end(), images.begin(), images.end());
+        }
 
-    std::vector<std::pair<fs::path, std::int64_t> > files;
+    std::vector<std::pair<fs::path, std::int64_t>> files;
     Dataset d;
-    for (const auto& dir : classDirs) {
-        std::vector<fs::path> images;
-        for (const auto& entry : fs::directory_iterator(dir, ec))
-            if (entry.is_regular_file(entryError) && isImageFile(entry.path()))
-                images.push_back(entry.path());
-        if (images.empty()) continue;  // a stray folder without images is not a class
-        std::sort(images.begin(), images.end());
-        for (auto& p : images)
+    for (const auto& [name, images] : byClass) {
+        for (const auto& p : images)
             files.emplace_back(p, static_cast<std::int64_t>(d.classNames.size()));
-        d.classNames.push_back(dir.filename().string());
+        d.classNames.push_back(name);
     }
     if (files.empty()) return fail(folder + ": no PNG or JPEG images in its sub-folders");
     if (files.size() > 2'000'000) return fail(folder + ": more than 2 million images");
@@ -150,6 +183,10 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
     if (followSize) {
         SizeCounts sizes;
         for (const Dims& d : dims) ++sizes[d];
+        for (const auto& path : otherImages)  // their own read refuses what is unreadable
+            if (const ImageHeader h = readImageHeader(path);
+                h.known() && h.pixels() <= kMaxImagePixels)
+                ++sizes[{h.width, h.height}];
         size = followedSize(mostCommon(sizes));
     }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <vector>
 
 #include "common/error.h"
 #include "data/dataset.h"
@@ -15,6 +16,13 @@ namespace ll {
 /// imageNote says what was done. An unreadable image is reported by name. Without OpenCV in
 /// the build this returns an error saying so.
 Result<Dataset> readImageFolder(const std::filesystem::path& root, int size, ImageColour colour);
+
+/// One split of an image folder kept in splits (root/train/<class>, root/test/<class>): its
+/// classes are those of every split, so that all number them alike, a class missing from one
+/// split being a class with no images there; a size that follows the images is chosen by the
+/// images of every split. `otherSplits` are the other splits' folders.
+Result<Dataset> readImageFolder(const std::filesystem::path& root, int size, ImageColour colour,
+                                const std::vector<std::filesystem::path>& otherSplits);
 
 /// The same with an explicit size and colour.
 Result<Dataset> readImageFolder(const std::filesystem::path& root, int size, bool grayscale);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include <torch/torch.h>
 
@@ -61,6 +62,32 @@ fs::path findIdxImages(const fs::path& dir, const std::string& split) {
     return {};
 }
 
+// An image folder kept in splits: a train/ (or training/) folder of class folders, and beside
+// it maybe test/ (testing/, val/, valid/, validation/).
+struct ImageSplits {
+    fs::path train, test;
+};
+std::optional<ImageSplits> imageSplits(const fs::path& dir) {
+    ImageSplits found;
+    const auto pick = [](fs::path& slot, const fs::path& p,
+                         std::initializer_list<const char*> names, const std::string& name) {
+        for (const char* n : names)
+            if (name == n && (slot.empty() || name < lower(slot.filename().string()))) slot = p;
+    };
+    std::error_code ec, entryError;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        if (!e.is_directory(entryError)) continue;
+        const std::string name = lower(e.path().filename().string());
+        pick(found.train, e.path(), {"train", "training"}, name);
+        pick(found.test, e.path(), {"test", "testing", "val", "valid", "validation"}, name);
+    }
+    if (found.train.empty()) return std::nullopt;
+    // train/ holding images itself is a class named "train", not a split.
+    for (const auto& e : fs::directory_iterator(found.train, ec))
+        if (e.is_directory(entryError)) return found;
+    return std::nullopt;
+}
+
 // A CSV under another name (iris.data, table.dat): text where IDX starts with two zero bytes
 // and gzip with 1f 8b.
 bool holdsText(const fs::path& path) {
@@ -72,6 +99,19 @@ bool holdsText(const fs::path& path) {
     return std::find(head, head + got, '\0') == head + got;
 }
 
+// The labels of the other split of the same data beside `images` (t10k beside train), for
+// classes both splits number alike; empty when there is none or its images differ in shape.
+fs::path otherSplitLabels(const fs::path& images) {
+    const fs::path other =
+        findIdxImages(images.parent_path(), isTestFile(images) ? "train" : "test");
+    if (other.empty() || isTestFile(other) == isTestFile(images)) return {};
+    auto mine = readIdxDims(images), theirs = readIdxDims(other);
+    if (!mine || !theirs || mine->size() != theirs->size() ||
+        !std::equal(mine->begin() + 1, mine->end(), theirs->begin() + 1))
+        return {};
+    return idxLabelsBeside(other);
+}
+
 Result<Dataset> loadIdxImages(const fs::path& images, bool fashion) {
     const fs::path labels = idxLabelsBeside(images);
     if (labels.empty()) {
@@ -81,7 +121,7 @@ Result<Dataset> loadIdxImages(const fs::path& images, bool fashion) {
         return fail(images.string() + ": no labels file beside it (expected " +
                     images.parent_path().string() + "/...-labels-idx1-ubyte[.gz])");
     }
-    return readIdxDataset(images, labels, fashion);
+    return readIdxDataset(images, labels, fashion, otherSplitLabels(images));
 }
 
 Result<Dataset> resolve(const DatasetSpec& spec) {
@@ -111,6 +151,21 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
         const bool fashion =
             lower(fs::absolute(path).string()).find("fashion") != std::string::npos;
         auto d = loadIdxImages(images, fashion);
+        if (d)
+            d->name = path.filename().empty() ? path.parent_path().filename().string()
+                                              : path.filename().string();
+        return d;
+    }
+    if (const auto splits = imageSplits(path)) {
+        const bool test = spec.split == "test";
+        if (test && splits->test.empty())
+            return fail(path.string() + ": holds a " + splits->train.filename().string() +
+                        "/ split but no test/ (or val/) folder beside it");
+        const fs::path& mine = test ? splits->test : splits->train;
+        std::vector<fs::path> others;
+        if (const fs::path& other = test ? splits->train : splits->test; !other.empty())
+            others.push_back(other);
+        auto d = readImageFolder(mine, spec.imageSize, spec.colour, others);
         if (d)
             d->name = path.filename().empty() ? path.parent_path().filename().string()
                                               : path.filename().string();
@@ -168,6 +223,33 @@ bool isTableFile(const std::string& path) {
            holdsText(path);
 }
 
+SourceKind sourceKind(const std::string& source) {
+    if (isFashionMnist(source)) return SourceKind::FashionMnist;
+    std::error_code ec;
+    const fs::path path(source);
+    if (source.empty() || !fs::exists(path, ec)) return SourceKind::Missing;
+    if (fs::is_regular_file(path, ec))
+        return isTableFile(source) ? SourceKind::Table : SourceKind::IdxFile;
+    if (!idxImagesIn(path).empty()) return SourceKind::IdxFolder;
+    return imageSplits(path) ? SourceKind::SplitImageFolder : SourceKind::ImageFolder;
+}
+
+bool hasSplits(const std::string& source) {
+    switch (sourceKind(source)) {
+        case SourceKind::FashionMnist:
+            return true;
+        case SourceKind::IdxFolder: {
+            const auto files = idxImagesIn(source);
+            return std::any_of(files.begin(), files.end(), isTestFile) &&
+                   !std::all_of(files.begin(), files.end(), isTestFile);
+        }
+        case SourceKind::SplitImageFolder:
+            return !imageSplits(source)->test.empty();
+        default:
+            return false;
+    }
+}
+
 std::string absoluteSource(const std::string& source) {
     if (isFashionMnist(source)) return source;
     std::error_code ec;
@@ -183,11 +265,14 @@ Result<Dataset> loadHeldOut(const DatasetSpec& spec) {
     const bool split =
         fashion ||
         (fs::is_directory(spec.source, ec) && !findIdxImages(spec.source, other).empty() &&
-         findIdxImages(spec.source, other) != findIdxImages(spec.source, spec.split));
+         findIdxImages(spec.source, other) != findIdxImages(spec.source, spec.split)) ||
+        (fs::is_directory(spec.source, ec) && imageSplits(spec.source) &&
+         !imageSplits(spec.source)->test.empty());
     if (!split)
         return fail(spec.source +
-                    ": no held-out data (only IDX data with train and test files "
-                    "has a split that training did not see)");
+                    ": no held-out data (only IDX data with train and test files, or an image "
+                    "folder with train/ and test/ folders, has a split that training did not "
+                    "see)");
     DatasetSpec heldOut = spec;
     heldOut.split = other;
     heldOut.limit = 0;

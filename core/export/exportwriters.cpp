@@ -1,11 +1,13 @@
 #include "export/exportwriters.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <numeric>
 
 #include <torch/torch.h>
 #include <zlib.h>
@@ -17,6 +19,22 @@
 namespace ll::exporting {
 namespace fs = std::filesystem;
 using torch::Tensor;
+
+std::vector<std::int64_t> labelValues(const std::vector<std::string>& names) {
+    std::vector<std::int64_t> values;
+    for (const auto& name : names) {
+        const bool whole =
+            !name.empty() && name.size() <= 9 &&
+            std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); });
+        if (!whole || (name.size() > 1 && name[0] == '0')) break;  // "007" is a name
+        values.push_back(std::stoll(name));
+    }
+    if (values.size() != names.size()) {
+        values.resize(names.size());
+        std::iota(values.begin(), values.end(), std::int64_t{0});
+    }
+    return values;
+}
 
 namespace {
 
@@ -160,7 +178,11 @@ private:
 class ArrayWriter final : public SampleWriter {
 public:
     ArrayWriter(ExportFormat format, bool gzip, fs::path dir, RunData data)
-        : m_format(format), m_gzip(gzip), m_dir(std::move(dir)), m_data(std::move(data)) {}
+        : m_format(format),
+          m_gzip(gzip),
+          m_dir(std::move(dir)),
+          m_data(std::move(data)),
+          m_values(labelValues(m_data.classNames)) {}
     Result<void> open() {
         auto x = openOutput(m_dir / ".images.body");
         if (!x) return tl::unexpected(x.error());
@@ -174,14 +196,14 @@ public:
         if (auto ok = m_images->write(bytes.data(), bytes.size()); !ok)
             return tl::unexpected(ok.error());
         Result<void> ok;
+        const std::int64_t value = m_values.at(static_cast<std::size_t>(label));
         if (m_format == ExportFormat::Npy) {
-            const std::int64_t y = label;
-            ok = m_labels->write(&y, sizeof y);
+            ok = m_labels->write(&value, sizeof value);
         } else if (wideLabels()) {
-            const std::string y = bigEndian(static_cast<std::uint32_t>(label));
+            const std::string y = bigEndian(static_cast<std::uint32_t>(value));
             ok = m_labels->write(y.data(), y.size());
         } else {
-            const auto y = static_cast<std::uint8_t>(label);
+            const auto y = static_cast<std::uint8_t>(value);
             ok = m_labels->write(&y, 1);
         }
         if (!ok) return tl::unexpected(ok.error());
@@ -213,7 +235,9 @@ public:
     }
 
 private:
-    bool wideLabels() const { return m_data.classNames.size() > 256; }
+    bool wideLabels() const {
+        return !m_values.empty() && *std::max_element(m_values.begin(), m_values.end()) > 255;
+    }
     std::string imagesName() const {
         if (m_format == ExportFormat::Npy) return "x.npy";
         const auto& s = m_data.shape;
@@ -229,6 +253,7 @@ private:
     bool m_gzip;
     fs::path m_dir;
     RunData m_data;
+    std::vector<std::int64_t> m_values;  // by class index
     std::unique_ptr<Output> m_images, m_labels;
     std::int64_t m_count = 0;
 };

@@ -47,6 +47,11 @@ public:
 /// characters a file name cannot hold become '_'.
 std::string classFolderName(int index, const std::string& name, int numClasses);
 
+/// The label each class is written as in IDX and NumPy files, by class index: its name where
+/// every name is a whole number without a leading zero (data labelled 1..26 exports 1..26, as
+/// it came), else its index.
+std::vector<std::int64_t> labelValues(const std::vector<std::string>& names);
+
 /// A point where a test can make writing fail: LATENTLAB_INJECT_FAULT="export-write:N"
 /// makes the N-th write of an export fail as a full disk would.
 Result<void> injectedWriteFault(const std::filesystem::path& file);

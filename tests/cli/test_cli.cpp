@@ -612,6 +612,31 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"unknown_option", "train --stepz 5", "stepz"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// An option the data does not take is refused before anything is read or trained, not
+// ignored (--rgb on a table would otherwise train in gray without a word).
+#define LL_IRIS "/usr/lib/python3/dist-packages/sklearn/datasets/data/iris.csv"
+INSTANTIATE_TEST_SUITE_P(
+    DataOptions, CliBadInput,
+    ::testing::Values(
+        BadInput{"image_size_on_a_table",
+                 "train --dataset " LL_IRIS " --image-size 32 --steps 5 --out " +
+                     (scratch() / "d1").string(),
+                 "--image-size applies to image folders; " LL_IRIS " is a table"},
+        BadInput{"rgb_on_idx", "data --dataset fashion-mnist --rgb",
+                 "--rgb applies to image folders; fashion-mnist is Fashion-MNIST (IDX data), "
+                 "which keeps its own colour"},
+        BadInput{"label_column_on_images",
+                 "data --dataset " LATENTLAB_TEST_DATA "/data/fixtures/images/colors "
+                 "--label-column 2",
+                 "--label-column applies to CSV tables;"},
+        BadInput{"test_split_of_a_table", "data --dataset " LL_IRIS " --split test",
+                 "with no test split; give the held-out table itself as --dataset"},
+        BadInput{"test_split_of_one_folder",
+                 "data --dataset " LATENTLAB_TEST_DATA "/data/fixtures/images/colors --split test",
+                 "is an image folder with no test split"}),
+    [](const auto& info) { return std::string(info.param.name); });
+#undef LL_IRIS
+
 INSTANTIATE_TEST_SUITE_P(
     Features, CliBadInput,
     ::testing::Values(

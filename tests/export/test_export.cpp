@@ -23,6 +23,7 @@
 #include "data/idx.h"
 #include "data/imagefolder.h"
 #include "data/loader.h"
+#include "export/exportwriters.h"
 #include "models/model.h"
 
 namespace fs = std::filesystem;
@@ -183,6 +184,21 @@ TEST_F(Export, PngFolderWithManifestAndCardThatEvaluateConfirms) {
     const auto accuracy =
         (*classifier)->classify(test->x).argmax(1).eq(test->y).to(torch::kFloat64).mean();
     EXPECT_GT(accuracy.item<double>(), 0.35) << "chance is 0.1";
+}
+
+// IDX and NumPy labels are the class names where all are whole numbers (data labelled 1..26
+// exports 1..26, and reads back with the same names), else the class index.
+TEST(ExportLabels, AreTheNamesWhereAllAreWholeNumbers) {
+    using ll::exporting::labelValues;
+    EXPECT_EQ(labelValues({"1", "3", "26"}), (std::vector<std::int64_t>{1, 3, 26}));
+    EXPECT_EQ(labelValues({"0", "1", "2"}), (std::vector<std::int64_t>{0, 1, 2}));
+    EXPECT_EQ(labelValues({"T-shirt/top", "Trouser"}), (std::vector<std::int64_t>{0, 1}));
+    EXPECT_EQ(labelValues({"3", "cat", "9"}), (std::vector<std::int64_t>{0, 1, 2}));
+    EXPECT_EQ(labelValues({"007", "8"}), (std::vector<std::int64_t>{0, 1})) << "007 is a name";
+    EXPECT_EQ(labelValues({"1.5", "2"}), (std::vector<std::int64_t>{0, 1}));
+    EXPECT_EQ(labelValues({"-1", "2"}), (std::vector<std::int64_t>{0, 1}));
+    EXPECT_EQ(labelValues({"5", "12345678901"}), (std::vector<std::int64_t>{0, 1}));
+    EXPECT_TRUE(labelValues({}).empty());
 }
 
 // IDX (gzip) and NumPy hold the same bytes as the PNG folder of the same request, and MNIST

@@ -10,7 +10,6 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
-#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHorizontalBarSeries>
@@ -125,9 +124,13 @@ ll::DatasetSpec DataPanel::spec() const {
     s.source = m_kind->currentIndex() == FashionMnist
                    ? std::string("fashion-mnist")
                    : ll::absoluteSource(m_path->text().trimmed().toStdString());
-    s.labelColumn = m_labelColumn->text().trimmed().toStdString();
-    s.imageSize = m_imageSize->value();
-    s.colour = static_cast<ll::ImageColour>(m_colour->currentData().toInt());
+    // Only what the chosen kind shows: a hidden field keeps no say in the run's config.
+    if (m_kind->currentIndex() == CsvFile)
+        s.labelColumn = m_labelColumn->text().trimmed().toStdString();
+    if (m_kind->currentIndex() == ImageFolder) {
+        s.imageSize = m_imageSize->value();
+        s.colour = static_cast<ll::ImageColour>(m_colour->currentData().toInt());
+    }
     s.limit = m_limit->value();
     return s;
 }
@@ -137,9 +140,11 @@ void DataPanel::setSpec(const ll::DatasetSpec& s) {
     if (source.compare(QStringLiteral("fashion-mnist"), Qt::CaseInsensitive) == 0) {
         m_kind->setCurrentIndex(FashionMnist);
     } else {
-        const bool csv = ll::isTableFile(s.source);
-        const bool file = QFileInfo(source).isFile();
-        m_kind->setCurrentIndex(csv ? CsvFile : file ? IdxFiles : ImageFolder);
+        const ll::SourceKind kind = ll::sourceKind(s.source);
+        m_kind->setCurrentIndex(
+            kind == ll::SourceKind::Table                                          ? CsvFile
+            : kind == ll::SourceKind::IdxFile || kind == ll::SourceKind::IdxFolder ? IdxFiles
+                                                                                   : ImageFolder);
         m_path->setText(source);
     }
     m_labelColumn->setText(QString::fromStdString(s.labelColumn));

@@ -1,0 +1,201 @@
+// Data kept in splits: IDX train and t10k files and image folders in train/ and test/ (or
+// val/) folders. Both splits number their classes alike, classes are the labels present, and
+// what a source is can be told before it is read.
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include "data/datasetspec.h"
+#include "data/loader.h"
+#include "image/grid.h"
+#include "imagefiles.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path scratch(const std::string& name) {
+    const fs::path dir =
+        fs::temp_directory_path() / ("latentlab-test-splits-" + std::to_string(::getpid())) / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+template <typename T>
+std::string errorOf(const ll::Result<T>& r) {
+    return r ? std::string("(no error)") : r.error().message;
+}
+
+std::vector<std::int64_t> toVector(const torch::Tensor& t) {
+    const auto c = t.contiguous();
+    return {c.data_ptr<std::int64_t>(), c.data_ptr<std::int64_t>() + c.numel()};
+}
+
+void writeBigEndian(std::ofstream& out, std::uint32_t v) {
+    const char bytes[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+    out.write(bytes, 4);
+}
+
+// An IDX pair of `labels.size()` 4 x 5 images, pixel values the image's index.
+void writeIdxPair(const fs::path& dir, const std::string& split,
+                  const std::vector<std::uint8_t>& labels) {
+    const auto n = static_cast<std::uint32_t>(labels.size());
+    std::ofstream images(dir / (split + "-images-idx3-ubyte"), std::ios::binary);
+    writeBigEndian(images, 0x00000803);
+    for (std::uint32_t d : {n, 4u, 5u}) writeBigEndian(images, d);
+    for (std::uint32_t i = 0; i < n; ++i) images << std::string(20, char(i * 10));
+    std::ofstream out(dir / (split + "-labels-idx1-ubyte"), std::ios::binary);
+    writeBigEndian(out, 0x00000801);
+    writeBigEndian(out, n);
+    out.write(reinterpret_cast<const char*>(labels.data()), n);
+}
+
+// `count` PNGs of w x h in root/class, gray levels by index.
+void writeImages(const fs::path& dir, int count, int w, int h) {
+    fs::create_directories(dir);
+    for (int i = 0; i < count; ++i) {
+        const auto image = torch::full({1, 3, h, w}, 0.1 + 0.2 * i);
+        const auto ok = ll::writePng(ll::makeGrid(image, 1), dir / (std::to_string(i) + ".png"));
+        ASSERT_TRUE(ok) << ok.error().message;
+    }
+}
+
+}  // namespace
+
+// EMNIST Letters labels its 26 classes 1..26: no empty class 0, and names are the labels.
+TEST(IdxClasses, AreTheLabelsPresentNamedByValue) {
+    const fs::path dir = scratch("gapped");
+    writeIdxPair(dir, "train", {1, 3, 3, 7, 1, 7});
+    writeIdxPair(dir, "t10k", {3, 1});
+    auto train = ll::loadDataset({.source = dir.string()});
+    ASSERT_TRUE(train) << train.error().message;
+    EXPECT_EQ(train->classNames, (std::vector<std::string>{"1", "3", "7"}));
+    EXPECT_EQ(toVector(train->y), (std::vector<std::int64_t>{0, 1, 1, 2, 0, 2}));
+    EXPECT_EQ(train->classCounts(), (std::vector<std::int64_t>{2, 2, 2}));
+
+    // The test split lacks class 7 and numbers its classes as the train split does.
+    auto test = ll::loadDataset({.source = dir.string(), .split = "test"});
+    ASSERT_TRUE(test) << test.error().message;
+    EXPECT_EQ(test->classNames, train->classNames);
+    EXPECT_EQ(toVector(test->y), (std::vector<std::int64_t>{1, 0}));
+    auto heldOut = ll::loadHeldOut({.source = dir.string()});
+    ASSERT_TRUE(heldOut) << heldOut.error().message;
+    EXPECT_EQ(heldOut->classNames, train->classNames);
+
+    // A class only the test split holds is a class of both.
+    writeIdxPair(dir, "t10k", {9, 1});
+    train = ll::loadDataset({.source = dir.string()});
+    ASSERT_TRUE(train) << train.error().message;
+    EXPECT_EQ(train->classNames, (std::vector<std::string>{"1", "3", "7", "9"}));
+    EXPECT_EQ(train->classCounts(), (std::vector<std::int64_t>{2, 2, 2, 0}));
+
+    // An images file named directly finds its other split too.
+    test = ll::loadDataset({.source = (dir / "t10k-images-idx3-ubyte").string()});
+    ASSERT_TRUE(test) << test.error().message;
+    EXPECT_EQ(test->classNames, train->classNames);
+    EXPECT_EQ(toVector(test->y), (std::vector<std::int64_t>{3, 0}));
+}
+
+TEST(IdxClasses, FashionNamesFollowTheValues) {
+    const fs::path dir = scratch("fashion-two");
+    writeIdxPair(dir, "train", {4, 1, 4});
+    auto d = ll::loadDataset({.source = dir.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"Trouser", "Coat"}));
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{1, 0, 1}));
+}
+
+// A folder with one split's images of another shape is another dataset, not a split.
+TEST(IdxClasses, AnotherShapeIsNoSplit) {
+    const fs::path dir = scratch("shapes");
+    writeIdxPair(dir, "train", {2, 5});
+    std::ofstream images(dir / "t10k-images-idx3-ubyte", std::ios::binary);
+    writeBigEndian(images, 0x00000803);
+    for (std::uint32_t d : {1u, 2u, 2u}) writeBigEndian(images, d);
+    images << std::string(4, '\0');
+    images.close();
+    std::ofstream labels(dir / "t10k-labels-idx1-ubyte", std::ios::binary);
+    writeBigEndian(labels, 0x00000801);
+    writeBigEndian(labels, 1);
+    labels << char(8);
+    labels.close();
+    auto d = ll::loadDataset({.source = dir.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"2", "5"}));
+}
+
+// root/train/<class> and root/val/<class>: a split each, classes shared, the size chosen by
+// the images of both.
+TEST(ImageSplits, TrainAndValFoldersAreSplits) {
+    const fs::path root = scratch("splits");
+    writeImages(root / "train" / "cat", 2, 24, 24);
+    writeImages(root / "train" / "dog", 2, 24, 24);
+    writeImages(root / "val" / "dog", 3, 16, 16);
+    writeImages(root / "val" / "emu", 3, 16, 16);
+    EXPECT_EQ(ll::sourceKind(root.string()), ll::SourceKind::SplitImageFolder);
+    EXPECT_TRUE(ll::hasSplits(root.string()));
+
+    auto train = ll::loadDataset({.source = root.string()});
+    ASSERT_TRUE(train) << train.error().message;
+    EXPECT_EQ(train->name, "splits");
+    EXPECT_EQ(train->classNames, (std::vector<std::string>{"cat", "dog", "emu"}));
+    EXPECT_EQ(train->classCounts(), (std::vector<std::int64_t>{2, 2, 0}));
+    // 6 of the 10 images are 16x16: the most common size of both splits.
+    EXPECT_EQ(train->x.sizes().vec(), (std::vector<std::int64_t>{4, 1, 16, 16}));
+
+    auto test = ll::loadDataset({.source = root.string(), .split = "test"});
+    ASSERT_TRUE(test) << test.error().message;
+    EXPECT_EQ(test->classNames, train->classNames);
+    EXPECT_EQ(test->classCounts(), (std::vector<std::int64_t>{0, 3, 3}));
+    EXPECT_EQ(test->x.sizes().vec(), (std::vector<std::int64_t>{6, 1, 16, 16}));
+    auto heldOut = ll::loadHeldOut({.source = root.string()});
+    ASSERT_TRUE(heldOut) << heldOut.error().message;
+    EXPECT_EQ(heldOut->size(), 6);
+
+    // Without val/ there is no test split, said so; the train split still reads.
+    fs::remove_all(root / "val");
+    EXPECT_FALSE(ll::hasSplits(root.string()));
+    const std::string message =
+        errorOf(ll::loadDataset({.source = root.string(), .split = "test"}));
+    EXPECT_NE(message.find("holds a train/ split but no test/ (or val/) folder"), std::string::npos)
+        << message;
+    EXPECT_NE(errorOf(ll::loadHeldOut({.source = root.string()})).find("no held-out data"),
+              std::string::npos);
+    EXPECT_TRUE(ll::loadDataset({.source = root.string()}));
+}
+
+// A class that happens to be named "train" (images inside it, no folders) is a class.
+TEST(ImageSplits, AClassNamedTrainIsAClass) {
+    const fs::path root = scratch("named-train");
+    writeImages(root / "train", 2, 8, 8);
+    writeImages(root / "test", 2, 8, 8);
+    EXPECT_EQ(ll::sourceKind(root.string()), ll::SourceKind::ImageFolder);
+    auto d = ll::loadDataset({.source = root.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"test", "train"}));
+}
+
+TEST(SourceKind, IsToldWithoutReading) {
+    const fs::path dir = scratch("kinds");
+    writeIdxPair(dir, "train", {0, 1});
+    std::ofstream(dir / "table.data") << "1,2,a\n3,4,b\n";
+    EXPECT_EQ(ll::sourceKind("fashion-mnist"), ll::SourceKind::FashionMnist);
+    EXPECT_EQ(ll::sourceKind((dir / "table.data").string()), ll::SourceKind::Table);
+    EXPECT_EQ(ll::sourceKind((dir / "train-images-idx3-ubyte").string()), ll::SourceKind::IdxFile);
+    EXPECT_EQ(ll::sourceKind(dir.string()), ll::SourceKind::IdxFolder);
+    EXPECT_FALSE(ll::hasSplits(dir.string())) << "train files only";
+    writeIdxPair(dir, "t10k", {1});
+    EXPECT_TRUE(ll::hasSplits(dir.string()));
+    EXPECT_TRUE(ll::hasSplits("fashion-mnist"));
+    EXPECT_FALSE(ll::hasSplits((dir / "table.data").string()));
+    EXPECT_EQ(ll::sourceKind((dir / "nothing").string()), ll::SourceKind::Missing);
+    EXPECT_EQ(ll::sourceKind(""), ll::SourceKind::Missing);
+}
