@@ -24,6 +24,9 @@ int runData(const DataArgs& a) {
         std::printf("%s: %lld rows of %d features, %zu classes\n", s.name.c_str(),
                     static_cast<long long>(s.count), s.features, s.classNames.size());
     if (!s.imageNote.empty()) std::printf("images: %s\n", s.imageNote.c_str());
+    if (hasSplits(a.dataset))
+        std::printf("split: %s (--split %s reads the other; evaluation holds it out)\n",
+                    a.split.c_str(), a.split == "test" ? "train" : "test");
     for (std::size_t k = 0; k < s.classNames.size(); ++k)
         std::printf("  %3zu %-24s %8lld\n", k, s.classNames[k].c_str(),
                     static_cast<long long>(k < s.classCounts.size() ? s.classCounts[k] : 0));
@@ -40,8 +43,8 @@ Command addData(CLI::App& app) {
     a->add(cmd,
            DataArgs::CheckedSplit | DataArgs::LabelColumn | DataArgs::Image | DataArgs::Classes |
                DataArgs::LongTail | DataArgs::Limit,
-           "fashion-mnist, a folder of IDX files, an IDX images file, an image folder or a CSV "
-           "(any table of text)");
+           "fashion-mnist, a folder of IDX files, an IDX images file, an image folder (maybe "
+           "in train/ and test/ folders) or a CSV (any table of text)");
     return {cmd, [a] { return runData(*a); }};
 }
 

@@ -11,6 +11,8 @@
 #include <opencv2/imgproc.hpp>
 #endif
 
+#include "common/atomicfile.h"
+#include "common/text.h"
 #include "image/imageheader.h"
 
 namespace ll {
@@ -72,33 +74,52 @@ std::string describe(const SizeCounts& sizes, int size, bool followSize, bool rg
 }
 
 #ifdef LATENTLAB_HAVE_OPENCV
-// The class folders of `root` that hold images, by name, each with its images sorted. Entries
-// that cannot be told (a link loop) are skipped, as dangling links are; a folder without
-// images is not a class.
+// What a file manager hides or an archiver leaves behind: ".ipynb_checkpoints", ".DS_Store",
+// "._cat.png" (macOS's resource forks, no image inside) and "__MACOSX". Never a class or image.
+bool hidden(const fs::path& p) {
+    const std::string name = p.filename().string();
+    return startsWith(name, ".") || name == "__MACOSX";
+}
+
+// The images under a class folder, at any depth (as torchvision's ImageFolder takes them),
+// sorted. Links to folders are not followed (no loops); unreadable entries are skipped.
+std::vector<fs::path> imagesUnder(const fs::path& dir) {
+    std::vector<fs::path> images;
+    std::error_code ec, entryError;
+    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (hidden(it->path()) || it.depth() >= 16) {
+            it.disable_recursion_pending();
+            continue;
+        }
+        if (it->is_regular_file(entryError) && isImageFile(it->path()))
+            images.push_back(it->path());
+    }
+    std::sort(images.begin(), images.end());
+    return images;
+}
+
+// The class folders of `root` that hold images, by name, each with its images. Entries that
+// cannot be told (a link loop) are skipped, as dangling links are; a folder without images
+// is not a class.
 using ClassImages = std::vector<std::pair<std::string, std::vector<fs::path>>>;
 ClassImages classImages(const fs::path& root) {
     std::vector<fs::path> dirs;
     std::error_code ec, entryError;
     for (const auto& entry : fs::directory_iterator(root, ec))
-        if (entry.is_directory(entryError)) dirs.push_back(entry.path());
+        if (entry.is_directory(entryError) && !hidden(entry.path())) dirs.push_back(entry.path());
     std::sort(dirs.begin(), dirs.end());
     ClassImages out;
-    for (const auto& dir : dirs) {
-        std::vector<fs::path> images;
-        for (const auto& entry : fs::directory_iterator(dir, ec))
-            if (entry.is_regular_file(entryError) && isImageFile(entry.path()))
-                images.push_back(entry.path());
-        if (images.empty()) continue;
-        std::sort(images.begin(), images.end());
-        out.emplace_back(dir.filename().string(), std::move(images));
-    }
+    for (const auto& dir : dirs)
+        if (auto images = imagesUnder(dir); !images.empty())
+            out.emplace_back(dir.filename().string(), std::move(images));
     return out;
 }
 
 bool hasSubfolder(const fs::path& root) {
     std::error_code ec, entryError;
     for (const auto& entry : fs::directory_iterator(root, ec))
-        if (entry.is_directory(entryError)) return true;
+        if (entry.is_directory(entryError) && !hidden(entry.path())) return true;
     return false;
 }
 
@@ -204,9 +225,19 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
     bool anyColour = false;
     for (std::int64_t i = 0; i < n; ++i) {
         const auto& [path, label] = files[static_cast<std::size_t>(i)];
+        const auto read = readFile(path);
+        if (!read) return unreadable(path);
+        const auto* bytes = reinterpret_cast<const unsigned char*>(read->data());
+        if (!jpegComplete(bytes, read->size()))
+            return fail(path.string() +
+                        ": a JPEG cut short (no end-of-image marker): its missing rows would read "
+                        "as gray; replace or remove the file");
         cv::Mat image;
         try {
-            image = cv::imread(path.string(), readRgb ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE);
+            const cv::Mat encoded(1, static_cast<int>(read->size()), CV_8UC1,
+                                  const_cast<unsigned char*>(bytes));
+            if (!read->empty())
+                image = cv::imdecode(encoded, readRgb ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE);
         } catch (const cv::Exception&) {
             image.release();
         }

@@ -84,7 +84,8 @@ std::optional<ImageSplits> imageSplits(const fs::path& dir) {
     if (found.train.empty()) return std::nullopt;
     // train/ holding images itself is a class named "train", not a split.
     for (const auto& e : fs::directory_iterator(found.train, ec))
-        if (e.is_directory(entryError)) return found;
+        if (e.is_directory(entryError) && !startsWith(e.path().filename().string(), "."))
+            return found;
     return std::nullopt;
 }
 

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/atomicfile.h"
+
 namespace ll {
 
 ImageHeader readImageHeader(const std::filesystem::path& path) {
@@ -41,6 +43,40 @@ ImageHeader readImageHeader(const std::filesystem::path& path) {
         in.seekg(length - 2, std::ios::cur);
     }
     return {};
+}
+
+bool jpegComplete(const unsigned char* bytes, std::size_t size) {
+    if (size < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return true;  // not a JPEG
+    // Segments by their lengths up to the first scan (an EXIF thumbnail's own end marker lies
+    // inside APP1 and is skipped), then the end marker anywhere after it: inside entropy-coded
+    // data FF is always followed by 00 or a restart marker, never by D9.
+    std::size_t at = 2;
+    while (at + 4 <= size) {
+        if (bytes[at] != 0xFF) return false;
+        const unsigned char marker = bytes[at + 1];
+        if (marker == 0xFF) {  // fill byte
+            ++at;
+            continue;
+        }
+        if (marker == 0xD9) return false;  // ends before any scan
+        if ((marker >= 0xD0 && marker <= 0xD8) || marker == 0x01) {
+            at += 2;
+            continue;
+        }
+        const std::size_t length = std::size_t(bytes[at + 2]) << 8 | bytes[at + 3];
+        if (length < 2) return false;
+        at += 2 + length;
+        if (marker == 0xDA) break;
+    }
+    for (std::size_t i = at; i + 1 < size; ++i)
+        if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return true;
+    return false;
+}
+
+bool jpegFileComplete(const std::filesystem::path& path) {
+    const auto bytes = readFile(path);
+    return !bytes ||
+           jpegComplete(reinterpret_cast<const unsigned char*>(bytes->data()), bytes->size());
 }
 
 }  // namespace ll

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 
@@ -24,5 +25,13 @@ struct ImageHeader {
 /// outside images asks this first. {0, 0} when the file is not a PNG or JPEG inside, or its
 /// header is cut short.
 ImageHeader readImageHeader(const std::filesystem::path& path);
+
+/// Whether a JPEG's bytes hold the end-of-image marker after their first scan. A file cut
+/// short (a failed download or copy) lacks it, and libjpeg decodes it all the same, its missing
+/// rows gray, with a warning on stderr only. True for bytes that are not a JPEG.
+bool jpegComplete(const unsigned char* bytes, std::size_t size);
+
+/// jpegComplete of a file's bytes; true when it cannot be read (its reader says why).
+bool jpegFileComplete(const std::filesystem::path& path);
 
 }  // namespace ll

@@ -306,6 +306,11 @@ def make_images():
     write(d / "broken-png" / "dogs" / "corrupt.png", bytes(corrupt))
     write(d / "broken-jpg" / "cats" / "fake.jpg", "this is text, not a JPEG\n")
     write(d / "broken-jpg" / "dogs" / "ok.png", good)
+    # A JPEG cut short, as a failed download leaves it: libjpeg decodes it with a warning only.
+    noise = np.random.default_rng(3).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    whole = jpeg(noise)
+    write(d / "cut-jpg" / "cats" / "ok.png", good)
+    write(d / "cut-jpg" / "dogs" / "cut.jpg", whole[: len(whole) * 2 // 3])
     write(d / "flat" / "a.png", good)
     write(d / "no-images" / "sub" / "readme.txt", "no images here\n")
 

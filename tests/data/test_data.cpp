@@ -29,6 +29,7 @@
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "image/grid.h"
+#include "image/imageheader.h"
 #include "imagefiles.h"
 #include "run/runfolder.h"
 
@@ -1019,12 +1020,33 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenFolder{"images/broken-png", 8,
                      "broken-png/dogs/corrupt.png: unreadable image (corrupt, or not a PNG/JPEG)"},
         BrokenFolder{"images/broken-jpg", 8, "broken-jpg/cats/fake.jpg: unreadable image"},
+        BrokenFolder{"images/cut-jpg", 8,
+                     "cut-jpg/dogs/cut.jpg: a JPEG cut short (no end-of-image marker)"},
         BrokenFolder{"images/flat", 8, "flat: no class sub-folders"},
         BrokenFolder{"images/no-images", 8, "no-images: no PNG or JPEG images in its sub-folders"},
         BrokenFolder{"images/colors", 2, "colors: image size must lie in 4..512, not 2"},
         BrokenFolder{"images/colors", 513, "colors: image size must lie in 4..512, not 513"},
         BrokenFolder{"images/missing", 8, "missing: no such folder"}),
     [](const auto& info) { return testName(info.param.folder) + std::to_string(info.param.size); });
+
+// The end-of-image marker after the first scan: present in a whole JPEG, missing from one cut
+// anywhere after its headers; bytes that are no JPEG are not its business.
+TEST(JpegComplete, TellsACutFileFromAWholeOne) {
+    const auto whole = ll::readFile(fixture("images/colors/red/c.jpg"));
+    ASSERT_TRUE(whole) << whole.error().message;
+    const auto* bytes = reinterpret_cast<const unsigned char*>(whole->data());
+    EXPECT_TRUE(ll::jpegComplete(bytes, whole->size()));
+    for (std::size_t cut = 4; cut + 1 < whole->size(); cut += 7)
+        EXPECT_FALSE(ll::jpegComplete(bytes, cut)) << "cut at " << cut << " of " << whole->size();
+    // Bytes after the end marker (some cameras append data) leave it whole.
+    std::string padded = *whole + std::string(100, '\0');
+    EXPECT_TRUE(ll::jpegComplete(reinterpret_cast<const unsigned char*>(padded.data()),
+                                 padded.size()));
+    const std::string text = "not a JPEG";
+    EXPECT_TRUE(ll::jpegComplete(reinterpret_cast<const unsigned char*>(text.data()), text.size()));
+    EXPECT_FALSE(ll::jpegFileComplete(fixture("images/cut-jpg/dogs/cut.jpg")));
+    EXPECT_TRUE(ll::jpegFileComplete(fixture("images/cut-jpg/cats/ok.png")));
+}
 
 TEST(ImageFolderLoader, SpecChoosesSizeAndColour) {
     auto rgb = ll::loadDataset({.source = fixture("images/colors").string(),

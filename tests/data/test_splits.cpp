@@ -199,3 +199,21 @@ TEST(SourceKind, IsToldWithoutReading) {
     EXPECT_EQ(ll::sourceKind((dir / "nothing").string()), ll::SourceKind::Missing);
     EXPECT_EQ(ll::sourceKind(""), ll::SourceKind::Missing);
 }
+
+// Images at any depth of a class folder count (torchvision's ImageFolder takes them so); what
+// Jupyter, macOS and zip leave behind is neither a class nor an image.
+TEST(ImageFolderLayout, NestedImagesCountAndLeftoversDoNot) {
+    const fs::path root = scratch("leftovers");
+    writeImages(root / "cat" / "batch1", 2, 8, 8);
+    writeImages(root / "cat" / "batch2" / "deeper", 1, 8, 8);
+    writeImages(root / "dog", 1, 8, 8);
+    writeImages(root / ".ipynb_checkpoints", 1, 8, 8);
+    writeImages(root / "dog" / ".thumbnails", 2, 8, 8);
+    fs::create_directories(root / "__MACOSX" / "dog");
+    for (const fs::path& fork : {root / "__MACOSX" / "dog" / "._0.png", root / "dog" / "._0.png"})
+        std::ofstream(fork) << "Mac OS X resource fork, no image\n";
+    auto d = ll::loadDataset({.source = root.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"cat", "dog"}));
+    EXPECT_EQ(d->classCounts(), (std::vector<std::int64_t>{3, 1}));
+}

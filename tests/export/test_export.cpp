@@ -226,8 +226,10 @@ TEST_F(Export, IdxAndNpyHoldTheSameSamplesAsPng) {
     for (std::size_t i = 0; i < idxRows.size(); ++i) {
         EXPECT_EQ(idxRows[i].at("row"), std::to_string(i));
         EXPECT_EQ(idxRows[i].at("class"), pngRows[i].at("class"));
-        EXPECT_EQ(fromIdx->y[std::int64_t(i)].item<std::int64_t>(),
-                  std::stoi(idxRows[i].at("class")));
+        // Labels 1 and 4 read back as classes named so (the reader's classes are the labels).
+        EXPECT_EQ(
+            fromIdx->classNames.at(std::size_t(fromIdx->y[std::int64_t(i)].item<std::int64_t>())),
+            idxRows[i].at("class"));
         // The row's bytes hash as the manifest says, and as the PNG's pixels.
         const auto bytes =
             fromIdx->x[std::int64_t(i)].mul(255).round().to(torch::kUInt8).contiguous();

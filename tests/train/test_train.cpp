@@ -288,7 +288,7 @@ TEST_F(TrainerTest, DataNoModelCanLearnFromIsRefusedAndTheCostIsSaid) {
     EXPECT_NE(result.message.find("one.csv: 1 row; a model needs at least two"), std::string::npos)
         << result.message;
     EXPECT_FALSE(fs::exists(dir / "run" / "config.json"));
-    // IDX labels 0 and 5 make six classes of two rows.
+    // Six IDX classes (labels 0..5), two rows of them kept.
     const auto writeIdx = [&](const std::string& name, std::vector<std::uint32_t> dims,
                               const std::string& values) {
         std::string bytes{'\0', '\0', '\x08', static_cast<char>(dims.size())};
@@ -296,9 +296,9 @@ TEST_F(TrainerTest, DataNoModelCanLearnFromIsRefusedAndTheCostIsSaid) {
             for (int shift : {24, 16, 8, 0}) bytes += static_cast<char>((d >> shift) & 0xff);
         EXPECT_TRUE(ll::writeFileAtomic(dir / name, bytes + values));
     };
-    writeIdx("train-images-idx3-ubyte", {2, 4, 4}, std::string(32, '\x40'));
-    writeIdx("train-labels-idx1-ubyte", {2}, std::string{'\0', '\x05'});
-    config.dataset = {.source = (dir / "train-images-idx3-ubyte").string()};
+    writeIdx("train-images-idx3-ubyte", {6, 4, 4}, std::string(96, '\x40'));
+    writeIdx("train-labels-idx1-ubyte", {6}, std::string{'\0', 1, 2, 3, 4, 5});
+    config.dataset = {.source = (dir / "train-images-idx3-ubyte").string(), .limit = 2};
     result = ll::Trainer(config, {}).run({});
     EXPECT_NE(result.message.find("2 rows for 6 classes; fewer rows than classes"),
               std::string::npos)
