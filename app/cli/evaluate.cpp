@@ -90,7 +90,8 @@ int runEvaluate(const EvaluateArgs& a) {
     if (!a.samples.empty() && (a.allCheckpoints || !a.sweep.empty()))
         return failure("evaluate: --samples scores one folder, not checkpoints or a sweep");
     const auto& m = a.metric.settings;
-    EvalOptions options{.metrics = *metrics,
+    // None named: the defaults, those needing a classifier left out where there is none.
+    EvalOptions options{.metrics = a.metrics.empty() ? std::vector<std::string>{} : *metrics,
                         .count = a.count,
                         .request = {},
                         .extractor = a.extractor,

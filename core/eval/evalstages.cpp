@@ -209,8 +209,12 @@ Result<void> openClassifier(Evaluation& e) {
         e.classifier = std::move(opened->model);
     }
     for (const char* m : kClassifierMetrics)
-        if (e.wants(m) && !e.classifier)
-            return fail(std::string("metric '") + m + "' needs a classifier (an extractor)");
+        if (e.wants(m) && !e.classifier) {
+            if (!e.options.metrics.empty())  // asked for by name
+                return fail(std::string("metric '") + m + "' needs a classifier (an extractor)");
+            std::erase(e.metrics, m);
+            e.leftOut.push_back(m);
+        }
     e.featureModel = e.options.pixels ? nullptr : e.classifier.get();
     return {};
 }
@@ -326,6 +330,10 @@ void startRecord(Evaluation& e) {
                 {"metrics", e.metrics},
                 {"scores", json::object()},
                 {"errors", json::object()}};
+    for (const auto& m : e.leftOut)
+        e.note(m,
+               "needs a classifier: raw pixels and no extractor (train one, or name one "
+               "with --extractor)");
 }
 
 void scoreFid(Evaluation& e) {

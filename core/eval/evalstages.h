@@ -44,6 +44,9 @@ struct Evaluation {
     std::unique_ptr<GenerativeModel> classifier;
     nlohmann::json extractor;
     GenerativeModel* featureModel = nullptr;  // null: raw pixels (or rows) as features
+    // The default metrics that need a classifier, left out where there is none (pixels and
+    // no extractor); the record says why. Asked for by name, they are an error instead.
+    std::vector<std::string> leftOut;
     // loadRealData
     Dataset train;
     bool haveHeldOut = false;

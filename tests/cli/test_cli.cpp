@@ -199,6 +199,20 @@ TEST(Cli, TrainsOnCsvWithALabelColumn) {
     EXPECT_EQ(count, 30);
     // Original units: iris petals are centimetres long (standardised values would be near 0).
     EXPECT_GT(petalLength / count, 2.0);
+
+    // No extractor for iris: with raw rows the default metrics leave out those that need a
+    // classifier, saying why; named, such a metric is refused.
+    const auto scored = cli("evaluate --run " + run.string() + " --count 100 --pixels");
+    ASSERT_EQ(scored.exitCode, 0) << scored.output;
+    EXPECT_NE(scored.output.find("classifier agreement                    -  (needs a classifier: "
+                                 "raw pixels and no extractor"),
+              std::string::npos)
+        << scored.output;
+    EXPECT_NE(scored.output.find("precision "), std::string::npos) << scored.output;
+    const auto named = cli("evaluate --run " + run.string() + " --count 100 --pixels --metrics is");
+    EXPECT_NE(named.exitCode, 0);
+    EXPECT_NE(named.output.find("metric 'is' needs a classifier"), std::string::npos)
+        << named.output;
 }
 
 // A dataset named from the working folder is kept from the root: the run resumes, samples and
