@@ -259,7 +259,22 @@ std::string absoluteSource(const std::string& source) {
     return ec ? source : absolute.lexically_normal().string();
 }
 
-Result<Dataset> loadHeldOut(const DatasetSpec& spec) {
+DatasetSpec heldOutSpec(const DatasetSpec& spec, const Dataset& trained) {
+    DatasetSpec heldOut = spec;
+    heldOut.split = spec.split == "test" ? "train" : "test";
+    heldOut.limit = 0;
+    heldOut.longTailRatio = 1.0;
+    // Image folders in splits follow the training split's colour and size: a gray test split
+    // of a colour train split is read in colour. (IDX data keeps its own either way.)
+    if (trained.modality == Modality::Image && trained.x.defined()) {
+        heldOut.colour = trained.x.size(1) == 3 ? ImageColour::Rgb : ImageColour::Gray;
+        if (heldOut.imageSize == 0 && trained.x.size(2) == trained.x.size(3))
+            heldOut.imageSize = static_cast<int>(trained.x.size(2));
+    }
+    return heldOut;
+}
+
+Result<Dataset> loadHeldOut(const DatasetSpec& spec, const Dataset& trained) {
     const std::string other = spec.split == "test" ? "train" : "test";
     const bool fashion = isFashionMnist(spec.source);
     std::error_code ec;
@@ -274,11 +289,21 @@ Result<Dataset> loadHeldOut(const DatasetSpec& spec) {
                     ": no held-out data (only IDX data with train and test files, or an image "
                     "folder with train/ and test/ folders, has a split that training did not "
                     "see)");
-    DatasetSpec heldOut = spec;
-    heldOut.split = other;
-    heldOut.limit = 0;
-    heldOut.longTailRatio = 1.0;
-    return loadDataset(heldOut);
+    auto d = loadDataset(heldOutSpec(spec, trained));
+    if (!d || !trained.x.defined()) return d;
+    const auto shape = [](const Dataset& x) { return x.x.sizes().slice(1).vec(); };
+    const auto text = [&](const Dataset& x) {
+        std::string t;
+        for (auto v : shape(x)) t += (t.empty() ? "" : "x") + std::to_string(v);
+        return t;
+    };
+    if (shape(*d) != shape(trained))
+        return fail(spec.source + ": its " + other + " split holds samples of " + text(*d) +
+                    ", its " + spec.split + " split " + text(trained));
+    if (d->classNames != trained.classNames)
+        return fail(spec.source + ": its " + other + " split has other classes than its " +
+                    spec.split + " split");
+    return d;
 }
 
 }  // namespace ll

@@ -18,9 +18,15 @@ std::filesystem::path fashionMnistDir();
 /// sub-folders of images.
 Result<Dataset> loadDataset(const DatasetSpec& spec);
 
-/// The held-out split of the data a spec names: the other IDX split (test files for a model
-/// trained on the train files), with the spec's class selection but none of its subsetting.
-/// Data without one (CSV, image folders, a lone IDX file) is an error that says so.
-Result<Dataset> loadHeldOut(const DatasetSpec& spec);
+/// The held-out split of the data a spec names: the other split (test files for a model
+/// trained on the train files, test/ beside train/), with the spec's class selection but none
+/// of its subsetting. Data without one (CSV, image folders not in splits, a lone IDX file) is
+/// an error that says so. `trained` is the spec's own split as loaded: an image folder's other
+/// split is read in its colour and size, and one of another shape or other classes is an
+/// error.
+Result<Dataset> loadHeldOut(const DatasetSpec& spec, const Dataset& trained);
+
+/// The spec loadHeldOut reads the other split with (for a study that keeps it).
+DatasetSpec heldOutSpec(const DatasetSpec& spec, const Dataset& trained);
 
 }  // namespace ll

@@ -228,7 +228,7 @@ Result<void> loadRealData(Evaluation& e) {
         return fail("evaluation: " + config->dataset.source +
                     " now has other classes than when the run was trained");
     e.train = std::move(*train);
-    auto heldOut = loadHeldOut(config->dataset);
+    auto heldOut = loadHeldOut(config->dataset, e.train);
     e.haveHeldOut = heldOut.has_value();
     if (!heldOut) e.heldOutError = heldOut.error().message;
 

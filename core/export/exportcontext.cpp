@@ -123,7 +123,7 @@ Result<void> prepareCopies(Context& c, const ExportProgressFn& progress) {
     if (std::isnan(c.copyDistance)) {
         // The 1st percentile of real unseen images' distances to their nearest training image:
         // a sample closer than that sits closer to the training set than real data does.
-        auto heldOut = loadHeldOut(c.run.config.dataset);
+        auto heldOut = loadHeldOut(c.run.config.dataset, *train);
         Tensor probe;
         if (heldOut) {
             const auto n = std::min(kThresholdRows, heldOut->size());

@@ -15,15 +15,11 @@ Result<HeldOutPart> splitOffHeldOut(const DatasetSpec& spec, Dataset data, doubl
                                     std::int64_t limit, std::uint64_t seed) {
     HeldOutPart p;
     Tensor rows;
-    if (auto held = loadHeldOut(spec)) {
+    if (auto held = loadHeldOut(spec, data)) {
         p.train = std::move(data);
         p.held = std::move(*held);
         p.text = "the " + std::string(spec.split == "test" ? "train" : "test") + " split";
-        // As loadHeldOut reads it: the other split, whole.
-        p.heldSpec = spec;
-        p.heldSpec.split = spec.split == "test" ? "train" : "test";
-        p.heldSpec.limit = 0;
-        p.heldSpec.longTailRatio = 1.0;
+        p.heldSpec = heldOutSpec(spec, p.train);  // the other split, whole
         p.otherSplit = true;
         rows = torch::arange(p.held.size(), torch::kInt64);
     } else {

@@ -95,7 +95,7 @@ Result<StudyData> prepareData(const OneClassRequest& request) {
     const auto isNormal = s.data.y == s.normal;
     auto normalRows = isNormal.nonzero().flatten();
     if (s.data.modality == Modality::Image) {
-        if (auto heldOut = loadHeldOut(spec); heldOut) {
+        if (auto heldOut = loadHeldOut(spec, s.data); heldOut) {
             s.test = randomSubset(*heldOut, request.testLimit, request.firstSeed);
             s.pool = normalRows;
             s.heldOutSplit = true;

@@ -58,10 +58,11 @@ Result<ExtractorInfo> finish(const ExtractorTraining& t, const std::string& data
                        .seed = t.seed,
                        .threads = t.threads,
                        .command = extractorCommand(t)};
-    auto heldOut = loadHeldOut(t.dataset);
+    auto trained = loadDataset(t.dataset);
+    if (!trained) return tl::unexpected(trained.error());
+    auto heldOut = loadHeldOut(t.dataset, *trained);
     info.accuracySplit = heldOut ? (t.dataset.split == "test" ? "train" : "test") : "train";
-    auto data = heldOut ? std::move(heldOut) : loadDataset(t.dataset);
-    if (!data) return tl::unexpected(data.error());
+    auto data = heldOut ? std::move(heldOut) : std::move(trained);
     auto accuracy = classifierAccuracy(*opened->model, *data);
     if (!accuracy) return tl::unexpected(accuracy.error());
     info.accuracy = accuracy->accuracy;

@@ -58,11 +58,24 @@ void writeIdxPair(const fs::path& dir, const std::string& split,
     out.write(reinterpret_cast<const char*>(labels.data()), n);
 }
 
-// `count` PNGs of w x h in root/class, gray levels by index.
-void writeImages(const fs::path& dir, int count, int w, int h) {
+// A t10k pair of one 2 x 2 image, labelled `label`: no split of writeIdxPair's 4 x 5 data.
+void writeOddTestPair(const fs::path& dir, char label) {
+    std::ofstream images(dir / "t10k-images-idx3-ubyte", std::ios::binary);
+    writeBigEndian(images, 0x00000803);
+    for (std::uint32_t d : {1u, 2u, 2u}) writeBigEndian(images, d);
+    images << std::string(4, '\0');
+    std::ofstream labels(dir / "t10k-labels-idx1-ubyte", std::ios::binary);
+    writeBigEndian(labels, 0x00000801);
+    writeBigEndian(labels, 1);
+    labels << label;
+}
+
+// `count` PNGs of w x h in dir, gray levels by index (with a full red channel in `colour`).
+void writeImages(const fs::path& dir, int count, int w, int h, bool colour = false) {
     fs::create_directories(dir);
     for (int i = 0; i < count; ++i) {
-        const auto image = torch::full({1, 3, h, w}, 0.1 + 0.2 * i);
+        auto image = torch::full({1, 3, h, w}, 0.1 + 0.2 * i);
+        if (colour) image[0][0] = 1.0;
         const auto ok = ll::writePng(ll::makeGrid(image, 1), dir / (std::to_string(i) + ".png"));
         ASSERT_TRUE(ok) << ok.error().message;
     }
@@ -86,7 +99,7 @@ TEST(IdxClasses, AreTheLabelsPresentNamedByValue) {
     ASSERT_TRUE(test) << test.error().message;
     EXPECT_EQ(test->classNames, train->classNames);
     EXPECT_EQ(toVector(test->y), (std::vector<std::int64_t>{1, 0}));
-    auto heldOut = ll::loadHeldOut({.source = dir.string()});
+    auto heldOut = ll::loadHeldOut({.source = dir.string()}, *train);
     ASSERT_TRUE(heldOut) << heldOut.error().message;
     EXPECT_EQ(heldOut->classNames, train->classNames);
 
@@ -117,16 +130,7 @@ TEST(IdxClasses, FashionNamesFollowTheValues) {
 TEST(IdxClasses, AnotherShapeIsNoSplit) {
     const fs::path dir = scratch("shapes");
     writeIdxPair(dir, "train", {2, 5});
-    std::ofstream images(dir / "t10k-images-idx3-ubyte", std::ios::binary);
-    writeBigEndian(images, 0x00000803);
-    for (std::uint32_t d : {1u, 2u, 2u}) writeBigEndian(images, d);
-    images << std::string(4, '\0');
-    images.close();
-    std::ofstream labels(dir / "t10k-labels-idx1-ubyte", std::ios::binary);
-    writeBigEndian(labels, 0x00000801);
-    writeBigEndian(labels, 1);
-    labels << char(8);
-    labels.close();
+    writeOddTestPair(dir, 8);
     auto d = ll::loadDataset({.source = dir.string()});
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(d->classNames, (std::vector<std::string>{"2", "5"}));
@@ -156,7 +160,7 @@ TEST(ImageSplits, TrainAndValFoldersAreSplits) {
     EXPECT_EQ(test->classNames, train->classNames);
     EXPECT_EQ(test->classCounts(), (std::vector<std::int64_t>{0, 3, 3}));
     EXPECT_EQ(test->x.sizes().vec(), (std::vector<std::int64_t>{6, 1, 16, 16}));
-    auto heldOut = ll::loadHeldOut({.source = root.string()});
+    auto heldOut = ll::loadHeldOut({.source = root.string()}, *train);
     ASSERT_TRUE(heldOut) << heldOut.error().message;
     EXPECT_EQ(heldOut->size(), 6);
 
@@ -167,9 +171,40 @@ TEST(ImageSplits, TrainAndValFoldersAreSplits) {
         errorOf(ll::loadDataset({.source = root.string(), .split = "test"}));
     EXPECT_NE(message.find("holds a train/ split but no test/ (or val/) folder"), std::string::npos)
         << message;
-    EXPECT_NE(errorOf(ll::loadHeldOut({.source = root.string()})).find("no held-out data"),
+    EXPECT_NE(errorOf(ll::loadHeldOut({.source = root.string()}, *train)).find("no held-out data"),
               std::string::npos);
     EXPECT_TRUE(ll::loadDataset({.source = root.string()}));
+}
+
+// A gray test split of a colour train split is held out in colour, as the run sees its data.
+TEST(ImageSplits, TheHeldOutSplitFollowsTheTrainedOnesColour) {
+    const fs::path root = scratch("colours");
+    writeImages(root / "train" / "a", 2, 8, 8, true);
+    writeImages(root / "train" / "b", 2, 8, 8, true);
+    writeImages(root / "test" / "a", 1, 8, 8);
+    writeImages(root / "test" / "b", 1, 8, 8);
+    auto train = ll::loadDataset({.source = root.string()});
+    ASSERT_TRUE(train) << train.error().message;
+    EXPECT_EQ(train->x.size(1), 3);
+    auto own = ll::loadDataset({.source = root.string(), .split = "test"});
+    ASSERT_TRUE(own) << own.error().message;
+    EXPECT_EQ(own->x.size(1), 1) << "read alone, the test split is gray";
+    auto heldOut = ll::loadHeldOut({.source = root.string()}, *train);
+    ASSERT_TRUE(heldOut) << heldOut.error().message;
+    EXPECT_EQ(heldOut->x.sizes().vec(), (std::vector<std::int64_t>{2, 3, 8, 8}));
+}
+
+// IDX splits of another shape are no held-out data for each other, said so.
+TEST(IdxClasses, AHeldOutSplitOfAnotherShapeIsRefused) {
+    const fs::path dir = scratch("shape-pair");
+    writeIdxPair(dir, "train", {0, 1});
+    auto train = ll::loadDataset({.source = dir.string()});
+    ASSERT_TRUE(train) << train.error().message;
+    writeOddTestPair(dir, 1);
+    const std::string message = errorOf(ll::loadHeldOut({.source = dir.string()}, *train));
+    EXPECT_NE(message.find("its test split holds samples of 1x2x2, its train split 1x4x5"),
+              std::string::npos)
+        << message;
 }
 
 // A class that happens to be named "train" (images inside it, no folders) is a class.
