@@ -24,9 +24,11 @@ int runData(const DataArgs& a) {
         std::printf("%s: %lld rows of %d features, %zu classes\n", s.name.c_str(),
                     static_cast<long long>(s.count), s.features, s.classNames.size());
     if (!s.imageNote.empty()) std::printf("images: %s\n", s.imageNote.c_str());
-    if (hasSplits(a.dataset))
+    if (hasSplit(a.dataset, "train") && hasSplit(a.dataset, "test"))
         std::printf("split: %s (--split %s reads the other; evaluation holds it out)\n",
                     a.split.c_str(), a.split == "test" ? "train" : "test");
+    else if (hasSplits(a.dataset))
+        std::printf("split: the file of the other split beside it is held out for evaluation\n");
     for (std::size_t k = 0; k < s.classNames.size(); ++k)
         std::printf("  %3zu %-24s %8lld\n", k, s.classNames[k].c_str(),
                     static_cast<long long>(k < s.classCounts.size() ? s.classCounts[k] : 0));

@@ -87,7 +87,8 @@ std::string DataArgs::mismatch() const {
                (kind == SourceKind::Table ? "" : ", which keeps its own colour");
     if (!labelColumn.empty() && kind != SourceKind::Table)
         return "--label-column applies to CSV tables; " + is;
-    if (m_splitOption && m_splitOption->count() > 0 && split == "test" && !hasSplits(dataset))
+    if (m_splitOption && m_splitOption->count() > 0 && split == "test" &&
+        !hasSplit(dataset, "test"))
         return "--split test needs data kept in splits (IDX train and t10k files, or an image "
                "folder with train/ and test/ folders); " +
                is + " with no test split" +

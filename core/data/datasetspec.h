@@ -69,7 +69,12 @@ enum class SourceKind {
 };
 SourceKind sourceKind(const std::string& source);
 
-/// Whether the data a source names has a train and a test split ("--split test" reads it).
+/// Whether `--split SPLIT` reads something of the data a source names: Fashion-MNIST, an IDX
+/// folder with files of that split, an image folder kept in splits with that split.
+bool hasSplit(const std::string& source, const std::string& split);
+
+/// Whether the data has a split that training on the other does not see: both splits of the
+/// above, or an IDX images file with its other split's file beside it (t10k beside train).
 bool hasSplits(const std::string& source);
 
 /// `source` from the root when it is a path that exists, so that a run or study that keeps it

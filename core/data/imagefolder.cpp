@@ -74,13 +74,6 @@ std::string describe(const SizeCounts& sizes, int size, bool followSize, bool rg
 }
 
 #ifdef LATENTLAB_HAVE_OPENCV
-// What a file manager hides or an archiver leaves behind: ".ipynb_checkpoints", ".DS_Store",
-// "._cat.png" (macOS's resource forks, no image inside) and "__MACOSX". Never a class or image.
-bool hidden(const fs::path& p) {
-    const std::string name = p.filename().string();
-    return startsWith(name, ".") || name == "__MACOSX";
-}
-
 // The images under a class folder, at any depth (as torchvision's ImageFolder takes them),
 // sorted. Links to folders are not followed (no loops); unreadable entries are skipped.
 std::vector<fs::path> imagesUnder(const fs::path& dir) {
@@ -88,7 +81,7 @@ std::vector<fs::path> imagesUnder(const fs::path& dir) {
     std::error_code ec, entryError;
     fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (hidden(it->path()) || it.depth() >= 16) {
+        if (isLeftoverEntry(it->path()) || it.depth() >= 16) {
             it.disable_recursion_pending();
             continue;
         }
@@ -107,7 +100,8 @@ ClassImages classImages(const fs::path& root) {
     std::vector<fs::path> dirs;
     std::error_code ec, entryError;
     for (const auto& entry : fs::directory_iterator(root, ec))
-        if (entry.is_directory(entryError) && !hidden(entry.path())) dirs.push_back(entry.path());
+        if (entry.is_directory(entryError) && !isLeftoverEntry(entry.path()))
+            dirs.push_back(entry.path());
     std::sort(dirs.begin(), dirs.end());
     ClassImages out;
     for (const auto& dir : dirs)
@@ -119,7 +113,7 @@ ClassImages classImages(const fs::path& root) {
 bool hasSubfolder(const fs::path& root) {
     std::error_code ec, entryError;
     for (const auto& entry : fs::directory_iterator(root, ec))
-        if (entry.is_directory(entryError) && !hidden(entry.path())) return true;
+        if (entry.is_directory(entryError) && !isLeftoverEntry(entry.path())) return true;
     return false;
 }
 
@@ -138,6 +132,11 @@ bool hasColour(const cv::Mat& rgb) {
 #endif
 
 }  // namespace
+
+bool isLeftoverEntry(const fs::path& p) {
+    const std::string name = p.filename().string();
+    return startsWith(name, ".") || name == "__MACOSX";
+}
 
 Result<Dataset> readImageFolder(const fs::path& root, int size, bool grayscale) {
     return readImageFolder(root, size, grayscale ? ImageColour::Gray : ImageColour::Rgb);
@@ -225,13 +224,17 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
     bool anyColour = false;
     for (std::int64_t i = 0; i < n; ++i) {
         const auto& [path, label] = files[static_cast<std::size_t>(i)];
+        // A small header over gigabytes of anything else is refused before it is read.
+        std::error_code sizeError;
+        if (const auto bytes = fs::file_size(path, sizeError);
+            !sizeError && bytes > kMaxImageFileBytes)
+            return fail(path.string() + ": " + std::to_string(bytes >> 20) +
+                        " MB, more than an image LatentLab reads holds");
         const auto read = readFile(path);
         if (!read) return unreadable(path);
         const auto* bytes = reinterpret_cast<const unsigned char*>(read->data());
         if (!jpegComplete(bytes, read->size()))
-            return fail(path.string() +
-                        ": a JPEG cut short (no end-of-image marker): its missing rows would read "
-                        "as gray; replace or remove the file");
+            return fail(path.string() + ": " + kCutJpeg + "; replace or remove the file");
         cv::Mat image;
         try {
             const cv::Mat encoded(1, static_cast<int>(read->size()), CV_8UC1,

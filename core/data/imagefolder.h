@@ -24,6 +24,11 @@ Result<Dataset> readImageFolder(const std::filesystem::path& root, int size, Ima
 Result<Dataset> readImageFolder(const std::filesystem::path& root, int size, ImageColour colour,
                                 const std::vector<std::filesystem::path>& otherSplits);
 
+/// What a file manager hides or an archiver leaves behind in a folder of images:
+/// ".ipynb_checkpoints", ".DS_Store", "._cat.png" (macOS's resource forks, no image inside),
+/// "__MACOSX". Never a class, a split or an image.
+bool isLeftoverEntry(const std::filesystem::path& entry);
+
 /// The same with an explicit size and colour.
 Result<Dataset> readImageFolder(const std::filesystem::path& root, int size, bool grayscale);
 

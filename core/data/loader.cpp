@@ -62,30 +62,34 @@ fs::path findIdxImages(const fs::path& dir, const std::string& split) {
     return {};
 }
 
-// An image folder kept in splits: a train/ (or training/) folder of class folders, and beside
-// it maybe test/ (testing/, val/, valid/, validation/).
+// An image folder kept in splits: a train/ (or training/) folder of class folders, maybe
+// test/ (testing/, val/, valid/, validation/) beside it, and no other folder (bus/, car/ and
+// train/ are three classes, even with folders in train/).
 struct ImageSplits {
     fs::path train, test;
 };
 std::optional<ImageSplits> imageSplits(const fs::path& dir) {
     ImageSplits found;
-    const auto pick = [](fs::path& slot, const fs::path& p,
-                         std::initializer_list<const char*> names, const std::string& name) {
-        for (const char* n : names)
-            if (name == n && (slot.empty() || name < lower(slot.filename().string()))) slot = p;
+    const auto pick = [](fs::path& slot, const fs::path& p) {
+        const std::string name = lower(p.filename().string());
+        if (slot.empty() || name < lower(slot.filename().string())) slot = p;
     };
     std::error_code ec, entryError;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
-        if (!e.is_directory(entryError)) continue;
+        if (!e.is_directory(entryError) || isLeftoverEntry(e.path())) continue;
         const std::string name = lower(e.path().filename().string());
-        pick(found.train, e.path(), {"train", "training"}, name);
-        pick(found.test, e.path(), {"test", "testing", "val", "valid", "validation"}, name);
+        if (name == "train" || name == "training")
+            pick(found.train, e.path());
+        else if (name == "test" || name == "testing" || name == "val" || name == "valid" ||
+                 name == "validation")
+            pick(found.test, e.path());
+        else
+            return std::nullopt;
     }
     if (found.train.empty()) return std::nullopt;
     // train/ holding images itself is a class named "train", not a split.
     for (const auto& e : fs::directory_iterator(found.train, ec))
-        if (e.is_directory(entryError) && !startsWith(e.path().filename().string(), "."))
-            return found;
+        if (e.is_directory(entryError) && !isLeftoverEntry(e.path())) return found;
     return std::nullopt;
 }
 
@@ -100,12 +104,36 @@ bool holdsText(const fs::path& path) {
     return std::find(head, head + got, '\0') == head + got;
 }
 
-// The labels of the other split of the same data beside `images` (t10k beside train), for
-// classes both splits number alike; empty when there is none or its images differ in shape.
+// The other split's images file beside an IDX images file: the one named as it is with train
+// and test (or t10k) swapped (EMNIST keeps all its variants in one folder), else the folder's
+// only other images file where it is of the other split. Empty when there is none.
+fs::path idxPartner(const fs::path& images) {
+    const std::string name = lower(images.filename().string());
+    const auto files = idxImagesIn(images.parent_path());
+    const bool test = isTestFile(images);
+    std::vector<std::string> wanted;
+    for (const auto& [from, to] :
+         test ? std::vector<std::pair<std::string, std::string>>{{"test", "train"},
+                                                                 {"t10k", "train"}}
+              : std::vector<std::pair<std::string, std::string>>{{"train", "test"},
+                                                                 {"train", "t10k"}})
+        if (const auto at = name.find(from); at != std::string::npos)
+            wanted.push_back(std::string(name).replace(at, from.size(), to));
+    for (const auto& f : files)
+        if (std::find(wanted.begin(), wanted.end(), lower(f.filename().string())) != wanted.end())
+            return f;
+    if (files.size() == 2) {
+        const fs::path& other = files[0].filename() == images.filename() ? files[1] : files[0];
+        if (isTestFile(other) != test) return other;
+    }
+    return {};
+}
+
+// The labels of the other split beside `images`, for classes both splits number alike; empty
+// when there is none or its images differ in shape.
 fs::path otherSplitLabels(const fs::path& images) {
-    const fs::path other =
-        findIdxImages(images.parent_path(), isTestFile(images) ? "train" : "test");
-    if (other.empty() || isTestFile(other) == isTestFile(images)) return {};
+    const fs::path other = idxPartner(images);
+    if (other.empty()) return {};
     auto mine = readIdxDims(images), theirs = readIdxDims(other);
     if (!mine || !theirs || mine->size() != theirs->size() ||
         !std::equal(mine->begin() + 1, mine->end(), theirs->begin() + 1))
@@ -201,6 +229,8 @@ Result<Dataset> loadDataset(const DatasetSpec& spec) {
         d = resolve(spec);
     } catch (const fs::filesystem_error& e) {  // what the readers' own checks did not foresee
         return fail(e.path1().string() + ": " + e.code().message());
+    } catch (const std::bad_alloc&) {
+        return fail(spec.source + ": not enough memory to read it");
     }
     if (!d) return d;
     if (d->size() == 0) return fail(spec.source + ": holds no samples");
@@ -226,29 +256,47 @@ bool isTableFile(const std::string& path) {
 
 SourceKind sourceKind(const std::string& source) {
     if (isFashionMnist(source)) return SourceKind::FashionMnist;
-    std::error_code ec;
-    const fs::path path(source);
-    if (source.empty() || !fs::exists(path, ec)) return SourceKind::Missing;
-    if (fs::is_regular_file(path, ec))
-        return isTableFile(source) ? SourceKind::Table : SourceKind::IdxFile;
-    if (!idxImagesIn(path).empty()) return SourceKind::IdxFolder;
-    return imageSplits(path) ? SourceKind::SplitImageFolder : SourceKind::ImageFolder;
+    try {
+        std::error_code ec;
+        const fs::path path(source);
+        if (source.empty() || !fs::exists(path, ec)) return SourceKind::Missing;
+        if (fs::is_regular_file(path, ec))
+            return isTableFile(source) ? SourceKind::Table : SourceKind::IdxFile;
+        if (!idxImagesIn(path).empty()) return SourceKind::IdxFolder;
+        return imageSplits(path) ? SourceKind::SplitImageFolder : SourceKind::ImageFolder;
+    } catch (const fs::filesystem_error&) {  // a folder that vanished or loops as it is read
+        return SourceKind::Missing;
+    }
+}
+
+bool hasSplit(const std::string& source, const std::string& split) {
+    try {
+        switch (sourceKind(source)) {
+            case SourceKind::FashionMnist:
+                return true;
+            case SourceKind::IdxFolder:
+                return !findIdxImages(source, split).empty();
+            case SourceKind::SplitImageFolder: {
+                const auto splits = imageSplits(source);
+                return splits && (split != "test" || !splits->test.empty());
+            }
+            default:
+                return false;
+        }
+    } catch (const fs::filesystem_error&) {
+        return false;
+    }
 }
 
 bool hasSplits(const std::string& source) {
-    switch (sourceKind(source)) {
-        case SourceKind::FashionMnist:
-            return true;
-        case SourceKind::IdxFolder: {
-            const auto files = idxImagesIn(source);
-            return std::any_of(files.begin(), files.end(), isTestFile) &&
-                   !std::all_of(files.begin(), files.end(), isTestFile);
-        }
-        case SourceKind::SplitImageFolder:
-            return !imageSplits(source)->test.empty();
-        default:
+    if (sourceKind(source) == SourceKind::IdxFile) {
+        try {
+            return !idxPartner(source).empty();
+        } catch (const fs::filesystem_error&) {
             return false;
+        }
     }
+    return hasSplit(source, "train") && hasSplit(source, "test");
 }
 
 std::string absoluteSource(const std::string& source) {
@@ -264,9 +312,18 @@ DatasetSpec heldOutSpec(const DatasetSpec& spec, const Dataset& trained) {
     heldOut.split = spec.split == "test" ? "train" : "test";
     heldOut.limit = 0;
     heldOut.longTailRatio = 1.0;
+    const SourceKind kind = sourceKind(spec.source);
+    if (kind == SourceKind::IdxFile) {
+        try {
+            if (const fs::path partner = idxPartner(spec.source); !partner.empty())
+                heldOut.source = partner.string();
+        } catch (const fs::filesystem_error&) {
+        }
+    }
     // Image folders in splits follow the training split's colour and size: a gray test split
-    // of a colour train split is read in colour. (IDX data keeps its own either way.)
-    if (trained.modality == Modality::Image && trained.x.defined()) {
+    // of a colour train split is read in colour. IDX data keeps its own.
+    if (kind == SourceKind::SplitImageFolder && trained.modality == Modality::Image &&
+        trained.x.defined()) {
         heldOut.colour = trained.x.size(1) == 3 ? ImageColour::Rgb : ImageColour::Gray;
         if (heldOut.imageSize == 0 && trained.x.size(2) == trained.x.size(3))
             heldOut.imageSize = static_cast<int>(trained.x.size(2));
@@ -276,14 +333,9 @@ DatasetSpec heldOutSpec(const DatasetSpec& spec, const Dataset& trained) {
 
 Result<Dataset> loadHeldOut(const DatasetSpec& spec, const Dataset& trained) {
     const std::string other = spec.split == "test" ? "train" : "test";
-    const bool fashion = isFashionMnist(spec.source);
-    std::error_code ec;
-    const bool split =
-        fashion ||
-        (fs::is_directory(spec.source, ec) && !findIdxImages(spec.source, other).empty() &&
-         findIdxImages(spec.source, other) != findIdxImages(spec.source, spec.split)) ||
-        (fs::is_directory(spec.source, ec) && imageSplits(spec.source) &&
-         !imageSplits(spec.source)->test.empty());
+    const bool split = sourceKind(spec.source) == SourceKind::IdxFile
+                           ? hasSplits(spec.source)
+                           : hasSplit(spec.source, other) && hasSplit(spec.source, spec.split);
     if (!split)
         return fail(spec.source +
                     ": no held-out data (only IDX data with train and test files, or an image "

@@ -332,8 +332,8 @@ void startRecord(Evaluation& e) {
                 {"errors", json::object()}};
     for (const auto& m : e.leftOut)
         e.note(m,
-               "needs a classifier: raw pixels and no extractor (train one, or name one "
-               "with --extractor)");
+               "needs a classifier: raw pixels and no extractor (train one: latentlab-cli "
+               "train-extractor)");
 }
 
 void scoreFid(Evaluation& e) {

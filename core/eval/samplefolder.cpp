@@ -81,8 +81,7 @@ Result<SampleFolder> readImages(const fs::path& dir, const ModelShape& shape, co
         };
         if (header.width != shape.width || header.height != shape.height)
             return wrongSize(header.width, header.height);
-        if (!jpegFileComplete(file))
-            return fail(file.string() + ": a JPEG cut short (no end-of-image marker)");
+        if (!jpegFileComplete(file)) return fail(file.string() + ": " + kCutJpeg);
         const cv::Mat image = cv::imread(
             file.string(), shape.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
         if (image.empty()) return fail(file.string() + ": not a readable PNG or JPEG");

@@ -52,7 +52,7 @@ bool jpegComplete(const unsigned char* bytes, std::size_t size) {
     // data FF is always followed by 00 or a restart marker, never by D9.
     std::size_t at = 2;
     while (at + 4 <= size) {
-        if (bytes[at] != 0xFF) return false;
+        if (bytes[at] != 0xFF) break;  // out of step (bytes libjpeg skips): search from here
         const unsigned char marker = bytes[at + 1];
         if (marker == 0xFF) {  // fill byte
             ++at;
@@ -74,6 +74,9 @@ bool jpegComplete(const unsigned char* bytes, std::size_t size) {
 }
 
 bool jpegFileComplete(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (in.get() != 0xFF || in.get() != 0xD8) return true;  // no JPEG: read no further
+    in.close();
     const auto bytes = readFile(path);
     return !bytes ||
            jpegComplete(reinterpret_cast<const unsigned char*>(bytes->data()), bytes->size());

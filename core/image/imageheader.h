@@ -10,6 +10,14 @@ namespace ll {
 /// (400 MB decoded as RGB). A larger claim is refused before anything is decoded.
 inline constexpr std::int64_t kMaxImagePixels = std::int64_t(1) << 27;
 
+/// The most bytes an image file read by LatentLab may hold: a 16-bit RGBA PNG of
+/// kMaxImagePixels, stored, is about this size; more is refused before it is read.
+inline constexpr std::uint64_t kMaxImageFileBytes = std::uint64_t(kMaxImagePixels) * 8 + (1 << 20);
+
+/// What a JPEG without its end-of-image marker is called where it is refused.
+inline constexpr const char* kCutJpeg =
+    "a JPEG cut short (no end-of-image marker): its missing rows would read as gray";
+
 /// An image file's width and height as its header gives them.
 struct ImageHeader {
     int width = 0;

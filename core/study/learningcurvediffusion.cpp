@@ -24,7 +24,8 @@ Result<std::int64_t> diffusionRunRows(const LearningCurveRequest& r, const Prepa
     if (!p.heldOutSplit)
         return fail("diffusion: " + r.data.source +
                     " has no test split, so its held-out rows may be ones the run trained on; "
-                    "use IDX data with train and test files (or Fashion-MNIST)");
+                    "use data kept in splits (Fashion-MNIST, IDX train and test files, or an "
+                    "image folder with train/ and test/ folders)");
     const DatasetSpec& trained = config->dataset;
     if (trained.split == p.heldSpec.split)
         return fail("diffusion: " + run + " was trained on the " + trained.split +

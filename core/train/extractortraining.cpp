@@ -20,11 +20,16 @@ using nlohmann::json;
 std::string extractorCommand(const ExtractorTraining& t) {
     std::ostringstream out;
     out << "latentlab-cli train-extractor --dataset " << t.dataset.source;
-    if (t.dataset.split != "train") out << " --split " << t.dataset.split;
-    if (!t.dataset.labelColumn.empty()) out << " --label-column " << t.dataset.labelColumn;
-    // Image folders follow their images unless told: only choices are options.
-    if (t.dataset.imageSize != 0) out << " --image-size " << t.dataset.imageSize;
-    if (t.dataset.colour != ImageColour::FollowData)
+    // Only the options the data takes (a config may keep a field its kind ignores), and of
+    // those only choices: image folders follow their images unless told.
+    const SourceKind kind = sourceKind(t.dataset.source);
+    const bool images = kind == SourceKind::ImageFolder || kind == SourceKind::SplitImageFolder;
+    if (t.dataset.split != "train" && hasSplit(t.dataset.source, t.dataset.split))
+        out << " --split " << t.dataset.split;
+    if (!t.dataset.labelColumn.empty() && kind == SourceKind::Table)
+        out << " --label-column " << t.dataset.labelColumn;
+    if (t.dataset.imageSize != 0 && images) out << " --image-size " << t.dataset.imageSize;
+    if (t.dataset.colour != ImageColour::FollowData && images)
         out << (t.dataset.colour == ImageColour::Rgb ? " --rgb" : " --gray");
     if (!t.dataset.keepClasses.empty()) {
         out << " --classes ";

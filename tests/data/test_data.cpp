@@ -1040,8 +1040,14 @@ TEST(JpegComplete, TellsACutFileFromAWholeOne) {
         EXPECT_FALSE(ll::jpegComplete(bytes, cut)) << "cut at " << cut << " of " << whole->size();
     // Bytes after the end marker (some cameras append data) leave it whole.
     std::string padded = *whole + std::string(100, '\0');
-    EXPECT_TRUE(ll::jpegComplete(reinterpret_cast<const unsigned char*>(padded.data()),
-                                 padded.size()));
+    EXPECT_TRUE(
+        ll::jpegComplete(reinterpret_cast<const unsigned char*>(padded.data()), padded.size()));
+    // A stray byte between segments (libjpeg skips it): whole while the end marker follows.
+    std::string stray = whole->substr(0, 2) + '\0' + whole->substr(2);
+    EXPECT_TRUE(
+        ll::jpegComplete(reinterpret_cast<const unsigned char*>(stray.data()), stray.size()));
+    EXPECT_FALSE(
+        ll::jpegComplete(reinterpret_cast<const unsigned char*>(stray.data()), stray.size() - 2));
     const std::string text = "not a JPEG";
     EXPECT_TRUE(ll::jpegComplete(reinterpret_cast<const unsigned char*>(text.data()), text.size()));
     EXPECT_FALSE(ll::jpegFileComplete(fixture("images/cut-jpg/dogs/cut.jpg")));

@@ -15,6 +15,7 @@
 #include "data/datasetspec.h"
 #include "data/loader.h"
 #include "image/grid.h"
+#include "image/imageheader.h"
 #include "imagefiles.h"
 
 namespace fs = std::filesystem;
@@ -44,7 +45,8 @@ void writeBigEndian(std::ofstream& out, std::uint32_t v) {
     out.write(bytes, 4);
 }
 
-// An IDX pair of `labels.size()` 4 x 5 images, pixel values the image's index.
+// An IDX pair of `labels.size()` 4 x 5 images, pixel values the image's index, named
+// `<split>-images-idx3-ubyte` and `<split>-labels-idx1-ubyte`.
 void writeIdxPair(const fs::path& dir, const std::string& split,
                   const std::vector<std::uint8_t>& labels) {
     const auto n = static_cast<std::uint32_t>(labels.size());
@@ -115,6 +117,28 @@ TEST(IdxClasses, AreTheLabelsPresentNamedByValue) {
     ASSERT_TRUE(test) << test.error().message;
     EXPECT_EQ(test->classNames, train->classNames);
     EXPECT_EQ(toVector(test->y), (std::vector<std::int64_t>{3, 0}));
+}
+
+// EMNIST keeps every variant in one folder, all 28 x 28: an images file's other split is
+// the one named as it is, not the folder's first test file.
+TEST(IdxClasses, TheOtherSplitIsTheFileOfTheSameName) {
+    const fs::path dir = scratch("emnist");
+    writeIdxPair(dir, "emnist-balanced-train", {0, 40, 46});
+    writeIdxPair(dir, "emnist-balanced-test", {0, 46});
+    writeIdxPair(dir, "emnist-letters-train", {1, 2, 2, 1});
+    writeIdxPair(dir, "emnist-letters-test", {3, 1});
+    const std::string letters = (dir / "emnist-letters-train-images-idx3-ubyte").string();
+    auto train = ll::loadDataset({.source = letters});
+    ASSERT_TRUE(train) << train.error().message;
+    EXPECT_EQ(train->classNames, (std::vector<std::string>{"1", "2", "3"}));
+    EXPECT_EQ(ll::sourceKind(letters), ll::SourceKind::IdxFile);
+    EXPECT_TRUE(ll::hasSplits(letters));
+    EXPECT_FALSE(ll::hasSplit(letters, "test")) << "--split is for folders";
+    // Held out: the letters' test file.
+    auto heldOut = ll::loadHeldOut({.source = letters}, *train);
+    ASSERT_TRUE(heldOut) << heldOut.error().message;
+    EXPECT_EQ(heldOut->size(), 2);
+    EXPECT_EQ(toVector(heldOut->y), (std::vector<std::int64_t>{2, 0}));
 }
 
 TEST(IdxClasses, FashionNamesFollowTheValues) {
@@ -207,7 +231,8 @@ TEST(IdxClasses, AHeldOutSplitOfAnotherShapeIsRefused) {
         << message;
 }
 
-// A class that happens to be named "train" (images inside it, no folders) is a class.
+// A class that happens to be named "train" is a class: with images inside it, or beside
+// other classes (even with folders of images in it).
 TEST(ImageSplits, AClassNamedTrainIsAClass) {
     const fs::path root = scratch("named-train");
     writeImages(root / "train", 2, 8, 8);
@@ -216,6 +241,15 @@ TEST(ImageSplits, AClassNamedTrainIsAClass) {
     auto d = ll::loadDataset({.source = root.string()});
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(d->classNames, (std::vector<std::string>{"test", "train"}));
+
+    const fs::path vehicles = scratch("vehicles");
+    writeImages(vehicles / "bus", 2, 8, 8);
+    writeImages(vehicles / "train" / "steam", 2, 8, 8);
+    EXPECT_EQ(ll::sourceKind(vehicles.string()), ll::SourceKind::ImageFolder);
+    auto v = ll::loadDataset({.source = vehicles.string()});
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_EQ(v->classNames, (std::vector<std::string>{"bus", "train"}));
+    EXPECT_EQ(v->classCounts(), (std::vector<std::int64_t>{2, 2}));
 }
 
 TEST(SourceKind, IsToldWithoutReading) {
@@ -227,7 +261,10 @@ TEST(SourceKind, IsToldWithoutReading) {
     EXPECT_EQ(ll::sourceKind((dir / "train-images-idx3-ubyte").string()), ll::SourceKind::IdxFile);
     EXPECT_EQ(ll::sourceKind(dir.string()), ll::SourceKind::IdxFolder);
     EXPECT_FALSE(ll::hasSplits(dir.string())) << "train files only";
+    EXPECT_TRUE(ll::hasSplit(dir.string(), "train"));
+    EXPECT_FALSE(ll::hasSplit(dir.string(), "test"));
     writeIdxPair(dir, "t10k", {1});
+    EXPECT_TRUE(ll::hasSplit(dir.string(), "test"));
     EXPECT_TRUE(ll::hasSplits(dir.string()));
     EXPECT_TRUE(ll::hasSplits("fashion-mnist"));
     EXPECT_FALSE(ll::hasSplits((dir / "table.data").string()));
@@ -251,4 +288,28 @@ TEST(ImageFolderLayout, NestedImagesCountAndLeftoversDoNot) {
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(d->classNames, (std::vector<std::string>{"cat", "dog"}));
     EXPECT_EQ(d->classCounts(), (std::vector<std::int64_t>{3, 1}));
+}
+
+// A folder of test files alone reads with --split test (and has nothing held out).
+TEST(SourceKind, AFolderOfTestFilesHasATestSplit) {
+    const fs::path dir = scratch("test-only");
+    writeIdxPair(dir, "t10k", {0, 1});
+    EXPECT_TRUE(ll::hasSplit(dir.string(), "test"));
+    EXPECT_FALSE(ll::hasSplit(dir.string(), "train"));
+    EXPECT_FALSE(ll::hasSplits(dir.string()));
+    EXPECT_TRUE(ll::loadDataset({.source = dir.string(), .split = "test"}));
+}
+
+// An image whose header is small and whose file is not: refused before a byte of it is read
+// (a sparse file, so the test writes nothing of its size).
+TEST(ImageFolderLayout, AnOversizedFileIsRefusedUnread) {
+    const fs::path root = scratch("oversized");
+    writeImages(root / "a", 1, 8, 8);
+    writeImages(root / "b", 1, 8, 8);
+    fs::resize_file(root / "b" / "0.png", ll::kMaxImageFileBytes + 1);
+    const std::string message = errorOf(ll::loadDataset({.source = root.string()}));
+    EXPECT_NE(message.find("0.png: " + std::to_string((ll::kMaxImageFileBytes + 1) >> 20) +
+                           " MB, more than an image LatentLab reads holds"),
+              std::string::npos)
+        << message;
 }

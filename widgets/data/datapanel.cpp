@@ -222,7 +222,7 @@ void DataPanel::showSummary(const ll::DatasetSummary& s) {
     // Data kept in splits trains on its train split; evaluation and studies hold out the other.
     const QString split =
         ll::hasSplits(spec().source)
-            ? QStringLiteral("<br>") + tr("Train split; the test split is held out for evaluation")
+            ? QStringLiteral("<br>") + tr("The other split is held out for evaluation")
             : QString();
     m_status->setText(tr("<b>%1</b><br>%2, %3 classes%4%5")
                           .arg(QString::fromStdString(s.name).toHtmlEscaped(), shape)
