@@ -344,7 +344,7 @@ void GuiTest::dataPanelSurvivesALoadThatRunsOutOfMemory() {
              qPrintable(message));
     bool shown = false;
     for (const QLabel* label : panel.findChildren<QLabel*>())
-        shown = shown || label->text().contains(QStringLiteral("Out of memory"));
+        shown = shown || label->text().contains(QStringLiteral("not enough memory"));
     QVERIFY(shown);
     QVERIFY(panel.findChild<QPushButton*>(QStringLiteral("loadButton"))->isEnabled());
 }
