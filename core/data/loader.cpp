@@ -29,11 +29,23 @@ bool isFashionMnist(const std::string& source) {
     return lower(source) == "fashion-mnist" || lower(source) == "fashion_mnist";
 }
 
+// A folder's entries, without throwing: a folder that cannot be read, or stops being readable
+// midway (it vanished, a link loops), lists what was read. What tells a source's kind and
+// splits stands on it, so none of that throws either.
+std::vector<fs::directory_entry> entriesOf(const fs::path& dir) {
+    std::vector<fs::directory_entry> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec))
+        out.push_back(*it);
+    return out;
+}
+
 // The IDX images files of a folder, sorted.
 std::vector<fs::path> idxImagesIn(const fs::path& dir) {
     std::vector<fs::path> candidates;
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
+    for (const auto& e : entriesOf(dir)) {
         const std::string name = lower(e.path().filename().string());
         if (e.is_regular_file(ec) && name.find("images") != std::string::npos &&
             (name.find("idx") != std::string::npos || name.find("ubyte") != std::string::npos))
@@ -74,8 +86,8 @@ std::optional<ImageSplits> imageSplits(const fs::path& dir) {
         const std::string name = lower(p.filename().string());
         if (slot.empty() || name < lower(slot.filename().string())) slot = p;
     };
-    std::error_code ec, entryError;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::error_code entryError;
+    for (const auto& e : entriesOf(dir)) {
         if (!e.is_directory(entryError) || isLeftoverEntry(e.path())) continue;
         const std::string name = lower(e.path().filename().string());
         if (name == "train" || name == "training")
@@ -88,7 +100,7 @@ std::optional<ImageSplits> imageSplits(const fs::path& dir) {
     }
     if (found.train.empty()) return std::nullopt;
     // train/ holding images itself is a class named "train", not a split.
-    for (const auto& e : fs::directory_iterator(found.train, ec))
+    for (const auto& e : entriesOf(found.train))
         if (e.is_directory(entryError) && !isLeftoverEntry(e.path())) return found;
     return std::nullopt;
 }
@@ -256,46 +268,32 @@ bool isTableFile(const std::string& path) {
 
 SourceKind sourceKind(const std::string& source) {
     if (isFashionMnist(source)) return SourceKind::FashionMnist;
-    try {
-        std::error_code ec;
-        const fs::path path(source);
-        if (source.empty() || !fs::exists(path, ec)) return SourceKind::Missing;
-        if (fs::is_regular_file(path, ec))
-            return isTableFile(source) ? SourceKind::Table : SourceKind::IdxFile;
-        if (!idxImagesIn(path).empty()) return SourceKind::IdxFolder;
-        return imageSplits(path) ? SourceKind::SplitImageFolder : SourceKind::ImageFolder;
-    } catch (const fs::filesystem_error&) {  // a folder that vanished or loops as it is read
-        return SourceKind::Missing;
-    }
+    std::error_code ec;
+    const fs::path path(source);
+    if (source.empty() || !fs::exists(path, ec)) return SourceKind::Missing;
+    if (fs::is_regular_file(path, ec))
+        return isTableFile(source) ? SourceKind::Table : SourceKind::IdxFile;
+    if (!idxImagesIn(path).empty()) return SourceKind::IdxFolder;
+    return imageSplits(path) ? SourceKind::SplitImageFolder : SourceKind::ImageFolder;
 }
 
 bool hasSplit(const std::string& source, const std::string& split) {
-    try {
-        switch (sourceKind(source)) {
-            case SourceKind::FashionMnist:
-                return true;
-            case SourceKind::IdxFolder:
-                return !findIdxImages(source, split).empty();
-            case SourceKind::SplitImageFolder: {
-                const auto splits = imageSplits(source);
-                return splits && (split != "test" || !splits->test.empty());
-            }
-            default:
-                return false;
+    switch (sourceKind(source)) {
+        case SourceKind::FashionMnist:
+            return true;
+        case SourceKind::IdxFolder:
+            return !findIdxImages(source, split).empty();
+        case SourceKind::SplitImageFolder: {
+            const auto splits = imageSplits(source);
+            return splits && (split != "test" || !splits->test.empty());
         }
-    } catch (const fs::filesystem_error&) {
-        return false;
+        default:
+            return false;
     }
 }
 
 bool hasSplits(const std::string& source) {
-    if (sourceKind(source) == SourceKind::IdxFile) {
-        try {
-            return !idxPartner(source).empty();
-        } catch (const fs::filesystem_error&) {
-            return false;
-        }
-    }
+    if (sourceKind(source) == SourceKind::IdxFile) return !idxPartner(source).empty();
     return hasSplit(source, "train") && hasSplit(source, "test");
 }
 
@@ -313,13 +311,9 @@ DatasetSpec heldOutSpec(const DatasetSpec& spec, const Dataset& trained) {
     heldOut.limit = 0;
     heldOut.longTailRatio = 1.0;
     const SourceKind kind = sourceKind(spec.source);
-    if (kind == SourceKind::IdxFile) {
-        try {
-            if (const fs::path partner = idxPartner(spec.source); !partner.empty())
-                heldOut.source = partner.string();
-        } catch (const fs::filesystem_error&) {
-        }
-    }
+    if (kind == SourceKind::IdxFile)
+        if (const fs::path partner = idxPartner(spec.source); !partner.empty())
+            heldOut.source = partner.string();
     // Image folders in splits follow the training split's colour and size: a gray test split
     // of a colour train split is read in colour. IDX data keeps its own.
     if (kind == SourceKind::SplitImageFolder && trained.modality == Modality::Image &&
@@ -333,10 +327,7 @@ DatasetSpec heldOutSpec(const DatasetSpec& spec, const Dataset& trained) {
 
 Result<Dataset> loadHeldOut(const DatasetSpec& spec, const Dataset& trained) {
     const std::string other = spec.split == "test" ? "train" : "test";
-    const bool split = sourceKind(spec.source) == SourceKind::IdxFile
-                           ? hasSplits(spec.source)
-                           : hasSplit(spec.source, other) && hasSplit(spec.source, spec.split);
-    if (!split)
+    if (!hasSplits(spec.source))
         return fail(spec.source +
                     ": no held-out data (only IDX data with train and test files, or an image "
                     "folder with train/ and test/ folders, has a split that training did not "
