@@ -12,6 +12,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -248,12 +249,16 @@ void BackgroundTest::severalProcessesTrainOutsideTheWindowWhichFollowsThem() {
     QSignalSpy finished(parallel, &ll::widgets::ParallelTraining::finished);
     QTest::mouseClick(button(*w, "trainButton"), Qt::LeftButton);
     QVERIFY(parallel->isRunning());
+    // A check that fails below must not leave a million steps training on two cores.
+    const auto stopWhatever = qScopeGuard([&] { parallel->stop(); });
     QVERIFY(!w->trainingJob()->isRunning());
     const QString run = parallel->run();
     const auto owner = ll::RunLock::owner(run.toStdString());
     QVERIFY(owner && !owner->thisProcess);
+    // The trainer writes config.json just after it takes the lock: on a busy machine, later.
     auto config = ll::readRunConfig(run.toStdString());
-    QVERIFY(config);
+    QVERIFY(QTest::qWaitFor([&] { return bool(config = ll::readRunConfig(run.toStdString())); },
+                            waitMs(20000)));
     QCOMPARE(config->worldSize, 2);
     QCOMPARE(config->batchSize, 32);
     QCOMPARE(config->model, std::string("cvae"));
