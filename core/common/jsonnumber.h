@@ -1,19 +1,61 @@
 #pragma once
 
-// Whole numbers from JSON written outside: nlohmann's get<T>() of an integer type casts a
-// float unchecked (1e300 is undefined behaviour, found by tests/fuzz) and wraps an integer
-// out of T's range. These refuse both with std::out_of_range, which names the value.
+// JSON written outside (run files, records, parts a user may edit or damage): parseJson reads
+// it without exceptions or unbounded nesting, and the whole-number readers refuse what
+// nlohmann's get<T>() of an integer type would cast unchecked (1e300 is undefined behaviour,
+// found by tests/fuzz) or wrap out of T's range, with std::out_of_range naming the value.
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace ll {
+
+/// The deepest nesting accepted from a file: nlohmann's parser is iterative, but copying,
+/// comparing and dumping a value recurse, and a file of a million '[' overflowed the stack.
+inline constexpr int kMaxJsonDepth = 64;
+/// What a file parseJson discards is, for messages: "<file>: " + kNotJson.
+inline const std::string kNotJson =
+    "not valid JSON (or nested more than " + std::to_string(kMaxJsonDepth) + " deep)";
+
+/// The deepest nesting of brackets and braces in JSON text, outside its strings; a quick scan,
+/// cheaper than a parser callback.
+inline int jsonDepth(std::string_view text) {
+    int depth = 0, deepest = 0;
+    bool inString = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (inString) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+/// JSON text written outside: discarded (is_discarded()) when malformed or nested deeper than
+/// kMaxJsonDepth, never an exception. `callback`, when given, sees every event as nlohmann's
+/// parser callback would.
+inline nlohmann::json parseJson(std::string_view text,
+                                const nlohmann::json::parser_callback_t& callback = nullptr) {
+    if (jsonDepth(text) > kMaxJsonDepth) return nlohmann::json(nlohmann::json::value_t::discarded);
+    return nlohmann::json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
+}
 
 /// nlohmann's message without its "[json.exception.type_error.302] " tag: what a person reads
 /// after the file's name ("type must be object, but is null", "key 'model' not found").

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 
 namespace ll::safetensors {
 
@@ -224,8 +225,8 @@ Result<File> parse(std::string bytes, std::string_view what) {
             duplicate = parsed.get<std::string>();
         return true;
     };
-    json header = json::parse(text.begin(), text.end(), unique, /*allow_exceptions=*/false);
-    if (header.is_discarded()) return refuse("header is not valid JSON (corrupt or truncated)");
+    json header = parseJson(text, unique);
+    if (header.is_discarded()) return refuse("header is " + kNotJson + ": corrupt or truncated");
     if (!header.is_object()) return refuse("header is not a JSON object");
     if (!duplicate.empty()) return refuse("header names '" + duplicate + "' twice");
 

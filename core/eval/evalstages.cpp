@@ -29,8 +29,6 @@ constexpr std::int64_t kBatch = 250;
 constexpr int kNeighbours = 3;  // training images shown beside each sample
 constexpr int kCellPairs = 4;   // (sample, neighbour) pairs per data-copying cell
 constexpr std::int64_t kMapPoints = 3000;
-// Metrics that read the domain classifier whatever the feature space.
-constexpr const char* kClassifierMetrics[] = {"is", "agreement", "classes", "tstr"};
 
 double scalar(const Tensor& t) {
     return t.item<double>();
@@ -150,8 +148,7 @@ bool Evaluation::wants(const std::string& metric) const {
 }
 
 bool Evaluation::needsClassifier() const {
-    return !options.pixels ||
-           std::ranges::any_of(kClassifierMetrics, [&](const char* m) { return wants(m); });
+    return !options.pixels || std::ranges::any_of(metrics, metricNeedsClassifier);
 }
 
 bool Evaluation::report(const std::string& stage, double fraction) const {
@@ -208,13 +205,14 @@ Result<void> openClassifier(Evaluation& e) {
                        {"sha256", sha}};
         e.classifier = std::move(opened->model);
     }
-    for (const char* m : kClassifierMetrics)
-        if (e.wants(m) && !e.classifier) {
-            if (!e.options.metrics.empty())  // asked for by name
-                return fail(std::string("metric '") + m + "' needs a classifier (an extractor)");
-            std::erase(e.metrics, m);
-            e.leftOut.push_back(m);
-        }
+    if (!e.classifier)
+        for (const auto& m : evalMetricNames())
+            if (metricNeedsClassifier(m) && e.wants(m)) {
+                if (!e.options.metrics.empty())  // asked for by name
+                    return fail("metric '" + m + "' needs a classifier (an extractor)");
+                std::erase(e.metrics, m);
+                e.leftOut.push_back(m);
+            }
     e.featureModel = e.options.pixels ? nullptr : e.classifier.get();
     return {};
 }

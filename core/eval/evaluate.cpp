@@ -79,6 +79,10 @@ const std::vector<std::string>& evalMetricNames() {
     return names;
 }
 
+bool metricNeedsClassifier(const std::string& metric) {
+    return metric == "is" || metric == "agreement" || metric == "classes" || metric == "tstr";
+}
+
 std::vector<std::string> defaultEvalMetrics() {
     auto all = evalMetricNames();
     std::erase(all, "tstr");
@@ -235,13 +239,14 @@ Result<EvalRecord> readEvaluation(const fs::path& file) {
     if (!text) return tl::unexpected(text.error());
     EvalRecord r;
     try {
-        const json j = json::parse(*text);
+        const json j = parseJson(*text);
+        if (j.is_discarded()) return fail(file.string() + ": " + kNotJson);
         if (j.value("format", "") != "latentlab-eval-1")
             return fail(file.string() + ": not a LatentLab evaluation record");
         r.file = file;
-        r.step = j.at("step").get<std::int64_t>();
-        r.count = j.value("count", std::int64_t{0});
-        r.seed = j.value("seed", std::uint64_t{0});
+        r.step = wholeNumber<std::int64_t>(j.at("step"), "step");
+        r.count = wholeNumber(j, "count", std::int64_t{0});
+        r.seed = wholeNumber(j, "seed", std::uint64_t{0});
         r.guidance = j.value("guidance", 0.0);
         r.featureSpace = j.value("feature_space", "");
         if (const auto& e = j.value("extractor", json()); e.is_object()) {
@@ -279,50 +284,55 @@ Result<EvalRecord> readEvaluation(const fs::path& file) {
             if (message.is_string()) r.errors.emplace_back(name, message.get<std::string>());
         if (const auto c = j.value("classes", json()); c.is_object()) {
             r.classNames = c.value("names", std::vector<std::string>{});
-            r.generatedClasses = c.value("generated", std::vector<std::int64_t>{});
-            r.realClasses = c.value("real", std::vector<std::int64_t>{});
+            r.generatedClasses = wholeNumbers(c, "generated", std::vector<std::int64_t>{});
+            r.realClasses = wholeNumbers(c, "real", std::vector<std::int64_t>{});
         }
         if (const auto n = j.value("neighbours", json()); n.is_object()) {
             for (const auto& row : n.value("rows", json::array()))
                 r.neighbours.push_back(
-                    {.sample = row.value("sample", std::int64_t{0}),
-                     .label = row.value("class", -1),
-                     .train = row.value("train", std::vector<std::int64_t>{}),
+                    {.sample = wholeNumber(row, "sample", std::int64_t{0}),
+                     .label = wholeNumber(row, "class", -1),
+                     .train = wholeNumbers(row, "train", std::vector<std::int64_t>{}),
                      .distances = row.value("distances", std::vector<double>{})});
             if (n.contains("image"))
                 r.neighboursImage = file.parent_path() / n["image"].get<std::string>();
         }
         for (const auto& c : j.value("cells", json::array()))
-            r.cells.push_back({.id = c.value("id", 0),
+            r.cells.push_back({.id = wholeNumber(c, "id", 0),
                                .z = number(c, "z"),
                                .kept = c.value("kept", false),
-                               .train = c.value("train", std::int64_t{0}),
-                               .test = c.value("test", std::int64_t{0}),
-                               .generated = c.value("generated", std::int64_t{0}),
+                               .train = wholeNumber(c, "train", std::int64_t{0}),
+                               .test = wholeNumber(c, "test", std::int64_t{0}),
+                               .generated = wholeNumber(c, "generated", std::int64_t{0}),
                                .x = number(c, "x"),
                                .y = number(c, "y"),
-                               .samples = c.value("samples", std::vector<std::int64_t>{}),
+                               .samples = wholeNumbers(c, "samples", std::vector<std::int64_t>{}),
                                .distances = c.value("distances", std::vector<double>{})});
         if (j.contains("cells_image"))
             r.cellsImage = file.parent_path() / j["cells_image"].get<std::string>();
         if (const auto m = j.value("map", json()); m.is_object()) {
             r.mapX = m.value("x", std::vector<float>{});
             r.mapY = m.value("y", std::vector<float>{});
-            r.mapCell = m.value("cell", std::vector<int>{});
+            r.mapCell = wholeNumbers(m, "cell", std::vector<int>{});
         }
     } catch (const json::exception& e) {
         return fail(file.string() + ": malformed evaluation record (" + jsonMessage(e) + ")");
+    } catch (const std::out_of_range& e) {
+        return fail(file.string() + ": malformed evaluation record (" + e.what() + ")");
     }
     return r;
 }
 
-std::vector<EvalRecord> listEvaluations(const fs::path& run) {
+std::vector<EvalRecord> listEvaluations(const fs::path& run, std::vector<std::string>* unreadable) {
     std::vector<EvalRecord> out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(runfiles::evalDir(run), ec)) {
         const auto name = e.path().filename().string();
         if (!name.starts_with("step-") || e.path().extension() != ".json") continue;
-        if (auto r = readEvaluation(e.path())) out.push_back(std::move(*r));
+        if (auto r = readEvaluation(e.path()))
+            out.push_back(std::move(*r));
+        else if (unreadable)
+            unreadable->push_back(r.error().message);
     }
     std::sort(out.begin(), out.end(), [](const EvalRecord& a, const EvalRecord& b) {
         return std::tie(a.step, a.guidance) < std::tie(b.step, b.guidance);

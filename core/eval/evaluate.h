@@ -24,6 +24,9 @@ namespace ll {
 const std::vector<std::string>& evalMetricNames();
 /// What runs when no list is given: all but tstr (which trains two classifiers).
 std::vector<std::string> defaultEvalMetrics();
+/// True for the metrics that read the dataset's classifier (an extractor) whatever the feature
+/// space: is, agreement, classes, tstr. In raw pixels with no extractor they cannot be had.
+bool metricNeedsClassifier(const std::string& metric);
 /// Parses "fid,kid,..." or "all"; the error names the unknown metric and lists the others.
 Result<std::vector<std::string>> parseEvalMetrics(const std::string& list);
 
@@ -144,7 +147,9 @@ struct EvalRecord {
 };
 
 Result<EvalRecord> readEvaluation(const std::filesystem::path& file);
-/// Every record of a run, by step then guidance; unreadable files are skipped.
-std::vector<EvalRecord> listEvaluations(const std::filesystem::path& run);
+/// Every record of a run, by step then guidance. A file named as a record that does not read
+/// is skipped; `unreadable`, when given, gets why ("<file>: malformed ...").
+std::vector<EvalRecord> listEvaluations(const std::filesystem::path& run,
+                                        std::vector<std::string>* unreadable = nullptr);
 
 }  // namespace ll

@@ -31,7 +31,8 @@ Result<ExtractorInfo> readExtractor(const fs::path& dir) {
     ExtractorInfo info;
     fs::path weights;
     try {
-        const json j = json::parse(*text);
+        const json j = parseJson(*text);
+        if (j.is_discarded()) return fail(file.string() + ": " + kNotJson);
         info.dir = dir;
         info.dataset = j.at("dataset").get<std::string>();
         weights = fs::path(j.at("weights").get<std::string>());

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "common/sha256.h"
 
 namespace ll {
@@ -43,8 +44,10 @@ std::string trtrKey(const torch::Tensor& trainX, const torch::Tensor& trainY,
 std::optional<double> cachedTrtr(const fs::path& workspace, const std::string& key) {
     auto text = readFile(entry(workspace, key));
     if (!text) return std::nullopt;
-    const json j = json::parse(*text, nullptr, false);
-    if (!j.is_object() || j.value("format", "") != kFormat || j.value("key", "") != key ||
+    const json j = parseJson(*text);
+    // Compared as JSON: value(k, "") throws on a value of another type (a damaged entry is a
+    // miss, not an error).
+    if (!j.is_object() || j.value("format", json()) != kFormat || j.value("key", json()) != key ||
         !j.contains("accuracy") || !j["accuracy"].is_number())
         return std::nullopt;
     const double a = j["accuracy"].get<double>();

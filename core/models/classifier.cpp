@@ -39,14 +39,10 @@ torch::Tensor ClassifierNetImpl::forward(torch::Tensor x) {
 
 Classifier::Classifier(const ModelShape& shape, const Settings& settings)
     : ModelBase("classifier", shape, settings) {
-    const int width = static_cast<int>(settingNumber(settings, "width", 32));
-    const int features = static_cast<int>(settingNumber(settings, "features", 128));
+    const int width = settingWhole(settings, "width", 32, 1, 1024);
+    const int features = settingWhole(settings, "features", 128, 2, 8192);
     const double dropout = settingNumber(settings, "dropout", 0.3);
     const double lr = settingNumber(settings, "lr", 1e-3);
-    if (width < 1 || width > 1024)
-        throw std::invalid_argument("setting 'width' must lie in 1..1024");
-    if (features < 2 || features > 8192)
-        throw std::invalid_argument("setting 'features' must lie in 2..8192");
     if (!(dropout >= 0 && dropout < 1))
         throw std::invalid_argument("setting 'dropout' must lie in [0, 1)");
     if (!shape.tabular() && (shape.height < 4 || shape.width < 4))

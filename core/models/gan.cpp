@@ -205,26 +205,19 @@ GanNorm discriminatorNorm(const Settings& settings, bool wasserstein) {
 Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     : ModelBase(kindName(kind), shape, settings), m_kind(kind) {
     const bool wasserstein = kind == Kind::WganGp;
-    m_latent = static_cast<int>(settingNumber(settings, "latent", 64));
-    const int width = static_cast<int>(settingNumber(settings, "width", 64));
-    const int criticWidth = static_cast<int>(settingNumber(settings, "d_width", width));
+    m_latent = settingWhole(settings, "latent", 64, 1, 4096);
+    const int width = settingWhole(settings, "width", 64, 1, 1024);
+    const int criticWidth = settingWhole(settings, "d_width", width, 1, 1024);
     const auto hidden = settingInts(settings, "hidden", {256, 256});
     const double beta1 = settingNumber(settings, "beta1", wasserstein ? 0.0 : 0.5);
     const double beta2 = settingNumber(settings, "beta2", wasserstein ? 0.9 : 0.999);
     m_lrRatio = settingNumber(settings, "d_lr_ratio", 1.0);
     const double lr = settingNumber(settings, "lr", wasserstein ? 1e-4 : 2e-4);
     m_ema = settingNumber(settings, "ema", 0.0);
-    const double lookahead = settingNumber(settings, "lookahead", 0);
     m_lookaheadAlpha = settingNumber(settings, "lookahead_alpha", 0.5);
-    if (!(lookahead >= 0 && lookahead <= 1000 && lookahead == std::floor(lookahead)))
-        throw std::invalid_argument("setting 'lookahead' must be a whole number in 0..1000");
     if (!(m_lookaheadAlpha > 0 && m_lookaheadAlpha <= 1))
         throw std::invalid_argument("setting 'lookahead_alpha' must lie in (0, 1]");
-    m_lookahead = static_cast<int>(lookahead);
-    if (m_latent < 1 || m_latent > 4096)
-        throw std::invalid_argument("setting 'latent' must lie in 1..4096");
-    if (width < 1 || width > 1024 || criticWidth < 1 || criticWidth > 1024)
-        throw std::invalid_argument("settings 'width' and 'd_width' must lie in 1..1024");
+    m_lookahead = settingWhole(settings, "lookahead", 0, 0, 1000);
     for (int h : hidden)
         if (h < 1 || h > 65536)
             throw std::invalid_argument("setting 'hidden' needs widths in 1..65536");
@@ -274,16 +267,11 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     }
     if (wasserstein) {
         m_gp = settingNumber(settings, "gp", 10.0);
-        m_criticSteps = static_cast<int>(settingNumber(settings, "critic_steps", 5));
+        m_criticSteps = settingWhole(settings, "critic_steps", 5, 1, 100);
         if (!(m_gp >= 0)) throw std::invalid_argument("setting 'gp' must not be negative");
-        if (m_criticSteps < 1 || m_criticSteps > 100)
-            throw std::invalid_argument("setting 'critic_steps' must lie in 1..100");
         m_settings["gp"] = formatNumber(m_gp);
         m_settings["critic_steps"] = std::to_string(m_criticSteps);
-        const double gpEvery = settingNumber(settings, "gp_every", 1);
-        if (!(gpEvery >= 1 && gpEvery <= 64 && gpEvery == std::floor(gpEvery)))
-            throw std::invalid_argument("setting 'gp_every' must be a whole number in 1..64");
-        m_gpEvery = static_cast<int>(gpEvery);
+        m_gpEvery = settingWhole(settings, "gp_every", 1, 1, 64);
         m_settings["gp_every"] = std::to_string(m_gpEvery);
         if (m_gpEvery > 1) m_criticUpdates = StepCount();
     }
@@ -298,8 +286,7 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         .projection =
             kind == Kind::Cgan || (kind == Kind::Acgan && m_settings["projection"] == "1"),
         .auxiliary = kind == Kind::Acgan};
-    const int refine = static_cast<int>(settingNumber(settings, "refine", 0));
-    if (refine < 0 || refine > 4) throw std::invalid_argument("setting 'refine' must lie in 0..4");
+    const int refine = settingWhole(settings, "refine", 0, 0, 4);
     if (shape.tabular() && refine != 0)
         throw std::invalid_argument(
             "setting 'refine' adds convolutions to an image generator; table rows take none");

@@ -92,12 +92,9 @@ std::string describe(const ModelShape& s) {
 
 int wholeSetting(const Settings& s, Settings& effective, const std::string& key, int fallback,
                  int low, int high) {
-    const double v = settingNumber(s, key, fallback);
-    if (v != std::floor(v) || v < low || v > high)
-        throw std::invalid_argument("setting '" + key + "' must be a whole number in " +
-                                    std::to_string(low) + ".." + std::to_string(high));
-    effective[key] = std::to_string(static_cast<int>(v));
-    return static_cast<int>(v);
+    const int v = settingWhole(s, key, fallback, low, high);
+    effective[key] = std::to_string(v);
+    return v;
 }
 
 // The own VAE's settings, each under a vae_ prefix in this model's.

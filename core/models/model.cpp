@@ -1,6 +1,7 @@
 #include "models/model.h"
 
 #include <charconv>
+#include <cmath>
 #include <stdexcept>
 
 #include <torch/torch.h>
@@ -321,7 +322,18 @@ double settingNumber(const Settings& s, const std::string& key, double fallback)
     auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
     if (ec != std::errc() || ptr != it->second.data() + it->second.size())
         throw std::invalid_argument("setting '" + key + "': '" + it->second + "' is not a number");
+    if (!std::isfinite(v))
+        throw std::invalid_argument("setting '" + key + "': '" + it->second +
+                                    "' is not a finite number");
     return v;
+}
+
+int settingWhole(const Settings& s, const std::string& key, double fallback, int low, int high) {
+    const double v = settingNumber(s, key, fallback);
+    if (v != std::floor(v) || v < low || v > high)
+        throw std::invalid_argument("setting '" + key + "' must be a whole number in " +
+                                    std::to_string(low) + ".." + std::to_string(high));
+    return static_cast<int>(v);
 }
 
 std::vector<int> settingInts(const Settings& s, const std::string& key, std::vector<int> fallback) {

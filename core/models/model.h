@@ -155,6 +155,9 @@ Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
 /// value does not parse (createModel turns that into an error).
 double settingNumber(const Settings& s, const std::string& key, double fallback);
 std::vector<int> settingInts(const Settings& s, const std::string& key, std::vector<int> fallback);
+/// A whole-number setting in low..high, or `fallback` where it is not given; throws
+/// std::invalid_argument naming it otherwise (3.5 or 1e300 for a width).
+int settingWhole(const Settings& s, const std::string& key, double fallback, int low, int high);
 
 /// The device the "device" setting asks for: "auto" (default) is CUDA when this LibTorch has
 /// it and a GPU is present, else the CPU; "cuda" without CUDA throws std::invalid_argument.

@@ -1,5 +1,8 @@
 #include <stdexcept>
 
+#include "common/cpu.h"
+#include "common/format.h"
+#include "models/allocationbudget.h"
 #include "models/families.h"
 #include "models/model.h"
 #include "models/settingnames.h"
@@ -100,7 +103,13 @@ Result<std::unique_ptr<GenerativeModel>> createModel(const std::string& name,
                         "), which the run loader opens: build it with buildModel");
     }
     try {
+        const AllocationBudget budget(
+            modelBuildLimit(), "more than three quarters of this machine's " +
+                                   formatBytes(physicalMemoryBytes()) + ": use smaller settings");
         return factory->make(shape, settings, links);
+    } catch (const AllocationBudgetExceeded& e) {
+        return fail("model '" + name + "' with these settings needs more than " +
+                    formatBytes(static_cast<double>(e.limit())) + " to build, " + e.why());
     } catch (const std::invalid_argument& e) {
         return fail("model '" + name + "': " + e.what());
     } catch (const std::exception& e) {

@@ -33,24 +33,14 @@ std::string textSetting(const Settings& s, const std::string& key, const std::st
     return it == s.end() || it->second.empty() ? fallback : it->second;
 }
 
-int wholeIn(const Settings& s, const std::string& key, double fallback, int low, int high) {
-    const double v = settingNumber(s, key, fallback);
-    if (v != std::floor(v) || v < low || v > high)
-        throw std::invalid_argument("setting '" + key + "' must be a whole number in " +
-                                    std::to_string(low) + ".." + std::to_string(high));
-    return static_cast<int>(v);
-}
-
 }  // namespace
 
 Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
     : ModelBase(kindName(kind), shape, settings), m_kind(kind) {
-    const int latent = static_cast<int>(settingNumber(settings, "latent", 16));
+    const int latent = settingWhole(settings, "latent", 16, 1, 4096);
     const auto hidden = settingInts(settings, "hidden", {512, 256});
     m_beta = settingNumber(settings, "beta", 1.0);
     const double lr = settingNumber(settings, "lr", 1e-3);
-    if (latent < 1 || latent > 4096)
-        throw std::invalid_argument("setting 'latent' must lie in 1..4096");
     if (m_beta < 0) throw std::invalid_argument("setting 'beta' must not be negative");
     std::string h;
     for (int v : hidden) h += (h.empty() ? "" : ",") + std::to_string(v);
@@ -94,7 +84,7 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
 
     const int conditionDim = kind == Kind::Conditional ? shape.numClasses : 0;
     if (net == "conv") {
-        const int width = wholeIn(settings, "width", 32, 4, 256);
+        const int width = settingWhole(settings, "width", 32, 4, 256);
         if (hidden.empty() || hidden.front() < 1)
             throw std::invalid_argument(
                 "setting 'hidden' needs a width for the conv net's "

@@ -88,15 +88,40 @@ json toJson(const DatasetSpec& d) {
             {"seed", d.seed}};
 }
 
+// Settings are text ("latent": "16"); a number or a yes/no typed by hand is taken as its text.
+Settings settingsFromJson(const json& j) {
+    if (!j.is_object()) throw std::out_of_range("'settings' is not an object of name: value");
+    Settings out;
+    for (const auto& [key, value] : j.items()) {
+        if (value.is_string())
+            out[key] = value.get<std::string>();
+        else if (value.is_number() || value.is_boolean())
+            out[key] = value.dump();
+        else
+            throw std::out_of_range("setting '" + key + "' is " + value.type_name() +
+                                    ", not a value");
+    }
+    return out;
+}
+
 DatasetSpec datasetFromJson(const json& j) {
     DatasetSpec d;
     d.source = j.value("source", d.source);
     d.split = j.value("split", d.split);
+    if (d.split != "train" && d.split != "test")
+        throw std::out_of_range("'split' is '" + d.split + "', not train or test");
     d.labelColumn = j.value("label_column", d.labelColumn);
     // Files written before image folders followed their data say "grayscale" and a size.
     d.imageSize = wholeNumber(j, "image_size", 28);
-    d.colour = colourFromName(j.value("colour", ""))
-                   .value_or(j.value("grayscale", true) ? ImageColour::Gray : ImageColour::Rgb);
+    if (j.contains("colour")) {
+        const std::string colour = j.at("colour").get<std::string>();
+        const auto named = colourFromName(colour);
+        if (!named)
+            throw std::out_of_range("'colour' is '" + colour + "', not follow-data, gray or rgb");
+        d.colour = *named;
+    } else {
+        d.colour = j.value("grayscale", true) ? ImageColour::Gray : ImageColour::Rgb;
+    }
     d.keepClasses = wholeNumbers(j, "keep_classes", d.keepClasses);
     d.longTailRatio = j.value("long_tail_ratio", d.longTailRatio);
     // Runs before the loader refused a ratio below 1 kept every sample with one.
@@ -109,8 +134,8 @@ DatasetSpec datasetFromJson(const json& j) {
 Result<json> readJson(const fs::path& path) {
     auto text = readFile(path);
     if (!text) return tl::unexpected(text.error());
-    json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) return fail(path.string() + ": not valid JSON");
+    json j = parseJson(*text);
+    if (j.is_discarded() || !j.is_object()) return fail(path.string() + ": " + kNotJson);
     return j;
 }
 
@@ -212,6 +237,10 @@ Result<RunData> readRunData(const fs::path& run) {
         if (sh.channels < 0 || sh.channels > 65536 || sh.height < 0 || sh.height > 65536 ||
             sh.width < 0 || sh.width > 65536 || sh.features < 0 || sh.features > (1 << 24))
             return fail((run / "data.json").string() + ": the data's shape is out of range");
+        if (!sh.tabular() && (sh.channels < 1 || sh.height < 1 || sh.width < 1))
+            return fail((run / "data.json").string() + ": images of " +
+                        std::to_string(sh.channels) + " x " + std::to_string(sh.height) + " x " +
+                        std::to_string(sh.width) + " (channels x height x width) hold nothing");
         if (d.shape.numClasses != static_cast<int>(d.classNames.size()) || d.shape.numClasses < 1)
             return fail((run / "data.json").string() + ": class names and class count disagree");
         if (d.shape.tabular()) {
@@ -236,15 +265,15 @@ Result<RunData> readRunData(const fs::path& run) {
 }
 
 Result<TrainConfig> parseRunConfig(const std::string& text, const fs::path& origin) {
-    const json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    const json parsed = parseJson(text);
     if (parsed.is_discarded() || !parsed.is_object())
-        return fail(origin.string() + ": not valid JSON");
+        return fail(origin.string() + ": " + kNotJson);
     const json* j = &parsed;
     try {
         TrainConfig c;
         c.model = j->at("model").get<std::string>();
         c.preset = j->value("preset", "");
-        c.settings = j->value("settings", Settings{});
+        c.settings = settingsFromJson(j->value("settings", json::object()));
         c.dataset = datasetFromJson(j->value("dataset", json::object()));
         c.steps = wholeNumber(*j, "steps", c.steps);
         c.learningRate = j->value("learning_rate", c.learningRate);
@@ -364,7 +393,7 @@ Result<void> truncateLog(const fs::path& run, std::int64_t step) {
     std::istringstream in(*text);
     std::string line, kept;
     while (std::getline(in, line)) {
-        json j = json::parse(line, nullptr, false);
+        json j = parseJson(line);
         if (j.is_discarded() || !j.is_object()) continue;
         // A line without a step is kept, as before steps were logged; one of a step that is no
         // whole number is dropped.
@@ -387,7 +416,7 @@ std::vector<std::pair<std::int64_t, LossMap>> readLogLines(const fs::path& run, 
     std::ifstream in(run / runfiles::kLog);
     std::string line;
     while (std::getline(in, line)) {
-        json j = json::parse(line, nullptr, false);
+        json j = parseJson(line);
         if (j.is_discarded() || !j.is_object() || !j.contains(key)) continue;
         try {
             out.emplace_back(wholeNumber(j, "step", std::int64_t{0}), read(j.at(key)));

@@ -1,19 +1,44 @@
 #include "run/runloader.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <vector>
+
+#include "models/allocationbudget.h"
 
 namespace ll {
 
 Result<std::unique_ptr<GenerativeModel>> buildModel(const std::string& name,
                                                     const ModelShape& shape,
                                                     const Settings& settings) {
+    // A run's settings may link to a run whose settings link again: a run linked to itself,
+    // or two to each other, would recurse until the stack ran out. The runs being opened:
+    thread_local std::vector<std::filesystem::path> opening;
     LinkedModels links;
     if (const ModelInfo* info = findModel(name)) {
         for (const auto& key : info->runSettings) {
             const auto it = settings.find(key);
             if (it == settings.end() || it->second.empty()) continue;
-            auto linked = loadRun(it->second);
+            std::error_code ec;
+            auto run = std::filesystem::weakly_canonical(it->second, ec);
+            if (ec) run = std::filesystem::path(it->second).lexically_normal();
+            if (std::ranges::find(opening, run) != opening.end() || opening.size() >= 16) {
+                std::string loop;
+                for (const auto& r : opening) loop += r.string() + " -> ";
+                return fail("model '" + name + "': setting '" + key +
+                            "': runs link to each other in a loop or more than 16 deep (" + loop +
+                            run.string() + ")");
+            }
+            opening.push_back(run);
+            struct Opened {
+                ~Opened() { opening.pop_back(); }
+            } opened;
+            // The run linked to is the user's own, sized when it was trained: no budget the
+            // caller set for this model counts it (its own build has the machine's).
+            auto linked = [&] {
+                const BudgetsSetAside aside;
+                return loadRun(it->second);
+            }();
             if (!linked)
                 return fail("model '" + name + "': setting '" + key +
                             "': " + linked.error().message);

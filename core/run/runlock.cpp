@@ -1,6 +1,7 @@
 #include "run/runlock.h"
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -33,7 +34,13 @@ RunOwner parseOwner(int fd) {
     while (!owner.text.empty() && (owner.text.back() == '\n' || owner.text.back() == ' '))
         owner.text.pop_back();
     if (owner.text.starts_with("pid ")) {
-        owner.pid = std::strtol(owner.text.c_str() + 4, nullptr, 10);
+        // A process id, nothing else: strtol would take "4294967295" as a long that kill()
+        // reads as -1, every process the user owns.
+        const char* first = owner.text.c_str() + 4;
+        const char* last = first + std::strcspn(first, " ");
+        pid_t pid = 0;
+        const auto [end, ec] = std::from_chars(first, last, pid);
+        if (ec == std::errc() && end == last && pid > 0) owner.pid = pid;
         if (const auto on = owner.text.find(" on "); on != std::string::npos)
             owner.host = owner.text.substr(on + 4);
     }
@@ -95,9 +102,12 @@ Result<RunOwner> RunLock::askOwnerToStop(const std::filesystem::path& run) {
     if (!who) return fail(run.string() + ": nobody is training this run");
     if (who->thisProcess)
         return fail(run.string() + ": this window trains the run; stop it in the Train panel");
-    if (!who->here || who->pid <= 0)
+    if (!who->here)
         return fail(run.string() + ": trained by " + who->text +
                     ", not on this machine; stop it there");
+    if (who->pid <= 0)
+        return fail(run.string() + ": its lock names no process (" + who->text +
+                    "); stop the training where it runs");
     // SIGTERM: the CLI's trainer saves a checkpoint and exits, as on Ctrl-C.
     if (::kill(static_cast<pid_t>(who->pid), SIGTERM) != 0)
         return fail(run.string() + ": cannot signal " + who->text + " (" + std::strerror(errno) +

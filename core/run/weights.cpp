@@ -13,8 +13,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "common/safetensors.h"
 #include "common/sha256.h"
+#include "models/allocationbudget.h"
 #include "run/runfolder.h"
 #include "run/runloader.h"
 
@@ -130,7 +132,7 @@ Result<Imported> readMetadata(const st::File& weights, const std::string& file) 
     for (const char* key : {"model", "settings", "data", "step", "checkpoint_sha256"})
         if (auto ok = field(key); !ok) return tl::unexpected(ok.error());
     out.model = meta.at("model");
-    const json settings = json::parse(meta.at("settings"), nullptr, false);
+    const json settings = parseJson(meta.at("settings"));
     if (!settings.is_object())
         return fail(file + ": metadata 'settings' is not a JSON object of strings");
     for (const auto& [k, v] : settings.items()) {
@@ -138,10 +140,10 @@ Result<Imported> readMetadata(const st::File& weights, const std::string& file) 
             return fail(file + ": metadata 'settings': '" + k + "' is not a string");
         out.settings[k] = v.get<std::string>();
     }
-    out.data = json::parse(meta.at("data"), nullptr, false);
+    out.data = parseJson(meta.at("data"));
     if (!out.data.is_object()) return fail(file + ": metadata 'data' is not a JSON object");
     if (const auto it = meta.find("dataset"); it != meta.end()) {
-        out.dataset = json::parse(it->second, nullptr, false);
+        out.dataset = parseJson(it->second);
         if (!out.dataset.is_object())
             return fail(file + ": metadata 'dataset' is not a JSON object");
     }
@@ -237,7 +239,19 @@ Result<void> buildRun(const st::File& weights, const Imported& meta, const std::
     if (auto ok = writeRunConfig(staging, *config, "imported", data->datasetName, meta.step); !ok)
         return ok;
 
-    auto model = buildModel(meta.model, data->shape, meta.settings);
+    // The model the metadata describes is filled from the file's tensors alone, so it holds no
+    // more elements than they do (8 bytes each at most, with a little for what a model
+    // allocates beside its weights): hostile metadata asking for a larger one is refused while
+    // it is built, not after it filled the memory.
+    std::uint64_t elements = 0;
+    for (const auto& t : weights.tensors) elements += (t.end - t.begin) / st::dtypeSize(t.dtype);
+    auto model = [&] {
+        const AllocationBudget budget(
+            elements * 8 + (1u << 20),
+            "more than the file's " + std::to_string(elements) +
+                " weights fill: its metadata's settings do not describe its tensors");
+        return buildModel(meta.model, data->shape, meta.settings);
+    }();
     if (!model) return fail(file + ": " + model.error().message);
     // The model's own weights-only checkpoint is the skeleton to fill: what a checkpoint of
     // this model holds, nested as GenerativeModel::save nests it.
@@ -277,12 +291,12 @@ Result<WeightsExported> exportWeights(const fs::path& run, std::optional<std::in
     if (!sha) return tl::unexpected(sha.error());
     auto dataText = readFile(run / "data.json");
     if (!dataText) return tl::unexpected(dataText.error());
-    const json data = json::parse(*dataText, nullptr, false);
-    if (!data.is_object()) return fail((run / "data.json").string() + ": not valid JSON");
+    const json data = parseJson(*dataText);
+    if (!data.is_object()) return fail((run / "data.json").string() + ": " + kNotJson);
     // Where the data came from, for evaluating the imported run: config.json's own record.
     auto configText = readFile(run / runfiles::kConfig);
     if (!configText) return tl::unexpected(configText.error());
-    const json config = json::parse(*configText, nullptr, false);
+    const json config = parseJson(*configText);
 
     const fs::path work = besideUnique(fs::temp_directory_path() / "latentlab-weights.pt", "tmp");
     Cleanup cleanup{work};

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "eval/agreement.h"
@@ -233,13 +234,13 @@ std::map<std::int64_t, json> readParts(const fs::path& out, const json& key,
         const auto name = e.path().filename().string();
         if (!name.starts_with("part-") || !name.ends_with(".json")) continue;
         auto text = readFile(e.path());
-        json j = text ? json::parse(*text, nullptr, false) : json();
+        json j = text ? parseJson(*text) : json();
         if (j.is_discarded() || !j.is_object() || j.value("key", json()) != key) {
             other = true;
             break;
         }
-        const auto number = j.value("part", std::int64_t(-1));
-        parts[number] = std::move(j);
+        const auto number = asWholeNumber<std::int64_t>(j.value("part", json()));
+        if (number) parts[*number] = std::move(j);
     }
     if (other) {
         notes.push_back("the parts in " + (out / "parts").string() +
@@ -248,6 +249,36 @@ std::map<std::int64_t, json> readParts(const fs::path& out, const json& key,
         fs::remove_all(out / "parts", ec);
     }
     return parts;
+}
+
+/// True when a part on disk holds what summarise reads for its `count` images, `classes`
+/// classes and `budgets` budgets; a damaged or edited one is scored again, not read.
+bool wellFormedPart(const json& p, std::int64_t count, int classes, std::size_t budgets) {
+    const auto n = static_cast<std::size_t>(count);
+    const auto isClass = [&](const json& v) {
+        const auto c = asWholeNumber<int>(v);
+        return c && *c >= 0 && *c < classes;
+    };
+    const auto numberOrNull = [](const json& v) { return v.is_number() || v.is_null(); };
+    const auto scoreRow = [&](const json& row) {
+        return row.is_array() && row.size() == static_cast<std::size_t>(classes) &&
+               std::ranges::all_of(row, numberOrNull);
+    };
+    const auto budgetRow = [&](const json& row) {
+        return row.is_array() && row.size() == budgets && std::ranges::all_of(row, isClass);
+    };
+    const auto list = [&](const char* key, const auto& each) {
+        const auto it = p.find(key);
+        return it != p.end() && it->is_array() && it->size() == n && std::ranges::all_of(*it, each);
+    };
+    if (asWholeNumber<std::int64_t>(p.value("count", json())) != count ||
+        !list("labels", isClass) || !list("predictions", isClass) ||
+        !list("evaluations", [](const json& v) { return v.is_number(); }) ||
+        !list("scores", scoreRow))
+        return false;
+    return !p.contains("unpruned_predictions") ||
+           (list("unpruned_predictions", isClass) && list("unpruned_scores", scoreRow) &&
+            list("budget_predictions", budgetRow));
 }
 
 json nanToNull(const std::vector<double>& v) {
@@ -450,7 +481,7 @@ Result<DiffusionClassifyResult> classifyWithDiffusion(const DiffusionClassifyReq
     for (std::int64_t part = 0; part < partCount; ++part) {
         const std::int64_t first = part * r.partSize, count = std::min(r.partSize, n - first);
         if (auto it = parts.find(part);
-            it != parts.end() && it->second.value("count", -1) == count) {
+            it != parts.end() && wellFormedPart(it->second, count, classes, budgets.size())) {
             result.resumedImages += count;
             continue;
         }
@@ -467,6 +498,9 @@ Result<DiffusionClassifyResult> classifyWithDiffusion(const DiffusionClassifyReq
     if (result.resumedImages > 0)
         result.notes.push_back("resumed " + std::to_string(result.resumedImages) + " images from " +
                                (r.out / "parts").string());
+    // Parts numbered past this run's (made by hand, or of data that shrank under the same
+    // spec) are not this run's.
+    std::erase_if(parts, [&](const auto& p) { return p.first < 0 || p.first >= partCount; });
     summarise(result, parts, budgets, classes, !r.options.stages.empty());
     if (!report("charts", 0)) return fail("cancelled");
     writeResultCharts(result);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "image/chart.h"
 #include "run/runfolder.h"
 #include "study/diffusionclassifier.h"
@@ -130,7 +131,7 @@ fs::path diffusionClassifierFolder(const fs::path& run) {
 Result<DiffusionClassifyResult> readDiffusionClassifyResult(const fs::path& out) {
     auto text = readFile(out / "result.json");
     if (!text) return tl::unexpected(text.error());
-    const json j = json::parse(*text, nullptr, false);
+    const json j = parseJson(*text);
     if (j.is_discarded() || !j.is_object() || !j.contains("accuracy"))
         return fail((out / "result.json").string() + ": not a classification result");
     try {

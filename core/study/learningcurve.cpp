@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "image/chart.h"
 #include "run/runfolder.h"
 #include "study/learningcurvedata.h"
@@ -273,10 +274,13 @@ struct Unit {
 double reusedPart(const fs::path& part, const json& options) {
     auto text = readFile(part);
     if (!text) return -1;
-    const json j = json::parse(*text, nullptr, false);
-    if (!j.is_object() || j.value("options", json()) != options || !j.contains("accuracy"))
-        return -1;
-    return j["accuracy"].get<double>();
+    const json j = parseJson(*text);
+    if (!j.is_object() || j.value("options", json()) != options) return -1;
+    // A damaged or edited accuracy is fitted again, not averaged.
+    const json accuracy = j.value("accuracy", json());
+    if (!accuracy.is_number()) return -1;
+    const double a = accuracy.get<double>();
+    return a >= 0 && a <= 1 ? a : -1;
 }
 
 Result<double> fitUnit(const LearningCurveRequest& r, const Prepared& p,
@@ -315,15 +319,24 @@ Result<learningcurve::DiffusionPoint> diffusionPart(const LearningCurveRequest& 
                                                     const std::function<bool(double)>& progress) {
     const fs::path file = parts / "diffusion.json";
     if (auto text = readFile(file)) {
-        const json j = json::parse(*text, nullptr, false);
-        if (j.is_object() && j.value("options", json()) == options && j.contains("accuracies")) {
-            res.partsReused += r.seeds;
-            return learningcurve::DiffusionPoint{
-                .size = j["size"],
-                .trainRows = j["train_rows"],
-                .images = j["images"],
-                .evaluationsPerImage = j["evaluations_per_image"],
-                .accuracies = j["accuracies"].get<std::vector<double>>()};
+        const json j = parseJson(*text);
+        // A damaged or edited part is scored again, not read.
+        if (j.is_object() && j.value("options", json()) == options) {
+            try {
+                learningcurve::DiffusionPoint point{
+                    .size = wholeNumber<std::int64_t>(j.at("size"), "size"),
+                    .trainRows = wholeNumber<std::int64_t>(j.at("train_rows"), "train_rows"),
+                    .images = wholeNumber<std::int64_t>(j.at("images"), "images"),
+                    .evaluationsPerImage = j.at("evaluations_per_image").get<double>(),
+                    .accuracies = j.at("accuracies").get<std::vector<double>>()};
+                if (std::ssize(point.accuracies) == r.seeds &&
+                    std::ranges::all_of(point.accuracies,
+                                        [](double a) { return a >= 0 && a <= 1; })) {
+                    res.partsReused += r.seeds;
+                    return point;
+                }
+            } catch (const std::exception&) {
+            }
         }
     }
     auto point = learningcurve::diffusionPoint(r, p, parts / "diffusion-work", progress);
@@ -481,36 +494,36 @@ Result<LearningCurveResult> runLearningCurve(const LearningCurveRequest& r,
 Result<LearningCurveResult> readLearningCurve(const fs::path& resultJson) {
     auto text = readFile(resultJson);
     if (!text) return tl::unexpected(text.error());
-    const json j = json::parse(*text, nullptr, false);
-    if (!j.is_object() || j.value("study", "") != "learning-curve" || !j.contains("curves"))
+    const json j = parseJson(*text);
+    if (!j.is_object() || j.value("study", json()) != "learning-curve" || !j.contains("curves"))
         return fail(resultJson.string() + ": not a learning-curve result");
     try {
         LearningCurveResult res;
-        for (const auto& c : j["curves"])
-            res.curves.push_back({.method = c["method"],
-                                  .size = c["size"],
-                                  .trainRows = c.value("train_rows", std::int64_t{0}),
-                                  .images = c.value("images", std::int64_t{0}),
+        for (const auto& c : j.at("curves"))
+            res.curves.push_back({.method = c.at("method").get<std::string>(),
+                                  .size = wholeNumber<std::int64_t>(c.at("size"), "size"),
+                                  .trainRows = wholeNumber(c, "train_rows", std::int64_t{0}),
+                                  .images = wholeNumber(c, "images", std::int64_t{0}),
                                   .evaluationsPerImage = c.value("evaluations_per_image", 0.0),
-                                  .mean = c["mean"],
-                                  .sd = c["sd"],
+                                  .mean = c.at("mean").get<double>(),
+                                  .sd = c.at("sd").get<double>(),
                                   .accuracies = c.value("accuracies", std::vector<double>{})});
         for (const auto& c : j.value("crossings", json::array()))
-            res.crossings.push_back({.generative = c["generative"],
-                                     .discriminative = c["discriminative"],
-                                     .found = c["found"],
-                                     .size = c["size"],
-                                     .accuracy = c["accuracy"],
+            res.crossings.push_back({.generative = c.at("generative").get<std::string>(),
+                                     .discriminative = c.at("discriminative").get<std::string>(),
+                                     .found = c.at("found").get<bool>(),
+                                     .size = c.at("size").get<double>(),
+                                     .accuracy = c.at("accuracy").get<double>(),
                                      .note = c.value("note", "")});
         res.sizeUnit = j.value("size_unit", "per_class");
         res.features = j.value("features", "");
         res.extractor = j.value("extractor", "");
-        res.featureDim = j.value("feature_dim", std::int64_t{0});
+        res.featureDim = wholeNumber(j, "feature_dim", std::int64_t{0});
         res.classes = j.value("classes", std::vector<std::string>{});
-        res.trainRows = j.value("train_rows", std::int64_t{0});
-        res.heldOutRows = j.value("held_out_rows", std::int64_t{0});
+        res.trainRows = wholeNumber(j, "train_rows", std::int64_t{0});
+        res.heldOutRows = wholeNumber(j, "held_out_rows", std::int64_t{0});
         res.heldOut = j.value("held_out", "");
-        res.partsReused = j.value("parts_reused", std::int64_t{0});
+        res.partsReused = wholeNumber(j, "parts_reused", std::int64_t{0});
         res.notes = j.value("notes", std::vector<std::string>{});
         res.json = resultJson;
         if (const std::string chart = j.value("chart", ""); !chart.empty())

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "image/chart.h"
 #include "image/labelled.h"
 #include "study/oneclassdetect.h"
@@ -185,25 +186,56 @@ Result<json> evaluatePart(const OneClassRequest& r, OneClassModel model, std::ui
     return part;
 }
 
+// A number of a part; null (how JSON writes NaN) is NaN, anything else throws.
+double numberOrNaN(const json& v) {
+    if (v.is_null()) return NAN;
+    return v.get<double>();
+}
+
+// Throws on a missing or mistyped field (wellFormedPart says which parts are read).
 OneClassRun runFromPart(const json& p) {
     OneClassRun run;
-    run.model = *parseOneClassModel(p.at("model").get<std::string>());
-    run.seed = p.at("seed");
-    run.auroc = p.at("auroc").get<std::map<std::string, double>>();
-    run.headlineAuroc = p.at("headline_auroc");
-    run.averagePrecision = p.at("average_precision");
-    run.threshold = p.at("threshold").is_number() ? p.at("threshold").get<double>() : NAN;
-    run.rate = p.at("rate");
-    run.finalLoss = p.value("final_loss", 0.0);
+    const auto model = parseOneClassModel(p.at("model").get<std::string>());
+    if (!model) throw std::out_of_range("unknown model");
+    run.model = *model;
+    run.seed = wholeNumber<std::uint64_t>(p.at("seed"), "seed");
+    for (const auto& [score, auroc] : p.at("auroc").items()) run.auroc[score] = numberOrNaN(auroc);
+    run.headlineAuroc = numberOrNaN(p.at("headline_auroc"));
+    run.averagePrecision = numberOrNaN(p.at("average_precision"));
+    run.threshold = numberOrNaN(p.at("threshold"));
+    run.rate = numberOrNaN(p.at("rate"));
+    run.finalLoss = numberOrNaN(p.value("final_loss", json(0.0)));
     if (p.contains("roc")) {
-        run.roc.fpr = p["roc"]["fpr"].get<std::vector<double>>();
-        run.roc.tpr = p["roc"]["tpr"].get<std::vector<double>>();
+        run.roc.fpr = p.at("roc").at("fpr").get<std::vector<double>>();
+        run.roc.tpr = p.at("roc").at("tpr").get<std::vector<double>>();
         run.roc.auc = run.headlineAuroc;
-        run.pr.precision = p["pr"]["precision"].get<std::vector<double>>();
-        run.pr.recall = p["pr"]["recall"].get<std::vector<double>>();
+        run.pr.precision = p.at("pr").at("precision").get<std::vector<double>>();
+        run.pr.recall = p.at("pr").at("recall").get<std::vector<double>>();
         run.pr.averagePrecision = run.averagePrecision;
     }
     return run;
+}
+
+// True when a part on disk is one this study would have written for `model` and `seed` on a
+// test set of `testRows` rows: a damaged or edited one is made again, not read.
+bool wellFormedPart(const json& p, OneClassModel model, std::uint64_t seed, std::int64_t testRows) {
+    try {
+        const OneClassRun run = runFromPart(p);
+        if (run.model != model || run.seed != seed || run.roc.fpr.size() != run.roc.tpr.size() ||
+            run.pr.precision.size() != run.pr.recall.size())
+            return false;
+        const json& top = p.at("top");
+        if (!top.is_array()) return false;
+        for (const auto& t : top) {
+            if (!t.is_array() || t.size() != 2 || !(t[1].is_number() || t[1].is_null()))
+                return false;
+            const auto row = asWholeNumber<std::int64_t>(t[0]);
+            if (!row || *row < 0 || *row >= testRows) return false;
+        }
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
 }
 
 // Clears OUT/parts when it holds parts made with other options; true if it did.
@@ -213,7 +245,7 @@ bool clearStaleParts(const fs::path& parts, const json& options) {
     for (const auto& e : fs::directory_iterator(parts, ec)) {
         if (e.path().extension() != ".json") continue;
         auto text = readFile(e.path());
-        auto j = text ? json::parse(*text, nullptr, false) : json();
+        auto j = text ? parseJson(*text) : json();
         if (j.is_discarded() || !j.is_object() || j.value("options", json()) != options)
             stale = true;
     }
@@ -384,8 +416,9 @@ Result<OneClassResult> runOneClass(const OneClassRequest& request,
             const auto file = partFile(request.out, model, seed);
             const std::string stage = oneClassModelName(model) + " seed " + std::to_string(seed);
             if (auto text = readFile(file); text) {
-                auto j = json::parse(*text, nullptr, false);
-                if (!j.is_discarded() && j.value("options", json()) == options) {
+                auto j = parseJson(*text);
+                if (!j.is_discarded() && j.value("options", json()) == options &&
+                    wellFormedPart(j, model, seed, data.test.size())) {
                     done[{model, seed}] = j;
                     ++result.resumedParts;
                     unit += 1;

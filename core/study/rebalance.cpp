@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "image/chart.h"
 #include "study/rebalancelab.h"
 #include "study/stats.h"
@@ -77,13 +78,36 @@ json optionsOf(const RebalanceRequest& r, const Lab& lab) {
     // clang-format on
 }
 
-// A finished part made with these options, or null.
-json reusedPart(const fs::path& part, const json& options, const json& methodOptions) {
+// True when `j` holds what aggregate() reads: every metric, and each class's recall,
+// precision, F1 and training count.
+bool wellFormedPart(const json& j, std::size_t classes) {
+    const auto numberOrNull = [](const json& v) { return v.is_number() || v.is_null(); };
+    const auto perClass = [&](const char* key) {
+        const auto it = j.find(key);
+        return it != j.end() && it->is_array() && it->size() == classes &&
+               std::ranges::all_of(*it, numberOrNull);
+    };
+    const auto metrics = j.find("metrics");
+    if (metrics == j.end() || !metrics->is_object()) return false;
+    for (const auto& metric : rebalanceMetrics())
+        if (!metrics->contains(metric) || !numberOrNull((*metrics)[metric])) return false;
+    const auto counts = j.find("train_counts");
+    return perClass("recall") && perClass("precision") && perClass("f1") && counts != j.end() &&
+           counts->is_array() && counts->size() == classes &&
+           std::ranges::all_of(*counts,
+                               [](const json& v) { return asWholeNumber<std::int64_t>(v) >= 0; }) &&
+           asWholeNumber<std::int64_t>(j.value("synthetic", json(0))).value_or(-1) >= 0;
+}
+
+// A finished part made with these options, or null: one another version wrote, or one damaged
+// or edited, is made again.
+json reusedPart(const fs::path& part, const json& options, const json& methodOptions,
+                std::size_t classes) {
     auto text = readFile(part);
     if (!text) return nullptr;
-    json j = json::parse(*text, nullptr, false);
+    json j = parseJson(*text);
     if (!j.is_object() || j.value("options", json()) != options ||
-        j.value("method_options", json()) != methodOptions || !j.contains("metrics"))
+        j.value("method_options", json()) != methodOptions || !wellFormedPart(j, classes))
         return nullptr;
     return j;
 }
@@ -360,7 +384,7 @@ Result<RebalanceResult> runRebalance(const RebalanceRequest& r,
             for (int s = 0; s < r.seeds; ++s) {
                 const fs::path part = parts / (method + "-s" + std::to_string(s) + ".json");
                 const fs::path figure = r.out / figureName(method);
-                json j = reusedPart(part, options, methodOptions[method]);
+                json j = reusedPart(part, options, methodOptions[method], classes.size());
                 if (!j.is_null()) {
                     ++res.partsReused;
                     if (s == 0 && fs::exists(figure)) res.samples[method] = figure;
@@ -419,8 +443,8 @@ Result<RebalanceResult> runRebalance(const RebalanceRequest& r,
 Result<RebalanceResult> readRebalance(const fs::path& resultJson) {
     auto text = readFile(resultJson);
     if (!text) return tl::unexpected(text.error());
-    const json j = json::parse(*text, nullptr, false);
-    if (!j.is_object() || j.value("study", "") != "rebalance" || !j.contains("methods"))
+    const json j = parseJson(*text);
+    if (!j.is_object() || j.value("study", json()) != "rebalance" || !j.contains("methods"))
         return fail(resultJson.string() + ": not a rebalance result");
     try {
         RebalanceResult res;

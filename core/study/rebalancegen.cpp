@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "eval/extractorchoice.h"
 #include "eval/features.h"
 #include "image/labelled.h"
@@ -77,7 +78,7 @@ Result<std::shared_ptr<LoadedRun>> openRun(const fs::path& dir, const std::strin
 // Where the lab keeps a generator it trains, and whether one made with `marker` is finished.
 bool finished(const fs::path& dir, const json& marker, std::int64_t steps) {
     auto text = readFile(dir / "lab.json");
-    if (!text || json::parse(*text, nullptr, false) != marker) return false;
+    if (!text || parseJson(*text) != marker) return false;
     auto latest = latestCheckpoint(dir / "run");
     return latest && latest->first == steps;
 }

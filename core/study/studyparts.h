@@ -12,6 +12,7 @@
 
 #include "common/atomicfile.h"
 #include "common/error.h"
+#include "common/jsonnumber.h"
 
 namespace ll {
 
@@ -21,7 +22,7 @@ inline Result<void> prepareParts(const std::filesystem::path& parts, const nlohm
                                  std::vector<std::string>& notes) {
     std::error_code ec;
     if (auto old = readFile(parts / "options.json"))
-        if (nlohmann::json::parse(*old, nullptr, false) != options) {
+        if (parseJson(*old) != options) {
             std::filesystem::remove_all(parts, ec);
             notes.push_back("parts/ held a study with other options: started over");
         }

@@ -10,6 +10,7 @@
 #include "common/cpu.h"
 #include "common/format.h"
 #include "data/loader.h"
+#include "models/allocationbudget.h"
 #include "run/runfolder.h"
 #include "run/runloader.h"
 #include "train/trainerimpl.h"
@@ -88,23 +89,27 @@ Result<void> Trainer::Impl::loadDataAndBuildModel() {
     torch::manual_seed(config.seed);
     // The learning rate travels as a number: the model is built with its settings alone and
     // given the run's rate below (setLearningRate), never through a formatted string.
-    auto built = buildModel(config.model, shape, config.settings);
+    // What training will hold: the weights four times over (with their gradients and Adam's two
+    // moments). A model that cannot fit so in this machine's memory (a very wide table makes a
+    // very large first layer) is refused while it is built, before it fills the memory.
+    const auto memory = physicalMemoryBytes();
+    auto built = [&] {
+        const std::string remedy = shape.features > 0
+                                       ? "use smaller settings or fewer columns (the table has " +
+                                             std::to_string(shape.features) + ")"
+                                       : "use smaller settings";
+        const AllocationBudget budget(
+            memory > 0 ? memory * 3 / 16 : modelBuildLimit(),
+            "four times that to train (weights, gradients and Adam's two moments), more than "
+            "three quarters of this machine's " +
+                formatBytes(static_cast<double>(memory)) + ": " + remedy);
+        return buildModel(config.model, shape, config.settings);
+    }();
     if (!built) return tl::unexpected(built.error());
     model = std::move(*built);
     config.settings = model->settings();
-    // What training will hold (a very wide table makes a very large first layer): refused
-    // when it cannot fit in this machine's memory, else said when training starts.
     parameters = model->parameterCount();
     trainingBytes = static_cast<std::uint64_t>(parameters) * 4 * 4;
-    if (const auto memory = physicalMemoryBytes(); memory > 0 && trainingBytes > memory * 3 / 4) {
-        return fail(config.dataset.source + ": " + config.model + " on " +
-                    std::to_string(shape.features > 0 ? shape.features : shape.height) +
-                    (shape.features > 0 ? " columns" : " pixels a side") + " has " +
-                    std::to_string(parameters) + " parameters, about " +
-                    formatBytes(static_cast<double>(trainingBytes)) + " to train, more than " +
-                    "three quarters of this machine's " + formatBytes(static_cast<double>(memory)) +
-                    ": use fewer columns or smaller settings");
-    }
     // The processes of a data-parallel run on one machine share its cores.
     if (config.worldSize > 1 && config.threads > 0) limitCores(config.threads);
     applyThreadSettings(model->workload(), config.threads);

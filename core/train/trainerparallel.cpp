@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/jsonnumber.h"
 #include "run/runfolder.h"
 #include "train/trainerimpl.h"
 
@@ -24,7 +25,7 @@ Result<void> Trainer::Impl::prepareFollower(bool& rankZeroFailed) {
     auto start = parallel->read("start");
     rankZeroFailed = true;
     if (!start) return tl::unexpected(start.error());
-    const auto j = nlohmann::json::parse(*start, nullptr, false);
+    const auto j = parseJson(*start);
     if (!j.is_object()) return fail("rank 0 sent a start message that is not JSON");
     if (j.contains("error"))
         return fail("rank 0 could not start the run: " + j.value("error", std::string()));

@@ -152,6 +152,29 @@ TEST(Cli, TrainRefusesABudgetRateOrIntervalOfZeroOrLess) {
     EXPECT_FALSE(fs::exists(run));
 }
 
+// A model too large to train here is refused while it is built, before it fills the memory
+// (the kernel would kill the process, the window with it): settings whose first layer alone
+// takes a quarter of this machine's memory (more than the trainer's 3/16, less than the 3/4
+// any model may take to build), and a billion units (terabytes, more than any machine's).
+TEST(Cli, TrainRefusesAModelTooLargeForThisMachine) {
+    const auto memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+    ASSERT_GT(memory, 0);
+    const auto quarter = static_cast<long long>(memory / 4 / (784 * 4));  // units of 784 inputs
+    const fs::path run = scratch() / "too-large";
+    for (const long long units : {quarter, 1'000'000'000LL}) {
+        const auto r =
+            cli("train --limit 64 --model vae --set net=mlp --set hidden=" + std::to_string(units) +
+                " --out " + run.string());
+        EXPECT_NE(r.exitCode, 0) << units;
+        EXPECT_NE(r.output.find("model 'vae' with these settings needs more than"),
+                  std::string::npos)
+            << units << ": " << r.output;
+        EXPECT_NE(r.output.find("four times that to train"), std::string::npos) << r.output;
+        EXPECT_NE(r.output.find("use smaller settings"), std::string::npos) << r.output;
+        EXPECT_FALSE(fs::exists(run)) << units;
+    }
+}
+
 // sklearn's iris.csv rewritten the way users keep data: named columns, text labels.
 fs::path namedIris() {
     const fs::path out = scratch() / "iris-named.csv";
@@ -584,6 +607,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"bad_setting",
                  "train --set latent=lots --steps 5 --out " + (scratch() / "x5").string(),
                  "'lots' is not a number"},
+        // inf would pass "beta >= 0" and end the run with the wrong advice (lower the rate).
+        BadInput{"infinite_setting",
+                 "train --model vae --set beta=inf --steps 5 --out " + (scratch() / "x6").string(),
+                 "setting 'beta': 'inf' is not a finite number"},
+        BadInput{
+            "nan_setting",
+            "train --model wgan-gp --set gp=nan --steps 5 --out " + (scratch() / "x7").string(),
+            "setting 'gp': 'nan' is not a finite number"},
         BadInput{"no_run", "sample --run /no/such/run --out " + (scratch() / "y.png").string(),
                  "/no/such/run: no such run folder"},
         BadInput{"not_png", "sample --run /no/such/run --out grid.jpg",

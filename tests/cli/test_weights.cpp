@@ -281,6 +281,23 @@ TEST(CliWeights, RefusesTruncatedAndLyingFiles) {
     bare.erase("__metadata__");
     EXPECT_NE(refused(withHeader(bare), "bare").find("not LatentLab weights"), std::string::npos);
 
+    // Metadata asking for a larger model than the tensors fill is refused while the model is
+    // built: cvae's fully connected layers at 4096 units make about 26 M weights against the
+    // file's 3.3 M; at a billion units, terabytes (the machine's own budget would refuse those
+    // too, with another reason).
+    for (const char* hidden : {"4096", "1000000000"}) {
+        json huge = header;
+        json settings = json::parse(huge["__metadata__"]["settings"].get<std::string>());
+        settings["hidden"] = hidden;
+        huge["__metadata__"]["settings"] = settings.dump();
+        const std::string tag = std::string("huge-") + hidden;
+        const std::string built = refused(withHeader(huge), tag);
+        EXPECT_NE(built.find("weights fill: its metadata's settings do not describe its tensors"),
+                  std::string::npos)
+            << built;
+        EXPECT_NE(built.find(tag + ".safetensors"), std::string::npos) << built;
+    }
+
     // A checkpoint step the run does not have is named.
     const auto missing = cli("export-weights --run " + run.string() + " --checkpoint 7 --out " +
                              (scratch() / "x.safetensors").string());

@@ -330,6 +330,29 @@ TEST(Evaluate, BadRequestsGetClearMessages) {
     ASSERT_FALSE(cancelled);
     EXPECT_EQ(cancelled.error().message, "cancelled");
     EXPECT_EQ(ll::listEvaluations(run).size(), before);
+
+    // A record edited by hand: a step no integer holds was cast unchecked (shown as step
+    // -9223372036854775808), one of another type dropped without a word. Each is left out and
+    // said why; the others still list.
+    const auto records = ll::listEvaluations(run);
+    ASSERT_FALSE(records.empty());
+    const std::string text = ll::readFile(records.front().file).value();
+    for (const auto& [name, step] :
+         {std::pair<const char*, const char*>{"step-999998-g0.json", "1e300"},
+          {"step-999999-g0.json", "\"x\""}}) {
+        nlohmann::json edited = nlohmann::json::parse(text);
+        edited["step"] = nlohmann::json::parse(step);
+        std::ofstream(ll::runfiles::evalDir(run) / name) << edited.dump();
+    }
+    std::vector<std::string> unreadable;
+    EXPECT_EQ(ll::listEvaluations(run, &unreadable).size(), records.size());
+    ASSERT_EQ(unreadable.size(), 2u);
+    for (const auto& why : unreadable) {
+        EXPECT_NE(why.find("malformed evaluation record"), std::string::npos) << why;
+        EXPECT_NE(why.find("step-99999"), std::string::npos) << why;
+    }
+    for (const char* name : {"step-999998-g0.json", "step-999999-g0.json"})
+        fs::remove(ll::runfiles::evalDir(run) / name);
 }
 
 TEST(SampleFolder, ReadsItsPngsAndRefusesOtherFilesBeforeDecoding) {

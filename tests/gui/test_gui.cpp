@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDockWidget>
@@ -852,25 +853,43 @@ void GuiTest::inspectTrainsAnExtractorForOtherData() {
     QVERIFY(train->isEnabled());
     auto* status = w->findChild<QLabel*>(QStringLiteral("extractorStatus"));
     QVERIFY(status->text().contains(QStringLiteral("No feature extractor")));
-
     auto* panel = w->inspectPanel();
     QSignalSpy done(panel->job(), &ll::widgets::EvaluationJob::finished);
+
+    // Before there is one, raw pixels with the default boxes: those that read a classifier are
+    // off (not refused at Evaluate), the others scored.
+    auto* agreement = w->findChild<QCheckBox*>(QStringLiteral("metric_agreement"));
+    auto* fid = w->findChild<QCheckBox*>(QStringLiteral("metric_fid"));
+    QVERIFY(agreement && fid);
+    QVERIFY(agreement->isChecked() && !agreement->isEnabled());
+    QVERIFY(agreement->toolTip().contains(QStringLiteral("Needs a feature extractor")));
+    QVERIFY(fid->isChecked() && fid->isEnabled());
+    w->findChild<QSpinBox*>(QStringLiteral("evalCountSpin"))->setValue(250);
+    QTest::mouseClick(button(*w, "evaluateButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, waitMs(120000));
+    QVERIFY2(done.back().at(0).toBool(), qPrintable(done.back().at(1).toString()));
+    const auto* pixels = w->inspectView()->current();
+    QVERIFY(pixels);
+    QCOMPARE(QString::fromStdString(pixels->featureSpace), QStringLiteral("pixels"));
+    QVERIFY(pixels->score("fid") && !pixels->score("agreement") && !pixels->score("is"));
+
     QSignalSpy progress(panel->job(), &ll::widgets::EvaluationJob::progress);
     QTest::mouseClick(train, Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, waitMs(180000));
-    QVERIFY2(done.front().at(0).toBool(), qPrintable(done.front().at(1).toString()));
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, waitMs(180000));
+    QVERIFY2(done.back().at(0).toBool(), qPrintable(done.back().at(1).toString()));
     QVERIFY(progress.count() > 5);
     QVERIFY(progress.back().at(0).toString().contains(QStringLiteral("feature extractor")));
     QVERIFY(!train->isVisible());
     QVERIFY(status->text().contains(QStringLiteral("your extractor")));
     QVERIFY(
         QFileInfo::exists(ws.path() + QStringLiteral("/extractors/breast_cancer/extractor.json")));
+    QVERIFY(agreement->isEnabled());
+    QVERIFY(!agreement->toolTip().contains(QStringLiteral("Needs a feature extractor")));
 
     auto* space = w->findChild<QComboBox*>(QStringLiteral("featureSpaceCombo"));
     space->setCurrentIndex(0);  // classifier features
-    w->findChild<QSpinBox*>(QStringLiteral("evalCountSpin"))->setValue(250);
     QTest::mouseClick(button(*w, "evaluateButton"), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, waitMs(120000));
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 3, waitMs(120000));
     QVERIFY2(done.back().at(0).toBool(), qPrintable(done.back().at(1).toString()));
     const auto* record = w->inspectView()->current();
     QVERIFY(record);

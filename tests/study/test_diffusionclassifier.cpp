@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stop_token>
 
 #include <gtest/gtest.h>
@@ -165,6 +166,23 @@ TEST(DiffusionClassifier, ResumesFromFinishedPartsAndStartsOverOnOtherOptions) {
     EXPECT_EQ(resumed->resumedImages, 100);
     EXPECT_EQ(resumed->predictions, unpruned().predictions);
     EXPECT_DOUBLE_EQ(resumed->accuracy, unpruned().accuracy);
+
+    // A damaged or edited part is scored again, not read: predictions longer than the labels
+    // read past them ("accuracy 2.05"), a part of a larger run was counted in.
+    {
+        const fs::path file = req.out / "parts" / "part-000001.json";
+        json part = json::parse(std::ifstream(file));
+        part["predictions"].push_back(0);
+        std::ofstream(file) << part.dump();
+        json stray = part;
+        stray["part"] = 7;
+        std::ofstream(req.out / "parts" / "part-000007.json") << stray.dump();
+    }
+    auto mended = ll::classifyWithDiffusion(req);
+    ASSERT_TRUE(mended) << mended.error().message;
+    EXPECT_EQ(mended->resumedImages, 200);
+    EXPECT_EQ(mended->count, 300);
+    EXPECT_EQ(mended->predictions, unpruned().predictions);
 
     req.options.loss = ll::DenoisingLoss::L1;
     auto other = ll::classifyWithDiffusion(req);

@@ -256,6 +256,23 @@ TEST(LearningCurve, CancelKeepsFinishedParts) {
     EXPECT_EQ(resumed->partsReused, finished);
     EXPECT_EQ(partCount(r.out), 16u);  // 4 methods x 2 sizes x 2 seeds
     EXPECT_EQ(resumed->curves.size(), 8u);
+
+    // A damaged or edited accuracy is fitted again: "x" stopped the study with nlohmann's
+    // message, 1e300 was averaged in.
+    for (const auto& [name, accuracy] :
+         {std::pair<std::string, json>{"gda-n10-s0.json", "x"}, {"nb-n20-s1.json", 1e300}}) {
+        const fs::path file = r.out / "parts" / name;
+        json part = json::parse(std::ifstream(file));
+        part["accuracy"] = accuracy;
+        std::ofstream(file) << part.dump();
+    }
+    auto mended = ll::runLearningCurve(r);
+    ASSERT_TRUE(mended) << mended.error().message;
+    EXPECT_EQ(mended->partsReused, 14);
+    ASSERT_EQ(mended->curves.size(), resumed->curves.size());
+    for (std::size_t i = 0; i < mended->curves.size(); ++i)
+        EXPECT_NEAR(mended->curves[i].mean, resumed->curves[i].mean, 1e-9)
+            << mended->curves[i].method << " " << mended->curves[i].size;
 }
 
 ll::CurvePoint point(const std::string& method, std::int64_t size, double mean) {

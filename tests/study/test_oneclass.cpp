@@ -95,6 +95,24 @@ TEST(OneClass, DetectorsSeparateMalignantFromBenignRows) {
     EXPECT_EQ(parts, 0);
     EXPECT_EQ(again->models[0].aurocs, result->models[0].aurocs);
 
+    // A damaged or edited part is made again, not read: "top": [[]] was indexed past its end
+    // (a crash), an unknown model dereferenced an empty optional.
+    const auto damage = [&](const std::string& name, const std::string& key, const json& value) {
+        const fs::path file = out / "parts" / name;
+        json part = json::parse(std::ifstream(file));
+        part[key] = value;
+        std::ofstream(file) << part.dump();
+    };
+    damage("vae-seed1.json", "top", json::array({json::array()}));
+    damage("vae-seed2.json", "model", "nosuch");
+    damage("chaotic-vae-seed1.json", "top", json::array({json::array({100000, 1.0})}));
+    auto mended = ll::runOneClass(breastCancer(out));
+    ASSERT_TRUE(mended) << mended.error().message;
+    EXPECT_EQ(mended->resumedParts, 3);
+    for (std::size_t m = 0; m < mended->models.size(); ++m)
+        for (std::size_t i = 0; i < mended->models[m].aurocs.size(); ++i)
+            EXPECT_NEAR(mended->models[m].aurocs[i], result->models[m].aurocs[i], 1e-6);
+
     // Other options: the old parts are cleared and it says so.
     auto other = breastCancer(out);
     other.models = {ll::OneClassModel::Mahalanobis};

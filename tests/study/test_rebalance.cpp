@@ -253,6 +253,25 @@ TEST(Rebalance, CancelKeepsFinishedParts) {
     EXPECT_EQ(resumed->partsReused, finished);
     EXPECT_EQ(partCount(r.out), 6u);
     EXPECT_EQ(resumed->minority, std::vector<std::string>{"malignant"});
+
+    // A damaged or edited part is fitted again, not read: an empty recall list was indexed
+    // past its end (a crash), metrics of {} averaged as null.
+    const auto damage = [&](const std::string& name, const std::string& key, const json& value) {
+        const fs::path file = r.out / "parts" / name;
+        json part = json::parse(std::ifstream(file));
+        part[key] = value;
+        std::ofstream(file) << part.dump();
+    };
+    damage("none-s0.json", "recall", json::array());
+    damage("smote-s1.json", "metrics", json::object());
+    damage("smote-s2.json", "train_counts", json::object());
+    auto again = ll::runRebalance(r);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->partsReused, 3);
+    ASSERT_EQ(again->methods.size(), resumed->methods.size());
+    for (std::size_t i = 0; i < again->methods.size(); ++i)
+        for (const auto& [metric, mean] : resumed->methods[i].mean)
+            EXPECT_NEAR(again->methods[i].mean.at(metric), mean, 1e-9) << metric;
 }
 
 TEST(Rebalance, MinoritySharesParse) {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <nlohmann/json.hpp>
 
 #include "clirun.h"
 #include "common/atomicfile.h"
@@ -24,6 +25,7 @@
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using nlohmann::json;
 
 namespace {
 
@@ -140,6 +142,34 @@ TEST(RunLock, NamesItsOwnerAndAsksItToStop) {
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
     EXPECT_FALSE(ll::RunLock::owner(dir)) << "the stopped owner still holds the run";
     EXPECT_FALSE(ll::RunLock::askOwnerToStop(dir)) << "nobody left to ask";
+    fs::remove_all(dir);
+}
+
+// A lock file that names no process id a signal can take: strtol read "4294967295" as a long
+// that kill() takes as -1 (every process the user owns), "4294967296" as 0 (the caller's own
+// process group). Such an owner is named, never signalled.
+TEST(RunLock, AnOwnerLineWithoutAProcessIdIsNeverSignalled) {
+    const fs::path dir = freshDir("bogus-owner");
+    fs::create_directories(dir);
+    const pid_t child = forkLockHolder(dir, /*nameItself=*/false);
+    ASSERT_GT(child, 0);
+    char host[64] = {};
+    ::gethostname(host, sizeof host - 1);
+    for (const std::string pid : {"4294967295", "4294967296", "-1", "0", "12x", "99999999999"}) {
+        const std::string line = "pid " + pid + " on " + host + "\n";
+        // Rewritten in place: the holder keeps its flock on the same file.
+        std::ofstream(dir / ll::runfiles::kLock, std::ios::trunc) << line;
+        const auto owner = ll::RunLock::owner(dir);
+        ASSERT_TRUE(owner) << pid;
+        ASSERT_EQ(owner->pid, 0) << pid;  // stops here, before a signal could go anywhere
+        EXPECT_TRUE(owner->here) << pid;
+        const auto asked = ll::RunLock::askOwnerToStop(dir);
+        ASSERT_FALSE(asked) << pid;
+        EXPECT_NE(asked.error().message.find("names no process"), std::string::npos)
+            << asked.error().message;
+    }
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
     fs::remove_all(dir);
 }
 
@@ -282,6 +312,98 @@ TEST(Faults, RunFilesOfNumbersNoIntegerHoldsAreRefused) {
     ASSERT_TRUE(ll::truncateLog(run, 10));
     EXPECT_EQ(ll::readLossLog(run).size(), 1u);
     fs::remove_all(run);
+}
+
+// config.json and data.json as a person edits them: numbers for settings are read as their
+// text; a split, colour or image shape that means nothing is refused by name (a "bogus" split
+// trained on the train split, a height of 0 failed later inside the model).
+TEST(Faults, RunFilesEditedByHandAreReadOrRefusedByName) {
+    const fs::path run = freshDir("by-hand");
+    fs::create_directories(run / "checkpoints");
+    auto write = [](const fs::path& file, const std::string& text) { std::ofstream(file) << text; };
+    write(run / ll::runfiles::kConfig,
+          R"({"model": "vae", "settings": {"latent": 8, "beta": 0.5, "net": "mlp"}})");
+    const auto typed = ll::readRunConfig(run);
+    ASSERT_TRUE(typed) << typed.error().message;
+    EXPECT_EQ(typed->settings.at("latent"), "8");
+    EXPECT_EQ(typed->settings.at("beta"), "0.5");
+    for (const auto& [config, expected] : std::vector<std::pair<std::string, std::string>>{
+             {R"({"model": "vae", "settings": {"hidden": [512, 256]}})",
+              "setting 'hidden' is array, not a value"},
+             {R"({"model": "vae", "dataset": {"split": "bogus"}})",
+              "'split' is 'bogus', not train or test"},
+             {R"({"model": "vae", "dataset": {"colour": "x"}})",
+              "'colour' is 'x', not follow-data, gray or rgb"}}) {
+        write(run / ll::runfiles::kConfig, config);
+        const auto refused = ll::readRunConfig(run);
+        ASSERT_FALSE(refused) << config;
+        EXPECT_NE(refused.error().message.find(expected), std::string::npos)
+            << refused.error().message;
+        EXPECT_NE(refused.error().message.find("config.json"), std::string::npos);
+    }
+    write(run / "data.json", R"({"class_names": ["a"], "shape": {"channels": 1, "height": 0,
+          "width": 28, "features": 0, "classes": 1}})");
+    const auto empty = ll::readRunData(run);
+    ASSERT_FALSE(empty);
+    EXPECT_NE(empty.error().message.find("images of 1 x 0 x 28"), std::string::npos)
+        << empty.error().message;
+    fs::remove_all(run);
+}
+
+// JSON nested a million deep: nlohmann parses it without recursion, but copying, comparing
+// and dumping the value recursed until the stack ran out (config.json's "steps" and "dataset",
+// a weights file's metadata). Refused as a file that is not JSON; 64 deep is still read.
+TEST(Faults, RunFilesNestedTooDeepAreRefused) {
+    const fs::path run = freshDir("deep");
+    fs::create_directories(run / "checkpoints");
+    const auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+    auto write = [](const fs::path& file, const std::string& text) { std::ofstream(file) << text; };
+    write(run / ll::runfiles::kConfig,
+          R"({"model": "vae", "dataset": {"source": "fashion-mnist", "x": )" + nested(1'000'000) +
+              "}}");
+    write(run / "data.json", R"({"class_names": ["a"], "shape": )" + nested(100'000) + "}");
+    for (const auto& message :
+         {ll::readRunConfig(run).error().message, ll::readRunData(run).error().message}) {
+        EXPECT_NE(message.find("not valid JSON (or nested more than 64 deep)"), std::string::npos)
+            << message.substr(0, 300);
+        EXPECT_LT(message.size(), 300u);
+    }
+    // 63 levels inside the object: read, and refused for what it holds.
+    write(run / ll::runfiles::kConfig, R"({"model": "vae", "steps": )" + nested(63) + "}");
+    const auto shallow = ll::readRunConfig(run);
+    ASSERT_FALSE(shallow);
+    EXPECT_NE(shallow.error().message.find("'steps' is [[[["), std::string::npos)
+        << shallow.error().message;
+    fs::remove_all(run);
+}
+
+// Runs whose settings link to each other (latent-ddpm's autoencoder naming the run itself, or
+// two naming each other): opening one recursed until the stack ran out.
+TEST(Faults, RunsLinkedInALoopAreRefused) {
+    const fs::path a = freshDir("loop-a"), b = freshDir("loop-b");
+    auto write = [](const fs::path& run, const fs::path& autoencoder) {
+        fs::create_directories(run / "checkpoints");
+        std::ofstream(run / ll::runfiles::kConfig) << json{
+            {"model", "latent-ddpm"},
+            {"settings", {{"autoencoder", autoencoder.string()}}},
+            {"dataset", {{"source", "fashion-mnist"}}}}.dump();
+        std::ofstream(run / "data.json") << R"({"class_names": ["a", "b"], "shape": {"channels": 1,
+            "height": 28, "width": 28, "features": 0, "classes": 2}})";
+    };
+    write(a, a);
+    auto itself = ll::loadRun(a);
+    ASSERT_FALSE(itself);
+    EXPECT_NE(itself.error().message.find("runs link to each other in a loop"), std::string::npos)
+        << itself.error().message;
+    write(a, b);
+    write(b, a);
+    auto each = ll::loadRun(a);
+    ASSERT_FALSE(each);
+    const std::string& why = each.error().message;
+    EXPECT_NE(why.find("runs link to each other in a loop"), std::string::npos) << why;
+    EXPECT_NE(why.find(fs::weakly_canonical(b).string() + " -> "), std::string::npos) << why;
+    fs::remove_all(a);
+    fs::remove_all(b);
 }
 
 namespace {

@@ -23,6 +23,16 @@
 
 namespace ll::widgets {
 
+namespace {
+
+QString metricHelp(const std::string& name) {
+    if (name == "classes")
+        return InspectPanel::tr("Histogram of the classes the classifier sees in the samples");
+    return QString::fromStdString(ll::scoreHelp(name == "neighbours" ? "nn_distance" : name));
+}
+
+}  // namespace
+
 InspectPanel::InspectPanel(std::filesystem::path workspace, QWidget* parent)
     : QWidget(parent), m_workspace(std::move(workspace)), m_job(new EvaluationJob(this)) {
     m_run = new QLabel(tr("Select a generator run in the runs browser to inspect it."));
@@ -70,10 +80,7 @@ InspectPanel::InspectPanel(std::filesystem::path workspace, QWidget* parent)
         auto* box = new QCheckBox(QString::fromStdString(name));
         box->setObjectName(QStringLiteral("metric_") + QString::fromStdString(name));
         box->setChecked(std::find(defaults.begin(), defaults.end(), name) != defaults.end());
-        const auto help = ll::scoreHelp(name == "neighbours" ? "nn_distance" : name);
-        box->setToolTip(name == "classes"
-                            ? tr("Histogram of the classes the classifier sees in the samples")
-                            : QString::fromStdString(help));
+        box->setToolTip(metricHelp(name));
         metricGrid->addWidget(box, i / 3, i % 3);
         m_metrics[name] = box;
         ++i;
@@ -191,6 +198,7 @@ void InspectPanel::refreshExtractor() {
     if (m_dataset.empty()) {
         m_extractor->setText({});
         m_trainExtractor->setVisible(false);
+        showClassifierMetrics();
         return;
     }
     auto found = ll::findExtractor(m_dataset, m_workspace);
@@ -216,6 +224,19 @@ void InspectPanel::refreshExtractor() {
         m_space->setCurrentIndex(1);
     }
     m_trainExtractor->setVisible(!found);
+    showClassifierMetrics();
+}
+
+// Without an extractor there is no classifier to read: its metrics are off, not refused.
+void InspectPanel::showClassifierMetrics() {
+    for (const auto& [name, box] : m_metrics)
+        if (ll::metricNeedsClassifier(name)) {
+            box->setEnabled(m_haveExtractor);
+            box->setToolTip(m_haveExtractor
+                                ? metricHelp(name)
+                                : metricHelp(name) + tr("\nNeeds a feature extractor of this "
+                                                        "data (a classifier): train one above"));
+        }
 }
 
 void InspectPanel::setBusy(bool busy) {
@@ -225,9 +246,13 @@ void InspectPanel::setBusy(bool busy) {
     m_evaluateAll->setEnabled(!busy && run && space);
     m_sweepButton->setEnabled(!busy && run && space && m_diffusion);
     m_sweep->setEnabled(m_diffusion);  // guidance weights mean nothing to other models
-    m_sweepButton->setToolTip(m_diffusion ? tr("FID, precision, recall and agreement at each "
-                                               "weight: the fidelity-diversity curve")
-                                          : tr("Guidance weights apply to diffusion runs"));
+    m_sweepButton->setToolTip(!m_diffusion ? tr("Guidance weights apply to diffusion runs")
+                              : m_haveExtractor
+                                  ? tr("FID, precision, recall and agreement at each weight: "
+                                       "the fidelity-diversity curve")
+                                  : tr("FID, precision and recall at each weight (agreement "
+                                       "needs a feature extractor): the fidelity-diversity "
+                                       "curve"));
     m_trainExtractor->setEnabled(!busy && run);
     m_cancel->setEnabled(busy);
 }
@@ -235,7 +260,8 @@ void InspectPanel::setBusy(bool busy) {
 ll::EvalOptions InspectPanel::options() const {
     ll::EvalOptions o;
     for (const auto& [name, box] : m_metrics)
-        if (box->isChecked()) o.metrics.push_back(name);
+        if (box->isChecked() && (m_haveExtractor || !ll::metricNeedsClassifier(name)))
+            o.metrics.push_back(name);
     // Keep evalMetricNames' order, whatever the map's.
     std::vector<std::string> ordered;
     for (const auto& name : ll::evalMetricNames())
@@ -269,7 +295,12 @@ void InspectPanel::evaluateAllCheckpoints() {
         Q_EMIT message(tr("The run has no checkpoints."));
         return;
     }
-    if (m_job->evaluate(m_runDir, steps, {0.0}, options())) setBusy(true);
+    const auto o = options();
+    if (o.metrics.empty()) {
+        Q_EMIT message(tr("Tick at least one metric."));
+        return;
+    }
+    if (m_job->evaluate(m_runDir, steps, {0.0}, o)) setBusy(true);
 }
 
 std::vector<double> InspectPanel::sweepWeights() const {
@@ -291,7 +322,8 @@ void InspectPanel::sweepGuidance() {
         return;
     }
     auto o = options();
-    o.metrics = {"fid", "precision", "recall", "agreement"};
+    o.metrics = {"fid", "precision", "recall"};
+    if (m_haveExtractor) o.metrics.push_back("agreement");
     std::optional<std::int64_t> step;
     if (const QVariant v = m_checkpoint->currentData(); v.isValid()) step = v.toLongLong();
     if (m_job->evaluate(m_runDir, {step}, weights, o)) setBusy(true);

@@ -51,6 +51,7 @@ Q_SIGNALS:
 
 private:
     void refreshExtractor();
+    void showClassifierMetrics();
     void setBusy(bool busy);
     std::vector<double> sweepWeights() const;
 

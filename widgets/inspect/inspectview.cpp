@@ -137,16 +137,26 @@ const ll::EvalRecord* InspectView::current() const {
 
 void InspectView::setRun(const QString& runDir, const QString& select) {
     m_runDir = runDir;
+    std::vector<std::string> unreadable;
     m_records = runDir.isEmpty() ? std::vector<ll::EvalRecord>{}
-                                 : ll::listEvaluations(runDir.toStdString());
+                                 : ll::listEvaluations(runDir.toStdString(), &unreadable);
     const bool any = !m_records.empty();
-    m_empty->setVisible(!any);
-    m_empty->setText(runDir.isEmpty()
-                         ? tr("No evaluation yet: choose a run, then Evaluate in the panel on "
-                              "the right. Records are read from the run's eval folder.")
-                         : tr("%1 has no evaluation yet: press Evaluate in the panel on the "
-                              "right. Records are read from the run's eval folder.")
-                               .arg(QFileInfo(runDir).fileName()));
+    QString empty =
+        any ? QString()
+        : runDir.isEmpty()
+            ? tr("No evaluation yet: choose a run, then Evaluate in the panel on the right. "
+                 "Records are read from the run's eval folder.")
+            : tr("%1 has no evaluation yet: press Evaluate in the panel on the right. Records "
+                 "are read from the run's eval folder.")
+                  .arg(QFileInfo(runDir).fileName());
+    // A damaged or edited record is left out, and said so: not "no evaluation yet".
+    if (!unreadable.empty())
+        empty += (empty.isEmpty() ? QString() : QStringLiteral("\n\n")) +
+                 tr("%n record(s) of the eval folder could not be read and are left out: %1", "",
+                    int(unreadable.size()))
+                     .arg(QString::fromStdString(unreadable.front()));
+    m_empty->setVisible(!empty.isEmpty());
+    m_empty->setText(empty);
     m_record->setVisible(any);
     m_protocol->setVisible(any);
     m_tabs->setVisible(any);

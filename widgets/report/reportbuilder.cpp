@@ -193,6 +193,8 @@ void samples(Document& doc, const RunReport& run) {
 
 void metrics(Document& doc, const RunReport& run) {
     doc.push_back(text(Block::Kind::Heading, QStringLiteral("Metrics")));
+    for (const auto& why : run.unreadableRecords)
+        doc.push_back(text(Block::Kind::Note, QStringLiteral("Left out, unreadable: ") + q(why)));
     const EvalRecord* r = run.mainRecord();
     if (!r) {
         doc.push_back(

@@ -36,7 +36,7 @@ Result<RunReport> loadRun(const fs::path& dir) {
     if (auto data = readRunData(dir)) run.data = std::move(*data);
     if (auto info = readRunInfo(dir)) run.info = std::move(*info);
     run.log = readLossLog(dir);
-    run.records = listEvaluations(dir);
+    run.records = listEvaluations(dir, &run.unreadableRecords);
     if (const auto steps = runfiles::sampleSteps(dir); !steps.empty()) {
         run.grid = readImage(runfiles::samples(dir, steps.back()));
         if (!run.grid.isNull()) run.gridStep = steps.back();

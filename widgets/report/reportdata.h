@@ -26,7 +26,8 @@ struct RunReport {
     RunData data;
     RunInfo info;
     std::vector<std::pair<std::int64_t, LossMap>> log;
-    std::vector<EvalRecord> records;  // by step, then guidance
+    std::vector<EvalRecord> records;             // by step, then guidance
+    std::vector<std::string> unreadableRecords;  // why each record file that did not read
     /// The latest saved sample grid (samples/step-NNNNNN.png), one row per class.
     std::optional<std::int64_t> gridStep;
     QImage grid;
