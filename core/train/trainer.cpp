@@ -99,7 +99,7 @@ Result<void> Trainer::Impl::loadDataAndBuildModel() {
                                              std::to_string(shape.features) + ")"
                                        : "use smaller settings";
         const AllocationBudget budget(
-            memory > 0 ? memory * 3 / 16 : modelBuildLimit(),
+            modelBuildLimit() / 4,
             "four times that to train (weights, gradients and Adam's two moments), more than "
             "three quarters of this machine's " +
                 formatBytes(static_cast<double>(memory)) + ": " + remedy);
