@@ -1,10 +1,12 @@
 // data: what a dataset holds once loaded, and what was done to its images, without training.
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "cli/options.h"
+#include "common/text.h"
 #include "data/dataset.h"
 #include "data/loader.h"
 
@@ -12,18 +14,27 @@ namespace ll::cli {
 
 namespace {
 
+// "1 row", "4 rows".
+std::string counted(std::int64_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 int runData(const DataArgs& a) {
     auto loaded = loadDataset(a.spec());
     if (!loaded) return failure(loaded.error().message);
     const DatasetSummary s = loaded->summary();
+    const std::string classes = counted(std::int64_t(s.classNames.size()), "class", "classes");
     if (s.modality == Modality::Image)
-        std::printf("%s: %lld images of %dx%dx%d (channels x height x width), %zu classes\n",
-                    s.name.c_str(), static_cast<long long>(s.count), s.channels, s.height, s.width,
-                    s.classNames.size());
+        std::printf("%s: %s of %dx%dx%d (channels x height x width), %s\n", s.name.c_str(),
+                    counted(s.count, "image", "images").c_str(), s.channels, s.height, s.width,
+                    classes.c_str());
     else
-        std::printf("%s: %lld rows of %d features, %zu classes\n", s.name.c_str(),
-                    static_cast<long long>(s.count), s.features, s.classNames.size());
-    if (!s.imageNote.empty()) std::printf("images: %s\n", s.imageNote.c_str());
+        std::printf("%s: %s of %s, %s\n", s.name.c_str(), counted(s.count, "row", "rows").c_str(),
+                    counted(s.features, "feature", "features").c_str(), classes.c_str());
+    if (s.modality == Modality::Tabular)
+        std::printf("features: %s\n", joinedNames(s.featureNames, 400).c_str());
+    if (!s.note.empty())
+        std::printf("%s: %s\n", s.modality == Modality::Image ? "images" : "table", s.note.c_str());
     if (hasSplit(a.dataset, "train") && hasSplit(a.dataset, "test"))
         std::printf("split: %s (--split %s reads the other; evaluation holds it out)\n",
                     a.split.c_str(), a.split == "test" ? "train" : "test");

@@ -156,8 +156,10 @@ void report(const TrainEvent& event, ProgressBar& bar, bool& samplesFailing) {
                          static_cast<double>(s->parameters) / 1e6,
                          formatBytes(static_cast<double>(s->trainingBytes)).c_str());
         if (!s->warning.empty()) std::fprintf(stderr, "warning: %s\n", s->warning.c_str());
-        if (!s->dataset.imageNote.empty())
-            std::fprintf(stderr, "images: %s\n", s->dataset.imageNote.c_str());
+        if (!s->dataset.note.empty())
+            std::fprintf(stderr, "%s: %s\n",
+                         s->dataset.modality == Modality::Image ? "images" : "table",
+                         s->dataset.note.c_str());
     }
 }
 

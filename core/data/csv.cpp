@@ -1,9 +1,11 @@
 #include "data/csv.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -58,26 +60,51 @@ bool splitLine(std::string_view line, char delimiter, std::vector<std::string>& 
     return !quoted;
 }
 
-enum class Cell { Number, NotNumber, OutOfRange };
+enum class Cell { Number, Missing, Text, OutOfRange, Infinite };
+
+// What spreadsheets, R, pandas and UCI's files write for a value that is not there.
+bool isMissing(std::string_view cell) {
+    static constexpr std::string_view kMissing[] = {"",    "?",   "NA",   "N/A",  "n/a",  "NaN",
+                                                    "nan", "NAN", "null", "NULL", "None", "#N/A"};
+    return std::find(std::begin(kMissing), std::end(kMissing), cell) != std::end(kMissing);
+}
 
 // A finite number written in full (from_chars: the same in every locale).
-Cell parseCell(const std::string& cell, double& value) {
-    if (cell.empty()) return Cell::NotNumber;
+Cell parseCell(std::string_view cell, double& value) {
+    if (isMissing(cell)) return Cell::Missing;
     const char* begin = cell.data();
     const char* end = cell.data() + cell.size();
     if (*begin == '+') ++begin;
     auto [ptr, ec] = std::from_chars(begin, end, value);
-    if (ptr != end) return Cell::NotNumber;
+    if (ptr != end || ec == std::errc::invalid_argument) return Cell::Text;
     if (ec == std::errc::result_out_of_range) {
         // Too small for a double is zero; too large is out of range.
         const auto e = cell.find_first_of("eE");
-        if (e == std::string::npos || e + 1 >= cell.size() || cell[e + 1] != '-')
+        if (e == std::string_view::npos || e + 1 >= cell.size() || cell[e + 1] != '-')
             return Cell::OutOfRange;
         value = 0;
         return Cell::Number;
     }
-    if (ec != std::errc()) return Cell::NotNumber;
-    return std::isfinite(value) ? Cell::Number : Cell::NotNumber;
+    if (ec != std::errc()) return Cell::Text;
+    if (std::isnan(value)) return Cell::Missing;  // nan(...), -nan
+    return std::isinf(value) ? Cell::Infinite : Cell::Number;
+}
+
+// A cell as parseCell reads it; where commas do not separate the cells (a ';' or tab file, as
+// spreadsheets in much of Europe write), also "1,5" for 1.5. `comma` says one was read.
+Cell readCell(std::string_view cell, char delimiter, double& value, bool& comma) {
+    comma = false;
+    const Cell plain = parseCell(cell, value);
+    if (plain != Cell::Text || delimiter == ',') return plain;
+    const auto at = cell.find(',');
+    if (at == std::string_view::npos || cell.find(',', at + 1) != std::string_view::npos ||
+        cell.find('.') != std::string_view::npos)
+        return plain;
+    std::string dotted(cell);
+    dotted[at] = '.';
+    const Cell read = parseCell(dotted, value);
+    comma = read == Cell::Number;
+    return read == Cell::Text ? plain : read;
 }
 
 bool parseNumber(const std::string& cell, double& value) {
@@ -117,6 +144,138 @@ void forEachLine(std::string_view text, Each&& each) {
 
 // Whether the first line is a header, where its cells alone cannot tell.
 enum class Header { Yes, No, ByLabels };
+
+// How a feature column's cells read: text and missing ones counted, the first text kept for
+// a message. The first row read is kept apart too, to be taken back if it is the header.
+struct ColumnCells {
+    std::int64_t text = 0;
+    std::int64_t missing = 0;
+    Cell first = Cell::Number;  // the first row's cell
+    std::size_t firstLine = 0;  // the first row's cell, where it is text
+    std::string firstCell;
+    std::size_t textLine = 0;  // the first text cell of the rows after it
+    std::string textCell;
+
+    void add(Cell cell, bool firstRow, std::size_t line, const std::string& value) {
+        if (firstRow) first = cell;
+        if (cell == Cell::Missing) ++missing;
+        if (cell != Cell::Text) return;
+        ++text;
+        if (firstRow)
+            firstLine = line, firstCell = value.substr(0, 40);
+        else if (textLine == 0)
+            textLine = line, textCell = value.substr(0, 40);
+    }
+    void dropFirstRow() {
+        if (first == Cell::Text) --text, firstLine = 0;
+        if (first == Cell::Missing) --missing;
+        first = Cell::Number;
+    }
+    // The column's first text cell and its line.
+    std::size_t line() const { return firstLine ? firstLine : textLine; }
+    const std::string& cell() const { return firstLine ? firstCell : textCell; }
+};
+
+// A column named as an index ("", "id", "index", pandas' "Unnamed: 0") that numbers the rows
+// from 0 or 1: it says where a row stands in the file, nothing about the row.
+bool rowNumbers(const std::string& name, const torch::Tensor& column) {
+    std::string lower;
+    for (const char ch : name)
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    static constexpr std::string_view kIndexNames[] = {"", "id", "index", "unnamed: 0", "row", "#"};
+    if (std::find(std::begin(kIndexNames), std::end(kIndexNames), lower) == std::end(kIndexNames))
+        return false;
+    const double start = column[0].item<double>();
+    return (start == 0 || start == 1) &&
+           torch::equal(column, torch::arange(column.size(0), torch::kFloat64).add_(start));
+}
+
+// Settles the gaps of a table read with NaN for text and missing cells. A feature column
+// mostly of text (names, categories) or missing in more than half its rows is left out; then
+// a row missing a kept value or its label is left out. A stray text cell in a column of
+// numbers is a fault of the file, refused by line and column. `notes` say what was left out.
+Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
+                          const std::vector<ColumnCells>& cells, torch::Tensor& x,
+                          std::vector<std::string>& labels, std::vector<std::size_t>& lines,
+                          std::vector<std::string>& names, std::vector<std::string>& notes) {
+    const std::int64_t n = x.size(0);
+    std::vector<std::int64_t> kept;
+    std::vector<std::string> text, sparse, numbering;
+    for (std::size_t j = 0; j < cells.size(); ++j) {
+        const ColumnCells& c = cells[j];
+        const std::int64_t numbers = n - c.text - c.missing;
+        if (c.text > 0 && c.text < numbers) {
+            return fail(file + ": line " + std::to_string(c.line()) + ", column '" + names[j] +
+                        "': '" + c.cell() + "' is not a number (" + std::to_string(numbers) +
+                        " of the column's cells are)");
+        }
+        if (c.text > 0)
+            text.push_back("'" + names[j] + "' ('" + c.cell() + "' on line " +
+                           std::to_string(c.line()) + ")");
+        else if (c.missing == 0 && rowNumbers(names[j], x.select(1, std::int64_t(j))))
+            numbering.push_back("'" + names[j] + "'");
+        else if (2 * c.missing > n)
+            sparse.push_back("'" + names[j] + "' (missing in " + std::to_string(c.missing) +
+                             " of " + std::to_string(n) + " rows)");
+        else
+            kept.push_back(static_cast<std::int64_t>(j));
+    }
+    const std::string textNote =
+        text.empty() ? "" : "text columns, as features are numbers: " + joinedNames(text, 300);
+    const std::string sparseNote =
+        sparse.empty() ? "" : "columns missing in most rows: " + joinedNames(sparse, 300);
+    const std::string numberingNote =
+        numbering.empty() ? "" : "the row numbers: " + joinedNames(numbering, 100);
+    std::vector<std::string> leftOut;
+    for (const auto* note : {&textNote, &sparseNote, &numberingNote})
+        if (!note->empty()) leftOut.push_back(*note);
+    if (kept.empty())
+        return fail(file + ": no feature column of numbers beside the label (" +
+                    joinedNames(leftOut, 1000) + ")");
+    for (const auto& note : leftOut) notes.push_back("left out " + note);
+    if (kept.size() < cells.size()) {
+        x = x.index_select(1, torch::tensor(kept, torch::kInt64));
+        std::vector<std::string> keptNames;
+        for (const auto j : kept) keptNames.push_back(names[static_cast<std::size_t>(j)]);
+        names = std::move(keptNames);
+    }
+
+    // Rows: every kept value and the label there.
+    const torch::Tensor gap = x.isnan().any(1);
+    const auto gapAt = gap.accessor<bool, 1>();
+    std::vector<std::int64_t> rows;
+    std::int64_t first = -1;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (gapAt[i] || labels[static_cast<std::size_t>(i)].empty()) {
+            if (first < 0) first = i;
+        } else {
+            rows.push_back(i);
+        }
+    }
+    if (first < 0) return {};
+    std::string what = "no label in column '" + labelName + "'";
+    if (gapAt[first]) {
+        const auto column = x[first].isnan().nonzero()[0][0].item<std::int64_t>();
+        what = "column '" + names[static_cast<std::size_t>(column)] + "'";
+    }
+    const std::string example =
+        "line " + std::to_string(lines[static_cast<std::size_t>(first)]) + ", " + what;
+    if (rows.empty())
+        return fail(file + ": every row misses a value or its label (the first: " + example + ")");
+    notes.push_back("left out " + std::to_string(n - std::int64_t(rows.size())) + " of " +
+                    std::to_string(n) +
+                    " rows missing a value or their label (the first: " + example + ")");
+    x = x.index_select(0, torch::tensor(rows, torch::kInt64));
+    std::vector<std::string> keptLabels;
+    std::vector<std::size_t> keptLines;
+    for (const auto i : rows) {
+        keptLabels.push_back(std::move(labels[static_cast<std::size_t>(i)]));
+        keptLines.push_back(lines[static_cast<std::size_t>(i)]);
+    }
+    labels = std::move(keptLabels);
+    lines = std::move(keptLines);
+    return {};
+}
 
 }  // namespace
 
@@ -214,17 +373,26 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
                         "' (columns: " + joinedNames(shown, 200) + ")");
         }
     }
-    // A feature that is not a number can only be a name: the first line is a header. Where
-    // all of them are numbers (iris.data has none, pandas writes 0, 1, 2 ...), the label
-    // decides below: a header's label cell is not among the labels.
+    // A feature cell that is not a number, over a number in the row below, can only be a
+    // name: the first line is a header. Where that does not tell (iris.data has no header,
+    // pandas writes 0, 1, 2 ...; a column of text has text below), the label decides below:
+    // a header's label cell is not among the labels.
+    const auto numberHere = [delimiter](const std::string& cell) {
+        double v;
+        bool comma;
+        return readCell(cell, delimiter, v, comma) == Cell::Number;
+    };
     if (header == Header::ByLabels)
         for (std::size_t c = 0; c < columns; ++c)
-            if (c != label && !isNumber(head[c])) header = Header::Yes;
+            if (c != label && !numberHere(head[c]) && !isMissing(head[c]) &&
+                numberHere((*second)[c]))
+                header = Header::Yes;
     std::vector<std::string> names;
     for (std::size_t c = 0; c < columns; ++c)
         names.push_back(header == Header::Yes ? head[c] : std::to_string(c));
 
-    // Second pass: the rows after a header (or sklearn's count line), every cell checked.
+    // Second pass: the rows after a header (or sklearn's count line), every cell read. Text and
+    // missing cells are NaN here and counted per column; what to leave out is settled after.
     const std::size_t skip = skipHead || header == Header::Yes ? 1 : 0;
     const auto n = static_cast<std::int64_t>(rows - skip);
     const auto d = static_cast<std::int64_t>(columns - 1);
@@ -239,6 +407,10 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     auto xa = x.accessor<double, 2>();
     std::vector<std::string> labelCells;
     labelCells.reserve(static_cast<std::size_t>(n));
+    std::vector<std::size_t> lines;  // each row's line in the file
+    lines.reserve(static_cast<std::size_t>(n));
+    std::vector<ColumnCells> cells(static_cast<std::size_t>(d));
+    bool decimalCommas = false;
     std::vector<std::string> fields;
     std::int64_t r = -static_cast<std::int64_t>(skip);
     forEachLine(text, [&](std::size_t no, std::string_view line) {
@@ -253,42 +425,43 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
                           std::to_string(columns)};
             return false;
         }
-        std::int64_t j = 0;
+        std::size_t j = 0;
         for (std::size_t c = 0; c < columns; ++c) {
             if (c == label) {
-                if (fields[c].empty()) {
-                    error = Error{at + ", column '" + names[c] + "': missing label"};
-                    return false;
-                }
-                labelCells.push_back(std::move(fields[c]));
+                labelCells.push_back(std::move(fields[c]));  // "": missing, settled below
                 continue;
             }
             double v = 0;
-            Cell cell = parseCell(fields[c], v);
+            bool comma = false;
+            Cell cell = readCell(fields[c], delimiter, v, comma);
             if (cell == Cell::Number && std::fabs(v) > FLT_MAX) cell = Cell::OutOfRange;
-            if (cell != Cell::Number) {
+            if (cell == Cell::OutOfRange || cell == Cell::Infinite) {
                 error = Error{at + ", column '" + names[c] + "': '" + fields[c].substr(0, 40) +
                               (cell == Cell::OutOfRange
                                    ? "' is out of range (a feature must lie within +-3.4e38)"
-                                   : "' is not a number")};
+                                   : "' is not a finite number")};
                 return false;
             }
-            xa[r][j++] = v;
+            decimalCommas = decimalCommas || comma;
+            cells[j].add(cell, r == 0, no, fields[c]);
+            xa[r][static_cast<std::int64_t>(j++)] =
+                cell == Cell::Number ? v : std::numeric_limits<double>::quiet_NaN();
         }
+        lines.push_back(no);
         ++r;
         return true;
     });
     if (error) return tl::unexpected(*error);
-    std::int64_t count = n;
     if (header == Header::ByLabels) {
         // The first row was read as data. It is a header if its label cell is no label: a
         // word over numeric labels; a value the labels never take, where they repeat (a class
         // column) and, over numeric labels, the row numbers its columns 0, 1, 2 as pandas does.
-        const auto rest = labelCells.begin() + 1;
-        const bool numeric = std::all_of(rest, labelCells.end(), isNumber);
-        const bool unseen = std::find(rest, labelCells.end(), labelCells[0]) == labelCells.end();
-        const bool repeat = std::set<std::string>(rest, labelCells.end()).size() <
-                            static_cast<std::size_t>(labelCells.end() - rest);
+        std::vector<std::string> rest;
+        for (auto it = labelCells.begin() + 1; it != labelCells.end(); ++it)
+            if (!it->empty()) rest.push_back(*it);
+        const bool numeric = std::all_of(rest.begin(), rest.end(), isNumber);
+        const bool unseen = std::find(rest.begin(), rest.end(), labelCells[0]) == rest.end();
+        const bool repeat = std::set<std::string>(rest.begin(), rest.end()).size() < rest.size();
         const bool isLabel =
             numeric ? isNumber(labelCells[0]) && !(unseen && repeat && numberedNames(head))
                     : !(unseen && repeat);
@@ -296,10 +469,21 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
             header = Header::Yes;
             x = x.narrow(0, 1, n - 1);
             labelCells.erase(labelCells.begin());
-            count = n - 1;
+            lines.erase(lines.begin());
+            for (auto& column : cells) column.dropFirstRow();
             names = head;
         }
     }
+    std::vector<std::string> featureNames;
+    for (std::size_t c = 0; c < columns; ++c)
+        if (c != label) featureNames.push_back(names[c]);
+    std::vector<std::string> notes;
+    if (auto settled =
+            leaveOutGaps(file, names[label], cells, x, labelCells, lines, featureNames, notes);
+        !settled)
+        return tl::unexpected(settled.error());
+    if (decimalCommas) notes.push_back("read decimal commas (1,5 as 1.5)");
+    const auto count = x.size(0);
 
     // Labels: numbers sort numerically, text alphabetically; sklearn files bring names.
     Dataset ds;
@@ -343,8 +527,8 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     ds.source = file;
     ds.name = path.stem().string();
     ds.classNames = std::move(classes);
-    for (std::size_t c = 0; c < columns; ++c)
-        if (c != label) ds.featureNames.push_back(names[c]);
+    ds.featureNames = std::move(featureNames);
+    for (const auto& note : notes) ds.note += (ds.note.empty() ? "" : "; ") + note;
     // In doubles (a float's square of 1e20 overflows), standardised in place.
     ds.mean = x.mean(0);
     // A constant column gets std 1 so it standardises to zeros instead of NaN.

@@ -21,7 +21,7 @@ DatasetSummary Dataset::summary() const {
                      .classNames = classNames,
                      .classCounts = classCounts(),
                      .featureNames = featureNames,
-                     .imageNote = imageNote};
+                     .note = note};
     if (modality == Modality::Image && x.defined()) {
         s.channels = static_cast<int>(x.size(1));
         s.height = static_cast<int>(x.size(2));

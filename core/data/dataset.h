@@ -20,7 +20,7 @@ struct Dataset {
     torch::Tensor y;  // int64, N, values in [0, classNames.size())
     std::vector<std::string> classNames;
     std::vector<std::string> featureNames;  // tabular only
-    std::string imageNote;                  // image folders: what was done (DatasetSummary)
+    std::string note;  // what loading did: image size and colour, table columns or rows left out
     torch::Tensor mean;                     // tabular only, D
     torch::Tensor std;                      // tabular only, D
 

@@ -95,10 +95,10 @@ struct DatasetSummary {
     std::vector<std::string> classNames;
     std::vector<std::int64_t> classCounts;
     std::vector<std::string> featureNames;
-    /// Image folders: what was done to the images, in words ("32x32 RGB, as the images are",
-    /// "scaled from 96x96 to 64x64 (the size limit); RGB as the images are"). Empty for other
-    /// data.
-    std::string imageNote;
+    /// What loading did, in words. Image folders: their size and colour ("32x32 RGB, as the
+    /// images are", "scaled from 96x96 to 64x64 (the size limit); RGB as the images are").
+    /// Tables: the columns and rows left out, decimal commas read. Empty where nothing was done.
+    std::string note;
 };
 
 }  // namespace ll

@@ -274,7 +274,7 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
         root.filename().empty() ? root.parent_path().filename().string() : root.filename().string();
     d.x = x.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(255.0).contiguous();
     d.y = y;
-    d.imageNote = describe(sizes, size, followSize, rgb, colour == ImageColour::FollowData);
+    d.note = describe(sizes, size, followSize, rgb, colour == ImageColour::FollowData);
     return d;
 #endif
 }

@@ -13,7 +13,7 @@ namespace ll {
 /// each resized to size x size, as grayscale or RGB, or as the images are: size 0 takes the
 /// long side of their most common size (8 to kImageSizeLimit, a multiple of 4), colour
 /// FollowData is RGB when any image has colour and grayscale when all are gray. The dataset's
-/// imageNote says what was done. An unreadable image is reported by name. Without OpenCV in
+/// note says what was done. An unreadable image is reported by name. Without OpenCV in
 /// the build this returns an error saying so.
 Result<Dataset> readImageFolder(const std::filesystem::path& root, int size, ImageColour colour);
 

@@ -11,7 +11,14 @@ Result<DatasetPreview> previewDataset(const DatasetSpec& spec, int perClass, int
     auto d = loadDataset(spec);
     if (!d) return tl::unexpected(d.error());
     DatasetPreview preview{.summary = d->summary()};
-    if (d->modality != Modality::Image) return preview;
+    if (d->modality != Modality::Image) {
+        const std::int64_t n = d->size();
+        const std::int64_t shown = std::min(n, kPreviewTableRows);
+        const auto rows = torch::arange(shown, torch::kInt64).mul_(n).div_(shown, "floor");
+        preview.table = makeTable(d->x.index_select(0, rows), d->y.index_select(0, rows),
+                                  d->featureNames, d->meanVector(), d->stdVector(), d->classNames);
+        return preview;
+    }
     const int rows = std::min(d->numClasses(), maxRows);
     std::vector<torch::Tensor> tiles;
     std::vector<std::string> labels;

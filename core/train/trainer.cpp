@@ -73,7 +73,7 @@ Result<void> Trainer::Impl::loadDataAndBuildModel() {
                     " processes");
     // An image folder that the run follows (its size, its colour) is kept as what it resolved
     // to, so that the run reloads at the same shape even after the folder gains other images.
-    if (!data.imageNote.empty()) {
+    if (data.modality == Modality::Image && !data.note.empty()) {
         config.dataset.imageSize = static_cast<int>(data.x.size(2));
         config.dataset.colour = data.x.size(1) == 3 ? ImageColour::Rgb : ImageColour::Gray;
     }

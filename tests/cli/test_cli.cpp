@@ -238,6 +238,42 @@ TEST(Cli, TrainsOnCsvWithALabelColumn) {
         << named.output;
 }
 
+// A table as users bring them: an id, a column of names, gaps, decimal commas. `data` and
+// `train` say what was left out; the run learns on the rest and samples the columns kept.
+TEST(Cli, TrainsOnATableWithGapsSayingWhatItLeftOut) {
+    const fs::path file = scratch() / "messy.csv";
+    std::string text = "id;name;length;width;kind\n";
+    for (int i = 0; i < 40; ++i)
+        text += std::to_string(i + 1) + ";n" + std::to_string(i) + ";1," + std::to_string(i % 10) +
+                ";" + (i % 7 == 3 ? std::string("NA") : std::to_string(2 + i % 5) + ",5") + ";" +
+                (i % 2 ? "a" : "b") + "\n";
+    ASSERT_TRUE(ll::writeFileAtomic(file, text));
+    const std::string said =
+        "table: left out text columns, as features are numbers: 'name' ('n0' on line 2); left "
+        "out the row numbers: 'id'; left out 6 of 40 rows missing a value or their label (the "
+        "first: line 5, column 'width'); read decimal commas (1,5 as 1.5)";
+    const auto data = cli("data --dataset " + file.string());
+    ASSERT_EQ(data.exitCode, 0) << data.output;
+    EXPECT_NE(data.output.find("messy: 34 rows of 2 features, 2 classes\nfeatures: length, "
+                               "width\n" +
+                               said + "\n"),
+              std::string::npos)
+        << data.output;
+    const fs::path run = scratch() / "messy-run";
+    const auto trained =
+        cli("train --dataset " + file.string() + " --steps 40 --batch 16 --out " + run.string());
+    ASSERT_EQ(trained.exitCode, 0) << trained.output;
+    EXPECT_NE(trained.output.find("34 samples, 2 classes"), std::string::npos) << trained.output;
+    EXPECT_NE(trained.output.find(said), std::string::npos) << trained.output;
+    const fs::path samples = scratch() / "messy-samples.csv";
+    const auto rows = cli("sample --run " + run.string() + " --count 10 --out " + samples.string());
+    ASSERT_EQ(rows.exitCode, 0) << rows.output;
+    std::ifstream in(samples);
+    std::string header;
+    std::getline(in, header);
+    EXPECT_EQ(header, "length,width,class");
+}
+
 // A dataset named from the working folder is kept from the root: the run resumes, samples and
 // is evaluated from anywhere. The table here is UCI's iris.data layout: no header, text labels,
 // not named .csv.

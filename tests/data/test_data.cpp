@@ -809,8 +809,10 @@ INSTANTIATE_TEST_SUITE_P(
     Files, CsvBroken,
     testing::Values(
         BrokenCsv{"broken/missing.csv", "", "no such file"},
-        BrokenCsv{"broken/non-numeric.csv", "", "line 4, column 'b': 'abc' is not a number"},
-        BrokenCsv{"broken/infinite.csv", "", "line 2, column 'b': 'inf' is not a number"},
+        // A stray word in a column of numbers is a fault, not a column of text.
+        BrokenCsv{"broken/non-numeric.csv", "",
+                  "line 4, column 'b': 'abc' is not a number (2 of the column's cells are)"},
+        BrokenCsv{"broken/infinite.csv", "", "line 2, column 'b': 'inf' is not a finite number"},
         BrokenCsv{"broken/ragged.csv", "", "line 3 has 2 columns, expected 3"},
         BrokenCsv{"broken/long-row.csv", "", "line 4 has 4 columns, expected 3"},
         BrokenCsv{"broken/header-mismatch.csv", "", "the header has 2 columns but line 2 has 3"},
@@ -818,7 +820,6 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCsv{"broken/blank-lines.csv", "", "the file is empty"},
         BrokenCsv{"broken/header-only.csv", "", "has a header but no data rows"},
         BrokenCsv{"broken/unbalanced-quote.csv", "", "line 2 has an unbalanced quote"},
-        BrokenCsv{"broken/missing-label.csv", "", "line 3, column 'label': missing label"},
         BrokenCsv{"broken/one-column.csv", "",
                   "needs at least one feature column and a label column"},
         BrokenCsv{"broken/binary.csv", "", "line 2 holds binary data"},
@@ -827,13 +828,126 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCsv{"header-numeric.csv", "nope",
                   "no label column 'nope' (columns: length, width, height, label)"},
         BrokenCsv{"header-numeric.csv", "4", "no label column '4'"},
-        BrokenCsv{"header-numeric.csv", "1.5", "no label column '1.5'"},
-        // The last column is the label by default; the text column then is a feature.
-        BrokenCsv{"header-text.csv", "", "line 2, column 'species': 'cat' is not a number"}),
+        BrokenCsv{"header-numeric.csv", "1.5", "no label column '1.5'"}),
     [](const auto& info) {
         return testName(info.param.file) +
                (*info.param.label ? "Label" + testName(info.param.label) : "");
     });
+
+// A table as users bring them: a column of names or categories, gaps written as "", NA or ?.
+fs::path writeTable(const std::string& name, const std::string& text) {
+    const fs::path file = fs::temp_directory_path() / ("latentlab-test-data-" + name + "-" +
+                                                       std::to_string(::getpid()) + ".csv");
+    EXPECT_TRUE(ll::writeFileAtomic(file, text));
+    return file;
+}
+
+// The last column is the label by default; the text column is left out, and the note says so.
+TEST(CsvGaps, AColumnOfTextIsLeftOutAndSaid) {
+    auto d = csv("header-text.csv");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"petal"}));
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"10", "20", "30"}));
+    EXPECT_EQ(d->size(), 5);
+    EXPECT_EQ(d->note,
+              "left out text columns, as features are numbers: 'species' ('cat' on line 2)");
+    expectUnitColumns(*d);
+    // Without a header: the first row is data, and its columns are numbered.
+    const fs::path file = writeTable("text-bare", "bob,31,x\nann,42,y\ncid,25,x\n");
+    auto bare = ll::readCsv(file, "");
+    ASSERT_TRUE(bare) << bare.error().message;
+    EXPECT_EQ(bare->featureNames, (std::vector<std::string>{"1"}));
+    EXPECT_FLOAT_EQ(toFloats(bare->mean)[0], 98.0f / 3);
+    EXPECT_EQ(bare->note, "left out text columns, as features are numbers: '0' ('bob' on line 1)");
+    fs::remove(file);
+}
+
+TEST(CsvGaps, RowsMissingAValueOrTheirLabelAreLeftOut) {
+    const fs::path file =
+        writeTable("gaps", "a,b,c,label\n1,2,,x\nNA,4,5,y\n3,?,6,x\n4,5,6,\n5,6,7,y\n6,7,8,x\n");
+    auto d = ll::readCsv(file, "");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->size(), 2);
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"x", "y"}));
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{1, 0}));
+    EXPECT_EQ(toFloats(d->mean), (std::vector<float>{5.5f, 6.5f, 7.5f}));
+    EXPECT_EQ(d->note,
+              "left out 4 of 6 rows missing a value or their label (the first: line 2, column "
+              "'c')");
+    fs::remove(file);
+    // Only a label missing: the note names the label column.
+    auto one = ll::readCsv(kFixtures / "csv" / "broken" / "missing-label.csv", "");
+    ASSERT_TRUE(one) << one.error().message;
+    EXPECT_EQ(one->size(), 1);
+    EXPECT_EQ(one->note,
+              "left out 1 of 2 rows missing a value or their label (the first: line 3, "
+              "no label in column 'label')");
+}
+
+TEST(CsvGaps, AColumnMissingInMostRowsIsLeftOut) {
+    const fs::path file = writeTable("sparse", "a,b,label\n1,,x\n2,null,y\n3,7,x\n4,,y\n");
+    auto d = ll::readCsv(file, "");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"a"}));
+    EXPECT_EQ(d->size(), 4);
+    EXPECT_EQ(d->note, "left out columns missing in most rows: 'b' (missing in 3 of 4 rows)");
+    fs::remove(file);
+}
+
+// pandas writes its index as a first column without a name; files bring an id. Either numbers
+// the rows and says nothing about them; a column named so that holds data stays.
+TEST(CsvGaps, RowNumbersUnderAnIndexNameAreLeftOut) {
+    const fs::path pandas = writeTable("pandas", ",a,label\n0,1.5,x\n1,2.5,y\n2,3.5,x\n");
+    auto d = ll::readCsv(pandas, "");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"a"}));
+    EXPECT_EQ(d->note, "left out the row numbers: ''");
+    const fs::path ids = writeTable("ids", "ID,a,label\n1,1.5,x\n2,NA,y\n3,3.5,x\n4,2,y\n");
+    auto i = ll::readCsv(ids, "");
+    ASSERT_TRUE(i) << i.error().message;
+    EXPECT_EQ(i->featureNames, (std::vector<std::string>{"a"}));
+    EXPECT_EQ(i->size(), 3);
+    EXPECT_EQ(i->note,
+              "left out the row numbers: 'ID'; left out 1 of 4 rows missing a value or their "
+              "label (the first: line 3, column 'a')");
+    const fs::path data = writeTable("id-data", "id,a,label\n7,1.5,x\n3,2.5,y\n2,3.5,x\n");
+    auto kept = ll::readCsv(data, "");
+    ASSERT_TRUE(kept) << kept.error().message;
+    EXPECT_EQ(kept->featureNames, (std::vector<std::string>{"id", "a"}));
+    EXPECT_TRUE(kept->note.empty()) << kept->note;
+    for (const auto& f : {pandas, ids, data}) fs::remove(f);
+}
+
+TEST(CsvGaps, NothingLeftIsRefusedSayingWhy) {
+    const fs::path text = writeTable("all-text", "a,b,label\nx,y,1\nz,w,2\n");
+    EXPECT_EQ(errorOf(ll::readCsv(text, "")),
+              text.string() +
+                  ": no feature column of numbers beside the label (text columns, as features are "
+                  "numbers: 'a' ('x' on line 2), 'b' ('y' on line 2))");
+    const fs::path gaps = writeTable("all-gaps", "a,b,label\n1,,x\n,2,y\n");
+    EXPECT_EQ(
+        errorOf(ll::readCsv(gaps, "")),
+        gaps.string() + ": every row misses a value or its label (the first: line 2, column 'b')");
+    fs::remove(text);
+    fs::remove(gaps);
+}
+
+// Spreadsheets in much of Europe write 1,5 and separate cells with ';'.
+TEST(CsvGaps, DecimalCommasWhereCommasSeparateNothing) {
+    auto dotted = csv("semicolon.csv");
+    ASSERT_TRUE(dotted) << dotted.error().message;
+    EXPECT_TRUE(dotted->note.empty()) << dotted->note;
+    for (const std::string head : {"x;y;class\n", ""}) {
+        const fs::path file = writeTable("comma", head + "1,5;2;a\n2,5;4;b\n-1,0;3;a\n");
+        auto d = ll::readCsv(file, "");
+        ASSERT_TRUE(d) << d.error().message;
+        EXPECT_EQ(d->size(), 3);
+        EXPECT_TRUE(torch::allclose(d->x, dotted->x)) << d->x;
+        EXPECT_EQ(d->note, "read decimal commas (1,5 as 1.5)");
+        fs::remove(file);
+    }
+}
 
 TEST(CsvReal, SklearnBreastCancer) {
     auto d = ll::readCsv(kSklearn / "breast_cancer.csv", "");
@@ -1109,14 +1223,14 @@ TEST(ImageFolderFollowsData, ColourAtItsOwnSize) {
     auto d = ll::loadDataset({.source = root.string()});
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(shapeOf(*d), (std::vector<std::int64_t>{6, 3, 32, 32}));
-    EXPECT_EQ(d->summary().imageNote, "32x32 RGB, as the images are");
+    EXPECT_EQ(d->summary().note, "32x32 RGB, as the images are");
     // The pixels are the files' own: class 0's red channel is full.
     expectFilled(d->x[0][0], 255);
     // The same as asking for that size and colour.
     auto asked = ll::readImageFolder(root, 32, false);
     ASSERT_TRUE(asked) << asked.error().message;
     EXPECT_TRUE(torch::equal(d->x, asked->x));
-    EXPECT_EQ(asked->imageNote, "32x32 RGB, as asked");
+    EXPECT_EQ(asked->note, "32x32 RGB, as asked");
 }
 
 TEST(ImageFolderFollowsData, GrayImagesStayGray) {
@@ -1125,7 +1239,7 @@ TEST(ImageFolderFollowsData, GrayImagesStayGray) {
     auto d = ll::loadDataset({.source = root.string()});
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(shapeOf(*d), (std::vector<std::int64_t>{6, 1, 20, 20}));
-    EXPECT_EQ(d->summary().imageNote, "20x20 grayscale, as the images are");
+    EXPECT_EQ(d->summary().note, "20x20 grayscale, as the images are");
     auto asked = ll::readImageFolder(root, 20, true);
     ASSERT_TRUE(asked) << asked.error().message;
     EXPECT_TRUE(torch::equal(d->x, asked->x)) << "R = G = B turns into the same gray";
@@ -1137,7 +1251,7 @@ TEST(ImageFolderFollowsData, LargeImagesAreScaledToTheLimit) {
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(shapeOf(*d),
               (std::vector<std::int64_t>{2, 3, ll::kImageSizeLimit, ll::kImageSizeLimit}));
-    EXPECT_EQ(d->summary().imageNote,
+    EXPECT_EQ(d->summary().note,
               "scaled from 96x96 to 64x64 (the size limit); RGB as the images are");
 }
 
@@ -1147,14 +1261,14 @@ TEST(ImageFolderFollowsData, MixedSizesGoToTheMostCommon) {
     auto d = ll::loadDataset({.source = root.string()});
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(shapeOf(*d), (std::vector<std::int64_t>{6, 3, 24, 24}));
-    EXPECT_EQ(d->summary().imageNote,
+    EXPECT_EQ(d->summary().note,
               "scaled from 2 sizes (most often 24x24) to 24x24 (the most common size); RGB as "
               "the images are");
     const auto odd = writeFolder("odd", {{30, 30}}, false, 1);
     auto o = ll::loadDataset({.source = odd.string()});
     ASSERT_TRUE(o) << o.error().message;
     EXPECT_EQ(shapeOf(*o), (std::vector<std::int64_t>{2, 1, 28, 28}));
-    EXPECT_EQ(o->summary().imageNote,
+    EXPECT_EQ(o->summary().note,
               "scaled from 30x30 to 28x28 (a multiple of 4, as the models need); grayscale as "
               "the images are");
 }
@@ -1209,11 +1323,11 @@ TEST(ImageFolderFollowsData, OptionsOverrideEitherChoice) {
     auto gray = ll::loadDataset({.source = root.string(), .colour = ll::ImageColour::Gray});
     ASSERT_TRUE(gray) << gray.error().message;
     EXPECT_EQ(shapeOf(*gray), (std::vector<std::int64_t>{6, 1, 32, 32}));
-    EXPECT_EQ(gray->summary().imageNote, "32x32 grayscale, as asked");
+    EXPECT_EQ(gray->summary().note, "32x32 grayscale, as asked");
     auto small = ll::loadDataset({.source = root.string(), .imageSize = 16});
     ASSERT_TRUE(small) << small.error().message;
     EXPECT_EQ(shapeOf(*small), (std::vector<std::int64_t>{6, 3, 16, 16}));
-    EXPECT_EQ(small->summary().imageNote,
+    EXPECT_EQ(small->summary().note,
               "scaled from 32x32 to 16x16 (as asked); RGB as the images are");
     const auto grayRoot = writeFolder("gray20", {{20, 20}}, false);
     auto rgb = ll::loadDataset({.source = grayRoot.string(), .colour = ll::ImageColour::Rgb});
@@ -1274,7 +1388,7 @@ TEST(ImageFolderFollowsData, IdxDataKeepsItsOwnSize) {
     auto d = ll::loadDataset({.source = fixture("idx/gz").string()});
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(shapeOf(*d), (std::vector<std::int64_t>{6, 1, 4, 5}));
-    EXPECT_TRUE(d->summary().imageNote.empty());
+    EXPECT_TRUE(d->summary().note.empty());
 }
 
 #else

@@ -37,6 +37,7 @@
 #include "export/previewtiles.h"
 #include "labelfit.h"
 #include "namedchild.h"
+#include "train/trainer.h"
 #include "train/trainingjob.h"
 #include "train/trainpanel.h"
 #include "vulkaninstance.h"
@@ -72,6 +73,7 @@ private Q_SLOTS:
     void initTestCase();
     void reportTakesTheWorkspacesLatestStudies();
     void exportsADatasetFromTheExportMode();
+    void unconditionalPreviewSaysTheClassifierSorts();
 
 private:
     // Trains a small CVAE on 2,000 Fashion-MNIST images through the window and selects it in
@@ -180,6 +182,8 @@ void ExportGuiTest::exportsADatasetFromTheExportMode() {
     QCOMPARE(tiles->preview().grid.rows, 10);
     QCOMPARE(tiles->preview().grid.cols, 8);
     QCOMPARE(tiles->droppedCount(), 0);
+    QVERIFY2(view->previewSummary().contains(QStringLiteral("one row per class")),
+             qPrintable(view->previewSummary()));
     child<QDoubleSpinBox>(*panel, "exportMinConfidence")->setValue(0.999);
     QTRY_VERIFY_WITH_TIMEOUT(tiles->droppedCount() > 0, waitMs(90000));
     int dropped = 0;
@@ -314,4 +318,38 @@ void ExportGuiTest::exportsADatasetFromTheExportMode() {
 }
 
 QTEST_MAIN(ExportGuiTest)
+// An unconditional model draws in no class order: the preview says its classifier sorts the
+// draws, not that they come a row per class.
+void ExportGuiTest::unconditionalPreviewSaysTheClassifierSorts() {
+    QTemporaryDir ws;
+    const auto run = std::filesystem::path(ws.path().toStdString()) / "runs" / "dcgan";
+    const ll::TrainConfig config{.dataset = {.source = "fashion-mnist", .limit = 500, .seed = 3},
+                                 .model = "dcgan",
+                                 .steps = 10,
+                                 .learningRate = 2e-4,
+                                 .batchSize = 32,
+                                 .seed = 5,
+                                 .logEvery = 5,
+                                 .sampleEvery = 10,
+                                 .checkpointEvery = 10,
+                                 .samplesPerClass = 2,
+                                 .runDir = run};
+    const auto trained = ll::Trainer(config, {}).run(std::stop_token{});
+    QVERIFY2(trained.outcome == ll::TrainFinished::Outcome::Completed, trained.message.c_str());
+    auto w = std::make_unique<MainWindow>(&m_vulkan, ws.path().toStdString());
+    w->resize(1300, 900);
+    w->show();
+    auto* runs = w->runsBrowser();
+    runs->refresh();
+    QCOMPARE(runs->runs().size(), 1);
+    runs->selectRuns({runs->runs().front()});
+    child<QAction>(*w, "modeExport")->trigger();
+    auto* view = w->exportView();
+    QTRY_VERIFY_WITH_TIMEOUT(!view->tiles()->preview().grid.empty(), waitMs(60000));
+    QVERIFY(view->tiles()->preview().grid.rowLabels.empty());
+    QVERIFY2(
+        view->previewSummary().contains(QStringLiteral("the classifier sorts them into classes")),
+        qPrintable(view->previewSummary()));
+}
+
 #include "test_export.moc"

@@ -37,6 +37,7 @@
 #include <QTest>
 #include <QThread>
 #include <QTimer>
+#include <QTreeWidget>
 #include <QValueAxis>
 #include <QVulkanInstance>
 #include <QWheelEvent>
@@ -90,6 +91,7 @@ private Q_SLOTS:
     void initTestCase();
     void loadsFashionMnistIntoTheGrid();
     void badDatasetShowsAMessage();
+    void anEmptyRunsBrowserSaysWhereRunsGo();
     void imageFolderFollowsItsSizeAndColour();
     void jobBridgeReportsWhatAJobThrows_data();
     void jobBridgeReportsWhatAJobThrows();
@@ -131,6 +133,29 @@ private:
     QVulkanInstance& m_vulkan = ll::testing::vulkanInstance();
     QTemporaryDir m_workspace;
 };
+
+// No run yet: the browser says where runs go and how to make one; run folders right in the
+// workspace (its runs/ folder opened as the workspace) are pointed out.
+void GuiTest::anEmptyRunsBrowserSaysWhereRunsGo() {
+    QTemporaryDir ws;
+    auto w = makeWindow(ws.path());
+    auto* runs = w->runsBrowser();
+    auto* empty = runs->findChild<QLabel*>(QStringLiteral("runsEmpty"));
+    QVERIFY(empty && empty->isVisibleTo(runs));
+    QVERIFY(!runs->findChild<QTreeWidget*>(QStringLiteral("runsTree"))->isVisibleTo(runs));
+    const QString folder = QDir(ws.path()).filePath(QStringLiteral("runs"));
+    QVERIFY2(empty->text().startsWith(QStringLiteral("No runs in %1 yet.").arg(folder)),
+             qPrintable(empty->text()));
+    QVERIFY(QDir(ws.path()).mkpath(QStringLiteral("20260101-000000-cvae")));
+    QFile config(ws.filePath(QStringLiteral("20260101-000000-cvae/config.json")));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.close();
+    runs->refresh();
+    QVERIFY2(empty->text().contains(
+                 QStringLiteral("%1 holds run folders itself: open its parent as the workspace")
+                     .arg(ws.path())),
+             qPrintable(empty->text()));
+}
 
 void GuiTest::initTestCase() {
     QCoreApplication::setOrganizationName(QStringLiteral("LatentLabTests"));
@@ -519,6 +544,11 @@ void GuiTest::modelChooserListsOnlyModelsThatFitTheData() {
     }
     QVERIFY(combo->findData(QStringLiteral("ddpm")) < 0);
     QVERIFY(combo->findData(QStringLiteral("cvae")) >= 0);
+    // Presets are timed on Fashion-MNIST: on a table the panel says so.
+    QVERIFY(w->trainPanel()
+                ->findChild<QLabel*>(QStringLiteral("presetNote"))
+                ->text()
+                .contains(QStringLiteral("On a table: the figures above are Fashion-MNIST's")));
 
     // One editor per setting, prefilled, with its help; edited values reach the config.
     combo->setCurrentIndex(combo->findData(QStringLiteral("cvae")));
@@ -543,6 +573,17 @@ void GuiTest::tabularTrainingFillsTheTableAndScatter() {
     loadTabular(*w);
     QVERIFY(w->showsTable());
     QCOMPARE(w->tabularView()->generated().rows, 0);
+    // The Data mode shows the loaded rows at once, in their own units, over the whole height.
+    {
+        const auto* view = w->tabularView();
+        QCOMPARE(view->real().rows, std::int64_t(569));
+        QCOMPARE(view->real().columns.size(), std::size_t(30));
+        QVERIFY(std::abs(view->real().at(0, 0) - 17.99) < 1e-4);  // the file's first cell
+        QCOMPARE(view->findChild<QTableView*>(QStringLiteral("realTable"))->model()->rowCount(),
+                 569);
+        QCOMPARE(view->scatterPointCount(false), 569);
+        QVERIFY(!view->findChild<QTableView*>(QStringLiteral("generatedTable"))->isVisibleTo(view));
+    }
     chooseSmallModel(*w, 60, 20);
     QSignalSpy tables(w->trainingJob(), &TrainingJob::tables);
     QSignalSpy finished(w->trainingJob(), &TrainingJob::finished);
@@ -565,6 +606,7 @@ void GuiTest::tabularTrainingFillsTheTableAndScatter() {
              static_cast<int>(view->real().rows));
     QVERIFY(view->scatterPointCount(true) > 100);
     QVERIFY(view->scatterPointCount(false) > 100);
+    QVERIFY(view->findChild<QTableView*>(QStringLiteral("generatedTable"))->isVisibleTo(view));
     QVERIFY(view->histogramBinCount() > 0);
     // The device the trainer chose is shown.
     QVERIFY(w->trainPanel()

@@ -131,7 +131,8 @@ TabularView::TabularView(QWidget* parent) : QWidget(parent) {
         return box;
     };
     auto* tables = new QSplitter(Qt::Vertical);
-    tables->addWidget(titled(m_generatedTitle, m_generatedTable));
+    m_generatedPane = titled(m_generatedTitle, m_generatedTable);
+    tables->addWidget(m_generatedPane);
     tables->addWidget(titled(m_realTitle, m_realTable));
 
     // Scatter plot of two columns.
@@ -259,6 +260,11 @@ void TabularView::setTables(const ll::TableSamples& generated, const ll::TableSa
     updateColumnChoosers();
 }
 
+void TabularView::setReal(const ll::TableSamples& real) {
+    if (m_generated.columns != real.columns) m_generated = {};
+    setTables(m_generated, real);
+}
+
 void TabularView::updateColumnChoosers() {
     const auto& columns = m_generated.empty() ? m_real.columns : m_generated.columns;
     m_generatedTitle->setText(m_generated.empty() ? tr("<b>Generated rows</b>: none yet")
@@ -268,6 +274,8 @@ void TabularView::updateColumnChoosers() {
     m_realTitle->setText(m_real.empty() ? tr("<b>Real rows</b>: none (train on the data to see "
                                              "them beside the generated ones)")
                                         : tr("<b>Real rows</b>: %1").arg(m_real.rows));
+    // Real rows alone (the Data mode, or before the first samples) take the whole height.
+    m_generatedPane->setVisible(!m_generated.empty() || m_real.empty());
     QStringList names;
     for (const auto& c : columns) names << QString::fromStdString(c);
     QStringList current;

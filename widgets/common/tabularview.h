@@ -29,6 +29,8 @@ public:
     /// New generated rows; real rows too when `real` is not empty. Without real rows the
     /// previous ones stay if they have the same columns.
     void setTables(const ll::TableSamples& generated, const ll::TableSamples& real = {});
+    /// Real rows alone (a table the Data mode loaded); generated rows of other columns go.
+    void setReal(const ll::TableSamples& real);
     void clear();
 
     const ll::TableSamples& generated() const { return m_generated; }
@@ -50,6 +52,7 @@ private:
     QTableView* m_generatedTable;
     QTableView* m_realTable;
     QLabel* m_generatedTitle;
+    QWidget* m_generatedPane;  // title and table, hidden while only real rows are shown
     QLabel* m_realTitle;
 
     QComboBox* m_x;

@@ -214,11 +214,11 @@ void DataPanel::showSummary(const ll::DatasetSummary& s) {
         s.modality == ll::Modality::Image
             ? tr("%1 images of %2x%3x%4").arg(s.count).arg(s.channels).arg(s.height).arg(s.width)
             : tr("%1 rows of %2 features").arg(s.count).arg(s.features);
-    // What was done to the images (their size and colour followed, or scaled to the limit).
+    // What loading did: the images' size and colour, a table's columns or rows left out.
     const QString note =
-        s.imageNote.empty()
+        s.note.empty()
             ? QString()
-            : QStringLiteral("<br>") + QString::fromStdString(s.imageNote).toHtmlEscaped();
+            : QStringLiteral("<br>") + QString::fromStdString(s.note).toHtmlEscaped();
     // Data kept in splits trains on its train split; evaluation and studies hold out the other.
     const QString split =
         ll::hasSplits(spec().source)

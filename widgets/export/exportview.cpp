@@ -96,7 +96,12 @@ void ExportView::setPreview(const ll::ExportPreview& preview, double minConfiden
     int tiles = preview.grid.rows * preview.grid.cols;
     for (int i = 0; i < tiles && i < int(preview.dropped.size()); ++i)
         if (const auto& why = preview.dropped[std::size_t(i)]; !why.empty()) ++reasons[why];
-    QString text = tr("The first %1 samples of the export, one row per class.").arg(tiles);
+    // An unconditional model's draws come in no class order: its classifier sorts them.
+    QString text =
+        preview.grid.rowLabels.empty()
+            ? tr("The first %1 samples the export draws; the classifier sorts them into classes.")
+                  .arg(tiles)
+            : tr("The first %1 samples of the export, one row per class.").arg(tiles);
     if (reasons.empty()) {
         text += tr(" The filters keep all of them.");
     } else {

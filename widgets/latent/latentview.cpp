@@ -215,7 +215,10 @@ void LatentView::paintEvent(QPaintEvent*) {
             .arg(spread(0), spread(1)));
     double lx = area.left() + 6;
     const double ly = area.bottom() + 6;
-    for (std::size_t k = 0; k < m_classNames.size() && k < 20; ++k) {
+    // The legend names the classes drawn; an unconditional model's points have none.
+    const bool classes =
+        std::any_of(m_map.label.begin(), m_map.label.end(), [](int label) { return label >= 0; });
+    for (std::size_t k = 0; classes && k < m_classNames.size() && k < 20; ++k) {
         const QString name = QString::fromStdString(m_classNames[k]);
         const double w = fontMetrics().horizontalAdvance(name) + 22;
         if (lx + w > area.right()) break;

@@ -67,8 +67,10 @@ void CentreStage::setMode(Mode mode) {
     refresh();
 }
 
-void CentreStage::setRealData(const ll::SampleGrid& grid, bool tabular, const QString& caption) {
+void CentreStage::setRealData(const ll::SampleGrid& grid, const ll::TableSamples& rows,
+                              bool tabular, const QString& caption) {
     m_realGrid = std::make_shared<const ll::SampleGrid>(grid);
+    if (tabular) m_tabular->setReal(rows);
     m_dataTabular = tabular;
     m_realCaption = caption;
     // Train falls back to the real data while it has no samples of its own.

@@ -56,7 +56,8 @@ public:
     Mode mode() const { return m_mode; }
 
     /// Data: a loaded dataset, a class grid of its images or (tabular) its rows.
-    void setRealData(const ll::SampleGrid& grid, bool tabular, const QString& caption);
+    void setRealData(const ll::SampleGrid& grid, const ll::TableSamples& rows, bool tabular,
+                     const QString& caption);
     bool hasTabularData() const { return m_dataTabular; }
 
     /// Train: a sample grid.

@@ -147,13 +147,17 @@ void MainWindow::wireData() {
                                                 .arg(s.count)
                                                 .arg(s.classNames.size()));
         m_centre->setRealData(
-            preview.grid, tabular,
+            preview.grid, preview.table, tabular,
             tabular
-                ? tr("%1: %2 rows of %3 columns. Train a model to see generated rows beside "
-                     "real ones.")
+                ? tr("%1: %2 rows of %3 columns%4. Train a model to see generated rows "
+                     "beside real ones.")
                       .arg(QString::fromStdString(s.name))
                       .arg(s.count)
                       .arg(s.features)
+                      .arg(preview.table.rows < s.count
+                               ? tr(" (%1 of them shown, spread over the file)")
+                                     .arg(preview.table.rows)
+                               : QString())
                 : tr("Real samples of %1: one row per class").arg(QString::fromStdString(s.name)));
         statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(s.source)), 5000);
         // The dataset studies run on what the Data mode loaded.

@@ -3,11 +3,14 @@
 #include <QCoreApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QLabel>
 #include <QMenu>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+
+#include <system_error>
 
 #include "run/runfolder.h"
 #include "run/runlock.h"
@@ -28,6 +31,15 @@ QString statusText(const ll::RunInfo& run, const std::optional<ll::RunOwner>& ow
     if (!owner && run.status == "running")
         return QCoreApplication::translate("RunsBrowser", "interrupted");
     return QString::fromStdString(run.status);
+}
+
+// Whether `folder` holds run folders itself (a workspace's runs/ opened as the workspace).
+bool holdsRuns(const std::filesystem::path& folder) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end;
+         it.increment(ec))
+        if (std::filesystem::is_regular_file(it->path() / "config.json", ec)) return true;
+    return false;
 }
 }  // namespace
 
@@ -62,9 +74,17 @@ RunsBrowser::RunsBrowser(QWidget* parent) : QWidget(parent) {
     buttons->addStretch(1);
     buttons->addWidget(refreshButton);
 
+    m_empty = new QLabel;
+    m_empty->setObjectName(QStringLiteral("runsEmpty"));
+    m_empty->setWordWrap(true);
+    m_empty->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_empty->setMargin(6);
+    m_empty->setForegroundRole(QPalette::PlaceholderText);
+
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
     layout->addWidget(m_tree, 1);
+    layout->addWidget(m_empty, 1);
     layout->addLayout(buttons);
     connect(refreshButton, &QPushButton::clicked, this, &RunsBrowser::refresh);
     connect(m_continue, &QPushButton::clicked, this, [this] {
@@ -184,7 +204,23 @@ void RunsBrowser::refresh() {
         if (selected.contains(dir)) item->setSelected(true);
     }
     block.unblock();
+    const bool empty = m_tree->topLevelItemCount() == 0;
+    m_empty->setText(empty ? emptyText() : QString());
+    m_tree->setVisible(!empty);
+    m_empty->setVisible(empty);
     updateButtons();
+}
+
+QString RunsBrowser::emptyText() const {
+    const QString runs = QString::fromStdString((m_workspace / "runs").string());
+    // A runs folder opened as the workspace: its runs are one level too high to be found.
+    if (holdsRuns(m_workspace))
+        return tr("No runs in %1. %2 holds run folders itself: open its parent as the "
+                  "workspace, or move them into %1.")
+            .arg(runs, QString::fromStdString(m_workspace.string()));
+    return tr("No runs in %1 yet. Load a dataset in the Data mode and press Train in the Train "
+              "mode; runs that latentlab-cli writes here show up too.")
+        .arg(runs);
 }
 
 }  // namespace ll::widgets

@@ -5,6 +5,7 @@
 #include <QStringList>
 #include <QWidget>
 
+class QLabel;
 class QPushButton;
 class QTreeWidget;
 
@@ -26,6 +27,8 @@ public:
     /// Run folders, newest first, as listed.
     QStringList runs() const;
     QStringList selectedRuns() const;
+    /// What the browser says in place of the list while the workspace has no runs.
+    QString emptyText() const;
     /// Selects these run folders (as a user's click or ctrl-click would).
     void selectRuns(const QStringList& runDirs);
 
@@ -48,6 +51,7 @@ private:
 
     std::filesystem::path m_workspace;
     QTreeWidget* m_tree;
+    QLabel* m_empty;  // in place of the list while there is no run
     QPushButton* m_continue;
     QPushButton* m_sample;
     QPushButton* m_stop;
