@@ -24,6 +24,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QListWidget>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -91,6 +92,7 @@ private Q_SLOTS:
     void initTestCase();
     void loadsFashionMnistIntoTheGrid();
     void badDatasetShowsAMessage();
+    void theDataPanelNarrowsTheClassesAndMakesALongTail();
     void anEmptyRunsBrowserSaysWhereRunsGo();
     void imageFolderFollowsItsSizeAndColour();
     void jobBridgeReportsWhatAJobThrows_data();
@@ -190,6 +192,56 @@ void GuiTest::loadsFashionMnistIntoTheGrid() {
     std::int64_t total = 0;
     for (auto c : w->dataPanel()->summary().classCounts) total += c;
     QCOMPARE(total, 2000);
+}
+
+// Classes unchecked in the Data panel leave the data (as --classes does), a long tail thins
+// them (as --long-tail), and spec() carries both to the runs trained; the last class stays.
+void GuiTest::theDataPanelNarrowsTheClassesAndMakesALongTail() {
+    auto w = makeWindow();
+    auto* data = w->dataPanel();
+    QSignalSpy ready(data, &ll::widgets::DataPanel::previewReady);
+    data->findChild<QSpinBox*>(QStringLiteral("datasetLimit"))->setValue(3000);
+    QTest::mouseClick(button(*w, "loadButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, waitMs(30000));
+    auto* classes = data->findChild<QListWidget*>(QStringLiteral("datasetClasses"));
+    QVERIFY(classes && classes->isVisibleTo(data));
+    QCOMPARE(classes->count(), 10);
+    QVERIFY(data->spec().keepClasses.empty());
+    for (int i = 0; i < classes->count(); ++i)
+        if (i != 0 && i != 7 && i != 9) classes->item(i)->setCheckState(Qt::Unchecked);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, waitMs(30000));
+    QCOMPARE(data->spec().keepClasses, (std::vector<int>{0, 7, 9}));
+    QCOMPARE(data->summary().classNames,
+             (std::vector<std::string>{"T-shirt/top", "Sneaker", "Ankle boot"}));
+    QCOMPARE(w->gridView()->grid().rows, 3);
+    QCOMPARE(classes->count(), 10);  // the list keeps every class of the data
+    const auto even = data->summary().classCounts;
+
+    data->findChild<QDoubleSpinBox*>(QStringLiteral("datasetLongTail"))->setValue(10.0);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 3, waitMs(30000));
+    const auto tail = data->summary().classCounts;
+    QCOMPARE(tail.size(), std::size_t(3));
+    QVERIFY2(tail[0] > 3 * tail[2] && tail[2] > 0,
+             qPrintable(QStringLiteral("%1 %2 %3").arg(tail[0]).arg(tail[1]).arg(tail[2])));
+    QVERIFY(tail[2] < even[2]);  // the same "use at most", thinner at the tail
+    QCOMPARE(data->spec().longTailRatio, 10.0);
+
+    // Unchecking the last class keeps it, and says so.
+    for (int i : {7, 9}) classes->item(i)->setCheckState(Qt::Unchecked);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 4, waitMs(30000));
+    classes->item(0)->setCheckState(Qt::Unchecked);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 5, waitMs(30000));
+    QCOMPARE(classes->item(0)->checkState(), Qt::Checked);
+    QCOMPARE(data->spec().keepClasses, (std::vector<int>{0}));
+    QVERIFY(data->findChild<QLabel*>(QStringLiteral("dataStatus"))
+                ->text()
+                .contains(QStringLiteral("Keep at least one class")));
+    // All: every class again, and the spec keeps them all.
+    QTest::mouseClick(data->findChild<QPushButton*>(QStringLiteral("datasetAllClasses")),
+                      Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 6, waitMs(30000));
+    QVERIFY(data->spec().keepClasses.empty());
+    QCOMPARE(data->summary().classNames.size(), std::size_t(10));
 }
 
 void GuiTest::badDatasetShowsAMessage() {

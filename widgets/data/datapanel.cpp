@@ -9,14 +9,18 @@
 #include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHorizontalBarSeries>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -26,7 +30,12 @@ namespace ll::widgets {
 
 namespace {
 enum Kind { FashionMnist = 0, CsvFile = 1, ImageFolder = 2, IdxFiles = 3 };
+
+// What a class list belongs to: the same source and label column have the same classes.
+std::string dataKey(const ll::DatasetSpec& s) {
+    return s.source + '\n' + s.labelColumn;
 }
+}  // namespace
 
 DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(this)) {
     m_kind = new QComboBox;
@@ -85,6 +94,38 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+    // The subset trained on, as --classes and --long-tail: every class kept until unchecked.
+    m_classes = new QListWidget;
+    m_classes->setObjectName(QStringLiteral("datasetClasses"));
+    m_classes->setMaximumHeight(150);
+    m_classes->setToolTip(
+        tr("Uncheck classes to leave them out of the data (and of the runs "
+           "trained on it); they are numbered again in the order kept"));
+    auto* allClasses = new QPushButton(tr("All"));
+    allClasses->setObjectName(QStringLiteral("datasetAllClasses"));
+    m_longTail = new QDoubleSpinBox;
+    m_longTail->setObjectName(QStringLiteral("datasetLongTail"));
+    m_longTail->setRange(1.0, 1000.0);
+    m_longTail->setDecimals(1);
+    m_longTail->setSpecialValueText(tr("off"));
+    m_longTail->setToolTip(
+        tr("Imbalance ratio: the largest class keeps all its rows, the "
+           "smallest 1/ratio of them, the ones between geometrically fewer "
+           "(a seeded subset)"));
+    m_subsetOptions = new QWidget;
+    auto* subsetForm = new QFormLayout(m_subsetOptions);
+    subsetForm->setContentsMargins(0, 0, 0, 0);
+    auto* classesColumn = new QVBoxLayout;
+    classesColumn->setContentsMargins(0, 0, 0, 0);
+    classesColumn->addWidget(m_classes);
+    classesColumn->addWidget(allClasses, 0, Qt::AlignRight);
+    subsetForm->addRow(tr("Classes"), classesColumn);
+    subsetForm->addRow(tr("Long tail"), m_longTail);
+    m_subsetOptions->setVisible(false);
+    m_reload = new QTimer(this);
+    m_reload->setSingleShot(true);
+    m_reload->setInterval(400);
+
     auto* chart = new QChart;
     chart->legend()->hide();
     chart->setTitle(tr("Samples per class"));
@@ -103,6 +144,7 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(
     layout->addWidget(m_folderOptions);
     layout->addWidget(m_loadButton);
     layout->addWidget(m_status);
+    layout->addWidget(m_subsetOptions);
     layout->addWidget(m_chart, 1);
 
     auto updateKind = [this] {
@@ -116,6 +158,12 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(
     connect(m_browse, &QPushButton::clicked, this, &DataPanel::browse);
     connect(m_loadButton, &QPushButton::clicked, this, &DataPanel::load);
     connect(m_path, &QLineEdit::returnPressed, this, &DataPanel::load);
+    connect(m_classes, &QListWidget::itemChanged, this, [this] { m_reload->start(); });
+    connect(m_longTail, &QDoubleSpinBox::valueChanged, this, [this] { m_reload->start(); });
+    connect(allClasses, &QPushButton::clicked, this, [this] {
+        for (int i = 0; i < m_classes->count(); ++i) m_classes->item(i)->setCheckState(Qt::Checked);
+    });
+    connect(m_reload, &QTimer::timeout, this, &DataPanel::subsetChanged);
     updateKind();
 }
 
@@ -132,6 +180,13 @@ ll::DatasetSpec DataPanel::spec() const {
         s.colour = static_cast<ll::ImageColour>(m_colour->currentData().toInt());
     }
     s.limit = m_limit->value();
+    if (!m_classesKey.empty() && m_classesKey == dataKey(s)) {
+        std::vector<int> kept;
+        for (int i = 0; i < m_classes->count(); ++i)
+            if (m_classes->item(i)->checkState() == Qt::Checked) kept.push_back(i);
+        if (static_cast<int>(kept.size()) < m_classes->count()) s.keepClasses = std::move(kept);
+    }
+    s.longTailRatio = m_longTail->value();
     return s;
 }
 
@@ -180,6 +235,8 @@ void DataPanel::load() {
         m_status->setText(tr("Choose a file or folder first."));
         return;
     }
+    m_loadingKey = dataKey(s);
+    m_loadingWhole = s.keepClasses.empty();
     m_loadButton->setEnabled(false);
     m_status->setText(tr("Loading %1...").arg(QString::fromStdString(s.source)));
     Q_EMIT busyChanged(true);
@@ -204,9 +261,42 @@ void DataPanel::loaded(const ll::Result<ll::DatasetPreview>& result) {
     }
     m_loaded = true;
     m_summary = result->summary;
+    if (m_loadingWhole) setClassList(result->summary, m_loadingKey);
     showSummary(result->summary);
     updateChart(result->summary);
     Q_EMIT previewReady(*result);
+}
+
+void DataPanel::setClassList(const ll::DatasetSummary& summary, const std::string& key) {
+    QStringList names;
+    for (const auto& name : summary.classNames) names << QString::fromStdString(name);
+    QStringList listed;
+    for (int i = 0; i < m_classes->count(); ++i) listed << m_classes->item(i)->text();
+    m_subsetOptions->setVisible(true);
+    if (key == m_classesKey && names == listed) return;  // the same data loaded again
+    QSignalBlocker block(m_classes);
+    m_classes->clear();
+    for (const QString& name : names) {
+        auto* item = new QListWidgetItem(name, m_classes);
+        item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+        item->setCheckState(Qt::Checked);
+    }
+    m_classesKey = key;
+}
+
+void DataPanel::subsetChanged() {
+    // A load under way ends first; the change is taken after it.
+    if (m_loader->isRunning()) return m_reload->start();
+    bool any = false;
+    for (int i = 0; i < m_classes->count() && !any; ++i)
+        any = m_classes->item(i)->checkState() == Qt::Checked;
+    if (!any && m_classes->count() > 0) {
+        QSignalBlocker block(m_classes);
+        m_classes->item(0)->setCheckState(Qt::Checked);
+        m_subsetNote = tr("Keep at least one class: %1 is kept.")
+                           .arg(m_classes->item(0)->text().toHtmlEscaped());
+    }
+    load();
 }
 
 void DataPanel::showSummary(const ll::DatasetSummary& s) {
@@ -216,18 +306,20 @@ void DataPanel::showSummary(const ll::DatasetSummary& s) {
             : tr("%1 rows of %2 features").arg(s.count).arg(s.features);
     // What loading did: the images' size and colour, a table's columns or rows left out.
     const QString note =
-        s.note.empty()
-            ? QString()
-            : QStringLiteral("<br>") + QString::fromStdString(s.note).toHtmlEscaped();
+        s.note.empty() ? QString()
+                       : QStringLiteral("<br>") + QString::fromStdString(s.note).toHtmlEscaped();
     // Data kept in splits trains on its train split; evaluation and studies hold out the other.
     const QString split =
         ll::hasSplits(spec().source)
             ? QStringLiteral("<br>") + tr("The other split is held out for evaluation")
             : QString();
-    m_status->setText(tr("<b>%1</b><br>%2, %3 classes%4%5")
-                          .arg(QString::fromStdString(s.name).toHtmlEscaped(), shape)
-                          .arg(s.classNames.size())
-                          .arg(note, split));
+    m_status->setText(
+        tr("<b>%1</b><br>%2, %3 classes%4%5%6")
+            .arg(QString::fromStdString(s.name).toHtmlEscaped(), shape)
+            .arg(s.classNames.size())
+            .arg(note, split,
+                 m_subsetNote.isEmpty() ? QString() : QStringLiteral("<br>") + m_subsetNote));
+    m_subsetNote.clear();
 }
 
 void DataPanel::updateChart(const ll::DatasetSummary& s) {

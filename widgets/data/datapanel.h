@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QString>
 #include <QWidget>
 
 #include "data/preview.h"
@@ -8,11 +9,14 @@ class QButtonGroup;
 class QCheckBox;
 class QChartView;
 class QComboBox;
+class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
+class QListWidget;
 class QPushButton;
 class QSpinBox;
 class QStackedWidget;
+class QTimer;
 
 namespace ll::widgets {
 
@@ -21,13 +25,17 @@ class JobBridge;
 /// The Data mode's panel: choose Fashion-MNIST, a CSV file or an image folder, load it in the
 /// background (a JobBridge: a load that throws, out of memory on a gzip bomb say, is told
 /// like any other failure), and see its summary and a bar chart of class counts. The real
-/// samples go to the centre grid through previewReady().
+/// samples go to the centre grid through previewReady(). Once a dataset has loaded, its
+/// classes can be narrowed (checked in a list) and made long-tailed, as the CLI's --classes
+/// and --long-tail do: a change reloads the preview after a short pause, and the runs trained
+/// from the panel take that subset.
 class DataPanel : public QWidget {
     Q_OBJECT
 public:
     explicit DataPanel(QWidget* parent = nullptr);
 
-    /// The dataset as currently chosen in the panel.
+    /// The dataset as currently chosen in the panel (with the classes kept, when the class
+    /// list belongs to this data and some are unchecked).
     ll::DatasetSpec spec() const;
     /// Sets the controls from a spec (e.g. a command-line --dataset) without loading.
     void setSpec(const ll::DatasetSpec& spec);
@@ -47,6 +55,9 @@ private:
     void loaded(const ll::Result<ll::DatasetPreview>& result);
     void showSummary(const ll::DatasetSummary& summary);
     void updateChart(const ll::DatasetSummary& summary);
+    /// Fills the class list from a load of every class of the data `key` names.
+    void setClassList(const ll::DatasetSummary& summary, const std::string& key);
+    void subsetChanged();
 
     QComboBox* m_kind;
     QLineEdit* m_path;
@@ -60,6 +71,14 @@ private:
     QChartView* m_chart;
     QWidget* m_csvOptions;
     QWidget* m_folderOptions;
+    QWidget* m_subsetOptions;  // classes and long tail: shown once a dataset has loaded
+    QListWidget* m_classes;    // every class of the data m_classesKey names, checked if kept
+    QDoubleSpinBox* m_longTail;
+    QTimer* m_reload;  // a changed subset reloads after a pause
+    std::string m_classesKey;
+    std::string m_loadingKey;  // the load under way: its data, and whether it reads every class
+    bool m_loadingWhole = false;
+    QString m_subsetNote;  // said once beside the next summary
 
     JobBridge* m_loader;
     bool m_loaded = false;

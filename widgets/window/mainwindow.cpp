@@ -68,7 +68,7 @@ MainWindow::MainWindow(QVulkanInstance* vulkan, std::filesystem::path workspace,
     m_exportPanel = new ExportPanel(m_workspace, m_centre->exportView());
     m_classifyPanel = new ClassifyPanel(m_workspace, m_centre->classifyView());
     m_panels = new PanelDock(this);
-    m_panels->addPanel(Mode::Data, m_dataPanel, /*scroll=*/false);
+    m_panels->addPanel(Mode::Data, m_dataPanel);  // scrolls once its class list shows
     m_panels->addPanel(Mode::Train, m_trainPanel);
     m_panels->addPanel(Mode::Steer, m_steerPanel);
     m_panels->addPanel(Mode::Latent, m_latentPanel);
