@@ -29,7 +29,7 @@ inline bool numberedNames(const std::vector<std::string>& names) {
 /// `names` joined by ", " for a message, cut after `maxChars` with "...".
 inline std::string joinedNames(const std::vector<std::string>& names, std::size_t maxChars) {
     std::string all;
-    for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+    for (std::size_t i = 0; i < names.size(); ++i) all += (i ? ", " : "") + names[i];
     return all.size() > maxChars ? all.substr(0, maxChars) + "..." : all;
 }
 

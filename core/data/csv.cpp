@@ -62,10 +62,10 @@ bool splitLine(std::string_view line, char delimiter, std::vector<std::string>& 
 
 enum class Cell { Number, Missing, Text, OutOfRange, Infinite };
 
-// What spreadsheets, R, pandas and UCI's files write for a value that is not there.
+// What spreadsheets, R, pandas, SAS and UCI's files write for a value that is not there.
 bool isMissing(std::string_view cell) {
-    static constexpr std::string_view kMissing[] = {"",    "?",   "NA",   "N/A",  "n/a",  "NaN",
-                                                    "nan", "NAN", "null", "NULL", "None", "#N/A"};
+    static constexpr std::string_view kMissing[] = {
+        "", "?", "NA", "N/A", "n/a", "NaN", "nan", "NAN", "null", "NULL", "None", "#N/A", ".", "-"};
     return std::find(std::begin(kMissing), std::end(kMissing), cell) != std::end(kMissing);
 }
 
@@ -116,10 +116,12 @@ bool isNumber(const std::string& cell) {
     return parseNumber(cell, v);
 }
 
+// The separator the first line uses most; on a tie a tab, then ';' (whose files write decimal
+// commas: "1,5;2,5;a" is three cells), then ','.
 char detectDelimiter(std::string_view line) {
     std::size_t best = 0;
     char chosen = ',';
-    for (char d : {',', ';', '\t'}) {
+    for (char d : {'\t', ';', ','}) {
         const auto n = static_cast<std::size_t>(std::count(line.begin(), line.end(), d));
         if (n > best) best = n, chosen = d;
     }
@@ -146,7 +148,8 @@ void forEachLine(std::string_view text, Each&& each) {
 enum class Header { Yes, No, ByLabels };
 
 // How a feature column's cells read: text and missing ones counted, the first text kept for
-// a message. The first row read is kept apart too, to be taken back if it is the header.
+// a message, the first decimal comma and point (a column writes numbers one way). The first
+// row read is kept apart too, to be taken back if it is the header.
 struct ColumnCells {
     std::int64_t text = 0;
     std::int64_t missing = 0;
@@ -155,6 +158,8 @@ struct ColumnCells {
     std::string firstCell;
     std::size_t textLine = 0;  // the first text cell of the rows after it
     std::string textCell;
+    std::size_t commaLine = 0;  // the first number written with a decimal comma
+    std::size_t pointLine = 0;  // the first written with a decimal point
 
     void add(Cell cell, bool firstRow, std::size_t line, const std::string& value) {
         if (firstRow) first = cell;
@@ -176,24 +181,51 @@ struct ColumnCells {
     const std::string& cell() const { return firstLine ? firstCell : textCell; }
 };
 
-// A column named as an index ("", "id", "index", pandas' "Unnamed: 0") that numbers the rows
-// from 0 or 1: it says where a row stands in the file, nothing about the row.
+std::string lowered(const std::string& s) {
+    std::string out;
+    for (const char ch : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+}
+
+// A column named as an index that numbers the rows: "id", "index", "row" or "#" from 0 or 1
+// in order; pandas' unnamed index ("" or "Unnamed: 0") as any order of 0..n-1 (a shuffled
+// frame keeps its old index). It says where a row stood, nothing about the row.
 bool rowNumbers(const std::string& name, const torch::Tensor& column) {
-    std::string lower;
-    for (const char ch : name)
-        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    static constexpr std::string_view kIndexNames[] = {"", "id", "index", "unnamed: 0", "row", "#"};
+    const std::string lower = lowered(name);
+    const auto n = column.size(0);
+    if (lower.empty() || lower == "unnamed: 0")
+        return torch::equal(std::get<0>(column.sort()), torch::arange(n, torch::kFloat64));
+    static constexpr std::string_view kIndexNames[] = {"id", "index", "row", "#"};
     if (std::find(std::begin(kIndexNames), std::end(kIndexNames), lower) == std::end(kIndexNames))
         return false;
     const double start = column[0].item<double>();
     return (start == 0 || start == 1) &&
-           torch::equal(column, torch::arange(column.size(0), torch::kFloat64).add_(start));
+           torch::equal(column, torch::arange(n, torch::kFloat64).add_(start));
+}
+
+// Moves the rows (or columns) `kept` of x to its front, in order, and narrows x to them: no
+// second copy of a table that may fill most of memory.
+void keepInPlace(torch::Tensor& x, const std::vector<std::int64_t>& kept, int dim) {
+    auto a = x.accessor<double, 2>();
+    const std::int64_t other = x.size(1 - dim);
+    for (std::size_t k = 0; k < kept.size(); ++k) {
+        const auto from = kept[k], to = static_cast<std::int64_t>(k);
+        if (from == to) continue;
+        for (std::int64_t o = 0; o < other; ++o) {
+            if (dim == 0)
+                a[to][o] = a[from][o];
+            else
+                a[o][to] = a[o][from];
+        }
+    }
+    x = x.narrow(dim, 0, static_cast<std::int64_t>(kept.size()));
 }
 
 // Settles the gaps of a table read with NaN for text and missing cells. A feature column
-// mostly of text (names, categories) or missing in more than half its rows is left out; then
-// a row missing a kept value or its label is left out. A stray text cell in a column of
-// numbers is a fault of the file, refused by line and column. `notes` say what was left out.
+// missing in more than half its rows, mostly of text (names, categories) or of row numbers is
+// left out; then a row missing a kept value or its label is left out. A stray text cell in a
+// column of numbers is a fault of the file, refused by line and column. `notes` say what was
+// left out.
 Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
                           const std::vector<ColumnCells>& cells, torch::Tensor& x,
                           std::vector<std::string>& labels, std::vector<std::size_t>& lines,
@@ -204,21 +236,21 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
     for (std::size_t j = 0; j < cells.size(); ++j) {
         const ColumnCells& c = cells[j];
         const std::int64_t numbers = n - c.text - c.missing;
-        if (c.text > 0 && c.text < numbers) {
+        if (2 * c.missing > n) {
+            sparse.push_back("'" + names[j] + "' (missing in " + std::to_string(c.missing) +
+                             " of " + std::to_string(n) + " rows)");
+        } else if (c.text > 0 && c.text < numbers) {
             return fail(file + ": line " + std::to_string(c.line()) + ", column '" + names[j] +
                         "': '" + c.cell() + "' is not a number (" + std::to_string(numbers) +
                         " of the column's cells are)");
-        }
-        if (c.text > 0)
+        } else if (c.text > 0) {
             text.push_back("'" + names[j] + "' ('" + c.cell() + "' on line " +
                            std::to_string(c.line()) + ")");
-        else if (c.missing == 0 && rowNumbers(names[j], x.select(1, std::int64_t(j))))
+        } else if (c.missing == 0 && rowNumbers(names[j], x.select(1, std::int64_t(j)))) {
             numbering.push_back("'" + names[j] + "'");
-        else if (2 * c.missing > n)
-            sparse.push_back("'" + names[j] + "' (missing in " + std::to_string(c.missing) +
-                             " of " + std::to_string(n) + " rows)");
-        else
+        } else {
             kept.push_back(static_cast<std::int64_t>(j));
+        }
     }
     const std::string textNote =
         text.empty() ? "" : "text columns, as features are numbers: " + joinedNames(text, 300);
@@ -234,30 +266,33 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
                     joinedNames(leftOut, 1000) + ")");
     for (const auto& note : leftOut) notes.push_back("left out " + note);
     if (kept.size() < cells.size()) {
-        x = x.index_select(1, torch::tensor(kept, torch::kInt64));
+        keepInPlace(x, kept, 1);
         std::vector<std::string> keptNames;
         for (const auto j : kept) keptNames.push_back(names[static_cast<std::size_t>(j)]);
         names = std::move(keptNames);
     }
 
     // Rows: every kept value and the label there.
-    const torch::Tensor gap = x.isnan().any(1);
-    const auto gapAt = gap.accessor<bool, 1>();
+    const auto a = x.accessor<double, 2>();
+    const std::int64_t d = x.size(1);
     std::vector<std::int64_t> rows;
-    std::int64_t first = -1;
+    std::int64_t first = -1, firstColumn = -1;
     for (std::int64_t i = 0; i < n; ++i) {
-        if (gapAt[i] || labels[static_cast<std::size_t>(i)].empty()) {
-            if (first < 0) first = i;
+        std::int64_t gap = -1;
+        for (std::int64_t j = 0; j < d && gap < 0; ++j)
+            if (std::isnan(a[i][j])) gap = j;
+        if (gap >= 0 || isMissing(labels[static_cast<std::size_t>(i)])) {
+            if (first < 0) first = i, firstColumn = gap;
         } else {
             rows.push_back(i);
         }
     }
     if (first < 0) return {};
-    std::string what = "no label in column '" + labelName + "'";
-    if (gapAt[first]) {
-        const auto column = x[first].isnan().nonzero()[0][0].item<std::int64_t>();
-        what = "column '" + names[static_cast<std::size_t>(column)] + "'";
-    }
+    const std::string& label = labels[static_cast<std::size_t>(first)];
+    const std::string what =
+        firstColumn >= 0 ? "column '" + names[static_cast<std::size_t>(firstColumn)] + "'"
+        : label.empty()  ? "no label in column '" + labelName + "'"
+                         : "label '" + label + "' in column '" + labelName + "'";
     const std::string example =
         "line " + std::to_string(lines[static_cast<std::size_t>(first)]) + ", " + what;
     if (rows.empty())
@@ -265,7 +300,7 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
     notes.push_back("left out " + std::to_string(n - std::int64_t(rows.size())) + " of " +
                     std::to_string(n) +
                     " rows missing a value or their label (the first: " + example + ")");
-    x = x.index_select(0, torch::tensor(rows, torch::kInt64));
+    keepInPlace(x, rows, 0);
     std::vector<std::string> keptLabels;
     std::vector<std::size_t> keptLines;
     for (const auto i : rows) {
@@ -398,8 +433,11 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     const auto d = static_cast<std::int64_t>(columns - 1);
     if (static_cast<double>(n) * static_cast<double>(columns) > static_cast<double>(kMaxCells))
         return fail(file + ": too large (more than 400 million cells)");
-    // Read as doubles, then standardised to floats: 12 bytes a cell at the peak.
-    if (const auto why = beyondMemory(12.0 * static_cast<double>(n) * static_cast<double>(d));
+    // Read as doubles, then standardised to floats: 12 bytes a cell at the peak, and what is
+    // kept of each column's cells.
+    if (const auto why = beyondMemory(
+            (12.0 * static_cast<double>(n) + static_cast<double>(sizeof(ColumnCells))) *
+            static_cast<double>(d));
         !why.empty())
         return fail(file + ": " + std::to_string(n) + " rows of " + std::to_string(d) +
                     " features" + why);
@@ -410,7 +448,8 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     std::vector<std::size_t> lines;  // each row's line in the file
     lines.reserve(static_cast<std::size_t>(n));
     std::vector<ColumnCells> cells(static_cast<std::size_t>(d));
-    bool decimalCommas = false;
+    std::string commaCell;  // the first number read with a decimal comma, for the note
+    std::size_t commaLine = 0;
     std::vector<std::string> fields;
     std::int64_t r = -static_cast<std::int64_t>(skip);
     forEachLine(text, [&](std::size_t no, std::string_view line) {
@@ -442,7 +481,22 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
                                    : "' is not a finite number")};
                 return false;
             }
-            decimalCommas = decimalCommas || comma;
+            // A column writes its decimals one way: "1,5" beside "1.234" is no number to guess.
+            if (cell == Cell::Number) {
+                ColumnCells& k = cells[j];
+                const bool point = fields[c].find('.') != std::string::npos;
+                if ((comma && k.pointLine) || (point && k.commaLine)) {
+                    error = Error{
+                        at + ", column '" + names[c] + "': '" + fields[c].substr(0, 40) +
+                        "' has a decimal " + (comma ? "comma" : "point") + " where line " +
+                        std::to_string(comma ? k.pointLine : k.commaLine) + " has a decimal " +
+                        (comma ? "point" : "comma") + ": write the column's numbers one way"};
+                    return false;
+                }
+                if (comma && !k.commaLine) k.commaLine = no;
+                if (point && !k.pointLine) k.pointLine = no;
+                if (comma && !commaLine) commaLine = no, commaCell = fields[c].substr(0, 40);
+            }
             cells[j].add(cell, r == 0, no, fields[c]);
             xa[r][static_cast<std::int64_t>(j++)] =
                 cell == Cell::Number ? v : std::numeric_limits<double>::quiet_NaN();
@@ -453,18 +507,27 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     });
     if (error) return tl::unexpected(*error);
     if (header == Header::ByLabels) {
-        // The first row was read as data. It is a header if its label cell is no label: a
-        // word over numeric labels; a value the labels never take, where they repeat (a class
-        // column) and, over numeric labels, the row numbers its columns 0, 1, 2 as pandas does.
+        // The first row was read as data. It is a header if a feature cell of it is text over a
+        // column of numbers (gaps allowed), or if its label cell is no label: a word over
+        // numeric labels; a value the labels never take, where they repeat (a class column) or
+        // the row has text (a name over a column of names) and, over numeric labels, the row
+        // numbers its columns 0, 1, 2 as pandas does.
+        bool textOverNumbers = false, textHead = false;
+        for (const auto& k : cells) {
+            if (k.first != Cell::Text) continue;
+            textHead = true;
+            textOverNumbers = textOverNumbers || (k.text == 1 && n - k.text - k.missing > 0);
+        }
         std::vector<std::string> rest;
         for (auto it = labelCells.begin() + 1; it != labelCells.end(); ++it)
-            if (!it->empty()) rest.push_back(*it);
+            if (!isMissing(*it)) rest.push_back(*it);
         const bool numeric = std::all_of(rest.begin(), rest.end(), isNumber);
         const bool unseen = std::find(rest.begin(), rest.end(), labelCells[0]) == rest.end();
         const bool repeat = std::set<std::string>(rest.begin(), rest.end()).size() < rest.size();
         const bool isLabel =
-            numeric ? isNumber(labelCells[0]) && !(unseen && repeat && numberedNames(head))
-                    : !(unseen && repeat);
+            !textOverNumbers &&
+            (numeric ? isNumber(labelCells[0]) && !(unseen && repeat && numberedNames(head))
+                     : !(unseen && (repeat || textHead)));
         if (!isLabel) {
             header = Header::Yes;
             x = x.narrow(0, 1, n - 1);
@@ -482,7 +545,12 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
             leaveOutGaps(file, names[label], cells, x, labelCells, lines, featureNames, notes);
         !settled)
         return tl::unexpected(settled.error());
-    if (decimalCommas) notes.push_back("read decimal commas (1,5 as 1.5)");
+    if (commaLine) {
+        std::string dotted = commaCell;
+        std::replace(dotted.begin(), dotted.end(), ',', '.');
+        notes.push_back("read decimal commas ('" + commaCell + "' on line " +
+                        std::to_string(commaLine) + " as " + dotted + ")");
+    }
     const auto count = x.size(0);
 
     // Labels: numbers sort numerically, text alphabetically; sklearn files bring names.

@@ -13,7 +13,9 @@ Result<DatasetPreview> previewDataset(const DatasetSpec& spec, int perClass, int
     DatasetPreview preview{.summary = d->summary()};
     if (d->modality != Modality::Image) {
         const std::int64_t n = d->size();
-        const std::int64_t shown = std::min(n, kPreviewTableRows);
+        // At most kPreviewTableRows, and two million cells however wide the table.
+        const std::int64_t shown =
+            std::min({n, kPreviewTableRows, std::max<std::int64_t>(1, 2'000'000 / d->x.size(1))});
         const auto rows = torch::arange(shown, torch::kInt64).mul_(n).div_(shown, "floor");
         preview.table = makeTable(d->x.index_select(0, rows), d->y.index_select(0, rows),
                                   d->featureNames, d->meanVector(), d->stdVector(), d->classNames);

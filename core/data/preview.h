@@ -9,7 +9,8 @@ namespace ll {
 
 /// What the data panel shows of a dataset: its summary and, for images, a grid of real
 /// samples, one row per class (at most `maxRows` rows of `perClass` tiles); for a table, its
-/// rows in their own units (at most kPreviewTableRows, spread evenly over the file).
+/// rows in their own units (at most kPreviewTableRows and two million cells, spread evenly over
+/// the file).
 /// Torch-free: widgets call it.
 struct DatasetPreview {
     DatasetSummary summary;

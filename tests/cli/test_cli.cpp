@@ -251,7 +251,7 @@ TEST(Cli, TrainsOnATableWithGapsSayingWhatItLeftOut) {
     const std::string said =
         "table: left out text columns, as features are numbers: 'name' ('n0' on line 2); left "
         "out the row numbers: 'id'; left out 6 of 40 rows missing a value or their label (the "
-        "first: line 5, column 'width'); read decimal commas (1,5 as 1.5)";
+        "first: line 5, column 'width'); read decimal commas ('1,0' on line 2 as 1.0)";
     const auto data = cli("data --dataset " + file.string());
     ASSERT_EQ(data.exitCode, 0) << data.output;
     EXPECT_NE(data.output.find("messy: 34 rows of 2 features, 2 classes\nfeatures: length, "

@@ -911,6 +911,13 @@ TEST(CsvGaps, RowNumbersUnderAnIndexNameAreLeftOut) {
     EXPECT_EQ(i->note,
               "left out the row numbers: 'ID'; left out 1 of 4 rows missing a value or their "
               "label (the first: line 3, column 'a')");
+    // A shuffled frame keeps pandas' old index: any order of 0..n-1.
+    const fs::path shuffled =
+        writeTable("pandas-shuffled", "Unnamed: 0,a,label\n2,1.5,x\n0,2.5,y\n1,3.5,x\n");
+    auto s = ll::readCsv(shuffled, "");
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->featureNames, (std::vector<std::string>{"a"}));
+    fs::remove(shuffled);
     const fs::path data = writeTable("id-data", "id,a,label\n7,1.5,x\n3,2.5,y\n2,3.5,x\n");
     auto kept = ll::readCsv(data, "");
     ASSERT_TRUE(kept) << kept.error().message;
@@ -944,9 +951,75 @@ TEST(CsvGaps, DecimalCommasWhereCommasSeparateNothing) {
         ASSERT_TRUE(d) << d.error().message;
         EXPECT_EQ(d->size(), 3);
         EXPECT_TRUE(torch::allclose(d->x, dotted->x)) << d->x;
-        EXPECT_EQ(d->note, "read decimal commas (1,5 as 1.5)");
+        EXPECT_EQ(d->note, "read decimal commas ('1,5' on line " +
+                               std::to_string(head.empty() ? 1 : 2) + " as 1.5)");
         fs::remove(file);
     }
+    // Two columns of decimal commas without a header: as many ',' as ';' on the line.
+    const fs::path two = writeTable("comma-two", "1,5;2,5;a\n2,5;4,0;b\n-1,0;3,0;a\n");
+    auto both = ll::readCsv(two, "");
+    ASSERT_TRUE(both) << both.error().message;
+    EXPECT_EQ(both->featureNames, (std::vector<std::string>{"0", "1"}));
+    EXPECT_FLOAT_EQ(toFloats(both->mean)[0], 1.0f);
+    EXPECT_FLOAT_EQ(toFloats(both->mean)[1], 9.5f / 3);
+    // A column writes its decimals one way: a point beside commas is no number to guess.
+    const fs::path mixed = writeTable("comma-mixed", "x;y;class\n1,5;2;a\n1.25;3;b\n");
+    EXPECT_EQ(errorOf(ll::readCsv(mixed, "")),
+              mixed.string() +
+                  ": line 3, column 'x': '1.25' has a decimal point where line 2 has a decimal "
+                  "comma: write the column's numbers one way");
+    fs::remove(two);
+    fs::remove(mixed);
+}
+
+// Labels are missing as features are: the row goes, and the note shows what stood there.
+TEST(CsvGaps, LabelsWrittenAsMissingLeaveTheirRowsOut) {
+    const fs::path text = writeTable("label-na", "a,label\n1,x\n2,NA\n3,?\n4,y\n5,x\n");
+    auto d = ll::readCsv(text, "");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"x", "y"}));
+    EXPECT_EQ(d->size(), 3);
+    EXPECT_EQ(d->note,
+              "left out 2 of 5 rows missing a value or their label (the first: line 3, "
+              "label 'NA' in column 'label')");
+    // Numeric labels stay numbers (sorted 1, 2, 10) with a NaN among them.
+    const fs::path numeric = writeTable("label-nan", "a,label\n1,1\n2,NaN\n3,10\n4,2\n");
+    auto n = ll::readCsv(numeric, "");
+    ASSERT_TRUE(n) << n.error().message;
+    EXPECT_EQ(n->classNames, (std::vector<std::string>{"1", "2", "10"}));
+    fs::remove(text);
+    fs::remove(numeric);
+}
+
+// A header over a column of names: the names do not hide it, whether the labels repeat or a
+// column below has gaps.
+TEST(CsvGaps, AHeaderOverAColumnOfNamesIsAHeader) {
+    const fs::path unique =
+        writeTable("names-unique", "name,2019,label\nbob,1,x\nann,2,y\ncid,3,z\n");
+    auto u = ll::readCsv(unique, "");
+    ASSERT_TRUE(u) << u.error().message;
+    EXPECT_EQ(u->featureNames, (std::vector<std::string>{"2019"}));
+    EXPECT_EQ(u->classNames, (std::vector<std::string>{"x", "y", "z"}));
+    EXPECT_EQ(toFloats(u->mean), (std::vector<float>{2.0f}));
+    const fs::path gap = writeTable("names-gap", "name,age,label\nbob,?,x\nann,3,y\ncid,4,x\n");
+    auto g = ll::readCsv(gap, "");
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_EQ(g->featureNames, (std::vector<std::string>{"age"}));
+    EXPECT_EQ(g->size(), 2);
+    fs::remove(unique);
+    fs::remove(gap);
+}
+
+// Mostly missing beats a stray word: such a column is left out, not refused.
+TEST(CsvGaps, AColumnMostlyMissingIsLeftOutWhateverElseItHolds) {
+    const fs::path file =
+        writeTable("sparse-word", "a,b,label\n1,word,x\n2,7,y\n3,,x\n4,-,y\n5,.,x\n");
+    auto d = ll::readCsv(file, "");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->featureNames, (std::vector<std::string>{"a"}));
+    EXPECT_EQ(d->size(), 5);
+    EXPECT_EQ(d->note, "left out columns missing in most rows: 'b' (missing in 3 of 5 rows)");
+    fs::remove(file);
 }
 
 TEST(CsvReal, SklearnBreastCancer) {

@@ -82,6 +82,7 @@ private Q_SLOTS:
     void initTestCase();
     void runsEachStudyFromTheClassifyMode();
     void runsTheImbalanceLab();
+    void theLabMakesItsOwnImbalance();
 
 private:
     // Trains `model` for two steps on 200 Fashion-MNIST images; the run's folder.
@@ -312,6 +313,19 @@ void ClassifyGuiTest::runsEachStudyFromTheClassifyMode() {
     select(*w, ddpm);
     QVERIFY(w->classifyView()->diffusionView()->hasResult());
     QVERIFY(w->classifyView()->diffusionView()->summaryText().contains(QStringLiteral("Accuracy")));
+}
+
+// The Data mode's classes reach the lab; its long tail does not (the lab makes its own, and
+// core refuses a second one).
+void ClassifyGuiTest::theLabMakesItsOwnImbalance() {
+    ll::widgets::RebalanceForm form;
+    const ll::DatasetSpec data{
+        .source = "fashion-mnist", .keepClasses = {1, 4}, .longTailRatio = 5.0, .limit = 300};
+    const auto r = form.request(data, "/tmp/ws", "/tmp/ws/out");
+    QVERIFY2(r, r ? "" : r.error().message.c_str());
+    QCOMPARE(r->data.longTailRatio, 1.0);
+    QCOMPARE(r->data.keepClasses, (std::vector<int>{1, 4}));
+    QCOMPARE(r->data.limit, std::int64_t(300));
 }
 
 void ClassifyGuiTest::runsTheImbalanceLab() {

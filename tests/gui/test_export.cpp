@@ -317,7 +317,6 @@ void ExportGuiTest::exportsADatasetFromTheExportMode() {
     QVERIFY(QSettings().value(QStringLiteral("export/folder")).toString() == outDir.path());
 }
 
-QTEST_MAIN(ExportGuiTest)
 // An unconditional model draws in no class order: the preview says its classifier sorts the
 // draws, not that they come a row per class.
 void ExportGuiTest::unconditionalPreviewSaysTheClassifierSorts() {
@@ -352,4 +351,5 @@ void ExportGuiTest::unconditionalPreviewSaysTheClassifierSorts() {
         qPrintable(view->previewSummary()));
 }
 
+QTEST_MAIN(ExportGuiTest)
 #include "test_export.moc"

@@ -211,6 +211,7 @@ void GuiTest::theDataPanelNarrowsTheClassesAndMakesALongTail() {
         if (i != 0 && i != 7 && i != 9) classes->item(i)->setCheckState(Qt::Unchecked);
     QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, waitMs(30000));
     QCOMPARE(data->spec().keepClasses, (std::vector<int>{0, 7, 9}));
+    QCOMPARE(data->loadedSpec().keepClasses, (std::vector<int>{0, 7, 9}));
     QCOMPARE(data->summary().classNames,
              (std::vector<std::string>{"T-shirt/top", "Sneaker", "Ankle boot"}));
     QCOMPARE(w->gridView()->grid().rows, 3);
@@ -242,6 +243,15 @@ void GuiTest::theDataPanelNarrowsTheClassesAndMakesALongTail() {
     QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 6, waitMs(30000));
     QVERIFY(data->spec().keepClasses.empty());
     QCOMPARE(data->summary().classNames.size(), std::size_t(10));
+    // Another source has other classes: the list hides until it loads, and says nothing of it.
+    auto* kind = data->findChild<QComboBox*>(QStringLiteral("datasetKind"));
+    classes->item(3)->setCheckState(Qt::Unchecked);
+    kind->setCurrentIndex(1);  // a CSV file
+    QVERIFY(!classes->isVisibleTo(data));
+    QVERIFY(data->spec().keepClasses.empty());
+    kind->setCurrentIndex(0);
+    QVERIFY(classes->isVisibleTo(data));
+    QCOMPARE(data->spec().keepClasses, (std::vector<int>{0, 1, 2, 4, 5, 6, 7, 8, 9}));
 }
 
 void GuiTest::badDatasetShowsAMessage() {

@@ -229,6 +229,9 @@ ll::Result<ll::RebalanceRequest> RebalanceForm::request(const ll::DatasetSpec& d
                                                         const std::filesystem::path& out) const {
     ll::RebalanceRequest r;
     r.data = data;
+    // The lab makes its own imbalance (below) from the data the Data mode narrowed to; a long
+    // tail chosen there would be a second one.
+    r.data.longTailRatio = 1.0;
     r.imbalance = ll::ImbalanceMode(m_imbalance->currentData().toInt());
     r.longTailRatio = m_ratio->value();
     if (r.imbalance == ll::ImbalanceMode::Minority) {

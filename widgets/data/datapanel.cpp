@@ -164,6 +164,10 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(
         for (int i = 0; i < m_classes->count(); ++i) m_classes->item(i)->setCheckState(Qt::Checked);
     });
     connect(m_reload, &QTimer::timeout, this, &DataPanel::subsetChanged);
+    // Another source or label column has other classes: the list waits for its load.
+    connect(m_kind, &QComboBox::currentIndexChanged, this, &DataPanel::updateSubsetVisibility);
+    connect(m_path, &QLineEdit::textChanged, this, &DataPanel::updateSubsetVisibility);
+    connect(m_labelColumn, &QLineEdit::textChanged, this, &DataPanel::updateSubsetVisibility);
     updateKind();
 }
 
@@ -235,6 +239,7 @@ void DataPanel::load() {
         m_status->setText(tr("Choose a file or folder first."));
         return;
     }
+    m_loadingSpec = s;
     m_loadingKey = dataKey(s);
     m_loadingWhole = s.keepClasses.empty();
     m_loadButton->setEnabled(false);
@@ -256,10 +261,12 @@ void DataPanel::loaded(const ll::Result<ll::DatasetPreview>& result) {
         const QString message = QString::fromStdString(result.error().message);
         m_status->setText(
             QStringLiteral("<span style='color:#e06c60'>%1</span>").arg(message.toHtmlEscaped()));
+        updateSubsetVisibility();
         Q_EMIT loadFailed(message);
         return;
     }
     m_loaded = true;
+    m_loadedSpec = m_loadingSpec;
     m_summary = result->summary;
     if (m_loadingWhole) setClassList(result->summary, m_loadingKey);
     showSummary(result->summary);
@@ -282,6 +289,10 @@ void DataPanel::setClassList(const ll::DatasetSummary& summary, const std::strin
         item->setCheckState(Qt::Checked);
     }
     m_classesKey = key;
+}
+
+void DataPanel::updateSubsetVisibility() {
+    m_subsetOptions->setVisible(!m_classesKey.empty() && m_classesKey == dataKey(spec()));
 }
 
 void DataPanel::subsetChanged() {

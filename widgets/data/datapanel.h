@@ -37,8 +37,11 @@ public:
     /// The dataset as currently chosen in the panel (with the classes kept, when the class
     /// list belongs to this data and some are unchecked).
     ll::DatasetSpec spec() const;
-    /// Sets the controls from a spec (e.g. a command-line --dataset) without loading.
+    /// Sets the source, label column, image options and limit from a spec (e.g. a
+    /// command-line --dataset) without loading; classes and long tail follow the next load.
     void setSpec(const ll::DatasetSpec& spec);
+    /// The spec of the data last loaded (what the preview and the summary show).
+    const ll::DatasetSpec& loadedSpec() const { return m_loadedSpec; }
     bool hasLoaded() const { return m_loaded; }
     const ll::DatasetSummary& summary() const { return m_summary; }
 
@@ -58,6 +61,8 @@ private:
     /// Fills the class list from a load of every class of the data `key` names.
     void setClassList(const ll::DatasetSummary& summary, const std::string& key);
     void subsetChanged();
+    /// The class list shows only while it belongs to the data the controls name.
+    void updateSubsetVisibility();
 
     QComboBox* m_kind;
     QLineEdit* m_path;
@@ -76,6 +81,8 @@ private:
     QDoubleSpinBox* m_longTail;
     QTimer* m_reload;  // a changed subset reloads after a pause
     std::string m_classesKey;
+    ll::DatasetSpec m_loadingSpec;  // the load under way
+    ll::DatasetSpec m_loadedSpec;
     std::string m_loadingKey;  // the load under way: its data, and whether it reads every class
     bool m_loadingWhole = false;
     QString m_subsetNote;  // said once beside the next summary

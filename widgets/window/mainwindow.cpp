@@ -161,7 +161,7 @@ void MainWindow::wireData() {
                 : tr("Real samples of %1: one row per class").arg(QString::fromStdString(s.name)));
         statusBar()->showMessage(tr("Loaded %1").arg(QString::fromStdString(s.source)), 5000);
         // The dataset studies run on what the Data mode loaded.
-        m_classifyPanel->setDataset(m_dataPanel->spec(), s);
+        m_classifyPanel->setDataset(m_dataPanel->loadedSpec(), s);
     });
     connect(m_dataPanel, &DataPanel::loadFailed, this,
             [this](const QString& message) { statusBar()->showMessage(message, 15000); });
