@@ -97,7 +97,6 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(
     // The subset trained on, as --classes and --long-tail: every class kept until unchecked.
     m_classes = new QListWidget;
     m_classes->setObjectName(QStringLiteral("datasetClasses"));
-    m_classes->setMaximumHeight(150);
     m_classes->setToolTip(
         tr("Uncheck classes to leave them out of the data (and of the runs "
            "trained on it); they are numbered again in the order kept"));
@@ -288,6 +287,10 @@ void DataPanel::setClassList(const ll::DatasetSummary& summary, const std::strin
         item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
         item->setCheckState(Qt::Checked);
     }
+    // As tall as its classes, up to eight rows; more scroll.
+    const int shown = std::clamp(m_classes->count(), 1, 8);
+    m_classes->setFixedHeight(shown * m_classes->sizeHintForRow(0) + 2 * m_classes->frameWidth() +
+                              2);
     m_classesKey = key;
 }
 
