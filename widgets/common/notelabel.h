@@ -8,6 +8,8 @@ namespace ll::widgets {
 inline QLabel* noteLabel() {
     auto* label = new QLabel;
     label->setWordWrap(true);
+    // Wrapped in the width it is given: a long note does not widen its panel's dock.
+    label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     label->setStyleSheet(QStringLiteral("color: palette(shadow);"));
     return label;
 }

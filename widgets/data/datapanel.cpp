@@ -93,6 +93,8 @@ DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(
     m_status->setObjectName(QStringLiteral("dataStatus"));
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long note wraps in the dock's width instead of widening the dock.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
     // The subset trained on, as --classes and --long-tail: every class kept until unchecked.
     m_classes = new QListWidget;

@@ -267,7 +267,7 @@ void TrainPanel::applyPreset(int index) {
     // Presets are tuned and timed on Fashion-MNIST; a table trains the models' MLPs.
     m_presetNote->setText(
         QString::fromStdString(p->description) +
-        (m_tabular ? tr(" On a table: the figures above are Fashion-MNIST's; the networks are "
+        (m_tabular ? tr("\nOn a table: the figures above are Fashion-MNIST's; the networks are "
                         "MLPs (settings of conv nets do not apply).")
                    : QString()));
     m_steps->setValue(static_cast<int>(p->steps));
