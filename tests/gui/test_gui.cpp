@@ -249,6 +249,7 @@ void GuiTest::theDataPanelNarrowsTheClassesAndMakesALongTail() {
     kind->setCurrentIndex(1);  // a CSV file
     QVERIFY(!classes->isVisibleTo(data));
     QVERIFY(data->spec().keepClasses.empty());
+    QCOMPARE(data->spec().longTailRatio, 1.0);  // nor its long tail
     kind->setCurrentIndex(0);
     QVERIFY(classes->isVisibleTo(data));
     QCOMPARE(data->spec().keepClasses, (std::vector<int>{0, 1, 2, 4, 5, 6, 7, 8, 9}));

@@ -190,8 +190,8 @@ ll::DatasetSpec DataPanel::spec() const {
         for (int i = 0; i < m_classes->count(); ++i)
             if (m_classes->item(i)->checkState() == Qt::Checked) kept.push_back(i);
         if (static_cast<int>(kept.size()) < m_classes->count()) s.keepClasses = std::move(kept);
+        s.longTailRatio = m_longTail->value();
     }
-    s.longTailRatio = m_longTail->value();
     return s;
 }
 
@@ -282,6 +282,9 @@ void DataPanel::setClassList(const ll::DatasetSummary& summary, const std::strin
     for (int i = 0; i < m_classes->count(); ++i) listed << m_classes->item(i)->text();
     m_subsetOptions->setVisible(true);
     if (key == m_classesKey && names == listed) return;  // the same data loaded again
+    // Other data starts whole: every class, no long tail.
+    QSignalBlocker blockTail(m_longTail);
+    m_longTail->setValue(1.0);
     QSignalBlocker block(m_classes);
     m_classes->clear();
     for (const QString& name : names) {
