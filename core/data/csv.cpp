@@ -1,9 +1,7 @@
 #include "data/csv.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cfloat>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -15,9 +13,15 @@
 #include "common/cpu.h"
 #include "common/mappedfile.h"
 #include "common/text.h"
+#include "data/csvcells.h"
 
 namespace ll {
 namespace fs = std::filesystem;
+using csv::Cell;
+using csv::ColumnCells;
+using csv::isMissing;
+using csv::parseCell;
+using csv::readCell;
 
 namespace {
 
@@ -60,53 +64,6 @@ bool splitLine(std::string_view line, char delimiter, std::vector<std::string>& 
     return !quoted;
 }
 
-enum class Cell { Number, Missing, Text, OutOfRange, Infinite };
-
-// What spreadsheets, R, pandas, SAS and UCI's files write for a value that is not there.
-bool isMissing(std::string_view cell) {
-    static constexpr std::string_view kMissing[] = {
-        "", "?", "NA", "N/A", "n/a", "NaN", "nan", "NAN", "null", "NULL", "None", "#N/A", ".", "-"};
-    return std::find(std::begin(kMissing), std::end(kMissing), cell) != std::end(kMissing);
-}
-
-// A finite number written in full (from_chars: the same in every locale).
-Cell parseCell(std::string_view cell, double& value) {
-    if (isMissing(cell)) return Cell::Missing;
-    const char* begin = cell.data();
-    const char* end = cell.data() + cell.size();
-    if (*begin == '+') ++begin;
-    auto [ptr, ec] = std::from_chars(begin, end, value);
-    if (ptr != end || ec == std::errc::invalid_argument) return Cell::Text;
-    if (ec == std::errc::result_out_of_range) {
-        // Too small for a double is zero; too large is out of range.
-        const auto e = cell.find_first_of("eE");
-        if (e == std::string_view::npos || e + 1 >= cell.size() || cell[e + 1] != '-')
-            return Cell::OutOfRange;
-        value = 0;
-        return Cell::Number;
-    }
-    if (ec != std::errc()) return Cell::Text;
-    if (std::isnan(value)) return Cell::Missing;  // nan(...), -nan
-    return std::isinf(value) ? Cell::Infinite : Cell::Number;
-}
-
-// A cell as parseCell reads it; where commas do not separate the cells (a ';' or tab file, as
-// spreadsheets in much of Europe write), also "1,5" for 1.5. `comma` says one was read.
-Cell readCell(std::string_view cell, char delimiter, double& value, bool& comma) {
-    comma = false;
-    const Cell plain = parseCell(cell, value);
-    if (plain != Cell::Text || delimiter == ',') return plain;
-    const auto at = cell.find(',');
-    if (at == std::string_view::npos || cell.find(',', at + 1) != std::string_view::npos ||
-        cell.find('.') != std::string_view::npos)
-        return plain;
-    std::string dotted(cell);
-    dotted[at] = '.';
-    const Cell read = parseCell(dotted, value);
-    comma = read == Cell::Number;
-    return read == Cell::Text ? plain : read;
-}
-
 bool parseNumber(const std::string& cell, double& value) {
     return parseCell(cell, value) == Cell::Number;
 }
@@ -146,171 +103,6 @@ void forEachLine(std::string_view text, Each&& each) {
 
 // Whether the first line is a header, where its cells alone cannot tell.
 enum class Header { Yes, No, ByLabels };
-
-// How a feature column's cells read: text and missing ones counted, the first text kept for
-// a message, the first decimal comma and point (a column writes numbers one way). The first
-// row read is kept apart too, to be taken back if it is the header.
-struct ColumnCells {
-    std::int64_t text = 0;
-    std::int64_t missing = 0;
-    Cell first = Cell::Number;  // the first row's cell
-    std::size_t firstLine = 0;  // the first row's cell, where it is text
-    std::string firstCell;
-    std::size_t textLine = 0;  // the first text cell of the rows after it
-    std::string textCell;
-    std::size_t commaLine = 0;  // the first number written with a decimal comma
-    std::size_t pointLine = 0;  // the first written with a decimal point
-
-    void add(Cell cell, bool firstRow, std::size_t line, const std::string& value) {
-        if (firstRow) first = cell;
-        if (cell == Cell::Missing) ++missing;
-        if (cell != Cell::Text) return;
-        ++text;
-        if (firstRow)
-            firstLine = line, firstCell = value.substr(0, 40);
-        else if (textLine == 0)
-            textLine = line, textCell = value.substr(0, 40);
-    }
-    void dropFirstRow() {
-        if (first == Cell::Text) --text, firstLine = 0;
-        if (first == Cell::Missing) --missing;
-        first = Cell::Number;
-    }
-    // The column's first text cell and its line.
-    std::size_t line() const { return firstLine ? firstLine : textLine; }
-    const std::string& cell() const { return firstLine ? firstCell : textCell; }
-};
-
-std::string lowered(const std::string& s) {
-    std::string out;
-    for (const char ch : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return out;
-}
-
-// A column named as an index that numbers the rows: "id", "index", "row" or "#" from 0 or 1
-// in order; pandas' unnamed index ("" or "Unnamed: 0") as any order of 0..n-1 (a shuffled
-// frame keeps its old index). It says where a row stood, nothing about the row.
-bool rowNumbers(const std::string& name, const torch::Tensor& column) {
-    const std::string lower = lowered(name);
-    const auto n = column.size(0);
-    if (lower.empty() || lower == "unnamed: 0")
-        return torch::equal(std::get<0>(column.sort()), torch::arange(n, torch::kFloat64));
-    static constexpr std::string_view kIndexNames[] = {"id", "index", "row", "#"};
-    if (std::find(std::begin(kIndexNames), std::end(kIndexNames), lower) == std::end(kIndexNames))
-        return false;
-    const double start = column[0].item<double>();
-    return (start == 0 || start == 1) &&
-           torch::equal(column, torch::arange(n, torch::kFloat64).add_(start));
-}
-
-// Moves the rows (or columns) `kept` of x to its front, in order, and narrows x to them: no
-// second copy of a table that may fill most of memory.
-void keepInPlace(torch::Tensor& x, const std::vector<std::int64_t>& kept, int dim) {
-    auto a = x.accessor<double, 2>();
-    const std::int64_t other = x.size(1 - dim);
-    for (std::size_t k = 0; k < kept.size(); ++k) {
-        const auto from = kept[k], to = static_cast<std::int64_t>(k);
-        if (from == to) continue;
-        for (std::int64_t o = 0; o < other; ++o) {
-            if (dim == 0)
-                a[to][o] = a[from][o];
-            else
-                a[o][to] = a[o][from];
-        }
-    }
-    x = x.narrow(dim, 0, static_cast<std::int64_t>(kept.size()));
-}
-
-// Settles the gaps of a table read with NaN for text and missing cells. A feature column
-// missing in more than half its rows, mostly of text (names, categories) or of row numbers is
-// left out; then a row missing a kept value or its label is left out. A stray text cell in a
-// column of numbers is a fault of the file, refused by line and column. `notes` say what was
-// left out.
-Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
-                          const std::vector<ColumnCells>& cells, torch::Tensor& x,
-                          std::vector<std::string>& labels, std::vector<std::size_t>& lines,
-                          std::vector<std::string>& names, std::vector<std::string>& notes) {
-    const std::int64_t n = x.size(0);
-    std::vector<std::int64_t> kept;
-    std::vector<std::string> text, sparse, numbering;
-    for (std::size_t j = 0; j < cells.size(); ++j) {
-        const ColumnCells& c = cells[j];
-        const std::int64_t numbers = n - c.text - c.missing;
-        if (2 * c.missing > n) {
-            sparse.push_back("'" + names[j] + "' (missing in " + std::to_string(c.missing) +
-                             " of " + std::to_string(n) + " rows)");
-        } else if (c.text > 0 && c.text < numbers) {
-            return fail(file + ": line " + std::to_string(c.line()) + ", column '" + names[j] +
-                        "': '" + c.cell() + "' is not a number (" + std::to_string(numbers) +
-                        " of the column's cells are)");
-        } else if (c.text > 0) {
-            text.push_back("'" + names[j] + "' ('" + c.cell() + "' on line " +
-                           std::to_string(c.line()) + ")");
-        } else if (c.missing == 0 && rowNumbers(names[j], x.select(1, std::int64_t(j)))) {
-            numbering.push_back("'" + names[j] + "'");
-        } else {
-            kept.push_back(static_cast<std::int64_t>(j));
-        }
-    }
-    const std::string textNote =
-        text.empty() ? "" : "text columns, as features are numbers: " + joinedNames(text, 300);
-    const std::string sparseNote =
-        sparse.empty() ? "" : "columns missing in most rows: " + joinedNames(sparse, 300);
-    const std::string numberingNote =
-        numbering.empty() ? "" : "the row numbers: " + joinedNames(numbering, 100);
-    std::vector<std::string> leftOut;
-    for (const auto* note : {&textNote, &sparseNote, &numberingNote})
-        if (!note->empty()) leftOut.push_back(*note);
-    if (kept.empty())
-        return fail(file + ": no feature column of numbers beside the label (" +
-                    joinedNames(leftOut, 1000) + ")");
-    for (const auto& note : leftOut) notes.push_back("left out " + note);
-    if (kept.size() < cells.size()) {
-        keepInPlace(x, kept, 1);
-        std::vector<std::string> keptNames;
-        for (const auto j : kept) keptNames.push_back(names[static_cast<std::size_t>(j)]);
-        names = std::move(keptNames);
-    }
-
-    // Rows: every kept value and the label there.
-    const auto a = x.accessor<double, 2>();
-    const std::int64_t d = x.size(1);
-    std::vector<std::int64_t> rows;
-    std::int64_t first = -1, firstColumn = -1;
-    for (std::int64_t i = 0; i < n; ++i) {
-        std::int64_t gap = -1;
-        for (std::int64_t j = 0; j < d && gap < 0; ++j)
-            if (std::isnan(a[i][j])) gap = j;
-        if (gap >= 0 || isMissing(labels[static_cast<std::size_t>(i)])) {
-            if (first < 0) first = i, firstColumn = gap;
-        } else {
-            rows.push_back(i);
-        }
-    }
-    if (first < 0) return {};
-    const std::string& label = labels[static_cast<std::size_t>(first)];
-    const std::string what =
-        firstColumn >= 0 ? "column '" + names[static_cast<std::size_t>(firstColumn)] + "'"
-        : label.empty()  ? "no label in column '" + labelName + "'"
-                         : "label '" + label + "' in column '" + labelName + "'";
-    const std::string example =
-        "line " + std::to_string(lines[static_cast<std::size_t>(first)]) + ", " + what;
-    if (rows.empty())
-        return fail(file + ": every row misses a value or its label (the first: " + example + ")");
-    notes.push_back("left out " + std::to_string(n - std::int64_t(rows.size())) + " of " +
-                    std::to_string(n) +
-                    " rows missing a value or their label (the first: " + example + ")");
-    keepInPlace(x, rows, 0);
-    std::vector<std::string> keptLabels;
-    std::vector<std::size_t> keptLines;
-    for (const auto i : rows) {
-        keptLabels.push_back(std::move(labels[static_cast<std::size_t>(i)]));
-        keptLines.push_back(lines[static_cast<std::size_t>(i)]);
-    }
-    labels = std::move(keptLabels);
-    lines = std::move(keptLines);
-    return {};
-}
 
 }  // namespace
 

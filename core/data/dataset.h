@@ -20,9 +20,9 @@ struct Dataset {
     torch::Tensor y;  // int64, N, values in [0, classNames.size())
     std::vector<std::string> classNames;
     std::vector<std::string> featureNames;  // tabular only
-    std::string note;  // what loading did: image size and colour, table columns or rows left out
-    torch::Tensor mean;                     // tabular only, D
-    torch::Tensor std;                      // tabular only, D
+    std::string note;    // what loading did: image size and colour, table columns or rows left out
+    torch::Tensor mean;  // tabular only, D
+    torch::Tensor std;   // tabular only, D
 
     std::int64_t size() const { return x.defined() ? x.size(0) : 0; }
     int numClasses() const { return static_cast<int>(classNames.size()); }

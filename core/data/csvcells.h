@@ -1,0 +1,75 @@
+#pragma once
+
+// The cells of a CSV file as readCsv reads them, and what it leaves out of a table with gaps.
+// Internal to core/data: csv.cpp reads the file's layout (separator, header, label column);
+// this reads its cells and settles its gaps.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "common/error.h"
+
+namespace ll::csv {
+
+enum class Cell { Number, Missing, Text, OutOfRange, Infinite };
+
+/// What spreadsheets, R, pandas, SAS and UCI's files write for a value that is not there
+/// ("", ?, NA, N/A, NaN, null, None, #N/A, ".", "-").
+bool isMissing(std::string_view cell);
+
+/// A finite number written in full (from_chars: the same in every locale), or what else the
+/// cell is.
+Cell parseCell(std::string_view cell, double& value);
+
+/// A cell as parseCell reads it; where commas do not separate the cells (a ';' or tab file, as
+/// spreadsheets in much of Europe write), also "1,5" for 1.5. `comma` says one was read.
+Cell readCell(std::string_view cell, char delimiter, double& value, bool& comma);
+
+// How a feature column's cells read: text and missing ones counted, the first text kept for
+// a message, the first decimal comma and point (a column writes numbers one way). The first
+// row read is kept apart too, to be taken back if it is the header.
+struct ColumnCells {
+    std::int64_t text = 0;
+    std::int64_t missing = 0;
+    Cell first = Cell::Number;  // the first row's cell
+    std::size_t firstLine = 0;  // the first row's cell, where it is text
+    std::string firstCell;
+    std::size_t textLine = 0;  // the first text cell of the rows after it
+    std::string textCell;
+    std::size_t commaLine = 0;  // the first number written with a decimal comma
+    std::size_t pointLine = 0;  // the first written with a decimal point
+
+    void add(Cell cell, bool firstRow, std::size_t line, const std::string& value) {
+        if (firstRow) first = cell;
+        if (cell == Cell::Missing) ++missing;
+        if (cell != Cell::Text) return;
+        ++text;
+        if (firstRow)
+            firstLine = line, firstCell = value.substr(0, 40);
+        else if (textLine == 0)
+            textLine = line, textCell = value.substr(0, 40);
+    }
+    void dropFirstRow() {
+        if (first == Cell::Text) --text, firstLine = 0;
+        if (first == Cell::Missing) --missing;
+        first = Cell::Number;
+    }
+    // The column's first text cell and its line.
+    std::size_t line() const { return firstLine ? firstLine : textLine; }
+    const std::string& cell() const { return firstLine ? firstCell : textCell; }
+};
+
+// Settles the gaps of a table read with NaN for text and missing cells. A feature column
+// missing in more than half its rows, mostly of text (names, categories) or of row numbers is
+// left out; then a row missing a kept value or its label is left out. A stray text cell in a
+// column of numbers is a fault of the file, refused by line and column. `notes` say what was
+// left out.
+Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
+                          const std::vector<ColumnCells>& cells, torch::Tensor& x,
+                          std::vector<std::string>& labels, std::vector<std::size_t>& lines,
+                          std::vector<std::string>& names, std::vector<std::string>& notes);
+
+}  // namespace ll::csv
