@@ -103,7 +103,7 @@ int runEvaluate(const EvaluateArgs& a) {
                         .kidSize = m.kidSize,
                         .cells = m.cells,
                         .tstrSteps = a.tstrSteps};
-    auto steered = a.steer.request();
+    auto steered = a.steer.request(runClassNames(a.run));
     if (!steered) return failure("evaluate: " + steered.error().message);
     options.request = *steered;
     std::vector<std::optional<std::int64_t>> steps{a.steer.step()};

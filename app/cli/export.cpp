@@ -18,7 +18,7 @@ struct ExportArgs {
     std::string run;
     std::string out;
     std::int64_t perClass = 100;
-    std::vector<int> classes;
+    std::vector<std::string> classes;
     std::string proportions;
     std::int64_t total = 0;
     double minConfidence = 0;
@@ -39,12 +39,15 @@ struct ExportArgs {
 };
 
 int runExport(const ExportArgs& a) {
-    auto steered = a.steer.request();
+    const auto classNames = runClassNames(a.run);
+    auto steered = a.steer.request(classNames);
     if (!steered) return failure("export: " + steered.error().message);
+    auto classes = runClasses(a.classes, classNames);
+    if (!classes) return failure("export: --classes: " + classes.error().message);
     ExportRequest r{.run = a.run,
                     .step = a.steer.step(),
                     .perClass = a.perClass,
-                    .classes = a.classes,
+                    .classes = *classes,
                     .total = a.total,
                     .steering = *steered,
                     .guidingClassifier = a.steer.classifier,
@@ -64,7 +67,7 @@ int runExport(const ExportArgs& a) {
     // The steering's classifier stays open in a.steer; the export opens its own by path.
     r.steering.classifier = nullptr;
     if (!a.proportions.empty()) {
-        auto p = parseClassWeights(a.proportions, "--proportions");
+        auto p = parseClassWeights(a.proportions, "--proportions", classNames);
         if (!p) return failure("export: " + p.error().message);
         r.proportions = *p;
     }
@@ -112,10 +115,12 @@ Command addExport(CLI::App& app) {
     cmd->add_option("--run", a->run, "Generator run folder")->required();
     cmd->add_option("--out", a->out, "Folder to create (refused when not empty)")->required();
     cmd->add_option("--per-class", a->perClass, "Samples of each class")->capture_default_str();
-    cmd->add_option("--classes", a->classes, "Only these classes, e.g. 0,3 (default: all)")
+    cmd->add_option("--classes", a->classes,
+                    "Only these classes by name or number, e.g. Sneaker,Bag or 7,8 (default: all)")
         ->delimiter(',');
     cmd->add_option("--proportions", a->proportions,
-                    "Instead of --per-class: a class mixture CLASS:WEIGHT,... of --total samples");
+                    "Instead of --per-class: a class mixture CLASS:WEIGHT,... of --total "
+                    "samples (classes by name or number)");
     cmd->add_option("--total", a->total, "Samples in all, with --proportions");
     cmd->add_option("--min-confidence", a->minConfidence,
                     "Keep a sample only when the domain classifier gives its class at least this "
@@ -124,7 +129,8 @@ Command addExport(CLI::App& app) {
                   "Drop near-copies of training images (feature distance below --copy-distance)");
     cmd->add_option("--copy-distance", a->copyDistance,
                     "Near-copy distance (default: the 1st percentile of real held-out images' "
-                    "distances to their nearest training image)");
+                    "distances to their nearest training image; data without a held-out split: "
+                    "of training images' distances to their nearest other)");
     cmd->add_option("--cap-per-class", a->cap, "At most this many per class");
     cmd->add_option("--batch", a->batch, "Samples per draw")->capture_default_str();
     cmd->add_option("--max-draws", a->maxDraws,

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "cli/options.h"
+#include "common/classnames.h"
 #include "common/cpu.h"
 #include "common/npy.h"
 #include "data/loader.h"
@@ -56,7 +57,7 @@ struct FeaturesArgs {
     DataArgs data;
     std::string run;
     std::int64_t count = 1000;
-    std::vector<int> classes;
+    std::vector<std::string> classes;
     std::string extractor;
     bool pixels = false;
     std::string out;
@@ -107,10 +108,12 @@ int runFeatures(const FeaturesArgs& a) {
         features = extractFeatures(model, data->x);
     } else {
         applyThreadSettings(generator->model->workload());
-        auto steered = a.steer.request();
+        auto steered = a.steer.request(generator->data.classNames);
         if (!steered) return failure("features: " + steered.error().message);
         SampleRequest request = *steered;
-        for (int k : a.classes) request.labels.push_back(k);
+        auto classes = classIndices(a.classes, generator->data.classNames);
+        if (!classes) return failure("features: --class: " + classes.error().message);
+        for (int k : *classes) request.labels.push_back(k);
         features = sampleFeatures(*generator->model, model, request, a.count);
     }
     if (!features) return failure("features: " + features.error().message);
@@ -152,7 +155,8 @@ Command addFeatures(CLI::App& app) {
     cmd->add_option("--run", a->run, "Generated data: a run folder");
     cmd->add_option("--count", a->count, "Samples to draw from --run")->capture_default_str();
     cmd->add_option("--class", a->classes,
-                    "Class of every sample, or a comma list to cycle (default: all in turn)")
+                    "Class of every sample, or a comma list to cycle, by name or number "
+                    "(default: all in turn)")
         ->delimiter(',');
     cmd->add_option("--extractor", a->extractor,
                     "Classifier run whose penultimate layer gives the features");

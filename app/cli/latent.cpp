@@ -56,24 +56,29 @@ struct EndSpec {
     long long row = 0;
 };
 
-Result<EndSpec> parseEnd(const std::string& text, const char* option) {
+// The class after the colon goes by name or number among the run's `classNames`.
+Result<EndSpec> parseEnd(const std::string& text, const char* option,
+                         const std::vector<std::string>& classNames) {
     EndSpec spec;
     std::string rest = text;
     if (const auto npy = text.find(".npy@"); npy != std::string::npos) {
         spec.path = text.substr(0, npy + 4);
         rest = text.substr(npy + 5);
     }
+    const auto colon = rest.find(':');
     long long number = 0;
-    int label = -1;
-    char colon = 0;
-    std::istringstream in(rest);
-    if (!(in >> number) || ((in >> colon) && (colon != ':' || !(in >> label))) ||
-        !(in >> std::ws).eof() || rest.empty() || rest[0] == '-')
+    std::istringstream in(rest.substr(0, colon));
+    if (!(in >> number) || !(in >> std::ws).eof() || rest.empty() || rest[0] == '-' ||
+        colon + 1 == rest.size())
         return fail(std::string(option) +
                     " expects SEED or SEED:CLASS, or a row of saved latents "
                     "FILE.npy@ROW[:CLASS], got '" +
                     text + "'");
-    spec.end.label = label;
+    if (colon != std::string::npos) {
+        auto label = runClasses({rest.substr(colon + 1)}, classNames);
+        if (!label) return fail(std::string(option) + ": " + label.error().message);
+        spec.end.label = label->front();
+    }
     if (spec.path.empty())
         spec.end.seed = static_cast<std::uint64_t>(number);
     else
@@ -106,12 +111,13 @@ struct InterpolateArgs {
 };
 
 int runInterpolate(const InterpolateArgs& a) {
-    auto fromSpec = parseEnd(a.from, "--from");
+    const auto classNames = runClassNames(a.run);
+    auto fromSpec = parseEnd(a.from, "--from", classNames);
     if (!fromSpec) return failure("interpolate: " + fromSpec.error().message);
-    auto toSpec = parseEnd(a.to, "--to");
+    auto toSpec = parseEnd(a.to, "--to", classNames);
     if (!toSpec) return failure("interpolate: " + toSpec.error().message);
     if (!a.out.ends_with(".png")) return failure("interpolate: --out must name a .png file");
-    auto base = a.steer.request();
+    auto base = a.steer.request(classNames);
     if (!base) return failure("interpolate: " + base.error().message);
     auto opened = loadRun(a.run, a.steer.step());
     if (!opened) return failure(opened.error().message);
@@ -229,7 +235,7 @@ struct DecodeArgs {
     std::vector<std::int64_t> arithmetic;
     std::string directions;
     std::string along;
-    int label = -1;
+    std::string label;
     int cols = 0;
     std::string out;
     SteerArgs steer;
@@ -241,8 +247,15 @@ int runDecode(const DecodeArgs& a) {
         return failure("decode: --arithmetic expects three rows A,B,C");
     if (!a.along.empty() && a.directions.empty())
         return failure("decode: --along needs --directions");
-    auto base = a.steer.request();
+    const auto classNames = runClassNames(a.run);
+    auto base = a.steer.request(classNames);
     if (!base) return failure("decode: " + base.error().message);
+    int label = -1;
+    if (!a.label.empty()) {
+        auto named = runClasses({a.label}, classNames);
+        if (!named) return failure("decode: --class: " + named.error().message);
+        label = named->front();
+    }
     auto opened = loadRun(a.run, a.steer.step());
     if (!opened) return failure(opened.error().message);
     auto& model = *opened->model;
@@ -298,8 +311,8 @@ int runDecode(const DecodeArgs& a) {
     auto request = *base;
     request.count = latents.size(0);
     const int classes = opened->data.shape.numClasses;
-    if (a.label >= classes) return failure("decode: no class " + std::to_string(a.label));
-    if (a.label >= 0) request.labels = {a.label};
+    if (label >= classes) return failure("decode: no class " + std::to_string(label));
+    if (label >= 0) request.labels = {label};
     applyThreadSettings(model.workload());
     try {
         const auto images = model.decodeLatents(latents, request);
@@ -322,7 +335,8 @@ Command addInterpolate(CLI::App& app) {
         "interpolate", "Samples along a path between two latents: a PNG strip and a video");
     cmd->add_option("--run", a->run, "Run folder")->required();
     cmd->add_option("--from", a->from,
-                    "Start: SEED, SEED:CLASS, or a row of saved latents FILE.npy@ROW[:CLASS]")
+                    "Start: SEED, SEED:CLASS, or a row of saved latents FILE.npy@ROW[:CLASS] "
+                    "(CLASS by name or number)")
         ->required();
     cmd->add_option("--to", a->to, "End: as --from")->required();
     cmd->add_option("--frames", a->steps, "Frames, both ends included")
@@ -377,7 +391,8 @@ Command addDecode(CLI::App& app) {
                     ".npy of principal directions (latents --directions-out)");
     cmd->add_option("--along", a->along,
                     "K:S: move every latent S units along direction K (needs --directions)");
-    cmd->add_option("--class", a->label, "Class of every image (conditional models)");
+    cmd->add_option("--class", a->label,
+                    "Class of every image, by name or number (conditional models)");
     cmd->add_option("--cols", a->cols, "Grid columns (default: square)")->check(positiveNumber());
     cmd->add_option("--out", a->out, ".png grid to write")->required();
     a->steer.add(cmd);

@@ -1,9 +1,13 @@
 #include "cli/options.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 #include <string>
 #include <utility>
+
+#include "common/classnames.h"
+#include "run/runfolder.h"
 
 namespace ll::cli {
 
@@ -58,7 +62,10 @@ void DataArgs::add(CLI::App* cmd, unsigned parts, const std::string& datasetHelp
             ->excludes(rgbFlag);
     }
     if (parts & Classes)
-        cmd->add_option("--classes", classes, "Keep only these classes (0-based)")->delimiter(',');
+        cmd->add_option("--classes", classes,
+                        "Keep only these classes, by name or by number from 0 (a name first: "
+                        "--classes 1,2 keeps a table's labels 1 and 2)")
+            ->delimiter(',');
     if (parts & LongTail)
         cmd->add_option("--long-tail", longTail, "Long-tail subset with this imbalance ratio");
     if (parts & Limit)
@@ -104,7 +111,7 @@ DatasetSpec DataArgs::spec() const {
             .colour = rgb    ? ImageColour::Rgb
                       : gray ? ImageColour::Gray
                              : ImageColour::FollowData,
-            .keepClasses = classes,
+            .keepClassNames = classes,
             .longTailRatio = longTail,
             .limit = limit};
 }
@@ -133,27 +140,53 @@ void SteerArgs::add(CLI::App* cmd) {
         ->capture_default_str();
     cmd->add_option("--guidance-interval", interval,
                     "LO:HI: guide only while the noise level t/T lies in [LO, HI] (diffusion)");
-    cmd->add_option("--mix", mix, "Condition every sample on a class mixture, e.g. 3:0.5,5:0.5");
+    cmd->add_option("--mix", mix,
+                    "Condition every sample on a class mixture, e.g. 3:0.5,5:0.5 or "
+                    "Sneaker:0.5,Bag:0.5");
 }
 
-Result<std::vector<std::pair<int, double>>> parseClassWeights(const std::string& text,
-                                                              const std::string& option) {
+Result<std::vector<std::pair<int, double>>> parseClassWeights(
+    const std::string& text, const std::string& option,
+    const std::vector<std::string>& classNames) {
     std::vector<std::pair<int, double>> out;
     std::istringstream in(text);
     for (std::string part; std::getline(in, part, ',');) {
-        int k = 0;
+        // The weight follows the last colon: a class's name may hold one.
+        const auto colon = part.rfind(':');
         double w = 0;
-        char colon = 0;
-        std::istringstream item(part);
-        if (!(item >> k >> colon >> w) || colon != ':' || !(item >> std::ws).eof() || !(w >= 0))
+        std::istringstream weight(colon == std::string::npos ? "" : part.substr(colon + 1));
+        if (colon == std::string::npos || !(weight >> w) || !(weight >> std::ws).eof() ||
+            !(w >= 0) || !std::isfinite(w))
             return fail(option + " expects CLASS:WEIGHT pairs such as 3:0.5,5:0.5, got '" + part +
                         "'");
-        out.emplace_back(k, w);
+        auto k = runClasses({part.substr(0, colon)}, classNames);
+        if (!k) return fail(option + ": " + k.error().message);
+        out.emplace_back(k->front(), w);
     }
     return out;
 }
 
-Result<SampleRequest> SteerArgs::request() const {
+Result<std::vector<int>> runClasses(const std::vector<std::string>& tokens,
+                                    const std::vector<std::string>& classNames) {
+    if (!classNames.empty()) return classIndices(tokens, classNames);
+    // An unreadable run: numbers as they are, for opening the run to say what is wrong.
+    std::vector<int> out;
+    for (const auto& token : tokens) {
+        int k = -1;
+        std::istringstream number{std::string(trimmedToken(token))};
+        if (!(number >> k) || !(number >> std::ws).eof() || k < 0)
+            return fail("'" + token + "' is not a class number");
+        out.push_back(k);
+    }
+    return out;
+}
+
+std::vector<std::string> runClassNames(const std::string& run) {
+    auto data = readRunData(run);
+    return data ? data->classNames : std::vector<std::string>{};
+}
+
+Result<SampleRequest> SteerArgs::request(const std::vector<std::string>& classNames) const {
     SampleRequest r{.seed = seed,
                     .temperature = temperature,
                     .truncation = truncation,
@@ -172,7 +205,7 @@ Result<SampleRequest> SteerArgs::request() const {
         r.guidanceTo = hi;
     }
     if (!mix.empty()) {
-        auto weights = parseClassWeights(mix, "--mix");
+        auto weights = parseClassWeights(mix, "--mix", classNames);
         if (!weights) return tl::unexpected(weights.error());
         r.mixture = *weights;
     }

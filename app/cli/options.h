@@ -38,7 +38,7 @@ struct DataArgs {
     int imageSize = 0;
     bool rgb = false;
     bool gray = false;
-    std::vector<int> classes;
+    std::vector<std::string> classes;  // as typed: names or numbers (common/classnames.h)
     double longTail = 1;
     std::int64_t limit = 0;
 
@@ -72,8 +72,9 @@ struct SteerArgs {
     mutable std::shared_ptr<LoadedRun> classifierRun;
 
     void add(CLI::App* cmd);
-    /// The request these options ask for, or why they are wrong.
-    Result<SampleRequest> request() const;
+    /// The request these options ask for, or why they are wrong; --mix names classes of
+    /// `classNames` (the run's) by name or number.
+    Result<SampleRequest> request(const std::vector<std::string>& classNames) const;
     std::optional<std::int64_t> step() const;
 };
 
@@ -83,9 +84,19 @@ CLI::Validator positiveNumber();
 /// Refuses a negative number ("must be at least 0, not -1").
 CLI::Validator nonNegativeNumber();
 
-/// "3:0.5,5:0.5" as (class, weight) pairs (--mix, --proportions); the error names `option`.
-Result<std::vector<std::pair<int, double>>> parseClassWeights(const std::string& text,
-                                                              const std::string& option);
+/// "3:0.5,5:0.5" or "Sneaker:0.5,Bag:0.5" as (class, weight) pairs (--mix, --proportions),
+/// classes by name or number among `classNames`; the error names `option`.
+Result<std::vector<std::pair<int, double>>> parseClassWeights(
+    const std::string& text, const std::string& option, const std::vector<std::string>& classNames);
+
+/// The classes a run generates (its data.json), for the options that name them; empty where
+/// the run cannot be read (opening it says why).
+std::vector<std::string> runClassNames(const std::string& run);
+
+/// The classes `tokens` name among a run's `classNames` (by name, else number); with no names
+/// (an unreadable run) numbers as they are, and opening the run says what is wrong.
+Result<std::vector<int>> runClasses(const std::vector<std::string>& tokens,
+                                    const std::vector<std::string>& classNames);
 
 /// The neighbours, KID subsets and data-copying cells of the feature-space metrics: evaluate
 /// and metrics take the same options.

@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "cli/options.h"
+#include "common/classnames.h"
 #include "common/cpu.h"
 #include "common/table.h"
 #include "data/dataset.h"
@@ -24,7 +26,7 @@ struct SampleArgs {
     std::string run;
     std::string out;
     std::int64_t count = 64;
-    std::vector<int> classes;
+    std::vector<std::string> classes;
     int cols = 0;
     SteerArgs steer;
 };
@@ -63,7 +65,7 @@ int runSample(const SampleArgs& a) {
             return failure("sample: --out must name a .png file, a .csv file or a folder, not '" +
                            a.out + "'");
     }
-    auto steered = a.steer.request();
+    auto steered = a.steer.request(runClassNames(a.run));
     if (!steered) return failure("sample: " + steered.error().message);
     auto opened = loadRun(a.run, a.steer.step());
     if (!opened) return failure(opened.error().message);
@@ -82,7 +84,9 @@ int runSample(const SampleArgs& a) {
                        " generates images: give --out a .png file or a folder");
     SampleRequest request = *steered;
     request.count = a.count;
-    for (int k : a.classes) {
+    auto listed = classIndices(a.classes, opened->data.classNames);
+    if (!listed) return failure("sample: --class: " + listed.error().message);
+    for (int k : *listed) {
         if (k < 0 || k >= shape.numClasses)
             return failure("sample: no class " + std::to_string(k) + " (the run has classes 0.." +
                            std::to_string(shape.numClasses - 1) + ")");
@@ -125,17 +129,39 @@ struct SweepArgs {
     std::string run;
     std::string x;
     std::string y;
-    int defaultClass = 0;
+    std::string defaultClass = "0";
     std::string out;
     SteerArgs steer;
 };
 
+// A class axis (class=Sneaker,Bag) by number, as the sweep takes it; other axes as they are.
+Result<std::string> classesByNumber(const std::string& axis,
+                                    const std::vector<std::string>& classNames) {
+    if (!axis.starts_with("class=")) return axis;
+    std::vector<std::string> tokens;
+    std::istringstream in(axis.substr(6));
+    for (std::string item; std::getline(in, item, ',');) tokens.push_back(item);
+    auto classes = runClasses(tokens, classNames);
+    if (!classes) return tl::unexpected(classes.error());
+    std::string out = "class=";
+    for (std::size_t i = 0; i < classes->size(); ++i)
+        out += (i ? "," : "") + std::to_string((*classes)[i]);
+    return out;
+}
+
 int runSweep(const SweepArgs& a) {
-    auto x = parseSweepAxis(a.x);
+    const auto classNames = runClassNames(a.run);
+    auto xText = classesByNumber(a.x, classNames);
+    if (!xText) return failure("sweep: --x: " + xText.error().message);
+    auto yText = classesByNumber(a.y, classNames);
+    if (!yText) return failure("sweep: --y: " + yText.error().message);
+    auto defaultClass = runClasses({a.defaultClass}, classNames);
+    if (!defaultClass) return failure("sweep: --class: " + defaultClass.error().message);
+    auto x = parseSweepAxis(*xText);
     if (!x) return failure("sweep: --x: " + x.error().message);
-    auto y = parseSweepAxis(a.y);
+    auto y = parseSweepAxis(*yText);
     if (!y) return failure("sweep: --y: " + y.error().message);
-    auto base = a.steer.request();
+    auto base = a.steer.request(classNames);
     if (!base) return failure("sweep: " + base.error().message);
     if (auto opened = loadRun(a.run, a.steer.step()))
         applyThreadSettings(opened->model->workload());
@@ -146,7 +172,7 @@ int runSweep(const SweepArgs& a) {
                               .x = *x,
                               .y = *y,
                               .base = *base,
-                              .defaultClass = a.defaultClass},
+                              .defaultClass = defaultClass->front()},
                              a.out, [&](int, int, const SampleGrid&) {
                                  std::fprintf(stderr, "\rcell %zu of %zu", ++done, cells);
                                  return !interrupted();
@@ -172,8 +198,8 @@ Command addSample(CLI::App& app) {
         ->required();
     cmd->add_option("--count", a->count, "Number of samples")->capture_default_str();
     cmd->add_option("--class", a->classes,
-                    "Class of every sample, or a comma list to cycle (default: all classes in "
-                    "turn)")
+                    "Class of every sample, or a comma list to cycle, by name or number "
+                    "(default: all classes in turn)")
         ->delimiter(',');
     cmd->add_option("--cols", a->cols, "Grid columns (default: square)")->check(positiveNumber());
     a->steer.add(cmd);
@@ -189,10 +215,12 @@ Command addSweep(CLI::App& app) {
     cmd->add_option("--run", a->run, "Run folder")->required();
     cmd->add_option("--x", a->x,
                     "Columns: AXIS=V1,V2,... with AXIS one of guidance, classifier-scale, "
-                    "steps, class, seed, checkpoint, truncation, temperature")
+                    "steps, class (by name or number), seed, checkpoint, truncation, "
+                    "temperature")
         ->required();
     cmd->add_option("--y", a->y, "Rows: AXIS=V1,V2,...")->required();
-    cmd->add_option("--class", a->defaultClass, "Class of every cell unless an axis is")
+    cmd->add_option("--class", a->defaultClass,
+                    "Class of every cell unless an axis is, by name or number")
         ->capture_default_str();
     cmd->add_option("--out", a->out, ".png file to write")->required();
     a->steer.add(cmd);

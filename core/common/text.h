@@ -33,4 +33,15 @@ inline std::string joinedNames(const std::vector<std::string>& names, std::size_
     return all.size() > maxChars ? all.substr(0, maxChars) + "..." : all;
 }
 
+/// `word` as a POSIX shell reads it back: as it is when it is plain, else in single quotes.
+inline std::string shellWord(const std::string& word) {
+    if (!word.empty() &&
+        word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789-_./:,=+") == std::string::npos)
+        return word;
+    std::string quoted = "'";
+    for (char ch : word) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return quoted + "'";
+}
+
 }  // namespace ll

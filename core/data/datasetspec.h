@@ -42,8 +42,11 @@ struct DatasetSpec {
     /// models' stride). IDX data keeps its own size whatever this says.
     int imageSize = 0;
     ImageColour colour = ImageColour::FollowData;
-    /// Transforms, applied in this order. Empty keeps every class.
+    /// Transforms, applied in this order. The classes to keep by number (0-based), or by what a
+    /// user typed (keepClassNames: each a class's name, else its number; see classnames.h).
+    /// Give one or the other; both empty keeps every class.
     std::vector<int> keepClasses;
+    std::vector<std::string> keepClassNames;
     /// Long-tail subset: the largest class keeps all its samples, the smallest 1/ratio of
     /// them, geometric in between. 1 keeps everything; below 1 (or NaN) is refused.
     double longTailRatio = 1.0;

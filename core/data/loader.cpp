@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include "common/classnames.h"
 #include "common/format.h"
 #include "common/text.h"
 #include "data/csv.h"
@@ -246,7 +247,14 @@ Result<Dataset> loadDataset(const DatasetSpec& spec) {
     }
     if (!d) return d;
     if (d->size() == 0) return fail(spec.source + ": holds no samples");
-    if (!spec.keepClasses.empty()) {
+    if (!spec.keepClassNames.empty()) {
+        if (!spec.keepClasses.empty())
+            return fail(spec.source + ": give the classes to keep by number or by name, not both");
+        auto named = classIndices(spec.keepClassNames, d->classNames);
+        if (!named) return fail(spec.source + ": " + named.error().message);
+        d = keepClasses(*d, *named);
+        if (!d) return d;
+    } else if (!spec.keepClasses.empty()) {
         d = keepClasses(*d, spec.keepClasses);
         if (!d) return d;
     }

@@ -30,7 +30,8 @@ Result<Dataset> keepClasses(const Dataset& d, const std::vector<int>& classes) {
             return fail(d.source + ": no class " + std::to_string(k) + " (the dataset has " +
                         std::to_string(d.numClasses()) + " classes, numbered from 0)");
         if (mapping[k].item<std::int64_t>() >= 0)
-            return fail("class " + std::to_string(k) + " is listed twice");
+            return fail(d.source + ": class '" + d.classNames[static_cast<std::size_t>(k)] +
+                        "' is listed twice");
         mapping[k] = static_cast<std::int64_t>(i);
         out.classNames.push_back(d.classNames[static_cast<std::size_t>(k)]);
     }

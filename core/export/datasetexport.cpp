@@ -12,10 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/classnames.h"
 #include "common/cpu.h"
 #include "common/csvtext.h"
 #include "common/format.h"
 #include "common/sha256.h"
+#include "common/text.h"
 #include "data/loader.h"
 #include "eval/evalsamples.h"
 #include "eval/extractorchoice.h"
@@ -268,31 +270,24 @@ Result<json> cardMetrics(Context& c, const Tensor& x, const Tensor& y, const fs:
                   {"command", check}}}};
 }
 
-std::string shellWord(const std::string& word) {
-    if (!word.empty() &&
-        word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                               "0123456789-_./:,=+") == std::string::npos)
-        return word;
-    std::string quoted = "'";
-    for (char ch : word) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-    return quoted + "'";
-}
-
 }  // namespace
 
-std::string exportCommand(const ExportRequest& r, std::int64_t step) {
+std::string exportCommand(const ExportRequest& r, std::int64_t step,
+                          const std::vector<std::string>& classNames) {
+    // Classes by name: the CLI reads a name before a number (a class named "2" is not class 2).
+    const auto token = [&](int k) { return shellWord(classToken(k, classNames)); };
     const SampleRequest& s = r.steering;
     std::ostringstream cmd;
     cmd << "latentlab-cli export --run " << shellWord(r.run.string()) << " --checkpoint " << step;
     if (!r.proportions.empty()) {
         std::string p;
         for (auto [k, w] : r.proportions)
-            p += (p.empty() ? "" : ",") + std::to_string(k) + ":" + formatNumber(w);
+            p += (p.empty() ? "" : ",") + token(k) + ":" + formatNumber(w);
         cmd << " --proportions " << p << " --total " << r.total;
     } else {
         cmd << " --per-class " << r.perClass;
         std::string k;
-        for (int c : r.classes) k += (k.empty() ? "" : ",") + std::to_string(c);
+        for (int c : r.classes) k += (k.empty() ? "" : ",") + token(c);
         if (!k.empty()) cmd << " --classes " << k;
     }
     cmd << " --seed " << s.seed << " --temperature " << s.temperature << " --truncation "
@@ -303,7 +298,7 @@ std::string exportCommand(const ExportRequest& r, std::int64_t step) {
     if (!s.mixture.empty()) {
         std::string m;
         for (auto [k, w] : s.mixture)
-            m += (m.empty() ? "" : ",") + std::to_string(k) + ":" + formatNumber(w);
+            m += (m.empty() ? "" : ",") + token(k) + ":" + formatNumber(w);
         cmd << " --mix " << m;
     }
     if (!r.guidingClassifier.empty())
@@ -448,7 +443,7 @@ Result<ExportSummary> exportDataset(const ExportRequest& request,
             {"dropped", dropped},
             {"shortfalls", summary.shortfalls},
             {"threads", torch::get_num_threads()},
-            {"command", exportCommand(r, c.run.step)}};
+            {"command", exportCommand(r, c.run.step, data.classNames)}};
         const SampleRequest& s = r.steering;
         card["settings"] = {
             {"seed", s.seed},
@@ -470,6 +465,7 @@ Result<ExportSummary> exportDataset(const ExportRequest& request,
             {"min_confidence", r.minConfidence},
             {"drop_copies", r.dropCopies},
             {"copy_distance", std::isnan(c.copyDistance) ? json() : json(c.copyDistance)},
+            {"copy_distance_from", c.copyReference.empty() ? json() : json(c.copyReference)},
             {"cap_per_class", r.capPerClass},
             {"max_draw_factor", r.maxDrawFactor}};
         json written = json::array();

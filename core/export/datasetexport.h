@@ -50,7 +50,8 @@ struct ExportRequest {
     /// probability; 0 keeps all.
     double minConfidence = 0;
     /// Drop samples whose feature distance to their nearest training image is below
-    /// copyDistance (NaN: the 1st percentile of real held-out images' distances to theirs).
+    /// copyDistance (NaN: the 1st percentile of real held-out images' distances to theirs, or
+    /// where the data holds none out, of training images' distances to their nearest other).
     bool dropCopies = false;
     double copyDistance = std::numeric_limits<double>::quiet_NaN();
     /// At most this many per class (0: no cap).
@@ -113,6 +114,7 @@ Result<ExportSummary> exportDataset(const ExportRequest& request,
 Result<ExportPreview> previewExport(const ExportRequest& request, std::int64_t count);
 
 /// The command line that repeats an export bit for bit (latentlab-cli export ...).
-std::string exportCommand(const ExportRequest& request, std::int64_t step);
+std::string exportCommand(const ExportRequest& request, std::int64_t step,
+                          const std::vector<std::string>& classNames);
 
 }  // namespace ll

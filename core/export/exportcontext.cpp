@@ -120,25 +120,38 @@ Result<void> prepareCopies(Context& c, const ExportProgressFn& progress) {
     if (!features) return tl::unexpected(features.error());
     c.trainFeatures = *features;
     c.copyDistance = c.request.copyDistance;
+    c.copyReference = "given";
     if (std::isnan(c.copyDistance)) {
         // The 1st percentile of real unseen images' distances to their nearest training image:
-        // a sample closer than that sits closer to the training set than real data does.
+        // a sample closer than that sits closer to the training set than real data does. Data
+        // without a held-out split (a table, a folder of classes, one IDX file) measures its
+        // training rows against the others instead (leave one out).
         auto heldOut = loadHeldOut(c.run.config.dataset, *train);
-        Tensor probe;
-        if (heldOut) {
-            const auto n = std::min(kThresholdRows, heldOut->size());
-            auto g = at::detail::createCPUGenerator(0);
-            probe = heldOut->x.index_select(
-                0, torch::randperm(heldOut->size(), g, torch::kInt64).slice(0, 0, n));
+        const bool unseen = heldOut && heldOut->size() >= 2;
+        const Tensor& from = unseen ? heldOut->x : train->x;
+        if (from.size(0) < 2)
+            return fail(
+                "the near-copy threshold needs two samples or more to measure; give it "
+                "with --copy-distance");
+        const auto n = std::min(kThresholdRows, from.size(0));
+        auto g = at::detail::createCPUGenerator(0);
+        const Tensor picked = torch::randperm(from.size(0), g, torch::kInt64).slice(0, 0, n);
+        Tensor features;
+        if (unseen) {
+            auto f = extractFeatures(c.classifier.get(), from.index_select(0, picked));
+            if (!f) return tl::unexpected(f.error());
+            features = *f;
+        } else {
+            features = c.trainFeatures.index_select(0, picked);
         }
-        if (!probe.defined() || probe.size(0) < 2)
-            return fail("the near-copy threshold needs held-out data: give the distance");
-        auto f = extractFeatures(c.classifier.get(), probe);
-        if (!f) return tl::unexpected(f.error());
-        auto nearest = nearestNeighbours(*f, c.trainFeatures, 1);
+        // Leaving one out: a training row's nearest is itself, its second the nearest other.
+        auto nearest = nearestNeighbours(features, c.trainFeatures, unseen ? 1 : 2);
         if (!nearest) return tl::unexpected(nearest.error());
-        c.copyDistance =
-            nearest->distances.select(1, 0).to(torch::kFloat64).quantile(0.01).item<double>();
+        c.copyDistance = nearest->distances.select(1, unseen ? 0 : 1)
+                             .to(torch::kFloat64)
+                             .quantile(0.01)
+                             .item<double>();
+        c.copyReference = unseen ? "held-out" : "training (leave one out)";
     }
     return {};
 }

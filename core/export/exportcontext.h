@@ -33,6 +33,8 @@ struct Context {
     std::unique_ptr<LoadedRun> guide;  // classifier guidance's noisy classifier
     torch::Tensor trainFeatures;
     double copyDistance = kNaN;
+    /// What copyDistance was measured on: "held-out", "training (leave one out)" or "given".
+    std::string copyReference;
 };
 
 /// A class to draw and how it goes.

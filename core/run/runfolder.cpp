@@ -77,15 +77,18 @@ namespace {
 
 // The source from the root: the run is resumed, evaluated and exported from other folders.
 json toJson(const DatasetSpec& d) {
-    return {{"source", absoluteSource(d.source)},
-            {"split", d.split},
-            {"label_column", d.labelColumn},
-            {"image_size", d.imageSize},
-            {"colour", colourName(d.colour)},
-            {"keep_classes", d.keepClasses},
-            {"long_tail_ratio", d.longTailRatio},
-            {"limit", d.limit},
-            {"seed", d.seed}};
+    json j{{"source", absoluteSource(d.source)},
+           {"split", d.split},
+           {"label_column", d.labelColumn},
+           {"image_size", d.imageSize},
+           {"colour", colourName(d.colour)},
+           {"keep_classes", d.keepClasses},
+           {"long_tail_ratio", d.longTailRatio},
+           {"limit", d.limit},
+           {"seed", d.seed}};
+    // As typed (names or numbers): the loader settles them against the data each time.
+    if (!d.keepClassNames.empty()) j["keep_class_names"] = d.keepClassNames;
+    return j;
 }
 
 // Settings are text ("latent": "16"); a number or a yes/no typed by hand is taken as its text.
@@ -123,6 +126,15 @@ DatasetSpec datasetFromJson(const json& j) {
         d.colour = j.value("grayscale", true) ? ImageColour::Gray : ImageColour::Rgb;
     }
     d.keepClasses = wholeNumbers(j, "keep_classes", d.keepClasses);
+    if (const auto names = j.find("keep_class_names"); names != j.end()) {
+        if (!names->is_array()) throw std::out_of_range("'keep_class_names' is not a list");
+        for (const auto& name : *names) {
+            if (!name.is_string())
+                throw std::out_of_range("'keep_class_names' holds " +
+                                        std::string(name.type_name()) + ", not a class's name");
+            d.keepClassNames.push_back(name.get<std::string>());
+        }
+    }
     d.longTailRatio = j.value("long_tail_ratio", d.longTailRatio);
     // Runs before the loader refused a ratio below 1 kept every sample with one.
     if (d.longTailRatio < 1.0) d.longTailRatio = 1.0;

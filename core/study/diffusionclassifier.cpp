@@ -199,21 +199,23 @@ std::string rowsKey(const std::vector<std::int64_t>& rows) {
 json partKey(const DiffusionClassifyRequest& r, std::int64_t step,
              const std::vector<int>& budgets) {
     const auto& d = r.data;
-    return {{"run", fs::absolute(r.run).lexically_normal().string()},
-            {"step", step},
-            {"data",
-             {{"source", d.source},
-              {"split", d.split},
-              {"label_column", d.labelColumn},
-              {"classes", d.keepClasses},
-              {"long_tail", d.longTailRatio},
-              {"limit", d.limit},
-              {"seed", d.seed},
-              {"rows", rowsKey(r.rows)}}},
-            {"options", diffusionClassifierOptionsText(r.options)},
-            {"unpruned", r.unpruned},
-            {"budgets", budgets},
-            {"part_size", r.partSize}};
+    json key{{"run", fs::absolute(r.run).lexically_normal().string()},
+             {"step", step},
+             {"data",
+              {{"source", d.source},
+               {"split", d.split},
+               {"label_column", d.labelColumn},
+               {"classes", d.keepClasses},
+               {"long_tail", d.longTailRatio},
+               {"limit", d.limit},
+               {"seed", d.seed},
+               {"rows", rowsKey(r.rows)}}},
+             {"options", diffusionClassifierOptionsText(r.options)},
+             {"unpruned", r.unpruned},
+             {"budgets", budgets},
+             {"part_size", r.partSize}};
+    if (!d.keepClassNames.empty()) key["data"]["class_names"] = d.keepClassNames;
+    return key;
 }
 
 fs::path partFile(const fs::path& out, std::int64_t part) {

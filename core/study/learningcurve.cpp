@@ -185,6 +185,7 @@ json optionsOf(const LearningCurveRequest& r, const Prepared& p) {
                           {"images", r.diffusionImages},
                           {"options", diffusionClassifierOptionsText(d)}};
     }
+    if (!d.keepClassNames.empty()) o["class_names"] = d.keepClassNames;  // absent before names
     if (has(r.methods, "cnn"))
         o["cnn"] = {{"preset", r.cnnPreset.empty() ? "classifier-cpu" : r.cnnPreset},
                     {"steps_per_row", r.cnnStepsPerRow},

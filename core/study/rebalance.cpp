@@ -62,20 +62,22 @@ json optionsOf(const RebalanceRequest& r, const Lab& lab) {
     for (const auto& [k, share] : lab.profile.minority) minority.push_back({k, share});
     const char* modes[] = {"as-is", "long-tail", "minority"};
     // clang-format off
-    return {{"source", d.source}, {"split", d.split}, {"label_column", d.labelColumn},
-            {"image_size", d.imageSize}, {"colour", colourName(d.colour)},
-            {"classes", d.keepClasses}, {"limit", d.limit},
-            {"imbalance", modes[static_cast<int>(r.imbalance)]},
-            {"long_tail_ratio", r.imbalance == ImbalanceMode::LongTail ? r.longTailRatio : 1.0},
-            {"minority_shares", minority}, {"seed", r.seed},
-            {"held_out_fraction", r.heldOutFraction}, {"held_out_limit", r.heldOutLimit},
-            {"classifier", lab.classifier},
-            {"classifier_preset", r.classifierPreset.empty() ? "classifier-cpu"
-                                                            : r.classifierPreset},
-            {"classifier_steps", r.classifierSteps}, {"classifier_batch", r.classifierBatch},
-            {"logistic_c", r.logistic.c}, {"logistic_iterations", r.logistic.maxIterations},
-            {"logistic_tolerance", r.logistic.tolerance}};
+    json o{{"source", d.source}, {"split", d.split}, {"label_column", d.labelColumn},
+           {"image_size", d.imageSize}, {"colour", colourName(d.colour)},
+           {"classes", d.keepClasses}, {"limit", d.limit},
+           {"imbalance", modes[static_cast<int>(r.imbalance)]},
+           {"long_tail_ratio", r.imbalance == ImbalanceMode::LongTail ? r.longTailRatio : 1.0},
+           {"minority_shares", minority}, {"seed", r.seed},
+           {"held_out_fraction", r.heldOutFraction}, {"held_out_limit", r.heldOutLimit},
+           {"classifier", lab.classifier},
+           {"classifier_preset", r.classifierPreset.empty() ? "classifier-cpu"
+                                                           : r.classifierPreset},
+           {"classifier_steps", r.classifierSteps}, {"classifier_batch", r.classifierBatch},
+           {"logistic_c", r.logistic.c}, {"logistic_iterations", r.logistic.maxIterations},
+           {"logistic_tolerance", r.logistic.tolerance}};
     // clang-format on
+    if (!d.keepClassNames.empty()) o["class_names"] = d.keepClassNames;  // absent before names
+    return o;
 }
 
 // True when `j` holds what aggregate() reads: every metric, and each class's recall,

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "common/classnames.h"
 #include "data/loader.h"
 #include "study/classicclassifiers.h"
 #include "study/heldout.h"
@@ -20,14 +21,9 @@ namespace {
 
 // A class by its name (first) or its number.
 Result<int> classIndex(const Dataset& d, const std::string& cls) {
-    for (int k = 0; k < d.numClasses(); ++k)
-        if (d.classNames[static_cast<std::size_t>(k)] == cls) return k;
-    char* end = nullptr;
-    const long n = std::strtol(cls.c_str(), &end, 10);
-    if (!cls.empty() && end && *end == '\0' && n >= 0 && n < d.numClasses())
-        return static_cast<int>(n);
-    return fail("rebalance: no class \"" + cls + "\" in " + d.name +
-                " (classes: " + joined(d.classNames) + ")");
+    auto k = ll::classIndex(cls, d.classNames);
+    if (!k) return fail("rebalance: " + d.name + ": " + k.error().message);
+    return k;
 }
 
 Result<ImbalanceProfile> profileOf(const RebalanceRequest& r, const Dataset& d) {

@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/classnames.h"
 #include "common/sha256.h"
+#include "common/text.h"
 #include "data/loader.h"
 #include "eval/agreement.h"
 #include "models/catalog.h"
@@ -31,11 +33,12 @@ std::string extractorCommand(const ExtractorTraining& t) {
     if (t.dataset.imageSize != 0 && images) out << " --image-size " << t.dataset.imageSize;
     if (t.dataset.colour != ImageColour::FollowData && images)
         out << (t.dataset.colour == ImageColour::Rgb ? " --rgb" : " --gray");
-    if (!t.dataset.keepClasses.empty()) {
-        out << " --classes ";
-        for (std::size_t i = 0; i < t.dataset.keepClasses.size(); ++i)
-            out << (i ? "," : "") << t.dataset.keepClasses[i];
-    }
+    // The classes as the spec names them: typed names, else numbers.
+    std::string classes;
+    for (const auto& name : t.dataset.keepClassNames)
+        classes += (classes.empty() ? "" : ",") + name;
+    for (int k : t.dataset.keepClasses) classes += (classes.empty() ? "" : ",") + std::to_string(k);
+    if (!classes.empty()) out << " --classes " << shellWord(classes);
     out << " --seed " << t.seed << " --steps " << t.steps << " --threads " << t.threads << " --out "
         << t.out.string();
     return out.str();
@@ -56,15 +59,27 @@ Result<ExtractorInfo> finish(const ExtractorTraining& t, const std::string& data
         return tl::unexpected(ok.error());
     if (auto ok = writeLatest(t.out, opened->step); !ok) return tl::unexpected(ok.error());
 
+    auto trained = loadDataset(t.dataset);
+    if (!trained) return tl::unexpected(trained.error());
+    // The window keeps classes by number; the command names them, as the CLI reads a name
+    // first (the number 1 of a table labelled 1, 2, 3 is its class "2").
+    ExtractorTraining named = t;
+    if (!t.dataset.keepClasses.empty()) {
+        named.dataset.keepClasses.clear();
+        for (std::size_t i = 0; i < trained->classNames.size(); ++i) {
+            // A name a list cannot hold goes by its number in the whole data.
+            const std::string token = classToken(static_cast<int>(i), trained->classNames);
+            named.dataset.keepClassNames.push_back(
+                token == trained->classNames[i] ? token : std::to_string(t.dataset.keepClasses[i]));
+        }
+    }
     ExtractorInfo info{.dir = t.out,
                        .dataset = dataset,
                        .weights = weights,
                        .steps = opened->step,
                        .seed = t.seed,
                        .threads = t.threads,
-                       .command = extractorCommand(t)};
-    auto trained = loadDataset(t.dataset);
-    if (!trained) return tl::unexpected(trained.error());
+                       .command = extractorCommand(named)};
     auto heldOut = loadHeldOut(t.dataset, *trained);
     info.accuracySplit = heldOut ? (t.dataset.split == "test" ? "train" : "test") : "train";
     auto data = heldOut ? std::move(heldOut) : std::move(trained);

@@ -114,7 +114,9 @@ TEST(Cli, TrainThenSample) {
     const auto badClass =
         cli("sample --run " + run.string() + " --count 4 --class 12 --out " + grid.string());
     EXPECT_NE(badClass.exitCode, 0);
-    EXPECT_NE(badClass.output.find("no class 12"), std::string::npos) << badClass.output;
+    EXPECT_NE(badClass.output.find("--class: no class '12': the classes are T-shirt/top, "),
+              std::string::npos)
+        << badClass.output;
 
     // Steering values that mean nothing are refused by name, and no grid is written.
     const fs::path none = scratch() / "refused.png";
@@ -274,6 +276,85 @@ TEST(Cli, TrainsOnATableWithGapsSayingWhatItLeftOut) {
     EXPECT_EQ(header, "length,width,class");
 }
 
+// A table labelled 1, 2 and 3 (wine) names its classes "1", "2" and "3", numbered 0, 1 and 2:
+// every option that takes classes reads a name before a number, so "1" is the label 1 and
+// not the second class, and what a run and its export write reads back the same.
+TEST(Cli, ClassesAreNamedBeforeTheyAreNumbered) {
+    const fs::path file = scratch() / "wine.csv";
+    std::string text = "alcohol,ash,class\n";
+    for (int i = 0; i < 90; ++i) {
+        const int label = 1 + i % 3;  // class 1 near 12, 2 near 14, 3 near 16
+        text += std::to_string(10 + 2 * label + 0.01 * (i % 10)) + "," +
+                std::to_string(label + 0.02 * (i % 7)) + "," + std::to_string(label) + "\n";
+    }
+    ASSERT_TRUE(ll::writeFileAtomic(file, text));
+    const auto kept = cli("data --dataset " + file.string() + " --classes 1,3");
+    ASSERT_EQ(kept.exitCode, 0) << kept.output;
+    EXPECT_NE(kept.output.find("wine: 60 rows of 2 features, 2 classes"), std::string::npos)
+        << kept.output;
+    EXPECT_NE(kept.output.find("    0 1  "), std::string::npos) << kept.output;
+    EXPECT_NE(kept.output.find("    1 3  "), std::string::npos) << kept.output;
+    const auto unknown = cli("data --dataset " + file.string() + " --classes 1,4");
+    EXPECT_EQ(unknown.exitCode, 1);
+    EXPECT_NE(
+        unknown.output.find("no class '4': the classes are 1, 2, 3 (or their numbers 0 to 2)"),
+        std::string::npos)
+        << unknown.output;
+
+    // Trained on two classes given in another order: the config keeps them as typed.
+    const fs::path run = scratch() / "wine-run";
+    const auto trained = cli("train --dataset " + file.string() +
+                             " --classes 3,1 --steps 300 --batch 30 --out " + run.string());
+    ASSERT_EQ(trained.exitCode, 0) << trained.output;
+    const auto config = nlohmann::json::parse(ll::testing::fileBytes(run / "config.json"));
+    EXPECT_EQ(config["dataset"]["keep_class_names"], nlohmann::json({"3", "1"}));
+    const auto resumed = cli("train --resume " + run.string() + " --steps 310");
+    EXPECT_EQ(resumed.exitCode, 0) << resumed.output;
+
+    // The class named 3 is drawn for --class 3 (its number in the run is 0), and its rows lie
+    // where the real ones do: alcohol near 16, not 12.
+    const fs::path rows = scratch() / "wine-3.csv";
+    const auto drawn =
+        cli("sample --run " + run.string() + " --class 3 --count 20 --out " + rows.string());
+    ASSERT_EQ(drawn.exitCode, 0) << drawn.output;
+    std::ifstream in(rows);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "alcohol,ash,class");
+    double alcohol = 0;
+    int count = 0;
+    while (std::getline(in, line)) {
+        EXPECT_TRUE(line.ends_with(",3")) << line;
+        alcohol += std::stod(line.substr(0, line.find(',')));
+        ++count;
+    }
+    ASSERT_EQ(count, 20);
+    EXPECT_NEAR(alcohol / count, 16.05, 1.0);
+    const auto absent =
+        cli("sample --run " + run.string() + " --class 2 --count 4 --out " + rows.string());
+    EXPECT_EQ(absent.exitCode, 1);
+    EXPECT_NE(absent.output.find("no class '2': the classes are 3, 1"), std::string::npos)
+        << absent.output;
+
+    // An export with a card: the proportions by name, its command naming them so, and the
+    // near-copy threshold measured on the training rows (a table holds nothing out).
+    const fs::path extractor = scratch() / "wine-extractor";
+    const auto classifier = cli("train-extractor --dataset " + file.string() +
+                                " --classes 3,1 --steps 100 --out " + extractor.string());
+    ASSERT_EQ(classifier.exitCode, 0) << classifier.output;
+    const fs::path out = scratch() / "wine-export";
+    const auto exported =
+        cli("export --run " + run.string() + " --proportions 1:1,3:2 --total 9" +
+            " --metrics classes --extractor " + extractor.string() + " --out " + out.string());
+    ASSERT_EQ(exported.exitCode, 0) << exported.output;
+    const auto card = nlohmann::json::parse(ll::testing::fileBytes(out / "card.json"));
+    EXPECT_EQ(card["counts"], nlohmann::json({{"1", 3}, {"3", 6}}));
+    EXPECT_NE(card["command"].get<std::string>().find(" --proportions 1:1,3:2 "), std::string::npos)
+        << card["command"];
+    EXPECT_EQ(card["filters"]["copy_distance_from"], "training (leave one out)");
+    EXPECT_GT(card["filters"]["copy_distance"].get<double>(), 0.0);
+}
+
 // A dataset named from the working folder is kept from the root: the run resumes, samples and
 // is evaluated from anywhere. The table here is UCI's iris.data layout: no header, text labels,
 // not named .csv.
@@ -427,10 +508,10 @@ TEST(Cli, SampleSteeringOptionsAndSweep) {
                   plain.string())
                   .exitCode,
               0);
-    ASSERT_EQ(
-        cli("sample --run " + run.string() + " --count 4 --mix 3:1 --seed 2 --out " + same.string())
-            .exitCode,
-        0);
+    ASSERT_EQ(cli("sample --run " + run.string() + " --count 4 --mix Dress:1 --seed 2 --out " +
+                  same.string())
+                  .exitCode,
+              0);
     ASSERT_EQ(cli("sample --run " + run.string() + " --count 4 --mix 3:0.5,8:0.5 --seed 2 --out " +
                   mixed.string())
                   .exitCode,
@@ -447,7 +528,7 @@ TEST(Cli, SampleSteeringOptionsAndSweep) {
     const fs::path grid = scratch() / "sweep.png";
     const auto r =
         cli("sweep --run " + run.string() +
-            " --x temperature=0.5,1 --y checkpoint=15,30 --class 7 --out " + grid.string());
+            " --x temperature=0.5,1 --y checkpoint=15,30 --class Sneaker --out " + grid.string());
     ASSERT_EQ(r.exitCode, 0) << r.output;
     EXPECT_TRUE(fs::exists(grid));
     const auto sidecar = nlohmann::json::parse(std::ifstream(grid.string() + ".json"));
@@ -456,7 +537,7 @@ TEST(Cli, SampleSteeringOptionsAndSweep) {
     EXPECT_EQ(sidecar["cells"][3]["class"], 7);
 
     const fs::path strip = scratch() / "strip.png", video = scratch() / "strip.avi";
-    const auto i = cli("interpolate --run " + run.string() + " --from 1:0 --to 2:9 --frames 6 " +
+    const auto i = cli("interpolate --run " + run.string() + " --from 1:0 --to 2:Bag --frames 6 " +
                        "--out " + strip.string() + " --video " + video.string());
     ASSERT_EQ(i.exitCode, 0) << i.output;
     EXPECT_TRUE(fs::exists(strip));
@@ -673,7 +754,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "sample --run /no/run --classifier-scale 2 --out x.png",
                  "--classifier-scale needs --classifier"},
         BadInput{"interpolate_bad_end", "interpolate --run /no/run --from 1:x --to 2 --out s.png",
-                 "--from expects SEED or SEED:CLASS"},
+                 "--from: 'x' is not a class number"},
         BadInput{"decode_wrong_width",
                  "decode --run " LATENTLAB_FIXTURE_CLASSIFIER " --latents x.npy --out d.png",
                  "has no latent space"},

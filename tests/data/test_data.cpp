@@ -1623,7 +1623,7 @@ TEST(KeepClasses, RefusesUnknownAndRepeatedClasses) {
     EXPECT_EQ(errorOf(ll::keepClasses(d, {0, 3})),
               "synthetic: no class 3 (the dataset has 3 classes, numbered from 0)");
     EXPECT_NE(errorOf(ll::keepClasses(d, {-1})).find("no class -1"), std::string::npos);
-    EXPECT_EQ(errorOf(ll::keepClasses(d, {1, 1})), "class 1 is listed twice");
+    EXPECT_EQ(errorOf(ll::keepClasses(d, {1, 1})), "synthetic: class 'c1' is listed twice");
 }
 
 TEST(LongTail, FollowsSizeOrderGeometrically) {

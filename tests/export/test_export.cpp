@@ -355,7 +355,9 @@ TEST_F(Export, BadInputLeavesNothingBehind) {
     const fs::path out = scratch() / "never";
     r = cli("export --run " + s_run.string() + " --classes 3,12 --out " + out.string());
     EXPECT_NE(r.exitCode, 0);
-    EXPECT_NE(r.output.find("no class 12"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("--classes: no class '12': the classes are T-shirt/top, "),
+              std::string::npos)
+        << r.output;
     expectNothingLeft(out);
 
     // A full disk half-way through (an injected failure of the 40th write).

@@ -207,8 +207,8 @@ TEST(Rebalance, BadInputIsOneClearLineAndWritesNothing) {
     const fs::path out = scratch() / "bad";
     const std::vector<std::pair<std::string, std::string>> cases{
         {"--minority nosuch:0.05",
-         "no class \"nosuch\" in breast_cancer (classes: benign, "
-         "malignant)"},
+         "breast_cancer: no class 'nosuch': the classes are benign, malignant (or their "
+         "numbers 0 to 1)"},
         {"--minority malignant:0.01 --methods none,smote",
          "class malignant keeps 3 in the imbalanced training set"},
         {"--minority malignant:0.05 --methods none,smote --smote-k 20", "--smote-k"},

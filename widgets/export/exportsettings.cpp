@@ -180,7 +180,8 @@ QGroupBox* ExportSettings::filtersBox() {
     m_copyDistance->setToolTip(
         tr("Feature distance to the nearest training image below which a "
            "sample is a near-copy; automatic: the 1st percentile of real "
-           "held-out images' distances"));
+           "held-out images' distances (of training images' distances to "
+           "their nearest other where the data holds none out)"));
     m_cap = countBox("exportCap", 0, 10'000'000, 0);
     m_cap->setSpecialValueText(tr("none"));
     m_cap->setToolTip(tr("At most this many samples of a class"));
