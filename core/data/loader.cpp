@@ -221,14 +221,7 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
     return readImageFolder(path, spec.imageSize, spec.colour);
 }
 
-}  // namespace
-
-fs::path fashionMnistDir() {
-    if (const char* env = std::getenv("LATENTLAB_FASHION_MNIST_DIR"); env && *env) return env;
-    return "/usr/share/datasets/fashion-mnist";
-}
-
-Result<Dataset> loadDataset(const DatasetSpec& spec) {
+Result<void> checkTransforms(const DatasetSpec& spec) {
     if (!(spec.longTailRatio >= 1.0))
         return fail(spec.source + ": the long-tail ratio must be at least 1 (1 keeps every " +
                     "sample), not " +
@@ -237,6 +230,25 @@ Result<Dataset> loadDataset(const DatasetSpec& spec) {
     if (spec.limit < 0)
         return fail(spec.source + ": the limit must be 0 (every sample) or more, not " +
                     std::to_string(spec.limit));
+    return {};
+}
+
+}  // namespace
+
+fs::path fashionMnistDir() {
+    if (const char* env = std::getenv("LATENTLAB_FASHION_MNIST_DIR"); env && *env) return env;
+    return "/usr/share/datasets/fashion-mnist";
+}
+
+Result<Dataset> loadDataset(const DatasetSpec& spec) {
+    auto whole = loadWholeDataset(spec);
+    if (!whole) return whole;
+    return shapeDataset(std::move(*whole), spec);
+}
+
+Result<Dataset> loadWholeDataset(const DatasetSpec& spec) {
+    // The transforms' settings are checked before a long read.
+    if (auto ok = checkTransforms(spec); !ok) return tl::unexpected(ok.error());
     Result<Dataset> d = fail("");
     try {
         d = resolve(spec);
@@ -247,6 +259,12 @@ Result<Dataset> loadDataset(const DatasetSpec& spec) {
     }
     if (!d) return d;
     if (d->size() == 0) return fail(spec.source + ": holds no samples");
+    return d;
+}
+
+Result<Dataset> shapeDataset(Dataset whole, const DatasetSpec& spec) {
+    if (auto ok = checkTransforms(spec); !ok) return tl::unexpected(ok.error());
+    Result<Dataset> d = std::move(whole);
     if (!spec.keepClassNames.empty()) {
         if (!spec.keepClasses.empty())
             return fail(spec.source + ": give the classes to keep by number or by name, not both");

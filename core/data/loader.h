@@ -18,6 +18,12 @@ std::filesystem::path fashionMnistDir();
 /// sub-folders of images.
 Result<Dataset> loadDataset(const DatasetSpec& spec);
 
+/// loadDataset in two halves: the source read whole (every class, every sample; the
+/// transforms' settings checked first), then the spec's transforms applied to it (the classes
+/// to keep, the long tail, the limit). A preview that changes only those reads once.
+Result<Dataset> loadWholeDataset(const DatasetSpec& spec);
+Result<Dataset> shapeDataset(Dataset whole, const DatasetSpec& spec);
+
 /// The held-out split of the data a spec names: the other split (test files for a model
 /// trained on the train files, test/ beside train/), with the spec's class selection but none
 /// of its subsetting. Data without one (CSV, image folders not in splits, a lone IDX file) is

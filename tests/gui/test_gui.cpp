@@ -93,6 +93,7 @@ private Q_SLOTS:
     void loadsFashionMnistIntoTheGrid();
     void badDatasetShowsAMessage();
     void theDataPanelNarrowsTheClassesAndMakesALongTail();
+    void aClassToggleKeepsTheDataReadAndLoadReadsAfresh();
     void anEmptyRunsBrowserSaysWhereRunsGo();
     void imageFolderFollowsItsSizeAndColour();
     void jobBridgeReportsWhatAJobThrows_data();
@@ -253,6 +254,42 @@ void GuiTest::theDataPanelNarrowsTheClassesAndMakesALongTail() {
     kind->setCurrentIndex(0);
     QVERIFY(classes->isVisibleTo(data));
     QCOMPARE(data->spec().keepClasses, (std::vector<int>{0, 1, 2, 4, 5, 6, 7, 8, 9}));
+}
+
+// A class toggled in the list shows from the data already read (a large file is not read
+// again for every click); Load reads the file afresh, as it is now.
+void GuiTest::aClassToggleKeepsTheDataReadAndLoadReadsAfresh() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString file = dir.filePath(QStringLiteral("kinds.csv"));
+    const auto write = [&](int perClass) {
+        QFile out(file);
+        QVERIFY(out.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        out.write("x,y,kind\n");
+        for (int i = 0; i < 3 * perClass; ++i)
+            out.write(QStringLiteral("%1,%2,%3\n")
+                          .arg(i)
+                          .arg(i % 5)
+                          .arg(QLatin1Char("abc"[i % 3]))
+                          .toUtf8());
+    };
+    write(10);
+    ll::widgets::DataPanel panel;
+    panel.setSpec({.source = file.toStdString()});
+    QSignalSpy ready(&panel, &ll::widgets::DataPanel::previewReady);
+    panel.load();
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, waitMs(10000));
+    QCOMPARE(panel.summary().count, 30);
+    write(2);  // the file changes on disk
+    auto* classes = panel.findChild<QListWidget*>(QStringLiteral("datasetClasses"));
+    QCOMPARE(classes->count(), 3);
+    classes->item(1)->setCheckState(Qt::Unchecked);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 2, waitMs(10000));
+    QCOMPARE(panel.summary().count, 20);  // two classes of the rows read
+    QCOMPARE(panel.summary().classNames, (std::vector<std::string>{"a", "c"}));
+    QTest::mouseClick(panel.findChild<QPushButton*>(QStringLiteral("loadButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 3, waitMs(10000));
+    QCOMPARE(panel.summary().count, 4);  // two classes of the file as it is now
 }
 
 void GuiTest::badDatasetShowsAMessage() {

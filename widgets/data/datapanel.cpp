@@ -37,7 +37,10 @@ std::string dataKey(const ll::DatasetSpec& s) {
 }
 }  // namespace
 
-DataPanel::DataPanel(QWidget* parent) : QWidget(parent), m_loader(new JobBridge(this)) {
+DataPanel::DataPanel(QWidget* parent)
+    : QWidget(parent),
+      m_loader(new JobBridge(this)),
+      m_previewer(std::make_shared<ll::DatasetPreviewer>()) {
     m_kind = new QComboBox;
     m_kind->setObjectName(QStringLiteral("datasetKind"));
     m_kind->addItems(
@@ -234,6 +237,10 @@ void DataPanel::browse() {
 }
 
 void DataPanel::load() {
+    startLoad(/*reuse=*/false);
+}
+
+void DataPanel::startLoad(bool reuse) {
     if (m_loader->isRunning()) return;
     const ll::DatasetSpec s = spec();
     if (s.source.empty()) {
@@ -248,7 +255,11 @@ void DataPanel::load() {
     Q_EMIT busyChanged(true);
     using Loaded = ll::Result<ll::DatasetPreview>;
     runJob<Loaded>(
-        *m_loader, [s](JobContext&) { return ll::previewDataset(s); },
+        *m_loader,
+        [s, reuse, previewer = m_previewer](JobContext&) {
+            // Load reads the source afresh; a change of classes or long tail keeps its data.
+            return reuse ? previewer->reshape(s) : previewer->load(s);
+        },
         [this](Loaded result) { loaded(result); },
         [this, source = s.source](const QString& why) {
             loaded(ll::fail(source + ": " + why.toStdString()));  // it threw: name the file
@@ -315,7 +326,7 @@ void DataPanel::subsetChanged() {
         m_subsetNote = tr("Keep at least one class: %1 is kept.")
                            .arg(m_classes->item(0)->text().toHtmlEscaped());
     }
-    load();
+    startLoad(/*reuse=*/true);
 }
 
 void DataPanel::showSummary(const ll::DatasetSummary& s) {

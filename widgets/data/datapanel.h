@@ -61,6 +61,9 @@ private:
     /// Fills the class list from a load of every class of the data `key` names.
     void setClassList(const ll::DatasetSummary& summary, const std::string& key);
     void subsetChanged();
+    /// Loads what the controls name; `reuse` keeps the data already read where only the
+    /// classes, long tail or limit changed.
+    void startLoad(bool reuse);
     /// The class list shows only while it belongs to the data the controls name.
     void updateSubsetVisibility();
 
@@ -88,6 +91,8 @@ private:
     QString m_subsetNote;  // said once beside the next summary
 
     JobBridge* m_loader;
+    // Read on m_loader's thread only; shared so that a job outlives the panel safely.
+    std::shared_ptr<ll::DatasetPreviewer> m_previewer;
     bool m_loaded = false;
     ll::DatasetSummary m_summary;
 };
