@@ -58,7 +58,7 @@ struct EndSpec {
 
 // The class after the colon goes by name or number among the run's `classNames`.
 Result<EndSpec> parseEnd(const std::string& text, const char* option,
-                         const std::vector<std::string>& classNames) {
+                         const Result<std::vector<std::string>>& classNames) {
     EndSpec spec;
     std::string rest = text;
     if (const auto npy = text.find(".npy@"); npy != std::string::npos) {

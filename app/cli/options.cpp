@@ -147,7 +147,7 @@ void SteerArgs::add(CLI::App* cmd) {
 
 Result<std::vector<std::pair<int, double>>> parseClassWeights(
     const std::string& text, const std::string& option,
-    const std::vector<std::string>& classNames) {
+    const Result<std::vector<std::string>>& classNames) {
     std::vector<std::pair<int, double>> out;
     std::istringstream in(text);
     for (std::string part; std::getline(in, part, ',');) {
@@ -167,26 +167,27 @@ Result<std::vector<std::pair<int, double>>> parseClassWeights(
 }
 
 Result<std::vector<int>> runClasses(const std::vector<std::string>& tokens,
-                                    const std::vector<std::string>& classNames) {
-    if (!classNames.empty()) return classIndices(tokens, classNames);
+                                    const Result<std::vector<std::string>>& classNames) {
+    if (classNames) return classIndices(tokens, *classNames);
     // An unreadable run: numbers as they are, for opening the run to say what is wrong.
     std::vector<int> out;
     for (const auto& token : tokens) {
         int k = -1;
         std::istringstream number{std::string(trimmedToken(token))};
         if (!(number >> k) || !(number >> std::ws).eof() || k < 0)
-            return fail("'" + token + "' is not a class number");
+            return fail("'" + token + "' names no class of the run: " + classNames.error().message);
         out.push_back(k);
     }
     return out;
 }
 
-std::vector<std::string> runClassNames(const std::string& run) {
+Result<std::vector<std::string>> runClassNames(const std::string& run) {
     auto data = readRunData(run);
-    return data ? data->classNames : std::vector<std::string>{};
+    if (!data) return tl::unexpected(data.error());
+    return data->classNames;
 }
 
-Result<SampleRequest> SteerArgs::request(const std::vector<std::string>& classNames) const {
+Result<SampleRequest> SteerArgs::request(const Result<std::vector<std::string>>& classNames) const {
     SampleRequest r{.seed = seed,
                     .temperature = temperature,
                     .truncation = truncation,

@@ -74,7 +74,7 @@ struct SteerArgs {
     void add(CLI::App* cmd);
     /// The request these options ask for, or why they are wrong; --mix names classes of
     /// `classNames` (the run's) by name or number.
-    Result<SampleRequest> request(const std::vector<std::string>& classNames) const;
+    Result<SampleRequest> request(const Result<std::vector<std::string>>& classNames) const;
     std::optional<std::int64_t> step() const;
 };
 
@@ -87,16 +87,18 @@ CLI::Validator nonNegativeNumber();
 /// "3:0.5,5:0.5" or "Sneaker:0.5,Bag:0.5" as (class, weight) pairs (--mix, --proportions),
 /// classes by name or number among `classNames`; the error names `option`.
 Result<std::vector<std::pair<int, double>>> parseClassWeights(
-    const std::string& text, const std::string& option, const std::vector<std::string>& classNames);
+    const std::string& text, const std::string& option,
+    const Result<std::vector<std::string>>& classNames);
 
-/// The classes a run generates (its data.json), for the options that name them; empty where
-/// the run cannot be read (opening it says why).
-std::vector<std::string> runClassNames(const std::string& run);
+/// The classes a run generates (its data.json), for the options that name them, or why the
+/// run cannot be read.
+Result<std::vector<std::string>> runClassNames(const std::string& run);
 
-/// The classes `tokens` name among a run's `classNames` (by name, else number); with no names
-/// (an unreadable run) numbers as they are, and opening the run says what is wrong.
+/// The classes `tokens` name among a run's `classNames` (by name, else number). Where the
+/// run cannot be read, numbers pass as they are (opening the run says what is wrong) and a
+/// name fails with why the run could not be read.
 Result<std::vector<int>> runClasses(const std::vector<std::string>& tokens,
-                                    const std::vector<std::string>& classNames);
+                                    const Result<std::vector<std::string>>& classNames);
 
 /// The neighbours, KID subsets and data-copying cells of the feature-space metrics: evaluate
 /// and metrics take the same options.

@@ -129,14 +129,14 @@ struct SweepArgs {
     std::string run;
     std::string x;
     std::string y;
-    std::string defaultClass = "0";
+    std::string defaultClass;  // empty: class 0
     std::string out;
     SteerArgs steer;
 };
 
 // A class axis (class=Sneaker,Bag) by number, as the sweep takes it; other axes as they are.
 Result<std::string> classesByNumber(const std::string& axis,
-                                    const std::vector<std::string>& classNames) {
+                                    const Result<std::vector<std::string>>& classNames) {
     if (!axis.starts_with("class=")) return axis;
     std::vector<std::string> tokens;
     std::istringstream in(axis.substr(6));
@@ -155,7 +155,8 @@ int runSweep(const SweepArgs& a) {
     if (!xText) return failure("sweep: --x: " + xText.error().message);
     auto yText = classesByNumber(a.y, classNames);
     if (!yText) return failure("sweep: --y: " + yText.error().message);
-    auto defaultClass = runClasses({a.defaultClass}, classNames);
+    auto defaultClass = a.defaultClass.empty() ? Result<std::vector<int>>(std::vector<int>{0})
+                                               : runClasses({a.defaultClass}, classNames);
     if (!defaultClass) return failure("sweep: --class: " + defaultClass.error().message);
     auto x = parseSweepAxis(*xText);
     if (!x) return failure("sweep: --x: " + x.error().message);
@@ -220,8 +221,8 @@ Command addSweep(CLI::App& app) {
         ->required();
     cmd->add_option("--y", a->y, "Rows: AXIS=V1,V2,...")->required();
     cmd->add_option("--class", a->defaultClass,
-                    "Class of every cell unless an axis is, by name or number")
-        ->capture_default_str();
+                    "Class of every cell unless an axis is, by name or number (default: the "
+                    "first, 0)");
     cmd->add_option("--out", a->out, ".png file to write")->required();
     a->steer.add(cmd);
     return {cmd, [a] { return runSweep(*a); }};

@@ -29,20 +29,28 @@ inline bool sameButCase(std::string_view a, std::string_view b) {
     return true;
 }
 
-/// The class `token` names among `classNames`: the one of that name, else the only one of
-/// that name but for case, else the one of that number (0-based), else a message listing
-/// the classes.
+/// The class `token` names among `classNames`: the one of that name (as typed, then without
+/// the spaces around it), else the only one of that name but for case, else the one of that
+/// number (0-based), else a message listing the classes.
 inline Result<int> classIndex(std::string_view token, const std::vector<std::string>& classNames) {
+    const int count = static_cast<int>(classNames.size());
+    for (int k = 0; k < count; ++k)  // a name with spaces, quoted on the command line
+        if (!token.empty() && classNames[static_cast<std::size_t>(k)] == token) return k;
     const std::string_view name = trimmedToken(token);
     if (name.empty()) return fail("a class is missing in the list (two commas, or one at an end)");
-    const int count = static_cast<int>(classNames.size());
     for (int k = 0; k < count; ++k)
         if (classNames[static_cast<std::size_t>(k)] == name) return k;
-    int caseless = -1;
+    std::vector<std::string> caseless;
+    int only = -1;
     for (int k = 0; k < count; ++k)
-        if (sameButCase(classNames[static_cast<std::size_t>(k)], name))
-            caseless = caseless == -1 ? k : -2;  // two such: neither
-    if (caseless >= 0) return caseless;
+        if (sameButCase(classNames[static_cast<std::size_t>(k)], name)) {
+            caseless.push_back(classNames[static_cast<std::size_t>(k)]);
+            only = k;
+        }
+    if (caseless.size() == 1) return only;
+    if (caseless.size() > 1)
+        return fail("'" + std::string(name) + "' matches the classes " + caseless[0] + " and " +
+                    caseless[1] + " but for case: write it as the class is written");
     int number = 0;
     bool digits = name.size() <= 9;
     for (char c : name) {
@@ -70,17 +78,18 @@ inline Result<std::vector<int>> classIndices(const std::vector<std::string>& tok
     return out;
 }
 
-/// How a command line names class `k` so that classIndex() reads it back: its name, or its
-/// number where the name cannot stand in a list (empty, spaced at an end, with ',' or ':').
+/// How a command line names class `k` so that classIndex() reads it back (quoted by the
+/// caller for a shell): its name, or its number where the name cannot stand in a list (empty,
+/// or with ',' or ':'). Where that number names another class too, no token names the class:
+/// the name is returned, which a list splits apart; its parts name no class unless the data
+/// has classes named like them too.
 inline std::string classToken(int k, const std::vector<std::string>& classNames) {
     const std::string number = std::to_string(k);
     if (k < 0 || static_cast<std::size_t>(k) >= classNames.size()) return number;
     const std::string& name = classNames[static_cast<std::size_t>(k)];
-    const bool listable = !name.empty() && trimmedToken(name) == name &&
-                          name.find_first_of(",:") == std::string::npos;
-    if (listable) return name;
+    if (!name.empty() && name.find_first_of(",:") == std::string::npos) return name;
     for (const auto& other : classNames)
-        if (other == number) return name;  // the number names another class: the name it is
+        if (other == number) return name;
     return number;
 }
 

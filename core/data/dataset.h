@@ -19,6 +19,9 @@ struct Dataset {
     torch::Tensor x;
     torch::Tensor y;  // int64, N, values in [0, classNames.size())
     std::vector<std::string> classNames;
+    /// The source's numbers of the classes kept, in their order here; empty where every class
+    /// is kept as read. What a study keys its parts on, however the classes were named.
+    std::vector<int> keptClasses;
     std::vector<std::string> featureNames;  // tabular only
     std::string note;    // what loading did: image size and colour, table columns or rows left out
     torch::Tensor mean;  // tabular only, D

@@ -65,7 +65,7 @@ Result<DatasetPreview> DatasetPreviewer::load(const DatasetSpec& spec) {
     auto shaped = shapeDataset(*whole, spec);
     if (!shaped) return tl::unexpected(shaped.error());
     DatasetPreview preview = previewOf(*shaped, 8, 10);
-    if (whole->x.nbytes() <= static_cast<std::size_t>(kKeptBytes))
+    if (whole->x.nbytes() + whole->y.nbytes() <= static_cast<std::size_t>(kKeptBytes))
         m_kept = std::make_unique<Kept>(Kept{spec, std::move(*whole)});
     return preview;
 }

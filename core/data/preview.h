@@ -26,10 +26,11 @@ Result<DatasetPreview> previewDataset(const DatasetSpec& spec, int perClass = 8,
 
 /// Previews that keep the last dataset read whole, so that another choice of classes, long
 /// tail or limit of the same data shows without reading it again (the Data panel's class
-/// list). Data over kKeptBytes is not kept. Torch-free; one caller at a time (a job thread).
+/// list). Data over kKeptBytes is not kept (a trainer started from the window reads its own
+/// copy beside it). Torch-free; one caller at a time (a job thread).
 class DatasetPreviewer {
 public:
-    static constexpr std::int64_t kKeptBytes = std::int64_t(1) << 30;
+    static constexpr std::int64_t kKeptBytes = std::int64_t(256) << 20;
 
     DatasetPreviewer();
     ~DatasetPreviewer();

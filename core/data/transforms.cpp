@@ -24,6 +24,7 @@ Result<Dataset> keepClasses(const Dataset& d, const std::vector<int>& classes) {
     torch::Tensor mapping = torch::full({d.numClasses()}, -1, torch::kInt64);
     Dataset out = d;
     out.classNames.clear();
+    out.keptClasses.clear();
     for (std::size_t i = 0; i < classes.size(); ++i) {
         const int k = classes[i];
         if (k < 0 || k >= d.numClasses())
@@ -34,6 +35,8 @@ Result<Dataset> keepClasses(const Dataset& d, const std::vector<int>& classes) {
                         "' is listed twice");
         mapping[k] = static_cast<std::int64_t>(i);
         out.classNames.push_back(d.classNames[static_cast<std::size_t>(k)]);
+        out.keptClasses.push_back(
+            d.keptClasses.empty() ? k : d.keptClasses[static_cast<std::size_t>(k)]);
     }
     torch::Tensor newLabels = mapping.index_select(0, d.y);
     torch::Tensor keep = (newLabels >= 0).nonzero().squeeze(1);

@@ -126,8 +126,12 @@ Result<void> prepareCopies(Context& c, const ExportProgressFn& progress) {
         // a sample closer than that sits closer to the training set than real data does. Data
         // without a held-out split (a table, a folder of classes, one IDX file) measures its
         // training rows against the others instead (leave one out).
-        auto heldOut = loadHeldOut(c.run.config.dataset, *train);
-        const bool unseen = heldOut && heldOut->size() >= 2;
+        const bool unseen = hasSplits(c.run.config.dataset.source);
+        Result<Dataset> heldOut = fail("");
+        if (unseen) {
+            heldOut = loadHeldOut(c.run.config.dataset, *train);
+            if (!heldOut) return tl::unexpected(heldOut.error());  // a split that fails to read
+        }
         const Tensor& from = unseen ? heldOut->x : train->x;
         if (from.size(0) < 2)
             return fail(
@@ -147,10 +151,12 @@ Result<void> prepareCopies(Context& c, const ExportProgressFn& progress) {
         // Leaving one out: a training row's nearest is itself, its second the nearest other.
         auto nearest = nearestNeighbours(features, c.trainFeatures, unseen ? 1 : 2);
         if (!nearest) return tl::unexpected(nearest.error());
-        c.copyDistance = nearest->distances.select(1, unseen ? 0 : 1)
-                             .to(torch::kFloat64)
-                             .quantile(0.01)
-                             .item<double>();
+        Tensor distances = nearest->distances.select(1, unseen ? 0 : 1).to(torch::kFloat64);
+        // A table's repeated rows are 0 apart: the data's own copies, not a measure of how near
+        // distinct rows lie (with 1 % of them the threshold would be 0 and drop nothing).
+        if (!unseen && (distances > 0).any().item<bool>())
+            distances = distances.masked_select(distances > 0);
+        c.copyDistance = distances.quantile(0.01).item<double>();
         c.copyReference = unseen ? "held-out" : "training (leave one out)";
     }
     return {};

@@ -195,27 +195,26 @@ std::string rowsKey(const std::vector<std::int64_t>& rows) {
     return text;
 }
 
-/// What makes a part reusable: the same run, checkpoint, images and options.
-json partKey(const DiffusionClassifyRequest& r, std::int64_t step,
+/// What makes a part reusable: the same run, checkpoint, images and options. The classes
+/// by the source's numbers of those `data` kept, however they were named.
+json partKey(const DiffusionClassifyRequest& r, const Dataset& data, std::int64_t step,
              const std::vector<int>& budgets) {
     const auto& d = r.data;
-    json key{{"run", fs::absolute(r.run).lexically_normal().string()},
-             {"step", step},
-             {"data",
-              {{"source", d.source},
-               {"split", d.split},
-               {"label_column", d.labelColumn},
-               {"classes", d.keepClasses},
-               {"long_tail", d.longTailRatio},
-               {"limit", d.limit},
-               {"seed", d.seed},
-               {"rows", rowsKey(r.rows)}}},
-             {"options", diffusionClassifierOptionsText(r.options)},
-             {"unpruned", r.unpruned},
-             {"budgets", budgets},
-             {"part_size", r.partSize}};
-    if (!d.keepClassNames.empty()) key["data"]["class_names"] = d.keepClassNames;
-    return key;
+    return {{"run", fs::absolute(r.run).lexically_normal().string()},
+            {"step", step},
+            {"data",
+             {{"source", d.source},
+              {"split", d.split},
+              {"label_column", d.labelColumn},
+              {"classes", data.keptClasses},
+              {"long_tail", d.longTailRatio},
+              {"limit", d.limit},
+              {"seed", d.seed},
+              {"rows", rowsKey(r.rows)}}},
+            {"options", diffusionClassifierOptionsText(r.options)},
+            {"unpruned", r.unpruned},
+            {"budgets", budgets},
+            {"part_size", r.partSize}};
 }
 
 fs::path partFile(const fs::path& out, std::int64_t part) {
@@ -465,7 +464,7 @@ Result<DiffusionClassifyResult> classifyWithDiffusion(const DiffusionClassifyReq
     std::error_code ec;
     fs::create_directories(r.out / "parts", ec);
     if (ec) return fail(r.out.string() + ": cannot create the folder (" + ec.message() + ")");
-    const json key = partKey(r, opened->run.step, budgets);
+    const json key = partKey(r, *data, opened->run.step, budgets);
     auto parts = readParts(r.out, key, result.notes);
     fs::create_directories(r.out / "parts", ec);
 

@@ -168,7 +168,7 @@ json optionsOf(const LearningCurveRequest& r, const Prepared& p) {
     // clang-format off
     json o{{"source", d.source}, {"split", d.split}, {"label_column", d.labelColumn},
            {"image_size", d.imageSize}, {"colour", colourName(d.colour)},
-           {"classes", d.keepClasses}, {"long_tail", d.longTailRatio}, {"limit", d.limit},
+           {"classes", p.train.keptClasses}, {"long_tail", d.longTailRatio}, {"limit", d.limit},
            {"features", curveFeaturesName(p.features)}, {"extractor", p.extractorDir},
            {"extractor_sha256", p.extractorKey}, {"held_out_fraction", r.heldOutFraction},
            {"held_out_limit", r.heldOutLimit}, {"seed", r.seed},
@@ -185,7 +185,6 @@ json optionsOf(const LearningCurveRequest& r, const Prepared& p) {
                           {"images", r.diffusionImages},
                           {"options", diffusionClassifierOptionsText(d)}};
     }
-    if (!d.keepClassNames.empty()) o["class_names"] = d.keepClassNames;  // absent before names
     if (has(r.methods, "cnn"))
         o["cnn"] = {{"preset", r.cnnPreset.empty() ? "classifier-cpu" : r.cnnPreset},
                     {"steps_per_row", r.cnnStepsPerRow},

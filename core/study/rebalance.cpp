@@ -64,7 +64,7 @@ json optionsOf(const RebalanceRequest& r, const Lab& lab) {
     // clang-format off
     json o{{"source", d.source}, {"split", d.split}, {"label_column", d.labelColumn},
            {"image_size", d.imageSize}, {"colour", colourName(d.colour)},
-           {"classes", d.keepClasses}, {"limit", d.limit},
+           {"classes", lab.train.keptClasses}, {"limit", d.limit},
            {"imbalance", modes[static_cast<int>(r.imbalance)]},
            {"long_tail_ratio", r.imbalance == ImbalanceMode::LongTail ? r.longTailRatio : 1.0},
            {"minority_shares", minority}, {"seed", r.seed},
@@ -76,7 +76,6 @@ json optionsOf(const RebalanceRequest& r, const Lab& lab) {
            {"logistic_c", r.logistic.c}, {"logistic_iterations", r.logistic.maxIterations},
            {"logistic_tolerance", r.logistic.tolerance}};
     // clang-format on
-    if (!d.keepClassNames.empty()) o["class_names"] = d.keepClassNames;  // absent before names
     return o;
 }
 

@@ -1612,6 +1612,13 @@ TEST(KeepClasses, RenumbersInListedOrder) {
     EXPECT_EQ(rowsOf(*k), (std::vector<std::int64_t>{0, 2, 3, 4, 6}));
     EXPECT_EQ(toVector(k->y), (std::vector<std::int64_t>{1, 0, 1, 0, 0}));
     EXPECT_EQ(k->classCounts(), (std::vector<std::int64_t>{3, 2}));
+    // The source's numbers of the classes kept, through a second narrowing too (study keys).
+    EXPECT_TRUE(d.keptClasses.empty());
+    EXPECT_EQ(k->keptClasses, (std::vector<int>{2, 0}));
+    auto again = ll::keepClasses(*k, {1});
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->keptClasses, (std::vector<int>{0}));
+    EXPECT_EQ(k->subset(torch::tensor({0, 1}, torch::kInt64)).keptClasses, k->keptClasses);
 
     auto all = ll::keepClasses(d, {});
     ASSERT_TRUE(all);
