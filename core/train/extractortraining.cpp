@@ -59,19 +59,18 @@ Result<ExtractorInfo> finish(const ExtractorTraining& t, const std::string& data
         return tl::unexpected(ok.error());
     if (auto ok = writeLatest(t.out, opened->step); !ok) return tl::unexpected(ok.error());
 
-    auto trained = loadDataset(t.dataset);
+    auto whole = loadWholeDataset(t.dataset);
+    if (!whole) return tl::unexpected(whole.error());
+    const std::vector<std::string> wholeNames = whole->classNames;
+    auto trained = shapeDataset(std::move(*whole), t.dataset);
     if (!trained) return tl::unexpected(trained.error());
     // The window keeps classes by number; the command names them, as the CLI reads a name
     // first (the number 1 of a table labelled 1, 2, 3 is its class "2").
     ExtractorTraining named = t;
     if (!t.dataset.keepClasses.empty()) {
         named.dataset.keepClasses.clear();
-        for (std::size_t i = 0; i < trained->classNames.size(); ++i) {
-            // A name a list cannot hold goes by its number in the whole data.
-            const std::string token = classToken(static_cast<int>(i), trained->classNames);
-            named.dataset.keepClassNames.push_back(
-                token == trained->classNames[i] ? token : std::to_string(t.dataset.keepClasses[i]));
-        }
+        for (int k : t.dataset.keepClasses)
+            named.dataset.keepClassNames.push_back(classToken(k, wholeNames));
     }
     ExtractorInfo info{.dir = t.out,
                        .dataset = dataset,

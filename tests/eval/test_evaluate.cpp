@@ -217,6 +217,27 @@ TEST(Extractor, RetrainingRepeatsTheWeightsBitForBit) {
     for (const auto& d : {a, b, c}) fs::remove_all(d);
 }
 
+// The window keeps classes by number; the command an extractor records names them, as the
+// CLI reads a name first: the numbers 2,0 of a table labelled 1, 2, 3 are its classes 3 and 1.
+TEST(Extractor, ItsCommandNamesTheClassesTheWindowKeptByNumber) {
+    const fs::path dir = tempDir("named-classes");
+    fs::create_directories(dir);
+    const fs::path table = dir / "wine.csv";
+    std::string text = "alcohol,ash,class\n";
+    for (int i = 0; i < 60; ++i)
+        text += std::to_string(10 + 2 * (1 + i % 3) + 0.01 * i) + "," +
+                std::to_string(1 + i % 3 + 0.02 * (i % 7)) + "," + std::to_string(1 + i % 3) + "\n";
+    ASSERT_TRUE(ll::writeFileAtomic(table, text));
+    std::stop_source never;
+    auto info = ll::trainExtractor({.dataset = {.source = table.string(), .keepClasses = {2, 0}},
+                                    .out = dir / "x",
+                                    .steps = 20},
+                                   never.get_token());
+    ASSERT_TRUE(info) << info.error().message;
+    EXPECT_NE(info->command.find(" --classes 3,1 "), std::string::npos) << info->command;
+    fs::remove_all(dir);
+}
+
 TEST(Evaluate, ScoresAShortCvaeRunBesideRealFloors) {
     const auto& run = cvaeRun();
     ll::EvalOptions options{.metrics = ll::evalMetricNames(),
