@@ -21,6 +21,7 @@ struct ExportArgs {
     std::vector<std::string> classes;
     std::string proportions;
     std::int64_t total = 0;
+    bool perClassGiven = false;
     double minConfidence = 0;
     bool dropCopies = false;
     double copyDistance = std::nan("");
@@ -70,6 +71,14 @@ int runExport(const ExportArgs& a) {
         auto p = parseClassWeights(a.proportions, "--proportions", classNames);
         if (!p) return failure("export: " + p.error().message);
         r.proportions = *p;
+    } else if (a.total != 0) {
+        // A total alone is split evenly over the classes asked for (or every class).
+        if (a.perClassGiven) return failure("export: give --per-class or --total, not both");
+        if (!classNames) return failure("export: " + classNames.error().message);
+        std::vector<int> over = r.classes;
+        for (int k = 0; over.empty() && k < static_cast<int>(classNames->size()); ++k)
+            r.proportions.emplace_back(k, 1.0);
+        for (int k : over) r.proportions.emplace_back(k, 1.0);
     }
     if (!a.metrics.empty()) {
         auto m = parseEvalMetrics(a.metrics);
@@ -114,14 +123,17 @@ Command addExport(CLI::App& app) {
         "folder, IDX, NumPy or CSV, with manifest.csv and a dataset card");
     cmd->add_option("--run", a->run, "Generator run folder")->required();
     cmd->add_option("--out", a->out, "Folder to create (refused when not empty)")->required();
-    cmd->add_option("--per-class", a->perClass, "Samples of each class")->capture_default_str();
+    cmd->add_option("--per-class", a->perClass, "Samples of each class")
+        ->capture_default_str()
+        ->each([a](const std::string&) { a->perClassGiven = true; });
     cmd->add_option("--classes", a->classes,
                     "Only these classes by name or number, e.g. Sneaker,Bag or 7,8 (default: all)")
         ->delimiter(',');
     cmd->add_option("--proportions", a->proportions,
                     "Instead of --per-class: a class mixture CLASS:WEIGHT,... of --total "
                     "samples (classes by name or number)");
-    cmd->add_option("--total", a->total, "Samples in all, with --proportions");
+    cmd->add_option("--total", a->total,
+                    "Samples in all: split by --proportions, or evenly over the classes");
     cmd->add_option("--min-confidence", a->minConfidence,
                     "Keep a sample only when the domain classifier gives its class at least this "
                     "probability");

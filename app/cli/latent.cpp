@@ -178,7 +178,7 @@ int runLatents(const LatentsArgs& a) {
         // A table comes in its own standardisation; the encoder knows the run's.
         if (loaded->modality == Modality::Tabular) {
             loaded = restandardise(*loaded, opened->data.featureNames, opened->data.mean,
-                                   opened->data.std);
+                                   opened->data.std, opened->data.categorical);
             if (!loaded) return failure("latents: " + loaded.error().message);
         }
         data = std::move(*loaded);

@@ -107,8 +107,8 @@ int runSample(const SampleArgs& a) {
                 : request.labels[static_cast<std::size_t>(i) % request.labels.size()]);
     if (csv) {
         const auto& d = opened->data;
-        auto table =
-            makeTable(samples, torch::tensor(classes), d.featureNames, d.mean, d.std, d.classNames);
+        auto table = makeTable(samples, torch::tensor(classes), d.featureNames, d.mean, d.std,
+                               d.classNames, d.categorical);
         if (auto ok = writeTableCsv(table, a.out); !ok) return failure(ok.error().message);
     } else if (png) {
         // More columns than samples would only widen the grid with blank tiles.

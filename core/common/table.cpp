@@ -1,38 +1,64 @@
 #include "common/table.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "common/atomicfile.h"
+#include "common/csvtext.h"
 
 namespace ll {
 
-namespace {
-
-std::string csvCell(const std::string& text) {
-    if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-    std::string out = "\"";
-    for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
+int Categorical::valueIndex(const std::string& value) const {
+    const auto it = std::find(values.begin(), values.end(), value);
+    return it == values.end() ? -1 : static_cast<int>(it - values.begin());
 }
 
-}  // namespace
+std::string categoricalFault(const std::vector<Categorical>& categorical, std::size_t features) {
+    std::size_t from = 0;
+    for (const auto& c : categorical) {
+        if (c.values.empty()) return "categorical column '" + c.column + "' has no values";
+        if (c.first < from || c.end() > features)
+            return "categorical column '" + c.column + "' (features " + std::to_string(c.first) +
+                   " to " + std::to_string(c.end() - 1) + ") does not fit the " +
+                   std::to_string(features) + " features";
+        from = c.end();
+    }
+    return {};
+}
 
-Result<void> writeTableCsv(const TableSamples& table, const std::filesystem::path& path) {
+std::string TableSamples::text(std::int64_t row, std::size_t column, int digits) const {
+    const double v = at(row, column);
+    if (categorical(column)) {
+        const auto& names = levels[column];
+        const auto i = static_cast<std::size_t>(std::clamp(v, 0.0, double(names.size() - 1)));
+        return names[i];
+    }
+    char number[40];
+    std::snprintf(number, sizeof number, "%.*g", digits, v);
+    return number;
+}
+
+std::string tableCsvHeader(const TableSamples& table) {
     std::string text;
     for (const auto& c : table.columns) text += csvCell(c) + ",";
-    text += "class\n";
-    char number[32];
-    for (std::int64_t r = 0; r < table.rows; ++r) {
-        for (std::size_t c = 0; c < table.columns.size(); ++c) {
-            std::snprintf(number, sizeof number, "%.6g", table.at(r, c));
-            text += number;
-            text += ',';
-        }
-        const auto label = static_cast<std::size_t>(table.labels[static_cast<std::size_t>(r)]);
-        text += csvCell(label < table.classNames.size() ? table.classNames[label]
-                                                         : std::to_string(label));
-        text += '\n';
-    }
+    return text + "class\n";
+}
+
+std::string tableCsvRow(const TableSamples& table, std::int64_t row, int digits) {
+    std::string text;
+    for (std::size_t c = 0; c < table.columns.size(); ++c)
+        text +=
+            (table.categorical(c) ? csvCell(table.text(row, c)) : table.text(row, c, digits)) + ",";
+    const auto label = static_cast<std::size_t>(table.labels[static_cast<std::size_t>(row)]);
+    text +=
+        csvCell(label < table.classNames.size() ? table.classNames[label] : std::to_string(label));
+    return text + "\n";
+}
+
+Result<void> writeTableCsv(const TableSamples& table, const std::filesystem::path& path) {
+    std::string text = tableCsvHeader(table);
+    for (std::int64_t r = 0; r < table.rows; ++r) text += tableCsvRow(table, r);
     return writeFileAtomic(path, text);
 }
 

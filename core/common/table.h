@@ -9,10 +9,30 @@
 
 namespace ll {
 
+/// A text column of a table read as categories: one feature per value (one-hot), the data's
+/// features [first, first + values.size()), named "column=value". Values sort as text.
+struct Categorical {
+    std::string column;
+    std::size_t first = 0;
+    std::vector<std::string> values;
+
+    std::size_t end() const { return first + values.size(); }
+    /// The feature's name for value `v`.
+    std::string featureName(std::size_t v) const { return column + "=" + values[v]; }
+    /// The index of `value`, or -1.
+    int valueIndex(const std::string& value) const;
+};
+
+/// Why `categorical` cannot describe a row of `features` features (a column out of range,
+/// without values, overlapping the one before: they come in order), or "" if it can.
+std::string categoricalFault(const std::vector<Categorical>& categorical, std::size_t features);
+
 /// Rows of a tabular dataset or of a tabular model's samples, in the data's original units,
 /// for tables, scatter plots and histograms. Plain data: torch-free, cheap to copy to the GUI.
+/// A categorical column holds the index of its value in `levels`.
 struct TableSamples {
-    std::vector<std::string> columns;     // feature names
+    std::vector<std::string> columns;              // feature names, or a categorical column's name
+    std::vector<std::vector<std::string>> levels;  // per column: its values, or empty (numbers)
     std::vector<std::string> classNames;
     std::int64_t rows = 0;
     std::vector<double> values;  // rows x columns, row-major
@@ -22,11 +42,21 @@ struct TableSamples {
     double at(std::int64_t row, std::size_t column) const {
         return values[static_cast<std::size_t>(row) * columns.size() + column];
     }
+    bool categorical(std::size_t column) const {
+        return column < levels.size() && !levels[column].empty();
+    }
+    /// The cell as text: a category's value, or the number to `digits` significant digits.
+    std::string text(std::int64_t row, std::size_t column, int digits = 6) const;
     bool empty() const { return rows == 0; }
 };
 
-/// Writes the table as CSV (header: the columns, then "class"; class names as labels),
-/// atomically. Cells that need it are quoted.
+/// The header and one row of a table as CSV lines (with '\n'): the columns, then "class";
+/// categories and class names as text, quoted where they need it. What the CSV reader reads
+/// back as the same table.
+std::string tableCsvHeader(const TableSamples& table);
+std::string tableCsvRow(const TableSamples& table, std::int64_t row, int digits = 6);
+
+/// Writes the table as CSV (tableCsvHeader, then every row), atomically.
 Result<void> writeTableCsv(const TableSamples& table, const std::filesystem::path& path);
 
 }  // namespace ll

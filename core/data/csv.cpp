@@ -101,6 +101,37 @@ void forEachLine(std::string_view text, Each&& each) {
     }
 }
 
+// The table with each categorical column (its cells the index of their value) replaced by a
+// column per value, 1 where the row takes it, else 0. `names` and each column's `first`
+// follow.
+torch::Tensor oneHot(const torch::Tensor& x, std::vector<std::string>& names,
+                     std::vector<Categorical>& categorical) {
+    std::vector<torch::Tensor> parts;
+    std::vector<std::string> wide;
+    std::size_t from = 0;
+    const auto plain = [&](std::size_t end) {
+        if (end == from) return;
+        parts.push_back(
+            x.narrow(1, static_cast<std::int64_t>(from), static_cast<std::int64_t>(end - from)));
+        wide.insert(wide.end(), names.begin() + static_cast<std::ptrdiff_t>(from),
+                    names.begin() + static_cast<std::ptrdiff_t>(end));
+    };
+    for (auto& c : categorical) {
+        plain(c.first);
+        const auto values = static_cast<std::int64_t>(c.values.size());
+        parts.push_back(
+            torch::one_hot(x.select(1, static_cast<std::int64_t>(c.first)).to(torch::kInt64),
+                           values)
+                .to(torch::kFloat64));
+        from = c.first + 1;
+        c.first = wide.size();
+        for (std::size_t v = 0; v < c.values.size(); ++v) wide.push_back(c.featureName(v));
+    }
+    plain(names.size());
+    names = std::move(wide);
+    return torch::cat(parts, 1);
+}
+
 // Whether the first line is a header, where its cells alone cannot tell.
 enum class Header { Yes, No, ByLabels };
 
@@ -333,10 +364,12 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     for (std::size_t c = 0; c < columns; ++c)
         if (c != label) featureNames.push_back(names[c]);
     std::vector<std::string> notes;
-    if (auto settled =
-            leaveOutGaps(file, names[label], cells, x, labelCells, lines, featureNames, notes);
+    std::vector<Categorical> categorical;
+    if (auto settled = leaveOutGaps(file, names[label], cells, x, labelCells, lines, featureNames,
+                                    categorical, notes);
         !settled)
         return tl::unexpected(settled.error());
+    if (!categorical.empty()) x = oneHot(x, featureNames, categorical);
     if (commaLine) {
         std::string dotted = commaCell;
         std::replace(dotted.begin(), dotted.end(), ',', '.');
@@ -388,6 +421,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     ds.name = path.stem().string();
     ds.classNames = std::move(classes);
     ds.featureNames = std::move(featureNames);
+    ds.categorical = std::move(categorical);
     for (const auto& note : notes) ds.note += (ds.note.empty() ? "" : "; ") + note;
     // In doubles (a float's square of 1e20 overflows), standardised in place.
     ds.mean = x.mean(0);

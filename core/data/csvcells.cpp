@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include <torch/torch.h>
 
@@ -104,10 +105,11 @@ void keepInPlace(torch::Tensor& x, const std::vector<std::int64_t>& kept, int di
 Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
                           const std::vector<ColumnCells>& cells, torch::Tensor& x,
                           std::vector<std::string>& labels, std::vector<std::size_t>& lines,
-                          std::vector<std::string>& names, std::vector<std::string>& notes) {
+                          std::vector<std::string>& names, std::vector<Categorical>& categorical,
+                          std::vector<std::string>& notes) {
     const std::int64_t n = x.size(0);
     std::vector<std::int64_t> kept;
-    std::vector<std::string> text, sparse, numbering;
+    std::vector<std::string> text, sparse, numbering, encoded;
     for (std::size_t j = 0; j < cells.size(); ++j) {
         const ColumnCells& c = cells[j];
         const std::int64_t numbers = n - c.text - c.missing;
@@ -119,8 +121,42 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
                         "': '" + c.cell() + "' is not a number (" + std::to_string(numbers) +
                         " of the column's cells are)");
         } else if (c.text > 0) {
-            text.push_back("'" + names[j] + "' ('" + c.cell() + "' on line " +
-                           std::to_string(c.line()) + ")");
+            const std::string at =
+                "'" + names[j] + "' ('" + c.cell() + "' on line " + std::to_string(c.line());
+            std::vector<std::string> values;  // those the rows take, sorted
+            for (std::size_t v = 0; v < c.levels.size(); ++v)
+                if (c.levelCounts[v] > 0) values.push_back(c.levels[v]);
+            std::sort(values.begin(), values.end());
+            const auto distinct = static_cast<std::int64_t>(values.size());
+            if (numbers > 0) {
+                text.push_back(at + ", beside " + std::to_string(numbers) + " numbers)");
+            } else if (c.manyLevels || 2 * distinct > c.text) {
+                text.push_back(at + ", " +
+                               (c.manyLevels ? "over " + std::to_string(kMaxCategories)
+                                             : std::to_string(distinct)) +
+                               " values in " + std::to_string(c.text) + " rows)");
+            } else if (distinct == 1) {
+                text.push_back(at + ", in every row)");
+            } else {
+                // The cells become their value's index: a column like the others from here.
+                std::vector<double> sortedIndex(c.levels.size());
+                for (std::size_t v = 0; v < c.levels.size(); ++v)
+                    sortedIndex[v] = static_cast<double>(
+                        std::lower_bound(values.begin(), values.end(), c.levels[v]) -
+                        values.begin());
+                auto a = x.accessor<double, 2>();
+                const auto column = static_cast<std::int64_t>(j);
+                for (std::int64_t i = 0; i < n; ++i) {
+                    const auto code = static_cast<std::size_t>(i) < c.codes.size()
+                                          ? c.codes[static_cast<std::size_t>(i)]
+                                          : -1;
+                    a[i][column] = code < 0 ? std::numeric_limits<double>::quiet_NaN()
+                                            : sortedIndex[static_cast<std::size_t>(code)];
+                }
+                encoded.push_back("'" + names[j] + "' (" + joinedNames(values, 120) + ")");
+                categorical.push_back({names[j], kept.size(), std::move(values)});
+                kept.push_back(column);
+            }
         } else if (c.missing == 0 && rowNumbers(names[j], x.select(1, std::int64_t(j)))) {
             numbering.push_back("'" + names[j] + "'");
         } else {
@@ -128,7 +164,7 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
         }
     }
     const std::string textNote =
-        text.empty() ? "" : "text columns, as features are numbers: " + joinedNames(text, 300);
+        text.empty() ? "" : "text columns that are no categories: " + joinedNames(text, 300);
     const std::string sparseNote =
         sparse.empty() ? "" : "columns missing in most rows: " + joinedNames(sparse, 300);
     const std::string numberingNote =
@@ -137,9 +173,11 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
     for (const auto* note : {&textNote, &sparseNote, &numberingNote})
         if (!note->empty()) leftOut.push_back(*note);
     if (kept.empty())
-        return fail(file + ": no feature column of numbers beside the label (" +
+        return fail(file + ": no feature column of numbers or categories beside the label (" +
                     joinedNames(leftOut, 1000) + ")");
     for (const auto& note : leftOut) notes.push_back("left out " + note);
+    if (!encoded.empty())
+        notes.push_back("read as categories, a feature each: " + joinedNames(encoded, 300));
     if (kept.size() < cells.size()) {
         keepInPlace(x, kept, 1);
         std::vector<std::string> keptNames;

@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <torch/types.h>
 
 #include "common/error.h"
+#include "common/table.h"
 
 namespace ll::csv {
 
@@ -28,9 +30,14 @@ Cell parseCell(std::string_view cell, double& value);
 /// spreadsheets in much of Europe write), also "1,5" for 1.5. `comma` says one was read.
 Cell readCell(std::string_view cell, char delimiter, double& value, bool& comma);
 
+/// The most values a text column may take to be read as categories (one feature each).
+inline constexpr std::size_t kMaxCategories = 50;
+
 // How a feature column's cells read: text and missing ones counted, the first text kept for
 // a message, the first decimal comma and point (a column writes numbers one way). The first
-// row read is kept apart too, to be taken back if it is the header.
+// row read is kept apart too, to be taken back if it is the header. The text cells' values
+// are kept while there are at most kMaxCategories of them: each row's (an index into
+// `levels`, -1 where not text) from the first text cell on.
 struct ColumnCells {
     std::int64_t text = 0;
     std::int64_t missing = 0;
@@ -39,10 +46,16 @@ struct ColumnCells {
     std::string firstCell;
     std::size_t textLine = 0;  // the first text cell of the rows after it
     std::string textCell;
-    std::size_t commaLine = 0;  // the first number written with a decimal comma
-    std::size_t pointLine = 0;  // the first written with a decimal point
+    std::size_t commaLine = 0;        // the first number written with a decimal comma
+    std::size_t pointLine = 0;        // the first written with a decimal point
+    std::vector<std::string> levels;  // in the order first seen
+    std::vector<std::int64_t> levelCounts;
+    std::vector<std::int32_t> codes;  // per row, from row 0 to the last text cell
+    bool manyLevels = false;          // more than kMaxCategories: the values are not kept
+    std::int64_t rowsRead = 0;
 
     void add(Cell cell, bool firstRow, std::size_t line, const std::string& value) {
+        const std::int64_t row = rowsRead++;
         if (firstRow) first = cell;
         if (cell == Cell::Missing) ++missing;
         if (cell != Cell::Text) return;
@@ -51,25 +64,54 @@ struct ColumnCells {
             firstLine = line, firstCell = value.substr(0, 40);
         else if (textLine == 0)
             textLine = line, textCell = value.substr(0, 40);
+        if (!manyLevels) keepLevel(row, value);
     }
     void dropFirstRow() {
         if (first == Cell::Text) --text, firstLine = 0;
         if (first == Cell::Missing) --missing;
+        if (!codes.empty()) {
+            if (codes.front() >= 0) --levelCounts[static_cast<std::size_t>(codes.front())];
+            codes.erase(codes.begin());
+        }
+        --rowsRead;
         first = Cell::Number;
     }
     // The column's first text cell and its line.
     std::size_t line() const { return firstLine ? firstLine : textLine; }
     const std::string& cell() const { return firstLine ? firstCell : textCell; }
+
+private:
+    std::unordered_map<std::string, std::int32_t> m_index;
+
+    void keepLevel(std::int64_t row, const std::string& value) {
+        auto [it, added] = m_index.try_emplace(value, static_cast<std::int32_t>(levels.size()));
+        if (added) {
+            if (levels.size() == kMaxCategories) {
+                manyLevels = true;
+                std::vector<std::int32_t>().swap(codes);
+                m_index.clear();
+                return;
+            }
+            levels.push_back(value);
+            levelCounts.push_back(0);
+        }
+        ++levelCounts[static_cast<std::size_t>(it->second)];
+        codes.resize(static_cast<std::size_t>(row), -1);
+        codes.push_back(it->second);
+    }
 };
 
-// Settles the gaps of a table read with NaN for text and missing cells. A feature column
-// missing in more than half its rows, mostly of text (names, categories) or of row numbers is
-// left out; then a row missing a kept value or its label is left out. A stray text cell in a
-// column of numbers is a fault of the file, refused by line and column. `notes` say what was
-// left out.
+// Settles the gaps of a table read with NaN for text and missing cells. A column of text
+// whose values repeat (at most kMaxCategories, each in two rows on average) is categorical:
+// its cells become the index of their value (values sorted), and `categorical` lists it with
+// `first` its column among those kept. A feature column missing in more than half its rows,
+// of other text (names; one value; text among numbers) or of row numbers is left out; then a
+// row missing a kept value or its label. A stray text cell in a column of numbers is a fault
+// of the file, refused by line and column. `notes` say what was left out.
 Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
                           const std::vector<ColumnCells>& cells, torch::Tensor& x,
                           std::vector<std::string>& labels, std::vector<std::size_t>& lines,
-                          std::vector<std::string>& names, std::vector<std::string>& notes);
+                          std::vector<std::string>& names, std::vector<Categorical>& categorical,
+                          std::vector<std::string>& notes);
 
 }  // namespace ll::csv

@@ -53,27 +53,51 @@ std::vector<double> Dataset::stdVector() const {
 
 TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
                        const std::vector<std::string>& columns, const std::vector<double>& mean,
-                       const std::vector<double>& std, const std::vector<std::string>& classNames) {
+                       const std::vector<double>& std, const std::vector<std::string>& classNames,
+                       const std::vector<Categorical>& categorical) {
     TableSamples t;
-    t.columns = columns;
     t.classNames = classNames;
     t.rows = rows.size(0);
     const auto d = static_cast<std::size_t>(rows.size(1));
     auto v = rows.to(torch::kCPU, torch::kFloat64).contiguous();
     const double* p = v.data_ptr<double>();
-    t.values.assign(p, p + v.numel());
-    for (std::size_t i = 0; i < t.values.size(); ++i) {
-        const std::size_t c = i % d;
-        t.values[i] =
-            t.values[i] * (c < std.size() ? std[c] : 1.0) + (c < mean.size() ? mean[c] : 0.0);
+    const auto original = [&](std::int64_t r, std::size_t c) {
+        return p[static_cast<std::size_t>(r) * d + c] * (c < std.size() ? std[c] : 1.0) +
+               (c < mean.size() ? mean[c] : 0.0);
+    };
+    const bool named = columns.size() == d;
+    const bool coded = named && categoricalFault(categorical, d).empty();
+    // The table's columns: each feature, or a categorical column in place of its features.
+    std::vector<std::size_t> from;           // the first feature of each column
+    std::vector<const Categorical*> groups;  // its categories, or null
+    auto next = coded ? categorical.begin() : categorical.end();
+    for (std::size_t c = 0; c < d;) {
+        if (next != categorical.end() && next->first == c) {
+            t.columns.push_back(next->column);
+            t.levels.push_back(next->values);
+            from.push_back(c), groups.push_back(&*next);
+            c = next++->end();
+        } else {
+            t.columns.push_back(named ? columns[c] : "x" + std::to_string(c));
+            t.levels.emplace_back();
+            from.push_back(c++), groups.push_back(nullptr);
+        }
     }
+    t.values.reserve(static_cast<std::size_t>(t.rows) * t.columns.size());
+    for (std::int64_t r = 0; r < t.rows; ++r)
+        for (std::size_t k = 0; k < t.columns.size(); ++k) {
+            if (!groups[k]) {
+                t.values.push_back(original(r, from[k]));
+                continue;
+            }
+            std::size_t best = 0;
+            for (std::size_t j = 1; j < groups[k]->values.size(); ++j)
+                if (original(r, from[k] + j) > original(r, from[k] + best)) best = j;
+            t.values.push_back(static_cast<double>(best));
+        }
     auto l = labels.to(torch::kCPU, torch::kInt64).contiguous();
     for (std::int64_t i = 0; i < l.numel(); ++i)
         t.labels.push_back(static_cast<int>(l.data_ptr<std::int64_t>()[i]));
-    if (t.columns.size() != d) {
-        t.columns.clear();
-        for (std::size_t c = 0; c < d; ++c) t.columns.push_back("x" + std::to_string(c));
-    }
     return t;
 }
 

@@ -23,6 +23,8 @@ struct Dataset {
     /// is kept as read. What a study keys its parts on, however the classes were named.
     std::vector<int> keptClasses;
     std::vector<std::string> featureNames;  // tabular only
+    /// Tabular only: the text columns read as categories, one-hot among the features.
+    std::vector<Categorical> categorical;
     std::string note;    // what loading did: image size and colour, table columns or rows left out
     torch::Tensor mean;  // tabular only, D
     torch::Tensor std;   // tabular only, D
@@ -38,9 +40,11 @@ struct Dataset {
     std::vector<double> stdVector() const;
 };
 
-/// Standardised rows (N x D) and their labels as a table in original units.
+/// Standardised rows (N x D) and their labels as a table in original units. The features of a
+/// categorical column make one column of the table, its value the one whose feature is largest.
 TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
                        const std::vector<std::string>& columns, const std::vector<double>& mean,
-                       const std::vector<double>& std, const std::vector<std::string>& classNames);
+                       const std::vector<double>& std, const std::vector<std::string>& classNames,
+                       const std::vector<Categorical>& categorical = {});
 
 }  // namespace ll

@@ -17,8 +17,9 @@ DatasetPreview previewOf(const Dataset& d, int perClass, int maxRows) {
         const std::int64_t shown =
             std::min({n, kPreviewTableRows, std::max<std::int64_t>(1, 2'000'000 / d.x.size(1))});
         const auto rows = torch::arange(shown, torch::kInt64).mul_(n).div_(shown, "floor");
-        preview.table = makeTable(d.x.index_select(0, rows), d.y.index_select(0, rows),
-                                  d.featureNames, d.meanVector(), d.stdVector(), d.classNames);
+        preview.table =
+            makeTable(d.x.index_select(0, rows), d.y.index_select(0, rows), d.featureNames,
+                      d.meanVector(), d.stdVector(), d.classNames, d.categorical);
         return preview;
     }
     const int rows = std::min(d.numClasses(), maxRows);

@@ -90,9 +90,68 @@ Result<std::pair<Dataset, Dataset>> trainValidationSplit(const Dataset& d,
                      d.subset(std::get<0>(perm.slice(0, 0, nVal).sort()))};
 }
 
+namespace {
+
+// The rows of `d` in original units, in the columns `names` (those with categories), matched
+// by name; the features of a value `d` never takes are 0.
+Result<torch::Tensor> matchedByName(const Dataset& d, const std::vector<std::string>& names,
+                                    const std::vector<Categorical>& categorical) {
+    const auto own =
+        d.x.to(torch::kFloat64) * d.std.to(torch::kFloat64) + d.mean.to(torch::kFloat64);
+    const auto isValue = [](const std::vector<Categorical>& cs, std::size_t feature) {
+        return std::find_if(cs.begin(), cs.end(), [&](const Categorical& c) {
+            return feature >= c.first && feature < c.end();
+        });
+    };
+    for (std::size_t j = 0; j < d.featureNames.size(); ++j) {
+        if (std::find(names.begin(), names.end(), d.featureNames[j]) != names.end()) continue;
+        const auto c = isValue(d.categorical, j);
+        if (c == d.categorical.end())
+            return fail(d.source + ": its column '" + d.featureNames[j] +
+                        "' is not one of the run's (" + joinedNames(names, 200) + ")");
+        const auto mine = std::find_if(categorical.begin(), categorical.end(),
+                                       [&](const Categorical& r) { return r.column == c->column; });
+        return fail(d.source + ": column '" + c->column + "' takes '" + c->values[j - c->first] +
+                    "', " +
+                    (mine == categorical.end() ? "but the run read it as no category"
+                                               : "a value the run never saw (its values: " +
+                                                     joinedNames(mine->values, 200) + ")"));
+    }
+    std::vector<torch::Tensor> columns;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+        const auto at = std::find(d.featureNames.begin(), d.featureNames.end(), names[k]);
+        if (at != d.featureNames.end()) {
+            columns.push_back(own.select(1, at - d.featureNames.begin()));
+        } else if (isValue(categorical, k) != categorical.end()) {
+            columns.push_back(torch::zeros({d.size()}, torch::kFloat64));
+        } else {
+            return fail(d.source + ": has no column '" + names[k] +
+                        "' (its columns: " + joinedNames(d.featureNames, 200) + ")");
+        }
+    }
+    return torch::stack(columns, 1);
+}
+
+}  // namespace
+
 Result<Dataset> restandardise(const Dataset& d, const std::vector<std::string>& names,
-                              const std::vector<double>& mean, const std::vector<double>& std) {
+                              const std::vector<double>& mean, const std::vector<double>& std,
+                              const std::vector<Categorical>& categorical) {
     if (mean.empty()) return d;
+    if ((!categorical.empty() || !d.categorical.empty()) && d.mean.defined() && d.std.defined() &&
+        mean.size() == names.size() && std.size() == names.size()) {
+        auto original = matchedByName(d, names, categorical);
+        if (!original) return tl::unexpected(original.error());
+        Dataset out = d;
+        const auto runMean = torch::tensor(mean, torch::kFloat64);
+        const auto runStd = torch::tensor(std, torch::kFloat64);
+        out.x = ((*original - runMean) / runStd).to(torch::kFloat32);
+        out.mean = runMean.to(torch::kFloat32);
+        out.std = runStd.to(torch::kFloat32);
+        out.featureNames = names;
+        out.categorical = categorical;
+        return out;
+    }
     const auto n = static_cast<std::size_t>(d.x.size(1));
     if (mean.size() != n || std.size() != n || !d.mean.defined() || !d.std.defined())
         return fail(d.source + ": " + std::to_string(n) + " columns, the run's data had " +

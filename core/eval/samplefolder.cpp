@@ -11,6 +11,7 @@
 #endif
 
 #include "common/csvtext.h"
+#include "common/text.h"
 #include "image/imageheader.h"
 
 namespace ll {
@@ -119,13 +120,24 @@ Result<SampleFolder> readRows(const fs::path& file, const ModelShape& shape, con
     const auto header = splitCsvLine(line);
     const int classAt = column(header, "class");
     if (classAt < 0) return fail(file.string() + ": the header lacks a 'class' column");
-    std::vector<int> at;
-    for (const auto& name : data.featureNames) {
-        at.push_back(column(header, name));
-        if (at.back() < 0) return fail(file.string() + ": no column '" + name + "'");
+    // Each feature's cell: a number, or the value a categorical column's cell must take.
+    struct Source {
+        int at = -1;
+        const Categorical* category = nullptr;
+        std::size_t value = 0;
+    };
+    std::vector<Source> from;
+    for (std::size_t j = 0; j < data.featureNames.size(); ++j) {
+        const auto c =
+            std::find_if(data.categorical.begin(), data.categorical.end(),
+                         [j](const Categorical& k) { return j >= k.first && j < k.end(); });
+        const bool coded = c != data.categorical.end();
+        const std::string& name = coded ? c->column : data.featureNames[j];
+        from.push_back({column(header, name), coded ? &*c : nullptr, coded ? j - c->first : 0});
+        if (from.back().at < 0) return fail(file.string() + ": no column '" + name + "'");
     }
-    if (static_cast<int>(at.size()) != shape.features || data.mean.size() != at.size() ||
-        data.std.size() != at.size())
+    if (static_cast<int>(from.size()) != shape.features || data.mean.size() != from.size() ||
+        data.std.size() != from.size())
         return fail(file.string() + ": the run does not describe its columns");
     std::vector<float> values;
     std::vector<std::int64_t> labels;
@@ -134,14 +146,23 @@ Result<SampleFolder> readRows(const fs::path& file, const ModelShape& shape, con
         const std::string where = file.string() + ":" + std::to_string(number);
         const auto cells = splitCsvLine(line);
         if (cells.size() != header.size()) return fail(where + ": not as many cells as columns");
-        for (std::size_t j = 0; j < at.size(); ++j) {
+        for (std::size_t j = 0; j < from.size(); ++j) {
+            const std::string& cell = cells[static_cast<std::size_t>(from[j].at)];
             double v = 0;
-            try {
-                std::size_t used = 0;
-                v = std::stod(cells[at[j]], &used);
-                if (used != cells[at[j]].size()) throw std::invalid_argument("");
-            } catch (const std::exception&) {
-                return fail(where + ": '" + cells[at[j]] + "' is not a number");
+            if (const Categorical* c = from[j].category) {
+                const int value = c->valueIndex(cell);
+                if (value < 0)
+                    return fail(where + ": column '" + c->column + "' takes '" + cell +
+                                "', not one of its values (" + joinedNames(c->values, 200) + ")");
+                v = value == static_cast<int>(from[j].value) ? 1.0 : 0.0;
+            } else {
+                try {
+                    std::size_t used = 0;
+                    v = std::stod(cell, &used);
+                    if (used != cell.size()) throw std::invalid_argument("");
+                } catch (const std::exception&) {
+                    return fail(where + ": '" + cell + "' is not a number");
+                }
             }
             values.push_back(static_cast<float>((v - data.mean[j]) / data.std[j]));
         }

@@ -14,6 +14,7 @@
 
 #include "common/csvtext.h"
 #include "common/sha256.h"
+#include "data/dataset.h"
 #include "image/grid.h"
 
 namespace ll::exporting {
@@ -258,7 +259,8 @@ private:
     std::int64_t m_count = 0;
 };
 
-/// Tabular rows in the data's own units, the class by name, as the CSV reader takes them.
+/// Tabular rows in the data's own units, categories and the class by name, as the CSV reader
+/// takes them.
 class CsvWriter final : public SampleWriter {
 public:
     CsvWriter(fs::path dir, RunData data) : m_dir(std::move(dir)), m_data(std::move(data)) {}
@@ -266,21 +268,11 @@ public:
         auto out = openOutput(m_dir / kFile);
         if (!out) return tl::unexpected(out.error());
         m_out = std::move(*out);
-        std::string header;
-        for (const auto& name : m_data.featureNames) header += csvCell(name) + ",";
-        header += "class\n";
+        const std::string header = tableCsvHeader(rows(torch::zeros({0, features()}), {}));
         return m_out->write(header.data(), header.size());
     }
     Result<WrittenSample> add(const Tensor& sample, int label) override {
-        const auto row = sample.to(torch::kFloat64).contiguous();
-        const double* v = row.data_ptr<double>();
-        std::string line;
-        char cell[40];
-        for (std::size_t j = 0; j < m_data.featureNames.size(); ++j) {
-            std::snprintf(cell, sizeof cell, "%.9g,", v[j] * m_data.std[j] + m_data.mean[j]);
-            line += cell;
-        }
-        line += csvCell(m_data.classNames[static_cast<std::size_t>(label)]) + "\n";
+        const std::string line = tableCsvRow(rows(sample.reshape({1, features()}), {label}), 0, 9);
         if (auto ok = m_out->write(line.data(), line.size()); !ok)
             return tl::unexpected(ok.error());
         return WrittenSample{kFile, m_count++, sha256Hex(line)};
@@ -292,6 +284,11 @@ public:
 
 private:
     static constexpr const char* kFile = "samples.csv";
+    std::int64_t features() const { return static_cast<std::int64_t>(m_data.featureNames.size()); }
+    TableSamples rows(const Tensor& x, std::vector<std::int64_t> labels) const {
+        return makeTable(x, torch::tensor(labels, torch::kInt64), m_data.featureNames, m_data.mean,
+                         m_data.std, m_data.classNames, m_data.categorical);
+    }
     fs::path m_dir;
     RunData m_data;
     std::unique_ptr<Output> m_out;

@@ -227,6 +227,12 @@ Result<void> writeRunData(const fs::path& run, const RunData& d) {
         j["feature_names"] = d.featureNames;
         j["mean"] = d.mean;
         j["std"] = d.std;
+        if (!d.categorical.empty()) {
+            json columns = json::array();
+            for (const auto& c : d.categorical)
+                columns.push_back({{"column", c.column}, {"first", c.first}, {"values", c.values}});
+            j["categorical"] = columns;
+        }
     }
     return writeFileAtomic(run / "data.json", j.dump(2) + "\n");
 }
@@ -267,6 +273,12 @@ Result<RunData> readRunData(const fs::path& run) {
             }
             if (d.mean.size() != n || d.std.size() != n)
                 return fail((run / "data.json").string() + ": standardisation has the wrong size");
+            for (const auto& c : j->value("categorical", json::array()))
+                d.categorical.push_back({c.at("column").get<std::string>(),
+                                         wholeNumber<std::uint32_t>(c.at("first"), "first"),
+                                         c.at("values").get<std::vector<std::string>>()});
+            if (const auto why = categoricalFault(d.categorical, n); !why.empty())
+                return fail((run / "data.json").string() + ": " + why);
         }
         return d;
     } catch (const json::exception& e) {

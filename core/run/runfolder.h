@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/table.h"
 #include "models/catalog.h"
 #include "run/trainconfig.h"
 
@@ -79,6 +80,8 @@ struct RunData {
     std::vector<std::string> featureNames;
     std::vector<double> mean;
     std::vector<double> std;
+    /// The text columns read as categories, one-hot among the features.
+    std::vector<Categorical> categorical;
 };
 Result<void> writeRunData(const std::filesystem::path& run, const RunData& data);
 Result<RunData> readRunData(const std::filesystem::path& run);

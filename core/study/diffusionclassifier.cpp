@@ -122,17 +122,18 @@ Result<Dataset> diffusionclassify::loadRunImages(const DatasetSpec& given, const
                                                : " holds table rows; the run's data are images"));
     if (data->classNames != run.data.classNames)
         return fail(spec.source + " has other classes than the run's data");
+    // A table comes standardised by its own statistics; the run's model knows its training
+    // data's (a held-out file of other means would be shifted), and its categories.
+    if (s.tabular()) {
+        data = restandardise(*data, run.data.featureNames, run.data.mean, run.data.std,
+                             run.data.categorical);
+        if (!data) return tl::unexpected(data.error());
+    }
     const bool fits = s.tabular() ? data->x.size(1) == s.features
                                   : data->x.size(1) == s.channels && data->x.size(2) == s.height &&
                                         data->x.size(3) == s.width;
     if (!fits) return fail(spec.source + "'s samples are not shaped as the run's data");
     if (data->size() == 0) return fail(spec.source + ": no samples");
-    // A table comes standardised by its own statistics; the run's model knows its training
-    // data's (a held-out file of other means would be shifted).
-    if (s.tabular()) {
-        data = restandardise(*data, run.data.featureNames, run.data.mean, run.data.std);
-        if (!data) return tl::unexpected(data.error());
-    }
     if (rows.empty()) return data;
     for (auto i : rows)
         if (i < 0 || i >= data->size())

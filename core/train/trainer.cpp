@@ -202,7 +202,7 @@ Result<void> Trainer::Impl::prepareRun() {
     config.runDir = run;
     if (auto ok =
             writeRunData(run, RunData{data.name, model->shape(), data.classNames, data.featureNames,
-                                      data.meanVector(), data.stdVector()});
+                                      data.meanVector(), data.stdVector(), data.categorical});
         !ok)
         return ok;
     model->setLearningRate(config.learningRate);

@@ -153,9 +153,11 @@ void Trainer::Impl::publishSamples() {
             request.labels.push_back(realLabels[i].item<std::int64_t>());
         TrainTable table{
             .generated = makeTable(model->sample(request), realLabels, data.featureNames,
-                                   data.meanVector(), data.stdVector(), data.classNames),
+                                   data.meanVector(), data.stdVector(), data.classNames,
+                                   data.categorical),
             .real = makeTable(data.x.index_select(0, idx), realLabels, data.featureNames,
-                              data.meanVector(), data.stdVector(), data.classNames)};
+                              data.meanVector(), data.stdVector(), data.classNames,
+                              data.categorical)};
         table.generated.step = step;
         if (auto saved = writeTableCsv(table.generated, runfiles::sampleTable(run, step)); !saved)
             table.saveError = samplesNotSaved(saved.error().message);

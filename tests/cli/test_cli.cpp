@@ -251,7 +251,8 @@ TEST(Cli, TrainsOnATableWithGapsSayingWhatItLeftOut) {
                 (i % 2 ? "a" : "b") + "\n";
     ASSERT_TRUE(ll::writeFileAtomic(file, text));
     const std::string said =
-        "table: left out text columns, as features are numbers: 'name' ('n0' on line 2); left "
+        "table: left out text columns that are no categories: 'name' ('n0' on line 2, 40 values "
+        "in 40 rows); left "
         "out the row numbers: 'id'; left out 6 of 40 rows missing a value or their label (the "
         "first: line 5, column 'width'); read decimal commas ('1,0' on line 2 as 1.0)";
     const auto data = cli("data --dataset " + file.string());

@@ -850,7 +850,8 @@ TEST(CsvGaps, AColumnOfTextIsLeftOutAndSaid) {
     EXPECT_EQ(d->classNames, (std::vector<std::string>{"10", "20", "30"}));
     EXPECT_EQ(d->size(), 5);
     EXPECT_EQ(d->note,
-              "left out text columns, as features are numbers: 'species' ('cat' on line 2)");
+              "left out text columns that are no categories: 'species' ('cat' on line 2, 3 "
+              "values in 5 rows)");
     expectUnitColumns(*d);
     // Without a header: the first row is data, and its columns are numbered.
     const fs::path file = writeTable("text-bare", "bob,31,x\nann,42,y\ncid,25,x\n");
@@ -858,7 +859,9 @@ TEST(CsvGaps, AColumnOfTextIsLeftOutAndSaid) {
     ASSERT_TRUE(bare) << bare.error().message;
     EXPECT_EQ(bare->featureNames, (std::vector<std::string>{"1"}));
     EXPECT_FLOAT_EQ(toFloats(bare->mean)[0], 98.0f / 3);
-    EXPECT_EQ(bare->note, "left out text columns, as features are numbers: '0' ('bob' on line 1)");
+    EXPECT_EQ(bare->note,
+              "left out text columns that are no categories: '0' ('bob' on line 1, 3 values in 3 "
+              "rows)");
     fs::remove(file);
 }
 
@@ -930,8 +933,9 @@ TEST(CsvGaps, NothingLeftIsRefusedSayingWhy) {
     const fs::path text = writeTable("all-text", "a,b,label\nx,y,1\nz,w,2\n");
     EXPECT_EQ(errorOf(ll::readCsv(text, "")),
               text.string() +
-                  ": no feature column of numbers beside the label (text columns, as features are "
-                  "numbers: 'a' ('x' on line 2), 'b' ('y' on line 2))");
+                  ": no feature column of numbers or categories beside the label (text columns "
+                  "that are no categories: 'a' ('x' on line 2, 2 values in 2 rows), 'b' ('y' on "
+                  "line 2, 2 values in 2 rows))");
     const fs::path gaps = writeTable("all-gaps", "a,b,label\n1,,x\n,2,y\n");
     EXPECT_EQ(
         errorOf(ll::readCsv(gaps, "")),

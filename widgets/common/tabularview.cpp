@@ -85,7 +85,7 @@ public:
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         if (role != Qt::DisplayRole) return {};
         if (column < m_table->columns.size())
-            return QString::number(m_table->at(index.row(), column), 'g', 4);
+            return QString::fromStdString(m_table->text(index.row(), column, 4));
         const auto row = static_cast<std::size_t>(index.row());
         if (row >= m_table->labels.size()) return {};
         const int label = m_table->labels[row];

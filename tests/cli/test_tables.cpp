@@ -1,0 +1,127 @@
+// A table with a categorical column, end to end: the data command shows it as a feature per
+// value, a run learns which value goes with which class, and its rows leave (sample, export)
+// and come back (evaluate --samples) with the category as text.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "clirun.h"
+#include "common/atomicfile.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using ll::testing::cli;
+
+fs::path scratch() {
+    static const fs::path dir = ll::testing::scratchFolder("cli-tables");
+    return dir;
+}
+
+// 150 garments: a size near 10, 20 or 30 by kind, and a fabric that says the kind in 9 rows of
+// 10 (coats wool, shirts cotton, dresses silk; the tenth another).
+std::string garments() {
+    const char* kinds[] = {"coat", "shirt", "dress"};
+    const char* fabrics[] = {"wool", "cotton", "silk"};
+    std::string text = "size,fabric,kind\n";
+    for (int i = 0; i < 150; ++i) {
+        const int k = i % 3;
+        const int fabric = (i / 3) % 10 == 9 ? (k + 1) % 3 : k;
+        text += std::to_string(10 * (k + 1) + (i % 7) * 0.5) + "," + fabrics[fabric] + "," +
+                kinds[k] + "\n";
+    }
+    return text;
+}
+
+// The fabric cells of a CSV of rows with header "size,fabric,class", counted by class.
+std::map<std::string, std::map<std::string, int>> fabricsByClass(const fs::path& file) {
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "size,fabric,class");
+    std::map<std::string, std::map<std::string, int>> counts;
+    while (std::getline(in, line)) {
+        const auto a = line.find(','), b = line.find(',', a + 1);
+        ++counts[line.substr(b + 1)][line.substr(a + 1, b - a - 1)];
+    }
+    return counts;
+}
+
+}  // namespace
+
+TEST(CliTables, ACategoricalColumnIsLearntAndLeavesAsText) {
+    const fs::path file = scratch() / "garments.csv";
+    ASSERT_TRUE(ll::writeFileAtomic(file, garments()));
+    const auto data = cli("data --dataset " + file.string());
+    ASSERT_EQ(data.exitCode, 0) << data.output;
+    EXPECT_NE(data.output.find("garments: 150 rows of 4 features, 3 classes\nfeatures: size, "
+                               "fabric=cotton, fabric=silk, fabric=wool\n"
+                               "table: read as categories, a feature each: 'fabric' (cotton, "
+                               "silk, wool)"),
+              std::string::npos)
+        << data.output;
+
+    const fs::path run = scratch() / "run";
+    const auto trained =
+        cli("train --dataset " + file.string() + " --steps 1500 --batch 50 --out " + run.string());
+    ASSERT_EQ(trained.exitCode, 0) << trained.output;
+    const auto described = nlohmann::json::parse(ll::testing::fileBytes(run / "data.json"));
+    EXPECT_EQ(described["categorical"],
+              nlohmann::json::parse(
+                  R"([{"column": "fabric", "first": 1, "values": ["cotton", "silk", "wool"]}])"));
+
+    // Drawn by class: each class's rows mostly take its fabric, as nine in ten real rows do.
+    const fs::path rows = scratch() / "rows.csv";
+    const auto drawn = cli("sample --run " + run.string() + " --count 150 --out " + rows.string());
+    ASSERT_EQ(drawn.exitCode, 0) << drawn.output;
+    const auto counts = fabricsByClass(rows);
+    const std::map<std::string, std::string> fabricOf = {
+        {"coat", "wool"}, {"shirt", "cotton"}, {"dress", "silk"}};
+    for (const auto& [kind, fabric] : fabricOf) {
+        ASSERT_TRUE(counts.count(kind)) << kind;
+        int total = 0;
+        for (const auto& [name, n] : counts.at(kind)) {
+            EXPECT_TRUE(name == "wool" || name == "cotton" || name == "silk") << name;
+            total += n;
+        }
+        EXPECT_EQ(total, 50) << kind;
+        const auto at = counts.at(kind).find(fabric);
+        EXPECT_GE(at == counts.at(kind).end() ? 0 : at->second, 35) << kind;
+    }
+
+    // Exported as a CSV with the fabric as text, its card measured on the rows read back (a
+    // domain classifier of the one-hot table); evaluate reads them back too.
+    const fs::path extractor = scratch() / "extractor";
+    const auto classifier = cli("train-extractor --dataset " + file.string() +
+                                " --steps 100 --out " + extractor.string());
+    ASSERT_EQ(classifier.exitCode, 0) << classifier.output;
+    const fs::path out = scratch() / "export";
+    const auto exported = cli("export --run " + run.string() + " --total 60 --extractor " +
+                              extractor.string() + " --metrics classes --out " + out.string());
+    ASSERT_EQ(exported.exitCode, 0) << exported.output;
+    const auto exportedCounts = fabricsByClass(out / "samples.csv");
+    EXPECT_EQ(exportedCounts.size(), 3u);
+    const auto card = nlohmann::json::parse(ll::testing::fileBytes(out / "card.json"));
+    EXPECT_EQ(card["counts"], nlohmann::json({{"coat", 20}, {"dress", 20}, {"shirt", 20}}));
+    const auto scored = cli("evaluate --run " + run.string() + " --samples " + out.string() +
+                            " --pixels --metrics precision,recall");
+    EXPECT_EQ(scored.exitCode, 0) << scored.output;
+    EXPECT_NE(scored.output.find("recall"), std::string::npos) << scored.output;
+
+    // A file whose fabric the run never saw is refused by name.
+    std::string odd = "size,fabric,class\n12,denim,coat\n";
+    fs::create_directories(scratch() / "odd");
+    ASSERT_TRUE(ll::writeFileAtomic(scratch() / "odd" / "samples.csv", odd));
+    const auto refused = cli("evaluate --run " + run.string() + " --samples " +
+                             (scratch() / "odd").string() + " --pixels --metrics precision");
+    EXPECT_EQ(refused.exitCode, 1);
+    EXPECT_NE(refused.output.find("column 'fabric' takes 'denim', not one of its values (cotton, "
+                                  "silk, wool)"),
+              std::string::npos)
+        << refused.output;
+}
