@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <QApplication>
+#include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
@@ -104,6 +105,7 @@ private Q_SLOTS:
     void fastRunPacesItsGridsAndChart();
     void modelChooserListsOnlyModelsThatFitTheData();
     void tabularTrainingFillsTheTableAndScatter();
+    void aCategoricalColumnShowsItsValues();
     void intervalsChangeWhileTraining();
     void nanGuardShowsABanner();
     void continueResumesACancelledRunFromItsCheckpoint();
@@ -713,6 +715,37 @@ void GuiTest::tabularTrainingFillsTheTableAndScatter() {
                 ->findChild<QLabel*>(QStringLiteral("deviceLabel"))
                 ->text()
                 .contains(QStringLiteral("CPU")));
+}
+
+// A categorical column's cells read as its values, its histogram has a bin per value and its
+// axes say which number is which value.
+void GuiTest::aCategoricalColumnShowsItsValues() {
+    ll::TableSamples real;
+    real.columns = {"size", "fabric"};
+    real.levels = {{}, {"cotton", "silk", "wool"}};
+    real.classNames = {"coat", "dress"};
+    real.rows = 4;
+    real.values = {12.5, 2, 30.25, 1, 11, 2, 29, 0};
+    real.labels = {0, 1, 0, 1};
+    ll::TableSamples generated = real;
+    generated.step = 10;
+    ll::widgets::TabularView view;
+    view.resize(1000, 700);
+    view.setTables(generated, real);
+    const auto* model = view.findChild<QTableView*>(QStringLiteral("realTable"))->model();
+    QCOMPARE(model->data(model->index(0, 1)).toString(), QStringLiteral("wool"));
+    QCOMPARE(model->data(model->index(3, 1)).toString(), QStringLiteral("cotton"));
+    QCOMPARE(model->data(model->index(1, 0)).toString(), QStringLiteral("30.25"));
+    QCOMPARE(model->data(model->index(1, 2)).toString(), QStringLiteral("dress"));
+    view.findChild<QComboBox*>(QStringLiteral("histogramColumn"))->setCurrentIndex(1);
+    QCOMPARE(view.histogramBinCount(), 3);
+    const auto* histogram = view.findChild<QChartView*>(QStringLiteral("histogramChart"));
+    QCOMPARE(histogram->chart()->axes(Qt::Horizontal).first()->titleText(),
+             QStringLiteral("fabric: 0 cotton, 1 silk, 2 wool"));
+    view.findChild<QComboBox*>(QStringLiteral("histogramColumn"))->setCurrentIndex(0);
+    QVERIFY(view.histogramBinCount() > 3);
+    QCOMPARE(histogram->chart()->axes(Qt::Horizontal).first()->titleText(), QStringLiteral("size"));
+    QCOMPARE(view.scatterPointCount(false), 4);
 }
 
 void GuiTest::intervalsChangeWhileTraining() {

@@ -52,6 +52,43 @@ std::pair<double, double> columnRange(const ll::TableSamples& a, const ll::Table
     return {lo, hi};
 }
 
+// A column's name for an axis: a categorical column's values beside their positions.
+QString axisTitle(const ll::TableSamples& t, int column) {
+    if (column < 0 || static_cast<std::size_t>(column) >= t.columns.size()) return {};
+    const auto c = static_cast<std::size_t>(column);
+    QString title = QString::fromStdString(t.columns[c]);
+    if (!t.categorical(c)) return title;
+    QStringList values;
+    const auto& levels = t.levels[c];
+    for (std::size_t v = 0; v < levels.size() && v < 8; ++v)
+        values << QStringLiteral("%1 %2").arg(v).arg(QString::fromStdString(levels[v]));
+    if (levels.size() > 8) values << QStringLiteral("...");
+    return title + QStringLiteral(": ") + values.join(QStringLiteral(", "));
+}
+
+// Categories sit on whole numbers: their axis shows each one, with half a step either side.
+void fitAxis(QValueAxis* axis, double lo, double hi, std::size_t categories) {
+    if (categories > 0) {
+        axis->setTickType(QValueAxis::TicksDynamic);
+        axis->setTickAnchor(0);
+        axis->setTickInterval(std::max(1.0, std::ceil(double(categories) / 10)));
+        axis->setLabelFormat(QStringLiteral("%d"));
+        axis->setRange(-0.5, double(categories) - 0.5);
+        return;
+    }
+    axis->setTickType(QValueAxis::TicksFixed);
+    axis->setLabelFormat(QString());
+    axis->setRange(lo, hi);
+    axis->applyNiceNumbers();
+}
+
+// A row's small deterministic offset across a category, so that its points do not all fall
+// on one another.
+double jitter(std::int64_t row) {
+    const auto h = (static_cast<std::uint64_t>(row) + 1) * 0x9E3779B97F4A7C15ull;
+    return (static_cast<double>(h >> 40) / double(1 << 24) - 0.5) * 0.5;
+}
+
 QChart* newChart(const QString& title) {
     auto* chart = new QChart;
     chart->setTitle(title);
@@ -82,7 +119,8 @@ public:
         if (!m_table || !index.isValid()) return {};
         const auto column = static_cast<std::size_t>(index.column());
         if (role == Qt::TextAlignmentRole && column < m_table->columns.size())
-            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+            return QVariant::fromValue(
+                (m_table->categorical(column) ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignVCenter);
         if (role != Qt::DisplayRole) return {};
         if (column < m_table->columns.size())
             return QString::fromStdString(m_table->text(index.row(), column, 4));
@@ -304,30 +342,34 @@ void TabularView::updateScatter() {
         if (x < 0 || y < 0 || static_cast<std::size_t>(std::max(x, y)) >= t.columns.size())
             return out;
         out.reserve(static_cast<qsizetype>(t.rows));
+        const auto cx = static_cast<std::size_t>(x), cy = static_cast<std::size_t>(y);
+        const double jx = t.categorical(cx) ? 1 : 0, jy = t.categorical(cy) ? 1 : 0;
         for (std::int64_t r = 0; r < t.rows; ++r) {
-            const double a = t.at(r, static_cast<std::size_t>(x));
-            const double b = t.at(r, static_cast<std::size_t>(y));
+            const double a = t.at(r, cx) + jx * jitter(r);
+            const double b = t.at(r, cy) + jy * jitter(r + t.rows);
             if (std::isfinite(a) && std::isfinite(b)) out << QPointF(a, b);
         }
         return out;
     };
     m_realPoints->replace(points(m_real));
     m_generatedPoints->replace(points(m_generated));
-    m_scatterX->setTitleText(m_x->currentText());
-    m_scatterY->setTitleText(m_y->currentText());
+    const auto& shown = m_real.columns.empty() ? m_generated : m_real;
+    m_scatterX->setTitleText(axisTitle(shown, x));
+    m_scatterY->setTitleText(axisTitle(shown, y));
     if (x < 0 || y < 0) return;
     // The axes cover the real rows and the generated ones, with a margin.
     for (auto [axis, column] : {std::pair{m_scatterX, x}, {m_scatterY, y}}) {
-        auto [lo, hi] = columnRange(m_real, m_generated, static_cast<std::size_t>(column));
+        const auto c = static_cast<std::size_t>(column);
+        auto [lo, hi] = columnRange(m_real, m_generated, c);
         const double pad = (hi - lo) * 0.04;
-        axis->setRange(lo - pad, hi + pad);
-        axis->applyNiceNumbers();
+        fitAxis(axis, lo - pad, hi + pad, shown.categorical(c) ? shown.levels[c].size() : 0);
     }
 }
 
 void TabularView::updateHistogram() {
     const int column = m_histColumn->currentIndex();
-    m_histX->setTitleText(m_histColumn->currentText());
+    const auto& shown = m_real.columns.empty() ? m_generated : m_real;
+    m_histX->setTitleText(axisTitle(shown, column));
     m_bins = 0;
     if (column < 0) {
         m_realHistLine->clear();
@@ -335,22 +377,26 @@ void TabularView::updateHistogram() {
         return;
     }
     const auto c = static_cast<std::size_t>(column);
-    auto [lo, hi] = columnRange(m_real, m_generated, c);
-    const double width = (hi - lo) / kHistogramBins;
+    // A categorical column: a bin per value, centred on it.
+    const std::size_t categories = shown.categorical(c) ? shown.levels[c].size() : 0;
+    auto [lo, hi] = categories ? std::pair{-0.5, double(categories) - 0.5}
+                               : columnRange(m_real, m_generated, c);
+    const int bins = categories ? static_cast<int>(categories) : kHistogramBins;
+    const double width = (hi - lo) / bins;
     double most = 0;
     auto steps = [&](const ll::TableSamples& t) {
         QList<QPointF> out;
         if (c >= t.columns.size() || t.rows == 0) return out;
-        std::vector<double> counts(kHistogramBins, 0.0);
+        std::vector<double> counts(static_cast<std::size_t>(bins), 0.0);
         for (std::int64_t r = 0; r < t.rows; ++r) {
             const double v = t.at(r, c);
             if (!std::isfinite(v)) continue;
-            const int bin = std::clamp(static_cast<int>((v - lo) / width), 0, kHistogramBins - 1);
+            const int bin = std::clamp(static_cast<int>((v - lo) / width), 0, bins - 1);
             counts[static_cast<std::size_t>(bin)] += 1.0 / static_cast<double>(t.rows);
         }
         // Steps: each bin is a flat top from its left edge to its right edge.
         out << QPointF(lo, 0);
-        for (int b = 0; b < kHistogramBins; ++b) {
+        for (int b = 0; b < bins; ++b) {
             const double h = counts[static_cast<std::size_t>(b)];
             most = std::max(most, h);
             out << QPointF(lo + b * width, h) << QPointF(lo + (b + 1) * width, h);
@@ -360,9 +406,8 @@ void TabularView::updateHistogram() {
     };
     m_realHistLine->replace(steps(m_real));
     m_generatedHistLine->replace(steps(m_generated));
-    m_bins = kHistogramBins;
-    m_histX->setRange(lo, hi);
-    m_histX->applyNiceNumbers();
+    m_bins = bins;
+    fitAxis(m_histX, lo, hi, categories);
     m_histY->setRange(0, std::max(0.05, most * 1.1));
 }
 

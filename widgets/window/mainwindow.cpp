@@ -153,7 +153,7 @@ void MainWindow::wireData() {
                      "beside real ones.")
                       .arg(QString::fromStdString(s.name))
                       .arg(s.count)
-                      .arg(s.features)
+                      .arg(preview.table.columns.size())
                       .arg(preview.table.rows < s.count
                                ? tr(" (%1 of them shown, spread over the file)")
                                      .arg(preview.table.rows)
