@@ -18,6 +18,7 @@
 #include "common/format.h"
 #include "common/sha256.h"
 #include "common/text.h"
+#include "data/dataset.h"
 #include "data/loader.h"
 #include "eval/evalsamples.h"
 #include "eval/extractorchoice.h"
@@ -518,7 +519,7 @@ Result<ExportPreview> previewExport(const ExportRequest& request, std::int64_t c
     const std::int64_t cols = std::max<std::int64_t>(1, count / std::max<std::int64_t>(1, rows));
     for (auto& t : targetList) t.want = std::min(t.want, cols), t.limit = t.want;
     ExportPreview p{.copyDistance = c.copyDistance};
-    std::vector<Tensor> tiles;
+    std::vector<Tensor> tiles, tileLabels;
     std::vector<std::string> labels;
     auto drawn =
         drawBatches(c, targetList, rows * cols,
@@ -529,11 +530,17 @@ Result<ExportPreview> previewExport(const ExportRequest& request, std::int64_t c
                             p.distance.push_back(b.judged.distance[i]);
                         }
                         tiles.push_back(b.judged.stored);
+                        tileLabels.push_back(b.judged.labels);
                         return {};
                     },
                     {});
     if (!drawn) return tl::unexpected(drawn.error());
-    if (tiles.empty() || c.run.model->shape().tabular()) return p;
+    if (tiles.empty()) return p;
+    if (const RunData& d = c.run.data; d.shape.tabular()) {
+        p.table = makeTable(torch::cat(tiles), torch::cat(tileLabels), d.featureNames, d.mean,
+                            d.std, d.classNames, d.categorical);
+        return p;
+    }
     for (const auto& t : targetList) labels.push_back(c.run.data.classNames[std::size_t(t.label)]);
     p.grid = makeGrid(torch::cat(tiles).to(torch::kFloat32).div(255.0), static_cast<int>(cols),
                       c.conditional ? labels : std::vector<std::string>{});

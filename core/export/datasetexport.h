@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/samplegrid.h"
+#include "common/table.h"
 #include "models/request.h"
 
 namespace ll {
@@ -79,6 +80,7 @@ struct ExportRequest {
 /// One sample's fate in a preview: kept, or the filter that drops it.
 struct ExportPreview {
     SampleGrid grid;                   // the first samples, in draw order, one class per row
+    TableSamples table;                // a table's run: the first rows, in draw order
     std::vector<std::string> dropped;  // per tile: "" (kept), "confidence", "copy" or "cap"
     std::vector<double> confidence;    // per tile; NaN without a classifier
     std::vector<double> distance;      // per tile: to the nearest training image

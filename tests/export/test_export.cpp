@@ -319,6 +319,28 @@ TEST_F(Export, ProportionsAndTables) {
         cli("train --dataset " + csv.string() + " --steps 60 --batch 32 --out " + run.string())
             .exitCode,
         0);
+    // The window's preview of a table's export: its first rows, a row of each class in turn,
+    // in the CSV's units.
+    ll::ExportRequest request{
+        .run = run, .perClass = 10, .format = ll::ExportFormat::Csv, .card = false};
+    const auto preview = ll::previewExport(request, 30);
+    ASSERT_TRUE(preview) << preview.error().message;
+    EXPECT_TRUE(preview->grid.empty());
+    const auto& table = preview->table;
+    EXPECT_EQ(table.columns, (std::vector<std::string>{"sepal length", "sepal width",
+                                                       "petal length", "petal width"}));
+    ASSERT_EQ(table.rows, 30);
+    EXPECT_EQ(preview->dropped.size(), 30u);
+    std::map<int, int> perClass;
+    double petal = 0;
+    for (std::int64_t i = 0; i < table.rows; ++i) {
+        ++perClass[table.labels[static_cast<std::size_t>(i)]];
+        petal += table.at(i, 2) / 30;
+    }
+    EXPECT_EQ(perClass, (std::map<int, int>{{0, 10}, {1, 10}, {2, 10}}));
+    EXPECT_GT(petal, 1.0);  // iris petals are 1 to 7 cm long: not standardised
+    EXPECT_LT(petal, 7.0);
+
     const fs::path rows = scratch() / "iris-export";
     const auto r =
         cli("export --run " + run.string() + " --per-class 10 --no-card --out " + rows.string());

@@ -74,6 +74,7 @@ private Q_SLOTS:
     void reportTakesTheWorkspacesLatestStudies();
     void exportsADatasetFromTheExportMode();
     void unconditionalPreviewSaysTheClassifierSorts();
+    void aTablesPreviewShowsItsRows();
 
 private:
     // Trains a small CVAE on 2,000 Fashion-MNIST images through the window and selects it in
@@ -115,6 +116,45 @@ void ExportGuiTest::reportTakesTheWorkspacesLatestStudies() {
     QVERIFY(request.studies[1] == studies / "learning-curve-20260101-000000");
     box->setChecked(false);
     QVERIFY(panel.reportRequest(html).studies.empty());
+}
+
+// A table's run previews rows, not tiles: its columns (a category as its value), the class and
+// what the filters would do, the dropped rows greyed.
+void ExportGuiTest::aTablesPreviewShowsItsRows() {
+    ll::ExportPreview preview;
+    auto& t = preview.table;
+    t.columns = {"size", "fabric"};
+    t.levels = {{}, {"cotton", "silk", "wool"}};
+    t.classNames = {"coat", "dress"};
+    t.rows = 3;
+    t.values = {12.5, 2, 30.25, 1, 11, 0};
+    t.labels = {0, 1, 0};
+    preview.dropped = {"", "confidence", ""};
+    ll::widgets::ExportView view;
+    view.setPreview(preview, 0.9);
+    const QTableWidget* rows = view.rows();
+    QVERIFY(rows->isVisibleTo(&view));
+    QCOMPARE(rows->rowCount(), 3);
+    QCOMPARE(rows->columnCount(), 4);
+    QCOMPARE(rows->horizontalHeaderItem(1)->text(), QStringLiteral("fabric"));
+    QCOMPARE(rows->item(0, 1)->text(), QStringLiteral("wool"));
+    QCOMPARE(rows->item(1, 0)->text(), QStringLiteral("30.25"));
+    QCOMPARE(rows->item(1, 2)->text(), QStringLiteral("dress"));
+    QCOMPARE(rows->item(0, 3)->text(), QStringLiteral("kept"));
+    QCOMPARE(rows->item(1, 3)->text(), QStringLiteral("dropped: confidence"));
+    QVERIFY(rows->item(1, 0)->foreground() != rows->item(0, 0)->foreground());
+    QVERIFY2(view.previewSummary().contains(QStringLiteral("The first 3 rows")) &&
+                 view.previewSummary().contains(QStringLiteral("1 below the confidence")),
+             qPrintable(view.previewSummary()));
+    // A run of images after it shows tiles again.
+    preview = {};
+    preview.grid.rows = 1;
+    preview.grid.cols = 1;
+    preview.grid.tileWidth = preview.grid.tileHeight = 2;
+    preview.grid.rgba.assign(16, 128);
+    preview.dropped = {""};
+    view.setPreview(preview, 0);
+    QVERIFY(!rows->isVisibleTo(&view));
 }
 
 QString ExportGuiTest::trainAndSelectRun(MainWindow& w) {

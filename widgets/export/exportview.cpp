@@ -4,11 +4,13 @@
 
 #include <QDesktopServices>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QStackedWidget>
 #include <QTabWidget>
+#include <QTableWidget>
 #include <QTextBrowser>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -30,9 +32,16 @@ ExportView::ExportView(QWidget* parent) : QWidget(parent) {
     m_message->setAlignment(Qt::AlignCenter);
     m_message->setWordWrap(true);
     m_message->setMargin(24);
+    m_rows = new QTableWidget;
+    m_rows->setObjectName(QStringLiteral("exportPreviewRows"));
+    m_rows->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_rows->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_rows->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    m_rows->horizontalHeader()->setStretchLastSection(true);
     m_previewStack = new QStackedWidget;
     m_previewStack->addWidget(m_message);
     m_previewStack->addWidget(scroll);
+    m_previewStack->addWidget(m_rows);
     m_summary = noteLabel();
     m_summary->setObjectName(QStringLiteral("exportPreviewSummary"));
     m_summary->setContentsMargins(8, 4, 8, 4);
@@ -83,22 +92,57 @@ void ExportView::setMessage(const QString& text) {
     m_previewStack->setCurrentWidget(m_message);
 }
 
+void ExportView::setRows(const ll::ExportPreview& preview) {
+    const ll::TableSamples& t = preview.table;
+    const auto columns = static_cast<int>(t.columns.size());
+    m_rows->clear();
+    m_rows->setRowCount(static_cast<int>(t.rows));
+    m_rows->setColumnCount(columns + 2);
+    QStringList headers;
+    for (const auto& c : t.columns) headers << QString::fromStdString(c);
+    m_rows->setHorizontalHeaderLabels(headers << tr("class") << tr("filters"));
+    for (int r = 0; r < static_cast<int>(t.rows); ++r) {
+        const auto dropped = static_cast<std::size_t>(r) < preview.dropped.size()
+                                 ? preview.dropped[static_cast<std::size_t>(r)]
+                                 : std::string();
+        const auto cell = [&](int column, const QString& text, bool number) {
+            auto* item = new QTableWidgetItem(text);
+            item->setTextAlignment((number ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter);
+            if (!dropped.empty()) item->setForeground(palette().color(QPalette::PlaceholderText));
+            m_rows->setItem(r, column, item);
+        };
+        for (int c = 0; c < columns; ++c)
+            cell(c, QString::fromStdString(t.text(r, static_cast<std::size_t>(c), 4)),
+                 !t.categorical(static_cast<std::size_t>(c)));
+        const auto label = static_cast<std::size_t>(t.labels[static_cast<std::size_t>(r)]);
+        cell(columns,
+             QString::fromStdString(label < t.classNames.size() ? t.classNames[label] : "?"),
+             false);
+        cell(columns + 1,
+             dropped.empty() ? tr("kept") : tr("dropped: %1").arg(QString::fromStdString(dropped)),
+             false);
+    }
+    m_rows->resizeColumnsToContents();
+}
+
 void ExportView::setPreview(const ll::ExportPreview& preview, double minConfidence) {
-    if (preview.grid.empty()) {
-        // Tabular runs: rows have no picture; the panel's counts say what will be written.
-        setMessage(
-            tr("No picture to preview for rows of a table: the export writes them as "
-               "CSV with the manifest."));
+    const bool rows = !preview.table.empty();
+    if (preview.grid.empty() && !rows) {
+        setMessage(tr("The preview drew nothing."));
         return;
     }
-    m_tiles->setPreview(preview, minConfidence);
+    if (rows)
+        setRows(preview);
+    else
+        m_tiles->setPreview(preview, minConfidence);
     std::map<std::string, int> reasons;
-    int tiles = preview.grid.rows * preview.grid.cols;
+    int tiles = rows ? static_cast<int>(preview.table.rows) : preview.grid.rows * preview.grid.cols;
     for (int i = 0; i < tiles && i < int(preview.dropped.size()); ++i)
         if (const auto& why = preview.dropped[std::size_t(i)]; !why.empty()) ++reasons[why];
     // An unconditional model's draws come in no class order: its classifier sorts them.
     QString text =
-        preview.grid.rowLabels.empty()
+        rows ? tr("The first %1 rows the export draws, in its CSV's units.").arg(tiles)
+        : preview.grid.rowLabels.empty()
             ? tr("The first %1 samples the export draws; the classifier sorts them into classes.")
                   .arg(tiles)
             : tr("The first %1 samples of the export, one row per class.").arg(tiles);
@@ -108,14 +152,17 @@ void ExportView::setPreview(const ll::ExportPreview& preview, double minConfiden
         QStringList parts;
         for (const auto& [why, n] : reasons)
             parts << (why == "confidence" ? tr("%1 below the confidence").arg(n)
-                      : why == "copy"     ? tr("%1 near-copies of training images").arg(n)
-                                          : tr("%1 by %2").arg(n).arg(QString::fromStdString(why)));
-        text += tr(" Crossed out, the filters would drop: %1 (hover a tile for why).")
+                      : why == "copy"     ? (rows ? tr("%1 near-copies of training rows")
+                                                  : tr("%1 near-copies of training images"))
+                                            .arg(n)
+                                      : tr("%1 by %2").arg(n).arg(QString::fromStdString(why)));
+        text += (rows ? tr(" Greyed, the filters would drop: %1.")
+                      : tr(" Crossed out, the filters would drop: %1 (hover a tile for why)."))
                     .arg(parts.join(QStringLiteral(", ")));
     }
     m_summary->setText(text);
     m_summary->setVisible(true);
-    m_previewStack->setCurrentIndex(1);
+    m_previewStack->setCurrentIndex(rows ? 2 : 1);
 }
 
 QString ExportView::previewSummary() const {

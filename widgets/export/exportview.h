@@ -9,6 +9,7 @@ class QLabel;
 class QPushButton;
 class QStackedWidget;
 class QTabWidget;
+class QTableWidget;
 class QTextBrowser;
 
 namespace ll::widgets {
@@ -26,12 +27,14 @@ public:
 
     /// A line in place of the preview (no run, drawing, a failure, tabular data).
     void setMessage(const QString& text);
+    /// The first samples: tiles for images, rows (in the CSV's units) for a table's run.
     void setPreview(const ll::ExportPreview& preview, double minConfidence);
     /// Shows a finished export: `markdown` (card.md, or a summary), and `folder` to open.
     void showResult(const QString& markdown, const QString& folder);
     void showPreviewTab();
 
     PreviewTiles* tiles() const { return m_tiles; }
+    QTableWidget* rows() const { return m_rows; }
     QTabWidget* tabs() const { return m_tabs; }
     QTextBrowser* resultText() const { return m_result; }
     QString resultFolder() const { return m_folder; }
@@ -39,7 +42,10 @@ public:
     QString previewSummary() const;
 
 private:
+    void setRows(const ll::ExportPreview& preview);
+
     QTabWidget* m_tabs;
+    QTableWidget* m_rows;
     QStackedWidget* m_previewStack;
     QLabel* m_message;
     QLabel* m_summary;
