@@ -1,4 +1,5 @@
 // export: a synthetic dataset out of a generator run, with its manifest and card.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -78,7 +79,10 @@ int runExport(const ExportArgs& a) {
         std::vector<int> over = r.classes;
         for (int k = 0; over.empty() && k < static_cast<int>(classNames->size()); ++k)
             r.proportions.emplace_back(k, 1.0);
-        for (int k : over) r.proportions.emplace_back(k, 1.0);
+        for (int k : over)
+            if (std::ranges::find(r.proportions, k, &std::pair<int, double>::first) ==
+                r.proportions.end())
+                r.proportions.emplace_back(k, 1.0);
     }
     if (!a.metrics.empty()) {
         auto m = parseEvalMetrics(a.metrics);

@@ -18,6 +18,12 @@ std::string categoricalFault(const std::vector<Categorical>& categorical, std::s
     std::size_t from = 0;
     for (const auto& c : categorical) {
         if (c.values.empty()) return "categorical column '" + c.column + "' has no values";
+        for (std::size_t v = 0; v < c.values.size(); ++v)
+            if (c.values[v].empty() ||
+                std::find(c.values.begin(), c.values.begin() + static_cast<std::ptrdiff_t>(v),
+                          c.values[v]) != c.values.begin() + static_cast<std::ptrdiff_t>(v))
+                return "categorical column '" + c.column + "' lists value '" + c.values[v] +
+                       "' twice or empty";
         if (c.first < from || c.end() > features)
             return "categorical column '" + c.column + "' (features " + std::to_string(c.first) +
                    " to " + std::to_string(c.end() - 1) + ") does not fit the " +
@@ -31,8 +37,8 @@ std::string TableSamples::text(std::int64_t row, std::size_t column, int digits)
     const double v = at(row, column);
     if (categorical(column)) {
         const auto& names = levels[column];
-        const auto i = static_cast<std::size_t>(std::clamp(v, 0.0, double(names.size() - 1)));
-        return names[i];
+        if (!(v >= 0 && v < static_cast<double>(names.size()))) return "?";
+        return names[static_cast<std::size_t>(v)];
     }
     char number[40];
     std::snprintf(number, sizeof number, "%.*g", digits, v);

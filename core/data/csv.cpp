@@ -369,7 +369,23 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
                                     categorical, notes);
         !settled)
         return tl::unexpected(settled.error());
-    if (!categorical.empty()) x = oneHot(x, featureNames, categorical);
+    if (!categorical.empty()) {
+        // A feature per value: the table widens, and is copied once while the narrow one is
+        // still held.
+        double wide = static_cast<double>(x.size(1));
+        for (const auto& c : categorical) wide += static_cast<double>(c.values.size()) - 1;
+        const double cells = static_cast<double>(x.size(0)) * wide;
+        if (cells > static_cast<double>(kMaxCells))
+            return fail(file + ": too large once its categories are a feature each (" +
+                        std::to_string(static_cast<long long>(wide)) + " features of " +
+                        std::to_string(x.size(0)) + " rows, more than 400 million cells)");
+        if (const auto why = beyondMemory(8.0 * (cells + static_cast<double>(x.numel())));
+            !why.empty())
+            return fail(file + ": " + std::to_string(x.size(0)) + " rows of " +
+                        std::to_string(static_cast<long long>(wide)) +
+                        " features (a feature per category)" + why);
+        x = oneHot(x, featureNames, categorical);
+    }
     if (commaLine) {
         std::string dotted = commaCell;
         std::replace(dotted.begin(), dotted.end(), ',', '.');

@@ -130,11 +130,12 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
             const auto distinct = static_cast<std::int64_t>(values.size());
             if (numbers > 0) {
                 text.push_back(at + ", beside " + std::to_string(numbers) + " numbers)");
-            } else if (c.manyLevels || 2 * distinct > c.text) {
-                text.push_back(at + ", " +
-                               (c.manyLevels ? "over " + std::to_string(kMaxCategories)
-                                             : std::to_string(distinct)) +
-                               " values in " + std::to_string(c.text) + " rows)");
+            } else if (const bool many = c.manyLevels || distinct > std::int64_t(kMaxCategories);
+                       many || 2 * distinct > c.text) {
+                text.push_back(
+                    at + ", " +
+                    (many ? "over " + std::to_string(kMaxCategories) : std::to_string(distinct)) +
+                    " values in " + std::to_string(c.text) + " rows)");
             } else if (distinct == 1) {
                 text.push_back(at + ", in every row)");
             } else {

@@ -51,7 +51,7 @@ struct ColumnCells {
     std::vector<std::string> levels;  // in the order first seen
     std::vector<std::int64_t> levelCounts;
     std::vector<std::int32_t> codes;  // per row, from row 0 to the last text cell
-    bool manyLevels = false;          // more than kMaxCategories: the values are not kept
+    bool manyLevels = false;          // more than kMaxCategories + 1: the values are not kept
     std::int64_t rowsRead = 0;
 
     void add(Cell cell, bool firstRow, std::size_t line, const std::string& value) {
@@ -86,7 +86,9 @@ private:
     void keepLevel(std::int64_t row, const std::string& value) {
         auto [it, added] = m_index.try_emplace(value, static_cast<std::int32_t>(levels.size()));
         if (added) {
-            if (levels.size() == kMaxCategories) {
+            // One more than a category column may take: the first row's word may yet turn out
+            // to be the header's.
+            if (levels.size() == kMaxCategories + 1) {
                 manyLevels = true;
                 std::vector<std::int32_t>().swap(codes);
                 m_index.clear();

@@ -122,7 +122,14 @@ Result<torch::Tensor> matchedByName(const Dataset& d, const std::vector<std::str
         const auto at = std::find(d.featureNames.begin(), d.featureNames.end(), names[k]);
         if (at != d.featureNames.end()) {
             columns.push_back(own.select(1, at - d.featureNames.begin()));
-        } else if (isValue(categorical, k) != categorical.end()) {
+        } else if (const auto c = isValue(categorical, k); c != categorical.end()) {
+            // A value the file never takes; but a column it did not read as categories (one
+            // value, or one each in a small file) is not there at all.
+            if (std::none_of(d.categorical.begin(), d.categorical.end(),
+                             [&](const Categorical& mine) { return mine.column == c->column; }))
+                return fail(d.source + ": its column '" + c->column +
+                            "' was not read as categories, as the run's was" +
+                            (d.note.empty() ? "" : " (" + d.note + ")"));
             columns.push_back(torch::zeros({d.size()}, torch::kFloat64));
         } else {
             return fail(d.source + ": has no column '" + names[k] +

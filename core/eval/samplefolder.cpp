@@ -150,7 +150,12 @@ Result<SampleFolder> readRows(const fs::path& file, const ModelShape& shape, con
             const std::string& cell = cells[static_cast<std::size_t>(from[j].at)];
             double v = 0;
             if (const Categorical* c = from[j].category) {
-                const int value = c->valueIndex(cell);
+                // As the CSV reader reads a cell: without the spaces around it.
+                const auto start = cell.find_first_not_of(" \t\r");
+                const int value = c->valueIndex(
+                    start == std::string::npos
+                        ? std::string()
+                        : cell.substr(start, cell.find_last_not_of(" \t\r") - start + 1));
                 if (value < 0)
                     return fail(where + ": column '" + c->column + "' takes '" + cell +
                                 "', not one of its values (" + joinedNames(c->values, 200) + ")");

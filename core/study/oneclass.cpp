@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomicfile.h"
+#include "common/csvtext.h"
 #include "common/jsonnumber.h"
 #include "image/chart.h"
 #include "image/labelled.h"
@@ -302,7 +303,7 @@ Result<fs::path> writeAnomalies(const oneclass::StudyData& data, const json& par
     std::string csv = "rank,test_row,class,anomalous,score";
     const bool images = test.modality == Modality::Image;
     if (!images)
-        for (const auto& f : test.featureNames) csv += "," + f;
+        for (const auto& f : test.featureNames) csv += "," + csvCell(f);
     csv += "\n";
     auto x = test.x.index_select(0, torch::tensor(rows));
     auto original = images ? x

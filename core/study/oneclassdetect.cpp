@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "common/atomicfile.h"
+#include "common/csvtext.h"
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "eval/extractorchoice.h"
@@ -151,7 +152,7 @@ Result<DatasetSpec> writeTrainingData(const Dataset& rows, const fs::path& dir) 
                   rows.mean.to(torch::kFloat64))
                      .contiguous();
         std::string text;
-        for (const auto& name : rows.featureNames) text += name + ",";
+        for (const auto& name : rows.featureNames) text += csvCell(name) + ",";
         text += "class\n";
         const auto* v = x.data_ptr<double>();
         char cell[32];

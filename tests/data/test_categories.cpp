@@ -142,6 +142,19 @@ TEST(CsvCategories, AnotherFileMeetsTheRunsCategoriesByValue) {
                   "green, red)"),
               std::string::npos)
         << refused.error().message;
+
+    // A file whose colour is one value throughout has no categories to match: refused, not
+    // read as rows of no colour.
+    auto single = ll::readCsv(
+        tableFile("single.csv", "length,colour,kind\n30,red,coat\n31,red,shirt\n"), "");
+    ASSERT_TRUE(single) << single.error().message;
+    auto lost = ll::restandardise(*single, run->featureNames, run->meanVector(), run->stdVector(),
+                                  run->categorical);
+    ASSERT_FALSE(lost);
+    EXPECT_NE(lost.error().message.find("its column 'colour' was not read as categories, as the "
+                                        "run's was (left out text columns"),
+              std::string::npos)
+        << lost.error().message;
 }
 
 TEST(CsvCategories, ManyValuesOrGapsAreSaidAndTheHeaderIsNoValue) {
@@ -156,6 +169,18 @@ TEST(CsvCategories, ManyValuesOrGapsAreSaidAndTheHeaderIsNoValue) {
     EXPECT_NE(wide->note.find("'code' ('c0' on line 2, over 50 values in 200 rows)"),
               std::string::npos)
         << wide->note;
+    // Fifty values are categories still, though the header's word took a place among them
+    // until the rows said it was the header ("n" over a gap).
+    std::string fifty = "code,n,label\n";
+    for (int i = 0; i < 100; ++i)
+        fifty += "c" + std::to_string(i % 50) + "," + (i == 0 ? "NA" : std::to_string(i)) + "," +
+                 (i % 2 ? "a" : "b") + "\n";
+    auto most = ll::readCsv(tableFile("fifty.csv", fifty), "");
+    ASSERT_TRUE(most) << most.error().message;
+    ASSERT_EQ(most->categorical.size(), 1u);
+    EXPECT_EQ(most->categorical[0].values.size(), 50u);
+    EXPECT_EQ(most->categorical[0].valueIndex("code"), -1);
+
     // A category missing in a row leaves the row out, as a missing number does; without a
     // header line's word among the values (the first row here is decided by the labels).
     auto gaps = ll::readCsv(

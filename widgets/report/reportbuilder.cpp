@@ -126,7 +126,7 @@ void settings(Document& doc, const RunReport& run) {
     row(QStringLiteral("data"), dataset);
     const ModelShape& s = run.data.shape;
     if (!run.data.datasetName.empty())
-        row(QStringLiteral("shape"), s.tabular() ? QStringLiteral("%1 columns").arg(s.features)
+        row(QStringLiteral("shape"), s.tabular() ? QStringLiteral("%1 features").arg(s.features)
                                                  : QStringLiteral("%1 × %2, %3 channel(s)")
                                                        .arg(s.width)
                                                        .arg(s.height)
