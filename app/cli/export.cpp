@@ -77,8 +77,8 @@ int runExport(const ExportArgs& a) {
         if (a.perClassGiven) return failure("export: give --per-class or --total, not both");
         if (!classNames) return failure("export: " + classNames.error().message);
         std::vector<int> over = r.classes;
-        for (int k = 0; over.empty() && k < static_cast<int>(classNames->size()); ++k)
-            r.proportions.emplace_back(k, 1.0);
+        if (over.empty())
+            for (int k = 0; k < static_cast<int>(classNames->size()); ++k) over.push_back(k);
         for (int k : over)
             if (std::ranges::find(r.proportions, k, &std::pair<int, double>::first) ==
                 r.proportions.end())

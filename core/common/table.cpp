@@ -14,6 +14,12 @@ int Categorical::valueIndex(const std::string& value) const {
     return it == values.end() ? -1 : static_cast<int>(it - values.begin());
 }
 
+const Categorical* categoryOf(const std::vector<Categorical>& categorical, std::size_t feature) {
+    for (const auto& c : categorical)
+        if (feature >= c.first && feature < c.end()) return &c;
+    return nullptr;
+}
+
 std::string categoricalFault(const std::vector<Categorical>& categorical, std::size_t features) {
     std::size_t from = 0;
     for (const auto& c : categorical) {

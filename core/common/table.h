@@ -23,6 +23,9 @@ struct Categorical {
     int valueIndex(const std::string& value) const;
 };
 
+/// The categorical column whose values feature `feature` is one of, or null.
+const Categorical* categoryOf(const std::vector<Categorical>& categorical, std::size_t feature);
+
 /// Why `categorical` cannot describe a row of `features` features (a column out of range,
 /// without values, overlapping the one before: they come in order), or "" if it can.
 std::string categoricalFault(const std::vector<Categorical>& categorical, std::size_t features);

@@ -98,15 +98,10 @@ Result<torch::Tensor> matchedByName(const Dataset& d, const std::vector<std::str
                                     const std::vector<Categorical>& categorical) {
     const auto own =
         d.x.to(torch::kFloat64) * d.std.to(torch::kFloat64) + d.mean.to(torch::kFloat64);
-    const auto isValue = [](const std::vector<Categorical>& cs, std::size_t feature) {
-        return std::find_if(cs.begin(), cs.end(), [&](const Categorical& c) {
-            return feature >= c.first && feature < c.end();
-        });
-    };
     for (std::size_t j = 0; j < d.featureNames.size(); ++j) {
         if (std::find(names.begin(), names.end(), d.featureNames[j]) != names.end()) continue;
-        const auto c = isValue(d.categorical, j);
-        if (c == d.categorical.end())
+        const Categorical* c = categoryOf(d.categorical, j);
+        if (!c)
             return fail(d.source + ": its column '" + d.featureNames[j] +
                         "' is not one of the run's (" + joinedNames(names, 200) + ")");
         const auto mine = std::find_if(categorical.begin(), categorical.end(),
@@ -122,7 +117,7 @@ Result<torch::Tensor> matchedByName(const Dataset& d, const std::vector<std::str
         const auto at = std::find(d.featureNames.begin(), d.featureNames.end(), names[k]);
         if (at != d.featureNames.end()) {
             columns.push_back(own.select(1, at - d.featureNames.begin()));
-        } else if (const auto c = isValue(categorical, k); c != categorical.end()) {
+        } else if (const Categorical* c = categoryOf(categorical, k)) {
             // A value the file never takes; but a column it did not read as categories (one
             // value, or one each in a small file) is not there at all.
             if (std::none_of(d.categorical.begin(), d.categorical.end(),

@@ -128,12 +128,10 @@ Result<SampleFolder> readRows(const fs::path& file, const ModelShape& shape, con
     };
     std::vector<Source> from;
     for (std::size_t j = 0; j < data.featureNames.size(); ++j) {
-        const auto c =
-            std::find_if(data.categorical.begin(), data.categorical.end(),
-                         [j](const Categorical& k) { return j >= k.first && j < k.end(); });
-        const bool coded = c != data.categorical.end();
+        const auto c = categoryOf(data.categorical, j);
+        const bool coded = c != nullptr;
         const std::string& name = coded ? c->column : data.featureNames[j];
-        from.push_back({column(header, name), coded ? &*c : nullptr, coded ? j - c->first : 0});
+        from.push_back({column(header, name), c, coded ? j - c->first : 0});
         if (from.back().at < 0) return fail(file.string() + ": no column '" + name + "'");
     }
     if (static_cast<int>(from.size()) != shape.features || data.mean.size() != from.size() ||

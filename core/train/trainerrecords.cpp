@@ -152,12 +152,12 @@ void Trainer::Impl::publishSamples() {
         for (std::int64_t i = 0; i < n; ++i)
             request.labels.push_back(realLabels[i].item<std::int64_t>());
         TrainTable table{
-            .generated = makeTable(model->sample(request), realLabels, data.featureNames,
-                                   data.meanVector(), data.stdVector(), data.classNames,
-                                   data.categorical),
-            .real = makeTable(data.x.index_select(0, idx), realLabels, data.featureNames,
-                              data.meanVector(), data.stdVector(), data.classNames,
-                              data.categorical)};
+            .generated =
+                makeTable(model->sample(request), realLabels, data.featureNames, data.meanVector(),
+                          data.stdVector(), data.classNames, data.categorical),
+            .real =
+                makeTable(data.x.index_select(0, idx), realLabels, data.featureNames,
+                          data.meanVector(), data.stdVector(), data.classNames, data.categorical)};
         table.generated.step = step;
         if (auto saved = writeTableCsv(table.generated, runfiles::sampleTable(run, step)); !saved)
             table.saveError = samplesNotSaved(saved.error().message);

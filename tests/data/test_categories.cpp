@@ -145,8 +145,8 @@ TEST(CsvCategories, AnotherFileMeetsTheRunsCategoriesByValue) {
 
     // A file whose colour is one value throughout has no categories to match: refused, not
     // read as rows of no colour.
-    auto single = ll::readCsv(
-        tableFile("single.csv", "length,colour,kind\n30,red,coat\n31,red,shirt\n"), "");
+    auto single =
+        ll::readCsv(tableFile("single.csv", "length,colour,kind\n30,red,coat\n31,red,shirt\n"), "");
     ASSERT_TRUE(single) << single.error().message;
     auto lost = ll::restandardise(*single, run->featureNames, run->meanVector(), run->stdVector(),
                                   run->categorical);
