@@ -14,6 +14,7 @@
 #include "common/cpu.h"
 #include "common/format.h"
 #include "common/npy.h"
+#include "data/csv.h"
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "image/grid.h"
@@ -171,8 +172,13 @@ int runLatents(const LatentsArgs& a) {
                     .labelColumn = a.labelColumn,
                     .imageSize = spec.imageSize,
                     .colour = spec.colour};
-        auto loaded = loadDataset(spec);
+        // A table the run's way: its classes and categories, whatever a few rows say.
+        const TableLayout like{opened->data.featureNames, opened->data.categorical,
+                               opened->data.classNames};
+        auto loaded = loadDataset(spec, opened->data.shape.tabular() ? &like : nullptr);
         if (!loaded) return failure("latents: " + loaded.error().message);
+        if (!a.dataset.empty() && !loaded->note.empty())
+            std::fprintf(stderr, "note: %s: %s\n", spec.source.c_str(), loaded->note.c_str());
         if (loaded->classNames != opened->data.classNames)
             return failure("latents: " + spec.source + " has other classes than the run's data");
         // A table comes in its own standardisation; the encoder knows the run's.

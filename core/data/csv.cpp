@@ -21,7 +21,7 @@ using csv::Cell;
 using csv::ColumnCells;
 using csv::isMissing;
 using csv::parseCell;
-using csv::readCell;
+using csv::readNumber;
 
 namespace {
 
@@ -132,12 +132,61 @@ torch::Tensor oneHot(const torch::Tensor& x, std::vector<std::string>& names,
     return torch::cat(parts, 1);
 }
 
+// The run's class a label cell names: by name, or by value where both are numbers ("1.0" is
+// the run's "1"); -1 for none.
+std::int64_t runClassOf(const std::string& cell, const TableLayout& like) {
+    double mine = 0, theirs = 0;
+    const bool numeric = parseNumber(cell, mine);
+    for (std::size_t r = 0; r < like.classNames.size(); ++r)
+        if (cell == like.classNames[r] ||
+            (numeric && parseNumber(like.classNames[r], theirs) && mine == theirs))
+            return static_cast<std::int64_t>(r);
+    return -1;
+}
+
+std::string foreignNote(const std::set<std::string>& classes, const TableLayout& like) {
+    std::vector<std::string> quoted;
+    for (const auto& c : classes) quoted.push_back("'" + c + "'");
+    return "of classes the run does not have (" + joinedNames(quoted, 200) +
+           "; its classes: " + joinedNames(like.classNames, 200) + ")";
+}
+
+// Rows labelled `y` among the file's `classes`, given the run's classes: rows of one the run
+// does not have are left out of x, y and lines (beside `foreign` rows the read passed over),
+// the others labelled as the run's. The note says what was left out ("" for nothing).
+Result<std::string> asRunsClasses(const std::string& file, const std::vector<std::string>& classes,
+                                  const TableLayout& like, torch::Tensor& x, torch::Tensor& y,
+                                  std::vector<std::size_t>& lines, std::int64_t foreign,
+                                  std::set<std::string>& foreignClasses) {
+    std::vector<std::int64_t> runs(classes.size(), -1);
+    for (std::size_t k = 0; k < classes.size(); ++k)
+        if ((runs[k] = runClassOf(classes[k], like)) < 0) foreignClasses.insert(classes[k]);
+    const auto mapped = torch::tensor(runs, torch::kInt64).index({y});
+    const auto keep = mapped.ge(0);
+    const auto left = keep.sum().item<std::int64_t>();
+    const std::int64_t dropped = foreign + y.size(0) - left;
+    if (left == 0) return fail(file + ": every row is " + foreignNote(foreignClasses, like));
+    if (left < y.size(0)) {
+        std::vector<std::size_t> keptLines;
+        const auto k = keep.accessor<bool, 1>();
+        for (std::int64_t i = 0; i < keep.size(0); ++i)
+            if (k[i]) keptLines.push_back(lines[static_cast<std::size_t>(i)]);
+        lines = std::move(keptLines);
+        x = x.index({keep});
+    }
+    y = mapped.index({keep});
+    if (dropped == 0) return std::string();
+    return "left out " + std::to_string(dropped) + " of " + std::to_string(dropped + left) +
+           " rows " + foreignNote(foreignClasses, like);
+}
+
 // Whether the first line is a header, where its cells alone cannot tell.
 enum class Header { Yes, No, ByLabels };
 
 }  // namespace
 
-Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
+Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
+                        const TableLayout* like) {
     const std::string file = path.string();
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return fail(file + ": no such file");
@@ -235,10 +284,9 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     // name: the first line is a header. Where that does not tell (iris.data has no header,
     // pandas writes 0, 1, 2 ...; a column of text has text below), the label decides below:
     // a header's label cell is not among the labels.
-    const auto numberHere = [delimiter](const std::string& cell) {
-        double v;
-        bool comma;
-        return readCell(cell, delimiter, v, comma) == Cell::Number;
+    const auto numberHere = [](const std::string& cell) {
+        double point, comma;
+        return readNumber(cell, point, comma) == Cell::Number;
     };
     if (header == Header::ByLabels)
         for (std::size_t c = 0; c < columns; ++c)
@@ -252,7 +300,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     // Second pass: the rows after a header (or sklearn's count line), every cell read. Text and
     // missing cells are NaN here and counted per column; what to leave out is settled after.
     const std::size_t skip = skipHead || header == Header::Yes ? 1 : 0;
-    const auto n = static_cast<std::int64_t>(rows - skip);
+    auto n = static_cast<std::int64_t>(rows - skip);
     const auto d = static_cast<std::int64_t>(columns - 1);
     if (static_cast<double>(n) * static_cast<double>(columns) > static_cast<double>(kMaxCells))
         return fail(file + ": too large (more than 400 million cells)");
@@ -271,9 +319,9 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     std::vector<std::size_t> lines;  // each row's line in the file
     lines.reserve(static_cast<std::size_t>(n));
     std::vector<ColumnCells> cells(static_cast<std::size_t>(d));
-    std::string commaCell;  // the first number read with a decimal comma, for the note
-    std::size_t commaLine = 0;
     std::vector<std::string> fields;
+    std::int64_t foreignRows = 0;  // rows of classes the run does not have (given `like`)
+    std::set<std::string> foreignClasses;
     std::int64_t r = -static_cast<std::int64_t>(skip);
     forEachLine(text, [&](std::size_t no, std::string_view line) {
         if (r < 0) return ++r, true;
@@ -287,16 +335,34 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
                           std::to_string(columns)};
             return false;
         }
+        // A row of a class the run does not have is not read: its cells say nothing of the
+        // run's columns (a value of its own). The first row may yet be a header.
+        if (like && !(r == 0 && header == Header::ByLabels) && !isMissing(fields[label]) &&
+            runClassOf(fields[label], *like) < 0) {
+            ++foreignRows;
+            if (foreignClasses.size() < 20) foreignClasses.insert(fields[label].substr(0, 40));
+            return true;
+        }
         std::size_t j = 0;
         for (std::size_t c = 0; c < columns; ++c) {
             if (c == label) {
                 labelCells.push_back(std::move(fields[c]));  // "": missing, settled below
                 continue;
             }
-            double v = 0;
-            bool comma = false;
-            Cell cell = readCell(fields[c], delimiter, v, comma);
-            if (cell == Cell::Number && std::fabs(v) > FLT_MAX) cell = Cell::OutOfRange;
+            double point = 0, comma = 0, v = std::numeric_limits<double>::quiet_NaN();
+            Cell cell = readNumber(fields[c], point, comma);
+            if (cell == Cell::Number) {
+                // A column writes its numbers one way: "1,5" beside "1.25" is no number to
+                // guess, "1,234" is 1.234 or 1234 as the column's other cells say.
+                auto read = cells[j].number(r, no, fields[c], point, comma, delimiter, xa,
+                                            static_cast<std::int64_t>(j));
+                if (!read) {
+                    error = Error{at + ", column '" + names[c] + "': " + read.error().message};
+                    return false;
+                }
+                v = *read;
+                if (std::fabs(v) > FLT_MAX) cell = Cell::OutOfRange;
+            }
             if (cell == Cell::OutOfRange || cell == Cell::Infinite) {
                 error = Error{at + ", column '" + names[c] + "': '" + fields[c].substr(0, 40) +
                               (cell == Cell::OutOfRange
@@ -304,31 +370,19 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
                                    : "' is not a finite number")};
                 return false;
             }
-            // A column writes its decimals one way: "1,5" beside "1.234" is no number to guess.
-            if (cell == Cell::Number) {
-                ColumnCells& k = cells[j];
-                const bool point = fields[c].find('.') != std::string::npos;
-                if ((comma && k.pointLine) || (point && k.commaLine)) {
-                    error = Error{
-                        at + ", column '" + names[c] + "': '" + fields[c].substr(0, 40) +
-                        "' has a decimal " + (comma ? "comma" : "point") + " where line " +
-                        std::to_string(comma ? k.pointLine : k.commaLine) + " has a decimal " +
-                        (comma ? "point" : "comma") + ": write the column's numbers one way"};
-                    return false;
-                }
-                if (comma && !k.commaLine) k.commaLine = no;
-                if (point && !k.pointLine) k.pointLine = no;
-                if (comma && !commaLine) commaLine = no, commaCell = fields[c].substr(0, 40);
-            }
             cells[j].add(cell, r == 0, no, fields[c]);
-            xa[r][static_cast<std::int64_t>(j++)] =
-                cell == Cell::Number ? v : std::numeric_limits<double>::quiet_NaN();
+            xa[r][static_cast<std::int64_t>(j++)] = v;
         }
         lines.push_back(no);
         ++r;
         return true;
     });
     if (error) return tl::unexpected(*error);
+    if (r < n) {
+        n = r;
+        x = x.narrow(0, 0, n);
+    }
+    if (like && n == 0) return fail(file + ": every row is " + foreignNote(foreignClasses, *like));
     if (header == Header::ByLabels) {
         // The first row was read as data. It is a header if a feature cell of it is text over a
         // column of numbers (gaps allowed), or if its label cell is no label: a word over
@@ -366,7 +420,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     std::vector<std::string> notes;
     std::vector<Categorical> categorical;
     if (auto settled = leaveOutGaps(file, names[label], cells, x, labelCells, lines, featureNames,
-                                    categorical, notes);
+                                    categorical, notes, like);
         !settled)
         return tl::unexpected(settled.error());
     if (!categorical.empty()) {
@@ -386,12 +440,16 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
                         " features (a feature per category)" + why);
         x = oneHot(x, featureNames, categorical);
     }
-    if (commaLine) {
-        std::string dotted = commaCell;
-        std::replace(dotted.begin(), dotted.end(), ',', '.');
-        notes.push_back("read decimal commas ('" + commaCell + "' on line " +
-                        std::to_string(commaLine) + " as " + dotted + ")");
+    // How numbers were read, where it is not plain: the first cell in the file that shows it.
+    ColumnCells::Shown comma, thousands;
+    for (const auto& k : cells) {
+        const auto c = k.decimalComma(delimiter), t = k.thousands(delimiter);
+        if (c.line && (!comma.line || c.line < comma.line)) comma = c;
+        if (t.line && (!thousands.line || t.line < thousands.line)) thousands = t;
     }
+    if (comma.line) notes.push_back("read decimal commas (" + comma.text + ")");
+    if (thousands.line)
+        notes.push_back("read separators between thousands (" + thousands.text + ")");
     const auto count = x.size(0);
 
     // Labels: numbers sort numerically, text alphabetically; sklearn files bring names.
@@ -431,6 +489,12 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn) {
     torch::Tensor y = torch::empty({count}, torch::kInt64);
     auto ya = y.accessor<std::int64_t, 1>();
     for (std::int64_t i = 0; i < count; ++i) ya[i] = index[labelCells[static_cast<std::size_t>(i)]];
+    if (like) {
+        auto theirs = asRunsClasses(file, classes, *like, x, y, lines, foreignRows, foreignClasses);
+        if (!theirs) return tl::unexpected(theirs.error());
+        if (!theirs->empty()) notes.push_back(*theirs);
+        classes = like->classNames;
+    }
 
     ds.modality = Modality::Tabular;
     ds.source = file;

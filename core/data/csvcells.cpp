@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "common/text.h"
+#include "data/csv.h"
 
 namespace ll::csv {
 
@@ -38,19 +39,144 @@ Cell parseCell(std::string_view cell, double& value) {
     return std::isinf(value) ? Cell::Infinite : Cell::Number;
 }
 
-Cell readCell(std::string_view cell, char delimiter, double& value, bool& comma) {
-    comma = false;
-    const Cell plain = parseCell(cell, value);
-    if (plain != Cell::Text || delimiter == ',') return plain;
-    const auto at = cell.find(',');
-    if (at == std::string_view::npos || cell.find(',', at + 1) != std::string_view::npos ||
-        cell.find('.') != std::string_view::npos)
-        return plain;
-    std::string dotted(cell);
-    dotted[at] = '.';
-    const Cell read = parseCell(dotted, value);
-    comma = read == Cell::Number;
-    return read == Cell::Text ? plain : read;
+namespace {
+
+// The cell as a number written with `decimal` before its fraction and `group` between its
+// thousands, or none: "1,234.5" with '.' and ','. Grouped digits are strict, as spreadsheets
+// write them: 1 to 3 digits (no leading zero), groups of 3, then the fraction's digits.
+Cell readAs(std::string_view cell, char decimal, char group, double& value) {
+    if (cell.find(group) == std::string_view::npos) {
+        const auto at = cell.find(decimal);
+        if (decimal == '.' || at == std::string_view::npos) return parseCell(cell, value);
+        if (cell.find(decimal, at + 1) != std::string_view::npos) return Cell::Text;
+        std::string dotted(cell);
+        dotted[at] = '.';
+        return parseCell(dotted, value);
+    }
+    const auto digit = [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; };
+    std::size_t i = cell[0] == '-' || cell[0] == '+' ? 1 : 0;
+    const std::size_t start = i;
+    std::string plain(cell.substr(0, i));
+    std::size_t run = 0;  // digits since the last separator
+    bool first = true;    // still in the first group
+    for (; i < cell.size() && cell[i] != decimal; ++i) {
+        if (cell[i] == group) {
+            if (first ? run == 0 || run > 3 || cell[start] == '0' : run != 3) return Cell::Text;
+            first = false;
+            run = 0;
+            continue;
+        }
+        if (!digit(cell[i])) return Cell::Text;
+        plain += cell[i];
+        ++run;
+    }
+    if (first || run != 3) return Cell::Text;
+    if (i < cell.size()) {
+        const auto fraction = cell.substr(i + 1);
+        if (fraction.empty() || !std::all_of(fraction.begin(), fraction.end(), digit))
+            return Cell::Text;
+        plain += '.';
+        plain += fraction;
+    }
+    return parseCell(plain, value);
+}
+
+// How a cell that reads one way only writes its number, in words.
+std::string writtenWith(Decimal way, const std::string& cell) {
+    if (way == Decimal::Point)
+        return cell.find(',') != std::string::npos ? "commas between thousands" : "a decimal point";
+    return cell.find('.') != std::string::npos ? "points between thousands" : "a decimal comma";
+}
+
+std::string shownNumber(double v) {
+    char out[40];
+    std::snprintf(out, sizeof out, "%.15g", v);
+    return out;
+}
+
+}  // namespace
+
+Cell readNumber(std::string_view cell, double& point, double& comma) {
+    if (cell.find_first_of(",.") == std::string_view::npos) {  // the same both ways
+        const Cell kind = parseCell(cell, point);
+        comma = point;
+        return kind;
+    }
+    if (isMissing(cell)) return Cell::Missing;
+    constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+    const Cell p = readAs(cell, '.', ',', point);
+    const Cell c = readAs(cell, ',', '.', comma);
+    if (p == Cell::Number || c == Cell::Number) {
+        if (p != Cell::Number) point = kNone;
+        if (c != Cell::Number) comma = kNone;
+        return Cell::Number;
+    }
+    for (const Cell kind : {Cell::Missing, Cell::Infinite, Cell::OutOfRange})
+        if (p == kind || c == kind) return kind;
+    return Cell::Text;
+}
+
+Result<double> ColumnCells::number(std::int64_t row, std::size_t line, const std::string& cell,
+                                   double point, double comma, char delimiter,
+                                   torch::TensorAccessor<double, 2>& x, std::int64_t column) {
+    const bool hasComma = cell.find(',') != std::string::npos;
+    if (hasComma && !commaLine) commaLine = line, commaCell = cell.substr(0, 40);
+    if (cell.find('.') != std::string::npos && !pointLine)
+        pointLine = line, pointCell = cell.substr(0, 40);
+    const bool byPoint = !std::isnan(point), byComma = !std::isnan(comma);
+    if (byPoint && byComma) {
+        if (point == comma || decimal == Decimal::Point) return point;
+        if (decimal == Decimal::Comma) return comma;
+        (hasComma ? m_unsettledCommas : m_unsettledPoints).push_back(row);
+        return hasComma && delimiter != ',' ? comma : point;
+    }
+    const Decimal way = byPoint ? Decimal::Point : Decimal::Comma;
+    if (decimal != Decimal::Unknown && decimal != way)
+        return fail("'" + cell.substr(0, 40) + "' has " + writtenWith(way, cell) + " where line " +
+                    std::to_string(decimalLine) + " ('" + decimalCell + "') has " +
+                    writtenWith(decimal, decimalCell) + ": write the column's numbers one way");
+    if (decimal == Decimal::Unknown) {
+        decimal = way;
+        decimalLine = line;
+        decimalCell = cell.substr(0, 40);
+        // A grouped reading is a whole number: rounded, not a product's last bit off.
+        const auto group = [&](std::int64_t r) { x[r][column] = std::round(x[r][column] * 1000); };
+        const auto ungroup = [&](std::int64_t r) { x[r][column] /= 1000; };
+        if (way == Decimal::Comma)
+            std::for_each(m_unsettledPoints.begin(), m_unsettledPoints.end(), group);
+        if (way == Decimal::Point && delimiter != ',')
+            std::for_each(m_unsettledCommas.begin(), m_unsettledCommas.end(), group);
+        if (way == Decimal::Comma && delimiter == ',')
+            std::for_each(m_unsettledCommas.begin(), m_unsettledCommas.end(), ungroup);
+        std::vector<std::int64_t>().swap(m_unsettledPoints);
+        std::vector<std::int64_t>().swap(m_unsettledCommas);
+    }
+    return way == Decimal::Point ? point : comma;
+}
+
+ColumnCells::Shown ColumnCells::decimalComma(char delimiter) const {
+    // Commas read as decimals: the column's way, or a cell read both ways where commas do not
+    // separate the cells.
+    const bool comma =
+        decimal == Decimal::Comma || (decimal == Decimal::Unknown && delimiter != ',');
+    if (!comma || !commaLine) return {};
+    double v = 0;
+    if (readAs(commaCell, ',', '.', v) != Cell::Number) return {};
+    std::string dotted = commaCell;  // as written, where no point groups its thousands
+    std::replace(dotted.begin(), dotted.end(), ',', '.');
+    return {commaLine, "'" + commaCell + "' on line " + std::to_string(commaLine) + " as " +
+                           (commaCell.find('.') == std::string::npos ? dotted : shownNumber(v))};
+}
+
+ColumnCells::Shown ColumnCells::thousands(char delimiter) const {
+    const bool byPoint =
+        decimal == Decimal::Point || (decimal == Decimal::Unknown && delimiter == ',');
+    const std::string& cell = byPoint ? commaCell : pointCell;
+    const std::size_t line = byPoint ? commaLine : decimal == Decimal::Comma ? pointLine : 0;
+    if (!line) return {};
+    double v = 0;
+    if (readAs(cell, byPoint ? '.' : ',', byPoint ? ',' : '.', v) != Cell::Number) return {};
+    return {line, "'" + cell + "' on line " + std::to_string(line) + " as " + shownNumber(v)};
 }
 
 namespace {
@@ -106,13 +232,66 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
                           const std::vector<ColumnCells>& cells, torch::Tensor& x,
                           std::vector<std::string>& labels, std::vector<std::size_t>& lines,
                           std::vector<std::string>& names, std::vector<Categorical>& categorical,
-                          std::vector<std::string>& notes) {
+                          std::vector<std::string>& notes, const TableLayout* like) {
     const std::int64_t n = x.size(0);
     std::vector<std::int64_t> kept;
-    std::vector<std::string> text, sparse, numbering, encoded;
+    std::vector<std::string> text, sparse, numbering, encoded, foreign;
+    // The column's cells become the index of their value among `values` (sorted): a column
+    // like the others from here.
+    const auto encode = [&](std::size_t j, std::vector<std::string> values) {
+        const ColumnCells& c = cells[j];
+        std::vector<double> sortedIndex(c.levels.size());
+        for (std::size_t v = 0; v < c.levels.size(); ++v)
+            sortedIndex[v] = static_cast<double>(
+                std::lower_bound(values.begin(), values.end(), c.levels[v]) - values.begin());
+        auto a = x.accessor<double, 2>();
+        const auto column = static_cast<std::int64_t>(j);
+        for (std::int64_t i = 0; i < n; ++i) {
+            const auto code = static_cast<std::size_t>(i) < c.codes.size()
+                                  ? c.codes[static_cast<std::size_t>(i)]
+                                  : -1;
+            a[i][column] = code < 0 ? std::numeric_limits<double>::quiet_NaN()
+                                    : sortedIndex[static_cast<std::size_t>(code)];
+        }
+        encoded.push_back("'" + names[j] + "' (" + joinedNames(values, 120) + ")");
+        categorical.push_back({names[j], kept.size(), std::move(values)});
+        kept.push_back(column);
+    };
     for (std::size_t j = 0; j < cells.size(); ++j) {
         const ColumnCells& c = cells[j];
         const std::int64_t numbers = n - c.text - c.missing;
+        if (like) {
+            // The run's way: its categories with its values, its numbers kept, nothing else.
+            const auto known =
+                std::find_if(like->categorical.begin(), like->categorical.end(),
+                             [&](const Categorical& k) { return k.column == names[j]; });
+            const std::string column = "column '" + names[j] + "'";
+            if (known != like->categorical.end()) {
+                const std::string its = " (its values: " + joinedNames(known->values, 200) + ")";
+                if (numbers > 0)
+                    return fail(file + ": " + column + " holds " + std::to_string(numbers) +
+                                " numbers; the run read it as categories" + its);
+                if (c.manyLevels)
+                    return fail(file + ": " + column + " takes over " +
+                                std::to_string(kMaxCategories) + " values; the run's takes " +
+                                std::to_string(known->values.size()) + its);
+                for (std::size_t v = 0; v < c.levels.size(); ++v)
+                    if (c.levelCounts[v] > 0 && known->valueIndex(c.levels[v]) < 0)
+                        return fail(file + ": " + column + " takes '" + c.levels[v] +
+                                    "', a value the run never saw" + its);
+                encode(j, known->values);  // sorted when the run's file was read
+            } else if (std::find(like->featureNames.begin(), like->featureNames.end(), names[j]) !=
+                       like->featureNames.end()) {
+                if (c.text > 0)
+                    return fail(file + ": line " + std::to_string(c.line()) + ", " + column +
+                                ": '" + c.cell() + "' is not a number (the run's column is of " +
+                                "numbers)");
+                kept.push_back(static_cast<std::int64_t>(j));
+            } else {
+                foreign.push_back("'" + names[j] + "'");
+            }
+            continue;
+        }
         if (2 * c.missing > n) {
             sparse.push_back("'" + names[j] + "' (missing in " + std::to_string(c.missing) +
                              " of " + std::to_string(n) + " rows)");
@@ -139,24 +318,7 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
             } else if (distinct == 1) {
                 text.push_back(at + ", in every row)");
             } else {
-                // The cells become their value's index: a column like the others from here.
-                std::vector<double> sortedIndex(c.levels.size());
-                for (std::size_t v = 0; v < c.levels.size(); ++v)
-                    sortedIndex[v] = static_cast<double>(
-                        std::lower_bound(values.begin(), values.end(), c.levels[v]) -
-                        values.begin());
-                auto a = x.accessor<double, 2>();
-                const auto column = static_cast<std::int64_t>(j);
-                for (std::int64_t i = 0; i < n; ++i) {
-                    const auto code = static_cast<std::size_t>(i) < c.codes.size()
-                                          ? c.codes[static_cast<std::size_t>(i)]
-                                          : -1;
-                    a[i][column] = code < 0 ? std::numeric_limits<double>::quiet_NaN()
-                                            : sortedIndex[static_cast<std::size_t>(code)];
-                }
-                encoded.push_back("'" + names[j] + "' (" + joinedNames(values, 120) + ")");
-                categorical.push_back({names[j], kept.size(), std::move(values)});
-                kept.push_back(column);
+                encode(j, std::move(values));
             }
         } else if (c.missing == 0 && rowNumbers(names[j], x.select(1, std::int64_t(j)))) {
             numbering.push_back("'" + names[j] + "'");
@@ -170,12 +332,15 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
         sparse.empty() ? "" : "columns missing in most rows: " + joinedNames(sparse, 300);
     const std::string numberingNote =
         numbering.empty() ? "" : "the row numbers: " + joinedNames(numbering, 100);
+    const std::string foreignNote =
+        foreign.empty() ? "" : "columns the run has no feature for: " + joinedNames(foreign, 300);
     std::vector<std::string> leftOut;
-    for (const auto* note : {&textNote, &sparseNote, &numberingNote})
+    for (const auto* note : {&textNote, &sparseNote, &numberingNote, &foreignNote})
         if (!note->empty()) leftOut.push_back(*note);
     if (kept.empty())
-        return fail(file + ": no feature column of numbers or categories beside the label (" +
-                    joinedNames(leftOut, 1000) + ")");
+        return fail(file + ": no feature column of " +
+                    (like ? std::string("the run's") : "numbers or categories") +
+                    " beside the label (" + joinedNames(leftOut, 1000) + ")");
     for (const auto& note : leftOut) notes.push_back("left out " + note);
     if (!encoded.empty())
         notes.push_back("read as categories, a feature each: " + joinedNames(encoded, 300));

@@ -14,6 +14,10 @@
 #include "common/error.h"
 #include "common/table.h"
 
+namespace ll {
+struct TableLayout;
+}
+
 namespace ll::csv {
 
 enum class Cell { Number, Missing, Text, OutOfRange, Infinite };
@@ -26,15 +30,22 @@ bool isMissing(std::string_view cell);
 /// cell is.
 Cell parseCell(std::string_view cell, double& value);
 
-/// A cell as parseCell reads it; where commas do not separate the cells (a ';' or tab file, as
-/// spreadsheets in much of Europe write), also "1,5" for 1.5. `comma` says one was read.
-Cell readCell(std::string_view cell, char delimiter, double& value, bool& comma);
+/// The two ways a number is written: with a decimal point, commas between thousands
+/// (1,234.5), or with a decimal comma, points between thousands (1.234,5), as spreadsheets in
+/// much of Europe write.
+enum class Decimal { Unknown, Point, Comma };
+
+/// A cell read both ways: `point` and `comma` its value each way, NaN where it is no number
+/// that way ("1.5" reads only with a point, "1,5" only with a comma, "1,234" and "1.234" both,
+/// "12" the same both). A cell that is no number either way is Text; missing, infinite and
+/// out-of-range cells are said as parseCell says them.
+Cell readNumber(std::string_view cell, double& point, double& comma);
 
 /// The most values a text column may take to be read as categories (one feature each).
 inline constexpr std::size_t kMaxCategories = 50;
 
 // How a feature column's cells read: text and missing ones counted, the first text kept for
-// a message, the first decimal comma and point (a column writes numbers one way). The first
+// a message, the way its numbers are written (one way a column). The first
 // row read is kept apart too, to be taken back if it is the header. The text cells' values
 // are kept while there are at most kMaxCategories of them: each row's (an index into
 // `levels`, -1 where not text) from the first text cell on.
@@ -46,8 +57,13 @@ struct ColumnCells {
     std::string firstCell;
     std::size_t textLine = 0;  // the first text cell of the rows after it
     std::string textCell;
-    std::size_t commaLine = 0;        // the first number written with a decimal comma
-    std::size_t pointLine = 0;        // the first written with a decimal point
+    Decimal decimal = Decimal::Unknown;  // once a cell that reads one way only says so
+    std::size_t decimalLine = 0;         // that cell
+    std::string decimalCell;
+    std::size_t commaLine = 0;  // the first number with a comma in it, and with a point
+    std::string commaCell;
+    std::size_t pointLine = 0;
+    std::string pointCell;
     std::vector<std::string> levels;  // in the order first seen
     std::vector<std::int64_t> levelCounts;
     std::vector<std::int32_t> codes;  // per row, from row 0 to the last text cell
@@ -76,12 +92,35 @@ struct ColumnCells {
         --rowsRead;
         first = Cell::Number;
     }
+    // The value of number cell `cell` of row `row`, read both ways (`point`, `comma`), in the
+    // way the column writes its numbers: the first cell that reads one way only settles it,
+    // and the cells before it that read both ways are read again (`x`: the table, the column
+    // `column`). Until then such a cell reads as written (1.234 is 1.234), but a comma where
+    // commas do not separate the cells (`delimiter`) is a decimal comma and, where they do (a
+    // quoted cell), one between thousands. A cell that reads only the other way is refused.
+    Result<double> number(std::int64_t row, std::size_t line, const std::string& cell, double point,
+                          double comma, char delimiter, torch::TensorAccessor<double, 2>& x,
+                          std::int64_t column);
+    // A cell that shows how the column's numbers were read, for the note: one with a decimal
+    // comma, or one with separators between thousands ("'1,5' on line 3 as 1.5"); line 0 for
+    // none such.
+    struct Shown {
+        std::size_t line = 0;
+        std::string text;
+    };
+    Shown decimalComma(char delimiter) const;
+    Shown thousands(char delimiter) const;
+
     // The column's first text cell and its line.
     std::size_t line() const { return firstLine ? firstLine : textLine; }
     const std::string& cell() const { return firstLine ? firstCell : textCell; }
 
 private:
     std::unordered_map<std::string, std::int32_t> m_index;
+    // The rows of cells read both ways before the column's way was settled, to be read again
+    // once it is: "1.234" (read as 1.234) and "1,234" (as 1.234 where commas separate nothing,
+    // else as 1234). Their two readings are a factor of 1000 apart.
+    std::vector<std::int64_t> m_unsettledPoints, m_unsettledCommas;
 
     void keepLevel(std::int64_t row, const std::string& value) {
         auto [it, added] = m_index.try_emplace(value, static_cast<std::int32_t>(levels.size()));
@@ -109,11 +148,12 @@ private:
 // `first` its column among those kept. A feature column missing in more than half its rows,
 // of other text (names; one value; text among numbers) or of row numbers is left out; then a
 // row missing a kept value or its label. A stray text cell in a column of numbers is a fault
-// of the file, refused by line and column. `notes` say what was left out.
+// of the file, refused by line and column. `notes` say what was left out. Given `like`, the
+// columns are read the run's way instead (see readCsv).
 Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
                           const std::vector<ColumnCells>& cells, torch::Tensor& x,
                           std::vector<std::string>& labels, std::vector<std::size_t>& lines,
                           std::vector<std::string>& names, std::vector<Categorical>& categorical,
-                          std::vector<std::string>& notes);
+                          std::vector<std::string>& notes, const TableLayout* like = nullptr);
 
 }  // namespace ll::csv

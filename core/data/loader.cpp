@@ -166,7 +166,7 @@ Result<Dataset> loadIdxImages(const fs::path& images, bool fashion) {
     return readIdxDataset(images, labels, fashion, otherSplitLabels(images));
 }
 
-Result<Dataset> resolve(const DatasetSpec& spec) {
+Result<Dataset> resolve(const DatasetSpec& spec, const TableLayout* like) {
     const std::string& src = spec.source;
     if (src.empty()) return fail("no dataset given");
     if (isFashionMnist(src)) {
@@ -184,7 +184,7 @@ Result<Dataset> resolve(const DatasetSpec& spec) {
     if (!fs::exists(path, ec)) return fail(src + ": no such file or folder");
     const std::string name = lower(path.filename().string());
     if (fs::is_regular_file(path, ec)) {
-        if (isTableFile(src)) return readCsv(path, spec.labelColumn);
+        if (isTableFile(src)) return readCsv(path, spec.labelColumn, like);
         auto d = loadIdxImages(path, name.find("fashion") != std::string::npos);
         if (d) d->name = path.stem().string();
         return d;
@@ -240,18 +240,26 @@ fs::path fashionMnistDir() {
     return "/usr/share/datasets/fashion-mnist";
 }
 
-Result<Dataset> loadDataset(const DatasetSpec& spec) {
-    auto whole = loadWholeDataset(spec);
+Result<Dataset> loadDataset(const DatasetSpec& spec, const TableLayout* like) {
+    auto whole = loadWholeDataset(spec, like);
     if (!whole) return whole;
+    if (like && whole->modality == Modality::Tabular) {
+        // Its classes are the run's already (rows of others left out), where the spec's
+        // selection numbers or names those of the file the run read.
+        DatasetSpec shaped = spec;
+        shaped.keepClasses.clear();
+        shaped.keepClassNames.clear();
+        return shapeDataset(std::move(*whole), shaped);
+    }
     return shapeDataset(std::move(*whole), spec);
 }
 
-Result<Dataset> loadWholeDataset(const DatasetSpec& spec) {
+Result<Dataset> loadWholeDataset(const DatasetSpec& spec, const TableLayout* like) {
     // The transforms' settings are checked before a long read.
     if (auto ok = checkTransforms(spec); !ok) return tl::unexpected(ok.error());
     Result<Dataset> d = fail("");
     try {
-        d = resolve(spec);
+        d = resolve(spec, like);
     } catch (const fs::filesystem_error& e) {  // what the readers' own checks did not foresee
         return fail(e.path1().string() + ": " + e.code().message());
     } catch (const std::bad_alloc&) {

@@ -140,8 +140,13 @@ Result<Dataset> restandardise(const Dataset& d, const std::vector<std::string>& 
                               const std::vector<double>& mean, const std::vector<double>& std,
                               const std::vector<Categorical>& categorical) {
     if (mean.empty()) return d;
-    if ((!categorical.empty() || !d.categorical.empty()) && d.mean.defined() && d.std.defined() &&
-        mean.size() == names.size() && std.size() == names.size()) {
+    // Named columns are matched by name (a file may order them its own way); categories
+    // always are, a value the file never takes a column of zeros.
+    const bool byName =
+        !categorical.empty() || !d.categorical.empty() ||
+        (d.featureNames != names && !numberedNames(d.featureNames) && !numberedNames(names));
+    if (byName && d.mean.defined() && d.std.defined() && mean.size() == names.size() &&
+        std.size() == names.size()) {
         auto original = matchedByName(d, names, categorical);
         if (!original) return tl::unexpected(original.error());
         Dataset out = d;

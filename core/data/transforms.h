@@ -22,10 +22,11 @@ Dataset randomSubset(const Dataset& d, std::int64_t count, std::uint64_t seed);
 
 /// A table's rows in another standardisation: the one a run learnt (`mean` and `std` of its
 /// training data, `names` its columns), where `d` is standardised by its own. Named columns
-/// must be the run's, in its order; numbered ones (a file without a header) are taken in order.
-/// Where either has categories (`categorical`: the run's), columns are matched by name: a
-/// value of the run's the file never takes is a column of zeros, a value the run never saw is
-/// refused. Without a standardisation (empty `mean`) the rows stay as they are.
+/// are matched by name and put in the run's order (each of the run's must be there, and no
+/// other); numbered ones (a file without a header) are taken in order. Categories
+/// (`categorical`: the run's) are matched by value: a value of the run's the file never takes
+/// is a column of zeros, a value the run never saw is refused. Without a standardisation
+/// (empty `mean`) the rows stay as they are.
 Result<Dataset> restandardise(const Dataset& d, const std::vector<std::string>& names,
                               const std::vector<double>& mean, const std::vector<double>& std,
                               const std::vector<Categorical>& categorical = {});

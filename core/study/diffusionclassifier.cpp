@@ -10,6 +10,7 @@
 
 #include "common/atomicfile.h"
 #include "common/jsonnumber.h"
+#include "data/csv.h"
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "eval/agreement.h"
@@ -114,7 +115,9 @@ Result<Dataset> diffusionclassify::loadRunImages(const DatasetSpec& given, const
     DatasetSpec spec = given;
     spec.imageSize = run.config.dataset.imageSize;
     spec.colour = run.config.dataset.colour;
-    auto data = loadDataset(spec);
+    // A table is read the run's way: its classes and categories, whatever a few rows say.
+    const TableLayout like{run.data.featureNames, run.data.categorical, run.data.classNames};
+    auto data = loadDataset(spec, run.data.shape.tabular() ? &like : nullptr);
     if (!data) return tl::unexpected(data.error());
     const auto& s = run.data.shape;
     if ((data->modality == Modality::Image) == s.tabular())
@@ -462,6 +465,7 @@ Result<DiffusionClassifyResult> classifyWithDiffusion(const DiffusionClassifyReq
                                    .model = opened->run.model->name(),
                                    .step = opened->run.step,
                                    .settings = diffusionClassifierOptionsText(r.options)};
+    if (!data->note.empty()) result.notes.push_back(r.data.source + ": " + data->note);
     std::error_code ec;
     fs::create_directories(r.out / "parts", ec);
     if (ec) return fail(r.out.string() + ": cannot create the folder (" + ec.message() + ")");

@@ -218,6 +218,7 @@ Result<DiffusionClassifyResult> classifyWithClassifier(
     if (!data) return tl::unexpected(data.error());
     DiffusionClassifyResult result{
         .out = r.out, .classes = data->classNames, .model = run->model->name(), .step = run->step};
+    if (!data->note.empty()) result.notes.push_back(r.data.source + ": " + data->note);
     constexpr std::int64_t kBatch = 500;
     for (std::int64_t first = 0; first < data->size(); first += kBatch) {
         if (progress && !progress("classifying", double(first) / double(data->size())))

@@ -113,6 +113,30 @@ TEST(CliTables, ACategoricalColumnIsLearntAndLeavesAsText) {
     EXPECT_EQ(scored.exitCode, 0) << scored.output;
     EXPECT_NE(scored.output.find("recall"), std::string::npos) << scored.output;
 
+    // A held-out file of a few rows is read the run's way: one fabric throughout is still the
+    // fabric column, its own order and spare column are no matter, and a class the run never
+    // had leaves its row out, said. On its own such a file has other classes and no fabric.
+    const fs::path held = scratch() / "held.csv";
+    ASSERT_TRUE(ll::writeFileAtomic(
+        held, "kind,fabric,size,note\ncoat,wool,31,new\ncoat,wool,29,\nhat,felt,5,x\n"));
+    const fs::path map = scratch() / "map.csv";
+    const auto encoded = cli("latents --run " + run.string() + " --dataset " + held.string() +
+                             " --label-column kind --count 10 --out " + map.string());
+    ASSERT_EQ(encoded.exitCode, 0) << encoded.output;
+    EXPECT_NE(encoded.output.find("left out 1 of 3 rows of classes the run does not have ('hat'; "
+                                  "its classes: coat, dress, shirt)"),
+              std::string::npos)
+        << encoded.output;
+    std::ifstream points(map);
+    std::string point;
+    int real = 0;
+    while (std::getline(points, point))
+        if (point.starts_with("real,")) {
+            ++real;
+            EXPECT_NE(point.find(",coat,"), std::string::npos) << point;
+        }
+    EXPECT_EQ(real, 2);
+
     // A file whose fabric the run never saw is refused by name.
     std::string odd = "size,fabric,class\n12,denim,coat\n";
     fs::create_directories(scratch() / "odd");

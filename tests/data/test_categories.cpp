@@ -157,6 +157,83 @@ TEST(CsvCategories, AnotherFileMeetsTheRunsCategoriesByValue) {
         << lost.error().message;
 }
 
+// A held-out file of a few rows, read the run's way (TableLayout): a colour of one value,
+// a column the run never had, its own column order, numeric labels of another spelling and a
+// class the run does not have are all what its own rows alone would have read otherwise.
+TEST(CsvCategories, AFewHeldOutRowsAreReadTheRunsWay) {
+    auto run = ll::readCsv(tableFile("run-way.csv", garments()), "");
+    ASSERT_TRUE(run) << run.error().message;
+    const ll::TableLayout like{run->featureNames, run->categorical, run->classNames};
+
+    // On its own the one row loses its colour (one value); the run's way keeps it.
+    const auto one = tableFile("one.csv", "colour,length,note,kind\nred,30,spare,coat\n");
+    auto alone = ll::readCsv(one, "");
+    ASSERT_TRUE(alone) << alone.error().message;
+    EXPECT_EQ(alone->featureNames, (std::vector<std::string>{"length"}));
+    auto held = ll::readCsv(one, "", &like);
+    ASSERT_TRUE(held) << held.error().message;
+    EXPECT_EQ(held->featureNames,
+              (std::vector<std::string>{"colour=blue", "colour=green", "colour=red", "length"}));
+    EXPECT_EQ(held->classNames, run->classNames);
+    ASSERT_EQ(held->size(), 1);
+    EXPECT_EQ(run->classNames[static_cast<std::size_t>(held->y[0].item<std::int64_t>())], "coat");
+    EXPECT_NE(held->note.find("left out columns the run has no feature for: 'note'"),
+              std::string::npos)
+        << held->note;
+    auto moved = ll::restandardise(*held, run->featureNames, run->meanVector(), run->stdVector(),
+                                   run->categorical);
+    ASSERT_TRUE(moved) << moved.error().message;
+    const std::vector<double> expected = {30, 0, 0, 1};
+    for (std::size_t j = 0; j < expected.size(); ++j)
+        EXPECT_NEAR(original(*moved)[0][j], expected[j], 1e-4) << j;
+
+    // A class the run does not have leaves its rows out, said; only such rows is refused.
+    auto mixed = ll::readCsv(
+        tableFile("mixed.csv", "length,colour,kind\n30,red,hat\n31,blue,shirt\n"), "", &like);
+    ASSERT_TRUE(mixed) << mixed.error().message;
+    EXPECT_EQ(mixed->size(), 1);
+    EXPECT_NE(mixed->note.find("left out 1 of 2 rows of classes the run does not have ('hat'; "
+                               "its classes: coat, shirt)"),
+              std::string::npos)
+        << mixed->note;
+    auto hats = ll::readCsv(tableFile("hats.csv", "length,colour,kind\n30,red,hat\n"), "", &like);
+    ASSERT_FALSE(hats);
+    EXPECT_NE(hats.error().message.find("every row is of classes the run does not have"),
+              std::string::npos)
+        << hats.error().message;
+
+    // A value the run never saw, or numbers where the run read categories, by name.
+    auto pink = ll::readCsv(tableFile("pink.csv", "length,colour,kind\n30,pink,coat\n"), "", &like);
+    ASSERT_FALSE(pink);
+    EXPECT_NE(pink.error().message.find("column 'colour' takes 'pink', a value the run never saw "
+                                        "(its values: blue, green, red)"),
+              std::string::npos)
+        << pink.error().message;
+    auto numbered =
+        ll::readCsv(tableFile("numbered.csv", "length,colour,kind\n30,3,coat\n"), "", &like);
+    ASSERT_FALSE(numbered);
+    EXPECT_NE(numbered.error().message.find("column 'colour' holds 1 numbers; the run read it as "
+                                            "categories"),
+              std::string::npos)
+        << numbered.error().message;
+    // Text where the run has numbers is refused by line, not left out.
+    auto worded =
+        ll::readCsv(tableFile("worded.csv", "length,colour,kind\nlong,red,coat\n"), "", &like);
+    ASSERT_FALSE(worded);
+    EXPECT_NE(worded.error().message.find("line 2, column 'length': 'long' is not a number"),
+              std::string::npos)
+        << worded.error().message;
+
+    // Numeric classes meet the run's by value: "2.0" is the run's "2".
+    auto numeric = ll::readCsv(tableFile("numeric.csv", "a,b,y\n1,2,0\n2,3,1\n3,1,2\n4,4,1\n"), "");
+    ASSERT_TRUE(numeric) << numeric.error().message;
+    const ll::TableLayout numericLike{numeric->featureNames, {}, numeric->classNames};
+    auto spelt = ll::readCsv(tableFile("spelt.csv", "a,b,y\n1,2,2.0\n"), "", &numericLike);
+    ASSERT_TRUE(spelt) << spelt.error().message;
+    EXPECT_EQ(spelt->classNames, numeric->classNames);
+    EXPECT_EQ(spelt->y[0].item<std::int64_t>(), 2);
+}
+
 TEST(CsvCategories, ManyValuesOrGapsAreSaidAndTheHeaderIsNoValue) {
     // More distinct values than categories may have: left out, said.
     std::string many = "x,code,label\n";

@@ -711,8 +711,16 @@ TEST(Csv, RowsOfAnotherFileTakeTheRunsStandardisation) {
     auto other = ll::readCsv(dir / "other.csv", "");
     ASSERT_TRUE(other) << other.error().message;
     EXPECT_NE(errorOf(ll::restandardise(*other, train->featureNames, mean, std))
-                  .find("its columns (a, c) are not the run's (a, b)"),
+                  .find("its column 'c' is not one of the run's (a, b)"),
               std::string::npos);
+    // Named columns in another order are put in the run's.
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "swapped.csv", "b,a,y\n30,2,1\n20,3,0\n"));
+    auto swapped = ll::readCsv(dir / "swapped.csv", "");
+    ASSERT_TRUE(swapped) << swapped.error().message;
+    auto moved = ll::restandardise(*swapped, train->featureNames, mean, std);
+    ASSERT_TRUE(moved) << moved.error().message;
+    EXPECT_EQ(moved->featureNames, train->featureNames);
+    EXPECT_TRUE(torch::allclose(moved->x, train->x.slice(0, 1, 3), 1e-5, 1e-6)) << moved->x;
     fs::remove_all(dir);
 }
 
@@ -970,10 +978,67 @@ TEST(CsvGaps, DecimalCommasWhereCommasSeparateNothing) {
     const fs::path mixed = writeTable("comma-mixed", "x;y;class\n1,5;2;a\n1.25;3;b\n");
     EXPECT_EQ(errorOf(ll::readCsv(mixed, "")),
               mixed.string() +
-                  ": line 3, column 'x': '1.25' has a decimal point where line 2 has a decimal "
-                  "comma: write the column's numbers one way");
+                  ": line 3, column 'x': '1.25' has a decimal point where line 2 ('1,5') has a "
+                  "decimal comma: write the column's numbers one way");
     fs::remove(two);
     fs::remove(mixed);
+}
+
+// Spreadsheets group thousands: 1,234.5 where the decimal is a point, 1.234,5 where it is a
+// comma. A column's cells that read one way only say which; a cell that reads both ways
+// ("1,234") is read again once one does, whichever line it stood on.
+TEST(CsvGaps, ThousandsSeparatorsAsSpreadsheetsWriteThem) {
+    const auto column = [](const ll::Dataset& d) {
+        std::vector<double> v;
+        const auto x =
+            (d.x.to(torch::kFloat64) * d.std.to(torch::kFloat64) + d.mean.to(torch::kFloat64))
+                .select(1, 0)
+                .contiguous();
+        for (std::int64_t i = 0; i < x.size(0); ++i) v.push_back(x[i].item<double>());
+        return v;
+    };
+    const auto expectColumn = [&](const fs::path& file, const std::vector<double>& expected,
+                                  const std::string& note) {
+        auto d = ll::readCsv(file, "");
+        ASSERT_TRUE(d) << d.error().message;
+        const auto got = column(*d);
+        ASSERT_EQ(got.size(), expected.size()) << file;
+        for (std::size_t i = 0; i < got.size(); ++i)
+            EXPECT_NEAR(got[i], expected[i], 1e-3 * std::max(1.0, std::fabs(expected[i])))
+                << file << " row " << i;
+        EXPECT_EQ(d->note, note) << file;
+    };
+    // A comma file quotes them.
+    expectColumn(writeTable("thousands-quoted",
+                            "amount,n,class\n\"1,234.5\",1,a\n\"12,000\",2,b\n999.25,3,a\n"
+                            "\"1,000,000\",4,b\n"),
+                 {1234.5, 12000, 999.25, 1000000},
+                 "read separators between thousands ('1,234.5' on line 2 as 1234.5)");
+    // A tab file: "1,234" reads both ways until line 3 says commas group thousands.
+    expectColumn(writeTable("thousands-tab", "amount\tclass\n1,234\ta\n2,500.75\tb\n7\ta\n"),
+                 {1234, 2500.75, 7},
+                 "read separators between thousands ('1,234' on line 2 as 1234)");
+    // Europe: "1.234" reads as written until "1.234,5" says points group thousands.
+    expectColumn(writeTable("thousands-semicolon", "x;class\n1.234;a\n1.234,5;b\n2,5;a\n"),
+                 {1234, 1234.5, 2.5},
+                 "read decimal commas ('1.234,5' on line 3 as 1234.5); read separators "
+                 "between thousands ('1.234' on line 2 as 1234)");
+    // Nothing says otherwise: a comma where commas separate nothing is a decimal comma.
+    expectColumn(writeTable("thousands-unsaid", "x;class\n1,234;a\n2,000;b\n"), {1.234, 2},
+                 "read decimal commas ('1,234' on line 2 as 1.234)");
+    // A quoted decimal comma in a comma file reads as one.
+    expectColumn(writeTable("quoted-comma", "x,class\n\"12,34\",a\n\"0,5\",b\n"), {12.34, 0.5},
+                 "read decimal commas ('12,34' on line 2 as 12.34)");
+    // Grouping is strict: a group of two digits is no number either way; one column's cells
+    // written both ways are refused, saying where.
+    const fs::path loose = writeTable("thousands-loose", "x,class\n\"1,23,456\",a\n2,b\n3,a\n");
+    EXPECT_NE(errorOf(ll::readCsv(loose, "")).find("'1,23,456' is not a number"), std::string::npos)
+        << errorOf(ll::readCsv(loose, ""));
+    const fs::path both = writeTable("thousands-both", "x;class\n1,5;a\n1,234.5;b\n");
+    EXPECT_EQ(errorOf(ll::readCsv(both, "")),
+              both.string() +
+                  ": line 3, column 'x': '1,234.5' has commas between thousands where line 2 "
+                  "('1,5') has a decimal comma: write the column's numbers one way");
 }
 
 // Labels are missing as features are: the row goes, and the note shows what stood there.
