@@ -26,6 +26,8 @@ struct EvaluateArgs {
     bool allCheckpoints = false;
     std::vector<double> sweep;
     std::string samples;
+    std::string heldOut;
+    std::string heldOutLabel;
     std::int64_t tstrSteps = 600;
     MetricArgs metric;
     SteerArgs steer;
@@ -106,6 +108,10 @@ int runEvaluate(const EvaluateArgs& a) {
     auto steered = a.steer.request(runClassNames(a.run));
     if (!steered) return failure("evaluate: " + steered.error().message);
     options.request = *steered;
+    if (!a.heldOut.empty())
+        options.heldOut = {.source = absoluteSource(a.heldOut), .labelColumn = a.heldOutLabel};
+    else if (!a.heldOutLabel.empty())
+        return failure("evaluate: --held-out-label-column needs --held-out");
     std::vector<std::optional<std::int64_t>> steps{a.steer.step()};
     if (a.allCheckpoints) {
         steps.clear();
@@ -165,6 +171,12 @@ Command addEvaluate(CLI::App& app) {
     cmd->add_option("--samples", a->samples,
                     "Score these samples instead of drawing: a folder as sample and export "
                     "write it (PNGs with manifest.csv) or a CSV of rows");
+    cmd->add_option("--held-out", a->heldOut,
+                    "Real data training did not see, to score against (reference, ct, tstr): "
+                    "a file or folder like the run's data, read as it was (default: the data's "
+                    "own test split, else halves of the training data)");
+    cmd->add_option("--held-out-label-column", a->heldOutLabel,
+                    "CSV: the held-out file's label column (default: the run's)");
     a->metric.add(cmd);
     cmd->add_option("--tstr-steps", a->tstrSteps,
                     "Training steps of the train-on-synthetic classifiers")

@@ -14,12 +14,11 @@
 #include "common/cpu.h"
 #include "common/format.h"
 #include "common/npy.h"
-#include "data/csv.h"
 #include "data/loader.h"
-#include "data/transforms.h"
 #include "image/grid.h"
 #include "image/labelled.h"
 #include "models/catalog.h"
+#include "run/runloader.h"
 #include "sample/interpolate.h"
 #include "sample/latentarithmetic.h"
 #include "sample/latentmap.h"
@@ -172,21 +171,11 @@ int runLatents(const LatentsArgs& a) {
                     .labelColumn = a.labelColumn,
                     .imageSize = spec.imageSize,
                     .colour = spec.colour};
-        // A table the run's way: its classes and categories, whatever a few rows say.
-        const TableLayout like{opened->data.featureNames, opened->data.categorical,
-                               opened->data.classNames};
-        auto loaded = loadDataset(spec, opened->data.shape.tabular() ? &like : nullptr);
+        // Read as the run's data was (a table the run's way), in its standardisation.
+        auto loaded = loadForRun(spec, opened->config, opened->data);
         if (!loaded) return failure("latents: " + loaded.error().message);
         if (!a.dataset.empty() && !loaded->note.empty())
             std::fprintf(stderr, "note: %s: %s\n", spec.source.c_str(), loaded->note.c_str());
-        if (loaded->classNames != opened->data.classNames)
-            return failure("latents: " + spec.source + " has other classes than the run's data");
-        // A table comes in its own standardisation; the encoder knows the run's.
-        if (loaded->modality == Modality::Tabular) {
-            loaded = restandardise(*loaded, opened->data.featureNames, opened->data.mean,
-                                   opened->data.std, opened->data.categorical);
-            if (!loaded) return failure("latents: " + loaded.error().message);
-        }
         data = std::move(*loaded);
     }
     applyThreadSettings(model.workload());

@@ -217,6 +217,15 @@ Result<void> openClassifier(Evaluation& e) {
     return {};
 }
 
+// The real data training did not see: the user's (read as the run's data was), else the
+// data's own other split.
+static Result<Dataset> heldOutData(const Evaluation& e, const TrainConfig& config) {
+    if (e.options.heldOut.source.empty()) return loadHeldOut(config.dataset, e.train);
+    DatasetSpec spec = e.options.heldOut;
+    if (spec.labelColumn.empty()) spec.labelColumn = config.dataset.labelColumn;
+    return loadForRun(spec, config, e.data);
+}
+
 Result<void> loadRealData(Evaluation& e) {
     auto config = readRunConfig(e.runDir);
     if (!config) return tl::unexpected(config.error());
@@ -226,9 +235,12 @@ Result<void> loadRealData(Evaluation& e) {
         return fail("evaluation: " + config->dataset.source +
                     " now has other classes than when the run was trained");
     e.train = std::move(*train);
-    auto heldOut = loadHeldOut(config->dataset, e.train);
+    auto heldOut = heldOutData(e, *config);
+    if (!heldOut && !e.options.heldOut.source.empty())
+        return fail("evaluation: held-out data: " + heldOut.error().message);
     e.haveHeldOut = heldOut.has_value();
     if (!heldOut) e.heldOutError = heldOut.error().message;
+    if (heldOut && !e.options.heldOut.source.empty()) e.heldOutNote = heldOut->note;
 
     const std::int64_t count = e.options.count;
     const std::uint64_t seed = e.options.request.seed;
@@ -315,6 +327,8 @@ void startRecord(Evaluation& e) {
                 {"extractor", e.extractor},
                 {"reference",
                  {{"kind", e.haveHeldOut ? "held-out" : "train"},
+                  {"source", o.heldOut.source.empty() ? json(nullptr) : json(o.heldOut.source)},
+                  {"note", e.heldOutNote},
                   {"count", e.reference.size()},
                   {"floor_count", e.floorSet.size()},
                   {"train_count", e.train.size()}}},

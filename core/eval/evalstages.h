@@ -51,6 +51,7 @@ struct Evaluation {
     Dataset train;
     bool haveHeldOut = false;
     std::string heldOutError;  // why there is no held-out data
+    std::string heldOutNote;   // what reading the user's held-out data left out
     torch::Tensor trainOrder;  // the seeded permutation of the training rows
     Dataset reference;         // the real images the scores compare with
     Dataset floorSet;          // real training images, scored against the reference as floors

@@ -262,8 +262,10 @@ Result<EvalRecord> readEvaluation(const fs::path& file) {
                      << ") vs ";
         else
             protocol << r.count << " samples from " << r.samplesFrom << " vs ";
-        protocol << ref.value("count", 0) << " real " << r.reference
-                 << " images; floor: " << ref.value("floor_count", 0)
+        protocol << ref.value("count", 0) << " real " << r.reference << " images";
+        if (const auto source = ref.value("source", json()); source.is_string())
+            protocol << " from " << source.get<std::string>();
+        protocol << "; floor: " << ref.value("floor_count", 0)
                  << " real training images; features: "
                  << (r.featureSpace == "pixels" ? std::string("raw pixels")
                                                 : "classifier " + r.extractor + " (sha256 " +

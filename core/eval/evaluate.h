@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "data/datasetspec.h"
 #include "models/request.h"
 
 namespace ll {
@@ -57,6 +58,11 @@ struct EvalOptions {
     /// Samples scored as given (evaluate --samples): where they came from. Their record says
     /// so and takes a name of its own, so the run's own evaluation of that step is kept.
     std::string samplesFrom;
+    /// Real data training did not see, to score against (the reference, the data-copying test,
+    /// TSTR): a held-out file or folder of the run's kind, read as the run's data was
+    /// (loadForRun; a table's label column is the run's unless given). Empty `source`: the
+    /// data's own other split where it has one, else halves of the training data.
+    DatasetSpec heldOut{.source = ""};
 };
 
 /// Stage name and fraction of it done; returning false cancels.

@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <vector>
 
+#include "data/csv.h"
+#include "data/loader.h"
+#include "data/transforms.h"
 #include "models/allocationbudget.h"
 
 namespace ll {
@@ -107,6 +110,35 @@ Result<LoadedRun> loadRun(const std::filesystem::path& run, std::optional<std::i
     (*model)->setLearningRate(config->learningRate);
     return LoadedRun{std::move(*model), std::move(*data), std::move(*config), *step,
                      std::move(warning)};
+}
+
+Result<Dataset> loadForRun(const DatasetSpec& given, const TrainConfig& config,
+                           const RunData& run) {
+    DatasetSpec spec = given;
+    spec.imageSize = config.dataset.imageSize;
+    spec.colour = config.dataset.colour;
+    const auto& s = run.shape;
+    // A table the run's way: its classes and categories, whatever a few rows say.
+    const TableLayout like{run.featureNames, run.categorical, run.classNames};
+    auto data = loadDataset(spec, s.tabular() ? &like : nullptr);
+    if (!data) return tl::unexpected(data.error());
+    if ((data->modality == Modality::Image) == s.tabular())
+        return fail(spec.source + (s.tabular() ? " holds images; the run's data are table rows"
+                                               : " holds table rows; the run's data are images"));
+    if (data->classNames != run.classNames)
+        return fail(spec.source + " has other classes than the run's data");
+    // A table comes standardised by its own statistics; the run's model knows its training
+    // data's (a held-out file of other means would be shifted), and its categories.
+    if (s.tabular()) {
+        data = restandardise(*data, run.featureNames, run.mean, run.std, run.categorical);
+        if (!data) return tl::unexpected(data.error());
+    }
+    const bool fits = s.tabular() ? data->x.size(1) == s.features
+                                  : data->x.size(1) == s.channels && data->x.size(2) == s.height &&
+                                        data->x.size(3) == s.width;
+    if (!fits) return fail(spec.source + "'s samples are not shaped as the run's data");
+    if (data->size() == 0) return fail(spec.source + ": no samples");
+    return data;
 }
 
 }  // namespace ll

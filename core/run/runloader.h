@@ -6,10 +6,13 @@
 #include <string>
 
 #include "common/error.h"
+#include "data/datasetspec.h"
 #include "models/model.h"
 #include "run/runfolder.h"
 
 namespace ll {
+
+struct Dataset;
 
 /// Builds a model as createModel does, first opening the runs its run-naming settings name
 /// (ModelInfo::runSettings, at their latest checkpoint) and handing their models in.
@@ -43,5 +46,12 @@ struct LoadedRun {
 
 /// Loads a run's model at its newest checkpoint that loads, or at `step` when given.
 Result<LoadedRun> loadRun(const std::filesystem::path& run, std::optional<std::int64_t> step = {});
+
+/// Other data for a trained run (`config` and `data` its own): held-out rows or images to
+/// classify, encode or score against. Images are read in the run's size and colour; a table
+/// the run's way (TableLayout: its columns, categories and classes, whatever a few rows would
+/// say) and put in the run's standardisation. Data of the other kind, of other classes or of
+/// another shape, and no samples at all, are refused, naming `spec.source`.
+Result<Dataset> loadForRun(const DatasetSpec& spec, const TrainConfig& config, const RunData& data);
 
 }  // namespace ll

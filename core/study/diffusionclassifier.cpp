@@ -10,7 +10,6 @@
 
 #include "common/atomicfile.h"
 #include "common/jsonnumber.h"
-#include "data/csv.h"
 #include "data/loader.h"
 #include "data/transforms.h"
 #include "eval/agreement.h"
@@ -112,35 +111,12 @@ Result<void> checkAgainstRun(const DiffusionClassifierOptions& options, const Op
 
 Result<Dataset> diffusionclassify::loadRunImages(const DatasetSpec& given, const LoadedRun& run,
                                                  const std::vector<std::int64_t>& rows) {
-    DatasetSpec spec = given;
-    spec.imageSize = run.config.dataset.imageSize;
-    spec.colour = run.config.dataset.colour;
-    // A table is read the run's way: its classes and categories, whatever a few rows say.
-    const TableLayout like{run.data.featureNames, run.data.categorical, run.data.classNames};
-    auto data = loadDataset(spec, run.data.shape.tabular() ? &like : nullptr);
+    auto data = loadForRun(given, run.config, run.data);
     if (!data) return tl::unexpected(data.error());
-    const auto& s = run.data.shape;
-    if ((data->modality == Modality::Image) == s.tabular())
-        return fail(spec.source + (s.tabular() ? " holds images; the run's data are table rows"
-                                               : " holds table rows; the run's data are images"));
-    if (data->classNames != run.data.classNames)
-        return fail(spec.source + " has other classes than the run's data");
-    // A table comes standardised by its own statistics; the run's model knows its training
-    // data's (a held-out file of other means would be shifted), and its categories.
-    if (s.tabular()) {
-        data = restandardise(*data, run.data.featureNames, run.data.mean, run.data.std,
-                             run.data.categorical);
-        if (!data) return tl::unexpected(data.error());
-    }
-    const bool fits = s.tabular() ? data->x.size(1) == s.features
-                                  : data->x.size(1) == s.channels && data->x.size(2) == s.height &&
-                                        data->x.size(3) == s.width;
-    if (!fits) return fail(spec.source + "'s samples are not shaped as the run's data");
-    if (data->size() == 0) return fail(spec.source + ": no samples");
     if (rows.empty()) return data;
     for (auto i : rows)
         if (i < 0 || i >= data->size())
-            return fail(spec.source + ": row " + std::to_string(i) + " is not there (it has " +
+            return fail(given.source + ": row " + std::to_string(i) + " is not there (it has " +
                         std::to_string(data->size()) + ")");
     return data->subset(torch::tensor(rows, torch::kInt64));
 }

@@ -137,6 +137,28 @@ TEST(CliTables, ACategoricalColumnIsLearntAndLeavesAsText) {
         }
     EXPECT_EQ(real, 2);
 
+    // Scored against a held-out file of the user's: the reference and the data-copying test
+    // take its rows (read the run's way), and the record says where they came from.
+    const fs::path heldOut = scratch() / "held-out.csv";
+    const std::string all = garments();
+    std::size_t cut = 0;
+    for (int line = 0; line < 61; ++line) cut = all.find('\n', cut) + 1;
+    ASSERT_TRUE(ll::writeFileAtomic(heldOut, all.substr(0, cut)));
+    const auto against = cli("evaluate --run " + run.string() + " --pixels --count 120 --cells 3 " +
+                             "--metrics fid,precision,recall,ct --held-out " + heldOut.string());
+    ASSERT_EQ(against.exitCode, 0) << against.output;
+    EXPECT_NE(against.output.find("vs 60 real held-out images from " + heldOut.string()),
+              std::string::npos)
+        << against.output;
+    EXPECT_EQ(against.output.find("needs held-out data"), std::string::npos) << against.output;
+    const auto badHeldOut = cli("evaluate --run " + run.string() + " --pixels --count 50 " +
+                                "--metrics fid --held-out " + (scratch() / "odd.csv").string());
+    EXPECT_EQ(badHeldOut.exitCode, 1) << badHeldOut.output;
+    EXPECT_NE(badHeldOut.output.find("evaluation: held-out data: " +
+                                     (scratch() / "odd.csv").string() + ": no such file"),
+              std::string::npos)
+        << badHeldOut.output;
+
     // A file whose fabric the run never saw is refused by name.
     std::string odd = "size,fabric,class\n12,denim,coat\n";
     fs::create_directories(scratch() / "odd");
