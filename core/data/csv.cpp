@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include <torch/torch.h>
 
@@ -135,13 +136,27 @@ torch::Tensor oneHot(const torch::Tensor& x, std::vector<std::string>& names,
 // The run's class a label cell names: by name, or by value where both are numbers ("1.0" is
 // the run's "1"); -1 for none.
 std::int64_t runClassOf(const std::string& cell, const TableLayout& like) {
+    const auto& names = like.classNames;
+    if (const auto at = std::find(names.begin(), names.end(), cell); at != names.end())
+        return at - names.begin();
     double mine = 0, theirs = 0;
-    const bool numeric = parseNumber(cell, mine);
-    for (std::size_t r = 0; r < like.classNames.size(); ++r)
-        if (cell == like.classNames[r] ||
-            (numeric && parseNumber(like.classNames[r], theirs) && mine == theirs))
-            return static_cast<std::int64_t>(r);
+    if (!parseNumber(cell, mine)) return -1;
+    for (std::size_t r = 0; r < names.size(); ++r)
+        if (parseNumber(names[r], theirs) && mine == theirs) return static_cast<std::int64_t>(r);
     return -1;
+}
+
+// The run's columns as its file had them: a feature each, a categorical column once.
+std::vector<std::string> runColumns(const TableLayout& like) {
+    std::vector<std::string> columns;
+    for (std::size_t f = 0; f < like.featureNames.size(); ++f) {
+        const Categorical* c = categoryOf(like.categorical, f);
+        if (!c)
+            columns.push_back(like.featureNames[f]);
+        else if (f == c->first)
+            columns.push_back(c->column);
+    }
+    return columns;
 }
 
 std::string foreignNote(const std::set<std::string>& classes, const TableLayout& like) {
@@ -322,6 +337,20 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     std::vector<std::string> fields;
     std::int64_t foreignRows = 0;  // rows of classes the run does not have (given `like`)
     std::set<std::string> foreignClasses;
+    bool firstLabelPassed = false;  // a row of the first row's label was passed over
+    // Each label cell's class among the run's (-1: none), its sklearn name first.
+    std::unordered_map<std::string, std::int64_t> runClass;
+    const auto runClassOfCell = [&](const std::string& cell) {
+        if (const auto it = runClass.find(cell); it != runClass.end()) return it->second;
+        std::string name = cell;
+        double v = 0;
+        if (!sklearnClasses.empty() && parseNumber(cell, v) && v >= 0 && v == std::floor(v) &&
+            v < static_cast<double>(sklearnClasses.size()))
+            name = sklearnClasses[static_cast<std::size_t>(v)];
+        const auto k = runClassOf(name, *like);
+        if (runClass.size() < 10000) runClass.emplace(cell, k);
+        return k;
+    };
     std::int64_t r = -static_cast<std::int64_t>(skip);
     forEachLine(text, [&](std::size_t no, std::string_view line) {
         if (r < 0) return ++r, true;
@@ -336,11 +365,15 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
             return false;
         }
         // A row of a class the run does not have is not read: its cells say nothing of the
-        // run's columns (a value of its own). The first row may yet be a header.
+        // run's columns (a value of its own). The first row may yet be a header; whether it
+        // is decides below, and a row of its label passed over says it is not.
         if (like && !(r == 0 && header == Header::ByLabels) && !isMissing(fields[label]) &&
-            runClassOf(fields[label], *like) < 0) {
+            runClassOfCell(fields[label]) < 0) {
             ++foreignRows;
             if (foreignClasses.size() < 20) foreignClasses.insert(fields[label].substr(0, 40));
+            firstLabelPassed =
+                firstLabelPassed || (!labelCells.empty() && header == Header::ByLabels &&
+                                     fields[label] == labelCells.front());
             return true;
         }
         std::size_t j = 0;
@@ -382,6 +415,11 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
         n = r;
         x = x.narrow(0, 0, n);
     }
+    // A column whose cells all read two ways, as written in two ways, cannot be told.
+    for (std::size_t c = 0, j = 0; c < columns; ++c)
+        if (c != label)
+            if (const auto why = cells[j++].unsettled(delimiter); !why.empty())
+                return fail(file + ": column '" + names[c] + "': " + why);
     if (like && n == 0) return fail(file + ": every row is " + foreignNote(foreignClasses, *like));
     if (header == Header::ByLabels) {
         // The first row was read as data. It is a header if a feature cell of it is text over a
@@ -399,7 +437,8 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
         for (auto it = labelCells.begin() + 1; it != labelCells.end(); ++it)
             if (!isMissing(*it)) rest.push_back(*it);
         const bool numeric = std::all_of(rest.begin(), rest.end(), isNumber);
-        const bool unseen = std::find(rest.begin(), rest.end(), labelCells[0]) == rest.end();
+        const bool unseen =
+            std::find(rest.begin(), rest.end(), labelCells[0]) == rest.end() && !firstLabelPassed;
         const bool repeat = std::set<std::string>(rest.begin(), rest.end()).size() < rest.size();
         const bool isLabel =
             !textOverNumbers &&
@@ -412,6 +451,37 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
             lines.erase(lines.begin());
             for (auto& column : cells) column.dropFirstRow();
             names = head;
+        } else if (like && !isMissing(labelCells[0]) && runClassOfCell(labelCells[0]) < 0) {
+            // Data of a class the run does not have, read before that was known: passed over
+            // as the others were.
+            ++foreignRows;
+            foreignClasses.insert(labelCells[0].substr(0, 40));
+            x = x.narrow(0, 1, n - 1);
+            labelCells.erase(labelCells.begin());
+            lines.erase(lines.begin());
+            for (auto& column : cells) column.dropFirstRow();
+        }
+        n = x.size(0);
+        if (like && n == 0)
+            return fail(file + ": every row is " + foreignNote(foreignClasses, *like));
+    }
+    if (like) {
+        // Named one side only, the columns are matched by place: a file without a header is
+        // the run's columns in order; a file with one, read by a run whose file had none, is
+        // numbered as that file was.
+        const auto theirs = runColumns(*like);
+        const bool mineNumbered = header != Header::Yes, theirsNumbered = numberedNames(theirs);
+        if (mineNumbered && !theirsNumbered) {
+            if (columns - 1 != theirs.size())
+                return fail(file + ": has no header and " + std::to_string(columns - 1) +
+                            " feature columns, where the run's data had " +
+                            std::to_string(theirs.size()) + " (" + joinedNames(theirs, 200) +
+                            "): give it the run's header");
+            std::size_t k = 0;
+            for (std::size_t c = 0; c < columns; ++c)
+                if (c != label) names[c] = theirs[k++];
+        } else if (!mineNumbered && theirsNumbered) {
+            for (std::size_t c = 0; c < columns; ++c) names[c] = std::to_string(c);
         }
     }
     std::vector<std::string> featureNames;
@@ -472,10 +542,11 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
                                     ? std::to_string(static_cast<long long>(v))
                                     : std::to_string(v);
             const auto k = static_cast<std::size_t>(byValue[v]);
+            // A run's file (`like`) may hold some classes only: its values are their numbers.
             const bool named = !sklearnClasses.empty() && v == std::floor(v) && v >= 0 &&
                                v < static_cast<double>(sklearnClasses.size()) &&
-                               k == static_cast<std::size_t>(v);
-            classes.push_back(named ? sklearnClasses[k] : shown);
+                               (k == static_cast<std::size_t>(v) || like);
+            classes.push_back(named ? sklearnClasses[static_cast<std::size_t>(v)] : shown);
         }
         for (const auto& [cell, v] : parsed) index[cell] = byValue[v];
     } else {

@@ -168,6 +168,16 @@ ColumnCells::Shown ColumnCells::decimalComma(char delimiter) const {
                            (commaCell.find('.') == std::string::npos ? dotted : shownNumber(v))};
 }
 
+std::string ColumnCells::unsettled(char delimiter) const {
+    if (decimal != Decimal::Unknown || delimiter == ',' || m_unsettledPoints.empty() ||
+        m_unsettledCommas.empty())
+        return {};
+    return "'" + pointCell + "' on line " + std::to_string(pointLine) + " and '" + commaCell +
+           "' on line " + std::to_string(commaLine) +
+           " each read with a decimal point or a decimal comma, a thousand times apart, and no "
+           "cell of the column says which: write one number of it as 1234.5 or 1234,5";
+}
+
 ColumnCells::Shown ColumnCells::thousands(char delimiter) const {
     const bool byPoint =
         decimal == Decimal::Point || (decimal == Decimal::Unknown && delimiter == ',');
@@ -243,7 +253,7 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
         std::vector<double> sortedIndex(c.levels.size());
         for (std::size_t v = 0; v < c.levels.size(); ++v)
             sortedIndex[v] = static_cast<double>(
-                std::lower_bound(values.begin(), values.end(), c.levels[v]) - values.begin());
+                std::find(values.begin(), values.end(), c.levels[v]) - values.begin());
         auto a = x.accessor<double, 2>();
         const auto column = static_cast<std::int64_t>(j);
         for (std::int64_t i = 0; i < n; ++i) {
@@ -269,8 +279,9 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
             if (known != like->categorical.end()) {
                 const std::string its = " (its values: " + joinedNames(known->values, 200) + ")";
                 if (numbers > 0)
-                    return fail(file + ": " + column + " holds " + std::to_string(numbers) +
-                                " numbers; the run read it as categories" + its);
+                    return fail(file + ": " + column + " holds numbers (" +
+                                std::to_string(numbers) + " of its cells); the run read it as " +
+                                "categories" + its);
                 if (c.manyLevels)
                     return fail(file + ": " + column + " takes over " +
                                 std::to_string(kMaxCategories) + " values; the run's takes " +

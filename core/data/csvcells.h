@@ -110,6 +110,10 @@ struct ColumnCells {
     };
     Shown decimalComma(char delimiter) const;
     Shown thousands(char delimiter) const;
+    // Why the column's numbers cannot be read, once every row is: "" where they can. Cells that
+    // each read two ways and were read in two (1.234 as 1.234, 2,000 as 2 where commas separate
+    // nothing) with no cell to say which: one of them is a thousand times off.
+    std::string unsettled(char delimiter) const;
 
     // The column's first text cell and its line.
     std::size_t line() const { return firstLine ? firstLine : textLine; }

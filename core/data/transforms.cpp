@@ -122,8 +122,8 @@ Result<torch::Tensor> matchedByName(const Dataset& d, const std::vector<std::str
             // value, or one each in a small file) is not there at all.
             if (std::none_of(d.categorical.begin(), d.categorical.end(),
                              [&](const Categorical& mine) { return mine.column == c->column; }))
-                return fail(d.source + ": its column '" + c->column +
-                            "' was not read as categories, as the run's was" +
+                return fail(d.source + ": has no column '" + c->column +
+                            "' read as categories, as the run's data had" +
                             (d.note.empty() ? "" : " (" + d.note + ")"));
             columns.push_back(torch::zeros({d.size()}, torch::kFloat64));
         } else {

@@ -151,8 +151,8 @@ TEST(CsvCategories, AnotherFileMeetsTheRunsCategoriesByValue) {
     auto lost = ll::restandardise(*single, run->featureNames, run->meanVector(), run->stdVector(),
                                   run->categorical);
     ASSERT_FALSE(lost);
-    EXPECT_NE(lost.error().message.find("its column 'colour' was not read as categories, as the "
-                                        "run's was (left out text columns"),
+    EXPECT_NE(lost.error().message.find("has no column 'colour' read as categories, as the "
+                                        "run's data had (left out text columns"),
               std::string::npos)
         << lost.error().message;
 }
@@ -212,8 +212,8 @@ TEST(CsvCategories, AFewHeldOutRowsAreReadTheRunsWay) {
     auto numbered =
         ll::readCsv(tableFile("numbered.csv", "length,colour,kind\n30,3,coat\n"), "", &like);
     ASSERT_FALSE(numbered);
-    EXPECT_NE(numbered.error().message.find("column 'colour' holds 1 numbers; the run read it as "
-                                            "categories"),
+    EXPECT_NE(numbered.error().message.find("column 'colour' holds numbers (1 of its cells); the "
+                                            "run read it as categories"),
               std::string::npos)
         << numbered.error().message;
     // Text where the run has numbers is refused by line, not left out.

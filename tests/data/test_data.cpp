@@ -1039,6 +1039,67 @@ TEST(CsvGaps, ThousandsSeparatorsAsSpreadsheetsWriteThem) {
               both.string() +
                   ": line 3, column 'x': '1,234.5' has commas between thousands where line 2 "
                   "('1,5') has a decimal comma: write the column's numbers one way");
+    // Cells that each read two ways, written in the two ways, with nothing to tell: refused.
+    const fs::path untold = writeTable("thousands-untold", "x;class\n1.234;a\n2,000;b\n");
+    EXPECT_NE(errorOf(ll::readCsv(untold, ""))
+                  .find("column 'x': '1.234' on line 2 and '2,000' on line 3 each read with a "
+                        "decimal point or a decimal comma"),
+              std::string::npos)
+        << errorOf(ll::readCsv(untold, ""));
+}
+
+// A held-out file read the run's way (TableLayout) whatever its own layout: sklearn's count
+// line naming the classes, no header where the run's file had one (and the other way round),
+// a first row of a class the run does not have where no header says it is data.
+TEST(Csv, AHeldOutFileMeetsTheRunWhateverItsLayout) {
+    const auto layoutOf = [](const ll::Dataset& d) {
+        return ll::TableLayout{d.featureNames, d.categorical, d.classNames};
+    };
+    // sklearn's layout: the labels 0 and 1 are the classes its first line names.
+    auto sk = ll::readCsv(writeTable("sk-run", "4,2,no,yes\n1,2,0\n2,3,1\n3,1,0\n4,4,1\n"), "");
+    ASSERT_TRUE(sk) << sk.error().message;
+    ASSERT_EQ(sk->classNames, (std::vector<std::string>{"no", "yes"}));
+    const auto skLike = layoutOf(*sk);
+    auto skHeld = ll::readCsv(writeTable("sk-held", "2,2,no,yes\n5,5,1\n6,6,1\n"), "", &skLike);
+    ASSERT_TRUE(skHeld) << skHeld.error().message;
+    EXPECT_EQ(skHeld->classNames, sk->classNames);
+    EXPECT_EQ(skHeld->size(), 2);
+    EXPECT_EQ(skHeld->y.sum().item<std::int64_t>(), 2);  // both "yes"
+
+    // No header, for a run whose file had one: the run's columns in order.
+    auto named = ll::readCsv(writeTable("named-run", "a,b,y\n1,10,0\n2,30,1\n3,20,0\n9,0,1\n"), "");
+    ASSERT_TRUE(named) << named.error().message;
+    const auto namedLike = layoutOf(*named);
+    auto bare = ll::readCsv(writeTable("bare-held", "2,30,1\n3,20,0\n"), "", &namedLike);
+    ASSERT_TRUE(bare) << bare.error().message;
+    EXPECT_EQ(bare->featureNames, named->featureNames);
+    EXPECT_EQ(bare->size(), 2);
+    auto narrow = ll::readCsv(writeTable("narrow-held", "2,1\n3,0\n"), "", &namedLike);
+    EXPECT_NE(errorOf(narrow).find("has no header and 1 feature columns, where the run's data "
+                                   "had 2 (a, b)"),
+              std::string::npos)
+        << errorOf(narrow);
+    // A header, for a run whose file had none: numbered as that file was.
+    auto numbered = ll::readCsv(writeTable("numbered-run", "1,10,0\n2,30,1\n3,20,0\n9,0,1\n"), "");
+    ASSERT_TRUE(numbered) << numbered.error().message;
+    const auto numberedLike = layoutOf(*numbered);
+    auto headed = ll::readCsv(writeTable("headed-held", "p,q,r\n2,30,1\n"), "", &numberedLike);
+    ASSERT_TRUE(headed) << headed.error().message;
+    EXPECT_EQ(headed->featureNames, numbered->featureNames);
+
+    // iris.data's way (no header, classes in blocks) for a run that kept classes b and c:
+    // the first row, of class a, is data passed over, not a header.
+    const std::string blocks = "5.1,3.5,a\n4.9,3.0,a\n6.0,2.2,b\n6.1,2.8,b\n6.3,3.3,c\n5.8,2.7,c\n";
+    auto kept = ll::readCsv(writeTable("blocks-run", blocks.substr(blocks.find("6.0"))), "");
+    ASSERT_TRUE(kept) << kept.error().message;
+    const auto keptLike = layoutOf(*kept);
+    auto blocked = ll::readCsv(writeTable("blocks-held", blocks), "", &keptLike);
+    ASSERT_TRUE(blocked) << blocked.error().message;
+    EXPECT_EQ(blocked->featureNames, kept->featureNames);
+    EXPECT_EQ(blocked->size(), 4);
+    EXPECT_NE(blocked->note.find("left out 2 of 6 rows of classes the run does not have ('a'"),
+              std::string::npos)
+        << blocked->note;
 }
 
 // Labels are missing as features are: the row goes, and the note shows what stood there.

@@ -1074,6 +1074,20 @@ void GuiTest::inspectTrainsAnExtractorForOtherData() {
     for (const auto& [name, why] : record->errors)
         ctExplained = ctExplained || (name == "ct" && why.find("held-out") != std::string::npos);
     QVERIFY(ctExplained);
+
+    // Held-out rows of the user's: the data-copying test runs against them, and the record
+    // names where they came from.
+    auto* heldOut = w->findChild<QLineEdit*>(QStringLiteral("heldOutEdit"));
+    QVERIFY(heldOut);
+    heldOut->setText(QString::fromStdString(kBreastCancer));
+    QTest::mouseClick(button(*w, "evaluateButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 4, waitMs(120000));
+    QVERIFY2(done.back().at(0).toBool(), qPrintable(done.back().at(1).toString()));
+    const auto* against = w->inspectView()->current();
+    QVERIFY(against);
+    QCOMPARE(QString::fromStdString(against->reference), QStringLiteral("held-out"));
+    QVERIFY2(against->protocol.find(kBreastCancer) != std::string::npos, against->protocol.c_str());
+    QVERIFY(against->score("ct"));
 }
 
 // Steer: moving a slider redraws the same seeds (a preview while held, the full grid on

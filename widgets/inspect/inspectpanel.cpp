@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -69,10 +70,25 @@ InspectPanel::InspectPanel(std::filesystem::path workspace, QWidget* parent)
     m_seed->setRange(0, 2'000'000'000);
     m_checkpoint = new QComboBox;
     m_checkpoint->setObjectName(QStringLiteral("checkpointCombo"));
+    m_heldOut = new QLineEdit;
+    m_heldOut->setObjectName(QStringLiteral("heldOutEdit"));
+    m_heldOut->setPlaceholderText(tr("the data's own test split, if any"));
+    m_heldOut->setClearButtonEnabled(true);
+    m_heldOut->setToolTip(
+        tr("Real data training did not see, to score against (the reference, ct and tstr): a "
+           "test file or folder like the run's data, read as it was. Empty: the data's own test "
+           "split, else half of the training data (and no ct)"));
+    m_browseHeldOut = new QPushButton(tr("…"));
+    m_browseHeldOut->setObjectName(QStringLiteral("heldOutBrowse"));
+    m_browseHeldOut->setToolTip(tr("Choose held-out data"));
+    auto* heldOutRow = new QHBoxLayout;
+    heldOutRow->addWidget(m_heldOut, 1);
+    heldOutRow->addWidget(m_browseHeldOut);
     auto* form = new QFormLayout(protocolBox);
     form->addRow(tr("Samples"), m_count);
     form->addRow(tr("Seed"), m_seed);
     form->addRow(tr("Checkpoint"), m_checkpoint);
+    form->addRow(tr("Held out"), heldOutRow);
     auto* metricGrid = new QGridLayout;
     const auto defaults = ll::defaultEvalMetrics();
     int i = 0;
@@ -132,6 +148,7 @@ InspectPanel::InspectPanel(std::filesystem::path workspace, QWidget* parent)
     connect(m_evaluateAll, &QPushButton::clicked, this, &InspectPanel::evaluateAllCheckpoints);
     connect(m_sweepButton, &QPushButton::clicked, this, &InspectPanel::sweepGuidance);
     connect(m_trainExtractor, &QPushButton::clicked, this, &InspectPanel::trainExtractor);
+    connect(m_browseHeldOut, &QPushButton::clicked, this, &InspectPanel::browseHeldOut);
     connect(m_cancel, &QPushButton::clicked, this, &InspectPanel::cancel);
     connect(m_space, &QComboBox::currentIndexChanged, this, [this] { setBusy(isBusy()); });
     connect(m_job, &EvaluationJob::progress, this, [this](const QString& stage, double f) {
@@ -158,10 +175,12 @@ bool InspectPanel::isBusy() const {
 }
 
 void InspectPanel::setRun(const QString& runDir) {
+    if (runDir != m_runDir) m_heldOut->clear();  // another run's data
     m_runDir = runDir;
     m_checkpoint->clear();
     m_dataset.clear();
     m_diffusion = false;
+    m_tabular = false;
     const std::filesystem::path run = runDir.toStdString();
     auto config =
         runDir.isEmpty() ? ll::Result<ll::TrainConfig>(ll::fail("no run")) : ll::readRunConfig(run);
@@ -179,6 +198,7 @@ void InspectPanel::setRun(const QString& runDir) {
     } else {
         m_dataset = data->datasetName;
         m_diffusion = ll::modelInfo(config->model).guidance;
+        m_tabular = data->shape.tabular();
         m_run->setText(tr("<b>%1</b><br>%2 on %3")
                            .arg(QFileInfo(runDir).fileName().toHtmlEscaped(),
                                 QString::fromStdString(config->model),
@@ -272,7 +292,20 @@ ll::EvalOptions InspectPanel::options() const {
     o.request.seed = static_cast<std::uint64_t>(m_seed->value());
     o.pixels = m_space->currentData().toBool();
     o.workspace = m_workspace;
+    if (const QString held = m_heldOut->text().trimmed(); !held.isEmpty())
+        o.heldOut = {.source = ll::absoluteSource(held.toStdString())};
     return o;
+}
+
+void InspectPanel::browseHeldOut() {
+    const QString chosen =
+        m_tabular ? QFileDialog::getOpenFileName(
+                        this, tr("Held-out rows"), m_heldOut->text(),
+                        tr("Tables (*.csv *.tsv *.txt *.data *.dat);;All files (*)"))
+                  : QFileDialog::getExistingDirectory(
+                        this, tr("Held-out images (one sub-folder per class, or IDX files)"),
+                        m_heldOut->text());
+    if (!chosen.isEmpty()) m_heldOut->setText(chosen);
 }
 
 void InspectPanel::evaluate() {

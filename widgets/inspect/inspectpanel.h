@@ -54,12 +54,14 @@ private:
     void showClassifierMetrics();
     void setBusy(bool busy);
     std::vector<double> sweepWeights() const;
+    void browseHeldOut();
 
     std::filesystem::path m_workspace;
     QString m_runDir;
     std::string m_dataset;     // the run's dataset name
     bool m_diffusion = false;  // the run takes guidance: the guidance sweep applies
     bool m_haveExtractor = false;
+    bool m_tabular = false;  // the run's data are table rows
     EvaluationJob* m_job;
     QLabel* m_run;
     QLabel* m_extractor;
@@ -67,6 +69,8 @@ private:
     QSpinBox* m_count;
     QSpinBox* m_seed;
     QComboBox* m_checkpoint;
+    QLineEdit* m_heldOut;
+    QPushButton* m_browseHeldOut;
     QComboBox* m_space;
     std::map<std::string, QCheckBox*> m_metrics;
     QLineEdit* m_sweep;
