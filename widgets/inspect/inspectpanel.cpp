@@ -72,7 +72,7 @@ InspectPanel::InspectPanel(std::filesystem::path workspace, QWidget* parent)
     m_checkpoint->setObjectName(QStringLiteral("checkpointCombo"));
     m_heldOut = new QLineEdit;
     m_heldOut->setObjectName(QStringLiteral("heldOutEdit"));
-    m_heldOut->setPlaceholderText(tr("the data's own test split, if any"));
+    m_heldOut->setPlaceholderText(tr("own test split, if any"));
     m_heldOut->setClearButtonEnabled(true);
     m_heldOut->setToolTip(
         tr("Real data training did not see, to score against (the reference, ct and tstr): a "
@@ -81,6 +81,8 @@ InspectPanel::InspectPanel(std::filesystem::path workspace, QWidget* parent)
     m_browseHeldOut = new QPushButton(tr("…"));
     m_browseHeldOut->setObjectName(QStringLiteral("heldOutBrowse"));
     m_browseHeldOut->setToolTip(tr("Choose held-out data"));
+    m_browseHeldOut->setMaximumWidth(
+        m_browseHeldOut->fontMetrics().horizontalAdvance(m_browseHeldOut->text()) + 24);
     auto* heldOutRow = new QHBoxLayout;
     heldOutRow->addWidget(m_heldOut, 1);
     heldOutRow->addWidget(m_browseHeldOut);
