@@ -415,6 +415,19 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
         n = r;
         x = x.narrow(0, 0, n);
     }
+    // A file writes its numbers one way: a column no cell of which said how ("25,065" in a
+    // tab file of amounts) takes the way the file's other columns do, where they agree.
+    csv::Decimal fileWay = csv::Decimal::Unknown;
+    bool waysDiffer = false;
+    for (const auto& k : cells)
+        if (k.decimal != csv::Decimal::Unknown) {
+            waysDiffer = waysDiffer || (fileWay != csv::Decimal::Unknown && fileWay != k.decimal);
+            fileWay = k.decimal;
+        }
+    if (fileWay != csv::Decimal::Unknown && !waysDiffer)
+        for (std::size_t j = 0; j < cells.size(); ++j)
+            if (cells[j].decimal == csv::Decimal::Unknown)
+                cells[j].settle(fileWay, delimiter, xa, static_cast<std::int64_t>(j));
     // A column whose cells all read two ways, as written in two ways, cannot be told.
     for (std::size_t c = 0, j = 0; c < columns; ++c)
         if (c != label)

@@ -136,22 +136,27 @@ Result<double> ColumnCells::number(std::int64_t row, std::size_t line, const std
                     std::to_string(decimalLine) + " ('" + decimalCell + "') has " +
                     writtenWith(decimal, decimalCell) + ": write the column's numbers one way");
     if (decimal == Decimal::Unknown) {
-        decimal = way;
+        settle(way, delimiter, x, column);
         decimalLine = line;
         decimalCell = cell.substr(0, 40);
-        // A grouped reading is a whole number: rounded, not a product's last bit off.
-        const auto group = [&](std::int64_t r) { x[r][column] = std::round(x[r][column] * 1000); };
-        const auto ungroup = [&](std::int64_t r) { x[r][column] /= 1000; };
-        if (way == Decimal::Comma)
-            std::for_each(m_unsettledPoints.begin(), m_unsettledPoints.end(), group);
-        if (way == Decimal::Point && delimiter != ',')
-            std::for_each(m_unsettledCommas.begin(), m_unsettledCommas.end(), group);
-        if (way == Decimal::Comma && delimiter == ',')
-            std::for_each(m_unsettledCommas.begin(), m_unsettledCommas.end(), ungroup);
-        std::vector<std::int64_t>().swap(m_unsettledPoints);
-        std::vector<std::int64_t>().swap(m_unsettledCommas);
     }
     return way == Decimal::Point ? point : comma;
+}
+
+void ColumnCells::settle(Decimal way, char delimiter, torch::TensorAccessor<double, 2>& x,
+                         std::int64_t column) {
+    decimal = way;
+    // A grouped reading is a whole number: rounded, not a product's last bit off.
+    const auto group = [&](std::int64_t r) { x[r][column] = std::round(x[r][column] * 1000); };
+    const auto ungroup = [&](std::int64_t r) { x[r][column] /= 1000; };
+    if (way == Decimal::Comma)
+        std::for_each(m_unsettledPoints.begin(), m_unsettledPoints.end(), group);
+    if (way == Decimal::Point && delimiter != ',')
+        std::for_each(m_unsettledCommas.begin(), m_unsettledCommas.end(), group);
+    if (way == Decimal::Comma && delimiter == ',')
+        std::for_each(m_unsettledCommas.begin(), m_unsettledCommas.end(), ungroup);
+    std::vector<std::int64_t>().swap(m_unsettledPoints);
+    std::vector<std::int64_t>().swap(m_unsettledCommas);
 }
 
 ColumnCells::Shown ColumnCells::decimalComma(char delimiter) const {

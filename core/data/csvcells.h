@@ -101,6 +101,10 @@ struct ColumnCells {
     Result<double> number(std::int64_t row, std::size_t line, const std::string& cell, double point,
                           double comma, char delimiter, torch::TensorAccessor<double, 2>& x,
                           std::int64_t column);
+    // Settles the column's way as `way` (the way the file's other columns write theirs, where
+    // no cell of this one said), reading again the cells read both ways.
+    void settle(Decimal way, char delimiter, torch::TensorAccessor<double, 2>& x,
+                std::int64_t column);
     // A cell that shows how the column's numbers were read, for the note: one with a decimal
     // comma, or one with separators between thousands ("'1,5' on line 3 as 1.5"); line 0 for
     // none such.

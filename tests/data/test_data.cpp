@@ -1023,6 +1023,12 @@ TEST(CsvGaps, ThousandsSeparatorsAsSpreadsheetsWriteThem) {
                  {1234, 1234.5, 2.5},
                  "read decimal commas ('1.234,5' on line 3 as 1234.5); read separators "
                  "between thousands ('1.234' on line 2 as 1234)");
+    // A file writes its numbers one way: a column of whole amounts ("25,065") that says
+    // nothing itself takes the way the next column's "2,362.88" says.
+    expectColumn(writeTable("thousands-file",
+                            "income\tspend\tclass\n25,065\t924.40\ta\n"
+                            "71,149\t2,362.88\tb\n"),
+                 {25065, 71149}, "read separators between thousands ('25,065' on line 2 as 25065)");
     // Nothing says otherwise: a comma where commas separate nothing is a decimal comma.
     expectColumn(writeTable("thousands-unsaid", "x;class\n1,234;a\n2,000;b\n"), {1.234, 2},
                  "read decimal commas ('1,234' on line 2 as 1.234)");
