@@ -47,7 +47,11 @@ std::string TableSamples::text(std::int64_t row, std::size_t column, int digits)
         return names[static_cast<std::size_t>(v)];
     }
     char number[40];
-    std::snprintf(number, sizeof number, "%.*g", digits, v);
+    // Whole digits are not cut to an exponent (25065, not 2.507e+04); past 1e15 they are.
+    if (const double a = std::fabs(v); a >= std::pow(10.0, digits) && a < 1e15)
+        std::snprintf(number, sizeof number, "%.0f", v);
+    else
+        std::snprintf(number, sizeof number, "%.*g", digits, v);
     return number;
 }
 

@@ -92,6 +92,16 @@ TEST(CsvCategories, RowsGoBackToTheirCategoriesAndReadBackTheSame) {
     EXPECT_EQ(table.text(1, 1), "green");
     EXPECT_EQ(table.text(2, 1), "blue");
     EXPECT_EQ(table.text(0, 0), "10");
+    // Amounts keep their whole digits, in the window (4 significant) and in CSV (6).
+    const ll::TableSamples amounts{.columns = {"income"},
+                                   .levels = {{}},
+                                   .classNames = {"a"},
+                                   .rows = 2,
+                                   .values = {25065.4, 1234567.0},
+                                   .labels = {0, 0}};
+    EXPECT_EQ(amounts.text(0, 0, 4), "25065");
+    EXPECT_EQ(amounts.text(0, 0), "25065.4");
+    EXPECT_EQ(amounts.text(1, 0), "1234567");
     EXPECT_EQ(ll::tableCsvHeader(table), "length,colour,class\n");
     EXPECT_EQ(ll::tableCsvRow(table, 1), "11,green,coat\n");
 
