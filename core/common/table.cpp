@@ -48,7 +48,8 @@ std::string TableSamples::text(std::int64_t row, std::size_t column, int digits)
     }
     char number[40];
     // Whole digits are not cut to an exponent (25065, not 2.507e+04); past 1e15 they are.
-    if (const double a = std::fabs(v); a >= std::pow(10.0, digits) && a < 1e15)
+    // (9999.7 at 4 digits rounds up to 10^4, so the threshold sits half a unit below it.)
+    if (const double a = std::fabs(v); a >= std::pow(10.0, digits) - 0.5 && a < 1e15)
         std::snprintf(number, sizeof number, "%.0f", v);
     else
         std::snprintf(number, sizeof number, "%.*g", digits, v);

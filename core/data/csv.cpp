@@ -414,6 +414,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     if (r < n) {
         n = r;
         x = x.narrow(0, 0, n);
+        xa = x.accessor<double, 2>();  // of the narrowed tensor, not one it may outlive
     }
     // A file writes its numbers one way: a column no cell of which said how ("25,065" in a
     // tab file of amounts) takes the way the file's other columns do, where they agree.

@@ -26,7 +26,8 @@ const std::vector<std::string>& evalMetricNames();
 /// What runs when no list is given: all but tstr (which trains two classifiers).
 std::vector<std::string> defaultEvalMetrics();
 /// True for the metrics that read the dataset's classifier (an extractor) whatever the feature
-/// space: is, agreement, classes, tstr. In raw pixels with no extractor they cannot be had.
+/// space: is, agreement, classes. In raw pixels with no extractor they cannot be had (tstr
+/// trains classifiers of its own).
 bool metricNeedsClassifier(const std::string& metric);
 /// Parses "fid,kid,..." or "all"; the error names the unknown metric and lists the others.
 Result<std::vector<std::string>> parseEvalMetrics(const std::string& list);

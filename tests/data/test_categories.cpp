@@ -102,6 +102,13 @@ TEST(CsvCategories, RowsGoBackToTheirCategoriesAndReadBackTheSame) {
     EXPECT_EQ(amounts.text(0, 0, 4), "25065");
     EXPECT_EQ(amounts.text(0, 0), "25065.4");
     EXPECT_EQ(amounts.text(1, 0), "1234567");
+    const ll::TableSamples edge{.columns = {"x"},
+                                .levels = {{}},
+                                .classNames = {"a"},
+                                .rows = 1,
+                                .values = {9999.7},
+                                .labels = {0}};
+    EXPECT_EQ(edge.text(0, 0, 4), "10000");
     EXPECT_EQ(ll::tableCsvHeader(table), "length,colour,class\n");
     EXPECT_EQ(ll::tableCsvRow(table, 1), "11,green,coat\n");
 
