@@ -15,14 +15,19 @@
 #include "common/mappedfile.h"
 #include "common/text.h"
 #include "data/csvcells.h"
+#include "data/csvlayout.h"
 
 namespace ll {
 namespace fs = std::filesystem;
+using csv::asRunsClasses;
 using csv::Cell;
 using csv::ColumnCells;
+using csv::foreignNote;
 using csv::isMissing;
 using csv::parseCell;
 using csv::readNumber;
+using csv::runClassOf;
+using csv::runColumns;
 
 namespace {
 
@@ -131,68 +136,6 @@ torch::Tensor oneHot(const torch::Tensor& x, std::vector<std::string>& names,
     plain(names.size());
     names = std::move(wide);
     return torch::cat(parts, 1);
-}
-
-// The run's class a label cell names: by name, or by value where both are numbers ("1.0" is
-// the run's "1"); -1 for none.
-std::int64_t runClassOf(const std::string& cell, const TableLayout& like) {
-    const auto& names = like.classNames;
-    if (const auto at = std::find(names.begin(), names.end(), cell); at != names.end())
-        return at - names.begin();
-    double mine = 0, theirs = 0;
-    if (!parseNumber(cell, mine)) return -1;
-    for (std::size_t r = 0; r < names.size(); ++r)
-        if (parseNumber(names[r], theirs) && mine == theirs) return static_cast<std::int64_t>(r);
-    return -1;
-}
-
-// The run's columns as its file had them: a feature each, a categorical column once.
-std::vector<std::string> runColumns(const TableLayout& like) {
-    std::vector<std::string> columns;
-    for (std::size_t f = 0; f < like.featureNames.size(); ++f) {
-        const Categorical* c = categoryOf(like.categorical, f);
-        if (!c)
-            columns.push_back(like.featureNames[f]);
-        else if (f == c->first)
-            columns.push_back(c->column);
-    }
-    return columns;
-}
-
-std::string foreignNote(const std::set<std::string>& classes, const TableLayout& like) {
-    std::vector<std::string> quoted;
-    for (const auto& c : classes) quoted.push_back("'" + c + "'");
-    return "of classes the run does not have (" + joinedNames(quoted, 200) +
-           "; its classes: " + joinedNames(like.classNames, 200) + ")";
-}
-
-// Rows labelled `y` among the file's `classes`, given the run's classes: rows of one the run
-// does not have are left out of x, y and lines (beside `foreign` rows the read passed over),
-// the others labelled as the run's. The note says what was left out ("" for nothing).
-Result<std::string> asRunsClasses(const std::string& file, const std::vector<std::string>& classes,
-                                  const TableLayout& like, torch::Tensor& x, torch::Tensor& y,
-                                  std::vector<std::size_t>& lines, std::int64_t foreign,
-                                  std::set<std::string>& foreignClasses) {
-    std::vector<std::int64_t> runs(classes.size(), -1);
-    for (std::size_t k = 0; k < classes.size(); ++k)
-        if ((runs[k] = runClassOf(classes[k], like)) < 0) foreignClasses.insert(classes[k]);
-    const auto mapped = torch::tensor(runs, torch::kInt64).index({y});
-    const auto keep = mapped.ge(0);
-    const auto left = keep.sum().item<std::int64_t>();
-    const std::int64_t dropped = foreign + y.size(0) - left;
-    if (left == 0) return fail(file + ": every row is " + foreignNote(foreignClasses, like));
-    if (left < y.size(0)) {
-        std::vector<std::size_t> keptLines;
-        const auto k = keep.accessor<bool, 1>();
-        for (std::int64_t i = 0; i < keep.size(0); ++i)
-            if (k[i]) keptLines.push_back(lines[static_cast<std::size_t>(i)]);
-        lines = std::move(keptLines);
-        x = x.index({keep});
-    }
-    y = mapped.index({keep});
-    if (dropped == 0) return std::string();
-    return "left out " + std::to_string(dropped) + " of " + std::to_string(dropped + left) +
-           " rows " + foreignNote(foreignClasses, like);
 }
 
 // Whether the first line is a header, where its cells alone cannot tell.
