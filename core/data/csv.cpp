@@ -368,6 +368,12 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
             waysDiffer = waysDiffer || (fileWay != csv::Decimal::Unknown && fileWay != k.decimal);
             fileWay = k.decimal;
         }
+    // Where no column of the file said, the run's file may have (a few rows of "52,000").
+    if (fileWay == csv::Decimal::Unknown && like && !like->decimal.empty())
+        fileWay = like->decimal == "comma" ? csv::Decimal::Comma : csv::Decimal::Point;
+    const std::string decimal = fileWay == csv::Decimal::Unknown || waysDiffer ? ""
+                                : fileWay == csv::Decimal::Comma               ? "comma"
+                                                                               : "point";
     if (fileWay != csv::Decimal::Unknown && !waysDiffer)
         for (std::size_t j = 0; j < cells.size(); ++j)
             if (cells[j].decimal == csv::Decimal::Unknown)
@@ -530,6 +536,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     ds.classNames = std::move(classes);
     ds.featureNames = std::move(featureNames);
     ds.categorical = std::move(categorical);
+    ds.decimal = decimal;
     for (const auto& note : notes) ds.note += (ds.note.empty() ? "" : "; ") + note;
     // In doubles (a float's square of 1e20 overflows), standardised in place.
     ds.mean = x.mean(0);

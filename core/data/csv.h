@@ -35,6 +35,9 @@ struct TableLayout {
     std::vector<std::string> featureNames;  // the run's features, a category's one-hot named
     std::vector<Categorical> categorical;
     std::vector<std::string> classNames;
+    /// How the run's file wrote its numbers (Dataset::decimal): the way of a column no cell
+    /// of which says, where the file's other columns do not either.
+    std::string decimal;
 };
 Result<Dataset> readCsv(const std::filesystem::path& path, const std::string& labelColumn,
                         const TableLayout* like = nullptr);

@@ -25,6 +25,9 @@ struct Dataset {
     std::vector<std::string> featureNames;  // tabular only
     /// Tabular only: the text columns read as categories, one-hot among the features.
     std::vector<Categorical> categorical;
+    /// Tabular only: how the file wrote its numbers, where its cells said ("point": 1,234.5;
+    /// "comma": 1.234,5), or "" where none did. A run keeps it for the files it reads later.
+    std::string decimal;
     std::string note;    // what loading did: image size and colour, table columns or rows left out
     torch::Tensor mean;  // tabular only, D
     torch::Tensor std;   // tabular only, D

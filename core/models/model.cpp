@@ -1,7 +1,9 @@
 #include "models/model.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 
 #include <torch/torch.h>
@@ -351,6 +353,47 @@ std::vector<int> settingInts(const Settings& s, const std::string& key, std::vec
         out.push_back(v);
     }
     return out;
+}
+
+std::string categoriesSetting(const std::vector<Categorical>& categorical) {
+    std::string out;
+    for (const auto& c : categorical)
+        out += (out.empty() ? "" : ",") + std::to_string(c.first) + ":" +
+               std::to_string(c.values.size());
+    return out;
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> settingCategories(const Settings& s,
+                                                                     std::int64_t features) {
+    const auto it = s.find("categories");
+    if (it == s.end() || it->second.empty() || it->second == "none") return {};
+    const std::string& text = it->second;
+    const auto bad = [&](const std::string& why) {
+        return std::invalid_argument("setting 'categories': '" + text.substr(0, 60) + "' " + why);
+    };
+    if (text.back() == ',') throw bad("ends in a comma");
+    std::vector<std::pair<std::int64_t, std::int64_t>> groups;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        const auto colon = item.find(':');
+        std::int64_t first = -1, count = -1;
+        const char* end = item.data() + item.size();
+        const auto a =
+            std::from_chars(item.data(), item.data() + std::min(colon, item.size()), first);
+        const auto b = colon == std::string::npos
+                           ? std::from_chars_result{item.data(), std::errc::invalid_argument}
+                           : std::from_chars(item.data() + colon + 1, end, count);
+        if (a.ec != std::errc() || a.ptr != item.data() + colon || b.ec != std::errc() ||
+            b.ptr != end || first < 0 || count < 1)
+            throw bad("is not a list of first:count (\"2:3,5:4\": features 2-4 and 5-8), or none");
+        if (!groups.empty() && first < groups.back().first + groups.back().second)
+            throw bad("has groups out of order or overlapping");
+        if (count > features || first > features - count)
+            throw bad("reaches past the " + std::to_string(features) + " features");
+        groups.emplace_back(first, count);
+    }
+    return groups;
 }
 
 std::int64_t GenerativeModel::parameterCount() {

@@ -11,6 +11,7 @@
 
 #include "common/cpu.h"
 #include "common/error.h"
+#include "common/table.h"
 #include "models/catalog.h"
 #include "models/request.h"
 
@@ -25,6 +26,8 @@ class Optimizer;
 }
 
 namespace ll {
+
+struct Dataset;
 
 class Collectives;
 
@@ -43,6 +46,10 @@ public:
     /// Where the model computes ("cpu" or "cuda").
     virtual std::string deviceName() const { return "cpu"; }
 
+    /// What a model takes from its training data before it trains: the trainer calls it on
+    /// every start, new or resumed, before a checkpoint is loaded. A VAE keeps the two values
+    /// each one-hot feature of a table takes once standardised; most models take nothing.
+    virtual void fitToData(const Dataset& data) { (void)data; }
     /// One optimisation step on a batch; returns the losses to log, "loss" the total.
     virtual LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) = 0;
 
@@ -158,6 +165,15 @@ std::vector<int> settingInts(const Settings& s, const std::string& key, std::vec
 /// A whole-number setting in low..high, or `fallback` where it is not given; throws
 /// std::invalid_argument naming it otherwise (3.5 or 1e300 for a width).
 int settingWhole(const Settings& s, const std::string& key, double fallback, int low, int high);
+
+/// The setting "categories" of the models that learn a table's categorical columns as
+/// categories (the VAE family): each column's one-hot features as "first:count", in order,
+/// joined by commas ("2:3,5:4"); "" for none. The trainer fills it from the data.
+std::string categoriesSetting(const std::vector<Categorical>& categorical);
+/// The groups the setting names, as (first, count) pairs; throws std::invalid_argument
+/// naming the setting where they are not ascending, disjoint, within `features` features.
+std::vector<std::pair<std::int64_t, std::int64_t>> settingCategories(const Settings& s,
+                                                                     std::int64_t features);
 
 /// The device the "device" setting asks for: "auto" (default) is CUDA when this LibTorch has
 /// it and a GPU is present, else the CPU; "cuda" without CUDA throws std::invalid_argument.

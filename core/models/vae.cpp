@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "data/dataset.h"
 #include "models/families.h"
 #include "models/fusedadam.h"
 #include "models/precision.h"
@@ -101,6 +102,24 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
         // Pixels start at a standard deviation of 0.37, standardised rows at 1.
         m_logSigma =
             m_net->register_parameter("log_sigma", torch::full({1}, shape.tabular() ? 0.0 : -1.0));
+    if (shape.tabular()) {
+        m_categories = settingCategories(settings, shape.features);
+        m_settings["categories"] = textSetting(settings, "categories", "");
+        m_numeric = torch::ones({shape.features});
+        for (const auto& [first, count] : m_categories) m_numeric.narrow(0, first, count).zero_();
+        m_numericCount = m_numeric.sum().item<std::int64_t>();
+        // Until fitToData says: one-hot as 0 and 1.
+        if (!m_categories.empty())
+            m_levels = m_net->register_buffer(
+                "category_levels",
+                torch::stack({torch::zeros({shape.features}), torch::ones({shape.features})}));
+        m_numeric = m_numeric.to(m_device);
+    } else {
+        if (!settingCategories(settings, shape.dataDim()).empty())
+            throw std::invalid_argument(
+                "setting 'categories' is for a table's categorical columns, not images");
+        m_settings.erase("categories");
+    }
     m_net->to(m_device);
     if (prior == "fitted") {
         m_prior = FittedPrior(std::max(1, shape.numClasses), latent);
@@ -146,10 +165,58 @@ torch::Tensor Vae::outputMean(const torch::Tensor& out) const {
     return m_shape.tabular() ? out : torch::sigmoid(out);
 }
 
+void Vae::fitToData(const Dataset& data) {
+    if (m_categories.empty() || !data.mean.defined() || !data.std.defined() ||
+        data.mean.numel() != m_shape.features || data.std.numel() != m_shape.features)
+        return;
+    torch::NoGradGuard noGrad;
+    // A one-hot feature takes 0 or 1 before it is standardised.
+    const auto mean = data.mean.to(torch::kFloat), std = data.std.to(torch::kFloat);
+    m_levels.copy_(torch::stack({-mean / std, (1 - mean) / std}));
+}
+
 torch::Tensor Vae::decode(const torch::Tensor& z, const torch::Tensor& y) {
+    return decodeDrawn(z, y, 0, 0);
+}
+
+torch::Tensor Vae::decodeDrawn(const torch::Tensor& z, const torch::Tensor& y, double temperature,
+                               std::uint64_t seed) {
     auto out = outputMean(m_net->decode(z.to(m_device), condition(y)));
-    if (m_shape.tabular()) return out.to(torch::kCPU);
+    if (m_shape.tabular()) return categoryRows(out, temperature, seed).to(torch::kCPU);
     return toImages(out, m_shape);
+}
+
+torch::Tensor Vae::categoryError(const torch::Tensor& out, const torch::Tensor& flat) const {
+    auto error = torch::zeros({out.size(0)}, out.options());
+    for (const auto& [first, count] : m_categories) {
+        auto logits = out.narrow(1, first, count);
+        // The value a row takes is its group's largest feature: standardised, a one-hot's 1
+        // is above 0 and every 0 below.
+        auto taken = flat.narrow(1, first, count).argmax(1, true);
+        error = error + (torch::logsumexp(logits, 1) - logits.gather(1, taken).squeeze(1));
+    }
+    return error;
+}
+
+torch::Tensor Vae::categoryRows(torch::Tensor out, double temperature, std::uint64_t seed) const {
+    if (m_categories.empty()) return out;
+    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed ^ 0xC2B2AE3D27D4EB4FULL);
+    for (const auto& [first, count] : m_categories) {
+        auto logits = out.narrow(1, first, count).to(torch::kFloat);
+        torch::Tensor taken;
+        if (temperature <= 0) {
+            taken = logits.argmax(1);
+        } else {
+            // Gumbel-max: argmax(logits / T + Gumbel noise) is a draw of softmax(logits / T),
+            // and a latent moved a little changes few rows' values.
+            auto u = torch::rand(logits.sizes(), gen).clamp_(1e-12, 1.0 - 1e-7).to(logits.device());
+            taken = (logits / temperature - torch::log(-torch::log(u))).argmax(1);
+        }
+        auto oneHot = torch::one_hot(taken, count).to(out.scalar_type());
+        auto off = m_levels[0].narrow(0, first, count), on = m_levels[1].narrow(0, first, count);
+        out.narrow(1, first, count).copy_(off + oneHot * (on - off));
+    }
+    return out;
 }
 
 torch::Tensor Vae::rowError(const torch::Tensor& out, const torch::Tensor& flat) const {
@@ -158,13 +225,17 @@ torch::Tensor Vae::rowError(const torch::Tensor& out, const torch::Tensor& flat)
             return torch::binary_cross_entropy_with_logits(out, flat, {}, {}, at::Reduction::None)
                 .sum(1);
         case Likelihood::UnitGaussian:
-            return 0.5 * (outputMean(out) - flat).pow(2).sum(1);
+            if (m_categories.empty()) return 0.5 * (outputMean(out) - flat).pow(2).sum(1);
+            return 0.5 * ((out - flat).pow(2) * m_numeric).sum(1) + categoryError(out, flat);
         case Likelihood::Gaussian: {
             // The negative log-likelihood without its constant 0.5 log(2 pi) per value; the
             // floor keeps a net that reproduces some values exactly from a vanishing sigma.
             auto logSigma = m_logSigma.clamp_min(-7);
             auto scaled = (outputMean(out) - flat) * torch::exp(-logSigma);
-            return 0.5 * scaled.pow(2).sum(1) + logSigma * static_cast<double>(flat.size(1));
+            if (m_categories.empty())
+                return 0.5 * scaled.pow(2).sum(1) + logSigma * static_cast<double>(flat.size(1));
+            return 0.5 * (scaled.pow(2) * m_numeric).sum(1) +
+                   logSigma * static_cast<double>(m_numericCount) + categoryError(out, flat);
         }
     }
     return {};
@@ -208,7 +279,7 @@ LossMap Vae::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
     torch::Tensor recon;
     if (m_likelihood == Likelihood::Bernoulli)
         recon = torch::binary_cross_entropy_with_logits(out, flat, {}, {}, at::Reduction::Sum) / n;
-    else if (m_likelihood == Likelihood::UnitGaussian)
+    else if (m_likelihood == Likelihood::UnitGaussian && m_categories.empty())
         recon = 0.5 * (outputMean(out) - flat).pow(2).sum() / n;
     else
         recon = rowError(out, flat).sum() / n;
@@ -234,9 +305,12 @@ torch::Tensor Vae::sample(const SampleRequest& request) {
         torch::NoGradGuard noGrad;
         const double sigma =
             m_logSigma.detach().clamp_min(-7).exp().item<double>() * request.temperature;
-        rows = rows +
-               sigma * seededNormal(rows.sizes(), request.seed ^ 0x9E3779B97F4A7C15ULL, torch::kCPU)
-                           .to(rows.scalar_type());
+        // Categories were drawn from their softmax (decodeLatents); the noise is the numbers'.
+        rows =
+            rows + sigma *
+                       seededNormal(rows.sizes(), request.seed ^ 0x9E3779B97F4A7C15ULL, torch::kCPU)
+                           .to(rows.scalar_type()) *
+                       m_numeric.to(torch::kCPU, rows.scalar_type());
     }
     return rows;
 }
@@ -288,7 +362,7 @@ torch::Tensor Vae::decodeLatents(const torch::Tensor& z, const SampleRequest& re
             latent = latent * request.temperature;
         }
     }
-    return decode(latent, condition);
+    return decodeDrawn(latent, condition, request.temperature, request.seed);
 }
 
 std::vector<std::pair<std::string, torch::nn::Module*>> Vae::modules() {
@@ -305,7 +379,7 @@ std::vector<std::pair<std::string, torch::optim::Optimizer*>> Vae::optimizers() 
 Family vaeFamily() {
     const Settings common{{"latent", "16"},      {"hidden", "512,256"}, {"beta", "1"},
                           {"net", "mlp"},        {"width", "32"},       {"likelihood", "auto"},
-                          {"prior", "standard"}, {"precision", "fp32"}};
+                          {"prior", "standard"}, {"precision", "fp32"}, {"categories", ""}};
     const std::map<std::string, std::string> help{
         {"latent", "latent units, 1..4096"},
         {"hidden",
@@ -323,6 +397,11 @@ Family vaeFamily() {
          "standard N(0, I), or fitted: sample from a Gaussian per class fitted to the "
          "encoder's posterior means during training, where the decoder has seen latents"},
         {"beta", "weight of the KL term (beta-VAE), >= 0"},
+        {"categories",
+         "a table's categorical columns, each a softmax over its values (learnt by "
+         "cross-entropy, sampled by drawing a value): their one-hot features as first:count, "
+         "comma-separated; filled from the data when a run starts; none: learn them as "
+         "numbers, as runs before it did"},
         {"precision", kPrecisionHelp},
         {"r", "logistic-map parameter, in (3.57, 4] outside its periodic windows"},
         {"start", "logistic-map start value in (0, 1); empty or random: drawn from the seed"},
@@ -348,6 +427,7 @@ Family vaeFamily() {
           .conditional = false,
           .encodes = true,
           .knob = SampleKnob::Temperature,
+          .tableSettings = {"categories"},
           .defaults = common,
           .help = help},
          make(Vae::Kind::Plain)},
@@ -360,6 +440,7 @@ Family vaeFamily() {
           .conditional = true,
           .encodes = true,
           .knob = SampleKnob::Temperature,
+          .tableSettings = {"categories"},
           .defaults = common,
           .help = help},
          make(Vae::Kind::Conditional)},
@@ -372,6 +453,7 @@ Family vaeFamily() {
           .conditional = false,
           .encodes = true,
           .knob = SampleKnob::Temperature,
+          .tableSettings = {"categories"},
           .defaults = chaotic,
           .help = help},
          make(Vae::Kind::Chaotic)},

@@ -46,7 +46,10 @@ TORCH_MODULE(ChaoticNoise);
 /// the class at every decoder layer), and chaotic, whose reparameterisation noise comes from
 /// the logistic map instead of a Gaussian ("Chaotic Variational Auto Encoder based One Class
 /// Classifier for Insurance Fraud Detection"). Images use a Bernoulli likelihood on [0, 1]
-/// pixels, tabular rows a unit-variance Gaussian. The chaotic VAE's settings: "r", "start"
+/// pixels, tabular rows a unit-variance Gaussian, a table's categorical columns (setting
+/// "categories", models/model.h) a softmax each: trained by cross-entropy and drawn from it,
+/// so that a value one row in twenty takes comes out in about one sample in twenty, not
+/// never as the mode of a Gaussian would have it. The chaotic VAE's settings: "r", "start"
 /// (the map's start value, empty or "random" to draw one per unit from the run's seed) and
 /// "transform" ("standardise" or "inverse-normal").
 class Vae final : public ModelBase {
@@ -54,6 +57,7 @@ public:
     enum class Kind { Plain, Conditional, Chaotic };
     Vae(Kind kind, const ModelShape& shape, const Settings& settings);
 
+    void fitToData(const Dataset& data) override;
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
     torch::Tensor sample(const SampleRequest& request) override;
     bool hasLatents() const override { return true; }
@@ -67,7 +71,8 @@ public:
 
     /// Posterior means and log-variances of data x (N x latent each).
     std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x, const torch::Tensor& y);
-    /// Data-space output for latents z (images in [0, 1] or tabular rows).
+    /// Data-space output for latents z (images in [0, 1] or tabular rows, each category at
+    /// its most likely value).
     torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& y);
     int latentSize() const { return m_net->latent; }
     /// The network and its optimiser, for a model that owns a VAE and checkpoints it under
@@ -94,6 +99,16 @@ private:
     torch::Tensor outputMean(const torch::Tensor& out) const;
     // Per-row reconstruction error of decoder output `out` for flat data `flat` (N).
     torch::Tensor rowError(const torch::Tensor& out, const torch::Tensor& flat) const;
+    // Per row, the cross-entropy of each category's logits in `out` against the value `flat`
+    // takes (N; zeros without categories).
+    torch::Tensor categoryError(const torch::Tensor& out, const torch::Tensor& flat) const;
+    // decode, with each category drawn at `temperature` with `seed` (categoryRows).
+    torch::Tensor decodeDrawn(const torch::Tensor& z, const torch::Tensor& y, double temperature,
+                              std::uint64_t seed);
+    // Tabular rows from decoder output: each category's logits become its one-hot features'
+    // levels for one value, drawn from softmax(logits / temperature) with `seed` (the most
+    // likely at temperature 0).
+    torch::Tensor categoryRows(torch::Tensor out, double temperature, std::uint64_t seed) const;
 
     Kind m_kind;
     bool m_conv = false;  // net=conv
@@ -102,6 +117,14 @@ private:
     Precision m_precision = Precision::Float32;
     std::shared_ptr<VaeNetImpl> m_net;
     torch::Tensor m_logSigma;  // Likelihood::Gaussian: a parameter of m_net ("log_sigma")
+    // The categorical columns' one-hot features, (first, count) each; the other features
+    // (numbers) marked 1 in m_numeric (a row), and how many they are.
+    std::vector<std::pair<std::int64_t, std::int64_t>> m_categories;
+    torch::Tensor m_numeric;
+    std::int64_t m_numericCount = 0;
+    // With categories: the two values each feature takes in the standardised data (2 x
+    // features, 0 then 1 standardised; fitToData), a buffer of m_net ("category_levels").
+    torch::Tensor m_levels;
     FittedPrior m_prior{nullptr};
     ChaoticNoise m_noise{nullptr};
     std::unique_ptr<torch::optim::Adam> m_optimizer;

@@ -233,6 +233,7 @@ Result<void> writeRunData(const fs::path& run, const RunData& d) {
                 columns.push_back({{"column", c.column}, {"first", c.first}, {"values", c.values}});
             j["categorical"] = columns;
         }
+        if (!d.decimal.empty()) j["decimal"] = d.decimal;
     }
     return writeFileAtomic(run / "data.json", j.dump(2) + "\n");
 }
@@ -279,6 +280,10 @@ Result<RunData> readRunData(const fs::path& run) {
                                          c.at("values").get<std::vector<std::string>>()});
             if (const auto why = categoricalFault(d.categorical, n); !why.empty())
                 return fail((run / "data.json").string() + ": " + why);
+            // A hint for files read later; one this code does not know is no hint.
+            if (const auto way = j->find("decimal");
+                way != j->end() && (*way == "point" || *way == "comma"))
+                d.decimal = way->get<std::string>();
         }
         return d;
     } catch (const json::exception& e) {

@@ -82,6 +82,8 @@ struct RunData {
     std::vector<double> std;
     /// The text columns read as categories, one-hot among the features.
     std::vector<Categorical> categorical;
+    /// How the data's file wrote its numbers (Dataset::decimal): "point", "comma" or "".
+    std::string decimal;
 };
 Result<void> writeRunData(const std::filesystem::path& run, const RunData& data);
 Result<RunData> readRunData(const std::filesystem::path& run);

@@ -119,7 +119,7 @@ Result<Dataset> loadForRun(const DatasetSpec& given, const TrainConfig& config,
     spec.colour = config.dataset.colour;
     const auto& s = run.shape;
     // A table the run's way: its classes and categories, whatever a few rows say.
-    const TableLayout like{run.featureNames, run.categorical, run.classNames};
+    const TableLayout like{run.featureNames, run.categorical, run.classNames, run.decimal};
     auto data = loadDataset(spec, s.tabular() ? &like : nullptr);
     if (!data) return tl::unexpected(data.error());
     if ((data->modality == Modality::Image) == s.tabular())

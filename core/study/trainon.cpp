@@ -8,6 +8,7 @@
 
 #include "common/atomicfile.h"
 #include "common/csvtext.h"
+#include "models/model.h"
 #include "run/runfolder.h"
 #include "train/trainer.h"
 
@@ -126,6 +127,12 @@ Result<fs::path> trainOn(const Dataset& rows, const TrainOnRequest& r,
                        .sampleEvery = static_cast<int>(steps),
                        .checkpointEvery = every,
                        .runDir = run};
+    // The work file writes a category's one-hot features as numbers, in the rows' places:
+    // the model is told they are one column's all the same.
+    if (tabular && !rows.categorical.empty() &&
+        modelInfo(preset->model).defaults.contains("categories") &&
+        config.settings["categories"].empty())
+        config.settings["categories"] = categoriesSetting(rows.categorical);
     std::stop_source stop;
     Trainer trainer(config, [&](const TrainEvent& event) {
         if (auto* e = std::get_if<TrainProgress>(&event))
@@ -142,6 +149,7 @@ Result<fs::path> trainOn(const Dataset& rows, const TrainOnRequest& r,
     if (!data) return tl::unexpected(data.error());
     data->datasetName = rows.name;
     data->classNames = rows.classNames;
+    if (data->featureNames == rows.featureNames) data->categorical = rows.categorical;
     if (auto ok = writeRunData(run, *data); !ok) return tl::unexpected(ok.error());
     return run;
 }

@@ -3,8 +3,9 @@
 // Training a model of the zoo on rows a study holds in memory (a subset, a rebalanced set,
 // rows with synthetic ones added): the rows are written into a work folder in a form the
 // Trainer loads (images as IDX bytes, tables as a CSV in original units), the Trainer trains
-// the model there, and the run's data.json is given the rows' own class names and dataset
-// name, so that the run reads as trained on the study's data (the check a study makes of a
+// the model there, and the run's data.json is given the rows' own class names, dataset name
+// and categorical columns (the VAE family is told them too, and learns them as categories),
+// so that the run reads as trained on the study's data (the check a study makes of a
 // generator run compares them). Any model: the `classifier` (a CNN for images, an MLP for
 // tables) or a conditional generator (cvae, cgan, acgan, ddpm, latent-ddpm). Internal to core
 // (torch): the window reads the studies' results, not this.

@@ -86,6 +86,16 @@ Result<void> Trainer::Impl::loadDataAndBuildModel() {
         shape.height = static_cast<int>(data.x.size(2));
         shape.width = static_cast<int>(data.x.size(3));
     }
+    // A table's categorical columns are named to the models that learn them as categories
+    // (their softmax needs to know which features are one column's); a new run's only, as a
+    // resumed one keeps the settings it was built with, and by rank 0 (the other ranks of a
+    // data-parallel run take its settings).
+    if (!config.resume && config.rank == 0 && !data.categorical.empty() &&
+        modelInfo(config.model).defaults.contains("categories")) {
+        const auto given = config.settings.find("categories");
+        if (given == config.settings.end() || given->second.empty())
+            config.settings["categories"] = categoriesSetting(data.categorical);
+    }
     torch::manual_seed(config.seed);
     // The learning rate travels as a number: the model is built with its settings alone and
     // given the run's rate below (setLearningRate), never through a formatted string.
@@ -107,6 +117,7 @@ Result<void> Trainer::Impl::loadDataAndBuildModel() {
     }();
     if (!built) return tl::unexpected(built.error());
     model = std::move(*built);
+    model->fitToData(data);
     config.settings = model->settings();
     parameters = model->parameterCount();
     trainingBytes = static_cast<std::uint64_t>(parameters) * 4 * 4;
@@ -200,9 +211,9 @@ Result<void> Trainer::Impl::prepareRun() {
         lock = std::move(*locked);
     }
     config.runDir = run;
-    if (auto ok =
-            writeRunData(run, RunData{data.name, model->shape(), data.classNames, data.featureNames,
-                                      data.meanVector(), data.stdVector(), data.categorical});
+    if (auto ok = writeRunData(
+            run, RunData{data.name, model->shape(), data.classNames, data.featureNames,
+                         data.meanVector(), data.stdVector(), data.categorical, data.decimal});
         !ok)
         return ok;
     model->setLearningRate(config.learningRate);

@@ -74,6 +74,9 @@ TEST(CliTables, ACategoricalColumnIsLearntAndLeavesAsText) {
     EXPECT_EQ(described["categorical"],
               nlohmann::json::parse(
                   R"([{"column": "fabric", "first": 1, "values": ["cotton", "silk", "wool"]}])"));
+    // The model (cvae, the default) was told which features are the fabric's.
+    const auto config = nlohmann::json::parse(ll::testing::fileBytes(run / "config.json"));
+    EXPECT_EQ(config["settings"]["categories"], "1:3") << config.dump();
 
     // Drawn by class: each class's rows mostly take its fabric, as nine in ten real rows do.
     const fs::path rows = scratch() / "rows.csv";

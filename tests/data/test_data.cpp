@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -1052,6 +1053,47 @@ TEST(CsvGaps, ThousandsSeparatorsAsSpreadsheetsWriteThem) {
                         "decimal point or a decimal comma"),
               std::string::npos)
         << errorOf(ll::readCsv(untold, ""));
+
+    // The file's way is kept (Dataset::decimal, and a run's data.json), so that a held-out
+    // file of a few rows whose "52,000" says nothing itself reads it as the run's file wrote
+    // its numbers: 52000 beside a run whose spend was "2,362.88", 52 beside one of "2.362,88".
+    const fs::path held =
+        writeTable("thousands-held", "income\tspend\tclass\n52,000\t7\ta\n61,500\t8\tb\n");
+    for (const auto& [spend, way, income] :
+         {std::tuple{"924.40\tb\n71,149\t2,362.88", "point", 52000.0},
+          std::tuple{"924,40\tb\n71,149\t2.362,88", "comma", 52.0}}) {
+        SCOPED_TRACE(way);
+        const auto run =
+            ll::readCsv(writeTable(std::string("thousands-run-") + way,
+                                   std::string("income\tspend\tclass\n25,065\t") + spend + "\ta\n"),
+                        "");
+        ASSERT_TRUE(run) << run.error().message;
+        EXPECT_EQ(run->decimal, way);
+        const fs::path folder =
+            fs::temp_directory_path() /
+            ("latentlab-test-data-run-" + std::string(way) + "-" + std::to_string(::getpid()));
+        fs::create_directories(folder);
+        ASSERT_TRUE(ll::writeRunData(folder, {.datasetName = "run",
+                                              .shape = {.features = 2, .numClasses = 2},
+                                              .classNames = run->classNames,
+                                              .featureNames = run->featureNames,
+                                              .mean = run->meanVector(),
+                                              .std = run->stdVector(),
+                                              .decimal = run->decimal}));
+        const auto kept = ll::readRunData(folder);
+        ASSERT_TRUE(kept) << kept.error().message;
+        EXPECT_EQ(kept->decimal, way);
+        const ll::TableLayout like{kept->featureNames, {}, kept->classNames, kept->decimal};
+        const auto read = ll::readCsv(held, "", &like);
+        ASSERT_TRUE(read) << read.error().message;
+        EXPECT_NEAR(column(*read)[0], income, 1e-6 * income);
+        fs::remove_all(folder);
+    }
+    // On its own, nothing says: a decimal comma, as in a tab file commas separate nothing.
+    const auto alone = ll::readCsv(held, "");
+    ASSERT_TRUE(alone) << alone.error().message;
+    EXPECT_NEAR(column(*alone)[0], 52.0, 1e-4);
+    EXPECT_EQ(alone->decimal, "");
 }
 
 // A held-out file read the run's way (TableLayout) whatever its own layout: sklearn's count

@@ -14,7 +14,11 @@
 #include <nlohmann/json.hpp>
 
 #include "clirun.h"
+#include "common/atomicfile.h"
+#include "data/csv.h"
+#include "run/runfolder.h"
 #include "study/rebalance.h"
+#include "study/trainon.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -287,3 +291,35 @@ TEST(Rebalance, MinoritySharesParse) {
 }
 
 }  // namespace
+
+// A study's rows go to the model as a CSV of numbers, a category's one-hot features among
+// them; a VAE is told which they are (and learns them as categories), and the run's data.json
+// lists the rows' categories, so that its samples read back as text.
+TEST(TrainOn, AVaeLearnsTheRowsCategoriesAsCategories) {
+    std::string text = "size,fabric,kind\n";
+    const char* fabrics[] = {"cotton", "silk", "wool"};
+    for (int i = 0; i < 60; ++i)
+        text += std::to_string(10 + i % 7) + "," + fabrics[i % 3] + "," +
+                (i % 2 ? "coat" : "shirt") + "\n";
+    const fs::path file = scratch() / "fabrics.csv";
+    ASSERT_TRUE(ll::writeFileAtomic(file, text));
+    auto rows = ll::readCsv(file, "");
+    ASSERT_TRUE(rows) << rows.error().message;
+    ASSERT_EQ(rows->categorical.size(), 1u);
+    for (const std::string model : {"cvae", "classifier"}) {
+        SCOPED_TRACE(model);
+        const fs::path work = scratch() / ("train-on-" + model);
+        auto run = ll::trainOn(*rows, {.model = model, .steps = 20, .work = work});
+        ASSERT_TRUE(run) << run.error().message;
+        const auto config = ll::readRunConfig(*run);
+        ASSERT_TRUE(config) << config.error().message;
+        // The classifier has no such setting: it takes the features as they are.
+        EXPECT_EQ(config->settings.contains("categories"), model == "cvae");
+        if (model == "cvae") EXPECT_EQ(config->settings.at("categories"), "1:3");
+        const auto data = ll::readRunData(*run);
+        ASSERT_TRUE(data) << data.error().message;
+        ASSERT_EQ(data->categorical.size(), 1u);
+        EXPECT_EQ(data->categorical[0].column, "fabric");
+        EXPECT_EQ(data->categorical[0].values, rows->categorical[0].values);
+    }
+}

@@ -1,5 +1,7 @@
 #include "train/trainpanel.h"
 
+#include <algorithm>
+
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -223,6 +225,9 @@ void TrainPanel::chooseModel(int index) {
     m_settingEdits.clear();
     if (info) {
         for (const auto& [key, value] : info->defaults) {
+            if (!m_tabular && std::find(info->tableSettings.begin(), info->tableSettings.end(),
+                                        key) != info->tableSettings.end())
+                continue;
             auto* edit = new QLineEdit(QString::fromStdString(value));
             edit->setObjectName(QStringLiteral("setting_") + QString::fromStdString(key));
             edit->setPlaceholderText(tr("default"));
