@@ -225,12 +225,13 @@ void TrainPanel::chooseModel(int index) {
     m_settingEdits.clear();
     if (info) {
         for (const auto& [key, value] : info->defaults) {
-            if (!m_tabular && std::find(info->tableSettings.begin(), info->tableSettings.end(),
-                                        key) != info->tableSettings.end())
-                continue;
+            // A table's own settings (filled from the data when empty): not for images.
+            const bool fromData = std::find(info->tableSettings.begin(), info->tableSettings.end(),
+                                            key) != info->tableSettings.end();
+            if (fromData && !m_tabular) continue;
             auto* edit = new QLineEdit(QString::fromStdString(value));
             edit->setObjectName(QStringLiteral("setting_") + QString::fromStdString(key));
-            edit->setPlaceholderText(tr("default"));
+            edit->setPlaceholderText(fromData ? tr("from the data") : tr("default"));
             QString help;
             if (auto it = info->help.find(key); it != info->help.end())
                 help = QString::fromStdString(it->second);
