@@ -376,16 +376,20 @@ std::vector<std::pair<std::int64_t, std::int64_t>> settingCategories(const Setti
     std::stringstream in(text);
     std::string item;
     while (std::getline(in, item, ',')) {
+        // Spaces around a group are no matter ("1:3, 5:4").
+        const auto from = item.find_first_not_of(' '), to = item.find_last_not_of(' ');
+        item = from == std::string::npos ? "" : item.substr(from, to - from + 1);
         const auto colon = item.find(':');
         std::int64_t first = -1, count = -1;
         const char* end = item.data() + item.size();
-        const auto a =
-            std::from_chars(item.data(), item.data() + std::min(colon, item.size()), first);
-        const auto b = colon == std::string::npos
-                           ? std::from_chars_result{item.data(), std::errc::invalid_argument}
-                           : std::from_chars(item.data() + colon + 1, end, count);
-        if (a.ec != std::errc() || a.ptr != item.data() + colon || b.ec != std::errc() ||
-            b.ptr != end || first < 0 || count < 1)
+        bool read = colon != std::string::npos;
+        if (read) {
+            const auto a = std::from_chars(item.data(), item.data() + colon, first);
+            const auto b = std::from_chars(item.data() + colon + 1, end, count);
+            read = a.ec == std::errc() && a.ptr == item.data() + colon && b.ec == std::errc() &&
+                   b.ptr == end;
+        }
+        if (!read || first < 0 || count < 1)
             throw bad("is not a list of first:count (\"2:3,5:4\": features 2-4 and 5-8), or none");
         if (!groups.empty() && first < groups.back().first + groups.back().second)
             throw bad("has groups out of order or overlapping");

@@ -190,9 +190,11 @@ torch::Tensor Vae::categoryError(const torch::Tensor& out, const torch::Tensor& 
     auto error = torch::zeros({out.size(0)}, out.options());
     for (const auto& [first, count] : m_categories) {
         auto logits = out.narrow(1, first, count);
-        // The value a row takes is its group's largest feature: standardised, a one-hot's 1
-        // is above 0 and every 0 below.
-        auto taken = flat.narrow(1, first, count).argmax(1, true);
+        // The value a row takes: the one feature above its level of 0 (a 1 standardises to
+        // above a 0's level, and where every row of the data takes one value its feature is
+        // 0 throughout, as are the others).
+        auto taken =
+            (flat.narrow(1, first, count) - m_levels[0].narrow(0, first, count)).argmax(1, true);
         error = error + (torch::logsumexp(logits, 1) - logits.gather(1, taken).squeeze(1));
     }
     return error;

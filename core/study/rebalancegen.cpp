@@ -304,9 +304,11 @@ Result<Rebalanced> latentSmote(const RebalanceRequest& r, const Lab& lab, std::u
     for (std::int64_t i = 0; i < made->x.size(0); i += 1000) {
         const auto end = std::min(made->x.size(0), i + 1000);
         const Tensor y = made->y.slice(0, i, end).contiguous();
+        // A table's categories are drawn (a VAE's decoder is a distribution): a seed per
+        // thousand rows, so that no two thousands share their draws.
         SampleRequest req{
             .count = end - i,
-            .seed = seed,
+            .seed = seed + static_cast<std::uint64_t>(i),
             .labels = {y.data_ptr<std::int64_t>(), y.data_ptr<std::int64_t>() + y.numel()}};
         Tensor d =
             vae.decodeLatents(made->x.slice(0, i, end), req).to(torch::kCPU, torch::kFloat32);

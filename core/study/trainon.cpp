@@ -150,6 +150,7 @@ Result<fs::path> trainOn(const Dataset& rows, const TrainOnRequest& r,
     data->datasetName = rows.name;
     data->classNames = rows.classNames;
     if (data->featureNames == rows.featureNames) data->categorical = rows.categorical;
+    data->decimal = rows.decimal;  // the work file's is "%.10g"'s, not the study's file's
     if (auto ok = writeRunData(run, *data); !ok) return tl::unexpected(ok.error());
     return run;
 }

@@ -183,6 +183,9 @@ Result<void> Trainer::Impl::prepareRun() {
         if (!loaded) return tl::unexpected(loaded.error());
         step = loaded->step;
         savedStep = step;
+        // What the model takes from the data follows the data as it reads now (data.json is
+        // written from it below), not as the checkpoint's step saw it.
+        model->fitToData(data);
         if (!loaded->warning.empty()) {
             resumeWarning = loaded->warning;
             setAsideNewerCheckpoints(run, step);

@@ -188,7 +188,7 @@ TEST(VaeCategories, RefusesGroupsThatDoNotFitWithAMessage) {
         EXPECT_NE(model.error().message.find(c.message), std::string::npos)
             << model.error().message;
     }
-    for (const std::string ok : {"", "none", "0:2,2:4"}) {
+    for (const std::string ok : {"", "none", "0:2,2:4", "0:2, 2:4 "}) {
         auto model = ll::createModel("chaotic-vae", table, {{"categories", ok}});
         EXPECT_TRUE(model) << ok << ": " << model.error().message;
     }

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "clirun.h"
 #include "common/atomicfile.h"
@@ -294,7 +295,10 @@ TEST(Rebalance, MinoritySharesParse) {
 
 // A study's rows go to the model as a CSV of numbers, a category's one-hot features among
 // them; a VAE is told which they are (and learns them as categories), and the run's data.json
-// lists the rows' categories, so that its samples read back as text.
+// lists the rows' categories, so that its samples read back as text. Its samples take each
+// one-hot feature at exactly the standardised 0 or 1 (the trainer handed the model the data's
+// levels, and the checkpoint kept them), and rows that all take one value (a subset of one
+// fabric) are drawn with that value, not the first.
 TEST(TrainOn, AVaeLearnsTheRowsCategoriesAsCategories) {
     std::string text = "size,fabric,kind\n";
     const char* fabrics[] = {"cotton", "silk", "wool"};
@@ -322,4 +326,21 @@ TEST(TrainOn, AVaeLearnsTheRowsCategoriesAsCategories) {
         EXPECT_EQ(data->categorical[0].column, "fabric");
         EXPECT_EQ(data->categorical[0].values, rows->categorical[0].values);
     }
+
+    // Only the wool rows: the fabric's features are constant in the work file.
+    const auto wool = torch::nonzero(rows->x.select(1, 3) > 0).squeeze(1);
+    const auto woolRows = rows->subset(wool);
+    auto loaded = ll::trainAndLoad(
+        woolRows, {.model = "cvae", .steps = 200, .work = scratch() / "train-on-wool"});
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ll::SampleRequest request{.count = 200, .seed = 3};
+    const auto drawn = loaded->model->sample(request).to(torch::kFloat64);
+    const auto& d = loaded->data;
+    for (std::int64_t r = 0; r < drawn.size(0); ++r)
+        for (std::size_t f = 1; f < 4; ++f) {
+            const double value =
+                drawn[r][static_cast<std::int64_t>(f)].item<double>() * d.std[f] + d.mean[f];
+            ASSERT_NEAR(value, f == 3 ? 1.0 : 0.0, 1e-5)
+                << "row " << r << ", " << d.featureNames[f];
+        }
 }
