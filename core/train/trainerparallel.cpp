@@ -91,6 +91,8 @@ Result<void> Trainer::Impl::startTogether(Result<void> own, bool rankZeroFailed)
     if (me != 0) {
         if (auto loaded = model->loadBytes(std::move(bytes), "rank 0's checkpoint"); !loaded)
             return loaded;
+        // As rank 0 did after its load (the same data gives the same values).
+        model->fitToData(data);
         model->setLearningRate(config.learningRate);
         savedStep = step;
         // Noise of its own: the same as rank 0's would make the ranks' batches alike.
