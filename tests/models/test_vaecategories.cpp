@@ -87,10 +87,9 @@ double distance(const std::array<std::array<double, 4>, 2>& drawn) {
 std::unique_ptr<ll::GenerativeModel> trained(const ll::Dataset& data,
                                              const std::string& categories) {
     torch::manual_seed(5);
-    auto model = fixture::build("cvae", data,
-                                {{"categories", categories},
-                                 {"likelihood", "gaussian"},
-                                 {"prior", "fitted"}});
+    auto model = fixture::build(
+        "cvae", data,
+        {{"categories", categories}, {"likelihood", "gaussian"}, {"prior", "fitted"}});
     if (!model) return nullptr;
     model->fitToData(data);
     fixture::train(*model, data, 1500, 128);
@@ -132,9 +131,10 @@ TEST(VaeCategories, DrawsEachValueAsOftenAsItsClassTakesIt) {
     for (std::int64_t r = 0; r < asNumbers.rows; ++r)
         numberShares[static_cast<std::size_t>(asNumbers.labels[static_cast<std::size_t>(r)])]
                     [static_cast<std::size_t>(asNumbers.at(r, 2))] += 2.0 / asNumbers.rows;
-    std::printf("as numbers, total variation %.3f, the rare values %.3f and %.3f; as categories "
-                "%.3f\n",
-                distance(numberShares), numberShares[0][3], numberShares[1][0], distance(drawn));
+    std::printf(
+        "as numbers, total variation %.3f, the rare values %.3f and %.3f; as categories "
+        "%.3f\n",
+        distance(numberShares), numberShares[0][3], numberShares[1][0], distance(drawn));
     EXPECT_LT(distance(drawn), distance(numberShares));
 
     // Temperature 0 takes each class's most likely value.
