@@ -50,4 +50,7 @@ if [ "${1:-}" = "--tsan" ]; then
 fi
 bash scripts/build.sh
 cd build
-ctest --output-on-failure --timeout 1500 "$@"
+# One test a core: most suites keep one core busy at a time (small batches, waits on files and
+# child processes), so side by side the suite takes about two thirds of its serial time on two
+# cores. Those that time real steps (gui, gui_background) and the fuzzers ask to run alone.
+ctest --output-on-failure --timeout 1500 --parallel "$(nproc)" "$@"

@@ -8,6 +8,7 @@
 #include "cli/console.h"
 #include "cli/latentrows.h"
 #include "cli/options.h"
+#include "cli/outputs.h"
 #include "common/cpu.h"
 #include "image/grid.h"
 #include "models/catalog.h"
@@ -47,6 +48,8 @@ int runDecode(const DecodeArgs& a) {
     }
     auto opened = loadRun(a.run, a.steer.step());
     if (!opened) return failure(opened.error().message);
+    if (const auto why = overwritesData(a.out, {opened->config.dataset.source}); !why.empty())
+        return failure("decode: " + why);
     auto& model = *opened->model;
     if (model.shape().tabular()) return failure("decode: the run generates rows, not images");
     if (!model.hasLatents()) return failure("decode: " + model.name() + " has no latent space");

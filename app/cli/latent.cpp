@@ -11,6 +11,7 @@
 #include "cli/console.h"
 #include "cli/latentrows.h"
 #include "cli/options.h"
+#include "cli/outputs.h"
 #include "common/cpu.h"
 #include "common/format.h"
 #include "common/npy.h"
@@ -100,6 +101,8 @@ int runInterpolate(const InterpolateArgs& a) {
     if (!base) return failure("interpolate: " + base.error().message);
     auto opened = loadRun(a.run, a.steer.step());
     if (!opened) return failure(opened.error().message);
+    if (const auto why = overwritesData(a.out, {opened->config.dataset.source}); !why.empty())
+        return failure("interpolate: " + why);
     auto& model = *opened->model;
     if (model.shape().tabular()) return failure("interpolate: the run generates rows, not images");
     if (!model.hasLatents())
@@ -161,6 +164,10 @@ int runLatents(const LatentsArgs& a) {
         return failure("latents: --latents-out must name a .npy file");
     auto opened = loadRun(a.run, a.checkpoint >= 0 ? std::optional(a.checkpoint) : std::nullopt);
     if (!opened) return failure(opened.error().message);
+    for (const auto& out : {a.out, a.directionsOut, a.latentsOut})
+        if (const auto why = overwritesData(out, {opened->config.dataset.source, a.dataset});
+            !why.empty())
+            return failure("latents: " + why);
     auto& model = *opened->model;
     std::optional<Dataset> data;
     if (model.encodes()) {

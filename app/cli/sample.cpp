@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "cli/options.h"
+#include "cli/outputs.h"
 #include "common/classnames.h"
 #include "common/cpu.h"
 #include "common/table.h"
@@ -69,6 +70,8 @@ int runSample(const SampleArgs& a) {
     if (!steered) return failure("sample: " + steered.error().message);
     auto opened = loadRun(a.run, a.steer.step());
     if (!opened) return failure(opened.error().message);
+    if (const auto why = overwritesData(a.out, {opened->config.dataset.source}); !why.empty())
+        return failure("sample: " + why);
     if (!opened->warning.empty()) std::fprintf(stderr, "warning: %s\n", opened->warning.c_str());
     auto& model = *opened->model;
     if (!model.generates())
@@ -164,8 +167,11 @@ int runSweep(const SweepArgs& a) {
     if (!y) return failure("sweep: --y: " + y.error().message);
     auto base = a.steer.request(classNames);
     if (!base) return failure("sweep: " + base.error().message);
-    if (auto opened = loadRun(a.run, a.steer.step()))
+    if (auto opened = loadRun(a.run, a.steer.step())) {
+        if (const auto why = overwritesData(a.out, {opened->config.dataset.source}); !why.empty())
+            return failure("sweep: " + why);
         applyThreadSettings(opened->model->workload());
+    }
     const auto cells = x->values.size() * y->values.size();
     std::size_t done = 0;
     auto file = ll::runSweep({.run = a.run,

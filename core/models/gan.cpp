@@ -4,12 +4,17 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "data/dataset.h"
 #include "models/fusedadam.h"
 #include "models/precision.h"
 
 namespace ll {
 
 namespace nn = torch::nn;
+
+// The Gumbel-softmax temperature a table's categories are relaxed at in training (CTGAN's,
+// Xu et al. 2019), whose gradient the straight-through draw passes on.
+constexpr double kCategoryTau = 0.2;
 
 GanGeneratorImpl::GanGeneratorImpl(const ModelShape& shape, int latent, int width,
                                    const std::vector<int>& hidden, bool conditional, int refine)
@@ -245,6 +250,8 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_settings["lookahead_alpha"] = formatNumber(m_lookaheadAlpha);
     if (shape.tabular()) {
         m_settings["hidden"] = joinInts(hidden);
+        m_settings.erase("width");
+        m_settings.erase("d_width");
     } else {
         m_settings["width"] = std::to_string(width);
         m_settings["d_width"] = std::to_string(criticWidth);
@@ -286,12 +293,35 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         .projection =
             kind == Kind::Cgan || (kind == Kind::Acgan && m_settings["projection"] == "1"),
         .auxiliary = kind == Kind::Acgan};
-    const int refine = settingWhole(settings, "refine", 0, 0, 4);
-    if (shape.tabular() && refine != 0)
-        throw std::invalid_argument(
-            "setting 'refine' adds convolutions to an image generator; table rows take none");
-    if (!shape.tabular()) m_settings["refine"] = std::to_string(refine);
+    // A table's MLPs take none of the convolutions' settings (width, d_width, refine): the
+    // image presets a table may start from set them, and they are left out of its settings.
+    const int refine = shape.tabular() ? 0 : settingWhole(settings, "refine", 0, 0, 4);
+    if (shape.tabular())
+        m_settings.erase("refine");
+    else
+        m_settings["refine"] = std::to_string(refine);
+    CategoryColumns::Groups groups;
+    if (shape.tabular()) {
+        groups = settingCategories(settings, shape.features);
+        const auto given = settings.find("categories");
+        m_settings["categories"] = given == settings.end() ? "" : given->second;
+    } else {
+        if (!settingCategories(settings, shape.dataDim()).empty())
+            throw std::invalid_argument(
+                "setting 'categories' is for a table's categorical columns, not images");
+        m_settings.erase("categories");
+    }
+    // Every generator, copies included, holds the levels, so that their buffers line up.
+    const auto makeGenerator = [&] {
+        auto g = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
+        if (shape.tabular()) CategoryColumns(groups, shape.features, *g);
+        return g;
+    };
     m_generator = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
+    if (shape.tabular()) {
+        m_categories = CategoryColumns(groups, shape.features, *m_generator);
+        m_categories.to(m_device);
+    }
     m_discriminator = GanDiscriminator(shape, criticWidth, hidden, condition, norm);
     {
         // The copies below are built without drawing from the random stream (their weights
@@ -299,11 +329,11 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
         auto random = at::detail::getDefaultCPUGenerator();
         const auto state = random.get_state();
         if (m_ema > 0) {
-            m_average = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
+            m_average = makeGenerator();
             m_averageSteps = StepCount();
         }
         if (m_lookahead > 0) {
-            m_slowGenerator = GanGenerator(shape, m_latent, width, hidden, conditional(), refine);
+            m_slowGenerator = makeGenerator();
             m_slowDiscriminator = GanDiscriminator(shape, criticWidth, hidden, condition, norm);
             m_lookaheadSteps = StepCount();
         }
@@ -331,6 +361,16 @@ Gan::Gan(Kind kind, const ModelShape& shape, const Settings& settings)
     m_discriminatorOptimizer = std::make_unique<FusedAdam>(
         m_discriminator->parameters(),
         torch::optim::AdamOptions(lr * m_lrRatio).betas({beta1, beta2}));
+}
+
+void Gan::fitToData(const Dataset& data) {
+    m_categories.fit(data);
+    if (m_categories.empty()) return;
+    // The copies' levels follow: the weight average samples with them.
+    torch::NoGradGuard noGrad;
+    const auto levels = m_generator->named_buffers(false)["category_levels"];
+    for (GanGenerator* copy : {&m_average, &m_slowGenerator})
+        if (*copy) (*copy)->named_buffers(false)["category_levels"].copy_(levels);
 }
 
 void Gan::setLearningRate(double lr) {
@@ -395,7 +435,9 @@ LossMap Gan::adversarialStep(const torch::Tensor& x, const torch::Tensor& y) {
     if (m_modeSeeking > 0 && half > 0)
         fakeLabels = torch::cat({y.slice(0, 0, half), y.slice(0, 0, n - half)});
     auto z = torch::randn({n, m_latent}, x.options());
-    auto fake = generate(z, fakeLabels);
+    // A table's categories reach the discriminator as one value drawn from the generator's
+    // softmax, as real rows hold exactly one value each.
+    auto fake = m_categories.relax(generate(z, fakeLabels), kCategoryTau);
 
     setDiscriminatorTrainable(true);
     auto real = m_discriminator->forward(x, y);
@@ -529,7 +571,8 @@ torch::Tensor Gan::decodeLatents(const torch::Tensor& z, const SampleRequest& re
     auto labels = conditional() ? requestCondition(r, m_shape.numClasses)
                                 : torch::zeros({r.count}, torch::kInt64);
     auto out = generate(net, z.to(m_device), labels.to(m_device));
-    if (m_shape.tabular()) return out.to(torch::kCPU, torch::kFloat32);
+    if (m_shape.tabular())
+        return m_categories.draw(out, r.temperature, r.seed).to(torch::kCPU, torch::kFloat32);
     return toImages(out, m_shape);
 }
 

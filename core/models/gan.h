@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "models/categories.h"
 #include "models/layers.h"
 #include "models/precision.h"
 #include "models/spectralnorm.h"
@@ -107,8 +108,11 @@ public:
     Workload workload() const override {
         return m_shape.tabular() ? Workload::Mlp : Workload::Conv;
     }
+    /// A table's categories take the data's levels (setting "categories").
+    void fitToData(const Dataset& data) override;
     LossMap trainStep(const torch::Tensor& x, const torch::Tensor& y) override;
-    /// Reads count, seed, labels (conditional models) and truncation.
+    /// Reads count, seed, labels (conditional models) and truncation; a table's categories
+    /// are drawn from the generator's softmax at the temperature (the most likely at 0).
     torch::Tensor sample(const SampleRequest& request) override;
     bool hasLatents() const override { return true; }
     torch::Tensor latents(const SampleRequest& request) override;
@@ -157,6 +161,9 @@ private:
     GanGenerator m_average{nullptr};  // the weight average samples come from; null at ema 0
     StepCount m_averageSteps{nullptr};
     GanDiscriminator m_discriminator{nullptr};
+    // A table's categorical columns: the generator's logits for each, relaxed to a
+    // Gumbel-softmax in training, drawn when it samples; levels a buffer of every generator.
+    CategoryColumns m_categories;
     GanGenerator m_slowGenerator{nullptr};  // lookahead's slow weights; null at lookahead 0
     GanDiscriminator m_slowDiscriminator{nullptr};
     StepCount m_lookaheadSteps{nullptr};

@@ -19,6 +19,11 @@ Family ganFamily() {
          "channels of the discriminator's first convolution (its second has twice as many), "
          "1..1024; images only; empty (default): as width"},
         {"hidden", "layer widths of both MLPs, comma-separated; tabular rows only"},
+        {"categories",
+         "a table's categorical columns, each a softmax over its values (the discriminator "
+         "sees a Gumbel-softmax draw of it in training; samples draw one value at the "
+         "temperature): their one-hot features as first:count, comma-separated; filled from "
+         "the data when a run starts; none: learn them as numbers, as runs before it did"},
         {"beta1", "Adam's first-moment decay for both networks, in [0, 1)"},
         {"beta2", "Adam's second-moment decay for both networks, in [0, 1)"},
         {"d_lr_ratio", "discriminator learning rate / generator learning rate (TTUR), in (0, 100]"},
@@ -62,6 +67,7 @@ Family ganFamily() {
          "the latest penalty"}};
     Settings conditional = common;
     conditional["hidden"] = "256,256";
+    conditional["categories"] = "";
     Settings auxiliary = common;
     auxiliary["aux_weight"] = "1";
     auxiliary["projection"] = "0";
@@ -99,6 +105,7 @@ Family ganFamily() {
           .tabular = true,
           .conditional = true,
           .knob = SampleKnob::Truncation,
+          .tableSettings = {"categories"},
           .defaults = conditional,
           .help = help},
          make(Gan::Kind::Cgan)},

@@ -167,8 +167,9 @@ std::vector<int> settingInts(const Settings& s, const std::string& key, std::vec
 int settingWhole(const Settings& s, const std::string& key, double fallback, int low, int high);
 
 /// The setting "categories" of the models that learn a table's categorical columns as
-/// categories (the VAE family): each column's one-hot features as "first:count", in order,
-/// joined by commas ("2:3,5:4"); "" for none. The trainer fills it from the data.
+/// categories (the VAE family and cGAN; models/categories.h): each column's one-hot features
+/// as "first:count", in order, joined by commas ("2:3,5:4"); "" for none. The trainer fills
+/// it from the data.
 std::string categoriesSetting(const std::vector<Categorical>& categorical);
 /// The groups the setting names, as (first, count) pairs; throws std::invalid_argument
 /// naming the setting where they are not ascending, disjoint, within `features` features.

@@ -103,17 +103,10 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
         m_logSigma =
             m_net->register_parameter("log_sigma", torch::full({1}, shape.tabular() ? 0.0 : -1.0));
     if (shape.tabular()) {
-        m_categories = settingCategories(settings, shape.features);
+        m_categories =
+            CategoryColumns(settingCategories(settings, shape.features), shape.features, *m_net);
         m_settings["categories"] = textSetting(settings, "categories", "");
-        m_numeric = torch::ones({shape.features});
-        for (const auto& [first, count] : m_categories) m_numeric.narrow(0, first, count).zero_();
-        m_numericCount = m_numeric.sum().item<std::int64_t>();
-        // Until fitToData says: one-hot as 0 and 1.
-        if (!m_categories.empty())
-            m_levels = m_net->register_buffer(
-                "category_levels",
-                torch::stack({torch::zeros({shape.features}), torch::ones({shape.features})}));
-        m_numeric = m_numeric.to(m_device);
+        m_categories.to(m_device);
     } else {
         if (!settingCategories(settings, shape.dataDim()).empty())
             throw std::invalid_argument(
@@ -166,13 +159,7 @@ torch::Tensor Vae::outputMean(const torch::Tensor& out) const {
 }
 
 void Vae::fitToData(const Dataset& data) {
-    if (m_categories.empty() || !data.mean.defined() || !data.std.defined() ||
-        data.mean.numel() != m_shape.features || data.std.numel() != m_shape.features)
-        return;
-    torch::NoGradGuard noGrad;
-    // A one-hot feature takes 0 or 1 before it is standardised.
-    const auto mean = data.mean.to(torch::kFloat), std = data.std.to(torch::kFloat);
-    m_levels.copy_(torch::stack({-mean / std, (1 - mean) / std}));
+    m_categories.fit(data);
 }
 
 torch::Tensor Vae::decode(const torch::Tensor& z, const torch::Tensor& y) {
@@ -182,43 +169,8 @@ torch::Tensor Vae::decode(const torch::Tensor& z, const torch::Tensor& y) {
 torch::Tensor Vae::decodeDrawn(const torch::Tensor& z, const torch::Tensor& y, double temperature,
                                std::uint64_t seed) {
     auto out = outputMean(m_net->decode(z.to(m_device), condition(y)));
-    if (m_shape.tabular()) return categoryRows(out, temperature, seed).to(torch::kCPU);
+    if (m_shape.tabular()) return m_categories.draw(out, temperature, seed).to(torch::kCPU);
     return toImages(out, m_shape);
-}
-
-torch::Tensor Vae::categoryError(const torch::Tensor& out, const torch::Tensor& flat) const {
-    auto error = torch::zeros({out.size(0)}, out.options());
-    for (const auto& [first, count] : m_categories) {
-        auto logits = out.narrow(1, first, count);
-        // The value a row takes: the one feature above its level of 0 (a 1 standardises to
-        // above a 0's level, and where every row of the data takes one value its feature is
-        // 0 throughout, as are the others).
-        auto taken =
-            (flat.narrow(1, first, count) - m_levels[0].narrow(0, first, count)).argmax(1, true);
-        error = error + (torch::logsumexp(logits, 1) - logits.gather(1, taken).squeeze(1));
-    }
-    return error;
-}
-
-torch::Tensor Vae::categoryRows(torch::Tensor out, double temperature, std::uint64_t seed) const {
-    if (m_categories.empty()) return out;
-    auto gen = torch::make_generator<torch::CPUGeneratorImpl>(seed ^ 0xC2B2AE3D27D4EB4FULL);
-    for (const auto& [first, count] : m_categories) {
-        auto logits = out.narrow(1, first, count).to(torch::kFloat);
-        torch::Tensor taken;
-        if (temperature <= 0) {
-            taken = logits.argmax(1);
-        } else {
-            // Gumbel-max: argmax(logits / T + Gumbel noise) is a draw of softmax(logits / T),
-            // and a latent moved a little changes few rows' values.
-            auto u = torch::rand(logits.sizes(), gen).clamp_(1e-12, 1.0 - 1e-7).to(logits.device());
-            taken = (logits / temperature - torch::log(-torch::log(u))).argmax(1);
-        }
-        auto oneHot = torch::one_hot(taken, count).to(out.scalar_type());
-        auto off = m_levels[0].narrow(0, first, count), on = m_levels[1].narrow(0, first, count);
-        out.narrow(1, first, count).copy_(off + oneHot * (on - off));
-    }
-    return out;
 }
 
 torch::Tensor Vae::rowError(const torch::Tensor& out, const torch::Tensor& flat) const {
@@ -228,7 +180,8 @@ torch::Tensor Vae::rowError(const torch::Tensor& out, const torch::Tensor& flat)
                 .sum(1);
         case Likelihood::UnitGaussian:
             if (m_categories.empty()) return 0.5 * (outputMean(out) - flat).pow(2).sum(1);
-            return 0.5 * ((out - flat).pow(2) * m_numeric).sum(1) + categoryError(out, flat);
+            return 0.5 * ((out - flat).pow(2) * m_categories.numeric()).sum(1) +
+                   m_categories.crossEntropy(out, flat);
         case Likelihood::Gaussian: {
             // The negative log-likelihood without its constant 0.5 log(2 pi) per value; the
             // floor keeps a net that reproduces some values exactly from a vanishing sigma.
@@ -236,8 +189,9 @@ torch::Tensor Vae::rowError(const torch::Tensor& out, const torch::Tensor& flat)
             auto scaled = (outputMean(out) - flat) * torch::exp(-logSigma);
             if (m_categories.empty())
                 return 0.5 * scaled.pow(2).sum(1) + logSigma * static_cast<double>(flat.size(1));
-            return 0.5 * (scaled.pow(2) * m_numeric).sum(1) +
-                   logSigma * static_cast<double>(m_numericCount) + categoryError(out, flat);
+            return 0.5 * (scaled.pow(2) * m_categories.numeric()).sum(1) +
+                   logSigma * static_cast<double>(m_categories.numericCount()) +
+                   m_categories.crossEntropy(out, flat);
         }
     }
     return {};
@@ -312,7 +266,7 @@ torch::Tensor Vae::sample(const SampleRequest& request) {
             rows + sigma *
                        seededNormal(rows.sizes(), request.seed ^ 0x9E3779B97F4A7C15ULL, torch::kCPU)
                            .to(rows.scalar_type()) *
-                       m_numeric.to(torch::kCPU, rows.scalar_type());
+                       m_categories.numeric().to(torch::kCPU, rows.scalar_type());
     }
     return rows;
 }

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "models/categories.h"
 #include "models/layers.h"
 #include "models/precision.h"
 #include "models/vaeparts.h"
@@ -99,16 +100,9 @@ private:
     torch::Tensor outputMean(const torch::Tensor& out) const;
     // Per-row reconstruction error of decoder output `out` for flat data `flat` (N).
     torch::Tensor rowError(const torch::Tensor& out, const torch::Tensor& flat) const;
-    // Per row, the cross-entropy of each category's logits in `out` against the value `flat`
-    // takes (N; zeros without categories).
-    torch::Tensor categoryError(const torch::Tensor& out, const torch::Tensor& flat) const;
-    // decode, with each category drawn at `temperature` with `seed` (categoryRows).
+    // decode, with each category drawn at `temperature` with `seed` (CategoryColumns::draw).
     torch::Tensor decodeDrawn(const torch::Tensor& z, const torch::Tensor& y, double temperature,
                               std::uint64_t seed);
-    // Tabular rows from decoder output: each category's logits become its one-hot features'
-    // levels for one value, drawn from softmax(logits / temperature) with `seed` (the most
-    // likely at temperature 0).
-    torch::Tensor categoryRows(torch::Tensor out, double temperature, std::uint64_t seed) const;
 
     Kind m_kind;
     bool m_conv = false;  // net=conv
@@ -117,14 +111,8 @@ private:
     Precision m_precision = Precision::Float32;
     std::shared_ptr<VaeNetImpl> m_net;
     torch::Tensor m_logSigma;  // Likelihood::Gaussian: a parameter of m_net ("log_sigma")
-    // The categorical columns' one-hot features, (first, count) each; the other features
-    // (numbers) marked 1 in m_numeric (a row), and how many they are.
-    std::vector<std::pair<std::int64_t, std::int64_t>> m_categories;
-    torch::Tensor m_numeric;
-    std::int64_t m_numericCount = 0;
-    // With categories: the two values each feature takes in the standardised data (2 x
-    // features, 0 then 1 standardised; fitToData), a buffer of m_net ("category_levels").
-    torch::Tensor m_levels;
+    // A table's categorical columns; their levels are a buffer of m_net ("category_levels").
+    CategoryColumns m_categories;
     FittedPrior m_prior{nullptr};
     ChaoticNoise m_noise{nullptr};
     std::unique_ptr<torch::optim::Adam> m_optimizer;

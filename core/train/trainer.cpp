@@ -179,6 +179,7 @@ Result<void> Trainer::Impl::prepareRun() {
         if (!locked) return tl::unexpected(locked.error());
         lock = std::move(*locked);
         removeStaleTemporaries(run);
+        if (auto ok = sameDataAsBefore(); !ok) return ok;
         auto loaded = loadNewestCheckpoint(*model, run);
         if (!loaded) return tl::unexpected(loaded.error());
         step = loaded->step;
@@ -206,24 +207,69 @@ Result<void> Trainer::Impl::prepareRun() {
         if (fs::exists(run / runfiles::kConfig, ec))
             return fail(run.string() +
                         ": already holds a run (resume it, or choose another folder)");
+        // A folder this start makes (or finds empty) is taken away again if the run cannot
+        // start, so that the same command can be given again; a folder with files of the
+        // user's keeps them.
+        const bool ours = !fs::exists(run, ec) || fs::is_empty(run, ec);
         fs::create_directories(runfiles::checkpointsDir(run), ec);
         fs::create_directories(runfiles::samplesDir(run), ec);
         if (ec) return fail(run.string() + ": cannot create the run folder (" + ec.message() + ")");
         auto locked = RunLock::acquire(run);
         if (!locked) return tl::unexpected(locked.error());
         lock = std::move(*locked);
+        config.runDir = run;
+        Result<void> started;
+        try {
+            started = writeRunFiles();
+            // A fresh run keeps its initial weights, so the NaN guard always has something to
+            // restore.
+            if (started) started = checkpoint();
+        } catch (const std::exception& e) {
+            started = fail(run.string() + ": cannot start the run (" + firstLine(e) + ")");
+        }
+        if (!started && ours) {
+            lock.reset();
+            for (const auto& entry : fs::directory_iterator(run, ec))
+                fs::remove_all(entry.path(), ec);
+        }
+        return started;
     }
     config.runDir = run;
+    return writeRunFiles();
+}
+
+Result<void> Trainer::Impl::writeRunFiles() {
     if (auto ok = writeRunData(
             run, RunData{data.name, model->shape(), data.classNames, data.featureNames,
                          data.meanVector(), data.stdVector(), data.categorical, data.decimal});
         !ok)
         return ok;
     model->setLearningRate(config.learningRate);
-    if (auto ok = writeRunConfig(run, config, "running", data.name, step); !ok) return ok;
-    // A fresh run keeps its initial weights, so the NaN guard always has something to restore.
-    if (!config.resume) return checkpoint();
-    return {};
+    return writeRunConfig(run, config, "running", data.name, step);
+}
+
+Result<void> Trainer::Impl::sameDataAsBefore() const {
+    // Runs from before data.json have nothing to compare with.
+    auto before = readRunData(run);
+    if (!before) return {};
+    const auto differ = [](const std::vector<std::string>& was,
+                           const std::vector<std::string>& now) -> std::string {
+        for (std::size_t i = 0; i < std::max(was.size(), now.size()); ++i)
+            if (i >= was.size() || i >= now.size() || was[i] != now[i])
+                return "'" + (i < was.size() ? was[i] : std::string("(none)")) + "' is now '" +
+                       (i < now.size() ? now[i] : std::string("(none)")) + "'";
+        return {};
+    };
+    // The checkpoint's classes are numbers: under other names they would train and sample
+    // the wrong class silently.
+    std::string what;
+    if (auto d = differ(before->classNames, data.classNames); !d.empty())
+        what = "class " + d;
+    else if (auto f = differ(before->featureNames, data.featureNames); !f.empty())
+        what = "column " + f;
+    if (what.empty()) return {};
+    return fail(config.dataset.source + " changed since the run started (" + what +
+                "): resume it on the data it started with, or start a new run");
 }
 
 TrainFinished Trainer::Impl::loop(std::stop_token stop) {

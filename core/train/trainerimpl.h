@@ -58,6 +58,10 @@ struct Trainer::Impl {
     Result<void> prepare();
     // The run this process writes: its folder, config, lock and first checkpoint.
     Result<void> prepareRun();
+    // data.json and config.json for the run as it starts (or resumes) now.
+    Result<void> writeRunFiles();
+    // On a resume: refused where the data's classes or columns are not the run's any more.
+    Result<void> sameDataAsBefore() const;
     // The dataset and a fresh model for it, refused when no model can learn from the data.
     Result<void> loadDataAndBuildModel();
     Result<void> checkpoint();
