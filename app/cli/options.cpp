@@ -119,7 +119,10 @@ DatasetSpec DataArgs::spec() const {
 void SteerArgs::add(CLI::App* cmd) {
     cmd->add_option("--seed", seed, "Sampling seed")->capture_default_str();
     cmd->add_option("--checkpoint", checkpoint, "Checkpoint step (default: latest)");
-    cmd->add_option("--temperature", temperature, "Prior scale (VAE family; 0: the prior's centre)")
+    cmd->add_option(
+           "--temperature", temperature,
+           "Prior scale (VAE family; 0: the prior's centre); a table's categories are drawn "
+           "at it (VAE family, cgan; 0: the most likely value)")
         ->check(nonNegativeNumber())
         ->capture_default_str();
     cmd->add_option("--truncation", truncation, "Truncate latents to |z| <= T (GANs; 0 = off)")

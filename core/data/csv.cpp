@@ -16,6 +16,7 @@
 #include "common/text.h"
 #include "data/csvcells.h"
 #include "data/csvlayout.h"
+#include "data/csvsource.h"
 
 namespace ll {
 namespace fs = std::filesystem;
@@ -33,43 +34,6 @@ namespace {
 
 constexpr std::size_t kMaxCells = 400u << 20;  // refuse files that would need > 1.6 GB of floats
 
-std::string trim(std::string_view s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
-// RFC 4180: fields may be quoted, quotes doubled inside. A quoted field does not span lines
-// here; such files are rare for numeric data and reported as an unbalanced quote.
-bool splitLine(std::string_view line, char delimiter, std::vector<std::string>& out) {
-    out.clear();
-    std::string field;
-    bool quoted = false;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char ch = line[i];
-        if (quoted) {
-            if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-                field += '"';
-                ++i;
-            } else if (ch == '"') {
-                quoted = false;
-            } else {
-                field += ch;
-            }
-        } else if (ch == '"') {
-            quoted = true;
-        } else if (ch == delimiter) {
-            out.push_back(trim(field));
-            field.clear();
-        } else {
-            field += ch;
-        }
-    }
-    out.push_back(trim(field));
-    return !quoted;
-}
-
 bool parseNumber(const std::string& cell, double& value) {
     return parseCell(cell, value) == Cell::Number;
 }
@@ -77,34 +41,6 @@ bool parseNumber(const std::string& cell, double& value) {
 bool isNumber(const std::string& cell) {
     double v;
     return parseNumber(cell, v);
-}
-
-// The separator the first line uses most; on a tie a tab, then ';' (whose files write decimal
-// commas: "1,5;2,5;a" is three cells), then ','.
-char detectDelimiter(std::string_view line) {
-    std::size_t best = 0;
-    char chosen = ',';
-    for (char d : {'\t', ';', ','}) {
-        const auto n = static_cast<std::size_t>(std::count(line.begin(), line.end(), d));
-        if (n > best) best = n, chosen = d;
-    }
-    return chosen;
-}
-
-// Calls each(lineNumber, line) for the lines that are not blank, in order, while it returns
-// true. Line numbers count from 1 and include blank lines, so that errors point at the file.
-template <class Each>
-void forEachLine(std::string_view text, Each&& each) {
-    std::size_t at = 0, lineNo = 0;
-    while (at < text.size()) {
-        std::size_t end = text.find('\n', at);
-        if (end == std::string_view::npos) end = text.size();
-        const std::string_view line = text.substr(at, end - at);
-        at = end + 1;
-        ++lineNo;
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        if (!each(lineNo, line)) return;
-    }
 }
 
 // The table with each categorical column (its cells the index of their value) replaced by a
@@ -150,8 +86,35 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     if (!fs::is_regular_file(path, ec)) return fail(file + ": no such file");
     auto mapped = MappedFile::open(path);
     if (!mapped) return fail(file + ": cannot open file (" + mapped.error().message + ")");
-    std::string_view text = mapped->bytes();
-    if (startsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);  // UTF-8 BOM
+    // The text in UTF-8 whatever the file's encoding; what it was read as opens the note.
+    std::string decoded;
+    auto source = csv::decodeText(mapped->bytes(), decoded);
+    if (!source) return fail(file + ": " + source.error().message);
+    std::string_view text = source->text;
+    std::vector<std::string> readNotes;
+    if (!source->note.empty()) readNotes.push_back(source->note);
+    if (text.data() == decoded.data()) mapped->releaseAll();  // read from the copy only
+
+    // Excel's first line "sep=;" names the separator; else the first two records tell it.
+    std::size_t firstLine = 1;
+    char delimiter = csv::excelSeparator(text, firstLine);
+    const bool namedDelimiter = delimiter != 0;
+    const bool crLines = csv::crLineEnds(text);
+    if (!delimiter) {
+        std::vector<std::string_view> firsts;
+        csv::forEachRecord(text, firstLine, crLines, 0, [&](const csv::Record& record) {
+            firsts.push_back(record.text);
+            return firsts.size() < 2;
+        });
+        delimiter = csv::detectDelimiter(firsts.empty() ? std::string_view() : firsts[0],
+                                         firsts.size() < 2 ? std::string_view() : firsts[1]);
+    }
+    const auto unbalanced = [&](const csv::Record& record) {
+        return Error{file + ": line " + std::to_string(record.line) + " has an unbalanced quote" +
+                     (record.lastLine > record.line
+                          ? " (the quoted cell it opens runs to the end of the file)"
+                          : "")};
+    };
 
     // First pass: the rows are counted and the first two kept, split; nothing else is held.
     // The cells are parsed straight into the table on the second pass.
@@ -161,28 +124,38 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     };
     std::vector<Row> firstRows;
     std::size_t rows = 0;
-    char delimiter = 0;
+    // Whether every line ends in a separator (spreadsheets that write one after each cell).
+    bool emptyLast = true;
     std::optional<Error> error;
-    forEachLine(text, [&](std::size_t no, std::string_view line) {
-        if (line.find('\0') != std::string_view::npos) {
-            error = Error{file + ": line " + std::to_string(no) +
+    csv::forEachRecord(text, firstLine, crLines, delimiter, [&](const csv::Record& record) {
+        if (record.text.find('\0') != std::string_view::npos) {
+            error = Error{file + ": line " + std::to_string(record.line) +
                           " holds binary data (not a CSV file?)"};
             return false;
         }
-        if (!delimiter) delimiter = detectDelimiter(line);
         if (firstRows.size() < 2) {
-            Row row{no, {}};
-            if (!splitLine(line, delimiter, row.fields)) {
-                error = Error{file + ": line " + std::to_string(no) + " has an unbalanced quote"};
+            Row row{record.line, {}};
+            if (!record.balanced || !csv::splitRecord(record.text, delimiter, row.fields)) {
+                error = unbalanced(record);
                 return false;
             }
             firstRows.push_back(std::move(row));
         }
+        emptyLast = emptyLast && csv::lastCellEmpty(record.text, delimiter);
         ++rows;
         return true;
     });
     if (error) return tl::unexpected(*error);
     if (rows == 0) return fail(file + ": the file is empty");
+    // An unnamed last column empty on every line is no column: each line ended in a separator.
+    const bool dropLast = emptyLast;
+    if (dropLast) {
+        for (auto& row : firstRows) row.fields.pop_back();
+        readNotes.push_back(
+            "left out the empty last column (every line ends in " +
+            (delimiter == '\t' ? std::string("a tab") : "'" + std::string(1, delimiter) + "'") +
+            ")");
+    }
 
     const auto& head = firstRows[0].fields;
     const auto* second = rows > 1 ? &firstRows[1].fields : nullptr;
@@ -215,7 +188,12 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
         return fail(file + ": the header has " + std::to_string(head.size()) +
                     " columns but line " + std::to_string(firstRows[1].line) + " has " +
                     std::to_string(columns));
-    if (columns < 2) return fail(file + ": needs at least one feature column and a label column");
+    if (columns < 2)
+        return fail(file + ": needs at least one feature column and a label column" +
+                    (namedDelimiter || head.size() > 1
+                         ? std::string()
+                         : std::string(" (no ',', ';', tab or '|' separates the cells of line ") +
+                               std::to_string(firstRows[0].line) + ")"));
 
     // The label column: a name of the header first, then a number.
     std::size_t label = columns - 1;
@@ -295,16 +273,21 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
         return k;
     };
     std::int64_t r = -static_cast<std::int64_t>(skip);
-    forEachLine(text, [&](std::size_t no, std::string_view line) {
+    csv::forEachRecord(text, firstLine, crLines, delimiter, [&](const csv::Record& record) {
         if (r < 0) return ++r, true;
+        const std::size_t no = record.line;
         const std::string at = file + ": line " + std::to_string(no);
-        if (!splitLine(line, delimiter, fields)) {
-            error = Error{at + " has an unbalanced quote"};
+        if (!record.balanced || !csv::splitRecord(record.text, delimiter, fields)) {
+            error = unbalanced(record);
             return false;
         }
+        if (dropLast) fields.pop_back();
         if (fields.size() != columns) {
             error = Error{at + " has " + std::to_string(fields.size()) + " columns, expected " +
-                          std::to_string(columns)};
+                          std::to_string(columns) +
+                          (record.lastLine > no ? " (quotes run it on to line " +
+                                                      std::to_string(record.lastLine) + ")"
+                                                : "")};
             return false;
         }
         // A row of a class the run does not have is not read: its cells say nothing of the
@@ -313,7 +296,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
         if (like && !(r == 0 && header == Header::ByLabels) && !isMissing(fields[label]) &&
             runClassOfCell(fields[label]) < 0) {
             ++foreignRows;
-            if (foreignClasses.size() < 20) foreignClasses.insert(fields[label].substr(0, 40));
+            if (foreignClasses.size() < 20) foreignClasses.insert(csv::shownCell(fields[label]));
             firstLabelPassed =
                 firstLabelPassed || (!labelCells.empty() && header == Header::ByLabels &&
                                      fields[label] == labelCells.front());
@@ -340,7 +323,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
                 if (std::fabs(v) > FLT_MAX) cell = Cell::OutOfRange;
             }
             if (cell == Cell::OutOfRange || cell == Cell::Infinite) {
-                error = Error{at + ", column '" + names[c] + "': '" + fields[c].substr(0, 40) +
+                error = Error{at + ", column '" + names[c] + "': '" + csv::shownCell(fields[c]) +
                               (cell == Cell::OutOfRange
                                    ? "' is out of range (a feature must lie within +-3.4e38)"
                                    : "' is not a finite number")};
@@ -418,7 +401,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
             // Data of a class the run does not have, read before that was known: passed over
             // as the others were.
             ++foreignRows;
-            foreignClasses.insert(labelCells[0].substr(0, 40));
+            foreignClasses.insert(csv::shownCell(labelCells[0]));
             x = x.narrow(0, 1, n - 1);
             labelCells.erase(labelCells.begin());
             lines.erase(lines.begin());
@@ -450,7 +433,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     std::vector<std::string> featureNames;
     for (std::size_t c = 0; c < columns; ++c)
         if (c != label) featureNames.push_back(names[c]);
-    std::vector<std::string> notes;
+    std::vector<std::string> notes = std::move(readNotes);
     std::vector<Categorical> categorical;
     if (auto settled = leaveOutGaps(file, names[label], cells, x, labelCells, lines, featureNames,
                                     categorical, notes, like);
@@ -493,17 +476,23 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     if (numericLabels) {
         std::set<double> values;
         std::map<std::string, double> parsed;
-        for (const auto& c : labelCells) parseNumber(c, parsed[c]), values.insert(parsed[c]);
+        std::map<double, std::string> written;  // a value as its first cell writes it
+        for (const auto& c : labelCells) {
+            parseNumber(c, parsed[c]);
+            values.insert(parsed[c]);
+            written.emplace(parsed[c], c);
+        }
         if (values.size() > 1000)
             return fail(file + ": label column '" + names[label] +
                         "' has more than 1000 distinct values (a regression target?)");
         std::map<double, std::int64_t> byValue;
         for (double v : values) {
             byValue[v] = static_cast<std::int64_t>(byValue.size());
-            // Whole numbers as integers while a double holds them exactly; others as written.
+            // Whole numbers as integers while a double holds them exactly (1.0 and 1 are one
+            // class, "1"); others as the file writes them (0.0000001 and 0.0000002 are two).
             std::string shown = v == std::floor(v) && std::fabs(v) < 9007199254740992.0
                                     ? std::to_string(static_cast<long long>(v))
-                                    : std::to_string(v);
+                                    : written[v];
             const auto k = static_cast<std::size_t>(byValue[v]);
             // A run's file (`like`) may hold some classes only: its values are their numbers.
             const bool named = !sklearnClasses.empty() && v == std::floor(v) && v >= 0 &&

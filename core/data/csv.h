@@ -13,6 +13,11 @@ namespace ll {
 /// feature cell of it is not a number over one that is (or, where that does not tell, when
 /// its label cell is no label); otherwise columns are numbered from 0. The sklearn layout
 /// (first row: sample count, feature count, class names) is recognised too.
+/// Files as spreadsheets save them read too: UTF-8, UTF-16 (Excel's "Unicode text") or, where
+/// the bytes are not UTF-8, Windows-1252; quoted cells over several lines; Excel's "sep=;"
+/// first line; a separator ending every line (an empty last column, left out); lines ending in
+/// '\n', "\r\n" or, as old Mac files, '\r'; ',', ';', tab or '|' between cells. The note says
+/// how the text was decoded where it was not UTF-8.
 /// `labelColumn` names the label column, or gives its 0-based number; empty means the last
 /// column. Labels may be numbers or text. Features are numbers (written as spreadsheets write
 /// them too: 1,234.5 or 1.234,5, one way a column; see csv::ColumnCells::number) or

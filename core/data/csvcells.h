@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/table.h"
+#include "data/csvsource.h"
 
 namespace ll {
 struct TableLayout;
@@ -77,9 +78,9 @@ struct ColumnCells {
         if (cell != Cell::Text) return;
         ++text;
         if (firstRow)
-            firstLine = line, firstCell = value.substr(0, 40);
+            firstLine = line, firstCell = shownCell(value);
         else if (textLine == 0)
-            textLine = line, textCell = value.substr(0, 40);
+            textLine = line, textCell = shownCell(value);
         if (!manyLevels) keepLevel(row, value);
     }
     void dropFirstRow() {

@@ -13,6 +13,7 @@
 
 #include "common/atomicfile.h"
 #include "common/text.h"
+#include "data/csvsource.h"
 #include "image/imageheader.h"
 
 namespace ll {
@@ -92,10 +93,20 @@ std::vector<fs::path> imagesUnder(const fs::path& dir) {
     return images;
 }
 
+// A class folder's name as text: in UTF-8, as a run's JSON files need it, a name from an old
+// Windows archive (Latin-1 bytes) read as Windows-1252 as the CSV reader reads such files.
+std::string className(const fs::path& dir) {
+    const std::string name = dir.filename().string();
+    std::string storage;
+    const auto decoded = csv::decodeText(name, storage);
+    return decoded ? std::string(decoded->text) : name;
+}
+
 // The class folders of `root` that hold images, by name, each with its images. Entries that
 // cannot be told (a link loop) are skipped, as dangling links are; a folder without images
 // is not a class.
 using ClassImages = std::vector<std::pair<std::string, std::vector<fs::path>>>;
+
 ClassImages classImages(const fs::path& root) {
     std::vector<fs::path> dirs;
     std::error_code ec, entryError;
@@ -106,7 +117,7 @@ ClassImages classImages(const fs::path& root) {
     ClassImages out;
     for (const auto& dir : dirs)
         if (auto images = imagesUnder(dir); !images.empty())
-            out.emplace_back(dir.filename().string(), std::move(images));
+            out.emplace_back(className(dir), std::move(images));
     return out;
 }
 
@@ -165,7 +176,10 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
         return fail(folder + ": no class sub-folders (expected one folder of images per class)");
     // The classes of every split, so that all number them alike (a class may be missing from
     // one); the other splits' images also have a say in the size that follows the images.
-    std::map<std::string, std::vector<fs::path>> byClass(mine.begin(), mine.end());
+    // Two folders of one name as text (caf\xe9 in Latin-1 beside café) are one class.
+    std::map<std::string, std::vector<fs::path>> byClass;
+    for (const auto& [name, images] : mine)
+        byClass[name].insert(byClass[name].end(), images.begin(), images.end());
     std::vector<fs::path> otherImages;
     for (const auto& other : otherSplits)
         for (const auto& [name, images] : classImages(other)) {

@@ -61,18 +61,31 @@ bool isTestFile(const fs::path& file) {
     return name.find("t10k") != std::string::npos || name.find("test") != std::string::npos;
 }
 
-// Picks the images file of the wanted split in a folder of IDX files: for train a file named
-// so, else any that is not a test file; for test one named t10k or test. Empty when none.
-fs::path findIdxImages(const fs::path& dir, const std::string& split) {
+// The images files of the wanted split in a folder of IDX files: for train those named so,
+// else those that are not test files; for test those named t10k or test. More than one is a
+// folder of several datasets (EMNIST's archive unpacks six variants into one).
+std::vector<fs::path> idxImagesOfSplit(const fs::path& dir, const std::string& split) {
     const auto candidates = idxImagesIn(dir);
-    for (const auto& c : candidates)
+    std::vector<fs::path> named, others;
+    for (const auto& c : candidates) {
+        // A file kept beside its unpacked self (gunzip -k) is the same set.
+        if (c.extension() == ".gz" &&
+            std::find(candidates.begin(), candidates.end(), fs::path(c).replace_extension()) !=
+                candidates.end())
+            continue;
         if (split == "test" ? isTestFile(c)
                             : lower(c.filename().string()).find("train") != std::string::npos)
-            return c;
-    if (split != "test")
-        for (const auto& c : candidates)
-            if (!isTestFile(c)) return c;
-    return {};
+            named.push_back(c);
+        else if (split != "test" && !isTestFile(c))
+            others.push_back(c);
+    }
+    return named.empty() ? others : named;
+}
+
+// The split's images file when there is exactly one; empty otherwise.
+fs::path findIdxImages(const fs::path& dir, const std::string& split) {
+    const auto found = idxImagesOfSplit(dir, split);
+    return found.size() == 1 ? found.front() : fs::path();
 }
 
 // An image folder kept in splits: a train/ (or training/) folder of class folders, maybe
@@ -114,6 +127,9 @@ bool holdsText(const fs::path& path) {
     in.read(head, sizeof head);
     const auto got = static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount()));
     if (got < 2 || head[0] == 0 || (head[0] == '\x1f' && head[1] == '\x8b')) return false;
+    // UTF-16 (Excel's "Unicode text") by its byte-order mark: the CSV reader transcodes it.
+    if ((head[0] == '\xff' && head[1] == '\xfe') || (head[0] == '\xfe' && head[1] == '\xff'))
+        return true;
     return std::find(head, head + got, '\0') == head + got;
 }
 
@@ -188,6 +204,14 @@ Result<Dataset> resolve(const DatasetSpec& spec, const TableLayout* like) {
         auto d = loadIdxImages(path, name.find("fashion") != std::string::npos);
         if (d) d->name = path.stem().string();
         return d;
+    }
+    if (const auto sets = idxImagesOfSplit(path, spec.split); sets.size() > 1) {
+        std::string names;
+        for (std::size_t i = 0; i < sets.size() && i < 4; ++i)
+            names += (i ? ", " : "") + sets[i].filename().string();
+        return fail(path.string() + ": holds " + std::to_string(sets.size()) +
+                    " IDX image sets of the " + spec.split + " split (" + names +
+                    (sets.size() > 4 ? ", ..." : "") + "): name one images file as the dataset");
     }
     if (const fs::path images = findIdxImages(path, spec.split); !images.empty()) {
         const bool fashion =

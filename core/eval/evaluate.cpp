@@ -266,6 +266,10 @@ Result<EvalRecord> readEvaluation(const fs::path& file) {
         protocol << ref.value("count", 0) << " real " << r.reference << " images";
         if (const auto source = ref.value("source", json()); source.is_string())
             protocol << " from " << source.get<std::string>();
+        // What reading the user's held-out data said: what it left out (rows of classes the
+        // run lacks, columns it has no feature for), how it read the file.
+        if (const auto note = ref.value("note", json()); note.is_string() && !note.empty())
+            protocol << " (" << note.get<std::string>() << ")";
         protocol << "; floor: " << ref.value("floor_count", 0)
                  << " real training images; features: "
                  << (r.featureSpace == "pixels" ? std::string("raw pixels")

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 
 #include <torch/torch.h>
@@ -171,6 +172,21 @@ Result<void> Trainer::Impl::prepareRun() {
     config.sampleEvery = std::max(1, config.sampleEvery);
     config.checkpointEvery = std::max(1, config.checkpointEvery);
 
+    // A run's files are JSON, whose text is UTF-8: a path in another encoding (a Latin-1 name
+    // from an old archive) could not be written into them, so it is refused before anything
+    // is made.
+    for (const auto& path : {config.dataset.source, config.runDir.string()}) {
+        try {
+            (void)nlohmann::json(path).dump();
+        } catch (const nlohmann::json::exception&) {
+            // Said with the bytes replaced, so the message itself is JSON's to carry (a
+            // data-parallel rank 0 sends it to the others).
+            const auto shown =
+                nlohmann::json(path).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            return fail(shown.substr(1, shown.size() - 2) +
+                        ": the name holds bytes that are not UTF-8; rename it");
+        }
+    }
     if (auto ok = loadDataAndBuildModel(); !ok) return ok;
 
     if (config.resume) {
@@ -210,12 +226,31 @@ Result<void> Trainer::Impl::prepareRun() {
         // A folder this start makes (or finds empty) is taken away again if the run cannot
         // start, so that the same command can be given again; a folder with files of the
         // user's keeps them.
-        const bool ours = !fs::exists(run, ec) || fs::is_empty(run, ec);
+        const bool existed = fs::exists(run, ec);
+        const bool ours = !existed || fs::is_empty(run, ec);
+        // What it made goes while the lock is held (another start waits on it), the lock's
+        // file last; a folder that was not there before goes too.
+        const auto takeAway = [&] {
+            if (!ours) return;
+            std::error_code removeError;
+            for (const auto& entry : fs::directory_iterator(run, removeError))
+                if (entry.path().filename() != runfiles::kLock)
+                    fs::remove_all(entry.path(), removeError);
+            lock.reset();
+            fs::remove(run / runfiles::kLock, removeError);
+            if (!existed) fs::remove(run, removeError);
+        };
         fs::create_directories(runfiles::checkpointsDir(run), ec);
         fs::create_directories(runfiles::samplesDir(run), ec);
-        if (ec) return fail(run.string() + ": cannot create the run folder (" + ec.message() + ")");
+        if (ec) {
+            takeAway();
+            return fail(run.string() + ": cannot create the run folder (" + ec.message() + ")");
+        }
         auto locked = RunLock::acquire(run);
-        if (!locked) return tl::unexpected(locked.error());
+        if (!locked) {
+            // Another process holds it: what is there is its.
+            return tl::unexpected(locked.error());
+        }
         lock = std::move(*locked);
         config.runDir = run;
         Result<void> started;
@@ -227,11 +262,7 @@ Result<void> Trainer::Impl::prepareRun() {
         } catch (const std::exception& e) {
             started = fail(run.string() + ": cannot start the run (" + firstLine(e) + ")");
         }
-        if (!started && ours) {
-            lock.reset();
-            for (const auto& entry : fs::directory_iterator(run, ec))
-                fs::remove_all(entry.path(), ec);
-        }
+        if (!started) takeAway();
         return started;
     }
     config.runDir = run;
@@ -252,10 +283,19 @@ Result<void> Trainer::Impl::sameDataAsBefore() const {
     // Runs from before data.json have nothing to compare with.
     auto before = readRunData(run);
     if (!before) return {};
-    const auto differ = [](const std::vector<std::string>& was,
-                           const std::vector<std::string>& now) -> std::string {
+    // Numeric labels were named with six decimals before ("0.500000"): the same number is the
+    // same class.
+    const auto same = [](const std::string& a, const std::string& b) {
+        if (a == b) return true;
+        char* endA = nullptr;
+        char* endB = nullptr;
+        const double x = std::strtod(a.c_str(), &endA), y = std::strtod(b.c_str(), &endB);
+        return !a.empty() && !b.empty() && *endA == '\0' && *endB == '\0' && x == y;
+    };
+    const auto differ = [&](const std::vector<std::string>& was,
+                            const std::vector<std::string>& now) -> std::string {
         for (std::size_t i = 0; i < std::max(was.size(), now.size()); ++i)
-            if (i >= was.size() || i >= now.size() || was[i] != now[i])
+            if (i >= was.size() || i >= now.size() || !same(was[i], now[i]))
                 return "'" + (i < was.size() ? was[i] : std::string("(none)")) + "' is now '" +
                        (i < now.size() ? now[i] : std::string("(none)")) + "'";
         return {};

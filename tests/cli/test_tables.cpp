@@ -146,12 +146,18 @@ TEST(CliTables, ACategoricalColumnIsLearntAndLeavesAsText) {
     const std::string all = garments();
     std::size_t cut = 0;
     for (int line = 0; line < 61; ++line) cut = all.find('\n', cut) + 1;
-    ASSERT_TRUE(ll::writeFileAtomic(heldOut, all.substr(0, cut)));
+    // Two rows of a kind the run has not seen: left out, and the output says so.
+    ASSERT_TRUE(
+        ll::writeFileAtomic(heldOut, all.substr(0, cut) + "11,wool,skirt\n12,silk,skirt\n"));
     const auto against = cli("evaluate --run " + run.string() + " --pixels --count 120 --cells 3 " +
                              "--metrics fid,precision,recall,ct,tstr --tstr-steps 300 " +
                              "--held-out " + heldOut.string());
     ASSERT_EQ(against.exitCode, 0) << against.output;
-    EXPECT_NE(against.output.find("vs 60 real held-out images from " + heldOut.string()),
+    EXPECT_NE(against.output.find("vs 60 real held-out images from " + heldOut.string() + " ("),
+              std::string::npos)
+        << against.output;
+    EXPECT_NE(against.output.find("left out 2 of 62 rows of classes the run does not have "
+                                  "('skirt'"),
               std::string::npos)
         << against.output;
     EXPECT_EQ(against.output.find("needs held-out data"), std::string::npos) << against.output;

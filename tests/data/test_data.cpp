@@ -577,7 +577,7 @@ TEST(Csv, HugeNumbersInLabelsAndTheFirstLine) {
     ASSERT_TRUE(d) << d.error().message;
     ASSERT_EQ(d->classNames.size(), 2u);
     EXPECT_EQ(d->classNames[0], "2");
-    EXPECT_EQ(d->classNames[1].substr(0, 4), "5500") << d->classNames[1];
+    EXPECT_EQ(d->classNames[1], "5.5e35");
     EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{1, 0, 1, 0}));
     // A first line that is not sklearn's count line, however large its second number.
     ASSERT_TRUE(ll::writeFileAtomic(file, "1,2.2e44\n3,4\n5,6\n"));
@@ -591,7 +591,21 @@ TEST(Csv, HugeNumbersInLabelsAndTheFirstLine) {
     ASSERT_EQ(named->classNames.size(), 3u);
     EXPECT_EQ(named->classNames[0], "cat");
     EXPECT_EQ(named->classNames[1], "dog");
-    EXPECT_EQ(named->classNames[2].substr(0, 4), "5500") << named->classNames[2];
+    EXPECT_EQ(named->classNames[2], "5.5e35");
+    fs::remove(file);
+}
+
+// A label that is no whole number keeps the file's own text: six decimals ("%f") made
+// 0.0000001 and 0.0000002 one name, and -4.537 "-4.537000".
+TEST(Csv, FractionalLabelsAreNamedAsTheFileWritesThem) {
+    const fs::path file = fs::temp_directory_path() /
+                          ("latentlab-test-data-fractions-" + std::to_string(::getpid()) + ".csv");
+    ASSERT_TRUE(ll::writeFileAtomic(
+        file, "a,label\n1,0.0000001\n2,0.0000002\n3,-4.537\n4,0.0000001\n5,2.0\n6,2\n"));
+    auto d = ll::readCsv(file, "");
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"-4.537", "0.0000001", "0.0000002", "2"}));
+    EXPECT_EQ(toVector(d->y), (std::vector<std::int64_t>{1, 2, 0, 1, 3, 3}));
     fs::remove(file);
 }
 

@@ -139,6 +139,26 @@ TEST(IdxClasses, TheOtherSplitIsTheFileOfTheSameName) {
     ASSERT_TRUE(heldOut) << heldOut.error().message;
     EXPECT_EQ(heldOut->size(), 2);
     EXPECT_EQ(toVector(heldOut->y), (std::vector<std::int64_t>{2, 0}));
+
+    // The folder itself holds two datasets: refused by name, not one of them picked unsaid.
+    for (const char* split : {"train", "test"}) {
+        auto folder = ll::loadDataset({.source = dir.string(), .split = split});
+        ASSERT_FALSE(folder) << split;
+        EXPECT_NE(folder.error().message.find(std::string("holds 2 IDX image sets of the ") +
+                                              split + " split (emnist-"),
+                  std::string::npos)
+            << folder.error().message;
+    }
+}
+
+// A file kept packed beside its unpacked self (gunzip -k) is one dataset, not two.
+TEST(IdxClasses, APackedCopyBesideItsFileIsTheSameSet) {
+    const fs::path dir = scratch("kept-gz");
+    writeIdxPair(dir, "train", {0, 1, 1});
+    fs::copy_file(dir / "train-images-idx3-ubyte", dir / "train-images-idx3-ubyte.gz");
+    auto d = ll::loadDataset({.source = dir.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->size(), 3);
 }
 
 TEST(IdxClasses, FashionNamesFollowTheValues) {
@@ -312,4 +332,15 @@ TEST(ImageFolderLayout, AnOversizedFileIsRefusedUnread) {
                            " MB, more than an image LatentLab reads holds"),
               std::string::npos)
         << message;
+}
+
+// A class folder named in Latin-1 (an old Windows archive unpacked): its name reads as text in
+// UTF-8, which a run's JSON files need (such a folder made `train` fail as it wrote data.json).
+TEST(ImageFolderNames, ALatin1FolderNameReadsAsUtf8) {
+    const fs::path dir = scratch("latin1-names");
+    writeImages(dir / "chat", 2, 8, 8);
+    writeImages(dir / "chi\xe8n", 2, 8, 8);
+    auto d = ll::loadDataset({.source = dir.string()});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->classNames, (std::vector<std::string>{"chat", "chi\xc3\xa8n"}));
 }

@@ -249,7 +249,7 @@ TEST(GanCategories, DrawsEachValueAsOftenAsItsClassTakesIt) {
 TEST(GanCategories, ACheckpointKeepsTheLevelsAndASeedTheDraws) {
     ll::applyCpuSettings();
     const auto data = categoryTable(600, 4);
-    // The weight average samples: its copy of the levels must follow the data's too.
+    // With a weight average (its own copy of the levels, a buffer like the generator's).
     torch::manual_seed(5);
     auto model = fixture::build("cgan", data, {{"categories", "2:4"}, {"ema", "0.9"}});
     ASSERT_NE(model, nullptr);
