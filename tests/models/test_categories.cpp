@@ -127,6 +127,24 @@ std::array<std::array<double, 4>, 2> sharesAsNumbers(ll::GenerativeModel& model,
     return out;
 }
 
+// A model saved and built again from its settings alone (without the data: the checkpoint
+// brings the levels) draws the same rows for a seed, every row at the data's levels; another
+// seed draws others.
+void expectCheckpointKeepsTheDraws(ll::GenerativeModel& model, const ll::Dataset& data) {
+    const auto dir = fixture::tempDir(model.name() + "-categories");
+    ASSERT_TRUE(model.save(dir / "model.pt"));
+    auto again = ll::createModel(model.name(), model.shape(), model.settings());
+    ASSERT_TRUE(again) << again.error().message;
+    ASSERT_TRUE((*again)->load(dir / "model.pt"));
+    const auto [first, labels] = draw(model);
+    const auto [second, sameLabels] = draw(**again);
+    EXPECT_TRUE(torch::equal(first, second));
+    shares(second, labels, data);
+    ll::SampleRequest other{.count = 4000, .seed = 22};
+    EXPECT_FALSE(torch::equal(first, model.sample(other)));
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 
 TEST(VaeCategories, DrawsEachValueAsOftenAsItsClassTakesIt) {
@@ -168,19 +186,7 @@ TEST(VaeCategories, ACheckpointKeepsTheLevelsAndASeedTheDraws) {
     const auto data = categoryTable(600, 4);
     auto model = trained(data, "2:4");
     ASSERT_NE(model, nullptr);
-    const auto dir = fixture::tempDir("vae-categories");
-    ASSERT_TRUE(model->save(dir / "model.pt"));
-    // Built again from its settings alone, without the data: the checkpoint brings the levels.
-    auto again = ll::createModel("cvae", model->shape(), model->settings());
-    ASSERT_TRUE(again) << again.error().message;
-    ASSERT_TRUE((*again)->load(dir / "model.pt"));
-    const auto [first, labels] = draw(*model);
-    const auto [second, sameLabels] = draw(**again);
-    EXPECT_TRUE(torch::equal(first, second));
-    shares(second, labels, data);  // every row at the data's levels
-    ll::SampleRequest other{.count = 4000, .seed = 22};
-    EXPECT_FALSE(torch::equal(first, model->sample(other)));
-    std::filesystem::remove_all(dir);
+    expectCheckpointKeepsTheDraws(*model, data);
 }
 
 TEST(VaeCategories, RefusesGroupsThatDoNotFitWithAMessage) {
@@ -255,22 +261,11 @@ TEST(GanCategories, ACheckpointKeepsTheLevelsAndASeedTheDraws) {
     ASSERT_NE(model, nullptr);
     model->fitToData(data);
     fixture::train(*model, data, 50, 64);
-    const auto dir = fixture::tempDir("gan-categories");
-    ASSERT_TRUE(model->save(dir / "model.pt"));
-    auto again = ll::createModel("cgan", model->shape(), model->settings());
-    ASSERT_TRUE(again) << again.error().message;
-    ASSERT_TRUE((*again)->load(dir / "model.pt"));
-    const auto [first, labels] = draw(*model);
-    const auto [second, sameLabels] = draw(**again);
-    EXPECT_TRUE(torch::equal(first, second));
-    shares(second, labels, data);  // every row at the data's levels
-    ll::SampleRequest other{.count = 4000, .seed = 22};
-    EXPECT_FALSE(torch::equal(first, model->sample(other)));
+    expectCheckpointKeepsTheDraws(*model, data);
     // sample is decodeLatents of latents, the categories' draws included.
     ll::SampleRequest request{.count = 64, .seed = 9};
     EXPECT_TRUE(torch::equal(model->sample(request),
                              model->decodeLatents(model->latents(request), request)));
-    std::filesystem::remove_all(dir);
 
     auto image = ll::createModel(
         "cgan", ll::ModelShape{.channels = 1, .height = 8, .width = 8, .numClasses = 2},
