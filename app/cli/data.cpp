@@ -40,9 +40,13 @@ int runData(const DataArgs& a) {
                     a.split.c_str(), a.split == "test" ? "train" : "test");
     else if (hasSplits(a.dataset))
         std::printf("split: the file of the other split beside it is held out for evaluation\n");
-    for (std::size_t k = 0; k < s.classNames.size(); ++k)
-        std::printf("  %3zu %-24s %8lld\n", k, s.classNames[k].c_str(),
+    // Every class up to a screenful; a name as long as a paragraph is cut.
+    const std::size_t shown = s.classNames.size() <= 200 ? s.classNames.size() : 100;
+    for (std::size_t k = 0; k < shown; ++k)
+        std::printf("  %3zu %-24s %8lld\n", k, clipped(s.classNames[k], 60).c_str(),
                     static_cast<long long>(k < s.classCounts.size() ? s.classCounts[k] : 0));
+    if (shown < s.classNames.size())
+        std::printf("  ... and %zu more classes\n", s.classNames.size() - shown);
     return 0;
 }
 

@@ -26,11 +26,20 @@ inline bool numberedNames(const std::vector<std::string>& names) {
     return true;
 }
 
+/// `text` for a message: as it is up to `maxBytes`, else cut there with "...", never inside a
+/// UTF-8 character (a cut one would make the message invalid UTF-8, which JSON refuses).
+inline std::string clipped(std::string_view text, std::size_t maxBytes) {
+    if (text.size() <= maxBytes) return std::string(text);
+    std::size_t cut = maxBytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    return std::string(text.substr(0, cut)) + "...";
+}
+
 /// `names` joined by ", " for a message, cut after `maxChars` with "...".
 inline std::string joinedNames(const std::vector<std::string>& names, std::size_t maxChars) {
     std::string all;
     for (std::size_t i = 0; i < names.size(); ++i) all += (i ? ", " : "") + names[i];
-    return all.size() > maxChars ? all.substr(0, maxChars) + "..." : all;
+    return clipped(all, maxChars);
 }
 
 /// `word` as a POSIX shell reads it back: as it is when it is plain, else in single quotes.

@@ -202,6 +202,12 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
         double number = 0;
         if (header == Header::Yes && it != head.end()) {
             label = static_cast<std::size_t>(it - head.begin());
+            if (const auto again = std::find(it + 1, head.end(), labelColumn); again != head.end())
+                return fail(file + ": columns " + std::to_string(label) + " and " +
+                            std::to_string(again - head.begin()) + " are both named '" +
+                            clipped(labelColumn, 60) +
+                            "': name the label by its number (--label-column " +
+                            std::to_string(label) + ")");
         } else if (parseNumber(labelColumn, number) && number >= 0 && number < columns &&
                    number == std::floor(number)) {
             label = static_cast<std::size_t>(number);
@@ -512,6 +518,14 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     torch::Tensor y = torch::empty({count}, torch::kInt64);
     auto ya = y.accessor<std::int64_t, 1>();
     for (std::int64_t i = 0; i < count; ++i) ya[i] = index[labelCells[static_cast<std::size_t>(i)]];
+    // A label of its own for most rows (an id, a price) is no class: say so, as training would
+    // learn nothing a class could steer.
+    if (const auto classCount = static_cast<std::int64_t>(classes.size());
+        !like && classCount >= 10 && classCount * 2 > count)
+        notes.push_back("the label column '" + clipped(names[label], 60) + "' makes " +
+                        std::to_string(classCount) + " classes of " + std::to_string(count) +
+                        " rows, fewer than two rows a class: if it is not the label, name the "
+                        "label with --label-column");
     if (like) {
         auto theirs = asRunsClasses(file, classes, *like, x, y, lines, foreignRows, foreignClasses);
         if (!theirs) return tl::unexpected(theirs.error());

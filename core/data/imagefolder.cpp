@@ -21,12 +21,62 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool isImageFile(const fs::path& p) {
+std::string lowerExtension(const fs::path& p) {
     std::string ext = p.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(),
                    [](unsigned char c) { return std::tolower(c); });
-    return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+    return ext;
 }
+
+// What a folder held that is no image of a class: the note names it, so that a user whose
+// GIFs or loose images were passed over hears of it.
+struct LeftOut {
+    std::map<std::string, std::int64_t> files;  // by extension ("" for none)
+    std::int64_t oddNames = 0;                  // files of an extension no message should hold
+    std::vector<std::string> emptyClasses;      // class folders without images
+    std::int64_t rootImages = 0;                // images beside the class folders
+
+    // A file that is no image, by its (lower-case) extension: one of a few printable ASCII
+    // characters is named, any other counted (the note travels in JSON, which takes UTF-8).
+    void addFile(const std::string& ext) {
+        const bool plain = ext.size() <= 12 && std::all_of(ext.begin(), ext.end(), [](char c) {
+                               return c > ' ' && c < 0x7f;
+                           });
+        if (plain)
+            ++files[ext];
+        else
+            ++oddNames;
+    }
+
+    std::string text() const {
+        std::vector<std::string> parts;
+        std::int64_t shown = 0, all = oddNames;
+        for (const auto& [ext, n] : files) {
+            all += n;
+            if (parts.size() < 4) {
+                shown += n;
+                const std::string noun = n == 1 ? " file" : " files";
+                parts.push_back(std::to_string(n) +
+                                (ext.empty() ? noun + " without extension" : " " + ext + noun));
+            }
+        }
+        if (all > shown)
+            parts.push_back(std::to_string(all - shown) +
+                            (all - shown == 1 ? " other file" : " other files"));
+        if (all > 0) parts.back() += " (LatentLab reads PNG, JPEG, BMP, WebP and TIFF)";
+        for (std::size_t i = 0; i < emptyClasses.size() && i < 3; ++i)
+            parts.push_back("the folder '" + clipped(emptyClasses[i], 60) + "' (no images)");
+        if (emptyClasses.size() > 3)
+            parts.push_back(std::to_string(emptyClasses.size() - 3) +
+                            " more folders without images");
+        if (rootImages > 0)
+            parts.push_back(std::to_string(rootImages) + (rootImages == 1 ? " image" : " images") +
+                            " beside the class folders (in no class)");
+        std::string out;
+        for (const auto& part : parts) out += (out.empty() ? "" : ", ") + part;
+        return out.empty() ? out : "left out " + out;
+    }
+};
 
 // Width and height, the key of a size count.
 using Dims = std::pair<int, int>;
@@ -68,8 +118,11 @@ std::string describe(const SizeCounts& sizes, int size, bool followSize, bool rg
     const std::string reason = !followSize              ? "as asked"
                                : side > kImageSizeLimit ? "the size limit"
                                : size != side           ? "a multiple of 4, as the models need"
-                               : sizes.size() > 1       ? "the most common size"
-                                                        : "square, on the long side";
+                               : common.first != common.second
+                                   ? (sizes.size() > 1 ? "square, on the long side of the most "
+                                                         "common size"
+                                                       : "square, on the long side")
+                                   : "the most common size";
     return "scaled from " + from + " to " + text({size, size}) + " (" + reason + "); " + colour +
            " " + why;
 }
@@ -77,7 +130,7 @@ std::string describe(const SizeCounts& sizes, int size, bool followSize, bool rg
 #ifdef LATENTLAB_HAVE_OPENCV
 // The images under a class folder, at any depth (as torchvision's ImageFolder takes them),
 // sorted. Links to folders are not followed (no loops); unreadable entries are skipped.
-std::vector<fs::path> imagesUnder(const fs::path& dir) {
+std::vector<fs::path> imagesUnder(const fs::path& dir, LeftOut& leftOut) {
     std::vector<fs::path> images;
     std::error_code ec, entryError;
     fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
@@ -86,8 +139,11 @@ std::vector<fs::path> imagesUnder(const fs::path& dir) {
             it.disable_recursion_pending();
             continue;
         }
-        if (it->is_regular_file(entryError) && isImageFile(it->path()))
+        if (!it->is_regular_file(entryError)) continue;
+        if (const std::string ext = lowerExtension(it->path()); isImageExtension(ext))
             images.push_back(it->path());
+        else
+            leftOut.addFile(ext);
     }
     std::sort(images.begin(), images.end());
     return images;
@@ -107,17 +163,25 @@ std::string className(const fs::path& dir) {
 // is not a class.
 using ClassImages = std::vector<std::pair<std::string, std::vector<fs::path>>>;
 
-ClassImages classImages(const fs::path& root) {
+ClassImages classImages(const fs::path& root, LeftOut& leftOut) {
     std::vector<fs::path> dirs;
     std::error_code ec, entryError;
-    for (const auto& entry : fs::directory_iterator(root, ec))
-        if (entry.is_directory(entryError) && !isLeftoverEntry(entry.path()))
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+        if (isLeftoverEntry(entry.path())) continue;
+        if (entry.is_directory(entryError))
             dirs.push_back(entry.path());
+        else if (entry.is_regular_file(entryError) &&
+                 isImageExtension(lowerExtension(entry.path())))
+            ++leftOut.rootImages;
+    }
     std::sort(dirs.begin(), dirs.end());
     ClassImages out;
-    for (const auto& dir : dirs)
-        if (auto images = imagesUnder(dir); !images.empty())
+    for (const auto& dir : dirs) {
+        if (auto images = imagesUnder(dir, leftOut); !images.empty())
             out.emplace_back(className(dir), std::move(images));
+        else
+            leftOut.emptyClasses.push_back(className(dir));
+    }
     return out;
 }
 
@@ -145,8 +209,11 @@ bool hasColour(const cv::Mat& rgb) {
 }  // namespace
 
 bool isLeftoverEntry(const fs::path& p) {
-    const std::string name = p.filename().string();
-    return startsWith(name, ".") || name == "__MACOSX";
+    std::string name = p.filename().string();
+    if (startsWith(name, ".") || name == "__MACOSX") return true;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    return name == "thumbs.db" || name == "desktop.ini";  // Windows writes either case
 }
 
 Result<Dataset> readImageFolder(const fs::path& root, int size, bool grayscale) {
@@ -171,7 +238,8 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
     if (!followSize && (size < 4 || size > 512))
         return fail(folder + ": image size must lie in 4..512, not " + std::to_string(size));
 
-    const ClassImages mine = classImages(root);
+    LeftOut leftOut, othersLeftOut;
+    const ClassImages mine = classImages(root, leftOut);
     if (mine.empty() && !hasSubfolder(root))
         return fail(folder + ": no class sub-folders (expected one folder of images per class)");
     // The classes of every split, so that all number them alike (a class may be missing from
@@ -182,7 +250,7 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
         byClass[name].insert(byClass[name].end(), images.begin(), images.end());
     std::vector<fs::path> otherImages;
     for (const auto& other : otherSplits)
-        for (const auto& [name, images] : classImages(other)) {
+        for (const auto& [name, images] : classImages(other, othersLeftOut)) {
             byClass[name];  // a class of another split, maybe without images in this one
             otherImages.insert(otherImages.end(), images.begin(), images.end());
         }
@@ -194,14 +262,21 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
             files.emplace_back(p, static_cast<std::int64_t>(d.classNames.size()));
         d.classNames.push_back(name);
     }
-    if (files.empty()) return fail(folder + ": no PNG or JPEG images in its sub-folders");
+    if (files.empty()) {
+        const std::string found = leftOut.text();
+        return fail(folder + ": no images in its sub-folders" +
+                    (leftOut.files.empty() && leftOut.oddNames == 0
+                         ? " (LatentLab reads PNG, JPEG, BMP, WebP and TIFF)"
+                         : "; " + found));
+    }
     if (files.size() > 2'000'000) return fail(folder + ": more than 2 million images");
 
     // Each image's size from its own header before anything is decoded: OpenCV decodes by
     // content whatever the name says, and allocates what a header claims before it reads a
-    // pixel. A file that is not a PNG or JPEG inside, or claims too many pixels, is refused.
+    // pixel. A file of no format it knows inside, or that claims too many pixels, is refused.
     auto unreadable = [](const fs::path& path) {
-        return fail(path.string() + ": unreadable image (corrupt, or not a PNG/JPEG)");
+        return fail(path.string() +
+                    ": unreadable image (corrupt, or not a PNG, JPEG, BMP, WebP or TIFF inside)");
     };
     std::vector<Dims> dims(files.size());
     for (std::size_t i = 0; i < files.size(); ++i) {
@@ -259,6 +334,12 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
             image.release();
         }
         if (image.empty()) return unreadable(path);
+        // The pixels are what the header said (turned by a JPEG's EXIF orientation, maybe):
+        // a header that told another size than the decoder read was not the one checked.
+        if (const Dims h = dims[static_cast<std::size_t>(i)];
+            Dims{image.cols, image.rows} != h && Dims{image.rows, image.cols} != h)
+            return fail(path.string() + ": its header says " + text(h) + " pixels, its image is " +
+                        text({image.cols, image.rows}) + "; replace or remove the file");
         ++sizes[{image.cols, image.rows}];
         if (readRgb) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);
         cv::Mat resized;
@@ -289,6 +370,7 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
     d.x = x.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(255.0).contiguous();
     d.y = y;
     d.note = describe(sizes, size, followSize, rgb, colour == ImageColour::FollowData);
+    if (const std::string left = leftOut.text(); !left.empty()) d.note += "; " + left;
     return d;
 #endif
 }

@@ -175,7 +175,12 @@ Result<Dataset> loadIdxImages(const fs::path& images, bool fashion) {
     if (labels.empty()) {
         // A broken images header is the more useful message than a missing labels file; its
         // values are not read (a small gzip file may inflate to gigabytes).
-        if (auto dims = readIdxDims(images); !dims) return tl::unexpected(dims.error());
+        auto dims = readIdxDims(images);
+        if (!dims) return tl::unexpected(dims.error());
+        if (dims->size() == 1)
+            return fail(images.string() +
+                        ": an IDX labels file (one number per item), not images: give its "
+                        "images file (...-images-idx3-ubyte) or the folder as the dataset");
         return fail(images.string() + ": no labels file beside it (expected " +
                     images.parent_path().string() + "/...-labels-idx1-ubyte[.gz])");
     }

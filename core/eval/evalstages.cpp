@@ -327,6 +327,7 @@ void startRecord(Evaluation& e) {
                 {"extractor", e.extractor},
                 {"reference",
                  {{"kind", e.haveHeldOut ? "held-out" : "train"},
+                  {"unit", e.train.modality == Modality::Tabular ? "rows" : "images"},
                   {"source", o.heldOut.source.empty() ? json(nullptr) : json(o.heldOut.source)},
                   {"note", e.heldOutNote},
                   {"count", e.reference.size()},

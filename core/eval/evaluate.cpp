@@ -263,18 +263,20 @@ Result<EvalRecord> readEvaluation(const fs::path& file) {
                      << ") vs ";
         else
             protocol << r.count << " samples from " << r.samplesFrom << " vs ";
-        protocol << ref.value("count", 0) << " real " << r.reference << " images";
+        const std::string unit = ref.value("unit", "images");  // older records: images
+        protocol << ref.value("count", 0) << " real " << r.reference << " " << unit;
         if (const auto source = ref.value("source", json()); source.is_string())
             protocol << " from " << source.get<std::string>();
         // What reading the user's held-out data said: what it left out (rows of classes the
         // run lacks, columns it has no feature for), how it read the file.
         if (const auto note = ref.value("note", json()); note.is_string() && !note.empty())
             protocol << " (" << note.get<std::string>() << ")";
-        protocol << "; floor: " << ref.value("floor_count", 0)
-                 << " real training images; features: "
-                 << (r.featureSpace == "pixels" ? std::string("raw pixels")
-                                                : "classifier " + r.extractor + " (sha256 " +
-                                                      r.extractorSha256.substr(0, 12) + ")");
+        protocol << "; floor: " << ref.value("floor_count", 0) << " real training " << unit
+                 << "; features: "
+                 << (r.featureSpace == "pixels"
+                         ? std::string(unit == "rows" ? "the table's columns" : "raw pixels")
+                         : "classifier " + r.extractor + " (sha256 " +
+                               r.extractorSha256.substr(0, 12) + ")");
         r.protocol = protocol.str();
         const auto scores = j.value("scores", json::object());
         for (const auto& info : kScores) {

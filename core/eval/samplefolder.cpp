@@ -74,7 +74,9 @@ Result<SampleFolder> readImages(const fs::path& dir, const ModelShape& shape, co
             return fail(at + ": '" + cells[fileAt] + "' lies outside the folder");
         // The size from the header first: OpenCV would allocate whatever a header claims.
         const ImageHeader header = readImageHeader(file);
-        if (!header.known()) return fail(file.string() + ": not a readable PNG or JPEG");
+        if (!header.known() ||
+            (header.format != ImageFormat::Png && header.format != ImageFormat::Jpeg))
+            return fail(file.string() + ": not a readable PNG or JPEG");
         auto wrongSize = [&](int width, int height) {
             return fail(file.string() + ": " + std::to_string(width) + "x" +
                         std::to_string(height) + " pixels, the run's samples are " +

@@ -77,8 +77,9 @@ struct ModelInfo {
     /// Settings whose value names another run this model is built around (latent-ddpm's
     /// "autoencoder"): the run layer opens that run and hands its model in (LinkedModels).
     std::vector<std::string> runSettings;
-    /// Settings only a table's model takes (the VAE family's and cGAN's "categories", which
-    /// the trainer fills from the data): the Train panel leaves them out for images.
+    /// Settings only a table's model takes, which the trainer fills when a run starts (the
+    /// VAE family's and cGAN's "categories", from the data; the VAE family's "sigma"): the
+    /// Train panel leaves them out for images.
     std::vector<std::string> tableSettings;
     Settings defaults;
     /// One line per setting: what it does and its range.

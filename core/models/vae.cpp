@@ -98,7 +98,28 @@ Vae::Vae(Kind kind, const ModelShape& shape, const Settings& settings)
         m_settings.erase("width");
         m_net = CvaeNet(shape.dataDim(), conditionDim, latent, hidden).ptr();
     }
-    if (m_likelihood == Likelihood::Gaussian)
+    // A table's columns may each have a standard deviation of their own (an id-like column
+    // known to the digit beside a noisy one; a constant column): runs before this setting
+    // shared one, and still do without it.
+    const std::string sigma = textSetting(settings, "sigma", "shared");
+    if (sigma != "shared" && sigma != "columns")
+        throw std::invalid_argument("setting 'sigma' must be shared or columns, not '" + sigma +
+                                    "'");
+    m_sigmaPerColumn =
+        shape.tabular() && m_likelihood == Likelihood::Gaussian && sigma == "columns";
+    if (sigma == "columns" && !shape.tabular())
+        throw std::invalid_argument(
+            "setting 'sigma' = columns is for a table's columns; images share one");
+    if (shape.tabular() && m_likelihood == Likelihood::Gaussian)
+        m_settings["sigma"] = sigma;
+    else
+        m_settings.erase("sigma");  // no learned deviation to share or not
+    if (m_sigmaPerColumn)
+        // Standardised columns start at 1. Not a parameter: a gradient step moves a log
+        // deviation by about the learning rate, so a column known to the digit would take tens
+        // of thousands of steps to reach its own (see trainStep).
+        m_logSigma = m_net->register_buffer("log_sigma", torch::zeros({shape.features}));
+    else if (m_likelihood == Likelihood::Gaussian)
         // Pixels start at a standard deviation of 0.37, standardised rows at 1.
         m_logSigma =
             m_net->register_parameter("log_sigma", torch::full({1}, shape.tabular() ? 0.0 : -1.0));
@@ -173,7 +194,8 @@ torch::Tensor Vae::decodeDrawn(const torch::Tensor& z, const torch::Tensor& y, d
     return toImages(out, m_shape);
 }
 
-torch::Tensor Vae::rowError(const torch::Tensor& out, const torch::Tensor& flat) const {
+torch::Tensor Vae::rowError(const torch::Tensor& out, const torch::Tensor& flat,
+                            const torch::Tensor& givenLogSigma) const {
     switch (m_likelihood) {
         case Likelihood::Bernoulli:
             return torch::binary_cross_entropy_with_logits(out, flat, {}, {}, at::Reduction::None)
@@ -185,12 +207,13 @@ torch::Tensor Vae::rowError(const torch::Tensor& out, const torch::Tensor& flat)
         case Likelihood::Gaussian: {
             // The negative log-likelihood without its constant 0.5 log(2 pi) per value; the
             // floor keeps a net that reproduces some values exactly from a vanishing sigma.
-            auto logSigma = m_logSigma.clamp_min(-7);
+            // One deviation shared by every value, or one per column ([features]).
+            auto logSigma = (givenLogSigma.defined() ? givenLogSigma : m_logSigma).clamp_min(-7);
             auto scaled = (outputMean(out) - flat) * torch::exp(-logSigma);
             if (m_categories.empty())
-                return 0.5 * scaled.pow(2).sum(1) + logSigma * static_cast<double>(flat.size(1));
+                return 0.5 * scaled.pow(2).sum(1) + logSigma.expand({flat.size(1)}).sum();
             return 0.5 * (scaled.pow(2) * m_categories.numeric()).sum(1) +
-                   logSigma * static_cast<double>(m_categories.numericCount()) +
+                   (logSigma.expand({flat.size(1)}) * m_categories.numeric()).sum() +
                    m_categories.crossEntropy(out, flat);
         }
     }
@@ -232,13 +255,27 @@ LossMap Vae::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
     auto noise = m_kind == Kind::Chaotic ? m_noise->next(n).to(m_device) : torch::randn_like(mu);
     auto z = mu + noise * (0.5 * logvar).exp();
     auto out = m_net->decode(z, c).to(torch::kFloat);
+    // A deviation per column is the one that fits this batch best for the decoder as it is
+    // (sigma-VAE, Rybkin et al. 2021: the likelihood's optimum, not a gradient step towards
+    // it), over the global batch in data-parallel training; the model keeps their running
+    // mean for sampling and scoring.
+    torch::Tensor batchLogSigma;
+    if (m_sigmaPerColumn) {
+        torch::NoGradGuard noGrad;
+        std::vector<torch::Tensor> sums{(outputMean(out) - flat).pow(2).sum(0),
+                                        torch::full({1}, double(n), flat.options())};
+        if (m_net->collectives && m_net->collectives->worldSize() > 1)
+            m_net->collectives->allReduceSum(sums);
+        batchLogSigma = (0.5 * (sums[0] / sums[1]).clamp_min(1e-12).log()).clamp_min(-7);
+        m_logSigma.mul_(0.95).add_(batchLogSigma, 0.05);
+    }
     torch::Tensor recon;
     if (m_likelihood == Likelihood::Bernoulli)
         recon = torch::binary_cross_entropy_with_logits(out, flat, {}, {}, at::Reduction::Sum) / n;
     else if (m_likelihood == Likelihood::UnitGaussian && m_categories.empty())
         recon = 0.5 * (outputMean(out) - flat).pow(2).sum() / n;
     else
-        recon = rowError(out, flat).sum() / n;
+        recon = rowError(out, flat, batchLogSigma).sum() / n;
     auto kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / n;
     auto loss = recon + m_beta * kl;
     dropGradients(*m_net);
@@ -247,7 +284,14 @@ LossMap Vae::trainStep(const torch::Tensor& x, const torch::Tensor& y) {
     LossMap losses{{"loss", loss.item<double>()},
                    {"reconstruction", recon.item<double>()},
                    {"kl", kl.item<double>()}};
-    if (m_logSigma.defined()) losses["sigma"] = m_logSigma.exp().item<double>();
+    // Per column: the geometric mean of the numbers' (a category's features have none).
+    if (m_sigmaPerColumn)
+        losses["sigma"] = ((m_logSigma * m_categories.numeric()).sum() /
+                           double(std::max<std::int64_t>(1, m_categories.numericCount())))
+                              .exp()
+                              .item<double>();
+    else if (m_logSigma.defined())
+        losses["sigma"] = m_logSigma.exp().item<double>();
     return losses;
 }
 
@@ -259,8 +303,9 @@ torch::Tensor Vae::sample(const SampleRequest& request) {
     // image VAEs show it; temperature scales this noise as it scales the latent's.
     if (m_shape.tabular() && m_likelihood == Likelihood::Gaussian && request.temperature > 0) {
         torch::NoGradGuard noGrad;
-        const double sigma =
-            m_logSigma.detach().clamp_min(-7).exp().item<double>() * request.temperature;
+        const auto sigma =
+            m_logSigma.detach().clamp_min(-7).exp().to(torch::kCPU, rows.scalar_type()) *
+            request.temperature;
         // Categories were drawn from their softmax (decodeLatents); the noise is the numbers'.
         rows =
             rows + sigma *
@@ -335,7 +380,8 @@ std::vector<std::pair<std::string, torch::optim::Optimizer*>> Vae::optimizers() 
 Family vaeFamily() {
     const Settings common{{"latent", "16"},      {"hidden", "512,256"}, {"beta", "1"},
                           {"net", "mlp"},        {"width", "32"},       {"likelihood", "auto"},
-                          {"prior", "standard"}, {"precision", "fp32"}, {"categories", ""}};
+                          {"prior", "standard"}, {"precision", "fp32"}, {"categories", ""},
+                          {"sigma", ""}};
     const std::map<std::string, std::string> help{
         {"latent", "latent units, 1..4096"},
         {"hidden",
@@ -358,6 +404,11 @@ Family vaeFamily() {
          "cross-entropy, sampled by drawing a value): their one-hot features as first:count, "
          "comma-separated; filled from the data when a run starts; none: learn them as "
          "numbers, as runs before it did"},
+        {"sigma",
+         "a table's standard deviation (likelihood gaussian): columns, one per column, fitted "
+         "to each batch (a column known to the digit keeps its precision, a constant stays "
+         "nearly constant), what a run that starts takes; shared: one learned for every "
+         "column, as runs before it did"},
         {"precision", kPrecisionHelp},
         {"r", "logistic-map parameter, in (3.57, 4] outside its periodic windows"},
         {"start", "logistic-map start value in (0, 1); empty or random: drawn from the seed"},
@@ -383,7 +434,7 @@ Family vaeFamily() {
           .conditional = false,
           .encodes = true,
           .knob = SampleKnob::Temperature,
-          .tableSettings = {"categories"},
+          .tableSettings = {"categories", "sigma"},
           .defaults = common,
           .help = help},
          make(Vae::Kind::Plain)},
@@ -396,7 +447,7 @@ Family vaeFamily() {
           .conditional = true,
           .encodes = true,
           .knob = SampleKnob::Temperature,
-          .tableSettings = {"categories"},
+          .tableSettings = {"categories", "sigma"},
           .defaults = common,
           .help = help},
          make(Vae::Kind::Conditional)},
@@ -409,7 +460,7 @@ Family vaeFamily() {
           .conditional = false,
           .encodes = true,
           .knob = SampleKnob::Temperature,
-          .tableSettings = {"categories"},
+          .tableSettings = {"categories", "sigma"},
           .defaults = chaotic,
           .help = help},
          make(Vae::Kind::Chaotic)},

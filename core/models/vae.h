@@ -98,8 +98,11 @@ private:
     torch::Tensor condition(const torch::Tensor& y) const;
     // The decoder's mean for its output `out` (pixels in [0, 1] for images).
     torch::Tensor outputMean(const torch::Tensor& out) const;
-    // Per-row reconstruction error of decoder output `out` for flat data `flat` (N).
-    torch::Tensor rowError(const torch::Tensor& out, const torch::Tensor& flat) const;
+    // Per-row reconstruction error of decoder output `out` for flat data `flat` (N); with
+    // `logSigma`, that deviation in place of the model's own (training with one per column
+    // takes the batch's best).
+    torch::Tensor rowError(const torch::Tensor& out, const torch::Tensor& flat,
+                           const torch::Tensor& logSigma = {}) const;
     // decode, with each category drawn at `temperature` with `seed` (CategoryColumns::draw).
     torch::Tensor decodeDrawn(const torch::Tensor& z, const torch::Tensor& y, double temperature,
                               std::uint64_t seed);
@@ -110,7 +113,11 @@ private:
     double m_beta;
     Precision m_precision = Precision::Float32;
     std::shared_ptr<VaeNetImpl> m_net;
-    torch::Tensor m_logSigma;  // Likelihood::Gaussian: a parameter of m_net ("log_sigma")
+    // Likelihood::Gaussian: "log_sigma" of m_net, one learned parameter shared by every value,
+    // or a buffer of one per column (setting sigma = columns), each the running mean of the
+    // deviation that fits the decoder best on each batch.
+    torch::Tensor m_logSigma;
+    bool m_sigmaPerColumn = false;
     // A table's categorical columns; their levels are a buffer of m_net ("category_levels").
     CategoryColumns m_categories;
     FittedPrior m_prior{nullptr};

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "models/catalog.h"
+#include "models/collectives.h"
 #include "models/layers.h"
 
 namespace ll {
@@ -14,12 +15,16 @@ namespace ll {
 /// What the VAE family asks of a network: flat data (N x D) and a condition (N x K, K may be
 /// 0) in, the posterior's (mu, logvar) out; latents and a condition in, the flat decoder
 /// output (logits for images, means for tabular rows) out.
-struct VaeNetImpl : torch::nn::Module {
+struct VaeNetImpl : torch::nn::Module, CollectiveLayer {
     explicit VaeNetImpl(int latent) : latent(latent) {}
     virtual std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x,
                                                            const torch::Tensor& condition) = 0;
     virtual torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& condition) = 0;
+    /// The run's processes in data-parallel training (nullptr: this one alone): a table's
+    /// deviation per column is fitted to the global batch's errors (Vae::trainStep).
+    void setCollectives(Collectives* c) override { collectives = c; }
     int latent;
+    Collectives* collectives = nullptr;
 };
 
 /// Encoder and decoder as MLPs. A conditional net gives both the one-hot class (the decoder

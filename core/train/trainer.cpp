@@ -10,8 +10,10 @@
 
 #include "common/cpu.h"
 #include "common/format.h"
+#include "common/text.h"
 #include "data/loader.h"
 #include "models/allocationbudget.h"
+#include "models/catalog.h"
 #include "run/runfolder.h"
 #include "run/runloader.h"
 #include "train/trainerimpl.h"
@@ -60,14 +62,27 @@ Result<void> Trainer::Impl::loadDataAndBuildModel() {
     if (!loaded) return tl::unexpected(loaded.error());
     data = std::move(*loaded);
     if (data.numClasses() < 1) return fail(config.dataset.source + ": the dataset has no classes");
-    // Data no model can learn from is refused before a model is built for it.
+    // Data no model can learn from is refused before a model is built for it, naming the
+    // limit where it was the limit that left too little.
+    const bool images = data.modality == Modality::Image;
+    const std::string limited = config.dataset.limit > 0 && config.dataset.limit <= data.size()
+                                    ? " (--limit " + std::to_string(config.dataset.limit) + ")"
+                                    : "";
     if (data.size() < 2)
         return fail(config.dataset.source + ": " + std::to_string(data.size()) +
-                    " row; a model needs at least two to learn from");
+                    (images ? " image" : " row") + (data.size() == 1 ? "" : "s") + limited +
+                    "; a model needs at least two to learn from");
     if (data.size() < data.numClasses())
-        return fail(config.dataset.source + ": " + std::to_string(data.size()) + " rows for " +
-                    std::to_string(data.numClasses()) +
-                    " classes; fewer rows than classes leaves some class nothing to learn from");
+        return fail(config.dataset.source + ": " + std::to_string(data.size()) +
+                    (images ? " images" : " rows") + limited + " for " +
+                    std::to_string(data.numClasses()) + " classes; fewer " +
+                    (images ? "images" : "rows") +
+                    " than classes leaves some class nothing to learn from");
+    // One class leaves a classifier nothing to tell apart: its loss would reach 0 at once.
+    if (const ModelInfo* info = findModel(config.model);
+        info && !info->generates && data.numClasses() < 2)
+        return fail(config.dataset.source + ": 1 class ('" + clipped(data.classNames.at(0), 60) +
+                    "'); a classifier needs two or more to tell apart");
     if (data.size() < config.worldSize)
         return fail(config.dataset.source + ": " + std::to_string(data.size()) +
                     " rows cannot be shared among " + std::to_string(config.worldSize) +
@@ -91,11 +106,19 @@ Result<void> Trainer::Impl::loadDataAndBuildModel() {
     // (their softmax needs to know which features are one column's); a new run's only, as a
     // resumed one keeps the settings it was built with, and by rank 0 (the other ranks of a
     // data-parallel run take its settings).
-    if (!config.resume && config.rank == 0 && !data.categorical.empty() &&
-        modelInfo(config.model).defaults.contains("categories")) {
-        const auto given = config.settings.find("categories");
-        if (given == config.settings.end() || given->second.empty())
+    // Likewise a new table run's standard deviations are the columns' own (setting "sigma";
+    // older runs shared one, and keep it).
+    if (!config.resume && config.rank == 0) {
+        const Settings& defaults = modelInfo(config.model).defaults;
+        const auto unset = [&](const std::string& key) {
+            const auto given = config.settings.find(key);
+            return defaults.contains(key) &&
+                   (given == config.settings.end() || given->second.empty());
+        };
+        if (!data.categorical.empty() && unset("categories"))
             config.settings["categories"] = categoriesSetting(data.categorical);
+        if (data.modality == Modality::Tabular && unset("sigma"))
+            config.settings["sigma"] = "columns";
     }
     torch::manual_seed(config.seed);
     // The learning rate travels as a number: the model is built with its settings alone and

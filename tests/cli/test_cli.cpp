@@ -412,6 +412,18 @@ TEST(Cli, ClassifiesATableInTheRunsStandardisation) {
     ASSERT_TRUE(at != std::string::npos || perfect != std::string::npos) << r.output;
     if (perfect == std::string::npos)
         EXPECT_GE(std::stod(r.output.substr(at + 9)), 0.97) << r.output;
+    // A table has no split to name; the counts are rows.
+    EXPECT_NE(r.output.find("rows of " + (dir / "test.csv").string() + "\n"), std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("class                    rows accuracy"), std::string::npos)
+        << r.output;
+    EXPECT_EQ(r.output.find("trained on"), std::string::npos) << r.output;
+    // Without --dataset: the run's own table, said to be the data it trained on.
+    const auto own = cli("classify --run " + (dir / "run").string());
+    ASSERT_EQ(own.exitCode, 0) << own.output;
+    EXPECT_NE(own.output.find("on 400 rows of " + (dir / "train.csv").string()), std::string::npos)
+        << own.output;
+    EXPECT_NE(own.output.find("is the data the run trained on"), std::string::npos) << own.output;
 }
 
 // The thread pools take the cores the process may run on (taskset, a container's cpuset), not

@@ -166,6 +166,15 @@ TEST(Parallel, TwoProcessesTrainAChaoticVaeWithAFittedPriorAsOneDoes) {
                                    1e-3);
 }
 
+// A table VAE's deviation per column (sigma columns, which a new table run takes) is fitted
+// to the global batch's errors, so the ranks' buffers stay equal and match one process's.
+TEST(Parallel, TwoProcessesFitATableVaesDeviationsAsOneDoes) {
+    expectTwoProcessesTrainLikeOne("table-vae", "--dataset " + kTable + " --preset cvae-cpu", 1e-3);
+    const auto settings = ll::readRunConfig(scratch() / "table-vae-two");
+    ASSERT_TRUE(settings);
+    EXPECT_EQ(settings->settings.at("sigma"), "columns");
+}
+
 // Every family of the zoo trains data-parallel with its ranks' weights, buffers and EMA
 // copies equal bit for bit at every checkpoint (the trainer checks, and stops if not).
 TEST(Parallel, EveryFamilyKeepsItsRanksInStep) {

@@ -153,7 +153,10 @@ TEST(CliTables, ACategoricalColumnIsLearntAndLeavesAsText) {
                              "--metrics fid,precision,recall,ct,tstr --tstr-steps 300 " +
                              "--held-out " + heldOut.string());
     ASSERT_EQ(against.exitCode, 0) << against.output;
-    EXPECT_NE(against.output.find("vs 60 real held-out images from " + heldOut.string() + " ("),
+    EXPECT_NE(against.output.find("vs 60 real held-out rows from " + heldOut.string() + " ("),
+              std::string::npos)
+        << against.output;
+    EXPECT_NE(against.output.find("real training rows; features: the table's columns"),
               std::string::npos)
         << against.output;
     EXPECT_NE(against.output.find("left out 2 of 62 rows of classes the run does not have "

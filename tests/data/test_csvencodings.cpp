@@ -270,3 +270,42 @@ TEST(CsvEncodings, AQuoteInsideAnUnquotedCellIsACharacter) {
     EXPECT_EQ(d->categorical[0].values, (std::vector<std::string>{"27\"", "32\"", "40\""}));
     EXPECT_EQ(labels(*d), (std::vector<std::int64_t>{1, 1, 0, 0, 1, 0}));
 }
+
+// ---- Label columns a user may get wrong --------------------------------------------------------
+
+TEST(CsvLabels, ALabelNameTwoColumnsShareIsRefusedNamingBoth) {
+    // Spreadsheets allow two columns of one name; which is the label cannot be guessed.
+    const std::string table = "id,score,score\n1,0.5,a\n2,0.7,b\n3,0.2,a\n4,0.9,b\n";
+    const std::string message = errorOf(read("twice.csv", table, "score"));
+    EXPECT_NE(message.find("twice.csv: columns 1 and 2 are both named 'score': name the label by "
+                           "its number (--label-column 1)"),
+              std::string::npos)
+        << message;
+    auto byNumber = read("twice.csv", table, "2");
+    ASSERT_TRUE(byNumber) << byNumber.error().message;
+    EXPECT_EQ(byNumber->classNames, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(CsvLabels, ALabelOfItsOwnForMostRowsIsQuestionedInTheNote) {
+    // The last column is an id: 40 rows, 40 classes. The table reads, and the note asks.
+    std::string ids = "x,y,id\n";
+    for (int i = 0; i < 40; ++i)
+        ids += std::to_string(i % 7) + "," + std::to_string(i % 3) + "," +
+               std::to_string(1000 + i) + "\n";
+    auto d = read("ids.csv", ids);
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->numClasses(), 40);
+    EXPECT_NE(d->note.find("the label column 'id' makes 40 classes of 40 rows, fewer than two rows "
+                           "a class: if it is not the label, name the label with --label-column"),
+              std::string::npos)
+        << d->note;
+    // Ten classes of four rows each are classes: no such note.
+    std::string classes = "x,y,kind\n";
+    for (int i = 0; i < 40; ++i)
+        classes += std::to_string(i % 7) + "," + std::to_string(i % 3) + ",k" +
+                   std::to_string(i % 10) + "\n";
+    auto c = read("classes.csv", classes);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->numClasses(), 10);
+    EXPECT_EQ(c->note.find("label column"), std::string::npos) << c->note;
+}

@@ -1397,12 +1397,13 @@ INSTANTIATE_TEST_SUITE_P(
     Folders, ImageFolderBroken,
     testing::Values(
         BrokenFolder{"images/broken-png", 8,
-                     "broken-png/dogs/corrupt.png: unreadable image (corrupt, or not a PNG/JPEG)"},
+                     "broken-png/dogs/corrupt.png: unreadable image (corrupt, or not a PNG, JPEG, "
+                     "BMP, WebP or TIFF inside)"},
         BrokenFolder{"images/broken-jpg", 8, "broken-jpg/cats/fake.jpg: unreadable image"},
         BrokenFolder{"images/cut-jpg", 8,
                      "cut-jpg/dogs/cut.jpg: a JPEG cut short (no end-of-image marker)"},
         BrokenFolder{"images/flat", 8, "flat: no class sub-folders"},
-        BrokenFolder{"images/no-images", 8, "no-images: no PNG or JPEG images in its sub-folders"},
+        BrokenFolder{"images/no-images", 8, "no-images: no images in its sub-folders"},
         BrokenFolder{"images/colors", 2, "colors: image size must lie in 4..512, not 2"},
         BrokenFolder{"images/colors", 513, "colors: image size must lie in 4..512, not 513"},
         BrokenFolder{"images/missing", 8, "missing: no such folder"}),
@@ -1541,7 +1542,8 @@ TEST(ImageFolderFollowsData, MixedSizesGoToTheMostCommon) {
 TEST(ImageFolderHostile, HeadersAreCheckedBeforeAnythingIsDecoded) {
     // OpenCV decodes by content whatever a file's name, and allocates what the header claims
     // before it reads a pixel (a fuzzed BMP named .png once asked for 3 GB). Every file must
-    // be a PNG or JPEG inside, of at most 2^27 pixels, before any is decoded.
+    // be of a format whose header is read (PNG, JPEG, BMP, WebP, TIFF) and claim at most 2^27
+    // pixels before any is decoded.
     const fs::path root = fs::temp_directory_path() /
                           ("latentlab-test-data-" + std::to_string(::getpid())) / "hostile";
     auto folderWith = [&](const std::string& name, const std::string& bytes) {
@@ -1556,14 +1558,21 @@ TEST(ImageFolderHostile, HeadersAreCheckedBeforeAnythingIsDecoded) {
     using ll::testing::bmp, ll::testing::pngHeader;
     for (const int size : {0, 28}) {
         SCOPED_TRACE("asked size " + std::to_string(size));
-        // A well-formed small BMP, named as a PNG: OpenCV would read it; it is not one.
+        // A well-formed small BMP, named as a PNG: read by what it is.
         folderWith("small.png", bmp(8, 8, true));
-        EXPECT_TRUE(matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),
-                            "b/small.png: unreadable image (corrupt, or not a PNG/JPEG)"));
-        // A BMP header alone that claims 30000 x 30000.
+        EXPECT_TRUE(ll::loadDataset({.source = root.string(), .imageSize = size}));
+        // A BMP header alone that claims 30000 x 30000, named as a PNG; one of a depth that
+        // no decoder knows.
         folderWith("huge.png", bmp(30000, 30000, false));
         EXPECT_TRUE(matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),
-                            "b/huge.png: unreadable image (corrupt, or not a PNG/JPEG)"));
+                            "b/huge.png: 30000x30000 pixels, more than LatentLab reads"));
+        std::string odd = bmp(8, 8, true);
+        odd[28] = 7;
+        folderWith("odd.png", odd);
+        EXPECT_TRUE(
+            matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),
+                    "b/odd.png: unreadable image (corrupt, or not a PNG, JPEG, BMP, WebP or "
+                    "TIFF inside)"));
         // PNG headers that claim 400 megapixels, one row past the limit, a width past 2^31.
         folderWith("wide.jpg", pngHeader(20000, 20000));
         EXPECT_TRUE(matches(errorOf(ll::loadDataset({.source = root.string(), .imageSize = size})),

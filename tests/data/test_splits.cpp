@@ -161,6 +161,17 @@ TEST(IdxClasses, APackedCopyBesideItsFileIsTheSameSet) {
     EXPECT_EQ(d->size(), 3);
 }
 
+TEST(IdxClasses, ALabelsFileGivenAsTheDataIsNamedAsSuch) {
+    const fs::path dir = scratch("labels-as-data");
+    writeIdxPair(dir, "train", {0, 1, 1});
+    const std::string message =
+        errorOf(ll::loadDataset({.source = (dir / "train-labels-idx1-ubyte").string()}));
+    EXPECT_NE(message.find("train-labels-idx1-ubyte: an IDX labels file (one number per item), "
+                           "not images: give its images file"),
+              std::string::npos)
+        << message;
+}
+
 TEST(IdxClasses, FashionNamesFollowTheValues) {
     const fs::path dir = scratch("fashion-two");
     writeIdxPair(dir, "train", {4, 1, 4});

@@ -1,6 +1,6 @@
 // An image folder through loadDataset: two classes, one a well-formed 8x8 PNG, the other the
-// fuzzer's bytes under a name the mode byte picks (.png, .jpg, .bmp, .pgm); the mode also
-// picks the asked size and colour.
+// fuzzer's bytes under a name the mode byte picks (.png, .jpg, .bmp, .pgm, .webp, .tif, .gif);
+// the mode also picks the asked size and colour.
 #include "data/loader.h"
 #include "fuzzinput.h"
 
@@ -23,14 +23,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::filesystem::create_directories(dir / "good");
     std::filesystem::create_directories(dir / "fuzzed");
     ll::fuzz::writeFile(dir / "good" / "a.png", {reinterpret_cast<const char*>(kPng), sizeof kPng});
-    static const char* names[] = {"b.png", "b.jpg", "b.bmp", "b.pgm"};
-    ll::fuzz::writeFile(dir / "fuzzed" / names[mode & 3], in.rest());
+    static const char* names[] = {"b.png",  "b.jpg", "b.bmp", "b.pgm",
+                                  "b.webp", "b.tif", "b.gif", "b.tiff"};
+    ll::fuzz::writeFile(dir / "fuzzed" / names[mode & 7], in.rest());
     static const int sizes[] = {0, 8, 28, 64};
     static const ll::ImageColour colours[] = {ll::ImageColour::FollowData, ll::ImageColour::Gray,
                                               ll::ImageColour::Rgb, ll::ImageColour::FollowData};
     ll::DatasetSpec spec{.source = dir.string(),
-                         .imageSize = sizes[(mode >> 2) & 3],
-                         .colour = colours[(mode >> 4) & 3]};
+                         .imageSize = sizes[(mode >> 3) & 3],
+                         .colour = colours[(mode >> 5) & 3]};
     (void)ll::loadDataset(spec);
     return 0;
 }

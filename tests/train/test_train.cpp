@@ -300,13 +300,27 @@ TEST_F(TrainerTest, DataNoModelCanLearnFromIsRefusedAndTheCostIsSaid) {
     writeIdx("train-labels-idx1-ubyte", {6}, std::string{'\0', 1, 2, 3, 4, 5});
     config.dataset = {.source = (dir / "train-images-idx3-ubyte").string(), .limit = 2};
     result = ll::Trainer(config, {}).run({});
-    EXPECT_NE(result.message.find("2 rows for 6 classes; fewer rows than classes"),
+    EXPECT_NE(result.message.find("2 images (--limit 2) for 6 classes; fewer images than classes"),
               std::string::npos)
         << result.message;
     // Three rows of three classes are learnable in principle.
     config.dataset = {.source = writeCsv("three.csv", 3, 4)};
     result = ll::Trainer(config, {}).run({});
     EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Completed) << result.message;
+    // One class is data for a generator, and nothing for a classifier to tell apart.
+    std::string oneClass = "f0,f1,label\n";
+    for (int r = 0; r < 20; ++r)
+        oneClass += std::to_string(r % 3) + "," + std::to_string(r) + ",cat\n";
+    ASSERT_TRUE(ll::writeFileAtomic(dir / "cats.csv", oneClass));
+    auto classifier = smallRun(dir / "classifier", 5);
+    classifier.model = "classifier";
+    classifier.dataset = {.source = (dir / "cats.csv").string()};
+    result = ll::Trainer(classifier, {}).run({});
+    EXPECT_EQ(result.outcome, ll::TrainFinished::Outcome::Failed);
+    EXPECT_NE(result.message.find("cats.csv: 1 class ('cat'); a classifier needs two or more"),
+              std::string::npos)
+        << result.message;
+    EXPECT_FALSE(fs::exists(dir / "classifier" / "config.json"));
     std::int64_t parameters = 0;
     std::uint64_t bytes = 0;
     auto counted = smallRun(dir / "counted", 2);
