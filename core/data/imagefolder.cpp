@@ -21,12 +21,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string lowerExtension(const fs::path& p) {
-    std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
+std::string lowerCase(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
                    [](unsigned char c) { return std::tolower(c); });
-    return ext;
+    return text;
 }
+
+std::string lowerExtension(const fs::path& p) {
+    return lowerCase(p.extension().string());
+}
+
+constexpr const char* kReads = "(LatentLab reads PNG, JPEG, BMP, WebP and TIFF)";
 
 // What a folder held that is no image of a class: the note names it, so that a user whose
 // GIFs or loose images were passed over hears of it.
@@ -63,7 +68,7 @@ struct LeftOut {
         if (all > shown)
             parts.push_back(std::to_string(all - shown) +
                             (all - shown == 1 ? " other file" : " other files"));
-        if (all > 0) parts.back() += " (LatentLab reads PNG, JPEG, BMP, WebP and TIFF)";
+        if (all > 0) parts.back() += std::string(" ") + kReads;
         for (std::size_t i = 0; i < emptyClasses.size() && i < 3; ++i)
             parts.push_back("the folder '" + clipped(emptyClasses[i], 60) + "' (no images)");
         if (emptyClasses.size() > 3)
@@ -209,11 +214,10 @@ bool hasColour(const cv::Mat& rgb) {
 }  // namespace
 
 bool isLeftoverEntry(const fs::path& p) {
-    std::string name = p.filename().string();
+    const std::string name = p.filename().string();
     if (startsWith(name, ".") || name == "__MACOSX") return true;
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    return name == "thumbs.db" || name == "desktop.ini";  // Windows writes either case
+    const std::string lower = lowerCase(name);  // Windows writes either case
+    return lower == "thumbs.db" || lower == "desktop.ini";
 }
 
 Result<Dataset> readImageFolder(const fs::path& root, int size, bool grayscale) {
@@ -263,11 +267,9 @@ Result<Dataset> readImageFolder(const fs::path& root, int size, ImageColour colo
         d.classNames.push_back(name);
     }
     if (files.empty()) {
-        const std::string found = leftOut.text();
         return fail(folder + ": no images in its sub-folders" +
-                    (leftOut.files.empty() && leftOut.oddNames == 0
-                         ? " (LatentLab reads PNG, JPEG, BMP, WebP and TIFF)"
-                         : "; " + found));
+                    (leftOut.files.empty() && leftOut.oddNames == 0 ? std::string(" ") + kReads
+                                                                    : "; " + leftOut.text()));
     }
     if (files.size() > 2'000'000) return fail(folder + ": more than 2 million images");
 
