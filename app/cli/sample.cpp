@@ -111,7 +111,7 @@ int runSample(const SampleArgs& a) {
     if (csv) {
         const auto& d = opened->data;
         auto table = makeTable(samples, torch::tensor(classes), d.featureNames, d.mean, d.std,
-                               d.classNames, d.categorical);
+                               d.classNames, d.categorical, d.decimals);
         if (auto ok = writeTableCsv(table, a.out); !ok) return failure(ok.error().message);
     } else if (png) {
         // More columns than samples would only widen the grid with blank tiles.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "common/atomicfile.h"
 #include "common/csvtext.h"
@@ -47,6 +48,14 @@ std::string TableSamples::text(std::int64_t row, std::size_t column, int digits)
         return names[static_cast<std::size_t>(v)];
     }
     char number[40];
+    const int places = column < decimals.size() ? decimals[column] : -1;
+    if (places >= 0 && places <= 15 && std::fabs(v) < 1e15) {
+        std::snprintf(number, sizeof number, "%.*f", places, v);
+        // -0.04 to one place is "-0.0": a zero has no sign.
+        if (number[0] == '-' && std::strspn(number + 1, "0.") == std::strlen(number + 1))
+            return number + 1;
+        return number;
+    }
     // Whole digits are not cut to an exponent (25065, not 2.507e+04); past 1e15 they are.
     // (9999.7 at 4 digits rounds up to 10^4, so the threshold sits half a unit below it.)
     if (const double a = std::fabs(v); a >= std::pow(10.0, digits) - 0.5 && a < 1e15)

@@ -37,6 +37,9 @@ struct TableSamples {
     std::vector<std::string> columns;              // feature names, or a categorical column's name
     std::vector<std::vector<std::string>> levels;  // per column: its values, or empty (numbers)
     std::vector<std::string> classNames;
+    /// Per column: the digits after the point its numbers are written with, -1 (or none) for
+    /// `digits` significant ones (Dataset::decimals: the precision of the data's file).
+    std::vector<int> decimals;
     std::int64_t rows = 0;
     std::vector<double> values;  // rows x columns, row-major
     std::vector<int> labels;     // class of each row
@@ -48,7 +51,8 @@ struct TableSamples {
     bool categorical(std::size_t column) const {
         return column < levels.size() && !levels[column].empty();
     }
-    /// The cell as text: a category's value, or the number to `digits` significant digits.
+    /// The cell as text: a category's value, or the number with its column's decimals, or
+    /// else to `digits` significant digits.
     std::string text(std::int64_t row, std::size_t column, int digits = 6) const;
     bool empty() const { return rows == 0; }
 };

@@ -44,12 +44,13 @@ bool isNumber(const std::string& cell) {
 }
 
 // The table with each categorical column (its cells the index of their value) replaced by a
-// column per value, 1 where the row takes it, else 0. `names` and each column's `first`
-// follow.
+// column per value, 1 where the row takes it, else 0. `names`, `decimals` (-1 for a value's
+// feature) and each column's `first` follow.
 torch::Tensor oneHot(const torch::Tensor& x, std::vector<std::string>& names,
-                     std::vector<Categorical>& categorical) {
+                     std::vector<int>& decimals, std::vector<Categorical>& categorical) {
     std::vector<torch::Tensor> parts;
     std::vector<std::string> wide;
+    std::vector<int> wideDecimals;
     std::size_t from = 0;
     const auto plain = [&](std::size_t end) {
         if (end == from) return;
@@ -57,6 +58,9 @@ torch::Tensor oneHot(const torch::Tensor& x, std::vector<std::string>& names,
             x.narrow(1, static_cast<std::int64_t>(from), static_cast<std::int64_t>(end - from)));
         wide.insert(wide.end(), names.begin() + static_cast<std::ptrdiff_t>(from),
                     names.begin() + static_cast<std::ptrdiff_t>(end));
+        wideDecimals.insert(wideDecimals.end(),
+                            decimals.begin() + static_cast<std::ptrdiff_t>(from),
+                            decimals.begin() + static_cast<std::ptrdiff_t>(end));
     };
     for (auto& c : categorical) {
         plain(c.first);
@@ -68,9 +72,11 @@ torch::Tensor oneHot(const torch::Tensor& x, std::vector<std::string>& names,
         from = c.first + 1;
         c.first = wide.size();
         for (std::size_t v = 0; v < c.values.size(); ++v) wide.push_back(c.featureName(v));
+        wideDecimals.resize(wide.size(), -1);
     }
     plain(names.size());
     names = std::move(wide);
+    decimals = std::move(wideDecimals);
     return torch::cat(parts, 1);
 }
 
@@ -327,6 +333,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
                 }
                 v = *read;
                 if (std::fabs(v) > FLT_MAX) cell = Cell::OutOfRange;
+                cells[j].countDecimals(fields[c], point, comma, r == 0);
             }
             if (cell == Cell::OutOfRange || cell == Cell::Infinite) {
                 error = Error{at + ", column '" + names[c] + "': '" + csv::shownCell(fields[c]) +
@@ -439,12 +446,26 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     std::vector<std::string> featureNames;
     for (std::size_t c = 0; c < columns; ++c)
         if (c != label) featureNames.push_back(names[c]);
+    // How precisely each column writes its numbers, for the rows a model writes back.
+    std::vector<int> decimals;
+    for (const auto& k : cells) decimals.push_back(k.decimals(delimiter));
     std::vector<std::string> notes = std::move(readNotes);
     std::vector<Categorical> categorical;
     if (auto settled = leaveOutGaps(file, names[label], cells, x, labelCells, lines, featureNames,
-                                    categorical, notes, like);
+                                    decimals, categorical, notes, like);
         !settled)
         return tl::unexpected(settled.error());
+    // A float keeps about 7 significant digits: a column of 123456.78901 keeps one decimal of
+    // its five, where the rest would be the float's noise.
+    if (x.size(0) > 0) {
+        const auto largest = x.abs().amax(0).contiguous();
+        const auto* m = largest.data_ptr<double>();
+        for (std::size_t j = 0; j < decimals.size(); ++j)
+            if (decimals[j] > 0 && m[j] >= 1)
+                decimals[j] =
+                    std::min(decimals[j],
+                             std::max(0, 7 - static_cast<int>(std::floor(std::log10(m[j]))) - 1));
+    }
     if (!categorical.empty()) {
         // A feature per value: the table widens, and is copied once while the narrow one is
         // still held.
@@ -460,7 +481,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
             return fail(file + ": " + std::to_string(x.size(0)) + " rows of " +
                         std::to_string(static_cast<long long>(wide)) +
                         " features (a feature per category)" + why);
-        x = oneHot(x, featureNames, categorical);
+        x = oneHot(x, featureNames, decimals, categorical);
     }
     // How numbers were read, where it is not plain: the first cell in the file that shows it.
     ColumnCells::Shown comma, thousands;
@@ -540,6 +561,7 @@ Result<Dataset> readCsv(const fs::path& path, const std::string& labelColumn,
     ds.featureNames = std::move(featureNames);
     ds.categorical = std::move(categorical);
     ds.decimal = decimal;
+    ds.decimals = std::move(decimals);
     for (const auto& note : notes) ds.note += (ds.note.empty() ? "" : "; ") + note;
     // In doubles (a float's square of 1e20 overflows), standardised in place.
     ds.mean = x.mean(0);

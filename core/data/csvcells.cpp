@@ -159,6 +159,34 @@ void ColumnCells::settle(Decimal way, char delimiter, torch::TensorAccessor<doub
     std::vector<std::int64_t>().swap(m_unsettledCommas);
 }
 
+void ColumnCells::countDecimals(std::string_view cell, double point, double comma, bool firstRow) {
+    int& pointDecimals = firstRow ? firstPointDecimals : this->pointDecimals;
+    int& commaDecimals = firstRow ? firstCommaDecimals : this->commaDecimals;
+    if (cell.find_first_of("eE") != std::string_view::npos)
+        (firstRow ? firstExponent : exponent) = true;
+    const auto digitsAfter = [&](char separator) {
+        const auto at = cell.rfind(separator);
+        if (at == std::string_view::npos) return 0;
+        int digits = 0;
+        for (auto i = at + 1; i < cell.size() && cell[i] >= '0' && cell[i] <= '9'; ++i) ++digits;
+        return digits;
+    };
+    if (!std::isnan(point)) pointDecimals = std::max(pointDecimals, digitsAfter('.'));
+    if (!std::isnan(comma)) commaDecimals = std::max(commaDecimals, digitsAfter(','));
+}
+
+int ColumnCells::decimals(char delimiter) const {
+    // A column not settled reads its cells as written (number()): a point is a decimal point,
+    // a comma a decimal one where commas do not separate the cells.
+    const int point = std::max(pointDecimals, firstPointDecimals);
+    const int comma = std::max(commaDecimals, firstCommaDecimals);
+    const int places = decimal == Decimal::Point   ? point
+                       : decimal == Decimal::Comma ? comma
+                       : delimiter == ','          ? point
+                                                   : std::max(point, comma);
+    return exponent || firstExponent || places > kMaxDecimals ? -1 : places;
+}
+
 ColumnCells::Shown ColumnCells::decimalComma(char delimiter) const {
     // Commas read as decimals: the column's way, or a cell read both ways where commas do not
     // separate the cells.
@@ -246,8 +274,9 @@ void keepInPlace(torch::Tensor& x, const std::vector<std::int64_t>& kept, int di
 Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
                           const std::vector<ColumnCells>& cells, torch::Tensor& x,
                           std::vector<std::string>& labels, std::vector<std::size_t>& lines,
-                          std::vector<std::string>& names, std::vector<Categorical>& categorical,
-                          std::vector<std::string>& notes, const TableLayout* like) {
+                          std::vector<std::string>& names, std::vector<int>& decimals,
+                          std::vector<Categorical>& categorical, std::vector<std::string>& notes,
+                          const TableLayout* like) {
     const std::int64_t n = x.size(0);
     std::vector<std::int64_t> kept;
     std::vector<std::string> text, sparse, numbering, encoded, foreign;
@@ -363,8 +392,13 @@ Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
     if (kept.size() < cells.size()) {
         keepInPlace(x, kept, 1);
         std::vector<std::string> keptNames;
-        for (const auto j : kept) keptNames.push_back(names[static_cast<std::size_t>(j)]);
+        std::vector<int> keptDecimals;
+        for (const auto j : kept) {
+            keptNames.push_back(names[static_cast<std::size_t>(j)]);
+            keptDecimals.push_back(decimals[static_cast<std::size_t>(j)]);
+        }
         names = std::move(keptNames);
+        decimals = std::move(keptDecimals);
     }
 
     // Rows: every kept value and the label there.

@@ -42,6 +42,10 @@ enum class Decimal { Unknown, Point, Comma };
 /// out-of-range cells are said as parseCell says them.
 Cell readNumber(std::string_view cell, double& point, double& comma);
 
+/// The most digits after the separator a column keeps as its precision (more are a float's
+/// noise, 0.30000000000000004, not a measurement's).
+inline constexpr int kMaxDecimals = 8;
+
 /// The most values a text column may take to be read as categories (one feature each).
 inline constexpr std::size_t kMaxCategories = 50;
 
@@ -65,6 +69,14 @@ struct ColumnCells {
     std::string commaCell;
     std::size_t pointLine = 0;
     std::string pointCell;
+    // The most digits any number cell has after its decimal separator, read with a decimal
+    // point and with a decimal comma, and whether any is written with an exponent: how
+    // precisely the column writes its numbers (decimals()).
+    int pointDecimals = 0, commaDecimals = 0;
+    bool exponent = false;
+    // The first row's, apart: it may yet be the header.
+    int firstPointDecimals = 0, firstCommaDecimals = 0;
+    bool firstExponent = false;
     std::vector<std::string> levels;  // in the order first seen
     std::vector<std::int64_t> levelCounts;
     std::vector<std::int32_t> codes;  // per row, from row 0 to the last text cell
@@ -92,6 +104,8 @@ struct ColumnCells {
         }
         --rowsRead;
         first = Cell::Number;
+        firstPointDecimals = firstCommaDecimals = 0;
+        firstExponent = false;
     }
     // The value of number cell `cell` of row `row`, read both ways (`point`, `comma`), in the
     // way the column writes its numbers: the first cell that reads one way only settles it,
@@ -119,6 +133,14 @@ struct ColumnCells {
     // each read two ways and were read in two (1.234 as 1.234, 2,000 as 2 where commas separate
     // nothing) with no cell to say which: one of them is a thousand times off.
     std::string unsettled(char delimiter) const;
+
+    // Counts the digits after the separator of number cell `cell`, each way it reads (`point`,
+    // `comma`: NaN where it reads not that way); the first row's apart.
+    void countDecimals(std::string_view cell, double point, double comma, bool firstRow);
+    // The digits after the decimal separator the column's numbers are written with, once its
+    // way is settled: the most of any cell, read its way. -1 where they are written with an
+    // exponent or more than kMaxDecimals digits (no fixed precision to keep).
+    int decimals(char delimiter) const;
 
     // The column's first text cell and its line.
     std::size_t line() const { return firstLine ? firstLine : textLine; }
@@ -157,12 +179,14 @@ private:
 // `first` its column among those kept. A feature column missing in more than half its rows,
 // of other text (names; one value; text among numbers) or of row numbers is left out; then a
 // row missing a kept value or its label. A stray text cell in a column of numbers is a fault
-// of the file, refused by line and column. `notes` say what was left out. Given `like`, the
-// columns are read the run's way instead (see readCsv).
+// of the file, refused by line and column. `notes` say what was left out; `decimals` (one a
+// column, as `names`) keep the kept columns'. Given `like`, the columns are read the run's way
+// instead (see readCsv).
 Result<void> leaveOutGaps(const std::string& file, const std::string& labelName,
                           const std::vector<ColumnCells>& cells, torch::Tensor& x,
                           std::vector<std::string>& labels, std::vector<std::size_t>& lines,
-                          std::vector<std::string>& names, std::vector<Categorical>& categorical,
-                          std::vector<std::string>& notes, const TableLayout* like = nullptr);
+                          std::vector<std::string>& names, std::vector<int>& decimals,
+                          std::vector<Categorical>& categorical, std::vector<std::string>& notes,
+                          const TableLayout* like = nullptr);
 
 }  // namespace ll::csv

@@ -1,5 +1,7 @@
 #include "data/dataset.h"
 
+#include <cmath>
+
 #include <torch/torch.h>
 
 namespace ll {
@@ -51,10 +53,27 @@ std::vector<double> Dataset::stdVector() const {
     return {s.data_ptr<double>(), s.data_ptr<double>() + s.numel()};
 }
 
+namespace {
+
+// `v` rounded to `places` digits after the point (0.1 + 0.2 is still 0.30000000000000004 then:
+// TableSamples::text writes it as 0.3); as it is where there are none, or it has no fraction a
+// double could keep.
+double roundedTo(double v, int places) {
+    if (places < 0 || places > 15 || !std::isfinite(v)) return v;
+    const double scale = std::pow(10.0, places);
+    const double scaled = v * scale;
+    if (std::fabs(scaled) >= 4503599627370496.0) return v;  // 2^52: whole already
+    const double r = std::round(scaled) / scale;
+    return r == 0 ? 0.0 : r;  // -0.2 to no places is 0, not -0
+}
+
+}  // namespace
+
 TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
                        const std::vector<std::string>& columns, const std::vector<double>& mean,
                        const std::vector<double>& std, const std::vector<std::string>& classNames,
-                       const std::vector<Categorical>& categorical) {
+                       const std::vector<Categorical>& categorical,
+                       const std::vector<int>& decimals) {
     TableSamples t;
     t.classNames = classNames;
     t.rows = rows.size(0);
@@ -80,14 +99,17 @@ TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
         } else {
             t.columns.push_back(named ? columns[c] : "x" + std::to_string(c));
             t.levels.emplace_back();
+            t.decimals.resize(t.columns.size(), -1);
+            if (decimals.size() == d) t.decimals.back() = decimals[c];
             from.push_back(c++), groups.push_back(nullptr);
         }
     }
+    t.decimals.resize(t.columns.size(), -1);
     t.values.reserve(static_cast<std::size_t>(t.rows) * t.columns.size());
     for (std::int64_t r = 0; r < t.rows; ++r)
         for (std::size_t k = 0; k < t.columns.size(); ++k) {
             if (!groups[k]) {
-                t.values.push_back(original(r, from[k]));
+                t.values.push_back(roundedTo(original(r, from[k]), t.decimals[k]));
                 continue;
             }
             std::size_t best = 0;

@@ -28,6 +28,10 @@ struct Dataset {
     /// Tabular only: how the file wrote its numbers, where its cells said ("point": 1,234.5;
     /// "comma": 1.234,5), or "" where none did. A run keeps it for the files it reads later.
     std::string decimal;
+    /// Tabular only: per feature, the digits after the decimal separator its file wrote the
+    /// numbers with (0: whole numbers), -1 where it wrote them freely (an exponent, a value's
+    /// feature). What written rows are rounded to; empty where no file said.
+    std::vector<int> decimals;
     std::string note;    // what loading did: image size and colour, table columns or rows left out
     torch::Tensor mean;  // tabular only, D
     torch::Tensor std;   // tabular only, D
@@ -45,9 +49,11 @@ struct Dataset {
 
 /// Standardised rows (N x D) and their labels as a table in original units. The features of a
 /// categorical column make one column of the table, its value the one whose feature is largest.
+/// A number column with `decimals` (per feature, as Dataset::decimals) is rounded to them.
 TableSamples makeTable(const torch::Tensor& rows, const torch::Tensor& labels,
                        const std::vector<std::string>& columns, const std::vector<double>& mean,
                        const std::vector<double>& std, const std::vector<std::string>& classNames,
-                       const std::vector<Categorical>& categorical = {});
+                       const std::vector<Categorical>& categorical = {},
+                       const std::vector<int>& decimals = {});
 
 }  // namespace ll

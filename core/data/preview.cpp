@@ -19,7 +19,7 @@ DatasetPreview previewOf(const Dataset& d, int perClass, int maxRows) {
         const auto rows = torch::arange(shown, torch::kInt64).mul_(n).div_(shown, "floor");
         preview.table =
             makeTable(d.x.index_select(0, rows), d.y.index_select(0, rows), d.featureNames,
-                      d.meanVector(), d.stdVector(), d.classNames, d.categorical);
+                      d.meanVector(), d.stdVector(), d.classNames, d.categorical, d.decimals);
         return preview;
     }
     const int rows = std::min(d.numClasses(), maxRows);

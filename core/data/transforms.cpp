@@ -157,6 +157,7 @@ Result<Dataset> restandardise(const Dataset& d, const std::vector<std::string>& 
         out.std = runStd.to(torch::kFloat32);
         out.featureNames = names;
         out.categorical = categorical;
+        out.decimals.clear();  // the file's columns', in its order
         return out;
     }
     const auto n = static_cast<std::size_t>(d.x.size(1));

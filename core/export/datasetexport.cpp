@@ -538,7 +538,7 @@ Result<ExportPreview> previewExport(const ExportRequest& request, std::int64_t c
     if (tiles.empty()) return p;
     if (const RunData& d = c.run.data; d.shape.tabular()) {
         p.table = makeTable(torch::cat(tiles), torch::cat(tileLabels), d.featureNames, d.mean,
-                            d.std, d.classNames, d.categorical);
+                            d.std, d.classNames, d.categorical, d.decimals);
         return p;
     }
     for (const auto& t : targetList) labels.push_back(c.run.data.classNames[std::size_t(t.label)]);

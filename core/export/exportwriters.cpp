@@ -287,7 +287,7 @@ private:
     std::int64_t features() const { return static_cast<std::int64_t>(m_data.featureNames.size()); }
     TableSamples rows(const Tensor& x, std::vector<std::int64_t> labels) const {
         return makeTable(x, torch::tensor(labels, torch::kInt64), m_data.featureNames, m_data.mean,
-                         m_data.std, m_data.classNames, m_data.categorical);
+                         m_data.std, m_data.classNames, m_data.categorical, m_data.decimals);
     }
     fs::path m_dir;
     RunData m_data;

@@ -234,6 +234,7 @@ Result<void> writeRunData(const fs::path& run, const RunData& d) {
             j["categorical"] = columns;
         }
         if (!d.decimal.empty()) j["decimal"] = d.decimal;
+        if (!d.decimals.empty()) j["decimals"] = d.decimals;
     }
     return writeFileAtomic(run / "data.json", j.dump(2) + "\n");
 }
@@ -284,6 +285,14 @@ Result<RunData> readRunData(const fs::path& run) {
             if (const auto way = j->find("decimal");
                 way != j->end() && (*way == "point" || *way == "comma"))
                 d.decimal = way->get<std::string>();
+            // A hint too: one a feature, each -1 (free) to 15, or none at all.
+            if (const auto places = j->find("decimals");
+                places != j->end() && places->is_array() && places->size() == n &&
+                std::all_of(places->begin(), places->end(), [](const json& p) {
+                    return p.is_number_integer() && p.get<std::int64_t>() >= -1 &&
+                           p.get<std::int64_t>() <= 15;
+                }))
+                d.decimals = places->get<std::vector<int>>();
         }
         return d;
     } catch (const json::exception& e) {

@@ -84,6 +84,9 @@ struct RunData {
     std::vector<Categorical> categorical;
     /// How the data's file wrote its numbers (Dataset::decimal): "point", "comma" or "".
     std::string decimal;
+    /// The digits after the point of each feature in the data's file (Dataset::decimals), or
+    /// empty: what the run's written samples are rounded to.
+    std::vector<int> decimals;
 };
 Result<void> writeRunData(const std::filesystem::path& run, const RunData& data);
 Result<RunData> readRunData(const std::filesystem::path& run);

@@ -172,7 +172,7 @@ Result<TableSamples> RunSampler::table(const SampleRequest& request) {
                     ? i % d.shape.numClasses
                     : request.labels[static_cast<std::size_t>(i) % request.labels.size()]);
         auto t = makeTable(rows, torch::tensor(labels, torch::kInt64), d.featureNames, d.mean,
-                           d.std, d.classNames, d.categorical);
+                           d.std, d.classNames, d.categorical, d.decimals);
         t.step = step();
         return t;
     });

@@ -149,7 +149,12 @@ Result<fs::path> trainOn(const Dataset& rows, const TrainOnRequest& r,
     if (!data) return tl::unexpected(data.error());
     data->datasetName = rows.name;
     data->classNames = rows.classNames;
-    if (data->featureNames == rows.featureNames) data->categorical = rows.categorical;
+    if (data->featureNames == rows.featureNames) {
+        data->categorical = rows.categorical;
+        data->decimals = rows.decimals;  // the work file's are "%.10g"'s
+    } else {
+        data->decimals.clear();
+    }
     data->decimal = rows.decimal;  // the work file's is "%.10g"'s, not the study's file's
     if (auto ok = writeRunData(run, *data); !ok) return tl::unexpected(ok.error());
     return run;

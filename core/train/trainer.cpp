@@ -293,9 +293,9 @@ Result<void> Trainer::Impl::prepareRun() {
 }
 
 Result<void> Trainer::Impl::writeRunFiles() {
-    if (auto ok = writeRunData(
-            run, RunData{data.name, model->shape(), data.classNames, data.featureNames,
-                         data.meanVector(), data.stdVector(), data.categorical, data.decimal});
+    if (auto ok = writeRunData(run, RunData{data.name, model->shape(), data.classNames,
+                                            data.featureNames, data.meanVector(), data.stdVector(),
+                                            data.categorical, data.decimal, data.decimals});
         !ok)
         return ok;
     model->setLearningRate(config.learningRate);

@@ -154,10 +154,10 @@ void Trainer::Impl::publishSamples() {
         TrainTable table{
             .generated =
                 makeTable(model->sample(request), realLabels, data.featureNames, data.meanVector(),
-                          data.stdVector(), data.classNames, data.categorical),
-            .real =
-                makeTable(data.x.index_select(0, idx), realLabels, data.featureNames,
-                          data.meanVector(), data.stdVector(), data.classNames, data.categorical)};
+                          data.stdVector(), data.classNames, data.categorical, data.decimals),
+            .real = makeTable(data.x.index_select(0, idx), realLabels, data.featureNames,
+                              data.meanVector(), data.stdVector(), data.classNames,
+                              data.categorical, data.decimals)};
         table.generated.step = step;
         if (auto saved = writeTableCsv(table.generated, runfiles::sampleTable(run, step)); !saved)
             table.saveError = samplesNotSaved(saved.error().message);

@@ -1,10 +1,15 @@
 // A table with a categorical column, end to end: the data command shows it as a feature per
 // value, a run learns which value goes with which class, and its rows leave (sample, export)
-// and come back (evaluate --samples) with the category as text.
+// and come back (evaluate --samples) with the category as text; its numbers leave with the
+// precision its file wrote them with.
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -188,4 +193,60 @@ TEST(CliTables, ACategoricalColumnIsLearntAndLeavesAsText) {
                                   "silk, wool)"),
               std::string::npos)
         << refused.output;
+}
+
+// Rows a run writes keep the precision of its file's columns: visits whole, spend in cents.
+// An older run, whose data.json says nothing of it, writes them as before.
+TEST(CliTables, SampledRowsKeepTheirFilesPrecision) {
+    std::string text = "visits,spend,segment\n";
+    for (int i = 0; i < 120; ++i) {
+        const int k = i % 2;
+        char spend[32];
+        std::snprintf(spend, sizeof spend, "%.2f", 20.0 + 30.0 * k + (i % 9) * 1.37);
+        text +=
+            std::to_string(2 + 6 * k + i % 4) + "," + spend + "," + (k ? "loyal" : "new") + "\n";
+    }
+    const fs::path file = scratch() / "visits.csv";
+    ASSERT_TRUE(ll::writeFileAtomic(file, text));
+    const fs::path run = scratch() / "visits-run";
+    const auto trained =
+        cli("train --dataset " + file.string() + " --steps 200 --batch 40 --out " + run.string());
+    ASSERT_EQ(trained.exitCode, 0) << trained.output;
+    const auto described = nlohmann::json::parse(ll::testing::fileBytes(run / "data.json"));
+    EXPECT_EQ(described["decimals"], nlohmann::json::parse("[0, 2]")) << described.dump();
+
+    // Each cell of the two columns of `rows`, written by sample.
+    const auto cellsOf = [&](const fs::path& rows) {
+        std::vector<std::pair<std::string, std::string>> cells;
+        std::ifstream in(rows);
+        std::string line;
+        std::getline(in, line);
+        EXPECT_EQ(line, "visits,spend,class");
+        while (std::getline(in, line)) {
+            const auto a = line.find(','), b = line.find(',', a + 1);
+            cells.emplace_back(line.substr(0, a), line.substr(a + 1, b - a - 1));
+        }
+        return cells;
+    };
+    const fs::path rows = scratch() / "visits-rows.csv";
+    const auto drawn = cli("sample --run " + run.string() + " --count 60 --out " + rows.string());
+    ASSERT_EQ(drawn.exitCode, 0) << drawn.output;
+    const auto cells = cellsOf(rows);
+    ASSERT_EQ(cells.size(), 60u);
+    const std::regex whole("-?[0-9]+"), cents("-?[0-9]+\\.[0-9][0-9]");
+    for (const auto& [visits, spend] : cells) {
+        EXPECT_TRUE(std::regex_match(visits, whole)) << visits;
+        EXPECT_TRUE(std::regex_match(spend, cents)) << spend;
+        EXPECT_NE(visits, "-0");
+    }
+
+    auto older = described;
+    older.erase("decimals");
+    ASSERT_TRUE(ll::writeFileAtomic(run / "data.json", older.dump(2)));
+    const auto before = cli("sample --run " + run.string() + " --count 60 --out " + rows.string());
+    ASSERT_EQ(before.exitCode, 0) << before.output;
+    int fractions = 0;
+    for (const auto& [visits, spend] : cellsOf(rows))
+        fractions += visits.find('.') != std::string::npos;
+    EXPECT_GT(fractions, 30);
 }
